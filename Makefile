@@ -1,0 +1,117 @@
+# OWS — one non-recursive Makefile (see ../shared/STYLE.md).
+#
+#   make            build bin/owsd and bin/ows
+#   make deps       install the Debian packages the build, tests and run need
+#   make run        start a single-node cloud in ./.ows (foreground)
+#   make check      build and run every test (SANITIZE=address,undefined works)
+#   make bench      run the benchmarks under bench/
+#   make fuzz       build the fuzz targets with libFuzzer (clang)
+#   make clean
+
+CC       ?= cc
+O        ?= build
+SANITIZE ?=
+PKGS     := libuv libraft jansson libcrypto sqlite3
+
+# Debian packages: header/binary we look for -> package that provides it.
+DEB_PKGS := libuv1-dev libraft-dev libhttp-parser-dev libjansson-dev \
+            libssl-dev libsqlite3-dev libexpat1-dev pkg-config python3 curl
+
+WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
+          -Wmissing-prototypes -Wvla -Wimplicit-fallthrough -Werror
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -MMD -MP
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+LDLIBS  += -luv -lraft -lhttp_parser -ljansson -lcrypto -lsqlite3 -lpthread
+
+ifneq ($(SANITIZE),)
+O       := build-san
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+else
+CFLAGS  += $(HARDEN)
+endif
+
+LIB_SRC   := $(wildcard src/common/*.c src/http/*.c src/auth/*.c src/raft/*.c \
+                        src/state/*.c src/ledger/*.c)
+OWSD_SRC  := $(wildcard src/daemon/*.c)
+OWS_SRC   := $(wildcard src/cli/*.c)
+UNIT_SRC  := $(wildcard tests/unit/*.c) tests/lib/unit.c
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(O)/%.o)
+OWSD_OBJ  := $(OWSD_SRC:%.c=$(O)/%.o)
+OWS_OBJ   := $(OWS_SRC:%.c=$(O)/%.o)
+UNIT_OBJ  := $(UNIT_SRC:%.c=$(O)/%.o)
+
+BIN := bin
+ifneq ($(SANITIZE),)
+BIN := bin-san
+endif
+
+all: $(BIN)/owsd $(BIN)/ows
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c -o $@ $<
+
+$(O)/libows.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN)/owsd: $(OWSD_OBJ) $(O)/libows.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/ows: $(OWS_OBJ) $(O)/libows.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/unit-tests: $(UNIT_OBJ) $(O)/libows.a
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Install only what is missing; apt-get needs root (CI and dev machines are).
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" \
+	    || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@./scripts/run-single
+
+check: deps
+	@$(MAKE) --no-print-directory all $(BIN)/unit-tests fuzz-replay
+	@OWS_BIN=$(BIN) python3 tests/run.py
+
+bench: deps all
+	@./bench/run
+
+# Fuzz targets: each builds as a replay program (run by `make check`) and,
+# with clang, as a libFuzzer binary (`make fuzz`).
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(BIN)/fuzz/%)
+
+$(BIN)/fuzz/%: $(O)/tests/fuzz/%.o $(O)/tests/fuzz/replay.o $(O)/libows.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-replay: $(FUZZ_REPLAY)
+
+fuzz: deps
+	@./tests/fuzz/build-libfuzzer
+
+clean:
+	rm -rf build build-san bin bin-san
+
+.PHONY: all deps run check bench fuzz fuzz-replay clean
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,106 @@
+/* Signed admin requests; see reqsig.h. */
+#include "auth/reqsig.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/enc.h"
+
+#define SCHEME "OWS-Ed25519"
+
+static int string_to_sign(struct ows_buf *out, int64_t t, const char *method,
+			  const char *target, const void *body, size_t len)
+{
+	char hash[65];
+
+	ows_sha256_hex(body != NULL ? body : "", body != NULL ? len : 0, hash);
+	return ows_buf_printf(out, SCHEME "\n%" PRId64 "\n%s\n%s\n%s", t,
+			      method, target, hash);
+}
+
+int ows_reqsig_sign(const struct ows_key *k, const char *method,
+		    const char *target, const void *body, size_t len,
+		    int64_t now, char *out)
+{
+	struct ows_buf sts = OWS_BUF_INIT;
+	char pub[OWS_PUBKEY_B64_LEN], sig[OWS_SIG_B64_LEN];
+	int rv;
+
+	rv = string_to_sign(&sts, now, method, target, body, len);
+	if (rv == 0)
+		rv = ows_key_sign(k, sts.data, sts.len, sig);
+	ows_buf_free(&sts);
+	if (rv != 0)
+		return rv;
+	ows_key_public(k, pub);
+	snprintf(out, OWS_REQSIG_HEADER_MAX,
+		 SCHEME " Key=%s, Time=%" PRId64 ", Signature=%s", pub, now, sig);
+	return 0;
+}
+
+/* Copy the value of "Name=" up to ',' or the end into out. */
+static int field(const char *h, const char *name, char *out, size_t cap)
+{
+	const char *p = strstr(h, name), *end;
+	size_t n;
+
+	if (p == NULL)
+		return -1;
+	p += strlen(name);
+	end = strchr(p, ',');
+	n = end ? (size_t)(end - p) : strlen(p);
+	if (n == 0 || n >= cap)
+		return -1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+int ows_reqsig_verify(const char *header, const char *method,
+		      const char *target, const void *body, size_t len,
+		      int64_t now, char pub[OWS_PUBKEY_B64_LEN],
+		      struct ows_err *err)
+{
+	char key[OWS_PUBKEY_B64_LEN], sig[OWS_SIG_B64_LEN], tbuf[24];
+	struct ows_buf sts = OWS_BUF_INIT;
+	char *endp;
+	long long t;
+	bool ok;
+
+	if (header == NULL) {
+		ows_err_printf(err, "missing Authorization header");
+		return OWS_EAUTH;
+	}
+	if (strncmp(header, SCHEME " ", strlen(SCHEME) + 1) != 0 ||
+	    field(header, "Key=", key, sizeof(key)) != 0 ||
+	    field(header, "Time=", tbuf, sizeof(tbuf)) != 0 ||
+	    field(header, "Signature=", sig, sizeof(sig)) != 0) {
+		ows_err_printf(err, "malformed Authorization header");
+		return OWS_EAUTH;
+	}
+	errno = 0;
+	t = strtoll(tbuf, &endp, 10);
+	if (errno != 0 || *endp != '\0') {
+		ows_err_printf(err, "malformed Time in Authorization header");
+		return OWS_EAUTH;
+	}
+	if (llabs(t - now) > OWS_REQSIG_SKEW_S) {
+		ows_err_printf(err, "request time is more than %d s from the "
+			       "node's clock", OWS_REQSIG_SKEW_S);
+		return OWS_EAUTH;
+	}
+	if (string_to_sign(&sts, t, method, target, body, len) != 0)
+		return -ENOMEM;
+	ok = ows_sig_verify(key, sts.data, sts.len, sig);
+	ows_buf_free(&sts);
+	if (!ok) {
+		ows_err_printf(err, "request signature does not verify");
+		return OWS_EAUTH;
+	}
+	memcpy(pub, key, OWS_PUBKEY_B64_LEN);
+	return 0;
+}

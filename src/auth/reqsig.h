@@ -1,0 +1,41 @@
+/*
+ * Signed admin requests: the ows client signs each request to /_ows/ with
+ * a user's Ed25519 key, in the header
+ *
+ *   Authorization: OWS-Ed25519 Key=<pub b64>, Time=<unix s>, Signature=<b64>
+ *
+ * over the string
+ *
+ *   "OWS-Ed25519\n" <Time> "\n" <METHOD> "\n" <request target> "\n"
+ *   <lowercase hex SHA-256 of the body>
+ *
+ * The server refuses a time more than OWS_REQSIG_SKEW_S away from its own
+ * clock, so a captured request cannot be replayed for long.
+ */
+#ifndef OWS_AUTH_REQSIG_H
+#define OWS_AUTH_REQSIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/key.h"
+#include "common/err.h"
+
+#define OWS_REQSIG_SKEW_S 300
+#define OWS_REQSIG_HEADER_MAX 256
+
+/* Fill out (OWS_REQSIG_HEADER_MAX bytes) with the Authorization value. */
+int ows_reqsig_sign(const struct ows_key *k, const char *method,
+		    const char *target, const void *body, size_t len,
+		    int64_t now, char *out);
+
+/*
+ * Check an Authorization value against the request. On 0, pub gets the
+ * signing key. OWS_EAUTH with the reason in err otherwise.
+ */
+int ows_reqsig_verify(const char *header, const char *method,
+		      const char *target, const void *body, size_t len,
+		      int64_t now, char pub[OWS_PUBKEY_B64_LEN],
+		      struct ows_err *err);
+
+#endif

@@ -1,0 +1,162 @@
+/* Talking to a node: signed requests, retries, change-set submission. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth/reqsig.h"
+#include "cli/ows.h"
+#include "common/json.h"
+#include "http/http.h"
+#include "ledger/changeset.h"
+
+#define RETRIES 40
+#define RETRY_US (250 * 1000)
+
+int ows_cli_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ows: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+void ows_cli_print_json(const json_t *v)
+{
+	char *text = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+	if (text != NULL)
+		puts(text);
+	free(text);
+}
+
+static int load_key(struct ows_cli *cli)
+{
+	struct ows_err err = {{0}};
+
+	if (cli->key != NULL)
+		return 0;
+	if (cli->key_path == NULL)
+		return ows_cli_die("no key: set OWS_KEY or pass --key FILE");
+	if (ows_key_load(cli->key_path, &cli->key, &err) != 0)
+		return ows_cli_die("%s", err.msg);
+	return 0;
+}
+
+static int once(struct ows_cli *cli, const char *method, const char *target,
+		const char *body, struct ows_http_response *resp)
+{
+	char auth[OWS_REQSIG_HEADER_MAX];
+	struct ows_http_header hs[2] = {
+		{"Content-Type", "application/json"},
+		{"Authorization", auth},
+	};
+	size_t len = body ? strlen(body) : 0;
+	int rv;
+
+	rv = ows_reqsig_sign(cli->key, method, target, body, len,
+			     (int64_t)time(NULL), auth);
+	if (rv != 0)
+		return rv;
+	return ows_http_client_sync(cli->endpoint, method, target, hs, 2, body,
+				    len, NULL, resp);
+}
+
+int ows_cli_call(struct ows_cli *cli, const char *method, const char *target,
+		 const json_t *body, json_t **out)
+{
+	struct ows_http_response resp;
+	char *text = NULL;
+	int rv, status = 0;
+
+	*out = NULL;
+	if (load_key(cli) != 0)
+		return -EINVAL;
+	if (body != NULL && (text = ows_json_dump(body)) == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < RETRIES; i++) {
+		rv = once(cli, method, target, text, &resp);
+		if (rv != 0) {
+			free(text);
+			ows_cli_die("cannot reach '%s': %s", cli->endpoint,
+				    ows_strerror(rv));
+			return rv;
+		}
+		status = resp.status;
+		json_decref(*out);
+		*out = json_loadb(resp.body, resp.body_len, 0, NULL);
+		ows_http_response_close(&resp);
+		/* 503: no leader yet (election), not committed: try again. */
+		if (status != 503)
+			break;
+		usleep(RETRY_US);
+	}
+	free(text);
+	return status;
+}
+
+int ows_cli_fail(const char *what, int status, const json_t *reply)
+{
+	const char *msg = ows_json_str(reply, "message");
+	const char *code = ows_json_str(reply, "code");
+
+	if (status < 0)
+		return 1;
+	return ows_cli_die("%s: %s (%s, HTTP %d)", what,
+			   msg ? msg : "no message", code ? code : "error",
+			   status);
+}
+
+int ows_cli_cluster(struct ows_cli *cli, char out[65])
+{
+	struct ows_http_response resp;
+	json_t *v;
+	int rv;
+
+	rv = ows_http_client_sync(cli->endpoint, "GET", "/_ows/v1/health",
+				  NULL, 0, NULL, 0, NULL, &resp);
+	if (rv != 0)
+		return ows_cli_die("cannot reach '%s': %s", cli->endpoint,
+				   ows_strerror(rv));
+	v = json_loadb(resp.body, resp.body_len, 0, NULL);
+	ows_http_response_close(&resp);
+	if (ows_json_str(v, "cluster") == NULL) {
+		json_decref(v);
+		return ows_cli_die("'%s' is not an OWS node", cli->endpoint);
+	}
+	snprintf(out, 65, "%s", ows_json_str(v, "cluster"));
+	json_decref(v);
+	return 0;
+}
+
+int ows_cli_submit(struct ows_cli *cli, const char *stack, json_t *actions,
+		   json_t **out)
+{
+	char cluster[65];
+	json_t *env;
+	int status;
+
+	*out = NULL;
+	if (load_key(cli) != 0 || ows_cli_cluster(cli, cluster) != 0) {
+		json_decref(actions);
+		return 1;
+	}
+	env = ows_envelope_new(cluster, stack, actions, (int64_t)time(NULL));
+	if (env == NULL || ows_envelope_sign(env, cli->key) != 0) {
+		json_decref(env);
+		return ows_cli_die("cannot sign the change set");
+	}
+	status = ows_cli_call(cli, "POST", "/_ows/v1/changesets", env, out);
+	json_decref(env);
+	if (status == 200)
+		return 0;
+	ows_cli_fail("change set rejected", status, *out);
+	return 1;
+}

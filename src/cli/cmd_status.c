@@ -1,0 +1,58 @@
+/* ows status: the cluster as the node at the endpoint sees it. */
+#include <stdio.h>
+
+#include "cli/ows.h"
+#include "common/json.h"
+
+static void print_nodes(const json_t *nodes)
+{
+	const json_t *n;
+	size_t i;
+
+	printf("nodes:\n  %-4s %-9s %-8s %-7s %-22s %-22s %s\n", "ID", "ROLE",
+	       "MEMBER", "HEALTH", "EDGE", "GATEWAY", "RAFT");
+	json_array_foreach(nodes, i, n) {
+		printf("  %-4lld %-9s %-8s %-7s %-22s %-22s %s\n",
+		       (long long)json_integer_value(json_object_get(n, "id")),
+		       ows_json_str(n, "role"), ows_json_str(n, "member"),
+		       ows_json_str(n, "health"), ows_json_str(n, "edge"),
+		       ows_json_str(n, "gateway"), ows_json_str(n, "raft"));
+	}
+}
+
+int ows_cmd_status(struct ows_cli *cli)
+{
+	json_t *r, *leader, *ledger;
+	int status;
+
+	status = ows_cli_call(cli, "GET", "/_ows/v1/status", NULL, &r);
+	if (status != 200) {
+		ows_cli_fail("status", status, r);
+		json_decref(r);
+		return 1;
+	}
+	if (cli->json) {
+		ows_cli_print_json(r);
+		json_decref(r);
+		return 0;
+	}
+	leader = json_object_get(r, "leader");
+	ledger = json_object_get(r, "ledger");
+	printf("cluster: %s\n", ows_json_str(r, "cluster"));
+	printf("node:    %lld (%s), term %lld\n",
+	       (long long)json_integer_value(json_object_get(json_object_get(r, "node"), "id")),
+	       ows_json_str(json_object_get(r, "node"), "role"),
+	       (long long)json_integer_value(json_object_get(r, "term")));
+	if (json_is_object(leader))
+		printf("leader:  node %lld (%s)\n",
+		       (long long)json_integer_value(json_object_get(leader, "id")),
+		       ows_json_str(leader, "raft"));
+	else
+		printf("leader:  none\n");
+	printf("ledger:  height %lld, head %s\n",
+	       (long long)json_integer_value(json_object_get(ledger, "height")),
+	       ows_json_str(ledger, "head"));
+	print_nodes(json_object_get(r, "nodes"));
+	json_decref(r);
+	return 0;
+}

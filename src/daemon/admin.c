@@ -1,0 +1,576 @@
+/*
+ * The admin API on the edge port, under /_ows/v1/ (see docs/admin-api.md).
+ * Every request but /health and /join is signed by a user's Ed25519 key
+ * (auth/reqsig.h) and judged by the user's policies; writes are Raft
+ * entries, forwarded to the leader when this node is not it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/reqsig.h"
+#include "common/enc.h"
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "daemon/node.h"
+
+#define BODY_LIMIT (1024 * 1024)
+#define FORWARD_HEADER "X-Ows-Forwarded"
+
+struct admin_ctx {
+	struct ows_node *n;
+	struct ows_http_req *req;
+	char user[OWS_NAME_MAX];
+	json_t *body;         /* parsed JSON body, or NULL */
+	const char *raw;      /* raw body, in the request's arena */
+	size_t raw_len;
+	int pending;          /* health probes in flight (status) */
+	json_t *reply;        /* status being assembled */
+};
+
+struct route {
+	const char *method;
+	const char *path;
+	const char *action; /* policy action; NULL: any known user */
+	void (*fn)(struct admin_ctx *c);
+};
+
+void ows_admin_reply_json(struct ows_node *n, struct ows_http_req *req,
+			  int status, const json_t *v)
+{
+	struct ows_http_header h = {"Content-Type", "application/json"};
+	char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+
+	if (status >= 100 && status < 600)
+		n->http_status[status / 100]++;
+	if (text == NULL) {
+		ows_http_respond(req, 500, &h, 1, "{}", 2);
+		return;
+	}
+	ows_http_respond(req, status, &h, 1, text, strlen(text));
+	free(text);
+}
+
+void ows_admin_reply_error(struct ows_node *n, struct ows_http_req *req,
+			   int status, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	json_t *v;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	v = json_pack("{s:s, s:s}", "code", code, "message", msg);
+	ows_admin_reply_json(n, req, status, v);
+	json_decref(v);
+}
+
+static void ctx_free(struct admin_ctx *c)
+{
+	json_decref(c->body);
+	json_decref(c->reply);
+	free(c);
+}
+
+static void reply(struct admin_ctx *c, int status, const json_t *v)
+{
+	ows_admin_reply_json(c->n, c->req, status, v);
+	ctx_free(c);
+}
+
+#define reply_error(c, status, code, ...)                                 \
+	do {                                                              \
+		ows_admin_reply_error((c)->n, (c)->req, status, code,     \
+				      __VA_ARGS__);                       \
+		ctx_free(c);                                              \
+	} while (0)
+
+/* Decoded value of key in the query string into out; false when absent. */
+static bool query_get(const char *query, const char *key, char *out,
+		      size_t cap)
+{
+	size_t klen = strlen(key);
+	const char *p = query;
+
+	while (p != NULL && *p) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			size_t n = 0;
+
+			for (p += klen + 1; *p && *p != '&' && n + 1 < cap; p++) {
+				unsigned v;
+
+				if (*p == '%' && sscanf(p + 1, "%2x", &v) == 1) {
+					out[n++] = (char)v;
+					p += 2;
+				} else {
+					out[n++] = *p == '+' ? ' ' : *p;
+				}
+			}
+			out[n] = '\0';
+			return true;
+		}
+		p = strchr(p, '&');
+		if (p != NULL)
+			p++;
+	}
+	return false;
+}
+
+/* ---- forwarding writes to the leader ---- */
+
+static void forward_cb(void *ud, int status,
+		       const struct ows_http_response *resp)
+{
+	struct admin_ctx *c = ud;
+	struct ows_http_header h = {"Content-Type", "application/json"};
+
+	if (status != 0) {
+		reply_error(c, 503, "LeaderUnavailable", "cannot reach the "
+			    "leader: %s", ows_strerror(status));
+		return;
+	}
+	c->n->http_status[resp->status / 100 % 6]++;
+	ows_http_respond(c->req, resp->status, &h, 1, resp->body,
+			 resp->body_len);
+	ctx_free(c);
+}
+
+static void forward(struct admin_ctx *c)
+{
+	struct ows_http_header hs[3];
+	char addr[64], self[24];
+	const char *auth = ows_http_req_header(c->req, "Authorization");
+	json_t *node;
+	uint64_t id;
+	size_t nh = 0;
+	int rv;
+
+	ows_raft_leader(c->n->raft, &id, addr);
+	node = id != 0 ? ows_state_node(&c->n->state, id) : NULL;
+	if (node == NULL || id == c->n->cfg.id ||
+	    ows_http_req_header(c->req, FORWARD_HEADER) != NULL) {
+		json_decref(node);
+		reply_error(c, 503, "NoLeader", "the cluster has no leader "
+			    "right now; retry");
+		return;
+	}
+	snprintf(addr, sizeof(addr), "%s", ows_json_str(node, "edge"));
+	json_decref(node);
+	snprintf(self, sizeof(self), "%" PRIu64, c->n->cfg.id);
+	hs[nh++] = (struct ows_http_header){"Content-Type", "application/json"};
+	hs[nh++] = (struct ows_http_header){FORWARD_HEADER, self};
+	if (auth != NULL)
+		hs[nh++] = (struct ows_http_header){"Authorization", auth};
+	rv = ows_http_client_request(c->n->loop, addr, c->req->method,
+				     c->req->target, hs, nh, c->raw, c->raw_len,
+				     NULL, forward_cb, c);
+	if (rv != 0)
+		reply_error(c, 503, "LeaderUnavailable", "cannot reach the "
+			    "leader: %s", ows_strerror(rv));
+}
+
+/* ---- writes ---- */
+
+static void applied_cb(void *ud, int status, void *result)
+{
+	struct admin_ctx *c = ud;
+	json_t *r;
+	int code;
+
+	if (status != 0) {
+		free(result);
+		reply_error(c, 503, "LeadershipLost", "the entry was not "
+			    "committed (%s); retry", ows_strerror(status));
+		return;
+	}
+	r = result ? json_loads(result, 0, NULL) : NULL;
+	free(result);
+	if (r == NULL) {
+		reply_error(c, 500, "InternalError", "no result from apply");
+		return;
+	}
+	code = json_is_true(json_object_get(r, "ok"))
+		       ? 200
+		       : (int)json_integer_value(json_object_get(r, "status"));
+	if (code == 200 && c->reply != NULL)
+		json_object_update(r, c->reply);
+	if (code != 200)
+		ows_log(OWS_LOG_INFO, "ledger", "rejected: %s: %s",
+			ows_json_str(r, "code"), ows_json_str(r, "message"));
+	reply(c, code, r);
+	json_decref(r);
+}
+
+static void propose(struct admin_ctx *c, const char *type, const json_t *body)
+{
+	int rv;
+
+	if (ows_raft_role(c->n->raft) != OWS_RAFT_LEADER) {
+		forward(c);
+		return;
+	}
+	rv = ows_node_propose(c->n, type, body, applied_cb, c);
+	if (rv == OWS_ENOTLEADER)
+		forward(c);
+	else if (rv != 0)
+		reply_error(c, 503, "ProposeFailed", "cannot propose: %s",
+			    ows_strerror(rv));
+}
+
+static void post_changeset(struct admin_ctx *c)
+{
+	if (!json_is_object(c->body) ||
+	    !json_is_object(json_object_get(c->body, "changeset"))) {
+		reply_error(c, 400, "MalformedChangeSet", "expected a signed "
+			    "change set envelope");
+		return;
+	}
+	propose(c, "changeset", c->body);
+}
+
+static void load_secret(struct admin_ctx *c)
+{
+	struct ows_buf secret = OWS_BUF_INIT;
+	char path[PATH_MAX], b64[OWS_B64_LEN(64)];
+
+	snprintf(path, sizeof(path), "%s/cluster.secret", c->n->dir);
+	if (ows_file_read(path, 64, &secret) == 0 && secret.len == 32) {
+		ows_b64_encode(secret.data, 32, b64);
+		c->reply = json_pack("{s:s}", "cluster_secret", b64);
+	}
+	ows_buf_free(&secret);
+}
+
+/*
+ * A node joins with a single-use token; its request is signed with its own
+ * node key, which the body names, so the key is proven to be held.
+ */
+static void post_join(struct admin_ctx *c)
+{
+	const char *token = ows_json_str(c->body, "token");
+	json_t *node = json_object_get(c->body, "node"), *body;
+	char pub[OWS_PUBKEY_B64_LEN], hash[65];
+	struct ows_err err = {{0}};
+
+	if (token == NULL || !json_is_object(node)) {
+		reply_error(c, 400, "MalformedJoin", "expected {\"token\": ..., "
+			    "\"node\": {...}}");
+		return;
+	}
+	if (ows_reqsig_verify(ows_http_req_header(c->req, "Authorization"),
+			      c->req->method, c->req->target, c->raw,
+			      c->raw_len, ows_now_ms() / 1000, pub, &err) != 0 ||
+	    ows_json_str(node, "key") == NULL ||
+	    strcmp(pub, ows_json_str(node, "key")) != 0) {
+		reply_error(c, 401, "Unauthenticated", "join must be signed by "
+			    "the joining node's key: %s", err.msg);
+		return;
+	}
+	ows_sha256_hex(token, strlen(token), hash);
+	body = json_pack("{s:s, s:O}", "token_hash", hash, "node", node);
+	load_secret(c);
+	propose(c, "join", body);
+	json_decref(body);
+}
+
+/* ---- reads ---- */
+
+static const char *member_role(struct ows_raft_server *srv, size_t n,
+			       uint64_t id)
+{
+	static const char *const names[] = {"voter", "standby", "spare"};
+
+	for (size_t i = 0; i < n; i++)
+		if (srv[i].id == id)
+			return names[srv[i].role];
+	return "none";
+}
+
+static void status_done(struct admin_ctx *c)
+{
+	reply(c, 200, c->reply);
+}
+
+struct probe {
+	struct admin_ctx *c;
+	json_t *node; /* borrowed from c->reply */
+};
+
+static void probe_cb(void *ud, int status, const struct ows_http_response *r)
+{
+	struct probe *p = ud;
+
+	json_object_set_new(p->node, "health",
+			    json_string(status == 0 && r->status == 200
+						? "up" : "down"));
+	if (--p->c->pending == 0)
+		status_done(p->c);
+	free(p);
+}
+
+static void probe_nodes(struct admin_ctx *c, json_t *nodes)
+{
+	struct ows_http_client_opts opts = {700, 4096};
+	json_t *node;
+	size_t i;
+
+	c->pending = 1;
+	json_array_foreach(nodes, i, node) {
+		uint64_t id = (uint64_t)json_integer_value(json_object_get(node, "id"));
+		struct probe *p;
+
+		if (id == c->n->cfg.id) {
+			json_object_set_new(node, "health", json_string("up"));
+			continue;
+		}
+		p = malloc(sizeof(*p));
+		if (p == NULL)
+			continue;
+		*p = (struct probe){c, node};
+		c->pending++;
+		if (ows_http_client_request(c->n->loop, ows_json_str(node, "edge"),
+					    "GET", "/_ows/v1/health", NULL, 0,
+					    NULL, 0, &opts, probe_cb, p) != 0) {
+			json_object_set_new(node, "health", json_string("down"));
+			c->pending--;
+			free(p);
+		}
+	}
+	if (--c->pending == 0)
+		status_done(c);
+}
+
+static void get_status(struct admin_ctx *c)
+{
+	struct ows_raft_server srv[64];
+	struct ows_node *n = c->n;
+	size_t count = ows_raft_servers(n->raft, srv, 64);
+	json_t *nodes = ows_state_nodes(&n->state), *node, *leader;
+	char addr[64];
+	uint64_t lid;
+	size_t i;
+
+	ows_raft_leader(n->raft, &lid, addr);
+	if (count > 64)
+		count = 64;
+	json_array_foreach(nodes, i, node) {
+		uint64_t id = (uint64_t)json_integer_value(json_object_get(node, "id"));
+
+		json_object_del(node, "key");
+		json_object_set_new(node, "member",
+				    json_string(member_role(srv, count, id)));
+		json_object_set_new(node, "role", json_string(
+			id == lid ? "leader" : "follower"));
+	}
+	leader = lid ? json_pack("{s:I, s:s}", "id", (json_int_t)lid, "raft",
+				 addr) : json_null();
+	c->reply = json_pack(
+		"{s:s, s:{s:I, s:s}, s:I, s:I, s:I, s:o, s:{s:I, s:s, s:I}, s:o}",
+		"cluster", n->state.cluster, "node", "id", (json_int_t)n->cfg.id,
+		"role", ows_raft_role_name(ows_raft_role(n->raft)), "term",
+		(json_int_t)ows_raft_term(n->raft), "commit_index",
+		(json_int_t)ows_raft_commit_index(n->raft), "applied_index",
+		(json_int_t)n->state.applied, "leader", leader, "ledger",
+		"height", (json_int_t)n->state.height, "head", n->state.head,
+		"rejected", (json_int_t)n->state.rejected, "nodes",
+		nodes ? nodes : json_array());
+	if (c->reply == NULL) {
+		reply_error(c, 500, "InternalError", "out of memory");
+		return;
+	}
+	probe_nodes(c, json_object_get(c->reply, "nodes"));
+}
+
+static void get_ledger(struct admin_ctx *c)
+{
+	char buf[32];
+	uint64_t from = 1;
+	unsigned limit = 1000;
+	json_t *entries, *v;
+
+	if (query_get(c->req->query, "from", buf, sizeof(buf)))
+		from = strtoull(buf, NULL, 10);
+	if (query_get(c->req->query, "limit", buf, sizeof(buf)))
+		limit = (unsigned)strtoul(buf, NULL, 10);
+	if (limit == 0 || limit > 1000)
+		limit = 1000;
+	entries = ows_state_ledger(&c->n->state, from, limit);
+	v = json_pack("{s:I, s:s, s:o}", "height",
+		      (json_int_t)c->n->state.height, "head", c->n->state.head,
+		      "entries", entries ? entries : json_array());
+	reply(c, 200, v);
+	json_decref(v);
+}
+
+static void get_resources(struct admin_ctx *c)
+{
+	char kind[OWS_NAME_MAX], stack[OWS_NAME_MAX];
+	bool has_kind = query_get(c->req->query, "kind", kind, sizeof(kind));
+	bool has_stack = query_get(c->req->query, "stack", stack, sizeof(stack));
+	json_t *list, *v;
+
+	list = ows_state_resources(&c->n->state, has_kind ? kind : NULL,
+				   has_stack ? stack : NULL);
+	v = json_pack("{s:o}", "resources", list ? list : json_array());
+	reply(c, 200, v);
+	json_decref(v);
+}
+
+static void get_nodes(struct admin_ctx *c)
+{
+	json_t *list = ows_state_nodes(&c->n->state), *v;
+
+	v = json_pack("{s:o}", "nodes", list ? list : json_array());
+	reply(c, 200, v);
+	json_decref(v);
+}
+
+static void get_rejections(struct admin_ctx *c)
+{
+	json_t *list = ows_state_rejections(&c->n->state, 100), *v;
+
+	v = json_pack("{s:o}", "rejections", list ? list : json_array());
+	reply(c, 200, v);
+	json_decref(v);
+}
+
+static const struct route routes[] = {
+	{"GET", "/_ows/v1/status", "ows:status.read", get_status},
+	{"GET", "/_ows/v1/ledger", "ows:ledger.read", get_ledger},
+	{"GET", "/_ows/v1/rejections", "ows:ledger.read", get_rejections},
+	/* Any user may read resources: plan needs it, and nothing there is secret. */
+	{"GET", "/_ows/v1/resources", NULL, get_resources},
+	{"GET", "/_ows/v1/nodes", "ows:nodes.read", get_nodes},
+	{"POST", "/_ows/v1/changesets", NULL, post_changeset},
+	{"POST", "/_ows/v1/join", NULL, post_join},
+};
+
+/* Authenticate the signer as a user and check the route's action. */
+static int authenticate(struct admin_ctx *c, const struct route *r)
+{
+	struct ows_directory dir;
+	struct ows_err err = {{0}};
+	char pub[OWS_PUBKEY_B64_LEN], arn[128];
+
+	if (ows_reqsig_verify(ows_http_req_header(c->req, "Authorization"),
+			      c->req->method, c->req->target, c->raw,
+			      c->raw_len, ows_now_ms() / 1000, pub, &err) != 0) {
+		reply_error(c, 401, "Unauthenticated", "%s", err.msg);
+		return -1;
+	}
+	ows_state_directory(&c->n->state, &dir);
+	if (dir.user_of_key(dir.ud, pub, c->user, sizeof(c->user)) != 0) {
+		reply_error(c, 401, "UnknownKey", "key '%s' belongs to no user",
+			    pub);
+		return -1;
+	}
+	snprintf(arn, sizeof(arn), "arn:ows:ows::cluster/%s",
+		 c->n->state.cluster);
+	if (r->action != NULL &&
+	    ows_user_authorize(&dir, c->user, r->action, arn) != 0) {
+		reply_error(c, 403, "AccessDenied", "user '%s' is not allowed "
+			    "'%s' on '%s'", c->user, r->action, arn);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct route *find_route(const char *method, const char *path,
+				      bool *path_known)
+{
+	*path_known = false;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (strcmp(routes[i].path, path) != 0)
+			continue;
+		*path_known = true;
+		if (strcmp(routes[i].method, method) == 0)
+			return &routes[i];
+	}
+	return NULL;
+}
+
+static void body_cb(struct ows_http_req *req, int status, const char *body,
+		    size_t len)
+{
+	struct admin_ctx *c = req->data;
+	const struct route *r;
+	struct ows_err err = {{0}};
+	bool known;
+
+	if (status != 0) {
+		ctx_free(c); /* the server answered (413) or the peer left */
+		return;
+	}
+	c->raw = body;
+	c->raw_len = len;
+	r = find_route(req->method, req->path, &known);
+	if (r == NULL) {
+		if (known)
+			reply_error(c, 405, "MethodNotAllowed", "'%s' does not "
+				    "accept %s", req->path, req->method);
+		else
+			reply_error(c, 404, "NotFound", "no such admin API "
+				    "path '%s'", req->path);
+		return;
+	}
+	if (len > 0) {
+		c->body = ows_json_parse(body, len, &err);
+		if (c->body == NULL) {
+			reply_error(c, 400, "MalformedJSON", "%s", err.msg);
+			return;
+		}
+	}
+	if (r->fn != post_join && authenticate(c, r) != 0)
+		return;
+	r->fn(c);
+}
+
+static void health(struct ows_node *n, struct ows_http_req *req)
+{
+	json_t *v = json_pack("{s:b, s:s, s:I, s:s}", "ok", 1, "cluster",
+			      n->cfg.cluster, "node", (json_int_t)n->cfg.id,
+			      "role",
+			      ows_raft_role_name(ows_raft_role(n->raft)));
+
+	ows_admin_reply_json(n, req, 200, v);
+	json_decref(v);
+}
+
+void ows_admin_handle(struct ows_http_req *req, void *ud)
+{
+	struct ows_node *n = ud;
+	struct admin_ctx *c;
+
+	if (strcmp(req->path, "/metrics") == 0) {
+		ows_metrics_handle(n, req);
+		return;
+	}
+	if (strcmp(req->path, "/_ows/v1/health") == 0) {
+		health(n, req);
+		return;
+	}
+	if (strncmp(req->path, "/_ows/", 6) != 0) {
+		/* The AWS-compatible services come with their issues. */
+		ows_admin_reply_error(n, req, 404, "NotFound", "no service "
+				      "at '%s'", req->path);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		ows_admin_reply_error(n, req, 503, "OutOfMemory", "try again");
+		return;
+	}
+	c->n = n;
+	c->req = req;
+	req->data = c;
+	if (ows_http_req_read_body(req, BODY_LIMIT, body_cb) != 0) {
+		free(c);
+		ows_admin_reply_error(n, req, 500, "InternalError",
+				      "cannot read the body");
+	}
+}

@@ -1,0 +1,81 @@
+/* The node's own configuration file, DIR/node.json. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "common/fs.h"
+#include "common/json.h"
+#include "daemon/node.h"
+
+int64_t ows_now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static int copy_field(const json_t *o, const char *k, char *out, size_t cap)
+{
+	const char *v = ows_json_str(o, k);
+
+	if (v == NULL || strlen(v) >= cap)
+		return -EINVAL;
+	memcpy(out, v, strlen(v) + 1);
+	return 0;
+}
+
+int ows_node_config_load(const char *dir, struct ows_node_config *cfg,
+			 struct ows_err *err)
+{
+	struct ows_buf text = OWS_BUF_INIT;
+	char path[PATH_MAX];
+	json_t *o;
+	int rv;
+
+	snprintf(path, sizeof(path), "%s/node.json", dir);
+	rv = ows_file_read(path, 65536, &text);
+	if (rv != 0) {
+		ows_err_printf(err, "cannot read '%s': %s (run 'owsd init' or "
+			       "'owsd join' first)", path, ows_strerror(rv));
+		ows_buf_free(&text);
+		return rv;
+	}
+	o = ows_json_parse(text.data, text.len, err);
+	ows_buf_free(&text);
+	memset(cfg, 0, sizeof(*cfg));
+	if (o == NULL || !json_is_integer(json_object_get(o, "id")) ||
+	    copy_field(o, "cluster", cfg->cluster, sizeof(cfg->cluster)) ||
+	    copy_field(o, "raft", cfg->raft, sizeof(cfg->raft)) ||
+	    copy_field(o, "edge", cfg->edge, sizeof(cfg->edge)) ||
+	    copy_field(o, "gateway", cfg->gateway, sizeof(cfg->gateway))) {
+		ows_err_printf(err, "'%s' is malformed", path);
+		json_decref(o);
+		return OWS_EINVAL;
+	}
+	cfg->id = (uint64_t)json_integer_value(json_object_get(o, "id"));
+	json_decref(o);
+	return 0;
+}
+
+int ows_node_config_save(const char *dir, const struct ows_node_config *cfg)
+{
+	char path[PATH_MAX], *text;
+	json_t *o;
+	int rv;
+
+	snprintf(path, sizeof(path), "%s/node.json", dir);
+	o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)cfg->id,
+		      "cluster", cfg->cluster, "raft", cfg->raft, "edge",
+		      cfg->edge, "gateway", cfg->gateway);
+	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	if (text == NULL)
+		return -ENOMEM;
+	rv = ows_file_write(path, text, strlen(text), 0644);
+	free(text);
+	return rv;
+}

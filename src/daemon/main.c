@@ -1,0 +1,205 @@
+/*
+ * owsd, the node daemon:
+ *   owsd init -d DIR [--edge H:P] [--gateway H:P] [--raft H:P] [--root-key PUB]
+ *   owsd join -d DIR --peer H:P --token TOKEN [--edge ...] [--gateway ...] [--raft ...]
+ *   owsd run  -d DIR [--log-level LEVEL]
+ * See docs/cluster.md.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth/key.h"
+#include "auth/reqsig.h"
+#include "auth/seal.h"
+#include "common/enc.h"
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "daemon/node.h"
+#include "daemon/owsd.h"
+#include "http/http.h"
+#include "ledger/chain.h"
+
+
+static const char usage[] =
+	"usage: owsd init -d DIR [--edge HOST:PORT] [--gateway HOST:PORT]\n"
+	"                 [--raft HOST:PORT] [--root-key PUBKEY]\n"
+	"       owsd join -d DIR --peer HOST:PORT --token TOKEN [--edge ...]\n"
+	"                 [--gateway ...] [--raft ...]\n"
+	"       owsd run -d DIR [--log-level error|warn|info|debug]\n";
+
+int owsd_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("owsd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int parse(int argc, char **argv, struct owsd_opts *o)
+{
+	static const struct option longs[] = {
+		{"dir", required_argument, NULL, 'd'},
+		{"edge", required_argument, NULL, 'e'},
+		{"gateway", required_argument, NULL, 'g'},
+		{"raft", required_argument, NULL, 'r'},
+		{"root-key", required_argument, NULL, 'k'},
+		{"peer", required_argument, NULL, 'p'},
+		{"token", required_argument, NULL, 't'},
+		{"log-level", required_argument, NULL, 'l'},
+		{NULL, 0, NULL, 0},
+	};
+	int c, lvl;
+
+	*o = (struct owsd_opts){NULL, "127.0.0.1:4566", "127.0.0.1:8080",
+			   "127.0.0.1:4567", NULL, NULL, NULL};
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:", longs, NULL)) != -1) {
+		switch (c) {
+		case 'd': o->dir = optarg; break;
+		case 'e': o->edge = optarg; break;
+		case 'g': o->gateway = optarg; break;
+		case 'r': o->raft = optarg; break;
+		case 'k': o->root_key = optarg; break;
+		case 'p': o->peer = optarg; break;
+		case 't': o->token = optarg; break;
+		case 'l':
+			lvl = ows_log_level_parse(optarg);
+			if (lvl < 0)
+				return owsd_die("unknown log level '%s'", optarg);
+			ows_log_threshold = (enum ows_log_level)lvl;
+			break;
+		default:
+			fputs(usage, stderr);
+			return 1;
+		}
+	}
+	if (o->dir == NULL) {
+		fputs(usage, stderr);
+		return 1;
+	}
+	return 0;
+}
+
+/* A fresh directory for a new node: refuse to overwrite an existing one. */
+int owsd_prepare_dir(const char *dir, struct ows_key **node_key)
+{
+	char path[PATH_MAX];
+	int rv;
+
+	snprintf(path, sizeof(path), "%s/node.json", dir);
+	if (access(path, F_OK) == 0)
+		return owsd_die("'%s' already holds a node; use 'owsd run -d %s'",
+			   dir, dir);
+	rv = ows_mkdir_p(dir, 0700);
+	if (rv != 0)
+		return owsd_die("cannot create '%s': %s", dir, ows_strerror(rv));
+	chmod(dir, 0700);
+	snprintf(path, sizeof(path), "%s/node.key", dir);
+	if (ows_key_generate(node_key) != 0 || ows_key_save(*node_key, path) != 0)
+		return owsd_die("cannot write the node key '%s'", path);
+	return 0;
+}
+
+static int cmd_join(struct owsd_opts *o)
+{
+	struct ows_http_header hs[2];
+	struct ows_http_response resp;
+	struct ows_node_config cfg = {0};
+	struct ows_key *key = NULL;
+	char pub[OWS_PUBKEY_B64_LEN], auth[OWS_REQSIG_HEADER_MAX];
+	char path[PATH_MAX], *body;
+	uint8_t secret[64];
+	json_t *req, *r;
+	int rv, tries;
+
+	if (o->peer == NULL || o->token == NULL)
+		return owsd_die("join needs --peer HOST:PORT and --token TOKEN");
+	if (owsd_prepare_dir(o->dir, &key) != 0)
+		return 1;
+	ows_key_public(key, pub);
+	req = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "token", o->token,
+			"node", "raft", o->raft, "edge", o->edge, "gateway",
+			o->gateway, "key", pub);
+	body = ows_json_dump(req);
+	json_decref(req);
+	for (tries = 0;; tries++) {
+		ows_reqsig_sign(key, "POST", "/_ows/v1/join", body, strlen(body),
+				ows_now_ms() / 1000, auth);
+		hs[0] = (struct ows_http_header){"Content-Type", "application/json"};
+		hs[1] = (struct ows_http_header){"Authorization", auth};
+		rv = ows_http_client_sync(o->peer, "POST", "/_ows/v1/join", hs, 2,
+					  body, strlen(body), NULL, &resp);
+		if (rv != 0 || resp.status != 503 || tries == 10)
+			break;
+		ows_http_response_close(&resp);
+		usleep(500 * 1000);
+	}
+	free(body);
+	ows_key_free(key);
+	if (rv != 0)
+		return owsd_die("cannot reach '%s': %s", o->peer, ows_strerror(rv));
+	r = json_loads(resp.body, 0, NULL);
+	if (resp.status != 200 || r == NULL) {
+		owsd_die("join refused (%d): %s", resp.status,
+		    r && ows_json_str(r, "message") ? ows_json_str(r, "message")
+						     : resp.body);
+		json_decref(r);
+		ows_http_response_close(&resp);
+		return 1;
+	}
+	ows_http_response_close(&resp);
+	cfg.id = (uint64_t)json_integer_value(json_object_get(r, "node_id"));
+	snprintf(cfg.cluster, sizeof(cfg.cluster), "%s", ows_json_str(r, "cluster"));
+	snprintf(cfg.raft, sizeof(cfg.raft), "%s", o->raft);
+	snprintf(cfg.edge, sizeof(cfg.edge), "%s", o->edge);
+	snprintf(cfg.gateway, sizeof(cfg.gateway), "%s", o->gateway);
+	snprintf(path, sizeof(path), "%s/cluster.secret", o->dir);
+	if (ows_json_str(r, "cluster_secret") == NULL ||
+	    ows_b64_decode(ows_json_str(r, "cluster_secret"), secret,
+			   sizeof(secret)) != 32 ||
+	    ows_file_write(path, secret, 32, 0600) != 0 ||
+	    ows_node_config_save(o->dir, &cfg) != 0) {
+		json_decref(r);
+		return owsd_die("cannot write the node's files in '%s'", o->dir);
+	}
+	json_decref(r);
+	printf("joined cluster %s as node %" PRIu64 "\n"
+	       "start it with: owsd run -d %s\n", cfg.cluster, cfg.id, o->dir);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct owsd_opts o;
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+		puts("owsd 0.1.0");
+		return 0;
+	}
+	if (strcmp(cmd, "init") != 0 && strcmp(cmd, "join") != 0 &&
+	    strcmp(cmd, "run") != 0) {
+		fputs(usage, stderr);
+		return strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0 ? 0 : 1;
+	}
+	if (parse(argc - 1, argv + 1, &o) != 0)
+		return 1;
+	if (strcmp(cmd, "init") == 0)
+		return owsd_init(&o);
+	if (strcmp(cmd, "join") == 0)
+		return cmd_join(&o);
+	return ows_node_run(o.dir);
+}

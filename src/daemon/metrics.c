@@ -1,0 +1,48 @@
+/* /metrics on the edge port, in the Prometheus text exposition format. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "common/buf.h"
+#include "daemon/node.h"
+
+void ows_metrics_handle(struct ows_node *n, struct ows_http_req *req)
+{
+	struct ows_http_header h = {"Content-Type",
+				    "text/plain; version=0.0.4"};
+	struct ows_buf b = OWS_BUF_INIT;
+	enum ows_raft_role role = ows_raft_role(n->raft);
+
+	n->http_status[2]++;
+	ows_buf_printf(&b,
+		       "# HELP ows_raft_term Current Raft term.\n"
+		       "# TYPE ows_raft_term gauge\n"
+		       "ows_raft_term %" PRIu64 "\n"
+		       "# HELP ows_raft_role 1 for the role this node has.\n"
+		       "# TYPE ows_raft_role gauge\n",
+		       ows_raft_term(n->raft));
+	for (int r = OWS_RAFT_FOLLOWER; r <= OWS_RAFT_LEADER; r++)
+		ows_buf_printf(&b, "ows_raft_role{role=\"%s\"} %d\n",
+			       ows_raft_role_name((enum ows_raft_role)r), (int)role == r);
+	ows_buf_printf(&b,
+		       "# HELP ows_raft_commit_index Highest committed index.\n"
+		       "# TYPE ows_raft_commit_index gauge\n"
+		       "ows_raft_commit_index %" PRIu64 "\n"
+		       "# HELP ows_raft_applied_index Highest applied index.\n"
+		       "# TYPE ows_raft_applied_index gauge\n"
+		       "ows_raft_applied_index %" PRIu64 "\n"
+		       "# HELP ows_ledger_height Accepted ledger entries.\n"
+		       "# TYPE ows_ledger_height gauge\n"
+		       "ows_ledger_height %" PRIu64 "\n"
+		       "# HELP ows_ledger_rejected_total Rejected entries.\n"
+		       "# TYPE ows_ledger_rejected_total counter\n"
+		       "ows_ledger_rejected_total %" PRIu64 "\n"
+		       "# HELP ows_http_requests_total Edge requests answered.\n"
+		       "# TYPE ows_http_requests_total counter\n",
+		       ows_raft_commit_index(n->raft), n->state.applied,
+		       n->state.height, n->state.rejected);
+	for (int c = 1; c <= 5; c++)
+		ows_buf_printf(&b, "ows_http_requests_total{code=\"%dxx\"} %"
+			       PRIu64 "\n", c, n->http_status[c]);
+	ows_http_respond(req, 200, &h, 1, b.data, b.len);
+	ows_buf_free(&b);
+}

@@ -1,0 +1,327 @@
+/*
+ * The running node (owsd run): wires the state machine to Raft, serves the
+ * edge and gateway ports, reconciles membership while leader, and shuts
+ * down cleanly on SIGTERM or SIGINT.
+ */
+#include "daemon/node.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+#include "common/log.h"
+
+#define RECONCILE_MS 500
+
+static int fsm_apply(void *ud, uint64_t index, const void *data, size_t len,
+		     void **result)
+{
+	char *text = NULL;
+	int rv = ows_state_apply(ud, index, data, len, &text);
+
+	if (rv != 0)
+		ows_log(OWS_LOG_ERROR, "state", "apply of entry %" PRIu64
+			" failed: %s", index, ows_strerror(rv));
+	*result = text;
+	return rv;
+}
+
+static int fsm_snapshot(void *ud, void **data, size_t *len)
+{
+	return ows_state_snapshot(ud, data, len);
+}
+
+static int fsm_restore(void *ud, const void *data, size_t len)
+{
+	return ows_state_restore(ud, data, len);
+}
+
+void ows_node_fsm(struct ows_state *state, struct ows_raft_fsm *fsm)
+{
+	fsm->ud = state;
+	fsm->apply = fsm_apply;
+	fsm->snapshot = fsm_snapshot;
+	fsm->restore = fsm_restore;
+}
+
+int ows_node_propose(struct ows_node *n, const char *type, const json_t *body,
+		     ows_raft_apply_cb cb, void *ud)
+{
+	json_t *e = json_pack("{s:s, s:I, s:O}", "type", type, "time",
+			      (json_int_t)ows_now_ms(), "body", body);
+	char *text = e ? ows_json_dump(e) : NULL;
+	int rv;
+
+	json_decref(e);
+	if (text == NULL)
+		return -ENOMEM;
+	rv = ows_raft_apply(n->raft, text, strlen(text), cb, ud);
+	free(text);
+	return rv;
+}
+
+/* ---- membership reconciliation (leader only) ---- */
+
+static void change_cb(void *ud, int status)
+{
+	struct ows_node *n = ud;
+
+	n->changing = false;
+	if (status != 0)
+		ows_log(OWS_LOG_WARN, "raft", "membership change failed: %s",
+			ows_strerror(status));
+}
+
+static bool in_table(json_t *nodes, uint64_t id, const char **raft_addr)
+{
+	json_t *row;
+	size_t i;
+
+	json_array_foreach(nodes, i, row) {
+		if ((uint64_t)json_integer_value(json_object_get(row, "id")) == id) {
+			*raft_addr = ows_json_str(row, "raft");
+			return true;
+		}
+	}
+	return false;
+}
+
+/* One change per tick: the Raft library allows one at a time. */
+static void reconcile_step(struct ows_node *n, json_t *nodes)
+{
+	struct ows_raft_server servers[64];
+	size_t count = ows_raft_servers(n->raft, servers, 64), i;
+	const char *addr;
+	json_t *row;
+	int rv = 1;
+
+	for (i = 0; i < count && i < 64 && rv == 1; i++) {
+		if (!in_table(nodes, servers[i].id, &addr)) {
+			ows_log(OWS_LOG_INFO, "raft", "removing node %" PRIu64,
+				servers[i].id);
+			rv = servers[i].id == n->cfg.id
+				     ? ows_raft_transfer(n->raft, 0, change_cb, n)
+				     : ows_raft_remove(n->raft, servers[i].id,
+						       change_cb, n);
+		} else if (servers[i].role != OWS_RAFT_VOTER) {
+			ows_log(OWS_LOG_INFO, "raft", "promoting node %" PRIu64
+				" to voter", servers[i].id);
+			rv = ows_raft_assign(n->raft, servers[i].id,
+					     OWS_RAFT_VOTER, change_cb, n);
+		}
+	}
+	json_array_foreach(nodes, i, row) {
+		uint64_t id = (uint64_t)json_integer_value(json_object_get(row, "id"));
+		bool member = false;
+
+		for (size_t j = 0; j < count && j < 64; j++)
+			member |= servers[j].id == id;
+		if (member || rv != 1)
+			continue;
+		ows_log(OWS_LOG_INFO, "raft", "adding node %" PRIu64 " at %s",
+			id, ows_json_str(row, "raft"));
+		rv = ows_raft_add(n->raft, id, ows_json_str(row, "raft"),
+				  change_cb, n);
+	}
+	if (rv == 0)
+		n->changing = true;
+	else if (rv < 0)
+		ows_log(OWS_LOG_WARN, "raft", "membership change refused: %s",
+			ows_strerror(rv));
+}
+
+static void reconcile_cb(uv_timer_t *t)
+{
+	struct ows_node *n = t->data;
+	json_t *nodes;
+
+	if (n->stopping || n->changing ||
+	    ows_raft_role(n->raft) != OWS_RAFT_LEADER ||
+	    n->state.cluster[0] == '\0')
+		return;
+	nodes = ows_state_nodes(&n->state);
+	if (nodes != NULL && json_array_size(nodes) > 0)
+		reconcile_step(n, nodes);
+	json_decref(nodes);
+}
+
+/* ---- gateway (routes arrive with the functions issue) ---- */
+
+static void gateway_handle(struct ows_http_req *req, void *ud)
+{
+	static const char body[] = "{\"message\":\"Not Found\"}";
+	struct ows_http_header h = {"Content-Type", "application/json"};
+
+	(void)ud;
+	ows_http_respond(req, 404, &h, 1, body, sizeof(body) - 1);
+}
+
+/* ---- shutdown ---- */
+
+static void closed_one(struct ows_node *n)
+{
+	if (--n->pending_closes == 0)
+		uv_stop(n->loop);
+}
+
+static void server_closed_cb(struct ows_http_server *s)
+{
+	closed_one(s->ud);
+}
+
+static void raft_closed_cb(void *ud)
+{
+	struct ows_node *n = ud;
+
+	n->raft = NULL;
+	closed_one(n);
+}
+
+static void handle_closed_cb(uv_handle_t *h)
+{
+	closed_one(h->data);
+}
+
+static void stop(struct ows_node *n)
+{
+	if (n->stopping)
+		return;
+	n->stopping = true;
+	ows_log(OWS_LOG_INFO, "node", "shutting down");
+	n->pending_closes = 4 + n->edge_up + n->gateway_up;
+	if (n->edge_up)
+		ows_http_server_close(&n->edge, server_closed_cb);
+	if (n->gateway_up)
+		ows_http_server_close(&n->gateway, server_closed_cb);
+	ows_raft_close(n->raft, raft_closed_cb, n);
+	uv_close((uv_handle_t *)&n->reconcile, handle_closed_cb);
+	uv_close((uv_handle_t *)&n->sigterm, handle_closed_cb);
+	uv_close((uv_handle_t *)&n->sigint, handle_closed_cb);
+}
+
+static void signal_cb(uv_signal_t *s, int signum)
+{
+	ows_log(OWS_LOG_INFO, "node", "got signal %d", signum);
+	stop(s->data);
+}
+
+static int start_servers(struct ows_node *n, struct ows_err *err)
+{
+	int rv;
+
+	rv = ows_http_server_init(&n->edge, n->loop, NULL, ows_admin_handle, n);
+	n->edge_up = rv == 0;
+	if (rv == 0)
+		rv = ows_http_server_listen(&n->edge, n->cfg.edge);
+	if (rv != 0) {
+		ows_err_printf(err, "cannot listen on edge %s: %s", n->cfg.edge,
+			       ows_strerror(rv));
+		return rv;
+	}
+	rv = ows_http_server_init(&n->gateway, n->loop, NULL, gateway_handle, n);
+	n->gateway_up = rv == 0;
+	if (rv == 0)
+		rv = ows_http_server_listen(&n->gateway, n->cfg.gateway);
+	if (rv != 0)
+		ows_err_printf(err, "cannot listen on gateway %s: %s",
+			       n->cfg.gateway, ows_strerror(rv));
+	return rv;
+}
+
+static int start(struct ows_node *n, struct ows_err *err)
+{
+	char path[PATH_MAX];
+	struct ows_raft_fsm fsm;
+	int rv;
+
+	rv = ows_node_config_load(n->dir, &n->cfg, err);
+	if (rv != 0)
+		return rv;
+	snprintf(path, sizeof(path), "%s/node.key", n->dir);
+	rv = ows_key_load(path, &n->key, err);
+	if (rv != 0)
+		return rv;
+	snprintf(path, sizeof(path), "%s/state.db", n->dir);
+	rv = ows_state_open(&n->state, path, err);
+	if (rv != 0)
+		return rv;
+	ows_node_fsm(&n->state, &fsm);
+	snprintf(path, sizeof(path), "%s/raft", n->dir);
+	rv = ows_raft_new(n->loop, path, n->cfg.id, n->cfg.raft, NULL, &fsm,
+			  &n->raft);
+	if (rv == 0)
+		rv = ows_raft_start(n->raft);
+	if (rv != 0) {
+		ows_err_printf(err, "cannot start raft on %s: %s", n->cfg.raft,
+			       ows_strerror(rv));
+		return rv;
+	}
+	return start_servers(n, err);
+}
+
+static void setup_handles(struct ows_node *n)
+{
+	uv_signal_init(n->loop, &n->sigterm);
+	uv_signal_init(n->loop, &n->sigint);
+	n->sigterm.data = n->sigint.data = n;
+	uv_signal_start(&n->sigterm, signal_cb, SIGTERM);
+	uv_signal_start(&n->sigint, signal_cb, SIGINT);
+	uv_timer_init(n->loop, &n->reconcile);
+	n->reconcile.data = n;
+	uv_timer_start(&n->reconcile, reconcile_cb, RECONCILE_MS, RECONCILE_MS);
+}
+
+int ows_node_run(const char *dir)
+{
+	struct ows_node *n;
+	struct ows_err err = {{0}};
+	uv_loop_t loop;
+	int rv, code;
+
+	signal(SIGPIPE, SIG_IGN);
+	n = calloc(1, sizeof(*n));
+	if (n == NULL || uv_loop_init(&loop) != 0) {
+		free(n);
+		fprintf(stderr, "owsd: out of memory\n");
+		return 1;
+	}
+	n->loop = &loop;
+	snprintf(n->dir, sizeof(n->dir), "%s", dir);
+	setup_handles(n);
+	rv = start(n, &err);
+	if (rv != 0) {
+		ows_log(OWS_LOG_ERROR, "node", "%s", err.msg);
+		n->exit_code = 1;
+		if (n->raft == NULL) {
+			/* Nothing async started yet but the handles. */
+			n->stopping = true;
+			uv_close((uv_handle_t *)&n->reconcile, NULL);
+			uv_close((uv_handle_t *)&n->sigterm, NULL);
+			uv_close((uv_handle_t *)&n->sigint, NULL);
+			uv_run(&loop, UV_RUN_DEFAULT);
+			goto out;
+		}
+		stop(n);
+	} else {
+		ows_log(OWS_LOG_INFO, "node", "node %" PRIu64 " of cluster %s: "
+			"edge http://%s gateway http://%s raft %s", n->cfg.id,
+			n->cfg.cluster, n->edge.bound, n->gateway.bound,
+			n->cfg.raft);
+	}
+	uv_run(&loop, UV_RUN_DEFAULT);
+	/* Let close callbacks that uv_stop cut short run. */
+	uv_run(&loop, UV_RUN_DEFAULT);
+out:
+	code = n->exit_code;
+	ows_state_close(&n->state);
+	ows_key_free(n->key);
+	if (uv_loop_close(&loop) != 0)
+		ows_log(OWS_LOG_WARN, "node", "loop closed with live handles");
+	free(n);
+	ows_log(OWS_LOG_INFO, "node", "stopped");
+	return code;
+}

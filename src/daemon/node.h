@@ -1,0 +1,79 @@
+/*
+ * A running node: the loop, the state machine, the Raft member, the edge
+ * and gateway HTTP servers, signal handling, and the leader's membership
+ * reconciler (which turns the nodes table into the Raft configuration).
+ */
+#ifndef OWS_DAEMON_NODE_H
+#define OWS_DAEMON_NODE_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "auth/key.h"
+#include "common/err.h"
+#include "http/http.h"
+#include "raft/raft.h"
+#include "state/state.h"
+
+struct ows_node_config {
+	uint64_t id;
+	char cluster[65];
+	char raft[64];
+	char edge[64];
+	char gateway[64];
+};
+
+struct ows_node {
+	uv_loop_t *loop;
+	char dir[PATH_MAX - 64];
+	struct ows_node_config cfg;
+	struct ows_state state;
+	struct ows_raft *raft;
+	struct ows_key *key;
+	struct ows_http_server edge;
+	struct ows_http_server gateway;
+	uv_signal_t sigterm;
+	uv_signal_t sigint;
+	uv_timer_t reconcile;
+	bool edge_up;        /* the servers were initialized */
+	bool gateway_up;
+	bool changing;       /* a membership change is in flight */
+	bool stopping;
+	int exit_code;
+	unsigned pending_closes;
+	uint64_t http_status[6]; /* requests answered, by status class */
+};
+
+/* DIR/node.json */
+int ows_node_config_load(const char *dir, struct ows_node_config *cfg,
+			 struct ows_err *err);
+int ows_node_config_save(const char *dir, const struct ows_node_config *cfg);
+
+/* The Raft FSM callbacks bound to a state (used by init and run). */
+void ows_node_fsm(struct ows_state *state, struct ows_raft_fsm *fsm);
+
+/* Run the node in the foreground until SIGTERM/SIGINT. Exit status. */
+int ows_node_run(const char *dir);
+
+/* Milliseconds since the epoch (the leader's clock stamps entries). */
+int64_t ows_now_ms(void);
+
+/* Propose a Raft entry {"type", "time", "body"}; body is borrowed. */
+int ows_node_propose(struct ows_node *n, const char *type, const json_t *body,
+		     ows_raft_apply_cb cb, void *ud);
+
+/* Edge request handler (admin API, metrics); admin.c. */
+void ows_admin_handle(struct ows_http_req *req, void *ud);
+/* Send a JSON value (borrowed) as the response. */
+void ows_admin_reply_json(struct ows_node *n, struct ows_http_req *req,
+			  int status, const json_t *v);
+void ows_admin_reply_error(struct ows_node *n, struct ows_http_req *req,
+			   int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* metrics.c */
+void ows_metrics_handle(struct ows_node *n, struct ows_http_req *req);
+
+#endif

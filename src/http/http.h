@@ -1,0 +1,230 @@
+/*
+ * HTTP/1.1 server and client on libuv, parsing with http-parser.
+ *
+ * Server: keep-alive, pipelining (requests on one connection are answered
+ * in order), chunked request and response bodies, "Expect: 100-continue"
+ * (the interim response is sent when the handler first asks for the body),
+ * bodies handed to the handler as a stream with back-pressure, header and
+ * body size limits, idle and slow-client timeouts, clean 400/413/431 answers
+ * for malformed or oversized input, graceful close.
+ *
+ * Client: one request per call on the same loop, used between nodes.
+ *
+ * Lifetime of a request: the server calls the handler once the headers are
+ * complete. The request (and its arena) stays valid until the handler has
+ * finished the response (ows_http_respond or ows_http_respond_end), even when
+ * the peer disconnected in between: responding to a dead connection is
+ * harmless (it returns -ECANCELED) and frees the request. A handler that
+ * never reads the body gets it discarded by the server (or the connection
+ * closed when the body is large).
+ */
+#ifndef OWS_HTTP_HTTP_H
+#define OWS_HTTP_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/arena.h"
+#include "common/buf.h"
+
+struct ows_http_header {
+	const char *name;
+	const char *value;
+};
+
+struct ows_http_conn; /* opaque, owned by the server */
+
+struct ows_http_req {
+	struct ows_arena arena;   /* freed when the request ends */
+	const char *method;       /* "GET", "PUT", ... */
+	const char *target;       /* the raw request target: "/a%20b?x=1" */
+	const char *path;         /* raw (still percent-encoded) path part */
+	const char *query;        /* raw query after '?', "" when none */
+	struct ows_http_header *headers; /* as received, names as sent */
+	size_t n_headers;
+	int64_t content_length;   /* -1 when chunked or absent */
+	bool chunked;
+	bool keep_alive;
+	char peer[64];            /* "127.0.0.1:53312" */
+	struct ows_http_conn *conn;
+	void *data;               /* free for the handler */
+};
+
+/* Called once per request when its headers are complete. */
+typedef void (*ows_http_handler_cb)(struct ows_http_req *req, void *ud);
+
+/*
+ * Whole-body callback: status 0 and the complete body (NUL-terminated, owned
+ * by the request's arena), or status < 0 when reading failed (-EMSGSIZE: the
+ * body passed the limit, and the server has already answered 413; -ECANCELED:
+ * the peer went away). After an error the handler must not respond.
+ */
+typedef void (*ows_http_body_cb)(struct ows_http_req *req, int status,
+				 const char *body, size_t len);
+
+/*
+ * Streaming callback: called for each piece of the body in order; last is
+ * true exactly once, on the final call (len may be 0). status < 0 as above.
+ * data is borrowed for the duration of the call.
+ */
+typedef void (*ows_http_chunk_cb)(struct ows_http_req *req, int status,
+				  const char *data, size_t len, bool last);
+
+struct ows_http_server_config {
+	size_t max_header_bytes;   /* request line + headers; 431 past it */
+	uint64_t idle_timeout_ms;  /* keep-alive connection with no request */
+	uint64_t header_timeout_ms;/* whole request head must arrive in this */
+	uint64_t body_timeout_ms;  /* no body byte for this long: close */
+	unsigned max_connections;  /* further accepts are closed at once */
+};
+
+/* Defaults: 16 KiB, 60 s, 10 s, 30 s, 4096. */
+void ows_http_server_config_default(struct ows_http_server_config *cfg);
+
+struct ows_http_server {
+	uv_loop_t *loop;
+	uv_tcp_t listener;
+	struct ows_http_server_config cfg;
+	ows_http_handler_cb handler;
+	void *ud;
+	struct ows_http_conn *conns; /* list of live connections */
+	unsigned n_conns;
+	bool closing;
+	void (*close_cb)(struct ows_http_server *s);
+	char bound[64];              /* "127.0.0.1:4566" after listen */
+	bool listener_closed;        /* internal: close_cb waits for it */
+};
+
+/* cfg may be NULL for the defaults. The server struct is caller-owned. */
+int ows_http_server_init(struct ows_http_server *s, uv_loop_t *loop,
+			 const struct ows_http_server_config *cfg,
+			 ows_http_handler_cb handler, void *ud);
+
+/*
+ * Listen on "HOST:PORT" (IPv4, or "[v6]:port"); port 0 picks a free port,
+ * which s->bound then shows. Returns 0 or -errno.
+ */
+int ows_http_server_listen(struct ows_http_server *s, const char *host_port);
+
+/*
+ * Graceful close: stop accepting, close idle connections, let requests in
+ * flight finish their responses (then close those connections), and call
+ * cb once every handle is closed. The caller owns s until then.
+ */
+void ows_http_server_close(struct ows_http_server *s,
+			   void (*cb)(struct ows_http_server *s));
+
+/* Case-insensitive header lookup; NULL when absent. */
+const char *ows_http_req_header(const struct ows_http_req *req,
+				const char *name);
+
+/* Read the whole body, up to limit bytes; see ows_http_body_cb. */
+int ows_http_req_read_body(struct ows_http_req *req, size_t limit,
+			   ows_http_body_cb cb);
+
+/* Stream the body, up to limit bytes in total; see ows_http_chunk_cb. */
+int ows_http_req_stream_body(struct ows_http_req *req, uint64_t limit,
+			     ows_http_chunk_cb cb);
+
+/* Back-pressure for streamed bodies: stop / resume reading the socket. */
+void ows_http_req_pause(struct ows_http_req *req);
+void ows_http_req_resume(struct ows_http_req *req);
+
+/*
+ * Send a complete response. The server adds Content-Length, Date and
+ * Connection; body is copied (callers with large bodies use the streaming
+ * calls). Returns 0, or -ECANCELED when the peer is gone (the request is
+ * freed either way: req must not be used after this call).
+ */
+int ows_http_respond(struct ows_http_req *req, int status,
+		     const struct ows_http_header *headers, size_t n_headers,
+		     const void *body, size_t len);
+
+/*
+ * Streaming response: start with a known content_length, or -1 for
+ * chunked encoding; then write pieces (data is borrowed until cb runs; cb may
+ * be NULL when data outlives the request), then end. Writes are queued in
+ * order. ows_http_respond_end frees the request.
+ *
+ * Once ows_http_respond_start has been called, even when it failed (for
+ * example -ECANCELED because the peer is gone), the request lives until
+ * ows_http_respond_end, which must always follow. A write that fails
+ * returns < 0 and never calls its cb. Writing past the declared
+ * content_length is -EINVAL; ending short of it closes the connection.
+ */
+int ows_http_respond_start(struct ows_http_req *req, int status,
+			   const struct ows_http_header *headers,
+			   size_t n_headers, int64_t content_length);
+int ows_http_respond_write(struct ows_http_req *req, const void *data,
+			   size_t len, void (*cb)(void *ud, int status),
+			   void *ud);
+int ows_http_respond_end(struct ows_http_req *req);
+
+/* Reason phrase for a status code ("Not Found"). */
+const char *ows_http_reason(int status);
+
+/* ---- client ---- */
+
+struct ows_http_response {
+	int status;
+	struct ows_http_header *headers;
+	size_t n_headers;
+	char *body;         /* NUL-terminated */
+	size_t body_len;
+	struct ows_arena arena; /* owns headers and body */
+};
+
+const char *ows_http_response_header(const struct ows_http_response *resp,
+				     const char *name);
+
+/*
+ * status 0 and the response (borrowed: valid only during the call), or
+ * status < 0 (-ECONNREFUSED, -ETIMEDOUT, OWS_EPARSE, ...) and resp NULL.
+ */
+typedef void (*ows_http_client_cb)(void *ud, int status,
+				   const struct ows_http_response *resp);
+
+struct ows_http_client_opts {
+	uint64_t timeout_ms;   /* whole exchange; 0 means 30 s */
+	size_t max_body;       /* response body limit; 0 means 64 MiB */
+};
+
+/*
+ * Send one request to "HOST:PORT" on loop. headers may omit Host and
+ * Content-Length (added). body is copied. opts may be NULL. On success cb is
+ * called exactly once, later, from the loop; on failure (returned < 0) never.
+ */
+int ows_http_client_request(uv_loop_t *loop, const char *host_port,
+			    const char *method, const char *target,
+			    const struct ows_http_header *headers,
+			    size_t n_headers, const void *body, size_t len,
+			    const struct ows_http_client_opts *opts,
+			    ows_http_client_cb cb, void *ud);
+
+/*
+ * Blocking variant for programs without a loop of their own (the ows CLI):
+ * runs a private loop until the exchange ends. On 0, *out is filled and the
+ * caller releases it with ows_http_response_close.
+ */
+int ows_http_client_sync(const char *host_port, const char *method,
+			 const char *target,
+			 const struct ows_http_header *headers,
+			 size_t n_headers, const void *body, size_t len,
+			 const struct ows_http_client_opts *opts,
+			 struct ows_http_response *out);
+
+void ows_http_response_close(struct ows_http_response *resp);
+
+/*
+ * Test hook for the fuzz target and unit tests: runs the server's request
+ * path over size bytes, fed piece bytes at a time (0: all at once), on a
+ * connection without a socket, against a built-in handler chosen by the
+ * first letter of each path ("/r" reads the body, "/s" streams it, "/c"
+ * answers chunked, others 404). Returns the number of response bytes the
+ * server produced.
+ */
+size_t ows_http_fuzz_feed(const uint8_t *data, size_t size, size_t piece);
+
+#endif

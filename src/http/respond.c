@@ -1,0 +1,360 @@
+/*
+ * HTTP server responses: the head (status line, Date, the handler's headers,
+ * framing, Connection), bodies whole or streamed with Content-Length or
+ * chunked encoding, the server's own JSON error answers, and the write
+ * queue of a connection. See conn.h for the connection they go out on.
+ *
+ * RFC 9112 section 6.3 frames a response by Content-Length or chunked
+ * encoding, or by closing the connection, the only choice for an HTTP/1.0
+ * client when the length is not known in advance.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "http/conn.h"
+
+struct wreq {
+	uv_write_t w;
+	struct ows_http_conn *c;
+	char *mem; /* freed once written */
+	void (*cb)(void *ud, int status);
+	void *ud;
+};
+
+void ows_http_request_free(struct request *r)
+{
+	ows_buf_free(&r->body);
+	ows_arena_close(&r->req.arena);
+	free(r);
+}
+
+static void write_cb(uv_write_t *w, int status)
+{
+	struct wreq *wr = (struct wreq *)w;
+	struct ows_http_conn *c = wr->c;
+
+	c->n_writes--;
+	if (wr->cb != NULL)
+		wr->cb(wr->ud, status < 0 ? status : 0);
+	free(wr->mem);
+	free(wr);
+	if (status < 0) {
+		ows_http_conn_close(c, -ECANCELED);
+		return;
+	}
+	/* A drained queue may let the next request in, or the close out. */
+	if (!c->closing && c->n_writes == 0)
+		ows_http_conn_poke(c);
+}
+
+/*
+ * Queue bufs in order. mem (may be NULL) is taken and freed once written;
+ * cb, when given, runs once the bytes are written, never on failure.
+ */
+int ows_http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
+			unsigned n, char *mem, void (*cb)(void *ud, int status),
+			void *ud)
+{
+	struct wreq *wr;
+	int rv;
+
+	if (c->closing) {
+		free(mem);
+		return -ECANCELED;
+	}
+	if (c->fake) {
+		for (unsigned i = 0; i < n; i++)
+			c->fake_out += bufs[i].len;
+		free(mem);
+		if (cb != NULL)
+			cb(ud, 0);
+		return 0;
+	}
+	wr = malloc(sizeof(*wr));
+	if (wr == NULL) {
+		free(mem);
+		return -ENOMEM;
+	}
+	wr->c = c;
+	wr->mem = mem;
+	wr->cb = cb;
+	wr->ud = ud;
+	rv = uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs, n, write_cb);
+	if (rv != 0) {
+		free(mem);
+		free(wr);
+		ows_http_conn_close(c, -ECANCELED);
+		return rv;
+	}
+	c->n_writes++;
+	return 0;
+}
+
+static void format_date(char *out, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(out, size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+void ows_http_conn_send_error(struct ows_http_conn *c, int status,
+			      const char *code, const char *msg)
+{
+	struct ows_buf b = OWS_BUF_INIT;
+	char date[64], body[256];
+	int blen;
+	uv_buf_t ub;
+
+	if (c->closing)
+		return;
+	c->close_after = true;
+	format_date(date, sizeof(date));
+	blen = snprintf(body, sizeof(body),
+			"{\"error\":\"%s\",\"message\":\"%s\"}", code, msg);
+	if (blen < 0 || (size_t)blen >= sizeof(body))
+		blen = 0;
+	if (ows_buf_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\n"
+			   "Content-Type: application/json\r\n"
+			   "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
+			   status, ows_http_reason(status), date, blen,
+			   body) != 0) {
+		ows_buf_free(&b);
+		ows_http_conn_close(c, -ENOMEM);
+		return;
+	}
+	ub = uv_buf_init(b.data, (unsigned)b.len);
+	ows_http_conn_write(c, &ub, 1, b.data, NULL, NULL);
+}
+
+/* Headers the server writes itself, or that would break the framing. */
+static bool skipped_header(const struct ows_http_header *h)
+{
+	static const char *const own[] = {"Content-Length", "Transfer-Encoding",
+					   "Connection", "Date"};
+
+	if (h->name == NULL || h->value == NULL || h->name[0] == '\0' ||
+	    strpbrk(h->name, "\r\n: ") != NULL ||
+	    strpbrk(h->value, "\r\n") != NULL)
+		return true; /* no header injection from handler data */
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (strcasecmp(h->name, own[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether the connection ends with this response. A body the handler left
+ * unread is drained when small; otherwise, or when the client waits for
+ * "100 Continue" before sending it, closing is the only way to resync.
+ */
+static bool decide_close(const struct request *r,
+			 const struct ows_http_header *h, size_t n)
+{
+	const struct ows_http_conn *c = r->c;
+	const struct ows_http_req *req = &r->req;
+
+	if (!req->keep_alive || c->srv->closing || c->close_after)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (h[i].name != NULL && h[i].value != NULL &&
+		    strcasecmp(h[i].name, "Connection") == 0 &&
+		    strcasestr(h[i].value, "close") != NULL)
+			return true;
+	if (c->msg_done || c->mode == BODY_READ || c->mode == BODY_STREAM)
+		return false;
+	if (!req->chunked && req->content_length <= 0)
+		return false;
+	if ((c->expect_continue && !c->continue_sent) || req->chunked)
+		return true;
+	return (uint64_t)req->content_length - c->received > DISCARD_MAX;
+}
+
+static int build_head(struct request *r, struct ows_buf *b, int status,
+		      const struct ows_http_header *h, size_t n, int64_t cl)
+{
+	char date[64];
+	int rv;
+
+	format_date(date, sizeof(date));
+	r->close = decide_close(r, h, n);
+	rv = ows_buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
+			    ows_http_reason(status), date);
+	for (size_t i = 0; i < n && rv == 0; i++)
+		if (!skipped_header(&h[i]))
+			rv = ows_buf_printf(b, "%s: %s\r\n", h[i].name,
+					    h[i].value);
+	if (status == 204 || status == 304) {
+		r->head_only = true;
+	} else if (cl >= 0) {
+		r->resp_left = cl;
+		if (rv == 0)
+			rv = ows_buf_printf(b, "Content-Length: %lld\r\n",
+					    (long long)cl);
+	} else if (r->http_minor >= 1) {
+		r->chunked = true;
+		if (rv == 0)
+			rv = ows_buf_puts(b, "Transfer-Encoding: chunked\r\n");
+	} else {
+		r->eof_framed = true;
+		r->close = true;
+	}
+	if (rv == 0 && r->close)
+		rv = ows_buf_puts(b, "Connection: close\r\n");
+	else if (rv == 0 && r->http_minor == 0)
+		rv = ows_buf_puts(b, "Connection: keep-alive\r\n");
+	if (rv == 0)
+		rv = ows_buf_puts(b, "\r\n");
+	return rv;
+}
+
+static int send_head(struct request *r, int status,
+		     const struct ows_http_header *h, size_t n, int64_t cl,
+		     const void *body, size_t len)
+{
+	struct ows_buf b = OWS_BUF_INIT;
+	uv_buf_t ub;
+	int rv;
+
+	if (status < 200 || status > 999)
+		status = 500;
+	r->resp = RESP_STARTED;
+	if (r->c->closing)
+		return -ECANCELED;
+	rv = build_head(r, &b, status, h, n, cl);
+	if (rv == 0 && len > 0 && !r->head_only)
+		rv = ows_buf_append(&b, body, len);
+	if (rv != 0) {
+		ows_buf_free(&b);
+		ows_http_conn_close(r->c, rv);
+		return rv;
+	}
+	ub = uv_buf_init(b.data, (unsigned)b.len);
+	return ows_http_conn_write(r->c, &ub, 1, b.data, NULL, NULL);
+}
+
+/* The response is complete: free the request and see what comes next. */
+static int finish(struct request *r, int rv)
+{
+	struct ows_http_conn *c = r->c;
+	const struct ows_http_req *req = &r->req;
+
+	if (!c->closing) {
+		if (r->close || rv != 0) {
+			c->close_after = true;
+		} else if (!c->msg_done) {
+			c->mode = BODY_DISCARD;
+			c->paused = false;
+			c->discarded = 0;
+			if (!req->chunked && req->content_length > 0 &&
+			    (uint64_t)req->content_length - c->received >
+				    DISCARD_MAX)
+				c->close_after = true;
+		}
+	}
+	if (c->cur == r)
+		c->cur = NULL;
+	ows_http_request_free(r);
+	if (c->closing) {
+		ows_http_conn_maybe_free(c);
+		return -ECANCELED;
+	}
+	ows_http_conn_poke(c);
+	return rv;
+}
+
+/* After a body error the server ends the request: responding is a no-op. */
+static bool ended_by_server(const struct request *r)
+{
+	return r->failed && r->resp == RESP_NONE;
+}
+
+int ows_http_respond(struct ows_http_req *req, int status,
+		     const struct ows_http_header *headers, size_t n_headers,
+		     const void *body, size_t len)
+{
+	struct request *r = (struct request *)req;
+	int rv;
+
+	if (ended_by_server(r))
+		return -ECANCELED;
+	if (r->resp != RESP_NONE)
+		return -EINVAL;
+	rv = send_head(r, status, headers, n_headers, (int64_t)len, body, len);
+	return finish(r, rv);
+}
+
+int ows_http_respond_start(struct ows_http_req *req, int status,
+			   const struct ows_http_header *headers,
+			   size_t n_headers, int64_t content_length)
+{
+	struct request *r = (struct request *)req;
+
+	if (ended_by_server(r))
+		return -ECANCELED;
+	if (r->resp != RESP_NONE)
+		return -EINVAL;
+	return send_head(r, status, headers, n_headers,
+			 content_length < 0 ? -1 : content_length, NULL, 0);
+}
+
+int ows_http_respond_write(struct ows_http_req *req, const void *data,
+			   size_t len, void (*cb)(void *ud, int status),
+			   void *ud)
+{
+	struct request *r = (struct request *)req;
+	static char crlf[] = "\r\n";
+	uv_buf_t b[3];
+	char *hdr;
+
+	if (ended_by_server(r) || r->c->closing)
+		return -ECANCELED;
+	if (r->resp != RESP_STARTED)
+		return -EINVAL;
+	if (!r->chunked && !r->eof_framed && !r->head_only) {
+		if ((uint64_t)len > (uint64_t)r->resp_left)
+			return -EINVAL;
+		r->resp_left -= (int64_t)len;
+	}
+	if (r->head_only || len == 0) {
+		/* Nothing to send, but cb still runs from the loop. */
+		b[0] = uv_buf_init(crlf, 0);
+		return ows_http_conn_write(r->c, b, 1, NULL, cb, ud);
+	}
+	if (!r->chunked) {
+		b[0] = uv_buf_init((char *)data, (unsigned)len);
+		return ows_http_conn_write(r->c, b, 1, NULL, cb, ud);
+	}
+	hdr = malloc(24);
+	if (hdr == NULL)
+		return -ENOMEM;
+	b[0] = uv_buf_init(hdr, (unsigned)snprintf(hdr, 24, "%zx\r\n", len));
+	b[1] = uv_buf_init((char *)data, (unsigned)len);
+	b[2] = uv_buf_init(crlf, 2);
+	return ows_http_conn_write(r->c, b, 3, hdr, cb, ud);
+}
+
+int ows_http_respond_end(struct ows_http_req *req)
+{
+	struct request *r = (struct request *)req;
+	static char last[] = "0\r\n\r\n";
+	uv_buf_t b = uv_buf_init(last, sizeof(last) - 1);
+	int rv = 0;
+
+	if (ended_by_server(r))
+		return -ECANCELED;
+	if (r->resp != RESP_STARTED)
+		return -EINVAL;
+	if (r->c->closing)
+		return finish(r, -ECANCELED);
+	if (r->chunked && !r->head_only)
+		rv = ows_http_conn_write(r->c, &b, 1, NULL, NULL, NULL);
+	else if (!r->head_only && !r->eof_framed && r->resp_left > 0)
+		r->close = true; /* short body: only a close tells the peer */
+	return finish(r, rv);
+}

@@ -1,0 +1,208 @@
+/* Hash chain and its verifier; see chain.h. */
+#include "ledger/chain.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/enc.h"
+#include "common/json.h"
+#include "ledger/authz.h"
+#include "ledger/changeset.h"
+
+json_t *ows_ledger_entry_new(uint64_t height, const char *prev, int64_t time_ms,
+			     const char *type, json_t *body)
+{
+	return json_pack("{s:I, s:s, s:I, s:s, s:o}", "height",
+			 (json_int_t)height, "prev", prev, "time",
+			 (json_int_t)time_ms, "type", type, "body", body);
+}
+
+int ows_ledger_entry_hash(const json_t *entry, char out[65])
+{
+	struct ows_buf canon = OWS_BUF_INIT;
+	int rv = ows_json_canonical(entry, &canon);
+
+	if (rv == 0)
+		ows_sha256_hex(canon.data, canon.len, out);
+	ows_buf_free(&canon);
+	return rv;
+}
+
+int ows_ledger_verifier_init(struct ows_ledger_verifier *v)
+{
+	memset(v, 0, sizeof(*v));
+	memcpy(v->head, OWS_HASH_ZERO, 65);
+	v->users = json_object();
+	v->policies = json_object();
+	v->tokens = json_object();
+	if (v->users == NULL || v->policies == NULL || v->tokens == NULL) {
+		ows_ledger_verifier_close(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void ows_ledger_verifier_close(struct ows_ledger_verifier *v)
+{
+	json_decref(v->users);
+	json_decref(v->policies);
+	json_decref(v->tokens);
+	v->users = v->policies = v->tokens = NULL;
+}
+
+static int dir_user_of_key(void *ud, const char *pub, char *user, size_t cap)
+{
+	struct ows_ledger_verifier *v = ud;
+	const char *name;
+	json_t *spec, *k;
+	size_t i;
+
+	json_object_foreach(v->users, name, spec) {
+		json_array_foreach(json_object_get(spec, "public_keys"), i, k) {
+			if (json_is_string(k) &&
+			    strcmp(json_string_value(k), pub) == 0) {
+				snprintf(user, cap, "%s", name);
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+static int dir_user_policies(void *ud, const char *user, json_t *out)
+{
+	struct ows_ledger_verifier *v = ud;
+	json_t *spec = json_object_get(v->users, user), *p, *doc;
+	size_t i;
+
+	json_array_foreach(json_object_get(spec, "policies"), i, p) {
+		doc = json_object_get(v->policies, json_string_value(p));
+		if (doc != NULL && json_array_append(out, doc) != 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Track what authorization depends on: users, policies, join tokens. */
+static void replay_action(struct ows_ledger_verifier *v, const json_t *a)
+{
+	const char *action = ows_json_str(a, "action");
+	const char *name = ows_json_str(a, "name");
+	json_t *spec = json_object_get(a, "spec");
+
+	if (strcmp(action, "users.put") == 0)
+		json_object_set(v->users, name, spec);
+	else if (strcmp(action, "users.delete") == 0)
+		json_object_del(v->users, name);
+	else if (strcmp(action, "policies.put") == 0)
+		json_object_set(v->policies, name, spec);
+	else if (strcmp(action, "policies.delete") == 0)
+		json_object_del(v->policies, name);
+	else if (strcmp(action, "nodes.token") == 0)
+		json_object_set_new(v->tokens, name, json_true());
+}
+
+static int feed_changeset(struct ows_ledger_verifier *v, const json_t *body,
+			  struct ows_err *err)
+{
+	struct ows_directory dir = {v, dir_user_of_key, dir_user_policies};
+	struct ows_changeset_info info;
+	json_t *a;
+	size_t i;
+	int rv;
+
+	rv = ows_envelope_check(body, &info, err);
+	if (rv == 0 && strcmp(info.cluster, v->cluster) != 0) {
+		ows_err_printf(err, "change set for another cluster");
+		rv = OWS_EINVAL;
+	}
+	if (rv == 0)
+		rv = ows_changeset_authorize(&info, &dir, err);
+	if (rv != 0)
+		return OWS_EINVAL;
+	json_array_foreach(info.actions, i, a)
+		replay_action(v, a);
+	return 0;
+}
+
+static int feed_genesis(struct ows_ledger_verifier *v, const json_t *body,
+			struct ows_err *err)
+{
+	const char *cluster = ows_json_str(body, "cluster");
+	const char *root = ows_json_str(body, "root_key");
+
+	if (v->height != 0 || cluster == NULL || strlen(cluster) > 64 ||
+	    root == NULL || !ows_pubkey_valid(root)) {
+		ows_err_printf(err, "malformed genesis");
+		return OWS_EINVAL;
+	}
+	snprintf(v->cluster, sizeof(v->cluster), "%s", cluster);
+	json_object_set_new(v->users, OWS_ROOT_USER,
+			    json_pack("{s:[s], s:[]}", "public_keys", root,
+				      "policies"));
+	return 0;
+}
+
+static int feed_join(struct ows_ledger_verifier *v, const json_t *body,
+		     struct ows_err *err)
+{
+	const char *token = ows_json_str(body, "token_hash");
+
+	if (token == NULL || json_object_get(v->tokens, token) == NULL) {
+		ows_err_printf(err, "join with a token that was never issued "
+			       "or was used already");
+		return OWS_EINVAL;
+	}
+	json_object_del(v->tokens, token);
+	return 0;
+}
+
+int ows_ledger_verifier_feed(struct ows_ledger_verifier *v,
+			     const json_t *entry, const char *claimed,
+			     struct ows_err *err)
+{
+	const char *type = ows_json_str(entry, "type");
+	const char *prev = ows_json_str(entry, "prev");
+	const json_t *body = json_object_get(entry, "body");
+	json_int_t height = json_integer_value(json_object_get(entry, "height"));
+	char hash[65];
+
+	if (type == NULL || prev == NULL || !json_is_object(body) ||
+	    (uint64_t)height != v->height + 1) {
+		ows_err_printf(err, "entry %" PRIu64 " is malformed or out of "
+			       "order", v->height + 1);
+		return OWS_EINVAL;
+	}
+	if (strcmp(prev, v->head) != 0) {
+		ows_err_printf(err, "entry %" PRIu64 " does not link to the "
+			       "previous entry's hash", v->height + 1);
+		return OWS_EINVAL;
+	}
+	if (ows_ledger_entry_hash(entry, hash) != 0 || claimed == NULL ||
+	    strcmp(hash, claimed) != 0) {
+		ows_err_printf(err, "entry %" PRIu64 " does not match its hash",
+			       v->height + 1);
+		return OWS_EINVAL;
+	}
+	if ((strcmp(type, "genesis") == 0) != (height == 1)) {
+		ows_err_printf(err, "genesis must be entry 1, and only it");
+		return OWS_EINVAL;
+	}
+	if ((strcmp(type, "genesis") == 0 && feed_genesis(v, body, err) != 0) ||
+	    (strcmp(type, "changeset") == 0 && feed_changeset(v, body, err) != 0) ||
+	    (strcmp(type, "join") == 0 && feed_join(v, body, err) != 0)) {
+		ows_err_wrapf(err, "entry %" PRIu64, v->height + 1);
+		return OWS_EINVAL;
+	}
+	if (strcmp(type, "genesis") != 0 && strcmp(type, "changeset") != 0 &&
+	    strcmp(type, "join") != 0) {
+		ows_err_printf(err, "entry %" PRIu64 " has unknown type '%s'",
+			       v->height + 1, type);
+		return OWS_EINVAL;
+	}
+	v->height++;
+	memcpy(v->head, hash, 65);
+	return 0;
+}

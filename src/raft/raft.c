@@ -1,0 +1,854 @@
+/*
+ * The Raft member of a node over canonical raft (libraft 0.15) and its libuv
+ * backend: raft_uv keeps the log, metadata and snapshots in the node's
+ * directory and the raft_uv TCP transport carries the RPCs.
+ *
+ * libraft's FSM interface differs from ours in three ways this file papers
+ * over. Its apply has no index: the entry being applied is always
+ * raft_last_applied() + 1, because libraft advances last_applied only after
+ * apply returns, and barrier and configuration entries advance it without
+ * reaching the FSM at all. Its apply result reaches only the raft_apply
+ * callback on the proposing leader and is silently dropped everywhere else,
+ * so results are kept here, next to the pending proposal they belong to, and
+ * freed at once when no proposal waits for them. And it frees snapshot
+ * buffers with raft_free, so the FSM's malloc'd snapshot is handed over
+ * through snapshot_finalize (FSM interface version 2) and freed here.
+ *
+ * Every request handed to libraft is heap-allocated and freed in its
+ * callback; libraft calls every such callback before raft_close completes,
+ * and anything left over is failed with -ECANCELED when closing. Closing
+ * first waits for the log writes in flight (see drain_check) to dodge a
+ * crash in libraft 0.15.
+ */
+#include "raft/raft.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <raft.h>
+#include <raft/uv.h>
+
+#include "common/err.h"
+#include "common/fs.h"
+#include "common/log.h"
+
+#define DEFAULT_ELECTION_MS 1000
+#define DEFAULT_HEARTBEAT_MS 100
+#define DEFAULT_SNAPSHOT_THRESHOLD 1024
+#define DEFAULT_SNAPSHOT_TRAILING 128
+#define DRAIN_TIMEOUT_MS 10000
+
+struct link {
+	struct link *prev, *next;
+};
+
+/* A proposal waiting for its entry to be applied. */
+struct apply_req {
+	struct raft_apply req;
+	struct link link; /* in ows_raft.applies, in index order */
+	struct ows_raft *r;
+	ows_raft_apply_cb cb;
+	void *ud;
+	void *result; /* the FSM's result for this entry, once applied */
+};
+
+/* A membership change or leadership transfer. */
+struct ctl_req {
+	union {
+		struct raft_change change;
+		struct raft_transfer transfer;
+	} u;
+	struct link link; /* in ows_raft.ctls */
+	struct ows_raft *r;
+	uint64_t term; /* transfers: the term when it was asked for */
+	ows_raft_change_cb cb;
+	void *ud;
+};
+
+struct ows_raft {
+	uv_loop_t *loop;
+	struct raft raft;
+	struct raft_io io;
+	struct raft_uv_transport transport;
+	struct raft_fsm raft_fsm;
+	struct ows_raft_fsm fsm;
+	uint64_t id;
+	char address[64];
+	bool closing;
+	bool failed; /* the FSM reported a failure: apply nothing more */
+	struct link applies;
+	struct link ctls;
+	uv_check_t drain; /* waits for log writes before closing */
+	uint64_t drain_deadline;
+	void (*close_cb)(void *ud);
+	void *close_ud;
+};
+
+#define CONTAINER_OF(ptr, type, member) \
+	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+static void list_init(struct link *head)
+{
+	head->prev = head;
+	head->next = head;
+}
+
+static void list_append(struct link *head, struct link *l)
+{
+	l->prev = head->prev;
+	l->next = head;
+	head->prev->next = l;
+	head->prev = l;
+}
+
+static void list_remove(struct link *l)
+{
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	l->prev = l;
+	l->next = l;
+}
+
+/* A libraft error code as one of ours. */
+static int translate(int rv)
+{
+	switch (rv) {
+	case 0: return 0;
+	case RAFT_NOMEM: return -ENOMEM;
+	case RAFT_NOTLEADER:
+	case RAFT_LEADERSHIPLOST: return OWS_ENOTLEADER;
+	case RAFT_SHUTDOWN:
+	case RAFT_CANCELED: return -ECANCELED;
+	case RAFT_CANTBOOTSTRAP: return -EEXIST;
+	case RAFT_BADID:
+	case RAFT_DUPLICATEID:
+	case RAFT_DUPLICATEADDRESS:
+	case RAFT_BADROLE:
+	case RAFT_INVALID: return OWS_EINVAL;
+	case RAFT_NOTFOUND: return OWS_ENOTFOUND;
+	case RAFT_CANTCHANGE:
+	case RAFT_BUSY: return -EBUSY;
+	case RAFT_NAMETOOLONG: return -ENAMETOOLONG;
+	case RAFT_TOOBIG: return OWS_ETOOBIG;
+	case RAFT_NOCONNECTION: return -ENOTCONN;
+	case RAFT_UNAUTHORIZED: return -EACCES;
+	case RAFT_NOSPACE: return -ENOSPC;
+	case RAFT_TOOMANY: return -EAGAIN;
+	default: return OWS_EIO;
+	}
+}
+
+/*
+ * Log a failed libraft call and translate its code. Losing leadership is
+ * routine for callers, so it is not worth a warning.
+ */
+static int failed(struct ows_raft *r, const char *what, int rv)
+{
+	if (rv != RAFT_NOTLEADER && rv != RAFT_LEADERSHIPLOST)
+		ows_log(OWS_LOG_WARN, "raft", "node %" PRIu64 ": %s: %s (%s)",
+			r->id, what, raft_strerror(rv), raft_errmsg(&r->raft));
+	return translate(rv);
+}
+
+/* The oldest pending proposal for entry index, if any. */
+static struct apply_req *apply_find(struct ows_raft *r, uint64_t index)
+{
+	struct link *l;
+
+	for (l = r->applies.next; l != &r->applies; l = l->next) {
+		struct apply_req *req = CONTAINER_OF(l, struct apply_req, link);
+
+		if (req->req.index == index)
+			return req;
+		/* Proposals are queued in index order. */
+		if (req->req.index > index)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * Entry framing. libraft's disk format needs every entry's length to be a
+ * multiple of 8 bytes (it reads batches back at 8-byte-aligned offsets), so
+ * an entry is stored as an 8-byte little-endian length, the data, and zero
+ * padding up to the next multiple of 8.
+ */
+static int frame(const void *data, size_t len, struct raft_buffer *buf)
+{
+	size_t total = 8 + ((len + 7) & ~(size_t)7);
+	uint8_t *p;
+
+	p = raft_malloc(total);
+	if (p == NULL)
+		return -ENOMEM;
+	memset(p, 0, total);
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)((uint64_t)len >> (8 * i));
+	if (len > 0)
+		memcpy(p + 8, data, len);
+	buf->base = p;
+	buf->len = total;
+	return 0;
+}
+
+static int unframe(const struct raft_buffer *buf, const void **data,
+		   size_t *len)
+{
+	const uint8_t *p = buf->base;
+	uint64_t n = 0;
+
+	if (buf->len < 8)
+		return -EINVAL;
+	for (int i = 0; i < 8; i++)
+		n |= (uint64_t)p[i] << (8 * i);
+	if (n > buf->len - 8)
+		return -EINVAL;
+	*data = p + 8;
+	*len = (size_t)n;
+	return 0;
+}
+
+static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
+		     void **result)
+{
+	struct ows_raft *r = f->data;
+	uint64_t index = raft_last_applied(&r->raft) + 1;
+	struct apply_req *req;
+	void *res = NULL;
+	const void *data;
+	size_t len;
+	int rv;
+
+	/*
+	 * libraft never sees the result: it would drop it on followers. The
+	 * proposal's own callback picks it up from the request instead.
+	 */
+	*result = NULL;
+	if (r->failed)
+		return RAFT_IOERR;
+	if (unframe(buf, &data, &len) != 0) {
+		r->failed = true;
+		ows_log(OWS_LOG_ERROR, "raft", "node %" PRIu64 ": entry %"
+			PRIu64 " is not framed; applying nothing more",
+			r->id, index);
+		return RAFT_MALFORMED;
+	}
+	rv = r->fsm.apply(r->fsm.ud, index, data, len, &res);
+	if (rv != 0) {
+		free(res);
+		r->failed = true;
+		ows_log(OWS_LOG_ERROR, "raft",
+			"node %" PRIu64 ": apply of entry %" PRIu64
+			" failed: %s; applying nothing more",
+			r->id, index, ows_strerror(rv));
+		return RAFT_IOERR;
+	}
+	req = apply_find(r, index);
+	if (req == NULL)
+		free(res);
+	else
+		req->result = res;
+	return 0;
+}
+
+static int fsm_snapshot(struct raft_fsm *f, struct raft_buffer *bufs[],
+			unsigned *n_bufs)
+{
+	struct ows_raft *r = f->data;
+	struct raft_buffer *b;
+	void *data = NULL;
+	size_t len = 0;
+	int rv;
+
+	b = malloc(sizeof(*b));
+	if (b == NULL)
+		return RAFT_NOMEM;
+	rv = r->fsm.snapshot(r->fsm.ud, &data, &len);
+	if (rv != 0) {
+		free(data);
+		free(b);
+		ows_log(OWS_LOG_WARN, "raft", "node %" PRIu64 ": snapshot: %s",
+			r->id, ows_strerror(rv));
+		/* libraft retries a busy snapshot after the next apply. */
+		return RAFT_BUSY;
+	}
+	b->base = data;
+	b->len = len;
+	*bufs = b;
+	*n_bufs = 1;
+	return 0;
+}
+
+/*
+ * With snapshot_finalize set, libraft leaves the buffers to us: they were
+ * malloc'd by the FSM, not by raft_malloc.
+ */
+static int fsm_snapshot_finalize(struct raft_fsm *f, struct raft_buffer *bufs[],
+				 unsigned *n_bufs)
+{
+	unsigned i;
+
+	(void)f;
+	if (*bufs != NULL) {
+		for (i = 0; i < *n_bufs; i++)
+			free((*bufs)[i].base);
+		free(*bufs);
+	}
+	*bufs = NULL;
+	*n_bufs = 0;
+	return 0;
+}
+
+/*
+ * On success libraft hands the buffer's memory over to the FSM; on failure
+ * it frees it itself.
+ */
+static int fsm_restore(struct raft_fsm *f, struct raft_buffer *buf)
+{
+	struct ows_raft *r = f->data;
+	int rv;
+
+	rv = r->fsm.restore(r->fsm.ud, buf->base, buf->len);
+	if (rv != 0) {
+		r->failed = true;
+		ows_log(OWS_LOG_ERROR, "raft",
+			"node %" PRIu64 ": restore of a snapshot failed: %s",
+			r->id, ows_strerror(rv));
+		return RAFT_IOERR;
+	}
+	raft_free(buf->base);
+	buf->base = NULL;
+	return 0;
+}
+
+static int resolve_options(const struct ows_raft_options *opts,
+			   struct ows_raft_options *o)
+{
+	o->election_timeout_ms = DEFAULT_ELECTION_MS;
+	o->heartbeat_timeout_ms = DEFAULT_HEARTBEAT_MS;
+	o->snapshot_threshold = DEFAULT_SNAPSHOT_THRESHOLD;
+	o->snapshot_trailing = DEFAULT_SNAPSHOT_TRAILING;
+	if (opts != NULL) {
+		if (opts->election_timeout_ms != 0)
+			o->election_timeout_ms = opts->election_timeout_ms;
+		if (opts->heartbeat_timeout_ms != 0)
+			o->heartbeat_timeout_ms = opts->heartbeat_timeout_ms;
+		if (opts->snapshot_threshold != 0)
+			o->snapshot_threshold = opts->snapshot_threshold;
+		if (opts->snapshot_trailing != 0)
+			o->snapshot_trailing = opts->snapshot_trailing;
+	}
+	/* libraft asserts this in raft_start. */
+	if (o->heartbeat_timeout_ms >= o->election_timeout_ms)
+		return OWS_EINVAL;
+	return 0;
+}
+
+static void configure(struct ows_raft *r, const struct ows_raft_options *o)
+{
+	raft_set_election_timeout(&r->raft, o->election_timeout_ms);
+	raft_set_heartbeat_timeout(&r->raft, o->heartbeat_timeout_ms);
+	raft_set_snapshot_threshold(&r->raft, o->snapshot_threshold);
+	raft_set_snapshot_trailing(&r->raft, o->snapshot_trailing);
+}
+
+static int open_backend(struct ows_raft *r, const char *dir)
+{
+	int rv;
+
+	rv = raft_uv_tcp_init(&r->transport, r->loop);
+	if (rv != 0) {
+		ows_log(OWS_LOG_WARN, "raft", "tcp transport: %s (%s)",
+			raft_strerror(rv), r->transport.errmsg);
+		return translate(rv);
+	}
+	rv = raft_uv_init(&r->io, r->loop, dir, &r->transport);
+	if (rv != 0) {
+		ows_log(OWS_LOG_WARN, "raft", "storage in '%s': %s (%s)", dir,
+			raft_strerror(rv), r->io.errmsg);
+		goto err_after_transport;
+	}
+	rv = raft_init(&r->raft, &r->io, &r->raft_fsm, r->id, r->address);
+	if (rv != 0) {
+		ows_log(OWS_LOG_WARN, "raft", "init: %s (%s)",
+			raft_strerror(rv), r->raft.errmsg);
+		goto err_after_io;
+	}
+	return 0;
+
+err_after_io:
+	raft_uv_close(&r->io);
+err_after_transport:
+	raft_uv_tcp_close(&r->transport);
+	return translate(rv);
+}
+
+int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
+		 const char *address, const struct ows_raft_options *opts,
+		 const struct ows_raft_fsm *fsm, struct ows_raft **out)
+{
+	struct ows_raft_options o;
+	struct ows_raft *r;
+	int rv;
+
+	if (id == 0 || address == NULL || strlen(address) >= sizeof(r->address) ||
+	    fsm == NULL || fsm->apply == NULL || fsm->snapshot == NULL ||
+	    fsm->restore == NULL)
+		return OWS_EINVAL;
+	rv = resolve_options(opts, &o);
+	if (rv != 0)
+		return rv;
+	rv = ows_mkdir_p(dir, 0700);
+	if (rv != 0)
+		return rv;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->loop = loop;
+	r->id = id;
+	strcpy(r->address, address);
+	r->fsm = *fsm;
+	r->raft_fsm.version = 2;
+	r->raft_fsm.data = r;
+	r->raft_fsm.apply = fsm_apply;
+	r->raft_fsm.snapshot = fsm_snapshot;
+	r->raft_fsm.restore = fsm_restore;
+	r->raft_fsm.snapshot_finalize = fsm_snapshot_finalize;
+	list_init(&r->applies);
+	list_init(&r->ctls);
+	rv = open_backend(r, dir);
+	if (rv != 0) {
+		free(r);
+		return rv;
+	}
+	r->raft.data = r;
+	configure(r, &o);
+	*out = r;
+	return 0;
+}
+
+int ows_raft_bootstrap(struct ows_raft *r)
+{
+	struct raft_configuration conf;
+	int rv;
+
+	raft_configuration_init(&conf);
+	rv = raft_configuration_add(&conf, r->id, r->address, RAFT_VOTER);
+	if (rv == 0)
+		rv = raft_bootstrap(&r->raft, &conf);
+	raft_configuration_close(&conf);
+	if (rv == RAFT_CANTBOOTSTRAP)
+		return -EEXIST;
+	if (rv != 0)
+		return failed(r, "bootstrap", rv);
+	return 0;
+}
+
+int ows_raft_start(struct ows_raft *r)
+{
+	int rv = raft_start(&r->raft);
+
+	if (rv != 0)
+		return failed(r, "start", rv);
+	return 0;
+}
+
+/* Requests libraft never answered: there should be none. */
+static void cancel_leftovers(struct ows_raft *r)
+{
+	while (r->applies.next != &r->applies) {
+		struct apply_req *req =
+			CONTAINER_OF(r->applies.next, struct apply_req, link);
+
+		list_remove(&req->link);
+		free(req->result);
+		req->cb(req->ud, -ECANCELED, NULL);
+		free(req);
+	}
+	while (r->ctls.next != &r->ctls) {
+		struct ctl_req *req =
+			CONTAINER_OF(r->ctls.next, struct ctl_req, link);
+
+		list_remove(&req->link);
+		if (req->cb != NULL)
+			req->cb(req->ud, -ECANCELED);
+		free(req);
+	}
+}
+
+static void drain_closed(uv_handle_t *h)
+{
+	struct ows_raft *r = h->data;
+
+	cancel_leftovers(r);
+	if (r->close_cb != NULL)
+		r->close_cb(r->close_ud);
+	free(r);
+}
+
+static void raft_closed(struct raft *raft)
+{
+	struct ows_raft *r = raft->data;
+
+	/* The order of libraft's own example: storage, then transport. */
+	raft_uv_close(&r->io);
+	raft_uv_tcp_close(&r->transport);
+	/*
+	 * We are still inside libraft's stack here: the user's callback and
+	 * the free wait for the drain handle's close, on the next iteration.
+	 */
+	uv_close((uv_handle_t *)&r->drain, drain_closed);
+}
+
+/*
+ * libraft 0.15 crashes when it closes with more than one log write of a
+ * leader in flight: the cancelled write's callback truncates the log,
+ * and the next one then releases entries that are gone (appendLeaderCb,
+ * logTruncate, refsDecr). So the close waits, checking after each loop
+ * iteration, until every entry in the log is stored; writes are local and
+ * quick, and a stuck disk is given up on after a bound.
+ */
+static bool writes_pending(struct ows_raft *r)
+{
+	return r->raft.last_stored < raft_last_index(&r->raft);
+}
+
+static void drain_check(uv_check_t *h)
+{
+	struct ows_raft *r = h->data;
+
+	if (writes_pending(r)) {
+		if (uv_now(r->loop) < r->drain_deadline)
+			return;
+		ows_log(OWS_LOG_WARN, "raft",
+			"node %" PRIu64 ": closing with log writes pending",
+			r->id);
+	}
+	uv_check_stop(h);
+	raft_close(&r->raft, raft_closed);
+}
+
+void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
+{
+	assert(!r->closing);
+	r->closing = true;
+	r->close_cb = cb;
+	r->close_ud = ud;
+	uv_check_init(r->loop, &r->drain);
+	r->drain.data = r;
+	if (!writes_pending(r)) {
+		raft_close(&r->raft, raft_closed);
+		return;
+	}
+	/* The pending writes and libraft's timer wake the loop meanwhile. */
+	r->drain_deadline = uv_now(r->loop) + DRAIN_TIMEOUT_MS;
+	uv_check_start(&r->drain, drain_check);
+}
+
+/* The status an apply callback gets for a libraft status (not 0). */
+static int apply_status(struct ows_raft *r, int status)
+{
+	if (r->closing)
+		return -ECANCELED;
+	switch (status) {
+	case RAFT_NOTLEADER:
+	case RAFT_LEADERSHIPLOST: return OWS_ENOTLEADER;
+	case RAFT_SHUTDOWN:
+	case RAFT_CANCELED: return -ECANCELED;
+	default: return OWS_EIO;
+	}
+}
+
+static void apply_done(struct raft_apply *rreq, int status, void *result)
+{
+	struct apply_req *req = rreq->data;
+	struct ows_raft *r = req->r;
+	void *res = req->result;
+
+	/* Always NULL: fsm_apply kept the result in req. */
+	(void)result;
+	list_remove(&req->link);
+	if (status != 0) {
+		free(res);
+		res = NULL;
+		status = apply_status(r, status);
+	}
+	req->cb(req->ud, status, res);
+	free(req);
+}
+
+int ows_raft_apply(struct ows_raft *r, const void *data, size_t len,
+		   ows_raft_apply_cb cb, void *ud)
+{
+	struct raft_buffer buf;
+	struct apply_req *req;
+	int rv;
+
+	if (r->closing)
+		return -ECANCELED;
+	if (r->failed)
+		return OWS_EIO;
+	if (raft_state(&r->raft) != RAFT_LEADER)
+		return OWS_ENOTLEADER;
+	req = calloc(1, sizeof(*req));
+	if (req == NULL)
+		return -ENOMEM;
+	/* libraft takes the entry's memory and frees it with raft_free. */
+	if (frame(data, len, &buf) != 0) {
+		free(req);
+		return -ENOMEM;
+	}
+	req->req.data = req;
+	req->r = r;
+	req->cb = cb;
+	req->ud = ud;
+	rv = raft_apply(&r->raft, &req->req, &buf, 1, apply_done);
+	if (rv != 0) {
+		/* On failure the buffer stays ours. */
+		raft_free(buf.base);
+		free(req);
+		return failed(r, "apply", rv);
+	}
+	/* raft_apply set req->req.index; indexes only grow. */
+	list_append(&r->applies, &req->link);
+	return 0;
+}
+
+static struct ctl_req *ctl_new(struct ows_raft *r, ows_raft_change_cb cb,
+			       void *ud)
+{
+	struct ctl_req *req = calloc(1, sizeof(*req));
+
+	if (req == NULL)
+		return NULL;
+	req->r = r;
+	req->cb = cb;
+	req->ud = ud;
+	list_init(&req->link);
+	return req;
+}
+
+static void ctl_finish(struct ctl_req *req, int status)
+{
+	list_remove(&req->link);
+	if (req->cb != NULL)
+		req->cb(req->ud, status);
+	free(req);
+}
+
+static void change_done(struct raft_change *rreq, int status)
+{
+	struct ctl_req *req = rreq->data;
+
+	if (status != 0)
+		status = req->r->closing ? -ECANCELED : translate(status);
+	ctl_finish(req, status);
+}
+
+/* Shared tail of add, assign and remove: rv is what libraft returned. */
+static int change_started(struct ows_raft *r, struct ctl_req *req,
+			  const char *what, int rv)
+{
+	if (rv != 0) {
+		free(req);
+		return failed(r, what, rv);
+	}
+	list_append(&r->ctls, &req->link);
+	return 0;
+}
+
+int ows_raft_add(struct ows_raft *r, uint64_t id, const char *address,
+		 ows_raft_change_cb cb, void *ud)
+{
+	struct ctl_req *req;
+
+	if (r->closing)
+		return -ECANCELED;
+	if (id == 0 || address == NULL || strlen(address) >= 64)
+		return OWS_EINVAL;
+	req = ctl_new(r, cb, ud);
+	if (req == NULL)
+		return -ENOMEM;
+	req->u.change.data = req;
+	return change_started(r, req, "add",
+			      raft_add(&r->raft, &req->u.change, id, address,
+				       change_done));
+}
+
+static int raft_role_of(enum ows_raft_member_role role)
+{
+	switch (role) {
+	case OWS_RAFT_VOTER: return RAFT_VOTER;
+	case OWS_RAFT_STANDBY: return RAFT_STANDBY;
+	case OWS_RAFT_SPARE: return RAFT_SPARE;
+	}
+	return -1;
+}
+
+int ows_raft_assign(struct ows_raft *r, uint64_t id,
+		    enum ows_raft_member_role role, ows_raft_change_cb cb,
+		    void *ud)
+{
+	struct ctl_req *req;
+	int raft_role = raft_role_of(role);
+
+	if (r->closing)
+		return -ECANCELED;
+	if (id == 0 || raft_role < 0)
+		return OWS_EINVAL;
+	req = ctl_new(r, cb, ud);
+	if (req == NULL)
+		return -ENOMEM;
+	req->u.change.data = req;
+	return change_started(r, req, "assign",
+			      raft_assign(&r->raft, &req->u.change, id,
+					  raft_role, change_done));
+}
+
+int ows_raft_remove(struct ows_raft *r, uint64_t id, ows_raft_change_cb cb,
+		    void *ud)
+{
+	struct ctl_req *req;
+
+	if (r->closing)
+		return -ECANCELED;
+	if (id == 0)
+		return OWS_EINVAL;
+	req = ctl_new(r, cb, ud);
+	if (req == NULL)
+		return -ENOMEM;
+	req->u.change.data = req;
+	return change_started(r, req, "remove",
+			      raft_remove(&r->raft, &req->u.change, id,
+					  change_done));
+}
+
+/*
+ * libraft's transfer callback carries no status. It fires when this node
+ * steps down (possibly before its state says so, from inside the step-down
+ * triggered by the target's higher term), when the election timeout passes
+ * without a new leader, or on close.
+ */
+static void transfer_done(struct raft_transfer *rreq)
+{
+	struct ctl_req *req = rreq->data;
+	struct ows_raft *r = req->r;
+	int status;
+
+	if (r->closing)
+		status = -ECANCELED;
+	else if (raft_state(&r->raft) != RAFT_LEADER ||
+		 r->raft.current_term > req->term)
+		status = 0;
+	else
+		status = -ETIMEDOUT;
+	ctl_finish(req, status);
+}
+
+int ows_raft_transfer(struct ows_raft *r, uint64_t id, ows_raft_change_cb cb,
+		      void *ud)
+{
+	struct ctl_req *req;
+
+	if (r->closing)
+		return -ECANCELED;
+	if (raft_state(&r->raft) != RAFT_LEADER)
+		return OWS_ENOTLEADER;
+	req = ctl_new(r, cb, ud);
+	if (req == NULL)
+		return -ENOMEM;
+	req->u.transfer.data = req;
+	req->term = r->raft.current_term;
+	return change_started(r, req, "transfer",
+			      raft_transfer(&r->raft, &req->u.transfer, id,
+					    transfer_done));
+}
+
+enum ows_raft_role ows_raft_role(struct ows_raft *r)
+{
+	switch (raft_state(&r->raft)) {
+	case RAFT_FOLLOWER: return OWS_RAFT_FOLLOWER;
+	case RAFT_CANDIDATE: return OWS_RAFT_CANDIDATE;
+	case RAFT_LEADER: return OWS_RAFT_LEADER;
+	default: return OWS_RAFT_UNAVAILABLE;
+	}
+}
+
+void ows_raft_leader(struct ows_raft *r, uint64_t *id, char address[64])
+{
+	raft_id lid = 0;
+	const char *laddr = NULL;
+
+	raft_leader(&r->raft, &lid, &laddr);
+	if (lid == 0 || laddr == NULL) {
+		*id = 0;
+		address[0] = '\0';
+		return;
+	}
+	*id = lid;
+	snprintf(address, 64, "%s", laddr);
+}
+
+uint64_t ows_raft_term(struct ows_raft *r)
+{
+	return r->raft.current_term;
+}
+
+uint64_t ows_raft_commit_index(struct ows_raft *r)
+{
+	return r->raft.commit_index;
+}
+
+uint64_t ows_raft_applied_index(struct ows_raft *r)
+{
+	return raft_last_applied(&r->raft);
+}
+
+uint64_t ows_raft_last_index(struct ows_raft *r)
+{
+	return raft_last_index(&r->raft);
+}
+
+uint64_t ows_raft_id(struct ows_raft *r)
+{
+	return r->id;
+}
+
+static enum ows_raft_member_role member_role(int raft_role)
+{
+	switch (raft_role) {
+	case RAFT_VOTER: return OWS_RAFT_VOTER;
+	case RAFT_STANDBY: return OWS_RAFT_STANDBY;
+	default: return OWS_RAFT_SPARE;
+	}
+}
+
+size_t ows_raft_servers(struct ows_raft *r, struct ows_raft_server *out,
+			size_t max)
+{
+	const struct raft_configuration *c = &r->raft.configuration;
+	size_t i;
+
+	for (i = 0; i < c->n && i < max; i++) {
+		out[i].id = c->servers[i].id;
+		snprintf(out[i].address, sizeof(out[i].address), "%s",
+			 c->servers[i].address);
+		out[i].role = member_role(c->servers[i].role);
+	}
+	return c->n;
+}
+
+const char *ows_raft_role_name(enum ows_raft_role role)
+{
+	switch (role) {
+	case OWS_RAFT_UNAVAILABLE: return "unavailable";
+	case OWS_RAFT_FOLLOWER: return "follower";
+	case OWS_RAFT_CANDIDATE: return "candidate";
+	case OWS_RAFT_LEADER: return "leader";
+	}
+	return "unknown";
+}

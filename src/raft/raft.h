@@ -1,0 +1,126 @@
+/*
+ * The Raft member of a node: the only module that includes <raft.h>
+ * (canonical raft with its libuv backend), so that the library can be
+ * swapped for its maintained fork later.
+ *
+ * The state machine is supplied as callbacks (struct ows_raft_fsm). Raft log
+ * entries are opaque byte strings to this module. All calls and callbacks
+ * happen on the loop thread.
+ */
+#ifndef OWS_RAFT_RAFT_H
+#define OWS_RAFT_RAFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct ows_raft; /* opaque */
+
+struct ows_raft_fsm {
+	void *ud;
+	/*
+	 * Apply the committed entry at index. *result is handed to the
+	 * ows_raft_apply callback on the node that proposed the entry (and
+	 * freed with free() by this module when nobody waits for it). Must be
+	 * deterministic; must ignore an index it has already applied. Returns
+	 * 0, or < 0 for a failure that must stop the node (storage broken).
+	 */
+	int (*apply)(void *ud, uint64_t index, const void *data, size_t len,
+		     void **result);
+	/* Serialize the whole state into a malloc'd buffer. */
+	int (*snapshot)(void *ud, void **data, size_t *len);
+	/* Replace the state with a snapshot; data is borrowed. */
+	int (*restore)(void *ud, const void *data, size_t len);
+};
+
+enum ows_raft_role {
+	OWS_RAFT_UNAVAILABLE,
+	OWS_RAFT_FOLLOWER,
+	OWS_RAFT_CANDIDATE,
+	OWS_RAFT_LEADER,
+};
+
+enum ows_raft_member_role { OWS_RAFT_VOTER, OWS_RAFT_STANDBY, OWS_RAFT_SPARE };
+
+struct ows_raft_server {
+	uint64_t id;
+	char address[64];
+	enum ows_raft_member_role role;
+};
+
+struct ows_raft_options {
+	unsigned election_timeout_ms;   /* default 1000 */
+	unsigned heartbeat_timeout_ms;  /* default 100 */
+	unsigned snapshot_threshold;    /* entries between snapshots; 1024 */
+	unsigned snapshot_trailing;     /* entries kept after one; 128 */
+};
+
+/*
+ * Create the member for node id (nonzero) whose Raft address is "HOST:PORT",
+ * with its log and snapshots in dir (created if missing). opts may be NULL.
+ * Nothing is started yet.
+ */
+int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
+		 const char *address, const struct ows_raft_options *opts,
+		 const struct ows_raft_fsm *fsm, struct ows_raft **out);
+
+/*
+ * Write the first configuration (this node alone, as a voter) into an empty
+ * dir: used once, by "owsd init". -EEXIST (or the raft error) otherwise.
+ */
+int ows_raft_bootstrap(struct ows_raft *r);
+
+/* Load the log and snapshots, restore the FSM, start timers and transport. */
+int ows_raft_start(struct ows_raft *r);
+
+/*
+ * Close: stops everything; cb runs once every handle is closed. The struct
+ * is freed after cb returns.
+ */
+void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud);
+
+/*
+ * Propose an entry (data is copied). On commit and apply on this node cb
+ * gets status 0 and the FSM's result (which cb then owns); otherwise a
+ * status < 0 (OWS_ENOTLEADER when this node is not or no longer the leader,
+ * -ECANCELED on shutdown) and NULL. Returns < 0 without calling cb when the
+ * proposal cannot even be made (OWS_ENOTLEADER, -ENOMEM).
+ */
+typedef void (*ows_raft_apply_cb)(void *ud, int status, void *result);
+int ows_raft_apply(struct ows_raft *r, const void *data, size_t len,
+		   ows_raft_apply_cb cb, void *ud);
+
+/* Membership changes (leader only). cb gets 0 or < 0. */
+typedef void (*ows_raft_change_cb)(void *ud, int status);
+int ows_raft_add(struct ows_raft *r, uint64_t id, const char *address,
+		 ows_raft_change_cb cb, void *ud);
+int ows_raft_assign(struct ows_raft *r, uint64_t id,
+		    enum ows_raft_member_role role, ows_raft_change_cb cb,
+		    void *ud);
+int ows_raft_remove(struct ows_raft *r, uint64_t id, ows_raft_change_cb cb,
+		    void *ud);
+/* Hand leadership to id (0: the most up to date voter). */
+int ows_raft_transfer(struct ows_raft *r, uint64_t id, ows_raft_change_cb cb,
+		      void *ud);
+
+enum ows_raft_role ows_raft_role(struct ows_raft *r);
+/* Leader's id and address (address buffer of 64); id 0 when unknown. */
+void ows_raft_leader(struct ows_raft *r, uint64_t *id, char address[64]);
+uint64_t ows_raft_term(struct ows_raft *r);
+uint64_t ows_raft_commit_index(struct ows_raft *r);
+uint64_t ows_raft_applied_index(struct ows_raft *r);
+uint64_t ows_raft_last_index(struct ows_raft *r);
+uint64_t ows_raft_id(struct ows_raft *r);
+
+/*
+ * The current configuration: fills up to max servers, returns how many
+ * there are in all.
+ */
+size_t ows_raft_servers(struct ows_raft *r, struct ows_raft_server *out,
+			size_t max);
+
+/* A human-readable name for a role ("leader"). */
+const char *ows_raft_role_name(enum ows_raft_role role);
+
+#endif

@@ -1,0 +1,472 @@
+/*
+ * Apply of each Raft entry kind (genesis, changeset, join); see state.h.
+ * One SQLite transaction per entry holds the change, the ledger entry, any
+ * rejection record and the new last-applied index, so a crash between
+ * entries leaves either all of an entry or none of it.
+ */
+#include "state/state.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/key.h"
+#include "common/json.h"
+#include "ledger/authz.h"
+#include "ledger/chain.h"
+#include "ledger/changeset.h"
+#include "state/kinds.h"
+
+/* Change sets whose time is further than this from the leader's are refused. */
+#define MAX_SKEW_MS (15 * 60 * 1000)
+
+struct outcome {
+	int status;          /* 0 accepted, else the HTTP status */
+	const char *code;    /* AWS-style error code */
+	struct ows_err err;
+	json_t *extra;       /* accepted: fields added to the result */
+};
+
+static void reject(struct outcome *o, int status, const char *code)
+{
+	o->status = status;
+	o->code = code;
+}
+
+static int set_meta(struct ows_state *s, const char *k, sqlite3_int64 iv,
+		    const char *tv)
+{
+	sqlite3_stmt *st;
+	int rv;
+
+	if (ows_state_prepare(s, "INSERT OR REPLACE INTO meta(k, v) VALUES(?,?)",
+			      &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
+	if (tv != NULL)
+		sqlite3_bind_text(st, 2, tv, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 2, iv);
+	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+	return rv;
+}
+
+/* Append an accepted entry to the chain; body is borrowed. */
+static int ledger_append(struct ows_state *s, int64_t time_ms,
+			 const char *type, const json_t *body,
+			 struct outcome *o)
+{
+	json_t *entry;
+	char hash[65], *text = NULL;
+	sqlite3_stmt *st;
+	int rv = -EIO;
+
+	entry = ows_ledger_entry_new(s->height + 1, s->head, time_ms, type,
+				     json_deep_copy(body));
+	if (entry == NULL || ows_ledger_entry_hash(entry, hash) != 0 ||
+	    (text = ows_json_dump(entry)) == NULL)
+		goto out;
+	if (ows_state_prepare(s, "INSERT INTO ledger(height, hash, entry) "
+			      "VALUES(?,?,?)", &st) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->height + 1);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+	if (rv == 0)
+		rv = set_meta(s, "height", (sqlite3_int64)s->height + 1, NULL);
+	if (rv == 0)
+		rv = set_meta(s, "head", 0, hash);
+	if (rv == 0) {
+		s->height++;
+		memcpy(s->head, hash, 65);
+		json_object_set_new(o->extra, "height", json_integer((json_int_t)s->height));
+		json_object_set_new(o->extra, "hash", json_string(hash));
+	}
+out:
+	free(text);
+	json_decref(entry);
+	return rv;
+}
+
+static int insert_node(struct ows_state *s, uint64_t id, const json_t *node,
+		       int64_t time_ms)
+{
+	sqlite3_stmt *st;
+	int rv;
+
+	if (ows_state_prepare(s, "INSERT INTO nodes(id, raft, edge, gateway, "
+			      "key, joined) VALUES(?,?,?,?,?,?)", &st) != 0)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	sqlite3_bind_text(st, 2, ows_json_str(node, "raft"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, ows_json_str(node, "edge"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, ows_json_str(node, "gateway"), -1,
+			  SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, ows_json_str(node, "key"), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, time_ms);
+	rv = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rv == SQLITE_CONSTRAINT)
+		return OWS_ECONFLICT;
+	return rv == SQLITE_DONE ? 0 : -EIO;
+}
+
+static bool node_valid(const json_t *node)
+{
+	return ows_json_str(node, "raft") && ows_json_str(node, "edge") &&
+	       ows_json_str(node, "gateway") &&
+	       ows_pubkey_valid(ows_json_str(node, "key"));
+}
+
+static int apply_genesis(struct ows_state *s, int64_t time_ms,
+			 const json_t *body, struct outcome *o)
+{
+	const char *cluster = ows_json_str(body, "cluster");
+	const char *root = ows_json_str(body, "root_key");
+	const json_t *node = json_object_get(body, "node");
+	const json_t *ak = json_object_get(body, "access_key");
+	char spec[128];
+	int rv;
+
+	if (s->height != 0 || cluster == NULL || strlen(cluster) > 64 ||
+	    !ows_pubkey_valid(root) || !node_valid(node)) {
+		reject(o, 400, "InvalidGenesis");
+		ows_err_printf(&o->err, "genesis is malformed or comes late");
+		return 0;
+	}
+	snprintf(spec, sizeof(spec), "{\"policies\":[],\"public_keys\":[\"%s\"]}",
+		 root);
+	rv = set_meta(s, "cluster", 0, cluster);
+	if (rv == 0)
+		rv = insert_node(s, 1, node, time_ms);
+	if (rv == 0) {
+		sqlite3_stmt *st;
+
+		rv = ows_state_prepare(s, "INSERT INTO resources(kind, name, "
+				       "stack, spec, height) VALUES('users',?,"
+				       "'',?,1)", &st);
+		if (rv == 0) {
+			sqlite3_bind_text(st, 1, OWS_ROOT_USER, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, spec, -1, SQLITE_STATIC);
+			rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+			sqlite3_finalize(st);
+		}
+	}
+	if (rv == 0 && ows_state_exec(s, "DELETE FROM user_keys") == 0) {
+		sqlite3_stmt *st;
+
+		rv = ows_state_prepare(s, "INSERT INTO user_keys(key, user) "
+				       "VALUES(?,?)", &st);
+		if (rv == 0) {
+			sqlite3_bind_text(st, 1, root, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, OWS_ROOT_USER, -1, SQLITE_STATIC);
+			rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+			sqlite3_finalize(st);
+		}
+	}
+	if (rv == 0 && ows_json_str(ak, "id") && ows_json_str(ak, "sealed")) {
+		sqlite3_stmt *st;
+
+		rv = ows_state_prepare(s, "INSERT INTO access_keys(id, user, "
+				       "sealed, created) VALUES(?,?,?,?)", &st);
+		if (rv == 0) {
+			sqlite3_bind_text(st, 1, ows_json_str(ak, "id"), -1,
+					  SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, OWS_ROOT_USER, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, ows_json_str(ak, "sealed"), -1,
+					  SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, time_ms);
+			rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+			sqlite3_finalize(st);
+		}
+	}
+	if (rv != 0)
+		return rv;
+	snprintf(s->cluster, sizeof(s->cluster), "%s", cluster);
+	json_object_set_new(o->extra, "cluster", json_string(cluster));
+	return ledger_append(s, time_ms, "genesis", body, o);
+}
+
+static int nonce_used(struct ows_state *s, const char *nonce)
+{
+	sqlite3_stmt *st;
+	int rv;
+
+	if (ows_state_prepare(s, "SELECT 1 FROM nonces WHERE nonce=?", &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC);
+	rv = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return rv;
+}
+
+/* Checks before any action runs; a failure is a rejection, not an error. */
+static int precheck(struct ows_state *s, int64_t time_ms, const json_t *body,
+		    struct ows_changeset_info *info, struct outcome *o)
+{
+	struct ows_directory dir;
+	int rv;
+
+	rv = ows_envelope_check(body, info, &o->err);
+	if (rv == OWS_EPARSE)
+		return reject(o, 400, "MalformedChangeSet"), 0;
+	if (rv != 0)
+		return reject(o, 403, "InvalidSignature"), 0;
+	if (strcmp(info->cluster, s->cluster) != 0) {
+		ows_err_printf(&o->err, "change set is for cluster '%s', this "
+			       "is '%s'", info->cluster, s->cluster);
+		return reject(o, 400, "WrongCluster"), 0;
+	}
+	if (llabs(info->time * 1000 - time_ms) > MAX_SKEW_MS) {
+		ows_err_printf(&o->err, "change set time is more than 15 "
+			       "minutes from the cluster's clock");
+		return reject(o, 400, "ChangeSetTimeTooSkewed"), 0;
+	}
+	rv = nonce_used(s, info->nonce);
+	if (rv < 0)
+		return rv;
+	if (rv) {
+		ows_err_printf(&o->err, "nonce '%s' was used before: the change "
+			       "set is a replay", info->nonce);
+		return reject(o, 409, "NonceReused"), 0;
+	}
+	ows_state_directory(s, &dir);
+	rv = ows_changeset_authorize(info, &dir, &o->err);
+	if (rv == OWS_EAUTH)
+		return reject(o, 403, "UnknownSigner"), 0;
+	if (rv == OWS_EDENIED)
+		return reject(o, 403, "AccessDenied"), 0;
+	return rv;
+}
+
+static int run_actions(struct ows_state *s, int64_t time_ms,
+		       const struct ows_changeset_info *info, struct outcome *o)
+{
+	struct ows_apply_ctx c = {s, info->stack ? info->stack : "", time_ms,
+				  s->height + 1};
+	const json_t *a;
+	size_t i;
+	int rv = 0;
+
+	if (ows_state_exec(s, "SAVEPOINT actions") != 0)
+		return -EIO;
+	json_array_foreach(info->actions, i, a) {
+		rv = ows_kind_apply(&c, a, &o->err);
+		if (rv != 0) {
+			ows_err_wrapf(&o->err, "actions[%zu] %s '%s'", i,
+				      ows_json_str(a, "action"),
+				      ows_json_str(a, "name"));
+			break;
+		}
+	}
+	if (rv != 0 && ows_state_exec(s, "ROLLBACK TO actions") != 0)
+		return -EIO;
+	if (ows_state_exec(s, "RELEASE actions") != 0)
+		return -EIO;
+	if (rv == OWS_ECONFLICT)
+		return reject(o, 409, "Conflict"), 0;
+	if (rv == OWS_ENOTFOUND)
+		return reject(o, 404, "NotFound"), 0;
+	if (rv == OWS_EINVAL)
+		return reject(o, 400, "InvalidAction"), 0;
+	return rv;
+}
+
+static int apply_changeset(struct ows_state *s, int64_t time_ms,
+			   const json_t *body, struct outcome *o)
+{
+	struct ows_changeset_info info;
+	sqlite3_stmt *st;
+	int rv;
+
+	rv = precheck(s, time_ms, body, &info, o);
+	if (rv != 0 || o->status != 0)
+		return rv;
+	rv = run_actions(s, time_ms, &info, o);
+	if (rv != 0 || o->status != 0)
+		return rv;
+	if (ows_state_prepare(s, "INSERT INTO nonces(nonce, height) VALUES(?,?)",
+			      &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, info.nonce, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)s->height + 1);
+	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+	return rv == 0 ? ledger_append(s, time_ms, "changeset", body, o) : rv;
+}
+
+/* Consume the token; 1 when it was valid. */
+static int take_token(struct ows_state *s, const char *hash, int64_t time_ms)
+{
+	sqlite3_stmt *st;
+	int rv;
+
+	if (ows_state_prepare(s, "UPDATE tokens SET used=1 WHERE hash=? AND "
+			      "used=0 AND expires>=?", &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, time_ms);
+	rv = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(s->db) : -EIO;
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int apply_join(struct ows_state *s, int64_t time_ms,
+		      const json_t *body, struct outcome *o)
+{
+	const char *hash = ows_json_str(body, "token_hash");
+	json_t *node = json_object_get(body, "node"), *rec;
+	sqlite3_stmt *st;
+	uint64_t id = 1;
+	int rv;
+
+	if (hash == NULL || !node_valid(node)) {
+		ows_err_printf(&o->err, "join needs a token and the node's "
+			       "raft, edge and gateway addresses and key");
+		return reject(o, 400, "MalformedJoin"), 0;
+	}
+	rv = take_token(s, hash, time_ms);
+	if (rv < 0)
+		return rv;
+	if (rv == 0) {
+		ows_err_printf(&o->err, "the join token is unknown, used or "
+			       "expired");
+		return reject(o, 403, "InvalidToken"), 0;
+	}
+	if (ows_state_prepare(s, "SELECT coalesce(max(id), 0) + 1 FROM nodes",
+			      &st) != 0)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	rv = insert_node(s, id, node, time_ms);
+	if (rv == OWS_ECONFLICT) {
+		ows_err_printf(&o->err, "raft address '%s' is taken by another "
+			       "node", ows_json_str(node, "raft"));
+		return reject(o, 409, "Conflict"), 0;
+	}
+	if (rv != 0)
+		return rv;
+	rec = json_pack("{s:s, s:O}", "token_hash", hash, "node", node);
+	json_object_set_new(json_object_get(rec, "node"), "id",
+			    json_integer((json_int_t)id));
+	json_object_set_new(o->extra, "node_id", json_integer((json_int_t)id));
+	json_object_set_new(o->extra, "cluster", json_string(s->cluster));
+	rv = ledger_append(s, time_ms, "join", rec, o);
+	json_decref(rec);
+	return rv;
+}
+
+static int record_rejection(struct ows_state *s, uint64_t index,
+			    int64_t time_ms, const struct outcome *o,
+			    const void *data, size_t len)
+{
+	sqlite3_stmt *st;
+	int rv;
+
+	if (ows_state_prepare(s, "INSERT INTO rejections(raft_index, time, "
+			      "code, message, entry) VALUES(?,?,?,?,?)",
+			      &st) != 0)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)index);
+	sqlite3_bind_int64(st, 2, time_ms);
+	sqlite3_bind_text(st, 3, o->code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, o->err.msg, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, data, (int)len, SQLITE_STATIC);
+	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+	if (rv == 0)
+		rv = set_meta(s, "rejected", (sqlite3_int64)s->rejected + 1, NULL);
+	return rv;
+}
+
+static int dispatch(struct ows_state *s, const void *data, size_t len,
+		    int64_t *time_ms, struct outcome *o)
+{
+	json_t *entry = ows_json_parse(data, len, &o->err);
+	const char *type = ows_json_str(entry, "type");
+	const json_t *body = json_object_get(entry, "body");
+	int rv = 0;
+
+	*time_ms = json_integer_value(json_object_get(entry, "time"));
+	if (type == NULL || !json_is_object(body)) {
+		reject(o, 400, "MalformedEntry");
+		if (entry != NULL)
+			ows_err_printf(&o->err, "entry needs type and body");
+	} else if (strcmp(type, "genesis") == 0) {
+		rv = apply_genesis(s, *time_ms, body, o);
+	} else if (s->cluster[0] == '\0') {
+		reject(o, 400, "NoGenesis");
+		ows_err_printf(&o->err, "the cluster has no genesis yet");
+	} else if (strcmp(type, "changeset") == 0) {
+		rv = apply_changeset(s, *time_ms, body, o);
+	} else if (strcmp(type, "join") == 0) {
+		rv = apply_join(s, *time_ms, body, o);
+	} else {
+		reject(o, 400, "MalformedEntry");
+		ows_err_printf(&o->err, "unknown entry type '%s'", type);
+	}
+	json_decref(entry);
+	return rv;
+}
+
+static char *result_text(struct outcome *o)
+{
+	char *text;
+
+	if (o->status == 0) {
+		json_object_set_new(o->extra, "ok", json_true());
+	} else {
+		json_object_clear(o->extra);
+		json_object_set_new(o->extra, "ok", json_false());
+		json_object_set_new(o->extra, "status", json_integer(o->status));
+		json_object_set_new(o->extra, "code", json_string(o->code));
+		json_object_set_new(o->extra, "message", json_string(o->err.msg));
+	}
+	text = ows_json_dump(o->extra);
+	json_decref(o->extra);
+	return text;
+}
+
+int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
+		    size_t len, char **result)
+{
+	struct outcome o = {0};
+	uint64_t height = s->height;
+	char head[65];
+	int64_t time_ms = 0;
+	int rv;
+
+	*result = NULL;
+	if (index <= s->applied)
+		return 0;
+	memcpy(head, s->head, sizeof(head));
+	o.extra = json_object();
+	if (o.extra == NULL || ows_state_exec(s, "BEGIN IMMEDIATE") != 0) {
+		json_decref(o.extra);
+		return -EIO;
+	}
+	rv = dispatch(s, data, len, &time_ms, &o);
+	if (rv == 0 && o.status != 0)
+		rv = record_rejection(s, index, time_ms, &o, data, len);
+	if (rv == 0)
+		rv = set_meta(s, "applied", (sqlite3_int64)index, NULL);
+	if (rv == 0 && ows_state_exec(s, "COMMIT") != 0)
+		rv = -EIO;
+	if (rv != 0) {
+		ows_state_exec(s, "ROLLBACK");
+		s->height = height;
+		memcpy(s->head, head, sizeof(head));
+		json_decref(o.extra);
+		return -EIO;
+	}
+	s->applied = index;
+	if (o.status != 0)
+		s->rejected++;
+	*result = result_text(&o);
+	return 0;
+}

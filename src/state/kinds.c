@@ -1,0 +1,318 @@
+/* Resource kinds and their actions; see kinds.h. */
+#include "state/kinds.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/key.h"
+#include "auth/policy.h"
+#include "common/json.h"
+#include "ledger/authz.h"
+#include "ledger/changeset.h"
+
+#define MAX_TOKEN_TTL_S (7 * 24 * 3600)
+
+/* Owner stack of kind/name into owner; -ENOENT when there is none. */
+static int owner(struct ows_state *s, const char *kind, const char *name,
+		 char *own, size_t cap)
+{
+	sqlite3_stmt *st;
+	int rv = -ENOENT;
+
+	if (ows_state_prepare(s, "SELECT stack FROM resources WHERE kind=? AND "
+			      "name=?", &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(own, cap, "%s", sqlite3_column_text(st, 0));
+		rv = 0;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+/* Resources owned by another stack are never touched (DESIGN.md). */
+static int check_owner(const struct ows_apply_ctx *c, const char *kind,
+		       const char *name, bool must_exist, struct ows_err *err)
+{
+	char own[OWS_NAME_MAX];
+	int rv = owner(c->s, kind, name, own, sizeof(own));
+
+	if (rv == -ENOENT && must_exist) {
+		ows_err_printf(err, "%s '%s' does not exist", kind, name);
+		return OWS_ENOTFOUND;
+	}
+	if (rv == 0 && strcmp(own, c->stack) != 0) {
+		ows_err_printf(err, "%s '%s' belongs to %s%s%s", kind, name,
+			       own[0] ? "stack '" : "no stack",
+			       own, own[0] ? "'" : "");
+		return OWS_ECONFLICT;
+	}
+	return rv == -EIO ? -EIO : 0;
+}
+
+static int res_put(const struct ows_apply_ctx *c, const char *kind,
+		   const char *name, const json_t *spec)
+{
+	char *text = ows_json_dump(spec);
+	sqlite3_stmt *st;
+	int rv;
+
+	if (text == NULL)
+		return -ENOMEM;
+	rv = ows_state_prepare(c->s, "INSERT OR REPLACE INTO resources(kind, "
+			       "name, stack, spec, height) VALUES(?,?,?,?,?)",
+			       &st);
+	if (rv == 0) {
+		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, c->stack, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)c->height);
+		rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+		sqlite3_finalize(st);
+	}
+	free(text);
+	return rv;
+}
+
+/* Run sql with up to two text parameters; -EIO on failure. */
+static int run2(struct ows_state *s, const char *sql, const char *a,
+		const char *b)
+{
+	sqlite3_stmt *st;
+	int rv;
+
+	if (ows_state_prepare(s, sql, &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b != NULL)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+	return rv;
+}
+
+/* Count rows of a one-parameter query. */
+static int count(struct ows_state *s, const char *sql, const char *a)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if (ows_state_prepare(s, sql, &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int user_spec_check(struct ows_state *s, const char *name,
+			   const json_t *spec, struct ows_err *err)
+{
+	const json_t *keys = json_object_get(spec, "public_keys");
+	const json_t *pols = json_object_get(spec, "policies");
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach((json_t *)spec, k, v) {
+		if (strcmp(k, "public_keys") != 0 && strcmp(k, "policies") != 0) {
+			ows_err_printf(err, "unknown field '%s'", k);
+			return OWS_EINVAL;
+		}
+	}
+	if ((keys && !json_is_array(keys)) || (pols && !json_is_array(pols))) {
+		ows_err_printf(err, "'public_keys' and 'policies' are lists");
+		return OWS_EINVAL;
+	}
+	json_array_foreach(keys, i, v) {
+		char other[OWS_NAME_MAX];
+		struct ows_directory dir;
+
+		if (!ows_pubkey_valid(json_string_value(v))) {
+			ows_err_printf(err, "public_keys[%zu] is not an Ed25519 "
+				       "public key", i);
+			return OWS_EINVAL;
+		}
+		ows_state_directory(s, &dir);
+		if (dir.user_of_key(s, json_string_value(v), other,
+				    sizeof(other)) == 0 &&
+		    strcmp(other, name) != 0) {
+			ows_err_printf(err, "public_keys[%zu] already belongs to "
+				       "user '%s'", i, other);
+			return OWS_ECONFLICT;
+		}
+	}
+	json_array_foreach(pols, i, v) {
+		if (!json_is_string(v) ||
+		    count(s, "SELECT count(*) FROM resources WHERE "
+			  "kind='policies' AND name=?",
+			  json_string_value(v)) != 1) {
+			ows_err_printf(err, "policies[%zu]: no such policy", i);
+			return OWS_EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int users_put(const struct ows_apply_ctx *c, const char *name,
+		     const json_t *spec, struct ows_err *err)
+{
+	json_t *v;
+	size_t i;
+	int rv;
+
+	if (strcmp(name, OWS_ROOT_USER) == 0) {
+		ows_err_printf(err, "the root user cannot be changed");
+		return OWS_EINVAL;
+	}
+	rv = check_owner(c, "users", name, false, err);
+	if (rv == 0)
+		rv = user_spec_check(c->s, name, spec, err);
+	if (rv == 0)
+		rv = run2(c->s, "DELETE FROM user_keys WHERE user=?", name, NULL);
+	json_array_foreach(json_object_get(spec, "public_keys"), i, v) {
+		if (rv == 0)
+			rv = run2(c->s, "INSERT OR REPLACE INTO user_keys(key, "
+				  "user) VALUES(?,?)", json_string_value(v),
+				  name);
+	}
+	return rv == 0 ? res_put(c, "users", name, spec) : rv;
+}
+
+static int users_delete(const struct ows_apply_ctx *c, const char *name,
+			struct ows_err *err)
+{
+	int rv;
+
+	if (strcmp(name, OWS_ROOT_USER) == 0) {
+		ows_err_printf(err, "the root user cannot be deleted");
+		return OWS_EINVAL;
+	}
+	rv = check_owner(c, "users", name, true, err);
+	if (rv == 0)
+		rv = run2(c->s, "DELETE FROM user_keys WHERE user=?", name, NULL);
+	if (rv == 0)
+		rv = run2(c->s, "DELETE FROM access_keys WHERE user=?", name,
+			  NULL);
+	if (rv == 0)
+		rv = run2(c->s, "DELETE FROM resources WHERE kind='users' AND "
+			  "name=?", name, NULL);
+	return rv;
+}
+
+static int policies_put(const struct ows_apply_ctx *c, const char *name,
+			const json_t *spec, struct ows_err *err)
+{
+	int rv = check_owner(c, "policies", name, false, err);
+
+	if (rv == 0 && ows_policy_validate(spec, err) != 0)
+		return OWS_EINVAL;
+	return rv == 0 ? res_put(c, "policies", name, spec) : rv;
+}
+
+static int policies_delete(const struct ows_apply_ctx *c, const char *name,
+			   struct ows_err *err)
+{
+	int rv = check_owner(c, "policies", name, true, err), n;
+
+	if (rv != 0)
+		return rv;
+	/* As IAM's DeleteConflict: detach before deleting. */
+	n = count(c->s, "SELECT count(*) FROM resources u, json_each(u.spec, "
+		  "'$.policies') j WHERE u.kind='users' AND j.value=?", name);
+	if (n != 0) {
+		ows_err_printf(err, "policy '%s' is still attached to %d "
+			       "user(s)", name, n);
+		return n < 0 ? -EIO : OWS_ECONFLICT;
+	}
+	return run2(c->s, "DELETE FROM resources WHERE kind='policies' AND "
+		    "name=?", name, NULL);
+}
+
+/* nodes.token: name is the SHA-256 (hex) of a join token the client made. */
+static int nodes_token(const struct ows_apply_ctx *c, const char *name,
+		       const json_t *spec, struct ows_err *err)
+{
+	json_int_t ttl = 3600;
+	sqlite3_stmt *st;
+	int rv;
+
+	if (json_is_integer(json_object_get(spec, "ttl_s")))
+		ttl = json_integer_value(json_object_get(spec, "ttl_s"));
+	if (strlen(name) != 64 || strspn(name, "0123456789abcdef") != 64 ||
+	    ttl < 1 || ttl > MAX_TOKEN_TTL_S) {
+		ows_err_printf(err, "a token is named by its SHA-256 in hex and "
+			       "lives 1 s to 7 days");
+		return OWS_EINVAL;
+	}
+	if (ows_state_prepare(c->s, "INSERT OR IGNORE INTO tokens(hash, "
+			      "expires) VALUES(?,?)", &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, c->time_ms + ttl * 1000);
+	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int nodes_delete(const struct ows_apply_ctx *c, const char *name,
+			struct ows_err *err)
+{
+	int n = count(c->s, "SELECT count(*) FROM nodes WHERE id=CAST(? AS "
+		      "INTEGER)", name);
+
+	if (n <= 0) {
+		ows_err_printf(err, "node '%s' does not exist", name);
+		return n < 0 ? -EIO : OWS_ENOTFOUND;
+	}
+	if (count(c->s, "SELECT count(*) FROM nodes WHERE id != CAST(? AS "
+		  "INTEGER)", name) < 1) {
+		ows_err_printf(err, "node '%s' is the last node", name);
+		return OWS_EINVAL;
+	}
+	return run2(c->s, "DELETE FROM nodes WHERE id=CAST(? AS INTEGER)",
+		    name, NULL);
+}
+
+static int dispatch(const struct ows_apply_ctx *c, const char *act,
+		    const char *name, const json_t *spec, struct ows_err *err)
+{
+	if (strcmp(act, "users.put") == 0)
+		return users_put(c, name, spec, err);
+	if (strcmp(act, "users.delete") == 0)
+		return users_delete(c, name, err);
+	if (strcmp(act, "policies.put") == 0)
+		return policies_put(c, name, spec, err);
+	if (strcmp(act, "policies.delete") == 0)
+		return policies_delete(c, name, err);
+	if (strcmp(act, "nodes.token") == 0)
+		return nodes_token(c, name, spec, err);
+	if (strcmp(act, "nodes.delete") == 0)
+		return nodes_delete(c, name, err);
+	ows_err_printf(err, "unknown action '%s'", act);
+	return OWS_EINVAL;
+}
+
+int ows_kind_apply(const struct ows_apply_ctx *c, const json_t *action,
+		   struct ows_err *err)
+{
+	const char *act = ows_json_str(action, "action");
+	const char *name = ows_json_str(action, "name");
+	json_t *spec = json_object_get(action, "spec");
+	int rv;
+
+	if (spec != NULL)
+		return dispatch(c, act, name, spec, err);
+	spec = json_object();
+	if (spec == NULL)
+		return -ENOMEM;
+	rv = dispatch(c, act, name, spec, err);
+	json_decref(spec);
+	return rv;
+}

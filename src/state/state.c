@@ -1,0 +1,375 @@
+/*
+ * The state machine's database: schema, cached metadata, snapshots and the
+ * read queries. Apply lives in apply.c, resource kinds in kinds.c.
+ */
+#include "state/state.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=NORMAL;"
+	"PRAGMA foreign_keys=OFF;"
+	"CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v);"
+	"CREATE TABLE IF NOT EXISTS ledger(height INTEGER PRIMARY KEY,"
+	"  hash TEXT NOT NULL, entry TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS rejections(id INTEGER PRIMARY KEY,"
+	"  raft_index INTEGER, time INTEGER, code TEXT, message TEXT,"
+	"  entry TEXT);"
+	"CREATE TABLE IF NOT EXISTS nonces(nonce TEXT PRIMARY KEY,"
+	"  height INTEGER);"
+	"CREATE TABLE IF NOT EXISTS resources(kind TEXT NOT NULL,"
+	"  name TEXT NOT NULL, stack TEXT NOT NULL DEFAULT '',"
+	"  spec TEXT NOT NULL, height INTEGER, PRIMARY KEY(kind, name));"
+	"CREATE INDEX IF NOT EXISTS resources_stack ON resources(stack);"
+	"CREATE TABLE IF NOT EXISTS user_keys(key TEXT PRIMARY KEY,"
+	"  user TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS nodes(id INTEGER PRIMARY KEY,"
+	"  raft TEXT NOT NULL UNIQUE, edge TEXT, gateway TEXT, key TEXT,"
+	"  joined INTEGER);"
+	"CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY,"
+	"  expires INTEGER, used INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS access_keys(id TEXT PRIMARY KEY,"
+	"  user TEXT NOT NULL, sealed TEXT NOT NULL, created INTEGER);";
+
+int ows_state_exec(struct ows_state *s, const char *sql)
+{
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0
+									: -EIO;
+}
+
+int ows_state_prepare(struct ows_state *s, const char *sql,
+		      sqlite3_stmt **stmt)
+{
+	return sqlite3_prepare_v2(s->db, sql, -1, stmt, NULL) == SQLITE_OK
+		       ? 0
+		       : -EIO;
+}
+
+static void meta_text(struct ows_state *s, const char *k, char *out,
+		      size_t cap)
+{
+	sqlite3_stmt *st;
+
+	out[0] = '\0';
+	if (ows_state_prepare(s, "SELECT v FROM meta WHERE k=?", &st) != 0)
+		return;
+	sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, cap, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+static uint64_t meta_int(struct ows_state *s, const char *k)
+{
+	char buf[32];
+
+	meta_text(s, k, buf, sizeof(buf));
+	return strtoull(buf, NULL, 10);
+}
+
+/* Refresh the cached metadata from the database. */
+static void load_meta(struct ows_state *s)
+{
+	meta_text(s, "cluster", s->cluster, sizeof(s->cluster));
+	meta_text(s, "head", s->head, sizeof(s->head));
+	s->applied = meta_int(s, "applied");
+	s->height = meta_int(s, "height");
+	s->rejected = meta_int(s, "rejected");
+	if (s->head[0] == '\0')
+		memset(s->head, '0', 64), s->head[64] = '\0';
+}
+
+int ows_state_open(struct ows_state *s, const char *path, struct ows_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		ows_err_printf(err, "cannot open '%s': %s", path,
+			       s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		sqlite3_close(s->db);
+		s->db = NULL;
+		return -EIO;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		ows_err_printf(err, "cannot create the schema in '%s': %s",
+			       path, sqlite3_errmsg(s->db));
+		sqlite3_close(s->db);
+		s->db = NULL;
+		return -EIO;
+	}
+	load_meta(s);
+	return 0;
+}
+
+void ows_state_close(struct ows_state *s)
+{
+	sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+int ows_state_snapshot(struct ows_state *s, void **data, size_t *len)
+{
+	sqlite3_int64 size = 0;
+	unsigned char *img;
+	void *copy;
+
+	img = sqlite3_serialize(s->db, "main", &size, 0);
+	if (img == NULL)
+		return -ENOMEM;
+	copy = malloc((size_t)size);
+	if (copy == NULL) {
+		sqlite3_free(img);
+		return -ENOMEM;
+	}
+	memcpy(copy, img, (size_t)size);
+	sqlite3_free(img);
+	/*
+	 * A deserialized image must not claim WAL mode (SQLite then refuses
+	 * to use it): mark the header's read/write versions as legacy.
+	 */
+	if (size >= 20)
+		((unsigned char *)copy)[18] = ((unsigned char *)copy)[19] = 1;
+	*data = copy;
+	*len = (size_t)size;
+	return 0;
+}
+
+static int open_image(const void *data, size_t len, sqlite3 **out)
+{
+	unsigned char *img;
+	sqlite3 *mem;
+
+	if (sqlite3_open(":memory:", &mem) != SQLITE_OK) {
+		sqlite3_close(mem);
+		return -ENOMEM;
+	}
+	img = sqlite3_malloc64(len);
+	if (img == NULL) {
+		sqlite3_close(mem);
+		return -ENOMEM;
+	}
+	memcpy(img, data, len);
+	if (sqlite3_deserialize(mem, "main", img, (sqlite3_int64)len,
+				(sqlite3_int64)len,
+				SQLITE_DESERIALIZE_FREEONCLOSE |
+					SQLITE_DESERIALIZE_RESIZEABLE) !=
+	    SQLITE_OK) {
+		sqlite3_close(mem);
+		return -EINVAL;
+	}
+	*out = mem;
+	return 0;
+}
+
+static uint64_t image_applied(sqlite3 *mem)
+{
+	sqlite3_stmt *st;
+	uint64_t v = 0;
+
+	if (sqlite3_prepare_v2(mem, "SELECT v FROM meta WHERE k='applied'", -1,
+			       &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int ows_state_restore(struct ows_state *s, const void *data, size_t len)
+{
+	sqlite3_backup *b;
+	sqlite3 *mem;
+	int rv;
+
+	rv = open_image(data, len, &mem);
+	if (rv != 0)
+		return rv;
+	if (image_applied(mem) <= s->applied) {
+		sqlite3_close(mem);
+		return 0;
+	}
+	b = sqlite3_backup_init(s->db, "main", mem, "main");
+	rv = b != NULL && sqlite3_backup_step(b, -1) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_backup_finish(b);
+	sqlite3_close(mem);
+	if (rv == 0)
+		load_meta(s);
+	return rv;
+}
+
+/* Run a query whose rows become JSON objects with the given column names. */
+static json_t *rows(struct ows_state *s, sqlite3_stmt *st,
+		    const char *const *cols, const char *json_col)
+{
+	json_t *out = json_array(), *row, *v;
+	int n = sqlite3_column_count(st);
+
+	while (out != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		row = json_object();
+		for (int i = 0; i < n && row != NULL; i++) {
+			int t = sqlite3_column_type(st, i);
+			const char *txt = (const char *)sqlite3_column_text(st, i);
+
+			if (json_col && strcmp(cols[i], json_col) == 0 && txt)
+				v = json_loads(txt, 0, NULL);
+			else if (t == SQLITE_INTEGER)
+				v = json_integer(sqlite3_column_int64(st, i));
+			else if (t == SQLITE_NULL)
+				v = json_null();
+			else
+				v = json_string(txt ? txt : "");
+			json_object_set_new(row, cols[i], v);
+		}
+		json_array_append_new(out, row);
+	}
+	(void)s;
+	sqlite3_finalize(st);
+	return out;
+}
+
+json_t *ows_state_ledger(struct ows_state *s, uint64_t from, unsigned limit)
+{
+	static const char *const cols[] = {"height", "hash", "entry"};
+	sqlite3_stmt *st;
+
+	if (ows_state_prepare(s, "SELECT height, hash, entry FROM ledger WHERE "
+			      "height >= ? ORDER BY height LIMIT ?", &st) != 0)
+		return NULL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
+	sqlite3_bind_int64(st, 2, limit);
+	return rows(s, st, cols, "entry");
+}
+
+json_t *ows_state_resources(struct ows_state *s, const char *kind,
+			    const char *stack)
+{
+	static const char *const cols[] = {"kind", "name", "stack", "spec",
+					   "height"};
+	sqlite3_stmt *st;
+
+	if (ows_state_prepare(s, "SELECT kind, name, stack, spec, height FROM "
+			      "resources WHERE (?1 IS NULL OR kind = ?1) AND "
+			      "(?2 IS NULL OR stack = ?2) ORDER BY kind, name",
+			      &st) != 0)
+		return NULL;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, stack, -1, SQLITE_STATIC);
+	return rows(s, st, cols, "spec");
+}
+
+json_t *ows_state_nodes(struct ows_state *s)
+{
+	static const char *const cols[] = {"id", "raft", "edge", "gateway",
+					   "key", "joined"};
+	sqlite3_stmt *st;
+
+	if (ows_state_prepare(s, "SELECT id, raft, edge, gateway, key, joined "
+			      "FROM nodes ORDER BY id", &st) != 0)
+		return NULL;
+	return rows(s, st, cols, NULL);
+}
+
+json_t *ows_state_node(struct ows_state *s, uint64_t id)
+{
+	json_t *all = ows_state_nodes(s), *n, *found = NULL;
+	size_t i;
+
+	json_array_foreach(all, i, n) {
+		if ((uint64_t)json_integer_value(json_object_get(n, "id")) == id) {
+			found = json_incref(n);
+			break;
+		}
+	}
+	json_decref(all);
+	return found;
+}
+
+json_t *ows_state_rejections(struct ows_state *s, unsigned limit)
+{
+	static const char *const cols[] = {"id", "raft_index", "time", "code",
+					   "message"};
+	sqlite3_stmt *st;
+
+	if (ows_state_prepare(s, "SELECT id, raft_index, time, code, message "
+			      "FROM rejections ORDER BY id DESC LIMIT ?",
+			      &st) != 0)
+		return NULL;
+	sqlite3_bind_int64(st, 1, limit);
+	return rows(s, st, cols, NULL);
+}
+
+int ows_state_access_key(struct ows_state *s, const char *id, char *user,
+			 size_t ucap, char *sealed, size_t scap)
+{
+	sqlite3_stmt *st;
+	int rv = -ENOENT;
+
+	if (ows_state_prepare(s, "SELECT user, sealed FROM access_keys WHERE "
+			      "id = ?", &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(user, ucap, "%s", sqlite3_column_text(st, 0));
+		snprintf(sealed, scap, "%s", sqlite3_column_text(st, 1));
+		rv = 0;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int dir_user_of_key(void *ud, const char *pub, char *user, size_t cap)
+{
+	struct ows_state *s = ud;
+	sqlite3_stmt *st;
+	int rv = -ENOENT;
+
+	if (ows_state_prepare(s, "SELECT user FROM user_keys WHERE key = ?",
+			      &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, pub, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(user, cap, "%s", sqlite3_column_text(st, 0));
+		rv = 0;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int dir_user_policies(void *ud, const char *user, json_t *out)
+{
+	struct ows_state *s = ud;
+	sqlite3_stmt *st;
+	json_t *doc;
+	int rv = 0;
+
+	/* The user's spec names its policies; join them in one query. */
+	if (ows_state_prepare(s, "SELECT p.spec FROM resources u, "
+			      "json_each(u.spec, '$.policies') j, resources p "
+			      "WHERE u.kind='users' AND u.name=? AND "
+			      "p.kind='policies' AND p.name=j.value", &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		doc = json_loads((const char *)sqlite3_column_text(st, 0), 0,
+				 NULL);
+		if (doc != NULL && json_array_append_new(out, doc) != 0)
+			rv = -ENOMEM;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+void ows_state_directory(struct ows_state *s, struct ows_directory *out)
+{
+	out->ud = s;
+	out->user_of_key = dir_user_of_key;
+	out->user_policies = dir_user_policies;
+}

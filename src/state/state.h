@@ -1,0 +1,78 @@
+/*
+ * The state machine: every node applies the same Raft entries in the same
+ * order to its own SQLite database (DESIGN.md). Apply is deterministic (it
+ * reads no clock: times come inside the entries, stamped by the leader) and
+ * idempotent (the last applied index is stored in the same transaction as
+ * the change, and an entry at or below it is skipped).
+ *
+ * Raft entries are JSON: {"type": T, "time": ms, "body": {...}} with T one of
+ *   "genesis"    the cluster's first entry (owsd init)
+ *   "changeset"  a signed change set (ledger/changeset.h)
+ *   "join"       a node joining with a single-use token
+ *
+ * Each apply produces a result, JSON text handed back to the proposer:
+ *   {"ok": true, "height": N, "hash": H, ...}
+ *   {"ok": false, "status": 403, "code": "AccessDenied", "message": "..."}
+ * Rejections are recorded (table rejections) and change nothing else.
+ */
+#ifndef OWS_STATE_STATE_H
+#define OWS_STATE_STATE_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "ledger/authz.h"
+
+struct ows_state {
+	sqlite3 *db;
+	char cluster[65];   /* "" before genesis */
+	uint64_t applied;   /* last applied Raft index */
+	uint64_t height;    /* ledger height */
+	char head[65];      /* hash of the ledger's last entry */
+	uint64_t rejected;  /* number of rejected entries */
+};
+
+/* Open (creating if needed) the database at path. */
+int ows_state_open(struct ows_state *s, const char *path, struct ows_err *err);
+void ows_state_close(struct ows_state *s);
+
+/*
+ * Apply the Raft entry at index. *result gets malloc'd JSON text (or NULL
+ * when the entry was applied before). Returns 0, or -EIO when the database
+ * failed (the node must stop: its state can no longer follow the log).
+ */
+int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
+		    size_t len, char **result);
+
+/* The whole database as one malloc'd buffer. */
+int ows_state_snapshot(struct ows_state *s, void **data, size_t *len);
+/*
+ * Replace the state with a snapshot, unless the state is already at or past
+ * the snapshot's index (restart after a crash: the database is newer).
+ */
+int ows_state_restore(struct ows_state *s, const void *data, size_t len);
+
+/* Queries for the admin API; each returns a new reference or NULL. */
+json_t *ows_state_ledger(struct ows_state *s, uint64_t from, unsigned limit);
+json_t *ows_state_resources(struct ows_state *s, const char *kind,
+			    const char *stack);
+json_t *ows_state_nodes(struct ows_state *s);
+json_t *ows_state_rejections(struct ows_state *s, unsigned limit);
+/* The node row for id, or NULL. */
+json_t *ows_state_node(struct ows_state *s, uint64_t id);
+
+/* Users and policies as a directory for ledger/authz.h. */
+void ows_state_directory(struct ows_state *s, struct ows_directory *out);
+
+/* Access key lookup for SigV4: sealed secret and user, or -ENOENT. */
+int ows_state_access_key(struct ows_state *s, const char *id, char *user,
+			 size_t ucap, char *sealed, size_t scap);
+
+/* Internal: shared by state.c, apply.c and kinds.c. */
+int ows_state_exec(struct ows_state *s, const char *sql);
+int ows_state_prepare(struct ows_state *s, const char *sql,
+		      sqlite3_stmt **stmt);
+
+#endif
