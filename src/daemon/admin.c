@@ -345,6 +345,19 @@ static void probe_nodes(struct admin_ctx *c, json_t *nodes)
 		status_done(c);
 }
 
+/* The Raft configuration itself, which the leader reconciles with nodes. */
+static json_t *configuration(struct ows_raft_server *srv, size_t n)
+{
+	static const char *const names[] = {"voter", "standby", "spare"};
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, json_pack(
+			"{s:I, s:s, s:s}", "id", (json_int_t)srv[i].id, "raft",
+			srv[i].address, "role", names[srv[i].role]));
+	return list;
+}
+
 static void get_status(struct admin_ctx *c)
 {
 	struct ows_raft_server srv[64];
@@ -383,6 +396,7 @@ static void get_status(struct admin_ctx *c)
 		reply_error(c, 500, "InternalError", "out of memory");
 		return;
 	}
+	json_object_set_new(c->reply, "configuration", configuration(srv, count));
 	probe_nodes(c, json_object_get(c->reply, "nodes"));
 }
 

@@ -232,8 +232,21 @@ static int start_servers(struct ows_node *n, struct ows_err *err)
 	return rv;
 }
 
+/* Tuning from the environment (docs/cluster.md); 0 keeps the default. */
+static unsigned env_uint(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL ? (unsigned)strtoul(v, NULL, 10) : 0;
+}
+
 static int start(struct ows_node *n, struct ows_err *err)
 {
+	struct ows_raft_options ro = {
+		env_uint("OWS_RAFT_ELECTION_MS"), env_uint("OWS_RAFT_HEARTBEAT_MS"),
+		env_uint("OWS_RAFT_SNAPSHOT_THRESHOLD"),
+		env_uint("OWS_RAFT_SNAPSHOT_TRAILING"),
+	};
 	char path[PATH_MAX];
 	struct ows_raft_fsm fsm;
 	int rv;
@@ -251,7 +264,7 @@ static int start(struct ows_node *n, struct ows_err *err)
 		return rv;
 	ows_node_fsm(&n->state, &fsm);
 	snprintf(path, sizeof(path), "%s/raft", n->dir);
-	rv = ows_raft_new(n->loop, path, n->cfg.id, n->cfg.raft, NULL, &fsm,
+	rv = ows_raft_new(n->loop, path, n->cfg.id, n->cfg.raft, &ro, &fsm,
 			  &n->raft);
 	if (rv == 0)
 		rv = ows_raft_start(n->raft);

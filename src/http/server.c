@@ -114,6 +114,8 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 {
 	struct ows_http_conn *c = p->data;
 
+	if (c->head_done)
+		return 0; /* chunked trailers: not passed on */
 	if (c->value_last && commit_header(c) != 0)
 		return -1;
 	return ows_buf_append(&c->field, at, len) == 0 ? 0 : -1;
@@ -123,6 +125,8 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 {
 	struct ows_http_conn *c = p->data;
 
+	if (c->head_done)
+		return 0;
 	c->value_last = true;
 	return ows_buf_append(&c->value, at, len) == 0 ? 0 : -1;
 }

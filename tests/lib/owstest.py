@@ -1,0 +1,278 @@
+"""Integration-test helpers: real owsd processes on loopback, the real ows
+client, raw HTTP, and Ed25519 signing through the openssl command line (so
+that tests can craft change sets that ows would never send).
+
+Every node a test starts is stopped by cleanup(), which the runner calls
+after each test.
+"""
+import base64
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("OWS_BIN", os.path.join(ROOT, "bin"))
+if not os.path.isabs(BIN):
+    BIN = os.path.join(ROOT, BIN)
+OWSD = os.path.join(BIN, "owsd")
+OWS = os.path.join(BIN, "ows")
+
+_nodes = []
+_dirs = []
+
+
+class Skip(Exception):
+    pass
+
+
+def check(cond, msg="check failed"):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def tmpdir():
+    d = tempfile.mkdtemp(prefix="owstest-")
+    _dirs.append(d)
+    return d
+
+
+_used_ports = set()
+
+
+def free_port():
+    """A loopback port nobody listens on now (and that we did not hand out)."""
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        if port not in _used_ports:
+            _used_ports.add(port)
+            return port
+
+
+def wait_for(fn, timeout=30, what="condition", interval=0.1):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            v = fn()
+            if v:
+                return v
+        except Exception as e:  # noqa: BLE001 (retry on anything)
+            last = e
+        time.sleep(interval)
+    raise AssertionError("timed out waiting for %s (last error: %r)" % (what, last))
+
+
+class Node:
+    def __init__(self, base=None, env=None):
+        self.dir = os.path.join(base or tmpdir(), "node")
+        self.edge = "127.0.0.1:%d" % free_port()
+        self.gateway = "127.0.0.1:%d" % free_port()
+        self.raft = "127.0.0.1:%d" % free_port()
+        self.proc = None
+        self.env = dict(os.environ, **(env or {}))
+        self.log = self.dir + ".log"
+        _nodes.append(self)
+
+    def addr_args(self):
+        return ["--edge", self.edge, "--gateway", self.gateway, "--raft", self.raft]
+
+    def init(self, root_key=None):
+        args = [OWSD, "init", "-d", self.dir] + self.addr_args()
+        if root_key:
+            args += ["--root-key", root_key]
+        p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        check(p.returncode == 0, "owsd init failed: %s %s" % (p.stdout, p.stderr))
+        return p.stdout
+
+    def join(self, peer, token):
+        p = subprocess.run([OWSD, "join", "-d", self.dir, "--peer", peer.edge,
+                            "--token", token] + self.addr_args(),
+                           capture_output=True, text=True, timeout=60)
+        return p
+
+    @property
+    def root_key(self):
+        return os.path.join(self.dir, "root.key")
+
+    def start(self, wait=True):
+        logf = open(self.log, "a")
+        self.proc = subprocess.Popen([OWSD, "run", "-d", self.dir], stdout=logf,
+                                     stderr=subprocess.STDOUT, env=self.env)
+        logf.close()
+        if wait:
+            wait_for(self.healthy, 30, "node %s to serve" % self.edge)
+        return self
+
+    def healthy(self):
+        st, body = http(self.edge, "GET", "/_ows/v1/health")
+        return st == 200
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc is None:
+            return None
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.proc = None
+        return rc
+
+    def kill9(self):
+        return self.stop(signal.SIGKILL)
+
+    def ows(self, *args, key=None, check_rc=True, input=None):
+        return ows(*args, endpoint=self.edge, key=key or self.root_key,
+                   check_rc=check_rc, input=input)
+
+    def ows_json(self, *args, key=None):
+        p = self.ows("--json", *args, key=key)
+        return json.loads(p.stdout)
+
+    def status(self, key=None):
+        return self.ows_json("status", key=key)
+
+
+def ows(*args, endpoint=None, key=None, check_rc=True, input=None):
+    env = dict(os.environ)
+    if endpoint:
+        env["OWS_ENDPOINT"] = endpoint
+    if key:
+        env["OWS_KEY"] = key
+    p = subprocess.run([OWS] + list(args), capture_output=True, text=True,
+                       env=env, timeout=120, input=input)
+    if check_rc:
+        check(p.returncode == 0, "ows %s failed (%d): %s %s" % (
+            " ".join(args), p.returncode, p.stdout, p.stderr))
+    return p
+
+
+def keygen(path=None):
+    path = path or os.path.join(tmpdir(), "user.key")
+    p = ows("key", "gen", path)
+    return path, p.stdout.strip()
+
+
+def write_json(obj, name="stack.json"):
+    path = os.path.join(tmpdir(), name)
+    with open(path, "w") as f:
+        json.dump(obj, f)
+    return path
+
+
+def http(addr, method, target, body=b"", headers=None, timeout=10):
+    """One HTTP/1.1 request on a fresh connection: (status, body bytes)."""
+    host, port = addr.rsplit(":", 1)
+    if isinstance(body, str):
+        body = body.encode()
+    h = {"Host": addr, "Content-Length": str(len(body)), "Connection": "close"}
+    h.update(headers or {})
+    raw = "%s %s HTTP/1.1\r\n" % (method, target)
+    raw += "".join("%s: %s\r\n" % kv for kv in h.items()) + "\r\n"
+    return raw_http(addr, raw.encode() + body, timeout)
+
+
+def raw_http(addr, data, timeout=10):
+    """Send raw bytes, read the response until close: (status, body)."""
+    host, port = addr.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        while True:
+            try:
+                b = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not b:
+                break
+            chunks.append(b)
+    resp = b"".join(chunks)
+    if not resp:
+        return None, b""
+    head, _, rest = resp.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), rest
+
+
+# ---- Ed25519 signing with the openssl command line ----
+
+def sign(keyfile, data):
+    d = tmpdir()
+    msg = os.path.join(d, "msg")
+    with open(msg, "wb") as f:
+        f.write(data)
+    p = subprocess.run(["openssl", "pkeyutl", "-sign", "-inkey", keyfile,
+                        "-rawin", "-in", msg], capture_output=True, check=True)
+    return base64.b64encode(p.stdout).decode()
+
+
+def pubkey(keyfile):
+    p = subprocess.run(["openssl", "pkey", "-in", keyfile, "-pubout",
+                        "-outform", "DER"], capture_output=True, check=True)
+    return base64.b64encode(p.stdout[-32:]).decode()
+
+
+def canonical(obj):
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode()
+
+
+def envelope(keyfile, cluster, actions, stack=None, nonce=None, t=None):
+    cs = {"cluster": cluster, "nonce": nonce or os.urandom(16).hex(),
+          "time": int(t if t is not None else time.time()), "actions": actions}
+    if stack:
+        cs["stack"] = stack
+    return {"changeset": cs, "signatures": [
+        {"key": pubkey(keyfile), "sig": sign(keyfile, canonical(cs))}]}
+
+
+def signed_request(node, keyfile, method, target, body=b""):
+    if not isinstance(body, bytes):
+        body = body.encode()
+    t = int(time.time())
+    sts = "OWS-Ed25519\n%d\n%s\n%s\n%s" % (t, method, target,
+                                            hashlib.sha256(body).hexdigest())
+    auth = "OWS-Ed25519 Key=%s, Time=%d, Signature=%s" % (
+        pubkey(keyfile), t, sign(keyfile, sts.encode()))
+    st, resp = http(node.edge, method, target, body,
+                    {"Authorization": auth, "Content-Type": "application/json"})
+    try:
+        return st, json.loads(resp or b"null")
+    except ValueError:
+        return st, resp
+
+
+# ---- cleanup ----
+
+def dump_logs():
+    for n in _nodes:
+        try:
+            with open(n.log) as f:
+                tail = f.read()[-4000:]
+            print("---- %s (%s) ----\n%s" % (n.log, n.edge, tail))
+        except OSError:
+            pass
+
+
+def cleanup():
+    for n in _nodes:
+        if n.proc is not None:
+            try:
+                n.proc.kill()
+                n.proc.wait(10)
+            except Exception:  # noqa: BLE001
+                pass
+            n.proc = None
+    _nodes.clear()
+    for d in _dirs:
+        shutil.rmtree(d, ignore_errors=True)
+    _dirs.clear()
