@@ -210,9 +210,9 @@ int ows_envelope_check(const json_t *env, struct ows_changeset_info *info,
 			rv = OWS_EAUTH;
 			break;
 		}
-		for (size_t j = 0; j < info->n_signers; j++)
+		for (size_t j = 0; j < info->n_signers && key != NULL; j++)
 			if (strcmp(info->signers[j], key) == 0)
-				key = NULL;
+				key = NULL; /* the same signer twice counts once */
 		if (key != NULL)
 			info->signers[info->n_signers++] = key;
 	}

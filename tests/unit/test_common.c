@@ -1,0 +1,127 @@
+/* Unit tests: canonical JSON, encodings, buffers, arenas, sealing. */
+#include "../lib/unit.h"
+
+#include "auth/seal.h"
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/enc.h"
+#include "common/json.h"
+
+static char *canon(const char *text)
+{
+	struct ows_buf b = OWS_BUF_INIT;
+	json_t *v = ows_json_parse(text, strlen(text), NULL);
+
+	OWS_CHECK(v != NULL);
+	OWS_CHECK_INT(ows_json_canonical(v, &b), 0);
+	json_decref(v);
+	return ows_buf_detach(&b, NULL);
+}
+
+OWS_TEST(json_canonical_sorts_keys_and_strips_space)
+{
+	char *c = canon("{ \"b\" : [1, 2, {\"z\":true, \"a\":null}],\n \"a\": \"x\" }");
+
+	OWS_CHECK_STR(c, "{\"a\":\"x\",\"b\":[1,2,{\"a\":null,\"z\":true}]}");
+	free(c);
+}
+
+OWS_TEST(json_canonical_is_byte_order_and_keeps_utf8)
+{
+	/* Upper case sorts before lower case; UTF-8 stays as it is. */
+	char *c = canon("{\"b\":1,\"B\":2,\"\xc3\xa9\":\"\xe2\x82\xac\",\"a/b\":\"\\u0001\"}");
+
+	OWS_CHECK_STR(c, "{\"B\":2,\"a/b\":\"\\u0001\",\"b\":1,\"\xc3\xa9\":\"\xe2\x82\xac\"}");
+	free(c);
+}
+
+OWS_TEST(json_canonical_is_stable_under_reparse)
+{
+	char *a = canon("{\"k\":[{\"y\":-12,\"x\":\"q\\\"uote\"}],\"e\":{}}");
+	char *b = canon(a);
+
+	OWS_CHECK_STR(a, b);
+	free(a);
+	free(b);
+}
+
+OWS_TEST(json_canonical_refuses_reals)
+{
+	struct ows_buf b = OWS_BUF_INIT;
+	json_t *v = json_pack("{s:[f]}", "x", 1.5);
+
+	OWS_CHECK(ows_json_canonical(v, &b) < 0);
+	json_decref(v);
+	ows_buf_free(&b);
+}
+
+OWS_TEST(json_parse_refuses_duplicates_and_garbage)
+{
+	struct ows_err err = {{0}};
+
+	OWS_CHECK(ows_json_parse("{\"a\":1,\"a\":2}", 13, &err) == NULL);
+	OWS_CHECK(strstr(err.msg, "duplicate") != NULL);
+	OWS_CHECK(ows_json_parse("{\"a\":", 5, &err) == NULL);
+	OWS_CHECK(ows_json_parse("", 0, &err) == NULL);
+}
+
+OWS_TEST(enc_hex_b64_sha256)
+{
+	uint8_t raw[4] = {0xde, 0xad, 0xbe, 0xef}, back[4];
+	char hex[9], b64[OWS_B64_LEN(4)], h[65];
+
+	ows_hex_encode(raw, 4, hex);
+	OWS_CHECK_STR(hex, "deadbeef");
+	OWS_CHECK_INT(ows_hex_decode("DEADbeef", back, 4), 0);
+	OWS_CHECK(memcmp(raw, back, 4) == 0);
+	OWS_CHECK(ows_hex_decode("deadbee", back, 4) < 0);
+	OWS_CHECK(ows_hex_decode("deadbeeg", back, 4) < 0);
+	ows_b64_encode(raw, 4, b64);
+	OWS_CHECK_STR(b64, "3q2+7w==");
+	OWS_CHECK_INT(ows_b64_decode("3q2+7w==", back, 4), 4);
+	OWS_CHECK(ows_b64_decode("3q2+7w=", back, 4) < 0);
+	OWS_CHECK(ows_b64_decode("3q2*7w==", back, 4) < 0);
+	OWS_CHECK(ows_b64_decode("3q2+7w==", back, 3) < 0);
+	ows_sha256_hex("abc", 3, h);
+	OWS_CHECK_STR(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+OWS_TEST(buf_and_arena)
+{
+	struct ows_buf b = OWS_BUF_INIT;
+	struct ows_arena a;
+	char *big;
+
+	for (int i = 0; i < 1000; i++)
+		OWS_CHECK_INT(ows_buf_printf(&b, "%d,", i), 0);
+	OWS_CHECK(b.len > 3000 && b.data[b.len] == '\0');
+	OWS_CHECK(strncmp(b.data, "0,1,2,", 6) == 0);
+	ows_buf_free(&b);
+	ows_arena_init(&a);
+	for (int i = 0; i < 1000; i++) {
+		char *s = ows_arena_printf(&a, "item-%d", i);
+
+		OWS_CHECK(s != NULL && ((uintptr_t)s & 15) == 0);
+	}
+	big = ows_arena_alloc(&a, 1 << 20);
+	OWS_CHECK(big != NULL);
+	memset(big, 1, 1 << 20);
+	OWS_CHECK_STR(ows_arena_strndup(&a, "abcdef", 3), "abc");
+	ows_arena_close(&a);
+}
+
+OWS_TEST(seal_round_trip_and_tamper)
+{
+	uint8_t key[32] = {1, 2, 3};
+	struct ows_buf sealed = OWS_BUF_INIT, plain = OWS_BUF_INIT;
+
+	OWS_CHECK_INT(ows_seal(key, "secret-value", 12, &sealed), 0);
+	OWS_CHECK(strstr(sealed.data, "secret") == NULL);
+	OWS_CHECK_INT(ows_unseal(key, sealed.data, &plain), 0);
+	OWS_CHECK_STR(plain.data, "secret-value");
+	sealed.data[20] ^= 1;
+	ows_buf_reset(&plain);
+	OWS_CHECK(ows_unseal(key, sealed.data, &plain) != 0);
+	ows_buf_free(&sealed);
+	ows_buf_free(&plain);
+}

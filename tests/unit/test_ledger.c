@@ -1,0 +1,335 @@
+/*
+ * Unit tests: change-set envelopes, the hash chain and its verifier, and
+ * the state machine's apply (deterministic, idempotent, atomic, recorded
+ * rejections, snapshot and restore).
+ */
+#include "../lib/unit.h"
+
+#include <unistd.h>
+
+#include "auth/key.h"
+#include "common/json.h"
+#include "ledger/chain.h"
+#include "ledger/changeset.h"
+#include "state/state.h"
+
+#define T0 1700000000000LL
+
+static json_t *signed_env(struct ows_key *k, const char *cluster, json_t *actions,
+			  int64_t t)
+{
+	json_t *env = ows_envelope_new(cluster, "st", actions, t);
+
+	OWS_CHECK(env != NULL);
+	OWS_CHECK_INT(ows_envelope_sign(env, k), 0);
+	return env;
+}
+
+OWS_TEST(ledger_envelope_check)
+{
+	struct ows_changeset_info info;
+	struct ows_err err = {{0}};
+	struct ows_key *k, *k2;
+	json_t *env;
+
+	ows_key_generate(&k);
+	ows_key_generate(&k2);
+	env = signed_env(k, "c1", json_pack("[{s:s, s:s}]", "action", "users.put",
+					    "name", "u"), 100);
+	OWS_CHECK_INT(ows_envelope_check(env, &info, &err), 0);
+	OWS_CHECK_STR(info.cluster, "c1");
+	OWS_CHECK_INT(info.n_signers, 1);
+	OWS_CHECK_INT(info.time, 100);
+	/* Two signers; a duplicate signature counts once. */
+	ows_envelope_sign(env, k2);
+	ows_envelope_sign(env, k);
+	OWS_CHECK_INT(ows_envelope_check(env, &info, &err), 0);
+	OWS_CHECK_INT(info.n_signers, 2);
+	/* Any change to the change set breaks the signatures. */
+	json_object_set_new(json_object_get(env, "changeset"), "time", json_integer(101));
+	OWS_CHECK_INT(ows_envelope_check(env, &info, &err), OWS_EAUTH);
+	json_decref(env);
+	/* Malformed shapes. */
+	env = json_pack("{s:{s:s}, s:[]}", "changeset", "cluster", "c1", "signatures");
+	OWS_CHECK_INT(ows_envelope_check(env, &info, &err), OWS_EPARSE);
+	json_decref(env);
+	env = signed_env(k, "c1", json_pack("[{s:s, s:s}]", "action", "Users.put",
+					    "name", "u"), 1);
+	OWS_CHECK_INT(ows_envelope_check(env, &info, &err), OWS_EPARSE);
+	json_decref(env);
+	env = signed_env(k, "c1", json_array(), 1);
+	OWS_CHECK_INT(ows_envelope_check(env, &info, &err), OWS_EPARSE);
+	json_decref(env);
+	ows_key_free(k);
+	ows_key_free(k2);
+}
+
+OWS_TEST(ledger_action_arn)
+{
+	char arn[128], kind[OWS_NAME_MAX];
+	const char *verb;
+
+	ows_action_arn("users", "dev", arn, sizeof(arn));
+	OWS_CHECK_STR(arn, "arn:ows:iam::user/dev");
+	ows_action_arn("policies", "p", arn, sizeof(arn));
+	OWS_CHECK_STR(arn, "arn:ows:iam::policy/p");
+	ows_action_arn("widgets", "w", arn, sizeof(arn));
+	OWS_CHECK_STR(arn, "arn:ows:ows::widgets/w");
+	OWS_CHECK_INT(ows_action_split("nodes.token", kind, &verb), 0);
+	OWS_CHECK_STR(kind, "nodes");
+	OWS_CHECK_STR(verb, "token");
+	OWS_CHECK(ows_action_split(".put", kind, &verb) < 0);
+	OWS_CHECK(ows_action_split("users.", kind, &verb) < 0);
+	OWS_CHECK(ows_action_split("users", kind, &verb) < 0);
+	OWS_CHECK(!ows_name_valid(""));
+	OWS_CHECK(!ows_name_valid("a\nb"));
+	OWS_CHECK(ows_name_valid("GET /users/{id}"));
+}
+
+/* A state in a fresh temporary directory. */
+static void state_new(struct ows_state *s, char *dir)
+{
+	char path[128];
+	struct ows_err err = {{0}};
+
+	strcpy(dir, "/tmp/ows-state-XXXXXX");
+	OWS_CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	OWS_CHECK_INT(ows_state_open(s, path, &err), 0);
+}
+
+static json_t *apply(struct ows_state *s, uint64_t index, const char *type,
+		     json_t *body, int64_t t)
+{
+	json_t *e = json_pack("{s:s, s:I, s:o}", "type", type, "time", (json_int_t)t,
+			      "body", body);
+	char *text = ows_json_dump(e), *result = NULL;
+	json_t *r;
+
+	OWS_CHECK_INT(ows_state_apply(s, index, text, strlen(text), &result), 0);
+	free(text);
+	json_decref(e);
+	if (result == NULL)
+		return NULL;
+	r = json_loads(result, 0, NULL);
+	free(result);
+	return r;
+}
+
+static json_t *genesis(struct ows_key *root)
+{
+	char pub[OWS_PUBKEY_B64_LEN];
+
+	ows_key_public(root, pub);
+	return json_pack("{s:s, s:s, s:{s:i, s:s, s:s, s:s, s:s}}", "cluster", "c1",
+			 "root_key", pub, "node", "id", 1, "raft", "127.0.0.1:1",
+			 "edge", "127.0.0.1:2", "gateway", "127.0.0.1:3", "key", pub);
+}
+
+static bool ok(json_t *r)
+{
+	bool v = json_is_true(json_object_get(r, "ok"));
+
+	json_decref(r);
+	return v;
+}
+
+static const char *code_of(json_t *r)
+{
+	static char code[64];
+
+	snprintf(code, sizeof(code), "%s", ows_json_str(r, "code") ? ows_json_str(r, "code") : "");
+	json_decref(r);
+	return code;
+}
+
+/* A user with a policy that allows only ows:functions.*. */
+static json_t *setup_actions(const char *dev_pub)
+{
+	return json_pack("[{s:s, s:s, s:{s:[{s:s, s:s, s:s}]}},"
+			 " {s:s, s:s, s:{s:[s], s:[s]}}]",
+			 "action", "policies.put", "name", "fn", "spec", "Statement",
+			 "Effect", "Allow", "Action", "ows:functions.*", "Resource", "*",
+			 "action", "users.put", "name", "dev", "spec", "public_keys",
+			 dev_pub, "policies", "fn");
+}
+
+OWS_TEST(state_apply_genesis_changesets_rejections)
+{
+	struct ows_state s;
+	struct ows_key *root, *dev;
+	char dir[32], dev_pub[OWS_PUBKEY_B64_LEN];
+	json_t *env, *r;
+
+	state_new(&s, dir);
+	ows_key_generate(&root);
+	ows_key_generate(&dev);
+	ows_key_public(dev, dev_pub);
+	/* Nothing before genesis. */
+	env = signed_env(root, "c1", setup_actions(dev_pub), T0 / 1000);
+	OWS_CHECK_STR(code_of(apply(&s, 1, "changeset", json_deep_copy(env), T0)), "NoGenesis");
+	OWS_CHECK(ok(apply(&s, 2, "genesis", genesis(root), T0)));
+	OWS_CHECK_INT(s.height, 1);
+	OWS_CHECK_STR(code_of(apply(&s, 3, "genesis", genesis(root), T0)), "InvalidGenesis");
+	r = apply(&s, 4, "changeset", json_deep_copy(env), T0);
+	OWS_CHECK_INT(json_integer_value(json_object_get(r, "height")), 2);
+	json_decref(r);
+	/* Re-applying an index is a no-op; replaying the nonce is refused. */
+	OWS_CHECK(apply(&s, 4, "changeset", json_deep_copy(env), T0) == NULL);
+	OWS_CHECK_STR(code_of(apply(&s, 5, "changeset", json_deep_copy(env), T0)), "NonceReused");
+	json_decref(env);
+	/* dev may not put users; an unknown key is an unknown signer. */
+	env = signed_env(dev, "c1", json_pack("[{s:s, s:s}]", "action", "users.put",
+					      "name", "x"), T0 / 1000);
+	OWS_CHECK_STR(code_of(apply(&s, 6, "changeset", env, T0)), "AccessDenied");
+	env = signed_env(dev, "c1", json_pack("[{s:s, s:s}]", "action", "functions.put",
+					      "name", "x"), T0 / 1000);
+	OWS_CHECK_STR(code_of(apply(&s, 7, "changeset", env, T0)), "InvalidAction");
+	/* Deleting a policy still attached is a conflict; the root is protected. */
+	env = signed_env(root, "c1", json_pack("[{s:s, s:s}]", "action",
+					       "policies.delete", "name", "fn"), T0 / 1000);
+	OWS_CHECK_STR(code_of(apply(&s, 8, "changeset", env, T0)), "Conflict");
+	env = signed_env(root, "c1", json_pack("[{s:s, s:s}]", "action",
+					       "users.delete", "name", "root"), T0 / 1000);
+	OWS_CHECK_STR(code_of(apply(&s, 9, "changeset", env, T0)), "InvalidAction");
+	/* Too far from the leader's clock. */
+	env = signed_env(root, "c1", json_pack("[{s:s, s:s}]", "action", "users.put",
+					       "name", "late"), T0 / 1000 - 3600);
+	OWS_CHECK_STR(code_of(apply(&s, 10, "changeset", env, T0)), "ChangeSetTimeTooSkewed");
+	OWS_CHECK_STR(code_of(apply(&s, 11, "bogus", json_object(), T0)), "MalformedEntry");
+	OWS_CHECK_INT(s.height, 2);
+	OWS_CHECK_INT(s.rejected, 9);
+	OWS_CHECK_INT(s.applied, 11);
+	r = ows_state_rejections(&s, 100);
+	OWS_CHECK_INT(json_array_size(r), 9);
+	json_decref(r);
+	ows_state_close(&s);
+	ows_key_free(root);
+	ows_key_free(dev);
+}
+
+OWS_TEST(state_atomic_changeset)
+{
+	struct ows_state s;
+	struct ows_key *root;
+	char dir[32];
+	json_t *env, *list;
+
+	state_new(&s, dir);
+	ows_key_generate(&root);
+	OWS_CHECK(ok(apply(&s, 1, "genesis", genesis(root), T0)));
+	env = signed_env(root, "c1", json_pack("[{s:s, s:s}, {s:s, s:s, s:{s:[s]}}]",
+					       "action", "users.put", "name", "a",
+					       "action", "users.put", "name", "b", "spec",
+					       "policies", "nope"), T0 / 1000);
+	OWS_CHECK_STR(code_of(apply(&s, 2, "changeset", env, T0)), "InvalidAction");
+	list = ows_state_resources(&s, "users", NULL);
+	OWS_CHECK_INT(json_array_size(list), 1); /* root only */
+	json_decref(list);
+	ows_state_close(&s);
+	ows_key_free(root);
+}
+
+OWS_TEST(state_deterministic_snapshot_restore_and_chain)
+{
+	struct ows_state a, b;
+	struct ows_ledger_verifier v;
+	struct ows_key *root;
+	struct ows_err err = {{0}};
+	char da[32], db[32], pub[OWS_PUBKEY_B64_LEN];
+	json_t *entries, *row;
+	void *snap;
+	size_t len, i;
+
+	state_new(&a, da);
+	state_new(&b, db);
+	ows_key_generate(&root);
+	ows_key_public(root, pub);
+	OWS_CHECK(ok(apply(&a, 1, "genesis", genesis(root), T0)));
+	for (int k = 2; k < 20; k++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "u%d", k);
+		OWS_CHECK(ok(apply(&a, (uint64_t)k, "changeset",
+				   signed_env(root, "c1", json_pack("[{s:s, s:s}]", "action",
+								    "users.put", "name", name),
+					      T0 / 1000), T0 + k)));
+	}
+	OWS_CHECK_INT(ows_state_snapshot(&a, &snap, &len), 0);
+	OWS_CHECK_INT(ows_state_restore(&b, snap, len), 0);
+	OWS_CHECK_STR(a.head, b.head);
+	OWS_CHECK_INT(b.applied, 19);
+	OWS_CHECK_INT(b.height, 19);
+	/* A restore of an older image onto a newer state is ignored. */
+	OWS_CHECK(ok(apply(&b, 20, "changeset", signed_env(root, "c1", json_pack(
+		"[{s:s, s:s}]", "action", "users.put", "name", "late"), T0 / 1000), T0)));
+	OWS_CHECK_INT(ows_state_restore(&b, snap, len), 0);
+	OWS_CHECK_INT(b.applied, 20);
+	free(snap);
+	/* The chain verifies, and tampering is found. */
+	entries = ows_state_ledger(&b, 1, 1000);
+	OWS_CHECK_INT(json_array_size(entries), 20);
+	ows_ledger_verifier_init(&v);
+	json_array_foreach(entries, i, row)
+		OWS_CHECK_INT(ows_ledger_verifier_feed(&v, json_object_get(row, "entry"),
+						       ows_json_str(row, "hash"), &err), 0);
+	OWS_CHECK_STR(v.head, b.head);
+	ows_ledger_verifier_close(&v);
+	row = json_array_get(entries, 5);
+	json_object_set_new(json_object_get(row, "entry"), "time", json_integer(1));
+	ows_ledger_verifier_init(&v);
+	json_array_foreach(entries, i, row) {
+		if (ows_ledger_verifier_feed(&v, json_object_get(row, "entry"),
+					     ows_json_str(row, "hash"), &err) != 0)
+			break;
+	}
+	OWS_CHECK_INT(i, 5);
+	OWS_CHECK(strstr(err.msg, "entry 6") != NULL);
+	ows_ledger_verifier_close(&v);
+	json_decref(entries);
+	ows_state_close(&a);
+	ows_state_close(&b);
+	ows_key_free(root);
+}
+
+OWS_TEST(ledger_verifier_replays_authorization)
+{
+	struct ows_ledger_verifier v;
+	struct ows_key *root, *dev;
+	struct ows_err err = {{0}};
+	char pub[OWS_PUBKEY_B64_LEN], dpub[OWS_PUBKEY_B64_LEN], hash[65];
+	json_t *e;
+
+	ows_key_generate(&root);
+	ows_key_generate(&dev);
+	ows_key_public(root, pub);
+	ows_key_public(dev, dpub);
+	ows_ledger_verifier_init(&v);
+	e = ows_ledger_entry_new(1, OWS_HASH_ZERO, T0, "genesis", genesis(root));
+	ows_ledger_entry_hash(e, hash);
+	OWS_CHECK_INT(ows_ledger_verifier_feed(&v, e, hash, &err), 0);
+	json_decref(e);
+	e = ows_ledger_entry_new(2, v.head, T0, "changeset",
+				 signed_env(root, "c1", setup_actions(dpub), 1));
+	ows_ledger_entry_hash(e, hash);
+	OWS_CHECK_INT(ows_ledger_verifier_feed(&v, e, hash, &err), 0);
+	json_decref(e);
+	/* A forged entry (correct hash) in which dev does what it may not. */
+	e = ows_ledger_entry_new(3, v.head, T0, "changeset",
+				 signed_env(dev, "c1", json_pack("[{s:s, s:s}]", "action",
+								 "users.put", "name", "x"), 1));
+	ows_ledger_entry_hash(e, hash);
+	OWS_CHECK(ows_ledger_verifier_feed(&v, e, hash, &err) != 0);
+	OWS_CHECK(strstr(err.msg, "not allowed") != NULL);
+	json_decref(e);
+	/* A join with a token never issued. */
+	e = ows_ledger_entry_new(3, v.head, T0, "join",
+				 json_pack("{s:s, s:{}}", "token_hash", "ab", "node"));
+	ows_ledger_entry_hash(e, hash);
+	OWS_CHECK(ows_ledger_verifier_feed(&v, e, hash, &err) != 0);
+	json_decref(e);
+	OWS_CHECK_INT(v.height, 2);
+	ows_ledger_verifier_close(&v);
+	ows_key_free(root);
+	ows_key_free(dev);
+}
