@@ -110,7 +110,7 @@ fuzz: deps
 	@./tests/fuzz/build-libfuzzer
 
 clean:
-	rm -rf build build-san bin bin-san
+	rm -rf build build-san build-fuzz bin bin-san
 
 .PHONY: all deps run check bench fuzz fuzz-replay clean
 

@@ -88,6 +88,10 @@ def run_integration(filters):
             signal.alarm(TIME_LIMIT_S)
             try:
                 getattr(mod, name)()
+                signal.alarm(0)
+                problems = owstest.cleanup()
+                if problems:
+                    raise AssertionError("after the test:\n" + "\n".join(problems))
                 counts["passed"] += 1
                 print("ok   %s (%.1f s)" % (full, time.time() - start))
             except owstest.Skip as e:

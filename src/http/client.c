@@ -125,7 +125,7 @@ static int on_message_complete(http_parser *p)
 	struct client *cl = p->data;
 
 	if (p->status_code >= 100 && p->status_code < 200) {
-		/* An interim response ("100 Continue"): the real one follows. */
+		/* An interim response (100 Continue): the real one follows. */
 		cl->resp.n_headers = 0;
 		cl->resp.headers = NULL;
 		cl->n_alloc = 0;
@@ -292,7 +292,8 @@ static int build_request(struct ows_buf *b, const char *host_port,
 			 const void *body, size_t len)
 {
 	bool bodied = len > 0 || strcmp(method, "POST") == 0 ||
-		      strcmp(method, "PUT") == 0 || strcmp(method, "PATCH") == 0;
+		      strcmp(method, "PUT") == 0 ||
+		      strcmp(method, "PATCH") == 0;
 	int rv;
 
 	if (bad_text(method) || bad_text(target) || strchr(target, ' '))

@@ -39,12 +39,12 @@ struct request {
 	struct ows_http_conn *c;
 	ows_http_body_cb body_cb;
 	ows_http_chunk_cb chunk_cb;
-	struct ows_buf body;     /* read_body's buffer, freed with the request */
+	struct ows_buf body;     /* read_body's buffer, freed with the req */
 	size_t n_alloc;          /* capacity of req.headers */
 	bool failed;             /* a body callback reported an error */
 	bool head_only;          /* HEAD, 204, 304: the body is not sent */
 	bool close;              /* the response says Connection: close */
-	bool eof_framed;         /* HTTP/1.0 streaming: the close ends the body */
+	bool eof_framed;         /* HTTP/1.0 streaming: closing ends it */
 	bool chunked;            /* the response uses chunked encoding */
 	int http_minor;
 	enum resp_state resp;
@@ -54,13 +54,13 @@ struct request {
 struct ows_http_conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
-	uv_idle_t kick;         /* runs process() from the loop, not in a call */
+	uv_idle_t kick;         /* runs process() later, from the loop */
 	uv_shutdown_t shutdown;
 	struct ows_http_server *srv;
 	struct ows_http_conn *next, *prev;
 	http_parser parser;
 
-	char *in;               /* received bytes; in[in_off..in_len) unparsed */
+	char *in;               /* received; in[in_off..in_len) unparsed */
 	size_t in_len, in_off, in_cap;
 
 	/* The message being parsed. */
@@ -90,6 +90,8 @@ struct ows_http_conn {
 
 /* server.c */
 void ows_http_conn_poke(struct ows_http_conn *c);
+/* Start or stop reading and timers to match the state. */
+void ows_http_conn_update(struct ows_http_conn *c);
 void ows_http_conn_close(struct ows_http_conn *c, int reason);
 void ows_http_conn_maybe_free(struct ows_http_conn *c);
 bool ows_http_conn_wants_input(const struct ows_http_conn *c);

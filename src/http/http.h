@@ -59,7 +59,10 @@ typedef void (*ows_http_handler_cb)(struct ows_http_req *req, void *ud);
  * Whole-body callback: status 0 and the complete body (NUL-terminated, owned
  * by the request's arena), or status < 0 when reading failed (-EMSGSIZE: the
  * body passed the limit, and the server has already answered 413; -ECANCELED:
- * the peer went away). After an error the handler must not respond.
+ * the peer went away; -ETIMEDOUT: the body timeout passed; OWS_EPARSE: bad
+ * chunked encoding, answered 400). After an error the handler must not
+ * respond: the server ends the request. (A handler that had already called
+ * ows_http_respond_start still ends its response with ows_http_respond_end.)
  */
 typedef void (*ows_http_body_cb)(struct ows_http_req *req, int status,
 				 const char *body, size_t len);

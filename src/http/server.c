@@ -36,15 +36,6 @@ void ows_http_server_config_default(struct ows_http_server_config *cfg)
 	cfg->max_connections = 4096;
 }
 
-const char *ows_http_req_header(const struct ows_http_req *req,
-				const char *name)
-{
-	for (size_t i = 0; i < req->n_headers; i++)
-		if (strcasecmp(req->headers[i].name, name) == 0)
-			return req->headers[i].value;
-	return NULL;
-}
-
 /* ---- parser callbacks ---- */
 
 static int on_message_begin(http_parser *p)
@@ -535,7 +526,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	}
 }
 
-static void update(struct ows_http_conn *c)
+void ows_http_conn_update(struct ows_http_conn *c)
 {
 	enum timer_kind k;
 	bool want;
@@ -606,7 +597,7 @@ static void process(struct ows_http_conn *c)
 		;
 	c->in_process = false;
 	maybe_finish(c);
-	update(c);
+	ows_http_conn_update(c);
 }
 
 static void kick_cb(uv_idle_t *idle)
@@ -874,85 +865,6 @@ void ows_http_server_close(struct ows_http_server *s,
 			ows_http_conn_poke(c);
 		}
 	}
-}
-
-/* ---- bodies ---- */
-
-static int body_start(struct ows_http_req *req, enum body_mode mode,
-		      uint64_t limit)
-{
-	struct request *r = (struct request *)req;
-	struct ows_http_conn *c = r->c;
-	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-	uv_buf_t b = uv_buf_init((char *)cont, sizeof(cont) - 1);
-
-	if (c->cur != r || r->failed || c->mode != BODY_WAIT)
-		return -EINVAL;
-	if (c->closing)
-		return -ECANCELED;
-	c->mode = mode;
-	c->body_limit = limit;
-	if (req->content_length > 0 && (uint64_t)req->content_length > limit)
-		c->fail_pending = -EMSGSIZE; /* refuse before reading any */
-	else if (c->expect_continue && !c->continue_sent && !c->msg_done &&
-		 r->resp == RESP_NONE &&
-		 (req->chunked || req->content_length > 0)) {
-		c->continue_sent = true;
-		ows_http_conn_write(c, &b, 1, NULL, NULL, NULL);
-	}
-	ows_http_conn_poke(c);
-	return 0;
-}
-
-int ows_http_req_read_body(struct ows_http_req *req, size_t limit,
-			   ows_http_body_cb cb)
-{
-	struct request *r = (struct request *)req;
-	int rv;
-
-	if (cb == NULL)
-		return -EINVAL;
-	rv = body_start(req, BODY_READ, limit);
-	if (rv == 0)
-		r->body_cb = cb;
-	return rv;
-}
-
-int ows_http_req_stream_body(struct ows_http_req *req, uint64_t limit,
-			     ows_http_chunk_cb cb)
-{
-	struct request *r = (struct request *)req;
-	int rv;
-
-	if (cb == NULL)
-		return -EINVAL;
-	rv = body_start(req, BODY_STREAM, limit);
-	if (rv == 0)
-		r->chunk_cb = cb;
-	return rv;
-}
-
-void ows_http_req_pause(struct ows_http_req *req)
-{
-	struct request *r = (struct request *)req;
-	struct ows_http_conn *c = r->c;
-
-	if (c->cur != r || c->paused)
-		return;
-	c->paused = true;
-	if (!c->in_process)
-		update(c);
-}
-
-void ows_http_req_resume(struct ows_http_req *req)
-{
-	struct request *r = (struct request *)req;
-	struct ows_http_conn *c = r->c;
-
-	if (c->cur != r || !c->paused)
-		return;
-	c->paused = false;
-	ows_http_conn_poke(c);
 }
 
 /* ---- fuzzing ---- */

@@ -263,16 +263,32 @@ def dump_logs():
             pass
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:", "Assertion `")
+
+
 def cleanup():
+    """Stop every node (SIGTERM, so that LeakSanitizer runs) and return the
+    problems found: a node that did not exit cleanly, or a sanitizer or
+    assertion report in any node's log."""
+    problems = []
     for n in _nodes:
         if n.proc is not None:
-            try:
-                n.proc.kill()
-                n.proc.wait(10)
-            except Exception:  # noqa: BLE001
-                pass
-            n.proc = None
+            rc = n.stop(signal.SIGTERM, timeout=30)
+            if rc != 0:
+                problems.append("%s exited %s on SIGTERM" % (n.log, rc))
+        try:
+            with open(n.log, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            continue
+        for mark in SANITIZER_MARKS:
+            if mark in text:
+                i = text.index(mark)
+                problems.append("%s: %s" % (n.log, text[max(0, i - 200):i + 3000]))
+                break
     _nodes.clear()
     for d in _dirs:
         shutil.rmtree(d, ignore_errors=True)
     _dirs.clear()
+    return problems

@@ -1,0 +1,102 @@
+"""Bad input on the edge port: malformed HTTP, oversized headers and bodies,
+invalid JSON, truncated change sets, unknown paths and methods. Each gets a
+clear 4xx in JSON and the node keeps serving."""
+import json
+import socket
+
+from owstest import Node, check, envelope, http, raw_http, signed_request
+
+
+def started():
+    n = Node()
+    n.init()
+    n.start()
+    return n
+
+
+def still_serving(n):
+    st = n.status()
+    check(st["node"]["role"] == "leader", st)
+
+
+def test_malformed_http():
+    n = started()
+    for data in (b"GARBAGE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
+                 b"GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: -5\r\n\r\n",
+                 b"\x00\x01\x02\x03\r\n\r\n",
+                 b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n"):
+        st, body = raw_http(n.edge, data)
+        check(st == 400, (data, st, body))
+    still_serving(n)
+
+
+def test_oversized_headers_431():
+    n = started()
+    st, body = http(n.edge, "GET", "/_ows/v1/health", headers={"X-Big": "a" * 70000})
+    check(st == 431, (st, body))
+    still_serving(n)
+
+
+def test_oversized_body_413():
+    n = started()
+    big = b"{" + b" " * (2 * 1024 * 1024) + b"}"
+    st, body = http(n.edge, "POST", "/_ows/v1/changesets", big,
+                    {"Content-Type": "application/json"})
+    check(st == 413, (st, body[:200]))
+    still_serving(n)
+
+
+def test_invalid_json_400():
+    n = started()
+    for body in ("{", "[1,2", "{\"a\":1,\"a\":2}", "\xff"):
+        st, resp = http(n.edge, "POST", "/_ows/v1/changesets", body,
+                        {"Content-Type": "application/json"})
+        check(st == 400, (body, st, resp))
+        check(json.loads(resp)["code"] == "MalformedJSON", resp)
+    still_serving(n)
+
+
+def test_truncated_and_malformed_changesets():
+    n = started()
+    cluster = n.status()["cluster"]
+    env = json.dumps(envelope(n.root_key, cluster,
+                              [{"action": "users.put", "name": "u", "spec": {}}]))
+    st, r = signed_request(n, n.root_key, "POST", "/_ows/v1/changesets", env[:len(env) // 2])
+    check(st == 400 and r["code"] == "MalformedJSON", (st, r))
+    for bad in ({}, {"changeset": {}}, {"changeset": {"cluster": cluster}, "signatures": []},
+                {"changeset": json.loads(env)["changeset"], "signatures": []},
+                {"changeset": json.loads(env)["changeset"], "signatures": [{"key": 1}]}):
+        st, r = signed_request(n, n.root_key, "POST", "/_ows/v1/changesets", json.dumps(bad))
+        check(st in (400, 403) and r["code"] in ("MalformedChangeSet", "InvalidSignature"),
+              (bad, st, r))
+    st = n.status()
+    check(st["ledger"]["height"] == 1, st)
+    still_serving(n)
+
+
+def test_unknown_paths_and_methods():
+    n = started()
+    st, r = signed_request(n, n.root_key, "GET", "/_ows/v1/nope")
+    check(st == 404 and r["code"] == "NotFound", (st, r))
+    st, r = signed_request(n, n.root_key, "DELETE", "/_ows/v1/status")
+    check(st == 405 and r["code"] == "MethodNotAllowed", (st, r))
+    st, r = http(n.edge, "GET", "/elsewhere")
+    check(st == 404, st)
+    st, r = http(n.gateway, "GET", "/anything")
+    check(st == 404 and json.loads(r)["message"] == "Not Found", (st, r))
+    still_serving(n)
+
+
+def test_slow_and_abandoned_clients():
+    n = started()
+    host, port = n.edge.rsplit(":", 1)
+    # Many connections that send half a request and stop: the node still answers.
+    socks = []
+    for _ in range(50):
+        s = socket.create_connection((host, int(port)))
+        s.sendall(b"POST /_ows/v1/changesets HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
+        socks.append(s)
+    still_serving(n)
+    for s in socks:
+        s.close()
+    still_serving(n)
