@@ -141,7 +141,7 @@ int ows_cli_submit(struct ows_cli *cli, const char *stack, json_t *actions,
 {
 	char cluster[65];
 	json_t *env;
-	int status;
+	int status, rv;
 
 	*out = NULL;
 	if (load_key(cli) != 0 || ows_cli_cluster(cli, cluster) != 0) {
@@ -149,9 +149,16 @@ int ows_cli_submit(struct ows_cli *cli, const char *stack, json_t *actions,
 		return 1;
 	}
 	env = ows_envelope_new(cluster, stack, actions, (int64_t)time(NULL));
-	if (env == NULL || ows_envelope_sign(env, cli->key) != 0) {
+	rv = env == NULL ? -ENOMEM : ows_envelope_sign(env, cli->key);
+	if (rv != 0) {
 		json_decref(env);
-		return ows_cli_die("cannot sign the change set");
+		if (rv == -EINVAL)
+			return ows_cli_die("the change set holds a number with a "
+					   "fraction or exponent; change sets "
+					   "take integers only (write it as a "
+					   "string)");
+		return ows_cli_die("cannot sign the change set: %s",
+				   ows_strerror(rv));
 	}
 	status = ows_cli_call(cli, "POST", "/_ows/v1/changesets", env, out);
 	json_decref(env);

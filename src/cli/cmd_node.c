@@ -20,9 +20,12 @@ static int token(struct ows_cli *cli)
 	long ttl = 3600;
 	int rv;
 
+	char *end = NULL;
+
 	if (cli->argc == 3 && strcmp(cli->argv[1], "--ttl") == 0)
-		ttl = strtol(cli->argv[2], NULL, 10);
-	else if (cli->argc != 1)
+		ttl = strtol(cli->argv[2], &end, 10);
+	if ((cli->argc == 3 && (end == NULL || *end != '\0' || ttl <= 0)) ||
+	    (cli->argc != 1 && cli->argc != 3))
 		return ows_cli_die("usage: ows node token [--ttl SECONDS]");
 	if (ows_random_hex(32, tok) != 0)
 		return ows_cli_die("no randomness");
@@ -64,7 +67,11 @@ static int ls(struct ows_cli *cli)
 	const json_t *n;
 	json_t *r;
 	size_t i;
-	int status = ows_cli_call(cli, "GET", "/_ows/v1/status", NULL, &r);
+	int status;
+
+	if (cli->argc != 1)
+		return ows_cli_die("usage: ows node ls [--json]");
+	status = ows_cli_call(cli, "GET", "/_ows/v1/status", NULL, &r);
 
 	if (status != 200) {
 		ows_cli_fail("cannot list nodes", status, r);

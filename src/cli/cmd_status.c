@@ -25,6 +25,8 @@ int ows_cmd_status(struct ows_cli *cli)
 	json_t *r, *leader, *ledger;
 	int status;
 
+	if (cli->argc != 0)
+		return ows_cli_die("usage: ows status [--json]");
 	status = ows_cli_call(cli, "GET", "/_ows/v1/status", NULL, &r);
 	if (status != 200) {
 		ows_cli_fail("status", status, r);

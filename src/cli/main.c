@@ -66,10 +66,8 @@ static int parse(struct ows_cli *cli, int argc, char **argv)
 			else
 				cli->key_path = argv[i + 1];
 			i++;
-		} else if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] != '\0' &&
-			   strcmp(argv[i], "--help") != 0) {
-			return ows_cli_die("unknown option '%s'", argv[i]);
 		} else {
+			/* Command options (node token --ttl) stay positional. */
 			argv[n++] = argv[i];
 		}
 	}

@@ -532,6 +532,9 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 				    "path '%s'", req->path);
 		return;
 	}
+	/* Authenticate first: strangers learn nothing about the body. */
+	if (r->fn != post_join && authenticate(c, r) != 0)
+		return;
 	if (len > 0) {
 		c->body = ows_json_parse(body, len, &err);
 		if (c->body == NULL) {
@@ -539,8 +542,6 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 			return;
 		}
 	}
-	if (r->fn != post_join && authenticate(c, r) != 0)
-		return;
 	r->fn(c);
 }
 

@@ -94,7 +94,6 @@ void ows_http_conn_poke(struct ows_http_conn *c);
 void ows_http_conn_update(struct ows_http_conn *c);
 void ows_http_conn_close(struct ows_http_conn *c, int reason);
 void ows_http_conn_maybe_free(struct ows_http_conn *c);
-bool ows_http_conn_wants_input(const struct ows_http_conn *c);
 
 /*
  * Parse "HOST:PORT" or "[V6]:PORT" with a numeric host or "localhost" into

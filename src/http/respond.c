@@ -116,7 +116,7 @@ void ows_http_conn_send_error(struct ows_http_conn *c, int status,
 	c->close_after = true;
 	format_date(date, sizeof(date));
 	blen = snprintf(body, sizeof(body),
-			"{\"error\":\"%s\",\"message\":\"%s\"}", code, msg);
+			"{\"code\":\"%s\",\"message\":\"%s\"}", code, msg);
 	if (blen < 0 || (size_t)blen >= sizeof(body))
 		blen = 0;
 	if (ows_buf_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\n"

@@ -152,6 +152,11 @@ static int on_headers_complete(http_parser *p)
 		c->cb_error = 500;
 		return -1;
 	}
+	/* http-parser takes any digit as a version; we speak 1.0 and 1.1. */
+	if (p->http_major != 1 || p->http_minor > 1) {
+		c->cb_error = 505;
+		return -1;
+	}
 	req->method = http_method_str((enum http_method)p->method);
 	req->chunked = (p->flags & F_CHUNKED) != 0;
 	if (!req->chunked && (p->flags & F_CONTENTLENGTH) &&
@@ -312,6 +317,9 @@ static void parse_error(struct ows_http_conn *c, enum http_errno err)
 	else if (c->cb_error == 500)
 		ows_http_conn_send_error(c, 500, "InternalError",
 					 "out of memory");
+	else if (c->cb_error == 505)
+		ows_http_conn_send_error(c, 505, "HTTPVersionNotSupported",
+					 "only HTTP/1.0 and HTTP/1.1 are served");
 	else
 		ows_http_conn_send_error(c, 400, "BadRequest",
 					 http_errno_description(err));
@@ -372,7 +380,8 @@ static size_t write_queue(const struct ows_http_conn *c)
 	return uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
 }
 
-bool ows_http_conn_wants_input(const struct ows_http_conn *c)
+/* Whether parsing may go on now (with bytes, when there are some). */
+static bool wants_input(const struct ows_http_conn *c)
 {
 	if (c->close_after || c->closing || c->msg_done || c->dispatch_pending)
 		return false;
@@ -422,7 +431,7 @@ static bool step(struct ows_http_conn *c)
 		reset_message(c);
 		return true;
 	}
-	if (!ows_http_conn_wants_input(c))
+	if (!wants_input(c))
 		return false;
 	if (c->in_off < c->in_len) {
 		feed(c);
@@ -462,7 +471,7 @@ static enum timer_kind wanted_timer(const struct ows_http_conn *c)
 		return c->cur == NULL ? TIMER_IDLE : TIMER_NONE;
 	if (!c->head_done)
 		return TIMER_HEAD;
-	if (ows_http_conn_wants_input(c))
+	if (wants_input(c))
 		return TIMER_BODY;
 	return TIMER_NONE;
 }

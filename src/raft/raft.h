@@ -49,17 +49,40 @@ struct ows_raft_server {
 	enum ows_raft_member_role role;
 };
 
+/*
+ * Node-to-node authentication. Every Raft connection opens with a mutual
+ * Ed25519 challenge-response bound to the cluster id and to both node ids
+ * (the protocol is described in src/raft/transport.c); a peer that fails it
+ * never reaches libraft. Both callbacks run on the loop thread, during the
+ * handshake.
+ */
+struct ows_raft_auth {
+	const char *cluster; /* copied; 1 to 64 bytes */
+	void *ud;            /* borrowed: must outlive the member */
+	/* Sign msg with this node's key: 0 or <0. */
+	int (*sign)(void *ud, const void *msg, size_t len, char sig[89]);
+	/* True when sig is node id's valid signature of msg (false if id unknown). */
+	bool (*verify)(void *ud, uint64_t id, const void *msg, size_t len,
+		       const char *sig);
+};
+
 struct ows_raft_options {
 	unsigned election_timeout_ms;   /* default 1000 */
 	unsigned heartbeat_timeout_ms;  /* default 100 */
 	unsigned snapshot_threshold;    /* entries between snapshots; 1024 */
 	unsigned snapshot_trailing;     /* entries kept after one; 128 */
+	/*
+	 * Borrowed for the call (its contents are copied). NULL: libraft's
+	 * plain TCP transport, which lets anyone who reaches the port speak
+	 * Raft. Authenticated and plain nodes cannot talk to each other.
+	 */
+	const struct ows_raft_auth *auth;
 };
 
 /*
  * Create the member for node id (nonzero) whose Raft address is "HOST:PORT",
  * with its log and snapshots in dir (created if missing). opts may be NULL.
- * Nothing is started yet.
+ * Nothing is started yet. OWS_EINVAL for a bad argument, auth included.
  */
 int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 		 const char *address, const struct ows_raft_options *opts,

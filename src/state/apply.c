@@ -329,6 +329,20 @@ static int apply_join(struct ows_state *s, int64_t time_ms,
 			       "raft, edge and gateway addresses and key");
 		return reject(o, 400, "MalformedJoin"), 0;
 	}
+	/* A refused join must not use up its token: check the node first. */
+	if (ows_state_prepare(s, "SELECT count(*) FROM nodes WHERE raft=?",
+			      &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, ows_json_str(node, "raft"), -1, SQLITE_STATIC);
+	rv = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -EIO;
+	sqlite3_finalize(st);
+	if (rv < 0)
+		return rv;
+	if (rv > 0) {
+		ows_err_printf(&o->err, "raft address '%s' is taken by another "
+			       "node", ows_json_str(node, "raft"));
+		return reject(o, 409, "Conflict"), 0;
+	}
 	rv = take_token(s, hash, time_ms);
 	if (rv < 0)
 		return rv;
@@ -337,20 +351,22 @@ static int apply_join(struct ows_state *s, int64_t time_ms,
 			       "expired");
 		return reject(o, 403, "InvalidToken"), 0;
 	}
-	if (ows_state_prepare(s, "SELECT coalesce(max(id), 0) + 1 FROM nodes",
-			      &st) != 0)
+	/*
+	 * Ids are never reused: a removed node's id may still sit in some
+	 * Raft log or peer's memory.
+	 */
+	if (ows_state_prepare(s, "SELECT max(coalesce((SELECT max(id) FROM "
+			      "nodes), 0), coalesce((SELECT v FROM meta WHERE "
+			      "k='last_node'), 0)) + 1", &st) != 0)
 		return -EIO;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		id = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	rv = insert_node(s, id, node, time_ms);
-	if (rv == OWS_ECONFLICT) {
-		ows_err_printf(&o->err, "raft address '%s' is taken by another "
-			       "node", ows_json_str(node, "raft"));
-		return reject(o, 409, "Conflict"), 0;
-	}
+	if (rv == 0)
+		rv = set_meta(s, "last_node", (sqlite3_int64)id, NULL);
 	if (rv != 0)
-		return rv;
+		return rv == OWS_ECONFLICT ? -EIO : rv;
 	rec = json_pack("{s:s, s:O}", "token_hash", hash, "node", node);
 	json_object_set_new(json_object_get(rec, "node"), "id",
 			    json_integer((json_int_t)id));

@@ -21,12 +21,17 @@ def still_serving(n):
 
 def test_malformed_http():
     n = started()
-    for data in (b"GARBAGE\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
+    for data in (b"GARBAGE\r\n\r\n",
                  b"GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: -5\r\n\r\n",
                  b"\x00\x01\x02\x03\r\n\r\n",
-                 b"POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n"):
+                 b"GET /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                 b"POST /_ows/v1/changesets HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                 b"\r\nZZ\r\n"):
         st, body = raw_http(n.edge, data)
         check(st == 400, (data, st, body))
+        check(json.loads(body)["code"] == "BadRequest", body)
+    st, body = raw_http(n.edge, b"GET / HTTP/9.9\r\n\r\n")
+    check(st == 505, (st, body))
     still_serving(n)
 
 
@@ -49,10 +54,13 @@ def test_oversized_body_413():
 def test_invalid_json_400():
     n = started()
     for body in ("{", "[1,2", "{\"a\":1,\"a\":2}", "\xff"):
-        st, resp = http(n.edge, "POST", "/_ows/v1/changesets", body,
-                        {"Content-Type": "application/json"})
+        st, resp = signed_request(n, n.root_key, "POST", "/_ows/v1/changesets", body)
         check(st == 400, (body, st, resp))
-        check(json.loads(resp)["code"] == "MalformedJSON", resp)
+        check(resp["code"] == "MalformedJSON", resp)
+    # Unsigned: refused before the body is even looked at.
+    st, resp = http(n.edge, "POST", "/_ows/v1/changesets", "{",
+                    {"Content-Type": "application/json"})
+    check(st == 401 and json.loads(resp)["code"] == "Unauthenticated", (st, resp))
     still_serving(n)
 
 

@@ -137,6 +137,18 @@ def test_node_rm():
     wait_for(lambda: voters(nodes[0]) == [1, 2], 30, "node 3 out of the configuration")
     p = nodes[0].ows("node", "rm", "9", check_rc=False)
     check(p.returncode != 0 and "does not exist" in p.stderr, p.stderr)
+    # A removed node's id is never given again; a join refused for a taken
+    # address does not use up its token.
+    tok = nodes[0].ows("node", "token", "--ttl", "120", "--json").stdout
+    tok = json.loads(tok)
+    check(tok["ttl_s"] == 120, tok)
+    clash = Node(tmpdir())
+    clash.raft = nodes[1].raft
+    p = clash.join(nodes[0], tok["token"])
+    check(p.returncode != 0 and "is taken" in p.stderr, p.stderr)
+    n4 = Node(tmpdir())
+    p = n4.join(nodes[0], tok["token"])
+    check(p.returncode == 0 and "as node 4" in p.stdout, p.stdout + p.stderr)
     # Two nodes still commit, and agree.
     nodes[1].ows("apply", stack(1), "--yes")
     target = nodes[0].status()["ledger"]["head"]

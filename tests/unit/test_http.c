@@ -559,7 +559,7 @@ static void peer_body_over_limit(struct fx *f)
 	OWS_CHECK_INT(rc.r[0].status, 413);
 	OWS_CHECK(has(&rc.r[0], "Content-Type: application/json"));
 	OWS_CHECK(has(&rc.r[0], "Connection: close"));
-	OWS_CHECK(strstr(rc.r[0].body.data, "\"error\":\"EntityTooLarge\""));
+	OWS_CHECK(strstr(rc.r[0].body.data, "\"code\":\"EntityTooLarge\""));
 	OWS_CHECK(rc_wait_eof(&rc));
 	rc_close(&rc);
 	f->ok = 1;
@@ -638,7 +638,7 @@ static void peer_malformed(struct fx *f)
 	OWS_CHECK_INT(rc.r[0].status, 400);
 	OWS_CHECK(has(&rc.r[0], "Connection: close"));
 	OWS_CHECK(has(&rc.r[0], "Content-Type: application/json"));
-	OWS_CHECK(strstr(rc.r[0].body.data, "{\"error\":\"BadRequest\","));
+	OWS_CHECK(strstr(rc.r[0].body.data, "{\"code\":\"BadRequest\","));
 	OWS_CHECK(rc_wait_eof(&rc));
 	rc_close(&rc);
 
