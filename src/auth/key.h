@@ -1,6 +1,7 @@
 /*
- * Ed25519 keys: users sign change sets and admin requests with them, nodes
- * authenticate each other with them. A public key travels as the base64 of
+ * Ed25519 keys: users sign change sets and admin requests with them; nodes
+ * sign their join request and prove who they are on every Raft connection
+ * (raft/transport.c). A public key travels as the base64 of
  * its 32 raw bytes (44 characters); a private key lives in a PKCS#8 PEM file
  * of mode 0600, as OpenSSL writes it.
  */

@@ -64,9 +64,7 @@ static int rm(struct ows_cli *cli)
 
 static int ls(struct ows_cli *cli)
 {
-	const json_t *n;
 	json_t *r;
-	size_t i;
 	int status;
 
 	if (cli->argc != 1)
@@ -81,14 +79,7 @@ static int ls(struct ows_cli *cli)
 	if (cli->json) {
 		ows_cli_print_json(json_object_get(r, "nodes"));
 	} else {
-		printf("%-4s %-9s %-8s %-7s %-22s %-22s %s\n", "ID", "ROLE",
-		       "MEMBER", "HEALTH", "EDGE", "GATEWAY", "RAFT");
-		json_array_foreach(json_object_get(r, "nodes"), i, n)
-			printf("%-4lld %-9s %-8s %-7s %-22s %-22s %s\n",
-			       (long long)json_integer_value(json_object_get(n, "id")),
-			       ows_json_str(n, "role"), ows_json_str(n, "member"),
-			       ows_json_str(n, "health"), ows_json_str(n, "edge"),
-			       ows_json_str(n, "gateway"), ows_json_str(n, "raft"));
+		ows_cli_print_nodes(json_object_get(r, "nodes"), "");
 	}
 	json_decref(r);
 	return 0;

@@ -4,15 +4,15 @@
 #include "cli/ows.h"
 #include "common/json.h"
 
-static void print_nodes(const json_t *nodes)
+void ows_cli_print_nodes(const json_t *nodes, const char *indent)
 {
 	const json_t *n;
 	size_t i;
 
-	printf("nodes:\n  %-4s %-9s %-8s %-7s %-22s %-22s %s\n", "ID", "ROLE",
+	printf("%s%-4s %-9s %-8s %-7s %-22s %-22s %s\n", indent, "ID", "ROLE",
 	       "MEMBER", "HEALTH", "EDGE", "GATEWAY", "RAFT");
 	json_array_foreach(nodes, i, n) {
-		printf("  %-4lld %-9s %-8s %-7s %-22s %-22s %s\n",
+		printf("%s%-4lld %-9s %-8s %-7s %-22s %-22s %s\n", indent,
 		       (long long)json_integer_value(json_object_get(n, "id")),
 		       ows_json_str(n, "role"), ows_json_str(n, "member"),
 		       ows_json_str(n, "health"), ows_json_str(n, "edge"),
@@ -54,7 +54,8 @@ int ows_cmd_status(struct ows_cli *cli)
 	printf("ledger:  height %lld, head %s\n",
 	       (long long)json_integer_value(json_object_get(ledger, "height")),
 	       ows_json_str(ledger, "head"));
-	print_nodes(json_object_get(r, "nodes"));
+	printf("nodes:\n");
+	ows_cli_print_nodes(json_object_get(r, "nodes"), "  ");
 	json_decref(r);
 	return 0;
 }

@@ -45,6 +45,9 @@ int ows_cli_cluster(struct ows_cli *cli, char out[65]);
 int ows_cli_submit(struct ows_cli *cli, const char *stack, json_t *actions,
 		   json_t **out);
 
+/* The nodes table of ows status and ows node ls. */
+void ows_cli_print_nodes(const json_t *nodes, const char *indent);
+
 /* Print v as indented JSON on stdout. */
 void ows_cli_print_json(const json_t *v);
 

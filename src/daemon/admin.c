@@ -240,8 +240,17 @@ static void load_secret(struct admin_ctx *c)
 
 	snprintf(path, sizeof(path), "%s/cluster.secret", c->n->dir);
 	if (ows_file_read(path, 64, &secret) == 0 && secret.len == 32) {
+		json_t *nodes = ows_state_nodes(&c->n->state), *row;
+		size_t i;
+
+		/* The joiner must know its peers' keys before it has state. */
+		json_array_foreach(nodes, i, row) {
+			json_object_del(row, "joined");
+			json_object_del(row, "gateway");
+		}
 		ows_b64_encode(secret.data, 32, b64);
-		c->reply = json_pack("{s:s}", "cluster_secret", b64);
+		c->reply = json_pack("{s:s, s:o}", "cluster_secret", b64,
+				     "nodes", nodes ? nodes : json_array());
 	}
 	ows_buf_free(&secret);
 }
@@ -305,9 +314,11 @@ static void probe_cb(void *ud, int status, const struct ows_http_response *r)
 {
 	struct probe *p = ud;
 
-	json_object_set_new(p->node, "health",
-			    json_string(status == 0 && r->status == 200
-						? "up" : "down"));
+	bool up = status == 0 && r->status == 200;
+
+	json_object_set_new(p->node, "health", json_string(up ? "up" : "down"));
+	if (!up)
+		json_object_set_new(p->node, "role", json_string("unknown"));
 	if (--p->c->pending == 0)
 		status_done(p->c);
 	free(p);
@@ -337,6 +348,7 @@ static void probe_nodes(struct admin_ctx *c, json_t *nodes)
 					    "GET", "/_ows/v1/health", NULL, 0,
 					    NULL, 0, &opts, probe_cb, p) != 0) {
 			json_object_set_new(node, "health", json_string("down"));
+			json_object_set_new(node, "role", json_string("unknown"));
 			c->pending--;
 			free(p);
 		}

@@ -94,6 +94,12 @@ static int parse(int argc, char **argv, struct owsd_opts *o)
 }
 
 /* A fresh directory for a new node: refuse to overwrite an existing one. */
+static const char *path_peers(char *buf, const char *dir)
+{
+	snprintf(buf, PATH_MAX, "%s/peers.json", dir);
+	return buf;
+}
+
 int owsd_prepare_dir(const char *dir, struct ows_key **node_key)
 {
 	char path[PATH_MAX];
@@ -171,6 +177,8 @@ static int cmd_join(struct owsd_opts *o)
 	    ows_b64_decode(ows_json_str(r, "cluster_secret"), secret,
 			   sizeof(secret)) != 32 ||
 	    ows_file_write(path, secret, 32, 0600) != 0 ||
+	    json_dump_file(json_object_get(r, "nodes"), path_peers(path, o->dir),
+			   JSON_INDENT(2)) != 0 ||
 	    ows_node_config_save(o->dir, &cfg) != 0) {
 		json_decref(r);
 		return owsd_die("cannot write the node's files in '%s'", o->dir);

@@ -90,6 +90,32 @@ static bool in_table(json_t *nodes, uint64_t id, const char **raft_addr)
 	return false;
 }
 
+/*
+ * A node leaves the Raft configuration only once it holds the entry that
+ * removed it (and a heartbeat has told it that entry is committed), so it
+ * can see its removal and stop; a node that is down gets 10 s.
+ */
+#define LEAVE_GRACE_MS 1000
+#define LEAVE_MAX_MS 10000
+
+static bool removal_due(struct ows_node *n, uint64_t id)
+{
+	int64_t now = ows_now_ms();
+
+	if (id == n->cfg.id)
+		return true;
+	if (n->leaving != id) {
+		n->leaving = id;
+		n->leaving_index = n->state.applied;
+		n->leaving_since = now;
+		return false;
+	}
+	if (now - n->leaving_since >= LEAVE_MAX_MS)
+		return true;
+	return now - n->leaving_since >= LEAVE_GRACE_MS &&
+	       ows_raft_match_index(n->raft, id) >= n->leaving_index;
+}
+
 /* One change per tick: the Raft library allows one at a time. */
 static void reconcile_step(struct ows_node *n, json_t *nodes)
 {
@@ -101,6 +127,8 @@ static void reconcile_step(struct ows_node *n, json_t *nodes)
 
 	for (i = 0; i < count && i < 64 && rv == 1; i++) {
 		if (!in_table(nodes, servers[i].id, &addr)) {
+			if (!removal_due(n, servers[i].id))
+				continue;
 			ows_log(OWS_LOG_INFO, "raft", "removing node %" PRIu64,
 				servers[i].id);
 			rv = servers[i].id == n->cfg.id
@@ -134,17 +162,33 @@ static void reconcile_step(struct ows_node *n, json_t *nodes)
 			ows_strerror(rv));
 }
 
+static void stop(struct ows_node *n);
+
+/*
+ * A node removed with nodes.delete applies its own removal before the
+ * leader takes it out of the Raft configuration; after that nobody talks
+ * to it, so it stops instead of campaigning forever.
+ */
+static void check_removed(struct ows_node *n)
+{
+	if (!ows_state_node_removed(&n->state, n->cfg.id))
+		return;
+	ows_log(OWS_LOG_WARN, "node", "node %" PRIu64 " was removed from "
+		"cluster %s; stopping", n->cfg.id, n->cfg.cluster);
+	stop(n);
+}
+
 static void reconcile_cb(uv_timer_t *t)
 {
 	struct ows_node *n = t->data;
 	json_t *nodes;
 
-	if (n->stopping || n->changing ||
-	    ows_raft_role(n->raft) != OWS_RAFT_LEADER ||
-	    n->state.cluster[0] == '\0')
+	if (n->stopping || n->state.cluster[0] == '\0')
 		return;
 	nodes = ows_state_nodes(&n->state);
-	if (nodes != NULL && json_array_size(nodes) > 0)
+	check_removed(n);
+	if (nodes != NULL && json_array_size(nodes) > 0 && !n->stopping &&
+	    !n->changing && ows_raft_role(n->raft) == OWS_RAFT_LEADER)
 		reconcile_step(n, nodes);
 	json_decref(nodes);
 }
@@ -232,6 +276,54 @@ static int start_servers(struct ows_node *n, struct ows_err *err)
 	return rv;
 }
 
+/* ---- node-to-node authentication of Raft connections ---- */
+
+static int raft_sign(void *ud, const void *msg, size_t len, char sig[89])
+{
+	struct ows_node *n = ud;
+
+	return ows_key_sign(n->key, msg, len, sig);
+}
+
+/*
+ * A peer's key comes from the replicated nodes table; a node that has just
+ * joined has no state yet, so it also trusts the keys the cluster gave it
+ * in the join response (DIR/peers.json).
+ */
+static bool raft_verify(void *ud, uint64_t id, const void *msg, size_t len,
+			const char *sig)
+{
+	struct ows_node *n = ud;
+	json_t *row = ows_state_node(&n->state, id), *p;
+	bool ok = false;
+	size_t i;
+
+	if (row != NULL) {
+		ok = ows_sig_verify(ows_json_str(row, "key"), msg, len, sig);
+		json_decref(row);
+		return ok;
+	}
+	json_array_foreach(n->peers, i, p) {
+		if ((uint64_t)json_integer_value(json_object_get(p, "id")) == id)
+			ok = ows_sig_verify(ows_json_str(p, "key"), msg, len, sig);
+	}
+	return ok;
+}
+
+static void load_peers(struct ows_node *n)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/peers.json", n->dir);
+	n->peers = json_load_file(path, 0, NULL);
+	if (!json_is_array(n->peers)) {
+		json_decref(n->peers);
+		n->peers = json_array();
+	}
+	n->auth = (struct ows_raft_auth){n->cfg.cluster, n, raft_sign,
+					 raft_verify};
+}
+
 /* Tuning from the environment (docs/cluster.md); 0 keeps the default. */
 static unsigned env_uint(const char *name)
 {
@@ -245,7 +337,7 @@ static int start(struct ows_node *n, struct ows_err *err)
 	struct ows_raft_options ro = {
 		env_uint("OWS_RAFT_ELECTION_MS"), env_uint("OWS_RAFT_HEARTBEAT_MS"),
 		env_uint("OWS_RAFT_SNAPSHOT_THRESHOLD"),
-		env_uint("OWS_RAFT_SNAPSHOT_TRAILING"),
+		env_uint("OWS_RAFT_SNAPSHOT_TRAILING"), &n->auth,
 	};
 	char path[PATH_MAX];
 	struct ows_raft_fsm fsm;
@@ -262,6 +354,7 @@ static int start(struct ows_node *n, struct ows_err *err)
 	rv = ows_state_open(&n->state, path, err);
 	if (rv != 0)
 		return rv;
+	load_peers(n);
 	ows_node_fsm(&n->state, &fsm);
 	snprintf(path, sizeof(path), "%s/raft", n->dir);
 	rv = ows_raft_new(n->loop, path, n->cfg.id, n->cfg.raft, &ro, &fsm,
@@ -332,6 +425,7 @@ out:
 	code = n->exit_code;
 	ows_state_close(&n->state);
 	ows_key_free(n->key);
+	json_decref(n->peers);
 	if (uv_loop_close(&loop) != 0)
 		ows_log(OWS_LOG_WARN, "node", "loop closed with live handles");
 	free(n);

@@ -41,10 +41,15 @@ struct ows_node {
 	bool edge_up;        /* the servers were initialized */
 	bool gateway_up;
 	bool changing;       /* a membership change is in flight */
+	uint64_t leaving;    /* node whose removal waits for it to hear of it */
+	uint64_t leaving_index;
+	int64_t leaving_since;
 	bool stopping;
 	int exit_code;
 	unsigned pending_closes;
 	uint64_t http_status[6]; /* requests answered, by status class */
+	json_t *peers;       /* DIR/peers.json: keys known at join time */
+	struct ows_raft_auth auth;
 };
 
 /* DIR/node.json */

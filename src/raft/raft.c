@@ -1,7 +1,8 @@
 /*
  * The Raft member of a node over canonical raft (libraft 0.15) and its libuv
  * backend: raft_uv keeps the log, metadata and snapshots in the node's
- * directory and the raft_uv TCP transport carries the RPCs.
+ * directory, and the RPCs travel over our authenticated transport
+ * (transport.c) or, without ows_raft_options.auth, libraft's plain TCP one.
  *
  * libraft's FSM interface differs from ours in three ways this file papers
  * over. Its apply has no index: the entry being applied is always
@@ -35,6 +36,7 @@
 #include "common/err.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "raft/transport.h"
 
 #define DEFAULT_ELECTION_MS 1000
 #define DEFAULT_HEARTBEAT_MS 100
@@ -78,6 +80,7 @@ struct ows_raft {
 	struct ows_raft_fsm fsm;
 	uint64_t id;
 	char address[64];
+	bool authenticated; /* transport is ours, not raft_uv_tcp */
 	bool closing;
 	bool failed; /* the FSM reported a failure: apply nothing more */
 	struct link applies;
@@ -356,16 +359,40 @@ static void configure(struct ows_raft *r, const struct ows_raft_options *o)
 	raft_set_snapshot_trailing(&r->raft, o->snapshot_trailing);
 }
 
-static int open_backend(struct ows_raft *r, const char *dir)
+static int open_transport(struct ows_raft *r, const struct ows_raft_auth *auth)
 {
 	int rv;
 
+	if (auth != NULL) {
+		r->authenticated = true;
+		return ows_raft_transport_init(&r->transport, r->loop, auth);
+	}
 	rv = raft_uv_tcp_init(&r->transport, r->loop);
 	if (rv != 0) {
 		ows_log(OWS_LOG_WARN, "raft", "tcp transport: %s (%s)",
 			raft_strerror(rv), r->transport.errmsg);
 		return translate(rv);
 	}
+	return 0;
+}
+
+/* Release the transport's memory: its close has called back, or it never ran. */
+static void close_transport(struct ows_raft *r)
+{
+	if (r->authenticated)
+		ows_raft_transport_close(&r->transport);
+	else
+		raft_uv_tcp_close(&r->transport);
+}
+
+static int open_backend(struct ows_raft *r, const char *dir,
+			const struct ows_raft_auth *auth)
+{
+	int rv;
+
+	rv = open_transport(r, auth);
+	if (rv != 0)
+		return rv;
 	rv = raft_uv_init(&r->io, r->loop, dir, &r->transport);
 	if (rv != 0) {
 		ows_log(OWS_LOG_WARN, "raft", "storage in '%s': %s (%s)", dir,
@@ -383,7 +410,7 @@ static int open_backend(struct ows_raft *r, const char *dir)
 err_after_io:
 	raft_uv_close(&r->io);
 err_after_transport:
-	raft_uv_tcp_close(&r->transport);
+	close_transport(r);
 	return translate(rv);
 }
 
@@ -420,7 +447,7 @@ int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 	r->raft_fsm.snapshot_finalize = fsm_snapshot_finalize;
 	list_init(&r->applies);
 	list_init(&r->ctls);
-	rv = open_backend(r, dir);
+	rv = open_backend(r, dir, opts != NULL ? opts->auth : NULL);
 	if (rv != 0) {
 		free(r);
 		return rv;
@@ -496,7 +523,7 @@ static void raft_closed(struct raft *raft)
 
 	/* The order of libraft's own example: storage, then transport. */
 	raft_uv_close(&r->io);
-	raft_uv_tcp_close(&r->transport);
+	close_transport(r);
 	/*
 	 * We are still inside libraft's stack here: the user's callback and
 	 * the free wait for the drain handle's close, on the next iteration.
@@ -806,6 +833,20 @@ uint64_t ows_raft_commit_index(struct ows_raft *r)
 uint64_t ows_raft_applied_index(struct ows_raft *r)
 {
 	return raft_last_applied(&r->raft);
+}
+
+uint64_t ows_raft_match_index(struct ows_raft *r, uint64_t id)
+{
+	const struct raft_configuration *c = &r->raft.configuration;
+
+	if (raft_state(&r->raft) != RAFT_LEADER ||
+	    r->raft.leader_state.progress == NULL)
+		return 0;
+	/* progress[] runs parallel to the current configuration's servers. */
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->servers[i].id == id)
+			return r->raft.leader_state.progress[i].match_index;
+	return 0;
 }
 
 uint64_t ows_raft_last_index(struct ows_raft *r)

@@ -134,6 +134,8 @@ uint64_t ows_raft_term(struct ows_raft *r);
 uint64_t ows_raft_commit_index(struct ows_raft *r);
 uint64_t ows_raft_applied_index(struct ows_raft *r);
 uint64_t ows_raft_last_index(struct ows_raft *r);
+/* Leader only: the highest index known replicated on id; 0 otherwise. */
+uint64_t ows_raft_match_index(struct ows_raft *r, uint64_t id);
 uint64_t ows_raft_id(struct ows_raft *r);
 
 /*

@@ -276,6 +276,9 @@ static int nodes_delete(const struct ows_apply_ctx *c, const char *name,
 		ows_err_printf(err, "node '%s' is the last node", name);
 		return OWS_EINVAL;
 	}
+	if (run2(c->s, "INSERT OR IGNORE INTO removed_nodes(id) VALUES(CAST(? "
+		 "AS INTEGER))", name, NULL) != 0)
+		return -EIO;
 	return run2(c->s, "DELETE FROM nodes WHERE id=CAST(? AS INTEGER)",
 		    name, NULL);
 }

@@ -31,6 +31,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS nodes(id INTEGER PRIMARY KEY,"
 	"  raft TEXT NOT NULL UNIQUE, edge TEXT, gateway TEXT, key TEXT,"
 	"  joined INTEGER);"
+	"CREATE TABLE IF NOT EXISTS removed_nodes(id INTEGER PRIMARY KEY,"
+	"  height INTEGER);"
 	"CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY,"
 	"  expires INTEGER, used INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS access_keys(id TEXT PRIMARY KEY,"
@@ -290,6 +292,20 @@ json_t *ows_state_node(struct ows_state *s, uint64_t id)
 	}
 	json_decref(all);
 	return found;
+}
+
+bool ows_state_node_removed(struct ows_state *s, uint64_t id)
+{
+	sqlite3_stmt *st;
+	bool removed = false;
+
+	if (ows_state_prepare(s, "SELECT 1 FROM removed_nodes WHERE id=?",
+			      &st) != 0)
+		return false;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	removed = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return removed;
 }
 
 json_t *ows_state_rejections(struct ows_state *s, unsigned limit)

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -60,6 +61,8 @@ json_t *ows_state_resources(struct ows_state *s, const char *kind,
 			    const char *stack);
 json_t *ows_state_nodes(struct ows_state *s);
 json_t *ows_state_rejections(struct ows_state *s, unsigned limit);
+/* True when node id was removed with nodes.delete. */
+bool ows_state_node_removed(struct ows_state *s, uint64_t id);
 /* The node row for id, or NULL. */
 json_t *ows_state_node(struct ows_state *s, uint64_t id);
 

@@ -97,7 +97,7 @@ def test_leader_killed_new_leader_and_catch_up():
         n.ows("apply", stack(10 + i), "--yes")
     st = new.status()
     dead = [x for x in st["nodes"] if x["health"] == "down"]
-    check(len(dead) == 1, st["nodes"])
+    check(len(dead) == 1 and dead[0]["role"] == "unknown", st["nodes"])
     # The killed node comes back and catches up.
     old.start()
     target = new.status()["ledger"]
@@ -135,6 +135,11 @@ def test_node_rm():
     out = nodes[0].ows("node", "rm", "3").stdout
     check("node 3 removed" in out, out)
     wait_for(lambda: voters(nodes[0]) == [1, 2], 30, "node 3 out of the configuration")
+    # The removed node notices and stops by itself, cleanly.
+    wait_for(lambda: nodes[2].proc.poll() is not None, 30, "node 3 to stop")
+    check(nodes[2].proc.returncode == 0, nodes[2].proc.returncode)
+    check("was removed from cluster" in open(nodes[2].log).read())
+    nodes[2].proc = None
     p = nodes[0].ows("node", "rm", "9", check_rc=False)
     check(p.returncode != 0 and "does not exist" in p.stderr, p.stderr)
     # A removed node's id is never given again; a join refused for a taken
