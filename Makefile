@@ -15,7 +15,7 @@ PKGS     := libuv libraft jansson libcrypto sqlite3
 
 # Debian packages: header/binary we look for -> package that provides it.
 DEB_PKGS := libuv1-dev libraft-dev libhttp-parser-dev libjansson-dev \
-            libssl-dev libsqlite3-dev libexpat1-dev pkg-config python3 curl
+            libssl-dev libsqlite3-dev libexpat1-dev pkg-config python3 openssl
 
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
           -Wmissing-prototypes -Wvla -Wimplicit-fallthrough -Werror
