@@ -45,8 +45,7 @@ void ows_admin_reply_json(struct ows_node *n, struct ows_http_req *req,
 	struct ows_http_header h = {"Content-Type", "application/json"};
 	char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 
-	if (status >= 100 && status < 600)
-		n->http_status[status / 100]++;
+	(void)n; /* responses are counted by the HTTP server */
 	if (text == NULL) {
 		ows_http_respond(req, 500, &h, 1, "{}", 2);
 		return;
@@ -134,7 +133,6 @@ static void forward_cb(void *ud, int status,
 			    "leader: %s", ows_strerror(status));
 		return;
 	}
-	c->n->http_status[resp->status / 100 % 6]++;
 	ows_http_respond(c->req, resp->status, &h, 1, resp->body,
 			 resp->body_len);
 	ctx_free(c);
@@ -200,8 +198,16 @@ static void applied_cb(void *ud, int status, void *result)
 	if (code == 200 && c->reply != NULL)
 		json_object_update(r, c->reply);
 	if (code != 200)
-		ows_log(OWS_LOG_INFO, "ledger", "rejected: %s: %s",
+		ows_log(OWS_LOG_INFO, "ledger", "rejected %s from user '%s': "
+			"%s: %s", c->req->path + 9, c->user,
 			ows_json_str(r, "code"), ows_json_str(r, "message"));
+	else
+		ows_log(OWS_LOG_INFO, "ledger", "accepted %s from %s%s%s at "
+			"height %lld, hash %.16s", c->req->path + 9,
+			c->user[0] ? "user '" : "a joining node", c->user,
+			c->user[0] ? "'" : "",
+			(long long)json_integer_value(json_object_get(r, "height")),
+			ows_json_str(r, "hash"));
 	reply(c, code, r);
 	json_decref(r);
 }

@@ -12,7 +12,6 @@ void ows_metrics_handle(struct ows_node *n, struct ows_http_req *req)
 	struct ows_buf b = OWS_BUF_INIT;
 	enum ows_raft_role role = ows_raft_role(n->raft);
 
-	n->http_status[2]++;
 	ows_buf_printf(&b,
 		       "# HELP ows_raft_term Current Raft term.\n"
 		       "# TYPE ows_raft_term gauge\n"
@@ -40,9 +39,10 @@ void ows_metrics_handle(struct ows_node *n, struct ows_http_req *req)
 		       "# TYPE ows_http_requests_total counter\n",
 		       ows_raft_commit_index(n->raft), n->state.applied,
 		       n->state.height, n->state.rejected);
+	/* This response is counted when it is sent: include it now. */
 	for (int c = 1; c <= 5; c++)
 		ows_buf_printf(&b, "ows_http_requests_total{code=\"%dxx\"} %"
-			       PRIu64 "\n", c, n->http_status[c]);
+			       PRIu64 "\n", c, n->edge.responses[c] + (c == 2));
 	ows_http_respond(req, 200, &h, 1, b.data, b.len);
 	ows_buf_free(&b);
 }

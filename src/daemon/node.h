@@ -47,7 +47,6 @@ struct ows_node {
 	bool stopping;
 	int exit_code;
 	unsigned pending_closes;
-	uint64_t http_status[6]; /* requests answered, by status class */
 	json_t *peers;       /* DIR/peers.json: keys known at join time */
 	struct ows_raft_auth auth;
 };

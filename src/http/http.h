@@ -97,6 +97,7 @@ struct ows_http_server {
 	bool closing;
 	void (*close_cb)(struct ows_http_server *s);
 	char bound[64];              /* "127.0.0.1:4566" after listen */
+	uint64_t responses[6];       /* responses sent, by class 1xx..5xx */
 	bool listener_closed;        /* internal: close_cb waits for it */
 };
 

@@ -114,6 +114,8 @@ void ows_http_conn_send_error(struct ows_http_conn *c, int status,
 	if (c->closing)
 		return;
 	c->close_after = true;
+	if (c->srv != NULL)
+		c->srv->responses[status / 100 % 6]++;
 	format_date(date, sizeof(date));
 	blen = snprintf(body, sizeof(body),
 			"{\"code\":\"%s\",\"message\":\"%s\"}", code, msg);
@@ -182,6 +184,8 @@ static int build_head(struct request *r, struct ows_buf *b, int status,
 	int rv;
 
 	format_date(date, sizeof(date));
+	if (r->c->srv != NULL)
+		r->c->srv->responses[status / 100 % 6]++;
 	r->close = decide_close(r, h, n);
 	rv = ows_buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
 			    ows_http_reason(status), date);

@@ -4,8 +4,8 @@ metrics, and restart keeping everything."""
 import json
 import os
 
-from owstest import (Node, check, envelope, http, keygen, signed_request,
-                     wait_for, write_json)
+from owstest import (Node, check, envelope, http, keygen, raw_http,
+                     signed_request, wait_for, write_json)
 
 
 def deployer_stack(dev_pub, stack="demo"):
@@ -228,10 +228,12 @@ def test_restart_keeps_everything():
 
 def test_metrics():
     n = started()
+    http(n.edge, "GET", "/_ows/v1/status")  # 401
+    raw_http(n.edge, b"BAD\r\n\r\n")     # 400 from the HTTP layer
     st, body = http(n.edge, "GET", "/metrics")
     text = body.decode()
     check(st == 200, st)
     for m in ("ows_raft_term 1", 'ows_raft_role{role="leader"} 1',
               "ows_ledger_height 1", "ows_raft_commit_index", "ows_raft_applied_index",
-              'ows_http_requests_total{code="2xx"}'):
+              'ows_http_requests_total{code="2xx"} 2', 'ows_http_requests_total{code="4xx"} 2'):
         check(m in text, "%s missing from\n%s" % (m, text))
