@@ -34,6 +34,7 @@
 #include <raft/uv.h>
 
 #include "common/err.h"
+#include "common/list.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "raft/transport.h"
@@ -44,14 +45,10 @@
 #define DEFAULT_SNAPSHOT_TRAILING 128
 #define DRAIN_TIMEOUT_MS 10000
 
-struct link {
-	struct link *prev, *next;
-};
-
 /* A proposal waiting for its entry to be applied. */
 struct apply_req {
 	struct raft_apply req;
-	struct link link; /* in ows_raft.applies, in index order */
+	struct ows_link link; /* in ows_raft.applies, in index order */
 	struct ows_raft *r;
 	ows_raft_apply_cb cb;
 	void *ud;
@@ -64,7 +61,7 @@ struct ctl_req {
 		struct raft_change change;
 		struct raft_transfer transfer;
 	} u;
-	struct link link; /* in ows_raft.ctls */
+	struct ows_link link; /* in ows_raft.ctls */
 	struct ows_raft *r;
 	uint64_t term; /* transfers: the term when it was asked for */
 	ows_raft_change_cb cb;
@@ -83,38 +80,13 @@ struct ows_raft {
 	bool authenticated; /* transport is ours, not raft_uv_tcp */
 	bool closing;
 	bool failed; /* the FSM reported a failure: apply nothing more */
-	struct link applies;
-	struct link ctls;
+	struct ows_link applies;
+	struct ows_link ctls;
 	uv_check_t drain; /* waits for log writes before closing */
 	uint64_t drain_deadline;
 	void (*close_cb)(void *ud);
 	void *close_ud;
 };
-
-#define CONTAINER_OF(ptr, type, member) \
-	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
-
-static void list_init(struct link *head)
-{
-	head->prev = head;
-	head->next = head;
-}
-
-static void list_append(struct link *head, struct link *l)
-{
-	l->prev = head->prev;
-	l->next = head;
-	head->prev->next = l;
-	head->prev = l;
-}
-
-static void list_remove(struct link *l)
-{
-	l->prev->next = l->next;
-	l->next->prev = l->prev;
-	l->prev = l;
-	l->next = l;
-}
 
 /* A libraft error code as one of ours. */
 static int translate(int rv)
@@ -160,10 +132,10 @@ static int failed(struct ows_raft *r, const char *what, int rv)
 /* The oldest pending proposal for entry index, if any. */
 static struct apply_req *apply_find(struct ows_raft *r, uint64_t index)
 {
-	struct link *l;
+	struct ows_link *l;
 
 	for (l = r->applies.next; l != &r->applies; l = l->next) {
-		struct apply_req *req = CONTAINER_OF(l, struct apply_req, link);
+		struct apply_req *req = OWS_CONTAINER_OF(l, struct apply_req, link);
 
 		if (req->req.index == index)
 			return req;
@@ -445,8 +417,8 @@ int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 	r->raft_fsm.snapshot = fsm_snapshot;
 	r->raft_fsm.restore = fsm_restore;
 	r->raft_fsm.snapshot_finalize = fsm_snapshot_finalize;
-	list_init(&r->applies);
-	list_init(&r->ctls);
+	ows_list_init(&r->applies);
+	ows_list_init(&r->ctls);
 	rv = open_backend(r, dir, opts != NULL ? opts->auth : NULL);
 	if (rv != 0) {
 		free(r);
@@ -489,18 +461,18 @@ static void cancel_leftovers(struct ows_raft *r)
 {
 	while (r->applies.next != &r->applies) {
 		struct apply_req *req =
-			CONTAINER_OF(r->applies.next, struct apply_req, link);
+			OWS_CONTAINER_OF(r->applies.next, struct apply_req, link);
 
-		list_remove(&req->link);
+		ows_list_remove(&req->link);
 		free(req->result);
 		req->cb(req->ud, -ECANCELED, NULL);
 		free(req);
 	}
 	while (r->ctls.next != &r->ctls) {
 		struct ctl_req *req =
-			CONTAINER_OF(r->ctls.next, struct ctl_req, link);
+			OWS_CONTAINER_OF(r->ctls.next, struct ctl_req, link);
 
-		list_remove(&req->link);
+		ows_list_remove(&req->link);
 		if (req->cb != NULL)
 			req->cb(req->ud, -ECANCELED);
 		free(req);
@@ -598,7 +570,7 @@ static void apply_done(struct raft_apply *rreq, int status, void *result)
 
 	/* Always NULL: fsm_apply kept the result in req. */
 	(void)result;
-	list_remove(&req->link);
+	ows_list_remove(&req->link);
 	if (status != 0) {
 		free(res);
 		res = NULL;
@@ -641,7 +613,7 @@ int ows_raft_apply(struct ows_raft *r, const void *data, size_t len,
 		return failed(r, "apply", rv);
 	}
 	/* raft_apply set req->req.index; indexes only grow. */
-	list_append(&r->applies, &req->link);
+	ows_list_append(&r->applies, &req->link);
 	return 0;
 }
 
@@ -655,13 +627,13 @@ static struct ctl_req *ctl_new(struct ows_raft *r, ows_raft_change_cb cb,
 	req->r = r;
 	req->cb = cb;
 	req->ud = ud;
-	list_init(&req->link);
+	ows_list_init(&req->link);
 	return req;
 }
 
 static void ctl_finish(struct ctl_req *req, int status)
 {
-	list_remove(&req->link);
+	ows_list_remove(&req->link);
 	if (req->cb != NULL)
 		req->cb(req->ud, status);
 	free(req);
@@ -684,7 +656,7 @@ static int change_started(struct ows_raft *r, struct ctl_req *req,
 		free(req);
 		return failed(r, what, rv);
 	}
-	list_append(&r->ctls, &req->link);
+	ows_list_append(&r->ctls, &req->link);
 	return 0;
 }
 

@@ -74,6 +74,7 @@
 
 #include "common/enc.h"
 #include "common/err.h"
+#include "common/list.h"
 #include "common/log.h"
 
 #define MAGIC "OWSRAFT1"
@@ -99,13 +100,6 @@
 #define SWEEP_MS 250
 #define MAX_INBOUND 64
 #define BACKLOG 128
-
-struct link {
-	struct link *prev, *next;
-};
-
-#define CONTAINER_OF(ptr, type, member) \
-	((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 /* What a handshake waits for next. */
 enum phase {
@@ -136,12 +130,12 @@ struct transport {
 	raft_uv_accept_cb accept_cb;
 	raft_uv_transport_close_cb close_cb;
 	unsigned n_inbound;
-	struct link shakes; /* every handshake not yet finished */
+	struct ows_link shakes; /* every handshake not yet finished */
 };
 
 /* One connection being authenticated, in either direction. */
 struct shake {
-	struct link link;
+	struct ows_link link;
 	struct transport *tr;
 	bool inbound;
 	bool aborted;
@@ -162,28 +156,6 @@ struct shake {
 	uint8_t in[HELLO_LEN];
 	size_t in_len, in_want;
 };
-
-static void list_init(struct link *head)
-{
-	head->prev = head;
-	head->next = head;
-}
-
-static void list_append(struct link *head, struct link *l)
-{
-	l->prev = head->prev;
-	l->next = head;
-	head->prev->next = l;
-	head->prev = l;
-}
-
-static void list_remove(struct link *l)
-{
-	l->prev->next = l->next;
-	l->next->prev = l->prev;
-	l->prev = l;
-	l->next = l;
-}
 
 static void put64(uint8_t *p, uint64_t v)
 {
@@ -257,7 +229,7 @@ static void finish(struct shake *s)
 	struct raft_uv_connect *req = s->req;
 	int status = s->status;
 
-	list_remove(&s->link);
+	ows_list_remove(&s->link);
 	if (s->inbound)
 		tr->n_inbound--;
 	free(s);
@@ -319,10 +291,10 @@ static void sweep_cb(uv_timer_t *timer)
 {
 	struct transport *tr = timer->data;
 	uint64_t now = uv_now(tr->loop);
-	struct link *l, *next;
+	struct ows_link *l, *next;
 
 	for (l = tr->shakes.next; l != &tr->shakes; l = next) {
-		struct shake *s = CONTAINER_OF(l, struct shake, link);
+		struct shake *s = OWS_CONTAINER_OF(l, struct shake, link);
 
 		next = l->next;
 		if (!s->aborted && now >= s->deadline)
@@ -356,7 +328,7 @@ static struct shake *shake_new(struct transport *tr, bool inbound)
 	s->connect.data = s;
 	s->write[0].data = s;
 	s->write[1].data = s;
-	list_append(&tr->shakes, &s->link);
+	ows_list_append(&tr->shakes, &s->link);
 	if (inbound)
 		tr->n_inbound++;
 	sweep_start(tr);
@@ -612,7 +584,7 @@ static void hand_over(struct shake *s)
 
 	assert(!tr->closing);
 	memcpy(address, s->peer_address, sizeof(address));
-	list_remove(&s->link);
+	ows_list_remove(&s->link);
 	if (inbound)
 		tr->n_inbound--;
 	free(s);
@@ -850,7 +822,7 @@ static int tr_connect(struct raft_uv_transport *t, struct raft_uv_connect *req,
 	if (rv != 0) {
 		snprintf(t->errmsg, sizeof(t->errmsg), "resolve '%s': %s",
 			 address, uv_strerror(rv));
-		list_remove(&s->link);
+		ows_list_remove(&s->link);
 		free(s);
 		return RAFT_NOCONNECTION;
 	}
@@ -884,7 +856,7 @@ static void sweep_closed(uv_handle_t *h)
 static void tr_close(struct raft_uv_transport *t, raft_uv_transport_close_cb cb)
 {
 	struct transport *tr = t->impl;
-	struct link *l;
+	struct ows_link *l;
 
 	assert(!tr->closing);
 	tr->closing = true;
@@ -892,7 +864,7 @@ static void tr_close(struct raft_uv_transport *t, raft_uv_transport_close_cb cb)
 	if (tr->listener_open)
 		uv_close((uv_handle_t *)&tr->listener, listener_closed);
 	for (l = tr->shakes.next; l != &tr->shakes; l = l->next)
-		abort_shake(CONTAINER_OF(l, struct shake, link), RAFT_CANCELED);
+		abort_shake(OWS_CONTAINER_OF(l, struct shake, link), RAFT_CANCELED);
 	sweep_start(tr);
 	uv_close((uv_handle_t *)&tr->sweep, sweep_closed);
 }
@@ -919,7 +891,7 @@ int ows_raft_transport_init(struct raft_uv_transport *t, uv_loop_t *loop,
 	tr->ud = auth->ud;
 	tr->sign = auth->sign;
 	tr->verify = auth->verify;
-	list_init(&tr->shakes);
+	ows_list_init(&tr->shakes);
 	t->impl = tr;
 	t->init = tr_init;
 	t->listen = tr_listen;
