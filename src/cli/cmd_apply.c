@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cli/ows.h"
-#include "cli/stack.h"
+#include "ledger/stack.h"
 #include "common/json.h"
 
 /* The plan for the stack file argv[0]; NULL after printing why. */

@@ -1,5 +1,5 @@
 /* Stack files and the generic diff; see stack.h. */
-#include "cli/stack.h"
+#include "ledger/stack.h"
 
 #include <stdio.h>
 #include <stdlib.h>

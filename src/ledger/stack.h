@@ -5,8 +5,8 @@
  * the stack owns, kind by kind and name by name, without knowing what any
  * kind means: + create, ~ change (the spec differs), - delete.
  */
-#ifndef OWS_CLI_STACK_H
-#define OWS_CLI_STACK_H
+#ifndef OWS_LEDGER_STACK_H
+#define OWS_LEDGER_STACK_H
 
 #include <jansson.h>
 
