@@ -786,6 +786,9 @@ static int tr_listen(struct raft_uv_transport *t, raft_uv_accept_cb cb)
 	if (rv != 0) {
 		snprintf(t->errmsg, sizeof(t->errmsg), "listen on '%s': %s",
 			 tr->address, uv_strerror(rv));
+		/* libraft's start does not pass the transport's message on. */
+		ows_log(OWS_LOG_ERROR, "raft", "cannot listen on raft address "
+			"%s: %s", tr->address, uv_strerror(rv));
 		return RAFT_IOERR;
 	}
 	return 0;
