@@ -65,3 +65,120 @@ int ows_unseal(const uint8_t key[OWS_SEAL_KEY_LEN], const char *sealed,
 		return OWS_EAUTH;
 	return ows_buf_append(out, plain, (size_t)(n + fin));
 }
+
+/* ---- sealed boxes (X25519) ---- */
+
+struct ows_box_key {
+	EVP_PKEY *pkey;
+};
+
+static int raw_public(EVP_PKEY *p, char out[45])
+{
+	unsigned char raw[32];
+	size_t len = sizeof(raw);
+
+	if (EVP_PKEY_get_raw_public_key(p, raw, &len) != 1 || len != 32)
+		return -EIO;
+	ows_b64_encode(raw, 32, out);
+	return 0;
+}
+
+static EVP_PKEY *x25519_generate(void)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_X25519, NULL);
+	EVP_PKEY *p = NULL;
+
+	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0 ||
+	    EVP_PKEY_keygen(ctx, &p) <= 0)
+		p = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return p;
+}
+
+int ows_box_key_new(struct ows_box_key **out, char pub[45])
+{
+	struct ows_box_key *k = calloc(1, sizeof(*k));
+
+	if (k == NULL)
+		return -ENOMEM;
+	k->pkey = x25519_generate();
+	if (k->pkey == NULL || raw_public(k->pkey, pub) != 0) {
+		ows_box_key_free(k);
+		return -EIO;
+	}
+	*out = k;
+	return 0;
+}
+
+void ows_box_key_free(struct ows_box_key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey);
+	free(k);
+}
+
+/* The AES key both sides derive from mine and the peer's public key. */
+static int box_secret(EVP_PKEY *mine, const char *peer_b64,
+		      const char *recipient, const char *sender,
+		      uint8_t key[OWS_SEAL_KEY_LEN])
+{
+	unsigned char raw[32], shared[32], msg[7 + 32 + 90];
+	size_t slen = sizeof(shared), n;
+	EVP_PKEY_CTX *ctx = NULL;
+	EVP_PKEY *peer;
+	int ok;
+
+	if (peer_b64 == NULL || strlen(peer_b64) != 44 ||
+	    ows_b64_decode(peer_b64, raw, sizeof(raw)) != 32)
+		return OWS_EAUTH;
+	peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, raw, 32);
+	ctx = peer ? EVP_PKEY_CTX_new(mine, NULL) : NULL;
+	ok = ctx != NULL && EVP_PKEY_derive_init(ctx) == 1 &&
+	     EVP_PKEY_derive_set_peer(ctx, peer) == 1 &&
+	     EVP_PKEY_derive(ctx, shared, &slen) == 1 && slen == 32;
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(peer);
+	if (!ok)
+		return OWS_EAUTH;
+	memcpy(msg, "ows-box", 7);
+	memcpy(msg + 7, shared, 32);
+	n = 39;
+	memcpy(msg + n, recipient, 44);
+	memcpy(msg + n + 44, sender, 44);
+	ows_sha256(msg, n + 88, key);
+	memset(shared, 0, sizeof(shared));
+	memset(msg, 0, sizeof(msg));
+	return 0;
+}
+
+int ows_box_seal(const char *pub, const void *plain, size_t len,
+		 struct ows_buf *sealed, char sender[45])
+{
+	uint8_t key[OWS_SEAL_KEY_LEN];
+	EVP_PKEY *eph = x25519_generate();
+	int rv = eph != NULL ? raw_public(eph, sender) : -EIO;
+
+	if (rv == 0)
+		rv = box_secret(eph, pub, pub, sender, key);
+	EVP_PKEY_free(eph);
+	if (rv == 0)
+		rv = ows_seal(key, plain, len, sealed);
+	memset(key, 0, sizeof(key));
+	return rv;
+}
+
+int ows_box_open(const struct ows_box_key *k, const char *sender,
+		 const char *sealed, struct ows_buf *out)
+{
+	uint8_t key[OWS_SEAL_KEY_LEN];
+	char pub[45];
+	int rv = raw_public(k->pkey, pub);
+
+	if (rv == 0)
+		rv = box_secret(k->pkey, sender, pub, sender, key);
+	if (rv == 0)
+		rv = ows_unseal(key, sealed, out);
+	memset(key, 0, sizeof(key));
+	return rv;
+}

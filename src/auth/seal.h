@@ -22,3 +22,22 @@ int ows_unseal(const uint8_t key[OWS_SEAL_KEY_LEN], const char *sealed,
 	       struct ows_buf *out);
 
 #endif
+
+/*
+ * Sealed boxes for one message to a key pair made for it (the join reply's
+ * cluster secret): X25519 between the recipient's and a fresh sender key,
+ * SHA-256 of "ows-box" | shared secret | recipient key | sender key as the
+ * AES-256-GCM key. Keys travel as base64 of their 32 raw bytes.
+ */
+struct ows_box_key; /* an X25519 private key; opaque */
+
+int ows_box_key_new(struct ows_box_key **out, char pub[45]);
+void ows_box_key_free(struct ows_box_key *k);
+
+/* Seal plain to recipient pub; sender gets the fresh sender key. */
+int ows_box_seal(const char *pub, const void *plain, size_t len,
+		 struct ows_buf *sealed, char sender[45]);
+
+/* Open a box sealed to k by sender; OWS_EAUTH when it does not open. */
+int ows_box_open(const struct ows_box_key *k, const char *sender,
+		 const char *sealed, struct ows_buf *out);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "auth/reqsig.h"
+#include "auth/seal.h"
 #include "common/enc.h"
 #include "common/fs.h"
 #include "common/json.h"
@@ -239,13 +240,19 @@ static void post_changeset(struct admin_ctx *c)
 	propose(c, "changeset", c->body);
 }
 
-static void load_secret(struct admin_ctx *c)
+/*
+ * The reply to a join carries the cluster secret sealed to the box key the
+ * joiner sent (auth/seal.h), and the nodes' public keys.
+ */
+static int load_secret(struct admin_ctx *c, const char *box_key)
 {
-	struct ows_buf secret = OWS_BUF_INIT;
-	char path[PATH_MAX], b64[OWS_B64_LEN(64)];
+	struct ows_buf secret = OWS_BUF_INIT, sealed = OWS_BUF_INIT;
+	char path[PATH_MAX], sender[45];
+	int rv = -EIO;
 
 	snprintf(path, sizeof(path), "%s/cluster.secret", c->n->dir);
-	if (ows_file_read(path, 64, &secret) == 0 && secret.len == 32) {
+	if (ows_file_read(path, 64, &secret) == 0 && secret.len == 32 &&
+	    (rv = ows_box_seal(box_key, secret.data, 32, &sealed, sender)) == 0) {
 		json_t *nodes = ows_state_nodes(&c->n->state), *row;
 		size_t i;
 
@@ -254,11 +261,14 @@ static void load_secret(struct admin_ctx *c)
 			json_object_del(row, "joined");
 			json_object_del(row, "gateway");
 		}
-		ows_b64_encode(secret.data, 32, b64);
-		c->reply = json_pack("{s:s, s:o}", "cluster_secret", b64,
-				     "nodes", nodes ? nodes : json_array());
+		c->reply = json_pack("{s:s, s:s, s:o}", "cluster_secret_sealed",
+				     sealed.data, "box_sender", sender, "nodes",
+				     nodes ? nodes : json_array());
 	}
+	memset(secret.data, 0, secret.len);
 	ows_buf_free(&secret);
+	ows_buf_free(&sealed);
+	return rv;
 }
 
 /*
@@ -286,9 +296,19 @@ static void post_join(struct admin_ctx *c)
 			    "the joining node's key: %s", err.msg);
 		return;
 	}
+	if (!ows_pubkey_valid(ows_json_str(c->body, "box_key"))) {
+		reply_error(c, 400, "MalformedJoin", "join needs 'box_key', an "
+			    "X25519 public key to seal the cluster secret to");
+		return;
+	}
 	ows_sha256_hex(token, strlen(token), hash);
 	body = json_pack("{s:s, s:O}", "token_hash", hash, "node", node);
-	load_secret(c);
+	if (load_secret(c, ows_json_str(c->body, "box_key")) != 0) {
+		json_decref(body);
+		reply_error(c, 500, "InternalError", "cannot read or seal the "
+			    "cluster secret");
+		return;
+	}
 	propose(c, "join", body);
 	json_decref(body);
 }

@@ -127,7 +127,9 @@ static int cmd_join(struct owsd_opts *o)
 	struct ows_key *key = NULL;
 	char pub[OWS_PUBKEY_B64_LEN], auth[OWS_REQSIG_HEADER_MAX];
 	char path[PATH_MAX], *body;
-	uint8_t secret[64];
+	struct ows_buf secret = OWS_BUF_INIT;
+	struct ows_box_key *box = NULL;
+	char box_pub[45];
 	json_t *req, *r;
 	int rv, tries;
 
@@ -136,9 +138,13 @@ static int cmd_join(struct owsd_opts *o)
 	if (owsd_prepare_dir(o->dir, &key) != 0)
 		return 1;
 	ows_key_public(key, pub);
-	req = json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "token", o->token,
-			"node", "raft", o->raft, "edge", o->edge, "gateway",
-			o->gateway, "key", pub);
+	if (ows_box_key_new(&box, box_pub) != 0) {
+		ows_key_free(key);
+		return owsd_die("cannot make a key for the join reply");
+	}
+	req = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "token", o->token,
+			"box_key", box_pub, "node", "raft", o->raft, "edge",
+			o->edge, "gateway", o->gateway, "key", pub);
 	body = ows_json_dump(req);
 	json_decref(req);
 	for (tries = 0;; tries++) {
@@ -155,10 +161,13 @@ static int cmd_join(struct owsd_opts *o)
 	}
 	free(body);
 	ows_key_free(key);
-	if (rv != 0)
+	if (rv != 0) {
+		ows_box_key_free(box);
 		return owsd_die("cannot reach '%s': %s", o->peer, ows_strerror(rv));
+	}
 	r = json_loads(resp.body, 0, NULL);
 	if (resp.status != 200 || r == NULL) {
+		ows_box_key_free(box);
 		owsd_die("join refused (%d): %s", resp.status,
 		    r && ows_json_str(r, "message") ? ows_json_str(r, "message")
 						     : resp.body);
@@ -173,16 +182,20 @@ static int cmd_join(struct owsd_opts *o)
 	snprintf(cfg.edge, sizeof(cfg.edge), "%s", o->edge);
 	snprintf(cfg.gateway, sizeof(cfg.gateway), "%s", o->gateway);
 	snprintf(path, sizeof(path), "%s/cluster.secret", o->dir);
-	if (ows_json_str(r, "cluster_secret") == NULL ||
-	    ows_b64_decode(ows_json_str(r, "cluster_secret"), secret,
-			   sizeof(secret)) != 32 ||
-	    ows_file_write(path, secret, 32, 0600) != 0 ||
+	rv = ows_box_open(box, ows_json_str(r, "box_sender"),
+			  ows_json_str(r, "cluster_secret_sealed"), &secret);
+	ows_box_key_free(box);
+	if (rv != 0 || secret.len != 32 ||
+	    ows_file_write(path, secret.data, 32, 0600) != 0 ||
 	    json_dump_file(json_object_get(r, "nodes"), path_peers(path, o->dir),
 			   JSON_INDENT(2)) != 0 ||
 	    ows_node_config_save(o->dir, &cfg) != 0) {
 		json_decref(r);
-		return owsd_die("cannot write the node's files in '%s'", o->dir);
+		ows_buf_free(&secret);
+		return owsd_die("cannot open the cluster secret or write the "
+				"node's files in '%s'", o->dir);
 	}
+	ows_buf_free(&secret);
 	json_decref(r);
 	printf("joined cluster %s as node %" PRIu64 "\n"
 	       "start it with: owsd run -d %s\n", cfg.cluster, cfg.id, o->dir);

@@ -82,6 +82,24 @@ def test_truncated_and_malformed_changesets():
     still_serving(n)
 
 
+def test_join_without_box_key_or_signature():
+    n = started()
+    body = json.dumps({"token": "0" * 64, "node": {"raft": "127.0.0.1:1", "edge": "127.0.0.1:2",
+                                                  "gateway": "127.0.0.1:3", "key": "x"}})
+    st, r = http(n.edge, "POST", "/_ows/v1/join", body, {"Content-Type": "application/json"})
+    check(st == 401 and json.loads(r)["code"] == "Unauthenticated", (st, r))
+    from owstest import keygen, pubkey
+    key, pub = keygen()
+    req = json.loads(body)
+    req["node"]["key"] = pub
+    st, r = signed_request(n, key, "POST", "/_ows/v1/join", json.dumps(req))
+    check(st == 400 and r["code"] == "MalformedJoin" and "box_key" in r["message"], (st, r))
+    req["box_key"] = pubkey(key)  # well-formed; the token is what fails
+    st, r = signed_request(n, key, "POST", "/_ows/v1/join", json.dumps(req))
+    check(st == 403 and r["code"] == "InvalidToken", (st, r))
+    still_serving(n)
+
+
 def test_unknown_paths_and_methods():
     n = started()
     st, r = signed_request(n, n.root_key, "GET", "/_ows/v1/nope")

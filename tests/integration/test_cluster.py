@@ -81,6 +81,9 @@ def test_join_and_write_through_any_node():
     check(heads == {want["head"]}, heads)
     human = nodes[2].ows("node", "ls").stdout
     check(human.count("voter") == 3, human)
+    # Every node unsealed the same cluster secret from its join reply.
+    secrets = set(open(n.dir + "/cluster.secret", "rb").read() for n in nodes)
+    check(len(secrets) == 1 and len(secrets.pop()) == 32, "cluster secrets differ")
 
 
 def test_leader_killed_new_leader_and_catch_up():

@@ -125,3 +125,29 @@ OWS_TEST(seal_round_trip_and_tamper)
 	ows_buf_free(&sealed);
 	ows_buf_free(&plain);
 }
+
+OWS_TEST(seal_box_to_a_fresh_key)
+{
+	struct ows_box_key *k, *other;
+	struct ows_buf sealed = OWS_BUF_INIT, plain = OWS_BUF_INIT;
+	char pub[45], opub[45], sender[45];
+
+	OWS_CHECK_INT(ows_box_key_new(&k, pub), 0);
+	OWS_CHECK_INT(ows_box_key_new(&other, opub), 0);
+	OWS_CHECK_INT(ows_box_seal(pub, "cluster-secret-32-bytes-long!!!!", 32,
+				   &sealed, sender), 0);
+	OWS_CHECK(strstr(sealed.data, "cluster") == NULL);
+	OWS_CHECK_INT(ows_box_open(k, sender, sealed.data, &plain), 0);
+	OWS_CHECK_INT(plain.len, 32);
+	OWS_CHECK(memcmp(plain.data, "cluster-secret-32-bytes-long!!!!", 32) == 0);
+	/* Another recipient, another sender key, or a bad key: no. */
+	ows_buf_reset(&plain);
+	OWS_CHECK(ows_box_open(other, sender, sealed.data, &plain) != 0);
+	OWS_CHECK(ows_box_open(k, opub, sealed.data, &plain) != 0);
+	OWS_CHECK(ows_box_open(k, "short", sealed.data, &plain) != 0);
+	OWS_CHECK(ows_box_seal("not-a-key", "x", 1, &sealed, sender) != 0);
+	ows_box_key_free(k);
+	ows_box_key_free(other);
+	ows_buf_free(&sealed);
+	ows_buf_free(&plain);
+}
