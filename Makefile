@@ -37,7 +37,7 @@ LIB_SRC   := $(wildcard src/common/*.c src/http/*.c src/auth/*.c src/raft/*.c \
                         src/state/*.c src/ledger/*.c)
 OWSD_SRC  := $(wildcard src/daemon/*.c)
 OWS_SRC   := $(wildcard src/cli/*.c)
-UNIT_SRC  := $(wildcard tests/unit/*.c) tests/lib/unit.c
+UNIT_SRC  := $(wildcard tests/unit/*.c) tests/lib/unit.c tests/lib/raft_harness.c
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(O)/%.o)
 OWSD_OBJ  := $(OWSD_SRC:%.c=$(O)/%.o)

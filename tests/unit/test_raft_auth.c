@@ -7,84 +7,23 @@
  * sockets speaking garbage, half a handshake or a forged one are dropped
  * while the cluster carries on; a silent peer times out, and closing a node
  * mid-handshake cancels cleanly. The test FSM keeps the payloads (8-byte
- * sequence numbers) in apply order, as in test_raft.c.
+ * sequence numbers) in apply order; it and the cluster on one loop come
+ * from tests/lib/raft_harness.c, as for test_raft.c.
  */
-#include "raft/raft.h"
-
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ftw.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "auth/key.h"
-#include "common/err.h"
-#include "common/log.h"
+#include "../lib/raft_harness.h"
 #include "../lib/unit.h"
 
-#define MAX_VALUES 1024
-#define MAX_NODES 4
+#define MAX_NODES OWS_TEST_RAFT_MAX_NODES
 #define CLUSTER "ows-0123456789ab"
-
-struct tfsm {
-	uint64_t max_index;
-	size_t n;
-	uint64_t values[MAX_VALUES];
-};
-
-static int tfsm_apply(void *ud, uint64_t index, const void *data, size_t len,
-		      void **result)
-{
-	struct tfsm *f = ud;
-	uint64_t *res;
-
-	if (index <= f->max_index)
-		return 0;
-	OWS_CHECK_INT(len, sizeof(uint64_t));
-	OWS_CHECK(f->n < MAX_VALUES);
-	memcpy(&f->values[f->n++], data, sizeof(uint64_t));
-	f->max_index = index;
-	res = malloc(sizeof(*res));
-	OWS_CHECK(res != NULL);
-	*res = index;
-	*result = res;
-	return 0;
-}
-
-static int tfsm_snapshot(void *ud, void **data, size_t *len)
-{
-	struct tfsm *f = ud;
-	size_t size = (2 + f->n) * sizeof(uint64_t);
-	uint64_t *p = malloc(size);
-
-	if (p == NULL)
-		return -ENOMEM;
-	p[0] = f->max_index;
-	p[1] = f->n;
-	memcpy(p + 2, f->values, f->n * sizeof(uint64_t));
-	*data = p;
-	*len = size;
-	return 0;
-}
-
-static int tfsm_restore(void *ud, const void *data, size_t len)
-{
-	struct tfsm *f = ud;
-	uint64_t head[2];
-
-	OWS_CHECK(len >= sizeof(head));
-	memcpy(head, data, sizeof(head));
-	OWS_CHECK(head[1] <= MAX_VALUES);
-	OWS_CHECK_INT(len, (2 + head[1]) * sizeof(uint64_t));
-	f->max_index = head[0];
-	f->n = head[1];
-	memcpy(f->values, (const uint64_t *)data + 2, f->n * sizeof(uint64_t));
-	return 0;
-}
 
 /*
  * What a node knows: its own key and its peers' public keys by id (an
@@ -117,285 +56,71 @@ static bool kr_verify(void *ud, uint64_t id, const void *msg, size_t len,
 	return ok;
 }
 
-struct node {
-	struct ows_raft *r;
-	struct tfsm fsm;
+/* The authentication side of the harness's node of the same index. */
+struct peer {
 	struct keyring kr;
 	struct ows_key *key; /* the key the others have on file */
 	char cluster[65];
-	bool plain; /* libraft's TCP transport, no authentication */
-	uint64_t id;
-	char dir[64];
-	char addr[64];
-	bool open;
+	struct ows_raft_auth auth; /* what the node opens with */
 };
 
 struct cluster {
-	uv_loop_t loop;
-	uv_timer_t tick;
-	struct ows_raft_options opts;
-	struct node nodes[MAX_NODES];
-	size_t n;
+	struct ows_test_raft_cluster h;
+	struct peer p[MAX_NODES];
 };
-
-static void tick_cb(uv_timer_t *t)
-{
-	(void)t;
-}
-
-static void free_ports(unsigned short *ports, size_t n)
-{
-	int fds[MAX_NODES];
-
-	for (size_t i = 0; i < n; i++) {
-		struct sockaddr_in sa = {0};
-		socklen_t sl = sizeof(sa);
-
-		fds[i] = socket(AF_INET, SOCK_STREAM, 0);
-		OWS_CHECK(fds[i] >= 0);
-		sa.sin_family = AF_INET;
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		OWS_CHECK(bind(fds[i], (struct sockaddr *)&sa, sizeof(sa)) == 0);
-		OWS_CHECK(getsockname(fds[i], (struct sockaddr *)&sa, &sl) == 0);
-		ports[i] = ntohs(sa.sin_port);
-	}
-	for (size_t i = 0; i < n; i++)
-		close(fds[i]);
-}
 
 /* n nodes with ids 1..n, each with its own key and all the others'. */
 static void cluster_init(struct cluster *c, size_t n)
 {
-	unsigned short ports[MAX_NODES];
-
-	memset(c, 0, sizeof(*c));
-	ows_log_threshold = OWS_LOG_ERROR;
-	signal(SIGPIPE, SIG_IGN);
-	OWS_CHECK_INT(uv_loop_init(&c->loop), 0);
-	OWS_CHECK_INT(uv_timer_init(&c->loop, &c->tick), 0);
-	OWS_CHECK_INT(uv_timer_start(&c->tick, tick_cb, 5, 5), 0);
-	c->opts.election_timeout_ms = 300;
-	c->opts.heartbeat_timeout_ms = 50;
-	c->n = n;
-	free_ports(ports, n);
+	memset(c->p, 0, sizeof(c->p));
+	ows_test_raft_cluster_init(&c->h, n);
 	for (size_t i = 0; i < n; i++) {
-		struct node *nd = &c->nodes[i];
+		struct peer *p = &c->p[i];
 
-		nd->id = i + 1;
-		snprintf(nd->dir, sizeof(nd->dir), "/tmp/ows-raft-XXXXXX");
-		OWS_CHECK(mkdtemp(nd->dir) != NULL);
-		snprintf(nd->addr, sizeof(nd->addr), "127.0.0.1:%u", ports[i]);
-		snprintf(nd->cluster, sizeof(nd->cluster), "%s", CLUSTER);
-		OWS_CHECK_INT(ows_key_generate(&nd->key), 0);
-		nd->kr.key = nd->key;
+		snprintf(p->cluster, sizeof(p->cluster), "%s", CLUSTER);
+		OWS_CHECK_INT(ows_key_generate(&p->key), 0);
+		p->kr.key = p->key;
+		p->auth = (struct ows_raft_auth){
+		    .cluster = p->cluster,
+		    .ud = &p->kr,
+		    .sign = kr_sign,
+		    .verify = kr_verify,
+		};
+		c->h.nodes[i].auth = &p->auth;
 	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < n; j++)
-			ows_key_public(c->nodes[j].key,
-				       c->nodes[i].kr.pub[j + 1]);
+			ows_key_public(c->p[j].key, c->p[i].kr.pub[j + 1]);
 }
 
-static bool run_until(struct cluster *c, bool (*pred)(void *), void *arg,
-		      unsigned timeout_ms)
-{
-	uint64_t deadline;
-
-	uv_update_time(&c->loop);
-	deadline = uv_now(&c->loop) + timeout_ms;
-	while (!pred(arg)) {
-		if (uv_now(&c->loop) >= deadline)
-			return false;
-		uv_run(&c->loop, UV_RUN_ONCE);
-	}
-	return true;
-}
-
-static bool never(void *arg)
-{
-	(void)arg;
-	return false;
-}
-
-/* Let the cluster run for ms. */
-static void run_for(struct cluster *c, unsigned ms)
-{
-	OWS_CHECK(!run_until(c, never, NULL, ms));
-}
-
-static void node_open(struct cluster *c, size_t i, bool bootstrap)
-{
-	struct node *nd = &c->nodes[i];
-	struct ows_raft_fsm fsm = {
-		.ud = &nd->fsm,
-		.apply = tfsm_apply,
-		.snapshot = tfsm_snapshot,
-		.restore = tfsm_restore,
-	};
-	struct ows_raft_auth auth = {
-		.cluster = nd->cluster,
-		.ud = &nd->kr,
-		.sign = kr_sign,
-		.verify = kr_verify,
-	};
-	struct ows_raft_options opts = c->opts;
-
-	OWS_CHECK(!nd->open);
-	opts.auth = nd->plain ? NULL : &auth;
-	OWS_CHECK_INT(ows_raft_new(&c->loop, nd->dir, nd->id, nd->addr, &opts,
-				   &fsm, &nd->r),
-		      0);
-	if (bootstrap)
-		OWS_CHECK_INT(ows_raft_bootstrap(nd->r), 0);
-	OWS_CHECK_INT(ows_raft_start(nd->r), 0);
-	nd->open = true;
-}
-
-static void closed_cb(void *ud)
-{
-	((struct node *)ud)->r = NULL;
-}
-
-static bool node_gone(void *arg)
-{
-	return ((struct node *)arg)->r == NULL;
-}
-
-static void node_close(struct cluster *c, size_t i)
-{
-	struct node *nd = &c->nodes[i];
-
-	OWS_CHECK(nd->open);
-	ows_raft_close(nd->r, closed_cb, nd);
-	OWS_CHECK(run_until(c, node_gone, nd, 10000));
-	nd->open = false;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-/* Close every node, then the loop, which must have nothing left. */
+/* Close every node and the loop, then free the keys. */
 static void cluster_fini(struct cluster *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		struct node *nd = &c->nodes[i];
+	size_t n = c->h.n;
 
-		if (nd->open)
-			node_close(c, i);
-		nftw(nd->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-		if (nd->kr.key != nd->key)
-			ows_key_free(nd->kr.key);
-		ows_key_free(nd->key);
+	ows_test_raft_cluster_fini(&c->h);
+	for (size_t i = 0; i < n; i++) {
+		struct peer *p = &c->p[i];
+
+		if (p->kr.key != p->key)
+			ows_key_free(p->kr.key);
+		ows_key_free(p->key);
 	}
-	uv_close((uv_handle_t *)&c->tick, NULL);
-	uv_run(&c->loop, UV_RUN_DEFAULT);
-	OWS_CHECK_INT(uv_loop_close(&c->loop), 0);
-}
-
-struct waiter {
-	bool done;
-	int status;
-};
-
-static void apply_cb(void *ud, int status, void *result)
-{
-	struct waiter *w = ud;
-
-	w->done = true;
-	w->status = status;
-	free(result);
-}
-
-static void change_cb(void *ud, int status)
-{
-	struct waiter *w = ud;
-
-	w->done = true;
-	w->status = status;
-}
-
-static bool waiter_done(void *arg)
-{
-	return ((struct waiter *)arg)->done;
-}
-
-static bool is_leader(void *arg)
-{
-	struct node *nd = arg;
-
-	return nd->r != NULL && ows_raft_role(nd->r) == OWS_RAFT_LEADER;
-}
-
-static void wait_leader(struct cluster *c, size_t i)
-{
-	OWS_CHECK(run_until(c, is_leader, &c->nodes[i], 10000));
 }
 
 /* Propose values first..first+n-1 on node i, one at a time. */
 static void apply_values(struct cluster *c, size_t i, uint64_t first, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
-		struct waiter w = {0};
+		struct ows_test_raft_waiter w = {0};
 		uint64_t v = first + k;
 
-		OWS_CHECK_INT(ows_raft_apply(c->nodes[i].r, &v, sizeof(v),
-					     apply_cb, &w),
+		OWS_CHECK_INT(ows_raft_apply(c->h.nodes[i].r, &v, sizeof(v),
+					     ows_test_raft_apply_cb, &w),
 			      0);
-		OWS_CHECK(run_until(c, waiter_done, &w, 20000));
+		OWS_CHECK(ows_test_raft_run_until(
+		    &c->h, ows_test_raft_waiter_done, &w, 20000));
 		OWS_CHECK_INT(w.status, 0);
-	}
-}
-
-/* Add node j on leader i and give it role; wait for the change. */
-static void join(struct cluster *c, size_t i, size_t j,
-		 enum ows_raft_member_role role)
-{
-	struct node *nd = &c->nodes[j];
-	struct waiter w = {0}, w2 = {0};
-
-	OWS_CHECK_INT(ows_raft_add(c->nodes[i].r, nd->id, nd->addr, change_cb,
-				   &w),
-		      0);
-	OWS_CHECK(run_until(c, waiter_done, &w, 20000));
-	OWS_CHECK_INT(w.status, 0);
-	OWS_CHECK_INT(ows_raft_assign(c->nodes[i].r, nd->id, role, change_cb,
-				      &w2),
-		      0);
-	OWS_CHECK(run_until(c, waiter_done, &w2, 20000));
-	OWS_CHECK_INT(w2.status, 0);
-}
-
-struct converge_arg {
-	struct cluster *c;
-	size_t n;
-};
-
-static bool converged(void *arg)
-{
-	struct converge_arg *a = arg;
-
-	for (size_t i = 0; i < a->c->n; i++)
-		if (a->c->nodes[i].open && a->c->nodes[i].fsm.n != a->n)
-			return false;
-	return true;
-}
-
-/* Every open node has applied exactly the values 0..n-1, in order. */
-static void check_converged(struct cluster *c, size_t n)
-{
-	struct converge_arg a = {c, n};
-
-	OWS_CHECK(run_until(c, converged, &a, 20000));
-	for (size_t i = 0; i < c->n; i++) {
-		if (!c->nodes[i].open)
-			continue;
-		for (size_t k = 0; k < n; k++)
-			OWS_CHECK_INT(c->nodes[i].fsm.values[k], k);
 	}
 }
 
@@ -403,21 +128,9 @@ static void check_converged(struct cluster *c, size_t n)
 static void start_three(struct cluster *c)
 {
 	cluster_init(c, 3);
-	node_open(c, 0, true);
-	wait_leader(c, 0);
-	node_open(c, 1, false);
-	node_open(c, 2, false);
-	join(c, 0, 1, OWS_RAFT_VOTER);
-	join(c, 0, 2, OWS_RAFT_VOTER);
+	ows_test_raft_form_three(&c->h);
 	apply_values(c, 0, 0, 10);
-	check_converged(c, 10);
-}
-
-static bool other_leader(void *arg)
-{
-	struct cluster *c = arg;
-
-	return is_leader(&c->nodes[1]) || is_leader(&c->nodes[2]);
+	ows_test_raft_check_converged(&c->h, 10);
 }
 
 OWS_TEST(raft_auth_three_nodes_converge_and_fail_over)
@@ -427,28 +140,29 @@ OWS_TEST(raft_auth_three_nodes_converge_and_fail_over)
 
 	start_three(&c);
 	for (size_t i = 0; i < 3; i++) {
-		OWS_CHECK(c.nodes[i].kr.verified > 0);
-		OWS_CHECK_INT(c.nodes[i].kr.refused, 0);
+		OWS_CHECK(c.p[i].kr.verified > 0);
+		OWS_CHECK_INT(c.p[i].kr.refused, 0);
 	}
 	apply_values(&c, 0, 10, 20);
-	check_converged(&c, 30);
+	ows_test_raft_check_converged(&c.h, 30);
 
-	node_close(&c, 0);
-	OWS_CHECK(run_until(&c, other_leader, &c, 20000));
-	leader = is_leader(&c.nodes[1]) ? 1 : 2;
+	ows_test_raft_node_close(&c.h, 0);
+	OWS_CHECK(ows_test_raft_run_until(&c.h, ows_test_raft_other_leader,
+					  &c.h, 20000));
+	leader = ows_test_raft_is_leader(&c.h.nodes[1]) ? 1 : 2;
 	apply_values(&c, leader, 30, 10);
-	check_converged(&c, 40);
+	ows_test_raft_check_converged(&c.h, 40);
 
 	/* The old leader comes back and is let in again. */
-	node_open(&c, 0, false);
-	check_converged(&c, 40);
-	OWS_CHECK_INT(c.nodes[0].kr.refused, 0);
+	ows_test_raft_node_open(&c.h, 0, false);
+	ows_test_raft_check_converged(&c.h, 40);
+	OWS_CHECK_INT(c.p[0].kr.refused, 0);
 	cluster_fini(&c);
 }
 
 static bool has_ten(void *arg)
 {
-	return ((struct node *)arg)->fsm.n == 10;
+	return ((struct ows_test_raft_node *)arg)->fsm.n == 10;
 }
 
 /*
@@ -464,35 +178,35 @@ static void refused_until_fixed(void (*spoil)(struct cluster *c),
 
 	cluster_init(&c, 3);
 	spoil(&c);
-	node_open(&c, 0, true);
-	wait_leader(&c, 0);
-	node_open(&c, 1, false);
-	node_open(&c, 2, false);
-	join(&c, 0, 1, OWS_RAFT_VOTER);
-	join(&c, 0, 2, OWS_RAFT_STANDBY);
+	ows_test_raft_node_open(&c.h, 0, true);
+	ows_test_raft_wait_leader(&c.h, 0);
+	ows_test_raft_node_open(&c.h, 1, false);
+	ows_test_raft_node_open(&c.h, 2, false);
+	ows_test_raft_join(&c.h, 0, 1, OWS_RAFT_VOTER);
+	ows_test_raft_join(&c.h, 0, 2, OWS_RAFT_STANDBY);
 	apply_values(&c, 0, 0, 10);
-	OWS_CHECK(run_until(&c, has_ten, &c.nodes[1], 10000));
+	OWS_CHECK(ows_test_raft_run_until(&c.h, has_ten, &c.h.nodes[1], 10000));
 	/* Several of libraft's connect retries (1 s apart). */
-	run_for(&c, 2500);
-	OWS_CHECK_INT(c.nodes[2].fsm.n, 0);
-	OWS_CHECK_INT(ows_raft_term(c.nodes[2].r), 0);
+	ows_test_raft_run_for(&c.h, 2500);
+	OWS_CHECK_INT(c.h.nodes[2].fsm.n, 0);
+	OWS_CHECK_INT(ows_raft_term(c.h.nodes[2].r), 0);
 	fix(&c);
-	check_converged(&c, 10);
+	ows_test_raft_check_converged(&c.h, 10);
 	cluster_fini(&c);
 }
 
 /* Node 3 does not know nodes 1 and 2: it refuses their PROOF. */
 static void forget_peers(struct cluster *c)
 {
-	c->nodes[2].kr.pub[1][0] = '\0';
-	c->nodes[2].kr.pub[2][0] = '\0';
+	c->p[2].kr.pub[1][0] = '\0';
+	c->p[2].kr.pub[2][0] = '\0';
 }
 
 static void learn_peers(struct cluster *c)
 {
-	OWS_CHECK(c->nodes[2].kr.refused > 0);
-	ows_key_public(c->nodes[0].key, c->nodes[2].kr.pub[1]);
-	ows_key_public(c->nodes[1].key, c->nodes[2].kr.pub[2]);
+	OWS_CHECK(c->p[2].kr.refused > 0);
+	ows_key_public(c->p[0].key, c->p[2].kr.pub[1]);
+	ows_key_public(c->p[1].key, c->p[2].kr.pub[2]);
 }
 
 OWS_TEST(raft_auth_unknown_peer_refused)
@@ -503,16 +217,16 @@ OWS_TEST(raft_auth_unknown_peer_refused)
 /* Node 3 signs with a key the others do not have on file for it. */
 static void wrong_key(struct cluster *c)
 {
-	OWS_CHECK_INT(ows_key_generate(&c->nodes[2].kr.key), 0);
+	OWS_CHECK_INT(ows_key_generate(&c->p[2].kr.key), 0);
 }
 
 static void right_key(struct cluster *c)
 {
 	/* The leader checked node 3's CHALLENGE and refused it. */
-	OWS_CHECK(c->nodes[0].kr.refused > 0);
-	OWS_CHECK_INT(c->nodes[2].kr.verified, 0);
-	ows_key_free(c->nodes[2].kr.key);
-	c->nodes[2].kr.key = c->nodes[2].key;
+	OWS_CHECK(c->p[0].kr.refused > 0);
+	OWS_CHECK_INT(c->p[2].kr.verified, 0);
+	ows_key_free(c->p[2].kr.key);
+	c->p[2].kr.key = c->p[2].key;
 }
 
 OWS_TEST(raft_auth_wrong_key_refused)
@@ -523,19 +237,17 @@ OWS_TEST(raft_auth_wrong_key_refused)
 /* Node 3 believes it is in another cluster: refused before any signature. */
 static void other_cluster(struct cluster *c)
 {
-	snprintf(c->nodes[2].cluster, sizeof(c->nodes[2].cluster),
-		 "ows-ffffffffffff");
+	snprintf(c->p[2].cluster, sizeof(c->p[2].cluster), "ows-ffffffffffff");
 }
 
 static void same_cluster(struct cluster *c)
 {
-	OWS_CHECK_INT(c->nodes[2].kr.verified + c->nodes[2].kr.refused, 0);
-	OWS_CHECK_INT(c->nodes[0].kr.refused, 0);
+	OWS_CHECK_INT(c->p[2].kr.verified + c->p[2].kr.refused, 0);
+	OWS_CHECK_INT(c->p[0].kr.refused, 0);
 	/* The cluster id was copied at ows_raft_new: restart with the fix. */
-	node_close(c, 2);
-	snprintf(c->nodes[2].cluster, sizeof(c->nodes[2].cluster), "%s",
-		 CLUSTER);
-	node_open(c, 2, false);
+	ows_test_raft_node_close(&c->h, 2);
+	snprintf(c->p[2].cluster, sizeof(c->p[2].cluster), "%s", CLUSTER);
+	ows_test_raft_node_open(&c->h, 2, false);
 }
 
 OWS_TEST(raft_auth_cluster_mismatch_refused)
@@ -553,25 +265,26 @@ OWS_TEST(raft_auth_plain_and_authenticated_cannot_talk)
 	struct cluster c;
 
 	cluster_init(&c, 4);
-	c.nodes[1].plain = true;
-	c.nodes[2].plain = true;
-	node_open(&c, 0, true);
-	node_open(&c, 2, true);
-	wait_leader(&c, 0);
-	wait_leader(&c, 2);
-	node_open(&c, 1, false);
-	node_open(&c, 3, false);
-	join(&c, 0, 1, OWS_RAFT_STANDBY);
-	join(&c, 2, 3, OWS_RAFT_STANDBY);
+	/* libraft's TCP transport, no authentication. */
+	c.h.nodes[1].auth = NULL;
+	c.h.nodes[2].auth = NULL;
+	ows_test_raft_node_open(&c.h, 0, true);
+	ows_test_raft_node_open(&c.h, 2, true);
+	ows_test_raft_wait_leader(&c.h, 0);
+	ows_test_raft_wait_leader(&c.h, 2);
+	ows_test_raft_node_open(&c.h, 1, false);
+	ows_test_raft_node_open(&c.h, 3, false);
+	ows_test_raft_join(&c.h, 0, 1, OWS_RAFT_STANDBY);
+	ows_test_raft_join(&c.h, 2, 3, OWS_RAFT_STANDBY);
 	apply_values(&c, 0, 0, 5);
 	apply_values(&c, 2, 0, 5);
-	run_for(&c, 2500);
-	OWS_CHECK_INT(c.nodes[0].fsm.n, 5);
-	OWS_CHECK_INT(c.nodes[2].fsm.n, 5);
-	OWS_CHECK_INT(c.nodes[1].fsm.n, 0);
-	OWS_CHECK_INT(c.nodes[3].fsm.n, 0);
-	OWS_CHECK_INT(ows_raft_term(c.nodes[1].r), 0);
-	OWS_CHECK_INT(ows_raft_term(c.nodes[3].r), 0);
+	ows_test_raft_run_for(&c.h, 2500);
+	OWS_CHECK_INT(c.h.nodes[0].fsm.n, 5);
+	OWS_CHECK_INT(c.h.nodes[2].fsm.n, 5);
+	OWS_CHECK_INT(c.h.nodes[1].fsm.n, 0);
+	OWS_CHECK_INT(c.h.nodes[3].fsm.n, 0);
+	OWS_CHECK_INT(ows_raft_term(c.h.nodes[1].r), 0);
+	OWS_CHECK_INT(ows_raft_term(c.h.nodes[3].r), 0);
 	cluster_fini(&c);
 }
 
@@ -582,7 +295,7 @@ static int raw_connect(struct cluster *c, size_t i)
 	unsigned port;
 	int fd;
 
-	OWS_CHECK(sscanf(c->nodes[i].addr, "127.0.0.1:%u", &port) == 1);
+	OWS_CHECK(sscanf(c->h.nodes[i].addr, "127.0.0.1:%u", &port) == 1);
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((unsigned short)port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -667,21 +380,21 @@ OWS_TEST(raft_auth_garbage_dropped)
 	garbage.fd = raw_connect(&c, 0);
 	raw_send(garbage.fd, buf, sizeof(buf));
 
-	hello(buf, "ows-ffffffffffff", 2, 1, c.nodes[1].addr);
+	hello(buf, "ows-ffffffffffff", 2, 1, c.h.nodes[1].addr);
 	foreign.fd = raw_connect(&c, 0);
 	raw_send(foreign.fd, buf, 184);
 
 	/* Meant for node 3. */
-	hello(buf, CLUSTER, 2, 3, c.nodes[1].addr);
+	hello(buf, CLUSTER, 2, 3, c.h.nodes[1].addr);
 	misdirected.fd = raw_connect(&c, 0);
 	raw_send(misdirected.fd, buf, 184);
 
 	/* Claims to be node 2: gets a CHALLENGE, cannot answer it. */
-	hello(buf, CLUSTER, 2, 1, c.nodes[1].addr);
+	hello(buf, CLUSTER, 2, 1, c.h.nodes[1].addr);
 	forged.fd = raw_connect(&c, 0);
 	forged.want = 112;
 	raw_send(forged.fd, buf, 184);
-	OWS_CHECK(run_until(&c, raw_has, &forged, 5000));
+	OWS_CHECK(ows_test_raft_run_until(&c.h, raw_has, &forged, 5000));
 	OWS_CHECK(forged.len >= 112);
 	OWS_CHECK(memcmp(forged.in, "OWSRAFT1\0\0\0\0\0\0\0\1", 16) == 0);
 	memset(buf, 0x11, 64);
@@ -690,16 +403,17 @@ OWS_TEST(raft_auth_garbage_dropped)
 	partial.fd = raw_connect(&c, 0);
 	raw_send(partial.fd, "OWSRAFT1", 8);
 
-	OWS_CHECK(run_until(&c, raw_closed, &garbage, 2000));
-	OWS_CHECK(run_until(&c, raw_closed, &foreign, 2000));
-	OWS_CHECK(run_until(&c, raw_closed, &misdirected, 2000));
-	OWS_CHECK(run_until(&c, raw_closed, &forged, 2000));
+	OWS_CHECK(ows_test_raft_run_until(&c.h, raw_closed, &garbage, 2000));
+	OWS_CHECK(ows_test_raft_run_until(&c.h, raw_closed, &foreign, 2000));
+	OWS_CHECK(
+	    ows_test_raft_run_until(&c.h, raw_closed, &misdirected, 2000));
+	OWS_CHECK(ows_test_raft_run_until(&c.h, raw_closed, &forged, 2000));
 	OWS_CHECK_INT(garbage.len + foreign.len + misdirected.len, 0);
 	OWS_CHECK_INT(forged.len, 112); /* never welcomed */
-	OWS_CHECK(c.nodes[0].kr.refused > 0);
+	OWS_CHECK(c.p[0].kr.refused > 0);
 	OWS_CHECK(!raw_closed(&partial));
 	/* Half a handshake is dropped after the 5 s handshake timeout. */
-	OWS_CHECK(run_until(&c, raw_closed, &partial, 8000));
+	OWS_CHECK(ows_test_raft_run_until(&c.h, raw_closed, &partial, 8000));
 	OWS_CHECK_INT(partial.len, 0);
 	close(garbage.fd);
 	close(foreign.fd);
@@ -707,9 +421,9 @@ OWS_TEST(raft_auth_garbage_dropped)
 	close(partial.fd);
 	close(misdirected.fd);
 
-	OWS_CHECK(is_leader(&c.nodes[0]));
+	OWS_CHECK(ows_test_raft_is_leader(&c.h.nodes[0]));
 	apply_values(&c, 0, 10, 10);
-	check_converged(&c, 20);
+	ows_test_raft_check_converged(&c.h, 20);
 	cluster_fini(&c);
 }
 
@@ -749,10 +463,10 @@ static void silent_hello(struct cluster *c, struct silent *s)
 {
 	uint8_t expect[184];
 
-	OWS_CHECK(run_until(c, silent_accepted, s, 5000));
-	OWS_CHECK(run_until(c, raw_has, &s->conn, 5000));
+	OWS_CHECK(ows_test_raft_run_until(&c->h, silent_accepted, s, 5000));
+	OWS_CHECK(ows_test_raft_run_until(&c->h, raw_has, &s->conn, 5000));
 	OWS_CHECK_INT(s->conn.len, 184);
-	hello(expect, CLUSTER, 1, 2, c->nodes[0].addr);
+	hello(expect, CLUSTER, 1, 2, c->h.nodes[0].addr);
 	OWS_CHECK(memcmp(s->conn.in, expect, 152) == 0);
 }
 
@@ -765,28 +479,32 @@ OWS_TEST(raft_auth_silent_peer_times_out_and_close_cancels)
 {
 	struct cluster c;
 	struct silent s;
-	struct waiter w = {0}, w2 = {0};
+	struct ows_test_raft_waiter w = {0}, w2 = {0};
 	struct raw first, inbound = {0};
 	char addr[64];
 	uint64_t t0;
 
 	cluster_init(&c, 1);
 	s.fd = silent_listener(addr);
-	node_open(&c, 0, true);
-	wait_leader(&c, 0);
-	OWS_CHECK_INT(ows_raft_add(c.nodes[0].r, 2, addr, change_cb, &w), 0);
-	OWS_CHECK(run_until(&c, waiter_done, &w, 20000));
-	OWS_CHECK_INT(ows_raft_assign(c.nodes[0].r, 2, OWS_RAFT_STANDBY,
-				      change_cb, &w2),
+	ows_test_raft_node_open(&c.h, 0, true);
+	ows_test_raft_wait_leader(&c.h, 0);
+	OWS_CHECK_INT(
+	    ows_raft_add(c.h.nodes[0].r, 2, addr, ows_test_raft_change_cb, &w),
+	    0);
+	OWS_CHECK(ows_test_raft_run_until(&c.h, ows_test_raft_waiter_done, &w,
+					  20000));
+	OWS_CHECK_INT(ows_raft_assign(c.h.nodes[0].r, 2, OWS_RAFT_STANDBY,
+				      ows_test_raft_change_cb, &w2),
 		      0);
-	OWS_CHECK(run_until(&c, waiter_done, &w2, 20000));
+	OWS_CHECK(ows_test_raft_run_until(&c.h, ows_test_raft_waiter_done, &w2,
+					  20000));
 	OWS_CHECK_INT(w2.status, 0);
 
 	silent_hello(&c, &s);
 	first = s.conn;
-	t0 = uv_now(&c.loop);
-	OWS_CHECK(run_until(&c, raw_closed, &first, 8000));
-	OWS_CHECK(uv_now(&c.loop) - t0 >= 4500);
+	t0 = uv_now(&c.h.loop);
+	OWS_CHECK(ows_test_raft_run_until(&c.h, raw_closed, &first, 8000));
+	OWS_CHECK(uv_now(&c.h.loop) - t0 >= 4500);
 	close(first.fd);
 
 	/* libraft retries; the new HELLO carries a new nonce A. */
@@ -794,10 +512,10 @@ OWS_TEST(raft_auth_silent_peer_times_out_and_close_cancels)
 	OWS_CHECK(memcmp(first.in + 152, s.conn.in + 152, 32) != 0);
 	inbound.fd = raw_connect(&c, 0);
 	raw_send(inbound.fd, "OWSRAFT1", 8);
-	run_for(&c, 100);
+	ows_test_raft_run_for(&c.h, 100);
 
-	node_close(&c, 0);
-	OWS_CHECK(run_until(&c, raw_closed, &s.conn, 2000));
+	ows_test_raft_node_close(&c.h, 0);
+	OWS_CHECK(ows_test_raft_run_until(&c.h, raw_closed, &s.conn, 2000));
 	OWS_CHECK(raw_closed(&inbound));
 	close(s.conn.fd);
 	close(inbound.fd);
