@@ -110,6 +110,28 @@ int ows_box_key_new(struct ows_box_key **out, char pub[45])
 	return 0;
 }
 
+int ows_box_key_derive(const uint8_t secret[OWS_SEAL_KEY_LEN],
+		       struct ows_box_key **out, char pub[45])
+{
+	uint8_t msg[15 + OWS_SEAL_KEY_LEN], priv[32];
+	struct ows_box_key *k = calloc(1, sizeof(*k));
+
+	if (k == NULL)
+		return -ENOMEM;
+	memcpy(msg, "ows-cluster-box", 15);
+	memcpy(msg + 15, secret, OWS_SEAL_KEY_LEN);
+	ows_sha256(msg, sizeof(msg), priv);
+	k->pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv, 32);
+	memset(msg, 0, sizeof(msg));
+	memset(priv, 0, sizeof(priv));
+	if (k->pkey == NULL || raw_public(k->pkey, pub) != 0) {
+		ows_box_key_free(k);
+		return -EIO;
+	}
+	*out = k;
+	return 0;
+}
+
 void ows_box_key_free(struct ows_box_key *k)
 {
 	if (k == NULL)

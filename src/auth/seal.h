@@ -32,6 +32,13 @@ int ows_unseal(const uint8_t key[OWS_SEAL_KEY_LEN], const char *sealed,
 struct ows_box_key; /* an X25519 private key; opaque */
 
 int ows_box_key_new(struct ows_box_key **out, char pub[45]);
+/*
+ * The cluster's box key, derived from the cluster secret (SHA-256 of
+ * "ows-cluster-box" and the secret as the X25519 private key): access key
+ * secrets are sealed to its public half, which every node can open.
+ */
+int ows_box_key_derive(const uint8_t secret[OWS_SEAL_KEY_LEN],
+		       struct ows_box_key **out, char pub[45]);
 void ows_box_key_free(struct ows_box_key *k);
 
 /* Seal plain to recipient pub; sender gets the fresh sender key. */

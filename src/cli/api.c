@@ -114,7 +114,7 @@ int ows_cli_fail(const char *what, int status, const json_t *reply)
 			   status);
 }
 
-int ows_cli_cluster(struct ows_cli *cli, char out[65])
+int ows_cli_health(struct ows_cli *cli, json_t **out)
 {
 	struct ows_http_response resp;
 	json_t *v;
@@ -127,10 +127,21 @@ int ows_cli_cluster(struct ows_cli *cli, char out[65])
 				   ows_strerror(rv));
 	v = json_loadb(resp.body, resp.body_len, 0, NULL);
 	ows_http_response_close(&resp);
-	if (ows_json_str(v, "cluster") == NULL) {
+	if (ows_json_str(v, "cluster") == NULL ||
+	    ows_json_str(v, "box_key") == NULL) {
 		json_decref(v);
 		return ows_cli_die("'%s' is not an OWS node", cli->endpoint);
 	}
+	*out = v;
+	return 0;
+}
+
+int ows_cli_cluster(struct ows_cli *cli, char out[65])
+{
+	json_t *v;
+
+	if (ows_cli_health(cli, &v) != 0)
+		return 1;
 	snprintf(out, 65, "%s", ows_json_str(v, "cluster"));
 	json_decref(v);
 	return 0;

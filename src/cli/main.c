@@ -19,7 +19,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"key", ows_cmd_key, "key gen FILE        make a key pair, print the public key"},
+	{"key", ows_cmd_key, "key gen FILE        make a key pair, print the public key\n"
+	 "  key access create USER | ls [USER] | rm ID\n"
+	 "                      AWS-style access keys (the secret is shown once)"},
 	{"status", ows_cmd_status, "status              cluster, nodes, leader, ledger"},
 	{"plan", ows_cmd_plan, "plan STACK          show what apply would change"},
 	{"apply", ows_cmd_apply, "apply STACK [--yes] apply a stack file as one change set"},

@@ -35,6 +35,9 @@ int ows_cli_call(struct ows_cli *cli, const char *method, const char *target,
 /* Print the error of a failed call ("ows: <what>: <message> (<code>)"). */
 int ows_cli_fail(const char *what, int status, const json_t *reply);
 
+/* The node's /_ows/v1/health reply (cluster, box_key, ...); 0 or 1. */
+int ows_cli_health(struct ows_cli *cli, json_t **out);
+
 /* The cluster id (from /_ows/v1/health) into out[65]. */
 int ows_cli_cluster(struct ows_cli *cli, char out[65]);
 

@@ -491,7 +491,19 @@ static void get_rejections(struct admin_ctx *c)
 	json_decref(v);
 }
 
+static void get_access_keys(struct admin_ctx *c)
+{
+	char user[OWS_NAME_MAX];
+	bool has_user = query_get(c->req->query, "user", user, sizeof(user));
+	json_t *list = ows_state_access_keys(&c->n->state, has_user ? user : NULL);
+	json_t *v = json_pack("{s:o}", "access_keys", list ? list : json_array());
+
+	reply(c, 200, v);
+	json_decref(v);
+}
+
 static const struct route routes[] = {
+	{"GET", "/_ows/v1/access-keys", "ows:access_keys.read", get_access_keys},
 	{"GET", "/_ows/v1/status", "ows:status.read", get_status},
 	{"GET", "/_ows/v1/ledger", "ows:ledger.read", get_ledger},
 	{"GET", "/_ows/v1/rejections", "ows:ledger.read", get_rejections},
@@ -585,9 +597,9 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 
 static void health(struct ows_node *n, struct ows_http_req *req)
 {
-	json_t *v = json_pack("{s:b, s:s, s:I, s:s}", "ok", 1, "cluster",
-			      n->cfg.cluster, "node", (json_int_t)n->cfg.id,
-			      "role",
+	json_t *v = json_pack("{s:b, s:s, s:s, s:I, s:s}", "ok", 1, "cluster",
+			      n->cfg.cluster, "box_key", n->box_pub, "node",
+			      (json_int_t)n->cfg.id, "role",
 			      ows_raft_role_name(ows_raft_role(n->raft)));
 
 	ows_admin_reply_json(n, req, 200, v);

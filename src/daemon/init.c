@@ -189,20 +189,23 @@ static int root_key(const struct owsd_opts *o, char pub[OWS_PUBKEY_B64_LEN])
 static json_t *secrets(const char *dir)
 {
 	struct ows_buf sealed = OWS_BUF_INIT;
-	char path[PATH_MAX], id[21], secret[41];
+	char path[PATH_MAX], id[21], secret[41], box_pub[45], sender[45];
 	uint8_t key[OWS_SEAL_KEY_LEN];
+	struct ows_box_key *box = NULL;
 	json_t *ak = NULL;
 
 	snprintf(path, sizeof(path), "%s/cluster.secret", dir);
 	if (ows_random(key, sizeof(key)) != 0 ||
 	    ows_file_write(path, key, sizeof(key), 0600) != 0 ||
+	    ows_box_key_derive(key, &box, box_pub) != 0 ||
 	    make_access_key(id, secret) != 0 ||
-	    ows_seal(key, secret, strlen(secret), &sealed) != 0 ||
+	    ows_box_seal(box_pub, secret, strlen(secret), &sealed, sender) != 0 ||
 	    write_credentials(dir, id, secret) != 0)
 		goto out;
-	ak = json_pack("{s:s, s:s, s:s}", "id", id, "user", "root", "sealed",
-		       sealed.data);
+	ak = json_pack("{s:s, s:s, s:s, s:s}", "id", id, "user", "root",
+		       "sealed", sealed.data, "sender", sender);
 out:
+	ows_box_key_free(box);
 	ows_buf_free(&sealed);
 	memset(secret, 0, sizeof(secret));
 	memset(key, 0, sizeof(key));

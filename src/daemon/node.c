@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -310,6 +311,40 @@ static bool raft_verify(void *ud, uint64_t id, const void *msg, size_t len,
 	return ok;
 }
 
+int ows_node_access_secret(struct ows_node *n, const char *id,
+			   char user[256], struct ows_buf *secret)
+{
+	struct ows_access_key ak;
+	int rv = ows_state_access_key(&n->state, id, &ak);
+
+	if (rv != 0)
+		return rv;
+	memcpy(user, ak.user, sizeof(ak.user));
+	return ows_box_open(n->box, ak.sender, ak.sealed, secret);
+}
+
+static int load_box(struct ows_node *n, struct ows_err *err)
+{
+	struct ows_buf secret = OWS_BUF_INIT;
+	char path[PATH_MAX];
+	int rv;
+
+	snprintf(path, sizeof(path), "%s/cluster.secret", n->dir);
+	rv = ows_file_read(path, 64, &secret);
+	if (rv == 0 && secret.len != OWS_SEAL_KEY_LEN)
+		rv = -EINVAL;
+	if (rv == 0)
+		rv = ows_box_key_derive((const uint8_t *)secret.data, &n->box,
+					n->box_pub);
+	if (secret.data != NULL)
+		memset(secret.data, 0, secret.len);
+	ows_buf_free(&secret);
+	if (rv != 0)
+		ows_err_printf(err, "cannot read the cluster secret '%s': %s",
+			       path, ows_strerror(rv));
+	return rv;
+}
+
 static void load_peers(struct ows_node *n)
 {
 	char path[PATH_MAX];
@@ -318,6 +353,7 @@ static void load_peers(struct ows_node *n)
 	n->peers = json_load_file(path, 0, NULL);
 	if (!json_is_array(n->peers)) {
 		json_decref(n->peers);
+	ows_box_key_free(n->box);
 		n->peers = json_array();
 	}
 	n->auth = (struct ows_raft_auth){n->cfg.cluster, n, raft_sign,
@@ -355,6 +391,9 @@ static int start(struct ows_node *n, struct ows_err *err)
 	if (rv != 0)
 		return rv;
 	load_peers(n);
+	rv = load_box(n, err);
+	if (rv != 0)
+		return rv;
 	ows_node_fsm(&n->state, &fsm);
 	snprintf(path, sizeof(path), "%s/raft", n->dir);
 	rv = ows_raft_new(n->loop, path, n->cfg.id, n->cfg.raft, &ro, &fsm,

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "auth/key.h"
+#include "auth/seal.h"
 #include "common/err.h"
 #include "http/http.h"
 #include "raft/raft.h"
@@ -48,6 +49,8 @@ struct ows_node {
 	int exit_code;
 	unsigned pending_closes;
 	json_t *peers;       /* DIR/peers.json: keys known at join time */
+	struct ows_box_key *box; /* the cluster's box key (access key secrets) */
+	char box_pub[48];
 	struct ows_raft_auth auth;
 };
 
@@ -68,6 +71,14 @@ int64_t ows_now_ms(void);
 /* Propose a Raft entry {"type", "time", "body"}; body is borrowed. */
 int ows_node_propose(struct ows_node *n, const char *type, const json_t *body,
 		     ows_raft_apply_cb cb, void *ud);
+
+/*
+ * The user and the secret of access key id (for SigV4): 0, -ENOENT, or
+ * OWS_EAUTH when the sealed secret does not open. secret is cleared by
+ * the caller after use.
+ */
+int ows_node_access_secret(struct ows_node *n, const char *id,
+			   char user[256], struct ows_buf *secret);
 
 /* Edge request handler (admin API, metrics); admin.c. */
 void ows_admin_handle(struct ows_http_req *req, void *ud);

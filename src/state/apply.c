@@ -168,21 +168,12 @@ static int apply_genesis(struct ows_state *s, int64_t time_ms,
 			sqlite3_finalize(st);
 		}
 	}
-	if (rv == 0 && ows_json_str(ak, "id") && ows_json_str(ak, "sealed")) {
-		sqlite3_stmt *st;
-
-		rv = ows_state_prepare(s, "INSERT INTO access_keys(id, user, "
-				       "sealed, created) VALUES(?,?,?,?)", &st);
-		if (rv == 0) {
-			sqlite3_bind_text(st, 1, ows_json_str(ak, "id"), -1,
-					  SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, OWS_ROOT_USER, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, ows_json_str(ak, "sealed"), -1,
-					  SQLITE_STATIC);
-			sqlite3_bind_int64(st, 4, time_ms);
-			rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-			sqlite3_finalize(st);
-		}
+	if (rv == 0 && ak != NULL)
+		rv = ows_state_access_key_insert(s, ows_json_str(ak, "id"),
+						 OWS_ROOT_USER, ak, time_ms);
+	if (rv == OWS_EINVAL || rv == OWS_ECONFLICT) {
+		ows_err_printf(&o->err, "genesis has a malformed access key");
+		return reject(o, 400, "InvalidGenesis"), 0;
 	}
 	if (rv != 0)
 		return rv;
@@ -414,7 +405,14 @@ static int dispatch(struct ows_state *s, const void *data, size_t len,
 		if (entry != NULL)
 			ows_err_printf(&o->err, "entry needs type and body");
 	} else if (strcmp(type, "genesis") == 0) {
-		rv = apply_genesis(s, *time_ms, body, o);
+		/* A genesis refused half-way must leave nothing behind. */
+		rv = ows_state_exec(s, "SAVEPOINT genesis");
+		if (rv == 0)
+			rv = apply_genesis(s, *time_ms, body, o);
+		if (rv == 0 && o->status != 0)
+			rv = ows_state_exec(s, "ROLLBACK TO genesis");
+		if (rv == 0)
+			rv = ows_state_exec(s, "RELEASE genesis");
 	} else if (s->cluster[0] == '\0') {
 		reject(o, 400, "NoGenesis");
 		ows_err_printf(&o->err, "the cluster has no genesis yet");

@@ -283,6 +283,80 @@ static int nodes_delete(const struct ows_apply_ctx *c, const char *name,
 		    name, NULL);
 }
 
+/* AWS access key ids: 16 to 128 upper-case letters and digits. */
+static bool access_key_id_valid(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	return n >= 16 && n <= 128 &&
+	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n;
+}
+
+int ows_state_access_key_insert(struct ows_state *s, const char *id,
+				const char *user, const json_t *spec,
+				int64_t time_ms)
+{
+	const char *sealed = ows_json_str(spec, "sealed");
+	const char *sender = ows_json_str(spec, "sender");
+	sqlite3_stmt *st;
+	int rv;
+
+	if (!access_key_id_valid(id) || sealed == NULL || strlen(sealed) > 255 ||
+	    !ows_pubkey_valid(sender))
+		return OWS_EINVAL;
+	if (ows_state_prepare(s, "INSERT INTO access_keys(id, user, sealed, "
+			      "sender, created) VALUES(?,?,?,?,?)", &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sealed, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, sender, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, time_ms);
+	rv = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rv == SQLITE_CONSTRAINT)
+		return OWS_ECONFLICT;
+	return rv == SQLITE_DONE ? 0 : -EIO;
+}
+
+/*
+ * access_keys.put: name is the key id, spec {"user", "sealed", "sender"}
+ * with the secret sealed to the cluster's box key by the client. Keys are
+ * never changed, only created and deleted (as IAM's CreateAccessKey).
+ */
+static int access_keys_put(const struct ows_apply_ctx *c, const char *name,
+			   const json_t *spec, struct ows_err *err)
+{
+	const char *user = ows_json_str(spec, "user");
+	int rv;
+
+	if (user == NULL || count(c->s, "SELECT count(*) FROM resources WHERE "
+				  "kind='users' AND name=?", user) != 1) {
+		ows_err_printf(err, "no such user '%s'", user ? user : "");
+		return OWS_EINVAL;
+	}
+	rv = ows_state_access_key_insert(c->s, name, user, spec, c->time_ms);
+	if (rv == OWS_EINVAL)
+		ows_err_printf(err, "an access key needs an id of 16 to 128 "
+			       "upper-case letters and digits, and its secret "
+			       "sealed to the cluster's box key");
+	else if (rv == OWS_ECONFLICT)
+		ows_err_printf(err, "access key '%s' exists", name);
+	return rv;
+}
+
+static int access_keys_delete(const struct ows_apply_ctx *c, const char *name,
+			      struct ows_err *err)
+{
+	int n = count(c->s, "SELECT count(*) FROM access_keys WHERE id=?", name);
+
+	if (n <= 0) {
+		ows_err_printf(err, "access key '%s' does not exist", name);
+		return n < 0 ? -EIO : OWS_ENOTFOUND;
+	}
+	return run2(c->s, "DELETE FROM access_keys WHERE id=?", name, NULL);
+}
+
 static int dispatch(const struct ows_apply_ctx *c, const char *act,
 		    const char *name, const json_t *spec, struct ows_err *err)
 {
@@ -298,6 +372,10 @@ static int dispatch(const struct ows_apply_ctx *c, const char *act,
 		return nodes_token(c, name, spec, err);
 	if (strcmp(act, "nodes.delete") == 0)
 		return nodes_delete(c, name, err);
+	if (strcmp(act, "access_keys.put") == 0)
+		return access_keys_put(c, name, spec, err);
+	if (strcmp(act, "access_keys.delete") == 0)
+		return access_keys_delete(c, name, err);
 	ows_err_printf(err, "unknown action '%s'", act);
 	return OWS_EINVAL;
 }

@@ -28,4 +28,12 @@ struct ows_apply_ctx {
 int ows_kind_apply(const struct ows_apply_ctx *c, const json_t *action,
 		   struct ows_err *err);
 
+/*
+ * Insert access key id of user from spec {"sealed", "sender"} (genesis uses
+ * it for the root key). OWS_EINVAL, OWS_ECONFLICT (id taken) or -EIO.
+ */
+int ows_state_access_key_insert(struct ows_state *s, const char *id,
+				const char *user, const json_t *spec,
+				int64_t time_ms);
+
 #endif

@@ -36,7 +36,8 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY,"
 	"  expires INTEGER, used INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS access_keys(id TEXT PRIMARY KEY,"
-	"  user TEXT NOT NULL, sealed TEXT NOT NULL, created INTEGER);";
+	"  user TEXT NOT NULL, sealed TEXT NOT NULL, sender TEXT NOT NULL,"
+	"  created INTEGER);";
 
 int ows_state_exec(struct ows_state *s, const char *sql)
 {
@@ -322,23 +323,40 @@ json_t *ows_state_rejections(struct ows_state *s, unsigned limit)
 	return rows(s, st, cols, NULL);
 }
 
-int ows_state_access_key(struct ows_state *s, const char *id, char *user,
-			 size_t ucap, char *sealed, size_t scap)
+int ows_state_access_key(struct ows_state *s, const char *id,
+			 struct ows_access_key *out)
 {
 	sqlite3_stmt *st;
 	int rv = -ENOENT;
 
-	if (ows_state_prepare(s, "SELECT user, sealed FROM access_keys WHERE "
-			      "id = ?", &st) != 0)
+	if (ows_state_prepare(s, "SELECT user, sealed, sender FROM access_keys "
+			      "WHERE id = ?", &st) != 0)
 		return -EIO;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(user, ucap, "%s", sqlite3_column_text(st, 0));
-		snprintf(sealed, scap, "%s", sqlite3_column_text(st, 1));
+		snprintf(out->user, sizeof(out->user), "%s",
+			 sqlite3_column_text(st, 0));
+		snprintf(out->sealed, sizeof(out->sealed), "%s",
+			 sqlite3_column_text(st, 1));
+		snprintf(out->sender, sizeof(out->sender), "%s",
+			 sqlite3_column_text(st, 2));
 		rv = 0;
 	}
 	sqlite3_finalize(st);
 	return rv;
+}
+
+json_t *ows_state_access_keys(struct ows_state *s, const char *user)
+{
+	static const char *const cols[] = {"id", "user", "created"};
+	sqlite3_stmt *st;
+
+	if (ows_state_prepare(s, "SELECT id, user, created FROM access_keys "
+			      "WHERE ?1 IS NULL OR user = ?1 ORDER BY user, id",
+			      &st) != 0)
+		return NULL;
+	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+	return rows(s, st, cols, NULL);
 }
 
 static int dir_user_of_key(void *ud, const char *pub, char *user, size_t cap)

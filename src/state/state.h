@@ -69,9 +69,21 @@ json_t *ows_state_node(struct ows_state *s, uint64_t id);
 /* Users and policies as a directory for ledger/authz.h. */
 void ows_state_directory(struct ows_state *s, struct ows_directory *out);
 
-/* Access key lookup for SigV4: sealed secret and user, or -ENOENT. */
-int ows_state_access_key(struct ows_state *s, const char *id, char *user,
-			 size_t ucap, char *sealed, size_t scap);
+/*
+ * An access key: its user and its secret sealed to the cluster's box key
+ * (auth/seal.h). Secrets are opened only where a signature is checked.
+ */
+struct ows_access_key {
+	char user[256];
+	char sealed[256];
+	char sender[48];
+};
+
+/* Look up access key id; -ENOENT when there is none. */
+int ows_state_access_key(struct ows_state *s, const char *id,
+			 struct ows_access_key *out);
+/* Access keys (id, user, created; never secrets), of one user or all. */
+json_t *ows_state_access_keys(struct ows_state *s, const char *user);
 
 /* Internal: shared by state.c, apply.c and kinds.c. */
 int ows_state_exec(struct ows_state *s, const char *sql);
