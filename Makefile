@@ -15,7 +15,8 @@ PKGS     := libuv libraft jansson libcrypto sqlite3
 
 # Debian packages: header/binary we look for -> package that provides it.
 DEB_PKGS := libuv1-dev libraft-dev libhttp-parser-dev libjansson-dev \
-            libssl-dev libsqlite3-dev libexpat1-dev pkg-config python3 openssl
+            libssl-dev libsqlite3-dev libexpat1-dev libseccomp-dev pkg-config \
+            python3 openssl awscli python3-boto3
 
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
           -Wmissing-prototypes -Wvla -Wimplicit-fallthrough -Werror
@@ -23,7 +24,8 @@ HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now
-LDLIBS  += -luv -lraft -lhttp_parser -ljansson -lcrypto -lsqlite3 -lpthread
+LDLIBS  += -luv -lraft -lhttp_parser -ljansson -lcrypto -lsqlite3 -lseccomp \
+           -lpthread
 
 ifneq ($(SANITIZE),)
 O       := build-san
@@ -34,7 +36,7 @@ CFLAGS  += $(HARDEN)
 endif
 
 LIB_SRC   := $(wildcard src/common/*.c src/http/*.c src/auth/*.c src/raft/*.c \
-                        src/state/*.c src/ledger/*.c)
+                        src/state/*.c src/ledger/*.c src/fn/sandbox*.c)
 OWSD_SRC  := $(wildcard src/daemon/*.c)
 OWS_SRC   := $(wildcard src/cli/*.c)
 UNIT_SRC  := $(wildcard tests/unit/*.c) tests/lib/unit.c tests/lib/raft_harness.c

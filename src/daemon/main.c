@@ -24,6 +24,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "daemon/node.h"
+#include "fn/sandbox.h"
 #include "daemon/owsd.h"
 #include "http/http.h"
 #include "ledger/chain.h"
@@ -207,6 +208,12 @@ int main(int argc, char **argv)
 	struct owsd_opts o;
 	const char *cmd = argc > 1 ? argv[1] : "";
 
+	/*
+	 * Hidden: the function sandbox launcher (fn/sandbox.h), which the
+	 * node spawns for each function instance.
+	 */
+	if (strcmp(cmd, "sandbox-exec") == 0)
+		return ows_sandbox_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
 		puts("owsd 0.1.0");
 		return 0;

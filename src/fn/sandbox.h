@@ -1,0 +1,155 @@
+/*
+ * The function sandbox: one function instance runs as crun would run a
+ * container, without an image. The node creates a cgroup for the instance
+ * (ows_sandbox_cgroup_create, with the memory and process limits), encodes a
+ * struct ows_sandbox_spec to JSON (ows_sandbox_spec_encode) and spawns the
+ * launcher, `owsd sandbox-exec --spec-fd N` (or with the JSON in the
+ * environment variable OWS_SANDBOX_SPEC), with uv_spawn so that libuv reaps
+ * it. The launcher (ows_sandbox_main) joins the cgroup, starts the function
+ * as PID 1 of new mount, PID, IPC and UTS namespaces over a read-only root
+ * made of the host's runtime directories, the bundle at /var/task and a
+ * private /tmp, drops to an unprivileged uid with no new privileges and a
+ * seccomp filter, execs the runtime, and exits with its status (128 + signal
+ * when it was killed). The network namespace is shared on purpose: the
+ * function reaches the node's Runtime API on loopback and the outside, as on
+ * AWS Lambda. When the instance ends, the node asks whether the kernel
+ * OOM-killed in it (ows_sandbox_cgroup_oom_killed) and removes the cgroup
+ * (ows_sandbox_cgroup_destroy), which kills anything left.
+ *
+ * Needs root (CAP_SYS_ADMIN in the initial user namespace) and libseccomp.
+ */
+#ifndef OWS_FN_SANDBOX_H
+#define OWS_FN_SANDBOX_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+
+/* Environment variable that may carry the spec to the launcher. */
+#define OWS_SANDBOX_SPEC_ENV "OWS_SANDBOX_SPEC"
+
+/* Defaults used when a spec field is left 0 or NULL. */
+#define OWS_SANDBOX_ROOT_DIR "/run/ows-sandbox"
+#define OWS_SANDBOX_HOSTNAME "ows-sandbox"
+#define OWS_SANDBOX_CWD "/var/task"
+#define OWS_SANDBOX_UID 65534
+#define OWS_SANDBOX_TMP_BYTES (512ull << 20) /* Lambda's default /tmp */
+
+/* Exit statuses of the launcher for failures of its own (as crun's). */
+#define OWS_SANDBOX_EXIT_SETUP 125  /* the sandbox could not be built */
+#define OWS_SANDBOX_EXIT_NOEXEC 126 /* argv[0] found but not executable */
+#define OWS_SANDBOX_EXIT_NOENT 127  /* argv[0] not found */
+
+#define OWS_SANDBOX_CGROUP_PATH 1024
+
+/*
+ * An instance's cgroup. On cgroup v2 (the unified hierarchy) dir is the one
+ * directory; on v1 dir is in the memory hierarchy and pids_dir in the pids
+ * hierarchy. Plain data: it can be copied and is encoded into the spec.
+ */
+struct ows_sandbox_cgroup {
+	int version; /* 1 or 2; 0 when there is none */
+	char dir[OWS_SANDBOX_CGROUP_PATH];
+	char pids_dir[OWS_SANDBOX_CGROUP_PATH]; /* v1 only, else "" */
+};
+
+/*
+ * What to run and how. Every pointer is borrowed; arrays end with NULL.
+ * Zero or NULL fields take the defaults above.
+ */
+struct ows_sandbox_spec {
+	const char *bundle_dir; /* host directory, mounted at /var/task ro */
+	/*
+	 * Host paths bound read-only at the same place in the sandbox; a path
+	 * that is a symbolic link (merged /usr: /bin -> usr/bin) is recreated as
+	 * the same link, one that is missing is skipped. NULL: /usr, /lib,
+	 * /lib64, /bin, /sbin, /etc/ssl/certs, /etc/alternatives.
+	 */
+	const char *const *ro_paths;
+	/* Empty host directory the new root is built on (created if needed). */
+	const char *root_dir;
+	const char *hostname;
+	const char *cwd;
+	uid_t uid; /* 0 means OWS_SANDBOX_UID: root is refused */
+	gid_t gid; /* 0 means the same as uid */
+	uint64_t tmp_bytes; /* size of the tmpfs at /tmp (and /dev/shm) */
+	/* argv[0] without a '/' is looked up in PATH of env (or a default). */
+	const char *const *argv;
+	const char *const *env; /* "NAME=value"; the whole environment */
+	const struct ows_sandbox_cgroup *cgroup; /* joined first; may be NULL */
+	void *priv; /* owned storage of a decoded spec */
+};
+
+/*
+ * Append the JSON form of spec to out. Strings must be UTF-8. Returns 0,
+ * -EINVAL (no argv, no bundle, bad string) or -ENOMEM.
+ */
+int ows_sandbox_spec_encode(const struct ows_sandbox_spec *spec,
+			    struct ows_buf *out);
+
+/*
+ * Parse the JSON form into spec, which then owns its storage until
+ * ows_sandbox_spec_close. Returns 0 or OWS_EPARSE / OWS_EINVAL with err set
+ * (err may be NULL), or -ENOMEM.
+ */
+int ows_sandbox_spec_decode(const char *text, size_t len,
+			    struct ows_sandbox_spec *spec, struct ows_err *err);
+
+/* Free the storage of a decoded spec; harmless on an encoded one. */
+void ows_sandbox_spec_close(struct ows_sandbox_spec *spec);
+
+/*
+ * The launcher: `sandbox-exec [--spec-fd N]`. argv[0] is the subcommand's
+ * name; a word "sandbox-exec" is skipped wherever it is, so both argv and
+ * argv + 1 of owsd may be passed. Without --spec-fd the spec is read from
+ * OWS_SANDBOX_SPEC. Returns the function's exit status, 128 + the signal
+ * that killed it, or one of OWS_SANDBOX_EXIT_* after printing why to stderr.
+ * The caller should exit with it at once. Signals SIGTERM, SIGINT, SIGHUP,
+ * SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the function; a second
+ * SIGTERM or SIGINT becomes SIGKILL (PID 1 ignores signals it does not
+ * handle). When the launcher itself is killed, the function gets SIGKILL.
+ */
+int ows_sandbox_main(int argc, char **argv);
+
+/*
+ * Create the cgroup `name` (one path component) below the caller's own
+ * cgroup, with memory_bytes (0: no limit) and max_procs (0: no limit) as
+ * limits, swap disabled where the kernel accounts it. The version is chosen
+ * at run time: v2 when /sys/fs/cgroup is cgroup2, else v1 with the memory
+ * and pids controllers. On v2, when the caller's cgroup holds processes and
+ * cannot delegate controllers ("no internal processes"), those processes
+ * are first moved to a leaf "ows-node" and the instance cgroups are made
+ * beside it. A stale cgroup of the same name is reused. Returns 0 or -errno
+ * with err set (err may be NULL).
+ */
+int ows_sandbox_cgroup_create(struct ows_sandbox_cgroup *cg, const char *name,
+			      uint64_t memory_bytes, unsigned max_procs,
+			      struct ows_err *err);
+
+/* Move process pid (0: the caller) into cg. Returns 0 or -errno. */
+int ows_sandbox_cgroup_join(const struct ows_sandbox_cgroup *cg, pid_t pid);
+
+/*
+ * SIGKILL every process in cg (v2: cgroup.kill; else kill each pid in
+ * cgroup.procs until it stays empty). Returns 0 or -errno.
+ */
+int ows_sandbox_cgroup_kill_all(const struct ows_sandbox_cgroup *cg);
+
+/*
+ * 1 when the kernel's OOM killer killed a process in cg (v2: memory.events
+ * oom_kill; v1: oom_kill in memory.oom_control, or on kernels without it,
+ * under_oom or memory.failcnt, which the caller should trust only when the
+ * instance died of SIGKILL), 0 when not, -errno when cg cannot be read.
+ * Call it before ows_sandbox_cgroup_destroy.
+ */
+int ows_sandbox_cgroup_oom_killed(const struct ows_sandbox_cgroup *cg);
+
+/*
+ * Kill what is left in cg and remove it (waiting up to about two seconds
+ * for dying processes to leave). Returns 0 or -errno (-ENOENT is success).
+ */
+int ows_sandbox_cgroup_destroy(struct ows_sandbox_cgroup *cg);
+
+#endif

@@ -1,0 +1,447 @@
+/*
+ * The instance's cgroup, managed by the node: created with the memory and
+ * process limits before the launcher starts (the launcher only joins it, so
+ * the limits are in force before the function's first instruction), read
+ * after the instance ends to tell an out-of-memory kill from a crash, and
+ * removed, which also kills whatever is left. Both cgroup versions are
+ * served, chosen at run time: v2 when /sys/fs/cgroup is a cgroup2 file
+ * system (memory.max, memory.swap.max, pids.max, memory.events, cgroup.kill),
+ * else v1 with the memory and pids hierarchies (memory.limit_in_bytes,
+ * memory.memsw.limit_in_bytes, pids.max, memory.oom_control). Instance
+ * cgroups are made below the node's own cgroup, found in /proc/self/cgroup
+ * and placed with /proc/self/mountinfo, so that a node running in a
+ * delegated subtree (systemd Delegate=yes, a container) works unchanged.
+ */
+#include "fn/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+#define NODE_LEAF "ows-node"
+#define SMALL_FILE (1u << 20)
+#define SETTLE_TRIES 200 /* of 10 ms: how long dying processes may take */
+
+static void pause_10ms(void)
+{
+	struct timespec ts = {0, 10 * 1000 * 1000};
+
+	nanosleep(&ts, NULL);
+}
+
+static int write_str(const char *dir, const char *file, const char *value)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, value, len);
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? (int)n : (size_t)n == len ? 0 : -EIO;
+}
+
+static int read_file(const char *dir, const char *file, struct ows_buf *out)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return ows_file_read(path, SMALL_FILE, out);
+}
+
+/* Is word one of the comma-separated items of list? */
+static int has_item(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; p != NULL; p = strchr(p, ',')) {
+		if (*p == ',')
+			p++;
+		if (strncmp(p, word, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The caller's cgroup path for a v1 controller, or the v2 path when
+ * controller is NULL, from lines "id:controllers:path".
+ */
+static int own_path(const char *controller, char *out, size_t size)
+{
+	struct ows_buf b = OWS_BUF_INIT;
+	char *line, *save = NULL;
+	int rv = ows_file_read("/proc/self/cgroup", SMALL_FILE, &b);
+
+	if (rv != 0 || b.data == NULL)
+		return rv != 0 ? rv : -ENOENT;
+	rv = -ENOENT;
+	for (line = strtok_r(b.data, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *ctl = strchr(line, ':'), *path;
+
+		if (ctl == NULL || (path = strchr(++ctl, ':')) == NULL)
+			continue;
+		*path++ = '\0';
+		if (controller == NULL ? ctl[0] == '\0' && line[0] == '0'
+				       : has_item(ctl, controller)) {
+			rv = snprintf(out, size, "%s", path) < (int)size
+				     ? 0 : -ENAMETOOLONG;
+			break;
+		}
+	}
+	ows_buf_free(&b);
+	return rv;
+}
+
+/*
+ * Where a v1 controller's hierarchy is mounted, and the cgroup path its
+ * mount shows as root (not "/" when a subtree was bound or namespaced).
+ */
+static int v1_mount(const char *controller, char *mnt, char *root)
+{
+	struct ows_buf b = OWS_BUF_INIT;
+	char *line, *save = NULL;
+	int rv = ows_file_read("/proc/self/mountinfo", SMALL_FILE, &b);
+
+	if (rv != 0 || b.data == NULL)
+		return rv != 0 ? rv : -ENOENT;
+	rv = -ENOENT;
+	for (line = strtok_r(b.data, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char r[PATH_MAX], m[PATH_MAX], fstype[32], opts[512];
+		const char *dash = strstr(line, " - ");
+
+		if (dash == NULL ||
+		    sscanf(line, "%*s %*s %*s %4095s %4095s", r, m) != 2 ||
+		    sscanf(dash, " - %31s %*s %511s", fstype, opts) != 2)
+			continue;
+		if (strcmp(fstype, "cgroup") == 0 && has_item(opts, controller)) {
+			strcpy(mnt, m);
+			strcpy(root, r);
+			rv = 0;
+			break;
+		}
+	}
+	ows_buf_free(&b);
+	return rv;
+}
+
+/* mnt + (path relative to root) + "/" + name, into out. */
+static int place(char *out, const char *mnt, const char *root,
+		 const char *path, const char *name)
+{
+	size_t n = strlen(root);
+
+	if (strcmp(root, "/") != 0 && strncmp(path, root, n) == 0)
+		path += n;
+	if (strcmp(path, "/") == 0)
+		path = "";
+	if (snprintf(out, OWS_SANDBOX_CGROUP_PATH, "%s%s/%s", mnt, path,
+		     name) >= OWS_SANDBOX_CGROUP_PATH)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int v1_dir(const char *controller, const char *name, char *out)
+{
+	char mnt[PATH_MAX], root[PATH_MAX], path[PATH_MAX];
+	int rv = v1_mount(controller, mnt, root);
+
+	if (rv == 0)
+		rv = own_path(controller, path, sizeof(path));
+	if (rv == 0)
+		rv = place(out, mnt, root, path, name);
+	if (rv == 0 && mkdir(out, 0755) != 0 && errno != EEXIST)
+		rv = -errno;
+	return rv;
+}
+
+static int create_v1(struct ows_sandbox_cgroup *cg, const char *name,
+		     uint64_t memory_bytes, unsigned max_procs,
+		     struct ows_err *err)
+{
+	char value[32];
+	int rv;
+
+	rv = v1_dir("memory", name, cg->dir);
+	if (rv == 0)
+		rv = v1_dir("pids", name, cg->pids_dir);
+	if (rv != 0) {
+		ows_err_printf(err, "cgroup v1 '%s': %s", name, strerror(-rv));
+		return rv;
+	}
+	if (memory_bytes != 0) {
+		snprintf(value, sizeof(value), "%llu",
+			 (unsigned long long)memory_bytes);
+		rv = write_str(cg->dir, "memory.limit_in_bytes", value);
+		/* Memory plus swap at the same limit: no swap. The file is
+		 * absent when the kernel does not account swap. */
+		if (rv == 0)
+			write_str(cg->dir, "memory.memsw.limit_in_bytes", value);
+	}
+	if (rv == 0 && max_procs != 0) {
+		snprintf(value, sizeof(value), "%u", max_procs);
+		rv = write_str(cg->pids_dir, "pids.max", value);
+	}
+	if (rv != 0)
+		ows_err_printf(err, "cgroup v1 limits '%s': %s", cg->dir,
+			       strerror(-rv));
+	return rv;
+}
+
+/*
+ * v2's "no internal processes" rule: a cgroup holding processes cannot give
+ * controllers to children. Move its processes (the node) to a leaf first.
+ */
+static int v2_delegate(const char *base)
+{
+	struct ows_buf b = OWS_BUF_INIT;
+	char leaf[PATH_MAX];
+	char *pid, *save = NULL;
+	int rv = write_str(base, "cgroup.subtree_control", "+memory +pids");
+
+	if (rv != -EBUSY)
+		return rv;
+	if (snprintf(leaf, sizeof(leaf), "%s/" NODE_LEAF, base) >=
+	    (int)sizeof(leaf))
+		return -ENAMETOOLONG;
+	if (mkdir(leaf, 0755) != 0 && errno != EEXIST)
+		return -errno;
+	rv = read_file(base, "cgroup.procs", &b);
+	for (pid = rv == 0 && b.data ? strtok_r(b.data, "\n", &save) : NULL;
+	     pid != NULL;
+	     pid = strtok_r(NULL, "\n", &save))
+		write_str(leaf, "cgroup.procs", pid); /* gone ones: ESRCH */
+	ows_buf_free(&b);
+	return rv == 0 ? write_str(base, "cgroup.subtree_control",
+				   "+memory +pids")
+		       : rv;
+}
+
+static int v2_base(char *base)
+{
+	char path[PATH_MAX];
+	char *slash;
+	int rv = own_path(NULL, path, sizeof(path));
+
+	if (rv != 0)
+		return rv;
+	/* After v2_delegate the node sits in the leaf: use its parent. */
+	slash = strrchr(path, '/');
+	if (slash != NULL && strcmp(slash + 1, NODE_LEAF) == 0)
+		*slash = '\0';
+	if (strcmp(path, "/") == 0)
+		path[0] = '\0';
+	if (snprintf(base, PATH_MAX, CGROUP_ROOT "%s", path) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int create_v2(struct ows_sandbox_cgroup *cg, const char *name,
+		     uint64_t memory_bytes, unsigned max_procs,
+		     struct ows_err *err)
+{
+	char base[PATH_MAX], value[32];
+	int rv = v2_base(base);
+
+	if (rv == 0)
+		rv = v2_delegate(base);
+	if (rv == 0 && snprintf(cg->dir, sizeof(cg->dir), "%s/%s", base,
+				name) >= (int)sizeof(cg->dir))
+		rv = -ENAMETOOLONG;
+	if (rv == 0 && mkdir(cg->dir, 0755) != 0 && errno != EEXIST)
+		rv = -errno;
+	if (rv == 0 && memory_bytes != 0) {
+		snprintf(value, sizeof(value), "%llu",
+			 (unsigned long long)memory_bytes);
+		rv = write_str(cg->dir, "memory.max", value);
+		write_str(cg->dir, "memory.swap.max", "0");
+		/* One OOM kill takes the whole instance, as Lambda does. */
+		write_str(cg->dir, "memory.oom.group", "1");
+	}
+	if (rv == 0 && max_procs != 0) {
+		snprintf(value, sizeof(value), "%u", max_procs);
+		rv = write_str(cg->dir, "pids.max", value);
+	}
+	if (rv != 0)
+		ows_err_printf(err, "cgroup v2 '%s' below '%s': %s", name, base,
+			       strerror(-rv));
+	return rv;
+}
+
+int ows_sandbox_cgroup_create(struct ows_sandbox_cgroup *cg, const char *name,
+			      uint64_t memory_bytes, unsigned max_procs,
+			      struct ows_err *err)
+{
+	struct statfs sf;
+	int rv;
+
+	memset(cg, 0, sizeof(*cg));
+	if (name[0] == '\0' || strchr(name, '/') != NULL ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		ows_err_printf(err, "cgroup name '%s' is not one component",
+			       name);
+		return -EINVAL;
+	}
+	if (statfs(CGROUP_ROOT, &sf) != 0) {
+		ows_err_printf(err, "statfs " CGROUP_ROOT ": %s",
+			       strerror(errno));
+		return -errno;
+	}
+	cg->version = sf.f_type == CGROUP2_SUPER_MAGIC ? 2 : 1;
+	if (cg->version == 2)
+		rv = create_v2(cg, name, memory_bytes, max_procs, err);
+	else
+		rv = create_v1(cg, name, memory_bytes, max_procs, err);
+	if (rv != 0)
+		ows_sandbox_cgroup_destroy(cg);
+	return rv;
+}
+
+int ows_sandbox_cgroup_join(const struct ows_sandbox_cgroup *cg, pid_t pid)
+{
+	char value[24];
+	int rv;
+
+	snprintf(value, sizeof(value), "%d", pid ? (int)pid : (int)getpid());
+	rv = write_str(cg->dir, "cgroup.procs", value);
+	if (rv == 0 && cg->pids_dir[0] != '\0')
+		rv = write_str(cg->pids_dir, "cgroup.procs", value);
+	return rv;
+}
+
+/* SIGKILL each process listed in dir; 1 when there was one, 0 when none. */
+static int kill_listed(const char *dir)
+{
+	struct ows_buf b = OWS_BUF_INIT;
+	char *pid, *save = NULL;
+	int rv = read_file(dir, "cgroup.procs", &b);
+
+	if (rv != 0 || b.data == NULL)
+		return rv == -ENOENT ? 0 : rv;
+	for (pid = strtok_r(b.data, "\n", &save); pid != NULL;
+	     pid = strtok_r(NULL, "\n", &save)) {
+		kill((pid_t)atoi(pid), SIGKILL);
+		rv = 1;
+	}
+	ows_buf_free(&b);
+	return rv;
+}
+
+/*
+ * Without cgroup.kill a fork may slip between reading the list and the
+ * kills; the pids limit bounds how long that can go on, so loop until the
+ * list stays empty.
+ */
+int ows_sandbox_cgroup_kill_all(const struct ows_sandbox_cgroup *cg)
+{
+	if (cg->version == 0)
+		return 0;
+	if (cg->version == 2)
+		write_str(cg->dir, "cgroup.kill", "1"); /* from Linux 5.14 */
+	for (int i = 0; i < SETTLE_TRIES; i++) {
+		int a = kill_listed(cg->dir);
+		int b = cg->pids_dir[0] ? kill_listed(cg->pids_dir) : 0;
+
+		if (a < 0 || b < 0)
+			return a < 0 ? a : b;
+		if (a == 0 && b == 0)
+			return 0;
+		pause_10ms();
+	}
+	return -EBUSY;
+}
+
+/* The number after key in lines "key value"; -1 when key is absent. */
+static long long stat_value(const char *text, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const char *p = text; p != NULL && *p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, key, n) == 0 && p[n] == ' ')
+			return atoll(p + n + 1);
+	}
+	return -1;
+}
+
+int ows_sandbox_cgroup_oom_killed(const struct ows_sandbox_cgroup *cg)
+{
+	struct ows_buf b = OWS_BUF_INIT;
+	long long v;
+	int rv;
+
+	if (cg->version == 0)
+		return -ENOENT;
+	rv = read_file(cg->dir, cg->version == 2 ? "memory.events"
+						  : "memory.oom_control", &b);
+	if (rv != 0)
+		goto out;
+	v = stat_value(b.data ? b.data : "", "oom_kill");
+	if (v >= 0 || cg->version == 2) {
+		rv = v > 0;
+		goto out;
+	}
+	/* v1 before Linux 4.13: no counter, only the state and failures. */
+	if (stat_value(b.data, "under_oom") > 0) {
+		rv = 1;
+		goto out;
+	}
+	ows_buf_reset(&b);
+	rv = read_file(cg->dir, "memory.failcnt", &b);
+	if (rv == 0)
+		rv = atoll(b.data ? b.data : "0") > 0;
+out:
+	ows_buf_free(&b);
+	return rv;
+}
+
+static int remove_dir(const char *dir)
+{
+	for (int i = 0; i < SETTLE_TRIES; i++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -errno;
+		pause_10ms();
+	}
+	return -EBUSY;
+}
+
+int ows_sandbox_cgroup_destroy(struct ows_sandbox_cgroup *cg)
+{
+	int rv = 0, rv2 = 0;
+
+	if (cg->version == 0)
+		return 0;
+	ows_sandbox_cgroup_kill_all(cg);
+	if (cg->dir[0] != '\0')
+		rv = remove_dir(cg->dir);
+	if (cg->pids_dir[0] != '\0')
+		rv2 = remove_dir(cg->pids_dir);
+	if (rv == 0 && rv2 == 0)
+		cg->version = 0;
+	return rv != 0 ? rv : rv2;
+}

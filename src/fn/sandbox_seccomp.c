@@ -1,0 +1,154 @@
+/*
+ * The sandbox's seccomp filter, loaded last before exec. It allows by
+ * default (a function may run any language runtime, and an allow list breaks
+ * with each new libc) and refuses what a function never needs and what has
+ * been the way out of containers: mounts and the new mount API, namespaces
+ * (unshare, setns, clone with a CLONE_NEW* flag), tracing other processes,
+ * kernel modules, kexec, bpf, perf, keyrings, swap, reboot, the clock,
+ * handle-based opens, userfaultfd, raw I/O ports and exotic personalities.
+ * Most of these already fail for an unprivileged uid; the filter is the
+ * second wall, as Docker's default profile is. clone3 answers ENOSYS, since
+ * its flags sit in memory a filter cannot read, so that libc falls back to
+ * clone, whose flags it can. io_uring answers ENOSYS too: it bypasses the
+ * filter for the operations it carries, and runtimes fall back to threads.
+ */
+#include "fn/sandbox_priv.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/personality.h>
+
+static const char *const denied[] = {
+	"mount", "umount", "umount2", "pivot_root", "chroot",
+	"fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
+	"mount_setattr", "unshare", "setns",
+	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+	"kexec_load", "kexec_file_load", "init_module", "finit_module",
+	"delete_module", "create_module", "bpf", "perf_event_open",
+	"keyctl", "add_key", "request_key", "swapon", "swapoff", "reboot",
+	"acct", "quotactl", "quotactl_fd", "open_by_handle_at",
+	"name_to_handle_at", "userfaultfd", "iopl", "ioperm",
+	"settimeofday", "clock_settime", "clock_adjtime", "stime",
+	"lookup_dcookie", "nfsservctl", "uselib", "vm86", "vm86old",
+	"syslog", "_sysctl", "vhangup", "fanotify_init",
+	NULL,
+};
+
+static const char *const nosys[] = {
+	"clone3", "io_uring_setup", "io_uring_enter", "io_uring_register",
+	NULL,
+};
+
+static const unsigned long ns_flags[] = {
+	CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
+	CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP,
+};
+
+/* Syscalls unknown on this architecture are skipped, not an error. */
+static int add_names(scmp_filter_ctx ctx, const char *const *names,
+		     uint32_t action, struct ows_err *err)
+{
+	for (; *names != NULL; names++) {
+		int nr = seccomp_syscall_resolve_name(*names);
+		int rv;
+
+		if (nr == __NR_SCMP_ERROR || nr < 0)
+			continue;
+		rv = seccomp_rule_add(ctx, action, nr, 0);
+		if (rv != 0) {
+			ows_err_printf(err, "seccomp rule '%s': %s", *names,
+				       strerror(-rv));
+			return rv;
+		}
+	}
+	return 0;
+}
+
+/*
+ * clone's flags are its first argument except on s390, where the stack
+ * comes first. One rule per flag: a rule's comparisons are ANDed.
+ */
+static int add_clone(scmp_filter_ctx ctx)
+{
+#if defined(__s390__) || defined(__s390x__)
+	const unsigned arg = 1;
+#else
+	const unsigned arg = 0;
+#endif
+	for (size_t i = 0; i < sizeof(ns_flags) / sizeof(ns_flags[0]); i++) {
+		struct scmp_arg_cmp cmp = {
+			arg, SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i],
+		};
+		int rv = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM),
+						SCMP_SYS(clone), 1, &cmp);
+
+		if (rv != 0)
+			return rv;
+	}
+	return 0;
+}
+
+/*
+ * personality: only PER_LINUX, PER_LINUX32 and the query 0xffffffff. A rule
+ * may compare an argument once, so the refused set is written as rules of
+ * one masked comparison each over the 32 bits the kernel reads: "bit 31
+ * clear and bit i set" for every bit i but 3, and "bit 31 set and bit j
+ * clear" for every other bit j, which together leave exactly 0, 8 and
+ * 0xffffffff.
+ */
+static int add_personality(scmp_filter_ctx ctx)
+{
+	const uint64_t top = 1ull << 31;
+
+	for (unsigned i = 0; i < 31; i++) {
+		const uint64_t bit = 1ull << i;
+		struct scmp_arg_cmp set = {0, SCMP_CMP_MASKED_EQ, top | bit, bit};
+		struct scmp_arg_cmp clear = {0, SCMP_CMP_MASKED_EQ, top | bit,
+					     top};
+		int rv = 0;
+
+		if (bit != PER_LINUX32)
+			rv = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM),
+						    SCMP_SYS(personality), 1,
+						    &set);
+		if (rv == 0)
+			rv = seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM),
+						    SCMP_SYS(personality), 1,
+						    &clear);
+		if (rv != 0)
+			return rv;
+	}
+	return 0;
+}
+
+int ows_sandbox_seccomp_load(struct ows_err *err)
+{
+	scmp_filter_ctx ctx;
+	int rv;
+
+	ctx = seccomp_init(SCMP_ACT_ALLOW);
+	if (ctx == NULL) {
+		ows_err_printf(err, "seccomp_init failed");
+		return -ENOMEM;
+	}
+	rv = add_names(ctx, denied, SCMP_ACT_ERRNO(EPERM), err);
+	if (rv == 0)
+		rv = add_names(ctx, nosys, SCMP_ACT_ERRNO(ENOSYS), err);
+	if (rv == 0) {
+		rv = add_clone(ctx);
+		if (rv == 0)
+			rv = add_personality(ctx);
+		if (rv != 0)
+			ows_err_printf(err, "seccomp argument rule: %s",
+				       strerror(-rv));
+	}
+	if (rv == 0) {
+		rv = seccomp_load(ctx);
+		if (rv != 0)
+			ows_err_printf(err, "seccomp_load: %s", strerror(-rv));
+	}
+	seccomp_release(ctx);
+	return rv;
+}
