@@ -34,6 +34,11 @@ def selected(name, filters):
 
 def run_unit(filters):
     exe = os.path.join(BIN, "unit-tests")
+    if not os.path.exists(exe):
+        counts["failed"] += 1
+        failures.append("unit-tests (%s was not built)" % exe)
+        print("FAIL unit-tests: %s was not built" % exe)
+        return
     p = subprocess.run([exe] + filters, cwd=ROOT, capture_output=True, text=True)
     sys.stdout.write(p.stdout)
     if p.returncode != 0:

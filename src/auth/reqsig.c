@@ -12,14 +12,20 @@
 
 #define SCHEME "OWS-Ed25519"
 
+static int sts_hash(struct ows_buf *out, int64_t t, const char *method,
+		    const char *target, const char *hash)
+{
+	return ows_buf_printf(out, SCHEME "\n%" PRId64 "\n%s\n%s\n%s", t,
+			      method, target, hash);
+}
+
 static int string_to_sign(struct ows_buf *out, int64_t t, const char *method,
 			  const char *target, const void *body, size_t len)
 {
 	char hash[65];
 
 	ows_sha256_hex(body != NULL ? body : "", body != NULL ? len : 0, hash);
-	return ows_buf_printf(out, SCHEME "\n%" PRId64 "\n%s\n%s\n%s", t,
-			      method, target, hash);
+	return sts_hash(out, t, method, target, hash);
 }
 
 int ows_reqsig_sign(const struct ows_key *k, const char *method,
@@ -65,6 +71,18 @@ int ows_reqsig_verify(const char *header, const char *method,
 		      int64_t now, char pub[OWS_PUBKEY_B64_LEN],
 		      struct ows_err *err)
 {
+	char hash[65];
+
+	ows_sha256_hex(body != NULL ? body : "", body != NULL ? len : 0, hash);
+	return ows_reqsig_verify_hash(header, method, target, hash, now, pub,
+				      err);
+}
+
+int ows_reqsig_verify_hash(const char *header, const char *method,
+			   const char *target, const char *body_hash,
+			   int64_t now, char pub[OWS_PUBKEY_B64_LEN],
+			   struct ows_err *err)
+{
 	char key[OWS_PUBKEY_B64_LEN], sig[OWS_SIG_B64_LEN], tbuf[24];
 	struct ows_buf sts = OWS_BUF_INIT;
 	char *endp;
@@ -93,7 +111,7 @@ int ows_reqsig_verify(const char *header, const char *method,
 			       "node's clock", OWS_REQSIG_SKEW_S);
 		return OWS_EAUTH;
 	}
-	if (string_to_sign(&sts, t, method, target, body, len) != 0)
+	if (sts_hash(&sts, t, method, target, body_hash) != 0)
 		return -ENOMEM;
 	ok = ows_sig_verify(key, sts.data, sts.len, sig);
 	ows_buf_free(&sts);

@@ -38,4 +38,10 @@ int ows_reqsig_verify(const char *header, const char *method,
 		      int64_t now, char pub[OWS_PUBKEY_B64_LEN],
 		      struct ows_err *err);
 
+/* The same, with the body given by its SHA-256 (hex): streamed bodies. */
+int ows_reqsig_verify_hash(const char *header, const char *method,
+			   const char *target, const char *body_hash,
+			   int64_t now, char pub[OWS_PUBKEY_B64_LEN],
+			   struct ows_err *err);
+
 #endif

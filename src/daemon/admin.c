@@ -17,6 +17,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/aws.h"
 #include "daemon/node.h"
 
 #define BODY_LIMIT (1024 * 1024)
@@ -619,10 +620,12 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 		health(n, req);
 		return;
 	}
+	if (strncmp(req->path, "/_ows/v1/blobs/", 15) == 0) {
+		ows_blobs_handle(n, req);
+		return;
+	}
 	if (strncmp(req->path, "/_ows/", 6) != 0) {
-		/* The AWS-compatible services come with their issues. */
-		ows_admin_reply_error(n, req, 404, "NotFound", "no service "
-				      "at '%s'", req->path);
+		ows_aws_handle(n, req);
 		return;
 	}
 	c = calloc(1, sizeof(*c));

@@ -80,6 +80,11 @@ int ows_node_propose(struct ows_node *n, const char *type, const json_t *body,
 int ows_node_access_secret(struct ows_node *n, const char *id,
 			   char user[256], struct ows_buf *secret);
 
+/* The blob store's endpoints and paths (blobs.c). */
+void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req);
+void ows_blob_path(const struct ows_node *n, const char *hash, char *out,
+		   size_t cap);
+
 /* Edge request handler (admin API, metrics); admin.c. */
 void ows_admin_handle(struct ows_http_req *req, void *ud);
 /* Send a JSON value (borrowed) as the response. */

@@ -1,0 +1,375 @@
+/*
+ * The blob store's endpoints: content-addressed files in DIR/blobs/, named
+ * by the SHA-256 of their bytes (DESIGN.md, "Storage"). Function bundles
+ * travel this way: `ows apply` asks HEAD and uploads with PUT only what the
+ * node lacks; a node lacking a blob fetches it from a peer with GET.
+ *
+ *   HEAD /_ows/v1/blobs/HASH   200 with Content-Length, or 404
+ *   PUT  /_ows/v1/blobs/HASH   the body, streamed to disk; 400 BadDigest
+ *                              when its SHA-256 is not HASH
+ *   GET  /_ows/v1/blobs/HASH   the bytes
+ *
+ * Requests are signed (auth/reqsig.h) by a user or by a node of the
+ * cluster. For PUT the signed body hash is HASH itself, so the signature is
+ * checked before the body arrives and the digest once it has. Disk work
+ * runs on libuv's thread pool; the socket is paused while a write is out,
+ * so a large upload never sits in memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "auth/reqsig.h"
+#include "common/enc.h"
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "daemon/node.h"
+
+#define BLOB_LIMIT ((uint64_t)256 * 1024 * 1024)
+#define CHUNK (256 * 1024)
+#define EMPTY_SHA256 \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+struct blob_op {
+	struct ows_node *n;
+	struct ows_http_req *req;
+	char hash[65];
+	char tmp[PATH_MAX];
+	char path[PATH_MAX];
+	uv_fs_t fs;
+	uv_file fd;
+	EVP_MD_CTX *md;
+	char *buf;
+	size_t len, cap;
+	uint64_t size;
+	bool last;
+	int error;
+};
+
+void ows_blob_path(const struct ows_node *n, const char *hash, char *out,
+		   size_t cap)
+{
+	snprintf(out, cap, "%s/blobs/%s", n->dir, hash);
+}
+
+static bool hash_valid(const char *h)
+{
+	return strlen(h) == 64 && strspn(h, "0123456789abcdef") == 64;
+}
+
+/* A user or a node of the cluster signed the request. */
+static bool signed_by_member(struct ows_node *n, struct ows_http_req *req,
+			     const char *body_hash)
+{
+	char pub[OWS_PUBKEY_B64_LEN], user[OWS_NAME_MAX];
+	struct ows_directory dir;
+	struct ows_err err = {{0}};
+	json_t *nodes, *row;
+	bool ok = false;
+	size_t i;
+
+	/* The signature covers the body by its hash: pass it pre-computed. */
+	if (ows_reqsig_verify_hash(ows_http_req_header(req, "Authorization"),
+				   req->method, req->target, body_hash,
+				   ows_now_ms() / 1000, pub, &err) != 0)
+		return false;
+	ows_state_directory(&n->state, &dir);
+	if (dir.user_of_key(dir.ud, pub, user, sizeof(user)) == 0)
+		return true;
+	nodes = ows_state_nodes(&n->state);
+	json_array_foreach(nodes, i, row)
+		ok |= ows_json_str(row, "key") && strcmp(ows_json_str(row, "key"), pub) == 0;
+	json_decref(nodes);
+	return ok;
+}
+
+static void op_free(struct blob_op *op)
+{
+	EVP_MD_CTX_free(op->md);
+	free(op->buf);
+	free(op);
+}
+
+static void reply_done(struct blob_op *op, int status, const char *code,
+		       const char *msg)
+{
+	if (status == 200) {
+		json_t *v = json_pack("{s:s, s:I}", "blob", op->hash, "size",
+				      (json_int_t)op->size);
+
+		ows_admin_reply_json(op->n, op->req, 200, v);
+		json_decref(v);
+	} else {
+		ows_admin_reply_error(op->n, op->req, status, code, "%s", msg);
+	}
+	op_free(op);
+}
+
+/* ---- PUT: body -> temporary file -> fsync -> check digest -> rename ---- */
+
+static void put_finish(struct blob_op *op);
+
+static void put_fail(struct blob_op *op, int status, const char *code,
+		     const char *msg)
+{
+	uv_fs_t fs;
+
+	if (op->fd >= 0) {
+		uv_fs_close(op->n->loop, &fs, op->fd, NULL);
+		uv_fs_req_cleanup(&fs);
+	}
+	uv_fs_unlink(op->n->loop, &fs, op->tmp, NULL);
+	uv_fs_req_cleanup(&fs);
+	if (status != 0)
+		reply_done(op, status, code, msg);
+	else
+		op_free(op); /* the server answered already (413 or gone) */
+}
+
+static void write_cb(uv_fs_t *fs)
+{
+	struct blob_op *op = fs->data;
+	ssize_t rv = fs->result;
+
+	uv_fs_req_cleanup(fs);
+	if (rv < 0 || (size_t)rv != op->len) {
+		ows_log(OWS_LOG_ERROR, "blob", "cannot write '%s': %s", op->tmp,
+			rv < 0 ? uv_strerror((int)rv) : "short write");
+		put_fail(op, 500, "InternalError", "cannot store the blob");
+		return;
+	}
+	op->len = 0;
+	if (op->last)
+		put_finish(op);
+	else
+		ows_http_req_resume(op->req);
+}
+
+static void chunk_cb(struct ows_http_req *req, int status, const char *data,
+		     size_t len, bool last)
+{
+	struct blob_op *op = req->data;
+	uv_buf_t b;
+
+	if (status != 0) {
+		put_fail(op, 0, NULL, NULL);
+		return;
+	}
+	op->size += len;
+	op->last = last;
+	EVP_DigestUpdate(op->md, data, len);
+	if (len == 0) {
+		if (last)
+			put_finish(op);
+		return;
+	}
+	/* data is borrowed: copy it, and stop reading until it is written. */
+	if (len > op->cap) {
+		char *p = realloc(op->buf, len);
+
+		if (p == NULL) {
+			put_fail(op, 500, "InternalError", "out of memory");
+			return;
+		}
+		op->buf = p;
+		op->cap = len;
+	}
+	memcpy(op->buf, data, len);
+	op->len = len;
+	ows_http_req_pause(req);
+	b = uv_buf_init(op->buf, (unsigned)len);
+	op->fs.data = op;
+	if (uv_fs_write(op->n->loop, &op->fs, op->fd, &b, 1, -1, write_cb) != 0)
+		put_fail(op, 500, "InternalError", "cannot store the blob");
+}
+
+static void rename_cb(uv_fs_t *fs)
+{
+	struct blob_op *op = fs->data;
+	int rv = (int)fs->result;
+
+	uv_fs_req_cleanup(fs);
+	if (rv < 0)
+		put_fail(op, 500, "InternalError", "cannot store the blob");
+	else
+		reply_done(op, 200, NULL, NULL);
+}
+
+static void fsync_cb(uv_fs_t *fs)
+{
+	struct blob_op *op = fs->data;
+	uv_fs_t c;
+
+	uv_fs_req_cleanup(fs);
+	uv_fs_close(op->n->loop, &c, op->fd, NULL);
+	uv_fs_req_cleanup(&c);
+	op->fd = -1;
+	op->fs.data = op;
+	if (uv_fs_rename(op->n->loop, &op->fs, op->tmp, op->path, rename_cb) != 0)
+		put_fail(op, 500, "InternalError", "cannot store the blob");
+}
+
+static void put_finish(struct blob_op *op)
+{
+	unsigned char md[32];
+	char hex[65];
+
+	if (op->len != 0)
+		return; /* the last write is still out: write_cb finishes */
+	EVP_DigestFinal_ex(op->md, md, NULL);
+	ows_hex_encode(md, 32, hex);
+	if (strcmp(hex, op->hash) != 0) {
+		put_fail(op, 400, "BadDigest", "the body's SHA-256 is not the "
+			 "blob's name");
+		return;
+	}
+	op->fs.data = op;
+	if (uv_fs_fsync(op->n->loop, &op->fs, op->fd, fsync_cb) != 0)
+		put_fail(op, 500, "InternalError", "cannot store the blob");
+}
+
+static void put(struct blob_op *op)
+{
+	char suffix[17], dir[PATH_MAX - 32];
+	uv_fs_t fs;
+
+	snprintf(dir, sizeof(dir), "%s/blobs", op->n->dir);
+	ows_random_hex(8, suffix);
+	snprintf(op->tmp, sizeof(op->tmp), "%s/.tmp-%s", dir, suffix);
+	op->md = EVP_MD_CTX_new();
+	op->cap = CHUNK;
+	op->buf = malloc(op->cap);
+	if (ows_mkdir_p(dir, 0700) != 0 || op->md == NULL || op->buf == NULL ||
+	    EVP_DigestInit_ex(op->md, EVP_sha256(), NULL) != 1) {
+		reply_done(op, 500, "InternalError", "cannot store the blob");
+		return;
+	}
+	op->fd = uv_fs_open(op->n->loop, &fs, op->tmp,
+			    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600, NULL);
+	uv_fs_req_cleanup(&fs);
+	if (op->fd < 0) {
+		reply_done(op, 500, "InternalError", "cannot store the blob");
+		return;
+	}
+	op->req->data = op;
+	if (ows_http_req_stream_body(op->req, BLOB_LIMIT, chunk_cb) != 0)
+		put_fail(op, 500, "InternalError", "cannot read the body");
+}
+
+/* ---- GET: the file, read on the thread pool, written as it comes ---- */
+
+static void read_cb(uv_fs_t *fs);
+
+static void read_next(struct blob_op *op)
+{
+	uv_buf_t b = uv_buf_init(op->buf, CHUNK);
+
+	op->fs.data = op;
+	if (uv_fs_read(op->n->loop, &op->fs, op->fd, &b, 1, -1, read_cb) != 0)
+		op->error = -EIO;
+}
+
+static void get_end(struct blob_op *op)
+{
+	uv_fs_t fs;
+
+	uv_fs_close(op->n->loop, &fs, op->fd, NULL);
+	uv_fs_req_cleanup(&fs);
+	ows_http_respond_end(op->req);
+	op_free(op);
+}
+
+static void written_cb(void *ud, int status)
+{
+	struct blob_op *op = ud;
+
+	if (status != 0)
+		get_end(op);
+	else
+		read_next(op);
+}
+
+static void read_cb(uv_fs_t *fs)
+{
+	struct blob_op *op = fs->data;
+	ssize_t n = fs->result;
+
+	uv_fs_req_cleanup(fs);
+	if (n <= 0 || ows_http_respond_write(op->req, op->buf, (size_t)n,
+					     written_cb, op) != 0)
+		get_end(op);
+}
+
+static void get(struct blob_op *op, uint64_t size)
+{
+	struct ows_http_header h = {"Content-Type", "application/octet-stream"};
+	uv_fs_t fs;
+
+	op->buf = malloc(CHUNK);
+	op->fd = uv_fs_open(op->n->loop, &fs, op->path, O_RDONLY | O_CLOEXEC, 0,
+			    NULL);
+	uv_fs_req_cleanup(&fs);
+	if (op->buf == NULL || op->fd < 0) {
+		if (op->fd >= 0) {
+			uv_fs_close(op->n->loop, &fs, op->fd, NULL);
+			uv_fs_req_cleanup(&fs);
+		}
+		reply_done(op, 500, "InternalError", "cannot read the blob");
+		return;
+	}
+	ows_http_respond_start(op->req, 200, &h, 1, (int64_t)size);
+	if (size == 0)
+		get_end(op);
+	else
+		read_next(op);
+}
+
+void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req)
+{
+	const char *hash = req->path + strlen("/_ows/v1/blobs/");
+	bool is_put = strcmp(req->method, "PUT") == 0;
+	struct blob_op *op;
+	struct stat st;
+
+	if (!hash_valid(hash)) {
+		ows_admin_reply_error(n, req, 400, "InvalidBlobName", "a blob is "
+				      "named by the SHA-256 of its bytes, in "
+				      "lowercase hex");
+		return;
+	}
+	if (!is_put && strcmp(req->method, "GET") != 0 &&
+	    strcmp(req->method, "HEAD") != 0) {
+		ows_admin_reply_error(n, req, 405, "MethodNotAllowed", "blobs "
+				      "take HEAD, GET and PUT");
+		return;
+	}
+	if (!signed_by_member(n, req, is_put ? hash : EMPTY_SHA256)) {
+		ows_admin_reply_error(n, req, 401, "Unauthenticated", "blob "
+				      "requests are signed by a user or a node");
+		return;
+	}
+	op = calloc(1, sizeof(*op));
+	if (op == NULL) {
+		ows_admin_reply_error(n, req, 503, "OutOfMemory", "try again");
+		return;
+	}
+	*op = (struct blob_op){.n = n, .req = req, .fd = -1};
+	memcpy(op->hash, hash, 65);
+	ows_blob_path(n, hash, op->path, sizeof(op->path));
+	if (is_put) {
+		put(op);
+	} else if (stat(op->path, &st) != 0) {
+		reply_done(op, 404, "NoSuchBlob", "this node has no such blob");
+	} else if (strcmp(req->method, "HEAD") == 0) {
+		op->size = (uint64_t)st.st_size;
+		reply_done(op, 200, NULL, NULL);
+	} else {
+		get(op, (uint64_t)st.st_size);
+	}
+}

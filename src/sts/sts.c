@@ -1,0 +1,56 @@
+/*
+ * STS on the edge port (query protocol, 2011-06-15). GetCallerIdentity
+ * answers who signed the request; as on AWS it needs no permission.
+ * Session tokens (AssumeRole, GetSessionToken) are not issued yet.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/aws.h"
+
+/* The value of name in a form-encoded string (no decoding needed here). */
+static bool form_has(const char *form, const char *pair)
+{
+	size_t n = strlen(pair);
+
+	for (const char *p = form; p != NULL && *p; ) {
+		if (strncmp(p, pair, n) == 0 && (p[n] == '&' || p[n] == '\0'))
+			return true;
+		p = strchr(p, '&');
+		if (p != NULL)
+			p++;
+	}
+	return false;
+}
+
+static void get_caller_identity(struct ows_aws_call *c)
+{
+	char xml[1024];
+
+	snprintf(xml, sizeof(xml),
+		 "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/"
+		 "doc/2011-06-15/\"><GetCallerIdentityResult>"
+		 "<Arn>arn:ows:iam::%s:user/%s</Arn><UserId>%s</UserId>"
+		 "<Account>%s</Account></GetCallerIdentityResult>"
+		 "<ResponseMetadata><RequestId>%s</RequestId>"
+		 "</ResponseMetadata></GetCallerIdentityResponse>",
+		 c->account, c->user, c->access_key, c->account, c->request_id);
+	ows_aws_reply_xml(c, xml);
+}
+
+void ows_sts_handle(struct ows_aws_call *c)
+{
+	const char *q = c->req->query;
+	char form[4096];
+
+	snprintf(form, sizeof(form), "%.*s", (int)(c->len < 4000 ? c->len : 4000),
+		 c->body ? c->body : "");
+	if (form_has(form, "Action=GetCallerIdentity") ||
+	    form_has(q, "Action=GetCallerIdentity")) {
+		get_caller_identity(c);
+		return;
+	}
+	ows_aws_reply_query_error(c, 400, "InvalidAction", "The action or "
+				  "operation requested is invalid. Verify that "
+				  "the action is typed correctly.");
+}
