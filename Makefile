@@ -15,7 +15,8 @@ PKGS     := libuv libraft jansson libcrypto sqlite3
 
 # Debian packages: header/binary we look for -> package that provides it.
 DEB_PKGS := libuv1-dev libraft-dev libhttp-parser-dev libjansson-dev \
-            libssl-dev libsqlite3-dev libexpat1-dev libseccomp-dev pkg-config \
+            libssl-dev libsqlite3-dev libexpat1-dev libseccomp-dev libarchive-dev \
+            pkg-config \
             python3 openssl awscli python3-boto3
 
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -25,6 +26,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 LDLIBS  += -luv -lraft -lhttp_parser -ljansson -lcrypto -lsqlite3 -lseccomp \
+           -larchive \
            -lpthread
 
 ifneq ($(SANITIZE),)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,4 +101,21 @@ int ows_mkdir_p(const char *path, mode_t mode)
 	if (mkdir(tmp, mode) != 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int ows_rm_rf(const char *path)
+{
+	/* Depth first, not crossing into links or other file systems. */
+	return nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == 0
+		       ? 0
+		       : -errno;
 }

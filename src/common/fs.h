@@ -11,6 +11,8 @@
 int ows_file_read(const char *path, size_t max, struct ows_buf *out);
 /* Write via a temporary file, fsync and rename, with the given mode. */
 int ows_file_write(const char *path, const void *data, size_t len, mode_t mode);
+/* rm -r: remove path and everything below it (no links followed). */
+int ows_rm_rf(const char *path);
 /* mkdir -p with mode for each created directory. */
 int ows_mkdir_p(const char *path, mode_t mode);
 
