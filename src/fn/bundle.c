@@ -247,11 +247,12 @@ int ows_bundle_extract(const char *path, const char *dest,
 	if (a == NULL || disk == NULL)
 		goto out;
 	/* Unpack beside dest and rename: a half-unpacked bundle never shows. */
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%d", dest, (int)getpid()) >=
-	    (int)sizeof(tmp)) {
+	if (strlen(dest) + 32 > sizeof(tmp)) {
 		rv = -ENAMETOOLONG;
 		goto out;
 	}
+	memcpy(tmp, dest, strlen(dest));
+	snprintf(tmp + strlen(dest), 32, ".tmp-%d", (int)getpid());
 	archive_read_support_format_zip(a);
 	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_PERM |
 					     ARCHIVE_EXTRACT_SECURE_NODOTDOT |
