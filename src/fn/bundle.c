@@ -215,7 +215,13 @@ static int extract_entries(struct archive *a, struct archive *disk,
 				       "%d files unzipped", OWS_BUNDLE_MAX_FILES);
 			return OWS_EINVAL;
 		}
-		snprintf(path, sizeof(path), "%s/%s", dest, name);
+		if (strlen(dest) + strlen(name) + 2 > sizeof(path)) {
+			ows_err_printf(err, "bundle entry name is too long");
+			return OWS_EINVAL;
+		}
+		memcpy(path, dest, strlen(dest));
+		path[strlen(dest)] = '/';
+		memcpy(path + strlen(dest) + 1, name, strlen(name) + 1);
 		archive_entry_set_pathname(e, path);
 		/* Readable by the sandbox's unprivileged user; nothing more. */
 		archive_entry_set_perm(e, type == AE_IFDIR ||
