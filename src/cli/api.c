@@ -51,14 +51,13 @@ static int load_key(struct ows_cli *cli)
 }
 
 static int once(struct ows_cli *cli, const char *method, const char *target,
-		const char *body, struct ows_http_response *resp)
+		const char *body, size_t len, struct ows_http_response *resp)
 {
 	char auth[OWS_REQSIG_HEADER_MAX];
 	struct ows_http_header hs[2] = {
 		{"Content-Type", "application/json"},
 		{"Authorization", auth},
 	};
-	size_t len = body ? strlen(body) : 0;
 	int rv;
 
 	rv = ows_reqsig_sign(cli->key, method, target, body, len,
@@ -72,19 +71,31 @@ static int once(struct ows_cli *cli, const char *method, const char *target,
 int ows_cli_call(struct ows_cli *cli, const char *method, const char *target,
 		 const json_t *body, json_t **out)
 {
-	struct ows_http_response resp;
 	char *text = NULL;
+	int status;
+
+	*out = NULL;
+	if (body != NULL && (text = ows_json_dump(body)) == NULL)
+		return -ENOMEM;
+	status = ows_cli_call_raw(cli, method, target, text,
+				  text ? strlen(text) : 0, out);
+	free(text);
+	return status;
+}
+
+int ows_cli_call_raw(struct ows_cli *cli, const char *method,
+		     const char *target, const char *text, size_t len,
+		     json_t **out)
+{
+	struct ows_http_response resp;
 	int rv, status = 0;
 
 	*out = NULL;
 	if (load_key(cli) != 0)
 		return -EINVAL;
-	if (body != NULL && (text = ows_json_dump(body)) == NULL)
-		return -ENOMEM;
 	for (int i = 0; i < RETRIES; i++) {
-		rv = once(cli, method, target, text, &resp);
+		rv = once(cli, method, target, text, len, &resp);
 		if (rv != 0) {
-			free(text);
 			ows_cli_die("cannot reach '%s': %s", cli->endpoint,
 				    ows_strerror(rv));
 			return rv;
@@ -98,7 +109,6 @@ int ows_cli_call(struct ows_cli *cli, const char *method, const char *target,
 			break;
 		usleep(RETRY_US);
 	}
-	free(text);
 	return status;
 }
 

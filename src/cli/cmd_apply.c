@@ -4,6 +4,10 @@
  * one signed change set.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +15,106 @@
 
 #include "cli/ows.h"
 #include "ledger/stack.h"
+#include "common/enc.h"
+#include "common/fs.h"
 #include "common/json.h"
+#include "fn/bundle.h"
+
+/* The bytes of a function's code: a directory zipped here, or a .zip. */
+static int bundle_bytes(const char *code, struct ows_buf *out,
+			struct ows_err *err)
+{
+	struct stat st;
+	int rv;
+
+	if (stat(code, &st) != 0) {
+		ows_err_printf(err, "cannot read code '%s': %s", code,
+			       strerror(errno));
+		return -errno;
+	}
+	if (S_ISDIR(st.st_mode))
+		return ows_bundle_zip_dir(code, out, err);
+	rv = ows_file_read(code, 50 * 1024 * 1024, out);
+	if (rv != 0)
+		ows_err_printf(err, "cannot read code '%s': %s", code,
+			       ows_strerror(rv));
+	return rv;
+}
+
+/* Upload a bundle unless the node has it (HEAD first). */
+static int upload(struct ows_cli *cli, const char *fn, const char *hash,
+		  const struct ows_buf *zip)
+{
+	char target[128];
+	json_t *r = NULL;
+	int st;
+
+	snprintf(target, sizeof(target), "/_ows/v1/blobs/%s", hash);
+	st = ows_cli_call_raw(cli, "HEAD", target, NULL, 0, &r);
+	json_decref(r);
+	if (st == 200)
+		return 0;
+	if (!cli->json)
+		printf("uploading the bundle of function '%s' (%.1f KB)...\n", fn,
+		       (double)zip->len / 1024);
+	st = ows_cli_call_raw(cli, "PUT", target, zip->data, zip->len, &r);
+	if (st != 200) {
+		ows_cli_fail("cannot upload the bundle", st, r);
+		json_decref(r);
+		return 1;
+	}
+	json_decref(r);
+	return 0;
+}
+
+/*
+ * Turn each function's "code" (a path relative to the stack file) into
+ * "code_sha256", the name of its bundle's blob, so that the plan sees code
+ * changes; apply also uploads the bundles the node lacks.
+ */
+static int prepare_functions(struct ows_cli *cli, json_t *stack,
+			     const char *stack_path, bool send)
+{
+	struct ows_err err = {{0}};
+	char path[PATH_MAX], dir[PATH_MAX], code[PATH_MAX * 2], hash[65];
+	const char *name, *c;
+	json_t *spec;
+	int rv = 0;
+
+	/* dirname() may return a pointer into its argument: copy out. */
+	snprintf(path, sizeof(path), "%s", stack_path);
+	snprintf(dir, sizeof(dir), "%s", dirname(path));
+	json_object_foreach(json_object_get(stack, "functions"), name, spec) {
+		struct ows_buf zip = OWS_BUF_INIT;
+
+		c = ows_json_str(spec, "code");
+		if (c == NULL) {
+			if (ows_json_str(spec, "code_sha256") != NULL)
+				continue;
+			return ows_cli_die("function '%s' needs 'code', a "
+					   "directory or a .zip", name);
+		}
+		snprintf(code, sizeof(code), "%s%s%s", c[0] == '/' ? "" : dir,
+			 c[0] == '/' ? "" : "/", c);
+		rv = bundle_bytes(code, &zip, &err);
+		if (rv != 0) {
+			ows_buf_free(&zip);
+			return ows_cli_die("function '%s': %s", name, err.msg);
+		}
+		ows_sha256_hex(zip.data, zip.len, hash);
+		if (send)
+			rv = upload(cli, name, hash, &zip);
+		ows_buf_free(&zip);
+		if (rv != 0)
+			return rv;
+		json_object_del(spec, "code");
+		json_object_set_new(spec, "code_sha256", json_string(hash));
+	}
+	return 0;
+}
 
 /* The plan for the stack file argv[0]; NULL after printing why. */
-static json_t *make_plan(struct ows_cli *cli, json_t **stack)
+static json_t *make_plan(struct ows_cli *cli, json_t **stack, bool send)
 {
 	struct ows_err err = {{0}};
 	char target[1024], enc[3 * 256 + 1];
@@ -30,6 +130,10 @@ static json_t *make_plan(struct ows_cli *cli, json_t **stack)
 	*stack = ows_stack_load(cli->argv[0], &err);
 	if (*stack == NULL) {
 		ows_cli_die("%s", err.msg);
+		return NULL;
+	}
+	if (prepare_functions(cli, *stack, cli->argv[0], send) != 0) {
+		json_decref(*stack);
 		return NULL;
 	}
 	name = ows_json_str(*stack, "stack");
@@ -69,7 +173,7 @@ static void print_plan(const char *stack, const json_t *plan)
 
 int ows_cmd_plan(struct ows_cli *cli)
 {
-	json_t *stack = NULL, *plan = make_plan(cli, &stack);
+	json_t *stack = NULL, *plan = make_plan(cli, &stack, false);
 
 	if (plan == NULL)
 		return 1;
@@ -98,7 +202,7 @@ static bool confirm(void)
 
 int ows_cmd_apply(struct ows_cli *cli)
 {
-	json_t *stack = NULL, *plan = make_plan(cli, &stack), *r = NULL;
+	json_t *stack = NULL, *plan = make_plan(cli, &stack, true), *r = NULL;
 	const char *name;
 	int rv = 0;
 

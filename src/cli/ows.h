@@ -32,6 +32,11 @@ int ows_cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ows_cli_call(struct ows_cli *cli, const char *method, const char *target,
 		 const json_t *body, json_t **out);
 
+/* The same with a raw body (text of len bytes, may be binary). */
+int ows_cli_call_raw(struct ows_cli *cli, const char *method,
+		     const char *target, const char *text, size_t len,
+		     json_t **out);
+
 /* Print the error of a failed call ("ows: <what>: <message> (<code>)"). */
 int ows_cli_fail(const char *what, int status, const json_t *reply);
 

@@ -58,6 +58,13 @@ json_t *ows_stack_load(const char *path, struct ows_err *err)
 			goto err_after_parse;
 		}
 		json_object_foreach(sec, name, spec) {
+			/* Routes may name their function alone: "GET /": "fn". */
+			if (strcmp(key, "routes") == 0 && json_is_string(spec)) {
+				json_object_set_new(sec, name, json_pack(
+					"{s:s}", "function",
+					json_string_value(spec)));
+				spec = json_object_get(sec, name);
+			}
 			if (!json_is_object(spec) || !ows_name_valid(name)) {
 				ows_err_printf(err, "%s '%s' must be an object "
 					       "with a valid name", key, name);

@@ -357,6 +357,180 @@ static int access_keys_delete(const struct ows_apply_ctx *c, const char *name,
 	return run2(c->s, "DELETE FROM access_keys WHERE id=?", name, NULL);
 }
 
+/* ---- functions and routes (DESIGN.md "Functions", issue 3) ---- */
+
+struct num_field {
+	const char *name;
+	json_int_t min, max;
+};
+
+static const struct num_field fn_numbers[] = {
+	{"memory_mb", 128, 10240},   /* Lambda's range */
+	{"timeout_s", 1, 900},
+	{"concurrency", 1, 1000},
+	{"idle_s", 1, 86400},
+	{"min_instances", 0, 1000},
+};
+
+static int fn_check_numbers(const json_t *spec, struct ows_err *err)
+{
+	for (size_t i = 0; i < sizeof(fn_numbers) / sizeof(fn_numbers[0]); i++) {
+		const json_t *v = json_object_get(spec, fn_numbers[i].name);
+
+		if (v == NULL)
+			continue;
+		if (!json_is_integer(v) ||
+		    json_integer_value(v) < fn_numbers[i].min ||
+		    json_integer_value(v) > fn_numbers[i].max) {
+			ows_err_printf(err, "'%s' must be an integer from %lld "
+				       "to %lld", fn_numbers[i].name,
+				       (long long)fn_numbers[i].min,
+				       (long long)fn_numbers[i].max);
+			return OWS_EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int fn_check(const json_t *spec, struct ows_err *err)
+{
+	static const char *const known[] = {
+		"runtime", "handler", "code_sha256", "command", "env",
+		"memory_mb", "timeout_s", "concurrency", "idle_s",
+		"min_instances",
+	};
+	const char *rt = ows_json_str(spec, "runtime");
+	const char *handler = ows_json_str(spec, "handler");
+	const char *code = ows_json_str(spec, "code_sha256");
+	const json_t *env = json_object_get(spec, "env"), *v;
+	const char *k;
+	size_t i;
+
+	json_object_foreach((json_t *)spec, k, v) {
+		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+			if (strcmp(k, known[i]) == 0)
+				break;
+		if (i == sizeof(known) / sizeof(known[0])) {
+			ows_err_printf(err, "unknown field '%s'", k);
+			return OWS_EINVAL;
+		}
+	}
+	if (rt == NULL || (strcmp(rt, "python3") && strcmp(rt, "nodejs") &&
+			   strcmp(rt, "provided") && strcmp(rt, "http"))) {
+		ows_err_printf(err, "'runtime' must be python3, nodejs, "
+			       "provided or http");
+		return OWS_EINVAL;
+	}
+	if ((!strcmp(rt, "python3") || !strcmp(rt, "nodejs")) &&
+	    (handler == NULL || strchr(handler, '.') == NULL)) {
+		ows_err_printf(err, "'handler' must be module.function");
+		return OWS_EINVAL;
+	}
+	if (!strcmp(rt, "http") &&
+	    (!json_is_array(json_object_get(spec, "command")) ||
+	     json_array_size(json_object_get(spec, "command")) == 0)) {
+		ows_err_printf(err, "an http function needs 'command', a list");
+		return OWS_EINVAL;
+	}
+	if (code == NULL || strlen(code) != 64 ||
+	    strspn(code, "0123456789abcdef") != 64) {
+		ows_err_printf(err, "'code_sha256' must name the bundle's blob");
+		return OWS_EINVAL;
+	}
+	json_object_foreach((json_t *)env, k, v) {
+		if (!json_is_string(v)) {
+			ows_err_printf(err, "env '%s' must be a string", k);
+			return OWS_EINVAL;
+		}
+	}
+	if (env != NULL && !json_is_object(env)) {
+		ows_err_printf(err, "'env' must be an object of strings");
+		return OWS_EINVAL;
+	}
+	return fn_check_numbers(spec, err);
+}
+
+static int functions_put(const struct ows_apply_ctx *c, const char *name,
+			 const json_t *spec, struct ows_err *err)
+{
+	int rv = check_owner(c, "functions", name, false, err);
+
+	if (rv == 0)
+		rv = fn_check(spec, err);
+	return rv == 0 ? res_put(c, "functions", name, spec) : rv;
+}
+
+static int functions_delete(const struct ows_apply_ctx *c, const char *name,
+			    struct ows_err *err)
+{
+	int rv = check_owner(c, "functions", name, true, err), n;
+
+	if (rv != 0)
+		return rv;
+	n = count(c->s, "SELECT count(*) FROM resources WHERE kind='routes' "
+		  "AND json_extract(spec, '$.function') = ?", name);
+	if (n != 0) {
+		ows_err_printf(err, "function '%s' is still the target of %d "
+			       "route(s)", name, n);
+		return n < 0 ? -EIO : OWS_ECONFLICT;
+	}
+	return run2(c->s, "DELETE FROM resources WHERE kind='functions' AND "
+		    "name=?", name, NULL);
+}
+
+/* "METHOD /path": METHOD one of the HTTP methods or ANY; path from "/". */
+static bool route_key_valid(const char *key)
+{
+	static const char *const methods[] = {
+		"ANY ", "GET ", "POST ", "PUT ", "PATCH ", "DELETE ", "HEAD ",
+		"OPTIONS ",
+	};
+	const char *path = NULL;
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strncmp(key, methods[i], strlen(methods[i])) == 0)
+			path = key + strlen(methods[i]);
+	return path != NULL && path[0] == '/' && strchr(path, ' ') == NULL &&
+	       strchr(path, '?') == NULL;
+}
+
+static int routes_put(const struct ows_apply_ctx *c, const char *name,
+		      const json_t *spec, struct ows_err *err)
+{
+	const char *fn = ows_json_str(spec, "function");
+	const char *auth = ows_json_str(spec, "auth");
+	int rv = check_owner(c, "routes", name, false, err);
+
+	if (rv != 0)
+		return rv;
+	if (!route_key_valid(name)) {
+		ows_err_printf(err, "a route is named 'METHOD /path' (METHOD "
+			       "may be ANY)");
+		return OWS_EINVAL;
+	}
+	if (auth != NULL && strcmp(auth, "none") && strcmp(auth, "iam")) {
+		ows_err_printf(err, "'auth' must be none or iam");
+		return OWS_EINVAL;
+	}
+	if (fn == NULL || count(c->s, "SELECT count(*) FROM resources WHERE "
+				"kind='functions' AND name=?", fn) != 1) {
+		ows_err_printf(err, "no such function '%s'", fn ? fn : "");
+		return OWS_EINVAL;
+	}
+	return res_put(c, "routes", name, spec);
+}
+
+static int generic_delete(const struct ows_apply_ctx *c, const char *kind,
+			  const char *name, struct ows_err *err)
+{
+	int rv = check_owner(c, kind, name, true, err);
+
+	if (rv != 0)
+		return rv;
+	return run2(c->s, "DELETE FROM resources WHERE kind=? AND name=?", kind,
+		    name);
+}
+
 static int dispatch(const struct ows_apply_ctx *c, const char *act,
 		    const char *name, const json_t *spec, struct ows_err *err)
 {
@@ -376,6 +550,14 @@ static int dispatch(const struct ows_apply_ctx *c, const char *act,
 		return access_keys_put(c, name, spec, err);
 	if (strcmp(act, "access_keys.delete") == 0)
 		return access_keys_delete(c, name, err);
+	if (strcmp(act, "functions.put") == 0)
+		return functions_put(c, name, spec, err);
+	if (strcmp(act, "functions.delete") == 0)
+		return functions_delete(c, name, err);
+	if (strcmp(act, "routes.put") == 0)
+		return routes_put(c, name, spec, err);
+	if (strcmp(act, "routes.delete") == 0)
+		return generic_delete(c, "routes", name, err);
 	ows_err_printf(err, "unknown action '%s'", act);
 	return OWS_EINVAL;
 }
