@@ -122,3 +122,21 @@ bool ows_ct_equal(const void *a, const void *b, size_t len)
 {
 	return CRYPTO_memcmp(a, b, len) == 0;
 }
+
+void ows_percent_decode(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		int hi, lo;
+
+		if (*s == '%' && (hi = hexval(s[1])) >= 0 &&
+		    (lo = hexval(s[2])) >= 0) {
+			*w++ = (char)(hi << 4 | lo);
+			s += 2;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}

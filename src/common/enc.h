@@ -32,6 +32,9 @@ int ows_random(void *out, size_t len);
 /* Random bytes as lowercase hex: out holds 2*len+1. */
 int ows_random_hex(size_t len, char *out);
 
+/* Decode %XX escapes in place (malformed ones are left as they are). */
+void ows_percent_decode(char *s);
+
 /* Constant-time equality of two equal-length byte strings. */
 bool ows_ct_equal(const void *a, const void *b, size_t len);
 

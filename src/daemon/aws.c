@@ -151,6 +151,10 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 		ows_sts_handle(c);
 		return;
 	}
+	if (strcmp(c->service, "lambda") == 0) {
+		ows_lambda_handle(c);
+		return;
+	}
 	ows_aws_reply_query_error(c, 400, "InvalidAction", "this node does not "
 				  "serve that AWS service yet");
 }

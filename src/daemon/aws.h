@@ -37,5 +37,6 @@ void ows_aws_reply_xml(struct ows_aws_call *call, const char *xml);
 
 /* Services. */
 void ows_sts_handle(struct ows_aws_call *call);
+void ows_lambda_handle(struct ows_aws_call *call);
 
 #endif

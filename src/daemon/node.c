@@ -15,6 +15,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/functions.h"
 
 #define RECONCILE_MS 500
 
@@ -226,6 +227,11 @@ static void raft_closed_cb(void *ud)
 	closed_one(n);
 }
 
+static void functions_closed_cb(struct ows_node *n)
+{
+	closed_one(n);
+}
+
 static void handle_closed_cb(uv_handle_t *h)
 {
 	closed_one(h->data);
@@ -237,7 +243,8 @@ static void stop(struct ows_node *n)
 		return;
 	n->stopping = true;
 	ows_log(OWS_LOG_INFO, "node", "shutting down");
-	n->pending_closes = 4 + n->edge_up + n->gateway_up;
+	n->pending_closes = 5 + n->edge_up + n->gateway_up;
+	ows_functions_close(n, functions_closed_cb);
 	if (n->edge_up)
 		ows_http_server_close(&n->edge, server_closed_cb);
 	if (n->gateway_up)

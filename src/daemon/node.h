@@ -50,6 +50,9 @@ struct ows_node {
 	unsigned pending_closes;
 	json_t *peers;       /* DIR/peers.json: keys known at join time */
 	struct ows_box_key *box; /* the cluster's box key (access key secrets) */
+	struct ows_fn_entry *fns; /* functions.c: the functions run here */
+	unsigned fn_closing;
+	void (*fn_close_cb)(struct ows_node *n);
 	char box_pub[48];
 	struct ows_raft_auth auth;
 };

@@ -389,6 +389,11 @@ int ows_sandbox_main(int argc, char **argv)
 	struct ows_err err = {{0}};
 	int status;
 
+	/*
+	 * If the node dies, its instances die with it: the launcher gets
+	 * SIGKILL, and PID 1 inside has the same signal for the launcher.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (read_spec(argc, argv, &spec, &err) != 0) {
 		fprintf(stderr, "ows: sandbox: %s\n", err.msg);
 		return OWS_SANDBOX_EXIT_SETUP;

@@ -68,6 +68,12 @@ struct ows_sandbox_spec {
 	 * /lib64, /bin, /sbin, /etc/ssl/certs, /etc/alternatives.
 	 */
 	const char *const *ro_paths;
+	/*
+	 * More read-only binds, as pairs: a host path, then where it appears
+	 * in the sandbox (absolute, without '..'); NULL after the last pair.
+	 * The node binds the shipped runtimes at /opt/ows/runtimes this way.
+	 */
+	const char *const *binds;
 	/* Empty host directory the new root is built on (created if needed). */
 	const char *root_dir;
 	const char *hostname;

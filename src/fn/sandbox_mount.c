@@ -4,7 +4,8 @@
  * a container's: every mount made private first, so that nothing propagates
  * back; a small tmpfs on spec->root_dir as the new root; the host's runtime
  * paths bound read-only (bind, then a remount, because MS_RDONLY is ignored
- * on the first bind); the bundle read-only at /var/task; a private tmpfs
+ * on the first bind); the bundle read-only at /var/task, and the spec's
+ * extra read-only binds (the shipped runtimes); a private tmpfs
  * /tmp; a proc of the new PID namespace; a /dev with only null, zero, full,
  * random, urandom and tty bound from the host; a synthesized /etc (passwd
  * and group naming the sandbox user, copies of hosts, resolv.conf and
@@ -250,6 +251,29 @@ static int make_dev(const char *root, const struct ows_sandbox_spec *spec,
 	return mount_tmpfs(dst, opts, MS_NOSUID | MS_NODEV, err);
 }
 
+/* spec->binds: host path, sandbox path, ...; each read-only. */
+static int add_binds(const char *root, const char *const *binds,
+		     struct ows_err *err)
+{
+	char dst[PATH_MAX];
+	struct stat st;
+	int rv = 0;
+
+	for (const char *const *p = binds; rv == 0 && p && p[0] && p[1];
+	     p += 2) {
+		if (stat(p[0], &st) != 0)
+			return fail(err, -errno, "stat", p[0]);
+		rv = join(dst, root, p[1]);
+		if (rv == 0)
+			rv = make_target(dst, S_ISDIR(st.st_mode));
+		if (rv != 0)
+			return fail(err, rv, "mkdir", dst);
+		rv = bind_mount(p[0], dst, MS_RDONLY | MS_NOSUID | MS_NODEV,
+				err);
+	}
+	return rv;
+}
+
 static int make_mounts(const char *root, const struct ows_sandbox_spec *spec,
 		       struct ows_err *err)
 {
@@ -266,6 +290,8 @@ static int make_mounts(const char *root, const struct ows_sandbox_spec *spec,
 		return fail(err, rv, "mkdir", dst);
 	rv = bind_mount(spec->bundle_dir, dst, MS_RDONLY | MS_NOSUID | MS_NODEV,
 		  err);
+	if (rv == 0)
+		rv = add_binds(root, spec->binds, err);
 	if (rv != 0)
 		return rv;
 	snprintf(dst, sizeof(dst), "%s/tmp", root);

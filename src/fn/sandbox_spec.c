@@ -1,7 +1,7 @@
 /*
  * The sandbox spec's JSON form, the one message between the node and the
  * launcher: {"bundle", "root", "hostname", "cwd", "uid", "gid", "tmp_bytes",
- * "ro_paths": [...], "argv": [...], "env": ["K=V", ...], "cgroup":
+ * "ro_paths": [...], "binds": [host, sandbox, ...], "argv": [...], "env": ["K=V", ...], "cgroup":
  * {"version", "dir", "pids_dir"}}. Absent fields take the defaults of
  * sandbox.h when decoded, so the node only sends what it chose.
  */
@@ -17,6 +17,7 @@
 struct decoded {
 	json_t *root;
 	const char **ro_paths;
+	const char **binds;
 	const char **argv;
 	const char **env;
 	struct ows_sandbox_cgroup cgroup;
@@ -118,6 +119,8 @@ int ows_sandbox_spec_encode(const struct ows_sandbox_spec *spec,
 	if (rv == 0)
 		rv = set_strv(o, "ro_paths", spec->ro_paths);
 	if (rv == 0)
+		rv = set_strv(o, "binds", spec->binds);
+	if (rv == 0)
 		rv = set_strv(o, "argv", spec->argv);
 	if (rv == 0)
 		rv = set_strv(o, "env", spec->env);
@@ -214,6 +217,8 @@ static int get_fields(struct decoded *d, struct ows_sandbox_spec *spec)
 	if (rv == 0)
 		rv = get_strv(d->root, "ro_paths", &d->ro_paths);
 	if (rv == 0)
+		rv = get_strv(d->root, "binds", &d->binds);
+	if (rv == 0)
 		rv = get_strv(d->root, "argv", &d->argv);
 	if (rv == 0)
 		rv = get_strv(d->root, "env", &d->env);
@@ -225,10 +230,22 @@ static int get_fields(struct decoded *d, struct ows_sandbox_spec *spec)
 	spec->gid = (gid_t)gid;
 	spec->tmp_bytes = (uint64_t)tmp;
 	spec->ro_paths = d->ro_paths;
+	spec->binds = d->binds;
 	spec->argv = d->argv;
 	spec->env = d->env;
 	spec->cgroup = d->cgroup.version != 0 ? &d->cgroup : NULL;
 	return 0;
+}
+
+/* Pairs of absolute paths; the sandbox side must not climb out. */
+static const char *check_binds(const char *const *binds)
+{
+	size_t n = 0;
+
+	for (const char *const *p = binds; p != NULL && *p; p++, n++)
+		if ((*p)[0] != '/' || (n % 2 == 1 && strstr(*p, "..") != NULL))
+			return "binds must be pairs of absolute paths";
+	return n % 2 == 0 ? NULL : "binds must be pairs of absolute paths";
 }
 
 /* What the launcher relies on: absolute paths, something to run. */
@@ -247,6 +264,8 @@ static int check(const struct ows_sandbox_spec *spec, struct ows_err *err)
 	for (const char *const *p = spec->ro_paths; why == NULL && *p; p++)
 		if ((*p)[0] != '/' || strstr(*p, "..") != NULL)
 			why = "ro_paths must be absolute paths without '..'";
+	if (why == NULL)
+		why = check_binds(spec->binds);
 	if (why == NULL)
 		return 0;
 	if (err != NULL)
@@ -300,6 +319,7 @@ void ows_sandbox_spec_close(struct ows_sandbox_spec *spec)
 		return;
 	json_decref(d->root);
 	free(d->ro_paths);
+	free(d->binds);
 	free(d->argv);
 	free(d->env);
 	free(d);

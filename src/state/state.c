@@ -268,6 +268,33 @@ json_t *ows_state_resources(struct ows_state *s, const char *kind,
 	return rows(s, st, cols, "spec");
 }
 
+int ows_state_resource_exists(struct ows_state *s, const char *kind,
+			      const char *name)
+{
+	json_t *spec = ows_state_resource(s, kind, name);
+
+	json_decref(spec);
+	return spec != NULL;
+}
+
+json_t *ows_state_resource(struct ows_state *s, const char *kind,
+			   const char *name)
+{
+	sqlite3_stmt *st;
+	json_t *spec = NULL;
+
+	if (ows_state_prepare(s, "SELECT spec FROM resources WHERE kind=? AND "
+			      "name=?", &st) != 0)
+		return NULL;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		spec = json_loads((const char *)sqlite3_column_text(st, 0), 0,
+				  NULL);
+	sqlite3_finalize(st);
+	return spec;
+}
+
 json_t *ows_state_nodes(struct ows_state *s)
 {
 	static const char *const cols[] = {"id", "raft", "edge", "gateway",

@@ -60,6 +60,12 @@ json_t *ows_state_ledger(struct ows_state *s, uint64_t from, unsigned limit);
 json_t *ows_state_resources(struct ows_state *s, const char *kind,
 			    const char *stack);
 json_t *ows_state_nodes(struct ows_state *s);
+/* 1 when resource kind/name exists, 0 when not. */
+int ows_state_resource_exists(struct ows_state *s, const char *kind,
+			      const char *name);
+/* The spec of resource kind/name, or NULL when there is none. */
+json_t *ows_state_resource(struct ows_state *s, const char *kind,
+			   const char *name);
 json_t *ows_state_rejections(struct ows_state *s, unsigned limit);
 /* True when node id was removed with nodes.delete. */
 bool ows_state_node_removed(struct ows_state *s, uint64_t id);

@@ -1,0 +1,414 @@
+/*
+ * The node's functions; see functions.h.
+ *
+ * An entry moves through: NEW -> (fetch blob from a peer) -> (extract the
+ * bundle on the thread pool) -> READY (pool made). Invocations that arrive
+ * before READY wait in the entry; if preparing fails they all get the
+ * error. The entry remembers the spec it was made from: a different spec on
+ * a later invocation redeploys (ows_fn_pool_update, or a new bundle first).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth/reqsig.h"
+#include "common/enc.h"
+#include "common/fs.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "daemon/functions.h"
+#include "daemon/node.h"
+#include "fn/bundle.h"
+
+#define MAX_ENV 256
+
+struct waiter {
+	struct waiter *next;
+	char request_id[65];
+	char *payload;
+	size_t len;
+	ows_fn_result_cb cb;
+	void *ud;
+};
+
+struct ows_fn_entry {
+	struct ows_fn_entry *next;
+	struct ows_node *n;
+	char name[OWS_NAME_MAX];
+	char *spec_text;       /* canonical spec the pool runs, or pending */
+	json_t *spec;          /* being prepared */
+	struct ows_fn_pool *pool;
+	bool preparing;
+	bool closing;          /* the node is stopping: free when prepared */
+	struct waiter *waiters;
+	uv_work_t work;
+	char sha[65];
+	char blob[PATH_MAX];
+	char bundle[PATH_MAX + 128];
+	struct ows_err err;
+	int work_rv;
+	unsigned peer;         /* next peer to try for the blob */
+};
+
+/* Answer one waiter with a failure and free it. */
+static void fail_one(struct waiter *w, int status, const char *msg)
+{
+	struct ows_fn_result r;
+	char body[512];
+
+	snprintf(body, sizeof(body), "{\"errorMessage\":\"%s\",\"errorType\":"
+		 "\"Runtime.InvalidEntrypoint\"}", msg);
+	r = (struct ows_fn_result){.kind = OWS_FN_FAILED, .status = status,
+				   .request_id = w->request_id, .body = body,
+				   .len = strlen(body)};
+	w->cb(w->ud, &r);
+	free(w->payload);
+	free(w);
+}
+
+static void fail_waiters(struct ows_fn_entry *e, int status, const char *msg)
+{
+	struct waiter *w;
+
+	while ((w = e->waiters) != NULL) {
+		e->waiters = w->next;
+		fail_one(w, status, msg);
+	}
+}
+
+/* The directory of the running owsd, for runtimes/ and sandbox-exec. */
+static void self_paths(char exe[PATH_MAX], char runtimes[PATH_MAX])
+{
+	char dir[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, PATH_MAX - 1);
+
+	exe[n > 0 ? n : 0] = '\0';
+	snprintf(dir, sizeof(dir), "%s", exe);
+	/* bin/owsd -> runtimes/ beside bin/ (the tree and `make install`). */
+	snprintf(runtimes, PATH_MAX, "%s/../runtimes", dirname(dir));
+}
+
+static unsigned num(const json_t *spec, const char *k, unsigned dflt)
+{
+	json_t *v = json_object_get(spec, k);
+
+	return json_is_integer(v) ? (unsigned)json_integer_value(v) : dflt;
+}
+
+static int make_pool(struct ows_fn_entry *e)
+{
+	struct ows_fn_env env[MAX_ENV];
+	const char *command[65] = {NULL};
+	char exe[PATH_MAX], runtimes[PATH_MAX];
+	struct ows_fn_config cfg = {0};
+	const char *k;
+	json_t *v;
+	size_t n = 0, i;
+	int rv;
+
+	self_paths(exe, runtimes);
+	json_object_foreach(json_object_get(e->spec, "env"), k, v)
+		if (n < MAX_ENV)
+			env[n++] = (struct ows_fn_env){k, json_string_value(v)};
+	json_array_foreach(json_object_get(e->spec, "command"), i, v)
+		if (i < 64)
+			command[i] = json_string_value(v);
+	cfg = (struct ows_fn_config){
+		.name = e->name, .runtime = ows_json_str(e->spec, "runtime"),
+		.handler = ows_json_str(e->spec, "handler"),
+		.bundle_dir = e->bundle, .command = command,
+		.memory_mb = num(e->spec, "memory_mb", 128),
+		.timeout_s = num(e->spec, "timeout_s", 3),
+		.concurrency = num(e->spec, "concurrency", 10),
+		.idle_s = num(e->spec, "idle_s", 300),
+		.min_instances = num(e->spec, "min_instances", 0),
+		.queue_max = 100, .env = env, .n_env = n,
+		.runtimes_dir = runtimes, .owsd_path = exe, .region = "us-east-1",
+	};
+	if (e->pool != NULL)
+		rv = ows_fn_pool_update(e->pool, &cfg);
+	else
+		rv = ows_fn_pool_new(e->n->loop, &cfg, &e->pool);
+	return rv;
+}
+
+static void run_waiters(struct ows_fn_entry *e)
+{
+	struct waiter *w;
+	int rv;
+
+	while ((w = e->waiters) != NULL) {
+		e->waiters = w->next;
+		rv = ows_fn_pool_invoke(e->pool, w->request_id, w->payload,
+					w->len, w->cb, w->ud);
+		if (rv != 0) {
+			fail_one(w, rv, "cannot start the invocation");
+			continue;
+		}
+		free(w->payload);
+		free(w);
+	}
+}
+
+/* ---- preparing: blob -> bundle -> pool ---- */
+
+static void pool_closed_cb(void *ud);
+
+static void prepared(struct ows_fn_entry *e, int rv)
+{
+	char *text = NULL;
+
+	e->preparing = false;
+	if (e->closing) {
+		fail_waiters(e, -ECANCELED, "the node is shutting down");
+		if (e->pool != NULL)
+			ows_fn_pool_close(e->pool, pool_closed_cb, e);
+		else
+			pool_closed_cb(e);
+		return;
+	}
+	if (rv == 0)
+		rv = make_pool(e);
+	if (rv != 0) {
+		ows_log(OWS_LOG_WARN, "fn", "function '%s' cannot start: %s",
+			e->name, e->err.msg[0] ? e->err.msg : ows_strerror(rv));
+		fail_waiters(e, rv, e->err.msg[0] ? e->err.msg
+				     : "the function's bundle is not available");
+		free(e->spec_text);
+		e->spec_text = NULL; /* try again on the next invocation */
+		return;
+	}
+	text = ows_json_dump(e->spec);
+	free(e->spec_text);
+	e->spec_text = text;
+	run_waiters(e);
+}
+
+static void extract_work(uv_work_t *w)
+{
+	struct ows_fn_entry *e = w->data;
+	struct stat st;
+
+	e->work_rv = 0;
+	if (stat(e->bundle, &st) == 0)
+		return; /* another invocation unpacked it first */
+	e->work_rv = ows_bundle_extract(e->blob, e->bundle, &e->err);
+	if (e->work_rv != 0 && stat(e->bundle, &st) == 0)
+		e->work_rv = 0;
+}
+
+static void extract_done(uv_work_t *w, int status)
+{
+	struct ows_fn_entry *e = w->data;
+
+	prepared(e, status != 0 ? status : e->work_rv);
+}
+
+static void extract(struct ows_fn_entry *e)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s/bundles", e->n->dir);
+	ows_mkdir_p(dir, 0755);
+	e->work.data = e;
+	if (uv_queue_work(e->n->loop, &e->work, extract_work, extract_done) != 0)
+		prepared(e, -EIO);
+}
+
+static void fetch_next(struct ows_fn_entry *e);
+
+static void fetch_cb(void *ud, int status, const struct ows_http_response *r)
+{
+	struct ows_fn_entry *e = ud;
+	char hash[65];
+
+	if (status == 0 && r->status == 200) {
+		ows_sha256_hex(r->body, r->body_len, hash);
+		/*
+		 * Written on the loop thread: bundles are at most 50 MB and
+		 * this happens once per node; moving it to the thread pool
+		 * needs a copy of the body, which the client lends.
+		 */
+		if (strcmp(hash, e->sha) == 0 &&
+		    ows_file_write(e->blob, r->body, r->body_len, 0600) == 0) {
+			ows_log(OWS_LOG_INFO, "fn", "fetched bundle %.12s of "
+				"'%s' from a peer", e->sha, e->name);
+			extract(e);
+			return;
+		}
+	}
+	fetch_next(e);
+}
+
+/* Ask each other node in turn for the blob (signed with the node key). */
+static void fetch_next(struct ows_fn_entry *e)
+{
+	struct ows_http_client_opts opts = {30000, 64 * 1024 * 1024};
+	char target[128], auth[OWS_REQSIG_HEADER_MAX];
+	json_t *nodes = ows_state_nodes(&e->n->state), *row;
+	struct ows_http_header h;
+	int rv = -1;
+
+	snprintf(target, sizeof(target), "/_ows/v1/blobs/%s", e->sha);
+	while (rv != 0 && (row = json_array_get(nodes, e->peer++)) != NULL) {
+		if ((uint64_t)json_integer_value(json_object_get(row, "id")) ==
+		    e->n->cfg.id)
+			continue;
+		ows_reqsig_sign(e->n->key, "GET", target, NULL, 0,
+				ows_now_ms() / 1000, auth);
+		h = (struct ows_http_header){"Authorization", auth};
+		rv = ows_http_client_request(e->n->loop, ows_json_str(row, "edge"),
+					     "GET", target, &h, 1, NULL, 0,
+					     &opts, fetch_cb, e);
+	}
+	json_decref(nodes);
+	if (rv != 0) {
+		ows_err_printf(&e->err, "no node has the bundle %.12s", e->sha);
+		prepared(e, -ENOENT);
+	}
+}
+
+static void prepare(struct ows_fn_entry *e, json_t *spec)
+{
+	struct stat st;
+
+	json_decref(e->spec);
+	e->spec = json_incref(spec);
+	e->preparing = true;
+	e->err.msg[0] = '\0';
+	snprintf(e->sha, sizeof(e->sha), "%s", ows_json_str(spec, "code_sha256"));
+	ows_blob_path(e->n, e->sha, e->blob, sizeof(e->blob));
+	snprintf(e->bundle, sizeof(e->bundle), "%s/bundles/%s", e->n->dir, e->sha);
+	if (stat(e->bundle, &st) == 0) {
+		prepared(e, 0);
+	} else if (stat(e->blob, &st) == 0) {
+		extract(e);
+	} else {
+		e->peer = 0;
+		fetch_next(e);
+	}
+}
+
+/* ---- the registry ---- */
+
+static struct ows_fn_entry *find(struct ows_node *n, const char *name)
+{
+	for (struct ows_fn_entry *e = n->fns; e != NULL; e = e->next)
+		if (strcmp(e->name, name) == 0)
+			return e;
+	return NULL;
+}
+
+static struct ows_fn_entry *entry(struct ows_node *n, const char *name)
+{
+	struct ows_fn_entry *e = find(n, name);
+
+	if (e != NULL)
+		return e;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return NULL;
+	e->n = n;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	e->next = n->fns;
+	n->fns = e;
+	return e;
+}
+
+int ows_functions_invoke(struct ows_node *n, const char *name,
+			 const char *request_id, const void *payload,
+			 size_t len, ows_fn_result_cb cb, void *ud)
+{
+	json_t *spec = ows_state_resource(&n->state, "functions", name);
+	struct ows_fn_entry *e;
+	struct waiter *w;
+	char *text;
+	bool same;
+
+	if (spec == NULL)
+		return -ENOENT;
+	e = entry(n, name);
+	text = ows_json_dump(spec);
+	if (e == NULL || text == NULL) {
+		json_decref(spec);
+		free(text);
+		return -ENOMEM;
+	}
+	same = e->spec_text != NULL && strcmp(e->spec_text, text) == 0;
+	free(text);
+	if (same && e->pool != NULL && !e->preparing) {
+		json_decref(spec);
+		return ows_fn_pool_invoke(e->pool, request_id, payload, len, cb, ud);
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL || (len > 0 && (w->payload = malloc(len)) == NULL)) {
+		free(w);
+		json_decref(spec);
+		return -ENOMEM;
+	}
+	snprintf(w->request_id, sizeof(w->request_id), "%s", request_id);
+	if (len > 0)
+		memcpy(w->payload, payload, len);
+	w->len = len;
+	w->cb = cb;
+	w->ud = ud;
+	w->next = e->waiters;
+	e->waiters = w;
+	if (!e->preparing) {
+		free(e->spec_text);
+		e->spec_text = ows_json_dump(spec); /* what is being prepared */
+		prepare(e, spec);
+	}
+	json_decref(spec);
+	return 0;
+}
+
+uint64_t ows_functions_logs(struct ows_node *n, const char *name,
+			    uint64_t since, ows_fn_log_cb cb, void *ud)
+{
+	struct ows_fn_entry *e = find(n, name);
+
+	if (e == NULL || e->pool == NULL)
+		return since;
+	return ows_fn_pool_logs(e->pool, since, cb, ud);
+}
+
+static void pool_closed_cb(void *ud)
+{
+	struct ows_fn_entry *e = ud;
+	struct ows_node *n = e->n;
+
+	json_decref(e->spec);
+	free(e->spec_text);
+	free(e);
+	if (--n->fn_closing == 0 && n->fn_close_cb != NULL)
+		n->fn_close_cb(n);
+}
+
+void ows_functions_close(struct ows_node *n, void (*cb)(struct ows_node *n))
+{
+	struct ows_fn_entry *e = n->fns, *next;
+
+	n->fns = NULL;
+	n->fn_close_cb = cb;
+	n->fn_closing = 1;
+	for (; e != NULL; e = next) {
+		next = e->next;
+		fail_waiters(e, -ECANCELED, "the node is shutting down");
+		n->fn_closing++;
+		if (e->preparing)
+			e->closing = true; /* prepared() finishes the close */
+		else if (e->pool != NULL)
+			ows_fn_pool_close(e->pool, pool_closed_cb, e);
+		else
+			pool_closed_cb(e);
+	}
+	if (--n->fn_closing == 0 && cb != NULL)
+		cb(n);
+}

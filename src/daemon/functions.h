@@ -1,0 +1,30 @@
+/*
+ * The node's functions: for each function of the replicated state that is
+ * invoked here, its bundle on this node's disk and its instance pool
+ * (fn/pool.h). A bundle this node lacks is fetched from a peer; a changed
+ * spec redeploys the pool on the next invocation.
+ */
+#ifndef OWS_DAEMON_FUNCTIONS_H
+#define OWS_DAEMON_FUNCTIONS_H
+
+#include "fn/pool.h"
+
+struct ows_node;
+struct ows_fn_entry; /* opaque */
+
+/*
+ * Invoke function name with payload (copied). -ENOENT when the function
+ * does not exist (cb not called); otherwise cb is called once, later.
+ */
+int ows_functions_invoke(struct ows_node *n, const char *name,
+			 const char *request_id, const void *payload,
+			 size_t len, ows_fn_result_cb cb, void *ud);
+
+/* Log records of function name on this node with seq > since. */
+uint64_t ows_functions_logs(struct ows_node *n, const char *name,
+			    uint64_t since, ows_fn_log_cb cb, void *ud);
+
+/* Close every pool; cb(n) once all are closed (at once if none). */
+void ows_functions_close(struct ows_node *n, void (*cb)(struct ows_node *n));
+
+#endif

@@ -1,0 +1,339 @@
+/*
+ * One running function instance, from ready to gone: its output (kept as
+ * the log of the invocation it runs), its invocations through the Runtime
+ * API (or, for the http runtime, its readiness poll and its leases), the
+ * end of each invocation (the result Lambda would give, END and REPORT),
+ * idling, and stopping. An instance is freed only from the close callbacks
+ * of its handles, so every callback that may reach user code (and through
+ * it ows_fn_pool_close) leaves the instance valid until it returns; stopping
+ * is idempotent. Starting is in instance_spawn.c.
+ */
+#include "fn/pool_priv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/fs.h"
+#include "common/json.h"
+
+#define READ_CHUNK 65536
+#define PROBE_EVERY_MS 20
+#define MIN_START_S 10 /* an http app gets at least this to listen */
+
+static char read_mem[READ_CHUNK]; /* output is copied out at once */
+
+/* ---- output ---- */
+
+static void take_output(struct ows_fn_instance *inst, const char *data,
+			size_t len)
+{
+	if (inst->rec != NULL) {
+		ows_fn_log_append(inst->rec, data, len);
+		return;
+	}
+	if (inst->stray == NULL)
+		inst->stray = ows_fn_log_open(NULL);
+	ows_fn_log_append(inst->stray, data, len);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	(void)h;
+	(void)hint;
+	*buf = uv_buf_init(read_mem, sizeof(read_mem));
+}
+
+static void handle_closed(uv_handle_t *h);
+
+static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	if (n > 0)
+		take_output(s->data, buf->base, (size_t)n);
+	else if (n < 0 && !uv_is_closing((uv_handle_t *)s))
+		uv_close((uv_handle_t *)s, handle_closed);
+}
+
+void ows_fn_instance_read_start(struct ows_fn_instance *inst)
+{
+	for (int i = 0; i < 2; i++)
+		uv_read_start((uv_stream_t *)&inst->out[i], alloc_cb, read_cb);
+}
+
+/*
+ * The function wrote its output before it answered or died, but the loop
+ * may see the answer first: read what the pipes hold before closing the
+ * invocation's log.
+ */
+void ows_fn_instance_drain(struct ows_fn_instance *inst)
+{
+	for (int i = 0; i < 2; i++) {
+		uv_os_fd_t fd;
+		ssize_t n;
+
+		if (uv_is_closing((uv_handle_t *)&inst->out[i]) ||
+		    uv_fileno((uv_handle_t *)&inst->out[i], &fd) != 0)
+			continue;
+		while ((n = read(fd, read_mem, sizeof(read_mem))) > 0)
+			take_output(inst, read_mem, (size_t)n);
+	}
+}
+
+void ows_fn_instance_flush_stray(struct ows_fn_instance *inst)
+{
+	struct log_record *rec = inst->stray;
+
+	inst->stray = NULL;
+	if (rec != NULL && rec->text.len > 0)
+		ows_fn_log_commit(&inst->pool->logs, rec);
+	else
+		ows_fn_log_free(rec);
+}
+
+/* ---- end of life ---- */
+
+static void instance_free(struct ows_fn_instance *inst)
+{
+	struct ows_fn_pool *pool = inst->pool;
+
+	ows_sandbox_cgroup_destroy(&inst->cg);
+	ows_list_remove(&inst->link);
+	ows_fn_log_free(inst->rec);
+	ows_fn_log_free(inst->stray);
+	ows_fn_conf_unref(inst->conf);
+	free(inst);
+	ows_fn_pool_instance_gone(pool);
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+	struct ows_fn_instance *inst = h->data;
+
+	if (--inst->open_handles == 0)
+		instance_free(inst);
+}
+
+static void api_closed(void *ud)
+{
+	struct ows_fn_instance *inst = ud;
+
+	if (--inst->open_handles == 0)
+		instance_free(inst);
+}
+
+static void probe_closed(uv_handle_t *h)
+{
+	struct ows_fn_instance *inst = h->data;
+
+	inst->probe_open = false;
+	handle_closed(h);
+}
+
+static void close_handle(struct ows_fn_instance *inst, uv_handle_t *h)
+{
+	(void)inst;
+	if (!uv_is_closing(h))
+		uv_close(h, handle_closed);
+}
+
+/* The process is gone (or never was): close everything, once. */
+static void close_all(struct ows_fn_instance *inst)
+{
+	if (inst->closed_all)
+		return;
+	inst->closed_all = true;
+	ows_fn_instance_drain(inst);
+	ows_fn_instance_flush_stray(inst);
+	close_handle(inst, (uv_handle_t *)&inst->timer);
+	close_handle(inst, (uv_handle_t *)&inst->out[0]);
+	close_handle(inst, (uv_handle_t *)&inst->out[1]);
+	if (inst->proc_inited)
+		close_handle(inst, (uv_handle_t *)&inst->proc);
+	if (inst->probe_open && !uv_is_closing((uv_handle_t *)&inst->probe))
+		uv_close((uv_handle_t *)&inst->probe, probe_closed);
+}
+
+/* An http acquirer that will not get this instance. */
+static void fail_acquirer(struct ows_fn_instance *inst, int status)
+{
+	struct waiter *w = inst->w;
+
+	if (w == NULL || w->kind != WAIT_HTTP)
+		return;
+	inst->w = NULL;
+	w->status = status;
+	ows_fn_pool_defer(inst->pool, w);
+}
+
+void ows_fn_instance_stop(struct ows_fn_instance *inst)
+{
+	struct ows_runtime_api *api = inst->api;
+
+	if (inst->state == INST_STOPPING)
+		return;
+	inst->state = INST_STOPPING;
+	uv_timer_stop(&inst->timer);
+	fail_acquirer(inst, inst->pool->closing ? -ECANCELED : -EPIPE);
+	if (api != NULL) {
+		/* fails a running invocation with Runtime.Closed */
+		inst->api = NULL;
+		ows_runtime_api_close(api, api_closed);
+	}
+	if (inst->spawned && !inst->exited) {
+		uv_process_kill(&inst->proc, SIGKILL);
+		ows_sandbox_cgroup_kill_all(&inst->cg);
+		return; /* the exit callback closes the rest */
+	}
+	close_all(inst);
+}
+
+/*
+ * The launcher ended: the instance is dead. A running invocation fails
+ * (instance_invoke.c turns that into Runtime.ExitError or OutOfMemory).
+ */
+void ows_fn_instance_exit_cb(uv_process_t *p, int64_t status, int sig)
+{
+	struct ows_fn_instance *inst = p->data;
+
+	inst->exited = true;
+	inst->exit_status = status;
+	inst->term_signal = sig;
+	ows_fn_instance_drain(inst);
+	if (inst->api != NULL)
+		ows_runtime_api_instance_exited(inst->api, status, sig);
+	if (inst->state != INST_STOPPING)
+		ows_fn_instance_stop(inst);
+	else
+		close_all(inst);
+}
+
+/* ---- idling ---- */
+
+static void idle_cb(uv_timer_t *t)
+{
+	struct ows_fn_instance *inst = t->data;
+
+	if (inst->state == INST_READY && !inst->busy)
+		ows_fn_instance_stop(inst);
+}
+
+void ows_fn_instance_idle(struct ows_fn_instance *inst)
+{
+	struct ows_fn_pool *pool = inst->pool;
+	unsigned warm = 0;
+
+	if (inst->state != INST_READY)
+		return;
+	if (pool->closing || inst->gen != pool->gen) {
+		ows_fn_instance_stop(inst);
+		return;
+	}
+	/* The oldest min_instances instances stay; the others may go. */
+	for (struct ows_link *l = pool->instances.next; l != &inst->link;
+	     l = l->next) {
+		struct ows_fn_instance *i =
+		    OWS_CONTAINER_OF(l, struct ows_fn_instance, link);
+
+		warm += i->state != INST_STOPPING && i->gen == pool->gen;
+	}
+	if (warm < pool->conf->c.min_instances)
+		return;
+	uv_timer_start(&inst->timer, idle_cb,
+		       (uint64_t)inst->conf->c.idle_s * 1000, 0);
+}
+
+/* ---- the http runtime ---- */
+
+static void lease_cb(uv_timer_t *t)
+{
+	struct ows_fn_instance *inst = t->data;
+	struct waiter *w = inst->w;
+
+	if (w == NULL || inst->state != INST_READY)
+		return;
+	inst->w = NULL;
+	w->http_cb(w->ud, 0, inst, inst->addr);
+	ows_fn_waiter_free(w);
+}
+
+void ows_fn_instance_lease_soon(struct ows_fn_instance *inst)
+{
+	/* not from inside the caller's acquire */
+	uv_timer_start(&inst->timer, lease_cb, 0, 0);
+}
+
+static void http_ready(struct ows_fn_instance *inst)
+{
+	inst->state = INST_READY;
+	inst->ready_ns = uv_hrtime();
+	if (inst->w != NULL) {
+		lease_cb(&inst->timer);
+		return;
+	}
+	ows_fn_instance_idle(inst);
+	ows_fn_pool_pump(inst->pool);
+}
+
+static void probe_timer_cb(uv_timer_t *t);
+
+static void connect_cb(uv_connect_t *req, int status)
+{
+	struct ows_fn_instance *inst = req->data;
+
+	if (status == UV_ECANCELED || inst->state == INST_STOPPING)
+		return;
+	uv_close((uv_handle_t *)&inst->probe, probe_closed);
+	if (status == 0)
+		http_ready(inst);
+	else
+		uv_timer_start(&inst->timer, probe_timer_cb, PROBE_EVERY_MS, 0);
+}
+
+/* Ready when the port takes a connection, within the start limit. */
+void ows_fn_instance_probe(struct ows_fn_instance *inst)
+{
+	unsigned secs = inst->conf->c.timeout_s > MIN_START_S
+			    ? inst->conf->c.timeout_s : MIN_START_S;
+	struct sockaddr_in sa;
+
+	if (uv_hrtime() - inst->spawn_ns > (uint64_t)secs * 1000000000u) {
+		fail_acquirer(inst, -ETIMEDOUT);
+		ows_fn_instance_stop(inst);
+		return;
+	}
+	if (inst->probe_open) {
+		/* the last attempt's handle is still closing */
+		uv_timer_start(&inst->timer, probe_timer_cb, 1, 0);
+		return;
+	}
+	uv_ip4_addr("127.0.0.1", inst->port, &sa);
+	uv_tcp_init(inst->pool->loop, &inst->probe);
+	inst->probe.data = inst;
+	inst->probe_open = true;
+	inst->open_handles++;
+	inst->connect.data = inst;
+	if (uv_tcp_connect(&inst->connect, &inst->probe,
+			   (struct sockaddr *)&sa, connect_cb) != 0) {
+		uv_close((uv_handle_t *)&inst->probe, probe_closed);
+		uv_timer_start(&inst->timer, probe_timer_cb, PROBE_EVERY_MS, 0);
+	}
+}
+
+static void probe_timer_cb(uv_timer_t *t)
+{
+	ows_fn_instance_probe(t->data);
+}
+
+void ows_fn_instance_release(struct ows_fn_instance *inst)
+{
+	inst->busy = false;
+	if (inst->state == INST_STOPPING)
+		return;
+	ows_fn_instance_idle(inst);
+	ows_fn_pool_pump(inst->pool);
+}

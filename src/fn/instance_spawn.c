@@ -1,0 +1,290 @@
+/*
+ * Starting one function instance: its cgroup (memory_mb and a process
+ * limit), the environment Lambda gives a runtime (or $PORT for the http
+ * runtime), the sandbox spec, and the launcher, `owsd sandbox-exec
+ * --spec-fd 3`, spawned with uv_spawn so that libuv reaps it, its stdout
+ * and stderr on pipes the pool reads as the instance's log. The spec goes
+ * on a plain pipe written before the spawn: it is small, so it fits in the
+ * pipe's buffer and no writer has to wait on the loop.
+ */
+#include "fn/pool_priv.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/enc.h"
+
+#define SPEC_FD "3"
+#define MAX_SPEC_ON_PIPE 65536 /* the pipe's buffer: written at once */
+#define FN_PATH "/usr/local/bin:/usr/bin:/bin"
+#define BASE_ENV 18
+
+/* A NULL-terminated list of "NAME=value" strings, built up. */
+struct envv {
+	char **v;
+	size_t n, cap;
+	bool nomem;
+};
+
+static void env_add(struct envv *e, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void env_add(struct envv *e, const char *name, const char *fmt, ...)
+{
+	struct ows_buf b = OWS_BUF_INIT;
+	va_list ap;
+
+	if (e->nomem || e->n + 1 >= e->cap) {
+		e->nomem = true;
+		return;
+	}
+	ows_buf_printf(&b, "%s=", name);
+	va_start(ap, fmt);
+	{
+		char val[4096];
+
+		vsnprintf(val, sizeof(val), fmt, ap);
+		ows_buf_puts(&b, val);
+	}
+	va_end(ap);
+	if (b.data == NULL) {
+		e->nomem = true;
+		return;
+	}
+	e->v[e->n++] = b.data;
+}
+
+static void env_free(struct envv *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->v[i]);
+	free(e->v);
+}
+
+/* "2024/01/31/[$LATEST]<32 hex>", as Lambda names an instance's stream. */
+static void stream_name(char *out, size_t size)
+{
+	char hex[33] = "00000000000000000000000000000000";
+	time_t now = time(NULL);
+	struct tm tm;
+
+	ows_random_hex(16, hex);
+	gmtime_r(&now, &tm);
+	snprintf(out, size, "%04d/%02d/%02d/[$LATEST]%s", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, hex);
+}
+
+/*
+ * The reserved variables come first: the first of two equal names is the
+ * one getenv finds, so a function's own env cannot override them.
+ */
+static int build_env(struct ows_fn_instance *inst, struct envv *e)
+{
+	const struct ows_fn_config *c = &inst->conf->c;
+	char stream[96];
+
+	e->cap = BASE_ENV + c->n_env + 1;
+	e->v = calloc(e->cap, sizeof(char *));
+	if (e->v == NULL)
+		return -ENOMEM;
+	if (inst->conf->http) {
+		env_add(e, "PORT", "%d", inst->port);
+		env_add(e, "K_SERVICE", "%s", c->name);
+	} else {
+		stream_name(stream, sizeof(stream));
+		env_add(e, "AWS_LAMBDA_RUNTIME_API", "%s",
+			ows_runtime_api_address(inst->api));
+		env_add(e, "_HANDLER", "%s", c->handler ? c->handler : "");
+		env_add(e, "LAMBDA_TASK_ROOT", "/var/task");
+		env_add(e, "AWS_LAMBDA_FUNCTION_NAME", "%s", c->name);
+		env_add(e, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "%u",
+			c->memory_mb);
+		env_add(e, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+		env_add(e, "AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/%s",
+			c->name);
+		env_add(e, "AWS_LAMBDA_LOG_STREAM_NAME", "%s", stream);
+		env_add(e, "AWS_DEFAULT_REGION", "%s", c->region);
+	}
+	env_add(e, "AWS_REGION", "%s", c->region);
+	env_add(e, "TZ", ":UTC");
+	env_add(e, "PATH", FN_PATH);
+	env_add(e, "LANG", "C.UTF-8");
+	env_add(e, "HOME", "/tmp");
+	for (size_t i = 0; i < c->n_env; i++)
+		env_add(e, c->env[i].name, "%s", c->env[i].value);
+	return e->nomem ? -ENOMEM : 0;
+}
+
+/* What runs in the sandbox, by runtime. */
+static void fn_argv(const struct pool_conf *conf, const char **argv)
+{
+	const char *rt = conf->c.runtime;
+
+	argv[1] = argv[2] = NULL;
+	if (strcmp(rt, "python3") == 0) {
+		argv[0] = "/usr/bin/python3";
+		argv[1] = OWS_FN_RUNTIMES_MOUNT "/python3/bootstrap";
+	} else if (strcmp(rt, "nodejs") == 0) {
+		argv[0] = "/usr/bin/node";
+		argv[1] = OWS_FN_RUNTIMES_MOUNT "/nodejs/bootstrap";
+	} else {
+		argv[0] = "/var/task/bootstrap";
+	}
+}
+
+/* The spec's JSON on the read end of a new pipe, *fd. */
+static int spec_pipe(struct ows_fn_instance *inst, int *fd)
+{
+	const struct pool_conf *conf = inst->conf;
+	const char *lambda_argv[3];
+	const char *binds[3] = {conf->c.runtimes_dir, OWS_FN_RUNTIMES_MOUNT,
+				NULL};
+	struct ows_sandbox_spec spec = {0};
+	struct ows_buf json = OWS_BUF_INIT;
+	struct envv env = {0};
+	int fds[2], rv;
+
+	fn_argv(conf, lambda_argv);
+	spec.bundle_dir = conf->c.bundle_dir;
+	spec.binds = conf->c.runtimes_dir != NULL ? binds : NULL;
+	spec.root_dir = conf->c.root_dir;
+	spec.argv = conf->http ? conf->c.command : lambda_argv;
+	spec.cgroup = &inst->cg;
+	rv = build_env(inst, &env);
+	spec.env = (const char *const *)env.v;
+	if (rv == 0)
+		rv = ows_sandbox_spec_encode(&spec, &json);
+	env_free(&env);
+	if (rv == 0 && json.len >= MAX_SPEC_ON_PIPE)
+		rv = -E2BIG;
+	if (rv == 0 && pipe2(fds, O_CLOEXEC) != 0)
+		rv = -errno;
+	if (rv == 0) {
+		if (write(fds[1], json.data, json.len) != (ssize_t)json.len)
+			rv = -EIO;
+		close(fds[1]);
+		if (rv != 0)
+			close(fds[0]);
+		*fd = fds[0];
+	}
+	ows_buf_free(&json);
+	return rv;
+}
+
+/* A loopback port free now, for the http runtime's $PORT. */
+static int pick_port(struct ows_fn_instance *inst)
+{
+	struct sockaddr_in sa = {0};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rv = 0;
+
+	if (fd < 0)
+		return -errno;
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+		rv = -errno;
+	close(fd);
+	if (rv != 0)
+		return rv;
+	inst->port = ntohs(sa.sin_port);
+	snprintf(inst->addr, sizeof(inst->addr), "127.0.0.1:%d", inst->port);
+	return 0;
+}
+
+static int make_cgroup(struct ows_fn_instance *inst)
+{
+	char name[128];
+
+	/* The node's pid keeps two nodes (or test runs) on one host apart. */
+	snprintf(name, sizeof(name), "ows-fn-%s-%d-%llu", inst->conf->c.name,
+		 (int)getpid(), (unsigned long long)inst->id);
+	return ows_sandbox_cgroup_create(
+	    &inst->cg, name, (uint64_t)inst->conf->c.memory_mb << 20,
+	    OWS_FN_MAX_PROCS, NULL);
+}
+
+static int spawn(struct ows_fn_instance *inst)
+{
+	char *args[] = {(char *)inst->conf->c.owsd_path, "sandbox-exec",
+			"--spec-fd", SPEC_FD, NULL};
+	uv_stdio_container_t stdio[4];
+	uv_process_options_t o = {0};
+	int fd, rv = spec_pipe(inst, &fd);
+
+	if (rv != 0)
+		return rv;
+	stdio[0].flags = UV_IGNORE;
+	for (int i = 0; i < 2; i++) {
+		stdio[i + 1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+		stdio[i + 1].data.stream = (uv_stream_t *)&inst->out[i];
+	}
+	stdio[3].flags = UV_INHERIT_FD;
+	stdio[3].data.fd = fd;
+	o.file = args[0];
+	o.args = args;
+	o.stdio = stdio;
+	o.stdio_count = 4;
+	o.exit_cb = ows_fn_instance_exit_cb;
+	/* The launcher inherits the node's environment; the function
+	 * gets only the spec's. */
+	inst->proc.data = inst;
+	rv = uv_spawn(inst->pool->loop, &inst->proc, &o);
+	close(fd);
+	/* Initialized even when the spawn failed: it must be closed. */
+	inst->open_handles++;
+	inst->proc_inited = true;
+	inst->spawned = rv == 0;
+	return rv;
+}
+
+int ows_fn_instance_start(struct ows_fn_pool *pool,
+			  struct ows_fn_instance **out)
+{
+	struct ows_fn_instance *inst = calloc(1, sizeof(*inst));
+	int rv;
+
+	if (inst == NULL)
+		return -ENOMEM;
+	inst->pool = pool;
+	inst->conf = pool->conf;
+	inst->conf->refs++;
+	inst->gen = pool->gen;
+	inst->id = ++pool->next_id;
+	inst->state = INST_STARTING;
+	inst->spawn_ns = uv_hrtime();
+	ows_list_append(&pool->instances, &inst->link);
+	uv_timer_init(pool->loop, &inst->timer);
+	inst->timer.data = inst;
+	for (int i = 0; i < 2; i++) {
+		uv_pipe_init(pool->loop, &inst->out[i], 0);
+		inst->out[i].data = inst;
+	}
+	inst->open_handles = 3;
+	rv = make_cgroup(inst);
+	if (rv == 0)
+		rv = inst->conf->http ? pick_port(inst)
+				      : ows_fn_instance_api_new(inst);
+	if (rv == 0)
+		rv = spawn(inst);
+	if (rv != 0) {
+		ows_fn_instance_stop(inst);
+		return rv;
+	}
+	pool->started++;
+	ows_fn_instance_read_start(inst);
+	if (inst->conf->http)
+		ows_fn_instance_probe(inst);
+	*out = inst;
+	return 0;
+}

@@ -1,0 +1,339 @@
+/*
+ * The Lambda API on the edge port (rest-json, 2015-03-31), enough for
+ * `aws lambda invoke|get-function|list-functions` and boto3:
+ *
+ *   POST /2015-03-31/functions/NAME/invocations   Invoke
+ *   GET  /2015-03-31/functions/NAME               GetFunction
+ *   GET  /2015-03-31/functions/                   ListFunctions
+ *
+ * Invoke follows the Lambda API reference: X-Amz-Invocation-Type
+ * RequestResponse (default) answers with the function's result (200, and
+ * X-Amz-Function-Error when the function failed), Event answers 202 at once
+ * and retries a failed invocation twice, DryRun answers 204; X-Amz-Log-Type:
+ * Tail returns the last 4 KB of the log, base64, in X-Amz-Log-Result.
+ * Every call is judged by the caller's policies: lambda:InvokeFunction,
+ * lambda:GetFunction, lambda:ListFunctions on arn:ows:lambda::function/NAME.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/enc.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "daemon/aws.h"
+#include "daemon/functions.h"
+#include "ledger/authz.h"
+#include "ledger/changeset.h"
+
+#define PREFIX "/2015-03-31/functions"
+#define ASYNC_RETRIES 2
+
+/* The rest-json error shape: X-Amzn-ErrorType and {"Type", "message"}. */
+static void lambda_error(struct ows_aws_call *c, int status, const char *code,
+			 const char *msg)
+{
+	struct ows_http_header h[3] = {
+		{"Content-Type", "application/json"},
+		{"X-Amzn-ErrorType", code},
+		{"x-amzn-RequestId", c->request_id},
+	};
+	json_t *v = json_pack("{s:s, s:s, s:s}", "Type",
+			      status >= 500 ? "Service" : "User", "message", msg,
+			      "__type", code);
+	char *text = ows_json_dump(v);
+
+	ows_http_respond(c->req, status, h, 3, text, text ? strlen(text) : 0);
+	free(text);
+	json_decref(v);
+	free(c);
+}
+
+static void arn_of(const struct ows_aws_call *c, const char *name, char *out,
+		   size_t cap)
+{
+	snprintf(out, cap, "arn:aws:lambda:%s:%s:function:%s",
+		 c->region[0] ? c->region : "us-east-1", c->account, name);
+}
+
+/* NAME from "NAME", "arn:...:function:NAME" or "NAME:QUALIFIER". */
+static void function_name(const char *seg, char *out, size_t cap)
+{
+	const char *p = strstr(seg, ":function:");
+	size_t n;
+
+	if (p != NULL)
+		seg = p + strlen(":function:");
+	n = strcspn(seg, ":/");
+	snprintf(out, cap, "%.*s", (int)n, seg);
+}
+
+static bool allowed(struct ows_aws_call *c, const char *action,
+		    const char *name)
+{
+	struct ows_directory dir;
+	char arn[OWS_NAME_MAX + 64];
+
+	ows_state_directory(&c->n->state, &dir);
+	ows_action_arn("functions", name, arn, sizeof(arn));
+	return ows_user_authorize(&dir, c->user, action, arn) == 0;
+}
+
+static json_int_t int_or(const json_t *spec, const char *k, json_int_t dflt)
+{
+	const json_t *v = json_object_get(spec, k);
+
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+static json_t *configuration(struct ows_aws_call *c, const char *name,
+			     const json_t *spec)
+{
+	char arn[512];
+	const char *rt = ows_json_str(spec, "runtime");
+	json_t *v = json_object_get(spec, "env");
+
+	arn_of(c, name, arn, sizeof(arn));
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:{s:O}}",
+			 "FunctionName", name, "FunctionArn", arn, "Runtime",
+			 strcmp(rt, "python3") == 0 ? "python3.11" :
+			 strcmp(rt, "nodejs") == 0 ? "nodejs20.x" : rt,
+			 "Handler", ows_json_str(spec, "handler") ?
+			 ows_json_str(spec, "handler") : "",
+			 "MemorySize", int_or(spec, "memory_mb", 128),
+			 "Timeout", int_or(spec, "timeout_s", 3),
+			 "CodeSha256", ows_json_str(spec, "code_sha256"),
+			 "Version", "$LATEST", "Environment", "Variables",
+			 v ? v : json_object());
+}
+
+static void reply_json(struct ows_aws_call *c, int status, json_t *v)
+{
+	struct ows_http_header h[2] = {
+		{"Content-Type", "application/json"},
+		{"x-amzn-RequestId", c->request_id},
+	};
+	char *text = ows_json_dump(v);
+
+	ows_http_respond(c->req, status, h, 2, text, text ? strlen(text) : 0);
+	free(text);
+	json_decref(v);
+	free(c);
+}
+
+static void get_function(struct ows_aws_call *c, const char *name)
+{
+	json_t *spec = ows_state_resource(&c->n->state, "functions", name);
+	char arn[512];
+
+	if (!allowed(c, "lambda:GetFunction", name)) {
+		lambda_error(c, 403, "AccessDeniedException", "not authorized "
+			     "to perform lambda:GetFunction");
+	} else if (spec == NULL) {
+		arn_of(c, name, arn, sizeof(arn));
+		char msg[1200];
+
+		snprintf(msg, sizeof(msg), "Function not found: %s", arn);
+		lambda_error(c, 404, "ResourceNotFoundException", msg);
+	} else {
+		reply_json(c, 200, json_pack("{s:o, s:{s:s}}", "Configuration",
+					     configuration(c, name, spec), "Code",
+					     "RepositoryType", "S3"));
+	}
+	json_decref(spec);
+}
+
+static void list_functions(struct ows_aws_call *c)
+{
+	json_t *all = ows_state_resources(&c->n->state, "functions", NULL);
+	json_t *list = json_array(), *r;
+	size_t i;
+
+	if (!allowed(c, "lambda:ListFunctions", "*")) {
+		json_decref(all);
+		json_decref(list);
+		lambda_error(c, 403, "AccessDeniedException", "not authorized "
+			     "to perform lambda:ListFunctions");
+		return;
+	}
+	json_array_foreach(all, i, r)
+		json_array_append_new(list, configuration(
+			c, ows_json_str(r, "name"), json_object_get(r, "spec")));
+	json_decref(all);
+	reply_json(c, 200, json_pack("{s:o}", "Functions", list));
+}
+
+/* ---- Invoke ---- */
+
+struct async_inv {
+	struct ows_node *n;
+	char name[OWS_NAME_MAX];
+	char request_id[37];
+	char *payload;
+	size_t len;
+	int tries;
+};
+
+static void async_cb(void *ud, const struct ows_fn_result *r);
+
+static void async_run(struct async_inv *a)
+{
+	if (ows_functions_invoke(a->n, a->name, a->request_id, a->payload,
+				 a->len, async_cb, a) != 0) {
+		free(a->payload);
+		free(a);
+	}
+}
+
+/* Event invocations: Lambda retries a failed one twice. */
+static void async_cb(void *ud, const struct ows_fn_result *r)
+{
+	struct async_inv *a = ud;
+
+	if (r->kind != OWS_FN_OK && ++a->tries <= ASYNC_RETRIES) {
+		ows_log(OWS_LOG_INFO, "lambda", "event invocation %s of '%s' "
+			"failed (%s); retry %d", a->request_id, a->name,
+			r->error_type ? r->error_type : "error", a->tries);
+		async_run(a);
+		return;
+	}
+	free(a->payload);
+	free(a);
+}
+
+static void invoke_cb(void *ud, const struct ows_fn_result *r)
+{
+	struct ows_aws_call *c = ud;
+	struct ows_http_header h[6];
+	char tail[OWS_B64_LEN(8192)];
+	size_t nh = 0;
+	bool want_tail = ows_http_req_header(c->req, "X-Amz-Log-Type") &&
+			 strcasecmp(ows_http_req_header(c->req, "X-Amz-Log-Type"),
+				    "Tail") == 0;
+
+	if (r->kind == OWS_FN_THROTTLED) {
+		lambda_error(c, 429, "TooManyRequestsException", "Rate Exceeded.");
+		return;
+	}
+	if (r->kind == OWS_FN_FAILED) {
+		lambda_error(c, r->status == -EMSGSIZE ? 413 : 500,
+			     r->status == -EMSGSIZE ? "RequestTooLargeException"
+						    : "ServiceException",
+			     r->body ? r->body : "the invocation failed");
+		return;
+	}
+	h[nh++] = (struct ows_http_header){"Content-Type", "application/json"};
+	h[nh++] = (struct ows_http_header){"x-amzn-RequestId", c->request_id};
+	h[nh++] = (struct ows_http_header){"X-Amz-Executed-Version", "$LATEST"};
+	if (r->kind == OWS_FN_FUNCTION_ERROR)
+		h[nh++] = (struct ows_http_header){"X-Amz-Function-Error",
+			r->function_error ? r->function_error : "Unhandled"};
+	if (want_tail) {
+		size_t n = r->log_tail_len < 4096 ? r->log_tail_len : 4096;
+
+		ows_b64_encode(r->log_tail + r->log_tail_len - n, n, tail);
+		h[nh++] = (struct ows_http_header){"X-Amz-Log-Result", tail};
+	}
+	ows_http_respond(c->req, 200, h, nh, r->body, r->len);
+	free(c);
+}
+
+static void invoke(struct ows_aws_call *c, const char *name)
+{
+	const char *type = ows_http_req_header(c->req, "X-Amz-Invocation-Type");
+	const char *payload = c->len > 0 ? c->body : "{}";
+	size_t len = c->len > 0 ? c->len : 2;
+	struct ows_err err = {{0}};
+	json_t *check;
+	int rv;
+
+	if (!allowed(c, "lambda:InvokeFunction", name)) {
+		char msg[1200], arn[512];
+
+		arn_of(c, name, arn, sizeof(arn));
+		snprintf(msg, sizeof(msg), "User: %s is not authorized to "
+			 "perform: lambda:InvokeFunction on resource: %s",
+			 c->user, arn);
+		lambda_error(c, 403, "AccessDeniedException", msg);
+		return;
+	}
+	check = ows_json_parse(payload, len, &err);
+	if (check == NULL) {
+		lambda_error(c, 400, "InvalidRequestContentException",
+			     "Could not parse request body into json");
+		return;
+	}
+	json_decref(check);
+	if (ows_state_resource_exists(&c->n->state, "functions", name) == 0) {
+		char msg[1200], arn[512];
+
+		arn_of(c, name, arn, sizeof(arn));
+		snprintf(msg, sizeof(msg), "Function not found: %s", arn);
+		lambda_error(c, 404, "ResourceNotFoundException", msg);
+		return;
+	}
+	if (type != NULL && strcmp(type, "DryRun") == 0) {
+		struct ows_http_header h = {"x-amzn-RequestId", c->request_id};
+
+		ows_http_respond(c->req, 204, &h, 1, NULL, 0);
+		free(c);
+		return;
+	}
+	if (type != NULL && strcmp(type, "Event") == 0) {
+		struct async_inv *a = calloc(1, sizeof(*a));
+		struct ows_http_header h = {"x-amzn-RequestId", c->request_id};
+
+		if (a == NULL || (a->payload = malloc(len)) == NULL) {
+			free(a);
+			lambda_error(c, 500, "ServiceException", "out of memory");
+			return;
+		}
+		a->n = c->n;
+		snprintf(a->name, sizeof(a->name), "%s", name);
+		memcpy(a->request_id, c->request_id, sizeof(a->request_id));
+		memcpy(a->payload, payload, len);
+		a->len = len;
+		ows_http_respond(c->req, 202, &h, 1, NULL, 0);
+		free(c);
+		async_run(a);
+		return;
+	}
+	rv = ows_functions_invoke(c->n, name, c->request_id, payload, len,
+				  invoke_cb, c);
+	if (rv != 0)
+		lambda_error(c, 500, "ServiceException", ows_strerror(rv));
+}
+
+void ows_lambda_handle(struct ows_aws_call *c)
+{
+	const char *p = c->req->path;
+	char seg[OWS_NAME_MAX], name[OWS_NAME_MAX];
+	const char *rest;
+	size_t n;
+
+	if (strncmp(p, PREFIX, strlen(PREFIX)) != 0) {
+		lambda_error(c, 404, "ResourceNotFoundException", "no such "
+			     "Lambda API path");
+		return;
+	}
+	p += strlen(PREFIX);
+	if ((p[0] == '\0' || strcmp(p, "/") == 0) &&
+	    strcmp(c->req->method, "GET") == 0) {
+		list_functions(c);
+		return;
+	}
+	n = p[0] == '/' ? strcspn(p + 1, "/") : 0;
+	snprintf(seg, sizeof(seg), "%.*s", (int)n, p + 1);
+	ows_percent_decode(seg);
+	function_name(seg, name, sizeof(name));
+	rest = p + 1 + n;
+	if (strcmp(rest, "/invocations") == 0 &&
+	    strcmp(c->req->method, "POST") == 0)
+		invoke(c, name);
+	else if (rest[0] == '\0' && strcmp(c->req->method, "GET") == 0)
+		get_function(c, name);
+	else
+		lambda_error(c, 404, "ResourceNotFoundException", "no such "
+			     "Lambda API operation");
+}
