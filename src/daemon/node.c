@@ -360,7 +360,6 @@ static void load_peers(struct ows_node *n)
 	n->peers = json_load_file(path, 0, NULL);
 	if (!json_is_array(n->peers)) {
 		json_decref(n->peers);
-	ows_box_key_free(n->box);
 		n->peers = json_array();
 	}
 	n->auth = (struct ows_raft_auth){n->cfg.cluster, n, raft_sign,
@@ -472,6 +471,7 @@ out:
 	ows_state_close(&n->state);
 	ows_key_free(n->key);
 	json_decref(n->peers);
+	ows_box_key_free(n->box);
 	if (uv_loop_close(&loop) != 0)
 		ows_log(OWS_LOG_WARN, "node", "loop closed with live handles");
 	free(n);

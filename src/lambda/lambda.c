@@ -95,7 +95,7 @@ static json_t *configuration(struct ows_aws_call *c, const char *name,
 	json_t *v = json_object_get(spec, "env");
 
 	arn_of(c, name, arn, sizeof(arn));
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:{s:O}}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:{s:o}}",
 			 "FunctionName", name, "FunctionArn", arn, "Runtime",
 			 strcmp(rt, "python3") == 0 ? "python3.11" :
 			 strcmp(rt, "nodejs") == 0 ? "nodejs20.x" : rt,
@@ -105,7 +105,7 @@ static json_t *configuration(struct ows_aws_call *c, const char *name,
 			 "Timeout", int_or(spec, "timeout_s", 3),
 			 "CodeSha256", ows_json_str(spec, "code_sha256"),
 			 "Version", "$LATEST", "Environment", "Variables",
-			 v ? v : json_object());
+			 v ? json_incref(v) : json_object());
 }
 
 static void reply_json(struct ows_aws_call *c, int status, json_t *v)
