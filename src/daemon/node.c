@@ -12,10 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/enc.h"
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "daemon/functions.h"
+#include "daemon/gateway.h"
 
 #define RECONCILE_MS 500
 
@@ -195,17 +197,6 @@ static void reconcile_cb(uv_timer_t *t)
 	json_decref(nodes);
 }
 
-/* ---- gateway (routes arrive with the functions issue) ---- */
-
-static void gateway_handle(struct ows_http_req *req, void *ud)
-{
-	static const char body[] = "{\"message\":\"Not Found\"}";
-	struct ows_http_header h = {"Content-Type", "application/json"};
-
-	(void)ud;
-	ows_http_respond(req, 404, &h, 1, body, sizeof(body) - 1);
-}
-
 /* ---- shutdown ---- */
 
 static void closed_one(struct ows_node *n)
@@ -274,7 +265,8 @@ static int start_servers(struct ows_node *n, struct ows_err *err)
 			       ows_strerror(rv));
 		return rv;
 	}
-	rv = ows_http_server_init(&n->gateway, n->loop, NULL, gateway_handle, n);
+	rv = ows_http_server_init(&n->gateway, n->loop, NULL, ows_gateway_handle,
+				  n);
 	n->gateway_up = rv == 0;
 	if (rv == 0)
 		rv = ows_http_server_listen(&n->gateway, n->cfg.gateway);
@@ -352,6 +344,17 @@ static int load_box(struct ows_node *n, struct ows_err *err)
 	return rv;
 }
 
+/* A stable 12-digit account id per cluster, for ARNs and events. */
+static void account_id(struct ows_node *n)
+{
+	uint8_t h[32];
+
+	ows_sha256(n->cfg.cluster, strlen(n->cfg.cluster), h);
+	for (int i = 0; i < 12; i++)
+		n->account[i] = (char)('0' + h[i] % 10);
+	n->account[12] = '\0';
+}
+
 static void load_peers(struct ows_node *n)
 {
 	char path[PATH_MAX];
@@ -397,6 +400,7 @@ static int start(struct ows_node *n, struct ows_err *err)
 	if (rv != 0)
 		return rv;
 	load_peers(n);
+	account_id(n);
 	rv = load_box(n, err);
 	if (rv != 0)
 		return rv;
@@ -472,6 +476,7 @@ out:
 	ows_key_free(n->key);
 	json_decref(n->peers);
 	ows_box_key_free(n->box);
+	ows_gateway_close(n);
 	if (uv_loop_close(&loop) != 0)
 		ows_log(OWS_LOG_WARN, "node", "loop closed with live handles");
 	free(n);

@@ -51,6 +51,9 @@ struct ows_node {
 	json_t *peers;       /* DIR/peers.json: keys known at join time */
 	struct ows_box_key *box; /* the cluster's box key (access key secrets) */
 	struct ows_fn_entry *fns; /* functions.c: the functions run here */
+	struct ows_gw_table *gw_table; /* gateway.c: routes at gw_height */
+	uint64_t gw_height;
+	char account[13];          /* 12-digit account id of the cluster */
 	unsigned fn_closing;
 	void (*fn_close_cb)(struct ows_node *n);
 	char box_pub[48];

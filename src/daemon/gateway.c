@@ -1,0 +1,213 @@
+/*
+ * The gateway port: the users' own HTTP APIs (DESIGN.md, "Functions").
+ * Each request is matched against the routes of the replicated state
+ * (src/gw/route.c), turned into an API Gateway payload 2.0 event, run by
+ * the route's function on this node, and its result mapped back to HTTP.
+ *
+ * The route table is rebuilt whole when the ledger height moves, and a
+ * request keeps the table it matched against (tables are reference
+ * counted): routes change atomically with the change set that changes them,
+ * so no request sees half a deployment.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/enc.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "daemon/functions.h"
+#include "daemon/gateway.h"
+#include "daemon/node.h"
+#include "gw/payload.h"
+#include "gw/route.h"
+
+#define GW_BODY_LIMIT (10 * 1024 * 1024) /* API Gateway's payload limit */
+
+struct gw_call {
+	struct ows_node *n;
+	struct ows_http_req *req;
+	struct ows_gw_match m;
+	char request_id[37];
+	int64_t t0;
+};
+
+static const struct ows_gw_table *current_table(struct ows_node *n)
+{
+	struct ows_gw_table *t = NULL;
+	struct ows_err err = {{0}};
+	json_t *routes;
+
+	if (n->gw_table != NULL && n->gw_height == n->state.height)
+		return n->gw_table;
+	routes = ows_state_resources(&n->state, "routes", NULL);
+	if (routes != NULL && ows_gw_routes_build(routes, &t, &err) != 0)
+		ows_log(OWS_LOG_ERROR, "gw", "cannot build the routes: %s",
+			err.msg);
+	json_decref(routes);
+	if (t == NULL)
+		return n->gw_table; /* keep serving the last good table */
+	if (n->gw_table != NULL)
+		ows_gw_table_free(n->gw_table);
+	n->gw_table = t;
+	n->gw_height = n->state.height;
+	return t;
+}
+
+void ows_gateway_close(struct ows_node *n)
+{
+	if (n->gw_table != NULL)
+		ows_gw_table_free(n->gw_table);
+	n->gw_table = NULL;
+}
+
+static void send_response(struct gw_call *c, struct ows_gw_response *r)
+{
+	struct ows_http_header hs[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->headers.n && n < 63; i++)
+		hs[n++] = (struct ows_http_header){r->headers.v[i].name,
+						   r->headers.v[i].value};
+	hs[n++] = (struct ows_http_header){"apigw-requestid", c->request_id};
+	ows_http_respond(c->req, r->status, hs, n, r->body, r->body_len);
+	ows_gw_response_close(r);
+	ows_gw_match_close(&c->m);
+	free(c);
+}
+
+static void send_message(struct gw_call *c, int status, const char *msg)
+{
+	struct ows_gw_response r;
+	char body[128];
+
+	ows_gw_response_init(&r);
+	r.status = status;
+	snprintf(body, sizeof(body), "{\"message\":\"%s\"}", msg);
+	r.body = strdup(body);
+	r.body_len = r.body ? strlen(body) : 0;
+	ows_gw_headers_add(&r.headers, "Content-Type", "application/json");
+	send_response(c, &r);
+}
+
+static void result_cb(void *ud, const struct ows_fn_result *res)
+{
+	struct gw_call *c = ud;
+	struct ows_gw_response r;
+	struct ows_err err = {{0}};
+
+	ows_gw_response_init(&r);
+	if (res->kind == OWS_FN_THROTTLED) {
+		ows_gw_response_close(&r);
+		send_message(c, 429, "Too Many Requests");
+		return;
+	}
+	if (res->kind != OWS_FN_OK) {
+		ows_log(OWS_LOG_INFO, "gw", "%s %s: function '%s' failed: %s",
+			c->req->method, c->req->path, c->m.function,
+			res->error_type ? res->error_type : "error");
+		ows_gw_response_error(&r);
+	} else if (ows_gw_response(res->body, res->len, &r, &err) != 0) {
+		ows_log(OWS_LOG_INFO, "gw", "function '%s' returned an invalid "
+			"response: %s", c->m.function, err.msg);
+	}
+	if (c->m.cors != NULL)
+		ows_gw_cors_apply(c->m.cors, ows_http_req_header(c->req, "Origin"),
+				  &r);
+	send_response(c, &r);
+}
+
+static void body_cb(struct ows_http_req *req, int status, const char *body,
+		    size_t len)
+{
+	struct gw_call *c = req->data;
+	struct ows_gw_ctx ctx = {
+		.account_id = c->n->account, .api_id = c->n->cfg.cluster,
+		.domain = ows_http_req_header(req, "Host"),
+		.request_id = c->request_id, .time_ms = c->t0,
+	};
+	struct ows_buf event = OWS_BUF_INIT;
+	int rv;
+
+	if (status != 0) {
+		ows_gw_match_close(&c->m);
+		free(c);
+		return;
+	}
+	if (ctx.domain == NULL)
+		ctx.domain = c->n->cfg.gateway;
+	rv = ows_gw_event(req, body, len, &c->m, &ctx, &event);
+	if (rv == 0)
+		rv = ows_functions_invoke(c->n, c->m.function, c->request_id,
+					  event.data, event.len, result_cb, c);
+	ows_buf_free(&event);
+	if (rv != 0)
+		send_message(c, rv == -ENOENT ? 404 : 500, rv == -ENOENT
+			     ? "Not Found" : "Internal Server Error");
+}
+
+/* CORS preflight for a route with CORS: answered here, no function runs. */
+static bool preflight(struct ows_node *n, struct ows_http_req *req,
+		      const struct ows_gw_table *t)
+{
+	const char *origin = ows_http_req_header(req, "Origin");
+	const char *want = ows_http_req_header(req, "Access-Control-Request-Method");
+	struct ows_gw_headers hs;
+	struct ows_http_header out[16];
+	struct ows_gw_match m;
+	size_t k = 0;
+
+	if (strcmp(req->method, "OPTIONS") != 0 || origin == NULL || want == NULL ||
+	    ows_gw_match(t, want, req->path, &m) != 0)
+		return false;
+	if (m.cors == NULL) {
+		ows_gw_match_close(&m);
+		return false;
+	}
+	ows_gw_headers_init(&hs);
+	ows_gw_cors_headers(m.cors, origin, want, true, &hs);
+	for (size_t i = 0; i < hs.n && k < 16; i++)
+		out[k++] = (struct ows_http_header){hs.v[i].name, hs.v[i].value};
+	ows_http_respond(req, 204, out, k, NULL, 0);
+	ows_gw_headers_close(&hs);
+	ows_gw_match_close(&m);
+	(void)n;
+	return true;
+}
+
+void ows_gateway_handle(struct ows_http_req *req, void *ud)
+{
+	struct ows_node *n = ud;
+	const struct ows_gw_table *t = current_table(n);
+	struct gw_call *c;
+	uint8_t r[16];
+	char hex[33];
+
+	if (t != NULL && preflight(n, req, t))
+		return;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		ows_http_respond(req, 503, NULL, 0, NULL, 0);
+		return;
+	}
+	c->n = n;
+	c->req = req;
+	c->t0 = ows_now_ms();
+	ows_random(r, sizeof(r));
+	ows_hex_encode(r, sizeof(r), hex);
+	snprintf(c->request_id, sizeof(c->request_id), "%.8s-%.4s-%.4s-%.4s-%.12s",
+		 hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	if (t == NULL || ows_gw_match(t, req->method, req->path, &c->m) != 0) {
+		send_message(c, 404, "Not Found");
+		return;
+	}
+	if (c->m.auth == OWS_GW_AUTH_IAM) {
+		/* Needs SigV4 and execute-api:Invoke: not served yet. */
+		send_message(c, 403, "Forbidden");
+		return;
+	}
+	req->data = c;
+	if (ows_http_req_read_body(req, GW_BODY_LIMIT, body_cb) != 0)
+		send_message(c, 500, "Internal Server Error");
+}

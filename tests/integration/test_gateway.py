@@ -1,0 +1,144 @@
+"""The gateway port with curl: python3 and nodejs handlers written for API
+Gateway HTTP APIs (payload 2.0) get path parameters, query strings, headers,
+cookies, JSON and binary bodies, and answer with status codes, headers,
+cookies and binary bodies; unknown paths get 404; a redeploy swaps routes;
+CORS preflights are answered."""
+import base64
+import json
+import os
+import subprocess
+
+from owstest import Node, check, tmpdir
+
+PY = r'''
+import base64, json
+def handler(event, context):
+    p = event["rawPath"]
+    if p.startswith("/bin"):
+        return {"statusCode": 201, "isBase64Encoded": True,
+                "headers": {"content-type": "application/octet-stream"},
+                "body": base64.b64encode(bytes(range(256))).decode()}
+    if p.startswith("/status"):
+        return {"statusCode": int(event["pathParameters"]["code"]),
+                "headers": {"x-custom": "yes"}, "cookies": ["a=1", "b=2; Path=/"],
+                "body": "custom"}
+    if p.startswith("/bare"):
+        return {"just": "an object"}
+    body = event.get("body")
+    if event.get("isBase64Encoded"):
+        body = {"binary_len": len(base64.b64decode(body))}
+    return {"statusCode": 200, "headers": {"content-type": "application/json"},
+            "body": json.dumps({"route": event["routeKey"], "path": p,
+                                "params": event.get("pathParameters"),
+                                "query": event.get("queryStringParameters"),
+                                "raw_query": event["rawQueryString"],
+                                "cookies": event.get("cookies"),
+                                "ua": event["headers"].get("user-agent"),
+                                "xh": event["headers"].get("x-hello"),
+                                "method": event["requestContext"]["http"]["method"],
+                                "body": body})}
+'''
+
+NODE = r'''
+exports.handler = async (event) => ({
+  statusCode: 200, headers: {"content-type": "text/plain"},
+  body: "node says " + event.pathParameters.proxy,
+});
+'''
+
+
+def deploy(n, routes, name="stack.json"):
+    d = tmpdir()
+    for sub, fname, text in (("py", "app.py", PY), ("js", "index.js", NODE)):
+        os.makedirs(os.path.join(d, sub))
+        with open(os.path.join(d, sub, fname), "w") as f:
+            f.write(text)
+    stack = {"stack": "web", "functions": {
+        "api": {"runtime": "python3", "handler": "app.handler", "code": "./py"},
+        "js": {"runtime": "nodejs", "handler": "index.handler", "code": "./js"}},
+        "routes": routes}
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        json.dump(stack, f)
+    n.ows("apply", path, "--yes")
+
+
+def curl(n, path, *args):
+    p = subprocess.run(["curl", "-s", "-i", "--max-time", "30"] + list(args) +
+                       ["http://%s%s" % (n.gateway, path)], capture_output=True, timeout=60)
+    head, _, body = p.stdout.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(": ")
+        headers.setdefault(k.lower(), []).append(v)
+    return int(lines[0].split()[1]), headers, body
+
+
+ROUTES = {"GET /users/{id}": "api", "POST /users/{id}": "api", "ANY /bin": "api",
+          "GET /status/{code}": "api", "GET /bare": "api", "ANY /js/{proxy+}": "js"}
+
+
+def started():
+    n = Node()
+    n.init()
+    n.start()
+    deploy(n, ROUTES)
+    return n
+
+
+def test_path_query_headers_cookies_and_json_body():
+    n = started()
+    st, h, body = curl(n, "/users/42%20x?a=1&a=2&b=three", "-H", "X-Hello: there",
+                       "-H", "Cookie: c1=v1; c2=v2", "-A", "owstest")
+    check(st == 200, (st, body))
+    r = json.loads(body)
+    check(r["route"] == "GET /users/{id}" and r["params"] == {"id": "42 x"}, r)
+    check(r["query"] == {"a": "1,2", "b": "three"} and r["raw_query"] == "a=1&a=2&b=three", r)
+    check(r["cookies"] == ["c1=v1", "c2=v2"] and r["ua"] == "owstest" and r["xh"] == "there", r)
+    st, h, body = curl(n, "/users/7", "-X", "POST", "-H", "Content-Type: application/json",
+                       "--data", '{"name": "ann"}')
+    r = json.loads(body)
+    check(st == 200 and r["method"] == "POST" and json.loads(r["body"]) == {"name": "ann"}, r)
+
+
+def test_binary_bodies_status_codes_cookies():
+    n = started()
+    raw = bytes(range(256)) * 4
+    src = os.path.join(tmpdir(), "blob")
+    with open(src, "wb") as f:
+        f.write(raw)
+    st, h, body = curl(n, "/bin", "-X", "PUT", "-H", "Content-Type: application/octet-stream",
+                       "--data-binary", "@" + src)
+    check(st == 201 and body == bytes(range(256)), (st, body[:40]))
+    check(h["content-type"] == ["application/octet-stream"], h)
+    st, h, body = curl(n, "/status/418")
+    check(st == 418 and body == b"custom" and h["x-custom"] == ["yes"], (st, h, body))
+    check(sorted(h["set-cookie"]) == ["a=1", "b=2; Path=/"], h)
+    st, h, body = curl(n, "/bare")
+    check(st == 200 and json.loads(body) == {"just": "an object"}, (st, body))
+    check(h["content-type"] == ["application/json"], h)
+
+
+def test_nodejs_greedy_route_and_not_found():
+    n = started()
+    st, h, body = curl(n, "/js/a/b/c")
+    check(st == 200 and body == b"node says a/b/c", (st, body))
+    for path, method in (("/nowhere", "GET"), ("/users/1", "DELETE"), ("/users", "GET")):
+        st, h, body = curl(n, path, "-X", method)
+        check(st == 404 and json.loads(body) == {"message": "Not Found"}, (path, st, body))
+
+
+def test_redeploy_swaps_routes_and_cors_preflight():
+    n = started()
+    deploy(n, {"GET /v2/{id}": {"function": "api", "cors": {
+        "allow_origins": ["https://app.example"], "allow_methods": ["GET"],
+        "max_age": 60}}}, "v2.json")
+    st, h, body = curl(n, "/users/1")
+    check(st == 404, st)
+    st, h, body = curl(n, "/v2/9", "-H", "Origin: https://app.example")
+    check(st == 200 and json.loads(body)["params"] == {"id": "9"}, (st, body))
+    check(h.get("access-control-allow-origin") == ["https://app.example"], h)
+    st, h, body = curl(n, "/v2/9", "-X", "OPTIONS", "-H", "Origin: https://app.example",
+                       "-H", "Access-Control-Request-Method: GET")
+    check(st == 204 and h.get("access-control-allow-origin") == ["https://app.example"], (st, h))
