@@ -346,7 +346,9 @@ int ows_gw_routes_build(const json_t *routes, struct ows_gw_table **out,
 		t->n = i + 1;
 	}
 	if (rv == 0) {
-		qsort(t->routes, t->n, sizeof(*t->routes), route_cmp);
+		/* qsort's base may not be NULL, even for no routes. */
+		if (t->n > 0)
+			qsort(t->routes, t->n, sizeof(*t->routes), route_cmp);
 		rv = check_conflicts(t, err);
 	}
 	if (rv != 0) {

@@ -648,3 +648,16 @@ OWS_TEST(gw_cors_actual_response)
 	json_decref(star);
 	json_decref(cors);
 }
+
+OWS_TEST(gw_empty_table_matches_nothing)
+{
+	struct ows_gw_table *t = NULL;
+	struct ows_gw_match m;
+	struct ows_err err = {{0}};
+	json_t *none = json_array();
+
+	OWS_CHECK_INT(ows_gw_routes_build(none, &t, &err), 0);
+	OWS_CHECK(ows_gw_match(t, "GET", "/", &m) == OWS_ENOTFOUND);
+	ows_gw_table_free(t);
+	json_decref(none);
+}
