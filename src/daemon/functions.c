@@ -226,8 +226,13 @@ static void fetch_next(struct ows_fn_entry *e);
 static void fetch_cb(void *ud, int status, const struct ows_http_response *r)
 {
 	struct ows_fn_entry *e = ud;
-	char hash[65];
+	char hash[65], dir[PATH_MAX];
 
+	snprintf(dir, sizeof(dir), "%s/blobs", e->n->dir);
+	ows_mkdir_p(dir, 0700);
+	if (status != 0 || r->status != 200)
+		ows_log(OWS_LOG_DEBUG, "fn", "a peer has no bundle %.12s: %s",
+			e->sha, status ? ows_strerror(status) : "not found");
 	if (status == 0 && r->status == 200) {
 		ows_sha256_hex(r->body, r->body_len, hash);
 		/*

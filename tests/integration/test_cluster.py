@@ -163,3 +163,31 @@ def test_node_rm():
     wait_for(lambda: nodes[1].status()["ledger"]["head"] == target, 30, "node 2")
     heads = set(n.ows_json("ledger", "verify")["head"] for n in nodes[:2])
     check(heads == {target}, heads)
+
+
+def test_function_deployed_on_one_node_answers_on_every_gateway():
+    import os
+    import subprocess
+    nodes = cluster3()
+    d = tmpdir()
+    os.makedirs(os.path.join(d, "hello"))
+    with open(os.path.join(d, "hello", "app.py"), "w") as f:
+        f.write("import socket\n"
+                "def handler(event, context):\n"
+                "    return {'statusCode': 200, 'body': 'hi ' + "
+                "event['pathParameters']['name']}\n")
+    with open(os.path.join(d, "stack.json"), "w") as f:
+        json.dump({"stack": "web", "functions": {"hello": {
+            "runtime": "python3", "handler": "app.handler", "code": "./hello"}},
+            "routes": {"GET /hello/{name}": "hello"}}, f)
+    nodes[0].ows("apply", os.path.join(d, "stack.json"), "--yes")
+    target = nodes[0].status()["ledger"]["head"]
+    for i, n in enumerate(nodes):
+        wait_for(lambda: n.status()["ledger"]["head"] == target, 30, "replication")
+        p = subprocess.run(["curl", "-s", "--max-time", "30",
+                            "http://%s/hello/n%d" % (n.gateway, i)],
+                           capture_output=True, text=True, timeout=60)
+        check(p.stdout == "hi n%d" % i, (n.gateway, p.stdout, p.stderr))
+    # Nodes 2 and 3 fetched the bundle from a peer (only node 1 got it).
+    for n in nodes[1:]:
+        check("fetched bundle" in open(n.log).read(), n.log)
