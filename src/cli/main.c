@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	{"apply", ows_cmd_apply, "apply STACK [--yes] apply a stack file as one change set"},
 	{"ledger", ows_cmd_ledger, "ledger log|verify   show or verify the ledger"},
 	{"node", ows_cmd_node, "node token|ls|rm ID manage the cluster's nodes"},
+	{"invoke", ows_cmd_invoke, "invoke FN [--payload JSON]  run a function once"},
+	{"logs", ows_cmd_logs, "logs FN [--follow]  a function's logs on this node"},
 };
 
 static void usage(FILE *f)

@@ -65,5 +65,7 @@ int ows_cmd_plan(struct ows_cli *cli);
 int ows_cmd_apply(struct ows_cli *cli);
 int ows_cmd_ledger(struct ows_cli *cli);
 int ows_cmd_node(struct ows_cli *cli);
+int ows_cmd_invoke(struct ows_cli *cli);
+int ows_cmd_logs(struct ows_cli *cli);
 
 #endif

@@ -18,6 +18,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "daemon/aws.h"
+#include "daemon/functions.h"
 #include "daemon/node.h"
 
 #define BODY_LIMIT (1024 * 1024)
@@ -32,6 +33,7 @@ struct admin_ctx {
 	size_t raw_len;
 	int pending;          /* health probes in flight (status) */
 	json_t *reply;        /* status being assembled */
+	char req_id[37];      /* for function invocations */
 };
 
 struct route {
@@ -503,6 +505,108 @@ static void get_access_keys(struct admin_ctx *c)
 	json_decref(v);
 }
 
+/* ---- functions: POST .../NAME/invoke, GET .../NAME/logs (ows) ---- */
+
+#define FN_PREFIX "/_ows/v1/functions/"
+
+static bool fn_allowed(struct admin_ctx *c, const char *action,
+		       const char *name)
+{
+	struct ows_directory dir;
+	char arn[OWS_NAME_MAX + 64];
+
+	ows_state_directory(&c->n->state, &dir);
+	ows_action_arn("functions", name, arn, sizeof(arn));
+	if (ows_user_authorize(&dir, c->user, action, arn) == 0)
+		return true;
+	reply_error(c, 403, "AccessDenied", "user '%s' is not allowed '%s' on "
+		    "'%s'", c->user, action, arn);
+	return false;
+}
+
+static void fn_invoked_cb(void *ud, const struct ows_fn_result *r)
+{
+	struct admin_ctx *c = ud;
+	json_t *payload = json_loadb(r->body ? r->body : "", r->len,
+				     JSON_DECODE_ANY, NULL), *v;
+
+	if (r->kind == OWS_FN_THROTTLED) {
+		json_decref(payload);
+		reply_error(c, 429, "TooManyRequestsException", "Rate Exceeded.");
+		return;
+	}
+	v = json_pack("{s:s, s:s, s:o, s:s%, s:f}", "request_id", r->request_id,
+		      "status", r->kind == OWS_FN_OK ? "ok" : "error",
+		      "payload", payload ? payload : json_stringn(r->body ? r->body
+								  : "", r->len),
+		      "log", r->log_tail ? r->log_tail : "", r->log_tail_len,
+		      "duration_ms", r->duration_ms);
+	if (r->kind != OWS_FN_OK)
+		json_object_set_new(v, "function_error", json_string(
+			r->error_type ? r->error_type : "Unhandled"));
+	reply(c, 200, v);
+	json_decref(v);
+}
+
+struct log_out {
+	json_t *records;
+};
+
+static void fn_log_cb(void *ud, const struct ows_fn_log_record *rec)
+{
+	struct log_out *o = ud;
+
+	json_array_append_new(o->records, json_pack(
+		"{s:I, s:I, s:s?, s:s%}", "seq", (json_int_t)rec->seq, "time",
+		(json_int_t)rec->time_ms, "request_id", rec->request_id,
+		"text", rec->text, rec->len));
+}
+
+static void fn_route(struct admin_ctx *c)
+{
+	const char *p = c->req->path + strlen(FN_PREFIX);
+	char name[OWS_NAME_MAX], since[32];
+	size_t n = strcspn(p, "/");
+	const char *op = p + n;
+	int rv;
+
+	snprintf(name, sizeof(name), "%.*s", (int)n, p);
+	ows_percent_decode(name);
+	if (strcmp(op, "/invoke") == 0 && strcmp(c->req->method, "POST") == 0) {
+		if (!fn_allowed(c, "lambda:InvokeFunction", name))
+			return;
+		rv = ows_functions_invoke(c->n, name, c->req_id,
+					  c->raw_len ? c->raw : "{}",
+					  c->raw_len ? c->raw_len : 2,
+					  fn_invoked_cb, c);
+		if (rv == -ENOENT)
+			reply_error(c, 404, "ResourceNotFoundException",
+				    "no function '%s'", name);
+		else if (rv != 0)
+			reply_error(c, 500, "ServiceException", "%s",
+				    ows_strerror(rv));
+	} else if (strcmp(op, "/logs") == 0 && strcmp(c->req->method, "GET") == 0) {
+		struct log_out o = {json_array()};
+		uint64_t last;
+		json_t *v;
+
+		if (!fn_allowed(c, "logs:GetLogEvents", name)) {
+			json_decref(o.records);
+			return;
+		}
+		if (!query_get(c->req->query, "since", since, sizeof(since)))
+			strcpy(since, "0");
+		last = ows_functions_logs(c->n, name, strtoull(since, NULL, 10),
+					  fn_log_cb, &o);
+		v = json_pack("{s:o, s:I}", "records", o.records, "last",
+			      (json_int_t)last);
+		reply(c, 200, v);
+		json_decref(v);
+	} else {
+		reply_error(c, 404, "NotFound", "no such function operation");
+	}
+}
+
 static const struct route routes[] = {
 	{"GET", "/_ows/v1/access-keys", "ows:access_keys.read", get_access_keys},
 	{"GET", "/_ows/v1/status", "ows:status.read", get_status},
@@ -545,6 +649,8 @@ static int authenticate(struct admin_ctx *c, const struct route *r)
 	return 0;
 }
 
+static const struct route fn_pseudo_route = {NULL, FN_PREFIX, NULL, NULL};
+
 static const struct route *find_route(const char *method, const char *path,
 				      bool *path_known)
 {
@@ -573,6 +679,12 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	}
 	c->raw = body;
 	c->raw_len = len;
+	if (strncmp(req->path, FN_PREFIX, strlen(FN_PREFIX)) == 0) {
+		/* Function calls: the body is the event, not admin JSON. */
+		if (authenticate(c, &fn_pseudo_route) == 0)
+			fn_route(c);
+		return;
+	}
 	r = find_route(req->method, req->path, &known);
 	if (r == NULL) {
 		if (known)
@@ -607,6 +719,19 @@ static void health(struct ows_node *n, struct ows_http_req *req)
 	json_decref(v);
 }
 
+static void new_request_id(char out[37])
+{
+	uint8_t r[16];
+	char hex[33];
+
+	ows_random(r, sizeof(r));
+	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
+	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
+	ows_hex_encode(r, 16, hex);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+		 hex + 16, hex + 20);
+}
+
 void ows_admin_handle(struct ows_http_req *req, void *ud)
 {
 	struct ows_node *n = ud;
@@ -635,8 +760,13 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 	}
 	c->n = n;
 	c->req = req;
+	new_request_id(c->req_id);
 	req->data = c;
-	if (ows_http_req_read_body(req, BODY_LIMIT, body_cb) != 0) {
+	/* Function payloads may be 6 MB, as on Lambda; admin JSON 1 MB. */
+	if (ows_http_req_read_body(req, strncmp(req->path, FN_PREFIX,
+						strlen(FN_PREFIX)) == 0
+						? 6 * 1024 * 1024 : BODY_LIMIT,
+				   body_cb) != 0) {
 		free(c);
 		ows_admin_reply_error(n, req, 500, "InternalError",
 				      "cannot read the body");

@@ -154,3 +154,21 @@ def test_user_without_invoke_permission_is_denied():
                         "--function-name", "pyfn"], capture_output=True, text=True,
                        timeout=60, env=env(n, made["access_key_id"], made["secret_access_key"]))
     check(p.returncode == 0 and "app.handler" in p.stdout, p.stderr)
+
+
+def test_ows_invoke_and_logs():
+    n = started()
+    deploy(n)
+    p = n.ows("invoke", "pyfn", "--payload", '{"k": "v"}')
+    check(json.loads(p.stdout)["echo"] == {"k": "v"}, p.stdout)
+    full = n.ows_json("invoke", "pyfn")
+    check(full["status"] == "ok" and "hello from python" in full["log"], full)
+    p = n.ows("invoke", "pyfn", "--payload", '{"fail": true}', check_rc=False)
+    check(p.returncode == 1 and "ValueError" in p.stderr, p.stderr)
+    p = n.ows("invoke", "nosuch", check_rc=False)
+    check(p.returncode != 0 and "ResourceNotFoundException" in p.stderr, p.stderr)
+    logs = n.ows("logs", "pyfn").stdout
+    check(logs.count("START RequestId:") == 3 and "hello from python" in logs and
+          "REPORT RequestId:" in logs, logs)
+    recs = [json.loads(l) for l in n.ows("--json", "logs", "pyfn").stdout.splitlines()]
+    check(len(recs) >= 3 and all("seq" in r for r in recs), recs)
