@@ -33,7 +33,8 @@ struct waiter {
 	char request_id[65];
 	char *payload;
 	size_t len;
-	ows_fn_result_cb cb;
+	ows_fn_result_cb cb;   /* an invocation, or */
+	ows_fn_http_cb hcb;    /* a loan of an http instance */
 	void *ud;
 };
 
@@ -62,6 +63,11 @@ static void fail_one(struct waiter *w, int status, const char *msg)
 	struct ows_fn_result r;
 	char body[512];
 
+	if (w->hcb != NULL) {
+		w->hcb(w->ud, status, NULL, NULL);
+		free(w);
+		return;
+	}
 	snprintf(body, sizeof(body), "{\"errorMessage\":\"%s\",\"errorType\":"
 		 "\"Runtime.InvalidEntrypoint\"}", msg);
 	r = (struct ows_fn_result){.kind = OWS_FN_FAILED, .status = status,
@@ -145,8 +151,12 @@ static void run_waiters(struct ows_fn_entry *e)
 
 	while ((w = e->waiters) != NULL) {
 		e->waiters = w->next;
-		rv = ows_fn_pool_invoke(e->pool, w->request_id, w->payload,
-					w->len, w->cb, w->ud);
+		if (w->hcb != NULL)
+			rv = ows_fn_pool_http_acquire(e->pool, w->hcb, w->ud);
+		else
+			rv = ows_fn_pool_invoke(e->pool, w->request_id,
+						w->payload, w->len, w->cb,
+						w->ud);
 		if (rv != 0) {
 			fail_one(w, rv, "cannot start the invocation");
 			continue;
@@ -326,9 +336,38 @@ static struct ows_fn_entry *entry(struct ows_node *n, const char *name)
 	return e;
 }
 
+static int submit(struct ows_node *n, const char *name, struct waiter *tmpl);
+
 int ows_functions_invoke(struct ows_node *n, const char *name,
 			 const char *request_id, const void *payload,
 			 size_t len, ows_fn_result_cb cb, void *ud)
+{
+	struct waiter w = {.payload = (char *)payload, .len = len, .cb = cb,
+			   .ud = ud};
+
+	snprintf(w.request_id, sizeof(w.request_id), "%s", request_id);
+	return submit(n, name, &w);
+}
+
+int ows_functions_http_acquire(struct ows_node *n, const char *name,
+			       ows_fn_http_cb cb, void *ud)
+{
+	struct waiter w = {.hcb = cb, .ud = ud};
+
+	return submit(n, name, &w);
+}
+
+void ows_functions_http_release(struct ows_node *n, const char *name,
+				struct ows_fn_instance *inst)
+{
+	struct ows_fn_entry *e = find(n, name);
+
+	if (e != NULL && e->pool != NULL)
+		ows_fn_pool_http_release(e->pool, inst);
+}
+
+/* Run tmpl (borrowed) now on a ready pool, or queue a copy of it. */
+static int submit(struct ows_node *n, const char *name, struct waiter *tmpl)
 {
 	json_t *spec = ows_state_resource(&n->state, "functions", name);
 	struct ows_fn_entry *e;
@@ -349,20 +388,27 @@ int ows_functions_invoke(struct ows_node *n, const char *name,
 	free(text);
 	if (same && e->pool != NULL && !e->preparing) {
 		json_decref(spec);
-		return ows_fn_pool_invoke(e->pool, request_id, payload, len, cb, ud);
+		if (tmpl->hcb != NULL)
+			return ows_fn_pool_http_acquire(e->pool, tmpl->hcb,
+							tmpl->ud);
+		return ows_fn_pool_invoke(e->pool, tmpl->request_id,
+					  tmpl->payload, tmpl->len, tmpl->cb,
+					  tmpl->ud);
 	}
 	w = calloc(1, sizeof(*w));
-	if (w == NULL || (len > 0 && (w->payload = malloc(len)) == NULL)) {
+	if (w == NULL) {
+		json_decref(spec);
+		return -ENOMEM;
+	}
+	*w = *tmpl;
+	w->payload = NULL;
+	if (tmpl->len > 0 && (w->payload = malloc(tmpl->len)) == NULL) {
 		free(w);
 		json_decref(spec);
 		return -ENOMEM;
 	}
-	snprintf(w->request_id, sizeof(w->request_id), "%s", request_id);
-	if (len > 0)
-		memcpy(w->payload, payload, len);
-	w->len = len;
-	w->cb = cb;
-	w->ud = ud;
+	if (tmpl->len > 0)
+		memcpy(w->payload, tmpl->payload, tmpl->len);
 	w->next = e->waiters;
 	e->waiters = w;
 	if (!e->preparing) {

@@ -20,6 +20,16 @@ int ows_functions_invoke(struct ows_node *n, const char *name,
 			 const char *request_id, const void *payload,
 			 size_t len, ows_fn_result_cb cb, void *ud);
 
+/*
+ * http runtime: lend an instance of function name that is listening (see
+ * ows_fn_pool_http_acquire); give it back with ows_functions_http_release.
+ * -ENOENT when the function does not exist (cb not called).
+ */
+int ows_functions_http_acquire(struct ows_node *n, const char *name,
+			       ows_fn_http_cb cb, void *ud);
+void ows_functions_http_release(struct ows_node *n, const char *name,
+				struct ows_fn_instance *inst);
+
 /* Log records of function name on this node with seq > since. */
 uint64_t ows_functions_logs(struct ows_node *n, const char *name,
 			    uint64_t since, ows_fn_log_cb cb, void *ud);

@@ -10,6 +10,7 @@
  * so no request sees half a deployment.
  */
 #include <errno.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,9 @@ struct gw_call {
 	struct ows_gw_match m;
 	char request_id[37];
 	int64_t t0;
+	const char *body;           /* http runtime: the request body */
+	size_t len;
+	struct ows_fn_instance *inst; /* http runtime: the lent instance */
 };
 
 static const struct ows_gw_table *current_table(struct ows_node *n)
@@ -118,6 +122,82 @@ static void result_cb(void *ud, const struct ows_fn_result *res)
 	send_response(c, &r);
 }
 
+/* ---- http runtime: the request as it is, to a lent instance ---- */
+
+static bool hop_by_hop(const char *name)
+{
+	static const char *const hop[] = {
+		"connection", "keep-alive", "transfer-encoding", "te", "trailer",
+		"upgrade", "proxy-authorization", "proxy-authenticate",
+		"content-length", "host", "date",
+	};
+
+	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		if (strcasecmp(name, hop[i]) == 0)
+			return true;
+	return false;
+}
+
+static void proxied_cb(void *ud, int status, const struct ows_http_response *r)
+{
+	struct gw_call *c = ud;
+	struct ows_http_header hs[64];
+	size_t n = 0;
+
+	ows_functions_http_release(c->n, c->m.function, c->inst);
+	if (status != 0) {
+		send_message(c, 502, "Bad Gateway");
+		return;
+	}
+	for (size_t i = 0; i < r->n_headers && n < 63; i++)
+		if (!hop_by_hop(r->headers[i].name))
+			hs[n++] = r->headers[i];
+	hs[n++] = (struct ows_http_header){"apigw-requestid", c->request_id};
+	ows_http_respond(c->req, r->status, hs, n, r->body, r->body_len);
+	ows_gw_match_close(&c->m);
+	free(c);
+}
+
+static void lent_cb(void *ud, int status, struct ows_fn_instance *inst,
+		    const char *addr)
+{
+	struct gw_call *c = ud;
+	struct ows_http_client_opts opts = {30000, 64 * 1024 * 1024};
+	struct ows_http_header hs[96];
+	char fwd[96];
+	size_t n = 0;
+
+	if (status != 0) {
+		send_message(c, status == OWS_ETOOBIG ? 429 : 503,
+			     status == OWS_ETOOBIG ? "Too Many Requests"
+						   : "Service Unavailable");
+		return;
+	}
+	c->inst = inst;
+	for (size_t i = 0; i < c->req->n_headers && n < 94; i++)
+		if (!hop_by_hop(c->req->headers[i].name))
+			hs[n++] = c->req->headers[i];
+	snprintf(fwd, sizeof(fwd), "%.*s", (int)strcspn(c->req->peer, ":"),
+		 c->req->peer);
+	hs[n++] = (struct ows_http_header){"X-Forwarded-For", fwd};
+	if (ows_http_client_request(c->n->loop, addr, c->req->method,
+				    c->req->target, hs, n, c->body, c->len,
+				    &opts, proxied_cb, c) != 0) {
+		ows_functions_http_release(c->n, c->m.function, inst);
+		send_message(c, 502, "Bad Gateway");
+	}
+}
+
+static bool is_http_function(struct ows_node *n, const char *name)
+{
+	json_t *spec = ows_state_resource(&n->state, "functions", name);
+	const char *rt = ows_json_str(spec, "runtime");
+	bool http = rt != NULL && strcmp(rt, "http") == 0;
+
+	json_decref(spec);
+	return http;
+}
+
 static void body_cb(struct ows_http_req *req, int status, const char *body,
 		    size_t len)
 {
@@ -137,6 +217,15 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	}
 	if (ctx.domain == NULL)
 		ctx.domain = c->n->cfg.gateway;
+	if (is_http_function(c->n, c->m.function)) {
+		c->body = body;
+		c->len = len;
+		rv = ows_functions_http_acquire(c->n, c->m.function, lent_cb, c);
+		if (rv != 0)
+			send_message(c, rv == -ENOENT ? 404 : 500, rv == -ENOENT
+				     ? "Not Found" : "Internal Server Error");
+		return;
+	}
 	rv = ows_gw_event(req, body, len, &c->m, &ctx, &event);
 	if (rv == 0)
 		rv = ows_functions_invoke(c->n, c->m.function, c->request_id,

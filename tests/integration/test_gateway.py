@@ -142,3 +142,55 @@ def test_redeploy_swaps_routes_and_cors_preflight():
     st, h, body = curl(n, "/v2/9", "-X", "OPTIONS", "-H", "Origin: https://app.example",
                        "-H", "Access-Control-Request-Method: GET")
     check(st == 204 and h.get("access-control-allow-origin") == ["https://app.example"], (st, h))
+
+
+SERVER = r'''
+import http.server, os, json
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def _send(self, code, body, ctype="application/json"):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-App", "yes")
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        self._send(200, json.dumps({"path": self.path, "pid": os.getpid(),
+                                    "xh": self.headers.get("X-Hello")}).encode())
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length", 0))
+        data = self.rfile.read(n)
+        self._send(201, data, "application/octet-stream")
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+'''
+
+
+def test_http_runtime_is_proxied_as_plain_http():
+    n = Node()
+    n.init()
+    n.start()
+    d = tmpdir()
+    os.makedirs(os.path.join(d, "web"))
+    with open(os.path.join(d, "web", "server.py"), "w") as f:
+        f.write(SERVER)
+    with open(os.path.join(d, "stack.json"), "w") as f:
+        json.dump({"stack": "web", "functions": {"app": {
+            "runtime": "http", "command": ["/usr/bin/python3", "server.py"],
+            "code": "./web", "timeout_s": 10}},
+            "routes": {"ANY /{proxy+}": "app"}}, f)
+    n.ows("apply", os.path.join(d, "stack.json"), "--yes")
+    st, h, body = curl(n, "/some/where?q=1", "-H", "X-Hello: hi")
+    check(st == 200 and h.get("x-app") == ["yes"], (st, h, body))
+    r = json.loads(body)
+    check(r["path"] == "/some/where?q=1" and r["xh"] == "hi", r)
+    # The instance stays warm: the same process serves the next request.
+    st, h, body2 = curl(n, "/again")
+    check(json.loads(body2)["pid"] == r["pid"], (r, body2))
+    raw = os.path.join(tmpdir(), "raw")
+    with open(raw, "wb") as f:
+        f.write(bytes(range(256)))
+    st, h, body = curl(n, "/upload", "-X", "POST", "--data-binary", "@" + raw)
+    check(st == 201 and body == bytes(range(256)), (st, body[:20]))
