@@ -90,7 +90,7 @@ static void make_ids(struct ows_aws_call *c)
 }
 
 /* Authenticate; 0, or the SigV4 error code (secret wiped either way). */
-static int authenticate(struct ows_aws_call *c, struct ows_err *err)
+int ows_aws_authenticate(struct ows_aws_call *c, struct ows_err *err)
 {
 	struct ows_sigv4_header hs[128];
 	struct ows_sigv4_request sr = {c->req->method, c->req->path,
@@ -138,7 +138,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	}
 	c->body = body;
 	c->len = len;
-	rv = authenticate(c, &err);
+	rv = ows_aws_authenticate(c, &err);
 	if (rv != 0) {
 		http = ows_sigv4_error(rv, false, &code, &msg);
 		ows_log(OWS_LOG_INFO, "aws", "%s %s refused: %s", req->method,

@@ -22,6 +22,14 @@ struct ows_aws_call {
 	char account[13];        /* the cluster's 12-digit account id */
 };
 
+/*
+ * Check the SigV4 signature of c->req with c->body: on 0, c->user,
+ * access_key, region and service are set. Otherwise an OWS_SIGV4_E* code
+ * (see ows_sigv4_error) with the reason in err. c->n, req, body, len must
+ * be set. Used by the edge and by the gateway's "auth": "iam" routes.
+ */
+int ows_aws_authenticate(struct ows_aws_call *c, struct ows_err *err);
+
 /* Edge entry point for AWS API requests. */
 void ows_aws_handle(struct ows_node *n, struct ows_http_req *req);
 

@@ -18,11 +18,13 @@
 #include "common/enc.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/aws.h"
 #include "daemon/functions.h"
 #include "daemon/gateway.h"
 #include "daemon/node.h"
 #include "gw/payload.h"
 #include "gw/route.h"
+#include "ledger/authz.h"
 
 #define GW_BODY_LIMIT (10 * 1024 * 1024) /* API Gateway's payload limit */
 
@@ -188,6 +190,38 @@ static void lent_cb(void *ud, int status, struct ows_fn_instance *inst,
 	}
 }
 
+/*
+ * "auth": "iam" routes, as API Gateway's IAM authorization: the request is
+ * SigV4-signed by an access key of a user whose policies allow
+ * execute-api:Invoke on arn:ows:execute-api::route/ROUTE_KEY.
+ */
+static bool iam_allowed(struct gw_call *c, const char *body, size_t len)
+{
+	struct ows_aws_call *a = calloc(1, sizeof(*a));
+	struct ows_directory dir;
+	struct ows_err err = {{0}};
+	char arn[600];
+	bool ok;
+
+	if (a == NULL)
+		return false;
+	*a = (struct ows_aws_call){.n = c->n, .req = c->req, .body = body,
+				   .len = len};
+	ok = ows_aws_authenticate(a, &err) == 0;
+	if (ok) {
+		ows_state_directory(&c->n->state, &dir);
+		snprintf(arn, sizeof(arn), "arn:ows:execute-api::route/%s",
+			 c->m.route_key);
+		ok = ows_user_authorize(&dir, a->user, "execute-api:Invoke",
+					arn) == 0;
+	}
+	if (!ok)
+		ows_log(OWS_LOG_INFO, "gw", "%s %s refused: %s", c->req->method,
+			c->req->path, err.msg[0] ? err.msg : "not allowed");
+	free(a);
+	return ok;
+}
+
 static bool is_http_function(struct ows_node *n, const char *name)
 {
 	json_t *spec = ows_state_resource(&n->state, "functions", name);
@@ -213,6 +247,10 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	if (status != 0) {
 		ows_gw_match_close(&c->m);
 		free(c);
+		return;
+	}
+	if (c->m.auth == OWS_GW_AUTH_IAM && !iam_allowed(c, body, len)) {
+		send_message(c, 403, "Forbidden");
 		return;
 	}
 	if (ctx.domain == NULL)
@@ -289,11 +327,6 @@ void ows_gateway_handle(struct ows_http_req *req, void *ud)
 		 hex, hex + 8, hex + 12, hex + 16, hex + 20);
 	if (t == NULL || ows_gw_match(t, req->method, req->path, &c->m) != 0) {
 		send_message(c, 404, "Not Found");
-		return;
-	}
-	if (c->m.auth == OWS_GW_AUTH_IAM) {
-		/* Needs SigV4 and execute-api:Invoke: not served yet. */
-		send_message(c, 403, "Forbidden");
 		return;
 	}
 	req->data = c;

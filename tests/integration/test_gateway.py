@@ -194,3 +194,58 @@ def test_http_runtime_is_proxied_as_plain_http():
         f.write(bytes(range(256)))
     st, h, body = curl(n, "/upload", "-X", "POST", "--data-binary", "@" + raw)
     check(st == 201 and body == bytes(range(256)), (st, body[:20]))
+
+
+SIGNED_GET = """
+import sys, urllib.request, botocore.auth, botocore.awsrequest, botocore.credentials
+url, key, secret = sys.argv[1:4]
+req = botocore.awsrequest.AWSRequest(method="GET", url=url)
+botocore.auth.SigV4Auth(botocore.credentials.Credentials(key, secret),
+                        "execute-api", "us-east-1").add_auth(req)
+try:
+    r = urllib.request.urlopen(urllib.request.Request(url, headers=dict(req.headers)))
+    print(r.status, r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+"""
+
+
+def signed_get(n, path, key, secret):
+    p = subprocess.run(["/usr/bin/python3", "-c", SIGNED_GET, "http://%s%s" % (n.gateway, path),
+                        key, secret], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, p.stderr)
+    code, _, body = p.stdout.strip().partition(" ")
+    return int(code), body
+
+
+def test_iam_routes_need_sigv4_and_execute_api_invoke():
+    from owstest import keygen
+    n = Node()
+    n.init()
+    n.start()
+    k, pub = keygen()
+    routes = dict(ROUTES)
+    routes["GET /private/{id}"] = {"function": "api", "auth": "iam"}
+    deploy(n, routes)
+    users = {"stack": "people",
+             "users": {"alice": {"public_keys": [pub], "policies": ["invoke"]}, "bob": {}},
+             "policies": {"invoke": {"Statement": [{
+                 "Effect": "Allow", "Action": "execute-api:Invoke",
+                 "Resource": "arn:ows:execute-api::route/GET /private/*"}]}}}
+    path = os.path.join(tmpdir(), "users.json")
+    with open(path, "w") as f:
+        json.dump(users, f)
+    n.ows("apply", path, "--yes")
+    st, h, body = curl(n, "/private/1")
+    check(st == 403 and json.loads(body) == {"message": "Forbidden"}, (st, body))
+    alice = n.ows_json("key", "access", "create", "alice")
+    bob = n.ows_json("key", "access", "create", "bob")
+    st, body = signed_get(n, "/private/7", alice["access_key_id"], alice["secret_access_key"])
+    check(st == 200 and json.loads(body)["params"] == {"id": "7"}, (st, body))
+    st, body = signed_get(n, "/private/7", bob["access_key_id"], bob["secret_access_key"])
+    check(st == 403, (st, body))
+    st, body = signed_get(n, "/private/7", alice["access_key_id"], "wrong" * 8)
+    check(st == 403, (st, body))
+    # Routes without auth stay open.
+    st, h, body = curl(n, "/users/1")
+    check(st == 200, st)
