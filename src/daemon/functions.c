@@ -45,6 +45,9 @@ struct ows_fn_entry {
 	char *spec_text;       /* canonical spec the pool runs, or pending */
 	json_t *spec;          /* being prepared */
 	struct ows_fn_pool *pool;
+	uint64_t checked;      /* ledger height at which spec_text was current */
+	uint64_t prep_height;  /* ledger height when preparing began */
+	bool http;             /* runtime http */
 	bool preparing;
 	bool closing;          /* the node is stopping: free when prepared */
 	struct waiter *waiters;
@@ -197,6 +200,8 @@ static void prepared(struct ows_fn_entry *e, int rv)
 	text = ows_json_dump(e->spec);
 	free(e->spec_text);
 	e->spec_text = text;
+	e->checked = e->prep_height;
+	e->http = strcmp(ows_json_str(e->spec, "runtime"), "http") == 0;
 	run_waiters(e);
 }
 
@@ -296,6 +301,7 @@ static void prepare(struct ows_fn_entry *e, json_t *spec)
 	json_decref(e->spec);
 	e->spec = json_incref(spec);
 	e->preparing = true;
+	e->prep_height = e->n->state.height;
 	e->err.msg[0] = '\0';
 	snprintf(e->sha, sizeof(e->sha), "%s", ows_json_str(spec, "code_sha256"));
 	ows_blob_path(e->n, e->sha, e->blob, sizeof(e->blob));
@@ -357,6 +363,22 @@ int ows_functions_http_acquire(struct ows_node *n, const char *name,
 	return submit(n, name, &w);
 }
 
+int ows_functions_is_http(struct ows_node *n, const char *name)
+{
+	struct ows_fn_entry *e = find(n, name);
+	json_t *spec;
+	int http;
+
+	if (e != NULL && e->pool != NULL && e->checked == n->state.height)
+		return e->http;
+	spec = ows_state_resource(&n->state, "functions", name);
+	if (spec == NULL)
+		return -ENOENT;
+	http = strcmp(ows_json_str(spec, "runtime"), "http") == 0;
+	json_decref(spec);
+	return http;
+}
+
 void ows_functions_http_release(struct ows_node *n, const char *name,
 				struct ows_fn_instance *inst)
 {
@@ -367,14 +389,30 @@ void ows_functions_http_release(struct ows_node *n, const char *name,
 }
 
 /* Run tmpl (borrowed) now on a ready pool, or queue a copy of it. */
+static int run_now(struct ows_fn_entry *e, struct waiter *tmpl)
+{
+	if (tmpl->hcb != NULL)
+		return ows_fn_pool_http_acquire(e->pool, tmpl->hcb, tmpl->ud);
+	return ows_fn_pool_invoke(e->pool, tmpl->request_id, tmpl->payload,
+				  tmpl->len, tmpl->cb, tmpl->ud);
+}
+
 static int submit(struct ows_node *n, const char *name, struct waiter *tmpl)
 {
-	json_t *spec = ows_state_resource(&n->state, "functions", name);
-	struct ows_fn_entry *e;
+	struct ows_fn_entry *e = find(n, name);
 	struct waiter *w;
+	json_t *spec;
 	char *text;
 	bool same;
 
+	/*
+	 * Specs change only with the ledger: while its height stands still, a
+	 * ready pool needs no look-up (the warm path stays off SQLite).
+	 */
+	if (e != NULL && e->pool != NULL && !e->preparing &&
+	    e->checked == n->state.height)
+		return run_now(e, tmpl);
+	spec = ows_state_resource(&n->state, "functions", name);
 	if (spec == NULL)
 		return -ENOENT;
 	e = entry(n, name);
@@ -388,12 +426,8 @@ static int submit(struct ows_node *n, const char *name, struct waiter *tmpl)
 	free(text);
 	if (same && e->pool != NULL && !e->preparing) {
 		json_decref(spec);
-		if (tmpl->hcb != NULL)
-			return ows_fn_pool_http_acquire(e->pool, tmpl->hcb,
-							tmpl->ud);
-		return ows_fn_pool_invoke(e->pool, tmpl->request_id,
-					  tmpl->payload, tmpl->len, tmpl->cb,
-					  tmpl->ud);
+		e->checked = n->state.height;
+		return run_now(e, tmpl);
 	}
 	w = calloc(1, sizeof(*w));
 	if (w == NULL) {

@@ -27,6 +27,8 @@ int ows_functions_invoke(struct ows_node *n, const char *name,
  */
 int ows_functions_http_acquire(struct ows_node *n, const char *name,
 			       ows_fn_http_cb cb, void *ud);
+/* 1 when function name has runtime http, 0 when not, -ENOENT. */
+int ows_functions_is_http(struct ows_node *n, const char *name);
 void ows_functions_http_release(struct ows_node *n, const char *name,
 				struct ows_fn_instance *inst);
 

@@ -222,16 +222,6 @@ static bool iam_allowed(struct gw_call *c, const char *body, size_t len)
 	return ok;
 }
 
-static bool is_http_function(struct ows_node *n, const char *name)
-{
-	json_t *spec = ows_state_resource(&n->state, "functions", name);
-	const char *rt = ows_json_str(spec, "runtime");
-	bool http = rt != NULL && strcmp(rt, "http") == 0;
-
-	json_decref(spec);
-	return http;
-}
-
 static void body_cb(struct ows_http_req *req, int status, const char *body,
 		    size_t len)
 {
@@ -255,7 +245,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	}
 	if (ctx.domain == NULL)
 		ctx.domain = c->n->cfg.gateway;
-	if (is_http_function(c->n, c->m.function)) {
+	if (ows_functions_is_http(c->n, c->m.function) == 1) {
 		c->body = body;
 		c->len = len;
 		rv = ows_functions_http_acquire(c->n, c->m.function, lent_cb, c);
