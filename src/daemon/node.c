@@ -470,6 +470,9 @@ int ows_node_run(const char *dir)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	/* Let close callbacks that uv_stop cut short run. */
 	uv_run(&loop, UV_RUN_DEFAULT);
+	/* Kept-alive client connections (to peers, to http instances). */
+	ows_http_client_close_idle(&loop);
+	uv_run(&loop, UV_RUN_DEFAULT);
 out:
 	code = n->exit_code;
 	ows_state_close(&n->state);

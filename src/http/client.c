@@ -1,8 +1,22 @@
 /*
- * HTTP/1.1 client for calls between nodes and for the ows CLI: one
- * connection per request, the response parsed with http-parser (chunked or
- * Content-Length or until close), one timer for the whole exchange. The
- * blocking variant runs the same code on a private loop.
+ * HTTP/1.1 client for calls between nodes, for the gateway's calls to
+ * function instances and for the ows CLI. The response is parsed with
+ * http-parser (chunked or Content-Length or until close), with one timer for
+ * the whole exchange. Connections are kept alive: once a response has been
+ * read completely and allowed it (RFC 9112 section 9.3: HTTP/1.1 without
+ * "Connection: close", or HTTP/1.0 with "Connection: keep-alive"), the
+ * connection goes back to the loop's pool (client_pool.c) and the next
+ * request to the same "host:port" takes it. The blocking variant runs the
+ * same code on a private loop without reuse.
+ *
+ * Retry rule: a request sent on a reused connection that fails with EOF,
+ * ECONNRESET or EPIPE before any byte of the response arrived is sent once
+ * more, on a fresh connection, whatever its method. That is the race of the
+ * peer closing an idle connection just as the request went out (its idle
+ * timeout), where the peer has not seen the request. A peer that reads a
+ * request and then drops the connection without answering would see it
+ * twice; servers do not do that short of crashing, and a crashed instance
+ * refuses the fresh connection.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,24 +25,29 @@
 #include <strings.h>
 
 #include "common/err.h"
+#include "http/client_pool.h"
 #include "http/conn.h"
 
 #define CLIENT_READ_SIZE (64 * 1024)
 
 struct client {
-	uv_tcp_t tcp;
+	uv_loop_t *loop;
 	uv_timer_t timer;
-	uv_connect_t connect;
-	uv_write_t write;
+	struct ows_http_cconn *conn;   /* NULL once finished */
+	struct sockaddr_storage addr;
+	char key[96];                  /* "host:port" */
 	http_parser parser;
 	struct ows_http_response resp;
 	struct ows_http_response *out; /* sync: the response moves here */
 	struct ows_buf req;            /* the request bytes */
 	struct ows_buf field, value, body;
 	bool value_last, head, complete, done, moved;
+	bool reuse;                    /* may the connection be kept */
+	bool keep_alive;               /* the response allows it */
+	bool extra;                    /* bytes past the response: out of step */
+	bool reused, retried, got_bytes;
 	size_t n_alloc, max_body;
 	int err;                       /* set by a parser callback */
-	int pending_closes;
 	ows_http_client_cb cb;
 	void *ud;
 	char rbuf[CLIENT_READ_SIZE];
@@ -48,7 +67,6 @@ void ows_http_response_close(struct ows_http_response *resp)
 	ows_arena_close(&resp->arena);
 	memset(resp, 0, sizeof(*resp));
 }
-
 /* ---- parser callbacks ---- */
 
 static int commit_header(struct client *cl)
@@ -120,6 +138,7 @@ static int on_body(http_parser *p, const char *at, size_t len)
 	return ows_buf_append(&cl->body, at, len) == 0 ? 0 : -1;
 }
 
+
 static int on_message_complete(http_parser *p)
 {
 	struct client *cl = p->data;
@@ -132,6 +151,8 @@ static int on_message_complete(http_parser *p)
 		return 0;
 	}
 	cl->complete = true;
+	/* Also false for a body that the close ends. */
+	cl->keep_alive = http_should_keep_alive(p) != 0;
 	http_parser_pause(p, 1);
 	return 0;
 }
@@ -159,17 +180,7 @@ static void client_free(struct client *cl)
 
 static void client_close_cb(uv_handle_t *h)
 {
-	struct client *cl = h->data;
-
-	if (--cl->pending_closes == 0)
-		client_free(cl);
-}
-
-static void client_close(struct client *cl)
-{
-	cl->pending_closes = 2;
-	uv_close((uv_handle_t *)&cl->tcp, client_close_cb);
-	uv_close((uv_handle_t *)&cl->timer, client_close_cb);
+	client_free(h->data);
 }
 
 static int take_body(struct client *cl)
@@ -187,6 +198,26 @@ static int take_body(struct client *cl)
 	return 0;
 }
 
+/*
+ * The exchange is over with status: its connection goes back to the pool
+ * when it is clean, that is the whole response was read, nothing followed
+ * it, the request was written completely and both sides allow keep-alive.
+ */
+static void release_conn(struct client *cl, int status)
+{
+	struct ows_http_cconn *c = cl->conn;
+
+	if (c == NULL)
+		return;
+	cl->conn = NULL;
+	c->owner = NULL;
+	if (status == 0 && cl->reuse && cl->keep_alive && !cl->extra &&
+	    !c->writing)
+		ows_http_pool_put(cl->loop, c);
+	else
+		ows_http_cconn_close(c);
+}
+
 /* Ends the exchange: cb runs exactly once, here. */
 static void finish(struct client *cl, int status)
 {
@@ -196,6 +227,8 @@ static void finish(struct client *cl, int status)
 	uv_timer_stop(&cl->timer);
 	if (status == 0)
 		status = take_body(cl);
+	/* Before cb, so that a request made from cb can take it. */
+	release_conn(cl, status);
 	if (status != 0) {
 		cl->cb(cl->ud, status, NULL);
 	} else if (cl->out != NULL) {
@@ -205,7 +238,7 @@ static void finish(struct client *cl, int status)
 	} else {
 		cl->cb(cl->ud, 0, &cl->resp);
 	}
-	client_close(cl);
+	uv_close((uv_handle_t *)&cl->timer, client_close_cb);
 }
 
 static void timer_cb(uv_timer_t *t)
@@ -215,61 +248,134 @@ static void timer_cb(uv_timer_t *t)
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
-	struct client *cl = h->data;
+	struct ows_http_cconn *c = h->data;
+	struct client *cl = c->owner;
 
 	(void)hint;
-	*buf = uv_buf_init(cl->rbuf, sizeof(cl->rbuf));
+	if (cl != NULL)
+		*buf = uv_buf_init(cl->rbuf, sizeof(cl->rbuf));
+	else
+		*buf = uv_buf_init(c->scratch, sizeof(c->scratch));
+}
+
+static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+static void write_cb(uv_write_t *w, int status);
+static void connect_cb(uv_connect_t *req, int status);
+
+/* Write the request on cl->conn and read the answer. */
+static int send_request(struct client *cl)
+{
+	struct ows_http_cconn *c = cl->conn;
+	uv_buf_t b = uv_buf_init(cl->req.data, (unsigned)cl->req.len);
+	int rv;
+
+	c->owner = cl;
+	c->tcp.data = c;
+	rv = uv_write(&c->write, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
+	if (rv != 0)
+		return rv;
+	c->writing = true;
+	return uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+}
+
+/* Open a fresh connection for cl; connect_cb sends the request. */
+static int connect_fresh(struct client *cl)
+{
+	struct ows_http_cconn *c;
+	int rv;
+
+	rv = ows_http_cconn_new(cl->loop, cl->key, &c);
+	if (rv != 0)
+		return rv;
+	c->owner = cl;
+	rv = uv_tcp_connect(&c->connect, &c->tcp,
+			    (const struct sockaddr *)&cl->addr, connect_cb);
+	if (rv != 0) {
+		ows_http_cconn_close(c);
+		return rv;
+	}
+	cl->conn = c;
+	return 0;
+}
+
+/*
+ * A failure on the connection: retried once on a fresh connection when it
+ * is the peer having closed a reused connection before answering (see the
+ * retry rule at the top of this file), else the end of the exchange.
+ */
+static void fail(struct client *cl, int status)
+{
+	int rv;
+
+	if (!cl->reused || cl->retried || cl->got_bytes ||
+	    (status != -ECONNRESET && status != -EPIPE)) {
+		finish(cl, status);
+		return;
+	}
+	cl->retried = true;
+	cl->reused = false;
+	ows_http_cconn_close(cl->conn); /* cancels a write in flight */
+	cl->conn = NULL;
+	rv = connect_fresh(cl);
+	if (rv != 0)
+		finish(cl, rv);
 }
 
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
-	struct client *cl = st->data;
+	struct ows_http_cconn *c = st->data;
+	struct client *cl = c->owner;
+	size_t parsed;
 	enum http_errno e;
 
-	if (nread == 0 || cl->done)
+	if (nread == 0 || cl == NULL || cl->done)
 		return;
 	if (nread < 0 && nread != UV_EOF) {
-		finish(cl, (int)nread);
+		fail(cl, (int)nread);
 		return;
 	}
+	if (nread == UV_EOF && !cl->got_bytes) {
+		fail(cl, -ECONNRESET);
+		return;
+	}
+	cl->got_bytes = true;
 	/* Zero bytes tell the parser about the close (EOF-framed bodies). */
-	http_parser_execute(&cl->parser, &client_settings, buf->base,
-			    nread > 0 ? (size_t)nread : 0);
+	parsed = http_parser_execute(&cl->parser, &client_settings, buf->base,
+				     nread > 0 ? (size_t)nread : 0);
 	e = HTTP_PARSER_ERRNO(&cl->parser);
-	if (cl->complete)
+	if (cl->complete) {
+		/* The parser stops after the response; more is a mistake. */
+		cl->extra = nread > 0 && parsed < (size_t)nread;
 		finish(cl, 0);
-	else if (e != HPE_OK)
+	} else if (e != HPE_OK) {
 		finish(cl, cl->err != 0 ? cl->err : OWS_EPARSE);
-	else if (nread == UV_EOF)
+	} else if (nread == UV_EOF) {
 		finish(cl, -ECONNRESET);
+	}
 }
 
 static void write_cb(uv_write_t *w, int status)
 {
-	struct client *cl = w->data;
+	struct ows_http_cconn *c = w->data;
+	struct client *cl = c->owner;
 
-	if (status < 0)
-		finish(cl, status);
+	c->writing = false;
+	/* A connection given up already (owner NULL) reports ECANCELED. */
+	if (status < 0 && cl != NULL && !cl->done)
+		fail(cl, status);
 }
 
 static void connect_cb(uv_connect_t *req, int status)
 {
-	struct client *cl = req->data;
-	uv_buf_t b = uv_buf_init(cl->req.data, (unsigned)cl->req.len);
-	int rv;
+	struct ows_http_cconn *c = req->data;
+	struct client *cl = c->owner;
 
-	if (cl->done)
+	if (cl == NULL || cl->done)
 		return;
-	if (status < 0) {
+	if (status == 0)
+		status = send_request(cl);
+	if (status != 0)
 		finish(cl, status);
-		return;
-	}
-	cl->write.data = cl;
-	rv = uv_write(&cl->write, (uv_stream_t *)&cl->tcp, &b, 1, write_cb);
-	if (rv == 0)
-		rv = uv_read_start((uv_stream_t *)&cl->tcp, alloc_cb, read_cb);
-	if (rv != 0)
-		finish(cl, rv);
 }
 
 static bool has_header(const struct ows_http_header *h, size_t n,
@@ -316,6 +422,56 @@ static int build_request(struct ows_buf *b, const char *host_port,
 	return rv;
 }
 
+static struct client *client_new(uv_loop_t *loop, const char *host_port,
+				 const char *method,
+				 const struct ows_http_client_opts *opts,
+				 ows_http_client_cb cb, void *ud)
+{
+	struct client *cl = calloc(1, sizeof(*cl));
+
+	if (cl == NULL)
+		return NULL;
+	cl->loop = loop;
+	cl->cb = cb;
+	cl->ud = ud;
+	cl->head = strcmp(method, "HEAD") == 0;
+	cl->max_body = opts && opts->max_body ? opts->max_body : 64u << 20;
+	/* A longer key is never pooled: each request connects afresh. */
+	cl->reuse = strlen(host_port) < sizeof(cl->key);
+	snprintf(cl->key, sizeof(cl->key), "%s", host_port);
+	ows_arena_init(&cl->resp.arena);
+	http_parser_init(&cl->parser, HTTP_RESPONSE);
+	cl->parser.data = cl;
+	return cl;
+}
+
+/* "Connection: close" from the caller: no reuse after this request. */
+static bool asks_close(const struct ows_http_header *h, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(h[i].name, "Connection") == 0 &&
+		    strcasestr(h[i].value, "close") != NULL)
+			return true;
+	return false;
+}
+
+/* Send on an idle connection when there is one, else on a new one. */
+static int dispatch(struct client *cl)
+{
+	if (cl->reuse)
+		cl->conn = ows_http_pool_take(cl->loop, cl->key);
+	if (cl->conn != NULL) {
+		cl->reused = true;
+		if (send_request(cl) == 0)
+			return 0;
+		/* Nothing was sent: a fresh connection is as good. */
+		ows_http_cconn_close(cl->conn);
+		cl->conn = NULL;
+		cl->reused = false;
+	}
+	return connect_fresh(cl);
+}
+
 static int start(uv_loop_t *loop, const char *host_port, const char *method,
 		 const char *target, const struct ows_http_header *headers,
 		 size_t n_headers, const void *body, size_t len,
@@ -329,43 +485,32 @@ static int start(uv_loop_t *loop, const char *host_port, const char *method,
 	rv = ows_http_parse_addr(host_port, &ss);
 	if (rv != 0)
 		return rv;
-	cl = calloc(1, sizeof(*cl));
+	cl = client_new(loop, host_port, method, opts, cb, ud);
 	if (cl == NULL)
 		return -ENOMEM;
-	cl->cb = cb;
-	cl->ud = ud;
+	cl->addr = ss;
 	cl->out = out;
-	cl->head = strcmp(method, "HEAD") == 0;
-	cl->max_body = opts && opts->max_body ? opts->max_body : 64u << 20;
-	ows_arena_init(&cl->resp.arena);
-	http_parser_init(&cl->parser, HTTP_RESPONSE);
-	cl->parser.data = cl;
+	/* The private loop of the sync client ends with the exchange. */
+	if (out != NULL || asks_close(headers, n_headers))
+		cl->reuse = false;
 	rv = build_request(&cl->req, host_port, method, target, headers,
 			   n_headers, body, len);
-	if (rv != 0)
-		goto err_after_alloc;
-	rv = uv_tcp_init(loop, &cl->tcp);
-	if (rv != 0)
-		goto err_after_alloc;
+	if (rv != 0) {
+		client_free(cl);
+		return rv;
+	}
 	uv_timer_init(loop, &cl->timer);
-	cl->tcp.data = cl->timer.data = cl->connect.data = cl;
-	rv = uv_tcp_connect(&cl->connect, &cl->tcp,
-			    (const struct sockaddr *)&ss, connect_cb);
-	if (rv != 0)
-		goto err_after_handles;
+	cl->timer.data = cl;
+	rv = dispatch(cl);
+	if (rv != 0) {
+		cl->done = true; /* the close callback frees cl, cb never runs */
+		uv_close((uv_handle_t *)&cl->timer, client_close_cb);
+		return rv;
+	}
 	uv_timer_start(&cl->timer, timer_cb,
 		       opts && opts->timeout_ms ? opts->timeout_ms : 30000, 0);
 	return 0;
-
-err_after_handles:
-	cl->done = true; /* the close callbacks free cl, cb never runs */
-	client_close(cl);
-	return rv;
-err_after_alloc:
-	client_free(cl);
-	return rv;
 }
-
 int ows_http_client_request(uv_loop_t *loop, const char *host_port,
 			    const char *method, const char *target,
 			    const struct ows_http_header *headers,

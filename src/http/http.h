@@ -8,7 +8,9 @@
  * body size limits, idle and slow-client timeouts, clean 400/413/431 answers
  * for malformed or oversized input, graceful close.
  *
- * Client: one request per call on the same loop, used between nodes.
+ * Client: one request per call on the same loop, used between nodes and
+ * by the gateway. Connections are kept alive and reused per loop and
+ * "host:port" (see ows_http_client_close_idle).
  *
  * Lifetime of a request: the server calls the handler once the headers are
  * complete. The request (and its arena) stays valid until the handler has
@@ -220,6 +222,24 @@ int ows_http_client_sync(const char *host_port, const char *method,
 			 struct ows_http_response *out);
 
 void ows_http_response_close(struct ows_http_response *resp);
+
+/*
+ * Keep-alive: after a response that allows it (HTTP/1.1 without
+ * "Connection: close", HTTP/1.0 with "Connection: keep-alive"), read in full
+ * and within the timeout, ows_http_client_request keeps the connection idle
+ * on loop, and a later request to the same "host:port" sends on it; up to
+ * 16 idle connections per host and 256 per loop, each closed after 30 s
+ * idle. A request whose headers say "Connection: close" leaves its
+ * connection unpooled. A request that finds a reused connection closed by
+ * the peer (EOF, ECONNRESET or EPIPE before any byte of the response) is
+ * sent once more on a fresh connection, whatever its method.
+ *
+ * Idle connections never keep uv_run going. Before uv_loop_close, a program
+ * closes them with this call and then runs the loop once more (uv_run) so
+ * their close callbacks run. ows_http_client_sync needs none of this: it
+ * keeps nothing. Call from loop's thread.
+ */
+void ows_http_client_close_idle(uv_loop_t *loop);
 
 /*
  * Test hook for the fuzz target and unit tests: runs the server's request

@@ -132,6 +132,9 @@ static void fx_done(struct fx *f)
 	RUN_UNTIL(f, f->closed);
 	uv_close((uv_handle_t *)&f->tick, NULL);
 	OWS_CHECK_INT(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+	/* Kept-alive client connections go first. */
+	ows_http_client_close_idle(&f->loop);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
 	OWS_CHECK_INT(uv_loop_close(&f->loop), 0);
 	for (int i = 0; i < f->n_res; i++) {
 		free(f->res[i].body);

@@ -258,6 +258,9 @@ static void fx_done(struct fx *f)
 		uv_process_kill(&f->proc, SIGKILL);
 	RUN_UNTIL(f, f->api_closed && (!f->spawned || f->exited));
 	OWS_CHECK_INT(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
+	/* Kept-alive client connections go first. */
+	ows_http_client_close_idle(&f->loop);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
 	OWS_CHECK_INT(uv_loop_close(&f->loop), 0);
 	for (int i = 0; i < f->n_res; i++) {
 		free(f->res[i].request_id);
@@ -470,6 +473,9 @@ OWS_TEST(runtime_api_protocol)
 	OWS_CHECK_INT(next.status, 500);
 	ows_buf_free(&next.body);
 	OWS_CHECK_INT(uv_run(&f.loop, UV_RUN_DEFAULT), 0);
+	/* Kept-alive client connections go first. */
+	ows_http_client_close_idle(&f.loop);
+	uv_run(&f.loop, UV_RUN_DEFAULT);
 	OWS_CHECK_INT(uv_loop_close(&f.loop), 0);
 	for (int i = 0; i < f.n_res; i++) {
 		free(f.res[i].request_id);
@@ -495,6 +501,9 @@ OWS_TEST(runtime_api_invoke_args)
 	OWS_CHECK_INT(invoke(&f, "late", "{}", 2, 0), -ECANCELED);
 	RUN_UNTIL(&f, f.api_closed);
 	OWS_CHECK_INT(uv_run(&f.loop, UV_RUN_DEFAULT), 0);
+	/* Kept-alive client connections go first. */
+	ows_http_client_close_idle(&f.loop);
+	uv_run(&f.loop, UV_RUN_DEFAULT);
 	OWS_CHECK_INT(uv_loop_close(&f.loop), 0);
 	free(f.res[0].request_id);
 	free(f.res[0].error_type);
@@ -718,6 +727,9 @@ OWS_TEST(runtime_api_py_close_outstanding)
 	RUN_UNTIL(&f, f.exited);
 	OWS_CHECK_INT(f.term_signal, SIGKILL);
 	OWS_CHECK_INT(uv_run(&f.loop, UV_RUN_DEFAULT), 0);
+	/* Kept-alive client connections go first. */
+	ows_http_client_close_idle(&f.loop);
+	uv_run(&f.loop, UV_RUN_DEFAULT);
 	OWS_CHECK_INT(uv_loop_close(&f.loop), 0);
 	free(f.res[0].request_id);
 	free(f.res[0].error_type);
