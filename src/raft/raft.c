@@ -329,6 +329,12 @@ static void configure(struct ows_raft *r, const struct ows_raft_options *o)
 	raft_set_heartbeat_timeout(&r->raft, o->heartbeat_timeout_ms);
 	raft_set_snapshot_threshold(&r->raft, o->snapshot_threshold);
 	raft_set_snapshot_trailing(&r->raft, o->snapshot_trailing);
+	/*
+	 * libraft waits install_snapshot_timeout (30 s by default) before it
+	 * sends a snapshot again; when the first one is lost because the
+	 * follower was just reconnecting, catch-up stalled for that long.
+	 */
+	raft_set_install_snapshot_timeout(&r->raft, 5 * o->election_timeout_ms);
 }
 
 static int open_transport(struct ows_raft *r, const struct ows_raft_auth *auth)
