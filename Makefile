@@ -53,7 +53,7 @@ ifneq ($(SANITIZE),)
 BIN := bin-san
 endif
 
-all: $(BIN)/owsd $(BIN)/ows
+all: $(BIN)/owsd $(BIN)/ows $(BIN)/ows-sandbox
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -71,6 +71,15 @@ $(BIN)/owsd: $(OWSD_OBJ) $(O)/libows.a
 $(BIN)/ows: $(OWS_OBJ) $(O)/libows.a
 	@mkdir -p $(BIN)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The sandbox launcher alone: spawned per instance, so small and quick.
+SANDBOX_OBJ := $(patsubst %.c,$(O)/%.o,src/sandbox/main.c \
+		 $(wildcard src/fn/sandbox*.c) src/common/buf.c src/common/err.c \
+		 src/common/json.c src/common/fs.c)
+
+$(BIN)/ows-sandbox: $(SANDBOX_OBJ)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ -ljansson -lseccomp
 
 $(BIN)/unit-tests: $(UNIT_OBJ) $(O)/libows.a
 	@mkdir -p $(BIN)

@@ -91,16 +91,25 @@ static void fail_waiters(struct ows_fn_entry *e, int status, const char *msg)
 	}
 }
 
-/* The directory of the running owsd, for runtimes/ and sandbox-exec. */
+/*
+ * The launcher and the runtimes, found from the running owsd: bin/owsd ->
+ * bin/ows-sandbox (a small binary that starts in under a millisecond;
+ * owsd itself, as `owsd sandbox-exec`, when it is missing) and runtimes/
+ * beside bin/.
+ */
 static void self_paths(char exe[PATH_MAX], char runtimes[PATH_MAX])
 {
-	char dir[PATH_MAX];
+	char copy[PATH_MAX], dir[PATH_MAX - 32], small[PATH_MAX + 16];
 	ssize_t n = readlink("/proc/self/exe", exe, PATH_MAX - 1);
 
 	exe[n > 0 ? n : 0] = '\0';
-	snprintf(dir, sizeof(dir), "%s", exe);
-	/* bin/owsd -> runtimes/ beside bin/ (the tree and `make install`). */
-	snprintf(runtimes, PATH_MAX, "%s/../runtimes", dirname(dir));
+	/* dirname() may return a pointer into its argument: copy out. */
+	snprintf(copy, sizeof(copy), "%s", exe);
+	snprintf(dir, sizeof(dir), "%s", dirname(copy));
+	snprintf(runtimes, PATH_MAX, "%s/../runtimes", dir);
+	snprintf(small, sizeof(small), "%s/ows-sandbox", dir);
+	if (access(small, X_OK) == 0 && strlen(small) < PATH_MAX)
+		memcpy(exe, small, strlen(small) + 1);
 }
 
 static unsigned num(const json_t *spec, const char *k, unsigned dflt)
