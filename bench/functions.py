@@ -250,7 +250,8 @@ http {
         st = 0
     if st != 200:
         nx = wrk("http://127.0.0.1:%d/x/y" % npx)
-        print("http runtime: not served yet (gateway answered %d to ANY /{proxy+})" % st)
+        # A broken deployment must show, not pass for a measurement.
+        print("http runtime: FAILED, the gateway answered %d to ANY /{proxy+}" % st)
         show("nginx proxy_pass", nx)
         return
     subprocess.run(["wrk", "-t2", "-c8", "-d1s", "http://%s/x/y" % GW], capture_output=True)

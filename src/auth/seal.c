@@ -66,6 +66,24 @@ int ows_unseal(const uint8_t key[OWS_SEAL_KEY_LEN], const char *sealed,
 	return ows_buf_append(out, plain, (size_t)(n + fin));
 }
 
+int ows_access_key_make(char id[21], char secret[41])
+{
+	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+	uint8_t raw[30];
+
+	if (ows_random(raw, sizeof(raw)) != 0)
+		return -EIO;
+	memcpy(id, "AKIA", 4);
+	for (int i = 0; i < 16; i++)
+		id[4 + i] = alpha[raw[i] & 31];
+	id[20] = '\0';
+	if (ows_random(raw, sizeof(raw)) != 0)
+		return -EIO;
+	ows_b64_encode(raw, sizeof(raw), secret);
+	memset(raw, 0, sizeof(raw));
+	return 0;
+}
+
 /* ---- sealed boxes (X25519) ---- */
 
 struct ows_box_key {

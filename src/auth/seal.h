@@ -24,6 +24,12 @@ int ows_unseal(const uint8_t key[OWS_SEAL_KEY_LEN], const char *sealed,
 #endif
 
 /*
+ * A new AWS-shaped access key: id "AKIA" and 16 of [A-Z2-7], secret 40
+ * base64 characters. 0 or -EIO (no randomness).
+ */
+int ows_access_key_make(char id[21], char secret[41]);
+
+/*
  * Sealed boxes for one message to a key pair made for it (the join reply's
  * cluster secret): X25519 between the recipient's and a fresh sender key,
  * SHA-256 of "ows-box" | shared secret | recipient key | sender key as the

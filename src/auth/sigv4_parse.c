@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "auth/sigv4_int.h"
+#include "common/enc.h"
 
 /* ---- error table ---- */
 
@@ -75,14 +76,6 @@ int ows_sigv4_error(int rc, bool s3, const char **code, const char **message)
 
 /* ---- small text helpers ---- */
 
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Stable: re-encoding a decoding always gives the same text back. */
 int ows_sigv4_pct_decode(struct ows_buf *b, const char *s, size_t n)
 {
@@ -90,10 +83,10 @@ int ows_sigv4_pct_decode(struct ows_buf *b, const char *s, size_t n)
 		char c = s[i];
 		int rv;
 
-		if (c == '%' && i + 2 < n && hexdigit(s[i + 1]) >= 0 &&
-		    hexdigit(s[i + 2]) >= 0) {
-			c = (char)(hexdigit(s[i + 1]) << 4 |
-				   hexdigit(s[i + 2]));
+		if (c == '%' && i + 2 < n && ows_hex_digit(s[i + 1]) >= 0 &&
+		    ows_hex_digit(s[i + 2]) >= 0) {
+			c = (char)(ows_hex_digit(s[i + 1]) << 4 |
+				   ows_hex_digit(s[i + 2]));
 			i += 2;
 		}
 		rv = ows_buf_append(b, &c, 1);
@@ -139,7 +132,7 @@ int ows_sigv4_copy_trimmed(const char *v, char *out, size_t cap)
 static bool all_hex(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (hexdigit(s[i]) < 0)
+		if (ows_hex_digit(s[i]) < 0)
 			return false;
 	return s[n] == '\0';
 }

@@ -38,24 +38,6 @@ static int gen(struct ows_cli *cli)
 	return 0;
 }
 
-/* id "AKIA" + 16 of [A-Z2-7]; secret 40 base64 characters, as AWS's. */
-static int make_pair(char id[21], char secret[41])
-{
-	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-	uint8_t raw[30];
-
-	if (ows_random(raw, sizeof(raw)) != 0)
-		return -1;
-	memcpy(id, "AKIA", 4);
-	for (int i = 0; i < 16; i++)
-		id[4 + i] = alpha[raw[i] & 31];
-	id[20] = '\0';
-	if (ows_random(raw, sizeof(raw)) != 0)
-		return -1;
-	ows_b64_encode(raw, sizeof(raw), secret);
-	return 0;
-}
-
 static int create(struct ows_cli *cli, const char *user)
 {
 	struct ows_buf sealed = OWS_BUF_INIT;
@@ -65,7 +47,7 @@ static int create(struct ows_cli *cli, const char *user)
 
 	if (ows_cli_health(cli, &health) != 0)
 		return 1;
-	if (make_pair(id, secret) != 0 ||
+	if (ows_access_key_make(id, secret) != 0 ||
 	    ows_box_seal(ows_json_str(health, "box_key"), secret, strlen(secret),
 			 &sealed, sender) != 0) {
 		json_decref(health);

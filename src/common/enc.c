@@ -2,6 +2,8 @@
 #include "common/enc.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -21,7 +23,7 @@ void ows_hex_encode(const void *data, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int hexval(char c)
+int ows_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -39,7 +41,7 @@ int ows_hex_decode(const char *hex, void *out, size_t outlen)
 	if (strlen(hex) != 2 * outlen)
 		return -EINVAL;
 	for (size_t i = 0; i < outlen; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = ows_hex_digit(hex[2 * i]), lo = ows_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
@@ -53,39 +55,50 @@ void ows_b64_encode(const void *data, size_t len, char *out)
 	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
 }
 
+static int b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+long ows_b64_decode_n(const char *text, size_t len, void *out, size_t outcap)
+{
+	unsigned char *dst = out;
+	size_t n = 0, bits = 0, pad = 0;
+	unsigned acc = 0;
+
+	while (pad < 2 && len > 0 && text[len - 1] == '=') {
+		len--;
+		pad++;
+	}
+	if ((pad > 0 && (len + pad) % 4 != 0) || len % 4 == 1)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		int v = b64_value((unsigned char)text[i]);
+
+		if (v < 0)
+			return -EINVAL;
+		acc = (acc << 6 | (unsigned)v) & 0xffffff;
+		bits += 6;
+		if (bits < 8)
+			continue;
+		bits -= 8;
+		/* Writing behind the read position: in-place use is safe. */
+		if (n == outcap)
+			return -EINVAL;
+		dst[n++] = (unsigned char)(acc >> bits & 0xff);
+	}
+	return (long)n;
+}
+
 int ows_b64_decode(const char *text, void *out, size_t outcap)
 {
-	size_t tlen = strlen(text), pad = 0;
-	unsigned char tmp[4096];
-	unsigned char *dst = tmp;
-	int n;
-
-	if (tlen == 0)
-		return 0;
-	if (tlen % 4 != 0 || tlen / 4 * 3 > sizeof(tmp))
-		return -EINVAL;
-	for (size_t i = 0; i < tlen; i++) {
-		char c = text[i];
-		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			  (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-			  (c == '=' && i >= tlen - 2);
-		if (!ok)
-			return -EINVAL;
-	}
-	if (text[tlen - 1] == '=')
-		pad++;
-	if (text[tlen - 2] == '=')
-		pad++;
-	if (pad == 1 && text[tlen - 2] == '=')
-		return -EINVAL;
-	n = EVP_DecodeBlock(dst, (const unsigned char *)text, (int)tlen);
-	if (n < 0 || (size_t)n < pad)
-		return -EINVAL;
-	n -= (int)pad;
-	if ((size_t)n > outcap)
-		return -EINVAL;
-	memcpy(out, dst, (size_t)n);
-	return n;
+	return (int)ows_b64_decode_n(text, strlen(text), out, outcap);
 }
 
 void ows_sha256(const void *data, size_t len, uint8_t out[32])
@@ -123,20 +136,83 @@ bool ows_ct_equal(const void *a, const void *b, size_t len)
 	return CRYPTO_memcmp(a, b, len) == 0;
 }
 
-void ows_percent_decode(char *s)
+char ows_url_byte(const char *s, size_t len, size_t *i, bool form)
 {
-	char *w = s;
+	size_t k = *i;
 
-	for (; *s; s++) {
-		int hi, lo;
+	if (s[k] == '%' && k + 2 < len) {
+		int hi = ows_hex_digit(s[k + 1]), lo = ows_hex_digit(s[k + 2]);
 
-		if (*s == '%' && (hi = hexval(s[1])) >= 0 &&
-		    (lo = hexval(s[2])) >= 0) {
-			*w++ = (char)(hi << 4 | lo);
-			s += 2;
-		} else {
-			*w++ = *s;
+		/* %00 stays as it is: a NUL would cut C strings short. */
+		if (hi >= 0 && lo >= 0 && (hi | lo) != 0) {
+			*i = k + 3;
+			return (char)(hi << 4 | lo);
 		}
 	}
-	*w = '\0';
+	*i = k + 1;
+	return form && s[k] == '+' ? ' ' : s[k];
+}
+
+/* Decode len bytes of s into out (at least len + 1 bytes; may be s). */
+static size_t url_decode_into(const char *s, size_t len, bool form, char *out)
+{
+	size_t i = 0, n = 0;
+
+	while (i < len)
+		out[n++] = ows_url_byte(s, len, &i, form);
+	out[n] = '\0';
+	return n;
+}
+
+char *ows_url_decode(const char *s, size_t len, bool form, size_t *out_len)
+{
+	char *out = malloc(len + 1);
+	size_t n;
+
+	if (out == NULL)
+		return NULL;
+	n = url_decode_into(s, len, form, out);
+	if (out_len != NULL)
+		*out_len = n;
+	return out;
+}
+
+void ows_percent_decode(char *s)
+{
+	url_decode_into(s, strlen(s), false, s);
+}
+
+bool ows_query_get(const char *query, const char *key, char *out, size_t cap)
+{
+	size_t klen = strlen(key);
+	const char *p = query;
+
+	while (p != NULL && *p) {
+		size_t n = strcspn(p, "&");
+
+		if (n > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			size_t vlen = n - klen - 1;
+
+			if (vlen >= cap)
+				vlen = cap - 1;
+			url_decode_into(p + klen + 1, vlen, true, out);
+			return true;
+		}
+		p = p[n] ? p + n + 1 : NULL;
+	}
+	return false;
+}
+
+void ows_uuid4(char out[37])
+{
+	uint8_t r[16];
+	char hex[33];
+
+	if (ows_random(r, sizeof(r)) != 0)
+		memset(r, 0, sizeof(r));
+	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
+	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
+	ows_hex_encode(r, 16, hex);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
+		 hex + 16, hex + 20);
 }

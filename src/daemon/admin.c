@@ -43,13 +43,12 @@ struct route {
 	void (*fn)(struct admin_ctx *c);
 };
 
-void ows_admin_reply_json(struct ows_node *n, struct ows_http_req *req,
-			  int status, const json_t *v)
+void ows_admin_reply_json(struct ows_http_req *req, int status,
+			  const json_t *v)
 {
 	struct ows_http_header h = {"Content-Type", "application/json"};
 	char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 
-	(void)n; /* responses are counted by the HTTP server */
 	if (text == NULL) {
 		ows_http_respond(req, 500, &h, 1, "{}", 2);
 		return;
@@ -58,8 +57,8 @@ void ows_admin_reply_json(struct ows_node *n, struct ows_http_req *req,
 	free(text);
 }
 
-void ows_admin_reply_error(struct ows_node *n, struct ows_http_req *req,
-			   int status, const char *code, const char *fmt, ...)
+void ows_admin_reply_error(struct ows_http_req *req, int status,
+			   const char *code, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -69,7 +68,7 @@ void ows_admin_reply_error(struct ows_node *n, struct ows_http_req *req,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	v = json_pack("{s:s, s:s}", "code", code, "message", msg);
-	ows_admin_reply_json(n, req, status, v);
+	ows_admin_reply_json(req, status, v);
 	json_decref(v);
 }
 
@@ -82,47 +81,16 @@ static void ctx_free(struct admin_ctx *c)
 
 static void reply(struct admin_ctx *c, int status, const json_t *v)
 {
-	ows_admin_reply_json(c->n, c->req, status, v);
+	ows_admin_reply_json(c->req, status, v);
 	ctx_free(c);
 }
 
 #define reply_error(c, status, code, ...)                                 \
 	do {                                                              \
-		ows_admin_reply_error((c)->n, (c)->req, status, code,     \
+		ows_admin_reply_error((c)->req, status, code,             \
 				      __VA_ARGS__);                       \
 		ctx_free(c);                                              \
 	} while (0)
-
-/* Decoded value of key in the query string into out; false when absent. */
-static bool query_get(const char *query, const char *key, char *out,
-		      size_t cap)
-{
-	size_t klen = strlen(key);
-	const char *p = query;
-
-	while (p != NULL && *p) {
-		if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			size_t n = 0;
-
-			for (p += klen + 1; *p && *p != '&' && n + 1 < cap; p++) {
-				unsigned v;
-
-				if (*p == '%' && sscanf(p + 1, "%2x", &v) == 1) {
-					out[n++] = (char)v;
-					p += 2;
-				} else {
-					out[n++] = *p == '+' ? ' ' : *p;
-				}
-			}
-			out[n] = '\0';
-			return true;
-		}
-		p = strchr(p, '&');
-		if (p != NULL)
-			p++;
-	}
-	return false;
-}
 
 /* ---- forwarding writes to the leader ---- */
 
@@ -448,9 +416,9 @@ static void get_ledger(struct admin_ctx *c)
 	unsigned limit = 1000;
 	json_t *entries, *v;
 
-	if (query_get(c->req->query, "from", buf, sizeof(buf)))
+	if (ows_query_get(c->req->query, "from", buf, sizeof(buf)))
 		from = strtoull(buf, NULL, 10);
-	if (query_get(c->req->query, "limit", buf, sizeof(buf)))
+	if (ows_query_get(c->req->query, "limit", buf, sizeof(buf)))
 		limit = (unsigned)strtoul(buf, NULL, 10);
 	if (limit == 0 || limit > 1000)
 		limit = 1000;
@@ -465,8 +433,8 @@ static void get_ledger(struct admin_ctx *c)
 static void get_resources(struct admin_ctx *c)
 {
 	char kind[OWS_NAME_MAX], stack[OWS_NAME_MAX];
-	bool has_kind = query_get(c->req->query, "kind", kind, sizeof(kind));
-	bool has_stack = query_get(c->req->query, "stack", stack, sizeof(stack));
+	bool has_kind = ows_query_get(c->req->query, "kind", kind, sizeof(kind));
+	bool has_stack = ows_query_get(c->req->query, "stack", stack, sizeof(stack));
 	json_t *list, *v;
 
 	list = ows_state_resources(&c->n->state, has_kind ? kind : NULL,
@@ -497,7 +465,7 @@ static void get_rejections(struct admin_ctx *c)
 static void get_access_keys(struct admin_ctx *c)
 {
 	char user[OWS_NAME_MAX];
-	bool has_user = query_get(c->req->query, "user", user, sizeof(user));
+	bool has_user = ows_query_get(c->req->query, "user", user, sizeof(user));
 	json_t *list = ows_state_access_keys(&c->n->state, has_user ? user : NULL);
 	json_t *v = json_pack("{s:o}", "access_keys", list ? list : json_array());
 
@@ -516,9 +484,10 @@ static bool fn_allowed(struct admin_ctx *c, const char *action,
 	char arn[OWS_NAME_MAX + 64];
 
 	ows_state_directory(&c->n->state, &dir);
-	ows_action_arn("functions", name, arn, sizeof(arn));
-	if (ows_user_authorize(&dir, c->user, action, arn) == 0)
+	if (ows_user_authorize_resource(&dir, c->user, action, "functions",
+					name) == 0)
 		return true;
+	ows_action_arn("functions", name, arn, sizeof(arn));
 	reply_error(c, 403, "AccessDenied", "user '%s' is not allowed '%s' on "
 		    "'%s'", c->user, action, arn);
 	return false;
@@ -594,7 +563,7 @@ static void fn_route(struct admin_ctx *c)
 			json_decref(o.records);
 			return;
 		}
-		if (!query_get(c->req->query, "since", since, sizeof(since)))
+		if (!ows_query_get(c->req->query, "since", since, sizeof(since)))
 			strcpy(since, "0");
 		last = ows_functions_logs(c->n, name, strtoull(since, NULL, 10),
 					  fn_log_cb, &o);
@@ -715,21 +684,8 @@ static void health(struct ows_node *n, struct ows_http_req *req)
 			      (json_int_t)n->cfg.id, "role",
 			      ows_raft_role_name(ows_raft_role(n->raft)));
 
-	ows_admin_reply_json(n, req, 200, v);
+	ows_admin_reply_json(req, 200, v);
 	json_decref(v);
-}
-
-static void new_request_id(char out[37])
-{
-	uint8_t r[16];
-	char hex[33];
-
-	ows_random(r, sizeof(r));
-	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
-	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
-	ows_hex_encode(r, 16, hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-		 hex + 16, hex + 20);
 }
 
 void ows_admin_handle(struct ows_http_req *req, void *ud)
@@ -755,12 +711,12 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		ows_admin_reply_error(n, req, 503, "OutOfMemory", "try again");
+		ows_admin_reply_error(req, 503, "OutOfMemory", "try again");
 		return;
 	}
 	c->n = n;
 	c->req = req;
-	new_request_id(c->req_id);
+	ows_uuid4(c->req_id);
 	req->data = c;
 	/* Function payloads may be 6 MB, as on Lambda; admin JSON 1 MB. */
 	if (ows_http_req_read_body(req, strncmp(req->path, FN_PREFIX,
@@ -768,7 +724,7 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 						? 6 * 1024 * 1024 : BODY_LIMIT,
 				   body_cb) != 0) {
 		free(c);
-		ows_admin_reply_error(n, req, 500, "InternalError",
+		ows_admin_reply_error(req, 500, "InternalError",
 				      "cannot read the body");
 	}
 }

@@ -71,23 +71,6 @@ void ows_aws_reply_query_error(struct ows_aws_call *c, int status,
 	respond_xml(c, status, xml);
 }
 
-static void make_ids(struct ows_aws_call *c)
-{
-	uint8_t r[16], h[32];
-	char hex[33];
-
-	ows_random(r, sizeof(r));
-	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
-	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
-	ows_hex_encode(r, 16, hex);
-	snprintf(c->request_id, sizeof(c->request_id), "%.8s-%.4s-%.4s-%.4s-%.12s",
-		 hex, hex + 8, hex + 12, hex + 16, hex + 20);
-	/* A stable 12-digit account id per cluster, for ARNs and STS. */
-	ows_sha256(c->n->cfg.cluster, strlen(c->n->cfg.cluster), h);
-	for (int i = 0; i < 12; i++)
-		c->account[i] = (char)('0' + h[i] % 10);
-	c->account[12] = '\0';
-}
 
 /* Authenticate; 0, or the SigV4 error code (secret wiped either way). */
 int ows_aws_authenticate(struct ows_aws_call *c, struct ows_err *err)
@@ -164,17 +147,18 @@ void ows_aws_handle(struct ows_node *n, struct ows_http_req *req)
 	struct ows_aws_call *c = calloc(1, sizeof(*c));
 
 	if (c == NULL) {
-		ows_admin_reply_error(n, req, 503, "ServiceUnavailable",
+		ows_admin_reply_error(req, 503, "ServiceUnavailable",
 				      "out of memory");
 		return;
 	}
 	c->n = n;
 	c->req = req;
-	make_ids(c);
+	ows_uuid4(c->request_id);
+	memcpy(c->account, n->account, sizeof(c->account));
 	req->data = c;
 	if (ows_http_req_read_body(req, AWS_BODY_LIMIT, body_cb) != 0) {
 		call_free(c);
-		ows_admin_reply_error(n, req, 500, "InternalError",
+		ows_admin_reply_error(req, 500, "InternalError",
 				      "cannot read the body");
 	}
 }

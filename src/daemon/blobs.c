@@ -103,10 +103,10 @@ static void reply_done(struct blob_op *op, int status, const char *code,
 		json_t *v = json_pack("{s:s, s:I}", "blob", op->hash, "size",
 				      (json_int_t)op->size);
 
-		ows_admin_reply_json(op->n, op->req, 200, v);
+		ows_admin_reply_json(op->req, 200, v);
 		json_decref(v);
 	} else {
-		ows_admin_reply_error(op->n, op->req, status, code, "%s", msg);
+		ows_admin_reply_error(op->req, status, code, "%s", msg);
 	}
 	op_free(op);
 }
@@ -338,25 +338,25 @@ void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req)
 	struct stat st;
 
 	if (!hash_valid(hash)) {
-		ows_admin_reply_error(n, req, 400, "InvalidBlobName", "a blob is "
+		ows_admin_reply_error(req, 400, "InvalidBlobName", "a blob is "
 				      "named by the SHA-256 of its bytes, in "
 				      "lowercase hex");
 		return;
 	}
 	if (!is_put && strcmp(req->method, "GET") != 0 &&
 	    strcmp(req->method, "HEAD") != 0) {
-		ows_admin_reply_error(n, req, 405, "MethodNotAllowed", "blobs "
+		ows_admin_reply_error(req, 405, "MethodNotAllowed", "blobs "
 				      "take HEAD, GET and PUT");
 		return;
 	}
 	if (!signed_by_member(n, req, is_put ? hash : EMPTY_SHA256)) {
-		ows_admin_reply_error(n, req, 401, "Unauthenticated", "blob "
+		ows_admin_reply_error(req, 401, "Unauthenticated", "blob "
 				      "requests are signed by a user or a node");
 		return;
 	}
 	op = calloc(1, sizeof(*op));
 	if (op == NULL) {
-		ows_admin_reply_error(n, req, 503, "OutOfMemory", "try again");
+		ows_admin_reply_error(req, 503, "OutOfMemory", "try again");
 		return;
 	}
 	*op = (struct blob_op){.n = n, .req = req, .fd = -1};

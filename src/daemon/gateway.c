@@ -298,8 +298,6 @@ void ows_gateway_handle(struct ows_http_req *req, void *ud)
 	struct ows_node *n = ud;
 	const struct ows_gw_table *t = current_table(n);
 	struct gw_call *c;
-	uint8_t r[16];
-	char hex[33];
 
 	if (t != NULL && preflight(n, req, t))
 		return;
@@ -311,10 +309,7 @@ void ows_gateway_handle(struct ows_http_req *req, void *ud)
 	c->n = n;
 	c->req = req;
 	c->t0 = ows_now_ms();
-	ows_random(r, sizeof(r));
-	ows_hex_encode(r, sizeof(r), hex);
-	snprintf(c->request_id, sizeof(c->request_id), "%.8s-%.4s-%.4s-%.4s-%.12s",
-		 hex, hex + 8, hex + 12, hex + 16, hex + 20);
+	ows_uuid4(c->request_id);
 	if (t == NULL || ows_gw_match(t, req->method, req->path, &c->m) != 0) {
 		send_message(c, 404, "Not Found");
 		return;

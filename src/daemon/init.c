@@ -135,24 +135,6 @@ static int bootstrap(const char *dir, const struct ows_node_config *cfg,
 	return 0;
 }
 
-/* An AWS-shaped access key: id "AKIA" + 16 of [A-Z2-7], 40-char secret. */
-static int make_access_key(char id[21], char secret[41])
-{
-	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-	uint8_t raw[30];
-
-	if (ows_random(raw, sizeof(raw)) != 0)
-		return -EIO;
-	memcpy(id, "AKIA", 4);
-	for (int i = 0; i < 16; i++)
-		id[4 + i] = alpha[raw[i] & 31];
-	id[20] = '\0';
-	if (ows_random(raw, sizeof(raw)) != 0)
-		return -EIO;
-	ows_b64_encode(raw, sizeof(raw), secret);
-	return 0;
-}
-
 static int write_credentials(const char *dir, const char *id,
 			     const char *secret)
 {
@@ -198,7 +180,7 @@ static json_t *secrets(const char *dir)
 	if (ows_random(key, sizeof(key)) != 0 ||
 	    ows_file_write(path, key, sizeof(key), 0600) != 0 ||
 	    ows_box_key_derive(key, &box, box_pub) != 0 ||
-	    make_access_key(id, secret) != 0 ||
+	    ows_access_key_make(id, secret) != 0 ||
 	    ows_box_seal(box_pub, secret, strlen(secret), &sealed, sender) != 0 ||
 	    write_credentials(dir, id, secret) != 0)
 		goto out;

@@ -94,11 +94,11 @@ void ows_blob_path(const struct ows_node *n, const char *hash, char *out,
 /* Edge request handler (admin API, metrics); admin.c. */
 void ows_admin_handle(struct ows_http_req *req, void *ud);
 /* Send a JSON value (borrowed) as the response. */
-void ows_admin_reply_json(struct ows_node *n, struct ows_http_req *req,
-			  int status, const json_t *v);
-void ows_admin_reply_error(struct ows_node *n, struct ows_http_req *req,
-			   int status, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+void ows_admin_reply_json(struct ows_http_req *req, int status,
+			  const json_t *v);
+void ows_admin_reply_error(struct ows_http_req *req, int status,
+			   const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* metrics.c */
 void ows_metrics_handle(struct ows_node *n, struct ows_http_req *req);
 

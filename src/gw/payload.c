@@ -287,9 +287,9 @@ static int event_query(const char *query, json_t *params)
 		size_t len = amp ? (size_t)(amp - p) : strlen(p), klen, vlen;
 		const char *eq = memchr(p, '=', len);
 		size_t rawk = eq ? (size_t)(eq - p) : len;
-		char *k = ows_gw_url_decode(p, rawk, true, &klen);
+		char *k = ows_url_decode(p, rawk, true, &klen);
 		char *v =
-		    eq ? ows_gw_url_decode(eq + 1, len - rawk - 1, true, &vlen)
+		    eq ? ows_url_decode(eq + 1, len - rawk - 1, true, &vlen)
 		       : strdup("");
 
 		if (k == NULL || v == NULL)
@@ -687,44 +687,6 @@ static int map_cookies(const json_t *res, struct ows_gw_response *r,
 	return 0;
 }
 
-static int b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
-/* Decode standard base64 (padding optional) in place; -1 if malformed. */
-static long b64_decode_inplace(char *s, size_t len)
-{
-	unsigned acc = 0;
-	size_t n = 0, bits = 0, pad = 0;
-
-	while (pad < 2 && len > 0 && s[len - 1] == '=') {
-		len--;
-		pad++;
-	}
-	if ((pad > 0 && (len + pad) % 4 != 0) || len % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		int v = b64val((unsigned char)s[i]);
-
-		if (v < 0)
-			return -1;
-		acc = (acc << 6 | (unsigned)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			s[n++] = (char)(acc >> bits & 0xff);
-		}
-	}
-	return (long)n;
-}
-
 static int map_body(const json_t *res, struct ows_gw_response *r,
 		    struct ows_err *err)
 {
@@ -743,7 +705,7 @@ static int map_body(const json_t *res, struct ows_gw_response *r,
 		      json_is_string(body) ? json_string_length(body) : 0);
 	if (rv != 0 || !json_is_true(b64))
 		return rv;
-	n = b64_decode_inplace(r->body, r->body_len);
+	n = ows_b64_decode_n(r->body, r->body_len, r->body, r->body_len);
 	if (n < 0) {
 		ows_err_printf(err, "body is not valid base64");
 		return OWS_EINVAL;

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/enc.h"
+
 #define MAX_SEGMENTS 64
 #define MAX_KEY 1024
 
@@ -380,59 +382,13 @@ size_t ows_gw_table_size(const struct ows_gw_table *t)
 	return t->n;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Decode one character at s[*i] (of len): the byte it stands for, and
- * advance *i past it.
- */
-static char decode_at(const char *s, size_t len, size_t *i, bool form)
-{
-	size_t k = *i;
-
-	if (s[k] == '%' && k + 2 < len) {
-		int hi = hexval(s[k + 1]), lo = hexval(s[k + 2]);
-
-		if (hi >= 0 && lo >= 0 && (hi | lo) != 0) {
-			*i = k + 3;
-			return (char)(hi << 4 | lo);
-		}
-	}
-	*i = k + 1;
-	return form && s[k] == '+' ? ' ' : s[k];
-}
-
-char *ows_gw_url_decode(const char *s, size_t len, bool form, size_t *out_len)
-{
-	char *out = malloc(len + 1);
-	size_t i = 0, n = 0;
-
-	if (out == NULL)
-		return NULL;
-	while (i < len)
-		out[n++] = decode_at(s, len, &i, form);
-	out[n] = '\0';
-	if (out_len != NULL)
-		*out_len = n;
-	return out;
-}
-
 /* Does the raw segment s (len bytes) decode to exactly lit? */
 static bool segment_equals(const char *s, size_t len, const char *lit)
 {
 	size_t i = 0;
 
 	while (i < len) {
-		if (*lit == '\0' || decode_at(s, len, &i, false) != *lit)
+		if (*lit == '\0' || ows_url_byte(s, len, &i, false) != *lit)
 			return false;
 		lit++;
 	}
@@ -498,7 +454,7 @@ static int fill_match(const struct ows_gw_table *t, const struct route *r,
 			continue;
 		m->params[v].name = r->segs[i].text;
 		m->params[v].value =
-		    ows_gw_url_decode(spans[v].p, spans[v].len, false, NULL);
+		    ows_url_decode(spans[v].p, spans[v].len, false, NULL);
 		m->n_params = ++v;
 		if (m->params[v - 1].value == NULL) {
 			ows_gw_match_close(m);

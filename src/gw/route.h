@@ -120,12 +120,4 @@ const char *ows_gw_match_param(const struct ows_gw_match *m, const char *name);
 /* Free the parameter values and drop the table reference. */
 void ows_gw_match_close(struct ows_gw_match *m);
 
-/*
- * Percent-decode len bytes of s into a new malloc'd, NUL-terminated string
- * (*out_len gets its length when not NULL). form: also decode "+" as a
- * space (query strings). "%00" and malformed escapes are copied as they
- * are. NULL on allocation failure.
- */
-char *ows_gw_url_decode(const char *s, size_t len, bool form, size_t *out_len);
-
 #endif

@@ -69,15 +69,23 @@ static void function_name(const char *seg, char *out, size_t cap)
 	snprintf(out, cap, "%.*s", (int)n, seg);
 }
 
+static void not_found(struct ows_aws_call *c, const char *name)
+{
+	char msg[1200], arn[512];
+
+	arn_of(c, name, arn, sizeof(arn));
+	snprintf(msg, sizeof(msg), "Function not found: %s", arn);
+	lambda_error(c, 404, "ResourceNotFoundException", msg);
+}
+
 static bool allowed(struct ows_aws_call *c, const char *action,
 		    const char *name)
 {
 	struct ows_directory dir;
-	char arn[OWS_NAME_MAX + 64];
 
 	ows_state_directory(&c->n->state, &dir);
-	ows_action_arn("functions", name, arn, sizeof(arn));
-	return ows_user_authorize(&dir, c->user, action, arn) == 0;
+	return ows_user_authorize_resource(&dir, c->user, action, "functions",
+					   name) == 0;
 }
 
 static json_int_t int_or(const json_t *spec, const char *k, json_int_t dflt)
@@ -125,17 +133,12 @@ static void reply_json(struct ows_aws_call *c, int status, json_t *v)
 static void get_function(struct ows_aws_call *c, const char *name)
 {
 	json_t *spec = ows_state_resource(&c->n->state, "functions", name);
-	char arn[512];
 
 	if (!allowed(c, "lambda:GetFunction", name)) {
 		lambda_error(c, 403, "AccessDeniedException", "not authorized "
 			     "to perform lambda:GetFunction");
 	} else if (spec == NULL) {
-		arn_of(c, name, arn, sizeof(arn));
-		char msg[1200];
-
-		snprintf(msg, sizeof(msg), "Function not found: %s", arn);
-		lambda_error(c, 404, "ResourceNotFoundException", msg);
+		not_found(c, name);
 	} else {
 		reply_json(c, 200, json_pack("{s:o, s:{s:s}}", "Configuration",
 					     configuration(c, name, spec), "Code",
@@ -265,12 +268,13 @@ static void invoke(struct ows_aws_call *c, const char *name)
 		return;
 	}
 	json_decref(check);
-	if (ows_state_resource_exists(&c->n->state, "functions", name) == 0) {
-		char msg[1200], arn[512];
-
-		arn_of(c, name, arn, sizeof(arn));
-		snprintf(msg, sizeof(msg), "Function not found: %s", arn);
-		lambda_error(c, 404, "ResourceNotFoundException", msg);
+	/*
+	 * DryRun and Event answer before anything runs, so they look the
+	 * function up; RequestResponse learns it from the (cached) registry.
+	 */
+	if (type != NULL && (!strcmp(type, "DryRun") || !strcmp(type, "Event")) &&
+	    !ows_state_resource_exists(&c->n->state, "functions", name)) {
+		not_found(c, name);
 		return;
 	}
 	if (type != NULL && strcmp(type, "DryRun") == 0) {
@@ -301,7 +305,9 @@ static void invoke(struct ows_aws_call *c, const char *name)
 	}
 	rv = ows_functions_invoke(c->n, name, c->request_id, payload, len,
 				  invoke_cb, c);
-	if (rv != 0)
+	if (rv == -ENOENT)
+		not_found(c, name);
+	else if (rv != 0)
 		lambda_error(c, 500, "ServiceException", ows_strerror(rv));
 }
 

@@ -52,6 +52,16 @@ int ows_user_authorize(const struct ows_directory *dir, const char *user,
 	return rv;
 }
 
+int ows_user_authorize_resource(const struct ows_directory *dir,
+				const char *user, const char *action,
+				const char *kind, const char *name)
+{
+	char arn[2 * OWS_NAME_MAX];
+
+	ows_action_arn(kind, name, arn, sizeof(arn));
+	return ows_user_authorize(dir, user, action, arn);
+}
+
 int ows_changeset_authorize(const struct ows_changeset_info *info,
 			    const struct ows_directory *dir,
 			    struct ows_err *err)

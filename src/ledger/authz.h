@@ -40,4 +40,9 @@ int ows_changeset_authorize(const struct ows_changeset_info *info,
 int ows_user_authorize(const struct ows_directory *dir, const char *user,
 		       const char *action, const char *resource);
 
+/* The same for a resource named by kind and name (its ARN as actions'). */
+int ows_user_authorize_resource(const struct ows_directory *dir,
+				const char *user, const char *action,
+				const char *kind, const char *name);
+
 #endif

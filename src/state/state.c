@@ -209,8 +209,8 @@ int ows_state_restore(struct ows_state *s, const void *data, size_t len)
 }
 
 /* Run a query whose rows become JSON objects with the given column names. */
-static json_t *rows(struct ows_state *s, sqlite3_stmt *st,
-		    const char *const *cols, const char *json_col)
+static json_t *rows(sqlite3_stmt *st, const char *const *cols,
+		    const char *json_col)
 {
 	json_t *out = json_array(), *row, *v;
 	int n = sqlite3_column_count(st);
@@ -233,7 +233,6 @@ static json_t *rows(struct ows_state *s, sqlite3_stmt *st,
 		}
 		json_array_append_new(out, row);
 	}
-	(void)s;
 	sqlite3_finalize(st);
 	return out;
 }
@@ -248,7 +247,7 @@ json_t *ows_state_ledger(struct ows_state *s, uint64_t from, unsigned limit)
 		return NULL;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)from);
 	sqlite3_bind_int64(st, 2, limit);
-	return rows(s, st, cols, "entry");
+	return rows(st, cols, "entry");
 }
 
 json_t *ows_state_resources(struct ows_state *s, const char *kind,
@@ -265,7 +264,7 @@ json_t *ows_state_resources(struct ows_state *s, const char *kind,
 		return NULL;
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, stack, -1, SQLITE_STATIC);
-	return rows(s, st, cols, "spec");
+	return rows(st, cols, "spec");
 }
 
 int ows_state_resource_exists(struct ows_state *s, const char *kind,
@@ -295,31 +294,33 @@ json_t *ows_state_resource(struct ows_state *s, const char *kind,
 	return spec;
 }
 
+static const char *const node_cols[] = {"id", "raft", "edge", "gateway",
+					"key", "joined"};
+
 json_t *ows_state_nodes(struct ows_state *s)
 {
-	static const char *const cols[] = {"id", "raft", "edge", "gateway",
-					   "key", "joined"};
 	sqlite3_stmt *st;
 
 	if (ows_state_prepare(s, "SELECT id, raft, edge, gateway, key, joined "
 			      "FROM nodes ORDER BY id", &st) != 0)
 		return NULL;
-	return rows(s, st, cols, NULL);
+	return rows(st, node_cols, NULL);
 }
 
+/* One row by its key: Raft handshakes and forwarded writes look nodes up. */
 json_t *ows_state_node(struct ows_state *s, uint64_t id)
 {
-	json_t *all = ows_state_nodes(s), *n, *found = NULL;
-	size_t i;
+	sqlite3_stmt *st;
+	json_t *list, *row;
 
-	json_array_foreach(all, i, n) {
-		if ((uint64_t)json_integer_value(json_object_get(n, "id")) == id) {
-			found = json_incref(n);
-			break;
-		}
-	}
-	json_decref(all);
-	return found;
+	if (ows_state_prepare(s, "SELECT id, raft, edge, gateway, key, joined "
+			      "FROM nodes WHERE id = ?", &st) != 0)
+		return NULL;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	list = rows(st, node_cols, NULL);
+	row = json_incref(json_array_get(list, 0));
+	json_decref(list);
+	return row;
 }
 
 bool ows_state_node_removed(struct ows_state *s, uint64_t id)
@@ -347,7 +348,7 @@ json_t *ows_state_rejections(struct ows_state *s, unsigned limit)
 			      &st) != 0)
 		return NULL;
 	sqlite3_bind_int64(st, 1, limit);
-	return rows(s, st, cols, NULL);
+	return rows(st, cols, NULL);
 }
 
 int ows_state_access_key(struct ows_state *s, const char *id,
@@ -383,7 +384,7 @@ json_t *ows_state_access_keys(struct ows_state *s, const char *user)
 			      &st) != 0)
 		return NULL;
 	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
-	return rows(s, st, cols, NULL);
+	return rows(st, cols, NULL);
 }
 
 static int dir_user_of_key(void *ud, const char *pub, char *user, size_t cap)

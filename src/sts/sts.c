@@ -6,22 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/enc.h"
 #include "daemon/aws.h"
-
-/* The value of name in a form-encoded string (no decoding needed here). */
-static bool form_has(const char *form, const char *pair)
-{
-	size_t n = strlen(pair);
-
-	for (const char *p = form; p != NULL && *p; ) {
-		if (strncmp(p, pair, n) == 0 && (p[n] == '&' || p[n] == '\0'))
-			return true;
-		p = strchr(p, '&');
-		if (p != NULL)
-			p++;
-	}
-	return false;
-}
 
 static void get_caller_identity(struct ows_aws_call *c)
 {
@@ -40,13 +26,14 @@ static void get_caller_identity(struct ows_aws_call *c)
 
 void ows_sts_handle(struct ows_aws_call *c)
 {
-	const char *q = c->req->query;
-	char form[4096];
+	char form[4096], action[64] = "";
 
+	/* The query protocol: Action in the form body, or in the query. */
 	snprintf(form, sizeof(form), "%.*s", (int)(c->len < 4000 ? c->len : 4000),
 		 c->body ? c->body : "");
-	if (form_has(form, "Action=GetCallerIdentity") ||
-	    form_has(q, "Action=GetCallerIdentity")) {
+	if (!ows_query_get(form, "Action", action, sizeof(action)))
+		ows_query_get(c->req->query, "Action", action, sizeof(action));
+	if (strcmp(action, "GetCallerIdentity") == 0) {
 		get_caller_identity(c);
 		return;
 	}
