@@ -25,6 +25,7 @@
 #include "daemon/functions.h"
 #include "daemon/node.h"
 #include "fn/bundle.h"
+#include "fn/sandbox.h"
 
 #define MAX_ENV 256
 
@@ -148,6 +149,7 @@ static int make_pool(struct ows_fn_entry *e)
 		.min_instances = num(e->spec, "min_instances", 0),
 		.queue_max = 100, .env = env, .n_env = n,
 		.runtimes_dir = runtimes, .owsd_path = exe, .region = "us-east-1",
+		.spares = e->n->fn_spares,
 	};
 	if (e->pool != NULL)
 		rv = ows_fn_pool_update(e->pool, &cfg);
@@ -473,6 +475,121 @@ uint64_t ows_functions_logs(struct ows_node *n, const char *name,
 	return ows_fn_pool_logs(e->pool, since, cb, ud);
 }
 
+/* ---- deploying ahead of invocations ---- */
+
+/*
+ * When the ledger moves, every function whose spec changed is prepared
+ * at once, as Lambda readies a function when it is created or updated:
+ * the bundle is fetched from a peer when this node lacks it and
+ * unpacked, and the pool made (starting min_instances), so that the
+ * first invocation pays only for starting its instance. A function whose
+ * spec did not change is marked current, which keeps later invocations
+ * on the fast path.
+ */
+static void deploy_changed(struct ows_node *n)
+{
+	json_t *all = ows_state_resources(&n->state, "functions", NULL), *row;
+	size_t i;
+
+	json_array_foreach(all, i, row) {
+		const char *name = ows_json_str(row, "name");
+		json_t *spec = json_object_get(row, "spec");
+		struct ows_fn_entry *e;
+		char *text;
+
+		if (name == NULL || !json_is_object(spec))
+			continue;
+		e = entry(n, name);
+		if (e == NULL || e->preparing)
+			continue;
+		text = ows_json_dump(spec);
+		if (text == NULL)
+			continue;
+		if (e->spec_text != NULL && strcmp(e->spec_text, text) == 0) {
+			free(text);
+			if (e->pool != NULL)
+				e->checked = n->state.height;
+			continue;
+		}
+		free(e->spec_text);
+		e->spec_text = text;
+		prepare(e, spec);
+	}
+	json_decref(all);
+}
+
+static void watch_cb(uv_check_t *c)
+{
+	struct ows_node *n = c->data;
+
+	if (n->fn_synced == n->state.height || n->stopping)
+		return;
+	n->fn_synced = n->state.height;
+	deploy_changed(n);
+}
+
+static void spare_error_cb(void *ud, const char *msg, bool gave_up)
+{
+	(void)ud;
+	ows_log(OWS_LOG_WARN, "fn", "spare launcher: %s%s", msg,
+		gave_up ? "; starting launchers on demand from now on" : "");
+}
+
+#define DEFAULT_SPARES 2
+
+int ows_functions_start(struct ows_node *n)
+{
+	const char *v = getenv("OWS_FN_SPARES");
+	char exe[PATH_MAX], runtimes[PATH_MAX];
+	unsigned count = v != NULL ? (unsigned)strtoul(v, NULL, 10)
+				   : DEFAULT_SPARES;
+	unsigned swept = geteuid() == 0 ? ows_sandbox_cgroup_sweep("ows-fn-")
+					: 0;
+	int rv;
+
+	if (swept > 0)
+		ows_log(OWS_LOG_INFO, "fn", "removed %u cgroups that stopped "
+			"nodes left behind", swept);
+	n->fn_started = true;
+	uv_check_init(n->loop, &n->fn_watch);
+	n->fn_watch.data = n;
+	uv_check_start(&n->fn_watch, watch_cb);
+	if (count == 0)
+		return 0;
+	self_paths(exe, runtimes);
+	rv = ows_fn_spares_new(n->loop, exe, count, spare_error_cb, n,
+			       &n->fn_spares);
+	if (rv != 0)
+		ows_log(OWS_LOG_WARN, "fn", "no spare launchers: %s",
+			ows_strerror(rv));
+	return 0;
+}
+
+/* ---- closing ---- */
+
+static void closed_one(struct ows_node *n)
+{
+	if (--n->fn_closing == 0 && n->fn_close_cb != NULL)
+		n->fn_close_cb(n);
+}
+
+static void spares_closed_cb(void *ud)
+{
+	closed_one(ud);
+}
+
+/* The pools are closed: now the spare launchers they took from. */
+static void pools_closed(struct ows_node *n)
+{
+	struct ows_fn_spares *s = n->fn_spares;
+
+	n->fn_spares = NULL;
+	if (s != NULL)
+		ows_fn_spares_close(s, spares_closed_cb, n);
+	else
+		closed_one(n);
+}
+
 static void pool_closed_cb(void *ud)
 {
 	struct ows_fn_entry *e = ud;
@@ -481,21 +598,35 @@ static void pool_closed_cb(void *ud)
 	json_decref(e->spec);
 	free(e->spec_text);
 	free(e);
-	if (--n->fn_closing == 0 && n->fn_close_cb != NULL)
-		n->fn_close_cb(n);
+	if (--n->fn_pools == 0)
+		pools_closed(n);
 }
 
+static void watch_closed(uv_handle_t *h)
+{
+	closed_one(h->data);
+}
+
+/*
+ * cb once everything is closed: the watch handle, the pools (each), then
+ * the spares.
+ */
 void ows_functions_close(struct ows_node *n, void (*cb)(struct ows_node *n))
 {
 	struct ows_fn_entry *e = n->fns, *next;
 
 	n->fns = NULL;
 	n->fn_close_cb = cb;
-	n->fn_closing = 1;
+	n->fn_closing = 2; /* the watch, the pools and then the spares */
+	n->fn_pools = 1;
+	if (n->fn_started)
+		uv_close((uv_handle_t *)&n->fn_watch, watch_closed);
+	else
+		n->fn_closing--;
 	for (; e != NULL; e = next) {
 		next = e->next;
 		fail_waiters(e, -ECANCELED, "the node is shutting down");
-		n->fn_closing++;
+		n->fn_pools++;
 		if (e->preparing)
 			e->closing = true; /* prepared() finishes the close */
 		else if (e->pool != NULL)
@@ -503,6 +634,6 @@ void ows_functions_close(struct ows_node *n, void (*cb)(struct ows_node *n))
 		else
 			pool_closed_cb(e);
 	}
-	if (--n->fn_closing == 0 && cb != NULL)
-		cb(n);
+	if (--n->fn_pools == 0)
+		pools_closed(n);
 }

@@ -415,7 +415,10 @@ static int start(struct ows_node *n, struct ows_err *err)
 			       ows_strerror(rv));
 		return rv;
 	}
-	return start_servers(n, err);
+	rv = start_servers(n, err);
+	if (rv == 0)
+		rv = ows_functions_start(n);
+	return rv;
 }
 
 static void setup_handles(struct ows_node *n)

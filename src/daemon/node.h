@@ -54,8 +54,12 @@ struct ows_node {
 	struct ows_gw_table *gw_table; /* gateway.c: routes at gw_height */
 	uint64_t gw_height;
 	char account[13];          /* 12-digit account id of the cluster */
-	unsigned fn_closing;
+	unsigned fn_closing, fn_pools;
 	void (*fn_close_cb)(struct ows_node *n);
+	struct ows_fn_spares *fn_spares; /* functions.c: spare launchers */
+	uv_check_t fn_watch;	/* functions.c: deploys on ledger changes */
+	uint64_t fn_synced;
+	bool fn_started;	/* ledger height the functions were deployed at */
 	char box_pub[48];
 	struct ows_raft_auth auth;
 };

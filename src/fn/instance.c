@@ -134,6 +134,16 @@ static void probe_closed(uv_handle_t *h)
 	handle_closed(h);
 }
 
+/* The process handle is its own allocation (a spare's, maybe). */
+static void proc_closed(uv_handle_t *h)
+{
+	struct ows_fn_instance *inst = h->data;
+
+	free(h);
+	if (--inst->open_handles == 0)
+		instance_free(inst);
+}
+
 static void close_handle(struct ows_fn_instance *inst, uv_handle_t *h)
 {
 	(void)inst;
@@ -152,8 +162,8 @@ static void close_all(struct ows_fn_instance *inst)
 	close_handle(inst, (uv_handle_t *)&inst->timer);
 	close_handle(inst, (uv_handle_t *)&inst->out[0]);
 	close_handle(inst, (uv_handle_t *)&inst->out[1]);
-	if (inst->proc_inited)
-		close_handle(inst, (uv_handle_t *)&inst->proc);
+	if (inst->proc != NULL && !uv_is_closing((uv_handle_t *)inst->proc))
+		uv_close((uv_handle_t *)inst->proc, proc_closed);
 	if (inst->probe_open && !uv_is_closing((uv_handle_t *)&inst->probe))
 		uv_close((uv_handle_t *)&inst->probe, probe_closed);
 }
@@ -185,7 +195,7 @@ void ows_fn_instance_stop(struct ows_fn_instance *inst)
 		ows_runtime_api_close(api, api_closed);
 	}
 	if (inst->spawned && !inst->exited) {
-		uv_process_kill(&inst->proc, SIGKILL);
+		uv_process_kill(inst->proc, SIGKILL);
 		ows_sandbox_cgroup_kill_all(&inst->cg);
 		return; /* the exit callback closes the rest */
 	}

@@ -3,9 +3,11 @@
  * limit), the environment Lambda gives a runtime (or $PORT for the http
  * runtime), the sandbox spec, and the launcher, `owsd sandbox-exec
  * --spec-fd 3`, spawned with uv_spawn so that libuv reaps it, its stdout
- * and stderr on pipes the pool reads as the instance's log. The spec goes
- * on a plain pipe written before the spawn: it is small, so it fits in the
- * pipe's buffer and no writer has to wait on the loop.
+ * and stderr on pipes the pool reads as the instance's log -- or, when the
+ * node keeps spare launchers (spare.c), one of those, already in its
+ * cgroup, which gets the memory limit and then the spec. The spec goes on
+ * a plain pipe: it is small, so it fits in the pipe's buffer and no writer
+ * has to wait on the loop.
  */
 #include "fn/pool_priv.h"
 
@@ -141,37 +143,54 @@ static void fn_argv(const struct pool_conf *conf, const char **argv)
 	}
 }
 
-/* The spec's JSON on the read end of a new pipe, *fd. */
-static int spec_pipe(struct ows_fn_instance *inst, int *fd)
+/* The spec's JSON for inst. */
+static int spec_json(struct ows_fn_instance *inst, bool with_cgroup,
+		     struct ows_buf *json)
 {
 	const struct pool_conf *conf = inst->conf;
 	const char *lambda_argv[3];
 	const char *binds[3] = {conf->c.runtimes_dir, OWS_FN_RUNTIMES_MOUNT,
 				NULL};
 	struct ows_sandbox_spec spec = {0};
-	struct ows_buf json = OWS_BUF_INIT;
 	struct envv env = {0};
-	int fds[2], rv;
+	int rv;
 
 	fn_argv(conf, lambda_argv);
 	spec.bundle_dir = conf->c.bundle_dir;
 	spec.binds = conf->c.runtimes_dir != NULL ? binds : NULL;
 	spec.root_dir = conf->c.root_dir;
 	spec.argv = conf->http ? conf->c.command : lambda_argv;
-	spec.cgroup = &inst->cg;
+	spec.cgroup = with_cgroup ? &inst->cg : NULL;
 	rv = build_env(inst, &env);
 	spec.env = (const char *const *)env.v;
 	if (rv == 0)
-		rv = ows_sandbox_spec_encode(&spec, &json);
+		rv = ows_sandbox_spec_encode(&spec, json);
 	env_free(&env);
-	if (rv == 0 && json.len >= MAX_SPEC_ON_PIPE)
+	if (rv == 0 && json->len >= MAX_SPEC_ON_PIPE)
 		rv = -E2BIG;
+	return rv;
+}
+
+/* Write all of json to fd, a pipe with room for it, and close fd. */
+static int send_spec(int fd, const struct ows_buf *json)
+{
+	ssize_t n = write(fd, json->data, json->len);
+	int rv = n == (ssize_t)json->len ? 0 : n < 0 ? -errno : -EIO;
+
+	close(fd);
+	return rv;
+}
+
+/* The spec's JSON on the read end of a new pipe, *fd. */
+static int spec_pipe(struct ows_fn_instance *inst, int *fd)
+{
+	struct ows_buf json = OWS_BUF_INIT;
+	int fds[2], rv = spec_json(inst, true, &json);
+
 	if (rv == 0 && pipe2(fds, O_CLOEXEC) != 0)
 		rv = -errno;
 	if (rv == 0) {
-		if (write(fds[1], json.data, json.len) != (ssize_t)json.len)
-			rv = -EIO;
-		close(fds[1]);
+		rv = send_spec(fds[1], &json);
 		if (rv != 0)
 			close(fds[0]);
 		*fd = fds[0];
@@ -224,6 +243,11 @@ static int spawn(struct ows_fn_instance *inst)
 
 	if (rv != 0)
 		return rv;
+	inst->proc = calloc(1, sizeof(*inst->proc));
+	if (inst->proc == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
 	stdio[0].flags = UV_IGNORE;
 	for (int i = 0; i < 2; i++) {
 		stdio[i + 1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
@@ -238,13 +262,52 @@ static int spawn(struct ows_fn_instance *inst)
 	o.exit_cb = ows_fn_instance_exit_cb;
 	/* The launcher inherits the node's environment; the function
 	 * gets only the spec's. */
-	inst->proc.data = inst;
-	rv = uv_spawn(inst->pool->loop, &inst->proc, &o);
+	inst->proc->data = inst;
+	rv = uv_spawn(inst->pool->loop, inst->proc, &o);
 	close(fd);
 	/* Initialized even when the spawn failed: it must be closed. */
 	inst->open_handles++;
-	inst->proc_inited = true;
 	inst->spawned = rv == 0;
+	return rv;
+}
+
+/*
+ * Take over a spare launcher (spare.c): its cgroup gets the function's
+ * memory limit, its process handle and output become the instance's.
+ * It waits for the spec, which start_spare sends.
+ */
+static int adopt_spare(struct ows_fn_instance *inst, struct ows_fn_spare *sp)
+{
+	int rv = 0;
+
+	inst->cg = sp->cg;
+	inst->proc = &sp->proc;
+	inst->proc->data = inst;
+	inst->open_handles++;
+	inst->spawned = true;
+	for (int i = 0; i < 2; i++) {
+		if (rv == 0)
+			rv = uv_pipe_open(&inst->out[i], sp->out[i]);
+		if (rv != 0)
+			close(sp->out[i]);
+	}
+	if (rv == 0)
+		rv = ows_sandbox_cgroup_limit(
+		    &inst->cg, (uint64_t)inst->conf->c.memory_mb << 20, 0,
+		    NULL);
+	return rv;
+}
+
+static int start_spare(struct ows_fn_instance *inst, int spec_fd)
+{
+	struct ows_buf json = OWS_BUF_INIT;
+	int rv = spec_json(inst, false, &json);
+
+	if (rv == 0)
+		rv = send_spec(spec_fd, &json);
+	else
+		close(spec_fd);
+	ows_buf_free(&json);
 	return rv;
 }
 
@@ -252,7 +315,8 @@ int ows_fn_instance_start(struct ows_fn_pool *pool,
 			  struct ows_fn_instance **out)
 {
 	struct ows_fn_instance *inst = calloc(1, sizeof(*inst));
-	int rv;
+	struct ows_fn_spare *sp;
+	int rv, spec_fd = -1;
 
 	if (inst == NULL)
 		return -ENOMEM;
@@ -271,12 +335,20 @@ int ows_fn_instance_start(struct ows_fn_pool *pool,
 		inst->out[i].data = inst;
 	}
 	inst->open_handles = 3;
-	rv = make_cgroup(inst);
+	sp = ows_fn_spare_take(inst->conf->c.spares);
+	if (sp != NULL) {
+		spec_fd = sp->spec_fd;
+		rv = adopt_spare(inst, sp);
+	} else {
+		rv = make_cgroup(inst);
+	}
 	if (rv == 0)
 		rv = inst->conf->http ? pick_port(inst)
 				      : ows_fn_instance_api_new(inst);
 	if (rv == 0)
-		rv = spawn(inst);
+		rv = sp != NULL ? start_spare(inst, spec_fd) : spawn(inst);
+	else if (spec_fd >= 0)
+		close(spec_fd);
 	if (rv != 0) {
 		ows_fn_instance_stop(inst);
 		return rv;

@@ -24,6 +24,7 @@
 #ifndef OWS_FN_POOL_H
 #define OWS_FN_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -36,6 +37,7 @@
 #define OWS_FN_RUNTIMES_MOUNT "/opt/ows/runtimes"
 
 struct ows_fn_pool; /* opaque */
+struct ows_fn_spares; /* opaque */
 struct ows_fn_instance; /* opaque */
 
 struct ows_fn_env {
@@ -68,6 +70,9 @@ struct ows_fn_config {
 	const char *owsd_path;	  /* run as `owsd sandbox-exec --spec-fd 3` */
 	const char *region;	  /* AWS_REGION and the ARN's region */
 	const char *root_dir;	  /* the sandbox's root_dir; NULL: default */
+	struct ows_fn_spares *spares; /* launchers started ahead of need, to
+					 take from; NULL: start on demand.
+					 Borrowed: must outlive the pool */
 };
 
 enum ows_fn_result_kind {
@@ -140,6 +145,29 @@ struct ows_fn_log_record {
 };
 
 typedef void (*ows_fn_log_cb)(void *ud, const struct ows_fn_log_record *rec);
+
+/*
+ * Spare launchers (spare.c), shared by the pools of one node: count (1..16)
+ * launchers of `launcher` (the path of ows-sandbox or owsd) are kept
+ * started, each already in a cgroup of its own, and a pool whose config
+ * names the set takes one for a new instance instead of spawning (so a
+ * cold start skips the fork, the exec and, mainly, the cgroup move, which
+ * waits for an RCU grace period). Refilled in the background. on_error
+ * (may be NULL) hears of a spare that could not start or died unused, and
+ * whether the set gave up (then pools start launchers on demand).
+ */
+typedef void (*ows_fn_spare_error_cb)(void *ud, const char *msg,
+				      bool gave_up);
+int ows_fn_spares_new(uv_loop_t *loop, const char *launcher, unsigned count,
+		      ows_fn_spare_error_cb on_error, void *ud,
+		      struct ows_fn_spares **out);
+/* Spares ready now, and whether the set gave up. */
+void ows_fn_spares_stats(const struct ows_fn_spares *s, unsigned *ready,
+			 bool *disabled);
+/* Stop the waiting spares; cb(ud) once they are gone and s is freed.
+ * Close the pools that use s first. */
+void ows_fn_spares_close(struct ows_fn_spares *s, void (*cb)(void *ud),
+			 void *ud);
 
 /*
  * Make the pool of cfg (copied) on loop and start min_instances. On success

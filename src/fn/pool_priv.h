@@ -57,6 +57,22 @@ struct fn_logs {
 	uint64_t last_seq;
 };
 
+/*
+ * A launcher started ahead of need (spare.c), waiting for its spec. The
+ * process handle comes first: whoever owns the spare frees it from the
+ * handle's close callback. Once taken, the instance owns the handle and
+ * the descriptors.
+ */
+struct ows_fn_spare {
+	uv_process_t proc;
+	struct ows_link link;
+	struct ows_fn_spares *owner;
+	bool taken;
+	int out[2];  /* the node's ends of stdout and stderr */
+	int spec_fd; /* the write end of the launcher's spec pipe */
+	struct ows_sandbox_cgroup cg; /* no memory limit until taken */
+};
+
 enum inst_state { INST_STARTING, INST_READY, INST_STOPPING };
 
 struct ows_fn_instance {
@@ -68,13 +84,14 @@ struct ows_fn_instance {
 	uint64_t id;
 	struct ows_sandbox_cgroup cg;
 	struct ows_runtime_api *api; /* NULL for http or once closed */
-	uv_process_t proc;
+	uv_process_t *proc; /* its own allocation (maybe a spare's), freed
+			       when closed; NULL until spawned */
 	uv_pipe_t out[2]; /* stdout, stderr */
 	uv_timer_t timer; /* idle, or the http readiness poll */
 	uv_tcp_t probe;
 	uv_connect_t connect;
 	int open_handles;
-	bool proc_inited, spawned, exited, probe_open, closed_all;
+	bool spawned, exited, probe_open, closed_all;
 	int64_t exit_status;
 	int term_signal;
 	uint64_t spawn_ns, ready_ns, w_start_ns; /* uv_hrtime */
@@ -116,6 +133,9 @@ void ows_fn_conf_unref(struct pool_conf *conf);
 unsigned ows_fn_pool_live(const struct ows_fn_pool *pool);
 int64_t ows_fn_now_ms(void);	  /* monotonic */
 int64_t ows_fn_unix_ms(void);
+
+/* spare.c: a spare ready to use, or NULL; the caller owns it. */
+struct ows_fn_spare *ows_fn_spare_take(struct ows_fn_spares *s);
 
 /* instance.c */
 int ows_fn_instance_start(struct ows_fn_pool *pool,

@@ -4,9 +4,11 @@
  * It does what crun does for a container, in this order, each step before
  * the ones that depend on it:
  *
- *  1. Read the spec (from --spec-fd or OWS_SANDBOX_SPEC) and join the
- *     instance's cgroup, made by the node with its limits, so that every
- *     process forked later is counted and limited from its first page.
+ *  1. Join the instance's cgroup, made by the node with its limits, so
+ *     that every process forked later is counted and limited from its
+ *     first page: the one given on the command line (a spare launcher,
+ *     started before it is needed, joins it and then waits), then the
+ *     spec's (read from --spec-fd or OWS_SANDBOX_SPEC).
  *  2. Block the signals it forwards, then clone the child into new mount,
  *     PID, IPC and UTS namespaces (clone rather than unshare + fork, so that
  *     the launcher itself stays wholly outside and can still fork and make
@@ -345,56 +347,96 @@ static int read_fd(int fd, struct ows_buf *out)
 	}
 }
 
-static int read_spec(int argc, char **argv, struct ows_sandbox_spec *spec,
-		     struct ows_err *err)
+/*
+ * The arguments: --spec-fd N, and for a launcher started ahead of need,
+ * the cgroup to join before the spec comes: --cgroup-v1 MEMORY_DIR
+ * PIDS_DIR or --cgroup-v2 DIR.
+ */
+static int parse_args(int argc, char **argv, int *fd,
+		      struct ows_sandbox_cgroup *cg, struct ows_err *err)
 {
-	struct ows_buf b = OWS_BUF_INIT;
-	const char *env;
-	int fd = -1, rv = 0;
-
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "sandbox-exec") == 0)
+		const char *a = argv[i];
+		int left = argc - i - 1;
+
+		if (strcmp(a, "sandbox-exec") == 0)
 			continue;
-		if (strcmp(argv[i], "--spec-fd") == 0 && i + 1 < argc)
-			fd = atoi(argv[++i]);
-		else if (strncmp(argv[i], "--spec-fd=", 10) == 0)
-			fd = atoi(argv[i] + 10);
-		else {
-			ows_err_printf(err, "unknown argument '%s'", argv[i]);
+		if (strcmp(a, "--spec-fd") == 0 && left >= 1) {
+			*fd = atoi(argv[++i]);
+		} else if (strncmp(a, "--spec-fd=", 10) == 0) {
+			*fd = atoi(a + 10);
+		} else if (strcmp(a, "--cgroup-v2") == 0 && left >= 1) {
+			cg->version = 2;
+			snprintf(cg->dir, sizeof(cg->dir), "%s", argv[++i]);
+		} else if (strcmp(a, "--cgroup-v1") == 0 && left >= 2) {
+			cg->version = 1;
+			snprintf(cg->dir, sizeof(cg->dir), "%s", argv[++i]);
+			snprintf(cg->pids_dir, sizeof(cg->pids_dir), "%s",
+				 argv[++i]);
+		} else {
+			ows_err_printf(err, "unknown argument '%s'", a);
 			return OWS_EINVAL;
 		}
 	}
+	return 0;
+}
+
+/* The spec, from fd (or, when fd is -1, OWS_SANDBOX_SPEC) into b. */
+static int read_spec(int fd, struct ows_buf *b, struct ows_err *err)
+{
+	const char *env;
+	int rv;
+
 	if (fd >= 0) {
-		rv = read_fd(fd, &b);
+		rv = read_fd(fd, b);
 		close(fd);
 	} else if ((env = getenv(OWS_SANDBOX_SPEC_ENV)) != NULL) {
-		rv = ows_buf_puts(&b, env);
+		rv = ows_buf_puts(b, env);
 		unsetenv(OWS_SANDBOX_SPEC_ENV);
 	} else {
 		rv = -ENOENT;
 	}
-	if (rv == 0 && b.len == 0)
+	if (rv == 0 && b->len == 0)
 		rv = -ENODATA;
 	if (rv != 0)
 		ows_err_printf(err, "no spec: %s", strerror(-rv));
-	else
-		rv = ows_sandbox_spec_decode(b.data, b.len, spec, err);
-	ows_buf_free(&b);
 	return rv;
 }
 
 int ows_sandbox_main(int argc, char **argv)
 {
+	struct ows_sandbox_cgroup early = {0};
 	struct ows_sandbox_spec spec;
+	struct ows_buf b = OWS_BUF_INIT;
 	struct ows_err err = {{0}};
-	int status;
+	int fd = -1, status, rv;
 
 	/*
 	 * If the node dies, its instances die with it: the launcher gets
 	 * SIGKILL, and PID 1 inside has the same signal for the launcher.
 	 */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (read_spec(argc, argv, &spec, &err) != 0) {
+	rv = parse_args(argc, argv, &fd, &early, &err);
+	/*
+	 * A launcher started ahead of need joins its cgroup now, while the
+	 * node has no request waiting (on cgroup v1 a move waits for an RCU
+	 * grace period, milliseconds), then waits for its spec. A node that
+	 * no longer needs it closes the pipe: that is not an error.
+	 */
+	if (rv == 0 && early.version != 0 &&
+	    (rv = ows_sandbox_cgroup_join(&early, 0)) != 0)
+		ows_err_printf(&err, "join cgroup '%s': %s", early.dir,
+			       strerror(-rv));
+	if (rv == 0)
+		rv = read_spec(fd, &b, &err);
+	if (rv == -ENODATA && early.version != 0) {
+		ows_buf_free(&b);
+		return 0;
+	}
+	if (rv == 0)
+		rv = ows_sandbox_spec_decode(b.data, b.len, &spec, &err);
+	ows_buf_free(&b);
+	if (rv != 0) {
 		fprintf(stderr, "ows: sandbox: %s\n", err.msg);
 		return OWS_SANDBOX_EXIT_SETUP;
 	}

@@ -107,10 +107,13 @@ int ows_sandbox_spec_decode(const char *text, size_t len,
 void ows_sandbox_spec_close(struct ows_sandbox_spec *spec);
 
 /*
- * The launcher: `sandbox-exec [--spec-fd N]`. argv[0] is the subcommand's
- * name; a word "sandbox-exec" is skipped wherever it is, so both argv and
- * argv + 1 of owsd may be passed. Without --spec-fd the spec is read from
- * OWS_SANDBOX_SPEC. Returns the function's exit status, 128 + the signal
+ * The launcher: `sandbox-exec [--spec-fd N] [--cgroup-v1 MEMORY_DIR
+ * PIDS_DIR | --cgroup-v2 DIR]`. argv[0] is the subcommand's name; a word
+ * "sandbox-exec" is skipped wherever it is, so both argv and argv + 1 of
+ * owsd may be passed. Without --spec-fd the spec is read from
+ * OWS_SANDBOX_SPEC. With a --cgroup option the launcher joins that cgroup
+ * first and then waits for the spec (a launcher started ahead of need);
+ * an empty spec then means "not needed" and the launcher exits 0. Returns the function's exit status, 128 + the signal
  * that killed it, or one of OWS_SANDBOX_EXIT_* after printing why to stderr.
  * The caller should exit with it at once. Signals SIGTERM, SIGINT, SIGHUP,
  * SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the function; a second
@@ -134,6 +137,15 @@ int ows_sandbox_cgroup_create(struct ows_sandbox_cgroup *cg, const char *name,
 			      uint64_t memory_bytes, unsigned max_procs,
 			      struct ows_err *err);
 
+/*
+ * Set cg's limits, as ows_sandbox_cgroup_create does (0: leave that one
+ * as it is); also on a cgroup that already holds processes, for launchers
+ * started ahead of need. Returns 0 or -errno with err set (may be NULL).
+ */
+int ows_sandbox_cgroup_limit(const struct ows_sandbox_cgroup *cg,
+			     uint64_t memory_bytes, unsigned max_procs,
+			     struct ows_err *err);
+
 /* Move process pid (0: the caller) into cg. Returns 0 or -errno. */
 int ows_sandbox_cgroup_join(const struct ows_sandbox_cgroup *cg, pid_t pid);
 
@@ -151,6 +163,13 @@ int ows_sandbox_cgroup_kill_all(const struct ows_sandbox_cgroup *cg);
  * Call it before ows_sandbox_cgroup_destroy.
  */
 int ows_sandbox_cgroup_oom_killed(const struct ows_sandbox_cgroup *cg);
+
+/*
+ * Remove the cgroups that nodes killed without cleaning up left behind:
+ * those beside the caller's instance cgroups named prefix..."-PID-N" whose
+ * PID no longer runs and which hold no process. Returns how many.
+ */
+unsigned ows_sandbox_cgroup_sweep(const char *prefix);
 
 /*
  * Kill what is left in cg and remove it (waiting up to about two seconds

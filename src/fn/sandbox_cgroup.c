@@ -14,6 +14,7 @@
  */
 #include "fn/sandbox.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -178,35 +179,40 @@ static int v1_dir(const char *controller, const char *name, char *out)
 }
 
 static int create_v1(struct ows_sandbox_cgroup *cg, const char *name,
-		     uint64_t memory_bytes, unsigned max_procs,
 		     struct ows_err *err)
 {
-	char value[32];
-	int rv;
+	int rv = v1_dir("memory", name, cg->dir);
 
-	rv = v1_dir("memory", name, cg->dir);
 	if (rv == 0)
 		rv = v1_dir("pids", name, cg->pids_dir);
-	if (rv != 0) {
+	if (rv != 0)
 		ows_err_printf(err, "cgroup v1 '%s': %s", name, strerror(-rv));
-		return rv;
-	}
+	return rv;
+}
+
+static int limit_v1(const struct ows_sandbox_cgroup *cg,
+		    uint64_t memory_bytes, unsigned max_procs)
+{
+	char value[32];
+	int rv = 0;
+
 	if (memory_bytes != 0) {
 		snprintf(value, sizeof(value), "%llu",
 			 (unsigned long long)memory_bytes);
+		/* memsw may not be below the memory limit: when lowering,
+		 * the memory limit goes first, when raising, memsw. */
 		rv = write_str(cg->dir, "memory.limit_in_bytes", value);
 		/* Memory plus swap at the same limit: no swap. The file is
 		 * absent when the kernel does not account swap. */
-		if (rv == 0)
-			write_str(cg->dir, "memory.memsw.limit_in_bytes", value);
+		if (write_str(cg->dir, "memory.memsw.limit_in_bytes", value) ==
+			0 && rv != 0)
+			rv = write_str(cg->dir, "memory.limit_in_bytes",
+				       value);
 	}
 	if (rv == 0 && max_procs != 0) {
 		snprintf(value, sizeof(value), "%u", max_procs);
 		rv = write_str(cg->pids_dir, "pids.max", value);
 	}
-	if (rv != 0)
-		ows_err_printf(err, "cgroup v1 limits '%s': %s", cg->dir,
-			       strerror(-rv));
 	return rv;
 }
 
@@ -259,10 +265,9 @@ static int v2_base(char *base)
 }
 
 static int create_v2(struct ows_sandbox_cgroup *cg, const char *name,
-		     uint64_t memory_bytes, unsigned max_procs,
 		     struct ows_err *err)
 {
-	char base[PATH_MAX], value[32];
+	char base[PATH_MAX];
 	int rv = v2_base(base);
 
 	if (rv == 0)
@@ -272,7 +277,19 @@ static int create_v2(struct ows_sandbox_cgroup *cg, const char *name,
 		rv = -ENAMETOOLONG;
 	if (rv == 0 && mkdir(cg->dir, 0755) != 0 && errno != EEXIST)
 		rv = -errno;
-	if (rv == 0 && memory_bytes != 0) {
+	if (rv != 0)
+		ows_err_printf(err, "cgroup v2 '%s' below '%s': %s", name, base,
+			       strerror(-rv));
+	return rv;
+}
+
+static int limit_v2(const struct ows_sandbox_cgroup *cg,
+		    uint64_t memory_bytes, unsigned max_procs)
+{
+	char value[32];
+	int rv = 0;
+
+	if (memory_bytes != 0) {
 		snprintf(value, sizeof(value), "%llu",
 			 (unsigned long long)memory_bytes);
 		rv = write_str(cg->dir, "memory.max", value);
@@ -284,8 +301,21 @@ static int create_v2(struct ows_sandbox_cgroup *cg, const char *name,
 		snprintf(value, sizeof(value), "%u", max_procs);
 		rv = write_str(cg->dir, "pids.max", value);
 	}
+	return rv;
+}
+
+int ows_sandbox_cgroup_limit(const struct ows_sandbox_cgroup *cg,
+			     uint64_t memory_bytes, unsigned max_procs,
+			     struct ows_err *err)
+{
+	int rv;
+
+	if (cg->version == 0)
+		return -ENOENT;
+	rv = cg->version == 2 ? limit_v2(cg, memory_bytes, max_procs)
+			      : limit_v1(cg, memory_bytes, max_procs);
 	if (rv != 0)
-		ows_err_printf(err, "cgroup v2 '%s' below '%s': %s", name, base,
+		ows_err_printf(err, "cgroup limits '%s': %s", cg->dir,
 			       strerror(-rv));
 	return rv;
 }
@@ -311,9 +341,11 @@ int ows_sandbox_cgroup_create(struct ows_sandbox_cgroup *cg, const char *name,
 	}
 	cg->version = sf.f_type == CGROUP2_SUPER_MAGIC ? 2 : 1;
 	if (cg->version == 2)
-		rv = create_v2(cg, name, memory_bytes, max_procs, err);
+		rv = create_v2(cg, name, err);
 	else
-		rv = create_v1(cg, name, memory_bytes, max_procs, err);
+		rv = create_v1(cg, name, err);
+	if (rv == 0)
+		rv = ows_sandbox_cgroup_limit(cg, memory_bytes, max_procs, err);
 	if (rv != 0)
 		ows_sandbox_cgroup_destroy(cg);
 	return rv;
@@ -416,6 +448,68 @@ int ows_sandbox_cgroup_oom_killed(const struct ows_sandbox_cgroup *cg)
 out:
 	ows_buf_free(&b);
 	return rv;
+}
+
+/*
+ * The pid in a name "<prefix><anything>-<pid>-<n>" (how the node names
+ * the cgroups it makes), or 0.
+ */
+static pid_t owner_of(const char *name)
+{
+	const char *last = strrchr(name, '-'), *p;
+
+	if (last == NULL || last == name)
+		return 0;
+	for (p = last - 1; p > name && *p != '-'; p--)
+		;
+	if (*p != '-' || strspn(p + 1, "0123456789") != (size_t)(last - p - 1))
+		return 0;
+	return (pid_t)atoi(p + 1);
+}
+
+/* rmdir each empty cgroup in dir named prefix... whose owner is gone. */
+static unsigned sweep_dir(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		char path[PATH_MAX];
+		pid_t pid;
+
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
+		    (pid = owner_of(e->d_name)) <= 0 ||
+		    (kill(pid, 0) == 0 || errno != ESRCH) ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >=
+			(int)sizeof(path))
+			continue;
+		n += rmdir(path) == 0; /* EBUSY while processes remain */
+	}
+	closedir(d);
+	return n;
+}
+
+unsigned ows_sandbox_cgroup_sweep(const char *prefix)
+{
+	char mnt[PATH_MAX], root[PATH_MAX], path[PATH_MAX];
+	char dir[OWS_SANDBOX_CGROUP_PATH];
+	static const char *const v1[] = {"memory", "pids"};
+	struct statfs sf;
+	unsigned n = 0;
+
+	if (statfs(CGROUP_ROOT, &sf) != 0)
+		return 0;
+	if (sf.f_type == CGROUP2_SUPER_MAGIC)
+		return v2_base(dir) == 0 ? sweep_dir(dir, prefix) : 0;
+	for (size_t i = 0; i < 2; i++)
+		if (v1_mount(v1[i], mnt, root) == 0 &&
+		    own_path(v1[i], path, sizeof(path)) == 0 &&
+		    place(dir, mnt, root, path, "") == 0)
+			n += sweep_dir(dir, prefix);
+	return n;
 }
 
 static int remove_dir(const char *dir)

@@ -182,8 +182,16 @@ def test_function_deployed_on_one_node_answers_on_every_gateway():
             "routes": {"GET /hello/{name}": "hello"}}, f)
     nodes[0].ows("apply", os.path.join(d, "stack.json"), "--yes")
     target = nodes[0].status()["ledger"]["head"]
-    for i, n in enumerate(nodes):
+    for n in nodes:
         wait_for(lambda: n.status()["ledger"]["head"] == target, 30, "replication")
+    # Deployed before any request: every node fetches and unpacks the
+    # bundle as the change set applies, as Lambda readies a new function.
+    for n in nodes:
+        bundles = os.path.join(n.dir, "bundles")
+        wait_for(lambda: os.path.isdir(bundles) and
+                 [b for b in os.listdir(bundles) if ".tmp" not in b], 30,
+                 "the bundle unpacked on node %s" % n.dir)
+    for i, n in enumerate(nodes):
         p = subprocess.run(["curl", "-s", "--max-time", "30",
                             "http://%s/hello/n%d" % (n.gateway, i)],
                            capture_output=True, text=True, timeout=60)

@@ -46,7 +46,10 @@ struct fx {
 	uv_loop_t loop;
 	uv_timer_t tick; /* UV_RUN_ONCE returns at least this often */
 	struct ows_fn_pool *pool;
-	bool closed;
+	struct ows_fn_spares *spares; /* optional */
+	bool closed, spares_closed;
+	int spare_errors;
+	bool spares_gave_up;
 	struct res res[MAX_RES];
 	int n_res;
 	char exe[PATH_MAX], runtimes[PATH_MAX], bundle[PATH_MAX];
@@ -126,10 +129,19 @@ static void closed_cb(void *ud)
 	((struct fx *)ud)->closed = true;
 }
 
+static void spares_closed_cb(void *ud)
+{
+	((struct fx *)ud)->spares_closed = true;
+}
+
 static void fx_done(struct fx *f)
 {
 	ows_fn_pool_close(f->pool, closed_cb, f);
 	RUN_UNTIL(f, f->closed);
+	if (f->spares != NULL) {
+		ows_fn_spares_close(f->spares, spares_closed_cb, f);
+		RUN_UNTIL(f, f->spares_closed);
+	}
 	uv_close((uv_handle_t *)&f->tick, NULL);
 	OWS_CHECK_INT(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
 	/* Kept-alive client connections go first. */
@@ -212,8 +224,8 @@ static struct ows_fn_pool_stats stats(struct fx *f)
 	return s;
 }
 
-/* No cgroup of this process's instances is left (v1 memory or v2). */
-static int cgroups_left(void)
+/* This process's cgroups named prefix-<pid>-* (v1 memory or v2). */
+static int cgroups_named(const char *prefix)
 {
 	char pattern[64];
 	int n = 0;
@@ -224,7 +236,7 @@ static int cgroups_left(void)
 	char path[PATH_MAX], cmd[PATH_MAX + 128];
 	FILE *p;
 
-	snprintf(pattern, sizeof(pattern), "ows-fn-pooltest-%d-", (int)getpid());
+	snprintf(pattern, sizeof(pattern), "%s-%d-", prefix, (int)getpid());
 	snprintf(cmd, sizeof(cmd),
 		 "find %s -maxdepth 4 -type d -name '%s*' 2>/dev/null", root,
 		 pattern);
@@ -234,6 +246,12 @@ static int cgroups_left(void)
 		n++;
 	pclose(p);
 	return n;
+}
+
+/* No cgroup of this process's instances is left. */
+static int cgroups_left(void)
+{
+	return cgroups_named("ows-fn-pooltest");
 }
 
 /* The pids in this process's instance cgroups (at most max). */
@@ -667,4 +685,131 @@ OWS_TEST(fn_pool_cold_start)
 	qsort(bare_ms, 7, sizeof(double), cmp_double);
 	fprintf(stderr, "cold start: pool %.1f ms, bare python3 %.1f ms\n",
 		pool_ms[3], bare_ms[3]);
+}
+
+/* ---- spare launchers (spare.c) ---- */
+
+static void spare_error_cb(void *ud, const char *msg, bool gave_up)
+{
+	struct fx *f = ud;
+
+	(void)msg;
+	f->spare_errors++;
+	f->spares_gave_up = gave_up;
+}
+
+static unsigned spares_ready(struct fx *f)
+{
+	unsigned ready;
+	bool disabled;
+
+	ows_fn_spares_stats(f->spares, &ready, &disabled);
+	return ready;
+}
+
+/*
+ * The memory limit (bytes; 0 when unlimited) of this process's spare
+ * cgroup that holds the most processes, and that count: the taken one
+ * runs the launcher and the function, a waiting spare its launcher only.
+ */
+static long long busiest_spare_limit(int *procs)
+{
+	const char *v1 = "/sys/fs/cgroup/memory";
+	bool is_v1 = access(v1, F_OK) == 0;
+	char cmd[PATH_MAX + 256], line[PATH_MAX];
+	long long limit = -1;
+	FILE *p;
+
+	*procs = 0;
+	snprintf(cmd, sizeof(cmd),
+		 "for d in $(find %s -maxdepth 4 -type d -name "
+		 "'ows-fn-spare-%d-*'); do echo $(wc -l < $d/cgroup.procs) "
+		 "$(cat $d/%s); done",
+		 is_v1 ? v1 : "/sys/fs/cgroup", (int)getpid(),
+		 is_v1 ? "memory.limit_in_bytes" : "memory.max");
+	p = popen(cmd, "r");
+	OWS_CHECK(p != NULL);
+	while (fgets(line, sizeof(line), p) != NULL) {
+		int n = atoi(line);
+		const char *l = strchr(line, ' ');
+
+		if (n <= *procs || l == NULL)
+			continue;
+		*procs = n;
+		/* v1 shows "no limit" as a huge number, v2 as "max" */
+		limit = strncmp(l + 1, "max", 3) == 0 ||
+				atoll(l + 1) >= (1ll << 50)
+			    ? 0
+			    : atoll(l + 1);
+	}
+	pclose(p);
+	return limit;
+}
+
+OWS_TEST(fn_pool_spares_start_instances)
+{
+	struct fx f;
+	struct res *r;
+	int procs;
+
+	fx_init(&f, "python3", "tests/fixtures/py_pool", "app.slow");
+	OWS_CHECK_INT(ows_fn_spares_new(&f.loop, f.exe, 2, spare_error_cb, &f,
+					&f.spares),
+		      0);
+	f.cfg.spares = f.spares;
+	RUN_UNTIL(&f, spares_ready(&f) == 2);
+	fx_start(&f);
+	/* A slow invocation: while it runs, its cgroup is a spare's with
+	 * the function's memory limit; the other spare has none. */
+	invoke(&f, "sp-1", "{\"ms\": 1500}");
+	RUN_UNTIL(&f, stats(&f).busy == 1 &&
+			  (busiest_spare_limit(&procs), procs >= 2));
+	OWS_CHECK_INT(busiest_spare_limit(&procs), 256ll << 20);
+	RUN_UNTIL(&f, f.n_res == 1);
+	check_ok(&f.res[0]);
+	/* refilled in the background */
+	RUN_UNTIL(&f, spares_ready(&f) == 2);
+	OWS_CHECK_INT(cgroups_left(), 0); /* no on-demand cgroup was made */
+	OWS_CHECK_INT(f.spare_errors, 0);
+	fx_done(&f);
+	/* closing stops the waiting spares and removes every cgroup */
+	OWS_CHECK_INT(cgroups_named("ows-fn-spare"), 0);
+
+	/* The limit is real: a spare-started instance is OOM-killed at it. */
+	fx_init(&f, "python3", "tests/fixtures/py_pool", "app.oom");
+	OWS_CHECK_INT(ows_fn_spares_new(&f.loop, f.exe, 1, spare_error_cb, &f,
+					&f.spares),
+		      0);
+	f.cfg.spares = f.spares;
+	f.cfg.memory_mb = 64;
+	RUN_UNTIL(&f, spares_ready(&f) == 1);
+	fx_start(&f);
+	r = call(&f, "so-1", "{\"mb\": 256}");
+	check_error(r, "Runtime.OutOfMemory", "signal: killed");
+	check_ok(call(&f, "so-2", "{\"mb\": 1}"));
+	OWS_CHECK_INT(stats(&f).started, 2);
+	fx_done(&f);
+	OWS_CHECK_INT(cgroups_named("ows-fn-spare"), 0);
+}
+
+OWS_TEST(fn_pool_spares_broken_launcher)
+{
+	struct fx f;
+
+	fx_init(&f, "python3", "tests/fixtures/py_pool", "app.pid");
+	/* exits at once with an error: each spare dies unused */
+	OWS_CHECK_INT(ows_fn_spares_new(&f.loop, "/bin/false", 2,
+					spare_error_cb, &f, &f.spares),
+		      0);
+	f.cfg.spares = f.spares;
+	RUN_UNTIL(&f, f.spares_gave_up && spares_ready(&f) == 0);
+	OWS_CHECK_INT(f.spare_errors, 3); /* then it stops reporting */
+	/* pools start their launchers on demand */
+	fx_start(&f);
+	check_ok(call(&f, "b-1", "{}"));
+	OWS_CHECK_INT(cgroups_named("ows-fn-spare"), 0);
+	fx_done(&f);
+	OWS_CHECK_INT(ows_fn_spares_new(&f.loop, "x", 0, NULL, NULL,
+					&f.spares),
+		      -EINVAL);
 }

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -568,4 +569,51 @@ OWS_TEST(sandbox_cgroup_v2_kill_and_destroy)
 	OWS_CHECK_INT(ows_sandbox_cgroup_oom_killed(&v2), -ENOENT);
 	OWS_CHECK_INT(ows_sandbox_cgroup_destroy(&v2), 0);
 	OWS_CHECK(access(v2.dir, F_OK) != 0);
+}
+
+/*
+ * Sweeping what killed nodes left: an empty cgroup of a dead owner goes;
+ * one of a live owner, one with a process in it, and other names stay.
+ */
+OWS_TEST(sandbox_cgroup_sweep_stale)
+{
+	struct ows_sandbox_cgroup dead, live, busy, other;
+	char name[96];
+	pid_t gone = fork(), sleeper;
+
+	if (geteuid() != 0)
+		OWS_SKIP("cgroups need root");
+	if (gone == 0)
+		_exit(0);
+	OWS_CHECK(gone > 0 && waitpid(gone, NULL, 0) == gone);
+	snprintf(name, sizeof(name), "ows-fn-sweep-x-%d-1", (int)gone);
+	OWS_CHECK_INT(ows_sandbox_cgroup_create(&dead, name, 0, 8, NULL), 0);
+	snprintf(name, sizeof(name), "ows-fn-sweep-x-%d-2", (int)getpid());
+	OWS_CHECK_INT(ows_sandbox_cgroup_create(&live, name, 0, 8, NULL), 0);
+	snprintf(name, sizeof(name), "ows-fn-sweep-y-%d-3", (int)gone);
+	OWS_CHECK_INT(ows_sandbox_cgroup_create(&busy, name, 0, 8, NULL), 0);
+	snprintf(name, sizeof(name), "ows-other-%d-4", (int)gone);
+	OWS_CHECK_INT(ows_sandbox_cgroup_create(&other, name, 0, 8, NULL), 0);
+	sleeper = fork();
+	if (sleeper == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		pause();
+		_exit(0);
+	}
+	OWS_CHECK_INT(ows_sandbox_cgroup_join(&busy, sleeper), 0);
+
+	/* one directory on v2, one per hierarchy on v1; more when an
+	 * earlier run of this test was killed half-way */
+	OWS_CHECK(ows_sandbox_cgroup_sweep("ows-fn-sweep-") >=
+		  (dead.version == 1 ? 2u : 1u));
+	OWS_CHECK(access(dead.dir, F_OK) != 0);
+	OWS_CHECK(access(live.dir, F_OK) == 0);
+	OWS_CHECK(access(busy.dir, F_OK) == 0);
+	OWS_CHECK(access(other.dir, F_OK) == 0);
+
+	kill(sleeper, SIGKILL);
+	waitpid(sleeper, NULL, 0);
+	OWS_CHECK_INT(ows_sandbox_cgroup_destroy(&live), 0);
+	OWS_CHECK_INT(ows_sandbox_cgroup_destroy(&busy), 0);
+	OWS_CHECK_INT(ows_sandbox_cgroup_destroy(&other), 0);
 }
