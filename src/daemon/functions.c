@@ -535,7 +535,7 @@ static void spare_error_cb(void *ud, const char *msg, bool gave_up)
 		gave_up ? "; starting launchers on demand from now on" : "");
 }
 
-#define DEFAULT_SPARES 2
+#define DEFAULT_SPARES 4
 
 int ows_functions_start(struct ows_node *n)
 {

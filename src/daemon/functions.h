@@ -39,7 +39,7 @@ uint64_t ows_functions_logs(struct ows_node *n, const char *name,
 /* Close every pool; cb(n) once all are closed (at once if none). */
 /*
  * Start the node's function machinery: spare launchers (OWS_FN_SPARES,
- * default 2, 0 for none) and the watch that deploys functions as the
+ * default 4, 0 for none) and the watch that deploys functions as the
  * ledger changes them. Returns 0.
  */
 int ows_functions_start(struct ows_node *n);

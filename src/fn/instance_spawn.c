@@ -131,10 +131,13 @@ static void fn_argv(const struct pool_conf *conf, const char **argv)
 {
 	const char *rt = conf->c.runtime;
 
-	argv[1] = argv[2] = NULL;
+	argv[1] = argv[2] = argv[3] = NULL;
 	if (strcmp(rt, "python3") == 0) {
+		/* -S: no site, whose .pth files cost as much as the start
+		 * itself; the bootstrap adds the package directories. */
 		argv[0] = "/usr/bin/python3";
-		argv[1] = OWS_FN_RUNTIMES_MOUNT "/python3/bootstrap";
+		argv[1] = "-S";
+		argv[2] = OWS_FN_RUNTIMES_MOUNT "/python3/bootstrap";
 	} else if (strcmp(rt, "nodejs") == 0) {
 		argv[0] = "/usr/bin/node";
 		argv[1] = OWS_FN_RUNTIMES_MOUNT "/nodejs/bootstrap";
@@ -148,7 +151,7 @@ static int spec_json(struct ows_fn_instance *inst, bool with_cgroup,
 		     struct ows_buf *json)
 {
 	const struct pool_conf *conf = inst->conf;
-	const char *lambda_argv[3];
+	const char *lambda_argv[4];
 	const char *binds[3] = {conf->c.runtimes_dir, OWS_FN_RUNTIMES_MOUNT,
 				NULL};
 	struct ows_sandbox_spec spec = {0};

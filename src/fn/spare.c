@@ -14,7 +14,10 @@
  * that takes one (ows_fn_spare_take) sets the memory limit, opens the
  * output sockets as its pipes, owns the process handle, and writes the
  * spec, after which the launcher goes on exactly as an on-demand one. The
- * set is refilled a little later, off the request's path.
+ * set is refilled on the loop's next turn, after the spec is sent: the
+ * spawn blocks the loop for well under a millisecond, and the slow cgroup
+ * move happens in the new launcher, in parallel, so that a burst of cold
+ * starts finds spares that are ready.
  *
  * A spare that dies before it is taken is reported (on_error) and
  * replaced; after a few deaths in a row the set gives up and pools start
@@ -30,7 +33,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define REFILL_MS 20	  /* after a take: let the new instance start first */
+#define REFILL_MS 0	  /* after a take: on the next turn of the loop */
 #define RETRY_MS 1000	  /* after a spare died */
 #define MAX_FAILURES 3	  /* deaths in a row before giving up */
 #define MAX_SPARES 16

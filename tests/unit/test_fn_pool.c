@@ -319,6 +319,36 @@ OWS_TEST(fn_pool_warm_reuse)
 	fx_done(&f);
 }
 
+/*
+ * python3 runs with -S (site's .pth files cost as much as the start); the
+ * bootstrap puts the task root first and adds the package directories.
+ */
+OWS_TEST(fn_pool_python_paths)
+{
+	struct fx f;
+	struct res *r;
+	json_t *v, *path;
+	bool dist = false;
+	size_t i;
+	json_t *p;
+
+	fx_init(&f, "python3", "tests/fixtures/py_pool", "app.paths");
+	fx_start(&f);
+	r = call(&f, "pp-1", "{}");
+	check_ok(r);
+	v = parse(r);
+	OWS_CHECK(json_is_false(json_object_get(v, "site")));
+	OWS_CHECK_INT(json_integer_value(json_object_get(v, "no_site")), 1);
+	path = json_object_get(v, "path");
+	OWS_CHECK_STR(json_string_value(json_array_get(path, 0)), "/var/task");
+	json_array_foreach(path, i, p)
+		dist |= strcmp(json_string_value(p),
+			       "/usr/lib/python3/dist-packages") == 0;
+	OWS_CHECK(dist == (access("/usr/lib/python3/dist-packages", F_OK) == 0));
+	json_decref(v);
+	fx_done(&f);
+}
+
 OWS_TEST(fn_pool_nodejs_and_provided)
 {
 	struct fx f;
