@@ -65,11 +65,28 @@ int ows_buf_printf(struct ows_buf *b, const char *fmt, ...)
 	va_list ap;
 	int n, rv;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -EINVAL;
+	/* Straight into the room there is; formatted again only when the
+	 * text did not fit. */
+	if (b->cap > b->len) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->data[b->len] = '\0';
+			return -EINVAL;
+		}
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return 0;
+		}
+		b->data[b->len] = '\0';
+	} else {
+		va_start(ap, fmt);
+		n = vsnprintf(NULL, 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return -EINVAL;
+	}
 	rv = ows_buf_grow(b, (size_t)n);
 	if (rv != 0)
 		return rv;
@@ -77,6 +94,23 @@ int ows_buf_printf(struct ows_buf *b, const char *fmt, ...)
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	b->len += (size_t)n;
+	return 0;
+}
+
+int ows_buf_header(struct ows_buf *b, const char *name, const char *value)
+{
+	size_t nl = strlen(name), vl = strlen(value);
+	int rv = ows_buf_grow(b, nl + vl + 4);
+	char *p;
+
+	if (rv != 0)
+		return rv;
+	p = b->data + b->len;
+	memcpy(p, name, nl);
+	memcpy(p + nl, ": ", 2);
+	memcpy(p + nl + 2, value, vl);
+	memcpy(p + nl + 2 + vl, "\r\n", 3); /* with the NUL */
+	b->len += nl + vl + 4;
 	return 0;
 }
 

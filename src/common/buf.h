@@ -23,6 +23,8 @@ int ows_buf_append(struct ows_buf *b, const void *data, size_t len);
 int ows_buf_puts(struct ows_buf *b, const char *s);
 int ows_buf_printf(struct ows_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Append an HTTP header line "name: value\r\n". */
+int ows_buf_header(struct ows_buf *b, const char *name, const char *value);
 void ows_buf_reset(struct ows_buf *b);
 /* Give the data away: the caller frees it; b is left empty. */
 char *ows_buf_detach(struct ows_buf *b, size_t *len);

@@ -2,9 +2,13 @@
 #include "common/enc.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -203,13 +207,52 @@ bool ows_query_get(const char *query, const char *key, char *out, size_t cap)
 	return false;
 }
 
+/*
+ * xoshiro256** (Blackman and Vigna), seeded once per thread from the
+ * system's generator: request ids need to be unique, not secret, and
+ * RAND_bytes costs a getpid() (OpenSSL's fork check) and more per call.
+ */
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t next_u64(void)
+{
+	static _Thread_local uint64_t s[4];
+	static _Thread_local bool seeded;
+	uint64_t result, t;
+
+	if (!seeded) {
+		if (ows_random(s, sizeof(s)) != 0 ||
+		    (s[0] | s[1] | s[2] | s[3]) == 0) {
+			/* never all zero; unique enough without entropy */
+			s[0] = (uint64_t)time(NULL);
+			s[1] = (uint64_t)getpid();
+			s[2] = (uint64_t)(uintptr_t)&s;
+			s[3] = 0x9e3779b97f4a7c15ull;
+		}
+		seeded = true;
+	}
+	result = rotl(s[1] * 5, 7) * 9;
+	t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
 void ows_uuid4(char out[37])
 {
 	uint8_t r[16];
 	char hex[33];
+	uint64_t a = next_u64(), b = next_u64();
 
-	if (ows_random(r, sizeof(r)) != 0)
-		memset(r, 0, sizeof(r));
+	memcpy(r, &a, 8);
+	memcpy(r + 8, &b, 8);
 	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
 	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
 	ows_hex_encode(r, 16, hex);

@@ -55,7 +55,11 @@ void ows_percent_decode(char *s);
  */
 bool ows_query_get(const char *query, const char *key, char *out, size_t cap);
 
-/* A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx". */
+/*
+ * A random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", for
+ * request ids: from a fast generator seeded per thread by ows_random, so
+ * unique but not for secrets (use ows_random for those).
+ */
 void ows_uuid4(char out[37]);
 
 /* Constant-time equality of two equal-length byte strings. */

@@ -147,6 +147,8 @@ static int make_pool(struct ows_fn_entry *e)
 		.concurrency = num(e->spec, "concurrency", 10),
 		.idle_s = num(e->spec, "idle_s", 300),
 		.min_instances = num(e->spec, "min_instances", 0),
+		.requests_per_instance = num(e->spec, "requests_per_instance",
+					     0),
 		.queue_max = 100, .env = env, .n_env = n,
 		.runtimes_dir = runtimes, .owsd_path = exe, .region = "us-east-1",
 		.spares = e->n->fn_spares,
@@ -372,6 +374,17 @@ int ows_functions_http_acquire(struct ows_node *n, const char *name,
 	struct waiter w = {.hcb = cb, .ud = ud};
 
 	return submit(n, name, &w);
+}
+
+int ows_functions_http_take(struct ows_node *n, const char *name,
+			    struct ows_fn_instance **inst, const char **addr)
+{
+	struct ows_fn_entry *e = find(n, name);
+
+	if (e == NULL || e->pool == NULL || e->preparing || !e->http ||
+	    e->checked != n->state.height)
+		return -EAGAIN;
+	return ows_fn_pool_http_take(e->pool, inst, addr);
 }
 
 int ows_functions_is_http(struct ows_node *n, const char *name)

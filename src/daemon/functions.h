@@ -27,6 +27,13 @@ int ows_functions_invoke(struct ows_node *n, const char *name,
  */
 int ows_functions_http_acquire(struct ows_node *n, const char *name,
 			       ows_fn_http_cb cb, void *ud);
+/*
+ * The same at once, when the function is deployed here, current, and has
+ * a listening instance with room (ows_fn_pool_http_take): 0 with *inst and
+ * *addr, else -EAGAIN (use ows_functions_http_acquire).
+ */
+int ows_functions_http_take(struct ows_node *n, const char *name,
+			    struct ows_fn_instance **inst, const char **addr);
 /* 1 when function name has runtime http, 0 when not, -ENOENT. */
 int ows_functions_is_http(struct ows_node *n, const char *name);
 void ows_functions_http_release(struct ows_node *n, const char *name,

@@ -128,14 +128,20 @@ static void result_cb(void *ud, const struct ows_fn_result *res)
 
 static bool hop_by_hop(const char *name)
 {
-	static const char *const hop[] = {
-		"connection", "keep-alive", "transfer-encoding", "te", "trailer",
-		"upgrade", "proxy-authorization", "proxy-authenticate",
-		"content-length", "host", "date",
+	static const struct {
+		size_t len;
+		const char *name;
+	} hop[] = {
+		{10, "connection"}, {10, "keep-alive"},
+		{17, "transfer-encoding"}, {2, "te"}, {7, "trailer"},
+		{7, "upgrade"}, {19, "proxy-authorization"},
+		{18, "proxy-authenticate"}, {14, "content-length"},
+		{4, "host"}, {4, "date"},
 	};
+	size_t len = strlen(name);
 
 	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
-		if (strcasecmp(name, hop[i]) == 0)
+		if (hop[i].len == len && strcasecmp(name, hop[i].name) == 0)
 			return true;
 	return false;
 }
@@ -246,8 +252,18 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	if (ctx.domain == NULL)
 		ctx.domain = c->n->cfg.gateway;
 	if (ows_functions_is_http(c->n, c->m.function) == 1) {
+		struct ows_fn_instance *inst;
+		const char *addr;
+
 		c->body = body;
 		c->len = len;
+		/* A warm instance with room: proxy now, not on the next turn
+		 * of the loop. */
+		if (ows_functions_http_take(c->n, c->m.function, &inst,
+					    &addr) == 0) {
+			lent_cb(c, 0, inst, addr);
+			return;
+		}
 		rv = ows_functions_http_acquire(c->n, c->m.function, lent_cb, c);
 		if (rv != 0)
 			send_message(c, rv == -ENOENT ? 404 : 500, rv == -ENOENT

@@ -4,9 +4,11 @@
  * API (or, for the http runtime, its readiness poll and its leases), the
  * end of each invocation (the result Lambda would give, END and REPORT),
  * idling, and stopping. An instance is freed only from the close callbacks
- * of its handles, so every callback that may reach user code (and through
- * it ows_fn_pool_close) leaves the instance valid until it returns; stopping
- * is idempotent. Starting is in instance_spawn.c.
+ * of its handles (or, for http, the end of its last loan, since the gateway
+ * holds a lent instance until it gives it back), so every callback that may
+ * reach user code (and through it ows_fn_pool_close) leaves the instance
+ * valid until it returns; stopping is idempotent. Starting is in
+ * instance_spawn.c.
  */
 #include "fn/pool_priv.h"
 
@@ -114,7 +116,7 @@ static void handle_closed(uv_handle_t *h)
 {
 	struct ows_fn_instance *inst = h->data;
 
-	if (--inst->open_handles == 0)
+	if (--inst->open_handles == 0 && inst->leases == 0)
 		instance_free(inst);
 }
 
@@ -122,7 +124,7 @@ static void api_closed(void *ud)
 {
 	struct ows_fn_instance *inst = ud;
 
-	if (--inst->open_handles == 0)
+	if (--inst->open_handles == 0 && inst->leases == 0)
 		instance_free(inst);
 }
 
@@ -140,7 +142,7 @@ static void proc_closed(uv_handle_t *h)
 	struct ows_fn_instance *inst = h->data;
 
 	free(h);
-	if (--inst->open_handles == 0)
+	if (--inst->open_handles == 0 && inst->leases == 0)
 		instance_free(inst);
 }
 
@@ -168,16 +170,18 @@ static void close_all(struct ows_fn_instance *inst)
 		uv_close((uv_handle_t *)&inst->probe, probe_closed);
 }
 
-/* An http acquirer that will not get this instance. */
-static void fail_acquirer(struct ows_fn_instance *inst, int status)
+/* The http acquirers that will not get this instance. */
+static void fail_acquirers(struct ows_fn_instance *inst, int status)
 {
-	struct waiter *w = inst->w;
+	while (inst->lessees.next != &inst->lessees) {
+		struct waiter *w = OWS_CONTAINER_OF(inst->lessees.next,
+						    struct waiter, link);
 
-	if (w == NULL || w->kind != WAIT_HTTP)
-		return;
-	inst->w = NULL;
-	w->status = status;
-	ows_fn_pool_defer(inst->pool, w);
+		ows_list_remove(&w->link);
+		inst->n_lessees--;
+		w->status = status;
+		ows_fn_pool_defer(inst->pool, w);
+	}
 }
 
 void ows_fn_instance_stop(struct ows_fn_instance *inst)
@@ -188,7 +192,7 @@ void ows_fn_instance_stop(struct ows_fn_instance *inst)
 		return;
 	inst->state = INST_STOPPING;
 	uv_timer_stop(&inst->timer);
-	fail_acquirer(inst, inst->pool->closing ? -ECANCELED : -EPIPE);
+	fail_acquirers(inst, inst->pool->closing ? -ECANCELED : -EPIPE);
 	if (api != NULL) {
 		/* fails a running invocation with Runtime.Closed */
 		inst->api = NULL;
@@ -259,16 +263,30 @@ void ows_fn_instance_idle(struct ows_fn_instance *inst)
 
 /* ---- the http runtime ---- */
 
+bool ows_fn_instance_has_room(const struct ows_fn_instance *inst)
+{
+	return inst->state != INST_STOPPING &&
+	       inst->leases + inst->n_lessees <
+		   inst->conf->c.requests_per_instance;
+}
+
+/* Lend inst to each acquirer promised it. */
 static void lease_cb(uv_timer_t *t)
 {
 	struct ows_fn_instance *inst = t->data;
-	struct waiter *w = inst->w;
 
-	if (w == NULL || inst->state != INST_READY)
-		return;
-	inst->w = NULL;
-	w->http_cb(w->ud, 0, inst, inst->addr);
-	ows_fn_waiter_free(w);
+	while (inst->state == INST_READY &&
+	       inst->lessees.next != &inst->lessees) {
+		struct waiter *w = OWS_CONTAINER_OF(inst->lessees.next,
+						    struct waiter, link);
+
+		ows_list_remove(&w->link);
+		inst->n_lessees--;
+		inst->leases++;
+		/* may give it back at once, or lead to more acquires */
+		w->http_cb(w->ud, 0, inst, inst->addr);
+		ows_fn_waiter_free(w);
+	}
 }
 
 void ows_fn_instance_lease_soon(struct ows_fn_instance *inst)
@@ -281,11 +299,12 @@ static void http_ready(struct ows_fn_instance *inst)
 {
 	inst->state = INST_READY;
 	inst->ready_ns = uv_hrtime();
-	if (inst->w != NULL) {
-		lease_cb(&inst->timer);
+	uv_timer_stop(&inst->timer);
+	lease_cb(&inst->timer);
+	if (inst->state != INST_READY)
 		return;
-	}
-	ows_fn_instance_idle(inst);
+	if (!inst->busy)
+		ows_fn_instance_idle(inst);
 	ows_fn_pool_pump(inst->pool);
 }
 
@@ -312,7 +331,7 @@ void ows_fn_instance_probe(struct ows_fn_instance *inst)
 	struct sockaddr_in sa;
 
 	if (uv_hrtime() - inst->spawn_ns > (uint64_t)secs * 1000000000u) {
-		fail_acquirer(inst, -ETIMEDOUT);
+		fail_acquirers(inst, -ETIMEDOUT);
 		ows_fn_instance_stop(inst);
 		return;
 	}
@@ -339,11 +358,21 @@ static void probe_timer_cb(uv_timer_t *t)
 	ows_fn_instance_probe(t->data);
 }
 
+/*
+ * A loan ends. An instance that died meanwhile is freed by the last of
+ * its handles to close or its last loan to end, whichever comes last.
+ */
 void ows_fn_instance_release(struct ows_fn_instance *inst)
 {
-	inst->busy = false;
-	if (inst->state == INST_STOPPING)
+	if (inst->leases > 0)
+		inst->leases--;
+	inst->busy = inst->leases > 0 || inst->n_lessees > 0;
+	if (inst->state == INST_STOPPING) {
+		if (inst->open_handles == 0 && inst->leases == 0)
+			instance_free(inst);
 		return;
-	ows_fn_instance_idle(inst);
+	}
+	if (!inst->busy)
+		ows_fn_instance_idle(inst);
 	ows_fn_pool_pump(inst->pool);
 }

@@ -266,14 +266,17 @@ int ows_fn_instance_assign(struct ows_fn_instance *inst, struct waiter *w)
 {
 	int rv;
 
+	if (w->kind == WAIT_HTTP) {
+		/* answered once the instance listens, from the loop */
+		if (inst->n_lessees++ == 0 && inst->state == INST_READY)
+			ows_fn_instance_lease_soon(inst);
+		ows_list_append(&inst->lessees, &w->link);
+		inst->busy = true;
+		return 0;
+	}
 	inst->busy = true;
 	inst->w = w;
 	uv_timer_stop(&inst->timer);
-	if (w->kind == WAIT_HTTP) {
-		if (inst->state == INST_READY)
-			ows_fn_instance_lease_soon(inst);
-		return 0;
-	}
 	ows_fn_instance_flush_stray(inst);
 	inst->rec = ows_fn_log_open(w->request_id);
 	inst->started_line = false;

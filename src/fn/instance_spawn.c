@@ -331,6 +331,7 @@ int ows_fn_instance_start(struct ows_fn_pool *pool,
 	inst->state = INST_STARTING;
 	inst->spawn_ns = uv_hrtime();
 	ows_list_append(&pool->instances, &inst->link);
+	ows_list_init(&inst->lessees);
 	uv_timer_init(pool->loop, &inst->timer);
 	inst->timer.data = inst;
 	for (int i = 0; i < 2; i++) {

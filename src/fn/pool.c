@@ -22,6 +22,7 @@
 #define DEFAULT_TIMEOUT_S 3
 #define DEFAULT_CONCURRENCY 10
 #define DEFAULT_IDLE_S 300
+#define DEFAULT_PER_INSTANCE 80 /* http: Cloud Run's default concurrency */
 #define MAX_NAME 64
 
 static const char throttle_body[] =
@@ -118,6 +119,10 @@ static void apply_defaults(struct ows_fn_config *c)
 		c->queue_max = OWS_FN_QUEUE_MAX;
 	if (c->min_instances > c->concurrency)
 		c->min_instances = c->concurrency;
+	if (strcmp(c->runtime, "http") != 0)
+		c->requests_per_instance = 1; /* Lambda: one at a time */
+	else if (c->requests_per_instance == 0)
+		c->requests_per_instance = DEFAULT_PER_INSTANCE;
 	if (c->region == NULL)
 		c->region = "local";
 }
@@ -263,6 +268,12 @@ unsigned ows_fn_pool_live(const struct ows_fn_pool *pool)
 	return n;
 }
 
+/*
+ * An instance that can take a request: an idle one, or for http the
+ * oldest one with room (a starting one too: its acquirers are answered
+ * when it listens), so that requests pack onto few instances and the
+ * others can idle away.
+ */
 static struct ows_fn_instance *find_free(struct ows_fn_pool *pool)
 {
 	for (struct ows_link *l = pool->instances.next; l != &pool->instances;
@@ -270,7 +281,10 @@ static struct ows_fn_instance *find_free(struct ows_fn_pool *pool)
 		struct ows_fn_instance *i =
 		    OWS_CONTAINER_OF(l, struct ows_fn_instance, link);
 
-		if (i->state == INST_READY && !i->busy && i->gen == pool->gen)
+		if (i->gen != pool->gen)
+			continue;
+		if (pool->conf->http ? ows_fn_instance_has_room(i)
+				     : i->state == INST_READY && !i->busy)
 			return i;
 	}
 	return NULL;
@@ -371,6 +385,27 @@ int ows_fn_pool_http_acquire(struct ows_fn_pool *pool, ows_fn_http_cb cb,
 	w->ud = ud;
 	ows_list_init(&w->link);
 	return enqueue(pool, w);
+}
+
+int ows_fn_pool_http_take(struct ows_fn_pool *pool,
+			  struct ows_fn_instance **inst, const char **addr)
+{
+	struct ows_fn_instance *i;
+
+	if (pool->closing)
+		return -ECANCELED;
+	if (!pool->conf->http)
+		return -EINVAL;
+	if (pool->n_queued > 0 || (i = find_free(pool)) == NULL ||
+	    i->state != INST_READY)
+		return -EAGAIN;
+	if (i->n_lessees == 0)
+		uv_timer_stop(&i->timer); /* the idle timer */
+	i->busy = true;
+	i->leases++;
+	*inst = i;
+	*addr = i->addr;
+	return 0;
 }
 
 void ows_fn_pool_http_release(struct ows_fn_pool *pool,

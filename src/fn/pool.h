@@ -62,6 +62,9 @@ struct ows_fn_config {
 	unsigned concurrency;	/* most instances at once */
 	unsigned idle_s;	/* an idle instance stops after this */
 	unsigned min_instances; /* kept warm (at most concurrency) */
+	unsigned requests_per_instance; /* http: requests one instance serves
+					   at once (default 80, as Cloud
+					   Run); always 1 for the others */
 	unsigned queue_max;	/* waiting requests beyond this: THROTTLED */
 	const struct ows_fn_env *env;
 	size_t n_env;
@@ -199,7 +202,16 @@ int ows_fn_pool_invoke(struct ows_fn_pool *pool, const char *request_id,
 int ows_fn_pool_http_acquire(struct ows_fn_pool *pool, ows_fn_http_cb cb,
 			     void *ud);
 
-/* Give back an instance from ows_fn_pool_http_acquire (once). */
+/*
+ * http runtime, at once: when no request is queued and an instance that
+ * is listening has room for one more request, lend it (*inst, *addr, which
+ * stays valid until the release) and return 0; else -EAGAIN (use
+ * ows_fn_pool_http_acquire), -EINVAL or -ECANCELED.
+ */
+int ows_fn_pool_http_take(struct ows_fn_pool *pool,
+			  struct ows_fn_instance **inst, const char **addr);
+
+/* Give back an instance from ows_fn_pool_http_acquire or _take (once). */
 void ows_fn_pool_http_release(struct ows_fn_pool *pool,
 			      struct ows_fn_instance *inst);
 

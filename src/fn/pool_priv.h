@@ -98,11 +98,15 @@ struct ows_fn_instance {
 	int port;
 	char addr[32];
 	/*
-	 * busy: serving an invocation or lent to the gateway. w: the
-	 * invocation it runs, or the http acquirer not answered yet.
+	 * busy: serving an invocation, or (http) lent to the gateway at least
+	 * once or promised. w: the invocation it runs. http: lessees, the
+	 * acquirers promised this instance and not answered yet (answered
+	 * together once it is ready); leases, the loans not given back.
 	 */
 	bool busy;
 	struct waiter *w;
+	struct ows_link lessees;
+	unsigned n_lessees, leases;
 	bool cold, started_line;
 	struct log_record *rec;
 	struct log_record *stray; /* output between invocations */
@@ -145,8 +149,10 @@ int ows_fn_instance_assign(struct ows_fn_instance *inst, struct waiter *w);
 void ows_fn_instance_stop(struct ows_fn_instance *inst);
 /* inst has nothing to do: idle it, or stop it when it is stale. */
 void ows_fn_instance_idle(struct ows_fn_instance *inst);
-/* Answer the http acquirer inst->w from the loop. */
+/* Answer the http acquirers of inst from the loop. */
 void ows_fn_instance_lease_soon(struct ows_fn_instance *inst);
+/* http: may inst take one more request? */
+bool ows_fn_instance_has_room(const struct ows_fn_instance *inst);
 /* An http lease ends. */
 void ows_fn_instance_release(struct ows_fn_instance *inst);
 

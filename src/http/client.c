@@ -50,8 +50,14 @@ struct client {
 	int err;                       /* set by a parser callback */
 	ows_http_client_cb cb;
 	void *ud;
-	char rbuf[CLIENT_READ_SIZE];
 };
+
+/*
+ * One read buffer per thread: read_cb parses what it gets at once (the
+ * parser copies out what it keeps), so exchanges need no buffer of their
+ * own, and none has to be allocated and cleared per request.
+ */
+static _Thread_local char rbuf[CLIENT_READ_SIZE];
 
 const char *ows_http_response_header(const struct ows_http_response *resp,
 				     const char *name)
@@ -253,7 +259,7 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 
 	(void)hint;
 	if (cl != NULL)
-		*buf = uv_buf_init(cl->rbuf, sizeof(cl->rbuf));
+		*buf = uv_buf_init(rbuf, sizeof(rbuf));
 	else
 		*buf = uv_buf_init(c->scratch, sizeof(c->scratch));
 }
@@ -271,11 +277,27 @@ static int send_request(struct client *cl)
 
 	c->owner = cl;
 	c->tcp.data = c;
-	rv = uv_write(&c->write, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
-	if (rv != 0)
-		return rv;
-	c->writing = true;
-	return uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+	/* At once when the socket takes it all: uv_write would also touch
+	 * the poll registration. The rest, or an error, goes by uv_write. */
+	rv = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	if (rv > 0) {
+		b.base += rv;
+		b.len -= (size_t)rv;
+	}
+	if (b.len > 0) {
+		rv = uv_write(&c->write, (uv_stream_t *)&c->tcp, &b, 1,
+			      write_cb);
+		if (rv != 0)
+			return rv;
+		c->writing = true;
+	}
+	/* A connection keeps reading from its first request on, idle in the
+	 * pool too: stopping and starting would cost epoll_ctl calls. */
+	if (c->reading)
+		return 0;
+	rv = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+	c->reading = rv == 0;
+	return rv;
 }
 
 /* Open a fresh connection for cl; connect_cb sends the request. */
@@ -328,7 +350,13 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	size_t parsed;
 	enum http_errno e;
 
-	if (nread == 0 || cl == NULL || cl->done)
+	if (nread == 0)
+		return;
+	if (cl == NULL) {
+		ows_http_pool_idle_input(c);
+		return;
+	}
+	if (cl->done)
 		return;
 	if (nread < 0 && nread != UV_EOF) {
 		fail(cl, (int)nread);
@@ -407,11 +435,13 @@ static int build_request(struct ows_buf *b, const char *host_port,
 	for (size_t i = 0; i < n; i++)
 		if (bad_text(h[i].name) || bad_text(h[i].value))
 			return -EINVAL;
-	rv = ows_buf_printf(b, "%s %s HTTP/1.1\r\n", method, target);
+	rv = ows_buf_grow(b, 512 + len);
+	if (rv == 0)
+		rv = ows_buf_printf(b, "%s %s HTTP/1.1\r\n", method, target);
 	if (rv == 0 && !has_header(h, n, "Host"))
-		rv = ows_buf_printf(b, "Host: %s\r\n", host_port);
+		rv = ows_buf_header(b, "Host", host_port);
 	for (size_t i = 0; i < n && rv == 0; i++)
-		rv = ows_buf_printf(b, "%s: %s\r\n", h[i].name, h[i].value);
+		rv = ows_buf_header(b, h[i].name, h[i].value);
 	if (rv == 0 && bodied && !has_header(h, n, "Content-Length") &&
 	    !has_header(h, n, "Transfer-Encoding"))
 		rv = ows_buf_printf(b, "Content-Length: %zu\r\n", len);

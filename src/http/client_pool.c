@@ -132,23 +132,10 @@ static void idle_timer_cb(uv_timer_t *t)
 	discard(t->data);
 }
 
-static void idle_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+void ows_http_pool_idle_input(struct ows_http_cconn *c)
 {
-	struct ows_http_cconn *c = h->data;
-
-	(void)hint;
-	*buf = uv_buf_init(c->scratch, sizeof(c->scratch));
-}
-
-/*
- * Nothing may arrive on an idle connection: EOF or an error means the peer
- * closed it, and bytes nobody asked for mean it is out of step.
- */
-static void idle_read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
-{
-	(void)buf;
-	if (nread != 0)
-		discard(st->data);
+	if (c->pool != NULL)
+		discard(c);
 }
 
 struct ows_http_cconn *ows_http_pool_take(uv_loop_t *loop, const char *key)
@@ -166,7 +153,6 @@ struct ows_http_cconn *ows_http_pool_take(uv_loop_t *loop, const char *key)
 		return NULL;
 	unlink_idle(c);
 	uv_timer_stop(&c->timer);
-	uv_read_stop((uv_stream_t *)&c->tcp);
 	uv_ref((uv_handle_t *)&c->tcp);
 	return c;
 }
@@ -185,10 +171,8 @@ void ows_http_pool_put(uv_loop_t *loop, struct ows_http_cconn *c)
 	struct ows_http_pool *p = pool_find(loop, true);
 
 	c->owner = NULL;
-	uv_read_stop((uv_stream_t *)&c->tcp);
 	if (p == NULL || count_key(p, c->key) >= OWS_HTTP_POOL_PER_HOST ||
-	    uv_read_start((uv_stream_t *)&c->tcp, idle_alloc_cb,
-			  idle_read_cb) != 0) {
+	    !c->reading) {
 		if (p != NULL && p->n_idle == 0)
 			pool_free(p);
 		ows_http_cconn_close(c);

@@ -7,7 +7,8 @@
  * A connection is either owned by one exchange (owner set, its handles
  * counted by the loop) or idle in its loop's pool (owner NULL, handles
  * unref'd so they never keep uv_run going, reading only to notice the peer
- * closing it). An idle connection that sees any input, EOF or error, or that
+ * closing it). Reading, once started, is never stopped: the same callbacks
+ * serve both states. An idle connection that sees any input, EOF or error, or that
  * stays idle for OWS_HTTP_POOL_IDLE_MS, is closed.
  */
 #ifndef OWS_HTTP_CLIENT_POOL_H
@@ -31,6 +32,7 @@ struct ows_http_cconn {
 	struct ows_http_pool *pool;  /* set while idle */
 	struct ows_http_cconn *next, *prev; /* the pool's list, newest first */
 	bool writing;                /* a uv_write is in flight */
+	bool reading;                /* client.c's read callbacks are set */
 	unsigned pending_closes;
 	char key[96];                /* "host:port" as the caller wrote it */
 	char scratch[64];            /* read buffer while idle */
@@ -49,8 +51,9 @@ void ows_http_cconn_close(struct ows_http_cconn *c);
 
 /*
  * An idle connection to key on loop, or NULL. The caller owns it: its
- * handles count for the loop again, reading is stopped (the caller starts it
- * with its own callbacks) and owner is NULL until the caller sets it.
+ * handles count for the loop again, and owner is NULL until the caller sets
+ * it. Reading goes on with the client's callbacks, which hand input that
+ * arrives while the connection is idle to ows_http_pool_idle_input.
  */
 struct ows_http_cconn *ows_http_pool_take(uv_loop_t *loop, const char *key);
 
@@ -61,5 +64,12 @@ struct ows_http_cconn *ows_http_pool_take(uv_loop_t *loop, const char *key);
  * connections on the loop, the oldest one is closed to make room.
  */
 void ows_http_pool_put(uv_loop_t *loop, struct ows_http_cconn *c);
+
+/*
+ * Input (bytes, EOF or an error) on a connection without an owner: when it
+ * is idle in its pool, the peer closed it or is out of step, so it is
+ * dropped; otherwise it is being closed already and nothing is done.
+ */
+void ows_http_pool_idle_input(struct ows_http_cconn *c);
 
 #endif

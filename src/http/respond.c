@@ -17,6 +17,9 @@
 
 #include "http/conn.h"
 
+#define MAX_TRY_BUFS 16
+#define HEAD_ROOM 512 /* a response head usually fits */
+
 struct wreq {
 	uv_write_t w;
 	struct ows_http_conn *c;
@@ -74,6 +77,40 @@ int ows_http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
 			cb(ud, 0);
 		return 0;
 	}
+	/*
+	 * Nothing queued: write at once. uv_write would do the same, but it
+	 * also touches the poll registration (an epoll_ctl per response);
+	 * what the socket does not take now goes through uv_write.
+	 */
+	if (cb == NULL && c->n_writes == 0 && n <= MAX_TRY_BUFS &&
+	    uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0) {
+		uv_buf_t rest[MAX_TRY_BUFS];
+		int done = uv_try_write((uv_stream_t *)&c->tcp, bufs, n);
+		unsigned k = 0;
+
+		if (done >= 0) {
+			size_t left = (size_t)done;
+
+			for (unsigned i = 0; i < n; i++) {
+				if (left >= bufs[i].len) {
+					left -= bufs[i].len;
+					continue;
+				}
+				rest[k] = bufs[i];
+				rest[k].base += left;
+				rest[k].len -= left;
+				left = 0;
+				k++;
+			}
+			if (k == 0) {
+				free(mem);
+				return 0;
+			}
+			bufs = rest;
+			n = k;
+		}
+		/* UV_EAGAIN, or an error that uv_write reports in turn */
+	}
 	wr = malloc(sizeof(*wr));
 	if (wr == NULL) {
 		free(mem);
@@ -94,13 +131,21 @@ int ows_http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
 	return 0;
 }
 
+/* The Date header's value, formatted once a second (per thread). */
 static void format_date(char *out, size_t size)
 {
+	static _Thread_local time_t last = -1;
+	static _Thread_local char text[64];
 	time_t now = time(NULL);
-	struct tm tm;
 
-	gmtime_r(&now, &tm);
-	strftime(out, size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (now != last) {
+		struct tm tm;
+
+		gmtime_r(&now, &tm);
+		strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		last = now;
+	}
+	snprintf(out, size, "%s", text);
 }
 
 void ows_http_conn_send_error(struct ows_http_conn *c, int status,
@@ -187,12 +232,13 @@ static int build_head(struct request *r, struct ows_buf *b, int status,
 	if (r->c->srv != NULL)
 		r->c->srv->responses[status / 100 % 6]++;
 	r->close = decide_close(r, h, n);
-	rv = ows_buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status,
-			    ows_http_reason(status), date);
+	rv = ows_buf_grow(b, HEAD_ROOM);
+	if (rv == 0)
+		rv = ows_buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\n",
+				    status, ows_http_reason(status), date);
 	for (size_t i = 0; i < n && rv == 0; i++)
 		if (!skipped_header(&h[i]))
-			rv = ows_buf_printf(b, "%s: %s\r\n", h[i].name,
-					    h[i].value);
+			rv = ows_buf_header(b, h[i].name, h[i].value);
 	if (status == 204 || status == 304) {
 		r->head_only = true;
 	} else if (cl >= 0) {

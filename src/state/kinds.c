@@ -370,6 +370,7 @@ static const struct num_field fn_numbers[] = {
 	{"concurrency", 1, 1000},
 	{"idle_s", 1, 86400},
 	{"min_instances", 0, 1000},
+	{"requests_per_instance", 1, 1000}, /* http only */
 };
 
 static int fn_check_numbers(const json_t *spec, struct ows_err *err)
@@ -397,7 +398,7 @@ static int fn_check(const json_t *spec, struct ows_err *err)
 	static const char *const known[] = {
 		"runtime", "handler", "code_sha256", "command", "env",
 		"memory_mb", "timeout_s", "concurrency", "idle_s",
-		"min_instances",
+		"min_instances", "requests_per_instance",
 	};
 	const char *rt = ows_json_str(spec, "runtime");
 	const char *handler = ows_json_str(spec, "handler");
@@ -430,6 +431,13 @@ static int fn_check(const json_t *spec, struct ows_err *err)
 	    (!json_is_array(json_object_get(spec, "command")) ||
 	     json_array_size(json_object_get(spec, "command")) == 0)) {
 		ows_err_printf(err, "an http function needs 'command', a list");
+		return OWS_EINVAL;
+	}
+	if (strcmp(rt, "http") != 0 &&
+	    json_object_get(spec, "requests_per_instance") != NULL) {
+		ows_err_printf(err, "'requests_per_instance' is for the http "
+			       "runtime: the others serve one request at a "
+			       "time, as on Lambda");
 		return OWS_EINVAL;
 	}
 	if (code == NULL || strlen(code) != 64 ||

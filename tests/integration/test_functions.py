@@ -59,7 +59,8 @@ def test_invalid_functions_and_routes_are_refused():
                      ({"memory_mb": 64}, "'memory_mb' must be"),
                      ({"timeout_s": 901}, "'timeout_s' must be"),
                      ({"env": {"A": 1}}, "env 'A' must be a string"),
-                     ({"colour": "red"}, "unknown field 'colour'")):
+                     ({"colour": "red"}, "unknown field 'colour'"),
+                     ({"requests_per_instance": 4}, "is for the http runtime")):
         p = n.ows("apply", write_stack(d, bad), "--yes", check_rc=False)
         check(p.returncode != 0 and why in p.stderr, (bad, p.stderr))
     p = n.ows("apply", write_stack(d, routes={"FETCH /x": "hello"}), "--yes", check_rc=False)

@@ -57,6 +57,7 @@ struct fx {
 	/* http */
 	int http_status;
 	struct ows_fn_instance *inst;
+	struct ows_fn_instance *insts[8]; /* each lease, in order */
 	char addr[32];
 	int got_http;
 	struct ows_buf http_body;
@@ -265,8 +266,9 @@ static int instance_pids(pid_t *pids, int max)
 	int n = 0;
 
 	snprintf(cmd, sizeof(cmd),
-		 "cat $(find %s -maxdepth 4 -type d -name "
-		 "'ows-fn-pooltest-%d-*')/cgroup.procs 2>/dev/null",
+		 "for d in $(find %s -maxdepth 4 -type d -name "
+		 "'ows-fn-pooltest-%d-*'); do cat $d/cgroup.procs; done "
+		 "2>/dev/null",
 		 root, (int)getpid());
 	p = popen(cmd, "r");
 	OWS_CHECK(p != NULL);
@@ -611,6 +613,8 @@ static void http_cb(void *ud, int status, struct ows_fn_instance *inst,
 {
 	struct fx *f = ud;
 
+	if (f->got_http < 8)
+		f->insts[f->got_http] = inst;
 	f->got_http++;
 	f->http_status = status;
 	f->inst = inst;
@@ -661,6 +665,57 @@ OWS_TEST(fn_pool_http_runtime)
 	OWS_CHECK_INT(stats(&f).started, 1);
 	ows_fn_pool_http_release(f.pool, f.inst);
 	fx_done(&f);
+}
+
+/*
+ * An http instance serves requests_per_instance requests at once: a burst
+ * packs onto the first instance (starting, too) before a second starts;
+ * ows_fn_pool_http_take lends at once while there is room; an instance
+ * that dies while lent stays valid until its loans end.
+ */
+OWS_TEST(fn_pool_http_requests_per_instance)
+{
+	static const char *const cmd[] = {"/usr/bin/python3",
+					  "/var/task/server.py", NULL};
+	struct ows_fn_instance *inst, *other;
+	const char *addr;
+	pid_t pids[8];
+	struct fx f;
+	int n;
+
+	fx_init(&f, "http", "tests/fixtures/http_py", NULL);
+	f.cfg.command = cmd;
+	f.cfg.runtimes_dir = NULL;
+	f.cfg.requests_per_instance = 2;
+	fx_start(&f);
+	OWS_CHECK_INT(ows_fn_pool_http_take(f.pool, &inst, &addr), -EAGAIN);
+	for (int i = 0; i < 3; i++)
+		OWS_CHECK_INT(ows_fn_pool_http_acquire(f.pool, http_cb, &f),
+			      0);
+	RUN_UNTIL(&f, f.got_http == 3);
+	OWS_CHECK_INT(f.http_status, 0);
+	OWS_CHECK_INT(stats(&f).started, 2);
+	OWS_CHECK(f.insts[0] == f.insts[1] && f.insts[2] != f.insts[0]);
+	/* at once: the second instance has room for one more */
+	OWS_CHECK_INT(ows_fn_pool_http_take(f.pool, &inst, &addr), 0);
+	OWS_CHECK(inst == f.insts[2] && addr != NULL && addr[0] != '\0');
+	OWS_CHECK_INT(ows_fn_pool_http_take(f.pool, &other, &addr), -EAGAIN);
+	OWS_CHECK_INT(stats(&f).busy, 2);
+	ows_fn_pool_http_release(f.pool, inst);
+	ows_fn_pool_http_release(f.pool, f.insts[2]);
+	ows_fn_pool_http_release(f.pool, f.insts[1]);
+	OWS_CHECK_INT(stats(&f).idle, 1);
+	OWS_CHECK_INT(stats(&f).busy, 1);
+	/* the first instance dies while still lent once */
+	n = instance_pids(pids, 8);
+	OWS_CHECK(n >= 2);
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	RUN_UNTIL(&f, stats(&f).live == 0 && stats(&f).stopping >= 1);
+	ows_fn_pool_http_release(f.pool, f.insts[0]); /* not freed before */
+	RUN_UNTIL(&f, stats(&f).stopping == 0);
+	fx_done(&f);
+	OWS_CHECK_INT(cgroups_left(), 0);
 }
 
 OWS_TEST(fn_pool_close_cancels)
