@@ -185,8 +185,14 @@ static void lent_cb(void *ud, int status, struct ows_fn_instance *inst,
 	for (size_t i = 0; i < c->req->n_headers && n < 94; i++)
 		if (!hop_by_hop(c->req->headers[i].name))
 			hs[n++] = c->req->headers[i];
-	snprintf(fwd, sizeof(fwd), "%.*s", (int)strcspn(c->req->peer, ":"),
-		 c->req->peer);
+	{
+		size_t len = strcspn(c->req->peer, ":");
+
+		if (len >= sizeof(fwd))
+			len = sizeof(fwd) - 1;
+		memcpy(fwd, c->req->peer, len);
+		fwd[len] = '\0';
+	}
 	hs[n++] = (struct ows_http_header){"X-Forwarded-For", fwd};
 	if (ows_http_client_request(c->n->loop, addr, c->req->method,
 				    c->req->target, hs, n, c->body, c->len,

@@ -1,8 +1,9 @@
 /*
  * HTTP/1.1 client for calls between nodes, for the gateway's calls to
  * function instances and for the ows CLI. The response is parsed with
- * http-parser (chunked or Content-Length or until close), with one timer for
- * the whole exchange. Connections are kept alive: once a response has been
+ * http-parser (chunked or Content-Length or until close), with one timeout for
+ * the whole exchange (on the connection's timer, which otherwise times its
+ * idleness in the pool). Connections are kept alive: once a response has been
  * read completely and allowed it (RFC 9112 section 9.3: HTTP/1.1 without
  * "Connection: close", or HTTP/1.0 with "Connection: keep-alive"), the
  * connection goes back to the loop's pool (client_pool.c) and the next
@@ -32,7 +33,7 @@
 
 struct client {
 	uv_loop_t *loop;
-	uv_timer_t timer;
+	uint64_t deadline;             /* uv_now() by which it must be over */
 	struct ows_http_cconn *conn;   /* NULL once finished */
 	struct sockaddr_storage addr;
 	char key[96];                  /* "host:port" */
@@ -184,9 +185,15 @@ static void client_free(struct client *cl)
 	free(cl);
 }
 
-static void client_close_cb(uv_handle_t *h)
+static void exchange_timer_cb(uv_timer_t *t);
+
+/* Time the exchange on its connection's timer, up to the deadline. */
+static void arm(struct client *cl)
 {
-	client_free(h->data);
+	uint64_t now = uv_now(cl->loop);
+
+	uv_timer_start(&cl->conn->timer, exchange_timer_cb,
+		       cl->deadline > now ? cl->deadline - now : 0, 0);
 }
 
 static int take_body(struct client *cl)
@@ -230,7 +237,8 @@ static void finish(struct client *cl, int status)
 	if (cl->done)
 		return;
 	cl->done = true;
-	uv_timer_stop(&cl->timer);
+	if (cl->conn != NULL)
+		uv_timer_stop(&cl->conn->timer);
 	if (status == 0)
 		status = take_body(cl);
 	/* Before cb, so that a request made from cb can take it. */
@@ -244,12 +252,16 @@ static void finish(struct client *cl, int status)
 	} else {
 		cl->cb(cl->ud, 0, &cl->resp);
 	}
-	uv_close((uv_handle_t *)&cl->timer, client_close_cb);
+	client_free(cl);
 }
 
-static void timer_cb(uv_timer_t *t)
+static void exchange_timer_cb(uv_timer_t *t)
 {
-	finish(t->data, -ETIMEDOUT);
+	struct ows_http_cconn *c = t->data;
+	struct client *cl = c->owner;
+
+	if (cl != NULL && !cl->done)
+		finish(cl, -ETIMEDOUT);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -317,6 +329,7 @@ static int connect_fresh(struct client *cl)
 		return rv;
 	}
 	cl->conn = c;
+	arm(cl);
 	return 0;
 }
 
@@ -437,7 +450,13 @@ static int build_request(struct ows_buf *b, const char *host_port,
 			return -EINVAL;
 	rv = ows_buf_grow(b, 512 + len);
 	if (rv == 0)
-		rv = ows_buf_printf(b, "%s %s HTTP/1.1\r\n", method, target);
+		rv = ows_buf_puts(b, method);
+	if (rv == 0)
+		rv = ows_buf_append(b, " ", 1);
+	if (rv == 0)
+		rv = ows_buf_puts(b, target);
+	if (rv == 0)
+		rv = ows_buf_append(b, " HTTP/1.1\r\n", 11);
 	if (rv == 0 && !has_header(h, n, "Host"))
 		rv = ows_buf_header(b, "Host", host_port);
 	for (size_t i = 0; i < n && rv == 0; i++)
@@ -492,8 +511,10 @@ static int dispatch(struct client *cl)
 		cl->conn = ows_http_pool_take(cl->loop, cl->key);
 	if (cl->conn != NULL) {
 		cl->reused = true;
-		if (send_request(cl) == 0)
+		if (send_request(cl) == 0) {
+			arm(cl);
 			return 0;
+		}
 		/* Nothing was sent: a fresh connection is as good. */
 		ows_http_cconn_close(cl->conn);
 		cl->conn = NULL;
@@ -529,16 +550,13 @@ static int start(uv_loop_t *loop, const char *host_port, const char *method,
 		client_free(cl);
 		return rv;
 	}
-	uv_timer_init(loop, &cl->timer);
-	cl->timer.data = cl;
+	cl->deadline = uv_now(loop) +
+		       (opts && opts->timeout_ms ? opts->timeout_ms : 30000);
 	rv = dispatch(cl);
 	if (rv != 0) {
-		cl->done = true; /* the close callback frees cl, cb never runs */
-		uv_close((uv_handle_t *)&cl->timer, client_close_cb);
+		client_free(cl); /* cb never runs */
 		return rv;
 	}
-	uv_timer_start(&cl->timer, timer_cb,
-		       opts && opts->timeout_ms ? opts->timeout_ms : 30000, 0);
 	return 0;
 }
 int ows_http_client_request(uv_loop_t *loop, const char *host_port,

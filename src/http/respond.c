@@ -9,6 +9,7 @@
  * client when the length is not known in advance.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +133,7 @@ int ows_http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
 }
 
 /* The Date header's value, formatted once a second (per thread). */
-static void format_date(char *out, size_t size)
+static const char *http_date(void)
 {
 	static _Thread_local time_t last = -1;
 	static _Thread_local char text[64];
@@ -145,7 +146,43 @@ static void format_date(char *out, size_t size)
 		strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 		last = now;
 	}
-	snprintf(out, size, "%s", text);
+	return text;
+}
+
+static void format_date(char *out, size_t size)
+{
+	snprintf(out, size, "%s", http_date());
+}
+
+/* "HTTP/1.1 200 OK\r\nDate: ...\r\n" without printf (every response). */
+static int status_lines(struct ows_buf *b, int status)
+{
+	char code[4] = {(char)('0' + status / 100 % 10),
+			(char)('0' + status / 10 % 10),
+			(char)('0' + status % 10), ' '};
+	int rv = ows_buf_append(b, "HTTP/1.1 ", 9);
+
+	if (rv == 0)
+		rv = ows_buf_append(b, code, 4);
+	if (rv == 0)
+		rv = ows_buf_puts(b, ows_http_reason(status));
+	if (rv == 0)
+		rv = ows_buf_append(b, "\r\n", 2);
+	if (rv == 0)
+		rv = ows_buf_header(b, "Date", http_date());
+	return rv;
+}
+
+/* "Content-Length: N\r\n" without printf. */
+static int content_length(struct ows_buf *b, uint64_t n)
+{
+	char digits[24], *p = digits + sizeof(digits);
+
+	*--p = '\0';
+	do
+		*--p = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	return ows_buf_header(b, "Content-Length", p);
 }
 
 void ows_http_conn_send_error(struct ows_http_conn *c, int status,
@@ -225,17 +262,14 @@ static bool decide_close(const struct request *r,
 static int build_head(struct request *r, struct ows_buf *b, int status,
 		      const struct ows_http_header *h, size_t n, int64_t cl)
 {
-	char date[64];
 	int rv;
 
-	format_date(date, sizeof(date));
 	if (r->c->srv != NULL)
 		r->c->srv->responses[status / 100 % 6]++;
 	r->close = decide_close(r, h, n);
 	rv = ows_buf_grow(b, HEAD_ROOM);
 	if (rv == 0)
-		rv = ows_buf_printf(b, "HTTP/1.1 %d %s\r\nDate: %s\r\n",
-				    status, ows_http_reason(status), date);
+		rv = status_lines(b, status);
 	for (size_t i = 0; i < n && rv == 0; i++)
 		if (!skipped_header(&h[i]))
 			rv = ows_buf_header(b, h[i].name, h[i].value);
@@ -244,8 +278,7 @@ static int build_head(struct request *r, struct ows_buf *b, int status,
 	} else if (cl >= 0) {
 		r->resp_left = cl;
 		if (rv == 0)
-			rv = ows_buf_printf(b, "Content-Length: %lld\r\n",
-					    (long long)cl);
+			rv = content_length(b, (uint64_t)cl);
 	} else if (r->http_minor >= 1) {
 		r->chunked = true;
 		if (rv == 0)
