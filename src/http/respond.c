@@ -63,6 +63,7 @@ int ows_http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
 			unsigned n, char *mem, void (*cb)(void *ud, int status),
 			void *ud)
 {
+	uv_buf_t rest[MAX_TRY_BUFS]; /* what uv_try_write left, for uv_write */
 	struct wreq *wr;
 	int rv;
 
@@ -85,7 +86,6 @@ int ows_http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
 	 */
 	if (cb == NULL && c->n_writes == 0 && n <= MAX_TRY_BUFS &&
 	    uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0) {
-		uv_buf_t rest[MAX_TRY_BUFS];
 		int done = uv_try_write((uv_stream_t *)&c->tcp, bufs, n);
 		unsigned k = 0;
 
