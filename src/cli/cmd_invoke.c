@@ -1,8 +1,9 @@
 /*
  * ows invoke FUNCTION [--payload JSON]: run a function once and print its
  * result (exit 1 when the function failed, with its error on stderr).
- * ows logs FUNCTION [--follow]: the function's recent invocation logs on
- * the node at the endpoint; --follow keeps polling for new ones.
+ * ows logs FUNCTION [--follow]: the function's recent invocation logs from
+ * every node of the cluster, merged by time by the node at the endpoint;
+ * --follow keeps polling for new ones.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -50,16 +51,22 @@ int ows_cmd_invoke(struct ows_cli *cli)
 	return status;
 }
 
-static int print_logs(struct ows_cli *cli, const char *fn, uint64_t *since)
+/*
+ * One round: the records after cursor (every node's, merged by time by
+ * the node asked), printed; cursor moves on. Nodes that did not answer
+ * are named once per round on stderr.
+ */
+static int print_logs(struct ows_cli *cli, const char *fn, char *cursor,
+		      size_t cap)
 {
-	char target[600];
-	const json_t *rec;
+	char target[1600];
+	const json_t *rec, *id;
 	json_t *r;
 	size_t i;
 	int status;
 
-	snprintf(target, sizeof(target), "/_ows/v1/functions/%s/logs?since=%llu",
-		 fn, (unsigned long long)*since);
+	snprintf(target, sizeof(target), "/_ows/v1/functions/%s/logs?since=%s",
+		 fn, cursor);
 	status = ows_cli_call(cli, "GET", target, NULL, &r);
 	if (status != 200) {
 		ows_cli_fail("logs", status, r);
@@ -77,7 +84,11 @@ static int print_logs(struct ows_cli *cli, const char *fn, uint64_t *since)
 		}
 	}
 	fflush(stdout);
-	*since = (uint64_t)json_integer_value(json_object_get(r, "last"));
+	json_array_foreach(json_object_get(r, "unreachable"), i, id)
+		fprintf(stderr, "ows: node %lld did not answer: its logs are "
+			"missing here\n", (long long)json_integer_value(id));
+	if (json_is_string(json_object_get(r, "last")))
+		snprintf(cursor, cap, "%s", ows_json_str(r, "last"));
 	json_decref(r);
 	return 0;
 }
@@ -85,12 +96,12 @@ static int print_logs(struct ows_cli *cli, const char *fn, uint64_t *since)
 int ows_cmd_logs(struct ows_cli *cli)
 {
 	bool follow = cli->argc == 2 && strcmp(cli->argv[1], "--follow") == 0;
-	uint64_t since = 0;
+	char cursor[1024] = "";
 
 	if (cli->argc != 1 && !follow)
 		return ows_cli_die("usage: ows logs FUNCTION [--follow]");
 	do {
-		if (print_logs(cli, cli->argv[0], &since) != 0)
+		if (print_logs(cli, cli->argv[0], cursor, sizeof(cursor)) != 0)
 			return 1;
 		if (follow)
 			sleep(1);

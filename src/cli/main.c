@@ -28,7 +28,7 @@ static const struct command commands[] = {
 	{"ledger", ows_cmd_ledger, "ledger log|verify   show or verify the ledger"},
 	{"node", ows_cmd_node, "node token|ls|rm ID manage the cluster's nodes"},
 	{"invoke", ows_cmd_invoke, "invoke FN [--payload JSON]  run a function once"},
-	{"logs", ows_cmd_logs, "logs FN [--follow]  a function's logs on this node"},
+	{"logs", ows_cmd_logs, "logs FN [--follow]  a function's logs, from every node"},
 };
 
 static void usage(FILE *f)

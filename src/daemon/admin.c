@@ -18,6 +18,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "daemon/aws.h"
+#include "daemon/fnlogs.h"
 #include "daemon/functions.h"
 #include "daemon/node.h"
 
@@ -517,24 +518,15 @@ static void fn_invoked_cb(void *ud, const struct ows_fn_result *r)
 	json_decref(v);
 }
 
-struct log_out {
-	json_t *records;
-};
-
-static void fn_log_cb(void *ud, const struct ows_fn_log_record *rec)
+static void fn_logs_cb(void *ud, const json_t *v)
 {
-	struct log_out *o = ud;
-
-	json_array_append_new(o->records, json_pack(
-		"{s:I, s:I, s:s?, s:s%}", "seq", (json_int_t)rec->seq, "time",
-		(json_int_t)rec->time_ms, "request_id", rec->request_id,
-		"text", rec->text, rec->len));
+	reply(ud, 200, v);
 }
 
 static void fn_route(struct admin_ctx *c)
 {
 	const char *p = c->req->path + strlen(FN_PREFIX);
-	char name[OWS_NAME_MAX], since[32];
+	char name[OWS_NAME_MAX];
 	size_t n = strcspn(p, "/");
 	const char *op = p + n;
 	int rv;
@@ -555,22 +547,15 @@ static void fn_route(struct admin_ctx *c)
 			reply_error(c, 500, "ServiceException", "%s",
 				    ows_strerror(rv));
 	} else if (strcmp(op, "/logs") == 0 && strcmp(c->req->method, "GET") == 0) {
-		struct log_out o = {json_array()};
-		uint64_t last;
-		json_t *v;
+		char since[1024];
 
-		if (!fn_allowed(c, "logs:GetLogEvents", name)) {
-			json_decref(o.records);
+		if (!fn_allowed(c, "logs:GetLogEvents", name))
 			return;
-		}
 		if (!ows_query_get(c->req->query, "since", since, sizeof(since)))
-			strcpy(since, "0");
-		last = ows_functions_logs(c->n, name, strtoull(since, NULL, 10),
-					  fn_log_cb, &o);
-		v = json_pack("{s:o, s:I}", "records", o.records, "last",
-			      (json_int_t)last);
-		reply(c, 200, v);
-		json_decref(v);
+			since[0] = '\0';
+		/* every node's records, merged (fnlogs.c) */
+		if (ows_fnlogs_gather(c->n, name, since, fn_logs_cb, c) != 0)
+			reply_error(c, 503, "OutOfMemory", "try again");
 	} else {
 		reply_error(c, 404, "NotFound", "no such function operation");
 	}
@@ -703,6 +688,10 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 	}
 	if (strncmp(req->path, "/_ows/v1/blobs/", 15) == 0) {
 		ows_blobs_handle(n, req);
+		return;
+	}
+	if (ows_fnlogs_is_peer_path(req->path)) {
+		ows_fnlogs_handle_peer(n, req);
 		return;
 	}
 	if (strncmp(req->path, "/_ows/", 6) != 0) {

@@ -199,3 +199,29 @@ def test_function_deployed_on_one_node_answers_on_every_gateway():
     # Nodes 2 and 3 fetched the bundle from a peer (only node 1 got it).
     for n in nodes[1:]:
         check("fetched bundle" in open(n.log).read(), n.log)
+    # Each node ran one invocation; any node shows all three, by time.
+    for n in (nodes[0], nodes[2]):
+        recs = [json.loads(l) for l in
+                n.ows("--json", "logs", "hello").stdout.splitlines()]
+        ran = [r for r in recs if r.get("request_id")]
+        check(sorted(r["node"] for r in ran) == [1, 2, 3], recs)
+        check([r["time"] for r in recs] == sorted(r["time"] for r in recs), recs)
+        check(all("START RequestId: %s" % r["request_id"] in r["text"]
+                  for r in ran), ran)
+    # The peer endpoint answers nodes only: a user, even root, is refused,
+    # and so is a node key used without a signature.
+    from owstest import signed_request, http
+    st, r = signed_request(nodes[1], nodes[0].root_key, "GET",
+                           "/_ows/v1/peer/logs/hello?since=0")
+    check(st == 403 and r["code"] == "AccessDenied", (st, r))
+    st, _ = http(nodes[1].edge, "GET", "/_ows/v1/peer/logs/hello", b"", {})
+    check(st == 403, st)
+    st, r = signed_request(nodes[1], nodes[0].dir + "/node.key", "GET",
+                           "/_ows/v1/peer/logs/hello?since=0")
+    check(st == 200 and [x["request_id"] for x in r["records"]
+                         if x.get("request_id")], (st, r))
+    # A node that is down is named, and the others' logs still come.
+    nodes[2].kill9()
+    p = nodes[0].ows("logs", "hello")
+    check(p.stdout.count("START RequestId") == 2, p.stdout)
+    check("node 3 did not answer" in p.stderr, p.stderr)
