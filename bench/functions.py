@@ -12,11 +12,12 @@ run; nothing here passes or fails.
              python3) vs nginx returning a static body; the gateway's own 404
              (routing only, no function) is printed as a second reference
   fn-http    wrk through the gateway to a warm http-runtime function vs nginx
-             proxy_pass (upstream keepalive) to the same backend binary
+             proxy_pass (upstream keepalive) to the same backend binary;
+             BENCH_ROUNDS (3) alternating rounds, medians
 
 Environment: OWS_GW (gateway host:port), OWS_ENDPOINT/OWS_KEY for bin/ows,
 BENCH_DIR (scratch, removed by bench/run), BENCH_SECONDS (wrk duration, 5),
-BENCH_COLD (cold samples per runtime, 10).
+BENCH_COLD (cold samples per runtime, 10), BENCH_ROUNDS (fn-http rounds, 3).
 """
 import json
 import os
@@ -33,6 +34,7 @@ GW = os.environ["OWS_GW"]
 W = os.environ["BENCH_DIR"]
 SECS = os.environ.get("BENCH_SECONDS", "5")
 COLD = int(os.environ.get("BENCH_COLD", "10"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 WRK = ["wrk", "-t2", "-c8", "-d" + SECS, "--latency"]
 PROCS = []
 
@@ -97,6 +99,13 @@ def wrk(url):
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errs = re.search(r"Socket errors: (.*)", out)
     return rps, p50, p99, int(bad.group(1)) if bad else 0, errs.group(1) if errs else ""
+
+
+def median_run(rs):
+    """Field by field medians of wrk results (req/s, p50, p99, bad, errors)."""
+    return (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs),
+            statistics.median(r[2] for r in rs), sum(r[3] for r in rs),
+            "; ".join(r[4] for r in rs if r[4]))
 
 
 def show(name, r):
@@ -246,7 +255,8 @@ http {
     print("ratio gateway->provided / gateway 404 req/s: %.3f" % (res["provided"][0] / nf[0]))
 
     print("== fn-http: gateway -> warm http-runtime function vs nginx proxy_pass "
-          "(upstream keepalive) to the same backend binary (wrk -t2 -c8 -d%ss --latency)" % SECS)
+          "(upstream keepalive) to the same backend binary (wrk -t2 -c8 -d%ss --latency, "
+          "%d alternating rounds, medians)" % (SECS, ROUNDS))
     write(os.path.join(W, "fn", "hb", "httpd"), httpd_bin, 0o755)
     fns["hb"] = {"runtime": "http", "command": ["/var/task/httpd"], "code": "./hb"}
     routes["ANY /{proxy+}"] = "hb"
@@ -262,8 +272,17 @@ http {
         show("nginx proxy_pass", nx)
         return
     subprocess.run(["wrk", "-t2", "-c8", "-d1s", "http://%s/x/y" % GW], capture_output=True)
-    gh = wrk("http://%s/x/y" % GW)
-    nx = wrk("http://127.0.0.1:%d/x/y" % npx)
+    # Alternating rounds, each side first in turn, medians: a shared
+    # machine drifts, and whoever always ran second would pay for it.
+    runs = {"ows": [], "nginx": []}
+    for i in range(ROUNDS):
+        order = [("ows", "http://%s/x/y" % GW), ("nginx", "http://127.0.0.1:%d/x/y" % npx)]
+        for name, url in (order if i % 2 == 0 else order[::-1]):
+            runs[name].append(wrk(url))
+    gh, nx = median_run(runs["ows"]), median_run(runs["nginx"])
+    print("  per round, req/s: ows %s; nginx %s" % (
+        " ".join("%.0f" % r[0] for r in runs["ows"]),
+        " ".join("%.0f" % r[0] for r in runs["nginx"])))
     show("gateway -> http function", gh)
     show("nginx proxy_pass", nx)
     print("ratio gateway/nginx req/s: %.3f   p50 ratio: %.1f   p99 ratio: %.1f" %

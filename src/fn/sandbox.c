@@ -417,6 +417,10 @@ int ows_sandbox_main(int argc, char **argv)
 	 */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	rv = parse_args(argc, argv, &fd, &early, &err);
+	/* The same for every function: done before the spec comes (a spare
+	 * waits for it meanwhile). A failure is reported by the child. */
+	if (rv == 0)
+		(void)ows_sandbox_seccomp_prepare(NULL);
 	/*
 	 * A launcher started ahead of need joins its cgroup now, while the
 	 * node has no request waiting (on cgroup v1 a move waits for an RCU

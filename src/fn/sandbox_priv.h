@@ -16,7 +16,13 @@
 int ows_sandbox_root_build(const struct ows_sandbox_spec *spec,
 			   struct ows_err *err);
 
-/* Load the seccomp filter into the calling thread. 0 or -errno. */
+/*
+ * Compile the seccomp filter (once; later calls return the first result),
+ * so that loading it costs only the system call. 0 or -errno.
+ */
+int ows_sandbox_seccomp_prepare(struct ows_err *err);
+/* Load the seccomp filter into the calling thread (compiling it first if
+ * that was not done). 0 or -errno. */
 int ows_sandbox_seccomp_load(struct ows_err *err);
 
 /* Fill spec's zero fields with the defaults. */
