@@ -59,7 +59,7 @@ int ows_cmd_invoke(struct ows_cli *cli)
 static int print_logs(struct ows_cli *cli, const char *fn, char *cursor,
 		      size_t cap)
 {
-	char target[1600];
+	char target[4700];
 	const json_t *rec, *id;
 	json_t *r;
 	size_t i;
@@ -96,7 +96,7 @@ static int print_logs(struct ows_cli *cli, const char *fn, char *cursor,
 int ows_cmd_logs(struct ows_cli *cli)
 {
 	bool follow = cli->argc == 2 && strcmp(cli->argv[1], "--follow") == 0;
-	char cursor[1024] = "";
+	char cursor[4096] = "";
 
 	if (cli->argc != 1 && !follow)
 		return ows_cli_die("usage: ows logs FUNCTION [--follow]");

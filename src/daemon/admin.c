@@ -547,14 +547,18 @@ static void fn_route(struct admin_ctx *c)
 			reply_error(c, 500, "ServiceException", "%s",
 				    ows_strerror(rv));
 	} else if (strcmp(op, "/logs") == 0 && strcmp(c->req->method, "GET") == 0) {
-		char since[1024];
+		char since[4096]; /* 64 nodes of "ID:SEQ," */
 
 		if (!fn_allowed(c, "logs:GetLogEvents", name))
 			return;
 		if (!ows_query_get(c->req->query, "since", since, sizeof(since)))
 			since[0] = '\0';
 		/* every node's records, merged (fnlogs.c) */
-		if (ows_fnlogs_gather(c->n, name, since, fn_logs_cb, c) != 0)
+		rv = ows_fnlogs_gather(c->n, name, since, fn_logs_cb, c);
+		if (rv == -EINVAL)
+			reply_error(c, 400, "InvalidParameterValue", "'%s' is "
+				    "not a function name", name);
+		else if (rv != 0)
 			reply_error(c, 503, "OutOfMemory", "try again");
 	} else {
 		reply_error(c, 404, "NotFound", "no such function operation");

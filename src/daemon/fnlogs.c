@@ -37,6 +37,7 @@ struct gather {
 	json_t *unreachable;
 	uint64_t ids[MAX_NODES], seqs[MAX_NODES]; /* the cursor */
 	size_t n_ids;
+	size_t members; /* once set, no slot is added */
 	int pending;
 	ows_fnlogs_cb cb;
 	void *ud;
@@ -47,6 +48,20 @@ struct peer_call {
 	size_t slot; /* in ids/seqs */
 };
 
+/*
+ * Function names are letters, digits, '-', '_' and '.': nothing that a URL
+ * would read differently, so a name goes into a peer's path as it is (a
+ * decoded "a?b" must not become the name "a" there).
+ */
+static bool name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n < OWS_NAME_MAX &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789-_.") == n;
+}
+
 /* ---- the cursor ---- */
 
 static size_t slot_of(struct gather *g, uint64_t id)
@@ -54,8 +69,8 @@ static size_t slot_of(struct gather *g, uint64_t id)
 	for (size_t i = 0; i < g->n_ids; i++)
 		if (g->ids[i] == id)
 			return i;
-	if (g->n_ids == MAX_NODES)
-		return MAX_NODES;
+	if (g->n_ids == MAX_NODES || g->members > 0)
+		return MAX_NODES; /* full, or not a member */
 	g->ids[g->n_ids] = id;
 	g->seqs[g->n_ids] = 0;
 	return g->n_ids++;
@@ -182,8 +197,9 @@ static void peer_cb(void *ud, int status, const struct ows_http_response *r)
 					    json_integer((json_int_t)id));
 			json_array_append(g->records, rec);
 		}
-		g->seqs[p->slot] = (uint64_t)json_integer_value(
-		    json_object_get(v, "last"));
+		if (json_is_integer(json_object_get(v, "last")))
+			g->seqs[p->slot] = (uint64_t)json_integer_value(
+			    json_object_get(v, "last"));
 	}
 	json_decref(v);
 	free(p);
@@ -221,11 +237,14 @@ static void ask_peer(struct gather *g, const json_t *row)
 int ows_fnlogs_gather(struct ows_node *n, const char *name,
 		      const char *cursor, ows_fnlogs_cb cb, void *ud)
 {
-	struct gather *g = calloc(1, sizeof(*g));
+	struct gather *g;
 	struct local_out o;
 	json_t *nodes, *row;
 	size_t i, self;
 
+	if (!name_ok(name))
+		return -EINVAL;
+	g = calloc(1, sizeof(*g));
 	if (g == NULL)
 		return -ENOMEM;
 	g->n = n;
@@ -234,6 +253,14 @@ int ows_fnlogs_gather(struct ows_node *n, const char *name,
 	g->unreachable = json_array();
 	g->cb = cb;
 	g->ud = ud;
+	/* The slots are the cluster's nodes, this one first; the cursor can
+	 * only move them (ids it names that are not members are ignored). */
+	nodes = ows_state_nodes(&n->state);
+	slot_of(g, n->cfg.id);
+	json_array_foreach(nodes, i, row)
+		slot_of(g, (uint64_t)json_integer_value(json_object_get(row,
+									"id")));
+	g->members = g->n_ids;
 	parse_cursor(g, cursor);
 	g->pending = 1;
 	o = (struct local_out){g->records, n->cfg.id};
@@ -241,7 +268,6 @@ int ows_fnlogs_gather(struct ows_node *n, const char *name,
 	if (self < MAX_NODES)
 		g->seqs[self] = ows_functions_logs(n, name, g->seqs[self],
 						   local_cb, &o);
-	nodes = ows_state_nodes(&n->state);
 	json_array_foreach(nodes, i, row)
 		if ((uint64_t)json_integer_value(json_object_get(row, "id")) !=
 		    n->cfg.id)
@@ -297,6 +323,12 @@ void ows_fnlogs_handle_peer(struct ows_node *n, struct ows_http_req *req)
 		json_decref(o.records);
 		ows_admin_reply_error(req, 403, "AccessDenied",
 				      "only the nodes of the cluster ask this");
+		return;
+	}
+	if (!name_ok(req->path + strlen(PEER_PREFIX))) {
+		json_decref(o.records);
+		ows_admin_reply_error(req, 400, "InvalidParameterValue",
+				      "not a function name");
 		return;
 	}
 	ows_query_get(req->query, "since", since, sizeof(since));

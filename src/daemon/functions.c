@@ -381,6 +381,8 @@ int ows_functions_http_take(struct ows_node *n, const char *name,
 {
 	struct ows_fn_entry *e = find(n, name);
 
+	if (n->stopping)
+		return -ECANCELED;
 	if (e == NULL || e->pool == NULL || e->preparing || !e->http ||
 	    e->checked != n->state.height)
 		return -EAGAIN;
@@ -403,13 +405,16 @@ int ows_functions_is_http(struct ows_node *n, const char *name)
 	return http;
 }
 
+/*
+ * By the instance, not the name: while the node stops, the registry is
+ * empty already, and an instance is freed only once its loans are back.
+ */
 void ows_functions_http_release(struct ows_node *n, const char *name,
 				struct ows_fn_instance *inst)
 {
-	struct ows_fn_entry *e = find(n, name);
-
-	if (e != NULL && e->pool != NULL)
-		ows_fn_pool_http_release(e->pool, inst);
+	(void)n;
+	(void)name;
+	ows_fn_pool_http_release(NULL, inst);
 }
 
 /* Run tmpl (borrowed) now on a ready pool, or queue a copy of it. */
@@ -429,6 +434,8 @@ static int submit(struct ows_node *n, const char *name, struct waiter *tmpl)
 	char *text;
 	bool same;
 
+	if (n->stopping)
+		return -ECANCELED; /* no new pool may start after the close */
 	/*
 	 * Specs change only with the ledger: while its height stands still, a
 	 * ready pool needs no look-up (the warm path stays off SQLite).
@@ -549,6 +556,7 @@ static void spare_error_cb(void *ud, const char *msg, bool gave_up)
 }
 
 #define DEFAULT_SPARES 4
+#define SWEEP_AGE_S 60 /* cgroups younger than this are left alone */
 
 int ows_functions_start(struct ows_node *n)
 {
@@ -556,10 +564,12 @@ int ows_functions_start(struct ows_node *n)
 	char exe[PATH_MAX], runtimes[PATH_MAX];
 	unsigned count = v != NULL ? (unsigned)strtoul(v, NULL, 10)
 				   : DEFAULT_SPARES;
-	unsigned swept = geteuid() == 0 ? ows_sandbox_cgroup_sweep("ows-fn-")
-					: 0;
+	unsigned swept = 0;
 	int rv;
 
+	if (geteuid() == 0)
+		swept = ows_sandbox_cgroup_sweep("ows-fn-", SWEEP_AGE_S) +
+			ows_sandbox_cgroup_sweep("ows-spare-", SWEEP_AGE_S);
 	if (swept > 0)
 		ows_log(OWS_LOG_INFO, "fn", "removed %u cgroups that stopped "
 			"nodes left behind", swept);

@@ -174,10 +174,17 @@ static int spec_json(struct ows_fn_instance *inst, bool with_cgroup,
 	return rv;
 }
 
-/* Write all of json to fd, a pipe with room for it, and close fd. */
+/*
+ * Write all of json to fd, a pipe or socket with room for it, and close
+ * fd. A spare's is a socket, written without SIGPIPE: its launcher may
+ * have died (-EPIPE).
+ */
 static int send_spec(int fd, const struct ows_buf *json)
 {
-	ssize_t n = write(fd, json->data, json->len);
+	ssize_t n = send(fd, json->data, json->len, MSG_NOSIGNAL);
+
+	if (n < 0 && errno == ENOTSOCK)
+		n = write(fd, json->data, json->len);
 	int rv = n == (ssize_t)json->len ? 0 : n < 0 ? -errno : -EIO;
 
 	close(fd);
@@ -314,13 +321,19 @@ static int start_spare(struct ows_fn_instance *inst, int spec_fd)
 	return rv;
 }
 
-int ows_fn_instance_start(struct ows_fn_pool *pool,
-			  struct ows_fn_instance **out)
+/*
+ * One attempt. A spare is used when allowed and one is ready; *dead_spare
+ * tells that the spare taken had died already (its spec could not be
+ * written), so that the caller tries again without.
+ */
+static int start_once(struct ows_fn_pool *pool, bool use_spare,
+		      bool *dead_spare, struct ows_fn_instance **out)
 {
 	struct ows_fn_instance *inst = calloc(1, sizeof(*inst));
-	struct ows_fn_spare *sp;
+	struct ows_fn_spare *sp = NULL;
 	int rv, spec_fd = -1;
 
+	*dead_spare = false;
 	if (inst == NULL)
 		return -ENOMEM;
 	inst->pool = pool;
@@ -339,7 +352,8 @@ int ows_fn_instance_start(struct ows_fn_pool *pool,
 		inst->out[i].data = inst;
 	}
 	inst->open_handles = 3;
-	sp = ows_fn_spare_take(inst->conf->c.spares);
+	if (use_spare)
+		sp = ows_fn_spare_take(inst->conf->c.spares);
 	if (sp != NULL) {
 		spec_fd = sp->spec_fd;
 		rv = adopt_spare(inst, sp);
@@ -349,10 +363,15 @@ int ows_fn_instance_start(struct ows_fn_pool *pool,
 	if (rv == 0)
 		rv = inst->conf->http ? pick_port(inst)
 				      : ows_fn_instance_api_new(inst);
-	if (rv == 0)
-		rv = sp != NULL ? start_spare(inst, spec_fd) : spawn(inst);
-	else if (spec_fd >= 0)
+	if (rv == 0 && sp != NULL) {
+		rv = start_spare(inst, spec_fd);
+		*dead_spare = rv == -EPIPE;
+		ows_fn_spare_result(sp, rv != -EPIPE);
+	} else if (rv == 0) {
+		rv = spawn(inst);
+	} else if (spec_fd >= 0) {
 		close(spec_fd);
+	}
 	if (rv != 0) {
 		ows_fn_instance_stop(inst);
 		return rv;
@@ -363,4 +382,15 @@ int ows_fn_instance_start(struct ows_fn_pool *pool,
 		ows_fn_instance_probe(inst);
 	*out = inst;
 	return 0;
+}
+
+int ows_fn_instance_start(struct ows_fn_pool *pool,
+			  struct ows_fn_instance **out)
+{
+	bool dead_spare;
+	int rv = start_once(pool, true, &dead_spare, out);
+
+	if (rv != 0 && dead_spare)
+		rv = start_once(pool, false, &dead_spare, out);
+	return rv;
 }

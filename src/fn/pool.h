@@ -211,7 +211,8 @@ int ows_fn_pool_http_acquire(struct ows_fn_pool *pool, ows_fn_http_cb cb,
 int ows_fn_pool_http_take(struct ows_fn_pool *pool,
 			  struct ows_fn_instance **inst, const char **addr);
 
-/* Give back an instance from ows_fn_pool_http_acquire or _take (once). */
+/* Give back an instance from ows_fn_pool_http_acquire or _take (once);
+ * pool is not needed (may be NULL): the instance knows its own. */
 void ows_fn_pool_http_release(struct ows_fn_pool *pool,
 			      struct ows_fn_instance *inst);
 

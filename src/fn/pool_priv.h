@@ -69,7 +69,7 @@ struct ows_fn_spare {
 	struct ows_fn_spares *owner;
 	bool taken;
 	int out[2];  /* the node's ends of stdout and stderr */
-	int spec_fd; /* the write end of the launcher's spec pipe */
+	int spec_fd; /* the node's end of the launcher's spec socket */
 	struct ows_sandbox_cgroup cg; /* no memory limit until taken */
 };
 
@@ -140,6 +140,8 @@ int64_t ows_fn_unix_ms(void);
 
 /* spare.c: a spare ready to use, or NULL; the caller owns it. */
 struct ows_fn_spare *ows_fn_spare_take(struct ows_fn_spares *s);
+/* Whether the taken spare took its spec (see spare.c). */
+void ows_fn_spare_result(struct ows_fn_spare *sp, bool ok);
 
 /* instance.c */
 int ows_fn_instance_start(struct ows_fn_pool *pool,

@@ -167,9 +167,10 @@ int ows_sandbox_cgroup_oom_killed(const struct ows_sandbox_cgroup *cg);
 /*
  * Remove the cgroups that nodes killed without cleaning up left behind:
  * those beside the caller's instance cgroups named prefix..."-PID-N" whose
- * PID no longer runs and which hold no process. Returns how many.
+ * PID no longer runs, which hold no process and are at least min_age_s
+ * old. Returns how many directories went.
  */
-unsigned ows_sandbox_cgroup_sweep(const char *prefix);
+unsigned ows_sandbox_cgroup_sweep(const char *prefix, unsigned min_age_s);
 
 /*
  * Kill what is left in cg and remove it (waiting up to about two seconds

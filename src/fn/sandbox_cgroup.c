@@ -467,9 +467,16 @@ static pid_t owner_of(const char *name)
 	return (pid_t)atoi(p + 1);
 }
 
-/* rmdir each empty cgroup in dir named prefix... whose owner is gone. */
-static unsigned sweep_dir(const char *dir, const char *prefix)
+/*
+ * rmdir each empty cgroup in dir named prefix... whose owner is gone and
+ * that is older than min_age_s: a node in another PID namespace sees no
+ * process where a live node is, and must not remove the cgroup that node
+ * just made and is about to join.
+ */
+static unsigned sweep_dir(const char *dir, const char *prefix,
+			  unsigned min_age_s)
 {
+	time_t now = time(NULL);
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	unsigned n = 0;
@@ -478,13 +485,16 @@ static unsigned sweep_dir(const char *dir, const char *prefix)
 		return 0;
 	while ((e = readdir(d)) != NULL) {
 		char path[PATH_MAX];
+		struct stat st;
 		pid_t pid;
 
 		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 ||
 		    (pid = owner_of(e->d_name)) <= 0 ||
 		    (kill(pid, 0) == 0 || errno != ESRCH) ||
 		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >=
-			(int)sizeof(path))
+			(int)sizeof(path) ||
+		    stat(path, &st) != 0 ||
+		    now - st.st_mtime < (time_t)min_age_s)
 			continue;
 		n += rmdir(path) == 0; /* EBUSY while processes remain */
 	}
@@ -492,7 +502,7 @@ static unsigned sweep_dir(const char *dir, const char *prefix)
 	return n;
 }
 
-unsigned ows_sandbox_cgroup_sweep(const char *prefix)
+unsigned ows_sandbox_cgroup_sweep(const char *prefix, unsigned min_age_s)
 {
 	char mnt[PATH_MAX], root[PATH_MAX], path[PATH_MAX];
 	char dir[OWS_SANDBOX_CGROUP_PATH];
@@ -503,12 +513,12 @@ unsigned ows_sandbox_cgroup_sweep(const char *prefix)
 	if (statfs(CGROUP_ROOT, &sf) != 0)
 		return 0;
 	if (sf.f_type == CGROUP2_SUPER_MAGIC)
-		return v2_base(dir) == 0 ? sweep_dir(dir, prefix) : 0;
+		return v2_base(dir) == 0 ? sweep_dir(dir, prefix, min_age_s) : 0;
 	for (size_t i = 0; i < 2; i++)
 		if (v1_mount(v1[i], mnt, root) == 0 &&
 		    own_path(v1[i], path, sizeof(path)) == 0 &&
 		    place(dir, mnt, root, path, "") == 0)
-			n += sweep_dir(dir, prefix);
+			n += sweep_dir(dir, prefix, min_age_s);
 	return n;
 }
 

@@ -22,6 +22,7 @@
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -136,9 +137,9 @@ static int add_personality(scmp_filter_ctx ctx)
  * prctl, which skips libseccomp's compile and its probing of the kernel
  * at load time (half a millisecond of every cold start).
  */
-#define MAX_PROG 4096
+#define MAX_PROG 4096 /* BPF_MAXINSNS */
 
-static struct sock_filter prog[MAX_PROG];
+static struct sock_filter prog[MAX_PROG + 1];
 static unsigned short prog_len;
 static int prog_rv = 1; /* 1: not compiled yet */
 static char prog_err[OWS_ERR_MSG_SIZE];
@@ -160,31 +161,38 @@ static int compile(scmp_filter_ctx ctx, struct ows_err *err)
 	return rv;
 }
 
-/* ctx's BPF into prog, through a pipe (the program is a few KB). */
+/*
+ * ctx's BPF into prog, through a memory file: a pipe could hold less than
+ * the program when the user's pipe buffers run short, and the export
+ * writes it all before anything reads.
+ */
 static int export(scmp_filter_ctx ctx, struct ows_err *err)
 {
 	size_t got = 0;
-	int fds[2], rv;
+	int fd = memfd_create("ows-seccomp", MFD_CLOEXEC), rv;
 
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		ows_err_printf(err, "seccomp pipe: %s", strerror(errno));
+	if (fd < 0) {
+		ows_err_printf(err, "seccomp memfd: %s", strerror(errno));
 		return -errno;
 	}
-	rv = seccomp_export_bpf(ctx, fds[1]);
-	close(fds[1]);
+	rv = seccomp_export_bpf(ctx, fd);
+	if (rv == 0 && lseek(fd, 0, SEEK_SET) != 0)
+		rv = -errno;
 	while (rv == 0) {
-		ssize_t n = read(fds[0], (char *)prog + got,
-				 sizeof(prog) - got);
+		/* one byte more than fits: a program too long is seen */
+		ssize_t n = read(fd, (char *)prog + got, sizeof(prog) - got);
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0)
+			rv = -errno;
 		if (n <= 0)
 			break;
 		got += (size_t)n;
 		if (got == sizeof(prog))
 			rv = -E2BIG;
 	}
-	close(fds[0]);
+	close(fd);
 	if (rv == 0 && (got == 0 || got % sizeof(prog[0]) != 0))
 		rv = -EIO;
 	if (rv != 0)

@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,9 @@ static void spare_closed(uv_handle_t *h)
 /* What a dead spare said on stderr (it never reached a function). */
 static void last_words(struct ows_fn_spare *sp, char *out, size_t size)
 {
-	ssize_t n = sp->out[1] >= 0 ? read(sp->out[1], out, size - 1) : -1;
+	ssize_t n = sp->out[1] >= 0
+			? recv(sp->out[1], out, size - 1, MSG_DONTWAIT)
+			: -1;
 
 	out[n > 0 ? n : 0] = '\0';
 	out[strcspn(out, "\n")] = '\0';
@@ -139,7 +142,7 @@ static int start_one(struct ows_fn_spares *s)
 		return -ENOMEM;
 	sp->owner = s;
 	sp->out[0] = sp->out[1] = sp->spec_fd = -1;
-	snprintf(name, sizeof(name), "ows-fn-spare-%d-%llu", (int)getpid(),
+	snprintf(name, sizeof(name), "ows-spare-%d-%llu", (int)getpid(),
 		 (unsigned long long)++s->seq);
 	rv = ows_sandbox_cgroup_create(&sp->cg, name, 0, OWS_FN_MAX_PROCS,
 				       NULL);
@@ -147,7 +150,10 @@ static int start_one(struct ows_fn_spares *s)
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 			       out[i]) != 0)
 			rv = -errno;
-	if (rv == 0 && pipe2(spec, O_CLOEXEC) != 0)
+	/* a socket, not a pipe: written with MSG_NOSIGNAL, as the launcher
+	 * may be dead by then */
+	if (rv == 0 &&
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, spec) != 0)
 		rv = -errno;
 	if (rv != 0)
 		goto fail;
@@ -256,11 +262,33 @@ struct ows_fn_spare *ows_fn_spare_take(struct ows_fn_spares *s)
 	sp = OWS_CONTAINER_OF(s->list.next, struct ows_fn_spare, link);
 	ows_list_remove(&sp->link);
 	s->ready--;
-	s->failures = 0;
 	sp->taken = true;
 	if (!uv_is_active((uv_handle_t *)&s->refill))
 		uv_timer_start(&s->refill, refill_cb, REFILL_MS, 0);
 	return sp;
+}
+
+/*
+ * How a taken spare did: it took its spec (the run of failures ends), or
+ * it was dead already (it counts as one more, and may make the set give
+ * up). Counting at take would let a set whose spares always die, but are
+ * taken before, never give up.
+ */
+void ows_fn_spare_result(struct ows_fn_spare *sp, bool ok)
+{
+	struct ows_fn_spares *s = sp->owner;
+
+	if (ok) {
+		s->failures = 0;
+		return;
+	}
+	if (s->disabled)
+		return;
+	if (++s->failures >= MAX_FAILURES)
+		s->disabled = true;
+	if (s->on_error != NULL)
+		s->on_error(s->ud, "a spare launcher had died when it was taken",
+			    s->disabled);
 }
 
 void ows_fn_spares_stats(const struct ows_fn_spares *s, unsigned *ready,
@@ -279,8 +307,9 @@ static void refill_closed(uv_handle_t *h)
 }
 
 /*
- * Each spare still waiting reads the end of its spec pipe and exits 0;
- * its exit callback closes it. Taken ones belong to their instances.
+ * Each spare still waiting sees the end of its spec pipe and exits 0, and
+ * gets SIGKILL too, in case it is stuck (in its cgroup move, say); its
+ * exit callback closes it. Taken ones belong to their instances.
  */
 void ows_fn_spares_close(struct ows_fn_spares *s, void (*cb)(void *ud),
 			 void *ud)
@@ -298,5 +327,6 @@ void ows_fn_spares_close(struct ows_fn_spares *s, void (*cb)(void *ud),
 
 		close(sp->spec_fd);
 		sp->spec_fd = -1;
+		uv_process_kill(&sp->proc, SIGKILL);
 	}
 }

@@ -220,6 +220,16 @@ def test_function_deployed_on_one_node_answers_on_every_gateway():
                            "/_ows/v1/peer/logs/hello?since=0")
     check(st == 200 and [x["request_id"] for x in r["records"]
                          if x.get("request_id")], (st, r))
+    # A decoded name that a URL would read differently ("hello?x" would be
+    # "hello" on a peer) is not a function name.
+    st, r = signed_request(nodes[0], nodes[0].root_key, "GET",
+                           "/_ows/v1/functions/hello%3Fx/logs")
+    check(st == 400 and r["code"] == "InvalidParameterValue", (st, r))
+    # A cursor naming nodes that are not members changes nothing.
+    st, r = signed_request(nodes[0], nodes[0].root_key, "GET",
+                           "/_ows/v1/functions/hello/logs?since=77:5,88:9")
+    check(st == 200 and len([x for x in r["records"] if x.get("request_id")]) == 3
+          and "77" not in r["last"], (st, r))
     # A node that is down is named, and the others' logs still come.
     nodes[2].kill9()
     p = nodes[0].ows("logs", "hello")

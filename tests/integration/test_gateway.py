@@ -156,6 +156,9 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
     def do_GET(self):
+        if self.path == "/slow":
+            import time
+            time.sleep(3)
         self._send(200, json.dumps({"path": self.path, "pid": os.getpid(),
                                     "xh": self.headers.get("X-Hello")}).encode())
     def do_POST(self):
@@ -194,6 +197,15 @@ def test_http_runtime_is_proxied_as_plain_http():
         f.write(bytes(range(256)))
     st, h, body = curl(n, "/upload", "-X", "POST", "--data-binary", "@" + raw)
     check(st == 201 and body == bytes(range(256)), (st, body[:20]))
+    # A request being proxied while the node stops: the node still stops
+    # cleanly, at once (the instance it had lent is given back and freed).
+    import time
+    slow = subprocess.Popen(["curl", "-s", "-o", "/dev/null", "--max-time", "20",
+                             "http://%s/slow" % n.gateway])
+    time.sleep(1)
+    rc = n.stop(timeout=15)
+    check(rc == 0, rc)  # -9 had it hung until killed
+    slow.wait(30)
 
 
 SIGNED_GET = """

@@ -819,7 +819,7 @@ static long long busiest_spare_limit(int *procs)
 	*procs = 0;
 	snprintf(cmd, sizeof(cmd),
 		 "for d in $(find %s -maxdepth 4 -type d -name "
-		 "'ows-fn-spare-%d-*'); do echo $(wc -l < $d/cgroup.procs) "
+		 "'ows-spare-%d-*'); do echo $(wc -l < $d/cgroup.procs) "
 		 "$(cat $d/%s); done",
 		 is_v1 ? v1 : "/sys/fs/cgroup", (int)getpid(),
 		 is_v1 ? "memory.limit_in_bytes" : "memory.max");
@@ -869,7 +869,7 @@ OWS_TEST(fn_pool_spares_start_instances)
 	OWS_CHECK_INT(f.spare_errors, 0);
 	fx_done(&f);
 	/* closing stops the waiting spares and removes every cgroup */
-	OWS_CHECK_INT(cgroups_named("ows-fn-spare"), 0);
+	OWS_CHECK_INT(cgroups_named("ows-spare"), 0);
 
 	/* The limit is real: a spare-started instance is OOM-killed at it. */
 	fx_init(&f, "python3", "tests/fixtures/py_pool", "app.oom");
@@ -885,7 +885,7 @@ OWS_TEST(fn_pool_spares_start_instances)
 	check_ok(call(&f, "so-2", "{\"mb\": 1}"));
 	OWS_CHECK_INT(stats(&f).started, 2);
 	fx_done(&f);
-	OWS_CHECK_INT(cgroups_named("ows-fn-spare"), 0);
+	OWS_CHECK_INT(cgroups_named("ows-spare"), 0);
 }
 
 OWS_TEST(fn_pool_spares_broken_launcher)
@@ -903,9 +903,64 @@ OWS_TEST(fn_pool_spares_broken_launcher)
 	/* pools start their launchers on demand */
 	fx_start(&f);
 	check_ok(call(&f, "b-1", "{}"));
-	OWS_CHECK_INT(cgroups_named("ows-fn-spare"), 0);
+	OWS_CHECK_INT(cgroups_named("ows-spare"), 0);
 	fx_done(&f);
 	OWS_CHECK_INT(ows_fn_spares_new(&f.loop, "x", 0, NULL, NULL,
 					&f.spares),
 		      -EINVAL);
+}
+
+/* The pids in this process's spare cgroups (at most max). */
+static int spare_pids(pid_t *pids, int max)
+{
+	const char *root = access("/sys/fs/cgroup/memory", F_OK) == 0
+				   ? "/sys/fs/cgroup/memory"
+				   : "/sys/fs/cgroup";
+	char cmd[PATH_MAX + 160], line[64];
+	FILE *p;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd),
+		 "for d in $(find %s -maxdepth 4 -type d -name "
+		 "'ows-spare-%d-*'); do cat $d/cgroup.procs; done 2>/dev/null",
+		 root, (int)getpid());
+	p = popen(cmd, "r");
+	OWS_CHECK(p != NULL);
+	while (n < max && fgets(line, sizeof(line), p) != NULL)
+		pids[n++] = (pid_t)atoi(line);
+	pclose(p);
+	return n;
+}
+
+/*
+ * A spare that died before the loop heard of it is taken: writing its spec
+ * fails, it counts against the set, and the instance starts on demand.
+ */
+OWS_TEST(fn_pool_spares_dead_when_taken)
+{
+	pid_t pids[8];
+	struct fx f;
+	int n;
+
+	fx_init(&f, "python3", "tests/fixtures/py_pool", "app.pid");
+	OWS_CHECK_INT(ows_fn_spares_new(&f.loop, f.exe, 1, spare_error_cb, &f,
+					&f.spares),
+		      0);
+	f.cfg.spares = f.spares;
+	RUN_UNTIL(&f, spares_ready(&f) == 1);
+	fx_start(&f);
+	/* the launcher has joined its cgroup when its pid shows there */
+	while ((n = spare_pids(pids, 8)) == 0)
+		uv_run(&f.loop, UV_RUN_NOWAIT);
+	OWS_CHECK_INT(n, 1);
+	kill(pids[0], SIGKILL);
+	while (alive(pids, 1) > 0)
+		usleep(1000); /* a zombie now, not reaped: the loop did not run */
+	invoke(&f, "dead-1", "{}");
+	RUN_UNTIL(&f, f.n_res == 1);
+	check_ok(&f.res[0]);
+	OWS_CHECK_INT(f.spare_errors, 1);
+	OWS_CHECK(!f.spares_gave_up);
+	fx_done(&f);
+	OWS_CHECK_INT(cgroups_named("ows-spare"), 0);
 }

@@ -604,7 +604,9 @@ OWS_TEST(sandbox_cgroup_sweep_stale)
 
 	/* one directory on v2, one per hierarchy on v1; more when an
 	 * earlier run of this test was killed half-way */
-	OWS_CHECK(ows_sandbox_cgroup_sweep("ows-fn-sweep-") >=
+	OWS_CHECK_INT(ows_sandbox_cgroup_sweep("ows-fn-sweep-", 3600), 0);
+	OWS_CHECK(access(dead.dir, F_OK) == 0); /* too young */
+	OWS_CHECK(ows_sandbox_cgroup_sweep("ows-fn-sweep-", 0) >=
 		  (dead.version == 1 ? 2u : 1u));
 	OWS_CHECK(access(dead.dir, F_OK) != 0);
 	OWS_CHECK(access(live.dir, F_OK) == 0);
