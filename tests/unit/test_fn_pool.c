@@ -255,8 +255,8 @@ static int cgroups_left(void)
 	return cgroups_named("ows-fn-pooltest");
 }
 
-/* The pids in this process's instance cgroups (at most max). */
-static int instance_pids(pid_t *pids, int max)
+/* The pids in this process's cgroups named prefix-<pid>-* (at most max). */
+static int pids_in(const char *prefix, pid_t *pids, int max)
 {
 	const char *root = access("/sys/fs/cgroup/memory", F_OK) == 0
 				   ? "/sys/fs/cgroup/memory"
@@ -267,15 +267,20 @@ static int instance_pids(pid_t *pids, int max)
 
 	snprintf(cmd, sizeof(cmd),
 		 "for d in $(find %s -maxdepth 4 -type d -name "
-		 "'ows-fn-pooltest-%d-*'); do cat $d/cgroup.procs; done "
-		 "2>/dev/null",
-		 root, (int)getpid());
+		 "'%s-%d-*'); do cat $d/cgroup.procs; done 2>/dev/null",
+		 root, prefix, (int)getpid());
 	p = popen(cmd, "r");
 	OWS_CHECK(p != NULL);
 	while (n < max && fgets(line, sizeof(line), p) != NULL)
 		pids[n++] = (pid_t)atoi(line);
 	pclose(p);
 	return n;
+}
+
+/* The pids in this process's instance cgroups (at most max). */
+static int instance_pids(pid_t *pids, int max)
+{
+	return pids_in("ows-fn-pooltest", pids, max);
 }
 
 /* How many of pids still run; a zombie (dead, its reaper not yet
@@ -910,28 +915,6 @@ OWS_TEST(fn_pool_spares_broken_launcher)
 		      -EINVAL);
 }
 
-/* The pids in this process's spare cgroups (at most max). */
-static int spare_pids(pid_t *pids, int max)
-{
-	const char *root = access("/sys/fs/cgroup/memory", F_OK) == 0
-				   ? "/sys/fs/cgroup/memory"
-				   : "/sys/fs/cgroup";
-	char cmd[PATH_MAX + 160], line[64];
-	FILE *p;
-	int n = 0;
-
-	snprintf(cmd, sizeof(cmd),
-		 "for d in $(find %s -maxdepth 4 -type d -name "
-		 "'ows-spare-%d-*'); do cat $d/cgroup.procs; done 2>/dev/null",
-		 root, (int)getpid());
-	p = popen(cmd, "r");
-	OWS_CHECK(p != NULL);
-	while (n < max && fgets(line, sizeof(line), p) != NULL)
-		pids[n++] = (pid_t)atoi(line);
-	pclose(p);
-	return n;
-}
-
 /*
  * A spare that died before the loop heard of it is taken: writing its spec
  * fails, it counts against the set, and the instance starts on demand.
@@ -950,7 +933,7 @@ OWS_TEST(fn_pool_spares_dead_when_taken)
 	RUN_UNTIL(&f, spares_ready(&f) == 1);
 	fx_start(&f);
 	/* the launcher has joined its cgroup when its pid shows there */
-	while ((n = spare_pids(pids, 8)) == 0)
+	while ((n = pids_in("ows-spare", pids, 8)) == 0)
 		uv_run(&f.loop, UV_RUN_NOWAIT);
 	OWS_CHECK_INT(n, 1);
 	kill(pids[0], SIGKILL);
