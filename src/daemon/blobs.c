@@ -70,9 +70,6 @@ static bool signed_by_member(struct ows_node *n, struct ows_http_req *req,
 	char pub[OWS_PUBKEY_B64_LEN], user[OWS_NAME_MAX];
 	struct ows_directory dir;
 	struct ows_err err = {{0}};
-	json_t *nodes, *row;
-	bool ok = false;
-	size_t i;
 
 	/* The signature covers the body by its hash: pass it pre-computed. */
 	if (ows_reqsig_verify_hash(ows_http_req_header(req, "Authorization"),
@@ -82,11 +79,7 @@ static bool signed_by_member(struct ows_node *n, struct ows_http_req *req,
 	ows_state_directory(&n->state, &dir);
 	if (dir.user_of_key(dir.ud, pub, user, sizeof(user)) == 0)
 		return true;
-	nodes = ows_state_nodes(&n->state);
-	json_array_foreach(nodes, i, row)
-		ok |= ows_json_str(row, "key") && strcmp(ows_json_str(row, "key"), pub) == 0;
-	json_decref(nodes);
-	return ok;
+	return ows_node_key_is_member(n, pub);
 }
 
 static void op_free(struct blob_op *op)

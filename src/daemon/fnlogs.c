@@ -283,22 +283,11 @@ static bool signed_by_node(struct ows_node *n, struct ows_http_req *req)
 {
 	char pub[OWS_PUBKEY_B64_LEN];
 	struct ows_err err = {{0}};
-	json_t *nodes, *row;
-	bool ok = false;
-	size_t i;
 
-	if (ows_reqsig_verify(ows_http_req_header(req, "Authorization"),
-			      req->method, req->target, NULL, 0,
-			      ows_now_ms() / 1000, pub, &err) != 0)
-		return false;
-	nodes = ows_state_nodes(&n->state);
-	json_array_foreach(nodes, i, row) {
-		const char *key = ows_json_str(row, "key");
-
-		ok |= key != NULL && strcmp(key, pub) == 0;
-	}
-	json_decref(nodes);
-	return ok;
+	return ows_reqsig_verify(ows_http_req_header(req, "Authorization"),
+				 req->method, req->target, NULL, 0,
+				 ows_now_ms() / 1000, pub, &err) == 0 &&
+	       ows_node_key_is_member(n, pub);
 }
 
 bool ows_fnlogs_is_peer_path(const char *path)

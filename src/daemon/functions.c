@@ -409,11 +409,8 @@ int ows_functions_is_http(struct ows_node *n, const char *name)
  * By the instance, not the name: while the node stops, the registry is
  * empty already, and an instance is freed only once its loans are back.
  */
-void ows_functions_http_release(struct ows_node *n, const char *name,
-				struct ows_fn_instance *inst)
+void ows_functions_http_release(struct ows_fn_instance *inst)
 {
-	(void)n;
-	(void)name;
 	ows_fn_pool_http_release(NULL, inst);
 }
 
@@ -426,13 +423,35 @@ static int run_now(struct ows_fn_entry *e, struct waiter *tmpl)
 				  tmpl->len, tmpl->cb, tmpl->ud);
 }
 
+/* Does e's ready pool run spec? Then it is marked current at this height. */
+static bool runs_spec(struct ows_fn_entry *e, const json_t *spec)
+{
+	char *text;
+	bool same;
+
+	if (e->pool == NULL || e->preparing || e->spec_text == NULL)
+		return false;
+	text = ows_json_dump(spec);
+	same = text != NULL && strcmp(e->spec_text, text) == 0;
+	free(text);
+	if (same)
+		e->checked = e->n->state.height;
+	return same;
+}
+
+/* Prepare e for spec, whose canonical text it keeps. */
+static void start_preparing(struct ows_fn_entry *e, json_t *spec)
+{
+	free(e->spec_text);
+	e->spec_text = ows_json_dump(spec);
+	prepare(e, spec);
+}
+
 static int submit(struct ows_node *n, const char *name, struct waiter *tmpl)
 {
 	struct ows_fn_entry *e = find(n, name);
 	struct waiter *w;
 	json_t *spec;
-	char *text;
-	bool same;
 
 	if (n->stopping)
 		return -ECANCELED; /* no new pool may start after the close */
@@ -447,17 +466,12 @@ static int submit(struct ows_node *n, const char *name, struct waiter *tmpl)
 	if (spec == NULL)
 		return -ENOENT;
 	e = entry(n, name);
-	text = ows_json_dump(spec);
-	if (e == NULL || text == NULL) {
+	if (e == NULL) {
 		json_decref(spec);
-		free(text);
 		return -ENOMEM;
 	}
-	same = e->spec_text != NULL && strcmp(e->spec_text, text) == 0;
-	free(text);
-	if (same && e->pool != NULL && !e->preparing) {
+	if (runs_spec(e, spec)) {
 		json_decref(spec);
-		e->checked = n->state.height;
 		return run_now(e, tmpl);
 	}
 	w = calloc(1, sizeof(*w));
@@ -476,11 +490,8 @@ static int submit(struct ows_node *n, const char *name, struct waiter *tmpl)
 		memcpy(w->payload, tmpl->payload, tmpl->len);
 	w->next = e->waiters;
 	e->waiters = w;
-	if (!e->preparing) {
-		free(e->spec_text);
-		e->spec_text = ows_json_dump(spec); /* what is being prepared */
-		prepare(e, spec);
-	}
+	if (!e->preparing)
+		start_preparing(e, spec);
 	json_decref(spec);
 	return 0;
 }
@@ -515,25 +526,12 @@ static void deploy_changed(struct ows_node *n)
 		const char *name = ows_json_str(row, "name");
 		json_t *spec = json_object_get(row, "spec");
 		struct ows_fn_entry *e;
-		char *text;
 
 		if (name == NULL || !json_is_object(spec))
 			continue;
 		e = entry(n, name);
-		if (e == NULL || e->preparing)
-			continue;
-		text = ows_json_dump(spec);
-		if (text == NULL)
-			continue;
-		if (e->spec_text != NULL && strcmp(e->spec_text, text) == 0) {
-			free(text);
-			if (e->pool != NULL)
-				e->checked = n->state.height;
-			continue;
-		}
-		free(e->spec_text);
-		e->spec_text = text;
-		prepare(e, spec);
+		if (e != NULL && !e->preparing && !runs_spec(e, spec))
+			start_preparing(e, spec);
 	}
 	json_decref(all);
 }

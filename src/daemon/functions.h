@@ -36,8 +36,7 @@ int ows_functions_http_take(struct ows_node *n, const char *name,
 			    struct ows_fn_instance **inst, const char **addr);
 /* 1 when function name has runtime http, 0 when not, -ENOENT. */
 int ows_functions_is_http(struct ows_node *n, const char *name);
-void ows_functions_http_release(struct ows_node *n, const char *name,
-				struct ows_fn_instance *inst);
+void ows_functions_http_release(struct ows_fn_instance *inst);
 
 /* Log records of function name on this node with seq > since. */
 uint64_t ows_functions_logs(struct ows_node *n, const char *name,

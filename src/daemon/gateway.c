@@ -152,7 +152,7 @@ static void proxied_cb(void *ud, int status, const struct ows_http_response *r)
 	struct ows_http_header hs[64];
 	size_t n = 0;
 
-	ows_functions_http_release(c->n, c->m.function, c->inst);
+	ows_functions_http_release(c->inst);
 	if (status != 0) {
 		send_message(c, 502, "Bad Gateway");
 		return;
@@ -197,7 +197,7 @@ static void lent_cb(void *ud, int status, struct ows_fn_instance *inst,
 	if (ows_http_client_request(c->n->loop, addr, c->req->method,
 				    c->req->target, hs, n, c->body, c->len,
 				    &opts, proxied_cb, c) != 0) {
-		ows_functions_http_release(c->n, c->m.function, inst);
+		ows_functions_http_release(inst);
 		send_message(c, 502, "Bad Gateway");
 	}
 }

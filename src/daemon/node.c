@@ -310,6 +310,21 @@ static bool raft_verify(void *ud, uint64_t id, const void *msg, size_t len,
 	return ok;
 }
 
+bool ows_node_key_is_member(struct ows_node *n, const char *pub)
+{
+	json_t *nodes = ows_state_nodes(&n->state), *row;
+	bool ok = false;
+	size_t i;
+
+	json_array_foreach(nodes, i, row) {
+		const char *key = ows_json_str(row, "key");
+
+		ok |= key != NULL && strcmp(key, pub) == 0;
+	}
+	json_decref(nodes);
+	return ok;
+}
+
 int ows_node_access_secret(struct ows_node *n, const char *id,
 			   char user[256], struct ows_buf *secret)
 {

@@ -90,6 +90,9 @@ int ows_node_propose(struct ows_node *n, const char *type, const json_t *body,
 int ows_node_access_secret(struct ows_node *n, const char *id,
 			   char user[256], struct ows_buf *secret);
 
+/* Is pub (base64) the key of a node in the nodes table? */
+bool ows_node_key_is_member(struct ows_node *n, const char *pub);
+
 /* The blob store's endpoints and paths (blobs.c). */
 void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req);
 void ows_blob_path(const struct ows_node *n, const char *hash, char *out,

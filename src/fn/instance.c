@@ -232,7 +232,7 @@ static void idle_cb(uv_timer_t *t)
 {
 	struct ows_fn_instance *inst = t->data;
 
-	if (inst->state == INST_READY && !inst->busy)
+	if (inst->state == INST_READY && !inst_busy(inst))
 		ows_fn_instance_stop(inst);
 }
 
@@ -303,7 +303,7 @@ static void http_ready(struct ows_fn_instance *inst)
 	lease_cb(&inst->timer);
 	if (inst->state != INST_READY)
 		return;
-	if (!inst->busy)
+	if (!inst_busy(inst))
 		ows_fn_instance_idle(inst);
 	ows_fn_pool_pump(inst->pool);
 }
@@ -366,13 +366,12 @@ void ows_fn_instance_release(struct ows_fn_instance *inst)
 {
 	if (inst->leases > 0)
 		inst->leases--;
-	inst->busy = inst->leases > 0 || inst->n_lessees > 0;
 	if (inst->state == INST_STOPPING) {
 		if (inst->open_handles == 0 && inst->leases == 0)
 			instance_free(inst);
 		return;
 	}
-	if (!inst->busy)
+	if (!inst_busy(inst))
 		ows_fn_instance_idle(inst);
 	ows_fn_pool_pump(inst->pool);
 }

@@ -271,7 +271,6 @@ int ows_fn_instance_assign(struct ows_fn_instance *inst, struct waiter *w)
 		if (inst->n_lessees++ == 0 && inst->state == INST_READY)
 			ows_fn_instance_lease_soon(inst);
 		ows_list_append(&inst->lessees, &w->link);
-		inst->busy = true;
 		return 0;
 	}
 	inst->busy = true;

@@ -401,7 +401,6 @@ int ows_fn_pool_http_take(struct ows_fn_pool *pool,
 		return -EAGAIN;
 	if (i->n_lessees == 0)
 		uv_timer_stop(&i->timer); /* the idle timer */
-	i->busy = true;
 	i->leases++;
 	*inst = i;
 	*addr = i->addr;
@@ -484,7 +483,7 @@ int ows_fn_pool_update(struct ows_fn_pool *pool,
 		    OWS_CONTAINER_OF(l, struct ows_fn_instance, link);
 
 		next = l->next;
-		if (i->state == INST_READY && !i->busy)
+		if (i->state == INST_READY && !inst_busy(i))
 			ows_fn_instance_stop(i);
 	}
 	keep_warm(pool);
@@ -507,8 +506,8 @@ void ows_fn_pool_stats(const struct ows_fn_pool *pool,
 		}
 		out->live++;
 		out->starting += i->state == INST_STARTING;
-		out->busy += i->busy;
-		out->idle += i->state == INST_READY && !i->busy;
+		out->busy += inst_busy(i);
+		out->idle += i->state == INST_READY && !inst_busy(i);
 	}
 	out->queued = pool->n_queued;
 	out->started = pool->started;

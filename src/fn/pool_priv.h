@@ -98,10 +98,10 @@ struct ows_fn_instance {
 	int port;
 	char addr[32];
 	/*
-	 * busy: serving an invocation, or (http) lent to the gateway at least
-	 * once or promised. w: the invocation it runs. http: lessees, the
-	 * acquirers promised this instance and not answered yet (answered
-	 * together once it is ready); leases, the loans not given back.
+	 * busy: serving an invocation; w: the invocation it runs. http:
+	 * lessees, the acquirers promised this instance and not answered yet
+	 * (answered together once it is ready); leases, the loans not given
+	 * back. inst_busy() tells either kind of work.
 	 */
 	bool busy;
 	struct waiter *w;
@@ -151,6 +151,12 @@ int ows_fn_instance_assign(struct ows_fn_instance *inst, struct waiter *w);
 void ows_fn_instance_stop(struct ows_fn_instance *inst);
 /* inst has nothing to do: idle it, or stop it when it is stale. */
 void ows_fn_instance_idle(struct ows_fn_instance *inst);
+/* Is inst serving, lent or promised? */
+static inline bool inst_busy(const struct ows_fn_instance *i)
+{
+	return i->busy || i->leases > 0 || i->n_lessees > 0;
+}
+
 /* Answer the http acquirers of inst from the loop. */
 void ows_fn_instance_lease_soon(struct ows_fn_instance *inst);
 /* http: may inst take one more request? */

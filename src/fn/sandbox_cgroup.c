@@ -190,29 +190,17 @@ static int create_v1(struct ows_sandbox_cgroup *cg, const char *name,
 	return rv;
 }
 
-static int limit_v1(const struct ows_sandbox_cgroup *cg,
-		    uint64_t memory_bytes, unsigned max_procs)
+/* v1 memory: memory plus swap at the same limit, so no swap. */
+static int memory_v1(const struct ows_sandbox_cgroup *cg, const char *value)
 {
-	char value[32];
-	int rv = 0;
+	/* memsw may not be below the memory limit: when lowering, the
+	 * memory limit goes first, when raising, memsw. The memsw file is
+	 * absent when the kernel does not account swap. */
+	int rv = write_str(cg->dir, "memory.limit_in_bytes", value);
 
-	if (memory_bytes != 0) {
-		snprintf(value, sizeof(value), "%llu",
-			 (unsigned long long)memory_bytes);
-		/* memsw may not be below the memory limit: when lowering,
-		 * the memory limit goes first, when raising, memsw. */
+	if (write_str(cg->dir, "memory.memsw.limit_in_bytes", value) == 0 &&
+	    rv != 0)
 		rv = write_str(cg->dir, "memory.limit_in_bytes", value);
-		/* Memory plus swap at the same limit: no swap. The file is
-		 * absent when the kernel does not account swap. */
-		if (write_str(cg->dir, "memory.memsw.limit_in_bytes", value) ==
-			0 && rv != 0)
-			rv = write_str(cg->dir, "memory.limit_in_bytes",
-				       value);
-	}
-	if (rv == 0 && max_procs != 0) {
-		snprintf(value, sizeof(value), "%u", max_procs);
-		rv = write_str(cg->pids_dir, "pids.max", value);
-	}
 	return rv;
 }
 
@@ -283,24 +271,14 @@ static int create_v2(struct ows_sandbox_cgroup *cg, const char *name,
 	return rv;
 }
 
-static int limit_v2(const struct ows_sandbox_cgroup *cg,
-		    uint64_t memory_bytes, unsigned max_procs)
+/* v2 memory: no swap, and one OOM kill takes the whole instance, as
+ * Lambda does. */
+static int memory_v2(const struct ows_sandbox_cgroup *cg, const char *value)
 {
-	char value[32];
-	int rv = 0;
+	int rv = write_str(cg->dir, "memory.max", value);
 
-	if (memory_bytes != 0) {
-		snprintf(value, sizeof(value), "%llu",
-			 (unsigned long long)memory_bytes);
-		rv = write_str(cg->dir, "memory.max", value);
-		write_str(cg->dir, "memory.swap.max", "0");
-		/* One OOM kill takes the whole instance, as Lambda does. */
-		write_str(cg->dir, "memory.oom.group", "1");
-	}
-	if (rv == 0 && max_procs != 0) {
-		snprintf(value, sizeof(value), "%u", max_procs);
-		rv = write_str(cg->dir, "pids.max", value);
-	}
+	write_str(cg->dir, "memory.swap.max", "0");
+	write_str(cg->dir, "memory.oom.group", "1");
 	return rv;
 }
 
@@ -308,12 +286,22 @@ int ows_sandbox_cgroup_limit(const struct ows_sandbox_cgroup *cg,
 			     uint64_t memory_bytes, unsigned max_procs,
 			     struct ows_err *err)
 {
-	int rv;
+	char value[32];
+	int rv = 0;
 
 	if (cg->version == 0)
 		return -ENOENT;
-	rv = cg->version == 2 ? limit_v2(cg, memory_bytes, max_procs)
-			      : limit_v1(cg, memory_bytes, max_procs);
+	if (memory_bytes != 0) {
+		snprintf(value, sizeof(value), "%llu",
+			 (unsigned long long)memory_bytes);
+		rv = cg->version == 2 ? memory_v2(cg, value)
+				      : memory_v1(cg, value);
+	}
+	if (rv == 0 && max_procs != 0) {
+		snprintf(value, sizeof(value), "%u", max_procs);
+		rv = write_str(cg->version == 2 ? cg->dir : cg->pids_dir,
+			       "pids.max", value);
+	}
 	if (rv != 0)
 		ows_err_printf(err, "cgroup limits '%s': %s", cg->dir,
 			       strerror(-rv));

@@ -58,6 +58,22 @@ struct ows_fn_spares {
 
 static void refill_cb(uv_timer_t *t);
 
+/*
+ * One more failure in a row, reported unless the set is closing or gave
+ * up already: after MAX_FAILURES it gives up, else it tries again later.
+ */
+static void count_failure(struct ows_fn_spares *s, const char *msg)
+{
+	if (s->closing || s->disabled)
+		return;
+	if (++s->failures >= MAX_FAILURES)
+		s->disabled = true;
+	if (s->on_error != NULL)
+		s->on_error(s->ud, msg, s->disabled);
+	if (!s->disabled && !uv_is_active((uv_handle_t *)&s->refill))
+		uv_timer_start(&s->refill, refill_cb, RETRY_MS, 0);
+}
+
 static void maybe_closed(struct ows_fn_spares *s)
 {
 	if (!s->closing || s->pending > 0 || s->ready > 0)
@@ -113,17 +129,8 @@ static void spare_exit_cb(uv_process_t *p, int64_t status, int sig)
 	}
 	ows_list_remove(&sp->link);
 	s->ready--;
-	if (!s->closing && !s->disabled) {
-		last_words(sp, msg, sizeof(msg));
-		if (++s->failures >= MAX_FAILURES)
-			s->disabled = true;
-		if (s->on_error != NULL)
-			s->on_error(s->ud, msg[0] ? msg : "the launcher exited",
-				    s->disabled);
-		if (!s->disabled &&
-		    !uv_is_active((uv_handle_t *)&s->refill))
-			uv_timer_start(&s->refill, refill_cb, RETRY_MS, 0);
-	}
+	last_words(sp, msg, sizeof(msg));
+	count_failure(s, msg[0] ? msg : "the launcher exited");
 	close_fds(sp);
 	s->pending++;
 	uv_close((uv_handle_t *)p, spare_closed);
@@ -220,12 +227,7 @@ static void refill_cb(uv_timer_t *t)
 		return;
 	snprintf(msg, sizeof(msg), "cannot start a spare launcher: %s",
 		 strerror(-rv));
-	if (++s->failures >= MAX_FAILURES)
-		s->disabled = true;
-	if (s->on_error != NULL)
-		s->on_error(s->ud, msg, s->disabled);
-	if (!s->disabled)
-		uv_timer_start(&s->refill, refill_cb, RETRY_MS, 0);
+	count_failure(s, msg);
 }
 
 int ows_fn_spares_new(uv_loop_t *loop, const char *launcher, unsigned count,
@@ -278,17 +280,10 @@ void ows_fn_spare_result(struct ows_fn_spare *sp, bool ok)
 {
 	struct ows_fn_spares *s = sp->owner;
 
-	if (ok) {
+	if (ok)
 		s->failures = 0;
-		return;
-	}
-	if (s->disabled)
-		return;
-	if (++s->failures >= MAX_FAILURES)
-		s->disabled = true;
-	if (s->on_error != NULL)
-		s->on_error(s->ud, "a spare launcher had died when it was taken",
-			    s->disabled);
+	else
+		count_failure(s, "a spare launcher had died when it was taken");
 }
 
 void ows_fn_spares_stats(const struct ows_fn_spares *s, unsigned *ready,

@@ -149,11 +149,6 @@ static const char *http_date(void)
 	return text;
 }
 
-static void format_date(char *out, size_t size)
-{
-	snprintf(out, size, "%s", http_date());
-}
-
 /* "HTTP/1.1 200 OK\r\nDate: ...\r\n" without printf (every response). */
 static int status_lines(struct ows_buf *b, int status)
 {
@@ -189,7 +184,7 @@ void ows_http_conn_send_error(struct ows_http_conn *c, int status,
 			      const char *code, const char *msg)
 {
 	struct ows_buf b = OWS_BUF_INIT;
-	char date[64], body[256];
+	char body[256];
 	int blen;
 	uv_buf_t ub;
 
@@ -198,7 +193,6 @@ void ows_http_conn_send_error(struct ows_http_conn *c, int status,
 	c->close_after = true;
 	if (c->srv != NULL)
 		c->srv->responses[status / 100 % 6]++;
-	format_date(date, sizeof(date));
 	blen = snprintf(body, sizeof(body),
 			"{\"code\":\"%s\",\"message\":\"%s\"}", code, msg);
 	if (blen < 0 || (size_t)blen >= sizeof(body))
@@ -206,7 +200,7 @@ void ows_http_conn_send_error(struct ows_http_conn *c, int status,
 	if (ows_buf_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\n"
 			   "Content-Type: application/json\r\n"
 			   "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
-			   status, ows_http_reason(status), date, blen,
+			   status, ows_http_reason(status), http_date(), blen,
 			   body) != 0) {
 		ows_buf_free(&b);
 		ows_http_conn_close(c, -ENOMEM);

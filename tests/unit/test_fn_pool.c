@@ -808,6 +808,15 @@ static unsigned spares_ready(struct fx *f)
 	return ready;
 }
 
+/* Give f count spares of launcher (to be closed by fx_done). */
+static void fx_spares(struct fx *f, const char *launcher, unsigned count)
+{
+	OWS_CHECK_INT(ows_fn_spares_new(&f->loop, launcher, count,
+					spare_error_cb, f, &f->spares),
+		      0);
+	f->cfg.spares = f->spares;
+}
+
 /*
  * The memory limit (bytes; 0 when unlimited) of this process's spare
  * cgroup that holds the most processes, and that count: the taken one
@@ -854,10 +863,7 @@ OWS_TEST(fn_pool_spares_start_instances)
 	int procs;
 
 	fx_init(&f, "python3", "tests/fixtures/py_pool", "app.slow");
-	OWS_CHECK_INT(ows_fn_spares_new(&f.loop, f.exe, 2, spare_error_cb, &f,
-					&f.spares),
-		      0);
-	f.cfg.spares = f.spares;
+	fx_spares(&f, f.exe, 2);
 	RUN_UNTIL(&f, spares_ready(&f) == 2);
 	fx_start(&f);
 	/* A slow invocation: while it runs, its cgroup is a spare's with
@@ -878,10 +884,7 @@ OWS_TEST(fn_pool_spares_start_instances)
 
 	/* The limit is real: a spare-started instance is OOM-killed at it. */
 	fx_init(&f, "python3", "tests/fixtures/py_pool", "app.oom");
-	OWS_CHECK_INT(ows_fn_spares_new(&f.loop, f.exe, 1, spare_error_cb, &f,
-					&f.spares),
-		      0);
-	f.cfg.spares = f.spares;
+	fx_spares(&f, f.exe, 1);
 	f.cfg.memory_mb = 64;
 	RUN_UNTIL(&f, spares_ready(&f) == 1);
 	fx_start(&f);
@@ -899,10 +902,7 @@ OWS_TEST(fn_pool_spares_broken_launcher)
 
 	fx_init(&f, "python3", "tests/fixtures/py_pool", "app.pid");
 	/* exits at once with an error: each spare dies unused */
-	OWS_CHECK_INT(ows_fn_spares_new(&f.loop, "/bin/false", 2,
-					spare_error_cb, &f, &f.spares),
-		      0);
-	f.cfg.spares = f.spares;
+	fx_spares(&f, "/bin/false", 2);
 	RUN_UNTIL(&f, f.spares_gave_up && spares_ready(&f) == 0);
 	OWS_CHECK_INT(f.spare_errors, 3); /* then it stops reporting */
 	/* pools start their launchers on demand */
@@ -926,10 +926,7 @@ OWS_TEST(fn_pool_spares_dead_when_taken)
 	int n;
 
 	fx_init(&f, "python3", "tests/fixtures/py_pool", "app.pid");
-	OWS_CHECK_INT(ows_fn_spares_new(&f.loop, f.exe, 1, spare_error_cb, &f,
-					&f.spares),
-		      0);
-	f.cfg.spares = f.spares;
+	fx_spares(&f, f.exe, 1);
 	RUN_UNTIL(&f, spares_ready(&f) == 1);
 	fx_start(&f);
 	/* the launcher has joined its cgroup when its pid shows there */
