@@ -16,6 +16,7 @@ PKGS     := libuv libraft jansson libcrypto sqlite3
 # Debian packages: header/binary we look for -> package that provides it.
 DEB_PKGS := libuv1-dev libraft-dev libhttp-parser-dev libjansson-dev \
             libssl-dev libsqlite3-dev libexpat1-dev libseccomp-dev libarchive-dev \
+            libnftables-dev nftables iproute2 \
             pkg-config \
             python3 openssl curl awscli python3-boto3
 
@@ -25,7 +26,7 @@ HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now
-LDLIBS  += -luv -lraft -lhttp_parser -ljansson -lcrypto -lsqlite3 -lseccomp \
+LDLIBS  += -luv -lraft -lhttp_parser -ljansson -lcrypto -lsqlite3 -lseccomp -lnftables \
            -larchive \
            -lpthread
 

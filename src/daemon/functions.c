@@ -25,6 +25,7 @@
 #include "daemon/functions.h"
 #include "daemon/node.h"
 #include "fn/bundle.h"
+#include "fn/netns.h"
 #include "fn/sandbox.h"
 
 #define MAX_ENV 256
@@ -571,6 +572,14 @@ int ows_functions_start(struct ows_node *n)
 	if (swept > 0)
 		ows_log(OWS_LOG_INFO, "fn", "removed %u cgroups that stopped "
 			"nodes left behind", swept);
+	if (geteuid() == 0) {
+		struct ows_err err = {{0}};
+
+		if (ows_fn_net_init(&err) != 0)
+			ows_log(OWS_LOG_WARN, "fn", "functions get no network "
+				"egress and http functions cannot run: %s",
+				err.msg);
+	}
 	n->fn_started = true;
 	uv_check_init(n->loop, &n->fn_watch);
 	n->fn_watch.data = n;

@@ -104,6 +104,7 @@ static void instance_free(struct ows_fn_instance *inst)
 	struct ows_fn_pool *pool = inst->pool;
 
 	ows_sandbox_cgroup_destroy(&inst->cg);
+	ows_fn_netns_close(&inst->ns);
 	ows_list_remove(&inst->link);
 	ows_fn_log_free(inst->rec);
 	ows_fn_log_free(inst->stray);
@@ -226,6 +227,28 @@ void ows_fn_instance_exit_cb(uv_process_t *p, int64_t status, int sig)
 		close_all(inst);
 }
 
+/* ---- CPU ---- */
+
+#define LAMBDA_MB_PER_CPU 1769
+#define MIN_MILLICPUS 20
+
+void ows__fn_instance_freeze(struct ows_fn_instance *inst, bool frozen)
+{
+	if (inst->frozen == frozen)
+		return;
+	if (ows_sandbox_cgroup_freeze(&inst->cg, frozen) == 0 || !frozen)
+		inst->frozen = frozen;
+}
+
+void ows__fn_instance_limit_cpu(struct ows_fn_instance *inst)
+{
+	uint64_t m = (uint64_t)inst->conf->c.memory_mb * 1000 /
+		     LAMBDA_MB_PER_CPU;
+
+	ows_sandbox_cgroup_cpu(&inst->cg, m < MIN_MILLICPUS
+					      ? MIN_MILLICPUS : (unsigned)m);
+}
+
 /* ---- idling ---- */
 
 static void idle_cb(uv_timer_t *t)
@@ -283,6 +306,7 @@ static void lease_cb(uv_timer_t *t)
 		ows_list_remove(&w->link);
 		inst->n_lessees--;
 		inst->leases++;
+		ows__fn_instance_freeze(inst, false);
 		/* may give it back at once, or lead to more acquires */
 		w->http_cb(w->ud, 0, inst, inst->addr);
 		ows_fn_waiter_free(w);
@@ -299,12 +323,15 @@ static void http_ready(struct ows_fn_instance *inst)
 {
 	inst->state = INST_READY;
 	inst->ready_ns = uv_hrtime();
+	ows__fn_instance_limit_cpu(inst);
 	uv_timer_stop(&inst->timer);
 	lease_cb(&inst->timer);
 	if (inst->state != INST_READY)
 		return;
-	if (!inst_busy(inst))
+	if (!inst_busy(inst)) {
+		ows__fn_instance_freeze(inst, true);
 		ows_fn_instance_idle(inst);
+	}
 	ows_fn_pool_pump(inst->pool);
 }
 
@@ -340,7 +367,7 @@ void ows_fn_instance_probe(struct ows_fn_instance *inst)
 		uv_timer_start(&inst->timer, probe_timer_cb, 1, 0);
 		return;
 	}
-	uv_ip4_addr("127.0.0.1", inst->port, &sa);
+	uv_ip4_addr(inst->ns.addr, inst->port, &sa);
 	uv_tcp_init(inst->pool->loop, &inst->probe);
 	inst->probe.data = inst;
 	inst->probe_open = true;
@@ -371,7 +398,9 @@ void ows_fn_instance_release(struct ows_fn_instance *inst)
 			instance_free(inst);
 		return;
 	}
-	if (!inst_busy(inst))
+	if (!inst_busy(inst)) {
+		ows__fn_instance_freeze(inst, true);
 		ows_fn_instance_idle(inst);
+	}
 	ows_fn_pool_pump(inst->pool);
 }

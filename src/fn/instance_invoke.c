@@ -72,6 +72,7 @@ static void ready_cb(struct ows_runtime_api *api, void *ud)
 		return;
 	inst->state = INST_READY;
 	inst->ready_ns = uv_hrtime();
+	ows__fn_instance_limit_cpu(inst);
 	if (inst->w != NULL) {
 		start_line(inst);
 		return;
@@ -80,12 +81,27 @@ static void ready_cb(struct ows_runtime_api *api, void *ud)
 	ows_fn_pool_pump(inst->pool);
 }
 
+/* Between invocations the instance gets no CPU, as on Lambda. */
+static void wait_cb(struct ows_runtime_api *api, void *ud)
+{
+	struct ows_fn_instance *inst = ud;
+
+	(void)api;
+	if (inst->state == INST_READY && !inst->busy)
+		ows__fn_instance_freeze(inst, true);
+}
+
+/* The Runtime API on 127.0.0.1:9001 of the instance's own namespace. */
 int ows_fn_instance_api_new(struct ows_fn_instance *inst)
 {
-	static const struct ows_runtime_api_cbs cbs = {ready_cb, NULL};
-	int rv = ows_runtime_api_new(inst->pool->loop, "127.0.0.1:0", &cbs,
-				     inst, &inst->api);
+	static const struct ows_runtime_api_cbs cbs = {ready_cb, NULL,
+						       wait_cb};
+	int fd = ows_fn_netns_listen(&inst->ns, OWS_FN_RUNTIME_PORT), rv;
 
+	if (fd < 0)
+		return fd;
+	rv = ows_runtime_api_open(inst->pool->loop, fd, &cbs, inst,
+				  &inst->api);
 	if (rv == 0)
 		inst->open_handles++;
 	return rv;
@@ -275,6 +291,7 @@ int ows_fn_instance_assign(struct ows_fn_instance *inst, struct waiter *w)
 	}
 	inst->busy = true;
 	inst->w = w;
+	ows__fn_instance_freeze(inst, false);
 	uv_timer_stop(&inst->timer);
 	ows_fn_instance_flush_stray(inst);
 	inst->rec = ows_fn_log_open(w->request_id);

@@ -1,6 +1,6 @@
 /*
  * Starting one function instance: its cgroup (memory_mb and a process
- * limit), the environment Lambda gives a runtime (or $PORT for the http
+ * limit), its network namespace (netns.h), the environment Lambda gives a runtime (or $PORT for the http
  * runtime), the sandbox spec, and the launcher, `owsd sandbox-exec
  * --spec-fd 3`, spawned with uv_spawn so that libuv reaps it, its stdout
  * and stderr on pipes the pool reads as the instance's log -- or, when the
@@ -26,6 +26,7 @@
 #include "common/enc.h"
 
 #define SPEC_FD "3"
+#define NETNS_FD "4"
 #define MAX_SPEC_ON_PIPE 65536 /* the pipe's buffer: written at once */
 #define FN_PATH "/usr/local/bin:/usr/bin:/bin"
 #define BASE_ENV 18
@@ -209,25 +210,17 @@ static int spec_pipe(struct ows_fn_instance *inst, int *fd)
 	return rv;
 }
 
-/* A loopback port free now, for the http runtime's $PORT. */
-static int pick_port(struct ows_fn_instance *inst)
+/*
+ * The http runtime's $PORT, inside its namespace; the gateway reaches it
+ * at the instance's own address, which nothing but the node can route to.
+ */
+static int http_address(struct ows_fn_instance *inst)
 {
-	struct sockaddr_in sa = {0};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rv = 0;
-
-	if (fd < 0)
-		return -errno;
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
-		rv = -errno;
-	close(fd);
-	if (rv != 0)
-		return rv;
-	inst->port = ntohs(sa.sin_port);
-	snprintf(inst->addr, sizeof(inst->addr), "127.0.0.1:%d", inst->port);
+	if (!inst->ns.veth)
+		return -ENETUNREACH; /* no nftables: see ows_fn_net_init */
+	inst->port = OWS_FN_HTTP_PORT;
+	snprintf(inst->addr, sizeof(inst->addr), "%s:%d", inst->ns.addr,
+		 inst->port);
 	return 0;
 }
 
@@ -246,8 +239,8 @@ static int make_cgroup(struct ows_fn_instance *inst)
 static int spawn(struct ows_fn_instance *inst)
 {
 	char *args[] = {(char *)inst->conf->c.owsd_path, "sandbox-exec",
-			"--spec-fd", SPEC_FD, NULL};
-	uv_stdio_container_t stdio[4];
+			"--spec-fd", SPEC_FD, "--netns-fd", NETNS_FD, NULL};
+	uv_stdio_container_t stdio[5];
 	uv_process_options_t o = {0};
 	int fd, rv = spec_pipe(inst, &fd);
 
@@ -265,10 +258,12 @@ static int spawn(struct ows_fn_instance *inst)
 	}
 	stdio[3].flags = UV_INHERIT_FD;
 	stdio[3].data.fd = fd;
+	stdio[4].flags = UV_INHERIT_FD;
+	stdio[4].data.fd = inst->ns.fd;
 	o.file = args[0];
 	o.args = args;
 	o.stdio = stdio;
-	o.stdio_count = 4;
+	o.stdio_count = 5;
 	o.exit_cb = ows_fn_instance_exit_cb;
 	/* The launcher inherits the node's environment; the function
 	 * gets only the spec's. */
@@ -291,6 +286,8 @@ static int adopt_spare(struct ows_fn_instance *inst, struct ows_fn_spare *sp)
 	int rv = 0;
 
 	inst->cg = sp->cg;
+	inst->ns = sp->ns;
+	sp->ns = (struct ows_fn_netns)OWS_FN_NETNS_INIT;
 	inst->proc = &sp->proc;
 	inst->proc->data = inst;
 	inst->open_handles++;
@@ -342,6 +339,7 @@ static int start_once(struct ows_fn_pool *pool, bool use_spare,
 	inst->gen = pool->gen;
 	inst->id = ++pool->next_id;
 	inst->state = INST_STARTING;
+	inst->ns = (struct ows_fn_netns)OWS_FN_NETNS_INIT;
 	inst->spawn_ns = uv_hrtime();
 	ows_list_append(&pool->instances, &inst->link);
 	ows_list_init(&inst->lessees);
@@ -359,9 +357,11 @@ static int start_once(struct ows_fn_pool *pool, bool use_spare,
 		rv = adopt_spare(inst, sp);
 	} else {
 		rv = make_cgroup(inst);
+		if (rv == 0)
+			rv = ows_fn_netns_new(&inst->ns, NULL);
 	}
 	if (rv == 0)
-		rv = inst->conf->http ? pick_port(inst)
+		rv = inst->conf->http ? http_address(inst)
 				      : ows_fn_instance_api_new(inst);
 	if (rv == 0 && sp != NULL) {
 		rv = start_spare(inst, spec_fd);

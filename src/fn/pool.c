@@ -402,6 +402,7 @@ int ows_fn_pool_http_take(struct ows_fn_pool *pool,
 	if (i->n_lessees == 0)
 		uv_timer_stop(&i->timer); /* the idle timer */
 	i->leases++;
+	ows__fn_instance_freeze(i, false);
 	*inst = i;
 	*addr = i->addr;
 	return 0;

@@ -10,6 +10,7 @@
 
 #include "common/buf.h"
 #include "common/list.h"
+#include "fn/netns.h"
 #include "fn/pool.h"
 #include "fn/runtime_api.h"
 #include "fn/sandbox.h"
@@ -71,6 +72,7 @@ struct ows_fn_spare {
 	int out[2];  /* the node's ends of stdout and stderr */
 	int spec_fd; /* the node's end of the launcher's spec socket */
 	struct ows_sandbox_cgroup cg; /* no memory limit until taken */
+	struct ows_fn_netns ns;	      /* the launcher is in it already */
 };
 
 enum inst_state { INST_STARTING, INST_READY, INST_STOPPING };
@@ -83,6 +85,8 @@ struct ows_fn_instance {
 	enum inst_state state;
 	uint64_t id;
 	struct ows_sandbox_cgroup cg;
+	struct ows_fn_netns ns;
+	bool frozen; /* between invocations (cgroup freezer) */
 	struct ows_runtime_api *api; /* NULL for http or once closed */
 	uv_process_t *proc; /* its own allocation (maybe a spare's), freed
 			       when closed; NULL until spawned */
@@ -163,6 +167,17 @@ void ows_fn_instance_lease_soon(struct ows_fn_instance *inst);
 bool ows_fn_instance_has_room(const struct ows_fn_instance *inst);
 /* An http lease ends. */
 void ows_fn_instance_release(struct ows_fn_instance *inst);
+
+/*
+ * Freeze inst between invocations, or thaw it before one (a no-op when it
+ * already is so, or when the host has no freezer).
+ */
+void ows__fn_instance_freeze(struct ows_fn_instance *inst, bool frozen);
+/*
+ * Once init is over: limit inst's CPU in proportion to its memory, as
+ * Lambda does (one CPU at 1769 MB), so that init runs unthrottled.
+ */
+void ows__fn_instance_limit_cpu(struct ows_fn_instance *inst);
 
 /* instance_spawn.c calls back into instance.c */
 int ows_fn_instance_api_new(struct ows_fn_instance *inst);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <stdarg.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/json.h"
 #include "http/http.h"
@@ -340,7 +341,17 @@ static void on_next(struct ows_runtime_api *api, struct ows_http_req *req)
 		return;
 	}
 	if (api->waiting != NULL) {
-		/* Only one poller: the newer wins (the older may be dead). */
+		/*
+		 * Only one poller, and never the newer: a second GET /next
+		 * (another process of the instance, say) must not take the
+		 * next event from the runtime. A poller that hung up is
+		 * replaced.
+		 */
+		if (!ows_http_req_peer_gone(api->waiting)) {
+			reply_error(req, 403, "InvalidStateTransition",
+				    "another GET /next is waiting");
+			return;
+		}
 		reply_error(api->waiting, 403, "InvalidStateTransition",
 			    "replaced by a newer /next");
 		api->waiting = NULL;
@@ -350,8 +361,12 @@ static void on_next(struct ows_runtime_api *api, struct ows_http_req *req)
 		api->ready = true;
 		if (api->cbs.ready_cb != NULL)
 			api->cbs.ready_cb(api, api->ud);
+		if (api->waiting != req)
+			return; /* the callback closed the API */
 	}
 	try_deliver(api);
+	if (api->waiting == req && api->cbs.wait_cb != NULL)
+		api->cbs.wait_cb(api, api->ud);
 }
 
 /* The error type the runtime gave: the body's errorType, else the header. */
@@ -543,21 +558,33 @@ static void free_failed(uv_handle_t *h)
 	free(h->data); /* the server, first member of the API */
 }
 
-int ows_runtime_api_new(uv_loop_t *loop, const char *listen_host_port,
-			const struct ows_runtime_api_cbs *cbs, void *ud,
-			struct ows_runtime_api **out)
+static int api_new(uv_loop_t *loop, const char *listen_host_port, int fd,
+		   const struct ows_runtime_api_cbs *cbs, void *ud,
+		   struct ows_runtime_api **out)
 {
 	struct ows_runtime_api *api = calloc(1, sizeof(*api));
 	int rv;
 
-	if (api == NULL)
+	if (api == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return -ENOMEM;
+	}
 	rv = ows_http_server_init(&api->srv, loop, NULL, handler, api);
 	if (rv != 0) {
+		if (fd >= 0)
+			close(fd);
 		free(api);
 		return rv;
 	}
-	rv = ows_http_server_listen(&api->srv, listen_host_port);
+	if (fd >= 0) {
+		rv = ows_http_server_open(&api->srv, fd);
+		if (rv != 0 && uv_fileno((uv_handle_t *)&api->srv.listener,
+					 &(uv_os_fd_t){0}) != 0)
+			close(fd); /* not taken by the handle */
+	} else {
+		rv = ows_http_server_listen(&api->srv, listen_host_port);
+	}
 	if (rv != 0) {
 		uv_close((uv_handle_t *)&api->srv.listener, free_failed);
 		return rv;
@@ -569,6 +596,20 @@ int ows_runtime_api_new(uv_loop_t *loop, const char *listen_host_port,
 	api->ud = ud;
 	*out = api;
 	return 0;
+}
+
+int ows_runtime_api_new(uv_loop_t *loop, const char *listen_host_port,
+			const struct ows_runtime_api_cbs *cbs, void *ud,
+			struct ows_runtime_api **out)
+{
+	return api_new(loop, listen_host_port, -1, cbs, ud, out);
+}
+
+int ows_runtime_api_open(uv_loop_t *loop, int fd,
+			 const struct ows_runtime_api_cbs *cbs, void *ud,
+			 struct ows_runtime_api **out)
+{
+	return api_new(loop, NULL, fd, cbs, ud, out);
 }
 
 const char *ows_runtime_api_address(const struct ows_runtime_api *api)

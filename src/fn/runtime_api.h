@@ -1,6 +1,9 @@
 /*
  * The Lambda Runtime API (version 2018-06-01), served for ONE function
- * instance on its own loopback port. The node starts the instance with
+ * instance on its own loopback port (inside the instance's network
+ * namespace, so that only the instance reaches it). One runtime polls: a
+ * second GET /next while one is held, or while an invocation is out, is
+ * refused with 403 and takes nothing away. The node starts the instance with
  * AWS_LAMBDA_RUNTIME_API set to ows_runtime_api_address(); the runtime inside
  * (our python3 and nodejs bootstraps, or a custom "provided" bootstrap) then
  * loops on:
@@ -83,6 +86,11 @@ struct ows_runtime_api_cbs {
 	void (*init_error_cb)(struct ows_runtime_api *api, void *ud,
 			      const char *error_type, const char *body,
 			      size_t len);
+	/*
+	 * The runtime waits in GET /next with nothing to deliver: it is
+	 * between invocations (Lambda freezes the sandbox now).
+	 */
+	void (*wait_cb)(struct ows_runtime_api *api, void *ud);
 };
 
 /* One invocation; every pointer is borrowed (copied by invoke). */
@@ -107,6 +115,15 @@ struct ows_runtime_invocation {
 int ows_runtime_api_new(uv_loop_t *loop, const char *listen_host_port,
 			const struct ows_runtime_api_cbs *cbs, void *ud,
 			struct ows_runtime_api **out);
+
+/*
+ * The same on fd, a bound TCP socket not yet listening (the node makes it
+ * inside the instance's network namespace, so that nothing else can reach
+ * it), which the API then owns, also on failure.
+ */
+int ows_runtime_api_open(uv_loop_t *loop, int fd,
+			 const struct ows_runtime_api_cbs *cbs, void *ud,
+			 struct ows_runtime_api **out);
 
 /* "127.0.0.1:PORT": the value of AWS_LAMBDA_RUNTIME_API. Borrowed. */
 const char *ows_runtime_api_address(const struct ows_runtime_api *api);

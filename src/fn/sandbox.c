@@ -27,8 +27,9 @@
  *     seccomp filter (sandbox_seccomp.c; last, because it refuses mount and
  *     friends used above) and execs argv with exactly the given environment.
  *
- * The network namespace is the host's on purpose: the function calls the
- * node's Runtime API on loopback and the outside world, as on Lambda.
+ * The network namespace is the instance's own, made by the node (netns.h)
+ * and handed over as --netns-fd: the function sees its loopback, where the
+ * node serves its Runtime API, and a link out through the node.
  */
 #include "fn/sandbox_priv.h"
 
@@ -352,7 +353,14 @@ static int read_fd(int fd, struct ows_buf *out)
  * the cgroup to join before the spec comes: --cgroup-v1 MEMORY_DIR
  * PIDS_DIR or --cgroup-v2 DIR.
  */
-static int parse_args(int argc, char **argv, int *fd,
+/* A v1 directory argument: "-" for a controller the host lacks. */
+static void v1_arg(char *dst, const char *arg)
+{
+	snprintf(dst, OWS_SANDBOX_CGROUP_PATH, "%s",
+		 strcmp(arg, "-") == 0 ? "" : arg);
+}
+
+static int parse_args(int argc, char **argv, int *fd, int *netns,
 		      struct ows_sandbox_cgroup *cg, struct ows_err *err)
 {
 	for (int i = 1; i < argc; i++) {
@@ -365,14 +373,18 @@ static int parse_args(int argc, char **argv, int *fd,
 			*fd = atoi(argv[++i]);
 		} else if (strncmp(a, "--spec-fd=", 10) == 0) {
 			*fd = atoi(a + 10);
+		} else if (strcmp(a, "--netns-fd") == 0 && left >= 1) {
+			*netns = atoi(argv[++i]);
 		} else if (strcmp(a, "--cgroup-v2") == 0 && left >= 1) {
 			cg->version = 2;
 			snprintf(cg->dir, sizeof(cg->dir), "%s", argv[++i]);
-		} else if (strcmp(a, "--cgroup-v1") == 0 && left >= 2) {
+		} else if (strcmp(a, "--cgroup-v1") == 0 && left >= 4) {
 			cg->version = 1;
 			snprintf(cg->dir, sizeof(cg->dir), "%s", argv[++i]);
 			snprintf(cg->pids_dir, sizeof(cg->pids_dir), "%s",
 				 argv[++i]);
+			v1_arg(cg->cpu_dir, argv[++i]);
+			v1_arg(cg->freezer_dir, argv[++i]);
 		} else {
 			ows_err_printf(err, "unknown argument '%s'", a);
 			return OWS_EINVAL;
@@ -409,14 +421,24 @@ int ows_sandbox_main(int argc, char **argv)
 	struct ows_sandbox_spec spec;
 	struct ows_buf b = OWS_BUF_INIT;
 	struct ows_err err = {{0}};
-	int fd = -1, status, rv;
+	int fd = -1, netns = -1, status, rv;
 
 	/*
 	 * If the node dies, its instances die with it: the launcher gets
 	 * SIGKILL, and PID 1 inside has the same signal for the launcher.
 	 */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	rv = parse_args(argc, argv, &fd, &early, &err);
+	rv = parse_args(argc, argv, &fd, &netns, &early, &err);
+	/* The instance's network: entered first, so the child is born in
+	 * it and the launcher keeps nothing of the node's. */
+	if (rv == 0 && netns >= 0) {
+		if (setns(netns, CLONE_NEWNET) != 0) {
+			rv = -errno;
+			ows_err_printf(&err, "enter network namespace: %s",
+				       strerror(errno));
+		}
+		close(netns);
+	}
 	/* The same for every function: done before the spec comes (a spare
 	 * waits for it meanwhile). A failure is reported by the child. */
 	if (rv == 0)

@@ -10,9 +10,8 @@
  * made of the host's runtime directories, the bundle at /var/task and a
  * private /tmp, drops to an unprivileged uid with no new privileges and a
  * seccomp filter, execs the runtime, and exits with its status (128 + signal
- * when it was killed). The network namespace is shared on purpose: the
- * function reaches the node's Runtime API on loopback and the outside, as on
- * AWS Lambda. When the instance ends, the node asks whether the kernel
+ * when it was killed). The network namespace is the one the node made for
+ * the instance (fn/netns.h), handed to the launcher as a descriptor. When the instance ends, the node asks whether the kernel
  * OOM-killed in it (ows_sandbox_cgroup_oom_killed) and removes the cgroup
  * (ows_sandbox_cgroup_destroy), which kills anything left.
  *
@@ -21,6 +20,7 @@
 #ifndef OWS_FN_SANDBOX_H
 #define OWS_FN_SANDBOX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -46,13 +46,17 @@
 
 /*
  * An instance's cgroup. On cgroup v2 (the unified hierarchy) dir is the one
- * directory; on v1 dir is in the memory hierarchy and pids_dir in the pids
- * hierarchy. Plain data: it can be copied and is encoded into the spec.
+ * directory; on v1 dir is in the memory hierarchy, pids_dir in the pids
+ * hierarchy, cpu_dir and freezer_dir in those (empty when the host does
+ * not mount that controller). Plain data: it can be copied and is encoded
+ * into the spec.
  */
 struct ows_sandbox_cgroup {
 	int version; /* 1 or 2; 0 when there is none */
 	char dir[OWS_SANDBOX_CGROUP_PATH];
-	char pids_dir[OWS_SANDBOX_CGROUP_PATH]; /* v1 only, else "" */
+	char pids_dir[OWS_SANDBOX_CGROUP_PATH];	   /* v1 only, else "" */
+	char cpu_dir[OWS_SANDBOX_CGROUP_PATH];	   /* v1 only, maybe "" */
+	char freezer_dir[OWS_SANDBOX_CGROUP_PATH]; /* v1 only, maybe "" */
 };
 
 /*
@@ -107,8 +111,11 @@ int ows_sandbox_spec_decode(const char *text, size_t len,
 void ows_sandbox_spec_close(struct ows_sandbox_spec *spec);
 
 /*
- * The launcher: `sandbox-exec [--spec-fd N] [--cgroup-v1 MEMORY_DIR
- * PIDS_DIR | --cgroup-v2 DIR]`. argv[0] is the subcommand's name; a word
+ * The launcher: `sandbox-exec [--spec-fd N] [--netns-fd N] [--cgroup-v1
+ * MEMORY_DIR PIDS_DIR CPU_DIR FREEZER_DIR | --cgroup-v2 DIR]` (a v1 CPU or
+ * FREEZER dir of "-" means none). --netns-fd names an inherited network
+ * namespace that the launcher enters first, so that the function runs in
+ * it. argv[0] is the subcommand's name; a word
  * "sandbox-exec" is skipped wherever it is, so both argv and argv + 1 of
  * owsd may be passed. Without --spec-fd the spec is read from
  * OWS_SANDBOX_SPEC. With a --cgroup option the launcher joins that cgroup
@@ -145,6 +152,25 @@ int ows_sandbox_cgroup_create(struct ows_sandbox_cgroup *cg, const char *name,
 int ows_sandbox_cgroup_limit(const struct ows_sandbox_cgroup *cg,
 			     uint64_t memory_bytes, unsigned max_procs,
 			     struct ows_err *err);
+
+/*
+ * Limit cg to millicpus thousandths of one CPU (1000: one whole CPU) over
+ * each 100 ms period (v2 cpu.max, v1 cpu.cfs_quota_us); 0 lifts the limit.
+ * Returns 0, -ENOTSUP when the host has no cpu controller for cg, or
+ * -errno.
+ */
+int ows_sandbox_cgroup_cpu(const struct ows_sandbox_cgroup *cg,
+			   unsigned millicpus);
+
+/*
+ * Freeze (true) or thaw (false) every process in cg (v2 cgroup.freeze, v1
+ * freezer.state), as Lambda freezes a sandbox between invocations: a frozen
+ * process gets no CPU and no signal is acted on until it is thawed. The
+ * call does not wait for the freeze to complete. Returns 0, -ENOTSUP when
+ * the host has no freezer for cg, or -errno.
+ */
+int ows_sandbox_cgroup_freeze(const struct ows_sandbox_cgroup *cg,
+			      bool frozen);
 
 /* Move process pid (0: the caller) into cg. Returns 0 or -errno. */
 int ows_sandbox_cgroup_join(const struct ows_sandbox_cgroup *cg, pid_t pid);

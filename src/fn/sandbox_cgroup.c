@@ -185,6 +185,11 @@ static int create_v1(struct ows_sandbox_cgroup *cg, const char *name,
 
 	if (rv == 0)
 		rv = v1_dir("pids", name, cg->pids_dir);
+	/* Optional: a host without them runs instances unthrottled. */
+	if (rv == 0 && v1_dir("cpu", name, cg->cpu_dir) != 0)
+		cg->cpu_dir[0] = '\0';
+	if (rv == 0 && v1_dir("freezer", name, cg->freezer_dir) != 0)
+		cg->freezer_dir[0] = '\0';
 	if (rv != 0)
 		ows_err_printf(err, "cgroup v1 '%s': %s", name, strerror(-rv));
 	return rv;
@@ -215,6 +220,8 @@ static int v2_delegate(const char *base)
 	char *pid, *save = NULL;
 	int rv = write_str(base, "cgroup.subtree_control", "+memory +pids");
 
+	if (rv == 0)
+		write_str(base, "cgroup.subtree_control", "+cpu"); /* optional */
 	if (rv != -EBUSY)
 		return rv;
 	if (snprintf(leaf, sizeof(leaf), "%s/" NODE_LEAF, base) >=
@@ -228,9 +235,11 @@ static int v2_delegate(const char *base)
 	     pid = strtok_r(NULL, "\n", &save))
 		write_str(leaf, "cgroup.procs", pid); /* gone ones: ESRCH */
 	ows_buf_free(&b);
-	return rv == 0 ? write_str(base, "cgroup.subtree_control",
-				   "+memory +pids")
-		       : rv;
+	if (rv == 0)
+		rv = write_str(base, "cgroup.subtree_control", "+memory +pids");
+	if (rv == 0)
+		write_str(base, "cgroup.subtree_control", "+cpu");
+	return rv;
 }
 
 static int v2_base(char *base)
@@ -339,15 +348,57 @@ int ows_sandbox_cgroup_create(struct ows_sandbox_cgroup *cg, const char *name,
 	return rv;
 }
 
-int ows_sandbox_cgroup_join(const struct ows_sandbox_cgroup *cg, pid_t pid)
+int ows_sandbox_cgroup_cpu(const struct ows_sandbox_cgroup *cg,
+			   unsigned millicpus)
 {
-	char value[24];
+	char value[48];
 	int rv;
 
+	if (cg->version == 2) {
+		if (millicpus == 0)
+			snprintf(value, sizeof(value), "max 100000");
+		else
+			snprintf(value, sizeof(value), "%u 100000",
+				 millicpus * 100);
+		rv = write_str(cg->dir, "cpu.max", value);
+		return rv == -ENOENT ? -ENOTSUP : rv;
+	}
+	if (cg->version != 1 || cg->cpu_dir[0] == '\0')
+		return -ENOTSUP;
+	rv = write_str(cg->cpu_dir, "cpu.cfs_period_us", "100000");
+	snprintf(value, sizeof(value), "%lld",
+		 millicpus == 0 ? -1LL : (long long)millicpus * 100);
+	if (rv == 0)
+		rv = write_str(cg->cpu_dir, "cpu.cfs_quota_us", value);
+	return rv;
+}
+
+int ows_sandbox_cgroup_freeze(const struct ows_sandbox_cgroup *cg,
+			      bool frozen)
+{
+	int rv;
+
+	if (cg->version == 2) {
+		rv = write_str(cg->dir, "cgroup.freeze", frozen ? "1" : "0");
+		return rv == -ENOENT ? -ENOTSUP : rv;
+	}
+	if (cg->version != 1 || cg->freezer_dir[0] == '\0')
+		return -ENOTSUP;
+	return write_str(cg->freezer_dir, "freezer.state",
+			 frozen ? "FROZEN" : "THAWED");
+}
+
+int ows_sandbox_cgroup_join(const struct ows_sandbox_cgroup *cg, pid_t pid)
+{
+	const char *const dirs[] = {cg->dir, cg->pids_dir, cg->cpu_dir,
+				    cg->freezer_dir};
+	char value[24];
+	int rv = 0;
+
 	snprintf(value, sizeof(value), "%d", pid ? (int)pid : (int)getpid());
-	rv = write_str(cg->dir, "cgroup.procs", value);
-	if (rv == 0 && cg->pids_dir[0] != '\0')
-		rv = write_str(cg->pids_dir, "cgroup.procs", value);
+	for (size_t i = 0; i < 4 && rv == 0; i++)
+		if (dirs[i][0] != '\0')
+			rv = write_str(dirs[i], "cgroup.procs", value);
 	return rv;
 }
 
@@ -378,6 +429,8 @@ int ows_sandbox_cgroup_kill_all(const struct ows_sandbox_cgroup *cg)
 {
 	if (cg->version == 0)
 		return 0;
+	/* A frozen process acts on SIGKILL only once thawed (v1). */
+	ows_sandbox_cgroup_freeze(cg, false);
 	if (cg->version == 2)
 		write_str(cg->dir, "cgroup.kill", "1"); /* from Linux 5.14 */
 	for (int i = 0; i < SETTLE_TRIES; i++) {
@@ -484,6 +537,10 @@ static unsigned sweep_dir(const char *dir, const char *prefix,
 		    stat(path, &st) != 0 ||
 		    now - st.st_mtime < (time_t)min_age_s)
 			continue;
+		/* Left frozen by a dead node: thawed, its processes act on
+		 * the SIGKILL their launcher's death sent them. */
+		write_str(path, "freezer.state", "THAWED");
+		write_str(path, "cgroup.freeze", "0");
 		n += rmdir(path) == 0; /* EBUSY while processes remain */
 	}
 	closedir(d);
@@ -494,7 +551,7 @@ unsigned ows_sandbox_cgroup_sweep(const char *prefix, unsigned min_age_s)
 {
 	char mnt[PATH_MAX], root[PATH_MAX], path[PATH_MAX];
 	char dir[OWS_SANDBOX_CGROUP_PATH];
-	static const char *const v1[] = {"memory", "pids"};
+	static const char *const v1[] = {"freezer", "memory", "pids", "cpu"};
 	struct statfs sf;
 	unsigned n = 0;
 
@@ -502,7 +559,7 @@ unsigned ows_sandbox_cgroup_sweep(const char *prefix, unsigned min_age_s)
 		return 0;
 	if (sf.f_type == CGROUP2_SUPER_MAGIC)
 		return v2_base(dir) == 0 ? sweep_dir(dir, prefix, min_age_s) : 0;
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < 4; i++)
 		if (v1_mount(v1[i], mnt, root) == 0 &&
 		    own_path(v1[i], path, sizeof(path)) == 0 &&
 		    place(dir, mnt, root, path, "") == 0)
@@ -524,16 +581,20 @@ static int remove_dir(const char *dir)
 
 int ows_sandbox_cgroup_destroy(struct ows_sandbox_cgroup *cg)
 {
-	int rv = 0, rv2 = 0;
+	char *const dirs[] = {cg->dir, cg->pids_dir, cg->cpu_dir,
+			      cg->freezer_dir};
+	int rv = 0;
 
 	if (cg->version == 0)
 		return 0;
 	ows_sandbox_cgroup_kill_all(cg);
-	if (cg->dir[0] != '\0')
-		rv = remove_dir(cg->dir);
-	if (cg->pids_dir[0] != '\0')
-		rv2 = remove_dir(cg->pids_dir);
-	if (rv == 0 && rv2 == 0)
+	for (size_t i = 0; i < 4; i++) {
+		int r = dirs[i][0] != '\0' ? remove_dir(dirs[i]) : 0;
+
+		if (rv == 0)
+			rv = r;
+	}
+	if (rv == 0)
 		cg->version = 0;
-	return rv != 0 ? rv : rv2;
+	return rv;
 }

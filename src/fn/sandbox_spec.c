@@ -91,6 +91,10 @@ static int set_cgroup(json_t *obj, const struct ows_sandbox_cgroup *cg)
 	rv = set_str(c, "dir", cg->dir);
 	if (rv == 0 && cg->pids_dir[0] != '\0')
 		rv = set_str(c, "pids_dir", cg->pids_dir);
+	if (rv == 0 && cg->cpu_dir[0] != '\0')
+		rv = set_str(c, "cpu_dir", cg->cpu_dir);
+	if (rv == 0 && cg->freezer_dir[0] != '\0')
+		rv = set_str(c, "freezer_dir", cg->freezer_dir);
 	return rv;
 }
 
@@ -180,7 +184,7 @@ static int get_id(const json_t *obj, const char *key, json_int_t max,
 static int get_cgroup(const json_t *obj, struct ows_sandbox_cgroup *cg)
 {
 	const json_t *c = json_object_get(obj, "cgroup");
-	const char *dir, *pids;
+	const char *dir, *pids, *cpu, *freezer;
 	json_int_t version;
 
 	memset(cg, 0, sizeof(*cg));
@@ -190,13 +194,21 @@ static int get_cgroup(const json_t *obj, struct ows_sandbox_cgroup *cg)
 		return -EINVAL;
 	dir = ows_json_str(c, "dir");
 	pids = ows_json_str(c, "pids_dir");
+	cpu = ows_json_str(c, "cpu_dir");
+	freezer = ows_json_str(c, "freezer_dir");
 	if (version == 0 || dir == NULL || strlen(dir) >= sizeof(cg->dir) ||
-	    (pids != NULL && strlen(pids) >= sizeof(cg->pids_dir)))
+	    (pids != NULL && strlen(pids) >= sizeof(cg->pids_dir)) ||
+	    (cpu != NULL && strlen(cpu) >= sizeof(cg->cpu_dir)) ||
+	    (freezer != NULL && strlen(freezer) >= sizeof(cg->freezer_dir)))
 		return -EINVAL;
 	cg->version = (int)version;
 	strcpy(cg->dir, dir);
 	if (pids != NULL)
 		strcpy(cg->pids_dir, pids);
+	if (cpu != NULL)
+		strcpy(cg->cpu_dir, cpu);
+	if (freezer != NULL)
+		strcpy(cg->freezer_dir, freezer);
 	return 0;
 }
 

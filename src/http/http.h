@@ -115,6 +115,12 @@ int ows_http_server_init(struct ows_http_server *s, uv_loop_t *loop,
 int ows_http_server_listen(struct ows_http_server *s, const char *host_port);
 
 /*
+ * Serve on fd, a bound TCP socket (not yet listening; made, say, in
+ * another network namespace), which s then owns. Returns 0 or -errno.
+ */
+int ows_http_server_open(struct ows_http_server *s, int fd);
+
+/*
  * Graceful close: stop accepting, close idle connections, let requests in
  * flight finish their responses (then close those connections), and call
  * cb once every handle is closed. The caller owns s until then.
@@ -125,6 +131,10 @@ void ows_http_server_close(struct ows_http_server *s,
 /* Case-insensitive header lookup; NULL when absent. */
 const char *ows_http_req_header(const struct ows_http_req *req,
 				const char *name);
+
+/* Whether the peer of req hung up or its connection is being torn down
+ * (a held request's client is gone). */
+bool ows_http_req_peer_gone(const struct ows_http_req *req);
 
 /* Read the whole body, up to limit bytes; see ows_http_body_cb. */
 int ows_http_req_read_body(struct ows_http_req *req, size_t limit,

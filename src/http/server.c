@@ -960,3 +960,27 @@ size_t ows_http_fuzz_feed(const uint8_t *data, size_t size, size_t piece)
 	conn_free(c);
 	return out;
 }
+
+bool ows_http_req_peer_gone(const struct ows_http_req *req)
+{
+	const struct ows_http_conn *c = req->conn;
+
+	return c == NULL || c->eof || c->closing;
+}
+
+int ows_http_server_open(struct ows_http_server *s, int fd)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	int rv = uv_tcp_open(&s->listener, fd);
+
+	if (rv == 0)
+		rv = uv_listen((uv_stream_t *)&s->listener, 511, on_connection);
+	if (rv == 0)
+		rv = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss,
+					&len);
+	if (rv != 0)
+		return rv;
+	format_addr(&ss, s->bound, sizeof(s->bound));
+	return 0;
+}

@@ -167,7 +167,7 @@ class H(http.server.BaseHTTPRequestHandler):
         self._send(201, data, "application/octet-stream")
     def log_message(self, *a):
         pass
-http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+http.server.HTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
 '''
 
 

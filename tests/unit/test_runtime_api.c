@@ -104,7 +104,8 @@ static void result_cb(void *ud, const struct ows_runtime_result *r)
 
 static void fx_init(struct fx *f)
 {
-	static const struct ows_runtime_api_cbs cbs = {ready_cb, init_error_cb};
+	static const struct ows_runtime_api_cbs cbs = {ready_cb, init_error_cb,
+							       NULL};
 
 	memset(f, 0, sizeof(*f));
 	OWS_CHECK_INT(uv_loop_init(&f->loop), 0);
@@ -481,6 +482,37 @@ OWS_TEST(runtime_api_protocol)
 		free(f.res[i].request_id);
 		free(f.res[i].body);
 	}
+}
+
+/*
+ * A second poller (another process of the instance, or anything that could
+ * reach the port) is refused while the runtime's GET /next is held, and the
+ * next invocation still goes to the runtime that was waiting.
+ */
+OWS_TEST(runtime_api_second_poller_is_refused)
+{
+	struct reply first, second;
+	struct fx f;
+
+	fx_init(&f);
+	http(&f, &first, "GET", NEXT, NULL);
+	for (int i = 0; i < 20; i++)
+		uv_run(&f.loop, UV_RUN_NOWAIT);
+	usleep(50 * 1000);
+	uv_run(&f.loop, UV_RUN_NOWAIT);
+	OWS_CHECK(!first.done);
+	http(&f, &second, "GET", NEXT, NULL);
+	RUN_UNTIL(&f, second.done);
+	OWS_CHECK_INT(second.status, 403);
+	OWS_CHECK_STR(second.error_type, "InvalidStateTransition");
+	OWS_CHECK(!first.done);
+	OWS_CHECK_INT(invoke(&f, "req-a", "{\"a\":1}", 7, 3000), 0);
+	RUN_UNTIL(&f, first.done);
+	OWS_CHECK_INT(first.status, 200);
+	OWS_CHECK_STR(first.id, "req-a");
+	ows_buf_free(&first.body);
+	ows_buf_free(&second.body);
+	fx_done(&f);
 }
 
 OWS_TEST(runtime_api_invoke_args)

@@ -1,0 +1,421 @@
+/*
+ * Network namespaces for function instances; see netns.h. The links,
+ * addresses and routes are made with rtnetlink messages (the kernel's own
+ * interface, what iproute2 speaks), the filter and NAT table with
+ * libnftables (what the nft command uses), once per process.
+ */
+#include "fn/netns.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <nftables/libnftables.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define NL_BUF 1024
+#define SELF_NS "/proc/thread-self/ns/net"
+
+/*
+ * The node's view: input from an instance is dropped unless it answers a
+ * connection the node opened (the gateway to an http instance); instances
+ * do not reach each other, link-local addresses or loopback; what leaves
+ * for elsewhere is masqueraded. Replacing the table in one transaction
+ * keeps it whole for nodes sharing the host, which install the same one.
+ */
+static const char ruleset[] =
+    "table inet ows\n"
+    "delete table inet ows\n"
+    "table inet ows {\n"
+    " chain input {\n"
+    "  type filter hook input priority -10; policy accept;\n"
+    "  iifname \"owsi*\" ct state established,related accept\n"
+    "  iifname \"owsi*\" drop\n"
+    " }\n"
+    " chain forward {\n"
+    "  type filter hook forward priority -10; policy accept;\n"
+    "  iifname \"owsi*\" oifname \"owsi*\" drop\n"
+    "  iifname \"owsi*\" ip daddr { 127.0.0.0/8, 169.254.0.0/16 } drop\n"
+    "  iifname \"owsi*\" meta nfproto ipv6 drop\n"
+    " }\n"
+    " chain postrouting {\n"
+    "  type nat hook postrouting priority 100; policy accept;\n"
+    "  ip saddr 10.213.0.0/16 oifname != \"owsi*\" masquerade\n"
+    " }\n"
+    "}\n";
+
+static int init_result = 1; /* 1: not run yet */
+static int host_ns = -1;
+static unsigned next_slot;
+
+/* One request: the header, then attributes, addressed through raw. */
+union nlmsg {
+	struct nlmsghdr h;
+	char raw[NL_BUF];
+};
+
+static int sys_err(struct ows_err *err, const char *what)
+{
+	int rv = -errno;
+
+	ows_err_printf(err, "%s: %s", what, strerror(errno));
+	return rv;
+}
+
+static int write_proc(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), rv = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		rv = -errno;
+	close(fd);
+	return rv;
+}
+
+static int install_rules(struct ows_err *err)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	int rv;
+
+	if (ctx == NULL) {
+		ows_err_printf(err, "nftables: no context");
+		return -ENOMEM;
+	}
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	rv = nft_run_cmd_from_buffer(ctx, ruleset);
+	if (rv != 0) {
+		const char *e = nft_ctx_get_error_buffer(ctx);
+
+		ows_err_printf(err, "nftables: %.*s", 200,
+			       e != NULL && *e ? e : "refused the table");
+		rv = -EPERM;
+	}
+	nft_ctx_free(ctx);
+	return rv;
+}
+
+int ows_fn_net_init(struct ows_err *err)
+{
+	struct ows_err e = {{0}};
+
+	if (init_result != 1)
+		return init_result;
+	host_ns = open(SELF_NS, O_RDONLY | O_CLOEXEC);
+	if (host_ns < 0) {
+		init_result = sys_err(&e, "open " SELF_NS);
+		goto out;
+	}
+	/* A random first slot: nodes starting together rarely collide. */
+	next_slot = (unsigned)(getpid() * 7919u + (unsigned)time(NULL)) %
+		    OWS_FN_NET_SLOTS;
+	init_result = install_rules(&e);
+	if (init_result == 0 &&
+	    (init_result = write_proc("/proc/sys/net/ipv4/ip_forward", "1")) !=
+		0)
+		ows_err_printf(&e, "ip_forward: %s", strerror(-init_result));
+out:
+	if (err != NULL && init_result != 0)
+		*err = e;
+	return init_result;
+}
+
+bool ows_fn_net_egress(void)
+{
+	return init_result == 0;
+}
+
+/* ---- rtnetlink ---- */
+
+static void nl_start(union nlmsg *m, int type, int flags, const void *hdr,
+		     size_t len)
+{
+	memset(m, 0, sizeof(*m));
+	m->h.nlmsg_len = (uint32_t)NLMSG_LENGTH(len);
+	m->h.nlmsg_type = (uint16_t)type;
+	m->h.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags);
+	memcpy(NLMSG_DATA(&m->h), hdr, len);
+}
+
+static struct rtattr *nl_attr(union nlmsg *m, int type, const void *data,
+			      size_t len)
+{
+	size_t at = NLMSG_ALIGN(m->h.nlmsg_len);
+	size_t total = at + RTA_SPACE(len);
+	struct rtattr *a;
+
+	if (total > sizeof(m->raw))
+		return NULL; /* ours are far smaller */
+	a = (struct rtattr *)(m->raw + at);
+	a->rta_type = (unsigned short)type;
+	a->rta_len = (unsigned short)RTA_LENGTH(len);
+	if (len > 0)
+		memcpy(RTA_DATA(a), data, len);
+	m->h.nlmsg_len = (uint32_t)total;
+	return a;
+}
+
+static void nl_nest_end(union nlmsg *m, struct rtattr *nest)
+{
+	if (nest != NULL)
+		nest->rta_len = (unsigned short)(m->raw + m->h.nlmsg_len -
+						 (char *)nest);
+}
+
+/* Send m on fd and wait for its acknowledgement: 0 or -errno. */
+static int nl_talk(int fd, union nlmsg *m)
+{
+	struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+	char buf[4096];
+	ssize_t n;
+
+	if (sendto(fd, m, m->h.nlmsg_len, 0, (struct sockaddr *)&sa,
+		   sizeof(sa)) < 0)
+		return -errno;
+	for (;;) {
+		struct nlmsghdr *h = (struct nlmsghdr *)buf;
+
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n))
+			if (h->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+	}
+}
+
+static int link_up(int fd, int index)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC,
+				.ifi_index = index,
+				.ifi_flags = IFF_UP,
+				.ifi_change = IFF_UP};
+	union nlmsg m;
+
+	nl_start(&m, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+	return nl_talk(fd, &m);
+}
+
+/* "eth0" here, its peer named peer in the namespace host_fd. */
+static int veth_new(int fd, const char *peer, int host_fd)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+	struct rtattr *info, *data, *pinfo;
+	union nlmsg m;
+
+	nl_start(&m, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi,
+		 sizeof(ifi));
+	nl_attr(&m, IFLA_IFNAME, "eth0", 5);
+	info = nl_attr(&m, IFLA_LINKINFO, NULL, 0);
+	nl_attr(&m, IFLA_INFO_KIND, "veth", 5);
+	data = nl_attr(&m, IFLA_INFO_DATA, NULL, 0);
+	pinfo = nl_attr(&m, VETH_INFO_PEER, &ifi, sizeof(ifi));
+	nl_attr(&m, IFLA_IFNAME, peer, strlen(peer) + 1);
+	if (nl_attr(&m, IFLA_NET_NS_FD, &host_fd, sizeof(host_fd)) == NULL)
+		return -E2BIG;
+	nl_nest_end(&m, pinfo);
+	nl_nest_end(&m, data);
+	nl_nest_end(&m, info);
+	return nl_talk(fd, &m);
+}
+
+static int addr_add(int fd, int index, uint32_t addr)
+{
+	struct ifaddrmsg ifa = {.ifa_family = AF_INET,
+				.ifa_prefixlen = 30,
+				.ifa_index = (unsigned)index};
+	uint32_t a = htonl(addr);
+	union nlmsg m;
+
+	nl_start(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa,
+		 sizeof(ifa));
+	nl_attr(&m, IFA_LOCAL, &a, sizeof(a));
+	nl_attr(&m, IFA_ADDRESS, &a, sizeof(a));
+	return nl_talk(fd, &m);
+}
+
+static int route_default(int fd, uint32_t gw)
+{
+	struct rtmsg rt = {.rtm_family = AF_INET,
+			   .rtm_table = RT_TABLE_MAIN,
+			   .rtm_protocol = RTPROT_BOOT,
+			   .rtm_scope = RT_SCOPE_UNIVERSE,
+			   .rtm_type = RTN_UNICAST};
+	uint32_t g = htonl(gw);
+	union nlmsg m;
+
+	nl_start(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rt,
+		 sizeof(rt));
+	nl_attr(&m, RTA_GATEWAY, &g, sizeof(g));
+	return nl_talk(fd, &m);
+}
+
+static int nl_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static void ip_text(uint32_t addr, char *out)
+{
+	struct in_addr a = {htonl(addr)};
+
+	inet_ntop(AF_INET, &a, out, 16);
+}
+
+/* Back to the node's namespace; staying in an instance's is not an option. */
+static void return_home(void)
+{
+	if (setns(host_ns, CLONE_NEWNET) != 0) {
+		ows_log(OWS_LOG_ERROR, "fn", "cannot return to the node's "
+			"network namespace: %s", strerror(errno));
+		abort();
+	}
+}
+
+/* Inside the new namespace: a veth on a free slot, its address, route. */
+static int inside_veth(int nl, struct ows_fn_netns *ns, char *peer,
+		       struct ows_err *err)
+{
+	int rv = -EEXIST, index;
+
+	for (unsigned tries = 0; tries < 64 && rv == -EEXIST; tries++) {
+		ns->slot = next_slot++ % OWS_FN_NET_SLOTS;
+		snprintf(peer, IFNAMSIZ, "owsi%x", ns->slot);
+		rv = veth_new(nl, peer, host_ns);
+	}
+	if (rv != 0) {
+		ows_err_printf(err, "veth: %s", strerror(-rv));
+		return rv;
+	}
+	index = (int)if_nametoindex("eth0");
+	if (index == 0)
+		return sys_err(err, "eth0");
+	rv = addr_add(nl, index, OWS_FN_NET_BASE + 4 * ns->slot + 2);
+	if (rv == 0)
+		rv = link_up(nl, index);
+	if (rv == 0)
+		rv = route_default(nl, OWS_FN_NET_BASE + 4 * ns->slot + 1);
+	if (rv != 0)
+		ows_err_printf(err, "eth0: %s", strerror(-rv));
+	return rv;
+}
+
+/* In the node's namespace: the veth's other end gets its address. */
+static int outside_veth(struct ows_fn_netns *ns, const char *peer,
+			struct ows_err *err)
+{
+	int nl = nl_open(), index, rv;
+
+	if (nl < 0) {
+		ows_err_printf(err, "netlink: %s", strerror(-nl));
+		return nl;
+	}
+	index = (int)if_nametoindex(peer);
+	rv = index == 0 ? -errno
+			: addr_add(nl, index, OWS_FN_NET_BASE + 4 * ns->slot + 1);
+	if (rv == 0)
+		rv = link_up(nl, index);
+	close(nl);
+	if (rv != 0) {
+		ows_err_printf(err, "%s: %s", peer, strerror(-rv));
+		return rv;
+	}
+	ns->veth = true;
+	ip_text(OWS_FN_NET_BASE + 4 * ns->slot + 2, ns->addr);
+	ip_text(OWS_FN_NET_BASE + 4 * ns->slot + 1, ns->host_addr);
+	return 0;
+}
+
+int ows_fn_netns_new(struct ows_fn_netns *ns, struct ows_err *err)
+{
+	struct ows_err e = {{0}};
+	char peer[IFNAMSIZ] = "";
+	int nl = -1, rv;
+
+	*ns = (struct ows_fn_netns)OWS_FN_NETNS_INIT;
+	ows_fn_net_init(NULL);
+	if (host_ns < 0) {
+		ows_err_printf(&e, "no handle on the node's network namespace");
+		rv = -EBADF;
+		goto out;
+	}
+	if (unshare(CLONE_NEWNET) != 0) {
+		rv = sys_err(&e, "unshare network namespace");
+		goto out;
+	}
+	ns->fd = open(SELF_NS, O_RDONLY | O_CLOEXEC);
+	rv = ns->fd < 0 ? sys_err(&e, "open " SELF_NS) : 0;
+	if (rv == 0 && (nl = nl_open()) < 0) {
+		rv = nl;
+		ows_err_printf(&e, "netlink: %s", strerror(-rv));
+	}
+	/* The loopback of a new namespace is always index 1. */
+	if (rv == 0 && (rv = link_up(nl, 1)) != 0)
+		ows_err_printf(&e, "lo: %s", strerror(-rv));
+	if (rv == 0 && ows_fn_net_egress())
+		rv = inside_veth(nl, ns, peer, &e);
+	if (nl >= 0)
+		close(nl);
+	return_home();
+	if (rv == 0 && peer[0] != '\0')
+		rv = outside_veth(ns, peer, &e);
+out:
+	if (rv != 0) {
+		ows_fn_netns_close(ns);
+		if (err != NULL)
+			*err = e;
+	}
+	return rv;
+}
+
+int ows_fn_netns_listen(const struct ows_fn_netns *ns, uint16_t port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int one = 1, fd, rv = 0;
+
+	if (ns->fd < 0 || host_ns < 0)
+		return -EBADF;
+	if (setns(ns->fd, CLONE_NEWNET) != 0)
+		return -errno;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		rv = -errno;
+	return_home();
+	if (rv != 0)
+		return rv;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		rv = -errno;
+		close(fd);
+		return rv;
+	}
+	return fd;
+}
+
+void ows_fn_netns_close(struct ows_fn_netns *ns)
+{
+	if (ns->fd >= 0)
+		close(ns->fd);
+	*ns = (struct ows_fn_netns)OWS_FN_NETNS_INIT;
+}
