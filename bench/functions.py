@@ -173,10 +173,13 @@ def main():
         fns["pr%d" % i] = {"runtime": "provided", "code": "./pr%d" % i}
         routes["GET /pr%d" % i] = "pr%d" % i
     write(os.path.join(W, "fn", "pywarm", "app.py"), PY_APP % "warm")
-    fns["pywarm"] = {"runtime": "python3", "handler": "app.handler", "code": "./pywarm"}
+    # Warm functions get one whole CPU (1769 MB, as on Lambda): what is
+    # measured is the node's overhead, not the CPU limit of a small one.
+    fns["pywarm"] = {"runtime": "python3", "handler": "app.handler", "code": "./pywarm",
+                     "memory_mb": 1769}
     routes["GET /pywarm"] = "pywarm"
     write(os.path.join(W, "fn", "prwarm", "bootstrap"), boot_bin, 0o755)
-    fns["prwarm"] = {"runtime": "provided", "code": "./prwarm"}
+    fns["prwarm"] = {"runtime": "provided", "code": "./prwarm", "memory_mb": 1769}
     routes["GET /prwarm"] = "prwarm"
     stack = {"stack": "bench", "functions": fns, "routes": routes}
     apply(stack, "stack1.json")
@@ -185,7 +188,7 @@ def main():
     # keepalive to the backend binary (fn-http's peer); one worker, as the
     # edge-http section.
     bp, ns, npx = port(), port(), port()
-    spawn([httpd], env={"PORT": str(bp)})
+    spawn([httpd], env={"PORT": str(bp), "BIND": "127.0.0.1"})
     conf = os.path.join(W, "fn", "nginx.conf")
     write(conf, """worker_processes 1;
 pid %(w)s/fn/nginx.pid;
@@ -258,7 +261,9 @@ http {
           "(upstream keepalive) to the same backend binary (wrk -t2 -c8 -d%ss --latency, "
           "%d alternating rounds, medians)" % (SECS, ROUNDS))
     write(os.path.join(W, "fn", "hb", "httpd"), httpd_bin, 0o755)
-    fns["hb"] = {"runtime": "http", "command": ["/var/task/httpd"], "code": "./hb"}
+    # Two CPUs (2 x 1769 MB), as nginx's backend has the whole machine.
+    fns["hb"] = {"runtime": "http", "command": ["/var/task/httpd"], "code": "./hb",
+                 "memory_mb": 3538}
     routes["ANY /{proxy+}"] = "hb"
     apply(stack, "stack2.json")
     try:

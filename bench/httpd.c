@@ -2,10 +2,11 @@
  * bench/httpd.c: the backend program of make bench's http-runtime section,
  * built static (cc -O2 -static) so it runs in any sandbox root. One thread,
  * epoll, HTTP/1.1 keep-alive; every request gets 200 "ok\n". It listens on
- * 127.0.0.1:$PORT, as the http runtime starts it; the same binary runs
- * outside OWS behind nginx for the peer measurement.
+ * $PORT on all addresses, as an http function must; the same binary runs
+ * outside OWS behind nginx for the peer measurement (BIND=127.0.0.1).
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -94,7 +95,11 @@ int main(void)
 	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((unsigned short)atoi(p));
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* All addresses, as an http function must (it is reached at its
+	 * own address); BIND=127.0.0.1 for nginx's backend outside. */
+	sa.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (getenv("BIND") != NULL)
+		inet_pton(AF_INET, getenv("BIND"), &sa.sin_addr);
 	if (bind(ls, (struct sockaddr *)&sa, sizeof(sa)) || listen(ls, 1024)) {
 		perror("httpd: listen");
 		return 1;
