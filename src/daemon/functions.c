@@ -153,6 +153,8 @@ static int make_pool(struct ows_fn_entry *e)
 		.queue_max = 100, .env = env, .n_env = n,
 		.runtimes_dir = runtimes, .owsd_path = exe, .region = "us-east-1",
 		.spares = e->n->fn_spares,
+		/* the edge's own handler, served inside each instance */
+		.edge_handler = ows_admin_handle, .edge_ud = e->n,
 	};
 	if (e->pool != NULL)
 		rv = ows_fn_pool_update(e->pool, &cfg);

@@ -137,6 +137,60 @@ static void probe_closed(uv_handle_t *h)
 	handle_closed(h);
 }
 
+static void edge_closed(struct ows_http_server *srv)
+{
+	struct inst_edge *e = (struct inst_edge *)srv;
+	struct ows_fn_instance *inst = e->inst;
+
+	free(e);
+	if (--inst->open_handles == 0 && inst->leases == 0)
+		instance_free(inst);
+}
+
+/* A listener that never served: its data is the inst_edge. */
+static void edge_failed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+int ows__fn_instance_edge_new(struct ows_fn_instance *inst)
+{
+	const struct ows_fn_config *c = &inst->conf->c;
+	struct inst_edge *e;
+	int fd, rv;
+
+	if (c->edge_handler == NULL)
+		return 0;
+	fd = ows_fn_netns_listen(&inst->ns, OWS_FN_EDGE_PORT);
+	if (fd < 0)
+		return fd;
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	e->inst = inst;
+	rv = ows_http_server_init(&e->srv, inst->pool->loop, NULL,
+				  c->edge_handler, c->edge_ud);
+	if (rv != 0) {
+		close(fd);
+		free(e);
+		return rv;
+	}
+	rv = ows_http_server_open(&e->srv, fd);
+	if (rv != 0) {
+		if (uv_fileno((uv_handle_t *)&e->srv.listener,
+			      &(uv_os_fd_t){0}) != 0)
+			close(fd); /* not taken by the handle */
+		e->srv.listener.data = e;
+		uv_close((uv_handle_t *)&e->srv.listener, edge_failed);
+		return rv;
+	}
+	inst->edge = e;
+	inst->open_handles++;
+	return 0;
+}
+
 /* The process handle is its own allocation (a spare's, maybe). */
 static void proc_closed(uv_handle_t *h)
 {
@@ -198,6 +252,12 @@ void ows_fn_instance_stop(struct ows_fn_instance *inst)
 		/* fails a running invocation with Runtime.Closed */
 		inst->api = NULL;
 		ows_runtime_api_close(api, api_closed);
+	}
+	if (inst->edge != NULL) {
+		struct inst_edge *e = inst->edge;
+
+		inst->edge = NULL;
+		ows_http_server_close(&e->srv, edge_closed);
 	}
 	if (inst->spawned && !inst->exited) {
 		uv_process_kill(inst->proc, SIGKILL);

@@ -29,7 +29,7 @@
 #define NETNS_FD "4"
 #define MAX_SPEC_ON_PIPE 65536 /* the pipe's buffer: written at once */
 #define FN_PATH "/usr/local/bin:/usr/bin:/bin"
-#define BASE_ENV 18
+#define BASE_ENV 20
 
 /* A NULL-terminated list of "NAME=value" strings, built up. */
 struct envv {
@@ -118,6 +118,9 @@ static int build_env(struct ows_fn_instance *inst, struct envv *e)
 		env_add(e, "AWS_DEFAULT_REGION", "%s", c->region);
 	}
 	env_add(e, "AWS_REGION", "%s", c->region);
+	if (c->edge_handler != NULL)
+		env_add(e, "AWS_ENDPOINT_URL", "http://127.0.0.1:%d",
+			OWS_FN_EDGE_PORT);
 	env_add(e, "TZ", ":UTC");
 	env_add(e, "PATH", FN_PATH);
 	env_add(e, "LANG", "C.UTF-8");
@@ -363,6 +366,8 @@ static int start_once(struct ows_fn_pool *pool, bool use_spare,
 	if (rv == 0)
 		rv = inst->conf->http ? http_address(inst)
 				      : ows_fn_instance_api_new(inst);
+	if (rv == 0)
+		rv = ows__fn_instance_edge_new(inst);
 	if (rv == 0 && sp != NULL) {
 		rv = start_spare(inst, spec_fd);
 		*dead_spare = rv == -EPIPE;

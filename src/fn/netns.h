@@ -34,6 +34,8 @@
 #define OWS_FN_NET_SLOTS 16384u
 /* The port of the Runtime API inside every instance, as on Lambda. */
 #define OWS_FN_RUNTIME_PORT 9001
+/* The node's AWS endpoint inside every instance (LocalStack's port). */
+#define OWS_FN_EDGE_PORT 4566
 /* The port an http instance listens on ($PORT), as on Cloud Run. */
 #define OWS_FN_HTTP_PORT 8080
 

@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "http/http.h"
+
 #define OWS_FN_LOG_KEEP 200	     /* invocations' logs kept per function */
 #define OWS_FN_LOG_TAIL 4096	     /* bytes of log in each result */
 #define OWS_FN_LOG_MAX (256u << 10) /* bytes kept of one invocation's log */
@@ -76,6 +78,14 @@ struct ows_fn_config {
 	struct ows_fn_spares *spares; /* launchers started ahead of need, to
 					 take from; NULL: start on demand.
 					 Borrowed: must outlive the pool */
+	/*
+	 * The node's AWS endpoint as an instance sees it: served by the node
+	 * with this handler (and ud) on 127.0.0.1:OWS_FN_EDGE_PORT inside
+	 * each instance's network namespace, and named by AWS_ENDPOINT_URL.
+	 * NULL: none. ud must outlive the pool.
+	 */
+	ows_http_handler_cb edge_handler;
+	void *edge_ud;
 };
 
 enum ows_fn_result_kind {

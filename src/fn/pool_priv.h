@@ -77,6 +77,12 @@ struct ows_fn_spare {
 
 enum inst_state { INST_STARTING, INST_READY, INST_STOPPING };
 
+/* The node's AWS endpoint inside one instance's namespace. */
+struct inst_edge {
+	struct ows_http_server srv;
+	struct ows_fn_instance *inst;
+};
+
 struct ows_fn_instance {
 	struct ows_link link; /* pool->instances */
 	struct ows_fn_pool *pool;
@@ -88,6 +94,7 @@ struct ows_fn_instance {
 	struct ows_fn_netns ns;
 	bool frozen; /* between invocations (cgroup freezer) */
 	struct ows_runtime_api *api; /* NULL for http or once closed */
+	struct inst_edge *edge;	     /* NULL when none or once closed */
 	uv_process_t *proc; /* its own allocation (maybe a spare's), freed
 			       when closed; NULL until spawned */
 	uv_pipe_t out[2]; /* stdout, stderr */
@@ -178,6 +185,9 @@ void ows__fn_instance_freeze(struct ows_fn_instance *inst, bool frozen);
  * Lambda does (one CPU at 1769 MB), so that init runs unthrottled.
  */
 void ows__fn_instance_limit_cpu(struct ows_fn_instance *inst);
+
+/* Serve the node's AWS endpoint in inst's namespace (when configured). */
+int ows__fn_instance_edge_new(struct ows_fn_instance *inst);
 
 /* instance_spawn.c calls back into instance.c */
 int ows_fn_instance_api_new(struct ows_fn_instance *inst);

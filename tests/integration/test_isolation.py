@@ -42,6 +42,13 @@ def handler(event, context):
                 out["proc"][name] = f.read().splitlines()[1:]
         except OSError as e:
             out["proc"][name] = str(e)
+    if event.get("sts"):
+        import boto3
+        c = boto3.client("sts", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+                         region_name=os.environ["AWS_REGION"],
+                         aws_access_key_id=event["sts"][0],
+                         aws_secret_access_key=event["sts"][1])
+        out["sts"] = c.get_caller_identity()["Arn"]
     if "url" in event:
         try:
             with urllib.request.urlopen(event["url"], timeout=5) as r:
@@ -164,14 +171,15 @@ def test_function_reaches_nothing_of_the_node_or_other_instances():
         check(not connected, "a function reached: %s" % connected)
         check(len(r["connect"]) == len(targets), r["connect"])
         # /proc/net: only the instance's own sockets (its Runtime API on
-        # 9001 and the bootstrap's connection to it), none of the node's.
+        # 9001, the node's endpoint on 4566, the bootstrap's connection),
+        # none of the node's.
         node_ports = {int(hp.rsplit(":", 1)[1]) for hp in (n.edge, n.gateway, n.raft)}
         seen = set()
         for line in r["proc"]["tcp"] + r["proc"]["tcp6"]:
             local = line.split()[1]
             seen.add(int(local.split(":")[1], 16))
         check(not (seen & node_ports), (seen, node_ports))
-        check(seen <= {9001} | {p for p in seen if p >= 32768}, seen)
+        check(seen <= {9001, 4566} | {p for p in seen if p >= 32768}, seen)
         check(9001 in seen, seen)
         # The private backend answers only through the gateway, which wants
         # a signature.
@@ -182,6 +190,25 @@ def test_function_reaches_nothing_of_the_node_or_other_instances():
     finally:
         anyaddr.close()
         loop.close()
+
+
+def test_function_reaches_the_node_api_at_its_endpoint():
+    """The node serves its AWS endpoint inside each instance, at
+    AWS_ENDPOINT_URL: boto3 there reaches STS with a user's key."""
+    n = Node()
+    n.init()
+    n.start()
+    deploy(n)
+    creds = {}
+    with open(os.path.join(n.dir, "credentials")) as f:
+        for line in f:
+            k, _, v = line.partition("=")
+            creds[k.strip()] = v.strip()
+    r = invoke(n, "probe", {"url": "http://127.0.0.1:4566/_ows/v1/health",
+                            "sts": [creds["aws_access_key_id"],
+                                    creds["aws_secret_access_key"]]})
+    check(r["url"][0] == 200, r)
+    check(r["sts"].endswith(":user/root"), r)
 
 
 def test_egress_through_the_node():
