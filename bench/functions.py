@@ -14,6 +14,9 @@ run; nothing here passes or fails.
   fn-http    wrk through the gateway to a warm http-runtime function vs nginx
              proxy_pass (upstream keepalive) to the same backend binary;
              BENCH_ROUNDS (3) alternating rounds, medians
+  fn-busy    the edge's latency (GET /_ows/v1/health) while a function has
+             left processes busy-looping, vs the same with none: frozen
+             between invocations, they must not take the node's CPU
 
 Environment: OWS_GW (gateway host:port), OWS_ENDPOINT/OWS_KEY for bin/ows,
 BENCH_DIR (scratch, removed by bench/run), BENCH_SECONDS (wrk duration, 5),
@@ -292,6 +295,39 @@ http {
     show("nginx proxy_pass", nx)
     print("ratio gateway/nginx req/s: %.3f   p50 ratio: %.1f   p99 ratio: %.1f" %
           (gh[0] / nx[0], gh[1] / nx[1], gh[2] / nx[2]))
+    busy(stack)
+
+
+SPIN = '''import subprocess, sys
+def handler(event, context):
+    # left running after the invocation: one per CPU of the machine
+    for _ in range(4):
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    return "spinning"
+'''
+
+
+def busy(stack):
+    edge = os.environ["OWS_ENDPOINT"].replace("http://", "")
+    print("== fn-busy: edge GET /_ows/v1/health latency with a function's "
+          "left-over busy loops (4 processes, 10240 MB: 5.8 CPUs of quota) "
+          "vs idle (wrk -t2 -c8 -d%ss --latency)" % SECS)
+    idle = wrk("http://%s/_ows/v1/health" % edge)
+    write(os.path.join(W, "fn", "spin", "app.py"), SPIN)
+    stack["functions"]["spin"] = {"runtime": "python3", "handler": "app.handler",
+                                  "code": "./spin", "memory_mb": 10240}
+    stack["routes"]["GET /spin"] = "spin"
+    del stack["routes"]["ANY /{proxy+}"]
+    apply(stack, "stack3.json")
+    st, _ = curl("/spin", max_time=15)
+    if st != 200:
+        print("fn-busy: FAILED, /spin answered %d" % st)
+        return
+    loaded = wrk("http://%s/_ows/v1/health" % edge)
+    show("edge, idle", idle)
+    show("edge, busy loops left", loaded)
+    print("ratio busy/idle req/s: %.3f   p50 ratio: %.1f   p99 ratio: %.1f" %
+          (loaded[0] / idle[0], loaded[1] / idle[1], loaded[2] / idle[2]))
 
 
 if __name__ == "__main__":
