@@ -17,7 +17,8 @@ PKGS     := libuv libraft jansson libcrypto sqlite3
 DEB_PKGS := libuv1-dev libraft-dev libhttp-parser-dev libjansson-dev \
             libssl-dev libsqlite3-dev libexpat1-dev libseccomp-dev libarchive-dev \
             pkg-config \
-            python3 openssl curl awscli python3-boto3
+            python3 nodejs openssl curl awscli python3-boto3 \
+            nftables iproute2
 
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
           -Wmissing-prototypes -Wvla -Wimplicit-fallthrough -Werror
