@@ -100,7 +100,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@./scripts/run-single
+	@OWS_BIN=$(BIN) ./scripts/run-single
 
 check: deps
 	@$(MAKE) --no-print-directory all $(BIN)/unit-tests fuzz-replay

@@ -15,7 +15,7 @@ import subprocess
 import time
 import uuid
 
-from owstest import OWSD, ROOT, check, free_port, ows, tmpdir, wait_for
+from owstest import BIN, OWSD, ROOT, check, free_port, ows, tmpdir, wait_for
 
 README = os.path.join(ROOT, "README.md")
 TUTORIAL = "## Tutorial: a function behind a route"
@@ -115,7 +115,12 @@ def test_make_run_then_the_function_tutorial():
     edge, gw, raft = ("127.0.0.1:%d" % free_port() for _ in range(3))
     env = make_env()
     env.update(OWS_DIR="./" + rel, OWS_EDGE=edge, OWS_GATEWAY=gw, OWS_RAFT=raft)
-    proc = subprocess.Popen(["make", "--no-print-directory", "run"], cwd=ROOT,
+    args = ["make", "--no-print-directory", "run"]
+    if os.path.basename(BIN) == "bin-san":
+        # The binaries under test, which make SANITIZE=... check built
+        # (any value selects bin-san/; objects are not rebuilt for it).
+        args.append("SANITIZE=address,undefined")
+    proc = subprocess.Popen(args, cwd=ROOT,
                             env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
@@ -125,6 +130,7 @@ def test_make_run_then_the_function_tutorial():
         check(re.search(r"^created cluster ows-[0-9a-f]{12} in %s$" % re.escape(absdir),
                         joined, re.M), joined)
         check("OWS single-node cloud in %s\n" % absdir in joined, joined)
+        check('export PATH="%s:$PATH"' % os.path.realpath(BIN) in joined, joined)
         i = banner.index("In another shell:")
         prelude = []
         for line in banner[i + 1:]:
