@@ -18,7 +18,8 @@ DEB_PKGS := libuv1-dev libraft-dev libhttp-parser-dev libjansson-dev \
             libssl-dev libsqlite3-dev libexpat1-dev libseccomp-dev libarchive-dev \
             libnftables-dev nftables iproute2 \
             pkg-config \
-            python3 openssl curl awscli python3-boto3
+            python3 nodejs openssl curl awscli python3-boto3 \
+            nftables iproute2
 
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
           -Wmissing-prototypes -Wvla -Wimplicit-fallthrough -Werror
@@ -100,7 +101,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@./scripts/run-single
+	@OWS_BIN=$(BIN) ./scripts/run-single
 
 check: deps
 	@$(MAKE) --no-print-directory all $(BIN)/unit-tests fuzz-replay

@@ -34,10 +34,16 @@ static int bundle_bytes(const char *code, struct ows_buf *out,
 	}
 	if (S_ISDIR(st.st_mode))
 		return ows_bundle_zip_dir(code, out, err);
-	rv = ows_file_read(code, 50 * 1024 * 1024, out);
-	if (rv != 0)
+	/* A zip made elsewhere: the node would refuse what this refuses. */
+	rv = ows_file_read(code, (size_t)OWS_BUNDLE_MAX_ZIP_BYTES, out);
+	if (rv == -EFBIG)
+		ows_err_printf(err, "code '%s' is more than the 50 MB a bundle "
+			       "may have", code);
+	else if (rv != 0)
 		ows_err_printf(err, "cannot read code '%s': %s", code,
 			       ows_strerror(rv));
+	else if ((rv = ows_bundle_check(out->data, out->len, err)) != 0)
+		ows_err_wrapf(err, "code '%s'", code);
 	return rv;
 }
 

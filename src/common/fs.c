@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,6 +102,70 @@ int ows_mkdir_p(const char *path, mode_t mode)
 	if (mkdir(tmp, mode) != 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+/* Append the components of rest to out (absolute), lexically. */
+static int append_lexical(char *out, const char *rest)
+{
+	size_t len = strlen(out), n;
+	const char *p = rest, *end;
+
+	while (*p != '\0') {
+		end = strchrnul(p, '/');
+		n = (size_t)(end - p);
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (len > 1 && out[len - 1] != '/')
+				len--;
+			if (len > 1)
+				len--;
+			out[len] = '\0';
+		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
+			if (len + 1 + n >= PATH_MAX)
+				return -ENAMETOOLONG;
+			if (len > 1)
+				out[len++] = '/';
+			memcpy(out + len, p, n);
+			len += n;
+			out[len] = '\0';
+		}
+		p = *end == '/' ? end + 1 : end;
+	}
+	return 0;
+}
+
+int ows_path_absolute(const char *path, char *out)
+{
+	char full[PATH_MAX], tmp[PATH_MAX];
+	size_t len = strlen(path), plen;
+
+	if (len == 0)
+		return -ENOENT;
+	if (path[0] == '/') {
+		if (len >= sizeof(full))
+			return -ENAMETOOLONG;
+		memcpy(full, path, len + 1);
+	} else {
+		if (getcwd(full, sizeof(full)) == NULL)
+			return -errno;
+		if (strlen(full) + 1 + len >= sizeof(full))
+			return -ENAMETOOLONG;
+		strcat(full, "/");
+		strcat(full, path);
+	}
+	/* The longest prefix, cut at a '/', that exists; "/" always does. */
+	plen = strlen(full);
+	for (;;) {
+		memcpy(tmp, full, plen);
+		tmp[plen] = '\0';
+		if (realpath(plen > 0 ? tmp : "/", out) != NULL)
+			return append_lexical(out, full + plen);
+		if (errno != ENOENT && errno != ENOTDIR)
+			return -errno;
+		while (plen > 0 && full[plen - 1] != '/')
+			plen--;
+		if (plen > 0)
+			plen--;
+	}
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag,

@@ -15,5 +15,12 @@ int ows_file_write(const char *path, const void *data, size_t len, mode_t mode);
 int ows_rm_rf(const char *path);
 /* mkdir -p with mode for each created directory. */
 int ows_mkdir_p(const char *path, mode_t mode);
+/*
+ * The absolute, canonical form of path, which need not exist yet: the part
+ * that exists is resolved with realpath() (links followed), the rest is
+ * appended with "." and empty components dropped and ".." taking one off.
+ * out holds PATH_MAX bytes. Returns 0, -ENAMETOOLONG or -errno.
+ */
+int ows_path_absolute(const char *path, char *out);
 
 #endif

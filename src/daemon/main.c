@@ -62,7 +62,8 @@ static int parse(int argc, char **argv, struct owsd_opts *o)
 		{"log-level", required_argument, NULL, 'l'},
 		{NULL, 0, NULL, 0},
 	};
-	int c, lvl;
+	static char abs_dir[PATH_MAX];
+	int c, lvl, rv;
 
 	*o = (struct owsd_opts){NULL, "127.0.0.1:4566", "127.0.0.1:8080",
 			   "127.0.0.1:4567", NULL, NULL, NULL};
@@ -91,6 +92,15 @@ static int parse(int argc, char **argv, struct owsd_opts *o)
 		fputs(usage, stderr);
 		return 1;
 	}
+	/*
+	 * Once, here: every path the node builds later (the bundles a sandbox
+	 * mounts, Raft's directory, the database) is then absolute, whatever
+	 * the working directory of whoever uses it.
+	 */
+	rv = ows_path_absolute(o->dir, abs_dir);
+	if (rv != 0)
+		return owsd_die("cannot resolve '%s': %s", o->dir, ows_strerror(rv));
+	o->dir = abs_dir;
 	return 0;
 }
 

@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 
-from owstest import Node, Skip, check, keygen, tmpdir
+from owstest import Node, check, keygen, tmpdir
 
 AWS = "/usr/bin/aws"
 PY = "/usr/bin/python3"
@@ -34,8 +34,7 @@ exports.handler = async (event, context) => {
 
 
 def deploy(n, extra_users=None):
-    if not os.path.exists(AWS):
-        raise Skip("aws cli missing (make deps installs awscli)")
+    check(os.path.exists(AWS), "aws cli missing (make deps installs awscli)")
     d = tmpdir()
     for name, fname, text in (("py", "app.py", PY_APP), ("js", "index.js", NODE_APP)):
         os.makedirs(os.path.join(d, name))

@@ -4,18 +4,16 @@ key from ows key access create; a wrong secret gets SignatureDoesNotMatch,
 an unknown or deleted key InvalidAccessKeyId."""
 import json
 import os
-import shutil
 import subprocess
 
-from owstest import Node, Skip, check, write_json
+from owstest import Node, check, write_json
 
 AWS = "/usr/bin/aws"
 PY = "/usr/bin/python3"  # Debian's python3, where make deps puts boto3
 
 
 def clients():
-    if not os.path.exists(AWS):
-        raise Skip("aws cli missing (make deps installs awscli)")
+    check(os.path.exists(AWS), "aws cli missing (make deps installs awscli)")
 
 
 def aws_env(node, key_id=None, secret=None):

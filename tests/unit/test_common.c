@@ -1,11 +1,17 @@
-/* Unit tests: canonical JSON, encodings, buffers, arenas, sealing. */
+/* Unit tests: canonical JSON, encodings, buffers, arenas, sealing, paths. */
 #include "../lib/unit.h"
 
 #include "auth/seal.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/enc.h"
+#include "common/fs.h"
 #include "common/json.h"
+
+#include <limits.h>
+#include <sys/stat.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 static char *canon(const char *text)
 {
@@ -150,4 +156,43 @@ OWS_TEST(seal_box_to_a_fresh_key)
 	ows_box_key_free(other);
 	ows_buf_free(&sealed);
 	ows_buf_free(&plain);
+}
+
+/* Relative data directories (owsd -d ./.ows) become absolute at start. */
+OWS_TEST(path_absolute_resolves_relative_and_missing)
+{
+	char tmpl[] = "/tmp/ows-path-XXXXXX", out[PATH_MAX], want[PATH_MAX + 16];
+	char real[PATH_MAX];
+
+	OWS_CHECK(mkdtemp(tmpl) != NULL);
+	OWS_CHECK(realpath(tmpl, real) != NULL);
+	OWS_CHECK_INT(chdir(tmpl), 0);
+	OWS_CHECK_INT(mkdir("a", 0700), 0);
+	OWS_CHECK_INT(symlink("a", "link"), 0);
+
+	OWS_CHECK_INT(ows_path_absolute(".", out), 0);
+	OWS_CHECK_STR(out, real);
+	OWS_CHECK_INT(ows_path_absolute("./a", out), 0);
+	snprintf(want, sizeof(want), "%s/a", real);
+	OWS_CHECK_STR(out, want);
+	/* Links in the existing part are followed. */
+	OWS_CHECK_INT(ows_path_absolute("link/", out), 0);
+	OWS_CHECK_STR(out, want);
+	/* The missing rest is appended, cleaned. */
+	OWS_CHECK_INT(ows_path_absolute("./.ows", out), 0);
+	snprintf(want, sizeof(want), "%s/.ows", real);
+	OWS_CHECK_STR(out, want);
+	OWS_CHECK_INT(ows_path_absolute("link/./x//y/../z", out), 0);
+	snprintf(want, sizeof(want), "%s/a/x/z", real);
+	OWS_CHECK_STR(out, want);
+	OWS_CHECK_INT(ows_path_absolute("/no-such-ows-dir/../n1", out), 0);
+	OWS_CHECK_STR(out, "/n1");
+	OWS_CHECK_INT(ows_path_absolute("/", out), 0);
+	OWS_CHECK_STR(out, "/");
+	OWS_CHECK(ows_path_absolute("", out) != 0);
+
+	OWS_CHECK_INT(unlink("link"), 0);
+	OWS_CHECK_INT(rmdir("a"), 0);
+	OWS_CHECK_INT(chdir("/"), 0);
+	OWS_CHECK_INT(rmdir(tmpl), 0);
 }
