@@ -90,6 +90,14 @@ int ows_node_propose(struct ows_node *n, const char *type, const json_t *body,
 int ows_node_access_secret(struct ows_node *n, const char *id,
 			   char user[256], struct ows_buf *secret);
 
+/*
+ * The live context of req for policy conditions (ledger/authz.h): the
+ * peer's address into ip, plain HTTP (the edge has no TLS), the node's
+ * clock. region (the SigV4 scope's) may be NULL.
+ */
+void ows_node_request_ctx(const struct ows_http_req *req, const char *region,
+			  char ip[64], struct ows_authz_ctx *out);
+
 /* Is pub (base64) the key of a node in the nodes table? */
 bool ows_node_key_is_member(struct ows_node *n, const char *pub);
 

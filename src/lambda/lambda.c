@@ -82,10 +82,14 @@ static bool allowed(struct ows_aws_call *c, const char *action,
 		    const char *name)
 {
 	struct ows_directory dir;
+	struct ows_authz_ctx rc;
+	char ip[64];
 
+	/* Judged here, with the live request: source address, region, now. */
 	ows_state_directory(&c->n->state, &dir);
+	ows_node_request_ctx(c->req, c->region, ip, &rc);
 	return ows_user_authorize_resource(&dir, c->user, action, "functions",
-					   name) == 0;
+					   name, &rc) == 0;
 }
 
 static json_int_t int_or(const json_t *spec, const char *k, json_int_t dflt)
