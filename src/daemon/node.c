@@ -191,6 +191,7 @@ static void reconcile_cb(uv_timer_t *t)
 		return;
 	nodes = ows_state_nodes(&n->state);
 	check_removed(n);
+	ows_blobs_gc(n);
 	if (nodes != NULL && json_array_size(nodes) > 0 && !n->stopping &&
 	    !n->changing && ows_raft_role(n->raft) == OWS_RAFT_LEADER)
 		reconcile_step(n, nodes);

@@ -62,6 +62,8 @@ struct ows_node {
 	bool fn_started;	/* ledger height the functions were deployed at */
 	char box_pub[48];
 	struct ows_raft_auth auth;
+	int64_t blob_gc_at;  /* blobs.c: last collection of unnamed blobs */
+	bool blob_gc_busy;
 };
 
 /* DIR/node.json */
@@ -105,6 +107,8 @@ bool ows_node_key_is_member(struct ows_node *n, const char *pub);
 void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req);
 void ows_blob_path(const struct ows_node *n, const char *hash, char *out,
 		   size_t cap);
+/* Start a collection of unnamed blobs if one is due (blobs.c). */
+void ows_blobs_gc(struct ows_node *n);
 
 /* Edge request handler (admin API, metrics); admin.c. */
 void ows_admin_handle(struct ows_http_req *req, void *ud);
