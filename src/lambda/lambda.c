@@ -106,6 +106,9 @@ static json_t *configuration(struct ows_aws_call *c, const char *name,
 	const char *rt = ows_json_str(spec, "runtime");
 	json_t *v = json_object_get(spec, "env");
 
+	/* Environment values go only to readers of the function itself. */
+	if (!allowed(c, "ows:functions.read", name))
+		v = NULL;
 	arn_of(c, name, arn, sizeof(arn));
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:{s:o}}",
 			 "FunctionName", name, "FunctionArn", arn, "Runtime",

@@ -381,14 +381,14 @@ int ows_changeset_authorize(const struct ows_changeset_info *info,
 		names[i] = users[i];
 	}
 	rv = signers_load(dir, names, info->n_signers, j.sg);
-	if (rv == 0 && info->stack != NULL && info->stack[0] != '\0') {
-		snprintf(arn, sizeof(arn), "arn:ows:ows::stack/%s", info->stack);
-		rv = check(&j, "ows:stacks.put", arn, NULL, 0);
-	}
 	json_array_foreach(info->actions, i, a) {
 		if (rv != 0)
 			break;
 		rv = judge_action(&j, a);
+	}
+	if (rv == 0 && info->stack != NULL && info->stack[0] != '\0') {
+		snprintf(arn, sizeof(arn), "arn:ows:ows::stack/%s", info->stack);
+		rv = check(&j, "ows:stacks.put", arn, NULL, 0);
 	}
 	signers_free(j.sg, info->n_signers);
 	return rv;
