@@ -244,6 +244,20 @@ static int append_arn(json_t *list, const char *name)
 	return json_array_append_new(list, json_string(arn));
 }
 
+/* ows:policies.attach on the policy arn, with iam:PolicyARN set to it. */
+static int judge_attach(struct judge *j, const char *arn)
+{
+	json_t *one = json_pack("[s]", arn);
+	struct extra e = {"iam:PolicyARN", one};
+	int rv;
+
+	if (one == NULL)
+		return -ENOMEM;
+	rv = check(j, "ows:policies.attach", arn, &e, 1);
+	json_decref(one);
+	return rv;
+}
+
 /*
  * users.put: judged with ows:RequestedPolicies and iam:PolicyARN (as IAM's
  * AttachUserPolicy), then ows:policies.attach on each policy it attaches
@@ -272,16 +286,8 @@ static int judge_users_put(struct judge *j, const char *name,
 	if (rv == 0)
 		rv = check(j, "ows:users.put", arn, ex, 2);
 	json_array_foreach(added, i, v) {
-		json_t *one = json_array();
-		struct extra e = {"iam:PolicyARN", one};
-
 		if (rv == 0)
-			rv = one == NULL ? -ENOMEM
-			     : json_array_append(one, (json_t *)v) != 0
-				     ? -ENOMEM
-				     : check(j, "ows:policies.attach",
-					     json_string_value(v), &e, 1);
-		json_decref(one);
+			rv = judge_attach(j, json_string_value(v));
 	}
 	json_decref(cur);
 	json_decref(req);
@@ -293,8 +299,7 @@ static int judge_users_put(struct judge *j, const char *name,
 static int judge_policies_put(struct judge *j, const char *name,
 			      const char *arn)
 {
-	json_t *names, *one;
-	struct extra e;
+	json_t *names;
 	bool own = false;
 	int rv = 0;
 
@@ -311,11 +316,7 @@ static int judge_policies_put(struct judge *j, const char *name,
 		rv = check(j, "ows:policies.put", arn, NULL, 0);
 	if (rv != 0 || !own)
 		return rv;
-	one = json_pack("[s]", arn);
-	e = (struct extra){"iam:PolicyARN", one};
-	rv = one == NULL ? -ENOMEM : check(j, "ows:policies.attach", arn, &e, 1);
-	json_decref(one);
-	return rv;
+	return judge_attach(j, arn);
 }
 
 /* access_keys: judged on the user the key is (or is to be) for. */
