@@ -104,6 +104,12 @@ enum op_kind {
 	OP_BOOL,
 	OP_IP,
 	OP_NULL,
+	OP_DATE_EQ,
+	OP_DATE_LT,
+	OP_DATE_LE,
+	OP_DATE_GT,
+	OP_DATE_GE,
+	OP_ARN,
 };
 
 enum op_set { SET_NONE, SET_ANY, SET_ALL };
@@ -131,6 +137,16 @@ static const struct op_def op_defs[] = {
 	{"IpAddress", OP_IP, false},
 	{"NotIpAddress", OP_IP, true},
 	{"Null", OP_NULL, false},
+	{"DateEquals", OP_DATE_EQ, false},
+	{"DateNotEquals", OP_DATE_EQ, true},
+	{"DateLessThan", OP_DATE_LT, false},
+	{"DateLessThanEquals", OP_DATE_LE, false},
+	{"DateGreaterThan", OP_DATE_GT, false},
+	{"DateGreaterThanEquals", OP_DATE_GE, false},
+	{"ArnEquals", OP_ARN, false},
+	{"ArnNotEquals", OP_ARN, true},
+	{"ArnLike", OP_ARN, false},
+	{"ArnNotLike", OP_ARN, true},
 };
 
 struct op {
@@ -354,6 +370,137 @@ static bool ip_in_net(const struct ip_net *ip, const struct ip_net *net)
 	return (ip->addr[full] & mask) == (net->addr[full] & mask);
 }
 
+
+/*
+ * Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil), so that no libc time zone state is involved.
+ */
+static long days_from_civil(long y, unsigned m, unsigned d)
+{
+	long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long)doe - 719468;
+}
+
+/* n decimal digits at s into *out; -1 when they are not there. */
+static int digits(const char *s, int n, unsigned *out)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * A date as IAM takes it: epoch seconds ("1700000000"), or ISO 8601 in the
+ * forms "2024-05-01", "2024-05-01T12:00:00Z", with optional fractions of a
+ * second and a "+hh:mm"/"-hh:mm" offset instead of "Z". Seconds since the
+ * epoch into *out; -1 when s is none of these.
+ */
+static int parse_date_text(const char *s, double *out)
+{
+	unsigned y, mo, d, h = 0, mi = 0, sec = 0, oh, om;
+	double frac = 0, t;
+	const char *p;
+
+	if (parse_number_text(s, out) == 0)
+		return 0;
+	if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || digits(s + 8, 2, &d) || mo < 1 || mo > 12 ||
+	    d < 1 || d > 31)
+		return -1;
+	p = s + 10;
+	t = (double)days_from_civil((long)y, mo, d) * 86400;
+	if (*p == '\0') {
+		*out = t;
+		return 0;
+	}
+	if (*p != 'T' || digits(p + 1, 2, &h) || p[3] != ':' ||
+	    digits(p + 4, 2, &mi) || p[6] != ':' || digits(p + 7, 2, &sec) ||
+	    h > 23 || mi > 59 || sec > 60)
+		return -1;
+	p += 9;
+	if (*p == '.') {
+		double scale = 0.1;
+
+		if (!isdigit((unsigned char)p[1]))
+			return -1;
+		for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	}
+	t += h * 3600.0 + mi * 60.0 + sec + frac;
+	if (strcmp(p, "Z") == 0) {
+		*out = t;
+		return 0;
+	}
+	if ((*p != '+' && *p != '-') || digits(p + 1, 2, &oh) || p[3] != ':' ||
+	    digits(p + 4, 2, &om) || p[6] != '\0' || oh > 23 || om > 59)
+		return -1;
+	*out = t - (*p == '+' ? 1 : -1) * (oh * 3600.0 + om * 60.0);
+	return 0;
+}
+
+static int parse_date(const json_t *v, double *out)
+{
+	if (json_is_integer(v)) {
+		*out = (double)json_integer_value(v);
+		return 0;
+	}
+	if (json_is_string(v))
+		return parse_date_text(json_string_value(v), out);
+	return -1;
+}
+
+/*
+ * ArnLike/ArnEquals: the ARN's colon-separated parts (six: arn, partition,
+ * service, region, account, resource; five in OWS's own "arn:ows:" ARNs,
+ * which have no account) are matched one by one, with wildcards, so that a
+ * '*' in one part never swallows a ':'. Pattern and ARN must have as many
+ * parts; the last part, the resource, may hold colons.
+ */
+#define ARN_PARTS 6
+
+static size_t arn_split(char *s, size_t max, char *parts[ARN_PARTS])
+{
+	size_t n = 0;
+
+	parts[n++] = s;
+	while (n < max && (s = strchr(s, ':')) != NULL) {
+		*s++ = '\0';
+		parts[n++] = s;
+	}
+	return n;
+}
+
+static bool arn_match(const char *pattern, const char *arn)
+{
+	char pbuf[1024], abuf[1024], *pp[ARN_PARTS], *ap[ARN_PARTS];
+	size_t n, max = strncmp(arn, "arn:ows:", 8) == 0 ? 5 : ARN_PARTS;
+
+	if (strlen(pattern) >= sizeof(pbuf) || strlen(arn) >= sizeof(abuf))
+		return false;
+	memcpy(pbuf, pattern, strlen(pattern) + 1);
+	memcpy(abuf, arn, strlen(arn) + 1);
+	n = arn_split(pbuf, max, pp);
+	if (arn_split(abuf, max, ap) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!ows_policy_match(pp[i], ap[i], false))
+			return false;
+	return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* Matching one context value against one policy value                 */
 
@@ -403,6 +550,19 @@ static enum tri value_match(enum op_kind kind, const char *ctxv,
 		return ip_in_net(&ip, &net) ? YES : NO;
 	case OP_NULL:
 		return ERR;
+	case OP_DATE_EQ:
+	case OP_DATE_LT:
+	case OP_DATE_LE:
+	case OP_DATE_GT:
+	case OP_DATE_GE:
+		if (parse_date_text(ctxv, &c) != 0 || parse_date(pv, &p) != 0)
+			return ERR;
+		return compare_numbers((enum op_kind)(kind - OP_DATE_EQ + OP_NUM_EQ),
+				       c, p);
+	case OP_ARN:
+		if (!json_is_string(pv))
+			return ERR;
+		return arn_match(json_string_value(pv), ctxv) ? YES : NO;
 	default:
 		if (parse_number_text(ctxv, &c) != 0 ||
 		    parse_number(pv, &p) != 0)
@@ -588,6 +748,11 @@ static int check_cond_value(const struct op *op, const json_t *v,
 	else if ((op->def->kind == OP_BOOL || op->def->kind == OP_NULL) &&
 		 parse_bool(v, NULL, &b) != 0)
 		what = "must be \"true\" or \"false\"";
+	else if (op->def->kind >= OP_DATE_EQ && op->def->kind <= OP_DATE_GE &&
+		 parse_date(v, &d) != 0)
+		what = "must be a date (ISO 8601 or epoch seconds)";
+	else if (op->def->kind == OP_ARN && !json_is_string(v))
+		what = "must be an ARN";
 	else if (op->def->kind == OP_IP &&
 		 (!json_is_string(v) ||
 		  parse_ip(json_string_value(v), true, &net) != 0))
@@ -883,6 +1048,45 @@ int ows_policy_validate(const json_t *doc, struct ows_err *err)
 		return check_statement(st, vars, err, 0);
 	json_array_foreach(st, i, item) {
 		rc = check_statement(item, vars, err, i);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int check_stmt_keys(const json_t *st, const char *const *keys,
+			   size_t n, struct ows_err *err, size_t idx)
+{
+	const char *op, *key;
+	const json_t *ks, *v;
+	size_t i;
+
+	json_object_foreach((json_t *)json_object_get(st, "Condition"), op, ks) {
+		json_object_foreach((json_t *)ks, key, v) {
+			for (i = 0; i < n; i++)
+				if (strcasecmp(key, keys[i]) == 0)
+					break;
+			if (i == n) {
+				ows_err_printf(err, "Statement[%zu]: unknown "
+					       "Condition key '%.80s'", idx, key);
+				return OWS_EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+int ows_policy_check_keys(const json_t *doc, const char *const *keys,
+			  size_t n, struct ows_err *err)
+{
+	const json_t *st = json_object_get(doc, "Statement"), *item;
+	size_t i;
+	int rc;
+
+	if (json_is_object(st))
+		return check_stmt_keys(st, keys, n, err, 0);
+	json_array_foreach(st, i, item) {
+		rc = check_stmt_keys(item, keys, n, err, i);
 		if (rc != 0)
 			return rc;
 	}

@@ -50,9 +50,20 @@ struct ows_policy_request {
  * "2012-10-17" or "2008-10-17" (optional), Statement present, each statement
  * with a valid Effect, exactly one of Action/NotAction, exactly one of
  * Resource/NotResource, strings where strings belong, and only supported
- * Condition operators. Returns 0, or OWS_EINVAL with the reason in err.
+ * Condition operators (String*, Numeric*, Date*, Bool, IpAddress,
+ * NotIpAddress, Arn*, Null; ForAnyValue:/ForAllValues: and ...IfExists).
+ * Returns 0, or OWS_EINVAL with the reason in err.
  */
 int ows_policy_validate(const json_t *doc, struct ows_err *err);
+
+/*
+ * Check that every Condition key of the valid document doc is one of the n
+ * keys (compared case-insensitively, as AWS compares keys): a policy that
+ * names a key no request carries would be silently ignored, so it is
+ * refused when it is applied. OWS_EINVAL naming the first unknown key.
+ */
+int ows_policy_check_keys(const json_t *doc, const char *const *keys,
+			  size_t n, struct ows_err *err);
 
 /*
  * Evaluate the request against the union of n policy documents (borrowed).

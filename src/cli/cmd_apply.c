@@ -47,15 +47,25 @@ static int bundle_bytes(const char *code, struct ows_buf *out,
 	return rv;
 }
 
-/* Upload a bundle unless the node has it (HEAD first). */
+/*
+ * Upload a bundle unless the node has it (HEAD first). The function is
+ * named: uploading needs ows:functions.put on it.
+ */
 static int upload(struct ows_cli *cli, const char *fn, const char *hash,
 		  const struct ows_buf *zip)
 {
-	char target[128];
+	char target[128 + 3 * 256], enc[3 * 256 + 1];
 	json_t *r = NULL;
+	size_t n = 0;
 	int st;
 
-	snprintf(target, sizeof(target), "/_ows/v1/blobs/%s", hash);
+	for (const unsigned char *p = (const unsigned char *)fn;
+	     *p && n < sizeof(enc) - 4; p++)
+		n += (size_t)sprintf(enc + n, isalnum(*p) || strchr("-_.~", *p)
+					      ? "%c" : "%%%02X", *p);
+	enc[n] = '\0';
+	snprintf(target, sizeof(target), "/_ows/v1/blobs/%s?function=%s", hash,
+		 enc);
 	st = ows_cli_call_raw(cli, "HEAD", target, NULL, 0, &r);
 	json_decref(r);
 	if (st == 200)

@@ -24,6 +24,9 @@
 
 #define BODY_LIMIT (1024 * 1024)
 #define FORWARD_HEADER "X-Ows-Forwarded"
+/* The request context a follower saw, and its node key's signature on it. */
+#define CONTEXT_HEADER "X-Ows-Context"
+#define CONTEXT_SIG_HEADER "X-Ows-Context-Authorization"
 
 struct admin_ctx {
 	struct ows_node *n;
@@ -93,6 +96,66 @@ static void reply(struct admin_ctx *c, int status, const json_t *v)
 		ctx_free(c);                                              \
 	} while (0)
 
+/* ---- the request context recorded in change sets (ledger/authz.h) ---- */
+
+/* What the node signs for a forwarded request: context and body hash. */
+static void context_signed_text(const char *ctx, const char *raw, size_t len,
+				char *out, size_t cap)
+{
+	char hash[65];
+
+	ows_sha256_hex(raw != NULL ? raw : "", len, hash);
+	snprintf(out, cap, "%s\n%s", ctx, hash);
+}
+
+/* This node's view of the request: {"source_ip", "secure_transport"}. */
+static json_t *own_context(struct admin_ctx *c)
+{
+	struct ows_authz_ctx rc;
+	char ip[64];
+
+	ows_node_request_ctx(c->req, NULL, ip, &rc);
+	return json_pack("{s:s, s:b}", "source_ip", ip, "secure_transport",
+			 rc.secure_transport);
+}
+
+/*
+ * The context of a request forwarded by a follower is the one the follower
+ * saw, if a node of the cluster signed it; any other claim is ignored.
+ */
+static json_t *request_context(struct admin_ctx *c)
+{
+	const char *ctx = ows_http_req_header(c->req, CONTEXT_HEADER);
+	const char *sig = ows_http_req_header(c->req, CONTEXT_SIG_HEADER);
+	char pub[OWS_PUBKEY_B64_LEN], text[1024];
+	struct ows_err err = {{0}};
+	json_t *v, *out;
+
+	if (ctx == NULL || sig == NULL || strlen(ctx) > 900)
+		return own_context(c);
+	context_signed_text(ctx, c->raw, c->raw_len, text, sizeof(text));
+	if (ows_reqsig_verify(sig, "CONTEXT", c->req->target, text,
+			      strlen(text), ows_now_ms() / 1000, pub,
+			      &err) != 0 ||
+	    !ows_node_key_is_member(c->n, pub))
+		return own_context(c);
+	v = json_loads(ctx, 0, NULL);
+	out = json_pack("{s:s, s:b}", "source_ip",
+			ows_json_str(v, "source_ip") ? ows_json_str(v, "source_ip")
+						     : "",
+			"secure_transport",
+			json_is_true(json_object_get(v, "secure_transport")));
+	json_decref(v);
+	return out;
+}
+
+/* The live context for a read or a call answered on this node. */
+static void live_context(struct admin_ctx *c, char ip[64],
+			 struct ows_authz_ctx *rc)
+{
+	ows_node_request_ctx(c->req, NULL, ip, rc);
+}
+
 /* ---- forwarding writes to the leader ---- */
 
 static void forward_cb(void *ud, int status,
@@ -113,8 +176,10 @@ static void forward_cb(void *ud, int status,
 
 static void forward(struct admin_ctx *c)
 {
-	struct ows_http_header hs[3];
-	char addr[64], self[24];
+	struct ows_http_header hs[5];
+	char addr[64], self[24], text[1024], sig[OWS_REQSIG_HEADER_MAX];
+	char *ctx = NULL;
+	json_t *cv;
 	const char *auth = ows_http_req_header(c->req, "Authorization");
 	json_t *node;
 	uint64_t id;
@@ -137,9 +202,22 @@ static void forward(struct admin_ctx *c)
 	hs[nh++] = (struct ows_http_header){FORWARD_HEADER, self};
 	if (auth != NULL)
 		hs[nh++] = (struct ows_http_header){"Authorization", auth};
+	cv = request_context(c);
+	ctx = cv != NULL ? ows_json_dump(cv) : NULL;
+	json_decref(cv);
+	if (ctx != NULL) {
+		context_signed_text(ctx, c->raw, c->raw_len, text, sizeof(text));
+		if (ows_reqsig_sign(c->n->key, "CONTEXT", c->req->target, text,
+				    strlen(text), ows_now_ms() / 1000, sig) == 0) {
+			hs[nh++] = (struct ows_http_header){CONTEXT_HEADER, ctx};
+			hs[nh++] = (struct ows_http_header){CONTEXT_SIG_HEADER,
+							    sig};
+		}
+	}
 	rv = ows_http_client_request(c->n->loop, addr, c->req->method,
 				     c->req->target, hs, nh, c->raw, c->raw_len,
 				     NULL, forward_cb, c);
+	free(ctx);
 	if (rv != 0)
 		reply_error(c, 503, "LeaderUnavailable", "cannot reach the "
 			    "leader: %s", ows_strerror(rv));
@@ -209,6 +287,12 @@ static void post_changeset(struct admin_ctx *c)
 			    "change set envelope");
 		return;
 	}
+	/*
+	 * Conditions are judged at apply on every node: the request context
+	 * travels in the entry, as this node (or the follower that forwarded
+	 * the request) saw it. A client's own "context" is replaced.
+	 */
+	json_object_set_new(c->body, "context", request_context(c));
 	propose(c, "changeset", c->body);
 }
 
@@ -431,6 +515,35 @@ static void get_ledger(struct admin_ctx *c)
 	json_decref(v);
 }
 
+/*
+ * Each resource is shown only to a user allowed ows:<kind>.read on it, so a
+ * function's environment, say, reaches only readers of that function.
+ */
+static void readable_only(struct admin_ctx *c, json_t *list)
+{
+	struct ows_directory dir;
+	struct ows_authz_ctx rc;
+	char ip[64], act[OWS_NAME_MAX + 16];
+	const char *kind;
+	size_t i = 0;
+
+	ows_state_directory(&c->n->state, &dir);
+	live_context(c, ip, &rc);
+	while (i < json_array_size(list)) {
+		json_t *r = json_array_get(list, i);
+
+		kind = ows_json_str(r, "kind");
+		snprintf(act, sizeof(act), "ows:%s.read", kind ? kind : "");
+		if (kind != NULL &&
+		    ows_user_authorize_resource(&dir, c->user, act, kind,
+						ows_json_str(r, "name"),
+						&rc) == 0)
+			i++;
+		else
+			json_array_remove(list, i);
+	}
+}
+
 static void get_resources(struct admin_ctx *c)
 {
 	char kind[OWS_NAME_MAX], stack[OWS_NAME_MAX];
@@ -440,6 +553,7 @@ static void get_resources(struct admin_ctx *c)
 
 	list = ows_state_resources(&c->n->state, has_kind ? kind : NULL,
 				   has_stack ? stack : NULL);
+	readable_only(c, list);
 	v = json_pack("{s:o}", "resources", list ? list : json_array());
 	reply(c, 200, v);
 	json_decref(v);
@@ -482,11 +596,13 @@ static bool fn_allowed(struct admin_ctx *c, const char *action,
 		       const char *name)
 {
 	struct ows_directory dir;
-	char arn[OWS_NAME_MAX + 64];
+	struct ows_authz_ctx rc;
+	char arn[OWS_NAME_MAX + 64], ip[64];
 
 	ows_state_directory(&c->n->state, &dir);
+	live_context(c, ip, &rc);
 	if (ows_user_authorize_resource(&dir, c->user, action, "functions",
-					name) == 0)
+					name, &rc) == 0)
 		return true;
 	ows_action_arn("functions", name, arn, sizeof(arn));
 	reply_error(c, 403, "AccessDenied", "user '%s' is not allowed '%s' on "
@@ -570,7 +686,7 @@ static const struct route routes[] = {
 	{"GET", "/_ows/v1/status", "ows:status.read", get_status},
 	{"GET", "/_ows/v1/ledger", "ows:ledger.read", get_ledger},
 	{"GET", "/_ows/v1/rejections", "ows:ledger.read", get_rejections},
-	/* Any user may read resources: plan needs it, and nothing there is secret. */
+	/* Any user may list; each resource is judged (ows:<kind>.read). */
 	{"GET", "/_ows/v1/resources", NULL, get_resources},
 	{"GET", "/_ows/v1/nodes", "ows:nodes.read", get_nodes},
 	{"POST", "/_ows/v1/changesets", NULL, post_changeset},
@@ -581,8 +697,9 @@ static const struct route routes[] = {
 static int authenticate(struct admin_ctx *c, const struct route *r)
 {
 	struct ows_directory dir;
+	struct ows_authz_ctx rc;
 	struct ows_err err = {{0}};
-	char pub[OWS_PUBKEY_B64_LEN], arn[128];
+	char pub[OWS_PUBKEY_B64_LEN], arn[128], ip[64];
 
 	if (ows_reqsig_verify(ows_http_req_header(c->req, "Authorization"),
 			      c->req->method, c->req->target, c->raw,
@@ -598,8 +715,9 @@ static int authenticate(struct admin_ctx *c, const struct route *r)
 	}
 	snprintf(arn, sizeof(arn), "arn:ows:ows::cluster/%s",
 		 c->n->state.cluster);
+	live_context(c, ip, &rc);
 	if (r->action != NULL &&
-	    ows_user_authorize(&dir, c->user, r->action, arn) != 0) {
+	    ows_user_authorize(&dir, c->user, r->action, arn, &rc) != 0) {
 		reply_error(c, 403, "AccessDenied", "user '%s' is not allowed "
 			    "'%s' on '%s'", c->user, r->action, arn);
 		return -1;

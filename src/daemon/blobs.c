@@ -14,13 +14,27 @@
  * checked before the body arrives and the digest once it has. Disk work
  * runs on libuv's thread pool; the socket is paused while a write is out,
  * so a large upload never sits in memory.
+ *
+ * A user needs the permissions of the functions a blob serves
+ * (docs/security.md): GET needs ows:functions.read on some function whose
+ * code_sha256 is HASH; PUT and HEAD need ows:functions.put on the function
+ * named by "?function=NAME" (ows apply sends it), or, without it, on
+ * the function named "*" (a policy on "*" allows it). Nodes may do all.
+ *
+ * Blobs no function names are collected once they are older than a grace
+ * period (OWS_BLOB_GRACE_S, default one hour), time for the change set that
+ * names an upload to arrive; HEAD and PUT of a blob renew its time.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <utime.h>
 
 #include <openssl/evp.h>
 
@@ -33,6 +47,7 @@
 
 #define BLOB_LIMIT ((uint64_t)256 * 1024 * 1024)
 #define CHUNK (256 * 1024)
+#define GRACE_DEFAULT_S 3600
 #define EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -63,11 +78,14 @@ static bool hash_valid(const char *h)
 	return strlen(h) == 64 && strspn(h, "0123456789abcdef") == 64;
 }
 
-/* A user or a node of the cluster signed the request. */
-static bool signed_by_member(struct ows_node *n, struct ows_http_req *req,
-			     const char *body_hash)
+/*
+ * Who signed the request: into user, the user; "" for a node of the
+ * cluster. -1 when neither (or the signature is bad).
+ */
+static int signer(struct ows_node *n, struct ows_http_req *req,
+		  const char *body_hash, char user[OWS_NAME_MAX])
 {
-	char pub[OWS_PUBKEY_B64_LEN], user[OWS_NAME_MAX];
+	char pub[OWS_PUBKEY_B64_LEN];
 	struct ows_directory dir;
 	struct ows_err err = {{0}};
 
@@ -75,11 +93,66 @@ static bool signed_by_member(struct ows_node *n, struct ows_http_req *req,
 	if (ows_reqsig_verify_hash(ows_http_req_header(req, "Authorization"),
 				   req->method, req->target, body_hash,
 				   ows_now_ms() / 1000, pub, &err) != 0)
-		return false;
+		return -1;
 	ows_state_directory(&n->state, &dir);
-	if (dir.user_of_key(dir.ud, pub, user, sizeof(user)) == 0)
+	if (dir.user_of_key(dir.ud, pub, user, OWS_NAME_MAX) == 0)
+		return 0;
+	user[0] = '\0';
+	return ows_node_key_is_member(n, pub) ? 0 : -1;
+}
+
+/* May user read the blob: functions.read on a function that names it? */
+static bool may_read(struct ows_node *n, struct ows_http_req *req,
+		     const char *user, const char *hash)
+{
+	json_t *fns = ows_state_resources(&n->state, "functions", NULL), *f;
+	struct ows_directory dir;
+	struct ows_authz_ctx rc;
+	char ip[64];
+	bool ok = false;
+	size_t i;
+
+	ows_state_directory(&n->state, &dir);
+	ows_node_request_ctx(req, NULL, ip, &rc);
+	/* A reader of every function ("*", root) may read any blob. */
+	if (ows_user_authorize_resource(&dir, user, "ows:functions.read",
+					"functions", "*", &rc) == 0) {
+		json_decref(fns);
 		return true;
-	return ows_node_key_is_member(n, pub);
+	}
+	json_array_foreach(fns, i, f) {
+		const char *sha = ows_json_str(json_object_get(f, "spec"),
+					       "code_sha256");
+
+		if (sha != NULL && strcmp(sha, hash) == 0 &&
+		    ows_user_authorize_resource(&dir, user,
+						"ows:functions.read",
+						"functions",
+						ows_json_str(f, "name"),
+						&rc) == 0) {
+			ok = true;
+			break;
+		}
+	}
+	json_decref(fns);
+	return ok;
+}
+
+/* May user upload: functions.put on ?function=NAME, else on any ("*"). */
+static bool may_write(struct ows_node *n, struct ows_http_req *req,
+		      const char *user)
+{
+	struct ows_directory dir;
+	struct ows_authz_ctx rc;
+	char ip[64], fn[OWS_NAME_MAX];
+
+	if (!ows_query_get(req->query, "function", fn, sizeof(fn)) ||
+	    !ows_name_valid(fn))
+		snprintf(fn, sizeof(fn), "*");
+	ows_state_directory(&n->state, &dir);
+	ows_node_request_ctx(req, NULL, ip, &rc);
+	return ows_user_authorize_resource(&dir, user, "ows:functions.put",
+					   "functions", fn, &rc) == 0;
 }
 
 static void op_free(struct blob_op *op)
@@ -102,6 +175,17 @@ static void reply_done(struct blob_op *op, int status, const char *code,
 		ows_admin_reply_error(op->req, status, code, "%s", msg);
 	}
 	op_free(op);
+}
+
+/* GET reads; PUT writes; HEAD is either's first step. */
+static bool user_may(struct ows_node *n, struct ows_http_req *req,
+		     const char *user, const char *hash)
+{
+	if (strcmp(req->method, "GET") == 0)
+		return may_read(n, req, user, hash);
+	if (strcmp(req->method, "PUT") == 0)
+		return may_write(n, req, user);
+	return may_write(n, req, user) || may_read(n, req, user, hash);
 }
 
 /* ---- PUT: body -> temporary file -> fsync -> check digest -> rename ---- */
@@ -327,6 +411,7 @@ void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req)
 {
 	const char *hash = req->path + strlen("/_ows/v1/blobs/");
 	bool is_put = strcmp(req->method, "PUT") == 0;
+	char user[OWS_NAME_MAX];
 	struct blob_op *op;
 	struct stat st;
 
@@ -342,9 +427,20 @@ void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req)
 				      "take HEAD, GET and PUT");
 		return;
 	}
-	if (!signed_by_member(n, req, is_put ? hash : EMPTY_SHA256)) {
+	if (signer(n, req, is_put ? hash : EMPTY_SHA256, user) != 0) {
 		ows_admin_reply_error(req, 401, "Unauthenticated", "blob "
 				      "requests are signed by a user or a node");
+		return;
+	}
+	if (user[0] != '\0' && !user_may(n, req, user, hash)) {
+		ows_admin_reply_error(req, 403, "AccessDenied", "user '%s' may "
+				      "not %s this blob: %s needs %s", user,
+				      is_put ? "upload" : "read", req->method,
+				      strcmp(req->method, "GET") == 0
+					      ? "ows:functions.read on a "
+						"function that names it"
+					      : "ows:functions.put on the "
+						"function (?function=NAME)");
 		return;
 	}
 	op = calloc(1, sizeof(*op));
@@ -360,9 +456,131 @@ void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req)
 	} else if (stat(op->path, &st) != 0) {
 		reply_done(op, 404, "NoSuchBlob", "this node has no such blob");
 	} else if (strcmp(req->method, "HEAD") == 0) {
+		/* an upload about to be named again: renew its grace */
+		utime(op->path, NULL);
 		op->size = (uint64_t)st.st_size;
 		reply_done(op, 200, NULL, NULL);
 	} else {
 		get(op, (uint64_t)st.st_size);
 	}
+}
+
+/* ---- collection of blobs no function names ---- */
+
+struct gc_work {
+	uv_work_t w;
+	struct ows_node *n;
+	json_t *refs;    /* hash -> true: named when the scan started */
+	json_t *victims; /* old enough and named by none */
+	int64_t grace_s;
+	char dir[PATH_MAX];
+};
+
+static int64_t grace_s(void)
+{
+	const char *e = getenv("OWS_BLOB_GRACE_S");
+	long long v = e != NULL ? atoll(e) : 0;
+
+	return v > 0 ? (int64_t)v : GRACE_DEFAULT_S;
+}
+
+/* The blobs the state names: every function's code_sha256. */
+static json_t *referenced(struct ows_node *n)
+{
+	json_t *fns = ows_state_resources(&n->state, "functions", NULL), *f;
+	json_t *refs = json_object();
+	size_t i;
+
+	if (fns == NULL || refs == NULL) {
+		json_decref(fns);
+		json_decref(refs);
+		return NULL;
+	}
+	json_array_foreach(fns, i, f) {
+		const char *sha = ows_json_str(json_object_get(f, "spec"),
+					       "code_sha256");
+
+		if (sha != NULL)
+			json_object_set_new(refs, sha, json_true());
+	}
+	json_decref(fns);
+	return refs;
+}
+
+/* Thread pool: list blobs older than the grace and not in refs. */
+static void gc_scan(uv_work_t *w)
+{
+	struct gc_work *g = w->data;
+	char path[PATH_MAX + 80];
+	time_t now = time(NULL);
+	struct dirent *d;
+	struct stat st;
+	DIR *dir = opendir(g->dir);
+
+	if (dir == NULL)
+		return;
+	while ((d = readdir(dir)) != NULL) {
+		if (!hash_valid(d->d_name) ||
+		    json_object_get(g->refs, d->d_name) != NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", g->dir, d->d_name);
+		if (stat(path, &st) == 0 && now - st.st_mtime >= g->grace_s)
+			json_array_append_new(g->victims,
+					      json_string(d->d_name));
+	}
+	closedir(dir);
+}
+
+/* Loop thread: delete what is still named by none, at this height. */
+static void gc_done(uv_work_t *w, int status)
+{
+	struct gc_work *g = w->data;
+	json_t *refs = status == 0 && !g->n->stopping ? referenced(g->n) : NULL;
+	char path[PATH_MAX];
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(g->victims, i, v) {
+		if (refs == NULL ||
+		    json_object_get(refs, json_string_value(v)) != NULL)
+			continue;
+		ows_blob_path(g->n, json_string_value(v), path, sizeof(path));
+		if (unlink(path) == 0)
+			ows_log(OWS_LOG_INFO, "blob", "collected %.16s..., "
+				"named by no function for %lld s",
+				json_string_value(v), (long long)g->grace_s);
+	}
+	g->n->blob_gc_busy = false;
+	json_decref(refs);
+	json_decref(g->refs);
+	json_decref(g->victims);
+	free(g);
+}
+
+void ows_blobs_gc(struct ows_node *n)
+{
+	int64_t now = ows_now_ms(), grace = grace_s();
+	int64_t every = (grace < 60 ? grace : 60) * 1000;
+	struct gc_work *g;
+
+	if (n->blob_gc_busy || now - n->blob_gc_at < every)
+		return;
+	n->blob_gc_at = now;
+	g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return;
+	g->n = n;
+	g->grace_s = grace;
+	g->refs = referenced(n);
+	g->victims = json_array();
+	snprintf(g->dir, sizeof(g->dir), "%s/blobs", n->dir);
+	g->w.data = g;
+	if (g->refs == NULL || g->victims == NULL ||
+	    uv_queue_work(n->loop, &g->w, gc_scan, gc_done) != 0) {
+		json_decref(g->refs);
+		json_decref(g->victims);
+		free(g);
+		return;
+	}
+	n->blob_gc_busy = true;
 }

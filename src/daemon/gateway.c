@@ -211,8 +211,9 @@ static bool iam_allowed(struct gw_call *c, const char *body, size_t len)
 {
 	struct ows_aws_call *a = calloc(1, sizeof(*a));
 	struct ows_directory dir;
+	struct ows_authz_ctx rc;
 	struct ows_err err = {{0}};
-	char arn[600];
+	char arn[600], ip[64];
 	bool ok;
 
 	if (a == NULL)
@@ -224,8 +225,9 @@ static bool iam_allowed(struct gw_call *c, const char *body, size_t len)
 		ows_state_directory(&c->n->state, &dir);
 		snprintf(arn, sizeof(arn), "arn:ows:execute-api::route/%s",
 			 c->m.route_key);
+		ows_node_request_ctx(c->req, a->region, ip, &rc);
 		ok = ows_user_authorize(&dir, a->user, "execute-api:Invoke",
-					arn) == 0;
+					arn, &rc) == 0;
 	}
 	if (!ok)
 		ows_log(OWS_LOG_INFO, "gw", "%s %s refused: %s", c->req->method,

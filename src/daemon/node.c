@@ -191,6 +191,7 @@ static void reconcile_cb(uv_timer_t *t)
 		return;
 	nodes = ows_state_nodes(&n->state);
 	check_removed(n);
+	ows_blobs_gc(n);
 	if (nodes != NULL && json_array_size(nodes) > 0 && !n->stopping &&
 	    !n->changing && ows_raft_role(n->raft) == OWS_RAFT_LEADER)
 		reconcile_step(n, nodes);
@@ -308,6 +309,26 @@ static bool raft_verify(void *ud, uint64_t id, const void *msg, size_t len,
 			ok = ows_sig_verify(ows_json_str(p, "key"), msg, len, sig);
 	}
 	return ok;
+}
+
+void ows_node_request_ctx(const struct ows_http_req *req, const char *region,
+			  char ip[64], struct ows_authz_ctx *out)
+{
+	const char *p = req->peer, *end = strrchr(p, ':');
+	size_t len;
+
+	/* "1.2.3.4:PORT" or "[::1]:PORT" */
+	if (*p == '[') {
+		p++;
+		end = strchr(p, ']');
+	}
+	len = end != NULL ? (size_t)(end - p) : strlen(p);
+	if (len >= 64)
+		len = 63;
+	memcpy(ip, p, len);
+	ip[len] = '\0';
+	*out = (struct ows_authz_ctx){ip[0] != '\0' ? ip : NULL, false,
+				      ows_now_ms(), region};
 }
 
 bool ows_node_key_is_member(struct ows_node *n, const char *pub)

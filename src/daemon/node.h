@@ -62,6 +62,8 @@ struct ows_node {
 	bool fn_started;	/* ledger height the functions were deployed at */
 	char box_pub[48];
 	struct ows_raft_auth auth;
+	int64_t blob_gc_at;  /* blobs.c: last collection of unnamed blobs */
+	bool blob_gc_busy;
 };
 
 /* DIR/node.json */
@@ -90,6 +92,14 @@ int ows_node_propose(struct ows_node *n, const char *type, const json_t *body,
 int ows_node_access_secret(struct ows_node *n, const char *id,
 			   char user[256], struct ows_buf *secret);
 
+/*
+ * The live context of req for policy conditions (ledger/authz.h): the
+ * peer's address into ip, plain HTTP (the edge has no TLS), the node's
+ * clock. region (the SigV4 scope's) may be NULL.
+ */
+void ows_node_request_ctx(const struct ows_http_req *req, const char *region,
+			  char ip[64], struct ows_authz_ctx *out);
+
 /* Is pub (base64) the key of a node in the nodes table? */
 bool ows_node_key_is_member(struct ows_node *n, const char *pub);
 
@@ -97,6 +107,8 @@ bool ows_node_key_is_member(struct ows_node *n, const char *pub);
 void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req);
 void ows_blob_path(const struct ows_node *n, const char *hash, char *out,
 		   size_t cap);
+/* Start a collection of unnamed blobs if one is due (blobs.c). */
+void ows_blobs_gc(struct ows_node *n);
 
 /* Edge request handler (admin API, metrics); admin.c. */
 void ows_admin_handle(struct ows_http_req *req, void *ud);

@@ -82,10 +82,14 @@ static bool allowed(struct ows_aws_call *c, const char *action,
 		    const char *name)
 {
 	struct ows_directory dir;
+	struct ows_authz_ctx rc;
+	char ip[64];
 
+	/* Judged here, with the live request: source address, region, now. */
 	ows_state_directory(&c->n->state, &dir);
+	ows_node_request_ctx(c->req, c->region, ip, &rc);
 	return ows_user_authorize_resource(&dir, c->user, action, "functions",
-					   name) == 0;
+					   name, &rc) == 0;
 }
 
 static json_int_t int_or(const json_t *spec, const char *k, json_int_t dflt)
@@ -102,6 +106,9 @@ static json_t *configuration(struct ows_aws_call *c, const char *name,
 	const char *rt = ows_json_str(spec, "runtime");
 	json_t *v = json_object_get(spec, "env");
 
+	/* Environment values go only to readers of the function itself. */
+	if (!allowed(c, "ows:functions.read", name))
+		v = NULL;
 	arn_of(c, name, arn, sizeof(arn));
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:{s:o}}",
 			 "FunctionName", name, "FunctionArn", arn, "Runtime",

@@ -2,76 +2,373 @@
 #include "ledger/authz.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth/policy.h"
+#include "common/json.h"
 
 #define MAX_DOCS 256
+#define POLICY_ARN "arn:ows:iam::policy/"
 
-static int collect(const struct ows_directory *dir, const char *const *users,
-		   size_t n, json_t *docs, bool *root)
+const char *const ows_authz_condition_keys[] = {
+	"aws:SourceIp",       "aws:SecureTransport", "aws:CurrentTime",
+	"aws:EpochTime",      "aws:username",        "aws:userid",
+	"aws:PrincipalArn",   "aws:RequestedRegion", "iam:PolicyARN",
+	"ows:RequestedPolicies",
+};
+const size_t ows_authz_n_condition_keys =
+	sizeof(ows_authz_condition_keys) / sizeof(ows_authz_condition_keys[0]);
+
+int ows_authz_policy_check(const json_t *doc, struct ows_err *err)
 {
-	*root = false;
+	if (ows_policy_validate(doc, err) != 0)
+		return OWS_EINVAL;
+	return ows_policy_check_keys(doc, ows_authz_condition_keys,
+				     ows_authz_n_condition_keys, err);
+}
+
+void ows_authz_ctx_from_envelope(const json_t *envelope, int64_t time_ms,
+				 struct ows_authz_ctx *out)
+{
+	const json_t *c = json_object_get(envelope, "context");
+
+	out->source_ip = ows_json_str(c, "source_ip");
+	out->secure_transport =
+		json_is_true(json_object_get(c, "secure_transport"));
+	out->time_ms = time_ms;
+	out->region = NULL;
+}
+
+/* One signer: its name, its policy documents, whether it is root. */
+struct signer {
+	const char *name;
+	json_t *docs;
+	bool root;
+};
+
+/* Extra condition values of one check: key, and a JSON array of strings. */
+struct extra {
+	const char *key;
+	const json_t *values;
+};
+
+/*
+ * The request context of one signer: the common keys, the signer's own,
+ * and the extras (a multi-valued key is one entry per value). Strings live
+ * in bufs, which must outlive the entries.
+ */
+struct ctx_bufs {
+	char time[32], epoch[24], arn[OWS_NAME_MAX + 32];
+};
+
+static struct ows_policy_ctx_entry *
+build_ctx(const struct ows_authz_ctx *rc, const char *user,
+	  const struct extra *ex, size_t n_ex, struct ctx_bufs *b, size_t *n)
+{
+	struct ows_policy_ctx_entry *e;
+	size_t cap = 8, i, j;
+	time_t secs = (time_t)(rc->time_ms / 1000);
+	struct tm tm;
+
+	for (i = 0; i < n_ex; i++)
+		cap += json_array_size(ex[i].values);
+	e = calloc(cap, sizeof(*e));
+	if (e == NULL)
+		return NULL;
+	*n = 0;
+	gmtime_r(&secs, &tm);
+	strftime(b->time, sizeof(b->time), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(b->epoch, sizeof(b->epoch), "%" PRId64, rc->time_ms / 1000);
+	snprintf(b->arn, sizeof(b->arn), "arn:ows:iam::user/%s", user);
+	if (rc->source_ip != NULL)
+		e[(*n)++] = (struct ows_policy_ctx_entry){"aws:SourceIp",
+							  rc->source_ip};
+	e[(*n)++] = (struct ows_policy_ctx_entry){
+		"aws:SecureTransport", rc->secure_transport ? "true" : "false"};
+	e[(*n)++] = (struct ows_policy_ctx_entry){"aws:CurrentTime", b->time};
+	e[(*n)++] = (struct ows_policy_ctx_entry){"aws:EpochTime", b->epoch};
+	e[(*n)++] = (struct ows_policy_ctx_entry){"aws:username", user};
+	e[(*n)++] = (struct ows_policy_ctx_entry){"aws:userid", user};
+	e[(*n)++] = (struct ows_policy_ctx_entry){"aws:PrincipalArn", b->arn};
+	if (rc->region != NULL)
+		e[(*n)++] = (struct ows_policy_ctx_entry){"aws:RequestedRegion",
+							  rc->region};
+	for (i = 0; i < n_ex; i++) {
+		const json_t *v;
+
+		json_array_foreach(ex[i].values, j, v)
+			if (json_is_string(v))
+				e[(*n)++] = (struct ows_policy_ctx_entry){
+					ex[i].key, json_string_value(v)};
+	}
+	return e;
+}
+
+static enum ows_policy_decision eval_one(const struct signer *s,
+					 const char *action, const char *arn,
+					 const struct ows_authz_ctx *rc,
+					 const struct extra *ex, size_t n_ex)
+{
+	const json_t *list[MAX_DOCS];
+	struct ows_policy_request req = {action, arn, NULL, 0};
+	struct ows_policy_ctx_entry *ctx;
+	struct ctx_bufs b;
+	enum ows_policy_decision d;
+	size_t n = json_array_size(s->docs);
+
+	if (s->root)
+		return OWS_POLICY_ALLOW;
+	if (n > MAX_DOCS)
+		n = MAX_DOCS;
+	for (size_t i = 0; i < n; i++)
+		list[i] = json_array_get(s->docs, i);
+	ctx = build_ctx(rc, s->name, ex, n_ex, &b, &req.n_ctx);
+	if (ctx == NULL)
+		return OWS_POLICY_EXPLICIT_DENY;
+	req.ctx = ctx;
+	d = ows_policy_eval(list, n, &req);
+	free(ctx);
+	return d;
+}
+
+/* Any signer's explicit Deny refuses; otherwise any signer's Allow allows. */
+static bool allowed(const struct signer *sg, size_t n, const char *action,
+		    const char *arn, const struct ows_authz_ctx *rc,
+		    const struct extra *ex, size_t n_ex)
+{
+	bool allow = false;
+
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(users[i], OWS_ROOT_USER) == 0)
-			*root = true;
-		else if (dir->user_policies(dir->ud, users[i], docs) != 0)
+		enum ows_policy_decision d = eval_one(&sg[i], action, arn, rc,
+						      ex, n_ex);
+
+		if (d == OWS_POLICY_EXPLICIT_DENY && !sg[i].root) {
+			for (size_t j = 0; j < n; j++)
+				if (sg[j].root)
+					return true; /* root may do all */
+			return false;
+		}
+		if (d == OWS_POLICY_ALLOW)
+			allow = true;
+	}
+	return allow;
+}
+
+static int signers_load(const struct ows_directory *dir,
+			const char *const *users, size_t n, struct signer *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[i].name = users[i];
+		out[i].root = strcmp(users[i], OWS_ROOT_USER) == 0;
+		out[i].docs = json_array();
+		if (out[i].docs == NULL)
+			return -ENOMEM;
+		if (!out[i].root &&
+		    dir->user_policies(dir->ud, users[i], out[i].docs) != 0)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
-static bool allowed(json_t *docs, const char *action, const char *arn)
+static void signers_free(struct signer *sg, size_t n)
 {
-	const json_t *list[MAX_DOCS];
-	size_t n = json_array_size(docs);
-	struct ows_policy_request req = {action, arn, NULL, 0};
-
-	if (n > MAX_DOCS)
-		n = MAX_DOCS;
 	for (size_t i = 0; i < n; i++)
-		list[i] = json_array_get(docs, i);
-	return ows_policy_eval(list, n, &req) == OWS_POLICY_ALLOW;
+		json_decref(sg[i].docs);
 }
 
 int ows_user_authorize(const struct ows_directory *dir, const char *user,
-		       const char *action, const char *resource)
+		       const char *action, const char *resource,
+		       const struct ows_authz_ctx *rc)
 {
-	json_t *docs;
-	bool root;
+	struct signer s = {0};
 	int rv;
 
-	docs = json_array();
-	if (docs == NULL)
-		return -ENOMEM;
-	rv = collect(dir, &user, 1, docs, &root);
-	if (rv == 0 && !root && !allowed(docs, action, resource))
+	rv = signers_load(dir, &user, 1, &s);
+	if (rv == 0 && !allowed(&s, 1, action, resource, rc, NULL, 0))
 		rv = OWS_EDENIED;
-	json_decref(docs);
+	signers_free(&s, 1);
 	return rv;
 }
 
 int ows_user_authorize_resource(const struct ows_directory *dir,
 				const char *user, const char *action,
-				const char *kind, const char *name)
+				const char *kind, const char *name,
+				const struct ows_authz_ctx *rc)
 {
 	char arn[2 * OWS_NAME_MAX];
 
 	ows_action_arn(kind, name, arn, sizeof(arn));
-	return ows_user_authorize(dir, user, action, arn);
+	return ows_user_authorize(dir, user, action, arn, rc);
+}
+
+/* ---- change sets ---- */
+
+struct judge {
+	const struct ows_directory *dir;
+	const struct ows_authz_ctx *rc;
+	struct signer sg[OWS_MAX_SIGNERS];
+	size_t n;
+	struct ows_err *err;
+};
+
+static int check(struct judge *j, const char *action, const char *arn,
+		 const struct extra *ex, size_t n_ex)
+{
+	if (allowed(j->sg, j->n, action, arn, j->rc, ex, n_ex))
+		return 0;
+	ows_err_printf(j->err, "user '%s' is not allowed '%s' on '%s'",
+		       j->sg[0].name, action, arn);
+	return OWS_EDENIED;
+}
+
+static bool has_string(const json_t *list, const char *s)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(list, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return true;
+	return false;
+}
+
+static int append_arn(json_t *list, const char *name)
+{
+	char arn[OWS_NAME_MAX + 32];
+
+	snprintf(arn, sizeof(arn), POLICY_ARN "%s", name);
+	return json_array_append_new(list, json_string(arn));
+}
+
+/* ows:policies.attach on the policy arn, with iam:PolicyARN set to it. */
+static int judge_attach(struct judge *j, const char *arn)
+{
+	json_t *one = json_pack("[s]", arn);
+	struct extra e = {"iam:PolicyARN", one};
+	int rv;
+
+	if (one == NULL)
+		return -ENOMEM;
+	rv = check(j, "ows:policies.attach", arn, &e, 1);
+	json_decref(one);
+	return rv;
+}
+
+/*
+ * users.put: judged with ows:RequestedPolicies and iam:PolicyARN (as IAM's
+ * AttachUserPolicy), then ows:policies.attach on each policy it attaches
+ * that the user did not have.
+ */
+static int judge_users_put(struct judge *j, const char *name,
+			   const json_t *spec, const char *arn)
+{
+	json_t *cur = json_array(), *req = json_array(), *added = json_array();
+	const json_t *v;
+	struct extra ex[2] = {{"ows:RequestedPolicies", req},
+			      {"iam:PolicyARN", added}};
+	size_t i;
+	int rv = 0;
+
+	if (cur == NULL || req == NULL || added == NULL ||
+	    j->dir->user_policy_names(j->dir->ud, name, cur) != 0)
+		rv = -ENOMEM;
+	json_array_foreach(json_object_get(spec, "policies"), i, v) {
+		if (rv != 0 || !json_is_string(v))
+			continue;
+		rv = append_arn(req, json_string_value(v));
+		if (rv == 0 && !has_string(cur, json_string_value(v)))
+			rv = append_arn(added, json_string_value(v));
+	}
+	if (rv == 0)
+		rv = check(j, "ows:users.put", arn, ex, 2);
+	json_array_foreach(added, i, v) {
+		if (rv == 0)
+			rv = judge_attach(j, json_string_value(v));
+	}
+	json_decref(cur);
+	json_decref(req);
+	json_decref(added);
+	return rv;
+}
+
+/* policies.put of a policy attached to a signer also needs the attach. */
+static int judge_policies_put(struct judge *j, const char *name,
+			      const char *arn)
+{
+	json_t *names;
+	bool own = false;
+	int rv = 0;
+
+	for (size_t i = 0; i < j->n && !own && rv == 0; i++) {
+		names = json_array();
+		if (names == NULL ||
+		    j->dir->user_policy_names(j->dir->ud, j->sg[i].name,
+					      names) != 0)
+			rv = -ENOMEM;
+		own = rv == 0 && has_string(names, name);
+		json_decref(names);
+	}
+	if (rv == 0)
+		rv = check(j, "ows:policies.put", arn, NULL, 0);
+	if (rv != 0 || !own)
+		return rv;
+	return judge_attach(j, arn);
+}
+
+/* access_keys: judged on the user the key is (or is to be) for. */
+static int judge_access_key(struct judge *j, const char *act, const char *id,
+			    const json_t *spec)
+{
+	char user[OWS_NAME_MAX], arn[OWS_NAME_MAX + 32];
+	const char *u = ows_json_str(spec, "user");
+
+	if (strcmp(act, "ows:access_keys.delete") == 0) {
+		if (j->dir->access_key_user(j->dir->ud, id, user,
+					    sizeof(user)) != 0)
+			snprintf(user, sizeof(user), "%s", "");
+		u = user;
+	}
+	if (u == NULL)
+		u = "";
+	ows_action_arn("users", u, arn, sizeof(arn));
+	return check(j, act, arn, NULL, 0);
+}
+
+static int judge_action(struct judge *j, const json_t *a)
+{
+	const char *action = ows_json_str(a, "action");
+	const char *name = ows_json_str(a, "name");
+	const json_t *spec = json_object_get(a, "spec");
+	char kind[OWS_NAME_MAX], arn[2 * OWS_NAME_MAX], act[OWS_NAME_MAX + 8];
+	const char *verb;
+
+	ows_action_split(action, kind, &verb);
+	ows_action_arn(kind, name, arn, sizeof(arn));
+	snprintf(act, sizeof(act), "ows:%s", action);
+	if (strcmp(kind, "access_keys") == 0)
+		return judge_access_key(j, act, name, spec);
+	if (strcmp(action, "users.put") == 0)
+		return judge_users_put(j, name, spec, arn);
+	if (strcmp(action, "policies.put") == 0)
+		return judge_policies_put(j, name, arn);
+	return check(j, act, arn, NULL, 0);
 }
 
 int ows_changeset_authorize(const struct ows_changeset_info *info,
 			    const struct ows_directory *dir,
+			    const struct ows_authz_ctx *rc,
 			    struct ows_err *err)
 {
 	char users[OWS_MAX_SIGNERS][OWS_NAME_MAX];
 	const char *names[OWS_MAX_SIGNERS];
-	char kind[OWS_NAME_MAX], arn[2 * OWS_NAME_MAX], act[OWS_NAME_MAX + 8];
-	const char *verb;
-	json_t *docs, *a;
-	bool root;
+	struct judge j = {.dir = dir, .rc = rc, .n = info->n_signers,
+			  .err = err};
+	char arn[OWS_NAME_MAX + 32];
+	json_t *a;
 	size_t i;
 	int rv;
 
@@ -84,25 +381,16 @@ int ows_changeset_authorize(const struct ows_changeset_info *info,
 		}
 		names[i] = users[i];
 	}
-	docs = json_array();
-	if (docs == NULL)
-		return -ENOMEM;
-	rv = collect(dir, names, info->n_signers, docs, &root);
+	rv = signers_load(dir, names, info->n_signers, j.sg);
 	json_array_foreach(info->actions, i, a) {
-		const char *action = json_string_value(json_object_get(a, "action"));
-		const char *name = json_string_value(json_object_get(a, "name"));
-
-		if (rv != 0 || root)
+		if (rv != 0)
 			break;
-		ows_action_split(action, kind, &verb);
-		ows_action_arn(kind, name, arn, sizeof(arn));
-		snprintf(act, sizeof(act), "ows:%s", action);
-		if (!allowed(docs, act, arn)) {
-			ows_err_printf(err, "user '%s' is not allowed '%s' on "
-				       "'%s'", names[0], act, arn);
-			rv = OWS_EDENIED;
-		}
+		rv = judge_action(&j, a);
 	}
-	json_decref(docs);
+	if (rv == 0 && info->stack != NULL && info->stack[0] != '\0') {
+		snprintf(arn, sizeof(arn), "arn:ows:ows::stack/%s", info->stack);
+		rv = check(&j, "ows:stacks.put", arn, NULL, 0);
+	}
+	signers_free(j.sg, info->n_signers);
 	return rv;
 }

@@ -6,6 +6,22 @@
  *
  * The users and policies come from a directory: the node's SQLite state, or
  * the in-memory replay of `ows ledger verify`, so both judge alike.
+ *
+ * Beyond one action per resource, a change set is judged for what it does
+ * to permissions themselves (docs/security.md, "Permissions"):
+ *
+ * - access_keys.put/delete on the ARN of the user the key is for, as IAM's
+ *   CreateAccessKey/DeleteAccessKey;
+ * - users.put with the condition keys ows:RequestedPolicies (ARNs of every
+ *   policy the spec names) and iam:PolicyARN (those it newly attaches), and
+ *   ows:policies.attach on each newly attached policy;
+ * - policies.put of a policy attached to a signer: ows:policies.attach on it
+ *   too, since rewriting one's own policy is attaching a new one;
+ * - a change set naming a stack: ows:stacks.put on arn:ows:ows::stack/NAME.
+ *
+ * Each signer is judged with its own policies and request context (its
+ * aws:username); an explicit Deny for any signer refuses, an Allow for any
+ * signer allows.
  */
 #ifndef OWS_LEDGER_AUTHZ_H
 #define OWS_LEDGER_AUTHZ_H
@@ -23,7 +39,40 @@ struct ows_directory {
 	int (*user_of_key)(void *ud, const char *pub, char *user, size_t cap);
 	/* Append (new references to) the user's policy documents to out. */
 	int (*user_policies)(void *ud, const char *user, json_t *out);
+	/* Append the names of the user's attached policies (strings) to out. */
+	int (*user_policy_names)(void *ud, const char *user, json_t *out);
+	/* The user access key id belongs to, into user; -ENOENT if none. */
+	int (*access_key_user)(void *ud, const char *id, char *user,
+			       size_t cap);
 };
+
+/*
+ * What the request looked like, for Condition keys. For a change set it is
+ * recorded in the Raft entry by the node that received it (the envelope's
+ * "context", entry time), so every node and `ows ledger verify` judge it
+ * alike; for API calls it is the live request.
+ */
+struct ows_authz_ctx {
+	const char *source_ip; /* aws:SourceIp; NULL when unknown */
+	bool secure_transport; /* aws:SecureTransport */
+	int64_t time_ms;       /* aws:CurrentTime, aws:EpochTime */
+	const char *region;    /* aws:RequestedRegion; NULL when none */
+};
+
+/* The Condition keys a policy may name; any other is refused at apply. */
+extern const char *const ows_authz_condition_keys[];
+extern const size_t ows_authz_n_condition_keys;
+
+/* A policy document for policies.put: valid, and only known keys. */
+int ows_authz_policy_check(const json_t *doc, struct ows_err *err);
+
+/*
+ * The context recorded in a change-set envelope's "context" object
+ * ({"source_ip": "...", "secure_transport": bool}), with time_ms. Pointers
+ * borrow from envelope.
+ */
+void ows_authz_ctx_from_envelope(const json_t *envelope, int64_t time_ms,
+				 struct ows_authz_ctx *out);
 
 /*
  * Resolve the signers to users (OWS_EAUTH "unknown signer" otherwise) and
@@ -31,6 +80,7 @@ struct ows_directory {
  */
 int ows_changeset_authorize(const struct ows_changeset_info *info,
 			    const struct ows_directory *dir,
+			    const struct ows_authz_ctx *rc,
 			    struct ows_err *err);
 
 /*
@@ -38,11 +88,13 @@ int ows_changeset_authorize(const struct ows_changeset_info *info,
  * action like "ows:status.read", resource an ARN. 0 or OWS_EDENIED.
  */
 int ows_user_authorize(const struct ows_directory *dir, const char *user,
-		       const char *action, const char *resource);
+		       const char *action, const char *resource,
+		       const struct ows_authz_ctx *rc);
 
 /* The same for a resource named by kind and name (its ARN as actions'). */
 int ows_user_authorize_resource(const struct ows_directory *dir,
 				const char *user, const char *action,
-				const char *kind, const char *name);
+				const char *kind, const char *name,
+				const struct ows_authz_ctx *rc);
 
 #endif

@@ -37,7 +37,9 @@ int ows_ledger_verifier_init(struct ows_ledger_verifier *v)
 	v->users = json_object();
 	v->policies = json_object();
 	v->tokens = json_object();
-	if (v->users == NULL || v->policies == NULL || v->tokens == NULL) {
+	v->keys = json_object();
+	if (v->users == NULL || v->policies == NULL || v->tokens == NULL ||
+	    v->keys == NULL) {
 		ows_ledger_verifier_close(v);
 		return -ENOMEM;
 	}
@@ -49,7 +51,8 @@ void ows_ledger_verifier_close(struct ows_ledger_verifier *v)
 	json_decref(v->users);
 	json_decref(v->policies);
 	json_decref(v->tokens);
-	v->users = v->policies = v->tokens = NULL;
+	json_decref(v->keys);
+	v->users = v->policies = v->tokens = v->keys = NULL;
 }
 
 static int dir_user_of_key(void *ud, const char *pub, char *user, size_t cap)
@@ -85,7 +88,34 @@ static int dir_user_policies(void *ud, const char *user, json_t *out)
 	return 0;
 }
 
-/* Track what authorization depends on: users, policies, join tokens. */
+static int dir_user_policy_names(void *ud, const char *user, json_t *out)
+{
+	struct ows_ledger_verifier *v = ud;
+	json_t *spec = json_object_get(v->users, user), *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(spec, "policies"), i, p)
+		if (json_is_string(p) && json_array_append(out, p) != 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int dir_access_key_user(void *ud, const char *id, char *user,
+			       size_t cap)
+{
+	struct ows_ledger_verifier *v = ud;
+	const char *u = json_string_value(json_object_get(v->keys, id));
+
+	if (u == NULL)
+		return -ENOENT;
+	snprintf(user, cap, "%s", u);
+	return 0;
+}
+
+/*
+ * Track what authorization depends on: users, policies, join tokens, the
+ * users of access keys.
+ */
 static void replay_action(struct ows_ledger_verifier *v, const json_t *a)
 {
 	const char *action = ows_json_str(a, "action");
@@ -96,6 +126,12 @@ static void replay_action(struct ows_ledger_verifier *v, const json_t *a)
 		json_object_set(v->users, name, spec);
 	else if (strcmp(action, "users.delete") == 0)
 		json_object_del(v->users, name);
+	else if (strcmp(action, "access_keys.put") == 0 &&
+		 ows_json_str(spec, "user") != NULL)
+		json_object_set_new(v->keys, name,
+				    json_string(ows_json_str(spec, "user")));
+	else if (strcmp(action, "access_keys.delete") == 0)
+		json_object_del(v->keys, name);
 	else if (strcmp(action, "policies.put") == 0)
 		json_object_set(v->policies, name, spec);
 	else if (strcmp(action, "policies.delete") == 0)
@@ -105,9 +141,11 @@ static void replay_action(struct ows_ledger_verifier *v, const json_t *a)
 }
 
 static int feed_changeset(struct ows_ledger_verifier *v, const json_t *body,
-			  struct ows_err *err)
+			  int64_t time_ms, struct ows_err *err)
 {
-	struct ows_directory dir = {v, dir_user_of_key, dir_user_policies};
+	struct ows_directory dir = {v, dir_user_of_key, dir_user_policies,
+				    dir_user_policy_names, dir_access_key_user};
+	struct ows_authz_ctx rc;
 	struct ows_changeset_info info;
 	json_t *a;
 	size_t i;
@@ -118,8 +156,9 @@ static int feed_changeset(struct ows_ledger_verifier *v, const json_t *body,
 		ows_err_printf(err, "change set for another cluster");
 		rv = OWS_EINVAL;
 	}
+	ows_authz_ctx_from_envelope(body, time_ms, &rc);
 	if (rv == 0)
-		rv = ows_changeset_authorize(&info, &dir, err);
+		rv = ows_changeset_authorize(&info, &dir, &rc, err);
 	if (rv != 0)
 		return OWS_EINVAL;
 	json_array_foreach(info.actions, i, a)
@@ -142,6 +181,9 @@ static int feed_genesis(struct ows_ledger_verifier *v, const json_t *body,
 	json_object_set_new(v->users, OWS_ROOT_USER,
 			    json_pack("{s:[s], s:[]}", "public_keys", root,
 				      "policies"));
+	if (ows_json_str(json_object_get(body, "access_key"), "id") != NULL)
+		json_object_set_new(v->keys, ows_json_str(json_object_get(
+			body, "access_key"), "id"), json_string(OWS_ROOT_USER));
 	return 0;
 }
 
@@ -191,7 +233,8 @@ int ows_ledger_verifier_feed(struct ows_ledger_verifier *v,
 		return OWS_EINVAL;
 	}
 	if ((strcmp(type, "genesis") == 0 && feed_genesis(v, body, err) != 0) ||
-	    (strcmp(type, "changeset") == 0 && feed_changeset(v, body, err) != 0) ||
+	    (strcmp(type, "changeset") == 0 && feed_changeset(v, body, json_integer_value(
+			json_object_get(entry, "time")), err) != 0) ||
 	    (strcmp(type, "join") == 0 && feed_join(v, body, err) != 0)) {
 		ows_err_wrapf(err, "entry %" PRIu64, v->height + 1);
 		return OWS_EINVAL;

@@ -37,6 +37,7 @@ struct ows_ledger_verifier {
 	json_t *users;    /* name -> spec, replayed */
 	json_t *policies; /* name -> document, replayed */
 	json_t *tokens;   /* token hash -> true */
+	json_t *keys;     /* access key id -> user */
 };
 
 int ows_ledger_verifier_init(struct ows_ledger_verifier *v);

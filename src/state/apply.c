@@ -200,6 +200,7 @@ static int precheck(struct ows_state *s, int64_t time_ms, const json_t *body,
 		    struct ows_changeset_info *info, struct outcome *o)
 {
 	struct ows_directory dir;
+	struct ows_authz_ctx rc;
 	int rv;
 
 	rv = ows_envelope_check(body, info, &o->err);
@@ -226,7 +227,9 @@ static int precheck(struct ows_state *s, int64_t time_ms, const json_t *body,
 		return reject(o, 409, "NonceReused"), 0;
 	}
 	ows_state_directory(s, &dir);
-	rv = ows_changeset_authorize(info, &dir, &o->err);
+	/* Recorded by the node that took the request; time is the entry's. */
+	ows_authz_ctx_from_envelope(body, time_ms, &rc);
+	rv = ows_changeset_authorize(info, &dir, &rc, &o->err);
 	if (rv == OWS_EAUTH)
 		return reject(o, 403, "UnknownSigner"), 0;
 	if (rv == OWS_EDENIED)

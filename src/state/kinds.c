@@ -211,7 +211,7 @@ static int policies_put(const struct ows_apply_ctx *c, const char *name,
 {
 	int rv = check_owner(c, "policies", name, false, err);
 
-	if (rv == 0 && ows_policy_validate(spec, err) != 0)
+	if (rv == 0 && ows_authz_policy_check(spec, err) != 0)
 		return OWS_EINVAL;
 	return rv == 0 ? res_put(c, "policies", name, spec) : rv;
 }

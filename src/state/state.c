@@ -429,9 +429,50 @@ static int dir_user_policies(void *ud, const char *user, json_t *out)
 	return rv;
 }
 
+static int dir_user_policy_names(void *ud, const char *user, json_t *out)
+{
+	struct ows_state *s = ud;
+	sqlite3_stmt *st;
+	int rv = 0;
+
+	if (ows_state_prepare(s, "SELECT j.value FROM resources u, "
+			      "json_each(u.spec, '$.policies') j WHERE "
+			      "u.kind='users' AND u.name=?", &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW)
+		if (sqlite3_column_type(st, 0) == SQLITE_TEXT &&
+		    json_array_append_new(out, json_string((const char *)
+				sqlite3_column_text(st, 0))) != 0)
+			rv = -ENOMEM;
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int dir_access_key_user(void *ud, const char *id, char *user,
+			       size_t cap)
+{
+	struct ows_state *s = ud;
+	sqlite3_stmt *st;
+	int rv = -ENOENT;
+
+	if (ows_state_prepare(s, "SELECT user FROM access_keys WHERE id = ?",
+			      &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(user, cap, "%s", sqlite3_column_text(st, 0));
+		rv = 0;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
 void ows_state_directory(struct ows_state *s, struct ows_directory *out)
 {
 	out->ud = s;
 	out->user_of_key = dir_user_of_key;
 	out->user_policies = dir_user_policies;
+	out->user_policy_names = dir_user_policy_names;
+	out->access_key_user = dir_access_key_user;
 }

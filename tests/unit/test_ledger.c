@@ -143,13 +143,14 @@ static const char *code_of(json_t *r)
 	return code;
 }
 
-/* A user with a policy that allows only ows:functions.*. */
+/* A user with a policy that allows only ows:functions.* (in any stack). */
 static json_t *setup_actions(const char *dev_pub)
 {
-	return json_pack("[{s:s, s:s, s:{s:[{s:s, s:s, s:s}]}},"
+	return json_pack("[{s:s, s:s, s:{s:[{s:s, s:[s, s], s:s}]}},"
 			 " {s:s, s:s, s:{s:[s], s:[s]}}]",
 			 "action", "policies.put", "name", "fn", "spec", "Statement",
-			 "Effect", "Allow", "Action", "ows:functions.*", "Resource", "*",
+			 "Effect", "Allow", "Action", "ows:functions.*",
+			 "ows:stacks.put", "Resource", "*",
 			 "action", "users.put", "name", "dev", "spec", "public_keys",
 			 dev_pub, "policies", "fn");
 }

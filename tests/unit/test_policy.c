@@ -742,8 +742,14 @@ OWS_TEST(policy_validate_condition)
 		      "Statement[0]: unknown Condition operator "
 		      "'ForSomeValues:StringLike'");
 	check_invalid(C("{\"DateGreaterThan\":{\"k\":\"v\"}}"),
+		      "Statement[0]: Condition DateGreaterThan 'k': value "
+		      "must be a date (ISO 8601 or epoch seconds)");
+	check_invalid(C("{\"DateGreaterThanIsh\":{\"k\":\"v\"}}"),
 		      "Statement[0]: unknown Condition operator "
-		      "'DateGreaterThan'");
+		      "'DateGreaterThanIsh'");
+	check_invalid(C("{\"ArnLike\":{\"k\":1}}"),
+		      "Statement[0]: Condition ArnLike 'k': value must be an "
+		      "ARN");
 	check_invalid(C("{\"StringLike\":\"v\"}"),
 		      "Statement[0]: Condition StringLike must be a non-empty "
 		      "object");
@@ -876,4 +882,107 @@ OWS_TEST(policy_eval_version_2008_takes_dollar_literally)
 
 	OWS_CHECK_INT(eval(p, "s3:GetObject", "a${b}"), ALLOW);
 	OWS_CHECK_INT(eval(p, "s3:GetObject", "ax"), NONE);
+}
+
+/* ------------------------------------------------------------------ */
+/* Dates, ARNs and known keys (issue 7)                                */
+
+OWS_TEST(policy_cond_dates)
+{
+	static const struct ows_policy_ctx_entry now[] = {
+		{"aws:CurrentTime", "2024-05-01T12:00:00Z"},
+		{"aws:EpochTime", "1714564800"},
+	};
+
+	OWS_CHECK_INT(cond("{\"DateLessThan\":{\"aws:CurrentTime\":"
+			   "\"2024-05-01T12:00:01Z\"}}", now, 2), ALLOW);
+	OWS_CHECK_INT(cond("{\"DateLessThan\":{\"aws:CurrentTime\":"
+			   "\"2024-05-01T12:00:00Z\"}}", now, 2), NONE);
+	OWS_CHECK_INT(cond("{\"DateLessThanEquals\":{\"aws:CurrentTime\":"
+			   "\"2024-05-01T12:00:00Z\"}}", now, 2), ALLOW);
+	OWS_CHECK_INT(cond("{\"DateGreaterThan\":{\"aws:CurrentTime\":"
+			   "\"2024-05-01\"}}", now, 2), ALLOW);
+	OWS_CHECK_INT(cond("{\"DateGreaterThan\":{\"aws:CurrentTime\":"
+			   "\"2024-05-02\"}}", now, 2), NONE);
+	/* an offset, fractions, epoch seconds on either side */
+	OWS_CHECK_INT(cond("{\"DateEquals\":{\"aws:CurrentTime\":"
+			   "\"2024-05-01T14:00:00.000+02:00\"}}", now, 2), ALLOW);
+	OWS_CHECK_INT(cond("{\"DateEquals\":{\"aws:CurrentTime\":1714564800}}",
+			   now, 2), ALLOW);
+	OWS_CHECK_INT(cond("{\"DateGreaterThanEquals\":{\"aws:EpochTime\":"
+			   "\"2024-05-01T12:00:00Z\"}}", now, 2), ALLOW);
+	OWS_CHECK_INT(cond("{\"DateNotEquals\":{\"aws:CurrentTime\":"
+			   "\"2024-05-01T12:00:00Z\"}}", now, 2), NONE);
+	/* absent key: false, IfExists: true */
+	OWS_CHECK_INT(cond("{\"DateLessThan\":{\"x:t\":\"2030-01-01\"}}", now,
+			   2), NONE);
+	OWS_CHECK_INT(cond("{\"DateLessThanIfExists\":{\"x:t\":\"2030-01-01\"}}",
+			   now, 2), ALLOW);
+}
+
+OWS_TEST(policy_cond_arns)
+{
+	static const struct ows_policy_ctx_entry pols[] = {
+		{"iam:PolicyARN", "arn:ows:iam::policy/team-a-ro"},
+		{"iam:PolicyARN", "arn:ows:iam::policy/team-a-rw"},
+	};
+
+	OWS_CHECK_INT(cond("{\"ArnLike\":{\"iam:PolicyARN\":"
+			   "\"arn:ows:iam::policy/team-a-*\"}}", pols, 1),
+		      ALLOW);
+	OWS_CHECK_INT(cond("{\"ArnEquals\":{\"iam:PolicyARN\":"
+			   "\"arn:ows:iam::policy/team-a-ro\"}}", pols, 1),
+		      ALLOW);
+	/* a '*' in one part does not swallow a ':' */
+	OWS_CHECK_INT(cond("{\"ArnLike\":{\"iam:PolicyARN\":"
+			   "\"arn:*/team-a-ro\"}}", pols, 1), NONE);
+	OWS_CHECK_INT(cond("{\"ArnLike\":{\"iam:PolicyARN\":"
+			   "\"arn:*:*::policy/team-a-ro\"}}", pols, 1), ALLOW);
+	OWS_CHECK_INT(cond("{\"ArnNotLike\":{\"iam:PolicyARN\":"
+			   "\"arn:ows:iam::policy/team-b-*\"}}", pols, 1),
+		      ALLOW);
+	/* set operators over the multi-valued key */
+	OWS_CHECK_INT(cond("{\"ForAllValues:ArnLike\":{\"iam:PolicyARN\":"
+			   "\"arn:ows:iam::policy/team-a-*\"}}", pols, 2),
+		      ALLOW);
+	OWS_CHECK_INT(cond("{\"ForAllValues:ArnLike\":{\"iam:PolicyARN\":"
+			   "\"arn:ows:iam::policy/team-a-ro\"}}", pols, 2),
+		      NONE);
+	OWS_CHECK_INT(cond("{\"ForAnyValue:ArnLike\":{\"iam:PolicyARN\":"
+			   "\"arn:ows:iam::policy/team-a-rw\"}}", pols, 2),
+		      ALLOW);
+	OWS_CHECK_INT(cond("{\"ForAnyValue:ArnLike\":{\"iam:PolicyARN\":"
+			   "\"arn:ows:iam::policy/admin\"}}", pols, 2), NONE);
+}
+
+OWS_TEST(policy_check_keys)
+{
+	static const char *const keys[] = {"aws:SourceIp", "iam:PolicyARN"};
+	struct ows_err err = {""};
+	json_t *ok = parse("{\"Statement\":{\"Effect\":\"Allow\",\"Action\":"
+			   "\"*\",\"Resource\":\"*\",\"Condition\":{"
+			   "\"IpAddress\":{\"aws:sourceip\":\"10.0.0.0/8\"},"
+			   "\"ArnLike\":{\"iam:PolicyARN\":\"arn:*\"}}}}");
+	json_t *bad = parse("{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
+			    "\"*\",\"Resource\":\"*\"},{\"Effect\":\"Deny\","
+			    "\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":"
+			    "{\"IpAddress\":{\"aws:SorceIp\":\"10.0.0.1\"}}}]}");
+
+	OWS_CHECK_INT(ows_policy_check_keys(ok, keys, 2, &err), 0);
+	OWS_CHECK_INT(ows_policy_check_keys(bad, keys, 2, &err), OWS_EINVAL);
+	OWS_CHECK_STR(err.msg, "Statement[1]: unknown Condition key "
+		      "'aws:SorceIp'");
+	json_decref(ok);
+	json_decref(bad);
+}
+
+OWS_TEST(policy_cond_arn_resource_colons)
+{
+	static const struct ows_policy_ctx_entry colon[] = {
+		{"iam:PolicyARN", "arn:ows:iam::policy/admin:x"},
+	};
+
+	/* a ':' in an OWS name stays inside the resource part */
+	OWS_CHECK_INT(cond("{\"ArnLike\":{\"iam:PolicyARN\":"
+			   "\"arn:ows:iam::policy/admin*\"}}", colon, 1), ALLOW);
 }
