@@ -78,25 +78,23 @@ int ows_reqsig_verify(const char *header, const char *method,
 				      err);
 }
 
-int ows_reqsig_verify_hash(const char *header, const char *method,
-			   const char *target, const char *body_hash,
-			   int64_t now, char pub[OWS_PUBKEY_B64_LEN],
-			   struct ows_err *err)
+/* Split the header into its key, time and signature, and check the time. */
+static int parse_header(const char *header, int64_t now,
+			char key[OWS_PUBKEY_B64_LEN], int64_t *t_out,
+			char sig[OWS_SIG_B64_LEN], struct ows_err *err)
 {
-	char key[OWS_PUBKEY_B64_LEN], sig[OWS_SIG_B64_LEN], tbuf[24];
-	struct ows_buf sts = OWS_BUF_INIT;
+	char tbuf[24];
 	char *endp;
 	long long t;
-	bool ok;
 
 	if (header == NULL) {
 		ows_err_printf(err, "missing Authorization header");
 		return OWS_EAUTH;
 	}
 	if (strncmp(header, SCHEME " ", strlen(SCHEME) + 1) != 0 ||
-	    field(header, "Key=", key, sizeof(key)) != 0 ||
+	    field(header, "Key=", key, OWS_PUBKEY_B64_LEN) != 0 ||
 	    field(header, "Time=", tbuf, sizeof(tbuf)) != 0 ||
-	    field(header, "Signature=", sig, sizeof(sig)) != 0) {
+	    field(header, "Signature=", sig, OWS_SIG_B64_LEN) != 0) {
 		ows_err_printf(err, "malformed Authorization header");
 		return OWS_EAUTH;
 	}
@@ -111,6 +109,37 @@ int ows_reqsig_verify_hash(const char *header, const char *method,
 			       "node's clock", OWS_REQSIG_SKEW_S);
 		return OWS_EAUTH;
 	}
+	*t_out = t;
+	return 0;
+}
+
+int ows_reqsig_check_head(const char *header, int64_t now,
+			  char pub[OWS_PUBKEY_B64_LEN], struct ows_err *err)
+{
+	char key[OWS_PUBKEY_B64_LEN], sig[OWS_SIG_B64_LEN];
+	int64_t t;
+	int rv;
+
+	rv = parse_header(header, now, key, &t, sig, err);
+	if (rv == 0)
+		memcpy(pub, key, OWS_PUBKEY_B64_LEN);
+	return rv;
+}
+
+int ows_reqsig_verify_hash(const char *header, const char *method,
+			   const char *target, const char *body_hash,
+			   int64_t now, char pub[OWS_PUBKEY_B64_LEN],
+			   struct ows_err *err)
+{
+	char key[OWS_PUBKEY_B64_LEN], sig[OWS_SIG_B64_LEN];
+	struct ows_buf sts = OWS_BUF_INIT;
+	int64_t t;
+	bool ok;
+	int rv;
+
+	rv = parse_header(header, now, key, &t, sig, err);
+	if (rv != 0)
+		return rv;
 	if (sts_hash(&sts, t, method, target, body_hash) != 0)
 		return -ENOMEM;
 	ok = ows_sig_verify(key, sts.data, sts.len, sig);

@@ -38,6 +38,15 @@ int ows_reqsig_verify(const char *header, const char *method,
 		      int64_t now, char pub[OWS_PUBKEY_B64_LEN],
 		      struct ows_err *err);
 
+/*
+ * Before the body: check the form of an Authorization value and its time,
+ * and give the key it names in pub. The signature is not checked (it
+ * covers the body): the server uses this to refuse strangers before it
+ * reads their body. 0, or OWS_EAUTH with the reason in err.
+ */
+int ows_reqsig_check_head(const char *header, int64_t now,
+			  char pub[OWS_PUBKEY_B64_LEN], struct ows_err *err);
+
 /* The same, with the body given by its SHA-256 (hex): streamed bodies. */
 int ows_reqsig_verify_hash(const char *header, const char *method,
 			   const char *target, const char *body_hash,

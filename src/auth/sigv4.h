@@ -76,6 +76,10 @@ enum {
 	/* A chunk below 8 KiB before the last one, or a size that cannot be:
 	   400 InvalidChunkSizeError. */
 	OWS_SIGV4_ECHUNKSIZE,
+	/* The credential scope names another region or service than the one
+	   called: 403 SignatureDoesNotMatch "Credential should be scoped to a
+	   valid region." (S3: AuthorizationHeaderMalformed). */
+	OWS_SIGV4_ESCOPE,
 };
 
 /*
@@ -159,6 +163,19 @@ struct ows_sigv4_auth {
  */
 int ows_sigv4_parse(const struct ows_sigv4_request *req,
 		    struct ows_sigv4_auth *out, struct ows_err *err);
+
+/*
+ * Check what a parsed request is for, before any secret is looked up: the
+ * region of its credential scope must be region (the node's; AWS answers
+ * another one with "Credential should be scoped to a valid region."), its
+ * service must be service when that is not NULL ("Credential should be
+ * scoped to correct service: 'execute-api'."), and only S3 takes a payload
+ * the signature does not cover (UNSIGNED-PAYLOAD, STREAMING-*): every other
+ * service signs the hash of the body itself. 0, OWS_SIGV4_ESCOPE or
+ * OWS_SIGV4_ESIGNATURE with the reason in err.
+ */
+int ows_sigv4_check_scope(const struct ows_sigv4_auth *a, const char *region,
+			  const char *service, struct ows_err *err);
 
 /*
  * Verify a parsed request with the secret of a->access_key (borrowed, never

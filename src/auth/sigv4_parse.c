@@ -53,6 +53,9 @@ static const struct error_entry errors[] = {
      "The request body terminated unexpectedly"},
     {OWS_SIGV4_ECHUNKSIZE, 400, "InvalidChunkSizeError", NULL,
      "Only the last chunk is allowed to have a size less than 8192 bytes"},
+    {OWS_SIGV4_ESCOPE, 403, "SignatureDoesNotMatch",
+     "AuthorizationHeaderMalformed",
+     "Credential should be scoped to a valid region."},
 };
 
 int ows_sigv4_error(int rc, bool s3, const char **code, const char **message)
@@ -526,4 +529,27 @@ int ows_sigv4_parse(const struct ows_sigv4_request *req,
 	    (req->query != NULL &&
 	     query_param(req->query, "X-Amz-Security-Token", probe, 1) != 0);
 	return rv;
+}
+
+int ows_sigv4_check_scope(const struct ows_sigv4_auth *a, const char *region,
+			  const char *service, struct ows_err *err)
+{
+	if (strcmp(a->region, region) != 0) {
+		ows_err_printf(err, "Credential should be scoped to a valid "
+			       "region.");
+		return OWS_SIGV4_ESCOPE;
+	}
+	if (service != NULL && strcmp(a->service, service) != 0) {
+		ows_err_printf(err, "Credential should be scoped to correct "
+			       "service: '%s'.", service);
+		return OWS_SIGV4_ESCOPE;
+	}
+	if (!a->s3 && a->payload != OWS_SIGV4_PAYLOAD_HASH &&
+	    a->payload != OWS_SIGV4_PAYLOAD_BODY) {
+		ows_err_printf(err, "only S3 accepts a payload the signature "
+			       "does not cover (x-amz-content-sha256: "
+			       "UNSIGNED-PAYLOAD or STREAMING-...)");
+		return OWS_SIGV4_ESIGNATURE;
+	}
+	return 0;
 }

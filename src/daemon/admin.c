@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "auth/reqsig.h"
 #include "auth/seal.h"
 #include "common/enc.h"
@@ -23,6 +25,7 @@
 #include "daemon/node.h"
 
 #define BODY_LIMIT (1024 * 1024)
+#define JOIN_BODY_LIMIT (64 * 1024) /* unauthenticated: kept small */
 #define FORWARD_HEADER "X-Ows-Forwarded"
 /* The request context a follower saw, and its node key's signature on it. */
 #define CONTEXT_HEADER "X-Ows-Context"
@@ -327,6 +330,22 @@ static int load_secret(struct admin_ctx *c, const char *box_key)
 	return rv;
 }
 
+/* Is hash (of a join token) known, unused and unexpired here? */
+static bool token_usable(struct ows_node *n, const char *hash)
+{
+	sqlite3_stmt *st;
+	bool ok;
+
+	if (ows_state_prepare(&n->state, "SELECT count(*) FROM tokens WHERE "
+			      "hash=? AND used=0 AND expires>=?", &st) != 0)
+		return true; /* cannot tell: apply decides */
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ows_now_ms());
+	ok = sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) > 0;
+	sqlite3_finalize(st);
+	return ok;
+}
+
 /*
  * A node joins with a single-use token; its request is signed with its own
  * node key, which the body names, so the key is proven to be held.
@@ -358,6 +377,19 @@ static void post_join(struct admin_ctx *c)
 		return;
 	}
 	ows_sha256_hex(token, strlen(token), hash);
+	/*
+	 * The leader checks the token before anything reaches Raft: a bad
+	 * one costs no entry (apply checks it again, and uses it up).
+	 * Followers forward the join to the leader, which checks it there.
+	 */
+	if (ows_raft_role(c->n->raft) == OWS_RAFT_LEADER &&
+	    !token_usable(c->n, hash)) {
+		ows_log(OWS_LOG_INFO, "admin", "join from %s refused: unknown, "
+			"used or expired token", c->req->peer);
+		reply_error(c, 403, "InvalidToken", "the join token is unknown, "
+			    "used or expired");
+		return;
+	}
 	body = json_pack("{s:s, s:O}", "token_hash", hash, "node", node);
 	if (load_secret(c, ows_json_str(c->body, "box_key")) != 0) {
 		json_decref(body);
@@ -795,10 +827,62 @@ static void health(struct ows_node *n, struct ows_http_req *req)
 	json_decref(v);
 }
 
+/*
+ * Before any body byte is read: an unknown path is answered, and a request
+ * whose signature header is malformed, out of time or made by a key that
+ * belongs to no user is refused (the signature itself covers the body and
+ * is checked once it is read). Joins come from keys nobody knows yet: their
+ * body is kept small. 0 and the body limit, or -1 when answered (c freed).
+ */
+static int check_head(struct admin_ctx *c, size_t *limit)
+{
+	struct ows_http_req *req = c->req;
+	struct ows_directory dir;
+	struct ows_err err = {{0}};
+	char pub[OWS_PUBKEY_B64_LEN];
+	const struct route *r = NULL;
+	bool known, fn;
+
+	fn = strncmp(req->path, FN_PREFIX, strlen(FN_PREFIX)) == 0;
+	/* Function payloads may be 6 MB, as on Lambda; admin JSON 1 MB. */
+	*limit = fn ? 6 * 1024 * 1024 : BODY_LIMIT;
+	if (!fn) {
+		r = find_route(req->method, req->path, &known);
+		if (r == NULL) {
+			if (known)
+				reply_error(c, 405, "MethodNotAllowed", "'%s' "
+					    "does not accept %s", req->path,
+					    req->method);
+			else
+				reply_error(c, 404, "NotFound", "no such admin "
+					    "API path '%s'", req->path);
+			return -1;
+		}
+		if (r->fn == post_join) {
+			*limit = JOIN_BODY_LIMIT;
+			return 0;
+		}
+	}
+	if (ows_reqsig_check_head(ows_http_req_header(req, "Authorization"),
+				  ows_now_ms() / 1000, pub, &err) != 0) {
+		reply_error(c, 401, "Unauthenticated", "%s", err.msg);
+		return -1;
+	}
+	ows_state_directory(&c->n->state, &dir);
+	if (dir.user_of_key(dir.ud, pub, c->user, sizeof(c->user)) != 0) {
+		reply_error(c, 401, "UnknownKey", "key '%s' belongs to no user",
+			    pub);
+		return -1;
+	}
+	c->user[0] = '\0'; /* set again once the signature is verified */
+	return 0;
+}
+
 void ows_admin_handle(struct ows_http_req *req, void *ud)
 {
 	struct ows_node *n = ud;
 	struct admin_ctx *c;
+	size_t limit;
 
 	if (strcmp(req->path, "/metrics") == 0) {
 		ows_metrics_handle(n, req);
@@ -829,11 +913,9 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 	c->req = req;
 	ows_uuid4(c->req_id);
 	req->data = c;
-	/* Function payloads may be 6 MB, as on Lambda; admin JSON 1 MB. */
-	if (ows_http_req_read_body(req, strncmp(req->path, FN_PREFIX,
-						strlen(FN_PREFIX)) == 0
-						? 6 * 1024 * 1024 : BODY_LIMIT,
-				   body_cb) != 0) {
+	if (check_head(c, &limit) != 0)
+		return;
+	if (ows_http_req_read_body(req, limit, body_cb) != 0) {
 		free(c);
 		ows_admin_reply_error(req, 500, "InternalError",
 				      "cannot read the body");

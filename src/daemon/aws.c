@@ -1,8 +1,10 @@
 /*
- * SigV4 front door of the AWS-compatible APIs; see aws.h. The body is read
- * whole (up to 6 MB, Lambda's and STS's limits) because the signature of
- * non-S3 services covers its hash; S3's streamed bodies get their own path
- * with the S3 service.
+ * SigV4 front door of the AWS-compatible APIs; see aws.h. The credentials
+ * are checked against the access key before any body byte is read; the
+ * body is then read whole (up to 6 MB, Lambda's and STS's limits) because
+ * the signature of non-S3 services covers its hash. S3's streamed bodies
+ * get their own path with the S3 service. Failures are answered in the
+ * protocol of the API called (rest-json for Lambda, query XML for STS).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 
 #include "auth/sigv4.h"
 #include "common/enc.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "daemon/aws.h"
 
@@ -72,39 +75,205 @@ void ows_aws_reply_query_error(struct ows_aws_call *c, int status,
 }
 
 
-/* Authenticate; 0, or the SigV4 error code (secret wiped either way). */
-int ows_aws_authenticate(struct ows_aws_call *c, struct ows_err *err)
+/* ---- errors in the protocol of the API called ---- */
+
+void ows_aws_reply_json_error(struct ows_aws_call *c, int status,
+			      const char *code, const char *message)
 {
+	struct ows_http_header h[3] = {
+		{"Content-Type", "application/json"},
+		{"X-Amzn-ErrorType", code},
+		{"x-amzn-RequestId", c->request_id},
+	};
+	json_t *v = json_pack("{s:s, s:s, s:s}", "Type",
+			      status >= 500 ? "Service" : "User", "message",
+			      message, "__type", code);
+	char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+
+	ows_http_respond(c->req, status, h, 3, text, text ? strlen(text) : 0);
+	free(text);
+	json_decref(v);
+	call_free(c);
+}
+
+/*
+ * The rest-json services' names for the SigV4 failures (as Lambda sends
+ * them: boto3 and the aws cli read X-Amzn-ErrorType).
+ */
+static int json_auth_error(int rc, const char **code, const char **msg)
+{
+	switch (rc) {
+	case OWS_SIGV4_EMISSING:
+		*code = "MissingAuthenticationTokenException";
+		*msg = "Missing Authentication Token";
+		return 403;
+	case OWS_SIGV4_EMALFORMED:
+	case OWS_SIGV4_EQUERY:
+	case OWS_SIGV4_EARGUMENT:
+		*code = "IncompleteSignatureException";
+		*msg = "The request signature does not conform to AWS "
+		       "standards.";
+		return 400;
+	case OWS_SIGV4_EACCESSKEY:
+		*code = "UnrecognizedClientException";
+		*msg = "The security token included in the request is "
+		       "invalid.";
+		return 403;
+	case OWS_SIGV4_ESIGNATURE:
+	case OWS_SIGV4_ESCOPE:
+	case OWS_SIGV4_ESKEW:
+	case OWS_SIGV4_EEXPIRED:
+	case OWS_SIGV4_ENOTYET:
+	case OWS_SIGV4_EUNSIGNED:
+	case OWS_SIGV4_ESHA256:
+		*code = "InvalidSignatureException";
+		*msg = "The request signature we calculated does not match "
+		       "the signature you provided. Check your AWS Secret "
+		       "Access Key and signing method. Consult the service "
+		       "documentation for details.";
+		return 403;
+	default:
+		*code = "ServiceException";
+		*msg = "The service encountered an internal error.";
+		return 500;
+	}
+}
+
+/* Lambda speaks rest-json; routed by the scope, or by path when unsigned. */
+static bool json_protocol(const struct ows_aws_call *c)
+{
+	if (c->service[0] != '\0')
+		return strcmp(c->service, "lambda") == 0;
+	return strncmp(c->req->path, "/2015-03-31/", 12) == 0;
+}
+
+void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
+{
+	const char *code, *dflt;
+	int http;
+
+	if (json_protocol(c)) {
+		http = json_auth_error(rc, &code, &dflt);
+		/* Only the signature's own failures keep AWS's fixed text. */
+		if (rc == OWS_SIGV4_ESIGNATURE && msg != NULL &&
+		    strstr(msg, "signature we calculated") != NULL)
+			msg = NULL;
+	} else {
+		http = ows_sigv4_error(rc, false, &code, &dflt);
+		/* STS's (and IAM's) name for an unknown key. */
+		if (rc == OWS_SIGV4_EACCESSKEY) {
+			code = "InvalidClientTokenId";
+			dflt = "The security token included in the request is "
+			       "invalid.";
+			msg = NULL;
+		}
+	}
+	ows_log(OWS_LOG_INFO, "aws", "%s %s from %s refused: %s%s%s",
+		c->req->method, c->req->path, c->req->peer, code,
+		msg ? ": " : "", msg ? msg : "");
+	if (json_protocol(c))
+		ows_aws_reply_json_error(c, http, code,
+					 msg && msg[0] ? msg : dflt);
+	else
+		ows_aws_reply_query_error(c, http, code,
+					  msg && msg[0] ? msg : dflt);
+}
+
+/* ---- SigV4 ---- */
+
+struct sig_ctx {
 	struct ows_sigv4_header hs[128];
-	struct ows_sigv4_request sr = {c->req->method, c->req->path,
-				       c->req->query, hs, 0};
-	struct ows_buf secret = OWS_BUF_INIT;
+	struct ows_sigv4_request sr;
 	struct ows_sigv4_auth a;
-	char body_hash[65];
+	struct ows_buf secret;
+};
+
+/*
+ * What both steps share: parse, check the scope, look the key up. On 0 the
+ * secret is in x->secret (the caller wipes it with sig_done).
+ */
+static int sig_prepare(struct ows_aws_call *c, const char *service,
+		       struct sig_ctx *x, struct ows_err *err)
+{
+	size_t n = c->req->n_headers < 128 ? c->req->n_headers : 128;
 	int rv;
 
-	for (size_t i = 0; i < c->req->n_headers && i < 128; i++, sr.n_headers++)
-		hs[i] = (struct ows_sigv4_header){c->req->headers[i].name,
-						  c->req->headers[i].value};
-	rv = ows_sigv4_parse(&sr, &a, err);
+	x->secret = (struct ows_buf)OWS_BUF_INIT;
+	x->sr = (struct ows_sigv4_request){c->req->method, c->req->path,
+					   c->req->query, x->hs, n};
+	for (size_t i = 0; i < n; i++)
+		x->hs[i] = (struct ows_sigv4_header){c->req->headers[i].name,
+						     c->req->headers[i].value};
+	rv = ows_sigv4_parse(&x->sr, &x->a, err);
 	if (rv != 0)
 		return rv;
-	snprintf(c->access_key, sizeof(c->access_key), "%s", a.access_key);
-	snprintf(c->region, sizeof(c->region), "%s", a.region);
-	snprintf(c->service, sizeof(c->service), "%s", a.service);
-	rv = ows_node_access_secret(c->n, a.access_key, c->user, &secret);
+	snprintf(c->access_key, sizeof(c->access_key), "%s", x->a.access_key);
+	snprintf(c->region, sizeof(c->region), "%s", x->a.region);
+	snprintf(c->service, sizeof(c->service), "%s", x->a.service);
+	rv = ows_sigv4_check_scope(&x->a, c->n->cfg.region, service, err);
+	if (rv != 0)
+		return rv;
+	rv = ows_node_access_secret(c->n, x->a.access_key, c->user,
+				    &x->secret);
 	if (rv != 0) {
-		ows_buf_free(&secret);
 		ows_err_printf(err, "The AWS Access Key Id you provided does not "
 			       "exist in our records.");
 		return OWS_SIGV4_EACCESSKEY;
 	}
-	ows_sha256_hex(c->body, c->len, body_hash);
-	rv = ows_sigv4_verify(&sr, &a, secret.data, ows_now_ms() / 1000,
-			      body_hash, err);
-	memset(secret.data, 0, secret.len);
-	ows_buf_free(&secret);
+	return 0;
+}
+
+static void sig_done(struct sig_ctx *x)
+{
+	if (x->secret.data != NULL)
+		memset(x->secret.data, 0, x->secret.len);
+	ows_buf_free(&x->secret);
+}
+
+int ows_aws_authenticate_head(struct ows_aws_call *c, const char *service,
+			      struct ows_err *err)
+{
+	struct sig_ctx *x = calloc(1, sizeof(*x));
+	int rv;
+
+	if (x == NULL)
+		return -ENOMEM;
+	rv = sig_prepare(c, service, x, err);
+	/* The signature covers a hash given in a header: check it now. */
+	if (rv == 0 && x->a.payload == OWS_SIGV4_PAYLOAD_HASH)
+		rv = ows_sigv4_verify(&x->sr, &x->a, x->secret.data,
+				      ows_now_ms() / 1000, NULL, err);
+	sig_done(x);
+	free(x);
 	return rv;
+}
+
+int ows_aws_authenticate(struct ows_aws_call *c, const char *service,
+			 struct ows_err *err)
+{
+	struct sig_ctx *x = calloc(1, sizeof(*x));
+	char body_hash[65];
+	int rv;
+
+	if (x == NULL)
+		return -ENOMEM;
+	rv = sig_prepare(c, service, x, err);
+	if (rv == 0) {
+		ows_sha256_hex(c->body ? c->body : "", c->body ? c->len : 0,
+			       body_hash);
+		rv = ows_sigv4_verify(&x->sr, &x->a, x->secret.data,
+				      ows_now_ms() / 1000, body_hash, err);
+	}
+	sig_done(x);
+	free(x);
+	return rv;
+}
+
+/* ---- the edge ---- */
+
+static bool served(const char *service)
+{
+	return strcmp(service, "sts") == 0 || strcmp(service, "lambda") == 0;
 }
 
 static void body_cb(struct ows_http_req *req, int status, const char *body,
@@ -112,8 +281,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 {
 	struct ows_aws_call *c = req->data;
 	struct ows_err err = {{0}};
-	const char *code, *msg;
-	int rv, http;
+	int rv;
 
 	if (status != 0) {
 		call_free(c);
@@ -121,30 +289,29 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	}
 	c->body = body;
 	c->len = len;
-	rv = ows_aws_authenticate(c, &err);
+	rv = ows_aws_authenticate(c, NULL, &err);
 	if (rv != 0) {
-		http = ows_sigv4_error(rv, false, &code, &msg);
-		ows_log(OWS_LOG_INFO, "aws", "%s %s refused: %s", req->method,
-			req->path, code);
-		ows_aws_reply_query_error(c, http, code,
-					  err.msg[0] ? err.msg : msg);
+		ows_aws_reply_auth_error(c, rv, err.msg[0] ? err.msg : NULL);
 		return;
 	}
-	if (strcmp(c->service, "sts") == 0) {
+	if (strcmp(c->service, "sts") == 0)
 		ows_sts_handle(c);
-		return;
-	}
-	if (strcmp(c->service, "lambda") == 0) {
+	else
 		ows_lambda_handle(c);
-		return;
-	}
-	ows_aws_reply_query_error(c, 400, "InvalidAction", "this node does not "
-				  "serve that AWS service yet");
 }
 
+/*
+ * Authenticate before buffering: a request whose credentials do not hold
+ * up to the key (form, region, service, clock, known key, and the whole
+ * signature when the body's hash is in a header) is answered before any
+ * body byte is read; the server then drains at most a small body or
+ * closes the connection.
+ */
 void ows_aws_handle(struct ows_node *n, struct ows_http_req *req)
 {
 	struct ows_aws_call *c = calloc(1, sizeof(*c));
+	struct ows_err err = {{0}};
+	int rv;
 
 	if (c == NULL) {
 		ows_admin_reply_error(req, 503, "ServiceUnavailable",
@@ -156,6 +323,16 @@ void ows_aws_handle(struct ows_node *n, struct ows_http_req *req)
 	ows_uuid4(c->request_id);
 	memcpy(c->account, n->account, sizeof(c->account));
 	req->data = c;
+	rv = ows_aws_authenticate_head(c, NULL, &err);
+	if (rv != 0) {
+		ows_aws_reply_auth_error(c, rv, err.msg[0] ? err.msg : NULL);
+		return;
+	}
+	if (!served(c->service)) {
+		ows_aws_reply_query_error(c, 400, "InvalidAction", "this node "
+					  "does not serve that AWS service yet");
+		return;
+	}
 	if (ows_http_req_read_body(req, AWS_BODY_LIMIT, body_cb) != 0) {
 		call_free(c);
 		ows_admin_reply_error(req, 500, "InternalError",

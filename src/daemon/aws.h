@@ -23,12 +23,41 @@ struct ows_aws_call {
 };
 
 /*
- * Check the SigV4 signature of c->req with c->body: on 0, c->user,
- * access_key, region and service are set. Otherwise an OWS_SIGV4_E* code
- * (see ows_sigv4_error) with the reason in err. c->n, req, body, len must
- * be set. Used by the edge and by the gateway's "auth": "iam" routes.
+ * SigV4 in two steps, so that nobody makes the node hold a body before it
+ * knows the key. Both fill c->user, access_key, region and service on 0,
+ * or return an OWS_SIGV4_E* code (see ows_sigv4_error) with the reason in
+ * err; c->n and req must be set. service is the scope's service the caller
+ * serves (NULL: any; the edge routes by it); the scope's region must be the
+ * node's (node.json "region").
+ *
+ * ows_aws_authenticate_head, before any body byte is read: the credentials'
+ * form, scope, clock and access key; and when x-amz-content-sha256 gives
+ * the body's hash, the whole signature (the body is then compared with that
+ * hash by ows_aws_authenticate).
+ *
+ * ows_aws_authenticate, once the body is read (c->body, len): the whole
+ * check, signature over the body's hash included.
  */
-int ows_aws_authenticate(struct ows_aws_call *c, struct ows_err *err);
+int ows_aws_authenticate_head(struct ows_aws_call *c, const char *service,
+			      struct ows_err *err);
+int ows_aws_authenticate(struct ows_aws_call *c, const char *service,
+			 struct ows_err *err);
+
+/*
+ * Answer a failed authentication (rc from the calls above, reason msg or
+ * NULL) in the protocol of the API called: Lambda's rest-json
+ * (X-Amzn-ErrorType: UnrecognizedClientException, InvalidSignatureException,
+ * ...) or the query protocol's XML (STS and the rest). Frees the call.
+ */
+void ows_aws_reply_auth_error(struct ows_aws_call *call, int rc,
+			      const char *msg);
+
+/*
+ * Answer in the rest-json error shape (Lambda): X-Amzn-ErrorType: code and
+ * {"Type", "message", "__type"}. Frees the call.
+ */
+void ows_aws_reply_json_error(struct ows_aws_call *call, int status,
+			      const char *code, const char *message);
 
 /* Edge entry point for AWS API requests. */
 void ows_aws_handle(struct ows_node *n, struct ows_http_req *req);

@@ -57,6 +57,23 @@ int ows_node_config_load(const char *dir, struct ows_node_config *cfg,
 		return OWS_EINVAL;
 	}
 	cfg->id = (uint64_t)json_integer_value(json_object_get(o, "id"));
+	snprintf(cfg->region, sizeof(cfg->region), "%s",
+		 OWS_NODE_REGION_DEFAULT);
+	cfg->max_per_address = OWS_NODE_PER_ADDRESS_DEFAULT;
+	if ((json_object_get(o, "region") != NULL &&
+	     copy_field(o, "region", cfg->region, sizeof(cfg->region)) != 0) ||
+	    cfg->region[0] == '\0' ||
+	    (json_object_get(o, "max_connections_per_address") != NULL &&
+	     !json_is_integer(json_object_get(o,
+					      "max_connections_per_address")))) {
+		ows_err_printf(err, "'%s': 'region' must be a name and "
+			       "'max_connections_per_address' a number", path);
+		json_decref(o);
+		return OWS_EINVAL;
+	}
+	if (json_is_integer(json_object_get(o, "max_connections_per_address")))
+		cfg->max_per_address = (unsigned)json_integer_value(
+			json_object_get(o, "max_connections_per_address"));
 	json_decref(o);
 	return 0;
 }
@@ -68,9 +85,15 @@ int ows_node_config_save(const char *dir, const struct ows_node_config *cfg)
 	int rv;
 
 	snprintf(path, sizeof(path), "%s/node.json", dir);
-	o = json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)cfg->id,
-		      "cluster", cfg->cluster, "raft", cfg->raft, "edge",
-		      cfg->edge, "gateway", cfg->gateway);
+	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s}", "id",
+		      (json_int_t)cfg->id, "cluster", cfg->cluster, "raft",
+		      cfg->raft, "edge", cfg->edge, "gateway", cfg->gateway,
+		      "region", cfg->region[0] ? cfg->region
+					       : OWS_NODE_REGION_DEFAULT);
+	if (o != NULL && cfg->max_per_address != 0 &&
+	    cfg->max_per_address != OWS_NODE_PER_ADDRESS_DEFAULT)
+		json_object_set_new(o, "max_connections_per_address",
+				    json_integer(cfg->max_per_address));
 	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
 	if (text == NULL)

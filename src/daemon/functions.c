@@ -151,7 +151,7 @@ static int make_pool(struct ows_fn_entry *e)
 		.requests_per_instance = num(e->spec, "requests_per_instance",
 					     0),
 		.queue_max = 100, .env = env, .n_env = n,
-		.runtimes_dir = runtimes, .owsd_path = exe, .region = "us-east-1",
+		.runtimes_dir = runtimes, .owsd_path = exe, .region = e->n->cfg.region,
 		.spares = e->n->fn_spares,
 		/* the edge's own handler, served inside each instance */
 		.edge_handler = ows_admin_handle, .edge_ud = e->n,

@@ -204,10 +204,14 @@ static void lent_cb(void *ud, int status, struct ows_fn_instance *inst,
 
 /*
  * "auth": "iam" routes, as API Gateway's IAM authorization: the request is
- * SigV4-signed by an access key of a user whose policies allow
- * execute-api:Invoke on arn:ows:execute-api::route/ROUTE_KEY.
+ * SigV4-signed, for the node's region and the execute-api service only, by
+ * an access key of a user whose policies allow execute-api:Invoke on
+ * arn:ows:execute-api::route/ROUTE_KEY. head: before the body is read (the
+ * key and scope; see ows_aws_authenticate_head); otherwise the whole
+ * signature over the body, and the policy.
  */
-static bool iam_allowed(struct gw_call *c, const char *body, size_t len)
+static bool iam_allowed(struct gw_call *c, bool head, const char *body,
+			size_t len)
 {
 	struct ows_aws_call *a = calloc(1, sizeof(*a));
 	struct ows_directory dir;
@@ -220,8 +224,9 @@ static bool iam_allowed(struct gw_call *c, const char *body, size_t len)
 		return false;
 	*a = (struct ows_aws_call){.n = c->n, .req = c->req, .body = body,
 				   .len = len};
-	ok = ows_aws_authenticate(a, &err) == 0;
-	if (ok) {
+	ok = (head ? ows_aws_authenticate_head(a, "execute-api", &err)
+		   : ows_aws_authenticate(a, "execute-api", &err)) == 0;
+	if (ok && !head) {
 		ows_state_directory(&c->n->state, &dir);
 		snprintf(arn, sizeof(arn), "arn:ows:execute-api::route/%s",
 			 c->m.route_key);
@@ -230,8 +235,9 @@ static bool iam_allowed(struct gw_call *c, const char *body, size_t len)
 					arn, &rc) == 0;
 	}
 	if (!ok)
-		ows_log(OWS_LOG_INFO, "gw", "%s %s refused: %s", c->req->method,
-			c->req->path, err.msg[0] ? err.msg : "not allowed");
+		ows_log(OWS_LOG_INFO, "gw", "%s %s from %s refused: %s",
+			c->req->method, c->req->path, c->req->peer,
+			err.msg[0] ? err.msg : "not allowed");
 	free(a);
 	return ok;
 }
@@ -253,7 +259,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 		free(c);
 		return;
 	}
-	if (c->m.auth == OWS_GW_AUTH_IAM && !iam_allowed(c, body, len)) {
+	if (c->m.auth == OWS_GW_AUTH_IAM && !iam_allowed(c, false, body, len)) {
 		send_message(c, 403, "Forbidden");
 		return;
 	}
@@ -336,6 +342,11 @@ void ows_gateway_handle(struct ows_http_req *req, void *ud)
 	ows_uuid4(c->request_id);
 	if (t == NULL || ows_gw_match(t, req->method, req->path, &c->m) != 0) {
 		send_message(c, 404, "Not Found");
+		return;
+	}
+	/* Strangers are answered before their body is read. */
+	if (c->m.auth == OWS_GW_AUTH_IAM && !iam_allowed(c, true, NULL, 0)) {
+		send_message(c, 403, "Forbidden");
 		return;
 	}
 	req->data = c;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -213,6 +214,25 @@ static int cmd_join(struct owsd_opts *o)
 	return 0;
 }
 
+/*
+ * Every connection is a file descriptor, and the usual soft limit (1024)
+ * is far below what the edge, the gateway and Raft accept: raise it to the
+ * hard limit, as servers do, so that a crowd of idle clients cannot make
+ * accept fail for everyone.
+ */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		ows_log(OWS_LOG_WARN, "node", "cannot raise the open file limit "
+			"to %llu: %s", (unsigned long long)rl.rlim_max,
+			strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	struct owsd_opts o;
@@ -239,5 +259,6 @@ int main(int argc, char **argv)
 		return owsd_init(&o);
 	if (strcmp(cmd, "join") == 0)
 		return cmd_join(&o);
+	raise_nofile();
 	return ows_node_run(o.dir);
 }

@@ -43,6 +43,26 @@ void ows_metrics_handle(struct ows_node *n, struct ows_http_req *req)
 	for (int c = 1; c <= 5; c++)
 		ows_buf_printf(&b, "ows_http_requests_total{code=\"%dxx\"} %"
 			       PRIu64 "\n", c, n->edge.responses[c] + (c == 2));
+	ows_buf_printf(&b,
+		       "# HELP ows_http_connections_refused_total Connections "
+		       "closed at accept: too many in all, or from one "
+		       "address.\n"
+		       "# TYPE ows_http_connections_refused_total counter\n"
+		       "ows_http_connections_refused_total{port=\"edge\","
+		       "reason=\"total\"} %" PRIu64 "\n"
+		       "ows_http_connections_refused_total{port=\"edge\","
+		       "reason=\"per_address\"} %" PRIu64 "\n"
+		       "ows_http_connections_refused_total{port=\"gateway\","
+		       "reason=\"total\"} %" PRIu64 "\n"
+		       "ows_http_connections_refused_total{port=\"gateway\","
+		       "reason=\"per_address\"} %" PRIu64 "\n"
+		       "# HELP ows_http_connections Open connections.\n"
+		       "# TYPE ows_http_connections gauge\n"
+		       "ows_http_connections{port=\"edge\"} %u\n"
+		       "ows_http_connections{port=\"gateway\"} %u\n",
+		       n->edge.refused_total, n->edge.refused_per_address,
+		       n->gateway.refused_total, n->gateway.refused_per_address,
+		       n->edge.n_conns, n->gateway.n_conns);
 	ows_http_respond(req, 200, &h, 1, b.data, b.len);
 	ows_buf_free(&b);
 }

@@ -255,9 +255,12 @@ static void signal_cb(uv_signal_t *s, int signum)
 
 static int start_servers(struct ows_node *n, struct ows_err *err)
 {
+	struct ows_http_server_config cfg;
 	int rv;
 
-	rv = ows_http_server_init(&n->edge, n->loop, NULL, ows_admin_handle, n);
+	ows_http_server_config_default(&cfg);
+	cfg.max_per_address = n->cfg.max_per_address;
+	rv = ows_http_server_init(&n->edge, n->loop, &cfg, ows_admin_handle, n);
 	n->edge_up = rv == 0;
 	if (rv == 0)
 		rv = ows_http_server_listen(&n->edge, n->cfg.edge);
@@ -266,7 +269,7 @@ static int start_servers(struct ows_node *n, struct ows_err *err)
 			       ows_strerror(rv));
 		return rv;
 	}
-	rv = ows_http_server_init(&n->gateway, n->loop, NULL, ows_gateway_handle,
+	rv = ows_http_server_init(&n->gateway, n->loop, &cfg, ows_gateway_handle,
 				  n);
 	n->gateway_up = rv == 0;
 	if (rv == 0)

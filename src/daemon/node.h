@@ -19,12 +19,22 @@
 #include "raft/raft.h"
 #include "state/state.h"
 
+/* The region a node serves when node.json names none. */
+#define OWS_NODE_REGION_DEFAULT "us-east-1"
+/* Connections one client address may hold on the edge or the gateway. */
+#define OWS_NODE_PER_ADDRESS_DEFAULT 256
+
 struct ows_node_config {
 	uint64_t id;
 	char cluster[65];
 	char raft[64];
 	char edge[64];
 	char gateway[64];
+	/* Optional in node.json: "region", the region of the AWS APIs (the
+	   SigV4 credential scope must name it); "max_connections_per_address"
+	   on the edge and gateway ports. */
+	char region[64];
+	unsigned max_per_address;
 };
 
 struct ows_node {

@@ -81,6 +81,8 @@ void ows_http_req_pause(struct ows_http_req *req)
 	if (c->cur != r || c->paused)
 		return;
 	c->paused = true;
+	if (!c->fake)
+		c->paused_at = uv_now(c->srv->loop);
 	if (!c->in_process)
 		ows_http_conn_update(c);
 }
@@ -93,5 +95,8 @@ void ows_http_req_resume(struct ows_http_req *req)
 	if (c->cur != r || !c->paused)
 		return;
 	c->paused = false;
+	/* The handler's own wait does not count against the peer. */
+	if (!c->fake && c->body_clock)
+		c->body_t0 += uv_now(c->srv->loop) - c->paused_at;
 	ows_http_conn_poke(c);
 }

@@ -31,8 +31,12 @@ enum timer_kind { TIMER_NONE, TIMER_STALE, TIMER_IDLE, TIMER_HEAD,
 
 enum resp_state { RESP_NONE, RESP_STARTED };
 
-/* A body left unread by the handler is drained up to this much, no more. */
-#define DISCARD_MAX (1024 * 1024)
+/*
+ * A body left unread by the handler (an error answered before the body, a
+ * request refused before authentication) is drained up to this much, no
+ * more: beyond it the connection is closed after the response.
+ */
+#define DISCARD_MAX (64 * 1024)
 
 struct request {
 	struct ows_http_req req; /* first: handlers see only this part */
@@ -73,6 +77,9 @@ struct ows_http_conn {
 	enum body_mode mode;
 	uint64_t body_limit, received, discarded;
 	bool paused;              /* ows_http_req_pause */
+	bool body_clock;          /* body_t0 is set for this message */
+	uint64_t body_t0;         /* loop time the body deadline counts from */
+	uint64_t paused_at;       /* loop time of ows_http_req_pause */
 	bool expect_continue, continue_sent;
 	int fail_pending;         /* body error to report from process() */
 	int cb_error;             /* status for an error inside a callback */
@@ -86,6 +93,7 @@ struct ows_http_conn {
 	bool fake;                /* ows_http_fuzz_feed: no socket, no loop */
 	size_t fake_out;          /* bytes "written" in fake mode */
 	char peer[64];
+	char ip[48];              /* the peer's address, counted per address */
 };
 
 /* server.c */

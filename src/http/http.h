@@ -81,11 +81,20 @@ struct ows_http_server_config {
 	size_t max_header_bytes;   /* request line + headers; 431 past it */
 	uint64_t idle_timeout_ms;  /* keep-alive connection with no request */
 	uint64_t header_timeout_ms;/* whole request head must arrive in this */
-	uint64_t body_timeout_ms;  /* no body byte for this long: close */
+	/*
+	 * The body must arrive within body_timeout_ms of the handler asking
+	 * for it, plus the time min_body_rate bytes/s would take for what
+	 * has arrived: a deadline that bytes move only at that rate, so a
+	 * client trickling a byte at a time is cut, not kept alive by it.
+	 * Time the handler keeps a streamed body paused does not count.
+	 */
+	uint64_t body_timeout_ms;
+	uint64_t min_body_rate;
 	unsigned max_connections;  /* further accepts are closed at once */
+	unsigned max_per_address;  /* the same, per client IP address */
 };
 
-/* Defaults: 16 KiB, 60 s, 10 s, 30 s, 4096. */
+/* Defaults: 16 KiB, 60 s, 10 s, 30 s, 16 KiB/s, 4096, 256. */
 void ows_http_server_config_default(struct ows_http_server_config *cfg);
 
 struct ows_http_server {
@@ -100,6 +109,9 @@ struct ows_http_server {
 	void (*close_cb)(struct ows_http_server *s);
 	char bound[64];              /* "127.0.0.1:4566" after listen */
 	uint64_t responses[6];       /* responses sent, by class 1xx..5xx */
+	uint64_t refused_total;      /* accepts closed: max_connections */
+	uint64_t refused_per_address; /* accepts closed: max_per_address */
+	void *by_addr;               /* internal: connections per address */
 	bool listener_closed;        /* internal: close_cb waits for it */
 };
 

@@ -33,7 +33,9 @@ void ows_http_server_config_default(struct ows_http_server_config *cfg)
 	cfg->idle_timeout_ms = 60 * 1000;
 	cfg->header_timeout_ms = 10 * 1000;
 	cfg->body_timeout_ms = 30 * 1000;
+	cfg->min_body_rate = 16 * 1024;
 	cfg->max_connections = 4096;
+	cfg->max_per_address = 256;
 }
 
 /* ---- parser callbacks ---- */
@@ -247,6 +249,7 @@ static void reset_message(struct ows_http_conn *c)
 	c->paused = false;
 	c->expect_continue = false;
 	c->continue_sent = false;
+	c->body_clock = false;
 	c->timer_kind = TIMER_STALE;
 }
 
@@ -453,8 +456,6 @@ static uint64_t timeout_of(const struct ows_http_conn *c, enum timer_kind k)
 		return cfg->idle_timeout_ms;
 	case TIMER_HEAD:
 		return cfg->header_timeout_ms;
-	case TIMER_BODY:
-		return cfg->body_timeout_ms;
 	default:
 		return LINGER_MS < cfg->idle_timeout_ms ? LINGER_MS
 							 : cfg->idle_timeout_ms;
@@ -476,10 +477,35 @@ static enum timer_kind wanted_timer(const struct ows_http_conn *c)
 	return TIMER_NONE;
 }
 
+/*
+ * When the body must have arrived: body_timeout_ms after the handler asked
+ * for it, plus the time min_body_rate allows for the bytes received so far.
+ */
+static uint64_t body_deadline(const struct ows_http_conn *c)
+{
+	const struct ows_http_server_config *cfg = &c->srv->cfg;
+	uint64_t credit = 0;
+
+	if (cfg->min_body_rate > 0)
+		credit = c->received / cfg->min_body_rate * 1000 +
+			 c->received % cfg->min_body_rate * 1000 /
+				 cfg->min_body_rate;
+	return c->body_t0 + cfg->body_timeout_ms + credit;
+}
+
 static void timer_cb(uv_timer_t *t)
 {
 	struct ows_http_conn *c = t->data;
+	uint64_t now = uv_now(c->srv->loop), deadline;
 
+	if (c->timer_kind == TIMER_BODY) {
+		/* Bytes that came since the timer started moved the deadline. */
+		deadline = body_deadline(c);
+		if (now < deadline) {
+			uv_timer_start(t, timer_cb, deadline - now, 0);
+			return;
+		}
+	}
 	c->timer_kind = TIMER_NONE;
 	ows_http_conn_close(c, -ETIMEDOUT);
 }
@@ -521,8 +547,6 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 			c->in_len = c->in_off = 0;
 			return;
 		}
-		if (c->timer_kind == TIMER_BODY)
-			c->timer_kind = TIMER_STALE;
 		process(c);
 	} else if (nread == UV_EOF) {
 		c->eof = true;
@@ -554,13 +578,26 @@ void ows_http_conn_update(struct ows_http_conn *c)
 		c->reading = false;
 	}
 	k = wanted_timer(c);
+	if (k == TIMER_BODY && !c->body_clock) {
+		/* The deadline counts from the first wait for this body and
+		 * never restarts on a byte (see body_deadline). */
+		c->body_clock = true;
+		c->body_t0 = uv_now(c->srv->loop);
+	}
 	if (k == c->timer_kind)
 		return;
 	c->timer_kind = k;
-	if (k == TIMER_NONE)
+	if (k == TIMER_NONE) {
 		uv_timer_stop(&c->timer);
-	else
+	} else if (k == TIMER_BODY) {
+		uint64_t now = uv_now(c->srv->loop), deadline;
+
+		deadline = body_deadline(c);
+		uv_timer_start(&c->timer, timer_cb,
+			       deadline > now ? deadline - now : 1, 0);
+	} else {
 		uv_timer_start(&c->timer, timer_cb, timeout_of(c, k), 0);
+	}
 }
 
 static void shutdown_cb(uv_shutdown_t *req, int status)
@@ -638,6 +675,83 @@ static void server_maybe_done(struct ows_http_server *s)
 	}
 }
 
+/* ---- connections per client address ---- */
+
+#define ADDR_BUCKETS 1024
+
+struct addr_slot {
+	struct addr_slot *next;
+	unsigned n;
+	char ip[48];
+};
+
+struct addr_table {
+	struct addr_slot *b[ADDR_BUCKETS];
+	unsigned n_slots;
+};
+
+static struct addr_slot **addr_find(struct addr_table *t, const char *ip)
+{
+	uint32_t h = 2166136261u;
+	struct addr_slot **p;
+
+	for (const char *q = ip; *q; q++)
+		h = (h ^ (uint8_t)*q) * 16777619u;
+	for (p = &t->b[h % ADDR_BUCKETS]; *p != NULL; p = &(*p)->next)
+		if (strcmp((*p)->ip, ip) == 0)
+			break;
+	return p;
+}
+
+/* Count one more connection from ip: 0, -EBUSY past the limit, -ENOMEM. */
+static int addr_take(struct ows_http_server *s, const char *ip)
+{
+	struct addr_table *t = s->by_addr;
+	struct addr_slot **p, *slot;
+
+	if (t == NULL) {
+		t = s->by_addr = calloc(1, sizeof(*t));
+		if (t == NULL)
+			return -ENOMEM;
+	}
+	p = addr_find(t, ip);
+	if (*p == NULL) {
+		slot = calloc(1, sizeof(*slot));
+		if (slot == NULL)
+			return -ENOMEM;
+		snprintf(slot->ip, sizeof(slot->ip), "%s", ip);
+		*p = slot;
+		t->n_slots++;
+	}
+	if ((*p)->n >= s->cfg.max_per_address)
+		return -EBUSY;
+	(*p)->n++;
+	return 0;
+}
+
+static void addr_release(struct ows_http_server *s, const char *ip)
+{
+	struct addr_table *t = s->by_addr;
+	struct addr_slot **p, *slot;
+
+	if (t == NULL)
+		return;
+	p = addr_find(t, ip);
+	if (*p == NULL)
+		return;
+	if ((*p)->n > 0)
+		(*p)->n--;
+	if ((*p)->n > 0)
+		return;
+	slot = *p;
+	*p = slot->next;
+	free(slot);
+	if (--t->n_slots == 0) {
+		free(t);
+		s->by_addr = NULL;
+	}
+}
+
 static void conn_free(struct ows_http_conn *c)
 {
 	struct ows_http_server *s = c->srv;
@@ -649,6 +763,8 @@ static void conn_free(struct ows_http_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	s->n_conns--;
+	if (c->ip[0] != '\0')
+		addr_release(s, c->ip);
 	drop_building(c);
 	free(c->in);
 	ows_buf_free(&c->url);
@@ -718,6 +834,18 @@ static struct ows_http_conn *conn_new(struct ows_http_server *s)
 	return c;
 }
 
+/* The address alone, without the port: what max_per_address counts. */
+static void format_ip(const struct sockaddr_storage *ss, char *out,
+		      size_t size)
+{
+	if (ss->ss_family == AF_INET)
+		uv_ip4_name((const struct sockaddr_in *)ss, out, size);
+	else if (ss->ss_family == AF_INET6)
+		uv_ip6_name((const struct sockaddr_in6 *)ss, out, size);
+	else
+		snprintf(out, size, "?");
+}
+
 static void format_addr(const struct sockaddr_storage *ss, char *out,
 			size_t size)
 {
@@ -759,12 +887,23 @@ static void on_connection(uv_stream_t *listener, int status)
 	c->tcp.data = c->timer.data = c->kick.data = c;
 	if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0 || s->closing ||
 	    s->n_conns > s->cfg.max_connections) {
+		if (!s->closing)
+			s->refused_total++;
 		ows_http_conn_close(c, -ECANCELED);
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
-	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
 		format_addr(&ss, c->peer, sizeof(c->peer));
+		format_ip(&ss, c->ip, sizeof(c->ip));
+		/* One address must not hold every slot (nor every fd). */
+		if (s->cfg.max_per_address > 0 && addr_take(s, c->ip) != 0) {
+			c->ip[0] = '\0';
+			s->refused_per_address++;
+			ows_http_conn_close(c, -ECANCELED);
+			return;
+		}
+	}
 	process(c);
 }
 

@@ -40,13 +40,15 @@
  * a stream that dies on first use.
  *
  * Any failure (bad data, a failed check, EOF, a read or write error, or the
- * whole exchange taking longer than HANDSHAKE_TIMEOUT_MS, checked every
- * SWEEP_MS, from the moment connect was called or the connection was
- * accepted) closes the stream; a connect then reports RAFT_NOCONNECTION, and libraft retries after its
- * connect retry delay. Reads are bounded: the read buffer handed to libuv is
- * exactly the rest of the message expected next, so nothing beyond the
- * handshake is ever consumed from the socket, and at most MAX_INBOUND
- * unauthenticated connections are kept at a time.
+ * whole exchange taking longer than HANDSHAKE_TIMEOUT_MS from the moment
+ * connect was called, or INBOUND_TIMEOUT_MS from the moment the connection
+ * was accepted, checked every SWEEP_MS) closes the stream; a connect then
+ * reports RAFT_NOCONNECTION, and libraft retries after its connect retry
+ * delay. Reads are bounded: the read buffer handed to libuv is exactly the
+ * rest of the message expected next, so nothing beyond the handshake is
+ * ever consumed from the socket, and at most MAX_INBOUND unauthenticated
+ * connections are kept at a time, MAX_INBOUND_PER_ADDRESS of them from any
+ * one address.
  *
  * What this does not give: confidentiality, or integrity of the messages
  * after the handshake. Someone who can rewrite the TCP stream between two
@@ -97,8 +99,10 @@
 	 2 * NONCE_LEN)
 
 #define HANDSHAKE_TIMEOUT_MS 5000
+#define INBOUND_TIMEOUT_MS 2000 /* a peer that cannot answer in this is cut */
 #define SWEEP_MS 250
 #define MAX_INBOUND 64
+#define MAX_INBOUND_PER_ADDRESS 8
 #define BACKLOG 128
 
 /* What a handshake waits for next. */
@@ -130,6 +134,7 @@ struct transport {
 	raft_uv_accept_cb accept_cb;
 	raft_uv_transport_close_cb close_cb;
 	unsigned n_inbound;
+	uint64_t refused; /* inbound connections closed at accept */
 	struct ows_link shakes; /* every handshake not yet finished */
 };
 
@@ -144,6 +149,7 @@ struct shake {
 	unsigned writes;   /* in flight */
 	uint64_t deadline; /* loop time */
 	uint64_t peer;     /* the id connected to, or the one claimed */
+	char ip[48];       /* inbound: the peer's address */
 	char peer_address[ADDRESS_LEN];
 	uint8_t nonce_a[NONCE_LEN];
 	uint8_t nonce_b[NONCE_LEN];
@@ -323,7 +329,8 @@ static struct shake *shake_new(struct transport *tr, bool inbound)
 		return NULL;
 	s->tr = tr;
 	s->inbound = inbound;
-	s->deadline = uv_now(tr->loop) + HANDSHAKE_TIMEOUT_MS;
+	s->deadline = uv_now(tr->loop) +
+		      (inbound ? INBOUND_TIMEOUT_MS : HANDSHAKE_TIMEOUT_MS);
 	s->gai.data = s;
 	s->connect.data = s;
 	s->write[0].data = s;
@@ -703,15 +710,49 @@ static int tr_init(struct raft_uv_transport *t, raft_id id,
 	return 0;
 }
 
+/* The address of an accepted peer, without the port ("" when unknown). */
+static void peer_ip(uv_tcp_t *tcp, char *out, size_t len)
+{
+	struct sockaddr_storage sa;
+	int sl = sizeof(sa);
+
+	out[0] = '\0';
+	if (uv_tcp_getpeername(tcp, (struct sockaddr *)&sa, &sl) != 0)
+		return;
+	if (sa.ss_family == AF_INET)
+		uv_ip4_name((struct sockaddr_in *)&sa, out, len);
+	else if (sa.ss_family == AF_INET6)
+		uv_ip6_name((struct sockaddr_in6 *)&sa, out, len);
+}
+
+/* Handshakes in progress from ip. */
+static unsigned inbound_from(struct transport *tr, const char *ip)
+{
+	struct ows_link *l;
+	unsigned n = 0;
+
+	for (l = tr->shakes.next; l != &tr->shakes; l = l->next) {
+		struct shake *s = OWS_CONTAINER_OF(l, struct shake, link);
+
+		if (s->inbound && !s->aborted && strcmp(s->ip, ip) == 0)
+			n++;
+	}
+	return n;
+}
+
 /*
- * Take an incoming connection. Past MAX_INBOUND handshakes in progress new
- * ones are accepted and closed at once: unauthenticated peers must not pin
- * unbounded memory.
+ * Take an incoming connection. Past MAX_INBOUND handshakes in progress, or
+ * MAX_INBOUND_PER_ADDRESS from the peer's address, new ones are accepted
+ * and closed at once: unauthenticated peers must not pin unbounded memory,
+ * and one address that opens connections and never finishes them must not
+ * take the slots the cluster's nodes need (a cluster left without a
+ * leader). Each handshake has INBOUND_TIMEOUT_MS to complete.
  */
 static void connection_cb(uv_stream_t *server, int status)
 {
 	struct transport *tr = server->data;
 	struct shake *s = NULL;
+	char ip[48];
 	uv_tcp_t *tcp;
 
 	if (status != 0) {
@@ -723,11 +764,24 @@ static void connection_cb(uv_stream_t *server, int status)
 	if (tcp == NULL)
 		return;
 	uv_tcp_init(tr->loop, tcp);
-	if (uv_accept(server, (uv_stream_t *)tcp) != 0 || tr->closing ||
-	    tr->n_inbound >= MAX_INBOUND || (s = shake_new(tr, true)) == NULL) {
+	if (uv_accept(server, (uv_stream_t *)tcp) != 0 || tr->closing) {
 		uv_close((uv_handle_t *)tcp, (uv_close_cb)raft_free);
 		return;
 	}
+	peer_ip(tcp, ip, sizeof(ip));
+	if (tr->n_inbound >= MAX_INBOUND ||
+	    inbound_from(tr, ip) >= MAX_INBOUND_PER_ADDRESS ||
+	    (s = shake_new(tr, true)) == NULL) {
+		tr->refused++;
+		if (tr->refused % 1000 == 1)
+			ows_log(OWS_LOG_WARN, "raft", "node %" PRIu64 ": refused "
+				"a connection from %s: too many handshakes "
+				"(%" PRIu64 " refused so far)", tr->id,
+				ip[0] ? ip : "?", tr->refused);
+		uv_close((uv_handle_t *)tcp, (uv_close_cb)raft_free);
+		return;
+	}
+	memcpy(s->ip, ip, sizeof(s->ip));
 	s->tcp = tcp;
 	tcp->data = s;
 	expect(s, PHASE_HELLO, HELLO_LEN);

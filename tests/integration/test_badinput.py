@@ -4,7 +4,7 @@ clear 4xx in JSON and the node keeps serving."""
 import json
 import socket
 
-from owstest import Node, check, envelope, http, raw_http, signed_request
+from owstest import Node, auth_header, check, envelope, http, raw_http, signed_request
 
 
 def started():
@@ -25,8 +25,11 @@ def test_malformed_http():
                  b"GET /x HTTP/1.1\r\nHost: a\r\nContent-Length: -5\r\n\r\n",
                  b"\x00\x01\x02\x03\r\n\r\n",
                  b"GET /x HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                 # Signed by a known key, so the body is read (and found bad).
                  b"POST /_ows/v1/changesets HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
-                 b"\r\nZZ\r\n"):
+                 b"Authorization: " + auth_header(n.root_key, "POST",
+                                                  "/_ows/v1/changesets").encode() +
+                 b"\r\n\r\nZZ\r\n"):
         st, body = raw_http(n.edge, data)
         check(st == 400, (data, st, body))
         check(json.loads(body)["code"] == "BadRequest", body)
@@ -46,8 +49,14 @@ def test_oversized_body_413():
     n = started()
     big = b"{" + b" " * (2 * 1024 * 1024) + b"}"
     st, body = http(n.edge, "POST", "/_ows/v1/changesets", big,
-                    {"Content-Type": "application/json"})
+                    {"Content-Type": "application/json",
+                     "Authorization": auth_header(n.root_key, "POST",
+                                                  "/_ows/v1/changesets", big)})
     check(st == 413, (st, body[:200]))
+    # Unsigned: refused before the body, whatever its size.
+    st, body = http(n.edge, "POST", "/_ows/v1/changesets", big,
+                    {"Content-Type": "application/json"})
+    check(st == 401, (st, body[:200]))
     still_serving(n)
 
 

@@ -1,7 +1,7 @@
 """SigV4 on the edge, through the real aws cli and boto3: STS
 GetCallerIdentity with the root access key from owsd init and with a user's
 key from ows key access create; a wrong secret gets SignatureDoesNotMatch,
-an unknown or deleted key InvalidAccessKeyId."""
+an unknown or deleted key InvalidClientTokenId (as STS names it)."""
 import json
 import os
 import subprocess
@@ -84,7 +84,7 @@ def test_wrong_secret_unknown_and_deleted_keys():
     r = boto(n, kid, "wrong")
     check(r == {"error": "SignatureDoesNotMatch", "status": 403}, r)
     r = boto(n, "AKIAUNKNOWNUNKNOWN00", secret)
-    check(r == {"error": "InvalidAccessKeyId", "status": 403}, r)
+    check(r == {"error": "InvalidClientTokenId", "status": 403}, r)
     # A user's own key works, and stops working once deleted.
     n.ows("apply", write_json({"stack": "s", "users": {"dev": {}}}), "--yes")
     made = n.ows_json("key", "access", "create", "dev")
@@ -92,7 +92,7 @@ def test_wrong_secret_unknown_and_deleted_keys():
     check(r.get("ok", "").endswith(":user/dev"), r)
     n.ows("key", "access", "rm", made["access_key_id"])
     r = boto(n, made["access_key_id"], made["secret_access_key"])
-    check(r == {"error": "InvalidAccessKeyId", "status": 403}, r)
+    check(r == {"error": "InvalidClientTokenId", "status": 403}, r)
 
 
 def test_unsigned_and_unknown_action():

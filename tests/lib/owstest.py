@@ -235,14 +235,21 @@ def envelope(keyfile, cluster, actions, stack=None, nonce=None, t=None):
         {"key": pubkey(keyfile), "sig": sign(keyfile, canonical(cs))}]}
 
 
-def signed_request(node, keyfile, method, target, body=b""):
+def auth_header(keyfile, method, target, body=b""):
+    """The admin API's Authorization value (auth/reqsig.h) for a request."""
     if not isinstance(body, bytes):
         body = body.encode()
     t = int(time.time())
     sts = "OWS-Ed25519\n%d\n%s\n%s\n%s" % (t, method, target,
                                             hashlib.sha256(body).hexdigest())
-    auth = "OWS-Ed25519 Key=%s, Time=%d, Signature=%s" % (
+    return "OWS-Ed25519 Key=%s, Time=%d, Signature=%s" % (
         pubkey(keyfile), t, sign(keyfile, sts.encode()))
+
+
+def signed_request(node, keyfile, method, target, body=b""):
+    if not isinstance(body, bytes):
+        body = body.encode()
+    auth = auth_header(keyfile, method, target, body)
     st, resp = http(node.edge, method, target, body,
                     {"Authorization": auth, "Content-Type": "application/json"})
     try:

@@ -762,6 +762,87 @@ OWS_TEST(http_body_timeout)
 	OWS_CHECK_INT(f.body_status, -ETIMEDOUT);
 }
 
+/*
+ * A byte every 20 ms: each byte used to restart the body timeout, so the
+ * 1000-byte body was read in full (20 s) and answered. The deadline does
+ * not move for bytes that come this slowly: the connection is cut while
+ * the peer still sends.
+ */
+static void peer_body_trickles(struct fx *f)
+{
+	struct rawc rc;
+	char buf[256];
+	int sent = 0;
+
+	rc_open(&rc, f->port);
+	rc_puts(&rc, "PUT /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n"
+		     "\r\n");
+	for (; sent < 1000; sent++) {
+		ssize_t got = recv(rc.fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (got == 0 || (got < 0 && errno != EAGAIN &&
+				 errno != EWOULDBLOCK))
+			break;
+		if (send(rc.fd, "x", 1, MSG_NOSIGNAL) != 1)
+			break;
+		usleep(20000);
+	}
+	OWS_CHECK(sent < 1000);
+	rc_close(&rc);
+	f->ok = 1;
+}
+
+OWS_TEST(http_body_trickle_cut)
+{
+	struct ows_http_server_config cfg = test_cfg();
+	struct fx f = {0};
+
+	cfg.body_timeout_ms = 300;
+	fx_run(&f, &cfg, basic_handler, peer_body_trickles);
+	OWS_CHECK_INT(f.ok, 1);
+	OWS_CHECK_INT(f.body_status, -ETIMEDOUT);
+}
+
+/*
+ * Past max_per_address connections from one address, a new one is closed
+ * at once (and counted); once one leaves, the address may connect again.
+ */
+static void peer_per_address(struct fx *f)
+{
+	struct rawc a, b, c;
+
+	rc_open(&a, f->port);
+	rc_open(&b, f->port);
+	rc_puts(&a, "GET /a HTTP/1.1\r\nHost: a\r\n\r\n");
+	rc_wait(&a, 1);
+	rc_puts(&b, "GET /b HTTP/1.1\r\nHost: a\r\n\r\n");
+	rc_wait(&b, 1);
+	rc_open(&c, f->port);
+	OWS_CHECK(rc_wait_eof(&c));
+	rc_close(&c);
+	rc_close(&a);
+	usleep(100000); /* the server sees a go */
+	rc_open(&c, f->port);
+	rc_puts(&c, "GET /c HTTP/1.1\r\nHost: a\r\n\r\n");
+	rc_wait(&c, 1);
+	OWS_CHECK_INT(c.r[0].status, 200);
+	rc_close(&c);
+	rc_close(&b);
+	f->ok = 1;
+}
+
+OWS_TEST(http_max_per_address)
+{
+	struct ows_http_server_config cfg = test_cfg();
+	struct fx f = {0};
+
+	cfg.max_per_address = 2;
+	fx_run(&f, &cfg, basic_handler, peer_per_address);
+	OWS_CHECK_INT(f.ok, 1);
+	OWS_CHECK_INT(f.srv.refused_per_address, 1);
+	OWS_CHECK(f.srv.by_addr == NULL);
+}
+
 static void peer_body_gone(struct fx *f)
 {
 	struct rawc rc;
