@@ -30,6 +30,12 @@
 
 #define PREFIX "/2018-06-01/runtime/"
 #define MAX_REQUEST_ID 64
+/*
+ * Connections one instance may hold to its Runtime API. A runtime needs
+ * one or two; every connection is a descriptor of the node's, so without
+ * a bound a function could take them all (the edge then accepts nothing).
+ */
+#define MAX_CONNECTIONS 16
 
 struct invocation {
 	uint64_t seq;
@@ -563,14 +569,17 @@ static int api_new(uv_loop_t *loop, const char *listen_host_port, int fd,
 		   struct ows_runtime_api **out)
 {
 	struct ows_runtime_api *api = calloc(1, sizeof(*api));
+	struct ows_http_server_config cfg;
 	int rv;
 
+	ows_http_server_config_default(&cfg);
+	cfg.max_connections = MAX_CONNECTIONS;
 	if (api == NULL) {
 		if (fd >= 0)
 			close(fd);
 		return -ENOMEM;
 	}
-	rv = ows_http_server_init(&api->srv, loop, NULL, handler, api);
+	rv = ows_http_server_init(&api->srv, loop, &cfg, handler, api);
 	if (rv != 0) {
 		if (fd >= 0)
 			close(fd);
