@@ -65,6 +65,7 @@ struct ows_runtime_api {
 	bool ready; /* the first /next came */
 	bool dead;  /* init error, timeout or exit */
 	bool closing;
+	bool init_error_reading; /* a POST /init/error body is arriving */
 	int open_handles; /* server and timer, while closing */
 	void (*close_cb)(void *ud);
 };
@@ -445,6 +446,8 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	struct ows_runtime_api *api = x->api;
 	bool current = api->inv != NULL && api->inv->seq == x->seq;
 
+	if (x->route == R_INIT_ERROR)
+		api->init_error_reading = false;
 	if (status < 0) {
 		/* The server has answered (413) or the peer is gone. */
 		if (current && status == -EMSGSIZE)
@@ -537,7 +540,20 @@ static void handler(struct ows_http_req *req, void *ud)
 		return;
 	}
 	if (strcmp(p, "init/error") == 0 && post) {
-		(void)read_answer(api, req, R_INIT_ERROR, 0);
+		/*
+		 * Refused before its body is read once init is over, and one
+		 * at a time before: each body may be megabytes of the node's
+		 * memory, and the function chooses how many it sends.
+		 */
+		if (api->ready || api->dead || api->closing ||
+		    api->init_error_reading) {
+			reply_error(req, 403, "InvalidStateTransition",
+				    "init error reported after init");
+			return;
+		}
+		api->init_error_reading = true; /* body_cb clears it */
+		if (!read_answer(api, req, R_INIT_ERROR, 0))
+			api->init_error_reading = false;
 		return;
 	}
 	if (strncmp(p, "invocation/", 11) != 0 || !post)

@@ -78,6 +78,27 @@ for s in socks:
 out = {"opened": len(socks), "served": served}
 '''
 
+# Announces a 6 MiB init error on each of several connections, during an
+# invocation (init is long over), and sends none of the body: the node
+# must refuse them from the headers, not wait to hold every body.
+INIT_ERRORS = r'''
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+socks, answers = [], []
+for i in range(event["n"]):
+    s = socket.create_connection((host, int(port)), 5)
+    s.sendall(b"POST /2018-06-01/runtime/init/error HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Length: 6291456\r\n\r\n" + b"x" * 65536)
+    socks.append(s)
+for s in socks:
+    s.settimeout(10)
+    try:
+        answers.append(s.recv(64).split(b"\r\n")[0].decode())
+    except OSError as e:
+        answers.append(type(e).__name__)
+    s.close()
+out = answers
+'''
+
 # One UDP datagram from each of n sockets: n flows for connection tracking.
 FLOWS = r'''
 sent = 0
@@ -240,6 +261,20 @@ def test_runtime_api_connections_are_bounded():
     check(r["opened"] > 16, r)
     check(1 <= r["served"] <= 16, r)
     # The runtime itself still works.
+    r = run(n, "out = 'still here'")
+    check(r == "still here", r)
+
+
+def test_init_errors_after_init_are_refused_unread():
+    """A body the node reads is the node's memory: a function that posts
+    many 6 MiB init errors after its init would make the node hold them
+    all. After init, /init/error is refused from its headers."""
+    n = Node()
+    n.init()
+    n.start()
+    deploy(n)
+    r = run(n, INIT_ERRORS, n=8)
+    check(r == ["HTTP/1.1 403 Forbidden"] * 8, r)
     r = run(n, "out = 'still here'")
     check(r == "still here", r)
 
