@@ -41,15 +41,21 @@
  * a connection to it, so that the gateway stays the only way in. Replacing
  * the table in one transaction keeps it whole for nodes sharing the host,
  * which install the same one. %u: the node's uid.
+ *
+ * The table's name changes with its rules: a node of another version on
+ * the same host (an upgrade, tests of two builds) keeps its own table
+ * instead of replacing this one, and since a drop in any table is final,
+ * the stricter rules of both hold. (The first version was "inet ows".)
  */
+#define TABLE "ows2"
 #define OWS_FN_NET_FLOWS 4096
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
 static const char ruleset[] =
-    "table inet ows\n"
-    "delete table inet ows\n"
-    "table inet ows {\n"
+    "table inet " TABLE "\n"
+    "delete table inet " TABLE "\n"
+    "table inet " TABLE " {\n"
     " set flows {\n"
     "  type ipv4_addr; size 65535; flags dynamic;\n"
     " }\n"
