@@ -32,14 +32,33 @@
 /*
  * The node's view: input from an instance is dropped unless it answers a
  * connection the node opened (the gateway to an http instance); instances
- * do not reach each other, link-local addresses or loopback; what leaves
- * for elsewhere is masqueraded. Replacing the table in one transaction
- * keeps it whole for nodes sharing the host, which install the same one.
+ * do not reach each other, the instances' range, link-local addresses or
+ * loopback; each holds at most OWS_FN_NET_FLOWS tracked flows, so that no
+ * instance fills the host's connection tracking table; what leaves for
+ * elsewhere is masqueraded. Into an instance, only answers pass: nothing
+ * routed through the node from elsewhere (a machine on its network with a
+ * route to 10.213.0.0/16) and no local process but the node's own uid opens
+ * a connection to it, so that the gateway stays the only way in. Replacing
+ * the table in one transaction keeps it whole for nodes sharing the host,
+ * which install the same one. %u: the node's uid.
+ *
+ * The table's name changes with its rules: a node of another version on
+ * the same host (an upgrade, tests of two builds) keeps its own table
+ * instead of replacing this one, and since a drop in any table is final,
+ * the stricter rules of both hold. (The first version was "inet ows".)
  */
+#define TABLE "ows2"
+#define OWS_FN_NET_FLOWS 4096
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static const char ruleset[] =
-    "table inet ows\n"
-    "delete table inet ows\n"
-    "table inet ows {\n"
+    "table inet " TABLE "\n"
+    "delete table inet " TABLE "\n"
+    "table inet " TABLE " {\n"
+    " set flows {\n"
+    "  type ipv4_addr; size 65535; flags dynamic;\n"
+    " }\n"
     " chain input {\n"
     "  type filter hook input priority -10; policy accept;\n"
     "  iifname \"owsi*\" ct state established,related accept\n"
@@ -48,8 +67,17 @@ static const char ruleset[] =
     " chain forward {\n"
     "  type filter hook forward priority -10; policy accept;\n"
     "  iifname \"owsi*\" oifname \"owsi*\" drop\n"
-    "  iifname \"owsi*\" ip daddr { 127.0.0.0/8, 169.254.0.0/16 } drop\n"
+    "  iifname \"owsi*\" ip daddr { 10.213.0.0/16, 127.0.0.0/8,"
+    " 169.254.0.0/16 } drop\n"
     "  iifname \"owsi*\" meta nfproto ipv6 drop\n"
+    "  iifname \"owsi*\" ct state new add @flows { ip saddr ct count over "
+    STR(OWS_FN_NET_FLOWS) " } drop\n"
+    "  oifname \"owsi*\" ct state established,related accept\n"
+    "  oifname \"owsi*\" drop\n"
+    " }\n"
+    " chain output {\n"
+    "  type filter hook output priority -10; policy accept;\n"
+    "  oifname \"owsi*\" meta skuid != %u drop\n"
     " }\n"
     " chain postrouting {\n"
     "  type nat hook postrouting priority 100; policy accept;\n"
@@ -90,15 +118,17 @@ static int write_proc(const char *path, const char *value)
 static int install_rules(struct ows_err *err)
 {
 	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	char text[sizeof(ruleset) + 16];
 	int rv;
 
+	snprintf(text, sizeof(text), ruleset, (unsigned)geteuid());
 	if (ctx == NULL) {
 		ows_err_printf(err, "nftables: no context");
 		return -ENOMEM;
 	}
 	nft_ctx_buffer_output(ctx);
 	nft_ctx_buffer_error(ctx);
-	rv = nft_run_cmd_from_buffer(ctx, ruleset);
+	rv = nft_run_cmd_from_buffer(ctx, text);
 	if (rv != 0) {
 		const char *e = nft_ctx_get_error_buffer(ctx);
 

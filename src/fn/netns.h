@@ -6,7 +6,7 @@
  * node's namespace. Its packets leave through the node with NAT; the
  * node's own addresses (all of them, on any port), other instances and
  * link-local addresses (a cloud's metadata service) are dropped by an
- * nftables table, "inet ows", that the node installs once
+ * nftables table, "inet ows2", that the node installs once
  * (ows_fn_net_init). /proc/net inside shows the instance's sockets only.
  *
  * The node reaches into a namespace without entering it for long: the
@@ -51,7 +51,7 @@ struct ows_fn_netns {
 
 /*
  * Once per process, on the loop thread, as root: turn on IPv4
- * forwarding and install the "inet ows" nftables table. Returns 0, or
+ * forwarding and install the "inet ows2" nftables table. Returns 0, or
  * -errno with err set when egress cannot be offered safely (no nftables):
  * instances then get namespaces with loopback only. Later calls return the
  * first result.

@@ -30,6 +30,12 @@
 
 #define PREFIX "/2018-06-01/runtime/"
 #define MAX_REQUEST_ID 64
+/*
+ * Connections one instance may hold to its Runtime API. A runtime needs
+ * one or two; every connection is a descriptor of the node's, so without
+ * a bound a function could take them all (the edge then accepts nothing).
+ */
+#define MAX_CONNECTIONS 16
 
 struct invocation {
 	uint64_t seq;
@@ -59,6 +65,7 @@ struct ows_runtime_api {
 	bool ready; /* the first /next came */
 	bool dead;  /* init error, timeout or exit */
 	bool closing;
+	bool init_error_reading; /* a POST /init/error body is arriving */
 	int open_handles; /* server and timer, while closing */
 	void (*close_cb)(void *ud);
 };
@@ -439,6 +446,8 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	struct ows_runtime_api *api = x->api;
 	bool current = api->inv != NULL && api->inv->seq == x->seq;
 
+	if (x->route == R_INIT_ERROR)
+		api->init_error_reading = false;
 	if (status < 0) {
 		/* The server has answered (413) or the peer is gone. */
 		if (current && status == -EMSGSIZE)
@@ -531,7 +540,20 @@ static void handler(struct ows_http_req *req, void *ud)
 		return;
 	}
 	if (strcmp(p, "init/error") == 0 && post) {
-		(void)read_answer(api, req, R_INIT_ERROR, 0);
+		/*
+		 * Refused before its body is read once init is over, and one
+		 * at a time before: each body may be megabytes of the node's
+		 * memory, and the function chooses how many it sends.
+		 */
+		if (api->ready || api->dead || api->closing ||
+		    api->init_error_reading) {
+			reply_error(req, 403, "InvalidStateTransition",
+				    "init error reported after init");
+			return;
+		}
+		api->init_error_reading = true; /* body_cb clears it */
+		if (!read_answer(api, req, R_INIT_ERROR, 0))
+			api->init_error_reading = false;
 		return;
 	}
 	if (strncmp(p, "invocation/", 11) != 0 || !post)
@@ -563,14 +585,17 @@ static int api_new(uv_loop_t *loop, const char *listen_host_port, int fd,
 		   struct ows_runtime_api **out)
 {
 	struct ows_runtime_api *api = calloc(1, sizeof(*api));
+	struct ows_http_server_config cfg;
 	int rv;
 
+	ows_http_server_config_default(&cfg);
+	cfg.max_connections = MAX_CONNECTIONS;
 	if (api == NULL) {
 		if (fd >= 0)
 			close(fd);
 		return -ENOMEM;
 	}
-	rv = ows_http_server_init(&api->srv, loop, NULL, handler, api);
+	rv = ows_http_server_init(&api->srv, loop, &cfg, handler, api);
 	if (rv != 0) {
 		if (fd >= 0)
 			close(fd);

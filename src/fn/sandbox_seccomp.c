@@ -11,6 +11,10 @@
  * its flags sit in memory a filter cannot read, so that libc falls back to
  * clone, whose flags it can. io_uring answers ENOSYS too: it bypasses the
  * filter for the operations it carries, and runtimes fall back to threads.
+ * Sockets of the vsock family answer EAFNOSUPPORT, as on a kernel without
+ * it: vsock is not per network namespace, so on a virtual machine they
+ * would reach the hypervisor's services (and other guests') around the
+ * instance's own network, as Docker's default profile also refuses.
  */
 #include "fn/sandbox_priv.h"
 
@@ -25,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static const char *const denied[] = {
@@ -97,6 +102,15 @@ static int add_clone(scmp_filter_ctx ctx)
 	return 0;
 }
 
+/* socket(AF_VSOCK, ...): see the top. */
+static int add_socket(scmp_filter_ctx ctx)
+{
+	struct scmp_arg_cmp cmp = {0, SCMP_CMP_EQ, AF_VSOCK, 0};
+
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT),
+				      SCMP_SYS(socket), 1, &cmp);
+}
+
 /*
  * personality: only PER_LINUX, PER_LINUX32 and the query 0xffffffff. A rule
  * may compare an argument once, so the refused set is written as rules of
@@ -154,6 +168,8 @@ static int compile(scmp_filter_ctx ctx, struct ows_err *err)
 		rv = add_clone(ctx);
 		if (rv == 0)
 			rv = add_personality(ctx);
+		if (rv == 0)
+			rv = add_socket(ctx);
 		if (rv != 0)
 			ows_err_printf(err, "seccomp argument rule: %s",
 				       strerror(-rv));

@@ -350,6 +350,35 @@ OWS_TEST(sandbox_no_new_privs_and_seccomp)
 			      "NoNewPrivs: 1\nSeccomp: 2\n");
 }
 
+/*
+ * vsock is not per network namespace: on a virtual machine a function
+ * would reach the hypervisor's services around its own network. The
+ * filter answers as a kernel without vsock does.
+ */
+OWS_TEST(sandbox_refuses_vsock)
+{
+	const char *argv[] = {"/usr/bin/python3", "/var/task/vs.py", NULL};
+	struct ows_sandbox_spec s;
+	struct run r;
+
+	setup(256 << 20, 64);
+	put_file("vs.py",
+		 "import errno, socket\n"
+		 "for t in (socket.SOCK_STREAM, socket.SOCK_DGRAM):\n"
+		 "    try:\n"
+		 "        socket.socket(40, t).close()\n"
+		 "        print('created')\n"
+		 "    except OSError as e:\n"
+		 "        print(errno.errorcode[e.errno])\n"
+		 "socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()\n"
+		 "socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close()\n"
+		 "print('others fine')\n");
+	s = spec_of(argv);
+	run(&s, &r);
+	OWS_CHECK_INT(r.status, 0);
+	OWS_CHECK_STR(r.text, "EAFNOSUPPORT\nEAFNOSUPPORT\nothers fine\n");
+}
+
 OWS_TEST(sandbox_environment_is_exactly_the_given_one)
 {
 	const char *argv[] = {"env", NULL};
