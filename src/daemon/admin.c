@@ -725,6 +725,20 @@ static const struct route routes[] = {
 	{"POST", "/_ows/v1/join", NULL, post_join},
 };
 
+/* c->user: the user key pub belongs to; else answered 401 and -1. */
+static int key_user(struct admin_ctx *c, const char *pub)
+{
+	struct ows_directory dir;
+
+	ows_state_directory(&c->n->state, &dir);
+	if (dir.user_of_key(dir.ud, pub, c->user, sizeof(c->user)) != 0) {
+		reply_error(c, 401, "UnknownKey", "key '%s' belongs to no user",
+			    pub);
+		return -1;
+	}
+	return 0;
+}
+
 /* Authenticate the signer as a user and check the route's action. */
 static int authenticate(struct admin_ctx *c, const struct route *r)
 {
@@ -739,15 +753,12 @@ static int authenticate(struct admin_ctx *c, const struct route *r)
 		reply_error(c, 401, "Unauthenticated", "%s", err.msg);
 		return -1;
 	}
-	ows_state_directory(&c->n->state, &dir);
-	if (dir.user_of_key(dir.ud, pub, c->user, sizeof(c->user)) != 0) {
-		reply_error(c, 401, "UnknownKey", "key '%s' belongs to no user",
-			    pub);
+	if (key_user(c, pub) != 0)
 		return -1;
-	}
 	snprintf(arn, sizeof(arn), "arn:ows:ows::cluster/%s",
 		 c->n->state.cluster);
 	live_context(c, ip, &rc);
+	ows_state_directory(&c->n->state, &dir);
 	if (r->action != NULL &&
 	    ows_user_authorize(&dir, c->user, r->action, arn, &rc) != 0) {
 		reply_error(c, 403, "AccessDenied", "user '%s' is not allowed "
@@ -837,7 +848,6 @@ static void health(struct ows_node *n, struct ows_http_req *req)
 static int check_head(struct admin_ctx *c, size_t *limit)
 {
 	struct ows_http_req *req = c->req;
-	struct ows_directory dir;
 	struct ows_err err = {{0}};
 	char pub[OWS_PUBKEY_B64_LEN];
 	const struct route *r = NULL;
@@ -868,12 +878,8 @@ static int check_head(struct admin_ctx *c, size_t *limit)
 		reply_error(c, 401, "Unauthenticated", "%s", err.msg);
 		return -1;
 	}
-	ows_state_directory(&c->n->state, &dir);
-	if (dir.user_of_key(dir.ud, pub, c->user, sizeof(c->user)) != 0) {
-		reply_error(c, 401, "UnknownKey", "key '%s' belongs to no user",
-			    pub);
+	if (key_user(c, pub) != 0)
 		return -1;
-	}
 	c->user[0] = '\0'; /* set again once the signature is verified */
 	return 0;
 }
