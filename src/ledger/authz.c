@@ -43,11 +43,15 @@ void ows_authz_ctx_from_envelope(const json_t *envelope, int64_t time_ms,
 	out->region = NULL;
 }
 
-/* One signer: its name, its policy documents, whether it is root. */
+/*
+ * One signer: its name, its policy documents, whether it is root; arn is
+ * set for a role's or a function's session (no aws:username then).
+ */
 struct signer {
 	const char *name;
 	json_t *docs;
 	bool root;
+	const char *arn;
 };
 
 /* Extra condition values of one check: key, and a JSON array of strings. */
@@ -66,7 +70,7 @@ struct ctx_bufs {
 };
 
 static struct ows_policy_ctx_entry *
-build_ctx(const struct ows_authz_ctx *rc, const char *user,
+build_ctx(const struct ows_authz_ctx *rc, const struct signer *s,
 	  const struct extra *ex, size_t n_ex, struct ctx_bufs *b, size_t *n)
 {
 	struct ows_policy_ctx_entry *e;
@@ -83,7 +87,11 @@ build_ctx(const struct ows_authz_ctx *rc, const char *user,
 	gmtime_r(&secs, &tm);
 	strftime(b->time, sizeof(b->time), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(b->epoch, sizeof(b->epoch), "%" PRId64, rc->time_ms / 1000);
-	snprintf(b->arn, sizeof(b->arn), "arn:ows:iam::user/%s", user);
+	if (s->arn != NULL)
+		snprintf(b->arn, sizeof(b->arn), "%s", s->arn);
+	else
+		snprintf(b->arn, sizeof(b->arn), "arn:ows:iam::user/%s",
+			 s->name);
 	if (rc->source_ip != NULL)
 		e[(*n)++] = (struct ows_policy_ctx_entry){"aws:SourceIp",
 							  rc->source_ip};
@@ -91,8 +99,12 @@ build_ctx(const struct ows_authz_ctx *rc, const char *user,
 		"aws:SecureTransport", rc->secure_transport ? "true" : "false"};
 	e[(*n)++] = (struct ows_policy_ctx_entry){"aws:CurrentTime", b->time};
 	e[(*n)++] = (struct ows_policy_ctx_entry){"aws:EpochTime", b->epoch};
-	e[(*n)++] = (struct ows_policy_ctx_entry){"aws:username", user};
-	e[(*n)++] = (struct ows_policy_ctx_entry){"aws:userid", user};
+	if (s->arn == NULL) {
+		e[(*n)++] = (struct ows_policy_ctx_entry){"aws:username",
+							  s->name};
+		e[(*n)++] = (struct ows_policy_ctx_entry){"aws:userid",
+							  s->name};
+	}
 	e[(*n)++] = (struct ows_policy_ctx_entry){"aws:PrincipalArn", b->arn};
 	if (rc->region != NULL)
 		e[(*n)++] = (struct ows_policy_ctx_entry){"aws:RequestedRegion",
@@ -126,7 +138,7 @@ static enum ows_policy_decision eval_one(const struct signer *s,
 		n = MAX_DOCS;
 	for (size_t i = 0; i < n; i++)
 		list[i] = json_array_get(s->docs, i);
-	ctx = build_ctx(rc, s->name, ex, n_ex, &b, &req.n_ctx);
+	ctx = build_ctx(rc, s, ex, n_ex, &b, &req.n_ctx);
 	if (ctx == NULL)
 		return OWS_POLICY_EXPLICIT_DENY;
 	req.ctx = ctx;
@@ -164,6 +176,7 @@ static int signers_load(const struct ows_directory *dir,
 	for (size_t i = 0; i < n; i++) {
 		out[i].name = users[i];
 		out[i].root = strcmp(users[i], OWS_ROOT_USER) == 0;
+		out[i].arn = NULL;
 		out[i].docs = json_array();
 		if (out[i].docs == NULL)
 			return -ENOMEM;
@@ -203,6 +216,47 @@ int ows_user_authorize_resource(const struct ows_directory *dir,
 
 	ows_action_arn(kind, name, arn, sizeof(arn));
 	return ows_user_authorize(dir, user, action, arn, rc);
+}
+
+int ows_principal_authorize(const struct ows_directory *dir,
+			    const struct ows_principal *p, const char *action,
+			    const char *resource, const struct ows_authz_ctx *rc)
+{
+	char arn[2 * OWS_NAME_MAX];
+	struct signer s = {0};
+	int rv;
+
+	if (strcmp(p->kind, "users") == 0)
+		return ows_user_authorize(dir, p->name, action, resource, rc);
+	if ((strcmp(p->kind, "roles") != 0 &&
+	     strcmp(p->kind, "functions") != 0) ||
+	    dir->principal_policies == NULL)
+		return OWS_EDENIED;
+	ows_action_arn(p->kind, p->name, arn, sizeof(arn));
+	s.name = p->name;
+	s.arn = arn;
+	s.docs = json_array();
+	if (s.docs == NULL)
+		return -ENOMEM;
+	rv = dir->principal_policies(dir->ud, p->kind, p->name, s.docs);
+	if (rv == -ENOENT)
+		rv = OWS_EDENIED; /* deleted since its session began */
+	if (rv == 0 && !allowed(&s, 1, action, resource, rc, NULL, 0))
+		rv = OWS_EDENIED;
+	json_decref(s.docs);
+	return rv;
+}
+
+int ows_principal_authorize_resource(const struct ows_directory *dir,
+				     const struct ows_principal *p,
+				     const char *action, const char *kind,
+				     const char *name,
+				     const struct ows_authz_ctx *rc)
+{
+	char arn[2 * OWS_NAME_MAX];
+
+	ows_action_arn(kind, name, arn, sizeof(arn));
+	return ows_principal_authorize(dir, p, action, arn, rc);
 }
 
 /* ---- change sets ---- */
@@ -258,13 +312,26 @@ static int judge_attach(struct judge *j, const char *arn)
 	return rv;
 }
 
+/* The names of the policies kind/name has now (none when unknown). */
+static int current_names(const struct ows_directory *dir, const char *kind,
+			 const char *name, json_t *out)
+{
+	if (dir->principal_policy_names != NULL)
+		return dir->principal_policy_names(dir->ud, kind, name, out);
+	if (strcmp(kind, "users") == 0)
+		return dir->user_policy_names(dir->ud, name, out);
+	return 0;
+}
+
 /*
- * users.put: judged with ows:RequestedPolicies and iam:PolicyARN (as IAM's
- * AttachUserPolicy), then ows:policies.attach on each policy it attaches
- * that the user did not have.
+ * users.put, roles.put, functions.put: naming policies is attaching them.
+ * Judged as ows:<kind>.put with ows:RequestedPolicies and iam:PolicyARN (as
+ * IAM's AttachUserPolicy, AttachRolePolicy), then ows:policies.attach on
+ * each policy the spec names that kind/name did not have.
  */
-static int judge_users_put(struct judge *j, const char *name,
-			   const json_t *spec, const char *arn)
+static int judge_attaching_put(struct judge *j, const char *kind,
+			       const char *name, const json_t *spec,
+			       const char *act, const char *arn)
 {
 	json_t *cur = json_array(), *req = json_array(), *added = json_array();
 	const json_t *v;
@@ -274,7 +341,7 @@ static int judge_users_put(struct judge *j, const char *name,
 	int rv = 0;
 
 	if (cur == NULL || req == NULL || added == NULL ||
-	    j->dir->user_policy_names(j->dir->ud, name, cur) != 0)
+	    current_names(j->dir, kind, name, cur) != 0)
 		rv = -ENOMEM;
 	json_array_foreach(json_object_get(spec, "policies"), i, v) {
 		if (rv != 0 || !json_is_string(v))
@@ -284,7 +351,7 @@ static int judge_users_put(struct judge *j, const char *name,
 			rv = append_arn(added, json_string_value(v));
 	}
 	if (rv == 0)
-		rv = check(j, "ows:users.put", arn, ex, 2);
+		rv = check(j, act, arn, ex, 2);
 	json_array_foreach(added, i, v) {
 		if (rv == 0)
 			rv = judge_attach(j, json_string_value(v));
@@ -351,8 +418,10 @@ static int judge_action(struct judge *j, const json_t *a)
 	snprintf(act, sizeof(act), "ows:%s", action);
 	if (strcmp(kind, "access_keys") == 0)
 		return judge_access_key(j, act, name, spec);
-	if (strcmp(action, "users.put") == 0)
-		return judge_users_put(j, name, spec, arn);
+	if (strcmp(action, "users.put") == 0 ||
+	    strcmp(action, "roles.put") == 0 ||
+	    strcmp(action, "functions.put") == 0)
+		return judge_attaching_put(j, kind, name, spec, act, arn);
 	if (strcmp(action, "policies.put") == 0)
 		return judge_policies_put(j, name, arn);
 	return check(j, act, arn, NULL, 0);

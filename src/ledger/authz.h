@@ -44,6 +44,21 @@ struct ows_directory {
 	/* The user access key id belongs to, into user; -ENOENT if none. */
 	int (*access_key_user)(void *ud, const char *id, char *user,
 			       size_t cap);
+	/*
+	 * Append the policy documents named by the spec of resource kind/name
+	 * ("users", "roles" or "functions") to out; -ENOENT when it does not
+	 * exist. NULL: only users have policies (user_policies).
+	 */
+	int (*principal_policies)(void *ud, const char *kind, const char *name,
+				  json_t *out);
+	/*
+	 * Append the names (strings) of the policies the spec of kind/name
+	 * names to out; 0 with nothing appended when it does not exist. NULL:
+	 * only users (user_policy_names); any other kind is taken to name
+	 * none, so every policy it names counts as newly attached.
+	 */
+	int (*principal_policy_names)(void *ud, const char *kind,
+				      const char *name, json_t *out);
 };
 
 /*
@@ -96,5 +111,30 @@ int ows_user_authorize_resource(const struct ows_directory *dir,
 				const char *user, const char *action,
 				const char *kind, const char *name,
 				const struct ows_authz_ctx *rc);
+
+/* Who is acting: a user, or a session for a role or a function. */
+struct ows_principal {
+	const char *kind; /* "users", "roles" or "functions" */
+	const char *name;
+};
+
+/*
+ * Judge one action for a principal: a user exactly as ows_user_authorize
+ * (root may do all); a role or a function by the policies its spec names
+ * (never root; aws:username and aws:userid unset; aws:PrincipalArn
+ * arn:ows:iam::role/NAME or arn:ows:lambda::function/NAME). 0 or
+ * OWS_EDENIED (also when the role or function no longer exists, or the
+ * directory has no principal_policies).
+ */
+int ows_principal_authorize(const struct ows_directory *dir,
+			    const struct ows_principal *p, const char *action,
+			    const char *resource, const struct ows_authz_ctx *rc);
+
+/* The same for a resource named by kind and name (its ARN as actions'). */
+int ows_principal_authorize_resource(const struct ows_directory *dir,
+				     const struct ows_principal *p,
+				     const char *action, const char *kind,
+				     const char *name,
+				     const struct ows_authz_ctx *rc);
 
 #endif

@@ -38,8 +38,10 @@ int ows_ledger_verifier_init(struct ows_ledger_verifier *v)
 	v->policies = json_object();
 	v->tokens = json_object();
 	v->keys = json_object();
+	v->roles = json_object();
+	v->functions = json_object();
 	if (v->users == NULL || v->policies == NULL || v->tokens == NULL ||
-	    v->keys == NULL) {
+	    v->keys == NULL || v->roles == NULL || v->functions == NULL) {
 		ows_ledger_verifier_close(v);
 		return -ENOMEM;
 	}
@@ -52,7 +54,10 @@ void ows_ledger_verifier_close(struct ows_ledger_verifier *v)
 	json_decref(v->policies);
 	json_decref(v->tokens);
 	json_decref(v->keys);
+	json_decref(v->roles);
+	json_decref(v->functions);
 	v->users = v->policies = v->tokens = v->keys = NULL;
+	v->roles = v->functions = NULL;
 }
 
 static int dir_user_of_key(void *ud, const char *pub, char *user, size_t cap)
@@ -74,12 +79,27 @@ static int dir_user_of_key(void *ud, const char *pub, char *user, size_t cap)
 	return -ENOENT;
 }
 
-static int dir_user_policies(void *ud, const char *user, json_t *out)
+/* The replayed specs of kind; NULL for a kind that names no policies. */
+static json_t *specs_of(struct ows_ledger_verifier *v, const char *kind)
+{
+	if (strcmp(kind, "users") == 0)
+		return v->users;
+	if (strcmp(kind, "roles") == 0)
+		return v->roles;
+	if (strcmp(kind, "functions") == 0)
+		return v->functions;
+	return NULL;
+}
+
+static int dir_principal_policies(void *ud, const char *kind, const char *name,
+				  json_t *out)
 {
 	struct ows_ledger_verifier *v = ud;
-	json_t *spec = json_object_get(v->users, user), *p, *doc;
+	json_t *spec = json_object_get(specs_of(v, kind), name), *p, *doc;
 	size_t i;
 
+	if (spec == NULL)
+		return -ENOENT;
 	json_array_foreach(json_object_get(spec, "policies"), i, p) {
 		doc = json_object_get(v->policies, json_string_value(p));
 		if (doc != NULL && json_array_append(out, doc) != 0)
@@ -88,16 +108,29 @@ static int dir_user_policies(void *ud, const char *user, json_t *out)
 	return 0;
 }
 
-static int dir_user_policy_names(void *ud, const char *user, json_t *out)
+static int dir_user_policies(void *ud, const char *user, json_t *out)
+{
+	int rv = dir_principal_policies(ud, "users", user, out);
+
+	return rv == -ENOENT ? 0 : rv;
+}
+
+static int dir_principal_policy_names(void *ud, const char *kind,
+				      const char *name, json_t *out)
 {
 	struct ows_ledger_verifier *v = ud;
-	json_t *spec = json_object_get(v->users, user), *p;
+	json_t *spec = json_object_get(specs_of(v, kind), name), *p;
 	size_t i;
 
 	json_array_foreach(json_object_get(spec, "policies"), i, p)
 		if (json_is_string(p) && json_array_append(out, p) != 0)
 			return -ENOMEM;
 	return 0;
+}
+
+static int dir_user_policy_names(void *ud, const char *user, json_t *out)
+{
+	return dir_principal_policy_names(ud, "users", user, out);
 }
 
 static int dir_access_key_user(void *ud, const char *id, char *user,
@@ -113,8 +146,8 @@ static int dir_access_key_user(void *ud, const char *id, char *user,
 }
 
 /*
- * Track what authorization depends on: users, policies, join tokens, the
- * users of access keys.
+ * Track what authorization depends on: users, policies, roles, functions
+ * (the policies they name), join tokens, the users of access keys.
  */
 static void replay_action(struct ows_ledger_verifier *v, const json_t *a)
 {
@@ -122,7 +155,15 @@ static void replay_action(struct ows_ledger_verifier *v, const json_t *a)
 	const char *name = ows_json_str(a, "name");
 	json_t *spec = json_object_get(a, "spec");
 
-	if (strcmp(action, "users.put") == 0)
+	if (strcmp(action, "roles.put") == 0)
+		json_object_set(v->roles, name, spec);
+	else if (strcmp(action, "roles.delete") == 0)
+		json_object_del(v->roles, name);
+	else if (strcmp(action, "functions.put") == 0)
+		json_object_set(v->functions, name, spec);
+	else if (strcmp(action, "functions.delete") == 0)
+		json_object_del(v->functions, name);
+	else if (strcmp(action, "users.put") == 0)
 		json_object_set(v->users, name, spec);
 	else if (strcmp(action, "users.delete") == 0)
 		json_object_del(v->users, name);
@@ -143,8 +184,15 @@ static void replay_action(struct ows_ledger_verifier *v, const json_t *a)
 static int feed_changeset(struct ows_ledger_verifier *v, const json_t *body,
 			  int64_t time_ms, struct ows_err *err)
 {
-	struct ows_directory dir = {v, dir_user_of_key, dir_user_policies,
-				    dir_user_policy_names, dir_access_key_user};
+	struct ows_directory dir = {
+		.ud = v,
+		.user_of_key = dir_user_of_key,
+		.user_policies = dir_user_policies,
+		.user_policy_names = dir_user_policy_names,
+		.access_key_user = dir_access_key_user,
+		.principal_policies = dir_principal_policies,
+		.principal_policy_names = dir_principal_policy_names,
+	};
 	struct ows_authz_ctx rc;
 	struct ows_changeset_info info;
 	json_t *a;

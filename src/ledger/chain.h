@@ -36,6 +36,8 @@ struct ows_ledger_verifier {
 	char cluster[65];
 	json_t *users;    /* name -> spec, replayed */
 	json_t *policies; /* name -> document, replayed */
+	json_t *roles;    /* name -> spec, replayed */
+	json_t *functions; /* name -> spec, replayed */
 	json_t *tokens;   /* token hash -> true */
 	json_t *keys;     /* access key id -> user */
 };

@@ -88,6 +88,7 @@ void ows_action_arn(const char *kind, const char *name, char *out, size_t cap)
 	} map[] = {
 		{"users", "iam", "user"},
 		{"policies", "iam", "policy"},
+		{"roles", "iam", "role"},
 		{"access_keys", "iam", "access-key"},
 		{"nodes", "ows", "node"},
 		{"functions", "lambda", "function"},

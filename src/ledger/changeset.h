@@ -62,6 +62,7 @@ int ows_action_split(const char *action, char *kind, const char **verb);
 /*
  * The ARN an action on kind/name is judged against:
  * users -> arn:ows:iam::user/NAME, policies -> arn:ows:iam::policy/NAME,
+ * roles -> arn:ows:iam::role/NAME, functions -> arn:ows:lambda::function/NAME,
  * nodes -> arn:ows:ows::node/NAME, other kinds arn:ows:ows::KIND/NAME.
  */
 void ows_action_arn(const char *kind, const char *name, char *out, size_t cap);

@@ -11,10 +11,11 @@
 
 /*
  * Kinds in dependency order: a kind may refer to kinds before it (users
- * name policies, routes name functions). Kinds not listed go last.
+ * name policies, roles name users and policies, functions name policies,
+ * routes name functions). Kinds not listed go last.
  */
 static const char *const kind_order[] = {
-	"policies", "users", "access_keys", "functions", "routes",
+	"policies", "users", "roles", "access_keys", "functions", "routes",
 	"buckets", "tables",
 };
 #define N_KINDS (sizeof(kind_order) / sizeof(kind_order[0]))

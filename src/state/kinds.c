@@ -96,8 +96,9 @@ static int run2(struct ows_state *s, const char *sql, const char *a,
 	return rv;
 }
 
-/* Count rows of a one-parameter query. */
-static int count(struct ows_state *s, const char *sql, const char *a)
+/* Count rows of a query with up to two text parameters. */
+static int count2(struct ows_state *s, const char *sql, const char *a,
+		  const char *b)
 {
 	sqlite3_stmt *st;
 	int n = 0;
@@ -105,10 +106,54 @@ static int count(struct ows_state *s, const char *sql, const char *a)
 	if (ows_state_prepare(s, sql, &st) != 0)
 		return -EIO;
 	sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+	if (b != NULL)
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return n;
+}
+
+static int count(struct ows_state *s, const char *sql, const char *a)
+{
+	return count2(s, sql, a, NULL);
+}
+
+/*
+ * A list of names of existing resources of kind (field named as the kind:
+ * "policies", "trusted_users"); with unique, no name twice. Users' lists
+ * keep accepting duplicates, as change sets in ledgers already did.
+ */
+static int names_check(struct ows_state *s, const json_t *list,
+		       const char *kind, bool unique, struct ows_err *err)
+{
+	const char *field = strcmp(kind, "users") == 0 ? "trusted_users" : kind;
+	const json_t *v;
+	size_t i, k;
+
+	if (list != NULL && !json_is_array(list)) {
+		ows_err_printf(err, "'%s' is a list of names", field);
+		return OWS_EINVAL;
+	}
+	json_array_foreach(list, i, v) {
+		if (!json_is_string(v) ||
+		    count2(s, "SELECT count(*) FROM resources WHERE kind=? AND "
+			   "name=?", kind, json_string_value(v)) != 1) {
+			ows_err_printf(err, "%s[%zu]: no such %s", field, i,
+				       strcmp(kind, "users") == 0 ? "user"
+								  : "policy");
+			return OWS_EINVAL;
+		}
+		for (k = 0; unique && k < i; k++) {
+			if (json_equal(v, json_array_get(list, k))) {
+				ows_err_printf(err, "%s[%zu]: '%s' is named "
+					       "twice", field, i,
+					       json_string_value(v));
+				return OWS_EINVAL;
+			}
+		}
+	}
+	return 0;
 }
 
 static int user_spec_check(struct ows_state *s, const char *name,
@@ -148,16 +193,7 @@ static int user_spec_check(struct ows_state *s, const char *name,
 			return OWS_ECONFLICT;
 		}
 	}
-	json_array_foreach(pols, i, v) {
-		if (!json_is_string(v) ||
-		    count(s, "SELECT count(*) FROM resources WHERE "
-			  "kind='policies' AND name=?",
-			  json_string_value(v)) != 1) {
-			ows_err_printf(err, "policies[%zu]: no such policy", i);
-			return OWS_EINVAL;
-		}
-	}
-	return 0;
+	return names_check(s, pols, "policies", false, err);
 }
 
 static int users_put(const struct ows_apply_ctx *c, const char *name,
@@ -185,6 +221,41 @@ static int users_put(const struct ows_apply_ctx *c, const char *name,
 	return rv == 0 ? res_put(c, "users", name, spec) : rv;
 }
 
+/*
+ * As IAM's DeleteConflict: a policy named by users, roles or functions, or
+ * a user a role trusts, is detached first. A name is never re-bound to a
+ * newcomer: a user made later under a deleted user's name would otherwise
+ * inherit the roles that trusted the old one. what is "policy" or "user".
+ */
+static int still_named(struct ows_state *s, const char *what,
+		       const char *name, struct ows_err *err)
+{
+	static const char *const kinds[] = {"users", "roles", "functions"};
+	int n;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		n = count2(s, strcmp(what, "user") == 0
+			   ? "SELECT count(*) FROM resources r, json_each(r.spec, "
+			     "'$.trusted_users') j WHERE r.kind=? AND j.value=?"
+			   : "SELECT count(*) FROM resources r, json_each(r.spec, "
+			     "'$.policies') j WHERE r.kind=? AND j.value=?",
+			   kinds[i], name);
+		if (n < 0)
+			return -EIO;
+		if (n == 0)
+			continue;
+		if (strcmp(what, "user") == 0)
+			ows_err_printf(err, "user '%s' is still trusted by %d "
+				       "role(s)", name, n);
+		else
+			ows_err_printf(err, "policy '%s' is still attached to "
+				       "%d %s", name, n, i == 0 ? "user(s)"
+				       : i == 1 ? "role(s)" : "function(s)");
+		return OWS_ECONFLICT;
+	}
+	return 0;
+}
+
 static int users_delete(const struct ows_apply_ctx *c, const char *name,
 			struct ows_err *err)
 {
@@ -195,6 +266,8 @@ static int users_delete(const struct ows_apply_ctx *c, const char *name,
 		return OWS_EINVAL;
 	}
 	rv = check_owner(c, "users", name, true, err);
+	if (rv == 0)
+		rv = still_named(c->s, "user", name, err);
 	if (rv == 0)
 		rv = run2(c->s, "DELETE FROM user_keys WHERE user=?", name, NULL);
 	if (rv == 0)
@@ -219,18 +292,12 @@ static int policies_put(const struct ows_apply_ctx *c, const char *name,
 static int policies_delete(const struct ows_apply_ctx *c, const char *name,
 			   struct ows_err *err)
 {
-	int rv = check_owner(c, "policies", name, true, err), n;
+	int rv = check_owner(c, "policies", name, true, err);
 
+	if (rv == 0)
+		rv = still_named(c->s, "policy", name, err);
 	if (rv != 0)
 		return rv;
-	/* As IAM's DeleteConflict: detach before deleting. */
-	n = count(c->s, "SELECT count(*) FROM resources u, json_each(u.spec, "
-		  "'$.policies') j WHERE u.kind='users' AND j.value=?", name);
-	if (n != 0) {
-		ows_err_printf(err, "policy '%s' is still attached to %d "
-			       "user(s)", name, n);
-		return n < 0 ? -EIO : OWS_ECONFLICT;
-	}
 	return run2(c->s, "DELETE FROM resources WHERE kind='policies' AND "
 		    "name=?", name, NULL);
 }
@@ -357,6 +424,52 @@ static int access_keys_delete(const struct ows_apply_ctx *c, const char *name,
 	return run2(c->s, "DELETE FROM access_keys WHERE id=?", name, NULL);
 }
 
+/* ---- roles (issue 7, "Role credentials for functions") ---- */
+
+#define ROLE_SESSION_MIN_S 900   /* IAM's MaxSessionDuration range */
+#define ROLE_SESSION_MAX_S 43200
+
+static int role_spec_check(struct ows_state *s, const json_t *spec,
+			   struct ows_err *err)
+{
+	const json_t *max = json_object_get(spec, "max_session_s"), *v;
+	const char *k;
+	int rv;
+
+	json_object_foreach((json_t *)spec, k, v) {
+		if (strcmp(k, "trusted_users") != 0 &&
+		    strcmp(k, "policies") != 0 &&
+		    strcmp(k, "max_session_s") != 0) {
+			ows_err_printf(err, "unknown field '%s'", k);
+			return OWS_EINVAL;
+		}
+	}
+	if (max != NULL && (!json_is_integer(max) ||
+			    json_integer_value(max) < ROLE_SESSION_MIN_S ||
+			    json_integer_value(max) > ROLE_SESSION_MAX_S)) {
+		ows_err_printf(err, "'max_session_s' must be an integer from "
+			       "%d to %d", ROLE_SESSION_MIN_S,
+			       ROLE_SESSION_MAX_S);
+		return OWS_EINVAL;
+	}
+	rv = names_check(s, json_object_get(spec, "trusted_users"), "users",
+			 true, err);
+	if (rv == 0)
+		rv = names_check(s, json_object_get(spec, "policies"),
+				 "policies", true, err);
+	return rv;
+}
+
+static int roles_put(const struct ows_apply_ctx *c, const char *name,
+		     const json_t *spec, struct ows_err *err)
+{
+	int rv = check_owner(c, "roles", name, false, err);
+
+	if (rv == 0)
+		rv = role_spec_check(c->s, spec, err);
+	return rv == 0 ? res_put(c, "roles", name, spec) : rv;
+}
+
 /* ---- functions and routes (DESIGN.md "Functions", issue 3) ---- */
 
 struct num_field {
@@ -398,7 +511,7 @@ static int fn_check(const json_t *spec, struct ows_err *err)
 	static const char *const known[] = {
 		"runtime", "handler", "code_sha256", "command", "env",
 		"memory_mb", "timeout_s", "concurrency", "idle_s",
-		"min_instances", "requests_per_instance",
+		"min_instances", "requests_per_instance", "policies",
 	};
 	const char *rt = ows_json_str(spec, "runtime");
 	const char *handler = ows_json_str(spec, "handler");
@@ -465,6 +578,10 @@ static int functions_put(const struct ows_apply_ctx *c, const char *name,
 
 	if (rv == 0)
 		rv = fn_check(spec, err);
+	/* Its role: the policies the function's code runs with. */
+	if (rv == 0)
+		rv = names_check(c->s, json_object_get(spec, "policies"),
+				 "policies", true, err);
 	return rv == 0 ? res_put(c, "functions", name, spec) : rv;
 }
 
@@ -550,6 +667,10 @@ static int dispatch(const struct ows_apply_ctx *c, const char *act,
 		return policies_put(c, name, spec, err);
 	if (strcmp(act, "policies.delete") == 0)
 		return policies_delete(c, name, err);
+	if (strcmp(act, "roles.put") == 0)
+		return roles_put(c, name, spec, err);
+	if (strcmp(act, "roles.delete") == 0)
+		return generic_delete(c, "roles", name, err);
 	if (strcmp(act, "nodes.token") == 0)
 		return nodes_token(c, name, spec, err);
 	if (strcmp(act, "nodes.delete") == 0)

@@ -405,21 +405,31 @@ static int dir_user_of_key(void *ud, const char *pub, char *user, size_t cap)
 	return rv;
 }
 
-static int dir_user_policies(void *ud, const char *user, json_t *out)
+/*
+ * The policy documents named by the spec of kind/name, in one query for
+ * users, roles and functions; the LEFT JOINs keep one row for a resource
+ * that names none, so no row at all means it does not exist.
+ */
+static int dir_principal_policies(void *ud, const char *kind, const char *name,
+				  json_t *out)
 {
 	struct ows_state *s = ud;
 	sqlite3_stmt *st;
 	json_t *doc;
-	int rv = 0;
+	int rv = -ENOENT;
 
-	/* The user's spec names its policies; join them in one query. */
-	if (ows_state_prepare(s, "SELECT p.spec FROM resources u, "
-			      "json_each(u.spec, '$.policies') j, resources p "
-			      "WHERE u.kind='users' AND u.name=? AND "
-			      "p.kind='policies' AND p.name=j.value", &st) != 0)
+	if (ows_state_prepare(s, "SELECT p.spec FROM resources r "
+			      "LEFT JOIN json_each(r.spec, '$.policies') j "
+			      "LEFT JOIN resources p ON p.kind='policies' AND "
+			      "p.name=j.value WHERE r.kind=? AND r.name=?",
+			      &st) != 0)
 		return -EIO;
-	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
-	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW) {
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	while (rv != -ENOMEM && sqlite3_step(st) == SQLITE_ROW) {
+		rv = 0;
+		if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
+			continue;
 		doc = json_loads((const char *)sqlite3_column_text(st, 0), 0,
 				 NULL);
 		if (doc != NULL && json_array_append_new(out, doc) != 0)
@@ -429,17 +439,26 @@ static int dir_user_policies(void *ud, const char *user, json_t *out)
 	return rv;
 }
 
-static int dir_user_policy_names(void *ud, const char *user, json_t *out)
+static int dir_user_policies(void *ud, const char *user, json_t *out)
+{
+	int rv = dir_principal_policies(ud, "users", user, out);
+
+	return rv == -ENOENT ? 0 : rv;
+}
+
+static int dir_principal_policy_names(void *ud, const char *kind,
+				      const char *name, json_t *out)
 {
 	struct ows_state *s = ud;
 	sqlite3_stmt *st;
 	int rv = 0;
 
-	if (ows_state_prepare(s, "SELECT j.value FROM resources u, "
-			      "json_each(u.spec, '$.policies') j WHERE "
-			      "u.kind='users' AND u.name=?", &st) != 0)
+	if (ows_state_prepare(s, "SELECT j.value FROM resources r, "
+			      "json_each(r.spec, '$.policies') j WHERE "
+			      "r.kind=? AND r.name=?", &st) != 0)
 		return -EIO;
-	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW)
 		if (sqlite3_column_type(st, 0) == SQLITE_TEXT &&
 		    json_array_append_new(out, json_string((const char *)
@@ -447,6 +466,11 @@ static int dir_user_policy_names(void *ud, const char *user, json_t *out)
 			rv = -ENOMEM;
 	sqlite3_finalize(st);
 	return rv;
+}
+
+static int dir_user_policy_names(void *ud, const char *user, json_t *out)
+{
+	return dir_principal_policy_names(ud, "users", user, out);
 }
 
 static int dir_access_key_user(void *ud, const char *id, char *user,
@@ -475,4 +499,6 @@ void ows_state_directory(struct ows_state *s, struct ows_directory *out)
 	out->user_policies = dir_user_policies;
 	out->user_policy_names = dir_user_policy_names;
 	out->access_key_user = dir_access_key_user;
+	out->principal_policies = dir_principal_policies;
+	out->principal_policy_names = dir_principal_policy_names;
 }

@@ -9,6 +9,7 @@
 
 #include "auth/key.h"
 #include "common/json.h"
+#include "ledger/authz.h"
 #include "ledger/chain.h"
 #include "ledger/changeset.h"
 #include "state/state.h"
@@ -333,4 +334,94 @@ OWS_TEST(ledger_verifier_replays_authorization)
 	ows_ledger_verifier_close(&v);
 	ows_key_free(root);
 	ows_key_free(dev);
+}
+
+/* Apply one change set signed by k; true when it applied. */
+static bool root_does(struct ows_state *s, struct ows_key *k, uint64_t *idx,
+		      json_t *actions)
+{
+	json_t *env = signed_env(k, "c1", actions, T0 / 1000);
+
+	return ok(apply(s, (*idx)++, "changeset", env, T0));
+}
+
+OWS_TEST(state_principal_authorize_roles_functions)
+{
+	static const char code[] = "0123456789abcdef0123456789abcdef"
+				   "0123456789abcdef0123456789abcdef";
+	struct ows_principal role = {"roles", "reader"};
+	struct ows_principal fn = {"functions", "f"};
+	struct ows_principal gone = {"roles", "nope"};
+	struct ows_principal root = {"users", OWS_ROOT_USER};
+	struct ows_authz_ctx rc = {NULL, false, T0, NULL};
+	struct ows_directory dir;
+	struct ows_state s;
+	struct ows_key *k;
+	uint64_t idx = 2;
+	char d[32];
+
+	state_new(&s, d);
+	ows_key_generate(&k);
+	OWS_CHECK(ok(apply(&s, 1, "genesis", genesis(k), T0)));
+	/* rd reads functions; own allows only the role's own ARN as principal. */
+	OWS_CHECK(root_does(&s, k, &idx, json_pack(
+		"[{s:s, s:s, s:{s:s, s:[{s:s, s:s, s:s}]}},"
+		" {s:s, s:s, s:{s:s, s:[{s:s, s:s, s:s, s:{s:{s:s}}}]}},"
+		" {s:s, s:s, s:{s:s, s:[{s:s, s:s, s:s, s:{s:{s:s}}}]}}]",
+		"action", "policies.put", "name", "rd", "spec", "Version",
+		"2012-10-17", "Statement", "Effect", "Allow", "Action",
+		"ows:functions.read", "Resource", "*",
+		"action", "policies.put", "name", "own", "spec", "Version",
+		"2012-10-17", "Statement", "Effect", "Allow", "Action",
+		"ows:status.read", "Resource", "*", "Condition", "StringEquals",
+		"aws:PrincipalArn", "arn:ows:iam::role/reader",
+		"action", "policies.put", "name", "byname", "spec", "Version",
+		"2012-10-17", "Statement", "Effect", "Allow", "Action",
+		"ows:ledger.read", "Resource", "*", "Condition", "StringEquals",
+		"aws:username", "reader")));
+	OWS_CHECK(root_does(&s, k, &idx, json_pack(
+		"[{s:s, s:s, s:{s:[s], s:[s, s, s], s:i}},"
+		" {s:s, s:s, s:{s:s, s:s, s:s, s:[s]}}]",
+		"action", "roles.put", "name", "reader", "spec", "trusted_users",
+		OWS_ROOT_USER, "policies", "rd", "own", "byname",
+		"max_session_s", 900,
+		"action", "functions.put", "name", "f", "spec", "runtime",
+		"python3", "handler", "a.b", "code_sha256", code, "policies",
+		"rd")));
+	ows_state_directory(&s, &dir);
+	/* Allowed by its policies, denied otherwise. */
+	OWS_CHECK_INT(ows_principal_authorize_resource(&dir, &role,
+		"ows:functions.read", "functions", "x", &rc), 0);
+	OWS_CHECK_INT(ows_principal_authorize_resource(&dir, &role,
+		"ows:users.put", "users", "x", &rc), OWS_EDENIED);
+	OWS_CHECK_INT(ows_principal_authorize(&dir, &role, "ows:status.read",
+		"arn:ows:ows::cluster/c1", &rc), 0);
+	/* No aws:username for a role, even one named like a user. */
+	OWS_CHECK_INT(ows_principal_authorize(&dir, &role, "ows:ledger.read",
+		"arn:ows:ows::cluster/c1", &rc), OWS_EDENIED);
+	OWS_CHECK_INT(ows_principal_authorize_resource(&dir, &fn,
+		"ows:functions.read", "functions", "x", &rc), 0);
+	OWS_CHECK_INT(ows_principal_authorize(&dir, &fn, "ows:status.read",
+		"arn:ows:ows::cluster/c1", &rc), OWS_EDENIED);
+	OWS_CHECK_INT(ows_principal_authorize(&dir, &gone, "ows:functions.read",
+		"*", &rc), OWS_EDENIED);
+	/* A user is judged as ows_user_authorize: root may do all. */
+	OWS_CHECK_INT(ows_principal_authorize(&dir, &root, "ows:users.put",
+		"arn:ows:iam::user/x", &rc), 0);
+	/* Deleted: its sessions can do nothing more. */
+	OWS_CHECK(root_does(&s, k, &idx, json_pack(
+		"[{s:s, s:s}, {s:s, s:s}]", "action", "roles.delete", "name",
+		"reader", "action", "functions.delete", "name", "f")));
+	OWS_CHECK_INT(ows_principal_authorize_resource(&dir, &role,
+		"ows:functions.read", "functions", "x", &rc), OWS_EDENIED);
+	OWS_CHECK_INT(ows_principal_authorize_resource(&dir, &fn,
+		"ows:functions.read", "functions", "x", &rc), OWS_EDENIED);
+	/* Without principal_policies, only users. */
+	dir.principal_policies = NULL;
+	OWS_CHECK_INT(ows_principal_authorize(&dir, &root, "ows:users.put",
+		"arn:ows:iam::user/x", &rc), 0);
+	OWS_CHECK_INT(ows_principal_authorize(&dir, &gone, "ows:users.put",
+		"arn:ows:iam::user/x", &rc), OWS_EDENIED);
+	ows_state_close(&s);
+	ows_key_free(k);
 }
