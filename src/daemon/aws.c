@@ -168,6 +168,13 @@ void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
 			msg = NULL;
 		}
 	}
+	if (c->expired_token) {
+		/* STS's ExpiredToken, Lambda's ExpiredTokenException */
+		http = json_protocol(c) ? 403 : 400;
+		code = json_protocol(c) ? "ExpiredTokenException"
+					: "ExpiredToken";
+		msg = "The security token included in the request is expired";
+	}
 	ows_log(OWS_LOG_INFO, "aws", "%s %s from %s refused: %s%s%s",
 		c->req->method, c->req->path, c->req->peer, code,
 		msg ? ": " : "", msg ? msg : "");
@@ -187,6 +194,46 @@ struct sig_ctx {
 	struct ows_sigv4_auth a;
 	struct ows_buf secret;
 };
+
+/*
+ * Session credentials: the token (header, or query of a presigned URL)
+ * must be ours, for this key id and unexpired; the secret comes from it.
+ */
+static int session_secret(struct ows_aws_call *c, struct sig_ctx *x,
+			  struct ows_err *err)
+{
+	char qtoken[OWS_SESSION_TOKEN_MAX], secret[OWS_SESSION_SECRET_LEN + 1];
+	const char *token =
+	    ows_http_req_header(c->req, "X-Amz-Security-Token");
+	int rv;
+
+	if (token == NULL &&
+	    ows_query_get(c->req->query, "X-Amz-Security-Token", qtoken,
+			  sizeof(qtoken)))
+		token = qtoken;
+	rv = ows_session_open(c->n->session_key, x->a.access_key, token,
+			      ows_now_ms() / 1000, &c->sess, secret);
+	if (rv == -ETIMEDOUT) {
+		c->expired_token = true;
+		ows_err_printf(err, "The security token included in the "
+			       "request is expired");
+		return OWS_SIGV4_EACCESSKEY;
+	}
+	if (rv != 0) {
+		ows_err_printf(err, "The security token included in the "
+			       "request is invalid.");
+		return OWS_SIGV4_EACCESSKEY;
+	}
+	if (ows_buf_puts(&x->secret, secret) != 0)
+		rv = -ENOMEM;
+	memset(secret, 0, sizeof(secret));
+	c->session = true;
+	snprintf(c->kind, sizeof(c->kind), "%s", c->sess.kind);
+	snprintf(c->name, sizeof(c->name), "%s", c->sess.name);
+	if (strcmp(c->sess.kind, "users") == 0)
+		snprintf(c->user, sizeof(c->user), "%s", c->sess.name);
+	return rv;
+}
 
 /*
  * What both steps share: parse, check the scope, look the key up. On 0 the
@@ -213,6 +260,14 @@ static int sig_prepare(struct ows_aws_call *c, const char *service,
 	rv = ows_sigv4_check_scope(&x->a, c->n->cfg.region, service, err);
 	if (rv != 0)
 		return rv;
+	if (strncmp(x->a.access_key, "ASIA", 4) == 0)
+		return session_secret(c, x, err);
+	if (x->a.has_security_token) {
+		/* a token with a long-term key: not one we issued */
+		ows_err_printf(err, "The security token included in the "
+			       "request is invalid.");
+		return OWS_SIGV4_EACCESSKEY;
+	}
 	rv = ows_node_access_secret(c->n, x->a.access_key, c->user,
 				    &x->secret);
 	if (rv != 0) {
@@ -220,6 +275,8 @@ static int sig_prepare(struct ows_aws_call *c, const char *service,
 			       "exist in our records.");
 		return OWS_SIGV4_EACCESSKEY;
 	}
+	snprintf(c->kind, sizeof(c->kind), "users");
+	snprintf(c->name, sizeof(c->name), "%s", c->user);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #ifndef OWS_DAEMON_AWS_H
 #define OWS_DAEMON_AWS_H
 
+#include "auth/session.h"
 #include "daemon/node.h"
 
 struct ows_aws_call {
@@ -14,7 +15,14 @@ struct ows_aws_call {
 	struct ows_http_req *req;
 	const char *body;        /* the whole body (request arena) */
 	size_t len;
-	char user[256];          /* the access key's user */
+	char user[256];          /* the access key's user ("" for a role's
+				    or a function's session) */
+	/* Who acts: kind "users", "roles" or "functions", and its name. */
+	char kind[16];
+	char name[256];
+	bool session;            /* session credentials (auth/session.h) */
+	bool expired_token;      /* refused: the session has expired */
+	struct ows_session sess; /* when session */
 	char access_key[129];
 	char region[64];
 	char service[64];

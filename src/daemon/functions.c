@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "daemon/functions.h"
 #include "daemon/node.h"
+#include "auth/session.h"
 #include "fn/bundle.h"
 #include "fn/netns.h"
 #include "fn/sandbox.h"
@@ -121,6 +122,33 @@ static unsigned num(const json_t *spec, const char *k, unsigned dflt)
 	return json_is_integer(v) ? (unsigned)json_integer_value(v) : dflt;
 }
 
+/*
+ * An instance's credentials: a session for the function itself, which may
+ * do what the policies its spec names allow (auth/session.h), for 12
+ * hours; instances stop an hour before (fn/pool.h).
+ */
+#define CREDS_S (12 * 3600)
+
+static int instance_creds(void *ud, const char *function,
+			  struct ows_fn_creds *out)
+{
+	struct ows_node *n = ud;
+	struct ows_session s = {0};
+	int rv;
+
+	snprintf(s.kind, sizeof(s.kind), "functions");
+	snprintf(s.name, sizeof(s.name), "%.128s", function);
+	snprintf(s.session_name, sizeof(s.session_name), "%.64s", function);
+	s.expires = ows_now_ms() / 1000 + CREDS_S;
+	rv = ows_session_mint(n->session_key, &s, out->secret, out->token,
+			      sizeof(out->token));
+	if (rv != 0)
+		return rv;
+	snprintf(out->key_id, sizeof(out->key_id), "%s", s.key_id);
+	out->expires = s.expires;
+	return 0;
+}
+
 static int make_pool(struct ows_fn_entry *e)
 {
 	struct ows_fn_env env[MAX_ENV];
@@ -155,6 +183,7 @@ static int make_pool(struct ows_fn_entry *e)
 		.spares = e->n->fn_spares,
 		/* the edge's own handler, served inside each instance */
 		.edge_handler = ows_admin_handle, .edge_ud = e->n,
+		.creds_cb = instance_creds, .creds_ud = e->n,
 	};
 	if (e->pool != NULL)
 		rv = ows_fn_pool_update(e->pool, &cfg);

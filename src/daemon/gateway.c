@@ -231,8 +231,10 @@ static bool iam_allowed(struct gw_call *c, bool head, const char *body,
 		snprintf(arn, sizeof(arn), "arn:ows:execute-api::route/%s",
 			 c->m.route_key);
 		ows_node_request_ctx(c->req, a->region, ip, &rc);
-		ok = ows_user_authorize(&dir, a->user, "execute-api:Invoke",
-					arn, &rc) == 0;
+		struct ows_principal who = {a->kind, a->name};
+
+		ok = ows_principal_authorize(&dir, &who, "execute-api:Invoke",
+					     arn, &rc) == 0;
 	}
 	if (!ok)
 		ows_log(OWS_LOG_INFO, "gw", "%s %s from %s refused: %s",

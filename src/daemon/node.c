@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/session.h"
 #include "common/enc.h"
 #include "common/fs.h"
 #include "common/json.h"
@@ -374,6 +375,9 @@ static int load_box(struct ows_node *n, struct ows_err *err)
 	if (rv == 0)
 		rv = ows_box_key_derive((const uint8_t *)secret.data, &n->box,
 					n->box_pub);
+	if (rv == 0)
+		ows_session_key_derive((const uint8_t *)secret.data, secret.len,
+				       n->session_key);
 	if (secret.data != NULL)
 		memset(secret.data, 0, secret.len);
 	ows_buf_free(&secret);

@@ -60,6 +60,7 @@ struct ows_node {
 	unsigned pending_closes;
 	json_t *peers;       /* DIR/peers.json: keys known at join time */
 	struct ows_box_key *box; /* the cluster's box key (access key secrets) */
+	uint8_t session_key[32]; /* from the cluster secret: auth/session.h */
 	struct ows_fn_entry *fns; /* functions.c: the functions run here */
 	struct ows_gw_table *gw_table; /* gateway.c: routes at gw_height */
 	uint64_t gw_height;

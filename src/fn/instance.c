@@ -27,6 +27,7 @@
 #define READ_CHUNK 65536
 #define PROBE_EVERY_MS 20
 #define MIN_START_S 10 /* an http app gets at least this to listen */
+#define CREDS_MARGIN_S 3600 /* stop idle instances this long before */
 
 static char read_mem[READ_CHUNK]; /* output is copied out at once */
 
@@ -326,7 +327,10 @@ void ows_fn_instance_idle(struct ows_fn_instance *inst)
 
 	if (inst->state != INST_READY)
 		return;
-	if (pool->closing || inst->gen != pool->gen) {
+	/* Its credentials would expire: a fresh instance gets new ones. */
+	if (pool->closing || inst->gen != pool->gen ||
+	    (inst->creds_expire != 0 &&
+	     ows_fn_unix_ms() / 1000 > inst->creds_expire - CREDS_MARGIN_S)) {
 		ows_fn_instance_stop(inst);
 		return;
 	}
@@ -338,8 +342,17 @@ void ows_fn_instance_idle(struct ows_fn_instance *inst)
 
 		warm += i->state != INST_STOPPING && i->gen == pool->gen;
 	}
-	if (warm < pool->conf->c.min_instances)
+	if (warm < pool->conf->c.min_instances) {
+		/* kept warm, but not past its credentials */
+		if (inst->creds_expire != 0) {
+			int64_t left = inst->creds_expire - CREDS_MARGIN_S -
+				       ows_fn_unix_ms() / 1000;
+
+			uv_timer_start(&inst->timer, idle_cb,
+				       left > 0 ? (uint64_t)left * 1000 : 0, 0);
+		}
 		return;
+	}
 	uv_timer_start(&inst->timer, idle_cb,
 		       (uint64_t)inst->conf->c.idle_s * 1000, 0);
 }

@@ -29,7 +29,7 @@
 #define NETNS_FD "4"
 #define MAX_SPEC_ON_PIPE 65536 /* the pipe's buffer: written at once */
 #define FN_PATH "/usr/local/bin:/usr/bin:/bin"
-#define BASE_ENV 20
+#define BASE_ENV 24
 
 /* A NULL-terminated list of "NAME=value" strings, built up. */
 struct envv {
@@ -68,8 +68,10 @@ static void env_add(struct envv *e, const char *name, const char *fmt, ...)
 
 static void env_free(struct envv *e)
 {
-	for (size_t i = 0; i < e->n; i++)
+	for (size_t i = 0; i < e->n; i++) {
+		memset(e->v[i], 0, strlen(e->v[i])); /* credentials */
 		free(e->v[i]);
+	}
 	free(e->v);
 }
 
@@ -118,6 +120,19 @@ static int build_env(struct ows_fn_instance *inst, struct envv *e)
 		env_add(e, "AWS_DEFAULT_REGION", "%s", c->region);
 	}
 	env_add(e, "AWS_REGION", "%s", c->region);
+	if (inst->conf->http)
+		env_add(e, "AWS_DEFAULT_REGION", "%s", c->region);
+	if (c->creds_cb != NULL) {
+		struct ows_fn_creds cr;
+
+		if (c->creds_cb(c->creds_ud, c->name, &cr) == 0) {
+			env_add(e, "AWS_ACCESS_KEY_ID", "%s", cr.key_id);
+			env_add(e, "AWS_SECRET_ACCESS_KEY", "%s", cr.secret);
+			env_add(e, "AWS_SESSION_TOKEN", "%s", cr.token);
+			inst->creds_expire = cr.expires;
+		}
+		memset(&cr, 0, sizeof(cr));
+	}
 	if (c->edge_handler != NULL)
 		env_add(e, "AWS_ENDPOINT_URL", "http://127.0.0.1:%d",
 			OWS_FN_EDGE_PORT);

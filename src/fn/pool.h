@@ -52,6 +52,14 @@ struct ows_fn_env {
  * what it keeps. Zero fields take defaults: memory_mb 128, timeout_s 3,
  * concurrency 10, idle_s 300, queue_max OWS_FN_QUEUE_MAX, region "local".
  */
+/* An instance's session credentials (see creds_cb below). */
+struct ows_fn_creds {
+	char key_id[32];
+	char secret[64];
+	char token[1024];
+	int64_t expires; /* Unix seconds */
+};
+
 struct ows_fn_config {
 	const char *name;    /* [A-Za-z0-9_-], 1..64 */
 	const char *runtime; /* "python3", "nodejs", "provided" or "http" */
@@ -86,6 +94,17 @@ struct ows_fn_config {
 	 */
 	ows_http_handler_cb edge_handler;
 	void *edge_ud;
+	/*
+	 * Credentials for one instance, as Lambda hands a function its
+	 * execution role's: called at each instance start with the
+	 * function's name; 0 with out filled, or -errno (the instance then
+	 * starts without). NULL: none. They are set as AWS_ACCESS_KEY_ID,
+	 * AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, and an instance stops
+	 * (when idle) before they expire.
+	 */
+	int (*creds_cb)(void *ud, const char *function,
+			struct ows_fn_creds *out);
+	void *creds_ud;
 };
 
 enum ows_fn_result_kind {

@@ -93,6 +93,7 @@ struct ows_fn_instance {
 	struct ows_sandbox_cgroup cg;
 	struct ows_fn_netns ns;
 	bool frozen; /* between invocations (cgroup freezer) */
+	int64_t creds_expire; /* Unix seconds; 0: no credentials */
 	struct ows_runtime_api *api; /* NULL for http or once closed */
 	struct inst_edge *edge;	     /* NULL when none or once closed */
 	uv_process_t *proc; /* its own allocation (maybe a spare's), freed

@@ -81,6 +81,7 @@ static void not_found(struct ows_aws_call *c, const char *name)
 static bool allowed(struct ows_aws_call *c, const char *action,
 		    const char *name)
 {
+	struct ows_principal who = {c->kind, c->name};
 	struct ows_directory dir;
 	struct ows_authz_ctx rc;
 	char ip[64];
@@ -88,8 +89,8 @@ static bool allowed(struct ows_aws_call *c, const char *action,
 	/* Judged here, with the live request: source address, region, now. */
 	ows_state_directory(&c->n->state, &dir);
 	ows_node_request_ctx(c->req, c->region, ip, &rc);
-	return ows_user_authorize_resource(&dir, c->user, action, "functions",
-					   name, &rc) == 0;
+	return ows_principal_authorize_resource(&dir, &who, action,
+						"functions", name, &rc) == 0;
 }
 
 static json_int_t int_or(const json_t *spec, const char *k, json_int_t dflt)
@@ -264,7 +265,7 @@ static void invoke(struct ows_aws_call *c, const char *name)
 		arn_of(c, name, arn, sizeof(arn));
 		snprintf(msg, sizeof(msg), "User: %s is not authorized to "
 			 "perform: lambda:InvokeFunction on resource: %s",
-			 c->user, arn);
+			 c->name, arn);
 		lambda_error(c, 403, "AccessDeniedException", msg);
 		return;
 	}
