@@ -568,6 +568,63 @@ static void deploy_changed(struct ows_node *n)
 	json_decref(all);
 }
 
+/* The host part of "host:port" (IPv4) appended to list, once. */
+static void add_host(json_t *list, const char *hp)
+{
+	const char *colon = hp != NULL ? strrchr(hp, ':') : NULL;
+	json_t *v;
+	size_t i;
+	char host[64];
+
+	if (colon == NULL || colon - hp >= (long)sizeof(host) || hp[0] == '[')
+		return;
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - hp), hp);
+	json_array_foreach(list, i, v)
+		if (strcmp(json_string_value(v), host) == 0)
+			return;
+	json_array_append_new(list, json_string(host));
+}
+
+/*
+ * Functions must not reach the cluster's other nodes either (their Raft
+ * listeners above all): their addresses, kept current with membership,
+ * are dropped for instances (fn/netns.h).
+ */
+static void block_peers(struct ows_node *n)
+{
+	json_t *nodes = ows_state_nodes(&n->state), *row, *hosts = json_array();
+	const char *addrs[192];
+	size_t i, k = 0;
+	char *text;
+	struct ows_err err = {{0}};
+
+	json_array_foreach(nodes, i, row) {
+		add_host(hosts, ows_json_str(row, "raft"));
+		add_host(hosts, ows_json_str(row, "edge"));
+		add_host(hosts, ows_json_str(row, "gateway"));
+	}
+	text = json_dumps(hosts, JSON_COMPACT);
+	if (text != NULL && (n->fn_peers == NULL ||
+			     strcmp(text, n->fn_peers) != 0)) {
+		json_t *v;
+
+		json_array_foreach(hosts, i, v)
+			if (k < 192)
+				addrs[k++] = json_string_value(v);
+		if (ows_fn_net_block_peers(addrs, k, &err) == 0) {
+			free(n->fn_peers);
+			n->fn_peers = text;
+			text = NULL;
+		} else {
+			ows_log(OWS_LOG_WARN, "fn", "cannot keep functions from "
+				"the cluster's nodes: %s", err.msg);
+		}
+	}
+	free(text);
+	json_decref(hosts);
+	json_decref(nodes);
+}
+
 static void watch_cb(uv_check_t *c)
 {
 	struct ows_node *n = c->data;
@@ -575,6 +632,8 @@ static void watch_cb(uv_check_t *c)
 	if (n->fn_synced == n->state.height || n->stopping)
 		return;
 	n->fn_synced = n->state.height;
+	if (geteuid() == 0)
+		block_peers(n);
 	deploy_changed(n);
 }
 
@@ -678,6 +737,11 @@ void ows_functions_close(struct ows_node *n, void (*cb)(struct ows_node *n))
 
 	n->fns = NULL;
 	n->fn_close_cb = cb;
+	if (n->fn_peers != NULL) {
+		ows_fn_net_unblock_peers();
+		free(n->fn_peers);
+		n->fn_peers = NULL;
+	}
 	n->fn_closing = 2; /* the watch, the pools and then the spares */
 	n->fn_pools = 1;
 	if (n->fn_started)

@@ -70,6 +70,7 @@ struct ows_node {
 	struct ows_fn_spares *fn_spares; /* functions.c: spare launchers */
 	uv_check_t fn_watch;	/* functions.c: deploys on ledger changes */
 	uint64_t fn_synced;
+	char *fn_peers; /* functions.c: the peers' hosts blocked for functions */
 	bool fn_started;	/* ledger height the functions were deployed at */
 	char box_pub[48];
 	struct ows_raft_auth auth;

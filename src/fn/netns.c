@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <nftables/libnftables.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/log.h"
 
 #define NL_BUF 1024
@@ -115,13 +117,12 @@ static int write_proc(const char *path, const char *value)
 	return rv;
 }
 
-static int install_rules(struct ows_err *err)
+/* Run an nftables script; 0 or -EPERM with nft's complaint in err. */
+static int nft_run(const char *text, struct ows_err *err)
 {
 	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-	char text[sizeof(ruleset) + 16];
 	int rv;
 
-	snprintf(text, sizeof(text), ruleset, (unsigned)geteuid());
 	if (ctx == NULL) {
 		ows_err_printf(err, "nftables: no context");
 		return -ENOMEM;
@@ -132,12 +133,97 @@ static int install_rules(struct ows_err *err)
 	if (rv != 0) {
 		const char *e = nft_ctx_get_error_buffer(ctx);
 
-		ows_err_printf(err, "nftables: %.*s", 200,
-			       e != NULL && *e ? e : "refused the table");
+		if (err != NULL)
+			ows_err_printf(err, "nftables: %.*s", 200,
+				       e != NULL && *e ? e : "refused the rules");
 		rv = -EPERM;
 	}
 	nft_ctx_free(ctx);
 	return rv;
+}
+
+static int install_rules(struct ows_err *err)
+{
+	char text[sizeof(ruleset) + 16];
+
+	snprintf(text, sizeof(text), ruleset, (unsigned)geteuid());
+	return nft_run(text, err);
+}
+
+/* An IPv4 address worth a rule: not loopback, not "any" (both local). */
+static bool peer_worth(const char *ip)
+{
+	struct in_addr a;
+	uint32_t h;
+
+	if (inet_pton(AF_INET, ip, &a) != 1)
+		return false;
+	h = ntohl(a.s_addr);
+	return h != 0 && (h >> 24) != 127;
+}
+
+int ows_fn_net_block_peers(const char *const *addrs, size_t n,
+			   struct ows_err *err)
+{
+	struct ows_buf b = OWS_BUF_INIT;
+	char table[32];
+	size_t kept = 0;
+	int rv;
+
+	if (!ows_fn_net_egress())
+		return 0;
+	snprintf(table, sizeof(table), "owsp%d", (int)getpid());
+	ows_buf_printf(&b, "table inet %s\ndelete table inet %s\n", table,
+		       table);
+	ows_buf_printf(&b, "table inet %s {\n chain forward {\n  type filter "
+		       "hook forward priority -10; policy accept;\n", table);
+	for (size_t i = 0; i < n; i++)
+		if (peer_worth(addrs[i]))
+			ows_buf_printf(&b, "%s%s", kept++ ? ", " : "  iifname "
+				       "\"owsi*\" ip daddr { ", addrs[i]);
+	ows_buf_printf(&b, "%s }\n}\n", kept ? " } drop\n" : "");
+	rv = b.data == NULL ? -ENOMEM : nft_run(b.data, err);
+	ows_buf_free(&b);
+	return rv;
+}
+
+/* Peers tables of nodes that died without removing theirs. */
+static void sweep_peer_tables(void)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	const char *out, *p;
+	char cmd[96];
+
+	if (ctx == NULL)
+		return;
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	if (nft_run_cmd_from_buffer(ctx, "list tables inet\n") == 0 &&
+	    (out = nft_ctx_get_output_buffer(ctx)) != NULL) {
+		for (p = strstr(out, "table inet owsp"); p != NULL;
+		     p = strstr(p + 1, "table inet owsp")) {
+			int pid = atoi(p + strlen("table inet owsp"));
+
+			if (pid <= 0 || pid == (int)getpid() ||
+			    kill(pid, 0) == 0 || errno != ESRCH)
+				continue;
+			snprintf(cmd, sizeof(cmd), "delete table inet owsp%d\n",
+				 pid);
+			nft_run(cmd, NULL);
+		}
+	}
+	nft_ctx_free(ctx);
+}
+
+void ows_fn_net_unblock_peers(void)
+{
+	char text[96];
+
+	if (!ows_fn_net_egress())
+		return;
+	snprintf(text, sizeof(text), "table inet owsp%d\ndelete table inet "
+		 "owsp%d\n", (int)getpid(), (int)getpid());
+	nft_run(text, NULL);
 }
 
 int ows_fn_net_init(struct ows_err *err)
@@ -155,6 +241,8 @@ int ows_fn_net_init(struct ows_err *err)
 	next_slot = (unsigned)(getpid() * 7919u + (unsigned)time(NULL)) %
 		    OWS_FN_NET_SLOTS;
 	init_result = install_rules(&e);
+	if (init_result == 0)
+		sweep_peer_tables();
 	if (init_result == 0 &&
 	    (init_result = write_proc("/proc/sys/net/ipv4/ip_forward", "1")) !=
 		0)

@@ -25,6 +25,7 @@
 #define OWS_FN_NETNS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -57,6 +58,20 @@ struct ows_fn_netns {
  * first result.
  */
 int ows_fn_net_init(struct ows_err *err);
+
+/*
+ * The other nodes of the cluster are, to instances, elsewhere: reachable
+ * through the node's NAT like any outside address. Drop what instances
+ * send to addrs (IPv4 literals: the peers' edge, gateway and Raft hosts;
+ * loopback and 0.0.0.0 are skipped, being the node's own), in a table of
+ * this node's own, "inet owsp<pid>", replaced at each call. Returns 0 (also
+ * without egress: nothing to block), or -errno with err set (may be NULL).
+ */
+int ows_fn_net_block_peers(const char *const *addrs, size_t n,
+			   struct ows_err *err);
+
+/* Remove this node's peers table (at a clean stop). */
+void ows_fn_net_unblock_peers(void);
 
 /* Whether instances get egress (ows_fn_net_init succeeded). */
 bool ows_fn_net_egress(void);

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import time
 
-from owstest import Node, check, tmpdir, wait_for
+from owstest import Node, check, free_port, tmpdir, wait_for
 
 PROBE = r'''
 import json, os, socket, urllib.request
@@ -312,3 +312,59 @@ def test_idle_instance_is_frozen_and_cpu_limited():
     # The next invocation thaws it; it is frozen again afterwards.
     invoke(n, "busy", {})
     wait_for(lambda: open(state_file).read().strip() == frozen, 10, "the freeze")
+
+
+def test_function_cannot_reach_the_clusters_other_nodes():
+    """Another node of the cluster is another machine (here: a network
+    namespace of the test's own): a function reaches it through the node's
+    NAT like any outside address, unless the node drops its peers."""
+    from owstest import OWSD
+    pid = os.getpid()
+    ns, h_if, t_if = "owspeer%d" % pid, "owsp%dh" % (pid % 10000), "owsp%dt" % (pid % 10000)
+    net = "10.252.%d" % (pid % 250)
+    peer = None
+
+    def ip(*args):
+        subprocess.run(["ip"] + list(args), check=True, capture_output=True)
+    try:
+        ip("netns", "add", ns)
+        ip("link", "add", h_if, "type", "veth", "peer", "name", t_if)
+        ip("link", "set", t_if, "netns", ns)
+        ip("addr", "add", net + ".1/30", "dev", h_if)
+        ip("link", "set", h_if, "up")
+        ip("-n", ns, "addr", "add", net + ".2/30", "dev", t_if)
+        ip("-n", ns, "link", "set", t_if, "up")
+        ip("-n", ns, "link", "set", "lo", "up")
+        a = Node()
+        a.edge, a.gateway, a.raft = ["%s.1:%d" % (net, free_port()) for _ in range(3)]
+        a.init()
+        a.start()
+        b = Node()
+        b.edge, b.gateway, b.raft = ["%s.2:%d" % (net, free_port()) for _ in range(3)]
+        token = a.ows("node", "token").stdout.strip()
+        p = subprocess.run(["ip", "netns", "exec", ns, OWSD, "join", "-d", b.dir,
+                            "--peer", a.edge, "--token", token] + b.addr_args(),
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 0, p.stderr)
+        with open(b.log, "a") as logf:
+            peer = subprocess.Popen(["ip", "netns", "exec", ns, OWSD, "run", "-d", b.dir],
+                                    stdout=logf, stderr=subprocess.STDOUT)
+        wait_for(lambda: len([x for x in a.status()["nodes"] if x["health"] == "up"]) == 2,
+                 30, "the peer to join")
+        deploy(a)
+        braft, bedge = [int(x.rsplit(":", 1)[1]) for x in (b.raft, b.edge)]
+        # The peer is there: the test itself reaches it.
+        socket.create_connection((net + ".2", braft), 2).close()
+        r = invoke(a, "probe", {"targets": [[net + ".2", braft], [net + ".2", bedge]]})
+        connected = [k for k, v in r["connect"].items() if v == "connected"]
+        check(not connected, "a function reached the cluster's other node: %s" % connected)
+    finally:
+        if peer is not None:
+            peer.terminate()
+            try:
+                peer.wait(20)
+            except subprocess.TimeoutExpired:
+                peer.kill()
+                peer.wait()
+        subprocess.run(["ip", "link", "del", h_if], capture_output=True)
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
