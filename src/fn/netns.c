@@ -226,6 +226,31 @@ void ows_fn_net_unblock_peers(void)
 	nft_run(text, NULL);
 }
 
+/*
+ * Forwarding is a host-wide switch. A host that did not forward before the
+ * node turned it on must not start routing between its other networks:
+ * a table of its own ("inet owsg") then drops what is forwarded between
+ * interfaces that are not instance links. A host that already forwarded
+ * (a router, Docker) is left as its operator set it.
+ */
+static void guard_forwarding(void)
+{
+	static const char guard[] =
+	    "table inet owsg {\n chain forward {\n"
+	    "  type filter hook forward priority -10; policy accept;\n"
+	    "  iifname != \"owsi*\" oifname != \"owsi*\" drop\n }\n}\n";
+	char cur[8] = "";
+	int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (read(fd, cur, sizeof(cur) - 1) < 0)
+		cur[0] = '\0';
+	close(fd);
+	if (cur[0] == '0')
+		nft_run(guard, NULL);
+}
+
 int ows_fn_net_init(struct ows_err *err)
 {
 	struct ows_err e = {{0}};
@@ -243,6 +268,8 @@ int ows_fn_net_init(struct ows_err *err)
 	init_result = install_rules(&e);
 	if (init_result == 0)
 		sweep_peer_tables();
+	if (init_result == 0)
+		guard_forwarding();
 	if (init_result == 0 &&
 	    (init_result = write_proc("/proc/sys/net/ipv4/ip_forward", "1")) !=
 		0)

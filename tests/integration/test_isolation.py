@@ -368,3 +368,67 @@ def test_function_cannot_reach_the_clusters_other_nodes():
                 peer.wait()
         subprocess.run(["ip", "link", "del", h_if], capture_output=True)
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def test_a_host_that_did_not_forward_does_not_start_routing():
+    """The node turns IPv4 forwarding on for its instances; on a host that
+    did not forward before, it keeps the host's other networks from being
+    routed to each other (a table of its own, inet owsg)."""
+    def ip(*args):
+        subprocess.run(["ip"] + list(args), check=True, capture_output=True)
+    pid = os.getpid()
+    nets = []
+    with open("/proc/sys/net/ipv4/ip_forward") as f:
+        before = f.read().strip()
+    subprocess.run(["nft", "delete", "table", "inet", "owsg"], capture_output=True)
+    try:
+        with open("/proc/sys/net/ipv4/ip_forward", "w") as f:
+            f.write("0")
+        # Two networks of the host's, each a namespace with a route to the
+        # other through the host.
+        for i in (1, 2):
+            ns, h, t = "owsfw%d%d" % (pid, i), "owsf%d%dh" % (pid % 10000, i), \
+                "owsf%d%dt" % (pid % 10000, i)
+            net = "10.%d.%d" % (240 + i, pid % 250)
+            nets.append((ns, h, net))
+            ip("netns", "add", ns)
+            ip("link", "add", h, "type", "veth", "peer", "name", t)
+            ip("link", "set", t, "netns", ns)
+            ip("addr", "add", net + ".1/30", "dev", h)
+            ip("link", "set", h, "up")
+            ip("-n", ns, "addr", "add", net + ".2/30", "dev", t)
+            ip("-n", ns, "link", "set", t, "up")
+            ip("-n", ns, "link", "set", "lo", "up")
+            ip("-n", ns, "route", "add", "default", "via", net + ".1")
+        n = Node()
+        n.init()
+        n.start()
+        deploy(n)
+        wait_for(lambda: open("/proc/sys/net/ipv4/ip_forward").read().strip() == "1",
+                 10, "forwarding on")
+        server = subprocess.Popen(["ip", "netns", "exec", nets[1][0], "python3", "-m",
+                                   "http.server", "8000", "--bind", nets[1][2] + ".2"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: subprocess.run(
+                ["ip", "netns", "exec", nets[1][0], "python3", "-c",
+                 "import socket; socket.create_connection(('%s.2', 8000), 1)" % nets[1][2]],
+                capture_output=True).returncode == 0, 20, "the server")
+            routed = subprocess.run(
+                ["ip", "netns", "exec", nets[0][0], "python3", "-c",
+                 "import socket; socket.create_connection(('%s.2', 8000), 2)" % nets[1][2]],
+                capture_output=True).returncode == 0
+            check(not routed, "the host routed between its other networks")
+            # Functions still reach the outside (the second network).
+            r = invoke(n, "probe", {"url": "http://%s.2:8000/" % nets[1][2]})
+            check(r["url"][0] == 200, r)
+        finally:
+            server.kill()
+            server.wait()
+    finally:
+        for ns, h, _ in nets:
+            subprocess.run(["ip", "link", "del", h], capture_output=True)
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        subprocess.run(["nft", "delete", "table", "inet", "owsg"], capture_output=True)
+        with open("/proc/sys/net/ipv4/ip_forward", "w") as f:
+            f.write("1" if before == "1" else before)

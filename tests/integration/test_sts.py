@@ -103,5 +103,6 @@ def test_unsigned_and_unknown_action():
                     {"Content-Type": "application/x-www-form-urlencoded"})
     check(st == 403 and b"<Code>" in body, (st, body))
     kid, secret = root_creds(n)
-    p = aws(n, "sts", "get-session-token")
+    # An action STS has that OWS does not serve.
+    p = aws(n, "sts", "decode-authorization-message", "--encoded-message", "x")
     check(p.returncode != 0 and "InvalidAction" in p.stderr, p.stderr)
