@@ -506,6 +506,45 @@ static int fn_check_numbers(const json_t *spec, struct ows_err *err)
 	return 0;
 }
 
+/*
+ * Lambda's rules for environment variables: names start with a letter and
+ * hold letters, digits and '_'; all names and values together take at most
+ * 4 KB.
+ */
+#define ENV_MAX_BYTES 4096
+
+static int env_check(const json_t *env, struct ows_err *err)
+{
+	size_t total = 0;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)env, k, v) {
+		size_t n = strlen(k);
+
+		if (!json_is_string(v)) {
+			ows_err_printf(err, "env '%.64s' must be a string", k);
+			return OWS_EINVAL;
+		}
+		if (n == 0 || !((k[0] >= 'a' && k[0] <= 'z') ||
+				(k[0] >= 'A' && k[0] <= 'Z')) ||
+		    strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"
+			      "XYZ0123456789_") != n) {
+			ows_err_printf(err, "env name '%.64s' must start with a "
+				       "letter and hold only letters, digits "
+				       "and '_'", k);
+			return OWS_EINVAL;
+		}
+		total += n + json_string_length(v);
+	}
+	if (total > ENV_MAX_BYTES) {
+		ows_err_printf(err, "env takes %zu bytes: at most %d, as on "
+			       "Lambda", total, ENV_MAX_BYTES);
+		return OWS_EINVAL;
+	}
+	return 0;
+}
+
 static int fn_check(const json_t *spec, struct ows_err *err)
 {
 	static const char *const known[] = {
@@ -558,16 +597,12 @@ static int fn_check(const json_t *spec, struct ows_err *err)
 		ows_err_printf(err, "'code_sha256' must name the bundle's blob");
 		return OWS_EINVAL;
 	}
-	json_object_foreach((json_t *)env, k, v) {
-		if (!json_is_string(v)) {
-			ows_err_printf(err, "env '%s' must be a string", k);
-			return OWS_EINVAL;
-		}
-	}
 	if (env != NULL && !json_is_object(env)) {
 		ows_err_printf(err, "'env' must be an object of strings");
 		return OWS_EINVAL;
 	}
+	if (env_check(env, err) != 0)
+		return OWS_EINVAL;
 	return fn_check_numbers(spec, err);
 }
 

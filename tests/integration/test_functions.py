@@ -59,6 +59,10 @@ def test_invalid_functions_and_routes_are_refused():
                      ({"memory_mb": 64}, "'memory_mb' must be"),
                      ({"timeout_s": 901}, "'timeout_s' must be"),
                      ({"env": {"A": 1}}, "env 'A' must be a string"),
+                     ({"env": {"1X": "y"}}, "must start with a letter"),
+                     ({"env": {"A-B": "y"}}, "must start with a letter"),
+                     ({"env": {"K%d" % i: "v" * 100 for i in range(40)}},
+                      "at most 4096, as on Lambda"),
                      ({"colour": "red"}, "unknown field 'colour'"),
                      ({"requests_per_instance": 4}, "is for the http runtime")):
         p = n.ows("apply", write_stack(d, bad), "--yes", check_rc=False)
