@@ -291,7 +291,10 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 		rv = ows_functions_invoke(c->n, c->m.function, c->request_id,
 					  event.data, event.len, result_cb, c);
 	ows_buf_free(&event);
-	if (rv != 0)
+	/* An event over Lambda's 6 MB is the client's: API Gateway's 413. */
+	if (rv == -EMSGSIZE)
+		send_message(c, 413, "Request Entity Too Large");
+	else if (rv != 0)
 		send_message(c, rv == -ENOENT ? 404 : 500, rv == -ENOENT
 			     ? "Not Found" : "Internal Server Error");
 }
