@@ -283,6 +283,9 @@ static int spawn(struct ows_fn_instance *inst)
 	o.stdio = stdio;
 	o.stdio_count = 5;
 	o.exit_cb = ows_fn_instance_exit_cb;
+	/* its own session: a Ctrl-C at the node's terminal is the node's to
+	 * handle (it stops its instances), not the launchers' */
+	o.flags = UV_PROCESS_DETACHED;
 	/* The launcher inherits the node's environment; the function
 	 * gets only the spec's. */
 	inst->proc->data = inst;

@@ -197,6 +197,9 @@ static int start_one(struct ows_fn_spares *s)
 	o.stdio = stdio;
 	o.stdio_count = 5;
 	o.exit_cb = spare_exit_cb;
+	/* its own session: a Ctrl-C at the node's terminal is the node's to
+	 * handle (it stops its instances), not the launchers' */
+	o.flags = UV_PROCESS_DETACHED;
 	rv = uv_spawn(s->loop, &sp->proc, &o);
 	close(out[0][1]);
 	close(out[1][1]);
