@@ -200,3 +200,30 @@ out = {"secret": s["SecretAccessKey"], "token": s["SessionToken"]}
                 data = f.read()
             check(made["secret"].encode() not in data and
                   made["token"].encode() not in data, "secret in " + name)
+
+
+def test_nodejs_sdk_v2_is_pointed_at_the_node():
+    """aws-sdk (v2) ignores AWS_ENDPOINT_URL; the nodejs runtime points its
+    global config at the node when a function requires it. A stand-in
+    module with v2's config.update records what it gets."""
+    n = Node()
+    n.init()
+    n.start()
+    d = tmpdir()
+    os.makedirs(os.path.join(d, "js", "node_modules", "aws-sdk"))
+    with open(os.path.join(d, "js", "node_modules", "aws-sdk", "index.js"), "w") as f:
+        f.write("const c = {}; module.exports = { config: { update(o) "
+                "{ Object.assign(c, o); }, get: () => c } };\n")
+    with open(os.path.join(d, "js", "index.js"), "w") as f:
+        f.write("const AWS = require('aws-sdk');\n"
+                "exports.handler = async () => ({config: AWS.config.get(),\n"
+                "  key: process.env.AWS_ACCESS_KEY_ID.slice(0, 4),\n"
+                "  token: !!process.env.AWS_SESSION_TOKEN});\n")
+    path = os.path.join(d, "stack.json")
+    with open(path, "w") as f:
+        json.dump({"stack": "js", "functions": {"js": {
+            "runtime": "nodejs", "handler": "index.handler", "code": "./js"}}}, f)
+    n.ows("apply", path, "--yes")
+    r = invoke(n, "js")
+    check(r == {"config": {"endpoint": "http://127.0.0.1:4566", "s3ForcePathStyle": True},
+                "key": "ASIA", "token": True}, r)
