@@ -3,10 +3,11 @@ may rewrite a role trusting itself into a role with stronger policies, or
 rewrite a policy of a role it may assume, gains those policies; both are
 judged as attaching them (ows:policies.attach), as users.put and
 policies.put of one's own policies are."""
+import json
 import os
 import sys
 
-from owstest import check, pubkey
+from owstest import check, pubkey, tmpdir
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_permissions import ALL, root_apply, started, submit, user_with
@@ -83,3 +84,49 @@ def test_taking_another_users_public_key_is_judged_on_that_user():
     check(n.ows_json("key", "access", "ls") is not None, "root still signs as root")
     p = n.ows("ledger", "verify", check_rc=False)
     check(p.returncode == 0, p.stdout + p.stderr)
+
+
+RELAY = r'''
+import os
+import boto3
+
+def handler(event, context):
+    lam = boto3.client("lambda", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+                       aws_access_key_id=event["id"],
+                       aws_secret_access_key=event["secret"],
+                       aws_session_token=None)
+    try:
+        lam.invoke(FunctionName="target", Payload=b"{}")
+        return "allowed"
+    except Exception as e:
+        return getattr(e, "response", {}).get("Error", {}).get("Code", repr(e))
+'''
+
+
+def test_source_ip_of_calls_from_a_function_is_the_instance():
+    """The node's API inside an instance is on the instance's loopback; a
+    policy allowing only 127.0.0.1 (the node's host) must not be met by
+    every function's code, which may hold any key it was given."""
+    n = started()
+    d = tmpdir()
+    for sub, text in (("relay", RELAY), ("target", "def handler(e, c):\n    return 1\n")):
+        os.makedirs(os.path.join(d, sub))
+        with open(os.path.join(d, sub, "app.py"), "w") as f:
+            f.write(text)
+    fn = {"runtime": "python3", "handler": "app.handler", "timeout_s": 20}
+    with open(os.path.join(d, "stack.json"), "w") as f:
+        json.dump({"stack": "fns", "functions": {
+            "relay": dict(fn, code="./relay"), "target": dict(fn, code="./target")}}, f)
+    n.ows("apply", os.path.join(d, "stack.json"), "--yes")
+    user_with(n, "local", [{"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                            "Resource": "*", "Condition": {"IpAddress": {
+                                "aws:SourceIp": "127.0.0.1/32"}}}])
+    made = user_key(n, "local")
+    # From the node's host, the key works.
+    r = boto(n, made, 'out["r"] = client("lambda").invoke(FunctionName="target")'
+                      '["Payload"].read().decode()')
+    check(r["r"] == "1", r)
+    # From inside a function, it does not: the call comes from the instance.
+    p = n.ows("invoke", "relay", "--payload", json.dumps(
+        {"id": made["AccessKeyId"], "secret": made["SecretAccessKey"]}))
+    check(json.loads(p.stdout) == "AccessDeniedException", p.stdout)
