@@ -178,6 +178,10 @@ int ows__fn_instance_edge_new(struct ows_fn_instance *inst)
 		free(e);
 		return rv;
 	}
+	/* aws:SourceIp of its calls is the instance's address, not loopback */
+	if (inst->ns.veth)
+		snprintf(e->srv.peer_as, sizeof(e->srv.peer_as), "%s:0",
+			 inst->ns.addr);
 	rv = ows_http_server_open(&e->srv, fd);
 	if (rv != 0) {
 		if (uv_fileno((uv_handle_t *)&e->srv.listener,

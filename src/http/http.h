@@ -113,6 +113,12 @@ struct ows_http_server {
 	uint64_t refused_per_address; /* accepts closed: max_per_address */
 	void *by_addr;               /* internal: connections per address */
 	bool listener_closed;        /* internal: close_cb waits for it */
+	/*
+	 * When set, the client address handlers see (req->peer) for every
+	 * connection, instead of the socket's peer: a function instance's
+	 * edge, served on the instance's own loopback, names the instance.
+	 */
+	char peer_as[64];
 };
 
 /* cfg may be NULL for the defaults. The server struct is caller-owned. */

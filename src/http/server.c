@@ -896,6 +896,8 @@ static void on_connection(uv_stream_t *listener, int status)
 	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
 		format_addr(&ss, c->peer, sizeof(c->peer));
 		format_ip(&ss, c->ip, sizeof(c->ip));
+		if (s->peer_as[0] != '\0')
+			snprintf(c->peer, sizeof(c->peer), "%s", s->peer_as);
 		/* One address must not hold every slot (nor every fd). */
 		if (s->cfg.max_per_address > 0 && addr_take(s, c->ip) != 0) {
 			c->ip[0] = '\0';

@@ -323,6 +323,41 @@ static int current_names(const struct ows_directory *dir, const char *kind,
 	return 0;
 }
 
+/* The roles that trust user now (none when the directory has no roles). */
+static int trusting(const struct ows_directory *dir, const char *user,
+		    json_t *out)
+{
+	if (dir->roles_trusting == NULL)
+		return 0;
+	return dir->roles_trusting(dir->ud, user, out);
+}
+
+/*
+ * roles.put whose "trusted_users" newly name a (non-root) signer: the
+ * signer can assume the role, so every policy the role names counts as
+ * newly attached (as IAM's UpdateAssumeRolePolicy is an escalation path).
+ * 1 when so, 0 when not, negative on error.
+ */
+static int trusts_a_signer_anew(struct judge *j, const char *role,
+				const json_t *spec)
+{
+	const json_t *list = json_object_get(spec, "trusted_users");
+	json_t *roles;
+	int rv = 0;
+
+	for (size_t i = 0; i < j->n && rv == 0; i++) {
+		if (j->sg[i].root || !has_string(list, j->sg[i].name))
+			continue;
+		roles = json_array();
+		if (roles == NULL || trusting(j->dir, j->sg[i].name, roles) != 0)
+			rv = -ENOMEM;
+		else if (!has_string(roles, role))
+			rv = 1;
+		json_decref(roles);
+	}
+	return rv;
+}
+
 /*
  * users.put, roles.put, functions.put: naming policies is attaching them.
  * Judged as ows:<kind>.put with ows:RequestedPolicies and iam:PolicyARN (as
@@ -343,6 +378,11 @@ static int judge_attaching_put(struct judge *j, const char *kind,
 	if (cur == NULL || req == NULL || added == NULL ||
 	    current_names(j->dir, kind, name, cur) != 0)
 		rv = -ENOMEM;
+	if (rv == 0 && strcmp(kind, "roles") == 0) {
+		rv = trusts_a_signer_anew(j, name, spec);
+		if (rv == 1)
+			rv = json_array_clear(cur) != 0 ? -ENOMEM : 0;
+	}
 	json_array_foreach(json_object_get(spec, "policies"), i, v) {
 		if (rv != 0 || !json_is_string(v))
 			continue;
@@ -362,7 +402,33 @@ static int judge_attaching_put(struct judge *j, const char *kind,
 	return rv;
 }
 
-/* policies.put of a policy attached to a signer also needs the attach. */
+/*
+ * The names of the policies a signer has: its user's, and those of every
+ * role that trusts it (it may assume them).
+ */
+static int signer_policy_names(struct judge *j, const char *user, json_t *out)
+{
+	json_t *roles = json_array();
+	const json_t *r;
+	size_t i;
+	int rv = roles == NULL ? -ENOMEM : 0;
+
+	if (rv == 0 && (j->dir->user_policy_names(j->dir->ud, user, out) != 0 ||
+			trusting(j->dir, user, roles) != 0))
+		rv = -ENOMEM;
+	json_array_foreach(roles, i, r) {
+		if (rv == 0 &&
+		    current_names(j->dir, "roles", json_string_value(r), out) != 0)
+			rv = -ENOMEM;
+	}
+	json_decref(roles);
+	return rv;
+}
+
+/*
+ * policies.put of a policy attached to a signer, or to a role a signer may
+ * assume, also needs the attach.
+ */
 static int judge_policies_put(struct judge *j, const char *name,
 			      const char *arn)
 {
@@ -373,8 +439,7 @@ static int judge_policies_put(struct judge *j, const char *name,
 	for (size_t i = 0; i < j->n && !own && rv == 0; i++) {
 		names = json_array();
 		if (names == NULL ||
-		    j->dir->user_policy_names(j->dir->ud, j->sg[i].name,
-					      names) != 0)
+		    signer_policy_names(j, j->sg[i].name, names) != 0)
 			rv = -ENOMEM;
 		own = rv == 0 && has_string(names, name);
 		json_decref(names);

@@ -59,6 +59,11 @@ struct ows_directory {
 	 */
 	int (*principal_policy_names)(void *ud, const char *kind,
 				      const char *name, json_t *out);
+	/*
+	 * Append the names (strings) of the roles whose "trusted_users" name
+	 * user to out. NULL: no role trusts anyone.
+	 */
+	int (*roles_trusting)(void *ud, const char *user, json_t *out);
 };
 
 /*

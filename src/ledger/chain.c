@@ -133,6 +133,26 @@ static int dir_user_policy_names(void *ud, const char *user, json_t *out)
 	return dir_principal_policy_names(ud, "users", user, out);
 }
 
+static int dir_roles_trusting(void *ud, const char *user, json_t *out)
+{
+	struct ows_ledger_verifier *v = ud;
+	const char *name;
+	json_t *spec, *u;
+	size_t i;
+
+	json_object_foreach(v->roles, name, spec) {
+		json_array_foreach(json_object_get(spec, "trusted_users"), i, u) {
+			if (json_is_string(u) &&
+			    strcmp(json_string_value(u), user) == 0) {
+				if (json_array_append_new(out, json_string(name)) != 0)
+					return -ENOMEM;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 static int dir_access_key_user(void *ud, const char *id, char *user,
 			       size_t cap)
 {
@@ -192,6 +212,7 @@ static int feed_changeset(struct ows_ledger_verifier *v, const json_t *body,
 		.access_key_user = dir_access_key_user,
 		.principal_policies = dir_principal_policies,
 		.principal_policy_names = dir_principal_policy_names,
+		.roles_trusting = dir_roles_trusting,
 	};
 	struct ows_authz_ctx rc;
 	struct ows_changeset_info info;

@@ -473,6 +473,25 @@ static int dir_user_policy_names(void *ud, const char *user, json_t *out)
 	return dir_principal_policy_names(ud, "users", user, out);
 }
 
+static int dir_roles_trusting(void *ud, const char *user, json_t *out)
+{
+	struct ows_state *s = ud;
+	sqlite3_stmt *st;
+	int rv = 0;
+
+	if (ows_state_prepare(s, "SELECT DISTINCT r.name FROM resources r, "
+			      "json_each(r.spec, '$.trusted_users') j WHERE "
+			      "r.kind='roles' AND j.value=?", &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW)
+		if (json_array_append_new(out, json_string((const char *)
+				sqlite3_column_text(st, 0))) != 0)
+			rv = -ENOMEM;
+	sqlite3_finalize(st);
+	return rv;
+}
+
 static int dir_access_key_user(void *ud, const char *id, char *user,
 			       size_t cap)
 {
@@ -501,4 +520,5 @@ void ows_state_directory(struct ows_state *s, struct ows_directory *out)
 	out->access_key_user = dir_access_key_user;
 	out->principal_policies = dir_principal_policies;
 	out->principal_policy_names = dir_principal_policy_names;
+	out->roles_trusting = dir_roles_trusting;
 }
