@@ -312,13 +312,13 @@ static int judge_attach(struct judge *j, const char *arn)
 	return rv;
 }
 
-/* The names of the policies kind/name has now (none when unknown). */
+/* The names under field of kind/name's spec now (none when unknown). */
 static int current_names(const struct ows_directory *dir, const char *kind,
-			 const char *name, json_t *out)
+			 const char *name, const char *field, json_t *out)
 {
-	if (dir->principal_policy_names != NULL)
-		return dir->principal_policy_names(dir->ud, kind, name, out);
-	if (strcmp(kind, "users") == 0)
+	if (dir->spec_names != NULL)
+		return dir->spec_names(dir->ud, kind, name, field, out);
+	if (strcmp(kind, "users") == 0 && strcmp(field, "policies") == 0)
 		return dir->user_policy_names(dir->ud, name, out);
 	return 0;
 }
@@ -332,37 +332,36 @@ static int trusting(const struct ows_directory *dir, const char *user,
 	return dir->roles_trusting(dir->ud, user, out);
 }
 
-/*
- * roles.put whose "trusted_users" newly name a (non-root) signer: the
- * signer can assume the role, so every policy the role names counts as
- * newly attached (as IAM's UpdateAssumeRolePolicy is an escalation path).
- * 1 when so, 0 when not, negative on error.
- */
-static int trusts_a_signer_anew(struct judge *j, const char *role,
-				const json_t *spec)
+/* Does roles.put trust a user the role did not trust? (Root may do all
+ * already: trusting it hands it nothing.) */
+static int trusts_anew(const struct ows_directory *dir, const char *name,
+		       const json_t *spec, bool *anew)
 {
-	const json_t *list = json_object_get(spec, "trusted_users");
-	json_t *roles;
-	int rv = 0;
+	json_t *cur = json_array();
+	const json_t *v;
+	size_t i;
 
-	for (size_t i = 0; i < j->n && rv == 0; i++) {
-		if (j->sg[i].root || !has_string(list, j->sg[i].name))
-			continue;
-		roles = json_array();
-		if (roles == NULL || trusting(j->dir, j->sg[i].name, roles) != 0)
-			rv = -ENOMEM;
-		else if (!has_string(roles, role))
-			rv = 1;
-		json_decref(roles);
+	*anew = false;
+	if (cur == NULL || current_names(dir, "roles", name, "trusted_users",
+					 cur) != 0) {
+		json_decref(cur);
+		return -ENOMEM;
 	}
-	return rv;
+	json_array_foreach(json_object_get(spec, "trusted_users"), i, v)
+		if (json_is_string(v) && !has_string(cur, json_string_value(v)) &&
+		    strcmp(json_string_value(v), OWS_ROOT_USER) != 0)
+			*anew = true;
+	json_decref(cur);
+	return 0;
 }
 
 /*
  * users.put, roles.put, functions.put: naming policies is attaching them.
  * Judged as ows:<kind>.put with ows:RequestedPolicies and iam:PolicyARN (as
  * IAM's AttachUserPolicy, AttachRolePolicy), then ows:policies.attach on
- * each policy the spec names that kind/name did not have.
+ * each policy the spec names that kind/name did not have. A role that
+ * trusts a new user hands that user every policy it names: all count as
+ * newly attached then.
  */
 static int judge_attaching_put(struct judge *j, const char *kind,
 			       const char *name, const json_t *spec,
@@ -372,22 +371,20 @@ static int judge_attaching_put(struct judge *j, const char *kind,
 	const json_t *v;
 	struct extra ex[2] = {{"ows:RequestedPolicies", req},
 			      {"iam:PolicyARN", added}};
+	bool anew = false;
 	size_t i;
 	int rv = 0;
 
 	if (cur == NULL || req == NULL || added == NULL ||
-	    current_names(j->dir, kind, name, cur) != 0)
+	    current_names(j->dir, kind, name, "policies", cur) != 0 ||
+	    (strcmp(kind, "roles") == 0 &&
+	     trusts_anew(j->dir, name, spec, &anew) != 0))
 		rv = -ENOMEM;
-	if (rv == 0 && strcmp(kind, "roles") == 0) {
-		rv = trusts_a_signer_anew(j, name, spec);
-		if (rv == 1)
-			rv = json_array_clear(cur) != 0 ? -ENOMEM : 0;
-	}
 	json_array_foreach(json_object_get(spec, "policies"), i, v) {
 		if (rv != 0 || !json_is_string(v))
 			continue;
 		rv = append_arn(req, json_string_value(v));
-		if (rv == 0 && !has_string(cur, json_string_value(v)))
+		if (rv == 0 && (anew || !has_string(cur, json_string_value(v))))
 			rv = append_arn(added, json_string_value(v));
 	}
 	if (rv == 0)
@@ -418,7 +415,8 @@ static int signer_policy_names(struct judge *j, const char *user, json_t *out)
 		rv = -ENOMEM;
 	json_array_foreach(roles, i, r) {
 		if (rv == 0 &&
-		    current_names(j->dir, "roles", json_string_value(r), out) != 0)
+		    current_names(j->dir, "roles", json_string_value(r),
+				  "policies", out) != 0)
 			rv = -ENOMEM;
 	}
 	json_decref(roles);

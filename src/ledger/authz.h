@@ -12,9 +12,11 @@
  *
  * - access_keys.put/delete on the ARN of the user the key is for, as IAM's
  *   CreateAccessKey/DeleteAccessKey;
- * - users.put with the condition keys ows:RequestedPolicies (ARNs of every
- *   policy the spec names) and iam:PolicyARN (those it newly attaches), and
- *   ows:policies.attach on each newly attached policy;
+ * - users.put, roles.put and functions.put with the condition keys
+ *   ows:RequestedPolicies (ARNs of every policy the spec names) and
+ *   iam:PolicyARN (those it newly attaches), and ows:policies.attach on
+ *   each newly attached policy; a roles.put that trusts a user it did not
+ *   trust attaches every policy it names;
  * - policies.put of a policy attached to a signer: ows:policies.attach on it
  *   too, since rewriting one's own policy is attaching a new one;
  * - a change set naming a stack: ows:stacks.put on arn:ows:ows::stack/NAME.
@@ -52,13 +54,14 @@ struct ows_directory {
 	int (*principal_policies)(void *ud, const char *kind, const char *name,
 				  json_t *out);
 	/*
-	 * Append the names (strings) of the policies the spec of kind/name
-	 * names to out; 0 with nothing appended when it does not exist. NULL:
-	 * only users (user_policy_names); any other kind is taken to name
-	 * none, so every policy it names counts as newly attached.
+	 * Append the names (strings) listed under field ("policies",
+	 * "trusted_users") of the spec of kind/name to out; 0 with nothing
+	 * appended when it does not exist. NULL: only users' "policies" are
+	 * known (user_policy_names); for any other kind nothing is, so every
+	 * policy it names counts as newly attached.
 	 */
-	int (*principal_policy_names)(void *ud, const char *kind,
-				      const char *name, json_t *out);
+	int (*spec_names)(void *ud, const char *kind, const char *name,
+			  const char *field, json_t *out);
 	/*
 	 * Append the names (strings) of the roles whose "trusted_users" name
 	 * user to out. NULL: no role trusts anyone.

@@ -115,14 +115,14 @@ static int dir_user_policies(void *ud, const char *user, json_t *out)
 	return rv == -ENOENT ? 0 : rv;
 }
 
-static int dir_principal_policy_names(void *ud, const char *kind,
-				      const char *name, json_t *out)
+static int dir_spec_names(void *ud, const char *kind, const char *name,
+			  const char *field, json_t *out)
 {
 	struct ows_ledger_verifier *v = ud;
 	json_t *spec = json_object_get(specs_of(v, kind), name), *p;
 	size_t i;
 
-	json_array_foreach(json_object_get(spec, "policies"), i, p)
+	json_array_foreach(json_object_get(spec, field), i, p)
 		if (json_is_string(p) && json_array_append(out, p) != 0)
 			return -ENOMEM;
 	return 0;
@@ -130,7 +130,7 @@ static int dir_principal_policy_names(void *ud, const char *kind,
 
 static int dir_user_policy_names(void *ud, const char *user, json_t *out)
 {
-	return dir_principal_policy_names(ud, "users", user, out);
+	return dir_spec_names(ud, "users", user, "policies", out);
 }
 
 static int dir_roles_trusting(void *ud, const char *user, json_t *out)
@@ -211,7 +211,7 @@ static int feed_changeset(struct ows_ledger_verifier *v, const json_t *body,
 		.user_policy_names = dir_user_policy_names,
 		.access_key_user = dir_access_key_user,
 		.principal_policies = dir_principal_policies,
-		.principal_policy_names = dir_principal_policy_names,
+		.spec_names = dir_spec_names,
 		.roles_trusting = dir_roles_trusting,
 	};
 	struct ows_authz_ctx rc;

@@ -446,19 +446,22 @@ static int dir_user_policies(void *ud, const char *user, json_t *out)
 	return rv == -ENOENT ? 0 : rv;
 }
 
-static int dir_principal_policy_names(void *ud, const char *kind,
-				      const char *name, json_t *out)
+static int dir_spec_names(void *ud, const char *kind, const char *name,
+			  const char *field, json_t *out)
 {
 	struct ows_state *s = ud;
+	char path[64];
 	sqlite3_stmt *st;
 	int rv = 0;
 
+	snprintf(path, sizeof(path), "$.%s", field);
 	if (ows_state_prepare(s, "SELECT j.value FROM resources r, "
-			      "json_each(r.spec, '$.policies') j WHERE "
-			      "r.kind=? AND r.name=?", &st) != 0)
+			      "json_each(r.spec, ?) j WHERE r.kind=? AND "
+			      "r.name=?", &st) != 0)
 		return -EIO;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW)
 		if (sqlite3_column_type(st, 0) == SQLITE_TEXT &&
 		    json_array_append_new(out, json_string((const char *)
@@ -470,7 +473,7 @@ static int dir_principal_policy_names(void *ud, const char *kind,
 
 static int dir_user_policy_names(void *ud, const char *user, json_t *out)
 {
-	return dir_principal_policy_names(ud, "users", user, out);
+	return dir_spec_names(ud, "users", user, "policies", out);
 }
 
 static int dir_roles_trusting(void *ud, const char *user, json_t *out)
@@ -519,6 +522,6 @@ void ows_state_directory(struct ows_state *s, struct ows_directory *out)
 	out->user_policy_names = dir_user_policy_names;
 	out->access_key_user = dir_access_key_user;
 	out->principal_policies = dir_principal_policies;
-	out->principal_policy_names = dir_principal_policy_names;
+	out->spec_names = dir_spec_names;
 	out->roles_trusting = dir_roles_trusting;
 }

@@ -225,6 +225,33 @@ def test_roles_put_cannot_name_policies_without_attach():
     check(st == 403 and "ows:policies.attach" in r["message"], (st, r))
 
 
+def test_trusting_oneself_in_a_strong_role_is_an_attach():
+    n = started()
+    base(n)
+    check(submit(n, n.root_key, [{"action": "roles.put", "name": "admins", "spec": {
+        "trusted_users": ["root"], "policies": ["admin", "team-ro"]}}],
+        stack="ops")[0] == 200)
+    k = user_with(n, "dev", [
+        {"Effect": "Allow", "Action": ["ows:roles.*", "ows:stacks.put"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "ows:policies.attach",
+         "Resource": "arn:ows:iam::policy/team-ro"}])
+    # The role's policies are not new, but dev would gain them all.
+    st, r = submit(n, k, [{"action": "roles.put", "name": "admins", "spec": {
+        "trusted_users": ["root", "dev"], "policies": ["admin", "team-ro"]}}],
+        stack="ops")
+    check(st == 403 and "ows:policies.attach" in r["message"] and
+          "arn:ows:iam::policy/admin" in r["message"], (st, r))
+    # Changing the role without trusting anyone new needs no attach.
+    st, r = submit(n, k, [{"action": "roles.put", "name": "admins", "spec": {
+        "trusted_users": ["root"], "policies": ["admin", "team-ro"],
+        "max_session_s": 900}}], stack="ops")
+    check(st == 200, (st, r))
+    # A role with only what dev may attach, dev may trust itself in.
+    st, r = submit(n, k, [{"action": "roles.put", "name": "ro", "spec": {
+        "trusted_users": ["dev"], "policies": ["team-ro"]}}], stack="ops")
+    check(st == 200, (st, r))
+
+
 def test_role_policies_bounded_by_iam_policy_arn():
     n = started()
     base(n)

@@ -74,6 +74,8 @@ OWS_TEST(ledger_action_arn)
 	OWS_CHECK_STR(arn, "arn:ows:iam::user/dev");
 	ows_action_arn("policies", "p", arn, sizeof(arn));
 	OWS_CHECK_STR(arn, "arn:ows:iam::policy/p");
+	ows_action_arn("roles", "r", arn, sizeof(arn));
+	OWS_CHECK_STR(arn, "arn:ows:iam::role/r");
 	ows_action_arn("widgets", "w", arn, sizeof(arn));
 	OWS_CHECK_STR(arn, "arn:ows:ows::widgets/w");
 	OWS_CHECK_INT(ows_action_split("nodes.token", kind, &verb), 0);
