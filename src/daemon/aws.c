@@ -195,6 +195,20 @@ struct sig_ctx {
 	struct ows_buf secret;
 };
 
+/* Is name in SignedHeaders ("host;x-amz-date;...")? */
+static bool signs_header(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p != NULL && *p; p = strchr(p, ';')) {
+		if (*p == ';')
+			p++;
+		if (strncmp(p, name, n) == 0 && (p[n] == ';' || p[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Session credentials: the token (header, or query of a presigned URL)
  * must be ours, for this key id and unexpired; the secret comes from it.
@@ -211,6 +225,13 @@ static int session_secret(struct ows_aws_call *c, struct sig_ctx *x,
 	    ows_query_get(c->req->query, "X-Amz-Security-Token", qtoken,
 			  sizeof(qtoken)))
 		token = qtoken;
+	else if (token != NULL && !x->a.presigned &&
+		 !signs_header(x->a.signed_headers, "x-amz-security-token")) {
+		/* the token must be under the signature, as AWS requires */
+		ows_err_printf(err, "x-amz-security-token must be a signed "
+			       "header");
+		return OWS_SIGV4_ESIGNATURE;
+	}
 	rv = ows_session_open(c->n->session_key, x->a.access_key, token,
 			      ows_now_ms() / 1000, &c->sess, secret);
 	if (rv == -ETIMEDOUT) {

@@ -227,3 +227,43 @@ def test_nodejs_sdk_v2_is_pointed_at_the_node():
     r = invoke(n, "js")
     check(r == {"config": {"endpoint": "http://127.0.0.1:4566", "s3ForcePathStyle": True},
                 "key": "ASIA", "token": True}, r)
+
+
+def test_session_token_must_be_signed():
+    """The token travels under the signature: a token header added after
+    signing is refused, as AWS refuses it."""
+    n = Node()
+    n.init()
+    n.start()
+    root = {}
+    with open(os.path.join(n.dir, "credentials")) as f:
+        for line in f:
+            k, _, v = line.partition("=")
+            root[k.strip()] = v.strip()
+    creds = {"AccessKeyId": root["aws_access_key_id"],
+             "SecretAccessKey": root["aws_secret_access_key"]}
+    r = boto(n, creds, r'''
+import urllib.request, urllib.error
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+s = client("sts").get_session_token()["Credentials"]
+def call(signed_token):
+    req = AWSRequest("POST", sys.argv[2] + "/", data="Action=GetCallerIdentity&Version=2011-06-15",
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    SigV4Auth(Credentials(s["AccessKeyId"], s["SecretAccessKey"],
+                          s["SessionToken"] if signed_token else None),
+              "sts", "us-east-1").add_auth(req)
+    req.headers["X-Amz-Security-Token"] = s["SessionToken"]
+    p = req.prepare()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(
+                p.url, data=p.body.encode() if isinstance(p.body, str) else p.body,
+                headers=dict(p.headers), method="POST")) as resp:
+            return resp.status
+    except urllib.error.HTTPError as e:
+        return e.code
+out["signed"] = call(True)
+out["unsigned"] = call(False)
+''')
+    check(r == {"signed": 200, "unsigned": 403}, r)
