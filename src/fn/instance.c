@@ -222,6 +222,7 @@ static void close_all(struct ows_fn_instance *inst)
 	ows_fn_instance_drain(inst);
 	ows_fn_instance_flush_stray(inst);
 	close_handle(inst, (uv_handle_t *)&inst->timer);
+	close_handle(inst, (uv_handle_t *)&inst->freeze_timer);
 	close_handle(inst, (uv_handle_t *)&inst->out[0]);
 	close_handle(inst, (uv_handle_t *)&inst->out[1]);
 	if (inst->proc != NULL && !uv_is_closing((uv_handle_t *)inst->proc))
@@ -299,6 +300,8 @@ void ows_fn_instance_exit_cb(uv_process_t *p, int64_t status, int sig)
 
 void ows__fn_instance_freeze(struct ows_fn_instance *inst, bool frozen)
 {
+	if (!frozen)
+		uv_timer_stop(&inst->freeze_timer);
 	if (inst->frozen == frozen)
 		return;
 	if (ows_sandbox_cgroup_freeze(&inst->cg, frozen) == 0 || !frozen)
@@ -312,6 +315,31 @@ void ows__fn_instance_limit_cpu(struct ows_fn_instance *inst)
 
 	ows_sandbox_cgroup_cpu(&inst->cg, m < MIN_MILLICPUS
 					      ? MIN_MILLICPUS : (unsigned)m);
+}
+
+/*
+ * An http instance between requests is frozen once it has been quiet for
+ * HTTP_FREEZE_MS: under steady load it goes from no request to the next
+ * many thousand times a second, and freezing and thawing each time would
+ * cost the node more than the instance's CPU is worth (Cloud Run too
+ * throttles an idle instance's CPU, not at each request's end). A Lambda-
+ * style instance is frozen at once, as on Lambda.
+ */
+#define HTTP_FREEZE_MS 20
+
+static void freeze_cb(uv_timer_t *t)
+{
+	struct ows_fn_instance *inst = t->data;
+
+	if (inst->state == INST_READY && !inst_busy(inst))
+		ows__fn_instance_freeze(inst, true);
+}
+
+static void http_quiet(struct ows_fn_instance *inst)
+{
+	if (!inst->frozen && inst->state == INST_READY)
+		uv_timer_start(&inst->freeze_timer, freeze_cb, HTTP_FREEZE_MS,
+			       0);
 }
 
 /* ---- idling ---- */
@@ -406,7 +434,7 @@ static void http_ready(struct ows_fn_instance *inst)
 	if (inst->state != INST_READY)
 		return;
 	if (!inst_busy(inst)) {
-		ows__fn_instance_freeze(inst, true);
+		http_quiet(inst);
 		ows_fn_instance_idle(inst);
 	}
 	ows_fn_pool_pump(inst->pool);
@@ -476,7 +504,7 @@ void ows_fn_instance_release(struct ows_fn_instance *inst)
 		return;
 	}
 	if (!inst_busy(inst)) {
-		ows__fn_instance_freeze(inst, true);
+		http_quiet(inst);
 		ows_fn_instance_idle(inst);
 	}
 	ows_fn_pool_pump(inst->pool);

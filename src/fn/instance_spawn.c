@@ -366,11 +366,13 @@ static int start_once(struct ows_fn_pool *pool, bool use_spare,
 	ows_list_init(&inst->lessees);
 	uv_timer_init(pool->loop, &inst->timer);
 	inst->timer.data = inst;
+	uv_timer_init(pool->loop, &inst->freeze_timer);
+	inst->freeze_timer.data = inst;
 	for (int i = 0; i < 2; i++) {
 		uv_pipe_init(pool->loop, &inst->out[i], 0);
 		inst->out[i].data = inst;
 	}
-	inst->open_handles = 3;
+	inst->open_handles = 4;
 	if (use_spare)
 		sp = ows_fn_spare_take(inst->conf->c.spares);
 	if (sp != NULL) {

@@ -100,6 +100,7 @@ struct ows_fn_instance {
 			       when closed; NULL until spawned */
 	uv_pipe_t out[2]; /* stdout, stderr */
 	uv_timer_t timer; /* idle, or the http readiness poll */
+	uv_timer_t freeze_timer; /* http: freezes it after a quiet moment */
 	uv_tcp_t probe;
 	uv_connect_t connect;
 	int open_handles;

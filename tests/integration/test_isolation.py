@@ -266,13 +266,14 @@ def procs(d):
         return [int(p) for p in f.read().split()]
 
 
-def spinner_cgroup(node, controller):
-    """The cgroup (and pid) holding the busy function's left-over loop."""
+def spinner_cgroup(node, controller, mark=b"while True"):
+    """The cgroup (and pid) holding the busy function's left-over loop (or
+    another process whose command line holds mark)."""
     for d in node_cgroups(node, controller):
         for p in procs(d):
             try:
                 with open("/proc/%d/cmdline" % p, "rb") as f:
-                    if b"while True" in f.read():
+                    if mark in f.read():
                         return d, p
             except OSError:
                 pass
@@ -312,6 +313,10 @@ def test_idle_instance_is_frozen_and_cpu_limited():
     # The next invocation thaws it; it is frozen again afterwards.
     invoke(n, "busy", {})
     wait_for(lambda: open(state_file).read().strip() == frozen, 10, "the freeze")
+    # An http instance with no request in flight is frozen too.
+    d, _ = wait_for(lambda: spinner_cgroup(n, controller, b"server.py"), 10, "web's cgroup")
+    web_state = os.path.join(d, "freezer.state" if controller else "cgroup.freeze")
+    wait_for(lambda: open(web_state).read().strip() == frozen, 10, "web frozen")
 
 
 def test_function_cannot_reach_the_clusters_other_nodes():
