@@ -424,8 +424,36 @@ static int signer_policy_names(struct judge *j, const char *user, json_t *out)
 }
 
 /*
- * policies.put of a policy attached to a signer, or to a role a signer may
- * assume, also needs the attach.
+ * Is policy named by a function some signer may deploy (ows:functions.put
+ * on it)? Its code would run with the rewritten policy.
+ */
+static int deploys_holder(struct judge *j, const char *policy, bool *yes)
+{
+	json_t *fns = json_array();
+	const json_t *f;
+	char arn[2 * OWS_NAME_MAX];
+	size_t i;
+	int rv = fns == NULL ? -ENOMEM : 0;
+
+	*yes = false;
+	if (rv == 0 && j->dir->functions_naming != NULL &&
+	    j->dir->functions_naming(j->dir->ud, policy, fns) != 0)
+		rv = -ENOMEM;
+	json_array_foreach(fns, i, f) {
+		if (rv != 0 || *yes)
+			break;
+		ows_action_arn("functions", json_string_value(f), arn,
+			       sizeof(arn));
+		*yes = allowed(j->sg, j->n, "ows:functions.put", arn, j->rc,
+			       NULL, 0);
+	}
+	json_decref(fns);
+	return rv;
+}
+
+/*
+ * policies.put of a policy attached to a signer, to a role a signer may
+ * assume, or to a function a signer may deploy, also needs the attach.
  */
 static int judge_policies_put(struct judge *j, const char *name,
 			      const char *arn)
@@ -442,6 +470,8 @@ static int judge_policies_put(struct judge *j, const char *name,
 		own = rv == 0 && has_string(names, name);
 		json_decref(names);
 	}
+	if (rv == 0 && !own)
+		rv = deploys_holder(j, name, &own);
 	if (rv == 0)
 		rv = check(j, "ows:policies.put", arn, NULL, 0);
 	if (rv != 0 || !own)

@@ -67,6 +67,11 @@ struct ows_directory {
 	 * user to out. NULL: no role trusts anyone.
 	 */
 	int (*roles_trusting)(void *ud, const char *user, json_t *out);
+	/*
+	 * Append the names (strings) of the functions whose "policies" name
+	 * policy to out. NULL: none does.
+	 */
+	int (*functions_naming)(void *ud, const char *policy, json_t *out);
 };
 
 /*

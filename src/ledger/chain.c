@@ -153,6 +153,26 @@ static int dir_roles_trusting(void *ud, const char *user, json_t *out)
 	return 0;
 }
 
+static int dir_functions_naming(void *ud, const char *policy, json_t *out)
+{
+	struct ows_ledger_verifier *v = ud;
+	const char *name;
+	json_t *spec, *p;
+	size_t i;
+
+	json_object_foreach(v->functions, name, spec) {
+		json_array_foreach(json_object_get(spec, "policies"), i, p) {
+			if (json_is_string(p) &&
+			    strcmp(json_string_value(p), policy) == 0) {
+				if (json_array_append_new(out, json_string(name)) != 0)
+					return -ENOMEM;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 static int dir_access_key_user(void *ud, const char *id, char *user,
 			       size_t cap)
 {
@@ -213,6 +233,7 @@ static int feed_changeset(struct ows_ledger_verifier *v, const json_t *body,
 		.principal_policies = dir_principal_policies,
 		.spec_names = dir_spec_names,
 		.roles_trusting = dir_roles_trusting,
+		.functions_naming = dir_functions_naming,
 	};
 	struct ows_authz_ctx rc;
 	struct ows_changeset_info info;

@@ -495,6 +495,25 @@ static int dir_roles_trusting(void *ud, const char *user, json_t *out)
 	return rv;
 }
 
+static int dir_functions_naming(void *ud, const char *policy, json_t *out)
+{
+	struct ows_state *s = ud;
+	sqlite3_stmt *st;
+	int rv = 0;
+
+	if (ows_state_prepare(s, "SELECT DISTINCT f.name FROM resources f, "
+			      "json_each(f.spec, '$.policies') j WHERE "
+			      "f.kind='functions' AND j.value=?", &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, policy, -1, SQLITE_STATIC);
+	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW)
+		if (json_array_append_new(out, json_string((const char *)
+				sqlite3_column_text(st, 0))) != 0)
+			rv = -ENOMEM;
+	sqlite3_finalize(st);
+	return rv;
+}
+
 static int dir_access_key_user(void *ud, const char *id, char *user,
 			       size_t cap)
 {
@@ -524,4 +543,5 @@ void ows_state_directory(struct ows_state *s, struct ows_directory *out)
 	out->principal_policies = dir_principal_policies;
 	out->spec_names = dir_spec_names;
 	out->roles_trusting = dir_roles_trusting;
+	out->functions_naming = dir_functions_naming;
 }

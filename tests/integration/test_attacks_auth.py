@@ -130,3 +130,34 @@ def test_source_ip_of_calls_from_a_function_is_the_instance():
     p = n.ows("invoke", "relay", "--payload", json.dumps(
         {"id": made["AccessKeyId"], "secret": made["SecretAccessKey"]}))
     check(json.loads(p.stdout) == "AccessDeniedException", p.stdout)
+
+
+def test_rewriting_a_policy_of_a_function_one_may_deploy_is_an_attach():
+    """A function's code runs with the policies it names: whoever may
+    deploy it and rewrite one of those policies holds what the policy then
+    grants, so the rewrite is judged as attaching it."""
+    n = started()
+    d = tmpdir()
+    os.makedirs(os.path.join(d, "f"))
+    with open(os.path.join(d, "f", "app.py"), "w") as f:
+        f.write("def handler(e, c):\n    return 1\n")
+    with open(os.path.join(d, "stack.json"), "w") as f:
+        json.dump({"stack": "ops", "policies": {"f-pol": {"Statement": [READ]}},
+                   "functions": {"f": {"runtime": "python3", "handler": "app.handler",
+                                       "code": "./f", "policies": ["f-pol"]}}}, f)
+    n.ows("apply", os.path.join(d, "stack.json"), "--yes")
+    deployer = user_with(n, "dev", [{"Effect": "Allow", "Action": [
+        "ows:policies.put", "ows:functions.put", "ows:stacks.put"], "Resource": "*"}])
+    st, r = submit(n, deployer, [{"action": "policies.put", "name": "f-pol", "spec": {
+        "Statement": [ALL]}}], stack="ops")
+    check(st == 403 and "ows:policies.attach" in r["message"] and
+          "arn:ows:iam::policy/f-pol" in r["message"], (st, r))
+    # One who may not deploy f may still write its policy (as for any
+    # policy of others: scope ows:policies.put by Resource).
+    writer = user_with(n, "ed", [{"Effect": "Allow", "Action": [
+        "ows:policies.put", "ows:stacks.put"], "Resource": "*"}], stack="writers")
+    st, r = submit(n, writer, [{"action": "policies.put", "name": "f-pol", "spec": {
+        "Statement": [READ]}}], stack="ops")
+    check(st == 200, (st, r))
+    p = n.ows("ledger", "verify", check_rc=False)
+    check(p.returncode == 0, p.stdout + p.stderr)
