@@ -133,17 +133,18 @@ static int dir_user_policy_names(void *ud, const char *user, json_t *out)
 	return dir_spec_names(ud, "users", user, "policies", out);
 }
 
-static int dir_roles_trusting(void *ud, const char *user, json_t *out)
+/* The names of the specs of specs whose list field holds value. */
+static int specs_listing(const json_t *specs, const char *field,
+			 const char *value, json_t *out)
 {
-	struct ows_ledger_verifier *v = ud;
 	const char *name;
 	json_t *spec, *u;
 	size_t i;
 
-	json_object_foreach(v->roles, name, spec) {
-		json_array_foreach(json_object_get(spec, "trusted_users"), i, u) {
+	json_object_foreach((json_t *)specs, name, spec) {
+		json_array_foreach(json_object_get(spec, field), i, u) {
 			if (json_is_string(u) &&
-			    strcmp(json_string_value(u), user) == 0) {
+			    strcmp(json_string_value(u), value) == 0) {
 				if (json_array_append_new(out, json_string(name)) != 0)
 					return -ENOMEM;
 				break;
@@ -153,24 +154,18 @@ static int dir_roles_trusting(void *ud, const char *user, json_t *out)
 	return 0;
 }
 
+static int dir_roles_trusting(void *ud, const char *user, json_t *out)
+{
+	struct ows_ledger_verifier *v = ud;
+
+	return specs_listing(v->roles, "trusted_users", user, out);
+}
+
 static int dir_functions_naming(void *ud, const char *policy, json_t *out)
 {
 	struct ows_ledger_verifier *v = ud;
-	const char *name;
-	json_t *spec, *p;
-	size_t i;
 
-	json_object_foreach(v->functions, name, spec) {
-		json_array_foreach(json_object_get(spec, "policies"), i, p) {
-			if (json_is_string(p) &&
-			    strcmp(json_string_value(p), policy) == 0) {
-				if (json_array_append_new(out, json_string(name)) != 0)
-					return -ENOMEM;
-				break;
-			}
-		}
-	}
-	return 0;
+	return specs_listing(v->functions, "policies", policy, out);
 }
 
 static int dir_access_key_user(void *ud, const char *id, char *user,

@@ -476,17 +476,16 @@ static int dir_user_policy_names(void *ud, const char *user, json_t *out)
 	return dir_spec_names(ud, "users", user, "policies", out);
 }
 
-static int dir_roles_trusting(void *ud, const char *user, json_t *out)
+/* The first column of sql's rows (one text parameter) appended to out. */
+static int names_query(struct ows_state *s, const char *sql, const char *arg,
+		       json_t *out)
 {
-	struct ows_state *s = ud;
 	sqlite3_stmt *st;
 	int rv = 0;
 
-	if (ows_state_prepare(s, "SELECT DISTINCT r.name FROM resources r, "
-			      "json_each(r.spec, '$.trusted_users') j WHERE "
-			      "r.kind='roles' AND j.value=?", &st) != 0)
+	if (ows_state_prepare(s, sql, &st) != 0)
 		return -EIO;
-	sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
 	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW)
 		if (json_array_append_new(out, json_string((const char *)
 				sqlite3_column_text(st, 0))) != 0)
@@ -495,23 +494,18 @@ static int dir_roles_trusting(void *ud, const char *user, json_t *out)
 	return rv;
 }
 
+static int dir_roles_trusting(void *ud, const char *user, json_t *out)
+{
+	return names_query(ud, "SELECT DISTINCT r.name FROM resources r, "
+			   "json_each(r.spec, '$.trusted_users') j WHERE "
+			   "r.kind='roles' AND j.value=?", user, out);
+}
+
 static int dir_functions_naming(void *ud, const char *policy, json_t *out)
 {
-	struct ows_state *s = ud;
-	sqlite3_stmt *st;
-	int rv = 0;
-
-	if (ows_state_prepare(s, "SELECT DISTINCT f.name FROM resources f, "
-			      "json_each(f.spec, '$.policies') j WHERE "
-			      "f.kind='functions' AND j.value=?", &st) != 0)
-		return -EIO;
-	sqlite3_bind_text(st, 1, policy, -1, SQLITE_STATIC);
-	while (rv == 0 && sqlite3_step(st) == SQLITE_ROW)
-		if (json_array_append_new(out, json_string((const char *)
-				sqlite3_column_text(st, 0))) != 0)
-			rv = -ENOMEM;
-	sqlite3_finalize(st);
-	return rv;
+	return names_query(ud, "SELECT DISTINCT f.name FROM resources f, "
+			   "json_each(f.spec, '$.policies') j WHERE "
+			   "f.kind='functions' AND j.value=?", policy, out);
 }
 
 static int dir_access_key_user(void *ud, const char *id, char *user,

@@ -211,6 +211,26 @@ def test_function_reaches_the_node_api_at_its_endpoint():
     check(r["sts"].endswith(":user/root"), r)
 
 
+def ip(*args):
+    subprocess.run(["ip"] + list(args), check=True, capture_output=True)
+
+
+def other_host(ns, host_if, ns_if, net, route=False):
+    """A machine of the test's own: network namespace ns joined to the host
+    by a veth pair, the host at net.1/30, the namespace at net.2/30 (with
+    a default route back through the host when route)."""
+    ip("netns", "add", ns)
+    ip("link", "add", host_if, "type", "veth", "peer", "name", ns_if)
+    ip("link", "set", ns_if, "netns", ns)
+    ip("addr", "add", net + ".1/30", "dev", host_if)
+    ip("link", "set", host_if, "up")
+    ip("-n", ns, "addr", "add", net + ".2/30", "dev", ns_if)
+    ip("-n", ns, "link", "set", ns_if, "up")
+    ip("-n", ns, "link", "set", "lo", "up")
+    if route:
+        ip("-n", ns, "route", "add", "default", "via", net + ".1")
+
+
 def test_egress_through_the_node():
     """A target of our own in another network namespace, reached from a
     function through the node's NAT: no outside address is ever used."""
@@ -222,18 +242,8 @@ def test_egress_through_the_node():
     host_if, tgt_if = "owst%dh" % (os.getpid() % 10000), "owst%dt" % (os.getpid() % 10000)
     net = "10.250.%d" % (os.getpid() % 250)
     server = None
-
-    def ip(*args):
-        subprocess.run(["ip"] + list(args), check=True, capture_output=True)
     try:
-        ip("netns", "add", ns)
-        ip("link", "add", host_if, "type", "veth", "peer", "name", tgt_if)
-        ip("link", "set", tgt_if, "netns", ns)
-        ip("addr", "add", net + ".1/30", "dev", host_if)
-        ip("link", "set", host_if, "up")
-        ip("-n", ns, "addr", "add", net + ".2/30", "dev", tgt_if)
-        ip("-n", ns, "link", "set", tgt_if, "up")
-        ip("-n", ns, "link", "set", "lo", "up")
+        other_host(ns, host_if, tgt_if, net)
         d = tmpdir()
         with open(os.path.join(d, "index.html"), "w") as f:
             f.write("hello from outside")
@@ -328,18 +338,8 @@ def test_function_cannot_reach_the_clusters_other_nodes():
     ns, h_if, t_if = "owspeer%d" % pid, "owsp%dh" % (pid % 10000), "owsp%dt" % (pid % 10000)
     net = "10.252.%d" % (pid % 250)
     peer = None
-
-    def ip(*args):
-        subprocess.run(["ip"] + list(args), check=True, capture_output=True)
     try:
-        ip("netns", "add", ns)
-        ip("link", "add", h_if, "type", "veth", "peer", "name", t_if)
-        ip("link", "set", t_if, "netns", ns)
-        ip("addr", "add", net + ".1/30", "dev", h_if)
-        ip("link", "set", h_if, "up")
-        ip("-n", ns, "addr", "add", net + ".2/30", "dev", t_if)
-        ip("-n", ns, "link", "set", t_if, "up")
-        ip("-n", ns, "link", "set", "lo", "up")
+        other_host(ns, h_if, t_if, net)
         a = Node()
         a.edge, a.gateway, a.raft = ["%s.1:%d" % (net, free_port()) for _ in range(3)]
         a.init()
@@ -379,8 +379,6 @@ def test_a_host_that_did_not_forward_does_not_start_routing():
     """The node turns IPv4 forwarding on for its instances; on a host that
     did not forward before, it keeps the host's other networks from being
     routed to each other (a table of its own, inet owsg)."""
-    def ip(*args):
-        subprocess.run(["ip"] + list(args), check=True, capture_output=True)
     pid = os.getpid()
     nets = []
     with open("/proc/sys/net/ipv4/ip_forward") as f:
@@ -396,15 +394,7 @@ def test_a_host_that_did_not_forward_does_not_start_routing():
                 "owsf%d%dt" % (pid % 10000, i)
             net = "10.%d.%d" % (240 + i, pid % 250)
             nets.append((ns, h, net))
-            ip("netns", "add", ns)
-            ip("link", "add", h, "type", "veth", "peer", "name", t)
-            ip("link", "set", t, "netns", ns)
-            ip("addr", "add", net + ".1/30", "dev", h)
-            ip("link", "set", h, "up")
-            ip("-n", ns, "addr", "add", net + ".2/30", "dev", t)
-            ip("-n", ns, "link", "set", t, "up")
-            ip("-n", ns, "link", "set", "lo", "up")
-            ip("-n", ns, "route", "add", "default", "via", net + ".1")
+            other_host(ns, h, t, net, route=True)
         n = Node()
         n.init()
         n.start()
