@@ -21,6 +21,7 @@
 
 static void call_free(struct ows_aws_call *c)
 {
+	ows_aws_call_clear(c);
 	free(c);
 }
 
@@ -188,11 +189,12 @@ void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
 
 /* ---- SigV4 ---- */
 
-struct sig_ctx {
+struct ows_aws_sig {
 	struct ows_sigv4_header hs[128];
 	struct ows_sigv4_request sr;
 	struct ows_sigv4_auth a;
 	struct ows_buf secret;
+	bool verified; /* the whole signature held over the header's hash */
 };
 
 /* Is name in SignedHeaders ("host;x-amz-date;...")? */
@@ -213,7 +215,7 @@ static bool signs_header(const char *list, const char *name)
  * Session credentials: the token (header, or query of a presigned URL)
  * must be ours, for this key id and unexpired; the secret comes from it.
  */
-static int session_secret(struct ows_aws_call *c, struct sig_ctx *x,
+static int session_secret(struct ows_aws_call *c, struct ows_aws_sig *x,
 			  struct ows_err *err)
 {
 	char qtoken[OWS_SESSION_TOKEN_MAX], secret[OWS_SESSION_SECRET_LEN + 1];
@@ -261,7 +263,7 @@ static int session_secret(struct ows_aws_call *c, struct sig_ctx *x,
  * secret is in x->secret (the caller wipes it with sig_done).
  */
 static int sig_prepare(struct ows_aws_call *c, const char *service,
-		       struct sig_ctx *x, struct ows_err *err)
+		       struct ows_aws_sig *x, struct ows_err *err)
 {
 	size_t n = c->req->n_headers < 128 ? c->req->n_headers : 128;
 	int rv;
@@ -301,49 +303,73 @@ static int sig_prepare(struct ows_aws_call *c, const char *service,
 	return 0;
 }
 
-static void sig_done(struct sig_ctx *x)
+static void sig_done(struct ows_aws_sig *x)
 {
 	if (x->secret.data != NULL)
 		memset(x->secret.data, 0, x->secret.len);
 	ows_buf_free(&x->secret);
 }
 
+void ows_aws_call_clear(struct ows_aws_call *c)
+{
+	if (c->sig == NULL)
+		return;
+	sig_done(c->sig);
+	free(c->sig);
+	c->sig = NULL;
+}
+
 int ows_aws_authenticate_head(struct ows_aws_call *c, const char *service,
 			      struct ows_err *err)
 {
-	struct sig_ctx *x = calloc(1, sizeof(*x));
+	struct ows_aws_sig *x = calloc(1, sizeof(*x));
 	int rv;
 
 	if (x == NULL)
 		return -ENOMEM;
+	ows_aws_call_clear(c);
 	rv = sig_prepare(c, service, x, err);
 	/* The signature covers a hash given in a header: check it now. */
-	if (rv == 0 && x->a.payload == OWS_SIGV4_PAYLOAD_HASH)
+	if (rv == 0 && x->a.payload == OWS_SIGV4_PAYLOAD_HASH) {
 		rv = ows_sigv4_verify(&x->sr, &x->a, x->secret.data,
 				      ows_now_ms() / 1000, NULL, err);
-	sig_done(x);
-	free(x);
-	return rv;
+		x->verified = rv == 0;
+		/* only the body's hash is left to compare: no secret needed */
+		sig_done(x);
+	}
+	if (rv != 0) {
+		sig_done(x);
+		free(x);
+		return rv;
+	}
+	c->sig = x;
+	return 0;
 }
 
 int ows_aws_authenticate(struct ows_aws_call *c, const char *service,
 			 struct ows_err *err)
 {
-	struct sig_ctx *x = calloc(1, sizeof(*x));
+	struct ows_aws_sig *x = c->sig;
 	char body_hash[65];
-	int rv;
+	int rv = 0;
 
-	if (x == NULL)
-		return -ENOMEM;
-	rv = sig_prepare(c, service, x, err);
+	if (x == NULL) {
+		x = calloc(1, sizeof(*x));
+		if (x == NULL)
+			return -ENOMEM;
+		c->sig = x;
+		rv = sig_prepare(c, service, x, err);
+	}
 	if (rv == 0) {
 		ows_sha256_hex(c->body ? c->body : "", c->body ? c->len : 0,
 			       body_hash);
-		rv = ows_sigv4_verify(&x->sr, &x->a, x->secret.data,
-				      ows_now_ms() / 1000, body_hash, err);
+		rv = x->verified
+			 ? ows_sigv4_payload_check(&x->a, body_hash, err)
+			 : ows_sigv4_verify(&x->sr, &x->a, x->secret.data,
+					    ows_now_ms() / 1000, body_hash,
+					    err);
 	}
-	sig_done(x);
-	free(x);
+	ows_aws_call_clear(c);
 	return rv;
 }
 

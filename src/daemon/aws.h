@@ -10,6 +10,8 @@
 #include "auth/session.h"
 #include "daemon/node.h"
 
+struct ows_aws_sig;
+
 struct ows_aws_call {
 	struct ows_node *n;
 	struct ows_http_req *req;
@@ -23,6 +25,10 @@ struct ows_aws_call {
 	bool session;            /* session credentials (auth/session.h) */
 	bool expired_token;      /* refused: the session has expired */
 	struct ows_session sess; /* when session */
+	/* What ows_aws_authenticate_head found, for ows_aws_authenticate: the
+	   key is looked up once per request. Owned; ows_aws_call_clear wipes
+	   the secret in it and frees it. */
+	struct ows_aws_sig *sig;
 	char access_key[129];
 	char region[64];
 	char service[64];
@@ -44,12 +50,17 @@ struct ows_aws_call {
  * hash by ows_aws_authenticate).
  *
  * ows_aws_authenticate, once the body is read (c->body, len): the whole
- * check, signature over the body's hash included.
+ * check, signature over the body's hash included. After a successful
+ * ows_aws_authenticate_head on c (which keeps c->sig) it only finishes that
+ * check: the key is not looked up again.
  */
 int ows_aws_authenticate_head(struct ows_aws_call *c, const char *service,
 			      struct ows_err *err);
 int ows_aws_authenticate(struct ows_aws_call *c, const char *service,
 			 struct ows_err *err);
+
+/* Wipe and free what the head check kept in c (c itself is the caller's). */
+void ows_aws_call_clear(struct ows_aws_call *c);
 
 /*
  * Answer a failed authentication (rc from the calls above, reason msg or

@@ -37,7 +37,18 @@ struct gw_call {
 	const char *body;           /* http runtime: the request body */
 	size_t len;
 	struct ows_fn_instance *inst; /* http runtime: the lent instance */
+	struct ows_aws_call *auth;  /* "iam" routes: head check to body's */
 };
+
+static void call_free(struct gw_call *c)
+{
+	ows_gw_match_close(&c->m);
+	if (c->auth != NULL) {
+		ows_aws_call_clear(c->auth);
+		free(c->auth);
+	}
+	free(c);
+}
 
 static const struct ows_gw_table *current_table(struct ows_node *n)
 {
@@ -79,8 +90,7 @@ static void send_response(struct gw_call *c, struct ows_gw_response *r)
 	hs[n++] = (struct ows_http_header){"apigw-requestid", c->request_id};
 	ows_http_respond(c->req, r->status, hs, n, r->body, r->body_len);
 	ows_gw_response_close(r);
-	ows_gw_match_close(&c->m);
-	free(c);
+	call_free(c);
 }
 
 static void send_message(struct gw_call *c, int status, const char *msg)
@@ -162,8 +172,7 @@ static void proxied_cb(void *ud, int status, const struct ows_http_response *r)
 			hs[n++] = r->headers[i];
 	hs[n++] = (struct ows_http_header){"apigw-requestid", c->request_id};
 	ows_http_respond(c->req, r->status, hs, n, r->body, r->body_len);
-	ows_gw_match_close(&c->m);
-	free(c);
+	call_free(c);
 }
 
 static void lent_cb(void *ud, int status, struct ows_fn_instance *inst,
@@ -213,17 +222,23 @@ static void lent_cb(void *ud, int status, struct ows_fn_instance *inst,
 static bool iam_allowed(struct gw_call *c, bool head, const char *body,
 			size_t len)
 {
-	struct ows_aws_call *a = calloc(1, sizeof(*a));
+	struct ows_aws_call *a = c->auth;
 	struct ows_directory dir;
 	struct ows_authz_ctx rc;
+	struct ows_principal who;
 	struct ows_err err = {{0}};
 	char arn[600], ip[64];
 	bool ok;
 
-	if (a == NULL)
-		return false;
-	*a = (struct ows_aws_call){.n = c->n, .req = c->req, .body = body,
-				   .len = len};
+	/* The call (with the key the head check found) lives until c's end. */
+	if (a == NULL) {
+		a = c->auth = calloc(1, sizeof(*a));
+		if (a == NULL)
+			return false;
+		*a = (struct ows_aws_call){.n = c->n, .req = c->req};
+	}
+	a->body = body;
+	a->len = len;
 	ok = (head ? ows_aws_authenticate_head(a, "execute-api", &err)
 		   : ows_aws_authenticate(a, "execute-api", &err)) == 0;
 	if (ok && !head) {
@@ -231,8 +246,7 @@ static bool iam_allowed(struct gw_call *c, bool head, const char *body,
 		snprintf(arn, sizeof(arn), "arn:ows:execute-api::route/%s",
 			 c->m.route_key);
 		ows_node_request_ctx(c->req, a->region, ip, &rc);
-		struct ows_principal who = {a->kind, a->name};
-
+		who = (struct ows_principal){a->kind, a->name};
 		ok = ows_principal_authorize(&dir, &who, "execute-api:Invoke",
 					     arn, &rc) == 0;
 	}
@@ -240,7 +254,6 @@ static bool iam_allowed(struct gw_call *c, bool head, const char *body,
 		ows_log(OWS_LOG_INFO, "gw", "%s %s from %s refused: %s",
 			c->req->method, c->req->path, c->req->peer,
 			err.msg[0] ? err.msg : "not allowed");
-	free(a);
 	return ok;
 }
 
@@ -257,8 +270,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	int rv;
 
 	if (status != 0) {
-		ows_gw_match_close(&c->m);
-		free(c);
+		call_free(c);
 		return;
 	}
 	if (c->m.auth == OWS_GW_AUTH_IAM && !iam_allowed(c, false, body, len)) {
