@@ -35,6 +35,9 @@ struct admin_ctx {
 	struct ows_node *n;
 	struct ows_http_req *req;
 	char user[OWS_NAME_MAX];
+	/* The user of the key check_head found, before the signature is
+	   verified: authenticate takes it from here, one lookup per request. */
+	char head_user[OWS_NAME_MAX];
 	json_t *body;         /* parsed JSON body, or NULL */
 	const char *raw;      /* raw body, in the request's arena */
 	size_t raw_len;
@@ -753,7 +756,10 @@ static int authenticate(struct admin_ctx *c, const struct route *r)
 		reply_error(c, 401, "Unauthenticated", "%s", err.msg);
 		return -1;
 	}
-	if (key_user(c, pub) != 0)
+	/* the same Authorization header, so the key check_head looked up */
+	if (c->head_user[0] != '\0')
+		memcpy(c->user, c->head_user, sizeof(c->user));
+	else if (key_user(c, pub) != 0)
 		return -1;
 	snprintf(arn, sizeof(arn), "arn:ows:ows::cluster/%s",
 		 c->n->state.cluster);
@@ -880,7 +886,8 @@ static int check_head(struct admin_ctx *c, size_t *limit)
 	}
 	if (key_user(c, pub) != 0)
 		return -1;
-	c->user[0] = '\0'; /* set again once the signature is verified */
+	memcpy(c->head_user, c->user, sizeof(c->head_user));
+	c->user[0] = '\0'; /* set once the signature is verified */
 	return 0;
 }
 
