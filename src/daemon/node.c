@@ -40,6 +40,12 @@ static int fsm_snapshot(void *ud, void **data, size_t *len)
 	return ows_state_snapshot(ud, data, len);
 }
 
+static void fsm_snapshot_free(void *ud, void *data)
+{
+	(void)ud;
+	ows_state_snapshot_free(data);
+}
+
 static int fsm_restore(void *ud, const void *data, size_t len)
 {
 	return ows_state_restore(ud, data, len);
@@ -50,6 +56,7 @@ void ows_node_fsm(struct ows_state *state, struct ows_raft_fsm *fsm)
 	fsm->ud = state;
 	fsm->apply = fsm_apply;
 	fsm->snapshot = fsm_snapshot;
+	fsm->snapshot_free = fsm_snapshot_free;
 	fsm->restore = fsm_restore;
 }
 

@@ -265,12 +265,17 @@ static int fsm_snapshot(struct raft_fsm *f, struct raft_buffer *bufs[],
 static int fsm_snapshot_finalize(struct raft_fsm *f, struct raft_buffer *bufs[],
 				 unsigned *n_bufs)
 {
+	struct ows_raft *r = f->data;
 	unsigned i;
 
-	(void)f;
 	if (*bufs != NULL) {
-		for (i = 0; i < *n_bufs; i++)
-			free((*bufs)[i].base);
+		for (i = 0; i < *n_bufs; i++) {
+			if (r->fsm.snapshot_free != NULL)
+				r->fsm.snapshot_free(r->fsm.ud,
+						     (*bufs)[i].base);
+			else
+				free((*bufs)[i].base);
+		}
 		free(*bufs);
 	}
 	*bufs = NULL;

@@ -28,10 +28,16 @@ struct ows_raft_fsm {
 	 */
 	int (*apply)(void *ud, uint64_t index, const void *data, size_t len,
 		     void **result);
-	/* Serialize the whole state into a malloc'd buffer. */
+	/*
+	 * Serialize the whole state into one buffer, released with
+	 * snapshot_free once libraft has written it (free() when that is
+	 * NULL): the state machine may hand over its own buffer, so that a
+	 * snapshot costs one copy of the state, not two.
+	 */
 	int (*snapshot)(void *ud, void **data, size_t *len);
 	/* Replace the state with a snapshot; data is borrowed. */
 	int (*restore)(void *ud, const void *data, size_t len);
+	void (*snapshot_free)(void *ud, void *data); /* may be NULL */
 };
 
 enum ows_raft_role {

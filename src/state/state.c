@@ -5,6 +5,7 @@
 #include "state/state.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,27 +123,26 @@ int ows_state_snapshot(struct ows_state *s, void **data, size_t *len)
 {
 	sqlite3_int64 size = 0;
 	unsigned char *img;
-	void *copy;
 
+	/* SQLite's buffer itself: a copy of it would double the memory a
+	 * snapshot takes, and the time, as the ledger grows. */
 	img = sqlite3_serialize(s->db, "main", &size, 0);
 	if (img == NULL)
 		return -ENOMEM;
-	copy = malloc((size_t)size);
-	if (copy == NULL) {
-		sqlite3_free(img);
-		return -ENOMEM;
-	}
-	memcpy(copy, img, (size_t)size);
-	sqlite3_free(img);
 	/*
 	 * A deserialized image must not claim WAL mode (SQLite then refuses
 	 * to use it): mark the header's read/write versions as legacy.
 	 */
 	if (size >= 20)
-		((unsigned char *)copy)[18] = ((unsigned char *)copy)[19] = 1;
-	*data = copy;
+		img[18] = img[19] = 1;
+	*data = img;
 	*len = (size_t)size;
 	return 0;
+}
+
+void ows_state_snapshot_free(void *data)
+{
+	sqlite3_free(data);
 }
 
 static int open_image(const void *data, size_t len, sqlite3 **out)
@@ -154,16 +154,12 @@ static int open_image(const void *data, size_t len, sqlite3 **out)
 		sqlite3_close(mem);
 		return -ENOMEM;
 	}
-	img = sqlite3_malloc64(len);
-	if (img == NULL) {
-		sqlite3_close(mem);
-		return -ENOMEM;
-	}
-	memcpy(img, data, len);
+	/* Read in place, not copied: the image is only read (backed up
+	 * into the database), and data outlives mem. */
+	img = (unsigned char *)(uintptr_t)data;
 	if (sqlite3_deserialize(mem, "main", img, (sqlite3_int64)len,
 				(sqlite3_int64)len,
-				SQLITE_DESERIALIZE_FREEONCLOSE |
-					SQLITE_DESERIALIZE_RESIZEABLE) !=
+				SQLITE_DESERIALIZE_READONLY) !=
 	    SQLITE_OK) {
 		sqlite3_close(mem);
 		return -EINVAL;

@@ -47,8 +47,12 @@ void ows_state_close(struct ows_state *s);
 int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
 		    size_t len, char **result);
 
-/* The whole database as one malloc'd buffer. */
+/*
+ * The whole database as one buffer, SQLite's own serialization (no second
+ * copy is made), released with ows_state_snapshot_free.
+ */
 int ows_state_snapshot(struct ows_state *s, void **data, size_t *len);
+void ows_state_snapshot_free(void *data);
 /*
  * Replace the state with a snapshot, unless the state is already at or past
  * the snapshot's index (restart after a crash: the database is newer).

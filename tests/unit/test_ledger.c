@@ -5,6 +5,7 @@
  */
 #include "../lib/unit.h"
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include "auth/key.h"
@@ -243,6 +244,7 @@ OWS_TEST(state_deterministic_snapshot_restore_and_chain)
 	char da[32], db[32], pub[OWS_PUBKEY_B64_LEN];
 	json_t *entries, *row;
 	void *snap;
+	sqlite3_int64 before;
 	size_t len, i;
 
 	state_new(&a, da);
@@ -259,7 +261,11 @@ OWS_TEST(state_deterministic_snapshot_restore_and_chain)
 								    "users.put", "name", name),
 					      T0 / 1000), T0 + k)));
 	}
+	before = sqlite3_memory_used();
 	OWS_CHECK_INT(ows_state_snapshot(&a, &snap, &len), 0);
+	/* The image is SQLite's own buffer, not a copy of it: a snapshot
+	 * holds one image of the database in memory, not two. */
+	OWS_CHECK(sqlite3_memory_used() - before >= (sqlite3_int64)len);
 	OWS_CHECK_INT(ows_state_restore(&b, snap, len), 0);
 	OWS_CHECK_STR(a.head, b.head);
 	OWS_CHECK_INT(b.applied, 19);
@@ -269,7 +275,7 @@ OWS_TEST(state_deterministic_snapshot_restore_and_chain)
 		"[{s:s, s:s}]", "action", "users.put", "name", "late"), T0 / 1000), T0)));
 	OWS_CHECK_INT(ows_state_restore(&b, snap, len), 0);
 	OWS_CHECK_INT(b.applied, 20);
-	free(snap);
+	ows_state_snapshot_free(snap);
 	/* The chain verifies, and tampering is found. */
 	entries = ows_state_ledger(&b, 1, 1000);
 	OWS_CHECK_INT(json_array_size(entries), 20);
