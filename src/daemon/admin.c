@@ -237,6 +237,14 @@ static void applied_cb(void *ud, int status, void *result)
 	json_t *r;
 	int code;
 
+	if (status == OWS_EIO) {
+		/* committed, but this node's storage failed to apply it */
+		free(result);
+		reply_error(c, 503, "ApplyFailed", "the entry is in the log but "
+			    "this node could not apply it (storage failure); "
+			    "retry: a resend is answered with its result");
+		return;
+	}
 	if (status != 0) {
 		free(result);
 		reply_error(c, 503, "LeadershipLost", "the entry was not "
@@ -835,12 +843,21 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 
 static void health(struct ows_node *n, struct ows_http_req *req)
 {
-	json_t *v = json_pack("{s:b, s:s, s:s, s:I, s:s}", "ok", 1, "cluster",
-			      n->cfg.cluster, "box_key", n->box_pub, "node",
-			      (json_int_t)n->cfg.id, "role",
+	uint64_t held = 0;
+	int stalled = ows_raft_stalled(n->raft, &held);
+	json_t *v = json_pack("{s:b, s:s, s:s, s:I, s:s}", "ok", stalled == 0,
+			      "cluster", n->cfg.cluster, "box_key", n->box_pub,
+			      "node", (json_int_t)n->cfg.id, "role",
 			      ows_raft_role_name(ows_raft_role(n->raft)));
 
-	ows_admin_reply_json(req, 200, v);
+	/* A node that cannot apply the log is not healthy: say why. */
+	if (v != NULL && stalled != 0) {
+		json_object_set_new(v, "error", json_sprintf(
+			"cannot apply the log (%s): %llu entries wait; "
+			"retrying", ows_strerror(stalled),
+			(unsigned long long)held));
+	}
+	ows_admin_reply_json(req, stalled == 0 ? 200 : 503, v);
 	json_decref(v);
 }
 
@@ -915,6 +932,15 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 	}
 	if (strncmp(req->path, "/_ows/", 6) != 0) {
 		ows_aws_handle(n, req);
+		return;
+	}
+	/* A node that cannot apply the log would answer reads from a state
+	 * that is behind: refused, as a retry elsewhere is right. */
+	if (strcmp(req->method, "GET") == 0 &&
+	    ows_raft_stalled(n->raft, NULL) != 0) {
+		ows_admin_reply_error(req, 503, "StateUnavailable", "this node "
+				      "cannot apply the log now (storage "
+				      "failure); ask another node");
 		return;
 	}
 	c = calloc(1, sizeof(*c));

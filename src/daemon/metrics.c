@@ -22,6 +22,21 @@ void ows_metrics_handle(struct ows_node *n, struct ows_http_req *req)
 	for (int r = OWS_RAFT_FOLLOWER; r <= OWS_RAFT_LEADER; r++)
 		ows_buf_printf(&b, "ows_raft_role{role=\"%s\"} %d\n",
 			       ows_raft_role_name((enum ows_raft_role)r), (int)role == r);
+	{
+		uint64_t held = 0;
+		int stalled = ows_raft_stalled(n->raft, &held);
+
+		ows_buf_printf(&b,
+			       "# HELP ows_raft_apply_stalled 1 while this node "
+			       "cannot apply the log (storage failure).\n"
+			       "# TYPE ows_raft_apply_stalled gauge\n"
+			       "ows_raft_apply_stalled %d\n"
+			       "# HELP ows_raft_entries_held Committed entries "
+			       "waiting to be applied here.\n"
+			       "# TYPE ows_raft_entries_held gauge\n"
+			       "ows_raft_entries_held %" PRIu64 "\n",
+			       stalled != 0, held);
+	}
 	ows_buf_printf(&b,
 		       "# HELP ows_raft_commit_index Highest committed index.\n"
 		       "# TYPE ows_raft_commit_index gauge\n"

@@ -79,7 +79,19 @@ struct ows_raft {
 	char address[64];
 	bool authenticated; /* transport is ours, not raft_uv_tcp */
 	bool closing;
-	bool failed; /* the FSM reported a failure: apply nothing more */
+	bool failed; /* malformed entry, or too much held: apply nothing more */
+	/*
+	 * Stalled: an apply failed (disk full, I/O error). libraft has moved
+	 * on (it counts an entry applied whatever the FSM says), so the entry
+	 * and every later one are kept here, in order, and applied again
+	 * from a timer until the state machine takes them.
+	 */
+	int stalled; /* the FSM's error; 0 when applying */
+	struct ows_link held;
+	size_t held_bytes;
+	uv_timer_t retry;
+	bool retry_open;
+	int handles; /* closing: drain, and retry when open */
 	struct ows_link applies;
 	struct ows_link ctls;
 	uv_check_t drain; /* waits for log writes before closing */
@@ -187,6 +199,92 @@ static int unframe(const struct raft_buffer *buf, const void **data,
 	return 0;
 }
 
+#define HELD_MAX_BYTES (256u << 20) /* beyond it: restart to recover */
+#define RETRY_MS 500
+
+struct held_entry {
+	struct ows_link link;
+	uint64_t index;
+	size_t len;
+	char data[];
+};
+
+static void stalled_leader_steps_down(struct ows_raft *r);
+
+/* Keep an entry the state machine could not take; false past the bound. */
+static bool hold(struct ows_raft *r, uint64_t index, const void *data,
+		 size_t len)
+{
+	struct held_entry *e;
+
+	if (r->held_bytes + len > HELD_MAX_BYTES ||
+	    (e = malloc(sizeof(*e) + len)) == NULL) {
+		r->failed = true;
+		ows_log(OWS_LOG_ERROR, "raft", "node %" PRIu64 ": %zu bytes of "
+			"entries wait to be applied; applying nothing more "
+			"until a restart", r->id, r->held_bytes);
+		return false;
+	}
+	e->index = index;
+	e->len = len;
+	memcpy(e->data, data, len);
+	ows_list_append(&r->held, &e->link);
+	r->held_bytes += len;
+	return true;
+}
+
+/* Apply what is held, in order; when all is in, the node applies again. */
+static void retry_cb(uv_timer_t *t)
+{
+	struct ows_raft *r = t->data;
+	uint64_t last = 0;
+
+	while (r->held.next != &r->held && !r->failed) {
+		struct held_entry *e =
+		    OWS_CONTAINER_OF(r->held.next, struct held_entry, link);
+		void *res = NULL;
+		int rv = r->fsm.apply(r->fsm.ud, e->index, e->data, e->len,
+				      &res);
+
+		free(res);
+		if (rv != 0) {
+			r->stalled = rv;
+			stalled_leader_steps_down(r);
+			return;
+		}
+		ows_list_remove(&e->link);
+		r->held_bytes -= e->len;
+		last = e->index;
+		free(e);
+	}
+	if (r->failed)
+		return;
+	r->stalled = 0;
+	uv_timer_stop(t);
+	ows_log(OWS_LOG_INFO, "raft", "node %" PRIu64 ": applying again, "
+		"held entries applied up to %" PRIu64, r->id, last);
+}
+
+static void stall(struct ows_raft *r, uint64_t index, const void *data,
+		  size_t len, int error)
+{
+	if (!hold(r, index, data, len))
+		return;
+	if (r->stalled == 0)
+		ows_log(OWS_LOG_ERROR, "raft", "node %" PRIu64 ": apply of "
+			"entry %" PRIu64 " failed: %s; holding entries and "
+			"retrying", r->id, index, ows_strerror(error));
+	r->stalled = error;
+	if (!r->retry_open) {
+		uv_timer_init(r->loop, &r->retry);
+		r->retry.data = r;
+		r->retry_open = true;
+	}
+	if (!uv_is_active((uv_handle_t *)&r->retry))
+		uv_timer_start(&r->retry, retry_cb, RETRY_MS, RETRY_MS);
+	stalled_leader_steps_down(r);
+}
+
 static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 		     void **result)
 {
@@ -212,7 +310,17 @@ static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 			r->id, index);
 		return RAFT_MALFORMED;
 	}
+	if (r->stalled != 0) {
+		/* in order, after the one that failed */
+		hold(r, index, data, len);
+		return RAFT_IOERR;
+	}
 	rv = r->fsm.apply(r->fsm.ud, index, data, len, &res);
+	if (rv != 0 && !r->closing) {
+		free(res);
+		stall(r, index, data, len, rv);
+		return RAFT_IOERR;
+	}
 	if (rv != 0) {
 		free(res);
 		r->failed = true;
@@ -429,6 +537,7 @@ int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 	r->raft_fsm.restore = fsm_restore;
 	r->raft_fsm.snapshot_finalize = fsm_snapshot_finalize;
 	ows_list_init(&r->applies);
+	ows_list_init(&r->held);
 	ows_list_init(&r->ctls);
 	rv = open_backend(r, dir, opts != NULL ? opts->auth : NULL);
 	if (rv != 0) {
@@ -490,10 +599,25 @@ static void cancel_leftovers(struct ows_raft *r)
 	}
 }
 
+static void drop_held(struct ows_raft *r)
+{
+	while (r->held.next != &r->held) {
+		struct held_entry *e =
+		    OWS_CONTAINER_OF(r->held.next, struct held_entry, link);
+
+		ows_list_remove(&e->link);
+		free(e);
+	}
+	r->held_bytes = 0;
+}
+
 static void drain_closed(uv_handle_t *h)
 {
 	struct ows_raft *r = h->data;
 
+	if (--r->handles > 0)
+		return;
+	drop_held(r);
 	cancel_leftovers(r);
 	if (r->close_cb != NULL)
 		r->close_cb(r->close_ud);
@@ -511,7 +635,10 @@ static void raft_closed(struct raft *raft)
 	 * We are still inside libraft's stack here: the user's callback and
 	 * the free wait for the drain handle's close, on the next iteration.
 	 */
+	r->handles = 1 + r->retry_open;
 	uv_close((uv_handle_t *)&r->drain, drain_closed);
+	if (r->retry_open)
+		uv_close((uv_handle_t *)&r->retry, drain_closed);
 }
 
 /*
@@ -600,8 +727,8 @@ int ows_raft_apply(struct ows_raft *r, const void *data, size_t len,
 
 	if (r->closing)
 		return -ECANCELED;
-	if (r->failed)
-		return OWS_EIO;
+	if (r->failed || r->stalled != 0)
+		return OWS_EIO; /* this node cannot apply now: 503, retry */
 	if (raft_state(&r->raft) != RAFT_LEADER)
 		return OWS_ENOTLEADER;
 	req = calloc(1, sizeof(*req));
@@ -776,6 +903,31 @@ int ows_raft_transfer(struct ows_raft *r, uint64_t id, ows_raft_change_cb cb,
 	return change_started(r, req, "transfer",
 			      raft_transfer(&r->raft, &req->u.transfer, id,
 					    transfer_done));
+}
+
+/* A leader that cannot apply hands leadership on (libraft picks the most
+ * up-to-date voter), so that the cluster's writes go on elsewhere. */
+static void stalled_leader_steps_down(struct ows_raft *r)
+{
+	int rv;
+
+	if (r->closing || raft_state(&r->raft) != RAFT_LEADER)
+		return;
+	rv = ows_raft_transfer(r, 0, NULL, NULL);
+	if (rv == 0)
+		ows_log(OWS_LOG_WARN, "raft", "node %" PRIu64 ": cannot apply: "
+			"handing leadership to another node", r->id);
+}
+
+int ows_raft_stalled(struct ows_raft *r, uint64_t *held)
+{
+	size_t n = 0;
+
+	for (struct ows_link *l = r->held.next; l != &r->held; l = l->next)
+		n++;
+	if (held != NULL)
+		*held = n;
+	return r->failed ? OWS_EIO : r->stalled;
 }
 
 enum ows_raft_role ows_raft_role(struct ows_raft *r)

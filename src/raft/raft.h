@@ -134,6 +134,16 @@ int ows_raft_transfer(struct ows_raft *r, uint64_t id, ows_raft_change_cb cb,
 		      void *ud);
 
 enum ows_raft_role ows_raft_role(struct ows_raft *r);
+
+/*
+ * 0 while the node applies the log; else the error that stopped its state
+ * machine (a full disk: -ENOSPC, OWS_EIO, ...). A stalled node holds the
+ * entries it could not apply (*held, when not NULL, gets how many),
+ * retries them every half second, hands leadership on, and refuses
+ * proposals with OWS_EIO; it applies again, without a restart, once the
+ * state machine takes them.
+ */
+int ows_raft_stalled(struct ows_raft *r, uint64_t *held);
 /* Leader's id and address (address buffer of 64); id 0 when unknown. */
 void ows_raft_leader(struct ows_raft *r, uint64_t *id, char address[64]);
 uint64_t ows_raft_term(struct ows_raft *r);
