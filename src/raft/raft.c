@@ -853,6 +853,11 @@ uint64_t ows_raft_id(struct ows_raft *r)
 	return r->id;
 }
 
+unsigned ows_raft_election_timeout(struct ows_raft *r)
+{
+	return r->raft.election_timeout;
+}
+
 static enum ows_raft_member_role member_role(int raft_role)
 {
 	switch (raft_role) {

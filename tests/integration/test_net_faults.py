@@ -201,3 +201,99 @@ def test_partitioned_follower_heals_without_deposing_the_leader():
             far.proc = None
         subprocess.run(["ip", "link", "del", h_if], capture_output=True)
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def cluster3():
+    base = tmpdir()
+    n1 = Node(base + "/1")
+    n1.init()
+    n1.start()
+    nodes = [n1]
+    import shutil
+    for i in (2, 3):
+        tok = n1.ows("node", "token").stdout.strip()
+        n = Node(base + "/%d" % i)
+        check(n.join(n1, tok).returncode == 0)
+        shutil.copy(n1.root_key, n.root_key)
+        n.start()
+        nodes.append(n)
+    wait_for(lambda: voters(n1) == [1, 2, 3], 60, "three voters")
+    return nodes
+
+
+class Writer(threading.Thread):
+    """Signed change sets, one at a time, through one node, each creating a
+    user of its own: records when each was answered and how."""
+
+    def __init__(self, node, cluster):
+        super().__init__(daemon=True)
+        self.node, self.cluster = node, cluster
+        self.stop = threading.Event()
+        self.answers = []  # (time answered, status, user name)
+
+    def run(self):
+        i = 0
+        while not self.stop.is_set():
+            name = "w%d" % i
+            i += 1
+            env = envelope(self.node.root_key, self.cluster,
+                           [{"action": "users.put", "name": name, "spec": {}}])
+            body = json.dumps(env).encode()
+            try:
+                st, _ = http(self.node.edge, "POST", "/_ows/v1/changesets", body, {
+                    "Authorization": auth_header(self.node.root_key, "POST",
+                                                 "/_ows/v1/changesets", body),
+                    "Content-Type": "application/json"}, timeout=60)
+            except OSError:
+                st = None
+            self.answers.append((time.time(), st, name))
+            if st != 200:
+                time.sleep(0.1)
+
+
+def test_frozen_leader_writes_acknowledged_again_while_it_is_stopped():
+    nodes = cluster3()
+    cluster = nodes[0].status()["cluster"]
+    leader = wait_for(lambda: [n for n in nodes if status(n)["node"]["role"] == "leader"],
+                      30, "a leader")[0]
+    rest = [n for n in nodes if n is not leader]
+    writer = Writer(rest[0], cluster)
+    writer.start()
+    wait_for(lambda: any(a[1] == 200 for a in writer.answers), 30, "a first write")
+    t_stop = time.time()
+    leader.proc.send_signal(signal.SIGSTOP)
+    elected = None
+    try:
+        while time.time() - t_stop < 15:
+            if elected is None:
+                for n in rest:
+                    try:
+                        if status(n)["node"]["role"] == "leader":
+                            elected = time.time()
+                    except Exception:  # noqa: BLE001 (a node busy electing)
+                        pass
+            time.sleep(0.1)
+    finally:
+        t_cont = time.time()
+        leader.proc.send_signal(signal.SIGCONT)
+    time.sleep(3)
+    writer.stop.set()
+    writer.join(90)
+    check(not writer.is_alive(), "the writer hangs")
+    during = [a for a in writer.answers if t_stop < a[0] < t_cont]
+    acked_during = [a for a in during if a[1] == 200]
+    print("leader frozen %.1f s: new leader seen after %s s, first write "
+          "acknowledged after %s s, %d writes acknowledged and %d answered "
+          "503 while it was stopped" % (
+              t_cont - t_stop,
+              "%.2f" % (elected - t_stop) if elected else "-",
+              "%.2f" % (acked_during[0][0] - t_stop) if acked_during else "-",
+              len(acked_during), len([a for a in during if a[1] == 503])))
+    check(acked_during, "no write acknowledged while the old leader was stopped: %s" %
+          [(round(a[0] - t_stop, 2), a[1]) for a in during])
+    check(all(a[1] in (200, 503) for a in writer.answers),
+          "unexpected answers: %s" % [a for a in writer.answers if a[1] not in (200, 503)])
+    acked = set(a[2] for a in writer.answers if a[1] == 200)
+    wait_for(lambda: len(set(status(n)["ledger"]["head"] for n in nodes)) == 1,
+             60, "one head on every node")
+    check_ledgers(nodes, acked)
