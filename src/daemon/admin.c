@@ -164,20 +164,130 @@ static void live_context(struct admin_ctx *c, char ip[64],
 
 /* ---- forwarding writes to the leader ---- */
 
+/* How often a forward looks at who leads, in milliseconds. */
+#define FORWARD_CHECK_MS 50
+
+/*
+ * A write forwarded to the leader. The client is answered by whichever
+ * comes first: the leader's reply; the deadline, twice the election
+ * timeout (a leader that answers nothing for that long has been replaced,
+ * or is cut off); or this node seeing another leader or none, checked
+ * every FORWARD_CHECK_MS. Those two are answered 503, which clients retry:
+ * a write held by a frozen or cut-off leader then goes to the new one as
+ * soon as it is elected, instead of waiting out the HTTP client's 30 s.
+ * The write may still have been committed by then (the old leader was slow,
+ * not gone); the retry with the same nonce is the resend path's concern.
+ * After an early answer the exchange with the old leader runs on, detached,
+ * until its reply or its deadline; only then is the forward freed.
+ */
+struct forward {
+	struct ows_node *n;
+	struct admin_ctx *c; /* NULL once the client is answered */
+	uint64_t leader;     /* the node the write went to */
+	uv_timer_t timer;
+	bool timer_open;
+	bool in_flight;      /* the exchange has not called back yet */
+};
+
+static void forward_free(struct forward *fw)
+{
+	if (!fw->timer_open && !fw->in_flight)
+		free(fw);
+}
+
+static void forward_timer_closed(uv_handle_t *h)
+{
+	struct forward *fw = h->data;
+
+	fw->timer_open = false;
+	forward_free(fw);
+}
+
+static void forward_stop_watch(struct forward *fw)
+{
+	if (fw->timer_open && !uv_is_closing((uv_handle_t *)&fw->timer))
+		uv_close((uv_handle_t *)&fw->timer, forward_timer_closed);
+}
+
+static void forward_watch_cb(uv_timer_t *t)
+{
+	struct forward *fw = t->data;
+	char addr[64];
+	uint64_t id;
+
+	ows_raft_leader(fw->n->raft, &id, addr);
+	if (id == fw->leader && !fw->n->stopping)
+		return;
+	if (fw->c != NULL) {
+		if (id == 0)
+			ows_log(OWS_LOG_INFO, "admin", "forward to node %" PRIu64
+				" answered 503: the cluster has no leader now",
+				fw->leader);
+		else
+			ows_log(OWS_LOG_INFO, "admin", "forward to node %" PRIu64
+				" answered 503: node %" PRIu64 " leads now",
+				fw->leader, id);
+		reply_error(fw->c, 503, "LeaderUnavailable", "the leader "
+			    "changed before it answered; retry");
+		fw->c = NULL;
+	}
+	forward_stop_watch(fw);
+}
+
 static void forward_cb(void *ud, int status,
 		       const struct ows_http_response *resp)
 {
-	struct admin_ctx *c = ud;
+	struct forward *fw = ud;
+	struct admin_ctx *c = fw->c;
 	struct ows_http_header h = {"Content-Type", "application/json"};
 
-	if (status != 0) {
-		reply_error(c, 503, "LeaderUnavailable", "cannot reach the "
-			    "leader: %s", ows_strerror(status));
-		return;
+	fw->in_flight = false;
+	forward_stop_watch(fw);
+	if (c != NULL) {
+		fw->c = NULL;
+		if (status != 0)
+			reply_error(c, 503, "LeaderUnavailable", "cannot reach "
+				    "the leader: %s", ows_strerror(status));
+		else {
+			ows_http_respond(c->req, resp->status, &h, 1,
+					 resp->body, resp->body_len);
+			ctx_free(c);
+		}
 	}
-	ows_http_respond(c->req, resp->status, &h, 1, resp->body,
-			 resp->body_len);
-	ctx_free(c);
+	forward_free(fw);
+}
+
+/*
+ * Send c's request to leader id at its edge addr; the forward owns c from
+ * here. 0, or < 0 with c untouched.
+ */
+static int forward_start(struct admin_ctx *c, uint64_t id, const char *addr,
+			 const struct ows_http_header *hs, size_t nh)
+{
+	struct ows_http_client_opts opts = {
+		2 * (uint64_t)ows_raft_election_timeout(c->n->raft), 0};
+	struct forward *fw = calloc(1, sizeof(*fw));
+	int rv;
+
+	if (fw == NULL)
+		return -ENOMEM;
+	fw->n = c->n;
+	fw->c = c;
+	fw->leader = id;
+	rv = ows_http_client_request(c->n->loop, addr, c->req->method,
+				     c->req->target, hs, nh, c->raw, c->raw_len,
+				     &opts, forward_cb, fw);
+	if (rv != 0) {
+		free(fw);
+		return rv;
+	}
+	fw->in_flight = true;
+	uv_timer_init(c->n->loop, &fw->timer);
+	fw->timer.data = fw;
+	fw->timer_open = true;
+	uv_timer_start(&fw->timer, forward_watch_cb, FORWARD_CHECK_MS,
+		       FORWARD_CHECK_MS);
+	return 0;
 }
 
 static void forward(struct admin_ctx *c)
@@ -220,9 +330,7 @@ static void forward(struct admin_ctx *c)
 							    sig};
 		}
 	}
-	rv = ows_http_client_request(c->n->loop, addr, c->req->method,
-				     c->req->target, hs, nh, c->raw, c->raw_len,
-				     NULL, forward_cb, c);
+	rv = forward_start(c, id, addr, hs, nh);
 	free(ctx);
 	if (rv != 0)
 		reply_error(c, 503, "LeaderUnavailable", "cannot reach the "

@@ -44,6 +44,13 @@
 #define DEFAULT_SNAPSHOT_THRESHOLD 1024
 #define DEFAULT_SNAPSHOT_TRAILING 128
 #define DRAIN_TIMEOUT_MS 10000
+/*
+ * libraft waits this long after a failed connect before the next (its
+ * default is a second). The transport gives up on a connect that is not
+ * answered within a second (see transport.c), so a healed link is dialed
+ * again within about a second and a quarter.
+ */
+#define CONNECT_RETRY_MS 250
 
 /* A proposal waiting for its entry to be applied. */
 struct apply_req {
@@ -448,6 +455,15 @@ static void configure(struct ows_raft *r, const struct ows_raft_options *o)
 	 * follower was just reconnecting, catch-up stalled for that long.
 	 */
 	raft_set_install_snapshot_timeout(&r->raft, 5 * o->election_timeout_ms);
+	/*
+	 * Pre-vote (Raft thesis, 9.6): "a candidate would first ask other
+	 * servers whether its log was up-to-date enough to get their vote",
+	 * and only then raise its term. Without it, a follower cut off for a
+	 * while comes back with a term raised by each of its lost elections,
+	 * and the first answer it sends the leader deposes a healthy leader.
+	 */
+	raft_set_pre_vote(&r->raft, true);
+	raft_uv_set_connect_retry_delay(&r->io, CONNECT_RETRY_MS);
 }
 
 static int open_transport(struct ows_raft *r, const struct ows_raft_auth *auth)
@@ -992,6 +1008,11 @@ uint64_t ows_raft_last_index(struct ows_raft *r)
 uint64_t ows_raft_id(struct ows_raft *r)
 {
 	return r->id;
+}
+
+unsigned ows_raft_election_timeout(struct ows_raft *r)
+{
+	return r->raft.election_timeout;
 }
 
 static enum ows_raft_member_role member_role(int raft_role)

@@ -153,6 +153,11 @@ uint64_t ows_raft_last_index(struct ows_raft *r);
 /* Leader only: the highest index known replicated on id; 0 otherwise. */
 uint64_t ows_raft_match_index(struct ows_raft *r, uint64_t id);
 uint64_t ows_raft_id(struct ows_raft *r);
+/*
+ * The election timeout in milliseconds: the shortest wait, to which
+ * libraft adds up to as much again at random.
+ */
+unsigned ows_raft_election_timeout(struct ows_raft *r);
 
 /*
  * The current configuration: fills up to max servers, returns how many

@@ -39,12 +39,23 @@
  * a connect that the listener refused reports RAFT_NOCONNECTION rather than
  * a stream that dies on first use.
  *
- * Any failure (bad data, a failed check, EOF, a read or write error, or the
- * whole exchange taking longer than HANDSHAKE_TIMEOUT_MS from the moment
- * connect was called, or INBOUND_TIMEOUT_MS from the moment the connection
- * was accepted, checked every SWEEP_MS) closes the stream; a connect then
- * reports RAFT_NOCONNECTION, and libraft retries after its connect retry
- * delay. Reads are bounded: the read buffer handed to libuv is exactly the
+ * Any failure (bad data, a failed check, EOF, a read or write error, the
+ * TCP connect taking longer than CONNECT_TIMEOUT_MS, the exchange after it
+ * longer than HANDSHAKE_TIMEOUT_MS, or INBOUND_TIMEOUT_MS passing from the
+ * moment the connection was accepted, checked every SWEEP_MS) closes the
+ * stream; a connect then reports RAFT_NOCONNECTION, and libraft retries
+ * after its connect retry delay (which raft.c keeps short). A connect is
+ * not left to the kernel's SYN retransmissions (1 s, 3 s, 7 s...): across
+ * a partition, a fresh attempt each second is what reaches the peer about
+ * a second after the link heals.
+ *
+ * Streams, dialed or accepted, carry TCP_USER_TIMEOUT and short keep-alive
+ * probes (tune_socket): data unacknowledged for USER_TIMEOUT_MS ends the
+ * connection, so that libraft's next write on it fails and it dials again,
+ * instead of its messages waiting in the kernel's retransmission backoff,
+ * which after a partition of ten seconds is several seconds long. The
+ * probes end the streams we only read (libraft reads what peers dial to
+ * us, and writes only on what it dialed) when their peer went away. Reads are bounded: the read buffer handed to libuv is exactly the
  * rest of the message expected next, so nothing beyond the handshake is
  * ever consumed from the socket, and at most MAX_INBOUND unauthenticated
  * connections are kept at a time, MAX_INBOUND_PER_ADDRESS of them from any
@@ -67,9 +78,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <raft.h>
 #include <raft/uv.h>
@@ -98,7 +112,12 @@
 	(sizeof(LABEL_CONNECTOR) + CLUSTER_LEN + 2 * ID_LEN + ADDRESS_LEN + \
 	 2 * NONCE_LEN)
 
-#define HANDSHAKE_TIMEOUT_MS 5000
+#define CONNECT_TIMEOUT_MS 1000 /* the TCP connect, lookup included */
+#define HANDSHAKE_TIMEOUT_MS 2000 /* after it; the listener allows as much */
+#define USER_TIMEOUT_MS 2000    /* TCP_USER_TIMEOUT: twice the election's */
+#define KEEPALIVE_IDLE_S 1
+#define KEEPALIVE_INTERVAL_S 1
+#define KEEPALIVE_COUNT 2
 #define INBOUND_TIMEOUT_MS 2000 /* a peer that cannot answer in this is cut */
 #define SWEEP_MS 250
 #define MAX_INBOUND 64
@@ -330,7 +349,7 @@ static struct shake *shake_new(struct transport *tr, bool inbound)
 	s->tr = tr;
 	s->inbound = inbound;
 	s->deadline = uv_now(tr->loop) +
-		      (inbound ? INBOUND_TIMEOUT_MS : HANDSHAKE_TIMEOUT_MS);
+		      (inbound ? INBOUND_TIMEOUT_MS : CONNECT_TIMEOUT_MS);
 	s->gai.data = s;
 	s->connect.data = s;
 	s->write[0].data = s;
@@ -392,6 +411,31 @@ static bool verify_transcript(const struct shake *s, const uint8_t *sig)
 
 	ows_b64_encode(sig, SIG_LEN, b64);
 	return s->tr->verify(s->tr->ud, s->peer, msg, len, b64);
+}
+
+/*
+ * Keep-alive and TCP_USER_TIMEOUT (see the top of the file). A failure is
+ * logged and otherwise ignored: the stream still works, it only notices a
+ * dead peer later.
+ */
+static void tune_socket(struct transport *tr, uv_tcp_t *tcp)
+{
+	int on = 1, idle = KEEPALIVE_IDLE_S, intvl = KEEPALIVE_INTERVAL_S;
+	int cnt = KEEPALIVE_COUNT;
+	unsigned timeout = USER_TIMEOUT_MS;
+	uv_os_fd_t fd;
+
+	if (uv_fileno((uv_handle_t *)tcp, &fd) != 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+		       sizeof(intvl)) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)) != 0 ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout,
+		       sizeof(timeout)) != 0)
+		ows_log(OWS_LOG_WARN, "raft", "node %" PRIu64 ": cannot set "
+			"keep-alive on a raft connection: %s", tr->id,
+			strerror(errno));
 }
 
 static void hand_over(struct shake *s);
@@ -618,6 +662,8 @@ static void connected_cb(uv_connect_t *c, int status)
 		drop(s, uv_strerror(status));
 		return;
 	}
+	s->deadline = uv_now(tr->loop) + HANDSHAKE_TIMEOUT_MS;
+	tune_socket(tr, s->tcp);
 	if (ows_random(s->nonce_a, NONCE_LEN) != 0) {
 		drop(s, "no random bytes");
 		return;
@@ -782,6 +828,7 @@ static void connection_cb(uv_stream_t *server, int status)
 		return;
 	}
 	memcpy(s->ip, ip, sizeof(s->ip));
+	tune_socket(tr, tcp);
 	s->tcp = tcp;
 	tcp->data = s;
 	expect(s, PHASE_HELLO, HELLO_LEN);
