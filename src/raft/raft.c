@@ -366,11 +366,11 @@ static void close_transport(struct ows_raft *r)
 }
 
 static int open_backend(struct ows_raft *r, const char *dir,
-			const struct ows_raft_auth *auth)
+			const struct ows_raft_options *opts)
 {
 	int rv;
 
-	rv = open_transport(r, auth);
+	rv = open_transport(r, opts != NULL ? opts->auth : NULL);
 	if (rv != 0)
 		return rv;
 	rv = raft_uv_init(&r->io, r->loop, dir, &r->transport);
@@ -379,6 +379,8 @@ static int open_backend(struct ows_raft *r, const char *dir,
 			raft_strerror(rv), r->io.errmsg);
 		goto err_after_transport;
 	}
+	if (opts != NULL && opts->segment_size != 0)
+		raft_uv_set_segment_size(&r->io, opts->segment_size);
 	rv = raft_init(&r->raft, &r->io, &r->raft_fsm, r->id, r->address);
 	if (rv != 0) {
 		ows_log(OWS_LOG_WARN, "raft", "init: %s (%s)",
@@ -427,7 +429,7 @@ int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 	r->raft_fsm.snapshot_finalize = fsm_snapshot_finalize;
 	ows_list_init(&r->applies);
 	ows_list_init(&r->ctls);
-	rv = open_backend(r, dir, opts != NULL ? opts->auth : NULL);
+	rv = open_backend(r, dir, opts);
 	if (rv != 0) {
 		free(r);
 		return rv;
