@@ -213,7 +213,7 @@ static int stage_begin(const char *final, struct owsd_stage *st)
 		/* parse() made the path absolute: there is a slash. */
 		snprintf(parent, sizeof(parent), "%.*s",
 			 slash == final ? 1 : (int)(slash - final), final);
-		rv = ows_mkdir_p(parent, 0755);
+		rv = ows_mkdir_p(parent, 0700);
 		if (rv != 0)
 			return owsd_die("cannot create '%s': %s", parent,
 					ows_strerror(rv));
