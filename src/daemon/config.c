@@ -28,6 +28,20 @@ static int copy_field(const json_t *o, const char *k, char *out, size_t cap)
 	return 0;
 }
 
+static int segment_mb(const json_t *o, struct ows_node_config *cfg)
+{
+	const json_t *v = json_object_get(o, "segment_mb");
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_integer(v) ||
+	    json_integer_value(v) < OWS_NODE_SEGMENT_MB_MIN ||
+	    json_integer_value(v) > OWS_NODE_SEGMENT_MB_MAX)
+		return OWS_EINVAL;
+	cfg->segment_mb = (unsigned)json_integer_value(v);
+	return 0;
+}
+
 int ows_node_config_load(const char *dir, struct ows_node_config *cfg,
 			 struct ows_err *err)
 {
@@ -74,8 +88,13 @@ int ows_node_config_load(const char *dir, struct ows_node_config *cfg,
 	if (json_is_integer(json_object_get(o, "max_connections_per_address")))
 		cfg->max_per_address = (unsigned)json_integer_value(
 			json_object_get(o, "max_connections_per_address"));
+	rv = segment_mb(o, cfg);
 	json_decref(o);
-	return 0;
+	if (rv != 0)
+		ows_err_printf(err, "'%s': 'segment_mb' must be a number from "
+			       "%d to %d", path, OWS_NODE_SEGMENT_MB_MIN,
+			       OWS_NODE_SEGMENT_MB_MAX);
+	return rv;
 }
 
 int ows_node_config_save(const char *dir, const struct ows_node_config *cfg)
@@ -94,6 +113,9 @@ int ows_node_config_save(const char *dir, const struct ows_node_config *cfg)
 	    cfg->max_per_address != OWS_NODE_PER_ADDRESS_DEFAULT)
 		json_object_set_new(o, "max_connections_per_address",
 				    json_integer(cfg->max_per_address));
+	if (o != NULL && cfg->segment_mb != 0)
+		json_object_set_new(o, "segment_mb",
+				    json_integer(cfg->segment_mb));
 	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
 	if (text == NULL)

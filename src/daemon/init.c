@@ -2,7 +2,9 @@
  * owsd init: create a cluster whose first member is this node. Writes the
  * node's key, the root user's key (unless one is given), the cluster secret
  * and the root access key, bootstraps Raft, and commits the genesis entry
- * through Raft so that every later node replays the same history.
+ * through Raft so that every later node replays the same history. All of
+ * it happens in a stage (owsd.h) that becomes DIR only once the genesis is
+ * applied: a failed init leaves nothing behind.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -96,6 +98,7 @@ static void tick_cb(uv_timer_t *t)
 static int bootstrap(const char *dir, const struct ows_node_config *cfg,
 		     json_t *genesis)
 {
+	struct ows_raft_options ro = {0};
 	struct ows_state state;
 	struct ows_raft_fsm fsm;
 	struct ows_err err = {{0}};
@@ -111,7 +114,8 @@ static int bootstrap(const char *dir, const struct ows_node_config *cfg,
 	uv_loop_init(&loop);
 	ows_node_fsm(&state, &fsm);
 	snprintf(path, sizeof(path), "%s/raft", dir);
-	rv = ows_raft_new(&loop, path, cfg->id, cfg->raft, NULL, &fsm, &b.raft);
+	ro.segment_size = (size_t)cfg->segment_mb << 20;
+	rv = ows_raft_new(&loop, path, cfg->id, cfg->raft, &ro, &fsm, &b.raft);
 	if (rv == 0 && (rv = ows_raft_bootstrap(b.raft)) == 0)
 		rv = ows_raft_start(b.raft);
 	if (rv == 0) {
@@ -194,39 +198,63 @@ out:
 	return ak;
 }
 
-int owsd_init(const struct owsd_opts *o)
+/*
+ * Write the node's files in o->dir (the stage) and commit the genesis
+ * there. Takes node_key. 0, or 1 once the reason is printed.
+ */
+static int build(const struct owsd_opts *o, struct ows_key *node_key,
+		 struct ows_node_config *cfg, char root[OWS_PUBKEY_B64_LEN])
 {
-	struct ows_node_config cfg = {0};
-	struct ows_key *node_key = NULL;
-	char root[OWS_PUBKEY_B64_LEN], npub[OWS_PUBKEY_B64_LEN], hex[13];
+	char npub[OWS_PUBKEY_B64_LEN], hex[13];
 	json_t *genesis, *ak;
 	int rv;
 
-	if (owsd_prepare_dir(o->dir, &node_key) != 0)
-		return 1;
 	ows_key_public(node_key, npub);
 	ows_key_free(node_key);
 	if (root_key(o, root) != 0)
 		return 1;
 	ak = secrets(o->dir);
-	if (ak == NULL || ows_random_hex(6, hex) != 0)
+	if (ak == NULL || ows_random_hex(6, hex) != 0) {
+		json_decref(ak);
 		return owsd_die("cannot write the cluster secrets in '%s'", o->dir);
-	cfg.id = 1;
-	snprintf(cfg.cluster, sizeof(cfg.cluster), "ows-%s", hex);
-	snprintf(cfg.raft, sizeof(cfg.raft), "%s", o->raft);
-	snprintf(cfg.edge, sizeof(cfg.edge), "%s", o->edge);
-	snprintf(cfg.gateway, sizeof(cfg.gateway), "%s", o->gateway);
+	}
+	cfg->id = 1;
+	snprintf(cfg->cluster, sizeof(cfg->cluster), "ows-%s", hex);
+	snprintf(cfg->raft, sizeof(cfg->raft), "%s", o->raft);
+	snprintf(cfg->edge, sizeof(cfg->edge), "%s", o->edge);
+	snprintf(cfg->gateway, sizeof(cfg->gateway), "%s", o->gateway);
+	cfg->segment_mb = o->segment_mb;
 	genesis = json_pack("{s:s, s:s, s:{s:I, s:s, s:s, s:s, s:s}, s:o}",
-			    "cluster", cfg.cluster, "root_key", root, "node",
-			    "id", (json_int_t)1, "raft", cfg.raft, "edge",
-			    cfg.edge, "gateway", cfg.gateway, "key", npub,
+			    "cluster", cfg->cluster, "root_key", root, "node",
+			    "id", (json_int_t)1, "raft", cfg->raft, "edge",
+			    cfg->edge, "gateway", cfg->gateway, "key", npub,
 			    "access_key", ak);
-	if (genesis == NULL || ows_node_config_save(o->dir, &cfg) != 0)
+	if (genesis == NULL || ows_node_config_save(o->dir, cfg) != 0) {
+		json_decref(genesis);
 		return owsd_die("cannot write '%s/node.json'", o->dir);
-	rv = bootstrap(o->dir, &cfg, genesis);
+	}
+	rv = bootstrap(o->dir, cfg, genesis);
 	json_decref(genesis);
-	if (rv != 0)
-		return rv;
+	return rv;
+}
+
+int owsd_init(const struct owsd_opts *o)
+{
+	struct ows_node_config cfg = {0};
+	struct ows_key *node_key = NULL;
+	struct owsd_opts staged = *o;
+	struct owsd_stage st;
+	char root[OWS_PUBKEY_B64_LEN];
+
+	if (owsd_prepare_dir(o, &st, &node_key) != 0)
+		return 1;
+	staged.dir = st.dir;
+	if (build(&staged, node_key, &cfg, root) != 0) {
+		owsd_stage_abort(&st);
+		return 1;
+	}
+	if (owsd_stage_commit(&st) != 0)
+		return 1;
 	printf("created cluster %s in %s\n", cfg.cluster, o->dir);
 	printf("root public key: %s\n", root);
 	if (o->root_key == NULL)

@@ -432,7 +432,7 @@ static int start(struct ows_node *n, struct ows_err *err)
 	struct ows_raft_options ro = {
 		env_uint("OWS_RAFT_ELECTION_MS"), env_uint("OWS_RAFT_HEARTBEAT_MS"),
 		env_uint("OWS_RAFT_SNAPSHOT_THRESHOLD"),
-		env_uint("OWS_RAFT_SNAPSHOT_TRAILING"), &n->auth,
+		env_uint("OWS_RAFT_SNAPSHOT_TRAILING"), &n->auth, 0,
 	};
 	char path[PATH_MAX];
 	struct ows_raft_fsm fsm;
@@ -441,6 +441,7 @@ static int start(struct ows_node *n, struct ows_err *err)
 	rv = ows_node_config_load(n->dir, &n->cfg, err);
 	if (rv != 0)
 		return rv;
+	ro.segment_size = (size_t)n->cfg.segment_mb << 20; /* 0: default */
 	snprintf(path, sizeof(path), "%s/node.key", n->dir);
 	rv = ows_key_load(path, &n->key, err);
 	if (rv != 0)

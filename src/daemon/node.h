@@ -23,6 +23,9 @@
 #define OWS_NODE_REGION_DEFAULT "us-east-1"
 /* Connections one client address may hold on the edge or the gateway. */
 #define OWS_NODE_PER_ADDRESS_DEFAULT 256
+/* Bounds of "segment_mb" in node.json and of --segment-mb. */
+#define OWS_NODE_SEGMENT_MB_MIN 1
+#define OWS_NODE_SEGMENT_MB_MAX 1024
 
 struct ows_node_config {
 	uint64_t id;
@@ -35,6 +38,9 @@ struct ows_node_config {
 	   on the edge and gateway ports. */
 	char region[64];
 	unsigned max_per_address;
+	/* Optional "segment_mb": the size of each Raft log segment file,
+	   which libraft preallocates; 0 keeps its default (8 MB). */
+	unsigned segment_mb;
 };
 
 struct ows_node {

@@ -18,8 +18,8 @@
  * Every request handed to libraft is heap-allocated and freed in its
  * callback; libraft calls every such callback before raft_close completes,
  * and anything left over is failed with -ECANCELED when closing. Closing
- * first waits for the log writes in flight (see drain_check) to dodge a
- * crash in libraft 0.15.
+ * first waits for the log writes in flight, and happens from the loop's
+ * check phase only (see drain_check), to dodge two crashes in libraft 0.15.
  */
 #include "raft/raft.h"
 
@@ -98,10 +98,11 @@ struct ows_raft {
 	size_t held_bytes;
 	uv_timer_t retry;
 	bool retry_open;
-	int handles; /* closing: drain, and retry when open */
 	struct ows_link applies;
 	struct ows_link ctls;
-	uv_check_t drain; /* waits for log writes before closing */
+	uv_check_t drain; /* closes libraft from the check phase, see close_cb */
+	uv_idle_t wake;   /* keeps the loop from sleeping until that check */
+	int open_handles; /* of drain, wake and retry, once closing */
 	uint64_t drain_deadline;
 	void (*close_cb)(void *ud);
 	void *close_ud;
@@ -493,11 +494,11 @@ static void close_transport(struct ows_raft *r)
 }
 
 static int open_backend(struct ows_raft *r, const char *dir,
-			const struct ows_raft_auth *auth)
+			const struct ows_raft_options *opts)
 {
 	int rv;
 
-	rv = open_transport(r, auth);
+	rv = open_transport(r, opts != NULL ? opts->auth : NULL);
 	if (rv != 0)
 		return rv;
 	rv = raft_uv_init(&r->io, r->loop, dir, &r->transport);
@@ -506,6 +507,8 @@ static int open_backend(struct ows_raft *r, const char *dir,
 			raft_strerror(rv), r->io.errmsg);
 		goto err_after_transport;
 	}
+	if (opts != NULL && opts->segment_size != 0)
+		raft_uv_set_segment_size(&r->io, opts->segment_size);
 	rv = raft_init(&r->raft, &r->io, &r->raft_fsm, r->id, r->address);
 	if (rv != 0) {
 		ows_log(OWS_LOG_WARN, "raft", "init: %s (%s)",
@@ -555,7 +558,7 @@ int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 	ows_list_init(&r->applies);
 	ows_list_init(&r->held);
 	ows_list_init(&r->ctls);
-	rv = open_backend(r, dir, opts != NULL ? opts->auth : NULL);
+	rv = open_backend(r, dir, opts);
 	if (rv != 0) {
 		free(r);
 		return rv;
@@ -627,11 +630,11 @@ static void drop_held(struct ows_raft *r)
 	r->held_bytes = 0;
 }
 
-static void drain_closed(uv_handle_t *h)
+static void handle_closed(uv_handle_t *h)
 {
 	struct ows_raft *r = h->data;
 
-	if (--r->handles > 0)
+	if (--r->open_handles > 0)
 		return;
 	drop_held(r);
 	cancel_leftovers(r);
@@ -649,21 +652,37 @@ static void raft_closed(struct raft *raft)
 	close_transport(r);
 	/*
 	 * We are still inside libraft's stack here: the user's callback and
-	 * the free wait for the drain handle's close, on the next iteration.
+	 * the free wait for our handles' close, on the next iteration.
 	 */
-	r->handles = 1 + r->retry_open;
-	uv_close((uv_handle_t *)&r->drain, drain_closed);
-	if (r->retry_open)
-		uv_close((uv_handle_t *)&r->retry, drain_closed);
+	uv_close((uv_handle_t *)&r->drain, handle_closed);
+	uv_close((uv_handle_t *)&r->wake, handle_closed);
+	if (r->retry_open) {
+		r->open_handles++;
+		uv_close((uv_handle_t *)&r->retry, handle_closed);
+	}
 }
 
 /*
- * libraft 0.15 crashes when it closes with more than one log write of a
- * leader in flight: the cancelled write's callback truncates the log,
- * and the next one then releases entries that are gone (appendLeaderCb,
- * logTruncate, refsDecr). So the close waits, checking after each loop
- * iteration, until every entry in the log is stored; writes are local and
- * quick, and a stuck disk is given up on after a bound.
+ * Two crashes of libraft 0.15 shape the close.
+ *
+ * It crashes when it closes with more than one log write of a leader in
+ * flight: the cancelled write's callback truncates the log, and the next
+ * one then releases entries that are gone (appendLeaderCb, logTruncate,
+ * refsDecr). So the close waits, checking after each loop iteration, until
+ * every entry in the log is stored; writes are local and quick, and a stuck
+ * disk is given up on after a bound.
+ *
+ * And it fires its close callback twice when raft_close is called from a
+ * phase of the loop that comes before the poll (a timer, as owsd init's
+ * was): raft_close finalizes the open segment in the threadpool and closes
+ * the segment's writer handles, whose close nobody waits for
+ * (uvMaybeFireCloseCb does not track them). When the finalize's completion
+ * is polled before those handles' close callbacks run, which a loaded CPU
+ * makes likely, the close completes, we free the storage, and the writer's
+ * close callback then runs uvMaybeFireCloseCb on freed memory: SEGV in
+ * ioCloseCb (libraft.so.2+0xb5e5). From the check phase the writer's
+ * handles are closed in the same iteration, before any later poll can
+ * deliver the finalize, so raft_close is only ever called from drain_check.
  */
 static bool writes_pending(struct ows_raft *r)
 {
@@ -674,6 +693,8 @@ static void drain_check(uv_check_t *h)
 {
 	struct ows_raft *r = h->data;
 
+	/* The first check has run: the loop may sleep again. */
+	uv_idle_stop(&r->wake);
 	if (writes_pending(r)) {
 		if (uv_now(r->loop) < r->drain_deadline)
 			return;
@@ -685,6 +706,11 @@ static void drain_check(uv_check_t *h)
 	raft_close(&r->raft, raft_closed);
 }
 
+static void wake_idle(uv_idle_t *h)
+{
+	(void)h;
+}
+
 void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 {
 	assert(!r->closing);
@@ -692,14 +718,18 @@ void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 	r->close_cb = cb;
 	r->close_ud = ud;
 	uv_check_init(r->loop, &r->drain);
+	uv_idle_init(r->loop, &r->wake);
 	r->drain.data = r;
-	if (!writes_pending(r)) {
-		raft_close(&r->raft, raft_closed);
-		return;
-	}
-	/* The pending writes and libraft's timer wake the loop meanwhile. */
+	r->wake.data = r;
+	r->open_handles = 2;
 	r->drain_deadline = uv_now(r->loop) + DRAIN_TIMEOUT_MS;
 	uv_check_start(&r->drain, drain_check);
+	/*
+	 * An active idle handle makes the next poll return at once, so the
+	 * check runs in this iteration or the next. Later waits for pending
+	 * writes are woken by the writes and by libraft's timer.
+	 */
+	uv_idle_start(&r->wake, wake_idle);
 }
 
 /* The status an apply callback gets for a libraft status (not 0). */

@@ -83,6 +83,12 @@ struct ows_raft_options {
 	 * Raft. Authenticated and plain nodes cannot talk to each other.
 	 */
 	const struct ows_raft_auth *auth;
+	/*
+	 * Bytes of each log segment file; 0: libraft's default, 8 MB.
+	 * libraft preallocates the open segment and keeps two more ready, so
+	 * the log takes three segments of disk before its first entry.
+	 */
+	size_t segment_size;
 };
 
 /*

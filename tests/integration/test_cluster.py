@@ -150,13 +150,21 @@ def test_node_rm():
     tok = nodes[0].ows("node", "token", "--ttl", "120", "--json").stdout
     tok = json.loads(tok)
     check(tok["ttl_s"] == 120, tok)
+    # owsd join itself refuses a Raft address in use on this machine, so
+    # the clash is with a node that joined but never started.
+    ghost = Node(tmpdir())
+    p = ghost.join(nodes[0], nodes[0].ows("node", "token").stdout.strip())
+    check(p.returncode == 0 and "as node 4" in p.stdout, p.stdout + p.stderr)
     clash = Node(tmpdir())
-    clash.raft = nodes[1].raft
+    clash.raft = ghost.raft
     p = clash.join(nodes[0], tok["token"])
     check(p.returncode != 0 and "is taken" in p.stderr, p.stderr)
+    clash.raft = nodes[1].raft
+    p = clash.join(nodes[0], tok["token"])
+    check(p.returncode != 0 and "address already in use" in p.stderr, p.stderr)
     n4 = Node(tmpdir())
     p = n4.join(nodes[0], tok["token"])
-    check(p.returncode == 0 and "as node 4" in p.stdout, p.stdout + p.stderr)
+    check(p.returncode == 0 and "as node 5" in p.stdout, p.stdout + p.stderr)
     # Two nodes still commit, and agree.
     nodes[1].ows("apply", stack(1), "--yes")
     target = nodes[0].status()["ledger"]["head"]
