@@ -1,6 +1,7 @@
 /* Talking to a node: signed requests, retries, change-set submission. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,47 @@ static int once(struct ows_cli *cli, const char *method, const char *target,
 				    len, NULL, resp);
 }
 
+/*
+ * Send, and again while the answer is 503 (no leader yet, not committed).
+ * With resend, also when the exchange broke: the request may have been
+ * taken and its answer lost, which only a request that is idempotent may
+ * risk (a change set: the node answers a resend with the first result).
+ * A first attempt refused at connect sent nothing and is not retried.
+ */
+static int exchange(struct ows_cli *cli, const char *method,
+		    const char *target, const char *text, size_t len,
+		    bool resend, json_t **out)
+{
+	struct ows_http_response resp;
+	int rv, status = 0;
+
+	*out = NULL;
+	if (load_key(cli) != 0)
+		return -EINVAL;
+	for (int i = 0; i < RETRIES; i++) {
+		if (i > 0)
+			usleep(RETRY_US);
+		rv = once(cli, method, target, text, len, &resp);
+		if (rv != 0 && resend && i + 1 < RETRIES &&
+		    !(i == 0 && rv == -ECONNREFUSED))
+			continue;
+		if (rv != 0) {
+			ows_cli_die("cannot reach '%s': %s", cli->endpoint,
+				    ows_strerror(rv));
+			json_decref(*out);
+			*out = NULL;
+			return rv;
+		}
+		status = resp.status;
+		json_decref(*out);
+		*out = json_loadb(resp.body, resp.body_len, 0, NULL);
+		ows_http_response_close(&resp);
+		if (status != 503)
+			break;
+	}
+	return status;
+}
+
 int ows_cli_call(struct ows_cli *cli, const char *method, const char *target,
 		 const json_t *body, json_t **out)
 {
@@ -87,29 +129,7 @@ int ows_cli_call_raw(struct ows_cli *cli, const char *method,
 		     const char *target, const char *text, size_t len,
 		     json_t **out)
 {
-	struct ows_http_response resp;
-	int rv, status = 0;
-
-	*out = NULL;
-	if (load_key(cli) != 0)
-		return -EINVAL;
-	for (int i = 0; i < RETRIES; i++) {
-		rv = once(cli, method, target, text, len, &resp);
-		if (rv != 0) {
-			ows_cli_die("cannot reach '%s': %s", cli->endpoint,
-				    ows_strerror(rv));
-			return rv;
-		}
-		status = resp.status;
-		json_decref(*out);
-		*out = json_loadb(resp.body, resp.body_len, 0, NULL);
-		ows_http_response_close(&resp);
-		/* 503: no leader yet (election), not committed: try again. */
-		if (status != 503)
-			break;
-		usleep(RETRY_US);
-	}
-	return status;
+	return exchange(cli, method, target, text, len, false, out);
 }
 
 int ows_cli_fail(const char *what, int status, const json_t *reply)
@@ -160,7 +180,7 @@ int ows_cli_cluster(struct ows_cli *cli, char out[65])
 int ows_cli_submit(struct ows_cli *cli, const char *stack, json_t *actions,
 		   json_t **out)
 {
-	char cluster[65];
+	char cluster[65], *text;
 	json_t *env;
 	int status, rv;
 
@@ -181,8 +201,15 @@ int ows_cli_submit(struct ows_cli *cli, const char *stack, json_t *actions,
 		return ows_cli_die("cannot sign the change set: %s",
 				   ows_strerror(rv));
 	}
-	status = ows_cli_call(cli, "POST", "/_ows/v1/changesets", env, out);
+	text = ows_json_dump(env);
 	json_decref(env);
+	if (text == NULL)
+		return ows_cli_die("cannot sign the change set: %s",
+				   ows_strerror(-ENOMEM));
+	/* The same bytes each time: a resend is known by its digest. */
+	status = exchange(cli, "POST", "/_ows/v1/changesets", text,
+			  strlen(text), true, out);
+	free(text);
 	if (status == 200)
 		return 0;
 	ows_cli_fail("change set rejected", status, *out);

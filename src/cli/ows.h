@@ -48,7 +48,9 @@ int ows_cli_cluster(struct ows_cli *cli, char out[65]);
 
 /*
  * Sign actions (taken) as a change set for stack (may be NULL) and submit
- * it. On 0, *out holds the node's reply ({"height", "hash"}).
+ * it, the same bytes again while the answer is 503 or lost (a resend of an
+ * accepted change set gets its first reply). On 0, *out holds the node's
+ * reply ({"height", "hash"}).
  */
 int ows_cli_submit(struct ows_cli *cli, const char *stack, json_t *actions,
 		   json_t **out);

@@ -401,6 +401,32 @@ static void propose(struct admin_ctx *c, const char *type, const json_t *body)
 			    ows_strerror(rv));
 }
 
+/*
+ * A change set this node has applied already, sent again because its first
+ * answer was lost: answered here with the recorded result, from committed
+ * state, without a Raft entry (even while there is no leader). true when
+ * answered. A resend that reaches a node which has not applied the first
+ * yet goes through Raft, and apply answers it the same way.
+ */
+static bool answer_resend(struct admin_ctx *c)
+{
+	char *prior = NULL;
+	json_t *r;
+
+	if (ows_state_result(&c->n->state, c->body, &prior) != 1)
+		return false;
+	r = json_loads(prior, 0, NULL);
+	free(prior);
+	if (r == NULL)
+		return false;
+	ows_log(OWS_LOG_INFO, "ledger", "answered a resent change set from "
+		"user '%s' with its result at height %lld", c->user,
+		(long long)json_integer_value(json_object_get(r, "height")));
+	reply(c, 200, r);
+	json_decref(r);
+	return true;
+}
+
 static void post_changeset(struct admin_ctx *c)
 {
 	if (!json_is_object(c->body) ||
@@ -409,6 +435,8 @@ static void post_changeset(struct admin_ctx *c)
 			    "change set envelope");
 		return;
 	}
+	if (answer_resend(c))
+		return;
 	/*
 	 * Conditions are judged at apply on every node: the request context
 	 * travels in the entry, as this node (or the follower that forwarded

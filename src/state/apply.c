@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "auth/key.h"
+#include "common/buf.h"
+#include "common/enc.h"
 #include "common/json.h"
 #include "ledger/authz.h"
 #include "ledger/chain.h"
@@ -26,6 +28,7 @@ struct outcome {
 	const char *code;    /* AWS-style error code */
 	struct ows_err err;
 	json_t *extra;       /* accepted: fields added to the result */
+	bool resent;         /* accepted before: extra is the recorded result */
 };
 
 static void reject(struct outcome *o, int status, const char *code)
@@ -195,6 +198,113 @@ static int nonce_used(struct ows_state *s, const char *nonce)
 	return rv;
 }
 
+int ows_state_envelope_digest(const json_t *envelope, char out[65])
+{
+	struct ows_buf canon = OWS_BUF_INIT;
+	json_t *signed_part;
+	int rv;
+
+	signed_part = json_pack("{s:O, s:O}", "changeset",
+				json_object_get(envelope, "changeset"),
+				"signatures",
+				json_object_get(envelope, "signatures"));
+	if (signed_part == NULL)
+		return OWS_EPARSE;
+	rv = ows_json_canonical(signed_part, &canon);
+	json_decref(signed_part);
+	if (rv == 0)
+		ows_sha256_hex(canon.data, canon.len, out);
+	ows_buf_free(&canon);
+	return rv == 0 ? 0 : OWS_EPARSE;
+}
+
+int ows_state_result(struct ows_state *s, const json_t *envelope,
+		     char **result)
+{
+	const char *nonce = ows_json_str(json_object_get(envelope, "changeset"),
+					 "nonce");
+	char digest[65];
+	sqlite3_stmt *st;
+	int rv = 0;
+
+	*result = NULL;
+	if (nonce == NULL || ows_state_envelope_digest(envelope, digest) != 0)
+		return 0;
+	if (ows_state_prepare(s, "SELECT result FROM results WHERE nonce=? "
+			      "AND digest=?", &st) != 0)
+		return 0;
+	sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+		*result = strdup((const char *)sqlite3_column_text(st, 0));
+		rv = *result != NULL;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+/*
+ * A taken nonce: the same envelope sent again gets its recorded result
+ * (o->resent), anything else is a replay.
+ */
+static int nonce_taken(struct ows_state *s, const json_t *body,
+		       const char *nonce, struct outcome *o)
+{
+	char *prior = NULL;
+	json_t *r;
+
+	if (ows_state_result(s, body, &prior) == 1) {
+		r = json_loads(prior, 0, NULL);
+		free(prior);
+		if (r == NULL)
+			return -EIO;
+		json_decref(o->extra);
+		o->extra = r;
+		o->resent = true;
+		return 0;
+	}
+	ows_err_printf(&o->err, "nonce '%s' was used before: the change set "
+		       "is a replay", nonce);
+	return reject(o, 409, "NonceReused"), 0;
+}
+
+/* Keep the result of an accepted change set; drop those past keeping. */
+static int record_result(struct ows_state *s, int64_t time_ms,
+			 const json_t *body, const char *nonce,
+			 struct outcome *o)
+{
+	char digest[65], *text = NULL;
+	sqlite3_stmt *st;
+	json_t *r;
+	int rv = -EIO;
+
+	if (ows_state_envelope_digest(body, digest) != 0)
+		return -EIO;
+	r = json_deep_copy(o->extra);
+	if (r == NULL || json_object_set_new(r, "ok", json_true()) != 0 ||
+	    (text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		goto out;
+	if (ows_state_prepare(s, "INSERT INTO results(nonce, digest, result, "
+			      "time) VALUES(?,?,?,?)", &st) != 0)
+		goto out;
+	sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, time_ms);
+	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+	if (rv != 0 || ows_state_prepare(s, "DELETE FROM results WHERE time<?",
+					 &st) != 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, time_ms - OWS_STATE_RESULT_KEEP_MS);
+	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+out:
+	free(text);
+	json_decref(r);
+	return rv;
+}
+
 /* Checks before any action runs; a failure is a rejection, not an error. */
 static int precheck(struct ows_state *s, int64_t time_ms, const json_t *body,
 		    struct ows_changeset_info *info, struct outcome *o)
@@ -221,11 +331,8 @@ static int precheck(struct ows_state *s, int64_t time_ms, const json_t *body,
 	rv = nonce_used(s, info->nonce);
 	if (rv < 0)
 		return rv;
-	if (rv) {
-		ows_err_printf(&o->err, "nonce '%s' was used before: the change "
-			       "set is a replay", info->nonce);
-		return reject(o, 409, "NonceReused"), 0;
-	}
+	if (rv)
+		return nonce_taken(s, body, info->nonce, o);
 	ows_state_directory(s, &dir);
 	/* Recorded by the node that took the request; time is the entry's. */
 	ows_authz_ctx_from_envelope(body, time_ms, &rc);
@@ -278,7 +385,7 @@ static int apply_changeset(struct ows_state *s, int64_t time_ms,
 	int rv;
 
 	rv = precheck(s, time_ms, body, &info, o);
-	if (rv != 0 || o->status != 0)
+	if (rv != 0 || o->status != 0 || o->resent)
 		return rv;
 	rv = run_actions(s, time_ms, &info, o);
 	if (rv != 0 || o->status != 0)
@@ -290,7 +397,9 @@ static int apply_changeset(struct ows_state *s, int64_t time_ms,
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)s->height + 1);
 	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
 	sqlite3_finalize(st);
-	return rv == 0 ? ledger_append(s, time_ms, "changeset", body, o) : rv;
+	if (rv == 0)
+		rv = ledger_append(s, time_ms, "changeset", body, o);
+	return rv == 0 ? record_result(s, time_ms, body, info.nonce, o) : rv;
 }
 
 /* Consume the token; 1 when it was valid. */

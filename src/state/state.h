@@ -14,6 +14,16 @@
  *   {"ok": true, "height": N, "hash": H, ...}
  *   {"ok": false, "status": 403, "code": "AccessDenied", "message": "..."}
  * Rejections are recorded (table rejections) and change nothing else.
+ *
+ * Resends: the result of each accepted change set is kept (table results,
+ * written in the entry's transaction) under its nonce with the digest of
+ * its signed envelope, for OWS_STATE_RESULT_KEEP_MS of entry time. A change
+ * set whose nonce is taken and whose envelope has that digest is the same
+ * request sent again (its first answer was lost): it changes nothing and
+ * gets the recorded result again. Any other reuse of a nonce is NonceReused.
+ * Results hold nothing secret: what ows must print (an access key's secret,
+ * a join token) was made by ows itself and only a sealed or hashed form
+ * ever reached the cluster.
  */
 #ifndef OWS_STATE_STATE_H
 #define OWS_STATE_STATE_H
@@ -46,6 +56,28 @@ void ows_state_close(struct ows_state *s);
  */
 int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
 		    size_t len, char **result);
+
+/*
+ * Results are kept this long: a resend is accepted only within 15 minutes of
+ * its change set's time (ChangeSetTimeTooSkewed), the first attempt within
+ * 15 minutes too, so 30 minutes of entry time cover every resend.
+ */
+#define OWS_STATE_RESULT_KEEP_MS (30 * 60 * 1000)
+
+/*
+ * The digest that identifies a change set envelope (borrowed) for resends:
+ * SHA-256 hex of the canonical {"changeset", "signatures"}; the request
+ * context the node adds is left out. 0, or OWS_EPARSE when malformed.
+ */
+int ows_state_envelope_digest(const json_t *envelope, char out[65]);
+
+/*
+ * The recorded result of the change set envelope (borrowed), when a change
+ * set with its nonce and digest was accepted and its result is still kept:
+ * 1 and *result a malloc'd JSON text. 0 and NULL when there is none.
+ */
+int ows_state_result(struct ows_state *s, const json_t *envelope,
+		     char **result);
 
 /*
  * The whole database as one buffer, SQLite's own serialization (no second

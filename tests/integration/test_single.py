@@ -164,7 +164,15 @@ def test_replayed_and_forged_changesets_are_refused():
     body = json.dumps(env)
     st, r = signed_request(n, n.root_key, "POST", "/_ows/v1/changesets", body)
     check(st == 200 and r["height"] == 2, (st, r))
-    st, r = signed_request(n, n.root_key, "POST", "/_ows/v1/changesets", body)
+    # The same bytes again are a resend: the first answer, nothing applied.
+    st, r2 = signed_request(n, n.root_key, "POST", "/_ows/v1/changesets", body)
+    check(st == 200 and r2 == r, (st, r2, r))
+    check(n.status()["ledger"]["height"] == 2)
+    # The nonce with other content is a replay.
+    env["changeset"]["actions"][0]["name"] = "u9"
+    env = envelope(n.root_key, cluster, env["changeset"]["actions"],
+                   nonce=env["changeset"]["nonce"])
+    st, r = signed_request(n, n.root_key, "POST", "/_ows/v1/changesets", json.dumps(env))
     check(st == 409 and r["code"] == "NonceReused", (st, r))
     # Another cluster.
     env2 = envelope(n.root_key, "ows-elsewhere", [{"action": "users.put", "name": "u2", "spec": {}}])

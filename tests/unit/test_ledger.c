@@ -181,7 +181,19 @@ OWS_TEST(state_apply_genesis_changesets_rejections)
 	json_decref(r);
 	/* Re-applying an index is a no-op; replaying the nonce is refused. */
 	OWS_CHECK(apply(&s, 4, "changeset", json_deep_copy(env), T0) == NULL);
-	OWS_CHECK_STR(code_of(apply(&s, 5, "changeset", json_deep_copy(env), T0)), "NonceReused");
+	{
+		json_t *other = signed_env(root, "c1", json_pack("[{s:s, s:s}]",
+						"action", "users.put", "name", "y"),
+					   T0 / 1000);
+
+		json_object_set(json_object_get(other, "changeset"), "nonce",
+				json_object_get(json_object_get(env, "changeset"),
+						"nonce"));
+		json_array_clear(json_object_get(other, "signatures"));
+		OWS_CHECK_INT(ows_envelope_sign(other, root), 0);
+		OWS_CHECK_STR(code_of(apply(&s, 5, "changeset", other, T0)),
+			      "NonceReused");
+	}
 	json_decref(env);
 	/* dev may not put users; an unknown key is an unknown signer. */
 	env = signed_env(dev, "c1", json_pack("[{s:s, s:s}]", "action", "users.put",
@@ -211,6 +223,58 @@ OWS_TEST(state_apply_genesis_changesets_rejections)
 	ows_state_close(&s);
 	ows_key_free(root);
 	ows_key_free(dev);
+}
+
+/*
+ * The same envelope sent again (its first answer lost) gets the first
+ * result and changes nothing, whatever context the node that took it
+ * added; results are dropped after OWS_STATE_RESULT_KEEP_MS.
+ */
+OWS_TEST(state_resent_changeset_gets_its_result)
+{
+	struct ows_state s;
+	struct ows_key *root;
+	char dir[32], *prior = NULL;
+	json_t *env, *again, *r;
+
+	state_new(&s, dir);
+	ows_key_generate(&root);
+	OWS_CHECK(ok(apply(&s, 1, "genesis", genesis(root), T0)));
+	env = signed_env(root, "c1", json_pack("[{s:s, s:s}]", "action",
+					       "users.put", "name", "a"), T0 / 1000);
+	OWS_CHECK_INT(ows_state_result(&s, env, &prior), 0);
+	OWS_CHECK(prior == NULL);
+	r = apply(&s, 2, "changeset", json_deep_copy(env), T0);
+	OWS_CHECK_INT(json_integer_value(json_object_get(r, "height")), 2);
+	again = json_deep_copy(env);
+	json_object_set_new(again, "context", json_pack("{s:s}", "source_ip",
+							 "10.9.9.9"));
+	OWS_CHECK_INT(ows_state_result(&s, again, &prior), 1);
+	OWS_CHECK(prior != NULL && strstr(prior, s.head) != NULL);
+	free(prior);
+	{
+		json_t *r2 = apply(&s, 3, "changeset", again, T0 + 1000);
+
+		OWS_CHECK(json_equal(r, r2));
+		json_decref(r2);
+	}
+	OWS_CHECK_INT(s.height, 2);
+	OWS_CHECK_INT(s.rejected, 0);
+	OWS_CHECK_INT(s.applied, 3);
+	json_decref(r);
+	/* Past keeping (another change set's apply drops it): a replay. */
+	OWS_CHECK(ok(apply(&s, 4, "changeset",
+			   signed_env(root, "c1", json_pack("[{s:s, s:s}]", "action",
+							    "users.put", "name", "b"),
+				      (T0 + OWS_STATE_RESULT_KEEP_MS + 1000) / 1000),
+			   T0 + OWS_STATE_RESULT_KEEP_MS + 1000)));
+	OWS_CHECK_INT(ows_state_result(&s, env, &prior), 0);
+	OWS_CHECK_STR(code_of(apply(&s, 5, "changeset", json_deep_copy(env), T0)),
+		      "NonceReused");
+	OWS_CHECK_INT(s.height, 3);
+	json_decref(env);
+	ows_state_close(&s);
+	ows_key_free(root);
 }
 
 OWS_TEST(state_atomic_changeset)
