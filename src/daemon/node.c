@@ -190,12 +190,62 @@ static void check_removed(struct ows_node *n)
 	stop(n);
 }
 
+static void closed_one(struct ows_node *n);
+static int open_raft(struct ows_node *n);
+
+/* The old member is gone: the node's Raft member is opened anew. */
+static void reopened_cb(void *ud)
+{
+	struct ows_node *n = ud;
+	int rv;
+
+	n->raft = NULL;
+	n->raft_reopening = false;
+	if (n->stopping) {
+		closed_one(n); /* stop() left the member's close to us */
+		return;
+	}
+	rv = open_raft(n);
+	if (rv != 0) {
+		ows_log(OWS_LOG_ERROR, "node", "cannot reopen raft on %s: %s; "
+			"stopping", n->cfg.raft, ows_strerror(rv));
+		stop(n);
+		return;
+	}
+	ows_log(OWS_LOG_INFO, "node", "raft reopened: catching up");
+}
+
+/*
+ * A node whose state machine could not apply the log applies again once
+ * storage returns (raft/raft.h), but libraft 0.15's storage stays failed
+ * after one of its own writes failed: the member is closed and opened
+ * again on its directory, which loads the log and catches up with the
+ * leader, without a restart of the node. Harmless when libraft's writes
+ * never failed: the node is back as a follower a moment later.
+ */
+static void watch_storage(struct ows_node *n)
+{
+	if (ows_raft_stalled(n->raft, NULL) != 0) {
+		n->raft_was_stalled = true;
+		return;
+	}
+	if (!n->raft_was_stalled || n->raft_reopening)
+		return;
+	n->raft_was_stalled = false;
+	n->raft_reopening = true;
+	ows_log(OWS_LOG_INFO, "node", "storage is back: reopening raft");
+	ows_raft_close(n->raft, reopened_cb, n);
+}
+
 static void reconcile_cb(uv_timer_t *t)
 {
 	struct ows_node *n = t->data;
 	json_t *nodes;
 
 	if (n->stopping || n->state.cluster[0] == '\0')
+		return;
+	watch_storage(n);
+	if (n->raft_reopening)
 		return;
 	nodes = ows_state_nodes(&n->state);
 	check_removed(n);
@@ -249,7 +299,10 @@ static void stop(struct ows_node *n)
 		ows_http_server_close(&n->edge, server_closed_cb);
 	if (n->gateway_up)
 		ows_http_server_close(&n->gateway, server_closed_cb);
-	ows_raft_close(n->raft, raft_closed_cb, n);
+	if (n->raft == NULL)
+		closed_one(n); /* a reopen that failed */
+	else if (!n->raft_reopening)
+		ows_raft_close(n->raft, raft_closed_cb, n);
 	uv_close((uv_handle_t *)&n->reconcile, handle_closed_cb);
 	uv_close((uv_handle_t *)&n->sigterm, handle_closed_cb);
 	uv_close((uv_handle_t *)&n->sigint, handle_closed_cb);
@@ -427,7 +480,8 @@ static unsigned env_uint(const char *name)
 	return v != NULL ? (unsigned)strtoul(v, NULL, 10) : 0;
 }
 
-static int start(struct ows_node *n, struct ows_err *err)
+/* The Raft member on DIR/raft, started: at start, and to reopen it. */
+static int open_raft(struct ows_node *n)
 {
 	struct ows_raft_options ro = {
 		env_uint("OWS_RAFT_ELECTION_MS"), env_uint("OWS_RAFT_HEARTBEAT_MS"),
@@ -438,10 +492,24 @@ static int start(struct ows_node *n, struct ows_err *err)
 	struct ows_raft_fsm fsm;
 	int rv;
 
+	ro.segment_size = (size_t)n->cfg.segment_mb << 20; /* 0: default */
+	ows_node_fsm(&n->state, &fsm);
+	snprintf(path, sizeof(path), "%s/raft", n->dir);
+	rv = ows_raft_new(n->loop, path, n->cfg.id, n->cfg.raft, &ro, &fsm,
+			  &n->raft);
+	if (rv == 0)
+		rv = ows_raft_start(n->raft);
+	return rv;
+}
+
+static int start(struct ows_node *n, struct ows_err *err)
+{
+	char path[PATH_MAX];
+	int rv;
+
 	rv = ows_node_config_load(n->dir, &n->cfg, err);
 	if (rv != 0)
 		return rv;
-	ro.segment_size = (size_t)n->cfg.segment_mb << 20; /* 0: default */
 	snprintf(path, sizeof(path), "%s/node.key", n->dir);
 	rv = ows_key_load(path, &n->key, err);
 	if (rv != 0)
@@ -455,12 +523,7 @@ static int start(struct ows_node *n, struct ows_err *err)
 	rv = load_box(n, err);
 	if (rv != 0)
 		return rv;
-	ows_node_fsm(&n->state, &fsm);
-	snprintf(path, sizeof(path), "%s/raft", n->dir);
-	rv = ows_raft_new(n->loop, path, n->cfg.id, n->cfg.raft, &ro, &fsm,
-			  &n->raft);
-	if (rv == 0)
-		rv = ows_raft_start(n->raft);
+	rv = open_raft(n);
 	if (rv != 0) {
 		ows_err_printf(err, "cannot start raft on %s: %s", n->cfg.raft,
 			       ows_strerror(rv));

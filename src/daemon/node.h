@@ -49,6 +49,8 @@ struct ows_node {
 	struct ows_node_config cfg;
 	struct ows_state state;
 	struct ows_raft *raft;
+	bool raft_was_stalled; /* its state machine could not apply */
+	bool raft_reopening;   /* closed to be opened again (node.c) */
 	struct ows_key *key;
 	struct ows_http_server edge;
 	struct ows_http_server gateway;
