@@ -22,6 +22,8 @@ int ows_test_raft_fsm_apply(void *ud, uint64_t index, const void *data,
 	struct ows_test_raft_fsm *f = ud;
 	uint64_t *res;
 
+	if (f->fail != 0)
+		return f->fail;
 	if (index <= f->max_index) {
 		f->ignored++;
 		return 0;

@@ -31,11 +31,12 @@ struct ows_test_raft_fsm {
 	unsigned ignored; /* applies of an index already applied */
 	unsigned snapshots;
 	unsigned restores;
+	int fail; /* when not 0, apply returns it (a full disk) */
 };
 
 /*
  * The test FSM's callbacks (struct ows_raft_fsm), ud being a
- * struct ows_test_raft_fsm. apply ignores (and counts) an index at or below
+ * struct ows_test_raft_fsm. apply returns fail when it is set, else ignores (and counts) an index at or below
  * max_index, otherwise appends the 8-byte payload and hands back its index
  * as a malloc'd uint64_t result that the apply callback takes. snapshot
  * returns a malloc'd image (max_index, n, then n values and n indexes) or

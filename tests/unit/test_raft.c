@@ -370,3 +370,43 @@ OWS_TEST(raft_close_fails_uncommitted)
 	OWS_CHECK_INT(c.nodes[0].fsm.n, 10);
 	ows_test_raft_cluster_fini(&c);
 }
+
+static bool not_stalled(void *arg)
+{
+	struct ows_test_raft_node *nd = arg;
+
+	return ows_raft_stalled(nd->r, NULL) == 0;
+}
+
+/*
+ * A follower whose state machine cannot apply (a full disk) holds the
+ * entries while libraft moves on, one entry per commit, with snapshots
+ * due. A snapshot taken then would be labelled with libraft's index but
+ * hold the state of before the stall, and the member reopened once
+ * storage returns (as owsd does) would restore it and skip the entries in
+ * between: the follower must end with every value, in order.
+ */
+OWS_TEST(raft_stalled_follower_reopened_has_everything)
+{
+	struct ows_raft_options opts = {.snapshot_threshold = 8,
+					.snapshot_trailing = 2};
+	struct ows_test_raft_cluster c;
+	struct ows_test_raft_node *f = NULL;
+
+	start_three_with(&c, &opts);
+	f = &c.nodes[1];
+	f->fsm.fail = -ENOSPC;
+	/* One at a time: libraft moves on by one entry per commit. */
+	for (uint64_t v = 10; v < 60; v++)
+		ows_test_raft_apply_values(&c, 0, v, 1);
+	ows_test_raft_run_for(&c, 300);
+	OWS_CHECK(f->fsm.n == 10 && ows_raft_stalled(f->r, NULL) != 0);
+	f->fsm.fail = 0;
+	OWS_CHECK(ows_test_raft_run_until(&c, not_stalled, f, 10000));
+	/* Storage is back: the member is closed and opened again. */
+	ows_test_raft_node_close(&c, 1);
+	ows_test_raft_node_open(&c, 1, false);
+	ows_test_raft_apply_values(&c, 0, 60, 4);
+	ows_test_raft_check_converged(&c, 64);
+	ows_test_raft_cluster_fini(&c);
+}
