@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "auth/seal.h"
 #include "common/enc.h"
@@ -95,6 +97,21 @@ static void tick_cb(uv_timer_t *t)
 	b->proposed = true;
 }
 
+/*
+ * libraft reports a log it cannot preallocate as a bare I/O error: true
+ * when the three segments it makes at the first write (docs/cluster.md,
+ * Disk) do not fit in what is free on dir, with the KB free.
+ */
+static bool no_room(const char *dir, unsigned mb, uint64_t *free_kb)
+{
+	struct statvfs st;
+
+	if (statvfs(dir, &st) != 0)
+		return false;
+	*free_kb = (uint64_t)st.f_bavail * st.f_frsize / 1024;
+	return *free_kb < 3 * ((uint64_t)mb << 10);
+}
+
 static int bootstrap(const char *dir, const struct ows_node_config *cfg,
 		     json_t *genesis)
 {
@@ -103,6 +120,8 @@ static int bootstrap(const char *dir, const struct ows_node_config *cfg,
 	struct ows_raft_fsm fsm;
 	struct ows_err err = {{0}};
 	struct boot b = {0};
+	unsigned mb = cfg->segment_mb != 0 ? cfg->segment_mb : 8; /* libraft's */
+	uint64_t free_kb = 0;
 	char path[PATH_MAX];
 	uv_loop_t loop;
 	int rv;
@@ -133,6 +152,11 @@ static int bootstrap(const char *dir, const struct ows_node_config *cfg,
 	ows_state_close(&state);
 	if (rv == 0)
 		rv = b.status;
+	if (rv == OWS_EIO && no_room(dir, mb, &free_kb))
+		return owsd_die("cannot bootstrap raft on %s: no space left on "
+				"device (%" PRIu64 " KB free; the Raft log needs "
+				"three segments of %u MB: see --segment-mb)",
+				cfg->raft, free_kb, mb);
 	if (rv != 0)
 		return owsd_die("cannot bootstrap raft on %s: %s", cfg->raft,
 				ows_strerror(rv));
