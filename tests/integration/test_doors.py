@@ -18,8 +18,8 @@ import subprocess
 import threading
 import time
 
-from owstest import (Node, OWSD, check, http, keygen, tmpdir, wait_for,
-                     write_json)
+from owstest import (Node, OWSD, check, cluster3_shared_root, http, keygen,
+                     tmpdir, wait_for, write_json)
 
 MIB = 1024 * 1024
 
@@ -241,29 +241,8 @@ def test_connections_per_address_are_capped():
 
 # ---- Raft ----
 
-def voters(node):
-    st = node.status()
-    conf = sorted(s["id"] for s in st["configuration"] if s["role"] == "voter")
-    table = sorted(x["id"] for x in st["nodes"])
-    return conf if conf == table else None
 
 
-def cluster3():
-    base = tmpdir()
-    n1 = Node(base + "/1")
-    n1.init()
-    n1.start()
-    nodes = [n1]
-    for i in (2, 3):
-        tok = n1.ows("node", "token").stdout.strip()
-        n = Node(base + "/%d" % i)
-        p = n.join(n1, tok)
-        check(p.returncode == 0, p.stderr)
-        shutil.copy(n1.root_key, n.root_key)
-        n.start()
-        nodes.append(n)
-    wait_for(lambda: voters(n1) == [1, 2, 3], 60, "three voters")
-    return nodes
 
 
 class HalfOpenFlood(threading.Thread):
@@ -309,7 +288,7 @@ def test_raft_handshake_flood_keeps_a_leader():
     """While a client holds as many half-open connections to every Raft
     port as it can, the three nodes restart: they must still reach each
     other, elect a leader and accept writes."""
-    nodes = cluster3()
+    nodes = cluster3_shared_root()
     flood = HalfOpenFlood([n.raft for n in nodes])
     flood.start()
     try:

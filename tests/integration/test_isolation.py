@@ -12,7 +12,7 @@ import socket
 import subprocess
 import time
 
-from owstest import Node, check, free_port, tmpdir, wait_for
+from owstest import Node, check, free_port, other_host, tmpdir, wait_for
 
 PROBE = r'''
 import json, os, socket, urllib.request
@@ -211,24 +211,8 @@ def test_function_reaches_the_node_api_at_its_endpoint():
     check(r["sts"].endswith(":user/root"), r)
 
 
-def ip(*args):
-    subprocess.run(["ip"] + list(args), check=True, capture_output=True)
 
 
-def other_host(ns, host_if, ns_if, net, route=False):
-    """A machine of the test's own: network namespace ns joined to the host
-    by a veth pair, the host at net.1/30, the namespace at net.2/30 (with
-    a default route back through the host when route)."""
-    ip("netns", "add", ns)
-    ip("link", "add", host_if, "type", "veth", "peer", "name", ns_if)
-    ip("link", "set", ns_if, "netns", ns)
-    ip("addr", "add", net + ".1/30", "dev", host_if)
-    ip("link", "set", host_if, "up")
-    ip("-n", ns, "addr", "add", net + ".2/30", "dev", ns_if)
-    ip("-n", ns, "link", "set", ns_if, "up")
-    ip("-n", ns, "link", "set", "lo", "up")
-    if route:
-        ip("-n", ns, "route", "add", "default", "via", net + ".1")
 
 
 def test_egress_through_the_node():

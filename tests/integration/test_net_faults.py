@@ -18,27 +18,15 @@ import subprocess
 import threading
 import time
 
-from owstest import (OWSD, Node, check, envelope, free_port, http, tmpdir,
-                     wait_for, write_json, auth_header)
+from owstest import (OWSD, Node, auth_header, check, cluster3_shared_root,
+                     envelope, free_port, http, other_host, tmpdir, voters,
+                     wait_for, write_json)
 
 CUT_TABLE = "owscut"
 
 
-def ip(*args):
-    subprocess.run(["ip"] + list(args), check=True, capture_output=True)
 
 
-def other_host(ns, host_if, ns_if, net):
-    """Network namespace ns joined to the host by a veth pair: the host at
-    net.1/30, the namespace at net.2/30."""
-    ip("netns", "add", ns)
-    ip("link", "add", host_if, "type", "veth", "peer", "name", ns_if)
-    ip("link", "set", ns_if, "netns", ns)
-    ip("addr", "add", net + ".1/30", "dev", host_if)
-    ip("link", "set", host_if, "up")
-    ip("-n", ns, "addr", "add", net + ".2/30", "dev", ns_if)
-    ip("-n", ns, "link", "set", ns_if, "up")
-    ip("-n", ns, "link", "set", "lo", "up")
 
 
 def cut(ns):
@@ -72,11 +60,6 @@ def stack(name):
     return write_json({"stack": name, "users": {name: {}}})
 
 
-def voters(n):
-    st = n.status()
-    conf = sorted(s["id"] for s in st["configuration"] if s["role"] == "voter")
-    table = sorted(x["id"] for x in st["nodes"])
-    return conf if conf == table else None
 
 
 def ledger(n):
@@ -203,22 +186,6 @@ def test_partitioned_follower_heals_without_deposing_the_leader():
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
-def cluster3():
-    base = tmpdir()
-    n1 = Node(base + "/1")
-    n1.init()
-    n1.start()
-    nodes = [n1]
-    import shutil
-    for i in (2, 3):
-        tok = n1.ows("node", "token").stdout.strip()
-        n = Node(base + "/%d" % i)
-        check(n.join(n1, tok).returncode == 0)
-        shutil.copy(n1.root_key, n.root_key)
-        n.start()
-        nodes.append(n)
-    wait_for(lambda: voters(n1) == [1, 2, 3], 60, "three voters")
-    return nodes
 
 
 class Writer(threading.Thread):
@@ -252,7 +219,7 @@ class Writer(threading.Thread):
 
 
 def test_frozen_leader_writes_acknowledged_again_while_it_is_stopped():
-    nodes = cluster3()
+    nodes = cluster3_shared_root()
     cluster = nodes[0].status()["cluster"]
     leader = wait_for(lambda: [n for n in nodes if status(n)["node"]["role"] == "leader"],
                       30, "a leader")[0]

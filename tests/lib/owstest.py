@@ -258,6 +258,57 @@ def signed_request(node, keyfile, method, target, body=b""):
         return st, resp
 
 
+# ---- clusters and networks of the tests' own ----
+
+def voters(node):
+    """The voters' ids, when the Raft configuration and the node table
+    agree; else None."""
+    st = node.status()
+    conf = sorted(s["id"] for s in st["configuration"] if s["role"] == "voter")
+    table = sorted(x["id"] for x in st["nodes"])
+    return conf if conf == table else None
+
+
+def cluster3_shared_root():
+    """Three voters, each node directory holding the root key (so that
+    n.ows works against any of them)."""
+    base = tmpdir()
+    n1 = Node(base + "/1")
+    n1.init()
+    n1.start()
+    nodes = [n1]
+    for i in (2, 3):
+        tok = n1.ows("node", "token").stdout.strip()
+        n = Node(base + "/%d" % i)
+        p = n.join(n1, tok)
+        check(p.returncode == 0, p.stderr)
+        shutil.copy(n1.root_key, n.root_key)
+        n.start()
+        nodes.append(n)
+    wait_for(lambda: voters(n1) == [1, 2, 3], 60, "three voters")
+    return nodes
+
+
+def ip(*args):
+    subprocess.run(["ip"] + list(args), check=True, capture_output=True)
+
+
+def other_host(ns, host_if, ns_if, net, route=False):
+    """A machine of the test's own: network namespace ns joined to the host
+    by a veth pair, the host at net.1/30, the namespace at net.2/30 (with
+    a default route back through the host when route)."""
+    ip("netns", "add", ns)
+    ip("link", "add", host_if, "type", "veth", "peer", "name", ns_if)
+    ip("link", "set", ns_if, "netns", ns)
+    ip("addr", "add", net + ".1/30", "dev", host_if)
+    ip("link", "set", host_if, "up")
+    ip("-n", ns, "addr", "add", net + ".2/30", "dev", ns_if)
+    ip("-n", ns, "link", "set", ns_if, "up")
+    ip("-n", ns, "link", "set", "lo", "up")
+    if route:
+        ip("-n", ns, "route", "add", "default", "via", net + ".1")
+
+
 # ---- cleanup ----
 
 def dump_logs():
