@@ -8,6 +8,7 @@
 #define OWS_STATE_KINDS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -19,6 +20,58 @@ struct ows_apply_ctx {
 	int64_t time_ms;     /* the entry's time, from the leader */
 	uint64_t height;     /* the height this change set will get */
 };
+
+/*
+ * A resource kind: what its actions ("KIND.VERB") do to the state. The
+ * core kinds (users, policies, roles, access_keys, nodes, routes) are
+ * defined in state/; a service lists the kinds it adds in its table
+ * (aws/service.h: lambda's functions, function_versions, aliases, ...),
+ * and aws/registry.c gathers them all for the state machine, change-set
+ * validation, ARNs and the CLI's plan/apply.
+ *
+ * Every resource lives in the generic table resources(kind, name, stack,
+ * spec); a kind may add side tables (schema).
+ */
+struct ows_kind {
+	const char *name;        /* "functions": action prefix and the
+				    stack-file section */
+	const char *arn_service; /* ARN form arn:ows:SERVICE::TYPE/NAME */
+	const char *arn_type;
+	unsigned rank;           /* plans create lower ranks first and
+				    delete them last (dependencies) */
+	bool in_stacks;          /* stack files may hold it */
+	const char *schema;      /* SQL run when the state opens, or NULL */
+	/*
+	 * Check spec for name without the state (ows apply runs it too):
+	 * 0 or OWS_EINVAL with the reason in err. NULL: any object.
+	 */
+	int (*check)(const char *name, const json_t *spec,
+		     struct ows_err *err);
+	/*
+	 * Apply verb ("put", "delete", or the kind's own) inside the
+	 * entry's transaction. May add members to result (the entry's
+	 * result object, e.g. a version number it assigned). Returns 0;
+	 * OWS_EINVAL, OWS_ECONFLICT or OWS_ENOTFOUND with the reason in err
+	 * (the whole entry is rejected); or -EIO. NULL: put and delete of
+	 * the generic row (ows_kind_put / ows_kind_delete).
+	 */
+	int (*apply)(const struct ows_apply_ctx *c, const char *verb,
+		     const char *name, const json_t *spec, json_t *result,
+		     struct ows_err *err);
+};
+
+/* The kind named name (core or a service's), or NULL. */
+const struct ows_kind *ows_kind_find(const char *name);
+
+/*
+ * The generic row: put (insert or replace, owned by c->stack; a row
+ * owned by another stack is OWS_ECONFLICT) and delete (OWS_ENOTFOUND when
+ * absent, OWS_ECONFLICT when owned by another stack).
+ */
+int ows_kind_put(const struct ows_apply_ctx *c, const char *kind,
+		 const char *name, const json_t *spec, struct ows_err *err);
+int ows_kind_delete(const struct ows_apply_ctx *c, const char *kind,
+		    const char *name, struct ows_err *err);
 
 /*
  * Apply one action ({"action", "name", "spec"}). Returns 0; OWS_EINVAL,

@@ -1,0 +1,82 @@
+/*
+ * One call to an AWS-compatible service: who made it, what it carries,
+ * and how it is answered (see aws/service.h for the seam).
+ *
+ * A call lives in its HTTP request's arena (c->arena): memory a handler
+ * needs for the call comes from there and is freed when the reply is
+ * sent. Every call is answered exactly once with one of the
+ * ows_aws_reply* functions below; the call must not be touched after.
+ * Errors take the shape of the service's protocol (service->protocol):
+ *
+ *   query-XML  <ErrorResponse><Error><Type/><Code/><Message/></Error>
+ *              <RequestId/></ErrorResponse>                        (STS)
+ *   REST-JSON  X-Amzn-ErrorType: Code, {"Type", "message"}         (Lambda)
+ *   JSON 1.0   {"__type": "com.amazonaws.<svc>#Code", "message"}   (DynamoDB)
+ *   REST-XML   <Error><Code/><Message/><RequestId/></Error>        (S3)
+ */
+#ifndef OWS_AWS_CALL_H
+#define OWS_AWS_CALL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aws/service.h"
+#include "common/arena.h"
+#include "http/http.h"
+
+struct ows_aws_call {
+	const struct ows_aws_service *svc;
+	const struct ows_aws_host *host;
+	struct ows_http_req *req;    /* borrowed until the reply */
+	struct ows_arena *arena;     /* the request's: per-call memory */
+	struct ows_aws_caller caller;
+	const char *body;            /* BODY_WHOLE: the whole body (arena) */
+	size_t len;
+	char region[64];             /* the SigV4 scope's */
+	char request_id[37];         /* a UUID, sent as x-amzn-RequestId */
+	void *data;                  /* free for the service */
+	void *priv;                  /* the host's and aws/'s own */
+};
+
+/* Answer with status, headers (borrowed) and body (copied). */
+void ows_aws_reply(struct ows_aws_call *c, int status,
+		   const struct ows_http_header *headers, size_t n_headers,
+		   const void *body, size_t len);
+/* Answer with a JSON body (v taken), content type of the protocol. */
+void ows_aws_reply_json(struct ows_aws_call *c, int status, json_t *v);
+/* Answer with an XML body (copied), text/xml or application/xml. */
+void ows_aws_reply_xml(struct ows_aws_call *c, int status, const char *xml);
+/*
+ * Answer an error in the service's protocol: code is the AWS error code
+ * ("ResourceNotFoundException", "NoSuchKey"), the message printf-style.
+ */
+void ows_aws_error(struct ows_aws_call *c, int status, const char *code,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/*
+ * The same with extra members (S3's <Key>, <BucketName>; JSON's fields):
+ * extra is an object of strings, borrowed; may be NULL.
+ */
+void ows_aws_error_with(struct ows_aws_call *c, int status, const char *code,
+			const json_t *extra, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/*
+ * BODY_STREAM services: read the body as a stream, verified as it goes
+ * (the hash of x-amz-content-sha256, or aws-chunked with chunk
+ * signatures and trailers). cb gets the decoded payload in order; on the
+ * last call (last true) the whole body has been verified; status < 0
+ * (OWS_EAUTH: a signature or hash did not match; -EMSGSIZE; -ECANCELED)
+ * ends it, and the service then answers with an error unless the status
+ * is -ECANCELED (the peer is gone; answer anyway, it is harmless).
+ */
+typedef void (*ows_aws_chunk_cb)(struct ows_aws_call *c, int status,
+				 const void *data, size_t len, bool last);
+int ows_aws_call_stream(struct ows_aws_call *c, uint64_t limit,
+			ows_aws_chunk_cb cb);
+
+/* A header of the call's request, or NULL. */
+const char *ows_aws_header(const struct ows_aws_call *c, const char *name);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * The seam between the daemon and each AWS-compatible service (DESIGN.md,
+ * "Services plug into one seam").
+ *
+ * A service (src/lambda/, src/sts/, later src/s3/, src/ddb/) is a folder
+ * that never includes a daemon/ header. It describes itself with a
+ * struct ows_aws_service; the daemon (daemon/edge.c) routes each request
+ * on the edge port to one service, authenticates it with SigV4
+ * (aws/call.h) before any body byte is buffered, and hands the service a
+ * struct ows_aws_call that points at the host: everything the service may
+ * use of the node (daemon/host.c implements it; tests/unit/fake_host.c
+ * implements a small one for unit tests).
+ *
+ * Resource kinds that a service adds to the state machine (state/kinds.h,
+ * struct ows_kind) are listed in its table, so that the state's schema and
+ * apply, change-set validation, ARNs and the CLI's plan/apply learn them
+ * from the tables (aws/registry.c) instead of from lists.
+ */
+#ifndef OWS_AWS_SERVICE_H
+#define OWS_AWS_SERVICE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "fn/pool.h"
+
+struct ows_aws_call;
+struct ows_kind;
+struct ows_state;
+
+/* The wire protocol of a service: every reply and error takes its shape. */
+enum ows_aws_protocol {
+	OWS_AWS_QUERY_XML, /* STS, IAM: <ErrorResponse><Error>...      */
+	OWS_AWS_REST_JSON, /* Lambda: X-Amzn-ErrorType, {"message"}     */
+	OWS_AWS_JSON_1_0,  /* DynamoDB: {"__type": "...#Code", ...}     */
+	OWS_AWS_REST_XML,  /* S3: <Error><Code/><Message/>...</Error>   */
+};
+
+/* How a request's body reaches handle(). */
+enum ows_aws_body_mode {
+	OWS_AWS_BODY_WHOLE,  /* read whole (up to body_limit), signature
+				checked over it, then handle() */
+	OWS_AWS_BODY_STREAM, /* handle() after the header check; the service
+				reads with ows_aws_call_stream (aws/call.h) */
+};
+
+struct ows_aws_service {
+	const char *name;          /* SigV4 scope's service: "lambda" */
+	const char *target_prefix; /* X-Amz-Target prefix, or NULL */
+	const char *path_prefix;   /* routes unsigned or ambiguous requests
+				      by path ("/2015-03-31/"), or NULL */
+	enum ows_aws_protocol protocol;
+	enum ows_aws_body_mode body_mode;
+	size_t body_limit;         /* WHOLE: larger bodies get 413 */
+	/*
+	 * Answer the call exactly once (any ows_aws_reply* of aws/call.h),
+	 * now or later from the loop. The call is the service's until then.
+	 */
+	void (*handle)(struct ows_aws_call *c);
+	/* Release what the service keeps between calls (may be NULL). */
+	void (*close)(void);
+	/* Resource kinds the service adds; NULL-terminated, or NULL. */
+	const struct ows_kind *const *kinds;
+};
+
+/* ---- the host ---- */
+
+/*
+ * The caller of a call, as its credentials name it: kind "users",
+ * "roles" or "functions", and its name. user is the access key's user
+ * ("" for a role's or a function's session).
+ */
+struct ows_aws_caller {
+	char kind[16];
+	char name[256];
+	char user[256];
+	char access_key[129];
+	bool session; /* session credentials (auth/session.h) */
+};
+
+/*
+ * Result of propose(): status 0 and the entry's result object (borrowed
+ * for the call: {"ok": true, "height": N, ...} as state/state.h shows it,
+ * with whatever the kinds' apply added), or status 0 and a refusal
+ * {"ok": false, "status": S, "code": C, "message": M}, or status < 0 when
+ * the entry could not be committed (-ETIMEDOUT, OWS_ENOTLEADER: no leader
+ * known, -EIO) and result NULL.
+ */
+typedef void (*ows_aws_proposed_cb)(void *ud, int status, const json_t *result);
+/* read_barrier(): 0 once the state has every entry committed before it. */
+typedef void (*ows_aws_barrier_cb)(void *ud, int status);
+/* blob_put(): 0 and the blob's SHA-256 hex once durable on enough nodes. */
+typedef void (*ows_aws_blob_cb)(void *ud, int status, const char *sha256);
+
+/* One invocation of a function version (resolved by the service). */
+struct ows_aws_invoke {
+	const char *function;       /* name */
+	const char *version;        /* "$LATEST" or "N" (function_versions) */
+	const char *request_id;
+	const void *payload;        /* borrowed; copied by invoke */
+	size_t len;
+	const char *client_context; /* base64 JSON, or NULL */
+	bool event;                 /* asynchronous ("Event") */
+};
+
+/*
+ * What a service may use of the node. Every function pointer is set.
+ * Functions that take a callback follow libuv's rule: on a negative
+ * return the callback is never called; on 0 it is called once, later.
+ */
+struct ows_aws_host {
+	void *ud;                       /* the implementation's */
+	uv_loop_t *loop;
+	struct ows_state *state;        /* read only: never written here */
+	const char *region;             /* the node's region */
+	const char *account;            /* the cluster's 12-digit account */
+	const uint8_t *session_key;     /* 32 bytes, auth/session.h */
+
+	/*
+	 * Judge action on the resources named by arns (NULL-terminated; a
+	 * resource may be named in both partitions, "arn:ows:..." and
+	 * "arn:aws:..."), for c's caller, with the live condition context
+	 * of c (source address, secure transport, region, time) plus extra
+	 * keys (an object of "key": value, borrowed; may be NULL).
+	 * Policies are parsed once per ledger height. 0 when allowed,
+	 * OWS_EDENIED when not.
+	 */
+	int (*authorize)(struct ows_aws_call *c, const char *action,
+			 const char *const *arns, const json_t *extra);
+	/*
+	 * Append an entry attested by this node for c's caller: actions is
+	 * a change-set action list [{"action", "name", "spec"}] (borrowed),
+	 * applied all or nothing; stack is the stack the resources belong to
+	 * ("" for none). On a follower the entry is forwarded to the leader.
+	 */
+	int (*propose)(struct ows_aws_call *c, const json_t *actions,
+		       const char *stack, ows_aws_proposed_cb cb, void *ud);
+	/* Raft ReadIndex: cb once this node has applied the commit index. */
+	int (*read_barrier)(struct ows_aws_call *c, ows_aws_barrier_cb cb,
+			    void *ud);
+	/*
+	 * Store data (borrowed) as a blob: cb with its SHA-256 once it is
+	 * durable on the cluster's replica count of nodes.
+	 */
+	int (*blob_put)(struct ows_aws_call *c, const void *data, size_t len,
+			ows_aws_blob_cb cb, void *ud);
+	/* The local path of blob sha256 into out: 0, or -ENOENT. */
+	int (*blob_path)(const struct ows_aws_host *h, const char *sha256,
+			 char *out, size_t cap);
+	/*
+	 * Invoke a function version. -ENOENT when it does not exist
+	 * (cb not called); otherwise cb once, later.
+	 */
+	int (*invoke)(const struct ows_aws_host *h,
+		      const struct ows_aws_invoke *inv, ows_fn_result_cb cb,
+		      void *ud);
+};
+
+#endif
