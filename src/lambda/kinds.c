@@ -1,0 +1,445 @@
+/*
+ * The kinds the Lambda API adds to the state machine (state/kinds.h):
+ *
+ *   function_meta.put       NAME    what Lambda shows of a function and
+ *                                   OWS does not run; with "stamp": true
+ *                                   the apply stamps last_modified and a
+ *                                   new revision_id (from the entry's time
+ *                                   and height: deterministic)
+ *   function_meta.delete    NAME
+ *   function_versions.publish NAME  freezes the function's spec and meta
+ *                                   as version N = the last one + 1 (or
+ *                                   answers the last one when nothing
+ *                                   changed, as Lambda does); the result
+ *                                   gets "version": "N"
+ *   function_versions.delete NAME:N refused while an alias routes to it
+ *   aliases.put / .delete   NAME:ALIAS  {"version", "description",
+ *                                   "weights": {"N": w}}
+ *
+ * None of them is in stack files: they are made through the Lambda API.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/enc.h"
+#include "common/json.h"
+#include "lambda/lambda_priv.h"
+#include "state/state.h"
+
+/* A row's owner stack into own; -ENOENT when there is none. */
+static int row_owner(struct ows_state *s, const char *kind, const char *name,
+		     char *own, size_t cap)
+{
+	sqlite3_stmt *st;
+	int rv = -ENOENT;
+
+	if (ows_state_prepare(s, "SELECT stack FROM resources WHERE kind=? AND "
+			      "name=?", &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(own, cap, "%s", sqlite3_column_text(st, 0));
+		rv = 0;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+static int row_put(const struct ows_apply_ctx *c, const char *kind,
+		   const char *name, const json_t *spec, struct ows_err *err)
+{
+	char own[256], *text;
+	sqlite3_stmt *st;
+	int rv = row_owner(c->s, kind, name, own, sizeof(own));
+
+	if (rv == -EIO)
+		return -EIO;
+	if (rv == 0 && strcmp(own, c->stack) != 0) {
+		ows_err_printf(err, "%s '%s' belongs to another stack", kind,
+			       name);
+		return OWS_ECONFLICT;
+	}
+	text = ows_json_dump(spec);
+	if (text == NULL)
+		return -ENOMEM;
+	rv = ows_state_prepare(c->s, "INSERT OR REPLACE INTO resources(kind, "
+			       "name, stack, spec, height) VALUES(?,?,?,?,?)",
+			       &st);
+	if (rv == 0) {
+		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, c->stack, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)c->height);
+		rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+		sqlite3_finalize(st);
+	}
+	free(text);
+	return rv;
+}
+
+static int row_delete(const struct ows_apply_ctx *c, const char *kind,
+		      const char *name, struct ows_err *err)
+{
+	char own[256];
+	sqlite3_stmt *st;
+	int rv = row_owner(c->s, kind, name, own, sizeof(own));
+
+	if (rv == -ENOENT) {
+		ows_err_printf(err, "%s '%s' does not exist", kind, name);
+		return OWS_ENOTFOUND;
+	}
+	if (rv != 0)
+		return rv;
+	if (strcmp(own, c->stack) != 0) {
+		ows_err_printf(err, "%s '%s' belongs to another stack", kind,
+			       name);
+		return OWS_ECONFLICT;
+	}
+	if (ows_state_prepare(c->s, "DELETE FROM resources WHERE kind=? AND "
+			      "name=?", &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+	return rv;
+}
+
+/* A revision id (UUID-shaped) for name at this entry. */
+static void revision(const struct ows_apply_ctx *c, const char *kind,
+		     const char *name, char out[37])
+{
+	char text[512], hex[65];
+
+	snprintf(text, sizeof(text), "%s|%s|%" PRIu64 "|%" PRId64, kind, name,
+		 c->height, c->time_ms);
+	ows_sha256_hex(text, strlen(text), hex);
+	snprintf(out, 37, "%.8s-%.4s-4%.3s-a%.3s-%.12s", hex, hex + 8,
+		 hex + 12, hex + 16, hex + 20);
+}
+
+/* The function part of "NAME:QUAL" into fn. */
+static void fn_of(const char *name, char *fn, size_t cap)
+{
+	snprintf(fn, cap, "%.*s", (int)strcspn(name, ":"), name);
+}
+
+/* ---- function_meta ---- */
+
+static int meta_check(const char *name, const json_t *spec,
+		      struct ows_err *err)
+{
+	(void)name;
+	if (!json_is_object(spec)) {
+		ows_err_printf(err, "function_meta is an object");
+		return OWS_EINVAL;
+	}
+	if (json_object_get(spec, "tags") != NULL &&
+	    !json_is_object(json_object_get(spec, "tags"))) {
+		ows_err_printf(err, "'tags' is an object");
+		return OWS_EINVAL;
+	}
+	if (json_object_get(spec, "policy") != NULL &&
+	    !json_is_array(json_object_get(spec, "policy"))) {
+		ows_err_printf(err, "'policy' is a list of statements");
+		return OWS_EINVAL;
+	}
+	return 0;
+}
+
+static int meta_apply(const struct ows_apply_ctx *c, const char *verb,
+		      const char *name, const json_t *spec, json_t *result,
+		      struct ows_err *err)
+{
+	json_t *old, *row;
+	char rev[37];
+	int rv;
+
+	(void)result;
+	if (strcmp(verb, "delete") == 0)
+		return row_delete(c, "function_meta", name, err);
+	if (strcmp(verb, "put") != 0) {
+		ows_err_printf(err, "unknown action 'function_meta.%s'", verb);
+		return OWS_EINVAL;
+	}
+	if ((rv = meta_check(name, spec, err)) != 0)
+		return rv;
+	if (!ows_state_resource_exists(c->s, "functions", name)) {
+		ows_err_printf(err, "Function not found: %s", name);
+		return OWS_ENOTFOUND;
+	}
+	old = ows_state_resource(c->s, "function_meta", name);
+	row = json_deep_copy(spec);
+	if (row == NULL) {
+		json_decref(old);
+		return -ENOMEM;
+	}
+	/* the version counter is the state's, never the proposer's */
+	json_object_set(row, "last_version",
+			json_object_get(old, "last_version")
+				? json_object_get(old, "last_version")
+				: json_integer(0));
+	if (json_is_true(json_object_get(spec, "stamp")) ||
+	    json_object_get(old, "revision_id") == NULL) {
+		revision(c, "function_meta", name, rev);
+		json_object_set_new(row, "last_modified",
+				    json_integer(c->time_ms));
+		json_object_set_new(row, "revision_id", json_string(rev));
+	} else {
+		json_object_set(row, "last_modified",
+				json_object_get(old, "last_modified"));
+		json_object_set(row, "revision_id",
+				json_object_get(old, "revision_id"));
+	}
+	json_object_del(row, "stamp");
+	rv = row_put(c, "function_meta", name, row, err);
+	json_decref(row);
+	json_decref(old);
+	return rv;
+}
+
+/* ---- function_versions ---- */
+
+/* Aliases of function fn that route to version ver: a list, or NULL. */
+static int aliases_using(struct ows_state *s, const char *fn, const char *ver,
+			 char *out, size_t cap)
+{
+	json_t *all = ows_state_resources(s, "aliases", NULL), *row;
+	size_t i, n = strlen(fn), used = 0;
+	int count = 0;
+
+	out[0] = '\0';
+	json_array_foreach(all, i, row) {
+		const char *key = ows_json_str(row, "name");
+		json_t *spec = json_object_get(row, "spec");
+
+		if (key == NULL || strncmp(key, fn, n) != 0 || key[n] != ':')
+			continue;
+		if (strcmp(ows_json_str(spec, "version") ?
+			   ows_json_str(spec, "version") : "", ver) != 0 &&
+		    json_object_get(json_object_get(spec, "weights"), ver) ==
+			    NULL)
+			continue;
+		used += (size_t)snprintf(out + used, used < cap ? cap - used : 0,
+					 "%s%s", count ? ", " : "", key + n + 1);
+		count++;
+		if (used >= cap)
+			used = cap - 1;
+	}
+	json_decref(all);
+	return count;
+}
+
+static int publish(const struct ows_apply_ctx *c, const char *name,
+		   const json_t *spec, json_t *result, struct ows_err *err)
+{
+	json_t *fn = ows_state_resource(c->s, "functions", name);
+	json_t *meta = ows_state_resource(c->s, "function_meta", name);
+	json_t *last = NULL, *frozen = NULL, *fmeta = NULL;
+	json_int_t n = json_integer_value(json_object_get(meta, "last_version"));
+	const char *want = ows_json_str(spec, "code_sha256");
+	const char *desc = ows_json_str(spec, "description");
+	char key[200], rev[37];
+	int rv = 0;
+
+	if (fn == NULL) {
+		ows_err_printf(err, "Function not found: %s", name);
+		rv = OWS_ENOTFOUND;
+		goto cleanup;
+	}
+	if (want != NULL && want[0] != '\0' &&
+	    strcmp(want, ows_json_str(fn, "code_sha256")) != 0) {
+		ows_err_printf(err, "CodeSHA256 (%s) is different from current "
+			       "CodeSHA256 in $LATEST. Please try again with "
+			       "the current CodeSHA256.", want);
+		rv = OWS_EINVAL;
+		goto cleanup;
+	}
+	if (n > 0) {
+		snprintf(key, sizeof(key), "%s:%" JSON_INTEGER_FORMAT, name, n);
+		last = ows_state_resource(c->s, "function_versions", key);
+		if (last != NULL && json_equal(json_object_get(last, "spec"), fn)) {
+			/* nothing changed since: Lambda answers that one */
+			json_object_set_new(result, "version",
+					    json_sprintf("%" JSON_INTEGER_FORMAT,
+							 n));
+			goto cleanup;
+		}
+	}
+	n++;
+	fmeta = meta ? json_deep_copy(meta) : json_object();
+	json_object_del(fmeta, "last_version");
+	json_object_del(fmeta, "policy");
+	json_object_del(fmeta, "event_invoke");
+	json_object_del(fmeta, "tags");
+	if (desc != NULL)
+		json_object_set_new(fmeta, "description", json_string(desc));
+	revision(c, "function_versions", name, rev);
+	json_object_set_new(fmeta, "revision_id", json_string(rev));
+	frozen = json_pack("{s:O, s:O}", "spec", fn, "meta", fmeta);
+	snprintf(key, sizeof(key), "%s:%" JSON_INTEGER_FORMAT, name, n);
+	rv = row_put(c, "function_versions", key, frozen, err);
+	if (rv == 0) {
+		if (meta == NULL)
+			meta = json_object();
+		json_object_set_new(meta, "last_version", json_integer(n));
+		rv = row_put(c, "function_meta", name, meta, err);
+	}
+	if (rv == 0)
+		json_object_set_new(result, "version",
+				    json_sprintf("%" JSON_INTEGER_FORMAT, n));
+cleanup:
+	json_decref(fn);
+	json_decref(meta);
+	json_decref(last);
+	json_decref(frozen);
+	json_decref(fmeta);
+	return rv;
+}
+
+static int versions_apply(const struct ows_apply_ctx *c, const char *verb,
+			  const char *name, const json_t *spec,
+			  json_t *result, struct ows_err *err)
+{
+	char fn[OWS_LAMBDA_NAME_MAX], users[512];
+	const char *ver = strchr(name, ':');
+
+	if (strcmp(verb, "publish") == 0)
+		return publish(c, name, spec, result, err);
+	if (strcmp(verb, "delete") != 0) {
+		ows_err_printf(err, "unknown action 'function_versions.%s'",
+			       verb);
+		return OWS_EINVAL;
+	}
+	if (ver == NULL) {
+		ows_err_printf(err, "a version is named NAME:N");
+		return OWS_EINVAL;
+	}
+	fn_of(name, fn, sizeof(fn));
+	if (aliases_using(c->s, fn, ver + 1, users, sizeof(users)) > 0) {
+		ows_err_printf(err, "Unable to delete version because the "
+			       "following aliases reference it: [%s]", users);
+		return OWS_ECONFLICT;
+	}
+	return row_delete(c, "function_versions", name, err);
+}
+
+/* ---- aliases ---- */
+
+static int alias_check(const char *name, const json_t *spec,
+		       struct ows_err *err)
+{
+	const json_t *w = json_object_get(spec, "weights"), *v;
+	const char *k;
+	double sum = 0;
+
+	if (strchr(name, ':') == NULL) {
+		ows_err_printf(err, "an alias is named FUNCTION:ALIAS");
+		return OWS_EINVAL;
+	}
+	if (ows_json_str(spec, "version") == NULL) {
+		ows_err_printf(err, "an alias names its 'version'");
+		return OWS_EINVAL;
+	}
+	if (w != NULL && !json_is_object(w)) {
+		ows_err_printf(err, "'weights' is an object of version: weight");
+		return OWS_EINVAL;
+	}
+	json_object_foreach((json_t *)w, k, v) {
+		if (!json_is_number(v) || json_number_value(v) < 0 ||
+		    json_number_value(v) > 1) {
+			ows_err_printf(err, "weight of version %s must be "
+				       "from 0.0 to 1.0", k);
+			return OWS_EINVAL;
+		}
+		sum += json_number_value(v);
+	}
+	if (sum > 1.0) {
+		ows_err_printf(err, "The sum of the weights must be at most "
+			       "1.0");
+		return OWS_EINVAL;
+	}
+	return 0;
+}
+
+static bool version_exists(struct ows_state *s, const char *fn,
+			   const char *ver)
+{
+	char key[200];
+
+	if (strcmp(ver, "$LATEST") == 0)
+		return ows_state_resource_exists(s, "functions", fn);
+	snprintf(key, sizeof(key), "%s:%s", fn, ver);
+	return ows_state_resource_exists(s, "function_versions", key);
+}
+
+static int aliases_apply(const struct ows_apply_ctx *c, const char *verb,
+			 const char *name, const json_t *spec,
+			 json_t *result, struct ows_err *err)
+{
+	char fn[OWS_LAMBDA_NAME_MAX], rev[37];
+	const char *k, *ver;
+	json_t *v, *row;
+	int rv;
+
+	(void)result;
+	if (strcmp(verb, "delete") == 0)
+		return row_delete(c, "aliases", name, err);
+	if (strcmp(verb, "put") != 0) {
+		ows_err_printf(err, "unknown action 'aliases.%s'", verb);
+		return OWS_EINVAL;
+	}
+	if ((rv = alias_check(name, spec, err)) != 0)
+		return rv;
+	fn_of(name, fn, sizeof(fn));
+	ver = ows_json_str(spec, "version");
+	if (!version_exists(c->s, fn, ver)) {
+		ows_err_printf(err, "Function not found: %s:%s", fn, ver);
+		return OWS_ENOTFOUND;
+	}
+	json_object_foreach((json_t *)json_object_get(spec, "weights"), k, v) {
+		if (strcmp(k, "$LATEST") == 0 ||
+		    strcmp(ver, "$LATEST") == 0 || strcmp(k, ver) == 0) {
+			ows_err_printf(err, "RoutingConfig: weighted routing "
+				       "is between two published versions");
+			return OWS_EINVAL;
+		}
+		if (!version_exists(c->s, fn, k)) {
+			ows_err_printf(err, "Function not found: %s:%s", fn, k);
+			return OWS_ENOTFOUND;
+		}
+	}
+	row = json_deep_copy(spec);
+	if (row == NULL)
+		return -ENOMEM;
+	revision(c, "aliases", name, rev);
+	json_object_set_new(row, "revision_id", json_string(rev));
+	rv = row_put(c, "aliases", name, row, err);
+	json_decref(row);
+	return rv;
+}
+
+static const struct ows_kind kind_meta = {
+	.name = "function_meta", .arn_service = "lambda",
+	.arn_type = "function", .rank = 60, .in_stacks = false,
+	.check = meta_check, .apply = meta_apply,
+};
+static const struct ows_kind kind_versions = {
+	.name = "function_versions", .arn_service = "lambda",
+	.arn_type = "function", .rank = 61, .in_stacks = false,
+	.apply = versions_apply,
+};
+static const struct ows_kind kind_aliases = {
+	.name = "aliases", .arn_service = "lambda", .arn_type = "function",
+	.rank = 62, .in_stacks = false, .check = alias_check,
+	.apply = aliases_apply,
+};
+
+const struct ows_kind *const ows_lambda_kinds[] = {
+	&kind_meta, &kind_versions, &kind_aliases, NULL,
+};

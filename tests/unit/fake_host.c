@@ -1,0 +1,367 @@
+/* The unit tests' host; see fake_host.h. */
+#include "fake_host.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/enc.h"
+#include "common/fs.h"
+#include "common/json.h"
+#include "state/kinds.h"
+#include "../lib/unit.h"
+
+#define CHECK(c) OWS_CHECK(c)
+
+/* ---- deferring callbacks to the loop ---- */
+
+struct later {
+	uv_timer_t timer;
+	void (*fn)(struct later *l);
+	int status;
+	json_t *result;
+	ows_aws_proposed_cb pcb;
+	ows_aws_barrier_cb bcb;
+	ows_aws_blob_cb blob_cb;
+	char sha[65];
+	void *ud;
+};
+
+static void later_closed(uv_handle_t *h)
+{
+	struct later *l = h->data;
+
+	json_decref(l->result);
+	free(l);
+}
+
+static void later_fire(uv_timer_t *t)
+{
+	struct later *l = t->data;
+
+	if (l->pcb != NULL)
+		l->pcb(l->ud, l->status, l->result);
+	else if (l->bcb != NULL)
+		l->bcb(l->ud, l->status);
+	else if (l->blob_cb != NULL)
+		l->blob_cb(l->ud, l->status, l->sha);
+	uv_close((uv_handle_t *)&l->timer, later_closed);
+}
+
+static void later_start(struct fake_host *fh, struct later *l)
+{
+	uv_timer_init(&fh->loop, &l->timer);
+	l->timer.data = l;
+	uv_timer_start(&l->timer, later_fire, 0, 0);
+}
+
+/* ---- the host ---- */
+
+static int fh_authorize(struct ows_aws_call *c, const char *action,
+			const char *const *arns, const json_t *extra)
+{
+	struct fake_host *fh = c->host->ud;
+	json_t *list = json_array();
+	const char *p;
+	size_t n = strlen(action);
+
+	(void)extra;
+	for (size_t i = 0; arns[i] != NULL; i++)
+		json_array_append_new(list, json_string(arns[i]));
+	if (fh->last_authorized == NULL)
+		fh->last_authorized = json_array();
+	json_array_append_new(fh->last_authorized,
+			      json_pack("{s:s, s:o}", "action", action, "arns",
+					list));
+	for (p = strstr(fh->deny, action); p != NULL;
+	     p = strstr(p + 1, action))
+		if ((p == fh->deny || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' '))
+			return OWS_EDENIED;
+	return 0;
+}
+
+static const struct ows_kind *service_kind(struct fake_host *fh,
+					   const char *kind, size_t n)
+{
+	for (size_t i = 0; fh->kinds != NULL && fh->kinds[i] != NULL; i++)
+		if (strlen(fh->kinds[i]->name) == n &&
+		    strncmp(fh->kinds[i]->name, kind, n) == 0)
+			return fh->kinds[i];
+	return NULL;
+}
+
+/* Apply actions in one transaction; the result as the state gives it. */
+static json_t *apply(struct fake_host *fh, const json_t *actions)
+{
+	struct ows_apply_ctx ctx = {
+		.s = &fh->state, .stack = "", .time_ms = fh->now_ms,
+		.height = fh->state.height + 1,
+	};
+	json_t *result = json_pack("{s:b}", "ok", 1), *a;
+	struct ows_err err = {{0}};
+	size_t i;
+	int rv = 0;
+
+	fh->now_ms += 1000;
+	fh->proposals++;
+	CHECK(ows_state_exec(&fh->state, "BEGIN IMMEDIATE") == 0);
+	json_array_foreach(actions, i, a) {
+		const char *act = ows_json_str(a, "action");
+		size_t n = strcspn(act, ".");
+		const struct ows_kind *k = service_kind(fh, act, n);
+
+		if (k != NULL) {
+			json_t *spec = json_object_get(a, "spec");
+
+			rv = 0;
+			if (spec != NULL && k->check != NULL &&
+			    strcmp(act + n + 1, "put") == 0)
+				rv = k->check(ows_json_str(a, "name"), spec,
+					      &err);
+			if (rv == 0)
+				rv = k->apply(&ctx, act + n + 1,
+					      ows_json_str(a, "name"),
+					      spec ? spec : json_object(),
+					      result, &err);
+		} else {
+			rv = ows_kind_apply(&ctx, a, &err);
+		}
+		if (rv != 0)
+			break;
+	}
+	if (rv != 0) {
+		CHECK(ows_state_exec(&fh->state, "ROLLBACK") == 0);
+		json_decref(result);
+		return json_pack("{s:b, s:i, s:s, s:s}", "ok", 0, "status",
+				 rv == OWS_ENOTFOUND   ? 404
+				 : rv == OWS_ECONFLICT ? 409
+				 : rv == OWS_EINVAL    ? 400
+						       : 500,
+				 "code", "Rejected", "message", err.msg);
+	}
+	CHECK(ows_state_exec(&fh->state, "COMMIT") == 0);
+	fh->state.height++;
+	json_object_set_new(result, "height",
+			    json_integer((json_int_t)fh->state.height));
+	return result;
+}
+
+static int fh_propose(struct ows_aws_call *c, const json_t *actions,
+		      const char *stack, ows_aws_proposed_cb cb, void *ud)
+{
+	struct fake_host *fh = c->host->ud;
+	struct later *l = calloc(1, sizeof(*l));
+
+	(void)stack;
+	CHECK(l != NULL);
+	json_decref(fh->last_actions);
+	fh->last_actions = json_deep_copy(actions);
+	l->result = apply(fh, actions);
+	l->pcb = cb;
+	l->ud = ud;
+	later_start(fh, l);
+	return 0;
+}
+
+static int fh_read_barrier(struct ows_aws_call *c, ows_aws_barrier_cb cb,
+			   void *ud)
+{
+	struct later *l = calloc(1, sizeof(*l));
+
+	CHECK(l != NULL);
+	l->bcb = cb;
+	l->ud = ud;
+	later_start(c->host->ud, l);
+	return 0;
+}
+
+static int fh_blob_put(struct ows_aws_call *c, const void *data, size_t len,
+		       ows_aws_blob_cb cb, void *ud)
+{
+	struct fake_host *fh = c->host->ud;
+	struct later *l = calloc(1, sizeof(*l));
+	char path[400];
+	FILE *f;
+
+	CHECK(l != NULL);
+	ows_sha256_hex(data, len, l->sha);
+	snprintf(path, sizeof(path), "%s/%s", fh->dir, l->sha);
+	f = fopen(path, "wb");
+	CHECK(f != NULL && fwrite(data, 1, len, f) == len);
+	fclose(f);
+	l->blob_cb = cb;
+	l->ud = ud;
+	later_start(fh, l);
+	return 0;
+}
+
+static int fh_blob_path(const struct ows_aws_host *h, const char *sha256,
+			char *out, size_t cap)
+{
+	struct fake_host *fh = h->ud;
+
+	snprintf(out, cap, "%s/%s", fh->dir, sha256);
+	return access(out, R_OK) == 0 ? 0 : -ENOENT;
+}
+
+static int fh_invoke(const struct ows_aws_host *h,
+		     const struct ows_aws_invoke *inv, ows_fn_result_cb cb,
+		     void *ud)
+{
+	(void)h;
+	(void)inv;
+	(void)cb;
+	(void)ud;
+	return -ENOSYS;
+}
+
+/* ---- the server: each request becomes a call ---- */
+
+static void got_body(struct ows_http_req *req, int status, const char *body,
+		     size_t len)
+{
+	struct fake_host *fh = req->data;
+	struct ows_aws_call *c;
+
+	if (status != 0)
+		return;
+	c = ows_arena_alloc(&req->arena, sizeof(*c));
+	CHECK(c != NULL);
+	memset(c, 0, sizeof(*c));
+	c->host = &fh->host;
+	c->req = req;
+	c->arena = &req->arena;
+	c->body = body;
+	c->len = len;
+	snprintf(c->caller.kind, sizeof(c->caller.kind), "users");
+	snprintf(c->caller.name, sizeof(c->caller.name), "alice");
+	snprintf(c->caller.user, sizeof(c->caller.user), "alice");
+	snprintf(c->region, sizeof(c->region), "%s", fh->host.region);
+	ows_uuid4(c->request_id);
+	json_decref(fh->last_authorized);
+	fh->last_authorized = NULL;
+	fh->handle(c);
+}
+
+static void on_request(struct ows_http_req *req, void *ud)
+{
+	req->data = ud;
+	CHECK(ows_http_req_read_body(req, 8 << 20, got_body) == 0);
+}
+
+void fake_host_init(struct fake_host *fh, const struct ows_kind *const *kinds,
+		    void (*handle)(struct ows_aws_call *c))
+{
+	static const uint8_t key[32] = {1};
+	struct ows_err err;
+	char path[300];
+
+	memset(fh, 0, sizeof(*fh));
+	snprintf(fh->dir, sizeof(fh->dir), "/tmp/ows-fake-host-XXXXXX");
+	CHECK(mkdtemp(fh->dir) != NULL);
+	snprintf(path, sizeof(path), "%s/state.db", fh->dir);
+	CHECK(ows_state_open(&fh->state, path, &err) == 0);
+	for (size_t i = 0; kinds != NULL && kinds[i] != NULL; i++)
+		if (kinds[i]->schema != NULL)
+			CHECK(ows_state_exec(&fh->state, kinds[i]->schema) == 0);
+	CHECK(uv_loop_init(&fh->loop) == 0);
+	fh->kinds = kinds;
+	fh->handle = handle;
+	fh->now_ms = 1704067200000LL; /* 2024-01-01T00:00:00Z */
+	fh->host = (struct ows_aws_host){
+		.ud = fh, .loop = &fh->loop, .state = &fh->state,
+		.region = "us-east-1", .account = "000000000000",
+		.session_key = key, .authorize = fh_authorize,
+		.propose = fh_propose, .read_barrier = fh_read_barrier,
+		.blob_put = fh_blob_put, .blob_path = fh_blob_path,
+		.invoke = fh_invoke,
+	};
+	CHECK(ows_http_server_init(&fh->server, &fh->loop, NULL, on_request,
+				   fh) == 0);
+	CHECK(ows_http_server_listen(&fh->server, "127.0.0.1:0") == 0);
+}
+
+static void server_closed(struct ows_http_server *s)
+{
+	(void)s;
+}
+
+void fake_host_close(struct fake_host *fh)
+{
+	char cmd[300];
+
+	ows_http_server_close(&fh->server, server_closed);
+	ows_http_client_close_idle(&fh->loop);
+	uv_run(&fh->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&fh->loop);
+	ows_state_close(&fh->state);
+	json_decref(fh->last_actions);
+	json_decref(fh->last_authorized);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fh->dir);
+	CHECK(system(cmd) == 0);
+}
+
+void fake_host_put(struct fake_host *fh, const char *action, const char *name,
+		   const char *spec_json)
+{
+	json_t *actions = json_pack("[{s:s, s:s, s:o}]", "action", action,
+				    "name", name, "spec",
+				    json_loads(spec_json, 0, NULL));
+	json_t *r = apply(fh, actions);
+
+	if (!json_is_true(json_object_get(r, "ok")))
+		fprintf(stderr, "fake_host_put %s %s: %s\n", action, name,
+			ows_json_str(r, "message"));
+	CHECK(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
+	json_decref(actions);
+}
+
+struct pending {
+	struct fake_reply *out;
+	bool done;
+};
+
+static void got_reply(void *ud, int status,
+		      const struct ows_http_response *resp)
+{
+	struct pending *p = ud;
+	const char *et;
+
+	p->done = true;
+	CHECK(status == 0);
+	p->out->status = resp->status;
+	et = ows_http_response_header(resp, "X-Amzn-ErrorType");
+	snprintf(p->out->error_type, sizeof(p->out->error_type), "%s",
+		 et ? et : "");
+	p->out->raw = strndup(resp->body, resp->body_len);
+	p->out->body = resp->body_len ? json_loadb(resp->body, resp->body_len,
+						   0, NULL)
+				      : NULL;
+}
+
+void fake_host_request(struct fake_host *fh, const char *method,
+		       const char *target, const char *body,
+		       struct fake_reply *out)
+{
+	struct ows_http_header h[] = {{"Content-Type", "application/json"}};
+	struct pending p = {out, false};
+
+	memset(out, 0, sizeof(*out));
+	CHECK(ows_http_client_request(&fh->loop, fh->server.bound, method,
+				      target, h, 1, body,
+				      body ? strlen(body) : 0, NULL, got_reply,
+				      &p) == 0);
+	while (!p.done)
+		uv_run(&fh->loop, UV_RUN_ONCE);
+}
+
+void fake_reply_free(struct fake_reply *r)
+{
+	json_decref(r->body);
+	free(r->raw);
+	memset(r, 0, sizeof(*r));
+}

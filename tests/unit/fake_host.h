@@ -1,0 +1,62 @@
+/*
+ * A small host (aws/service.h) for services' unit tests: a real SQLite
+ * state in a temporary directory, whose propose() applies the actions at
+ * once through the kinds (state/kinds.h and the services' tables) in one
+ * transaction, as the state machine applies an attested entry; authorize()
+ * allows everything except the actions named in deny; blobs are files in
+ * the directory. Every callback comes later, from the loop. A real HTTP
+ * server on loopback turns each request into a call (the caller "users"
+ * "alice") and hands it to a service's handler, so that replies go the way
+ * they go in owsd.
+ */
+#ifndef OWS_TESTS_FAKE_HOST_H
+#define OWS_TESTS_FAKE_HOST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "aws/call.h"
+#include "aws/service.h"
+#include "http/http.h"
+#include "state/state.h"
+
+struct fake_host {
+	struct ows_aws_host host;
+	struct ows_state state;
+	uv_loop_t loop;
+	struct ows_http_server server;
+	char dir[256];
+	char deny[512];         /* actions refused: "lambda:A lambda:B" */
+	int64_t now_ms;         /* entries' time: +1000 per proposal */
+	unsigned proposals;     /* entries applied (accepted or not) */
+	json_t *last_actions;   /* the last proposal's actions */
+	json_t *last_authorized; /* [{"action", "arns"}] of the last call */
+	const struct ows_kind *const *kinds; /* the service's */
+	void (*handle)(struct ows_aws_call *c);
+	enum ows_aws_protocol protocol;
+};
+
+/* Set up (state, server on 127.0.0.1:0) for a service's handler. */
+void fake_host_init(struct fake_host *fh, const struct ows_kind *const *kinds,
+		    void (*handle)(struct ows_aws_call *c));
+void fake_host_close(struct fake_host *fh);
+
+/* Put a core resource straight into the state (test setup). */
+void fake_host_put(struct fake_host *fh, const char *action, const char *name,
+		   const char *spec_json);
+
+struct fake_reply {
+	int status;
+	char error_type[128];  /* X-Amzn-ErrorType */
+	json_t *body;          /* parsed, or NULL */
+	char *raw;
+};
+
+/* One request over loopback, the loop run until its answer. */
+void fake_host_request(struct fake_host *fh, const char *method,
+		       const char *target, const char *body,
+		       struct fake_reply *out);
+void fake_reply_free(struct fake_reply *r);
+
+#endif
