@@ -241,10 +241,11 @@ struct proposal {
 static void caught_up(void *ud, int status)
 {
 	struct proposal *p = ud;
+	json_t *result = p->result; /* p goes with the call's arena */
 
 	(void)status; /* the local state is at least as new as the entry's */
-	p->done(p->c, p->result, p->ud);
-	json_decref(p->result);
+	p->done(p->c, result, p->ud);
+	json_decref(result);
 }
 
 /* A refusal from the state machine, in Lambda's words. */

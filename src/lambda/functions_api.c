@@ -27,7 +27,10 @@
 #define ZIP_ERROR "Could not unzip uploaded file. Please check your file, " \
 		  "then try to upload again."
 
-/* One write in flight: what it needs across blob_put and propose. */
+/*
+ * One write in flight: what it needs across blob_put and propose. It is
+ * malloc'd, not the arena's: write_free must come before the reply.
+ */
 struct write {
 	struct ows_aws_call *c;
 	char name[OWS_LAMBDA_NAME_MAX];
@@ -41,9 +44,11 @@ struct write {
 
 static void write_free(struct write *w)
 {
+	if (w == NULL)
+		return;
 	json_decref(w->spec);
 	json_decref(w->meta);
-	w->spec = w->meta = NULL;
+	free(w);
 }
 
 /* Role ARN -> the role's policies; false with the call answered. */
@@ -237,18 +242,22 @@ static void written(struct ows_aws_call *c, const json_t *result, void *ud)
 	const char *ver = ows_json_str(result, "version");
 	json_t *cfg = ows__lambda_config(c, w->name,
 					 w->publish && ver ? ver : "$LATEST");
+	char name[OWS_LAMBDA_NAME_MAX];
+	int status = w->status;
 
+	snprintf(name, sizeof(name), "%s", w->name);
 	write_free(w);
 	if (cfg == NULL) {
-		ows__lambda_not_found(c, w->name, NULL);
+		ows__lambda_not_found(c, name, NULL);
 		return;
 	}
-	ows_aws_reply_json(c, w->status, cfg);
+	ows_aws_reply_json(c, status, cfg);
 }
 
 static void propose_write(struct write *w)
 {
 	json_t *actions = json_array();
+	struct ows_aws_call *c = w->c;
 
 	json_object_set_new(w->meta, "stamp", json_true());
 	json_array_append_new(actions, ows__lambda_action("functions.put",
@@ -259,16 +268,17 @@ static void propose_write(struct write *w)
 	if (w->publish)
 		json_array_append_new(actions, ows__lambda_action(
 			"function_versions.publish", w->name, json_object()));
-	ows__lambda_propose(w->c, actions, written, w);
+	ows__lambda_propose(c, actions, written, w);
 }
 
 static void blob_stored(void *ud, int status, const char *sha256)
 {
 	struct write *w = ud;
+	struct ows_aws_call *c = w->c;
 
 	if (status != 0) {
 		write_free(w);
-		ows_aws_error(w->c, 500, "ServiceException", "the code could "
+		ows_aws_error(c, 500, "ServiceException", "the code could "
 			      "not be stored: %s", ows_strerror(status));
 		return;
 	}
@@ -280,24 +290,24 @@ static void blob_stored(void *ud, int status, const char *sha256)
 
 static void store_and_propose(struct write *w)
 {
-	int rv = w->c->host->blob_put(w->c, w->zip, w->zip_len, blob_stored, w);
+	struct ows_aws_call *c = w->c;
+	int rv = c->host->blob_put(c, w->zip, w->zip_len, blob_stored, w);
 
 	if (rv != 0) {
 		write_free(w);
-		ows_aws_error(w->c, 500, "ServiceException", "the code could "
+		ows_aws_error(c, 500, "ServiceException", "the code could "
 			      "not be stored: %s", ows_strerror(rv));
 	}
 }
 
 static struct write *write_new(struct ows_aws_call *c, const char *name)
 {
-	struct write *w = ows_arena_alloc(c->arena, sizeof(*w));
+	struct write *w = calloc(1, sizeof(*w));
 
 	if (w == NULL) {
 		ows_aws_error(c, 500, "ServiceException", "out of memory");
 		return NULL;
 	}
-	memset(w, 0, sizeof(*w));
 	w->c = c;
 	w->status = 200;
 	snprintf(w->name, sizeof(w->name), "%s", name);

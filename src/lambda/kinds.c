@@ -180,10 +180,8 @@ static int meta_apply(const struct ows_apply_ctx *c, const char *verb,
 		return -ENOMEM;
 	}
 	/* the version counter is the state's, never the proposer's */
-	json_object_set(row, "last_version",
-			json_object_get(old, "last_version")
-				? json_object_get(old, "last_version")
-				: json_integer(0));
+	json_object_set_new(row, "last_version", json_integer(
+		json_integer_value(json_object_get(old, "last_version"))));
 	if (json_is_true(json_object_get(spec, "stamp")) ||
 	    json_object_get(old, "revision_id") == NULL) {
 		revision(c, "function_meta", name, rev);

@@ -115,6 +115,7 @@ static json_t *apply(struct fake_host *fh, const json_t *actions)
 
 		if (k != NULL) {
 			json_t *spec = json_object_get(a, "spec");
+			json_t *none = json_object();
 
 			rv = 0;
 			if (spec != NULL && k->check != NULL &&
@@ -124,8 +125,9 @@ static json_t *apply(struct fake_host *fh, const json_t *actions)
 			if (rv == 0)
 				rv = k->apply(&ctx, act + n + 1,
 					      ows_json_str(a, "name"),
-					      spec ? spec : json_object(),
-					      result, &err);
+					      spec ? spec : none, result,
+					      &err);
+			json_decref(none);
 		} else {
 			rv = ows_kind_apply(&ctx, a, &err);
 		}
