@@ -135,10 +135,20 @@ static const char *meta_str(const json_t *meta, const char *key,
 	return v != NULL ? v : dflt;
 }
 
+static bool may_read(struct ows_aws_call *c, const char *name)
+{
+	char aws[512], ows[512];
+	const char *arns[] = {ows, aws, NULL};
+
+	snprintf(ows, sizeof(ows), "arn:ows:lambda::function/%s", name);
+	ows__lambda_arn(c, name, NULL, aws, sizeof(aws));
+	return c->host->authorize(c, "ows:functions.read", arns, NULL) == 0;
+}
+
 json_t *ows__lambda_config(struct ows_aws_call *c, const char *name,
 			   const char *version)
 {
-	json_t *spec, *meta, *frozen = NULL, *out, *env;
+	json_t *spec, *meta, *out, *env;
 	char arn[512], lm[40], sha[64], rev[65], key[160];
 	const char *runtime;
 	json_int_t memory, timeout;
@@ -149,16 +159,13 @@ json_t *ows__lambda_config(struct ows_aws_call *c, const char *name,
 					  name);
 	} else {
 		snprintf(key, sizeof(key), "%s:%s", name, version);
-		frozen = ows_state_resource(c->host->state,
-					    "function_versions", key);
-		if (frozen == NULL)
-			return NULL;
-		spec = json_incref(json_object_get(frozen, "spec"));
-		meta = json_incref(json_object_get(frozen, "meta"));
+		spec = ows_state_resource(c->host->state, "function_versions",
+					  key);
+		meta = ows_state_resource(c->host->state,
+					  "function_version_meta", key);
 	}
 	if (spec == NULL) {
 		json_decref(meta);
-		json_decref(frozen);
 		return NULL;
 	}
 	ows__lambda_arn(c, name, strcmp(version, "$LATEST") ? version : NULL,
@@ -214,7 +221,9 @@ json_t *ows__lambda_config(struct ows_aws_call *c, const char *name,
 		json_object_set_new(out, "Handler",
 				    json_string(ows_json_str(spec, "handler")));
 	env = json_object_get(spec, "env");
-	if (env != NULL && json_object_size(env) > 0)
+	/* environment values go only to readers of the function itself
+	 * (docs/security.md), as the admin API gives them */
+	if (env != NULL && json_object_size(env) > 0 && may_read(c, name))
 		json_object_set_new(out, "Environment",
 				    json_pack("{s:O}", "Variables", env));
 	if (ows_json_str(meta, "error") != NULL) {
@@ -225,7 +234,6 @@ json_t *ows__lambda_config(struct ows_aws_call *c, const char *name,
 cleanup:
 	json_decref(spec);
 	json_decref(meta);
-	json_decref(frozen);
 	return out;
 }
 

@@ -7,12 +7,17 @@
  *                                   new revision_id (from the entry's time
  *                                   and height: deterministic)
  *   function_meta.delete    NAME
- *   function_versions.publish NAME  freezes the function's spec and meta
- *                                   as version N = the last one + 1 (or
- *                                   answers the last one when nothing
- *                                   changed, as Lambda does); the result
- *                                   gets "version": "N"
- *   function_versions.delete NAME:N refused while an alias routes to it
+ *   function_versions.publish NAME  freezes the function's spec as
+ *                                   function_versions/NAME:N (the spec
+ *                                   itself: the node runs it as it runs a
+ *                                   function) and its meta as
+ *                                   function_version_meta/NAME:N, N = the
+ *                                   last one + 1 (or answers the last one
+ *                                   when nothing changed, as Lambda does);
+ *                                   the result gets "version": "N"
+ *   function_versions.delete NAME:N both rows; refused while an alias
+ *                                   routes to it
+ *   function_version_meta           written only by the two above
  *   aliases.put / .delete   NAME:ALIAS  {"version", "description",
  *                                   "weights": {"N": w}}
  *
@@ -238,7 +243,7 @@ static int publish(const struct ows_apply_ctx *c, const char *name,
 {
 	json_t *fn = ows_state_resource(c->s, "functions", name);
 	json_t *meta = ows_state_resource(c->s, "function_meta", name);
-	json_t *last = NULL, *frozen = NULL, *fmeta = NULL;
+	json_t *last = NULL, *fmeta = NULL;
 	json_int_t n = json_integer_value(json_object_get(meta, "last_version"));
 	const char *want = ows_json_str(spec, "code_sha256");
 	const char *desc = ows_json_str(spec, "description");
@@ -261,7 +266,7 @@ static int publish(const struct ows_apply_ctx *c, const char *name,
 	if (n > 0) {
 		snprintf(key, sizeof(key), "%s:%" JSON_INTEGER_FORMAT, name, n);
 		last = ows_state_resource(c->s, "function_versions", key);
-		if (last != NULL && json_equal(json_object_get(last, "spec"), fn)) {
+		if (last != NULL && json_equal(last, fn)) {
 			/* nothing changed since: Lambda answers that one */
 			json_object_set_new(result, "version",
 					    json_sprintf("%" JSON_INTEGER_FORMAT,
@@ -279,9 +284,10 @@ static int publish(const struct ows_apply_ctx *c, const char *name,
 		json_object_set_new(fmeta, "description", json_string(desc));
 	revision(c, "function_versions", name, rev);
 	json_object_set_new(fmeta, "revision_id", json_string(rev));
-	frozen = json_pack("{s:O, s:O}", "spec", fn, "meta", fmeta);
 	snprintf(key, sizeof(key), "%s:%" JSON_INTEGER_FORMAT, name, n);
-	rv = row_put(c, "function_versions", key, frozen, err);
+	rv = row_put(c, "function_versions", key, fn, err);
+	if (rv == 0)
+		rv = row_put(c, "function_version_meta", key, fmeta, err);
 	if (rv == 0) {
 		if (meta == NULL)
 			meta = json_object();
@@ -295,7 +301,6 @@ cleanup:
 	json_decref(fn);
 	json_decref(meta);
 	json_decref(last);
-	json_decref(frozen);
 	json_decref(fmeta);
 	return rv;
 }
@@ -324,7 +329,26 @@ static int versions_apply(const struct ows_apply_ctx *c, const char *verb,
 			       "following aliases reference it: [%s]", users);
 		return OWS_ECONFLICT;
 	}
+	if (ows_state_resource_exists(c->s, "function_version_meta", name)) {
+		int rv = row_delete(c, "function_version_meta", name, err);
+
+		if (rv != 0)
+			return rv;
+	}
 	return row_delete(c, "function_versions", name, err);
+}
+
+static int version_meta_apply(const struct ows_apply_ctx *c, const char *verb,
+			      const char *name, const json_t *spec,
+			      json_t *result, struct ows_err *err)
+{
+	(void)c;
+	(void)verb;
+	(void)spec;
+	(void)result;
+	ows_err_printf(err, "function_version_meta '%s' is written by "
+		       "function_versions.publish and .delete only", name);
+	return OWS_EINVAL;
 }
 
 /* ---- aliases ---- */
@@ -432,6 +456,11 @@ static const struct ows_kind kind_versions = {
 	.arn_type = "function", .rank = 61, .in_stacks = false,
 	.apply = versions_apply,
 };
+static const struct ows_kind kind_version_meta = {
+	.name = "function_version_meta", .arn_service = "lambda",
+	.arn_type = "function", .rank = 61, .in_stacks = false,
+	.apply = version_meta_apply,
+};
 static const struct ows_kind kind_aliases = {
 	.name = "aliases", .arn_service = "lambda", .arn_type = "function",
 	.rank = 62, .in_stacks = false, .check = alias_check,
@@ -439,5 +468,5 @@ static const struct ows_kind kind_aliases = {
 };
 
 const struct ows_kind *const ows_lambda_kinds[] = {
-	&kind_meta, &kind_versions, &kind_aliases, NULL,
+	&kind_meta, &kind_versions, &kind_version_meta, &kind_aliases, NULL,
 };

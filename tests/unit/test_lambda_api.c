@@ -193,6 +193,11 @@ OWS_TEST(lambda_api_function_life)
 	CHECK_INT(json_array_size(json_object_get(r.body, "Versions")), 3);
 	CHECK_STR(ows_json_str(json_array_get(json_object_get(r.body,
 		  "Versions"), 2), "Version"), "2");
+	/* a version is the spec itself (the node runs it as a function) */
+	spec = ows_state_resource(&fh.state, "function_versions", "hello:2");
+	CHECK_STR(ows_json_str(spec, "runtime"), "python3");
+	CHECK_INT(json_integer_value(json_object_get(spec, "timeout_s")), 20);
+	json_decref(spec);
 	/* version 1 keeps its frozen configuration */
 	req(&fh, "GET", "/2015-03-31/functions/hello:1/configuration", NULL,
 	    &r);
@@ -467,4 +472,32 @@ OWS_TEST(lambda_api_runtimes_and_refs)
 	CHECK(!ows__lambda_invokable(http, &code, msg, sizeof(msg)));
 	CHECK_STR(code, "InvalidRuntimeException");
 	json_decref(http);
+}
+
+/* Environment values only to readers of the function (docs/security.md). */
+OWS_TEST(lambda_api_env_needs_functions_read)
+{
+	struct fake_host fh;
+	struct fake_reply r = {0};
+	char sha[65], *zip, *body;
+
+	setup(&fh);
+	zip = zip_b64("x = 1\n", sha);
+	body = create_body("e", "python3.12", zip, ", \"Environment\": "
+			   "{\"Variables\": {\"SECRET\": \"s3cr3t\"}}");
+	req(&fh, "POST", "/2015-03-31/functions", body, &r);
+	CHECK_INT(r.status, 201);
+	free(body);
+	snprintf(fh.deny, sizeof(fh.deny), "ows:functions.read");
+	req(&fh, "GET", "/2015-03-31/functions/e", NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK(strstr(r.raw, "s3cr3t") == NULL);
+	req(&fh, "GET", "/2015-03-31/functions/e/configuration", NULL, &r);
+	CHECK(strstr(r.raw, "s3cr3t") == NULL);
+	fh.deny[0] = '\0';
+	req(&fh, "GET", "/2015-03-31/functions/e/configuration", NULL, &r);
+	CHECK(strstr(r.raw, "s3cr3t") != NULL);
+	fake_reply_free(&r);
+	free(zip);
+	fake_host_close(&fh);
 }
