@@ -97,6 +97,9 @@ static bool function_op(struct ows_aws_call *c, const char *date,
 		 is(seg[3], "event-invoke-config") && is(seg[4], "list") &&
 		 is(m, "GET"))
 		ows__lambda_list_event_configs(c, f);
+	else if (is(date, "2020-06-30") && n == 4 &&
+		 is(seg[3], "code-signing-config") && is(m, "GET"))
+		ows__lambda_get_code_signing(c, f);
 	else if (is(date, "2014-11-13") && n == 4 &&
 		 is(seg[3], "invoke-async"))
 		return false;

@@ -192,6 +192,8 @@ void ows__lambda_get_event_config(struct ows_aws_call *c, const char *ref);
 void ows__lambda_delete_event_config(struct ows_aws_call *c,
 				     const char *ref);
 void ows__lambda_list_event_configs(struct ows_aws_call *c, const char *ref);
+/* None: OWS has no code signing (deploy tools read it after a create). */
+void ows__lambda_get_code_signing(struct ows_aws_call *c, const char *ref);
 
 /* policy.c */
 void ows__lambda_add_permission(struct ows_aws_call *c, const char *ref);

@@ -446,3 +446,18 @@ void ows__lambda_list_event_configs(struct ows_aws_call *c, const char *ref)
 					     "FunctionEventInvokeConfigs",
 					     list));
 }
+
+/* ---- code signing: OWS has none, and says so ---- */
+
+void ows__lambda_get_code_signing(struct ows_aws_call *c, const char *ref)
+{
+	struct ows_lambda_ref r;
+
+	if (!function_of(c, ref, false, &r) ||
+	    !ows__lambda_allow(c, "lambda:GetFunctionCodeSigningConfig",
+			       r.name, NULL))
+		return;
+	ows_aws_reply_json(c, 200, json_pack("{s:s, s:s}",
+					     "CodeSigningConfigArn", "",
+					     "FunctionName", r.name));
+}

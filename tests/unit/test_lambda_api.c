@@ -337,6 +337,13 @@ OWS_TEST(lambda_api_errors)
 	req(&fh, "GET", "/2018-10-31/layers", NULL, &r);
 	CHECK_INT(r.status, 404);
 	CHECK_STR(r.error_type, "UnknownOperationException");
+	/* none: read by deploy tools after a create (Terraform) */
+	req(&fh, "GET", "/2020-06-30/functions/f/code-signing-config", NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(str(&r, "CodeSigningConfigArn"), "");
+	req(&fh, "PUT", "/2020-06-30/functions/f/code-signing-config", "{}",
+	    &r);
+	CHECK_STR(r.error_type, "UnknownOperationException");
 	req(&fh, "GET", "/2021-10-31/functions/f/url", NULL, &r);
 	CHECK_STR(r.error_type, "UnknownOperationException");
 	req(&fh, "GET", "/2015-03-31/functions/missing", NULL, &r);
