@@ -341,8 +341,9 @@ static bool request_id_ok(const char *id)
 }
 
 /*
- * ClientContext (base64 of a JSON object) as compact JSON in *out (NULL
- * when b64 is NULL or empty): no raw CR or LF, so it fits in a header.
+ * ClientContext (base64 of a JSON object) as compact ASCII JSON in *out
+ * (NULL when b64 is NULL or empty): no CR or LF and no byte over 0x7f
+ * (\u escapes), so it fits in a header that runtimes read as Latin-1.
  */
 static int client_context_json(const char *b64, char **out)
 {
@@ -367,7 +368,7 @@ static int client_context_json(const char *b64, char **out)
 	doc = json_loadb(raw, (size_t)len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!json_is_object(doc))
 		goto cleanup;
-	*out = json_dumps(doc, JSON_COMPACT);
+	*out = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
 	rv = *out != NULL ? 0 : -ENOMEM;
 cleanup:
 	json_decref(doc);

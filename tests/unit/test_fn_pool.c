@@ -411,9 +411,9 @@ OWS_TEST(fn_pool_client_context)
 	struct fx f;
 	struct res *r;
 	static char big[OWS_FN_CLIENT_CONTEXT_MAX + 2];
-	/* {"custom":{"k":"v"},"env":{"platform":"linux"}} */
-	const char *cc = "eyJjdXN0b20iOnsiayI6InYifSwiZW52Ijp7InBsYXRmb3JtIjoibGl"
-			 "udXgifX0=";
+	/* {"custom":{"k":"v\u00f6"},"env":{"platform":"linux"}} in UTF-8 */
+	const char *cc = "eyJjdXN0b20iOnsiayI6InbDtiJ9LCJlbnYiOnsicGxhdGZvcm0iOiJsaW"
+			 "51eCJ9fQ==";
 	struct ows_fn_invoke_opts o = {.client_context = cc};
 	struct ows_fn_invoke_opts bad = {.client_context = "bm90IGpzb24="};
 	struct ows_fn_invoke_opts arr = {.client_context = "WzFd"}; /* [1] */
@@ -446,7 +446,9 @@ OWS_TEST(fn_pool_client_context)
 	OWS_CHECK_STR(r->id, "cc-1");
 	check_ok(r);
 	v = parse(r);
-	OWS_CHECK_STR(ows_json_str(json_object_get(v, "custom"), "k"), "v");
+	/* Non-ASCII survives the header (sent as \u escapes). */
+	OWS_CHECK_STR(ows_json_str(json_object_get(v, "custom"), "k"),
+		      "v\xc3\xb6");
 	OWS_CHECK_STR(ows_json_str(json_object_get(v, "env"), "platform"),
 		      "linux");
 	json_decref(v);
