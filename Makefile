@@ -99,6 +99,21 @@ deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+	@$(MAKE) -s --no-print-directory $(JS_DEPS)
+
+# The AWS SDK for JavaScript v3 for the tests (tests/lib/owstest.py run_js),
+# from the npm registry at the versions tests/js/package-lock.json pins, into
+# tests/js/node_modules (git ignores it): only when missing or when the
+# lock changed. npm comes with NodeSource's nodejs; Debian's is a package.
+JS_DEPS := tests/js/node_modules/.package-lock.json
+
+$(JS_DEPS): tests/js/package.json tests/js/package-lock.json
+	@command -v npm >/dev/null || { SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq npm; }
+	@echo "make deps: installing the JS SDK v3 into tests/js/node_modules"
+	@cd tests/js && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 run: deps
 	@$(MAKE) --no-print-directory all

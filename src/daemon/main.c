@@ -444,32 +444,77 @@ static void raise_nofile(void)
 			strerror(errno));
 }
 
+static int cmd_init(struct owsd_opts *o)
+{
+	return owsd_init(o);
+}
+
+static int cmd_run(struct owsd_opts *o)
+{
+	raise_nofile();
+	return ows_node_run(o->dir);
+}
+
+static int cmd_sandbox_exec(int argc, char **argv)
+{
+	return ows_sandbox_main(argc, argv);
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	puts("owsd 0.1.0");
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fputs(usage, stdout);
+	return 0;
+}
+
+/*
+ * owsd's subcommands, as ows has them (cli/main.c). Those with opts take
+ * the shared options (parse() above); the others their own argv.
+ * sandbox-exec is hidden: the function sandbox launcher (fn/sandbox.h),
+ * which the node spawns for each function instance.
+ */
+static const struct command {
+	const char *name;
+	int (*fn)(struct owsd_opts *o);
+	int (*raw)(int argc, char **argv);
+} commands[] = {
+	{"init", cmd_init, NULL},
+	{"join", cmd_join, NULL},
+	{"run", cmd_run, NULL},
+	{"sandbox-exec", NULL, cmd_sandbox_exec},
+	{"version", NULL, cmd_version},
+	{"--version", NULL, cmd_version},
+	{"help", NULL, cmd_help},
+	{"--help", NULL, cmd_help},
+};
+
 int main(int argc, char **argv)
 {
 	struct owsd_opts o;
-	const char *cmd = argc > 1 ? argv[1] : "";
+	const char *name = argc > 1 ? argv[1] : "";
 
-	/*
-	 * Hidden: the function sandbox launcher (fn/sandbox.h), which the
-	 * node spawns for each function instance.
-	 */
-	if (strcmp(cmd, "sandbox-exec") == 0)
-		return ows_sandbox_main(argc - 1, argv + 1);
-	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
-		puts("owsd 0.1.0");
-		return 0;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct command *c = &commands[i];
+
+		if (strcmp(c->name, name) != 0)
+			continue;
+		if (c->raw != NULL)
+			return c->raw(argc - 1, argv + 1);
+		if (parse(argc - 1, argv + 1, &o) != 0)
+			return 1;
+		return c->fn(&o);
 	}
-	if (strcmp(cmd, "init") != 0 && strcmp(cmd, "join") != 0 &&
-	    strcmp(cmd, "run") != 0) {
-		fputs(usage, stderr);
-		return strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0 ? 0 : 1;
-	}
-	if (parse(argc - 1, argv + 1, &o) != 0)
-		return 1;
-	if (strcmp(cmd, "init") == 0)
-		return owsd_init(&o);
-	if (strcmp(cmd, "join") == 0)
-		return cmd_join(&o);
-	raise_nofile();
-	return ows_node_run(o.dir);
+	if (name[0] != '\0')
+		fprintf(stderr, "owsd: unknown command '%s'\n", name);
+	fputs(usage, stderr);
+	return 1;
 }

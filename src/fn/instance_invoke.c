@@ -275,6 +275,7 @@ static int invoke(struct ows_fn_instance *inst, struct waiter *w)
 	inv.len = w->len;
 	inv.deadline_ms = ows_fn_unix_ms() + (int64_t)c->timeout_s * 1000;
 	inv.function_arn = arn;
+	inv.client_context = w->client_context;
 	return ows_runtime_api_invoke(inst->api, &inv, result_cb, inst);
 }
 

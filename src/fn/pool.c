@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/enc.h"
 #include "common/json.h"
 
 #define DEFAULT_MEMORY_MB 128
@@ -181,6 +182,7 @@ void ows_fn_waiter_free(struct waiter *w)
 	if (w == NULL)
 		return;
 	free(w->payload);
+	free(w->client_context);
 	free(w);
 }
 
@@ -338,11 +340,67 @@ static bool request_id_ok(const char *id)
 			  "0123456789-") == n;
 }
 
+/*
+ * ClientContext (base64 of a JSON object) as compact ASCII JSON in *out
+ * (NULL when b64 is NULL or empty): no CR or LF and no byte over 0x7f
+ * (\u escapes), so it fits in a header that runtimes read as Latin-1.
+ */
+static int client_context_json(const char *b64, char **out)
+{
+	size_t n = b64 != NULL ? strlen(b64) : 0;
+	json_error_t jerr;
+	json_t *doc = NULL;
+	char *raw;
+	long len;
+	int rv = -EINVAL;
+
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	if (n > OWS_FN_CLIENT_CONTEXT_MAX)
+		return -EMSGSIZE;
+	raw = malloc(n + 1);
+	if (raw == NULL)
+		return -ENOMEM;
+	len = ows_b64_decode_n(b64, n, raw, n);
+	if (len < 0)
+		goto cleanup;
+	doc = json_loadb(raw, (size_t)len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(doc))
+		goto cleanup;
+	*out = json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII);
+	rv = *out != NULL ? 0 : -ENOMEM;
+cleanup:
+	json_decref(doc);
+	free(raw);
+	return rv;
+}
+
+int ows_fn_client_context_check(const char *b64)
+{
+	char *json;
+	int rv = client_context_json(b64, &json);
+
+	free(json);
+	return rv;
+}
+
 int ows_fn_pool_invoke(struct ows_fn_pool *pool, const char *request_id,
 		       const void *payload, size_t len, ows_fn_result_cb cb,
 		       void *ud)
 {
+	return ows_fn_pool_invoke_opts(pool, request_id, payload, len, NULL, cb,
+				       ud);
+}
+
+int ows_fn_pool_invoke_opts(struct ows_fn_pool *pool, const char *request_id,
+			    const void *payload, size_t len,
+			    const struct ows_fn_invoke_opts *opts,
+			    ows_fn_result_cb cb, void *ud)
+{
 	struct waiter *w;
+	char *client_context = NULL;
+	int rv;
 
 	if (pool->closing)
 		return -ECANCELED;
@@ -351,15 +409,20 @@ int ows_fn_pool_invoke(struct ows_fn_pool *pool, const char *request_id,
 		return -EINVAL;
 	if (len > OWS_RUNTIME_MAX_PAYLOAD)
 		return -EMSGSIZE;
+	if (opts != NULL &&
+	    (rv = client_context_json(opts->client_context, &client_context)) < 0)
+		return rv;
 	w = calloc(1, sizeof(*w));
 	if (w == NULL || (w->payload = malloc(len + 1)) == NULL) {
 		free(w);
+		free(client_context);
 		return -ENOMEM;
 	}
 	if (len > 0)
 		memcpy(w->payload, payload, len);
 	w->payload[len] = '\0';
 	w->len = len;
+	w->client_context = client_context;
 	w->kind = WAIT_INVOKE;
 	strcpy(w->request_id, request_id);
 	w->cb = cb;

@@ -222,6 +222,42 @@ int ows_fn_pool_invoke(struct ows_fn_pool *pool, const char *request_id,
 		       void *ud);
 
 /*
+ * Lambda limits Invoke's ClientContext to 3583 bytes of base64 (a JSON
+ * object of up to 2.6 KB once decoded).
+ */
+#define OWS_FN_CLIENT_CONTEXT_MAX 3583
+
+/* An invocation's optional parts; zero fields (and opts NULL) are absent. */
+struct ows_fn_invoke_opts {
+	/*
+	 * Invoke's X-Amz-Client-Context as the caller sent it: base64 of a
+	 * JSON object. The runtime gets the object (compact JSON) in
+	 * Lambda-Runtime-Client-Context: context.client_context (python:
+	 * .client, .custom, .env) or context.clientContext (nodejs).
+	 */
+	const char *client_context;
+};
+
+/*
+ * Whether b64 is an acceptable ClientContext: 0, -EMSGSIZE (over
+ * OWS_FN_CLIENT_CONTEXT_MAX) or -EINVAL (not base64 of a JSON object).
+ * For the API to answer before invoking, as Lambda does (400
+ * InvalidRequestContentException "Client context must be a valid Base64-
+ * encoded JSON object."); ows_fn_pool_invoke_opts checks it too.
+ */
+int ows_fn_client_context_check(const char *b64);
+
+/*
+ * ows_fn_pool_invoke with opts (may be NULL; copied). Returns the same,
+ * and -EINVAL or -EMSGSIZE for a client_context that
+ * ows_fn_client_context_check refuses (cb is then not called).
+ */
+int ows_fn_pool_invoke_opts(struct ows_fn_pool *pool, const char *request_id,
+			    const void *payload, size_t len,
+			    const struct ows_fn_invoke_opts *opts,
+			    ows_fn_result_cb cb, void *ud);
+
+/*
  * http runtime: lend an instance that is listening (starting one, or
  * waiting, as for invocations). cb is called exactly once, never from
  * inside this call. The caller proxies to addr and then gives the instance

@@ -37,6 +37,7 @@ struct waiter {
 	char request_id[MAX_REQUEST_ID + 1];
 	char *payload;
 	size_t len;
+	char *client_context; /* compact JSON, or NULL */
 	ows_fn_result_cb cb;
 	ows_fn_http_cb http_cb;
 	void *ud;

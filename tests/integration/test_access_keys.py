@@ -4,14 +4,7 @@ in any reply but the one ows prints; permissions apply."""
 import glob
 import json
 
-from owstest import Node, check, keygen, write_json
-
-
-def started():
-    n = Node()
-    n.init()
-    n.start()
-    return n
+from owstest import check, keygen, started, write_json
 
 
 def files_containing(root, needle):

@@ -7,10 +7,10 @@ import json
 import os
 import sys
 
-from owstest import check, pubkey, tmpdir
+from owstest import check, pubkey, started, tmpdir
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_permissions import ALL, root_apply, started, submit, user_with
+from test_permissions import ALL, root_apply, submit, user_with
 from test_role_credentials import boto, user_key
 
 READ = {"Effect": "Allow", "Action": "ows:status.read", "Resource": "*"}

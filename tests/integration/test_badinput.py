@@ -4,14 +4,7 @@ clear 4xx in JSON and the node keeps serving."""
 import json
 import socket
 
-from owstest import Node, auth_header, check, envelope, http, raw_http, signed_request
-
-
-def started():
-    n = Node()
-    n.init()
-    n.start()
-    return n
+from owstest import auth_header, check, envelope, http, raw_http, signed_request, started
 
 
 def still_serving(n):

@@ -3,13 +3,11 @@ checked, read back; unsigned requests refused."""
 import hashlib
 import os
 
-from owstest import Node, check, http, signed_request
+from owstest import check, http, signed_request, started
 
 
 def test_put_head_get_and_bad_digest():
-    n = Node()
-    n.init()
-    n.start()
+    n = started()
     data = os.urandom(5 * 1024 * 1024 + 17)
     h = hashlib.sha256(data).hexdigest()
     st, r = signed_request(n, n.root_key, "HEAD", "/_ows/v1/blobs/" + h)

@@ -7,7 +7,7 @@ import json
 import os
 import zipfile
 
-from owstest import Node, check, signed_request, tmpdir
+from owstest import check, signed_request, started, tmpdir
 
 INDEX_JS = r'''
 const fs = require('fs');
@@ -49,9 +49,7 @@ def stack_file(d, code, name="bundles-demo", fn="greeter", spec=None):
 
 
 def test_nodejs_bundle_with_npm_bin_links_runs():
-    n = Node()
-    n.init()
-    n.start()
+    n = started()
     d = tmpdir()
     npm_tree(os.path.join(d, "app"))
     n.ows("apply", "--yes", stack_file(d, "./app"))
@@ -68,9 +66,7 @@ def test_nodejs_bundle_with_npm_bin_links_runs():
 
 
 def test_links_that_leave_the_bundle_are_refused_by_apply():
-    n = Node()
-    n.init()
-    n.start()
+    n = started()
     cases = (("/etc/passwd", "leaves the bundle (absolute target)"),
              ("../../../../../../etc/passwd", "leaves the bundle"),
              # Read as text it stays in node_modules/greet; followed
@@ -103,9 +99,7 @@ def evil_zip(path):
 
 
 def test_zip_with_a_link_that_leaves_is_refused_by_apply_and_by_the_node():
-    n = Node()
-    n.init()
-    n.start()
+    n = started()
     d = tmpdir()
     zpath = os.path.join(d, "evil.zip")
     evil_zip(zpath)

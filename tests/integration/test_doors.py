@@ -9,32 +9,17 @@ credential scope's region must be the node's, the gateway's IAM routes take
 only the execute-api scope, and UNSIGNED-PAYLOAD only S3."""
 import hashlib
 import json
-import os
 import resource
 import select
-import shutil
 import socket
 import subprocess
 import threading
 import time
 
-from owstest import (Node, OWSD, check, cluster3_shared_root, http, keygen,
-                     tmpdir, wait_for, write_json)
+from owstest import (Node, OWSD, aws_cli, boto3_client, check, cluster3_shared_root, deploy, http,
+                     keygen, root_creds, started, tmpdir, wait_for, write_json)
 
 MIB = 1024 * 1024
-
-
-def started(**kw):
-    n = Node(**kw)
-    n.init()
-    n.start()
-    return n
-
-
-def root_creds(node):
-    text = open(os.path.join(node.dir, "credentials")).read()
-    return (text.split("aws_access_key_id = ")[1].split()[0],
-            text.split("aws_secret_access_key = ")[1].split()[0])
 
 
 def rss_kb(pid):
@@ -90,11 +75,8 @@ def sigv4_headers(method, url, body, key, secret, service, region, extra=None):
 
 
 def boto_client(service, node, key, secret, region="us-east-1"):
-    import boto3
-    import botocore.config
-    return boto3.client(service, endpoint_url="http://" + node.edge, region_name=region,
-                        aws_access_key_id=key, aws_secret_access_key=secret,
-                        config=botocore.config.Config(retries={"max_attempts": 1}))
+    """One attempt only: the tests look at the first answer."""
+    return boto3_client(node, service, (key, secret), region=region, retries=1)
 
 
 def client_error(fn, **kw):
@@ -349,12 +331,7 @@ def test_lambda_auth_errors_are_json_with_their_codes():
     check(st == 403 and json.loads(body)["__type"] == "MissingAuthenticationTokenException",
           (st, body))
     # The aws cli shows the code.
-    env = dict(os.environ, AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
-               AWS_ACCESS_KEY_ID="AKIAUNKNOWNUNKNOWN000", AWS_SECRET_ACCESS_KEY=secret,
-               AWS_DEFAULT_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true")
-    p = subprocess.run([shutil.which("aws") or "/usr/bin/aws", "--endpoint-url",
-                        "http://" + n.edge, "lambda", "list-functions"],
-                       capture_output=True, text=True, timeout=60, env=env)
+    p = aws_cli(n, ("AKIAUNKNOWNUNKNOWN000", secret), "lambda", "list-functions")
     check(p.returncode != 0 and "UnrecognizedClientException" in p.stderr, p.stderr)
     # STS keeps its XML.
     sts = boto_client("sts", n, kid, "wrong" * 8)
@@ -405,10 +382,6 @@ def handler(event, context):
 def test_gateway_iam_routes_take_only_the_execute_api_scope():
     n = started()
     k, pub = keygen()
-    d = tmpdir()
-    os.makedirs(os.path.join(d, "py"))
-    with open(os.path.join(d, "py", "app.py"), "w") as f:
-        f.write(APP)
     stack = {"stack": "web", "functions": {
         "api": {"runtime": "python3", "handler": "app.handler", "code": "./py"}},
         "routes": {"GET /private": {"function": "api", "auth": "iam"}},
@@ -416,9 +389,7 @@ def test_gateway_iam_routes_take_only_the_execute_api_scope():
         "policies": {"invoke": {"Statement": [{
             "Effect": "Allow", "Action": "execute-api:Invoke",
             "Resource": "arn:ows:execute-api::route/GET /private"}]}}}
-    with open(os.path.join(d, "stack.json"), "w") as f:
-        json.dump(stack, f)
-    n.ows("apply", os.path.join(d, "stack.json"), "--yes")
+    deploy(n, stack, {"py/app.py": APP})
     alice = n.ows_json("key", "access", "create", "alice")
     url = "http://%s/private" % n.gateway
 

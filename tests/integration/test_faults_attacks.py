@@ -10,8 +10,8 @@ import subprocess
 import threading
 import time
 
-from owstest import (OWSD, Node, Skip, auth_header, check, envelope,
-                     free_port, http, tmpdir, wait_for)
+from owstest import (Node, OWSD, Skip, auth_header, check, envelope, free_port, http,
+                     started, tmpdir, wait_for)
 
 
 def small_disk(size):
@@ -56,9 +56,7 @@ def write(n, key):
 def test_full_disk_on_a_follower_then_kill9_while_stalled():
     mnt = small_disk("40m")
     try:
-        lead = Node()
-        lead.init()
-        lead.start()
+        lead = started()
         nodes = [lead]
         for base in (mnt, None):
             tok = lead.ows("node", "token").stdout.strip()

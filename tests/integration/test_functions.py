@@ -5,7 +5,7 @@ pool's wiring into the node.)"""
 import json
 import os
 
-from owstest import Node, check, signed_request, tmpdir
+from owstest import check, signed_request, started, tmpdir
 
 
 def write_stack(d, fn_spec=None, routes=None):
@@ -21,13 +21,6 @@ def write_stack(d, fn_spec=None, routes=None):
     with open(path, "w") as f:
         json.dump(stack, f)
     return path
-
-
-def started():
-    n = Node()
-    n.init()
-    n.start()
-    return n
 
 
 def test_deploy_uploads_once_and_plans_code_changes():

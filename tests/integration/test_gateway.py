@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 
-from owstest import Node, check, tmpdir
+from owstest import check, deploy, started, tmpdir
 
 PY = r'''
 import base64, json
@@ -47,20 +47,12 @@ exports.handler = async (event) => ({
 '''
 
 
-def deploy(n, routes, name="stack.json"):
-    d = tmpdir()
-    for sub, fname, text in (("py", "app.py", PY), ("js", "index.js", NODE)):
-        os.makedirs(os.path.join(d, sub))
-        with open(os.path.join(d, sub, fname), "w") as f:
-            f.write(text)
-    stack = {"stack": "web", "functions": {
+def deploy_web(n, routes, name="stack.json"):
+    """api (python3) and js (nodejs) with routes."""
+    deploy(n, {"stack": "web", "functions": {
         "api": {"runtime": "python3", "handler": "app.handler", "code": "./py"},
         "js": {"runtime": "nodejs", "handler": "index.handler", "code": "./js"}},
-        "routes": routes}
-    path = os.path.join(d, name)
-    with open(path, "w") as f:
-        json.dump(stack, f)
-    n.ows("apply", path, "--yes")
+        "routes": routes}, {"py/app.py": PY, "js/index.js": NODE}, name=name)
 
 
 def curl(n, path, *args):
@@ -79,16 +71,14 @@ ROUTES = {"GET /users/{id}": "api", "POST /users/{id}": "api", "ANY /bin": "api"
           "GET /status/{code}": "api", "GET /bare": "api", "ANY /js/{proxy+}": "js"}
 
 
-def started():
-    n = Node()
-    n.init()
-    n.start()
-    deploy(n, ROUTES)
+def started_web():
+    n = started()
+    deploy_web(n, ROUTES)
     return n
 
 
 def test_path_query_headers_cookies_and_json_body():
-    n = started()
+    n = started_web()
     st, h, body = curl(n, "/users/42%20x?a=1&a=2&b=three", "-H", "X-Hello: there",
                        "-H", "Cookie: c1=v1; c2=v2", "-A", "owstest")
     check(st == 200, (st, body))
@@ -103,7 +93,7 @@ def test_path_query_headers_cookies_and_json_body():
 
 
 def test_binary_bodies_status_codes_cookies():
-    n = started()
+    n = started_web()
     raw = bytes(range(256)) * 4
     src = os.path.join(tmpdir(), "blob")
     with open(src, "wb") as f:
@@ -128,7 +118,7 @@ def test_binary_bodies_status_codes_cookies():
 
 
 def test_nodejs_greedy_route_and_not_found():
-    n = started()
+    n = started_web()
     st, h, body = curl(n, "/js/a/b/c")
     check(st == 200 and body == b"node says a/b/c", (st, body))
     for path, method in (("/nowhere", "GET"), ("/users/1", "DELETE"), ("/users", "GET")):
@@ -137,8 +127,8 @@ def test_nodejs_greedy_route_and_not_found():
 
 
 def test_redeploy_swaps_routes_and_cors_preflight():
-    n = started()
-    deploy(n, {"GET /v2/{id}": {"function": "api", "cors": {
+    n = started_web()
+    deploy_web(n, {"GET /v2/{id}": {"function": "api", "cors": {
         "allow_origins": ["https://app.example"], "allow_methods": ["GET"],
         "max_age": 60}}}, "v2.json")
     st, h, body = curl(n, "/users/1")
@@ -179,19 +169,11 @@ http.server.HTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
 
 
 def test_http_runtime_is_proxied_as_plain_http():
-    n = Node()
-    n.init()
-    n.start()
-    d = tmpdir()
-    os.makedirs(os.path.join(d, "web"))
-    with open(os.path.join(d, "web", "server.py"), "w") as f:
-        f.write(SERVER)
-    with open(os.path.join(d, "stack.json"), "w") as f:
-        json.dump({"stack": "web", "functions": {"app": {
-            "runtime": "http", "command": ["/usr/bin/python3", "server.py"],
-            "code": "./web", "timeout_s": 10}},
-            "routes": {"ANY /{proxy+}": "app"}}, f)
-    n.ows("apply", os.path.join(d, "stack.json"), "--yes")
+    n = started()
+    deploy(n, {"stack": "web", "functions": {"app": {
+        "runtime": "http", "command": ["/usr/bin/python3", "server.py"],
+        "code": "./web", "timeout_s": 10}},
+        "routes": {"ANY /{proxy+}": "app"}}, {"web/server.py": SERVER})
     st, h, body = curl(n, "/some/where?q=1", "-H", "X-Hello: hi")
     check(st == 200 and h.get("x-app") == ["yes"], (st, h, body))
     r = json.loads(body)
@@ -239,13 +221,11 @@ def signed_get(n, path, key, secret):
 
 def test_iam_routes_need_sigv4_and_execute_api_invoke():
     from owstest import keygen
-    n = Node()
-    n.init()
-    n.start()
+    n = started()
     k, pub = keygen()
     routes = dict(ROUTES)
     routes["GET /private/{id}"] = {"function": "api", "auth": "iam"}
-    deploy(n, routes)
+    deploy_web(n, routes)
     users = {"stack": "people",
              "users": {"alice": {"public_keys": [pub], "policies": ["invoke"]}, "bob": {}},
              "policies": {"invoke": {"Statement": [{

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import tempfile
 
-from owstest import OWSD, Node, check, free_port, tmpdir, wait_for
+from owstest import Node, OWSD, check, free_port, started, tmpdir, wait_for
 
 
 def listening():
@@ -119,9 +119,7 @@ def test_segment_size_setting():
     # (the two spare ones are made in the background)
     wait_for(lambda: segments(n.dir) == [1 << 20] * 3, 30, "three 1 MB segments")
     n.stop()
-    d = Node()
-    d.init()
-    d.start()
+    d = started()
     d.ows("node", "token")
     wait_for(lambda: segments(d.dir) == [8 << 20] * 3, 30, "three 8 MB segments")
     for bad in ("0", "1025", "x"):

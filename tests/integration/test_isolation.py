@@ -12,7 +12,7 @@ import socket
 import subprocess
 import time
 
-from owstest import Node, check, free_port, other_host, tmpdir, wait_for
+from owstest import Node, check, deploy, free_port, other_host, started, tmpdir, wait_for
 
 PROBE = r'''
 import json, os, socket, urllib.request
@@ -82,14 +82,8 @@ http.server.HTTPServer(("0.0.0.0", int(os.environ["PORT"])), H).serve_forever()
 '''
 
 
-def deploy(n):
-    d = tmpdir()
-    for sub, fname, text in (("probe", "app.py", PROBE), ("busy", "app.py", BUSY),
-                             ("web", "server.py", WEB)):
-        os.makedirs(os.path.join(d, sub))
-        with open(os.path.join(d, sub, fname), "w") as f:
-            f.write(text)
-    stack = {"stack": "iso", "functions": {
+def deploy_iso(n):
+    deploy(n, {"stack": "iso", "functions": {
         "probe": {"runtime": "python3", "handler": "app.handler", "code": "./probe",
                   "timeout_s": 30},
         "victim": {"runtime": "python3", "handler": "app.handler", "code": "./probe",
@@ -98,11 +92,8 @@ def deploy(n):
                  "memory_mb": 256},
         "web": {"runtime": "http", "command": ["/usr/bin/python3", "server.py"],
                 "code": "./web", "min_instances": 1}},
-        "routes": {"GET /private": {"function": "web", "auth": "iam"}}}
-    path = os.path.join(d, "stack.json")
-    with open(path, "w") as f:
-        json.dump(stack, f)
-    n.ows("apply", path, "--yes")
+        "routes": {"GET /private": {"function": "web", "auth": "iam"}}},
+        {"probe/app.py": PROBE, "busy/app.py": BUSY, "web/server.py": WEB})
 
 
 def invoke(n, name, event):
@@ -142,10 +133,8 @@ def listener(host="0.0.0.0"):
 
 
 def test_function_reaches_nothing_of_the_node_or_other_instances():
-    n = Node()
-    n.init()
-    n.start()
-    deploy(n)
+    n = started()
+    deploy_iso(n)
     # A host service on every address and one on loopback only.
     anyaddr, loop = listener(), listener("127.0.0.1")
     try:
@@ -195,10 +184,8 @@ def test_function_reaches_nothing_of_the_node_or_other_instances():
 def test_function_reaches_the_node_api_at_its_endpoint():
     """The node serves its AWS endpoint inside each instance, at
     AWS_ENDPOINT_URL: boto3 there reaches STS with a user's key."""
-    n = Node()
-    n.init()
-    n.start()
-    deploy(n)
+    n = started()
+    deploy_iso(n)
     creds = {}
     with open(os.path.join(n.dir, "credentials")) as f:
         for line in f:
@@ -218,10 +205,8 @@ def test_function_reaches_the_node_api_at_its_endpoint():
 def test_egress_through_the_node():
     """A target of our own in another network namespace, reached from a
     function through the node's NAT: no outside address is ever used."""
-    n = Node()
-    n.init()
-    n.start()
-    deploy(n)
+    n = started()
+    deploy_iso(n)
     ns = "owstgt%d" % os.getpid()
     host_if, tgt_if = "owst%dh" % (os.getpid() % 10000), "owst%dt" % (os.getpid() % 10000)
     net = "10.250.%d" % (os.getpid() % 250)
@@ -286,10 +271,8 @@ def test_idle_instance_is_frozen_and_cpu_limited():
         controller = ""
     else:
         controller = "freezer"
-    n = Node()
-    n.init()
-    n.start()
-    deploy(n)
+    n = started()
+    deploy_iso(n)
     invoke(n, "busy", {})
     d, spinner = wait_for(lambda: spinner_cgroup(n, controller), 10, "busy's cgroup")
     state_file = os.path.join(d, "freezer.state" if controller else "cgroup.freeze")
@@ -340,7 +323,7 @@ def test_function_cannot_reach_the_clusters_other_nodes():
                                     stdout=logf, stderr=subprocess.STDOUT)
         wait_for(lambda: len([x for x in a.status()["nodes"] if x["health"] == "up"]) == 2,
                  30, "the peer to join")
-        deploy(a)
+        deploy_iso(a)
         braft, bedge = [int(x.rsplit(":", 1)[1]) for x in (b.raft, b.edge)]
         # The peer is there: the test itself reaches it.
         socket.create_connection((net + ".2", braft), 2).close()
@@ -379,10 +362,8 @@ def test_a_host_that_did_not_forward_does_not_start_routing():
             net = "10.%d.%d" % (240 + i, pid % 250)
             nets.append((ns, h, net))
             other_host(ns, h, t, net, route=True)
-        n = Node()
-        n.init()
-        n.start()
-        deploy(n)
+        n = started()
+        deploy_iso(n)
         wait_for(lambda: open("/proc/sys/net/ipv4/ip_forward").read().strip() == "1",
                  10, "forwarding on")
         server = subprocess.Popen(["ip", "netns", "exec", nets[1][0], "python3", "-m",

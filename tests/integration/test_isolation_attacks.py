@@ -10,7 +10,7 @@ import os
 import socket
 import subprocess
 
-from owstest import Node, check, http, tmpdir, wait_for
+from owstest import check, deploy, http, started, wait_for
 
 # Runs the code it is given: the test plays the function's author.
 RUN = r'''
@@ -114,23 +114,15 @@ out = sent
 '''
 
 
-def deploy(n):
-    d = tmpdir()
-    for sub, fname, text in (("run", "app.py", RUN), ("web", "server.py", WEB)):
-        os.makedirs(os.path.join(d, sub))
-        with open(os.path.join(d, sub, fname), "w") as f:
-            f.write(text)
-    stack = {"stack": "attacks", "functions": {
+def deploy_attacks(n):
+    deploy(n, {"stack": "attacks", "functions": {
         "run": {"runtime": "python3", "handler": "app.handler", "code": "./run",
                 "timeout_s": 60},
         "web": {"runtime": "http", "command": ["/usr/bin/python3", "server.py"],
                 "code": "./web", "min_instances": 1}},
         "routes": {"GET /private": {"function": "web", "auth": "iam"},
-                   "GET /public": {"function": "web"}}}
-    path = os.path.join(d, "stack.json")
-    with open(path, "w") as f:
-        json.dump(stack, f)
-    n.ows("apply", path, "--yes")
+                   "GET /public": {"function": "web"}}},
+        {"run/app.py": RUN, "web/server.py": WEB})
 
 
 def run(node, code, **event):
@@ -226,10 +218,8 @@ def test_nothing_from_elsewhere_connects_into_an_instance():
     through the node, and a local user of the node's machine, do not reach
     an http backend (which would bypass the gateway's IAM check) nor a
     listener a function left running; the gateway still does."""
-    n = Node()
-    n.init()
-    n.start()
-    deploy(n)
+    n = started()
+    deploy_attacks(n)
     nb = Neighbour()
     try:
         mine = run(n, LISTEN, peer=nb.addr)
@@ -253,10 +243,8 @@ def test_runtime_api_connections_are_bounded():
     """Every connection to an instance's Runtime API is a descriptor of
     the node's: a function that opens thousands would leave the node none.
     The node serves a handful per instance and closes the rest at once."""
-    n = Node()
-    n.init()
-    n.start()
-    deploy(n)
+    n = started()
+    deploy_attacks(n)
     r = run(n, FLOOD_API, n=300)
     check(r["opened"] > 16, r)
     check(1 <= r["served"] <= 16, r)
@@ -269,10 +257,8 @@ def test_init_errors_after_init_are_refused_unread():
     """A body the node reads is the node's memory: a function that posts
     many 6 MiB init errors after its init would make the node hold them
     all. After init, /init/error is refused from its headers."""
-    n = Node()
-    n.init()
-    n.start()
-    deploy(n)
+    n = started()
+    deploy_attacks(n)
     r = run(n, INIT_ERRORS, n=8)
     check(r == ["HTTP/1.1 403 Forbidden"] * 8, r)
     r = run(n, "out = 'still here'")
@@ -302,10 +288,8 @@ def test_an_instance_cannot_fill_connection_tracking():
     tracking keeps for half a minute; the table is the whole host's. An
     instance gets a bounded number of flows (4096) and the rest are
     dropped."""
-    n = Node()
-    n.init()
-    n.start()
-    deploy(n)
+    n = started()
+    deploy_attacks(n)
     nb = Neighbour()
     rx = None
     try:

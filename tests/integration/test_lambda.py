@@ -8,10 +8,7 @@ import json
 import os
 import subprocess
 
-from owstest import Node, check, keygen, tmpdir
-
-AWS = "/usr/bin/aws"
-PY = "/usr/bin/python3"
+from owstest import PYTHON_DEBIAN, aws_cli, aws_env, check, deploy, keygen, started, tmpdir
 
 PY_APP = '''
 import os
@@ -33,53 +30,31 @@ exports.handler = async (event, context) => {
 '''
 
 
-def deploy(n, extra_users=None):
-    check(os.path.exists(AWS), "aws cli missing (make deps installs awscli)")
-    d = tmpdir()
-    for name, fname, text in (("py", "app.py", PY_APP), ("js", "index.js", NODE_APP)):
-        os.makedirs(os.path.join(d, name))
-        with open(os.path.join(d, name, fname), "w") as f:
-            f.write(text)
+def deploy_fns(n, extra_users=None):
+    """pyfn (python3) and jsfn (nodejs), with extra_users merged into the
+    stack."""
     stack = {"stack": "fns", "functions": {
         "pyfn": {"runtime": "python3", "handler": "app.handler", "code": "./py",
                  "memory_mb": 256, "timeout_s": 5, "env": {"GREETING": "hej"}},
         "jsfn": {"runtime": "nodejs", "handler": "index.handler", "code": "./js"}}}
     stack.update(extra_users or {})
-    path = os.path.join(d, "stack.json")
-    with open(path, "w") as f:
-        json.dump(stack, f)
-    n.ows("apply", path, "--yes")
+    deploy(n, stack, {"py/app.py": PY_APP, "js/index.js": NODE_APP})
 
 
-def env(n, key_id=None, secret=None):
-    e = dict(os.environ, AWS_CONFIG_FILE="/dev/null", AWS_DEFAULT_REGION="us-east-1",
-             AWS_EC2_METADATA_DISABLED="true",
-             AWS_SHARED_CREDENTIALS_FILE=os.path.join(n.dir, "credentials"))
-    if key_id:
-        e.update(AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret)
-    return e
-
-
-def aws_invoke(n, name, payload, *extra, key_id=None, secret=None):
+def aws_invoke(n, name, payload, *extra, key=None):
+    """`aws lambda invoke` (Debian's 2.9): (process, its JSON, the payload
+    file's text)."""
     out = os.path.join(tmpdir(), "out.json")
-    p = subprocess.run([AWS, "--endpoint-url", "http://" + n.edge, "lambda", "invoke",
-                        "--function-name", name, "--cli-binary-format", "raw-in-base64-out",
-                        "--payload", json.dumps(payload)] + list(extra) + [out],
-                       capture_output=True, text=True, timeout=120, env=env(n, key_id, secret))
+    p = aws_cli(n, key, "lambda", "invoke", "--function-name", name,
+                "--cli-binary-format", "raw-in-base64-out",
+                "--payload", json.dumps(payload), *extra, out, debian=True, timeout=120)
     body = open(out).read() if os.path.exists(out) else None
     return p, (json.loads(p.stdout) if p.returncode == 0 else None), body
 
 
-def started():
-    n = Node()
-    n.init()
-    n.start()
-    return n
-
-
 def test_aws_cli_invoke_python_and_node():
     n = started()
-    deploy(n)
+    deploy_fns(n)
     p, meta, body = aws_invoke(n, "pyfn", {"a": 1}, "--log-type", "Tail")
     check(p.returncode == 0 and meta["StatusCode"] == 200, p.stderr)
     r = json.loads(body)
@@ -94,7 +69,7 @@ def test_aws_cli_invoke_python_and_node():
 
 def test_function_errors_and_not_found():
     n = started()
-    deploy(n)
+    deploy_fns(n)
     p, meta, body = aws_invoke(n, "pyfn", {"fail": True})
     check(p.returncode == 0 and meta.get("FunctionError") == "Unhandled", (p.stdout, p.stderr))
     err = json.loads(body)
@@ -128,9 +103,9 @@ print(json.dumps(out))
 
 def test_boto3_invoke_types_and_reads():
     n = started()
-    deploy(n)
-    p = subprocess.run([PY, "-c", BOTO, "http://" + n.edge], capture_output=True, text=True,
-                       timeout=120, env=env(n))
+    deploy_fns(n)
+    p = subprocess.run([PYTHON_DEBIAN, "-c", BOTO, "http://" + n.edge], capture_output=True,
+                       text=True, timeout=120, env=aws_env(n))
     check(p.returncode == 0, p.stderr)
     out = json.loads(p.stdout)
     check(out == {"sync": [200, {"x": 1}], "event": 202, "dry": 204, "get": "app.handler",
@@ -140,24 +115,22 @@ def test_boto3_invoke_types_and_reads():
 def test_user_without_invoke_permission_is_denied():
     n = started()
     k, pub = keygen()
-    deploy(n, {"users": {"viewer": {"public_keys": [pub], "policies": ["ro"]}},
+    deploy_fns(n, {"users": {"viewer": {"public_keys": [pub], "policies": ["ro"]}},
                "policies": {"ro": {"Statement": [{"Effect": "Allow",
                                                   "Action": ["lambda:GetFunction"],
                                                   "Resource": "*"}]}}})
     made = n.ows_json("key", "access", "create", "viewer")
-    p, meta, body = aws_invoke(n, "pyfn", {}, key_id=made["access_key_id"],
-                               secret=made["secret_access_key"])
+    key = (made["access_key_id"], made["secret_access_key"])
+    p, meta, body = aws_invoke(n, "pyfn", {}, key=key)
     check(p.returncode != 0 and "AccessDeniedException" in p.stderr and
           "lambda:InvokeFunction" in p.stderr, p.stderr)
-    p = subprocess.run([AWS, "--endpoint-url", "http://" + n.edge, "lambda", "get-function",
-                        "--function-name", "pyfn"], capture_output=True, text=True,
-                       timeout=60, env=env(n, made["access_key_id"], made["secret_access_key"]))
+    p = aws_cli(n, key, "lambda", "get-function", "--function-name", "pyfn", debian=True)
     check(p.returncode == 0 and "app.handler" in p.stdout, p.stderr)
 
 
 def test_ows_invoke_and_logs():
     n = started()
-    deploy(n)
+    deploy_fns(n)
     p = n.ows("invoke", "pyfn", "--payload", '{"k": "v"}')
     check(json.loads(p.stdout)["echo"] == {"k": "v"}, p.stdout)
     full = n.ows_json("invoke", "pyfn")

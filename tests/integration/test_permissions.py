@@ -10,18 +10,11 @@ import socket
 import subprocess
 import time
 
-from owstest import (Node, check, envelope, keygen, pubkey, sign, signed_request,
-                     tmpdir, wait_for, write_json)
+from owstest import (Node, check, deploy, envelope, keygen, pubkey, sign, signed_request,
+                     started, tmpdir, wait_for, write_json)
 
 PY = "/usr/bin/python3"
 PY_APP = "def handler(event, context):\n    return {'ok': True}\n"
-
-
-def started(env=None):
-    n = Node(env=env)
-    n.init()
-    n.start()
-    return n
 
 
 def root_apply(n, stack):
@@ -262,17 +255,11 @@ def test_if_exists_and_time_conditions():
 
 
 def deploy_fn(n, name="fn", env=None, stack="fns", key=None):
-    d = tmpdir()
-    os.makedirs(os.path.join(d, "py"))
-    with open(os.path.join(d, "py", "app.py"), "w") as f:
-        f.write(PY_APP)
     spec = {"runtime": "python3", "handler": "app.handler", "code": "./py"}
     if env:
         spec["env"] = env
-    path = os.path.join(d, "stack.json")
-    with open(path, "w") as f:
-        json.dump({"stack": stack, "functions": {name: spec}}, f)
-    return n.ows("apply", path, "--yes", key=key, check_rc=key is None)
+    return deploy(n, {"stack": stack, "functions": {name: spec}}, {"py/app.py": PY_APP},
+                  key=key, check_rc=key is None)
 
 
 BOTO_INVOKE = r'''

@@ -10,12 +10,11 @@ import json
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from owstest import (Node, auth_header, check, envelope, free_port, http,  # noqa: E402
+from owstest import (Node, auth_header, aws_cli, check, envelope, free_port, http,  # noqa: E402
                      ows, tmpdir, wait_for, write_json)
 from test_cluster import cluster3, leader_of  # noqa: E402
 
@@ -192,10 +191,6 @@ def write_stack():
 
 
 def check_key(node, kid, secret):
-    env = dict(os.environ, AWS_ACCESS_KEY_ID=kid, AWS_SECRET_ACCESS_KEY=secret,
-               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
-               AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-    p = subprocess.run(["/usr/bin/aws", "--endpoint-url", "http://" + node.edge, "sts",
-                        "get-caller-identity", "--output", "json"],
-                       capture_output=True, text=True, env=env, timeout=60)
+    p = aws_cli(node, (kid, secret), "sts", "get-caller-identity", "--output", "json",
+                debian=True)
     check(p.returncode == 0 and "dev" in p.stdout, (p.stdout, p.stderr))

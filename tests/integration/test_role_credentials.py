@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 
-from owstest import Node, check, signed_request, tmpdir
+from owstest import check, signed_request, started, tmpdir, write_stack
 
 WHO = r'''
 import os
@@ -39,11 +39,6 @@ POLICY = {"Version": "2012-10-17", "Statement": [
 
 
 def stack(policies=None, extra=None):
-    d = tmpdir()
-    for sub, text in (("who", WHO), ("target", TARGET)):
-        os.makedirs(os.path.join(d, sub))
-        with open(os.path.join(d, sub, "app.py"), "w") as f:
-            f.write(text)
     who = {"runtime": "python3", "handler": "app.handler", "code": "./who",
            "timeout_s": 20}
     if policies is not None:
@@ -53,10 +48,7 @@ def stack(policies=None, extra=None):
                                               "handler": "app.handler",
                                               "code": "./target"}}}
     s.update(extra or {})
-    path = os.path.join(d, "stack.json")
-    with open(path, "w") as f:
-        json.dump(s, f)
-    return path
+    return write_stack(s, {"who/app.py": WHO, "target/app.py": TARGET})
 
 
 def invoke(n, name):
@@ -65,9 +57,7 @@ def invoke(n, name):
 
 
 def test_function_calls_ows_with_its_role():
-    n = Node()
-    n.init()
-    n.start()
+    n = started()
     n.ows("apply", stack(), "--yes")
     r = invoke(n, "who")
     check(r["key"].startswith("ASIA") and r["has_token"], r)
@@ -110,9 +100,7 @@ def user_key(n, user):
 
 
 def test_session_token_and_assume_role():
-    n = Node()
-    n.init()
-    n.start()
+    n = started()
     extra = {"users": {"dev": {"policies": []}, "eve": {}},
              "roles": {"ci": {"trusted_users": ["dev"],
                               "policies": ["invoke-target"]}}}
@@ -206,9 +194,7 @@ def test_nodejs_sdk_v2_is_pointed_at_the_node():
     """aws-sdk (v2) ignores AWS_ENDPOINT_URL; the nodejs runtime points its
     global config at the node when a function requires it. A stand-in
     module with v2's config.update records what it gets."""
-    n = Node()
-    n.init()
-    n.start()
+    n = started()
     d = tmpdir()
     os.makedirs(os.path.join(d, "js", "node_modules", "aws-sdk"))
     with open(os.path.join(d, "js", "node_modules", "aws-sdk", "index.js"), "w") as f:
@@ -232,9 +218,7 @@ def test_nodejs_sdk_v2_is_pointed_at_the_node():
 def test_session_token_must_be_signed():
     """The token travels under the signature: a token header added after
     signing is refused, as AWS refuses it."""
-    n = Node()
-    n.init()
-    n.start()
+    n = started()
     root = {}
     with open(os.path.join(n.dir, "credentials")) as f:
         for line in f:

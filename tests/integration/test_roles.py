@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from owstest import Node, check, keygen, signed_request, tmpdir
+from owstest import check, keygen, signed_request, started, tmpdir
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from test_permissions import ALL, root_apply, submit, user_with
@@ -15,13 +15,6 @@ from test_permissions import ALL, root_apply, submit, user_with
 DEV_PUB = {}  # one key for dev per stack directory
 CODE = "0" * 64  # a well-formed bundle name; these tests never invoke
 READ = {"Effect": "Allow", "Action": "ows:functions.read", "Resource": "*"}
-
-
-def started():
-    n = Node()
-    n.init()
-    n.start()
-    return n
 
 
 def write_stack(d, roles=None, fn_policies=None, extra=None):

@@ -5,7 +5,7 @@ import json
 import os
 
 from owstest import (Node, check, envelope, http, keygen, raw_http,
-                     signed_request, wait_for, write_json)
+                     signed_request, started, wait_for, write_json)
 
 
 def deployer_stack(dev_pub, stack="demo"):
@@ -18,17 +18,10 @@ def deployer_stack(dev_pub, stack="demo"):
     }
 
 
-def started():
+def test_init_writes_keys_and_credentials():
     n = Node()
     out = n.init()
     check("root public key:" in out, out)
-    n.start()
-    return n
-
-
-def test_init_writes_keys_and_credentials():
-    n = Node()
-    n.init()
     for f, mode in (("root.key", 0o600), ("node.key", 0o600),
                     ("credentials", 0o600), ("cluster.secret", 0o600)):
         st = os.stat(os.path.join(n.dir, f))

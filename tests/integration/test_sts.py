@@ -3,32 +3,13 @@ GetCallerIdentity with the root access key from owsd init and with a user's
 key from ows key access create; a wrong secret gets SignatureDoesNotMatch,
 an unknown or deleted key InvalidClientTokenId (as STS names it)."""
 import json
-import os
 import subprocess
 
-from owstest import Node, check, write_json
+from owstest import PYTHON_DEBIAN, aws_cli, aws_env, check, root_creds, started, write_json
 
-AWS = "/usr/bin/aws"
-PY = "/usr/bin/python3"  # Debian's python3, where make deps puts boto3
-
-
-def clients():
-    check(os.path.exists(AWS), "aws cli missing (make deps installs awscli)")
-
-
-def aws_env(node, key_id=None, secret=None):
-    env = dict(os.environ, AWS_CONFIG_FILE="/dev/null", AWS_DEFAULT_REGION="us-east-1",
-               AWS_REGION="us-east-1", AWS_EC2_METADATA_DISABLED="true",
-               AWS_SHARED_CREDENTIALS_FILE=os.path.join(node.dir, "credentials"))
-    if key_id:
-        env.update(AWS_ACCESS_KEY_ID=key_id, AWS_SECRET_ACCESS_KEY=secret)
-    return env
-
-
-def aws(node, *args, key_id=None, secret=None):
-    return subprocess.run([AWS, "--endpoint-url", "http://" + node.edge, "--output", "json"]
-                          + list(args), capture_output=True, text=True, timeout=60,
-                          env=aws_env(node, key_id, secret))
+def aws(node, *args, key=None):
+    """Debian's aws cli 2.9, JSON output."""
+    return aws_cli(node, key, "--output", "json", *args, debian=True)
 
 
 BOTO = """
@@ -44,24 +25,10 @@ except botocore.exceptions.ClientError as e:
 
 
 def boto(node, key_id, secret):
-    p = subprocess.run([PY, "-c", BOTO, "http://" + node.edge, key_id, secret],
+    p = subprocess.run([PYTHON_DEBIAN, "-c", BOTO, "http://" + node.edge, key_id, secret],
                        capture_output=True, text=True, timeout=60, env=aws_env(node))
     check(p.returncode == 0, p.stderr)
     return json.loads(p.stdout)
-
-
-def root_creds(node):
-    text = open(os.path.join(node.dir, "credentials")).read()
-    return (text.split("aws_access_key_id = ")[1].split()[0],
-            text.split("aws_secret_access_key = ")[1].split()[0])
-
-
-def started():
-    clients()
-    n = Node()
-    n.init()
-    n.start()
-    return n
 
 
 def test_aws_cli_and_boto3_with_root_key():
@@ -80,7 +47,7 @@ def test_wrong_secret_unknown_and_deleted_keys():
     n = started()
     kid, secret = root_creds(n)
     wrong = secret[:-1] + ("x" if secret[-1] != "x" else "y")
-    p = aws(n, "sts", "get-caller-identity", key_id=kid, secret=wrong)
+    p = aws(n, "sts", "get-caller-identity", key=(kid, wrong))
     check(p.returncode != 0 and "SignatureDoesNotMatch" in p.stderr, p.stderr)
     r = boto(n, kid, "wrong")
     check(r == {"error": "SignatureDoesNotMatch", "status": 403}, r)

@@ -2,8 +2,19 @@
 client, raw HTTP, and Ed25519 signing through the openssl command line (so
 that tests can craft change sets that ows would never send).
 
-Every node a test starts is stopped by cleanup(), which the runner calls
-after each test.
+For a test of an AWS-compatible service, the usual start is:
+
+    n = started()                                    # one node, serving
+    deploy(n, {"stack": "s", "functions": {...}},    # files, then ows apply
+           files={"py/app.py": CODE})
+    key = root_creds(n)                              # (key id, secret)
+    p = aws_cli(n, key, "lambda", "list-functions")  # aws cli v1 (PATH)
+    p = aws_cli(n, key, "sts", "get-caller-identity", debian=True)  # 2.9
+    c = boto3_client(n, "lambda", key)               # boto3 of this Python
+    r = js_json(n, key, JS)                          # node + JS SDK v3
+
+aws_env(n, key) is the environment all of them use. Every node a test
+starts is stopped by cleanup(), which the runner calls after each test.
 """
 import base64
 import hashlib
@@ -201,6 +212,135 @@ def raw_http(addr, data, timeout=10):
         return None, b""
     head, _, rest = resp.partition(b"\r\n\r\n")
     return int(head.split(b" ")[1]), rest
+
+
+# ---- a node, a stack on it, and AWS clients against it ----
+
+AWS_CLI_DEBIAN = "/usr/bin/aws"       # aws cli 2.9: ignores AWS_ENDPOINT_URL
+PYTHON_DEBIAN = "/usr/bin/python3"    # boto3 1.26 (make deps installs it)
+REGION = "us-east-1"
+
+
+def started(**node_kw):
+    """A new single-node cloud: Node(**node_kw) (e.g. env={...}),
+    initialized and serving. `owsd init`'s output is n.init_output."""
+    n = Node(**node_kw)
+    n.init_output = n.init()
+    n.start()
+    return n
+
+
+def write_stack(stack, files=None, name="stack.json"):
+    """A fresh directory holding files ({"py/app.py": text, ...}) and the
+    stack (a dict; its code paths, like "./py", are relative to that
+    directory) as JSON in name. Returns the stack file's path."""
+    d = tmpdir()
+    for rel, text in (files or {}).items():
+        path = os.path.join(d, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        json.dump(stack, f)
+    return path
+
+
+def deploy(node, stack, files=None, key=None, check_rc=True, name="stack.json"):
+    """write_stack(stack, files, name), then `ows apply --yes` it on node,
+    signed with key (the root key by default). Returns the ows process
+    (checked for success unless check_rc is false)."""
+    return node.ows("apply", write_stack(stack, files, name), "--yes", key=key,
+                    check_rc=check_rc)
+
+
+def root_creds(node):
+    """The root access key that `owsd init` wrote: (key id, secret)."""
+    with open(os.path.join(node.dir, "credentials")) as f:
+        text = f.read()
+    return (text.split("aws_access_key_id = ")[1].split()[0],
+            text.split("aws_secret_access_key = ")[1].split()[0])
+
+
+def aws_env(node, key=None):
+    """The environment for an AWS client against node's edge: no config
+    file, region us-east-1, no instance metadata, AWS_ENDPOINT_URL set;
+    credentials from key, a (key id, secret[, session token]) tuple, or
+    without one the node's credentials file (the root key)."""
+    env = dict(os.environ, AWS_CONFIG_FILE="/dev/null", AWS_DEFAULT_REGION=REGION,
+               AWS_REGION=REGION, AWS_EC2_METADATA_DISABLED="true",
+               AWS_ENDPOINT_URL="http://" + node.edge,
+               AWS_SHARED_CREDENTIALS_FILE=os.path.join(node.dir, "credentials"))
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+              "AWS_PROFILE"):
+        env.pop(k, None)
+    if key:
+        env.update(AWS_ACCESS_KEY_ID=key[0], AWS_SECRET_ACCESS_KEY=key[1])
+        if len(key) > 2 and key[2]:
+            env["AWS_SESSION_TOKEN"] = key[2]
+    return env
+
+
+def aws_cli(node, key, *args, debian=False, timeout=60):
+    """Run the aws cli against node with aws_env(node, key) and
+    --endpoint-url: the one on PATH (v1), or with debian Debian's 2.9
+    (which ignores AWS_ENDPOINT_URL). Returns the process (text); check
+    its returncode yourself."""
+    if debian:
+        check(os.path.exists(AWS_CLI_DEBIAN), "aws cli missing (make deps installs awscli)")
+        exe = AWS_CLI_DEBIAN
+    else:
+        exe = shutil.which("aws") or AWS_CLI_DEBIAN
+    return subprocess.run([exe, "--endpoint-url", "http://" + node.edge] + list(args), capture_output=True, text=True,
+                          timeout=timeout, env=aws_env(node, key))
+
+
+def boto3_client(node, service, key=None, region=REGION, retries=None):
+    """A boto3 client (this Python's boto3) for service on node's edge,
+    with key (a (key id, secret[, token]) tuple; default: the root key).
+    retries: botocore's max_attempts (None: botocore's default)."""
+    import boto3
+    import botocore.config
+    key = key or root_creds(node)
+    cfg = botocore.config.Config(retries={"max_attempts": retries}) \
+        if retries is not None else None
+    return boto3.client(service, endpoint_url="http://" + node.edge, region_name=region,
+                        aws_access_key_id=key[0], aws_secret_access_key=key[1],
+                        aws_session_token=key[2] if len(key) > 2 else None,
+                        config=cfg)
+
+
+# ---- the AWS SDK for JavaScript v3 (installed by make deps) ----
+
+JS_DIR = os.path.join(ROOT, "tests", "js")
+JS_MODULES = os.path.join(JS_DIR, "node_modules")
+
+
+def run_js(node, key, code, *args, timeout=60):
+    """Run code (a CommonJS script, for /usr/bin/node) with the JS SDK v3
+    of tests/js/node_modules resolvable (require("@aws-sdk/client-lambda"))
+    and aws_env(node, key) as its environment (the SDK reads
+    AWS_ENDPOINT_URL, the region and the credentials from it); args are
+    process.argv[2:]. Returns the process (text). Fails at once when make
+    deps has not installed the SDK."""
+    check(os.path.isdir(os.path.join(JS_MODULES, "@aws-sdk", "client-lambda")),
+          "the JS SDK v3 is missing from tests/js (make deps installs it)")
+    path = os.path.join(tmpdir(), "script.js")
+    with open(path, "w") as f:
+        f.write(code)
+    env = aws_env(node, key)
+    env["NODE_PATH"] = JS_MODULES
+    return subprocess.run(["/usr/bin/node", path] + list(args), capture_output=True,
+                          text=True, timeout=timeout, env=env, cwd=JS_DIR)
+
+
+def js_json(node, key, code, *args, timeout=60):
+    """run_js, which must succeed; its last line of stdout, parsed as
+    JSON (print it with console.log(JSON.stringify(...)))."""
+    p = run_js(node, key, code, *args, timeout=timeout)
+    check(p.returncode == 0, "node script failed (%d): %s %s" % (
+        p.returncode, p.stdout, p.stderr))
+    return json.loads(p.stdout.strip().splitlines()[-1])
 
 
 # ---- Ed25519 signing with the openssl command line ----

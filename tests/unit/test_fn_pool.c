@@ -400,6 +400,67 @@ OWS_TEST(fn_pool_nodejs_and_provided)
 	fx_done(&f);
 }
 
+/*
+ * Invoke's ClientContext (base64 JSON, as X-Amz-Client-Context carries it)
+ * reaches the handler's context.clientContext through the Runtime API;
+ * what is not base64 of a JSON object, or is over Lambda's 3583 bytes, is
+ * refused before anything runs.
+ */
+OWS_TEST(fn_pool_client_context)
+{
+	struct fx f;
+	struct res *r;
+	static char big[OWS_FN_CLIENT_CONTEXT_MAX + 2];
+	/* {"custom":{"k":"v\u00f6"},"env":{"platform":"linux"}} in UTF-8 */
+	const char *cc = "eyJjdXN0b20iOnsiayI6InbDtiJ9LCJlbnYiOnsicGxhdGZvcm0iOiJsaW"
+			 "51eCJ9fQ==";
+	struct ows_fn_invoke_opts o = {.client_context = cc};
+	struct ows_fn_invoke_opts bad = {.client_context = "bm90IGpzb24="};
+	struct ows_fn_invoke_opts arr = {.client_context = "WzFd"}; /* [1] */
+	struct ows_fn_invoke_opts huge = {.client_context = big};
+	json_t *v;
+
+	memset(big, 'A', sizeof(big) - 1);
+	OWS_CHECK_INT(ows_fn_client_context_check(cc), 0);
+	OWS_CHECK_INT(ows_fn_client_context_check(NULL), 0);
+	OWS_CHECK_INT(ows_fn_client_context_check("!!!"), -EINVAL);
+	OWS_CHECK_INT(ows_fn_client_context_check(bad.client_context), -EINVAL);
+	OWS_CHECK_INT(ows_fn_client_context_check(arr.client_context), -EINVAL);
+	OWS_CHECK_INT(ows_fn_client_context_check(big), -EMSGSIZE);
+	fx_init(&f, "nodejs", "tests/fixtures/node_echo", "index.logs");
+	fx_start(&f);
+	OWS_CHECK_INT(ows_fn_pool_invoke_opts(f.pool, "cc-bad", "{}", 2, &bad,
+					      result_cb, &f),
+		      -EINVAL);
+	OWS_CHECK_INT(ows_fn_pool_invoke_opts(f.pool, "cc-arr", "{}", 2, &arr,
+					      result_cb, &f),
+		      -EINVAL);
+	OWS_CHECK_INT(ows_fn_pool_invoke_opts(f.pool, "cc-big", "{}", 2, &huge,
+					      result_cb, &f),
+		      -EMSGSIZE);
+	OWS_CHECK_INT(ows_fn_pool_invoke_opts(f.pool, "cc-1", "{}", 2, &o,
+					      result_cb, &f),
+		      0);
+	RUN_UNTIL(&f, f.n_res > 0);
+	r = &f.res[0];
+	OWS_CHECK_STR(r->id, "cc-1");
+	check_ok(r);
+	v = parse(r);
+	/* Non-ASCII survives the header (sent as \u escapes). */
+	OWS_CHECK_STR(ows_json_str(json_object_get(v, "custom"), "k"),
+		      "v\xc3\xb6");
+	OWS_CHECK_STR(ows_json_str(json_object_get(v, "env"), "platform"),
+		      "linux");
+	json_decref(v);
+	/* The log carries Lambda's console prefix. */
+	OWS_CHECK(strstr(r->tail, "\tcc-1\tINFO\tlog 1\n") != NULL);
+	/* Without one, as before: no client context. */
+	r = call(&f, "cc-2", "{}");
+	check_ok(r);
+	OWS_CHECK_STR(r->body, "null");
+	fx_done(&f);
+}
+
 OWS_TEST(fn_pool_scale_to_zero)
 {
 	struct fx f;

@@ -244,6 +244,68 @@ static struct result *call(struct fx *f, const char *id, const char *payload,
 	return &f->res[n];
 }
 
+/* Invoke with a client context (JSON text, as the header carries it). */
+static struct result *call_cc(struct fx *f, const char *id, const char *cc)
+{
+	struct ows_runtime_invocation inv = {0};
+	int n = f->n_res;
+
+	inv.request_id = id;
+	inv.payload = "{}";
+	inv.len = 2;
+	inv.deadline_ms = now_ms() + 5000;
+	inv.function_arn = "arn:aws:lambda:local:000000000000:function:fn-test";
+	inv.client_context = cc;
+	OWS_CHECK_INT(ows_runtime_api_invoke(f->api, &inv, result_cb, f), 0);
+	RUN_UNTIL(f, f->n_res > n);
+	OWS_CHECK_STR(f->res[n].request_id, id);
+	return &f->res[n];
+}
+
+/* "2024-01-02T03:04:05.678Z": an ISO time in UTC with milliseconds. */
+static bool iso_time(const char *s)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+
+	for (size_t i = 0; i < sizeof(form) - 1; i++)
+		if (form[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != form[i])
+			return false;
+	return true;
+}
+
+/* Does text have the line "<before><ISO time><after>"? */
+static bool has_log_line(const char *text, const char *before,
+			 const char *after)
+{
+	size_t nb = strlen(before), na = strlen(after);
+
+	for (const char *l = text; l != NULL && *l != '\0';) {
+		const char *end = strchr(l, '\n');
+		size_t len = end != NULL ? (size_t)(end - l) : strlen(l);
+
+		if (len == nb + 24 + na && strncmp(l, before, nb) == 0 &&
+		    iso_time(l + nb) && strncmp(l + nb + 24, after, na) == 0)
+			return true;
+		l = end != NULL ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* Is line (with its newline) a whole line of text? */
+static bool has_line(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') && p[n] == '\n')
+			return true;
+	return false;
+}
+
+#define CC_JSON                                                        \
+	"{\"client\":{\"installation_id\":\"inst-1\",\"app_title\":\"t\"}," \
+	"\"custom\":{\"k\":\"v\"},\"env\":{\"platform\":\"linux\"}}"
+
 static void api_closed_cb(void *ud)
 {
 	struct fx *f = ud;
@@ -595,6 +657,35 @@ OWS_TEST(runtime_api_py_context)
 	fx_done(&f);
 }
 
+/*
+ * The logging module's root logger prints Lambda's "[LEVEL]\tTIME\tID\t"
+ * prefix (WARNING and up: the root level is Python's), print() does not;
+ * the client context reaches context.client_context.
+ */
+OWS_TEST(runtime_api_py_logging_and_client_context)
+{
+	struct fx f;
+	const char *out;
+
+	fx_init(&f);
+	spawn(&f, "python3", PY_ROOT, "app.logs");
+	/* .client is an object with Lambda's attributes; .identity is there,
+	 * empty, without a Cognito identity. */
+	check_ok(call_cc(&f, "lg-1", CC_JSON));
+	check_same_json(&f.res[0], "{\"identity\":[null,null],\"client_context\":"
+			CC_JSON "}");
+	check_ok(call(&f, "lg-2", "{}", 5000));
+	check_same_json(&f.res[1], "{\"identity\":[null,null]}");
+	out = f.stdout_text.data;
+	OWS_CHECK(out != NULL);
+	OWS_CHECK(has_log_line(out, "[WARNING]\t", "\tlg-1\twarned here"));
+	OWS_CHECK(has_log_line(out, "[ERROR]\t", "\tlg-1\tan error"));
+	OWS_CHECK(has_log_line(out, "[WARNING]\t", "\tlg-2\twarned here"));
+	OWS_CHECK(strstr(out, "not shown") == NULL);
+	OWS_CHECK(has_line(out, "plain print"));
+	fx_done(&f);
+}
+
 OWS_TEST(runtime_api_py_warm)
 {
 	struct fx f;
@@ -816,6 +907,33 @@ OWS_TEST(runtime_api_node_context)
 	fx_done(&f);
 }
 
+/*
+ * console.* print Lambda's "TIME\tID\tLEVEL\t" prefix (log and info are
+ * INFO), process.stdout.write does not; the client context reaches
+ * context.clientContext.
+ */
+OWS_TEST(runtime_api_node_logging_and_client_context)
+{
+	struct fx f;
+	const char *out;
+
+	fx_init(&f);
+	spawn(&f, "nodejs", NODE_ROOT, "index.logs");
+	check_ok(call_cc(&f, "nl-1", CC_JSON));
+	check_same_json(&f.res[0], CC_JSON);
+	check_ok(call(&f, "nl-2", "{}", 5000));
+	OWS_CHECK_STR(f.res[1].body, "null");
+	out = f.stdout_text.data;
+	OWS_CHECK(out != NULL);
+	OWS_CHECK(has_log_line(out, "", "\tnl-1\tINFO\tlog 1"));
+	OWS_CHECK(has_log_line(out, "", "\tnl-1\tINFO\tinfo"));
+	OWS_CHECK(has_log_line(out, "", "\tnl-1\tWARN\twarn"));
+	OWS_CHECK(has_log_line(out, "", "\tnl-1\tERROR\terror"));
+	OWS_CHECK(has_log_line(out, "", "\tnl-2\tINFO\tlog 1"));
+	OWS_CHECK(has_line(out, "plain write"));
+	fx_done(&f);
+}
+
 OWS_TEST(runtime_api_node_callback)
 {
 	struct fx f;
@@ -881,6 +999,23 @@ OWS_TEST(runtime_api_node_esm_nested)
 	spawn(&f, "nodejs", NODE_ROOT, "index.nested.deep");
 	check_ok(call(&f, "m2", "{}", 5000));
 	OWS_CHECK_STR(f.res[0].body, "\"deep\"");
+	fx_done(&f);
+}
+
+/*
+ * A .js file in a "type": "module" package, with top-level await: loaded
+ * through import(), as on Lambda (require() would refuse it, or on newer
+ * nodes fail on the await).
+ */
+OWS_TEST(runtime_api_node_esm_package_top_level_await)
+{
+	struct fx f;
+
+	fx_init(&f);
+	spawn(&f, "nodejs", "tests/fixtures/node_esm_pkg", "index.handler");
+	check_ok(call(&f, "tla-1", "[1]", 5000));
+	check_same_json(&f.res[0],
+			"{\"loadedBy\":\"top-level await\",\"event\":[1]}");
 	fx_done(&f);
 }
 
