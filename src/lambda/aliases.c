@@ -36,11 +36,18 @@ static json_t *alias_json(struct ows_aws_call *c, const char *fn,
 			"RevisionId",
 			ows_json_str(spec, "revision_id")
 				? ows_json_str(spec, "revision_id") : "");
-	if (json_object_size(json_object_get(spec, "weights")) > 0)
+	if (json_object_size(json_object_get(spec, "weights")) > 0) {
+		json_t *w = json_object(), *v;
+		const char *k;
+
+		json_object_foreach(json_object_get(spec, "weights"), k, v)
+			json_object_set_new(w, k, json_real(
+				(double)json_integer_value(v) /
+				OWS_LAMBDA_WEIGHT_ONE));
 		json_object_set_new(out, "RoutingConfig",
-				    json_pack("{s:O}",
-					      "AdditionalVersionWeights",
-					      json_object_get(spec, "weights")));
+				    json_pack("{s:o}",
+					      "AdditionalVersionWeights", w));
+	}
 	return out;
 }
 
@@ -130,10 +137,28 @@ static bool alias_fields(struct ows_aws_call *c, const json_t *body,
 					    "greater than 1");
 			return false;
 		}
-		if (json_object_size(v) > 0)
-			json_object_set(spec, "weights", (json_t *)v);
-		else
-			json_object_del(spec, "weights");
+		json_object_del(spec, "weights");
+		if (json_object_size(v) > 0) {
+			json_t *w = json_object(), *x;
+			const char *k;
+
+			json_object_foreach((json_t *)v, k, x) {
+				double d = json_number_value(x);
+
+				if (!json_is_number(x) || d < 0 || d > 1) {
+					json_decref(w);
+					ows__lambda_invalid(c, "weight of "
+							    "version %s must "
+							    "be from 0.0 to "
+							    "1.0", k);
+					return false;
+				}
+				json_object_set_new(w, k, json_integer(
+					(json_int_t)(d * OWS_LAMBDA_WEIGHT_ONE +
+						     0.5)));
+			}
+			json_object_set_new(spec, "weights", w);
+		}
 	}
 	return true;
 }

@@ -19,7 +19,9 @@
  *                                   routes to it
  *   function_version_meta           written only by the two above
  *   aliases.put / .delete   NAME:ALIAS  {"version", "description",
- *                                   "weights": {"N": w}}
+ *                                   "weights": {"N": w}}, w in millionths
+ *                                   (entries hold no real numbers: their
+ *                                   canonical form has none)
  *
  * None of them is in stack files: they are made through the Lambda API.
  */
@@ -358,7 +360,7 @@ static int alias_check(const char *name, const json_t *spec,
 {
 	const json_t *w = json_object_get(spec, "weights"), *v;
 	const char *k;
-	double sum = 0;
+	json_int_t sum = 0;
 
 	if (strchr(name, ':') == NULL) {
 		ows_err_printf(err, "an alias is named FUNCTION:ALIAS");
@@ -373,15 +375,15 @@ static int alias_check(const char *name, const json_t *spec,
 		return OWS_EINVAL;
 	}
 	json_object_foreach((json_t *)w, k, v) {
-		if (!json_is_number(v) || json_number_value(v) < 0 ||
-		    json_number_value(v) > 1) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+		    json_integer_value(v) > OWS_LAMBDA_WEIGHT_ONE) {
 			ows_err_printf(err, "weight of version %s must be "
 				       "from 0.0 to 1.0", k);
 			return OWS_EINVAL;
 		}
-		sum += json_number_value(v);
+		sum += json_integer_value(v);
 	}
-	if (sum > 1.0) {
+	if (sum > OWS_LAMBDA_WEIGHT_ONE) {
 		ows_err_printf(err, "The sum of the weights must be at most "
 			       "1.0");
 		return OWS_EINVAL;

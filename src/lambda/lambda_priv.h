@@ -32,6 +32,8 @@
 
 #define OWS_LAMBDA_NAME_MAX 65  /* Lambda: 64 characters */
 #define OWS_LAMBDA_QUAL_MAX 129 /* "$LATEST", a version or an alias */
+/* An alias's weights are kept in millionths: 1.0 is this. */
+#define OWS_LAMBDA_WEIGHT_ONE 1000000
 
 /* The kinds the Lambda API adds (NULL-terminated). */
 extern const struct ows_kind *const ows_lambda_kinds[];

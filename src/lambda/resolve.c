@@ -150,7 +150,7 @@ const char *ows__lambda_pick(const json_t *alias, double u)
 	double acc = 0;
 
 	json_object_foreach((json_t *)weights, k, w) {
-		acc += json_number_value(w);
+		acc += (double)json_integer_value(w) / OWS_LAMBDA_WEIGHT_ONE;
 		if (u < acc)
 			return k;
 	}

@@ -372,8 +372,9 @@ void ows__lambda_put_event_config(struct ows_aws_call *c, const char *ref,
 	json_object_del(body, "FunctionName");
 	json_object_del(body, "Qualifier");
 	json_object_update(cfg, body);
+	/* epoch seconds, an integer: entries hold no real numbers */
 	json_object_set_new(cfg, "LastModified",
-			    json_real((double)time(NULL)));
+			    json_integer((json_int_t)time(NULL)));
 	json_object_set_new(all, qual_of(&r), cfg);
 	put_meta(c, r.name, meta, NULL, reply_prepared,
 		 event_json(c, r.name, qual_of(&r), cfg));

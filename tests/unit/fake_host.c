@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "common/enc.h"
+#include "common/buf.h"
 #include "common/fs.h"
 #include "common/json.h"
 #include "state/kinds.h"
@@ -155,9 +156,18 @@ static int fh_propose(struct ows_aws_call *c, const json_t *actions,
 		      const char *stack, ows_aws_proposed_cb cb, void *ud)
 {
 	struct fake_host *fh = c->host->ud;
-	struct later *l = calloc(1, sizeof(*l));
+	struct later *l;
+	struct ows_buf canon;
+	int rv;
 
 	(void)stack;
+	/* the real entry is signed over its canonical form: no reals */
+	ows_buf_init(&canon);
+	rv = ows_json_canonical(actions, &canon);
+	ows_buf_free(&canon);
+	if (rv != 0)
+		return rv;
+	l = calloc(1, sizeof(*l));
 	CHECK(l != NULL);
 	json_decref(fh->last_actions);
 	fh->last_actions = json_deep_copy(actions);
