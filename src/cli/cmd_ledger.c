@@ -78,12 +78,12 @@ static int print_entry(void *ud, const json_t *row)
 		const json_t *caller = json_object_get(at, "caller");
 		const char *who = ows_json_str(caller, "kind");
 
-		printf(" by %s '%s'", who == NULL ? "?"
+		printf(" %s '%s'", who == NULL ? "?"
 		       : strcmp(who, "users") == 0 ? "user"
 		       : strcmp(who, "roles") == 0 ? "role" : "function",
 		       ows_json_str(caller, "name") ? ows_json_str(caller, "name")
 						    : "?");
-		printf(" attested by node %s, request %s",
+		printf(" by node %s, request %s",
 		       ows_json_str(at, "node") ? ows_json_str(at, "node") : "?",
 		       ows_json_str(at, "request_id") ? ows_json_str(at, "request_id")
 						      : "?");
