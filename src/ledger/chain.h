@@ -6,8 +6,8 @@
  * with type "genesis" (body: cluster, root_key, node, access_key), "changeset"
  * (body: the signed envelope), "join" (body: the node that joined and the
  * hash of the token it used) or "attested" (body: an API-made change signed
- * by the node that authenticated it, ledger/attest.h). Its hash is the SHA-256 of its canonical
- * encoding; genesis has height 1 and prev of 64 zeros.
+ * by the node that authenticated it, ledger/attest.h). Its hash is the
+ * SHA-256 of its canonical encoding; genesis has height 1 and prev of 64 zeros.
  *
  * The verifier replays a chain from genesis: links, hashes, every signature,
  * and whether every change set's signers were users allowed to do what it

@@ -178,8 +178,9 @@ OWS_TEST(attested_accepted_belongs_to_no_stack)
 		f.node, "1", "req-2", "dev", "ok2", "api",
 		json_pack("[o]", fn_put("ok2"))), f.node), T0);
 	OWS_CHECK_STR(code_of(r), "ok");
-	OWS_CHECK_STR(ows_json_str(json_array_get(ows_state_resources(
-		&f.s, "functions", "api"), 0), "name"), "ok2");
+	list = ows_state_resources(&f.s, "functions", "api");
+	OWS_CHECK_STR(ows_json_str(json_array_get(list, 0), "name"), "ok2");
+	json_decref(list);
 	r = apply(&f, "attested", ows_attest_body(attestation(
 		f.node, "1", "req-3", "dev", "ok3", "prod",
 		json_pack("[o]", fn_put("ok3"))), f.node), T0);
