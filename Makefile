@@ -40,7 +40,7 @@ CFLAGS  += $(HARDEN)
 endif
 
 LIB_SRC   := $(wildcard src/common/*.c src/http/*.c src/auth/*.c src/raft/*.c \
-                        src/state/*.c src/ledger/*.c src/fn/*.c src/gw/*.c) \
+                        src/state/*.c src/ledger/*.c src/fn/*.c src/gw/*.c src/aws/*.c) \
              $(filter-out src/lambda/lambda.c,$(wildcard src/lambda/*.c))
 OWSD_SRC  := $(wildcard src/daemon/*.c src/sts/*.c) src/lambda/lambda.c
 OWS_SRC   := $(wildcard src/cli/*.c)

@@ -1,7 +1,8 @@
 /*
  * ows plan STACK / ows apply STACK [--yes]: compare a stack file with what
  * its stack owns in the cluster, print the plan, and (apply) submit it as
- * one signed change set.
+ * one signed change set. Sections and their specs are checked with the
+ * kinds' tables (state/kinds.h) before anything is sent.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,6 +20,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "fn/bundle.h"
+#include "state/kinds.h"
 
 /* The bytes of a function's code: a directory zipped here, or a .zip. */
 static int bundle_bytes(const char *code, struct ows_buf *out,
@@ -129,6 +131,31 @@ static int prepare_functions(struct ows_cli *cli, json_t *stack,
 	return 0;
 }
 
+/*
+ * Each spec as its kind checks it without the cluster (state/kinds.h);
+ * the node would refuse the same with InvalidAction. 0, or 1 (printed).
+ */
+static int check_specs(const json_t *stack)
+{
+	struct ows_err err = {{0}};
+	const struct ows_kind *k;
+	const char *kind, *name;
+	json_t *sec, *spec;
+
+	json_object_foreach((json_t *)stack, kind, sec) {
+		if (strcmp(kind, "stack") == 0)
+			continue;
+		k = ows_kind_find(kind);
+		json_object_foreach(sec, name, spec) {
+			if (k != NULL && k->check != NULL &&
+			    k->check(name, spec, &err) != 0)
+				return ows_cli_die("%s '%s': %s (InvalidAction)",
+						   kind, name, err.msg);
+		}
+	}
+	return 0;
+}
+
 /* The plan for the stack file argv[0]; NULL after printing why. */
 static json_t *make_plan(struct ows_cli *cli, json_t **stack, bool send)
 {
@@ -148,7 +175,8 @@ static json_t *make_plan(struct ows_cli *cli, json_t **stack, bool send)
 		ows_cli_die("%s", err.msg);
 		return NULL;
 	}
-	if (prepare_functions(cli, *stack, cli->argv[0], send) != 0) {
+	if (prepare_functions(cli, *stack, cli->argv[0], send) != 0 ||
+	    check_specs(*stack) != 0) {
 		json_decref(*stack);
 		return NULL;
 	}

@@ -1,5 +1,6 @@
 /*
- * ows ledger log: the accepted entries, oldest first.
+ * ows ledger log: the accepted entries, oldest first (an attested entry
+ * shows its caller, the node that attested it and the request id).
  * ows ledger verify: fetch the whole chain and replay it here from genesis:
  * links, hashes, every signature and every authorization (ledger/chain.h).
  */
@@ -70,6 +71,26 @@ static int print_entry(void *ud, const json_t *row)
 			printf(" stack '%s'", ows_json_str(cs, "stack"));
 		putchar('\n');
 		json_array_foreach(json_object_get(cs, "actions"), i, a)
+			printf("        %s '%s'\n", ows_json_str(a, "action"),
+			       ows_json_str(a, "name"));
+	} else if (strcmp(type, "attested") == 0) {
+		const json_t *at = json_object_get(body, "attestation");
+		const json_t *caller = json_object_get(at, "caller");
+		const char *who = ows_json_str(caller, "kind");
+
+		printf(" %s '%s'", who == NULL ? "?"
+		       : strcmp(who, "users") == 0 ? "user"
+		       : strcmp(who, "roles") == 0 ? "role" : "function",
+		       ows_json_str(caller, "name") ? ows_json_str(caller, "name")
+						    : "?");
+		printf(" by node %s, request %s",
+		       ows_json_str(at, "node") ? ows_json_str(at, "node") : "?",
+		       ows_json_str(at, "request_id") ? ows_json_str(at, "request_id")
+						      : "?");
+		if (ows_json_str(at, "stack") && ows_json_str(at, "stack")[0])
+			printf(" stack '%s'", ows_json_str(at, "stack"));
+		putchar('\n');
+		json_array_foreach(json_object_get(at, "actions"), i, a)
 			printf("        %s '%s'\n", ows_json_str(a, "action"),
 			       ows_json_str(a, "name"));
 	} else if (strcmp(type, "join") == 0) {

@@ -259,6 +259,87 @@ int ows_principal_authorize_resource(const struct ows_directory *dir,
 	return ows_principal_authorize(dir, p, action, arn, rc);
 }
 
+/* A value of an extra condition key as a list of strings (new ref). */
+static json_t *extra_values(const json_t *v)
+{
+	char num[32];
+
+	if (json_is_array(v))
+		return json_incref((json_t *)v);
+	if (json_is_string(v))
+		return json_pack("[O]", v);
+	if (json_is_boolean(v))
+		return json_pack("[s]", json_is_true(v) ? "true" : "false");
+	if (json_is_integer(v)) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+		return json_pack("[s]", num);
+	}
+	return json_array();
+}
+
+#define MAX_EXTRA 32
+
+int ows_principal_authorize_arns(const struct ows_directory *dir,
+				 const struct ows_principal *p,
+				 const char *action, const char *const *arns,
+				 const json_t *extra,
+				 const struct ows_authz_ctx *rc)
+{
+	char parn[2 * OWS_NAME_MAX];
+	struct extra ex[MAX_EXTRA];
+	struct signer s = {0};
+	json_t *held = json_array(), *v;
+	enum ows_policy_decision d;
+	bool allow = false, deny = false;
+	const char *key;
+	size_t n_ex = 0;
+	int rv = 0;
+
+	if (held == NULL)
+		return -ENOMEM;
+	if (strcmp(p->kind, "users") == 0) {
+		rv = signers_load(dir, &p->name, 1, &s);
+	} else if ((strcmp(p->kind, "roles") == 0 ||
+		    strcmp(p->kind, "functions") == 0) &&
+		   dir->principal_policies != NULL) {
+		ows_action_arn(p->kind, p->name, parn, sizeof(parn));
+		s.name = p->name;
+		s.arn = parn;
+		s.docs = json_array();
+		rv = s.docs == NULL ? -ENOMEM
+				    : dir->principal_policies(dir->ud, p->kind,
+							      p->name, s.docs);
+		if (rv == -ENOENT)
+			rv = OWS_EDENIED; /* deleted since its session began */
+	} else {
+		rv = OWS_EDENIED;
+	}
+	json_object_foreach((json_t *)extra, key, v) {
+		if (rv != 0)
+			break;
+		if (n_ex == MAX_EXTRA || json_array_append_new(held,
+				extra_values(v)) != 0) {
+			rv = n_ex == MAX_EXTRA ? OWS_EDENIED : -ENOMEM;
+			break;
+		}
+		ex[n_ex].key = key;
+		ex[n_ex++].values = json_array_get(held, json_array_size(held) - 1);
+	}
+	for (size_t i = 0; rv == 0 && arns != NULL && arns[i] != NULL; i++) {
+		d = eval_one(&s, action, arns[i], rc, ex, n_ex);
+		if (d == OWS_POLICY_EXPLICIT_DENY)
+			deny = true;
+		else if (d == OWS_POLICY_ALLOW)
+			allow = true;
+	}
+	if (rv == 0 && (deny || !allow))
+		rv = OWS_EDENIED;
+	json_decref(s.docs);
+	json_decref(held);
+	return rv;
+}
+
 /* ---- change sets ---- */
 
 struct judge {

@@ -150,4 +150,21 @@ int ows_principal_authorize_resource(const struct ows_directory *dir,
 				     const char *name,
 				     const struct ows_authz_ctx *rc);
 
+/*
+ * Judge action for a principal (as ows_principal_authorize) on one
+ * resource named by several ARNs (arns, NULL-terminated: the same
+ * resource in both partitions, "arn:ows:..." and "arn:aws:..."), with
+ * extra condition keys (extra: an object of "key": value, a string, a
+ * bool, an integer or a list of strings; borrowed; may be NULL). An
+ * explicit Deny on any of the ARNs refuses; otherwise an Allow on any of
+ * them allows. 0 or OWS_EDENIED (also for no ARN at all), or -ENOMEM.
+ * The node's live checks of API calls and the replay of attested entries
+ * (ledger/attest.h) both judge with this.
+ */
+int ows_principal_authorize_arns(const struct ows_directory *dir,
+				 const struct ows_principal *p,
+				 const char *action, const char *const *arns,
+				 const json_t *extra,
+				 const struct ows_authz_ctx *rc);
+
 #endif

@@ -8,6 +8,7 @@
 #include "common/buf.h"
 #include "common/enc.h"
 #include "common/json.h"
+#include "ledger/attest.h"
 #include "ledger/authz.h"
 #include "ledger/changeset.h"
 
@@ -40,8 +41,10 @@ int ows_ledger_verifier_init(struct ows_ledger_verifier *v)
 	v->keys = json_object();
 	v->roles = json_object();
 	v->functions = json_object();
+	v->nodes = json_object();
 	if (v->users == NULL || v->policies == NULL || v->tokens == NULL ||
-	    v->keys == NULL || v->roles == NULL || v->functions == NULL) {
+	    v->keys == NULL || v->roles == NULL || v->functions == NULL ||
+	    v->nodes == NULL) {
 		ows_ledger_verifier_close(v);
 		return -ENOMEM;
 	}
@@ -56,8 +59,9 @@ void ows_ledger_verifier_close(struct ows_ledger_verifier *v)
 	json_decref(v->keys);
 	json_decref(v->roles);
 	json_decref(v->functions);
+	json_decref(v->nodes);
 	v->users = v->policies = v->tokens = v->keys = NULL;
-	v->roles = v->functions = NULL;
+	v->roles = v->functions = v->nodes = NULL;
 }
 
 static int dir_user_of_key(void *ud, const char *pub, char *user, size_t cap)
@@ -214,12 +218,13 @@ static void replay_action(struct ows_ledger_verifier *v, const json_t *a)
 		json_object_del(v->policies, name);
 	else if (strcmp(action, "nodes.token") == 0)
 		json_object_set_new(v->tokens, name, json_true());
+	else if (strcmp(action, "nodes.delete") == 0)
+		json_object_del(v->nodes, name);
 }
 
-static int feed_changeset(struct ows_ledger_verifier *v, const json_t *body,
-			  int64_t time_ms, struct ows_err *err)
+static void directory(struct ows_ledger_verifier *v, struct ows_directory *out)
 {
-	struct ows_directory dir = {
+	*out = (struct ows_directory){
 		.ud = v,
 		.user_of_key = dir_user_of_key,
 		.user_policies = dir_user_policies,
@@ -230,12 +235,19 @@ static int feed_changeset(struct ows_ledger_verifier *v, const json_t *body,
 		.roles_trusting = dir_roles_trusting,
 		.functions_naming = dir_functions_naming,
 	};
+}
+
+static int feed_changeset(struct ows_ledger_verifier *v, const json_t *body,
+			  int64_t time_ms, struct ows_err *err)
+{
+	struct ows_directory dir;
 	struct ows_authz_ctx rc;
 	struct ows_changeset_info info;
 	json_t *a;
 	size_t i;
 	int rv;
 
+	directory(v, &dir);
 	rv = ows_envelope_check(body, &info, err);
 	if (rv == 0 && strcmp(info.cluster, v->cluster) != 0) {
 		ows_err_printf(err, "change set for another cluster");
@@ -251,6 +263,57 @@ static int feed_changeset(struct ows_ledger_verifier *v, const json_t *body,
 	return 0;
 }
 
+/*
+ * An attested entry: signed by a member node's key, for this cluster, and
+ * its caller allowed what the node checked, at this point of the chain.
+ */
+static int feed_attested(struct ows_ledger_verifier *v, const json_t *body,
+			 struct ows_err *err)
+{
+	struct ows_attest_info info;
+	struct ows_directory dir;
+	const char *key;
+	char id[24];
+	json_t *a;
+	size_t i;
+	int rv;
+
+	directory(v, &dir);
+	rv = ows_attest_check(body, &info, err);
+	if (rv == 0) {
+		snprintf(id, sizeof(id), "%llu", (unsigned long long)info.node);
+		key = json_string_value(json_object_get(v->nodes, id));
+		if (key == NULL || strcmp(key, info.node_key) != 0) {
+			ows_err_printf(err, "attested by key '%s', not the key "
+				       "of member node %s", info.node_key, id);
+			rv = OWS_EINVAL;
+		}
+	}
+	if (rv == 0 && strcmp(info.cluster, v->cluster) != 0) {
+		ows_err_printf(err, "attestation for another cluster");
+		rv = OWS_EINVAL;
+	}
+	if (rv == 0)
+		rv = ows_attest_authorize(&info, &dir, err);
+	if (rv != 0)
+		return OWS_EINVAL;
+	json_array_foreach(info.actions, i, a)
+		replay_action(v, a);
+	return 0;
+}
+
+/* Remember node id's key (genesis and join add members). */
+static void add_node(struct ows_ledger_verifier *v, json_int_t id,
+		     const char *key)
+{
+	char name[24];
+
+	if (key == NULL)
+		return;
+	snprintf(name, sizeof(name), "%lld", (long long)id);
+	json_object_set_new(v->nodes, name, json_string(key));
+}
+
 static int feed_genesis(struct ows_ledger_verifier *v, const json_t *body,
 			struct ows_err *err)
 {
@@ -263,6 +326,7 @@ static int feed_genesis(struct ows_ledger_verifier *v, const json_t *body,
 		return OWS_EINVAL;
 	}
 	snprintf(v->cluster, sizeof(v->cluster), "%s", cluster);
+	add_node(v, 1, ows_json_str(json_object_get(body, "node"), "key"));
 	json_object_set_new(v->users, OWS_ROOT_USER,
 			    json_pack("{s:[s], s:[]}", "public_keys", root,
 				      "policies"));
@@ -283,6 +347,9 @@ static int feed_join(struct ows_ledger_verifier *v, const json_t *body,
 		return OWS_EINVAL;
 	}
 	json_object_del(v->tokens, token);
+	add_node(v, json_integer_value(json_object_get(json_object_get(body,
+		 "node"), "id")), ows_json_str(json_object_get(body, "node"),
+					       "key"));
 	return 0;
 }
 
@@ -320,12 +387,13 @@ int ows_ledger_verifier_feed(struct ows_ledger_verifier *v,
 	if ((strcmp(type, "genesis") == 0 && feed_genesis(v, body, err) != 0) ||
 	    (strcmp(type, "changeset") == 0 && feed_changeset(v, body, json_integer_value(
 			json_object_get(entry, "time")), err) != 0) ||
-	    (strcmp(type, "join") == 0 && feed_join(v, body, err) != 0)) {
+	    (strcmp(type, "join") == 0 && feed_join(v, body, err) != 0) ||
+	    (strcmp(type, "attested") == 0 && feed_attested(v, body, err) != 0)) {
 		ows_err_wrapf(err, "entry %" PRIu64, v->height + 1);
 		return OWS_EINVAL;
 	}
 	if (strcmp(type, "genesis") != 0 && strcmp(type, "changeset") != 0 &&
-	    strcmp(type, "join") != 0) {
+	    strcmp(type, "join") != 0 && strcmp(type, "attested") != 0) {
 		ows_err_printf(err, "entry %" PRIu64 " has unknown type '%s'",
 			       v->height + 1, type);
 		return OWS_EINVAL;

@@ -4,13 +4,16 @@
  *   {"height": N, "prev": HASH(N-1), "time": ms, "type": T, "body": {...}}
  *
  * with type "genesis" (body: cluster, root_key, node, access_key), "changeset"
- * (body: the signed envelope) or "join" (body: the node that joined and the
- * hash of the token it used). Its hash is the SHA-256 of its canonical
- * encoding; genesis has height 1 and prev of 64 zeros.
+ * (body: the signed envelope), "join" (body: the node that joined and the
+ * hash of the token it used) or "attested" (body: an API-made change signed
+ * by the node that authenticated it, ledger/attest.h). Its hash is the
+ * SHA-256 of its canonical encoding; genesis has height 1 and prev of 64 zeros.
  *
  * The verifier replays a chain from genesis: links, hashes, every signature,
  * and whether every change set's signers were users allowed to do what it
- * did at that point, with the same authorization code as the nodes.
+ * did at that point, with the same authorization code as the nodes; for an
+ * attested entry, that its key was a member node's then, its signature,
+ * and that its caller was allowed what the node says it checked.
  */
 #ifndef OWS_LEDGER_CHAIN_H
 #define OWS_LEDGER_CHAIN_H
@@ -40,6 +43,7 @@ struct ows_ledger_verifier {
 	json_t *functions; /* name -> spec, replayed */
 	json_t *tokens;   /* token hash -> true */
 	json_t *keys;     /* access key id -> user */
+	json_t *nodes;    /* node id (decimal) -> public key, replayed */
 };
 
 int ows_ledger_verifier_init(struct ows_ledger_verifier *v);

@@ -8,6 +8,7 @@
 #include "common/buf.h"
 #include "common/enc.h"
 #include "common/json.h"
+#include "state/kinds.h"
 
 json_t *ows_envelope_new(const char *cluster, const char *stack,
 			 json_t *actions, int64_t now)
@@ -83,31 +84,16 @@ int ows_action_split(const char *action, char *kind, const char **verb)
 
 void ows_action_arn(const char *kind, const char *name, char *out, size_t cap)
 {
-	static const struct {
-		const char *kind, *service, *type;
-	} map[] = {
-		{"users", "iam", "user"},
-		{"policies", "iam", "policy"},
-		{"roles", "iam", "role"},
-		{"access_keys", "iam", "access-key"},
-		{"nodes", "ows", "node"},
-		{"functions", "lambda", "function"},
-		{"routes", "apigateway", "route"},
-		{"buckets", "s3", "bucket"},
-		{"tables", "dynamodb", "table"},
-	};
+	const struct ows_kind *k = ows_kind_find(kind);
 
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		if (strcmp(map[i].kind, kind) == 0) {
-			snprintf(out, cap, "arn:ows:%s::%s/%s", map[i].service,
-				 map[i].type, name);
-			return;
-		}
-	}
-	snprintf(out, cap, "arn:ows:ows::%s/%s", kind, name);
+	if (k != NULL && k->arn_service != NULL && k->arn_type != NULL)
+		snprintf(out, cap, "arn:ows:%s::%s/%s", k->arn_service,
+			 k->arn_type, name);
+	else
+		snprintf(out, cap, "arn:ows:ows::%s/%s", kind, name);
 }
 
-static int check_actions(const json_t *actions, struct ows_err *err)
+int ows_actions_check(const json_t *actions, struct ows_err *err)
 {
 	char kind[OWS_NAME_MAX];
 	const char *verb, *action, *name;
@@ -173,7 +159,7 @@ static int check_shape(const json_t *env, struct ows_changeset_info *info,
 		return OWS_EPARSE;
 	}
 	info->stack = st ? json_string_value(st) : NULL;
-	return check_actions(info->actions, err);
+	return ows_actions_check(info->actions, err);
 }
 
 int ows_envelope_check(const json_t *env, struct ows_changeset_info *info,

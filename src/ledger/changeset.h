@@ -60,12 +60,19 @@ int ows_envelope_check(const json_t *envelope, struct ows_changeset_info *info,
 int ows_action_split(const char *action, char *kind, const char **verb);
 
 /*
- * The ARN an action on kind/name is judged against:
- * users -> arn:ows:iam::user/NAME, policies -> arn:ows:iam::policy/NAME,
- * roles -> arn:ows:iam::role/NAME, functions -> arn:ows:lambda::function/NAME,
- * nodes -> arn:ows:ows::node/NAME, other kinds arn:ows:ows::KIND/NAME.
+ * The ARN an action on kind/name is judged against, in the form of the
+ * kind's table (state/kinds.h): arn:ows:SERVICE::TYPE/NAME, e.g.
+ * users -> arn:ows:iam::user/NAME, functions -> arn:ows:lambda::function/NAME,
+ * nodes -> arn:ows:ows::node/NAME; an unknown kind arn:ows:ows::KIND/NAME.
  */
 void ows_action_arn(const char *kind, const char *name, char *out, size_t cap);
+
+/*
+ * Check an action list's shape (1 to OWS_MAX_ACTIONS of {"action":
+ * "kind.verb", "name", "spec": {...} (optional)}). 0, or OWS_EPARSE with
+ * the reason in err. What each action means is the kind's (state/kinds.h).
+ */
+int ows_actions_check(const json_t *actions, struct ows_err *err);
 
 /* True when name is a valid resource name (1..256 printable, no controls). */
 bool ows_name_valid(const char *name);

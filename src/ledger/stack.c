@@ -1,6 +1,7 @@
 /* Stack files and the generic diff; see stack.h. */
 #include "ledger/stack.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,24 +9,19 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "ledger/changeset.h"
+#include "state/kinds.h"
 
 /*
- * Kinds in dependency order: a kind may refer to kinds before it (users
- * name policies, roles name users and policies, functions name policies,
- * routes name functions). Kinds not listed go last.
+ * Kinds in dependency order, from their tables (state/kinds.h): a kind may
+ * refer to kinds of lower rank (users name policies, roles name users and
+ * policies, functions name policies, routes name functions). Unknown kinds
+ * go last.
  */
-static const char *const kind_order[] = {
-	"policies", "users", "roles", "access_keys", "functions", "routes",
-	"buckets", "tables",
-};
-#define N_KINDS (sizeof(kind_order) / sizeof(kind_order[0]))
-
-static size_t rank(const char *kind)
+static unsigned rank(const char *kind)
 {
-	for (size_t i = 0; i < N_KINDS; i++)
-		if (strcmp(kind_order[i], kind) == 0)
-			return i;
-	return N_KINDS;
+	const struct ows_kind *k = ows_kind_find(kind);
+
+	return k != NULL ? k->rank : UINT_MAX;
 }
 
 json_t *ows_stack_load(const char *path, struct ows_err *err)
@@ -56,6 +52,12 @@ json_t *ows_stack_load(const char *path, struct ows_err *err)
 			continue;
 		if (!json_is_object(sec)) {
 			ows_err_printf(err, "section '%s' must be an object", key);
+			goto err_after_parse;
+		}
+		if (ows_kind_find(key) == NULL || !ows_kind_find(key)->in_stacks) {
+			ows_err_printf(err, "unknown section '%s': no resource "
+				       "kind of that name is kept in stack "
+				       "files", key);
 			goto err_after_parse;
 		}
 		json_object_foreach(sec, name, spec) {
@@ -93,14 +95,27 @@ static bool same(const json_t *a, const json_t *b)
 	return eq;
 }
 
-static const json_t *find(const json_t *current, const char *kind,
-			  const char *name)
+/*
+ * Is r owned by the stack? Only the stack's own resources are changed or
+ * deleted: a resource of no stack (made through the API) or of another
+ * stack with the same name is never planned away; putting it is a "+"
+ * that the node refuses as a conflict.
+ */
+static bool owned(const json_t *r, const char *stack)
+{
+	const char *own = ows_json_str(r, "stack");
+
+	return own == NULL || strcmp(own, stack) == 0;
+}
+
+static const json_t *find(const json_t *current, const char *stack,
+			  const char *kind, const char *name)
 {
 	const json_t *r;
 	size_t i;
 
 	json_array_foreach(current, i, r) {
-		if (strcmp(ows_json_str(r, "kind"), kind) == 0 &&
+		if (owned(r, stack) && strcmp(ows_json_str(r, "kind"), kind) == 0 &&
 		    strcmp(ows_json_str(r, "name"), name) == 0)
 			return r;
 	}
@@ -112,7 +127,8 @@ static int by_order(const void *a, const void *b)
 	const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
 	bool xd = strcmp(ows_json_str(x, "op"), "-") == 0;
 	bool yd = strcmp(ows_json_str(y, "op"), "-") == 0;
-	size_t rx = rank(ows_json_str(x, "kind")), ry = rank(ows_json_str(y, "kind"));
+	unsigned rx = rank(ows_json_str(x, "kind"));
+	unsigned ry = rank(ows_json_str(y, "kind"));
 	int c;
 
 	if (xd != yd)
@@ -126,6 +142,7 @@ static int by_order(const void *a, const void *b)
 json_t *ows_stack_plan(const json_t *stack, const json_t *current)
 {
 	json_t *plan = json_array(), *sec, *spec, *sorted;
+	const char *self = ows_json_str(stack, "stack");
 	const char *kind, *name;
 	const json_t *r;
 	json_t **items;
@@ -135,7 +152,7 @@ json_t *ows_stack_plan(const json_t *stack, const json_t *current)
 		if (strcmp(kind, "stack") == 0)
 			continue;
 		json_object_foreach(sec, name, spec) {
-			r = find(current, kind, name);
+			r = find(current, self ? self : "", kind, name);
 			if (r != NULL && same(json_object_get(r, "spec"), spec))
 				continue;
 			json_array_append_new(plan, json_pack(
@@ -144,6 +161,8 @@ json_t *ows_stack_plan(const json_t *stack, const json_t *current)
 		}
 	}
 	json_array_foreach(current, i, r) {
+		if (!owned(r, self ? self : ""))
+			continue;
 		sec = json_object_get(stack, ows_json_str(r, "kind"));
 		if (json_object_get(sec, ows_json_str(r, "name")) == NULL)
 			json_array_append_new(plan, json_pack(

@@ -12,13 +12,19 @@
 
 #include "common/err.h"
 
-/* Load and check a stack file; a new reference or NULL with err set. */
+/*
+ * Load and check a stack file: every section must name a kind kept in
+ * stack files (state/kinds.h, in_stacks). A new reference or NULL with
+ * err set.
+ */
 json_t *ows_stack_load(const char *path, struct ows_err *err);
 
 /*
  * The plan: an array of {"op": "+"|"~"|"-", "kind", "name", "spec"} in the
  * order the actions must run (puts by kind dependency order, then deletes
- * in reverse order). current is the node's /resources list for the stack.
+ * in reverse order). current is the node's /resources list for the stack;
+ * rows of it owned by another stack, or by none ("stack": ""), are never
+ * changed or deleted (putting such a name is a "+" the node refuses).
  */
 json_t *ows_stack_plan(const json_t *stack, const json_t *current);
 

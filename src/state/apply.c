@@ -1,5 +1,6 @@
 /*
- * Apply of each Raft entry kind (genesis, changeset, join); see state.h.
+ * Apply of each Raft entry type (genesis, changeset, join, attested; the
+ * table entry_types below); see state.h.
  * One SQLite transaction per entry holds the change, the ledger entry, any
  * rejection record and the new last-applied index, so a crash between
  * entries leaves either all of an entry or none of it.
@@ -15,6 +16,7 @@
 #include "common/buf.h"
 #include "common/enc.h"
 #include "common/json.h"
+#include "ledger/attest.h"
 #include "ledger/authz.h"
 #include "ledger/chain.h"
 #include "ledger/changeset.h"
@@ -218,18 +220,18 @@ int ows_state_envelope_digest(const json_t *envelope, char out[65])
 	return rv == 0 ? 0 : OWS_EPARSE;
 }
 
-int ows_state_result(struct ows_state *s, const json_t *envelope,
-		     char **result)
+/*
+ * The recorded result under nonce and digest: 1 and *result, or 0. An
+ * attested entry's is kept under "request:REQUEST_ID" (a change set's
+ * nonce is hex: the two never meet).
+ */
+static int result_of(struct ows_state *s, const char *nonce,
+		     const char *digest, char **result)
 {
-	const char *nonce = ows_json_str(json_object_get(envelope, "changeset"),
-					 "nonce");
-	char digest[65];
 	sqlite3_stmt *st;
 	int rv = 0;
 
 	*result = NULL;
-	if (nonce == NULL || ows_state_envelope_digest(envelope, digest) != 0)
-		return 0;
 	if (ows_state_prepare(s, "SELECT result FROM results WHERE nonce=? "
 			      "AND digest=?", &st) != 0)
 		return 0;
@@ -243,17 +245,51 @@ int ows_state_result(struct ows_state *s, const json_t *envelope,
 	return rv;
 }
 
+int ows_state_result(struct ows_state *s, const json_t *envelope,
+		     char **result)
+{
+	const char *nonce = ows_json_str(json_object_get(envelope, "changeset"),
+					 "nonce");
+	char digest[65];
+
+	*result = NULL;
+	if (nonce == NULL || ows_state_envelope_digest(envelope, digest) != 0)
+		return 0;
+	return result_of(s, nonce, digest, result);
+}
+
+/* The results-table key of an attested entry's request id. */
+static void request_key(const char *request_id, char *out, size_t cap)
+{
+	snprintf(out, cap, "request:%s", request_id);
+}
+
+int ows_state_attested_result(struct ows_state *s, const json_t *body,
+			      char **result)
+{
+	struct ows_attest_info info;
+	struct ows_err err;
+	char key[128], digest[65];
+
+	*result = NULL;
+	if (ows_attest_check(body, &info, &err) != 0 ||
+	    ows_attest_digest(&info, digest) != 0)
+		return 0;
+	request_key(info.request_id, key, sizeof(key));
+	return result_of(s, key, digest, result);
+}
+
 /*
  * A taken nonce: the same envelope sent again gets its recorded result
  * (o->resent), anything else is a replay.
  */
-static int nonce_taken(struct ows_state *s, const json_t *body,
+static int nonce_taken(struct ows_state *s, const char *digest,
 		       const char *nonce, struct outcome *o)
 {
 	char *prior = NULL;
 	json_t *r;
 
-	if (ows_state_result(s, body, &prior) == 1) {
+	if (result_of(s, nonce, digest, &prior) == 1) {
 		r = json_loads(prior, 0, NULL);
 		free(prior);
 		if (r == NULL)
@@ -268,18 +304,16 @@ static int nonce_taken(struct ows_state *s, const json_t *body,
 	return reject(o, 409, "NonceReused"), 0;
 }
 
-/* Keep the result of an accepted change set; drop those past keeping. */
+/* Keep the result of an accepted entry; drop those past keeping. */
 static int record_result(struct ows_state *s, int64_t time_ms,
-			 const json_t *body, const char *nonce,
+			 const char *digest, const char *nonce,
 			 struct outcome *o)
 {
-	char digest[65], *text = NULL;
+	char *text = NULL;
 	sqlite3_stmt *st;
 	json_t *r;
 	int rv = -EIO;
 
-	if (ows_state_envelope_digest(body, digest) != 0)
-		return -EIO;
 	r = json_deep_copy(o->extra);
 	if (r == NULL || json_object_set_new(r, "ok", json_true()) != 0 ||
 	    (text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
@@ -307,7 +341,8 @@ out:
 
 /* Checks before any action runs; a failure is a rejection, not an error. */
 static int precheck(struct ows_state *s, int64_t time_ms, const json_t *body,
-		    struct ows_changeset_info *info, struct outcome *o)
+		    struct ows_changeset_info *info, const char *digest,
+		    struct outcome *o)
 {
 	struct ows_directory dir;
 	struct ows_authz_ctx rc;
@@ -332,7 +367,7 @@ static int precheck(struct ows_state *s, int64_t time_ms, const json_t *body,
 	if (rv < 0)
 		return rv;
 	if (rv)
-		return nonce_taken(s, body, info->nonce, o);
+		return nonce_taken(s, digest, info->nonce, o);
 	ows_state_directory(s, &dir);
 	/* Recorded by the node that took the request; time is the entry's. */
 	ows_authz_ctx_from_envelope(body, time_ms, &rc);
@@ -344,10 +379,12 @@ static int precheck(struct ows_state *s, int64_t time_ms, const json_t *body,
 	return rv;
 }
 
+/* The actions of an entry, all or nothing, for stack ("" for none). */
 static int run_actions(struct ows_state *s, int64_t time_ms,
-		       const struct ows_changeset_info *info, struct outcome *o)
+		       const json_t *actions, const char *stack,
+		       struct outcome *o)
 {
-	struct ows_apply_ctx c = {s, info->stack ? info->stack : "", time_ms,
+	struct ows_apply_ctx c = {s, stack ? stack : "", time_ms,
 				  s->height + 1};
 	const json_t *a;
 	size_t i;
@@ -355,8 +392,8 @@ static int run_actions(struct ows_state *s, int64_t time_ms,
 
 	if (ows_state_exec(s, "SAVEPOINT actions") != 0)
 		return -EIO;
-	json_array_foreach(info->actions, i, a) {
-		rv = ows_kind_apply(&c, a, &o->err);
+	json_array_foreach(actions, i, a) {
+		rv = ows_kind_apply(&c, a, o->extra, &o->err);
 		if (rv != 0) {
 			ows_err_wrapf(&o->err, "actions[%zu] %s '%s'", i,
 				      ows_json_str(a, "action"),
@@ -377,29 +414,140 @@ static int run_actions(struct ows_state *s, int64_t time_ms,
 	return rv;
 }
 
+static int take_nonce(struct ows_state *s, const char *nonce)
+{
+	sqlite3_stmt *st;
+	int rv;
+
+	if (ows_state_prepare(s, "INSERT INTO nonces(nonce, height) VALUES(?,?)",
+			      &st) != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, nonce, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)s->height + 1);
+	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_finalize(st);
+	return rv;
+}
+
 static int apply_changeset(struct ows_state *s, int64_t time_ms,
 			   const json_t *body, struct outcome *o)
 {
 	struct ows_changeset_info info;
+	char digest[65] = "";
+	int rv;
+
+	/* A malformed envelope has no digest: precheck rejects it. */
+	ows_state_envelope_digest(body, digest);
+	rv = precheck(s, time_ms, body, &info, digest, o);
+	if (rv != 0 || o->status != 0 || o->resent)
+		return rv;
+	rv = run_actions(s, time_ms, info.actions, info.stack, o);
+	if (rv != 0 || o->status != 0)
+		return rv;
+	rv = take_nonce(s, info.nonce);
+	if (rv == 0)
+		rv = ledger_append(s, time_ms, "changeset", body, o);
+	return rv == 0 ? record_result(s, time_ms, digest, info.nonce, o) : rv;
+}
+
+/* Is key node id's key, and the node a member? 1, 0, or -EIO. */
+static int node_member(struct ows_state *s, uint64_t id, const char *key)
+{
 	sqlite3_stmt *st;
 	int rv;
 
-	rv = precheck(s, time_ms, body, &info, o);
+	if (ows_state_prepare(s, "SELECT count(*) FROM nodes WHERE id=? AND "
+			      "key=?", &st) != 0)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	rv = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) > 0
+					    : -EIO;
+	sqlite3_finalize(st);
+	return rv;
+}
+
+/* An attested entry's checks before its actions (see ledger/attest.h). */
+static int attested_precheck(struct ows_state *s, int64_t time_ms,
+			     const json_t *body, struct ows_attest_info *info,
+			     char *key, size_t cap, char digest[65],
+			     struct outcome *o)
+{
+	struct ows_directory dir;
+	int rv;
+
+	rv = ows_attest_check(body, info, &o->err);
+	if (rv == OWS_EPARSE)
+		return reject(o, 400, "MalformedAttestation"), 0;
+	if (rv != 0)
+		return reject(o, 403, "InvalidSignature"), 0;
+	rv = node_member(s, info->node, info->node_key);
+	if (rv < 0)
+		return rv;
+	if (rv == 0) {
+		ows_err_printf(&o->err, "key '%s' is not the key of member "
+			       "node %llu", info->node_key,
+			       (unsigned long long)info->node);
+		return reject(o, 403, "UnknownNode"), 0;
+	}
+	if (strcmp(info->cluster, s->cluster) != 0) {
+		ows_err_printf(&o->err, "attestation is for cluster '%s', this "
+			       "is '%s'", info->cluster, s->cluster);
+		return reject(o, 400, "WrongCluster"), 0;
+	}
+	if (llabs(info->time - time_ms) > MAX_SKEW_MS) {
+		ows_err_printf(&o->err, "attestation time is more than 15 "
+			       "minutes from the cluster's clock");
+		return reject(o, 400, "RequestTimeTooSkewed"), 0;
+	}
+	if (ows_attest_digest(info, digest) != 0)
+		return -EIO;
+	request_key(info->request_id, key, cap);
+	rv = nonce_used(s, key);
+	if (rv < 0)
+		return rv;
+	if (rv) {
+		rv = nonce_taken(s, digest, key, o);
+		if (rv == 0 && o->status != 0) {
+			ows_err_printf(&o->err, "request '%s' was applied "
+				       "before with other content",
+				       info->request_id);
+			reject(o, 409, "RequestIdReused");
+		}
+		return rv;
+	}
+	ows_state_directory(s, &dir);
+	rv = ows_attest_authorize(info, &dir, &o->err);
+	if (rv == OWS_EDENIED)
+		return reject(o, 403, "AccessDenied"), 0;
+	return rv;
+}
+
+/*
+ * An API-made change, attested by the node that authenticated it: judged
+ * again here, then applied as a change set's actions would be.
+ */
+static int apply_attested(struct ows_state *s, int64_t time_ms,
+			  const json_t *body, struct outcome *o)
+{
+	struct ows_attest_info info;
+	char key[128], digest[65];
+	int rv;
+
+	rv = attested_precheck(s, time_ms, body, &info, key, sizeof(key),
+			       digest, o);
 	if (rv != 0 || o->status != 0 || o->resent)
 		return rv;
-	rv = run_actions(s, time_ms, &info, o);
+	rv = run_actions(s, time_ms, info.actions, info.stack, o);
 	if (rv != 0 || o->status != 0)
 		return rv;
-	if (ows_state_prepare(s, "INSERT INTO nonces(nonce, height) VALUES(?,?)",
-			      &st) != 0)
-		return -EIO;
-	sqlite3_bind_text(st, 1, info.nonce, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)s->height + 1);
-	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
+	rv = take_nonce(s, key);
 	if (rv == 0)
-		rv = ledger_append(s, time_ms, "changeset", body, o);
-	return rv == 0 ? record_result(s, time_ms, body, info.nonce, o) : rv;
+		rv = ledger_append(s, time_ms, "attested", body, o);
+	if (rv == 0)
+		json_object_set_new(o->extra, "request_id",
+				    json_string(info.request_id));
+	return rv == 0 ? record_result(s, time_ms, digest, key, o) : rv;
 }
 
 /* Consume the token; 1 when it was valid. */
@@ -503,12 +651,52 @@ static int record_rejection(struct ows_state *s, uint64_t index,
 	return rv;
 }
 
+/* A genesis refused half-way must leave nothing behind. */
+static int apply_genesis_whole(struct ows_state *s, int64_t time_ms,
+			       const json_t *body, struct outcome *o)
+{
+	int rv = ows_state_exec(s, "SAVEPOINT genesis");
+
+	if (rv == 0)
+		rv = apply_genesis(s, time_ms, body, o);
+	if (rv == 0 && o->status != 0)
+		rv = ows_state_exec(s, "ROLLBACK TO genesis");
+	if (rv == 0)
+		rv = ows_state_exec(s, "RELEASE genesis");
+	return rv;
+}
+
+/*
+ * The entry types. Each apply returns 0 with o->status set when it
+ * refuses the entry (recorded as a rejection), or -EIO.
+ */
+static const struct entry_type {
+	const char *name;
+	bool first; /* the one type applied before genesis */
+	int (*apply)(struct ows_state *s, int64_t time_ms, const json_t *body,
+		     struct outcome *o);
+} entry_types[] = {
+	{"genesis", true, apply_genesis_whole},
+	{"changeset", false, apply_changeset},
+	{"join", false, apply_join},
+	{"attested", false, apply_attested},
+};
+
+static const struct entry_type *entry_type_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(entry_types) / sizeof(entry_types[0]); i++)
+		if (strcmp(entry_types[i].name, name) == 0)
+			return &entry_types[i];
+	return NULL;
+}
+
 static int dispatch(struct ows_state *s, const void *data, size_t len,
 		    int64_t *time_ms, struct outcome *o)
 {
 	json_t *entry = ows_json_parse(data, len, &o->err);
 	const char *type = ows_json_str(entry, "type");
 	const json_t *body = json_object_get(entry, "body");
+	const struct entry_type *t = type ? entry_type_find(type) : NULL;
 	int rv = 0;
 
 	*time_ms = json_integer_value(json_object_get(entry, "time"));
@@ -516,25 +704,14 @@ static int dispatch(struct ows_state *s, const void *data, size_t len,
 		reject(o, 400, "MalformedEntry");
 		if (entry != NULL)
 			ows_err_printf(&o->err, "entry needs type and body");
-	} else if (strcmp(type, "genesis") == 0) {
-		/* A genesis refused half-way must leave nothing behind. */
-		rv = ows_state_exec(s, "SAVEPOINT genesis");
-		if (rv == 0)
-			rv = apply_genesis(s, *time_ms, body, o);
-		if (rv == 0 && o->status != 0)
-			rv = ows_state_exec(s, "ROLLBACK TO genesis");
-		if (rv == 0)
-			rv = ows_state_exec(s, "RELEASE genesis");
-	} else if (s->cluster[0] == '\0') {
+	} else if ((t == NULL || !t->first) && s->cluster[0] == '\0') {
 		reject(o, 400, "NoGenesis");
 		ows_err_printf(&o->err, "the cluster has no genesis yet");
-	} else if (strcmp(type, "changeset") == 0) {
-		rv = apply_changeset(s, *time_ms, body, o);
-	} else if (strcmp(type, "join") == 0) {
-		rv = apply_join(s, *time_ms, body, o);
-	} else {
+	} else if (t == NULL) {
 		reject(o, 400, "MalformedEntry");
 		ows_err_printf(&o->err, "unknown entry type '%s'", type);
+	} else {
+		rv = t->apply(s, *time_ms, body, o);
 	}
 	json_decref(entry);
 	return rv;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "auth/key.h"
+#include "aws/registry.h"
 #include "auth/policy.h"
 #include "common/json.h"
 #include "ledger/authz.h"
@@ -156,8 +157,9 @@ static int names_check(struct ows_state *s, const json_t *list,
 	return 0;
 }
 
-static int user_spec_check(struct ows_state *s, const char *name,
-			   const json_t *spec, struct ows_err *err)
+/* users: the spec alone (kind table's check). */
+static int users_check(const char *name, const json_t *spec,
+		       struct ows_err *err)
 {
 	const json_t *keys = json_object_get(spec, "public_keys");
 	const json_t *pols = json_object_get(spec, "policies");
@@ -165,6 +167,7 @@ static int user_spec_check(struct ows_state *s, const char *name,
 	json_t *v;
 	size_t i;
 
+	(void)name;
 	json_object_foreach((json_t *)spec, k, v) {
 		if (strcmp(k, "public_keys") != 0 && strcmp(k, "policies") != 0) {
 			ows_err_printf(err, "unknown field '%s'", k);
@@ -176,14 +179,28 @@ static int user_spec_check(struct ows_state *s, const char *name,
 		return OWS_EINVAL;
 	}
 	json_array_foreach(keys, i, v) {
-		char other[OWS_NAME_MAX];
-		struct ows_directory dir;
-
 		if (!ows_pubkey_valid(json_string_value(v))) {
 			ows_err_printf(err, "public_keys[%zu] is not an Ed25519 "
 				       "public key", i);
 			return OWS_EINVAL;
 		}
+	}
+	return 0;
+}
+
+/* users: what the spec names must exist and be the user's to take. */
+static int user_spec_check(struct ows_state *s, const char *name,
+			   const json_t *spec, struct ows_err *err)
+{
+	const json_t *keys = json_object_get(spec, "public_keys");
+	const json_t *pols = json_object_get(spec, "policies");
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(keys, i, v) {
+		char other[OWS_NAME_MAX];
+		struct ows_directory dir;
+
 		ows_state_directory(s, &dir);
 		if (dir.user_of_key(s, json_string_value(v), other,
 				    sizeof(other)) == 0 &&
@@ -279,14 +296,11 @@ static int users_delete(const struct ows_apply_ctx *c, const char *name,
 	return rv;
 }
 
-static int policies_put(const struct ows_apply_ctx *c, const char *name,
-			const json_t *spec, struct ows_err *err)
+static int policies_check(const char *name, const json_t *spec,
+			  struct ows_err *err)
 {
-	int rv = check_owner(c, "policies", name, false, err);
-
-	if (rv == 0 && ows_authz_policy_check(spec, err) != 0)
-		return OWS_EINVAL;
-	return rv == 0 ? res_put(c, "policies", name, spec) : rv;
+	(void)name;
+	return ows_authz_policy_check(spec, err) != 0 ? OWS_EINVAL : 0;
 }
 
 static int policies_delete(const struct ows_apply_ctx *c, const char *name,
@@ -429,13 +443,13 @@ static int access_keys_delete(const struct ows_apply_ctx *c, const char *name,
 #define ROLE_SESSION_MIN_S 900   /* IAM's MaxSessionDuration range */
 #define ROLE_SESSION_MAX_S 43200
 
-static int role_spec_check(struct ows_state *s, const json_t *spec,
-			   struct ows_err *err)
+static int roles_check(const char *name, const json_t *spec,
+		       struct ows_err *err)
 {
 	const json_t *max = json_object_get(spec, "max_session_s"), *v;
 	const char *k;
-	int rv;
 
+	(void)name;
 	json_object_foreach((json_t *)spec, k, v) {
 		if (strcmp(k, "trusted_users") != 0 &&
 		    strcmp(k, "policies") != 0 &&
@@ -452,6 +466,14 @@ static int role_spec_check(struct ows_state *s, const json_t *spec,
 			       ROLE_SESSION_MAX_S);
 		return OWS_EINVAL;
 	}
+	return 0;
+}
+
+static int role_spec_check(struct ows_state *s, const json_t *spec,
+			   struct ows_err *err)
+{
+	int rv;
+
 	rv = names_check(s, json_object_get(spec, "trusted_users"), "users",
 			 true, err);
 	if (rv == 0)
@@ -545,7 +567,8 @@ static int env_check(const json_t *env, struct ows_err *err)
 	return 0;
 }
 
-static int fn_check(const json_t *spec, struct ows_err *err)
+static int functions_check(const char *name, const json_t *spec,
+			   struct ows_err *err)
 {
 	static const char *const known[] = {
 		"runtime", "handler", "code_sha256", "command", "env",
@@ -559,6 +582,7 @@ static int fn_check(const json_t *spec, struct ows_err *err)
 	const char *k;
 	size_t i;
 
+	(void)name;
 	json_object_foreach((json_t *)spec, k, v) {
 		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 			if (strcmp(k, known[i]) == 0)
@@ -611,8 +635,6 @@ static int functions_put(const struct ows_apply_ctx *c, const char *name,
 {
 	int rv = check_owner(c, "functions", name, false, err);
 
-	if (rv == 0)
-		rv = fn_check(spec, err);
 	/* Its role: the policies the function's code runs with. */
 	if (rv == 0)
 		rv = names_check(c->s, json_object_get(spec, "policies"),
@@ -654,15 +676,11 @@ static bool route_key_valid(const char *key)
 	       strchr(path, '?') == NULL;
 }
 
-static int routes_put(const struct ows_apply_ctx *c, const char *name,
-		      const json_t *spec, struct ows_err *err)
+static int routes_check(const char *name, const json_t *spec,
+			struct ows_err *err)
 {
-	const char *fn = ows_json_str(spec, "function");
 	const char *auth = ows_json_str(spec, "auth");
-	int rv = check_owner(c, "routes", name, false, err);
 
-	if (rv != 0)
-		return rv;
 	if (!route_key_valid(name)) {
 		ows_err_printf(err, "a route is named 'METHOD /path' (METHOD "
 			       "may be ANY)");
@@ -672,6 +690,17 @@ static int routes_put(const struct ows_apply_ctx *c, const char *name,
 		ows_err_printf(err, "'auth' must be none or iam");
 		return OWS_EINVAL;
 	}
+	return 0;
+}
+
+static int routes_put(const struct ows_apply_ctx *c, const char *name,
+		      const json_t *spec, struct ows_err *err)
+{
+	const char *fn = ows_json_str(spec, "function");
+	int rv = check_owner(c, "routes", name, false, err);
+
+	if (rv != 0)
+		return rv;
 	if (fn == NULL || count(c->s, "SELECT count(*) FROM resources WHERE "
 				"kind='functions' AND name=?", fn) != 1) {
 		ows_err_printf(err, "no such function '%s'", fn ? fn : "");
@@ -680,8 +709,19 @@ static int routes_put(const struct ows_apply_ctx *c, const char *name,
 	return res_put(c, "routes", name, spec);
 }
 
-static int generic_delete(const struct ows_apply_ctx *c, const char *kind,
-			  const char *name, struct ows_err *err)
+
+/* ---- the generic row, and the table of core kinds ---- */
+
+int ows_kind_put(const struct ows_apply_ctx *c, const char *kind,
+		 const char *name, const json_t *spec, struct ows_err *err)
+{
+	int rv = check_owner(c, kind, name, false, err);
+
+	return rv == 0 ? res_put(c, kind, name, spec) : rv;
+}
+
+int ows_kind_delete(const struct ows_apply_ctx *c, const char *kind,
+		    const char *name, struct ows_err *err)
 {
 	int rv = check_owner(c, kind, name, true, err);
 
@@ -691,55 +731,219 @@ static int generic_delete(const struct ows_apply_ctx *c, const char *kind,
 		    name);
 }
 
-static int dispatch(const struct ows_apply_ctx *c, const char *act,
-		    const char *name, const json_t *spec, struct ows_err *err)
+static int unknown_verb(const char *kind, const char *verb,
+			struct ows_err *err)
 {
-	if (strcmp(act, "users.put") == 0)
-		return users_put(c, name, spec, err);
-	if (strcmp(act, "users.delete") == 0)
-		return users_delete(c, name, err);
-	if (strcmp(act, "policies.put") == 0)
-		return policies_put(c, name, spec, err);
-	if (strcmp(act, "policies.delete") == 0)
-		return policies_delete(c, name, err);
-	if (strcmp(act, "roles.put") == 0)
-		return roles_put(c, name, spec, err);
-	if (strcmp(act, "roles.delete") == 0)
-		return generic_delete(c, "roles", name, err);
-	if (strcmp(act, "nodes.token") == 0)
-		return nodes_token(c, name, spec, err);
-	if (strcmp(act, "nodes.delete") == 0)
-		return nodes_delete(c, name, err);
-	if (strcmp(act, "access_keys.put") == 0)
-		return access_keys_put(c, name, spec, err);
-	if (strcmp(act, "access_keys.delete") == 0)
-		return access_keys_delete(c, name, err);
-	if (strcmp(act, "functions.put") == 0)
-		return functions_put(c, name, spec, err);
-	if (strcmp(act, "functions.delete") == 0)
-		return functions_delete(c, name, err);
-	if (strcmp(act, "routes.put") == 0)
-		return routes_put(c, name, spec, err);
-	if (strcmp(act, "routes.delete") == 0)
-		return generic_delete(c, "routes", name, err);
-	ows_err_printf(err, "unknown action '%s'", act);
+	ows_err_printf(err, "unknown action '%s.%s'", kind, verb);
 	return OWS_EINVAL;
 }
 
+static int users_apply(const struct ows_apply_ctx *c, const char *verb,
+		       const char *name, const json_t *spec, json_t *result,
+		       struct ows_err *err)
+{
+	(void)result;
+	if (strcmp(verb, "put") == 0)
+		return users_put(c, name, spec, err);
+	if (strcmp(verb, "delete") == 0)
+		return users_delete(c, name, err);
+	return unknown_verb("users", verb, err);
+}
+
+static int policies_apply(const struct ows_apply_ctx *c, const char *verb,
+			  const char *name, const json_t *spec,
+			  json_t *result, struct ows_err *err)
+{
+	(void)result;
+	if (strcmp(verb, "put") == 0)
+		return ows_kind_put(c, "policies", name, spec, err);
+	if (strcmp(verb, "delete") == 0)
+		return policies_delete(c, name, err);
+	return unknown_verb("policies", verb, err);
+}
+
+static int roles_apply(const struct ows_apply_ctx *c, const char *verb,
+		       const char *name, const json_t *spec, json_t *result,
+		       struct ows_err *err)
+{
+	(void)result;
+	if (strcmp(verb, "put") == 0)
+		return roles_put(c, name, spec, err);
+	if (strcmp(verb, "delete") == 0)
+		return ows_kind_delete(c, "roles", name, err);
+	return unknown_verb("roles", verb, err);
+}
+
+static int access_keys_apply(const struct ows_apply_ctx *c, const char *verb,
+			     const char *name, const json_t *spec,
+			     json_t *result, struct ows_err *err)
+{
+	(void)result;
+	if (strcmp(verb, "put") == 0)
+		return access_keys_put(c, name, spec, err);
+	if (strcmp(verb, "delete") == 0)
+		return access_keys_delete(c, name, err);
+	return unknown_verb("access_keys", verb, err);
+}
+
+static int nodes_apply(const struct ows_apply_ctx *c, const char *verb,
+		       const char *name, const json_t *spec, json_t *result,
+		       struct ows_err *err)
+{
+	(void)result;
+	if (strcmp(verb, "token") == 0)
+		return nodes_token(c, name, spec, err);
+	if (strcmp(verb, "delete") == 0)
+		return nodes_delete(c, name, err);
+	return unknown_verb("nodes", verb, err);
+}
+
+static int functions_apply(const struct ows_apply_ctx *c, const char *verb,
+			   const char *name, const json_t *spec,
+			   json_t *result, struct ows_err *err)
+{
+	(void)result;
+	if (strcmp(verb, "put") == 0)
+		return functions_put(c, name, spec, err);
+	if (strcmp(verb, "delete") == 0)
+		return functions_delete(c, name, err);
+	return unknown_verb("functions", verb, err);
+}
+
+static int routes_apply(const struct ows_apply_ctx *c, const char *verb,
+			const char *name, const json_t *spec, json_t *result,
+			struct ows_err *err)
+{
+	(void)result;
+	if (strcmp(verb, "put") == 0)
+		return routes_put(c, name, spec, err);
+	if (strcmp(verb, "delete") == 0)
+		return ows_kind_delete(c, "routes", name, err);
+	return unknown_verb("routes", verb, err);
+}
+
+/*
+ * The core kinds. Ranks leave room between them for a service's kinds
+ * (a kind may refer to kinds of lower rank: users name policies, roles
+ * name users and policies, functions name policies, routes name
+ * functions).
+ */
+static const struct ows_kind kind_policies = {
+	.name = "policies", .arn_service = "iam", .arn_type = "policy",
+	.rank = 10, .in_stacks = true, .check = policies_check,
+	.apply = policies_apply,
+};
+
+static const struct ows_kind kind_users = {
+	.name = "users", .arn_service = "iam", .arn_type = "user",
+	.rank = 20, .in_stacks = true,
+	.schema = "CREATE TABLE IF NOT EXISTS user_keys(key TEXT PRIMARY KEY,"
+		  "  user TEXT NOT NULL);",
+	.check = users_check, .apply = users_apply,
+};
+
+static const struct ows_kind kind_roles = {
+	.name = "roles", .arn_service = "iam", .arn_type = "role",
+	.rank = 30, .in_stacks = true, .check = roles_check,
+	.apply = roles_apply,
+};
+
+/* Made with `ows key access` (the secret is sealed by the client). */
+static const struct ows_kind kind_access_keys = {
+	.name = "access_keys", .arn_service = "iam", .arn_type = "access-key",
+	.rank = 40, .in_stacks = false,
+	.schema = "CREATE TABLE IF NOT EXISTS access_keys(id TEXT PRIMARY KEY,"
+		  "  user TEXT NOT NULL, sealed TEXT NOT NULL,"
+		  "  sender TEXT NOT NULL, created INTEGER);",
+	.apply = access_keys_apply,
+};
+
+static const struct ows_kind kind_functions = {
+	.name = "functions", .arn_service = "lambda", .arn_type = "function",
+	.rank = 50, .in_stacks = true, .check = functions_check,
+	.apply = functions_apply,
+};
+
+static const struct ows_kind kind_routes = {
+	.name = "routes", .arn_service = "apigateway", .arn_type = "route",
+	.rank = 60, .in_stacks = true, .check = routes_check,
+	.apply = routes_apply,
+};
+
+/* Cluster membership: genesis and join add nodes (state/apply.c). */
+static const struct ows_kind kind_nodes = {
+	.name = "nodes", .arn_service = "ows", .arn_type = "node",
+	.rank = 90, .in_stacks = false,
+	.schema = "CREATE TABLE IF NOT EXISTS nodes(id INTEGER PRIMARY KEY,"
+		  "  raft TEXT NOT NULL UNIQUE, edge TEXT, gateway TEXT,"
+		  "  key TEXT, joined INTEGER);"
+		  "CREATE TABLE IF NOT EXISTS removed_nodes(id INTEGER PRIMARY"
+		  "  KEY, height INTEGER);"
+		  "CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY,"
+		  "  expires INTEGER, used INTEGER NOT NULL DEFAULT 0);",
+	.apply = nodes_apply,
+};
+
+static const struct ows_kind *const core_kinds[] = {
+	&kind_policies, &kind_users, &kind_roles, &kind_access_keys,
+	&kind_functions, &kind_routes, &kind_nodes, NULL,
+};
+
+const struct ows_kind *ows_kind_find(const char *name)
+{
+	if (name == NULL)
+		return NULL;
+	for (size_t i = 0; core_kinds[i] != NULL; i++)
+		if (strcmp(core_kinds[i]->name, name) == 0)
+			return core_kinds[i];
+	return ows_aws_kind_find(name);
+}
+
+int ows_kind_each(int (*fn)(const struct ows_kind *k, void *ud), void *ud)
+{
+	int rv;
+
+	for (size_t i = 0; core_kinds[i] != NULL; i++)
+		if ((rv = fn(core_kinds[i], ud)) != 0)
+			return rv;
+	return ows_aws_kinds_each(fn, ud);
+}
+
 int ows_kind_apply(const struct ows_apply_ctx *c, const json_t *action,
-		   struct ows_err *err)
+		   json_t *result, struct ows_err *err)
 {
 	const char *act = ows_json_str(action, "action");
 	const char *name = ows_json_str(action, "name");
-	json_t *spec = json_object_get(action, "spec");
+	const json_t *spec = json_object_get(action, "spec");
+	char kind[OWS_NAME_MAX];
+	const struct ows_kind *k = NULL;
+	const char *verb = NULL;
+	json_t *empty = NULL;
 	int rv;
 
-	if (spec != NULL)
-		return dispatch(c, act, name, spec, err);
-	spec = json_object();
-	if (spec == NULL)
-		return -ENOMEM;
-	rv = dispatch(c, act, name, spec, err);
-	json_decref(spec);
+	if (act != NULL && ows_action_split(act, kind, &verb) == 0)
+		k = ows_kind_find(kind);
+	if (k == NULL || name == NULL) {
+		ows_err_printf(err, "unknown action '%s'", act ? act : "");
+		return OWS_EINVAL;
+	}
+	if (spec == NULL) {
+		spec = empty = json_object();
+		if (empty == NULL)
+			return -ENOMEM;
+	}
+	if (strcmp(verb, "put") == 0 && k->check != NULL &&
+	    (rv = k->check(name, spec, err)) != 0)
+		goto out;
+	if (k->apply != NULL)
+		rv = k->apply(c, verb, name, spec, result, err);
+	else if (strcmp(verb, "put") == 0)
+		rv = ows_kind_put(c, k->name, name, spec, err);
+	else if (strcmp(verb, "delete") == 0)
+		rv = ows_kind_delete(c, k->name, name, err);
+	else
+		rv = unknown_verb(k->name, verb, err);
+out:
+	json_decref(empty);
 	return rv;
 }

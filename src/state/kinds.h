@@ -64,6 +64,13 @@ struct ows_kind {
 const struct ows_kind *ows_kind_find(const char *name);
 
 /*
+ * Call fn for every kind, the core kinds first, then each service's in
+ * the order of aws/registry.c; stops at the first nonzero return of fn
+ * and returns it (0 when every call returned 0).
+ */
+int ows_kind_each(int (*fn)(const struct ows_kind *k, void *ud), void *ud);
+
+/*
  * The generic row: put (insert or replace, owned by c->stack; a row
  * owned by another stack is OWS_ECONFLICT) and delete (OWS_ENOTFOUND when
  * absent, OWS_ECONFLICT when owned by another stack).
@@ -74,12 +81,15 @@ int ows_kind_delete(const struct ows_apply_ctx *c, const char *kind,
 		    const char *name, struct ows_err *err);
 
 /*
- * Apply one action ({"action", "name", "spec"}). Returns 0; OWS_EINVAL,
- * OWS_ECONFLICT or OWS_ENOTFOUND with the reason in err (the change set is
- * rejected); or -EIO (the database failed).
+ * Apply one action ({"action", "name", "spec"}): the kind's check for a
+ * "put", then its apply (or the generic row). result is the entry's
+ * result object, for the kind's apply to add to. Returns 0; OWS_EINVAL
+ * (also for an unknown kind or verb), OWS_ECONFLICT or OWS_ENOTFOUND with
+ * the reason in err (the entry is rejected); or -EIO (the database
+ * failed).
  */
 int ows_kind_apply(const struct ows_apply_ctx *c, const json_t *action,
-		   struct ows_err *err);
+		   json_t *result, struct ows_err *err);
 
 /*
  * Insert access key id of user from spec {"sealed", "sender"} (genesis uses

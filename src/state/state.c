@@ -1,6 +1,7 @@
 /*
  * The state machine's database: schema, cached metadata, snapshots and the
- * read queries. Apply lives in apply.c, resource kinds in kinds.c.
+ * read queries. Apply lives in apply.c, resource kinds in kinds.c (their
+ * side tables too: each kind's schema runs when the state opens).
  */
 #include "state/state.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "state/kinds.h"
 
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
@@ -29,19 +31,18 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS resources(kind TEXT NOT NULL,"
 	"  name TEXT NOT NULL, stack TEXT NOT NULL DEFAULT '',"
 	"  spec TEXT NOT NULL, height INTEGER, PRIMARY KEY(kind, name));"
-	"CREATE INDEX IF NOT EXISTS resources_stack ON resources(stack);"
-	"CREATE TABLE IF NOT EXISTS user_keys(key TEXT PRIMARY KEY,"
-	"  user TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS nodes(id INTEGER PRIMARY KEY,"
-	"  raft TEXT NOT NULL UNIQUE, edge TEXT, gateway TEXT, key TEXT,"
-	"  joined INTEGER);"
-	"CREATE TABLE IF NOT EXISTS removed_nodes(id INTEGER PRIMARY KEY,"
-	"  height INTEGER);"
-	"CREATE TABLE IF NOT EXISTS tokens(hash TEXT PRIMARY KEY,"
-	"  expires INTEGER, used INTEGER NOT NULL DEFAULT 0);"
-	"CREATE TABLE IF NOT EXISTS access_keys(id TEXT PRIMARY KEY,"
-	"  user TEXT NOT NULL, sealed TEXT NOT NULL, sender TEXT NOT NULL,"
-	"  created INTEGER);";
+	"CREATE INDEX IF NOT EXISTS resources_stack ON resources(stack);";
+
+/* The side tables of each kind (state/kinds.h: user_keys, nodes, ...). */
+static int kind_schema(const struct ows_kind *k, void *ud)
+{
+	sqlite3 *db = ud;
+
+	if (k->schema == NULL)
+		return 0;
+	return sqlite3_exec(db, k->schema, NULL, NULL, NULL) == SQLITE_OK
+		       ? 0 : -EIO;
+}
 
 int ows_state_exec(struct ows_state *s, const char *sql)
 {
@@ -105,7 +106,8 @@ int ows_state_open(struct ows_state *s, const char *path, struct ows_err *err)
 		return -EIO;
 	}
 	sqlite3_busy_timeout(s->db, 5000);
-	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    ows_kind_each(kind_schema, s->db) != 0) {
 		ows_err_printf(err, "cannot create the schema in '%s': %s",
 			       path, sqlite3_errmsg(s->db));
 		sqlite3_close(s->db);

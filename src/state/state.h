@@ -80,6 +80,14 @@ int ows_state_result(struct ows_state *s, const json_t *envelope,
 		     char **result);
 
 /*
+ * The same for an attested entry's body (ledger/attest.h) sent again: 1
+ * and *result when an attestation with its request_id and content was
+ * accepted and its result is still kept; 0 and NULL otherwise.
+ */
+int ows_state_attested_result(struct ows_state *s, const json_t *body,
+			      char **result);
+
+/*
  * The whole database as one buffer, SQLite's own serialization (no second
  * copy is made), released with ows_state_snapshot_free.
  */

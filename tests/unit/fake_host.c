@@ -130,7 +130,7 @@ static json_t *apply(struct fake_host *fh, const json_t *actions)
 					      &err);
 			json_decref(none);
 		} else {
-			rv = ows_kind_apply(&ctx, a, &err);
+			rv = ows_kind_apply(&ctx, a, result, &err);
 		}
 		if (rv != 0)
 			break;

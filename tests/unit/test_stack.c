@@ -85,6 +85,8 @@ OWS_TEST(stack_load_refuses_bad_files)
 		"{\"stack\":\"s\",\"users\":{\"u\":1}}", /* spec not an object */
 		"{\"stack\":\"s\",\"stack\":\"t\"}",   /* duplicate key */
 		"{\"stack\":\"s\"",                    /* truncated */
+		"{\"stack\":\"s\",\"widgets\":{}}",    /* no such kind */
+		"{\"stack\":\"s\",\"nodes\":{}}",      /* not in stack files */
 	};
 	char path[] = "/tmp/ows-stack-XXXXXX";
 	struct ows_err err = {{0}};
@@ -104,4 +106,32 @@ OWS_TEST(stack_load_refuses_bad_files)
 	}
 	OWS_CHECK(ows_stack_load("/nonexistent/stack.json", &err) == NULL);
 	OWS_CHECK(strstr(err.msg, "cannot read") != NULL);
+}
+
+/*
+ * A resource of no stack (made through the API) or of another stack is
+ * never the stack's to change or delete, even when the node's list holds
+ * it: naming it is a "+" (the node refuses it as a conflict), leaving it
+ * out deletes nothing.
+ */
+OWS_TEST(stack_plan_leaves_other_owners_alone)
+{
+	json_t *stack = j("{\"stack\":\"s\","
+			  "\"functions\":{\"f\":{\"runtime\":\"python3\"}}}");
+	json_t *current = j("[{\"kind\":\"functions\",\"name\":\"f\",\"stack\":\"\","
+			    "\"spec\":{\"runtime\":\"python3\"}},"
+			    "{\"kind\":\"functions\",\"name\":\"api\",\"stack\":\"\","
+			    "\"spec\":{}},"
+			    "{\"kind\":\"functions\",\"name\":\"other\",\"stack\":\"t\","
+			    "\"spec\":{}},"
+			    "{\"kind\":\"functions\",\"name\":\"mine\",\"stack\":\"s\","
+			    "\"spec\":{}}]");
+	json_t *plan = ows_stack_plan(stack, current);
+	char *s = summary(plan);
+
+	OWS_CHECK_STR(s, "+ functions f;- functions mine");
+	free(s);
+	json_decref(plan);
+	json_decref(stack);
+	json_decref(current);
 }

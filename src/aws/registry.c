@@ -1,0 +1,35 @@
+/*
+ * The table of services and the walk over their kinds; see registry.h.
+ * A new service adds its table here (and nowhere else).
+ */
+#include "aws/registry.h"
+
+#include <string.h>
+
+const struct ows_aws_service *const ows_aws_services[] = {
+	NULL,
+};
+
+const struct ows_kind *ows_aws_kind_find(const char *name)
+{
+	const struct ows_kind *const *k;
+
+	for (size_t i = 0; ows_aws_services[i] != NULL; i++)
+		for (k = ows_aws_services[i]->kinds; k != NULL && *k != NULL; k++)
+			if (strcmp((*k)->name, name) == 0)
+				return *k;
+	return NULL;
+}
+
+int ows_aws_kinds_each(int (*fn)(const struct ows_kind *k, void *ud),
+		       void *ud)
+{
+	const struct ows_kind *const *k;
+	int rv;
+
+	for (size_t i = 0; ows_aws_services[i] != NULL; i++)
+		for (k = ows_aws_services[i]->kinds; k != NULL && *k != NULL; k++)
+			if ((rv = fn(*k, ud)) != 0)
+				return rv;
+	return 0;
+}
