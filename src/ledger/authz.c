@@ -259,6 +259,62 @@ int ows_principal_authorize_resource(const struct ows_directory *dir,
 	return ows_principal_authorize(dir, p, action, arn, rc);
 }
 
+int ows_principal_authorize_arns(const struct ows_directory *dir,
+				 const struct ows_principal *p,
+				 const char *action, const char *const *arns,
+				 const json_t *extra,
+				 const struct ows_authz_ctx *rc)
+{
+	char arn[2 * OWS_NAME_MAX];
+	struct extra ex[16];
+	json_t *held[16];
+	struct signer s = {0};
+	const char *k;
+	json_t *v;
+	size_t n_ex = 0;
+	bool allow = false, deny = false;
+	int rv = 0;
+
+	json_object_foreach((json_t *)extra, k, v) {
+		if (n_ex == 16)
+			break;
+		held[n_ex] = json_is_array(v) ? json_incref(v)
+					      : json_pack("[O]", v);
+		ex[n_ex] = (struct extra){k, held[n_ex]};
+		n_ex++;
+	}
+	if (strcmp(p->kind, "users") == 0) {
+		rv = signers_load(dir, &p->name, 1, &s);
+	} else if ((strcmp(p->kind, "roles") == 0 ||
+		    strcmp(p->kind, "functions") == 0) &&
+		   dir->principal_policies != NULL) {
+		ows_action_arn(p->kind, p->name, arn, sizeof(arn));
+		s.name = p->name;
+		s.arn = arn;
+		s.docs = json_array();
+		rv = s.docs == NULL ? -ENOMEM
+				    : dir->principal_policies(dir->ud, p->kind,
+							      p->name, s.docs);
+		if (rv == -ENOENT)
+			rv = OWS_EDENIED; /* deleted since its session began */
+	} else {
+		rv = OWS_EDENIED;
+	}
+	for (size_t i = 0; rv == 0 && arns != NULL && arns[i] != NULL; i++) {
+		enum ows_policy_decision d = eval_one(&s, action, arns[i], rc,
+						      ex, n_ex);
+
+		allow |= d == OWS_POLICY_ALLOW;
+		deny |= d == OWS_POLICY_EXPLICIT_DENY;
+	}
+	if (rv == 0 && (deny || !allow))
+		rv = OWS_EDENIED;
+	json_decref(s.docs);
+	for (size_t i = 0; i < n_ex; i++)
+		json_decref(held[i]);
+	return rv;
+}
+
 /* ---- change sets ---- */
 
 struct judge {

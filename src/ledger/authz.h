@@ -150,4 +150,19 @@ int ows_principal_authorize_resource(const struct ows_directory *dir,
 				     const char *name,
 				     const struct ows_authz_ctx *rc);
 
+/*
+ * Judge action for principal p on one resource named by every ARN of
+ * arns (NULL-terminated; the same resource in the arn:ows and arn:aws
+ * partitions): allowed when an Allow applies to one of them and no
+ * explicit Deny to any. extra (may be NULL) is an object of further
+ * condition keys, each a string or an array of strings. The AWS API
+ * services judge their calls with this (aws/service.h, authorize), and
+ * the apply of an attested entry judges them again. 0 or OWS_EDENIED.
+ */
+int ows_principal_authorize_arns(const struct ows_directory *dir,
+				 const struct ows_principal *p,
+				 const char *action, const char *const *arns,
+				 const json_t *extra,
+				 const struct ows_authz_ctx *rc);
+
 #endif
