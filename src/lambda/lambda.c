@@ -12,7 +12,8 @@
  * and retries a failed invocation twice, DryRun answers 204; X-Amz-Log-Type:
  * Tail returns the last 4 KB of the log, base64, in X-Amz-Log-Result.
  * Every call is judged by the caller's policies: lambda:InvokeFunction,
- * lambda:GetFunction, lambda:ListFunctions on arn:ows:lambda::function/NAME.
+ * lambda:GetFunction, lambda:ListFunctions on arn:ows:lambda::function/NAME
+ * (or its arn:aws:lambda:REGION:ACCOUNT:function:NAME form), by the host.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -304,6 +305,19 @@ static void invoke(struct ows_aws_call *c, const char *name)
 		lambda_error(c, 500, "ServiceException", ows_strerror(rv));
 }
 
+/*
+ * The operations on one function: /2015-03-31/functions/NAME + rest.
+ * Further operations (the management API) add rows here.
+ */
+static const struct {
+	const char *method;
+	const char *rest;
+	void (*fn)(struct ows_aws_call *c, const char *name);
+} function_ops[] = {
+	{"POST", "/invocations", invoke},
+	{"GET", "", get_function},
+};
+
 static void lambda_handle(struct ows_aws_call *c)
 {
 	const char *p = c->req->path;
@@ -327,14 +341,16 @@ static void lambda_handle(struct ows_aws_call *c)
 	ows_percent_decode(seg);
 	function_name(seg, name, sizeof(name));
 	rest = p + 1 + n;
-	if (strcmp(rest, "/invocations") == 0 &&
-	    strcmp(c->req->method, "POST") == 0)
-		invoke(c, name);
-	else if (rest[0] == '\0' && strcmp(c->req->method, "GET") == 0)
-		get_function(c, name);
-	else
-		lambda_error(c, 404, "ResourceNotFoundException", "no such "
-			     "Lambda API operation");
+	for (size_t i = 0; i < sizeof(function_ops) / sizeof(function_ops[0]);
+	     i++) {
+		if (strcmp(c->req->method, function_ops[i].method) == 0 &&
+		    strcmp(rest, function_ops[i].rest) == 0) {
+			function_ops[i].fn(c, name);
+			return;
+		}
+	}
+	lambda_error(c, 404, "ResourceNotFoundException", "no such Lambda API "
+		     "operation");
 }
 
 const struct ows_aws_service ows_lambda_service = {

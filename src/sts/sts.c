@@ -143,13 +143,14 @@ static void reply_credentials(struct ows_aws_call *c, const char *op,
 
 	if (ows_session_mint(c->host->session_key, s, secret, token,
 			     sizeof(token)) != 0) {
-		ows_aws_error(c, 500, "InternalFailure", "%s", "cannot issue credentials");
+		ows_aws_error(c, 500, "InternalFailure",
+			      "cannot issue credentials");
 		return;
 	}
 	xml = malloc(cap);
 	if (xml == NULL) {
 		memset(secret, 0, sizeof(secret));
-		ows_aws_error(c, 500, "InternalFailure", "%s", "out of memory");
+		ows_aws_error(c, 500, "InternalFailure", "out of memory");
 		return;
 	}
 	iso8601(s->expires, exp);
@@ -177,15 +178,14 @@ static void get_session_token(struct ows_aws_call *c, const struct form *f)
 	long d;
 
 	if (c->caller.session) {
-		ows_aws_error(c, 403, "AccessDenied", "%s", "Cannot call "
-					  "GetSessionToken with session "
-					  "credentials");
+		ows_aws_error(c, 403, "AccessDenied", "Cannot call "
+			      "GetSessionToken with session credentials");
 		return;
 	}
 	d = duration(c, f, 43200, 900, 129600);
 	if (d < 0) {
-		ows_aws_error(c, 400, "ValidationError", "%s", "DurationSeconds must be between "
-					  "900 and 129600");
+		ows_aws_error(c, 400, "ValidationError", "DurationSeconds "
+			      "must be between 900 and 129600");
 		return;
 	}
 	snprintf(s.kind, sizeof(s.kind), "users");
@@ -255,10 +255,10 @@ static void assume_role(struct ows_aws_call *c, const struct form *f)
 	param(c, f, "RoleArn", arn, sizeof(arn));
 	param(c, f, "RoleSessionName", sname, sizeof(sname));
 	if (arn[0] == '\0' || !session_name_ok(sname)) {
-		ows_aws_error(c, 400, "ValidationError", "%s", arn[0] == '\0'
-					      ? "RoleArn is required"
-					      : "RoleSessionName must be 2 to "
-						"64 of [A-Za-z0-9_+=,.@-]");
+		ows_aws_error(c, 400, "ValidationError", "%s",
+			      arn[0] == '\0' ? "RoleArn is required"
+					     : "RoleSessionName must be 2 to "
+					       "64 of [A-Za-z0-9_+=,.@-]");
 		return;
 	}
 	role_of_arn(c, arn, name, 129);
@@ -268,7 +268,8 @@ static void assume_role(struct ows_aws_call *c, const struct form *f)
 	    !trusts(role, c->caller.user)) {
 		snprintf(msg, sizeof(msg), "User: %s is not authorized to "
 			 "perform: sts:AssumeRole on resource: %s",
-			 c->caller.user[0] ? c->caller.user : c->caller.name, arn);
+			 c->caller.user[0] ? c->caller.user : c->caller.name,
+			 arn);
 		json_decref(role);
 		ows_aws_error(c, 403, "AccessDenied", "%s", msg);
 		return;
@@ -279,9 +280,9 @@ static void assume_role(struct ows_aws_call *c, const struct form *f)
 		max = 3600;
 	d = duration(c, f, 3600 < max ? 3600 : max, 900, max);
 	if (d < 0) {
-		ows_aws_error(c, 400, "ValidationError", "%s", "The requested DurationSeconds "
-					  "exceeds the MaxSessionDuration set "
-					  "for this role.");
+		ows_aws_error(c, 400, "ValidationError", "The requested "
+			      "DurationSeconds exceeds the MaxSessionDuration "
+			      "set for this role.");
 		return;
 	}
 	snprintf(s.kind, sizeof(s.kind), "roles");
@@ -320,9 +321,9 @@ static void sts_handle(struct ows_aws_call *c)
 		assume_role(c, &f);
 		return;
 	}
-	ows_aws_error(c, 400, "InvalidAction", "%s", "The action or "
-				  "operation requested is invalid. Verify that "
-				  "the action is typed correctly.");
+	ows_aws_error(c, 400, "InvalidAction", "The action or operation "
+		      "requested is invalid. Verify that the action is typed "
+		      "correctly.");
 }
 
 const struct ows_aws_service ows_sts_service = {
