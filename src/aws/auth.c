@@ -17,12 +17,17 @@
 #include "aws/auth.h"
 #include "common/enc.h"
 
-static int64_t now_s(void)
+static int64_t clock_s(void)
 {
 	uv_timeval64_t tv;
 
 	uv_gettimeofday(&tv);
 	return tv.tv_sec;
+}
+
+static int64_t now_of(const struct ows_aws_auth *x)
+{
+	return x->now != 0 ? x->now : clock_s();
 }
 
 /* Is name in SignedHeaders ("host;x-amz-date;...")? */
@@ -77,7 +82,7 @@ static int session_secret(struct ows_aws_auth *x,
 		return OWS_SIGV4_ESIGNATURE;
 	}
 	rv = ows_session_open(keys->session_key, x->a.access_key, token,
-			      now_s(), &x->sess, secret);
+			      now_of(x), &x->sess, secret);
 	if (rv == -ETIMEDOUT) {
 		x->expired_token = true;
 		ows_err_printf(err, "The security token included in the "
@@ -159,12 +164,13 @@ int ows_aws_auth_head(struct ows_aws_auth *x, const struct ows_http_req *req,
 	int rv;
 
 	memset(x, 0, sizeof(*x));
+	x->now = keys->now;
 	rv = prepare(x, req, keys, service, unsigned_ok, err);
 	/* The signature covers what a header gives, or nothing of the body:
 	   check it now. Streaming modes check their seed signature here. */
 	if (rv == 0 && x->a.payload != OWS_SIGV4_PAYLOAD_BODY) {
 		rv = ows_sigv4_verify(&x->sr, &x->a, (const char *)x->secret.data,
-				      now_s(), NULL, err);
+				      now_of(x), NULL, err);
 		x->verified = rv == 0;
 		/* only the hash is left to compare: no secret needed, except
 		   by the chunk decoder, which derives its key from it */
@@ -193,8 +199,8 @@ int ows_aws_auth_body(struct ows_aws_auth *x, const void *body, size_t len,
 		rv = ows_sigv4_payload_check(&x->a, hash, err);
 	else
 		rv = ows_sigv4_verify(&x->sr, &x->a,
-				      (const char *)x->secret.data, now_s(),
-				      hash, err);
+				      (const char *)x->secret.data,
+				      now_of(x), hash, err);
 	wipe_secret(x);
 	return rv;
 }
@@ -278,8 +284,8 @@ int ows_aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err)
 		rv = ows_sigv4_payload_check(&x->a, hash, err);
 	else
 		rv = ows_sigv4_verify(&x->sr, &x->a,
-				      (const char *)x->secret.data, now_s(),
-				      hash, err);
+				      (const char *)x->secret.data,
+				      now_of(x), hash, err);
 	wipe_secret(x);
 	return rv;
 }

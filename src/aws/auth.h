@@ -31,6 +31,8 @@ struct ows_aws_keys {
 	void *ud;
 	const uint8_t *session_key; /* 32 bytes, auth/session.h */
 	const char *region;         /* the node's region */
+	int64_t now;                /* Unix seconds; 0: the clock (tests
+				       set it) */
 };
 
 /*
@@ -61,6 +63,7 @@ struct ows_aws_auth {
 	bool expired_token;  /* refused: the session has expired */
 	struct ows_aws_caller caller;
 	struct ows_session sess; /* when caller.session */
+	int64_t now;             /* keys->now */
 };
 
 int ows_aws_auth_head(struct ows_aws_auth *x, const struct ows_http_req *req,

@@ -788,7 +788,7 @@ struct ows_node_host *ows_host_get(struct ows_node *n)
 		.invoke = host_invoke,
 	};
 	nh->keys = (struct ows_aws_keys){access_secret, n, n->session_key,
-					 n->cfg.region};
+					 n->cfg.region, 0};
 	n->aws_host = nh;
 	return nh;
 }
