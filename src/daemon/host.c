@@ -65,17 +65,27 @@ static struct call_data *call_data(struct ows_aws_call *c)
 
 /* ---- authorize, with the principals' policies cached per height ---- */
 
+/* A new ledger height: every cached policy may have changed. */
+static void refresh(struct ows_node_host *nh)
+{
+	if (nh->policies != NULL && nh->cache_height == nh->n->state.height)
+		return;
+	json_decref(nh->policies);
+	nh->policies = json_object();
+	nh->cache_height = nh->n->state.height;
+	ows_state_directory(&nh->n->state, &nh->base);
+}
+
 static json_t *cached(struct ows_node_host *nh, const char *kind,
 		      const char *name, int *rv)
 {
 	char key[300];
 	json_t *docs;
 
-	if (nh->policies == NULL || nh->cache_height != nh->n->state.height) {
-		json_decref(nh->policies);
-		nh->policies = json_object();
-		nh->cache_height = nh->n->state.height;
-		ows_state_directory(&nh->n->state, &nh->base);
+	refresh(nh);
+	if (nh->policies == NULL) {
+		*rv = -ENOMEM;
+		return NULL;
 	}
 	snprintf(key, sizeof(key), "%s/%s", kind, name);
 	docs = json_object_get(nh->policies, key);
@@ -135,9 +145,9 @@ static int host_authorize(struct ows_aws_call *c, const char *action,
 	struct judged *j;
 	size_t n = 0;
 	char ip[64];
-	int rv, ignore;
+	int rv;
 
-	(void)cached(nh, "users", "", &ignore); /* refresh at a new height */
+	refresh(nh);
 	dir = nh->base;
 	dir.ud = nh;
 	dir.user_policies = cached_user_policies;
