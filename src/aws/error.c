@@ -48,6 +48,7 @@ static void error_v(struct ows_aws_call *c, int status, const char *code,
 	struct ows_buf b = OWS_BUF_INIT;
 	const char *k;
 	json_t *v, *e;
+	char *text;
 
 	switch (c->svc->protocol) {
 	case OWS_AWS_QUERY_XML:
@@ -87,8 +88,7 @@ static void error_v(struct ows_aws_call *c, int status, const char *code,
 			      msg, "__type", code);
 		if (v != NULL && extra != NULL)
 			json_object_update(v, (json_t *)extra);
-		char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
-
+		text = v ? json_dumps(v, JSON_COMPACT) : NULL;
 		json_decref(v);
 		ows_aws_reply(c, status, h, 2, text, text ? strlen(text) : 0);
 		free(text);
@@ -109,8 +109,7 @@ static void error_v(struct ows_aws_call *c, int status, const char *code,
 		v = json_pack("{s:s, s:s}", "__type", type, "message", msg);
 		if (v != NULL && extra != NULL)
 			json_object_update(v, (json_t *)extra);
-		char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
-
+		text = v ? json_dumps(v, JSON_COMPACT) : NULL;
 		json_decref(v);
 		ows_aws_reply(c, status, &h, 1, text, text ? strlen(text) : 0);
 		free(text);
