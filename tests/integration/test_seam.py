@@ -9,7 +9,7 @@ import os
 import socket
 import time
 
-from owstest import Node, check, http
+from owstest import Node, check, http, signed_request
 
 MIB = 1024 * 1024
 
@@ -189,3 +189,21 @@ def test_routing_by_target_scope_and_host():
           "MissingAuthenticationTokenException", (st, text))
     st, text = http(n.edge, "GET", "/")
     check(st == 403 and text.startswith(b"<ErrorResponse"), (st, text))
+
+
+def test_node_endpoints_of_the_host_take_only_nodes():
+    """The leader's ends of a follower's attested entry and read barrier
+    make Raft entries: only a node of the cluster may call them, not an
+    anonymous client nor a user (even root)."""
+    n = started()
+    before = n.status()
+    body = json.dumps({"attestation": {"cluster": "x"}, "signature": "AA=="})
+    for target, b in (("/_ows/v1/attested", body), ("/_ows/v1/barrier", "")):
+        st, text = http(n.edge, "POST", target, b.encode())
+        check(st == 403 and json.loads(text)["code"] == "AccessDenied", (target, st, text))
+        st, r = signed_request(n, n.root_key, "POST", target, b)
+        check(st == 403 and r["code"] == "AccessDenied", (target, st, r))
+    # No Raft entry was made (a barrier is one too).
+    after = n.status()
+    check(after["commit_index"] == before["commit_index"] and
+          after["ledger"]["height"] == before["ledger"]["height"], (before, after))
