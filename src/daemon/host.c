@@ -439,12 +439,14 @@ void ows_host_attested_handle(struct ows_node *n, struct ows_http_req *req)
 /* ---- read barrier ---- */
 
 /*
- * libraft offers no ReadIndex: on the leader a barrier entry (which
- * proves the leadership and waits for every earlier entry to apply); on
- * a follower the leader does that barrier for it (POST
- * /_ows/v1/attested is not used; GET /_ows/v1/health gives no index),
- * so the follower asks the leader's commit index through the barrier
- * endpoint below and waits until it has applied that far.
+ * libraft offers no ReadIndex, so a read barrier is a Raft barrier: on the
+ * leader, raft_barrier (an empty entry committed in the leader's term,
+ * which proves the leadership; its callback runs once every entry before
+ * it is applied). On a follower, the leader runs that barrier for it (POST
+ * /_ows/v1/barrier, signed by this node's key) and answers the index
+ * applied before the barrier entry; the follower then waits, polling every
+ * BARRIER_POLL_MS for up to BARRIER_WAIT_MS, until it has applied that far.
+ * Costs one Raft entry (not a ledger entry) per barrier.
  */
 struct barrier {
 	struct ows_node *n;

@@ -207,3 +207,19 @@ def test_node_endpoints_of_the_host_take_only_nodes():
     after = n.status()
     check(after["commit_index"] == before["commit_index"] and
           after["ledger"]["height"] == before["ledger"]["height"], (before, after))
+
+
+def test_read_barrier_on_the_leader():
+    """The leader's end of a read barrier, asked by a node (its key): a
+    Raft barrier entry (committed in the term: the leadership holds), then
+    the index applied before it, which covers every earlier entry. It adds
+    nothing to the ledger."""
+    n = started()
+    before = n.status()
+    st, r = signed_request(n, os.path.join(n.dir, "node.key"), "POST",
+                           "/_ows/v1/barrier", "")
+    check(st == 200 and r["index"] >= before["commit_index"], (st, r, before))
+    after = n.status()
+    check(after["commit_index"] > before["commit_index"] and
+          after["applied_index"] >= r["index"] and
+          after["ledger"]["height"] == before["ledger"]["height"], (r, before, after))
