@@ -40,9 +40,9 @@ CFLAGS  += $(HARDEN)
 endif
 
 LIB_SRC   := $(wildcard src/common/*.c src/http/*.c src/auth/*.c src/raft/*.c \
-                        src/state/*.c src/ledger/*.c src/fn/*.c src/gw/*.c src/aws/*.c) \
-             $(filter-out src/lambda/lambda.c,$(wildcard src/lambda/*.c))
-OWSD_SRC  := $(wildcard src/daemon/*.c src/sts/*.c) src/lambda/lambda.c
+                        src/state/*.c src/ledger/*.c src/fn/*.c src/gw/*.c \
+                        src/aws/*.c src/sts/*.c src/lambda/*.c)
+OWSD_SRC  := $(wildcard src/daemon/*.c)
 OWS_SRC   := $(wildcard src/cli/*.c)
 UNIT_SRC  := $(wildcard tests/unit/*.c) tests/lib/unit.c tests/lib/raft_harness.c
 

@@ -6,7 +6,12 @@
 
 #include <string.h>
 
+#include "lambda/lambda.h"
+#include "sts/sts.h"
+
 const struct ows_aws_service *const ows_aws_services[] = {
+	&ows_sts_service,
+	&ows_lambda_service,
 	NULL,
 };
 

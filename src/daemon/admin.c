@@ -19,7 +19,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "daemon/aws.h"
+#include "daemon/edge.h"
 #include "daemon/fnlogs.h"
 #include "daemon/functions.h"
 #include "daemon/node.h"
@@ -182,7 +182,8 @@ static void live_context(struct admin_ctx *c, char ip[64],
  */
 struct forward {
 	struct ows_node *n;
-	struct admin_ctx *c; /* NULL once the client is answered */
+	ows_forward_cb cb;   /* NULL once the client is answered */
+	void *ud;
 	uint64_t leader;     /* the node the write went to */
 	uv_timer_t timer;
 	bool timer_open;
@@ -212,13 +213,14 @@ static void forward_stop_watch(struct forward *fw)
 static void forward_watch_cb(uv_timer_t *t)
 {
 	struct forward *fw = t->data;
+	ows_forward_cb cb = fw->cb;
 	char addr[64];
 	uint64_t id;
 
 	ows_raft_leader(fw->n->raft, &id, addr);
 	if (id == fw->leader && !fw->n->stopping)
 		return;
-	if (fw->c != NULL) {
+	if (cb != NULL) {
 		if (id == 0)
 			ows_log(OWS_LOG_INFO, "admin", "forward to node %" PRIu64
 				" answered 503: the cluster has no leader now",
@@ -227,9 +229,8 @@ static void forward_watch_cb(uv_timer_t *t)
 			ows_log(OWS_LOG_INFO, "admin", "forward to node %" PRIu64
 				" answered 503: node %" PRIu64 " leads now",
 				fw->leader, id);
-		reply_error(fw->c, 503, "LeaderUnavailable", "the leader "
-			    "changed before it answered; retry");
-		fw->c = NULL;
+		fw->cb = NULL;
+		cb(fw->ud, -EAGAIN, NULL);
 	}
 	forward_stop_watch(fw);
 }
@@ -238,23 +239,66 @@ static void forward_cb(void *ud, int status,
 		       const struct ows_http_response *resp)
 {
 	struct forward *fw = ud;
-	struct admin_ctx *c = fw->c;
-	struct ows_http_header h = {"Content-Type", "application/json"};
+	ows_forward_cb cb = fw->cb;
 
 	fw->in_flight = false;
 	forward_stop_watch(fw);
-	if (c != NULL) {
-		fw->c = NULL;
-		if (status != 0)
-			reply_error(c, 503, "LeaderUnavailable", "cannot reach "
-				    "the leader: %s", ows_strerror(status));
-		else {
-			ows_http_respond(c->req, resp->status, &h, 1,
-					 resp->body, resp->body_len);
-			ctx_free(c);
-		}
+	if (cb != NULL) {
+		fw->cb = NULL;
+		cb(fw->ud, status, status == 0 ? resp : NULL);
 	}
 	forward_free(fw);
+}
+
+int ows_node_forward(struct ows_node *n, uint64_t id, const char *addr,
+		     const char *method, const char *target,
+		     const struct ows_http_header *hs, size_t nh,
+		     const void *body, size_t len, ows_forward_cb cb, void *ud)
+{
+	struct ows_http_client_opts opts = {
+		2 * (uint64_t)ows_raft_election_timeout(n->raft), 0};
+	struct forward *fw = calloc(1, sizeof(*fw));
+	int rv;
+
+	if (fw == NULL)
+		return -ENOMEM;
+	fw->n = n;
+	fw->cb = cb;
+	fw->ud = ud;
+	fw->leader = id;
+	rv = ows_http_client_request(n->loop, addr, method, target, hs, nh,
+				     body, len, &opts, forward_cb, fw);
+	if (rv != 0) {
+		free(fw);
+		return rv;
+	}
+	fw->in_flight = true;
+	uv_timer_init(n->loop, &fw->timer);
+	fw->timer.data = fw;
+	fw->timer_open = true;
+	uv_timer_start(&fw->timer, forward_watch_cb, FORWARD_CHECK_MS,
+		       FORWARD_CHECK_MS);
+	return 0;
+}
+
+/* The leader's answer to a forwarded admin request, or why there is none. */
+static void admin_forward_done(void *ud, int status,
+			       const struct ows_http_response *resp)
+{
+	struct admin_ctx *c = ud;
+	struct ows_http_header h = {"Content-Type", "application/json"};
+
+	if (status == -EAGAIN) {
+		reply_error(c, 503, "LeaderUnavailable", "the leader "
+			    "changed before it answered; retry");
+	} else if (status != 0) {
+		reply_error(c, 503, "LeaderUnavailable", "cannot reach "
+			    "the leader: %s", ows_strerror(status));
+	} else {
+		ows_http_respond(c->req, resp->status, &h, 1, resp->body,
+				 resp->body_len);
+		ctx_free(c);
+	}
 }
 
 /*
@@ -264,30 +308,9 @@ static void forward_cb(void *ud, int status,
 static int forward_start(struct admin_ctx *c, uint64_t id, const char *addr,
 			 const struct ows_http_header *hs, size_t nh)
 {
-	struct ows_http_client_opts opts = {
-		2 * (uint64_t)ows_raft_election_timeout(c->n->raft), 0};
-	struct forward *fw = calloc(1, sizeof(*fw));
-	int rv;
-
-	if (fw == NULL)
-		return -ENOMEM;
-	fw->n = c->n;
-	fw->c = c;
-	fw->leader = id;
-	rv = ows_http_client_request(c->n->loop, addr, c->req->method,
-				     c->req->target, hs, nh, c->raw, c->raw_len,
-				     &opts, forward_cb, fw);
-	if (rv != 0) {
-		free(fw);
-		return rv;
-	}
-	fw->in_flight = true;
-	uv_timer_init(c->n->loop, &fw->timer);
-	fw->timer.data = fw;
-	fw->timer_open = true;
-	uv_timer_start(&fw->timer, forward_watch_cb, FORWARD_CHECK_MS,
-		       FORWARD_CHECK_MS);
-	return 0;
+	return ows_node_forward(c->n, id, addr, c->req->method,
+				c->req->target, hs, nh, c->raw, c->raw_len,
+				admin_forward_done, c);
 }
 
 static void forward(struct admin_ctx *c)
@@ -1058,6 +1081,15 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 		health(n, req);
 		return;
 	}
+	if (strcmp(req->path, "/_ows/v1/attested") == 0) {
+		ows_host_attested_handle(n, req);
+		return;
+	}
+	if (strcmp(req->path, "/_ows/v1/barrier") == 0 &&
+	    strcmp(req->method, "POST") == 0) {
+		ows_host_barrier_handle(n, req);
+		return;
+	}
 	if (strncmp(req->path, "/_ows/v1/blobs/", 15) == 0) {
 		ows_blobs_handle(n, req);
 		return;
@@ -1067,7 +1099,7 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 		return;
 	}
 	if (strncmp(req->path, "/_ows/", 6) != 0) {
-		ows_aws_handle(n, req);
+		ows_edge_handle(n, req);
 		return;
 	}
 	/* A node that cannot apply the log would answer reads from a state

@@ -136,9 +136,12 @@ static int instance_creds(void *ud, const char *function,
 	struct ows_session s = {0};
 	int rv;
 
+	/* a version ("NAME:N") acts as its function */
 	snprintf(s.kind, sizeof(s.kind), "functions");
-	snprintf(s.name, sizeof(s.name), "%.128s", function);
-	snprintf(s.session_name, sizeof(s.session_name), "%.64s", function);
+	snprintf(s.name, sizeof(s.name), "%.*s",
+		 (int)(strcspn(function, ":") < 128 ? strcspn(function, ":")
+						    : 128), function);
+	snprintf(s.session_name, sizeof(s.session_name), "%.64s", s.name);
 	s.expires = ows_now_ms() / 1000 + CREDS_S;
 	rv = ows_session_mint(n->session_key, &s, out->secret, out->token,
 			      sizeof(out->token));
@@ -389,6 +392,35 @@ static struct ows_fn_entry *entry(struct ows_node *n, const char *name)
 
 static int submit(struct ows_node *n, const char *name, struct waiter *tmpl);
 
+/*
+ * A published version is the resource "NAME:N" of kind
+ * "function_versions" (its own spec, so its own pool); the function
+ * itself ($LATEST) is "NAME" of kind "functions".
+ */
+static const char *kind_of(const char *name)
+{
+	return strchr(name, ':') != NULL ? "function_versions" : "functions";
+}
+
+int ows_functions_invoke_version(struct ows_node *n, const char *name,
+				 const char *version, const char *request_id,
+				 const void *payload, size_t len,
+				 ows_fn_result_cb cb, void *ud)
+{
+	char key[2 * OWS_NAME_MAX + 2];
+
+	if (strchr(name, ':') != NULL)
+		return -ENOENT;
+	if (version == NULL || strcmp(version, "$LATEST") == 0)
+		return ows_functions_invoke(n, name, request_id, payload, len,
+					    cb, ud);
+	if (version[0] == '\0' ||
+	    strspn(version, "0123456789") != strlen(version))
+		return -ENOENT;
+	snprintf(key, sizeof(key), "%s:%s", name, version);
+	return ows_functions_invoke(n, key, request_id, payload, len, cb, ud);
+}
+
 int ows_functions_invoke(struct ows_node *n, const char *name,
 			 const char *request_id, const void *payload,
 			 size_t len, ows_fn_result_cb cb, void *ud)
@@ -494,7 +526,7 @@ static int submit(struct ows_node *n, const char *name, struct waiter *tmpl)
 	if (e != NULL && e->pool != NULL && !e->preparing &&
 	    e->checked == n->state.height)
 		return run_now(e, tmpl);
-	spec = ows_state_resource(&n->state, "functions", name);
+	spec = ows_state_resource(&n->state, kind_of(name), name);
 	if (spec == NULL)
 		return -ENOENT;
 	e = entry(n, name);

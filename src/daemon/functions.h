@@ -21,6 +21,17 @@ int ows_functions_invoke(struct ows_node *n, const char *name,
 			 size_t len, ows_fn_result_cb cb, void *ud);
 
 /*
+ * The same for a version of function name: version NULL or "$LATEST" is
+ * the function; "N" the published version N (resource "NAME:N" of kind
+ * "function_versions"), which has its own pool. -ENOENT when it does
+ * not exist.
+ */
+int ows_functions_invoke_version(struct ows_node *n, const char *name,
+				 const char *version, const char *request_id,
+				 const void *payload, size_t len,
+				 ows_fn_result_cb cb, void *ud);
+
+/*
  * http runtime: lend an instance of function name that is listening (see
  * ows_fn_pool_http_acquire); give it back with ows_functions_http_release.
  * -ENOENT when the function does not exist (cb not called).

@@ -18,7 +18,8 @@
 #include "common/enc.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "daemon/aws.h"
+#include "aws/auth.h"
+#include "daemon/edge.h"
 #include "daemon/functions.h"
 #include "daemon/gateway.h"
 #include "daemon/node.h"
@@ -37,14 +38,14 @@ struct gw_call {
 	const char *body;           /* http runtime: the request body */
 	size_t len;
 	struct ows_fn_instance *inst; /* http runtime: the lent instance */
-	struct ows_aws_call *auth;  /* "iam" routes: head check to body's */
+	struct ows_aws_auth *auth;  /* "iam" routes: head check to body's */
 };
 
 static void call_free(struct gw_call *c)
 {
 	ows_gw_match_close(&c->m);
 	if (c->auth != NULL) {
-		ows_aws_call_clear(c->auth);
+		ows_aws_auth_clear(c->auth);
 		free(c->auth);
 	}
 	free(c);
@@ -216,13 +217,14 @@ static void lent_cb(void *ud, int status, struct ows_fn_instance *inst,
  * SigV4-signed, for the node's region and the execute-api service only, by
  * an access key of a user whose policies allow execute-api:Invoke on
  * arn:ows:execute-api::route/ROUTE_KEY. head: before the body is read (the
- * key and scope; see ows_aws_authenticate_head); otherwise the whole
+ * key and scope; see ows_aws_auth_head); otherwise the whole
  * signature over the body, and the policy.
  */
 static bool iam_allowed(struct gw_call *c, bool head, const char *body,
 			size_t len)
 {
-	struct ows_aws_call *a = c->auth;
+	struct ows_node_host *nh = ows_host_get(c->n);
+	struct ows_aws_auth *a = c->auth;
 	struct ows_directory dir;
 	struct ows_authz_ctx rc;
 	struct ows_principal who;
@@ -230,23 +232,23 @@ static bool iam_allowed(struct gw_call *c, bool head, const char *body,
 	char arn[600], ip[64];
 	bool ok;
 
-	/* The call (with the key the head check found) lives until c's end. */
+	if (nh == NULL)
+		return false;
+	/* The check (with the key the head check found) lives until c's end. */
 	if (a == NULL) {
 		a = c->auth = calloc(1, sizeof(*a));
 		if (a == NULL)
 			return false;
-		*a = (struct ows_aws_call){.n = c->n, .req = c->req};
 	}
-	a->body = body;
-	a->len = len;
-	ok = (head ? ows_aws_authenticate_head(a, "execute-api", &err)
-		   : ows_aws_authenticate(a, "execute-api", &err)) == 0;
+	ok = (head ? ows_aws_auth_head(a, c->req, &nh->keys, "execute-api",
+				       false, &err)
+		   : ows_aws_auth_body(a, body, len, &err)) == 0;
 	if (ok && !head) {
 		ows_state_directory(&c->n->state, &dir);
 		snprintf(arn, sizeof(arn), "arn:ows:execute-api::route/%s",
 			 c->m.route_key);
-		ows_node_request_ctx(c->req, a->region, ip, &rc);
-		who = (struct ows_principal){a->kind, a->name};
+		ows_node_request_ctx(c->req, a->a.region, ip, &rc);
+		who = (struct ows_principal){a->caller.kind, a->caller.name};
 		ok = ows_principal_authorize(&dir, &who, "execute-api:Invoke",
 					     arn, &rc) == 0;
 	}

@@ -18,6 +18,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "daemon/functions.h"
+#include "daemon/edge.h"
 #include "daemon/gateway.h"
 
 #define RECONCILE_MS 500
@@ -597,6 +598,7 @@ out:
 	json_decref(n->peers);
 	ows_box_key_free(n->box);
 	ows_gateway_close(n);
+	ows_host_free(n);
 	if (uv_loop_close(&loop) != 0)
 		ows_log(OWS_LOG_WARN, "node", "loop closed with live handles");
 	free(n);

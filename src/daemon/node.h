@@ -82,6 +82,7 @@ struct ows_node {
 	bool fn_started;	/* ledger height the functions were deployed at */
 	char box_pub[48];
 	struct ows_raft_auth auth;
+	struct ows_node_host *aws_host; /* host.c: the services' host */
 	int64_t blob_gc_at;  /* blobs.c: last collection of unnamed blobs */
 	bool blob_gc_busy;
 };
@@ -103,6 +104,20 @@ int64_t ows_now_ms(void);
 /* Propose a Raft entry {"type", "time", "body"}; body is borrowed. */
 int ows_node_propose(struct ows_node *n, const char *type, const json_t *body,
 		     ows_raft_apply_cb cb, void *ud);
+
+/*
+ * Send a request to the leader (id, its edge address addr) for this node
+ * and hand cb the leader's response, or status < 0: -EAGAIN when another
+ * node leads (or none) before it answered, or the client's error
+ * (twice the election timeout at most). resp is borrowed for the call.
+ * 0, or < 0 without calling cb.
+ */
+typedef void (*ows_forward_cb)(void *ud, int status,
+			       const struct ows_http_response *resp);
+int ows_node_forward(struct ows_node *n, uint64_t id, const char *addr,
+		     const char *method, const char *target,
+		     const struct ows_http_header *hs, size_t nh,
+		     const void *body, size_t len, ows_forward_cb cb, void *ud);
 
 /*
  * The user and the secret of access key id (for SigV4): 0, -ENOENT, or

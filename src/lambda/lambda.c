@@ -12,7 +12,8 @@
  * and retries a failed invocation twice, DryRun answers 204; X-Amz-Log-Type:
  * Tail returns the last 4 KB of the log, base64, in X-Amz-Log-Result.
  * Every call is judged by the caller's policies: lambda:InvokeFunction,
- * lambda:GetFunction, lambda:ListFunctions on arn:ows:lambda::function/NAME.
+ * lambda:GetFunction, lambda:ListFunctions on arn:ows:lambda::function/NAME
+ * (or its arn:aws:lambda:REGION:ACCOUNT:function:NAME form), by the host.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,10 +23,10 @@
 #include "common/enc.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "daemon/aws.h"
-#include "daemon/functions.h"
-#include "ledger/authz.h"
+#include "aws/call.h"
+#include "lambda/lambda.h"
 #include "ledger/changeset.h"
+#include "state/state.h"
 
 #define PREFIX "/2015-03-31/functions"
 #define ASYNC_RETRIES 2
@@ -34,27 +35,14 @@
 static void lambda_error(struct ows_aws_call *c, int status, const char *code,
 			 const char *msg)
 {
-	struct ows_http_header h[3] = {
-		{"Content-Type", "application/json"},
-		{"X-Amzn-ErrorType", code},
-		{"x-amzn-RequestId", c->request_id},
-	};
-	json_t *v = json_pack("{s:s, s:s, s:s}", "Type",
-			      status >= 500 ? "Service" : "User", "message", msg,
-			      "__type", code);
-	char *text = ows_json_dump(v);
-
-	ows_http_respond(c->req, status, h, 3, text, text ? strlen(text) : 0);
-	free(text);
-	json_decref(v);
-	free(c);
+	ows_aws_error(c, status, code, "%s", msg);
 }
 
 static void arn_of(const struct ows_aws_call *c, const char *name, char *out,
 		   size_t cap)
 {
 	snprintf(out, cap, "arn:aws:lambda:%s:%s:function:%s",
-		 c->region[0] ? c->region : "us-east-1", c->account, name);
+		 c->region[0] ? c->region : "us-east-1", c->host->account, name);
 }
 
 /* NAME from "NAME", "arn:...:function:NAME" or "NAME:QUALIFIER". */
@@ -78,19 +66,19 @@ static void not_found(struct ows_aws_call *c, const char *name)
 	lambda_error(c, 404, "ResourceNotFoundException", msg);
 }
 
+/*
+ * Judged by the host, with the live request: source address, region,
+ * now; the function named in both partitions.
+ */
 static bool allowed(struct ows_aws_call *c, const char *action,
 		    const char *name)
 {
-	struct ows_principal who = {c->kind, c->name};
-	struct ows_directory dir;
-	struct ows_authz_ctx rc;
-	char ip[64];
+	char ows[2 * OWS_NAME_MAX], aws[600];
+	const char *arns[3] = {ows, aws, NULL};
 
-	/* Judged here, with the live request: source address, region, now. */
-	ows_state_directory(&c->n->state, &dir);
-	ows_node_request_ctx(c->req, c->region, ip, &rc);
-	return ows_principal_authorize_resource(&dir, &who, action,
-						"functions", name, &rc) == 0;
+	ows_action_arn("functions", name, ows, sizeof(ows));
+	arn_of(c, name, aws, sizeof(aws));
+	return c->host->authorize(c, action, arns, NULL) == 0;
 }
 
 static json_int_t int_or(const json_t *spec, const char *k, json_int_t dflt)
@@ -126,21 +114,12 @@ static json_t *configuration(struct ows_aws_call *c, const char *name,
 
 static void reply_json(struct ows_aws_call *c, int status, json_t *v)
 {
-	struct ows_http_header h[2] = {
-		{"Content-Type", "application/json"},
-		{"x-amzn-RequestId", c->request_id},
-	};
-	char *text = ows_json_dump(v);
-
-	ows_http_respond(c->req, status, h, 2, text, text ? strlen(text) : 0);
-	free(text);
-	json_decref(v);
-	free(c);
+	ows_aws_reply_json(c, status, v);
 }
 
 static void get_function(struct ows_aws_call *c, const char *name)
 {
-	json_t *spec = ows_state_resource(&c->n->state, "functions", name);
+	json_t *spec = ows_state_resource(c->host->state, "functions", name);
 
 	if (!allowed(c, "lambda:GetFunction", name)) {
 		lambda_error(c, 403, "AccessDeniedException", "not authorized "
@@ -157,7 +136,7 @@ static void get_function(struct ows_aws_call *c, const char *name)
 
 static void list_functions(struct ows_aws_call *c)
 {
-	json_t *all = ows_state_resources(&c->n->state, "functions", NULL);
+	json_t *all = ows_state_resources(c->host->state, "functions", NULL);
 	json_t *list = json_array(), *r;
 	size_t i;
 
@@ -178,7 +157,7 @@ static void list_functions(struct ows_aws_call *c)
 /* ---- Invoke ---- */
 
 struct async_inv {
-	struct ows_node *n;
+	const struct ows_aws_host *host;
 	char name[OWS_NAME_MAX];
 	char request_id[37];
 	char *payload;
@@ -190,8 +169,13 @@ static void async_cb(void *ud, const struct ows_fn_result *r);
 
 static void async_run(struct async_inv *a)
 {
-	if (ows_functions_invoke(a->n, a->name, a->request_id, a->payload,
-				 a->len, async_cb, a) != 0) {
+	struct ows_aws_invoke inv = {
+		.function = a->name, .version = "$LATEST",
+		.request_id = a->request_id, .payload = a->payload,
+		.len = a->len, .event = true,
+	};
+
+	if (a->host->invoke(a->host, &inv, async_cb, a) != 0) {
 		free(a->payload);
 		free(a);
 	}
@@ -246,8 +230,7 @@ static void invoke_cb(void *ud, const struct ows_fn_result *r)
 		ows_b64_encode(r->log_tail + r->log_tail_len - n, n, tail);
 		h[nh++] = (struct ows_http_header){"X-Amz-Log-Result", tail};
 	}
-	ows_http_respond(c->req, 200, h, nh, r->body, r->len);
-	free(c);
+	ows_aws_reply(c, 200, h, nh, r->body, r->len);
 }
 
 static void invoke(struct ows_aws_call *c, const char *name)
@@ -256,6 +239,7 @@ static void invoke(struct ows_aws_call *c, const char *name)
 	const char *payload = c->len > 0 ? c->body : "{}";
 	size_t len = c->len > 0 ? c->len : 2;
 	struct ows_err err = {{0}};
+	struct ows_aws_invoke inv;
 	json_t *check;
 	int rv;
 
@@ -265,7 +249,7 @@ static void invoke(struct ows_aws_call *c, const char *name)
 		arn_of(c, name, arn, sizeof(arn));
 		snprintf(msg, sizeof(msg), "User: %s is not authorized to "
 			 "perform: lambda:InvokeFunction on resource: %s",
-			 c->name, arn);
+			 c->caller.name, arn);
 		lambda_error(c, 403, "AccessDeniedException", msg);
 		return;
 	}
@@ -281,15 +265,14 @@ static void invoke(struct ows_aws_call *c, const char *name)
 	 * function up; RequestResponse learns it from the (cached) registry.
 	 */
 	if (type != NULL && (!strcmp(type, "DryRun") || !strcmp(type, "Event")) &&
-	    !ows_state_resource_exists(&c->n->state, "functions", name)) {
+	    !ows_state_resource_exists(c->host->state, "functions", name)) {
 		not_found(c, name);
 		return;
 	}
 	if (type != NULL && strcmp(type, "DryRun") == 0) {
 		struct ows_http_header h = {"x-amzn-RequestId", c->request_id};
 
-		ows_http_respond(c->req, 204, &h, 1, NULL, 0);
-		free(c);
+		ows_aws_reply(c, 204, &h, 1, NULL, 0);
 		return;
 	}
 	if (type != NULL && strcmp(type, "Event") == 0) {
@@ -301,25 +284,41 @@ static void invoke(struct ows_aws_call *c, const char *name)
 			lambda_error(c, 500, "ServiceException", "out of memory");
 			return;
 		}
-		a->n = c->n;
+		a->host = c->host;
 		snprintf(a->name, sizeof(a->name), "%s", name);
 		memcpy(a->request_id, c->request_id, sizeof(a->request_id));
 		memcpy(a->payload, payload, len);
 		a->len = len;
-		ows_http_respond(c->req, 202, &h, 1, NULL, 0);
-		free(c);
+		ows_aws_reply(c, 202, &h, 1, NULL, 0);
 		async_run(a);
 		return;
 	}
-	rv = ows_functions_invoke(c->n, name, c->request_id, payload, len,
-				  invoke_cb, c);
+	inv = (struct ows_aws_invoke){
+		.function = name, .version = "$LATEST",
+		.request_id = c->request_id, .payload = payload, .len = len,
+		.client_context = ows_aws_header(c, "X-Amz-Client-Context"),
+	};
+	rv = c->host->invoke(c->host, &inv, invoke_cb, c);
 	if (rv == -ENOENT)
 		not_found(c, name);
 	else if (rv != 0)
 		lambda_error(c, 500, "ServiceException", ows_strerror(rv));
 }
 
-void ows_lambda_handle(struct ows_aws_call *c)
+/*
+ * The operations on one function: /2015-03-31/functions/NAME + rest.
+ * Further operations (the management API) add rows here.
+ */
+static const struct {
+	const char *method;
+	const char *rest;
+	void (*fn)(struct ows_aws_call *c, const char *name);
+} function_ops[] = {
+	{"POST", "/invocations", invoke},
+	{"GET", "", get_function},
+};
+
+static void lambda_handle(struct ows_aws_call *c)
 {
 	const char *p = c->req->path;
 	char seg[OWS_NAME_MAX], name[OWS_NAME_MAX];
@@ -342,12 +341,26 @@ void ows_lambda_handle(struct ows_aws_call *c)
 	ows_percent_decode(seg);
 	function_name(seg, name, sizeof(name));
 	rest = p + 1 + n;
-	if (strcmp(rest, "/invocations") == 0 &&
-	    strcmp(c->req->method, "POST") == 0)
-		invoke(c, name);
-	else if (rest[0] == '\0' && strcmp(c->req->method, "GET") == 0)
-		get_function(c, name);
-	else
-		lambda_error(c, 404, "ResourceNotFoundException", "no such "
-			     "Lambda API operation");
+	for (size_t i = 0; i < sizeof(function_ops) / sizeof(function_ops[0]);
+	     i++) {
+		if (strcmp(c->req->method, function_ops[i].method) == 0 &&
+		    strcmp(rest, function_ops[i].rest) == 0) {
+			function_ops[i].fn(c, name);
+			return;
+		}
+	}
+	lambda_error(c, 404, "ResourceNotFoundException", "no such Lambda API "
+		     "operation");
 }
+
+const struct ows_aws_service ows_lambda_service = {
+	.name = "lambda",
+	.target_prefix = NULL,
+	.path_prefix = "/2015-03-31/",
+	.protocol = OWS_AWS_REST_JSON,
+	.body_mode = OWS_AWS_BODY_WHOLE,
+	.body_limit = 6 * 1024 * 1024, /* Lambda's synchronous payload */
+	.handle = lambda_handle,
+	.close = NULL,
+	.kinds = NULL, /* the LAMBDAAPI part adds its kinds */
+};

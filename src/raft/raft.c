@@ -801,6 +801,48 @@ int ows_raft_apply(struct ows_raft *r, const void *data, size_t len,
 	return 0;
 }
 
+/* A read barrier (raft_barrier) in flight. */
+struct barrier_req {
+	struct raft_barrier req;
+	struct ows_raft *r;
+	ows_raft_change_cb cb;
+	void *ud;
+};
+
+static void barrier_done(struct raft_barrier *rreq, int status)
+{
+	struct barrier_req *req = rreq->data;
+
+	req->cb(req->ud, status != 0 ? apply_status(req->r, status) : 0);
+	free(req);
+}
+
+int ows_raft_barrier(struct ows_raft *r, ows_raft_change_cb cb, void *ud)
+{
+	struct barrier_req *req;
+	int rv;
+
+	if (r->closing)
+		return -ECANCELED;
+	if (r->failed || r->stalled != 0)
+		return OWS_EIO;
+	if (raft_state(&r->raft) != RAFT_LEADER)
+		return OWS_ENOTLEADER;
+	req = calloc(1, sizeof(*req));
+	if (req == NULL)
+		return -ENOMEM;
+	req->req.data = req;
+	req->r = r;
+	req->cb = cb;
+	req->ud = ud;
+	rv = raft_barrier(&r->raft, &req->req, barrier_done);
+	if (rv != 0) {
+		free(req);
+		return failed(r, "barrier", rv);
+	}
+	return 0;
+}
+
 static struct ctl_req *ctl_new(struct ows_raft *r, ows_raft_change_cb cb,
 			       void *ud)
 {

@@ -126,8 +126,16 @@ typedef void (*ows_raft_apply_cb)(void *ud, int status, void *result);
 int ows_raft_apply(struct ows_raft *r, const void *data, size_t len,
 		   ows_raft_apply_cb cb, void *ud);
 
-/* Membership changes (leader only). cb gets 0 or < 0. */
+/*
+ * Leader only: cb(ud, 0) once every entry committed before the call has
+ * been applied on this node (libraft's barrier: an empty entry committed
+ * in this term, which also proves the leadership), or < 0 (OWS_ENOTLEADER,
+ * -ECANCELED). Returns < 0 without calling cb when it cannot start.
+ */
 typedef void (*ows_raft_change_cb)(void *ud, int status);
+int ows_raft_barrier(struct ows_raft *r, ows_raft_change_cb cb, void *ud);
+
+/* Membership changes (leader only). cb gets 0 or < 0. */
 int ows_raft_add(struct ows_raft *r, uint64_t id, const char *address,
 		 ows_raft_change_cb cb, void *ud);
 int ows_raft_assign(struct ows_raft *r, uint64_t id,

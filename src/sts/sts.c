@@ -24,7 +24,9 @@
 #include "common/enc.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "daemon/aws.h"
+#include "aws/auth.h"
+#include "aws/call.h"
+#include "sts/sts.h"
 #include "ledger/authz.h"
 #include "state/state.h"
 
@@ -39,6 +41,14 @@ static bool param(struct ows_aws_call *c, const struct form *f,
 {
 	return ows_query_get(f->text, key, out, cap) ||
 	       ows_query_get(c->req->query, key, out, cap);
+}
+
+/* The session name of c's role session ("" without a session). */
+static const char *session_name(const struct ows_aws_call *c)
+{
+	const struct ows_session *s = ows_aws_call_session(c);
+
+	return s != NULL ? s->session_name : "";
 }
 
 /* An id for a role, stable and not secret (AWS's "AROA..."). */
@@ -61,23 +71,23 @@ static void identity(const struct ows_aws_call *c, char *arn, size_t acap,
 {
 	char rid[21];
 
-	if (strcmp(c->kind, "roles") == 0) {
-		role_id(c->name, rid);
+	if (strcmp(c->caller.kind, "roles") == 0) {
+		role_id(c->caller.name, rid);
 		snprintf(arn, acap, "arn:ows:sts::%s:assumed-role/%s/%s",
-			 c->account, c->name, c->sess.session_name);
-		snprintf(uid, ucap, "%s:%s", rid, c->sess.session_name);
-	} else if (strcmp(c->kind, "functions") == 0) {
+			 c->host->account, c->caller.name, session_name(c));
+		snprintf(uid, ucap, "%s:%s", rid, session_name(c));
+	} else if (strcmp(c->caller.kind, "functions") == 0) {
 		char role[300];
 
-		snprintf(role, sizeof(role), "lambda-%s", c->name);
+		snprintf(role, sizeof(role), "lambda-%s", c->caller.name);
 		role_id(role, rid);
 		snprintf(arn, acap, "arn:ows:sts::%s:assumed-role/%s/%s",
-			 c->account, role, c->name);
-		snprintf(uid, ucap, "%s:%s", rid, c->name);
+			 c->host->account, role, c->caller.name);
+		snprintf(uid, ucap, "%s:%s", rid, c->caller.name);
 	} else {
-		snprintf(arn, acap, "arn:ows:iam::%s:user/%s", c->account,
-			 c->user);
-		snprintf(uid, ucap, "%s", c->access_key);
+		snprintf(arn, acap, "arn:ows:iam::%s:user/%s", c->host->account,
+			 c->caller.user);
+		snprintf(uid, ucap, "%s", c->caller.access_key);
 	}
 }
 
@@ -93,8 +103,8 @@ static void get_caller_identity(struct ows_aws_call *c)
 		 "<Account>%s</Account></GetCallerIdentityResult>"
 		 "<ResponseMetadata><RequestId>%s</RequestId>"
 		 "</ResponseMetadata></GetCallerIdentityResponse>",
-		 arn, uid, c->account, c->request_id);
-	ows_aws_reply_xml(c, xml);
+		 arn, uid, c->host->account, c->request_id);
+	ows_aws_reply_xml(c, 200, xml);
 }
 
 static void iso8601(int64_t t, char out[32])
@@ -131,17 +141,16 @@ static void reply_credentials(struct ows_aws_call *c, const char *op,
 	char exp[32], *xml;
 	size_t cap = 4096;
 
-	if (ows_session_mint(c->n->session_key, s, secret, token,
+	if (ows_session_mint(c->host->session_key, s, secret, token,
 			     sizeof(token)) != 0) {
-		ows_aws_reply_query_error(c, 500, "InternalFailure",
-					  "cannot issue credentials");
+		ows_aws_error(c, 500, "InternalFailure",
+			      "cannot issue credentials");
 		return;
 	}
 	xml = malloc(cap);
 	if (xml == NULL) {
 		memset(secret, 0, sizeof(secret));
-		ows_aws_reply_query_error(c, 500, "InternalFailure",
-					  "out of memory");
+		ows_aws_error(c, 500, "InternalFailure", "out of memory");
 		return;
 	}
 	iso8601(s->expires, exp);
@@ -158,7 +167,7 @@ static void reply_credentials(struct ows_aws_call *c, const char *op,
 	memset(secret, 0, sizeof(secret));
 	ows_log(OWS_LOG_INFO, "sts", "%s: %s for %s '%s' until %s", op,
 		s->key_id, s->kind, s->name, exp);
-	ows_aws_reply_xml(c, xml);
+	ows_aws_reply_xml(c, 200, xml);
 	memset(xml, 0, cap);
 	free(xml);
 }
@@ -168,22 +177,20 @@ static void get_session_token(struct ows_aws_call *c, const struct form *f)
 	struct ows_session s = {0};
 	long d;
 
-	if (c->session) {
-		ows_aws_reply_query_error(c, 403, "AccessDenied", "Cannot call "
-					  "GetSessionToken with session "
-					  "credentials");
+	if (c->caller.session) {
+		ows_aws_error(c, 403, "AccessDenied", "Cannot call "
+			      "GetSessionToken with session credentials");
 		return;
 	}
 	d = duration(c, f, 43200, 900, 129600);
 	if (d < 0) {
-		ows_aws_reply_query_error(c, 400, "ValidationError",
-					  "DurationSeconds must be between "
-					  "900 and 129600");
+		ows_aws_error(c, 400, "ValidationError", "DurationSeconds "
+			      "must be between 900 and 129600");
 		return;
 	}
 	snprintf(s.kind, sizeof(s.kind), "users");
-	snprintf(s.name, sizeof(s.name), "%.128s", c->user);
-	s.expires = ows_now_ms() / 1000 + d;
+	snprintf(s.name, sizeof(s.name), "%.128s", c->caller.user);
+	s.expires = (int64_t)time(NULL) + d;
 	reply_credentials(c, "GetSessionToken", &s, "");
 }
 
@@ -207,7 +214,7 @@ static void role_of_arn(const struct ows_aws_call *c, const char *arn,
 		acct = strcspn(rest, ":");
 		if (rest[acct] != ':' || strncmp(rest + acct + 1, "role/", 5) != 0)
 			return;
-		if (acct != 0 && (acct != 12 || strncmp(rest, c->account, 12)))
+		if (acct != 0 && (acct != 12 || strncmp(rest, c->host->account, 12)))
 			return; /* another account's role */
 		name = rest + acct + 6;
 	}
@@ -248,23 +255,23 @@ static void assume_role(struct ows_aws_call *c, const struct form *f)
 	param(c, f, "RoleArn", arn, sizeof(arn));
 	param(c, f, "RoleSessionName", sname, sizeof(sname));
 	if (arn[0] == '\0' || !session_name_ok(sname)) {
-		ows_aws_reply_query_error(c, 400, "ValidationError",
-					  arn[0] == '\0'
-					      ? "RoleArn is required"
-					      : "RoleSessionName must be 2 to "
-						"64 of [A-Za-z0-9_+=,.@-]");
+		ows_aws_error(c, 400, "ValidationError", "%s",
+			      arn[0] == '\0' ? "RoleArn is required"
+					     : "RoleSessionName must be 2 to "
+					       "64 of [A-Za-z0-9_+=,.@-]");
 		return;
 	}
 	role_of_arn(c, arn, name, 129);
 	if (name[0] != '\0')
-		role = ows_state_resource(&c->n->state, "roles", name);
-	if (role == NULL || strcmp(c->kind, "users") != 0 ||
-	    !trusts(role, c->user)) {
+		role = ows_state_resource(c->host->state, "roles", name);
+	if (role == NULL || strcmp(c->caller.kind, "users") != 0 ||
+	    !trusts(role, c->caller.user)) {
 		snprintf(msg, sizeof(msg), "User: %s is not authorized to "
 			 "perform: sts:AssumeRole on resource: %s",
-			 c->user[0] ? c->user : c->name, arn);
+			 c->caller.user[0] ? c->caller.user : c->caller.name,
+			 arn);
 		json_decref(role);
-		ows_aws_reply_query_error(c, 403, "AccessDenied", msg);
+		ows_aws_error(c, 403, "AccessDenied", "%s", msg);
 		return;
 	}
 	max = (long)json_integer_value(json_object_get(role, "max_session_s"));
@@ -273,26 +280,25 @@ static void assume_role(struct ows_aws_call *c, const struct form *f)
 		max = 3600;
 	d = duration(c, f, 3600 < max ? 3600 : max, 900, max);
 	if (d < 0) {
-		ows_aws_reply_query_error(c, 400, "ValidationError",
-					  "The requested DurationSeconds "
-					  "exceeds the MaxSessionDuration set "
-					  "for this role.");
+		ows_aws_error(c, 400, "ValidationError", "The requested "
+			      "DurationSeconds exceeds the MaxSessionDuration "
+			      "set for this role.");
 		return;
 	}
 	snprintf(s.kind, sizeof(s.kind), "roles");
 	snprintf(s.name, sizeof(s.name), "%.128s", name);
-	snprintf(s.source, sizeof(s.source), "%.128s", c->user);
+	snprintf(s.source, sizeof(s.source), "%.128s", c->caller.user);
 	snprintf(s.session_name, sizeof(s.session_name), "%s", sname);
-	s.expires = ows_now_ms() / 1000 + d;
+	s.expires = (int64_t)time(NULL) + d;
 	role_id(name, rid);
 	snprintf(extra, sizeof(extra),
 		 "<AssumedRoleUser><AssumedRoleId>%s:%s</AssumedRoleId>"
 		 "<Arn>arn:ows:sts::%s:assumed-role/%s/%s</Arn>"
-		 "</AssumedRoleUser>", rid, sname, c->account, name, sname);
+		 "</AssumedRoleUser>", rid, sname, c->host->account, name, sname);
 	reply_credentials(c, "AssumeRole", &s, extra);
 }
 
-void ows_sts_handle(struct ows_aws_call *c)
+static void sts_handle(struct ows_aws_call *c)
 {
 	struct form f;
 	char action[64] = "";
@@ -315,7 +321,19 @@ void ows_sts_handle(struct ows_aws_call *c)
 		assume_role(c, &f);
 		return;
 	}
-	ows_aws_reply_query_error(c, 400, "InvalidAction", "The action or "
-				  "operation requested is invalid. Verify that "
-				  "the action is typed correctly.");
+	ows_aws_error(c, 400, "InvalidAction", "The action or operation "
+		      "requested is invalid. Verify that the action is typed "
+		      "correctly.");
 }
+
+const struct ows_aws_service ows_sts_service = {
+	.name = "sts",
+	.target_prefix = NULL,
+	.path_prefix = NULL,
+	.protocol = OWS_AWS_QUERY_XML,
+	.body_mode = OWS_AWS_BODY_WHOLE,
+	.body_limit = 6 * 1024 * 1024,
+	.handle = sts_handle,
+	.close = NULL,
+	.kinds = NULL,
+};

@@ -1,0 +1,122 @@
+/*
+ * The daemon's side of the seam (aws/service.h): SigV4 authentication of
+ * a request on its own (the gateway's "iam" routes use it too), and the
+ * entry point that turns an edge request into a call of a service.
+ *
+ * src/aws never includes a daemon/ header: what it needs of the node, the
+ * secret of a long-term access key, comes through struct ows_aws_keys.
+ */
+#ifndef OWS_AWS_AUTH_H
+#define OWS_AWS_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/session.h"
+#include "auth/sigv4.h"
+#include "aws/call.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "http/http.h"
+
+/*
+ * How aws/ learns the secret of a long-term access key: 0 with the key's
+ * user (into user) and its secret (appended to secret, which the caller
+ * wipes), or < 0 (-ENOENT: no such key).
+ */
+struct ows_aws_keys {
+	int (*secret)(void *ud, const char *access_key, char user[256],
+		      struct ows_buf *secret);
+	void *ud;
+	const uint8_t *session_key; /* 32 bytes, auth/session.h */
+	const char *region;         /* the node's region */
+	int64_t now;                /* Unix seconds; 0: the clock (tests
+				       set it) */
+};
+
+/*
+ * One request's SigV4 check in two steps, so that nobody makes the node
+ * hold a body before it knows the key:
+ *
+ * ows_aws_auth_head, before any body byte: the credentials' form, scope
+ * (region the node's; service, when not NULL, that one), clock, known key
+ * (or a session token of ours, signed, unexpired), and the whole
+ * signature when x-amz-content-sha256 gives the body's hash.
+ * unsigned_ok allows UNSIGNED-PAYLOAD and STREAMING-* (streamed
+ * services); otherwise only a hash or the body's own hash is accepted.
+ *
+ * ows_aws_auth_body, once the body is read: the rest of the check.
+ *
+ * Both return 0 or an OWS_SIGV4_E* code with the reason in err. The
+ * secret is kept only between the two steps, and only when the signature
+ * could not be checked in the first; ows_aws_auth_clear wipes it (the
+ * two steps do so themselves once it is no longer needed).
+ */
+struct ows_aws_auth {
+	struct ows_sigv4_header hs[128];
+	struct ows_sigv4_request sr;
+	struct ows_sigv4_auth a;
+	struct ows_buf secret;
+	bool prepared;       /* head check passed */
+	bool verified;       /* the signature held over the header's hash */
+	bool expired_token;  /* refused: the session has expired */
+	struct ows_aws_caller caller;
+	struct ows_session sess; /* when caller.session */
+	int64_t now;             /* keys->now */
+};
+
+int ows_aws_auth_head(struct ows_aws_auth *x, const struct ows_http_req *req,
+		      const struct ows_aws_keys *keys, const char *service,
+		      bool unsigned_ok, struct ows_err *err);
+int ows_aws_auth_body(struct ows_aws_auth *x, const void *body, size_t len,
+		      struct ows_err *err);
+void ows_aws_auth_clear(struct ows_aws_auth *x);
+
+/*
+ * The streamed check (after a successful head check, the secret still
+ * held when needed): a hash of the body for PAYLOAD_HASH / PAYLOAD_BODY,
+ * the aws-chunked decoder for STREAMING-*, nothing for UNSIGNED-PAYLOAD.
+ * feed hands decoded bytes to out (borrowed for the call); finish ends
+ * with 0 when the whole body checked out.
+ */
+struct ows_aws_verifier;
+int ows_aws_verifier_new(struct ows_aws_auth *x, int64_t decoded_length,
+			 struct ows_aws_verifier **out);
+int ows_aws_verifier_feed(struct ows_aws_verifier *v, const void *data,
+			  size_t len,
+			  int (*out)(void *ud, const char *data, size_t len),
+			  void *ud, struct ows_err *err);
+int ows_aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err);
+void ows_aws_verifier_free(struct ows_aws_verifier *v);
+
+/*
+ * aws/'s part of a call (c->priv): the auth state, the host's own slot.
+ */
+struct ows_aws_call_priv {
+	struct ows_aws_auth auth;
+	const struct ows_aws_keys *keys;
+	struct ows_aws_verifier *verifier; /* streamed bodies */
+	ows_aws_chunk_cb chunk_cb;
+	bool answered;
+	void *host_data; /* the host's, per call (daemon/host.c) */
+};
+
+/* The session a call's credentials carry, or NULL for a long-term key. */
+const struct ows_session *ows_aws_call_session(const struct ows_aws_call *c);
+
+/*
+ * Serve req as a call of svc on host: make the call in req's arena,
+ * check SigV4 before any body byte (failures are answered in svc's
+ * protocol), read the body whole (svc->body_limit; 413 past it) and check
+ * it, or leave it to the service (BODY_STREAM), then svc->handle(c).
+ */
+void ows_aws_call_start(const struct ows_aws_service *svc,
+			const struct ows_aws_host *host,
+			const struct ows_aws_keys *keys,
+			struct ows_http_req *req);
+
+/* Answer a failed authentication (rc, reason msg or NULL) in c's protocol. */
+void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg);
+
+#endif

@@ -1,0 +1,232 @@
+/*
+ * A call of a service on the seam (aws/call.h, aws/auth.h): made in the
+ * request's arena with a request id; authenticated before any body byte;
+ * its body read whole and checked, or left to the service to stream
+ * (checked as it goes); answered exactly once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/auth.h"
+#include "common/enc.h"
+#include "common/log.h"
+
+static struct ows_aws_call_priv *priv(const struct ows_aws_call *c)
+{
+	return c->priv;
+}
+
+const struct ows_session *ows_aws_call_session(const struct ows_aws_call *c)
+{
+	return c->caller.session ? &priv(c)->auth.sess : NULL;
+}
+
+const char *ows_aws_header(const struct ows_aws_call *c, const char *name)
+{
+	return ows_http_req_header(c->req, name);
+}
+
+/* The call is over: wipe what authentication kept. */
+static void call_end(struct ows_aws_call *c)
+{
+	struct ows_aws_call_priv *p = priv(c);
+
+	p->answered = true;
+	ows_aws_auth_clear(&p->auth);
+	ows_aws_verifier_free(p->verifier);
+	p->verifier = NULL;
+}
+
+void ows_aws_reply(struct ows_aws_call *c, int status,
+		   const struct ows_http_header *headers, size_t n_headers,
+		   const void *body, size_t len)
+{
+	struct ows_http_header h[24];
+	struct ows_http_req *req = c->req;
+	size_t n = 0;
+	bool has_id = false;
+
+	if (priv(c)->answered)
+		return; /* the server ended the request (a body error) */
+	for (size_t i = 0; i < n_headers && n < 23; i++) {
+		has_id |= strcasecmp(headers[i].name, "x-amzn-RequestId") == 0;
+		h[n++] = headers[i];
+	}
+	if (!has_id)
+		h[n++] = (struct ows_http_header){"x-amzn-RequestId",
+						  c->request_id};
+	call_end(c);
+	/* c lives in req's arena: nothing of it after this */
+	ows_http_respond(req, status, h, n, body, len);
+}
+
+static const char *content_type(const struct ows_aws_call *c)
+{
+	return c->svc->protocol == OWS_AWS_JSON_1_0
+		       ? "application/x-amz-json-1.0"
+		       : "application/json";
+}
+
+void ows_aws_reply_json(struct ows_aws_call *c, int status, json_t *v)
+{
+	struct ows_http_header h = {"Content-Type", content_type(c)};
+	char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+
+	json_decref(v);
+	if (text == NULL) {
+		ows_aws_error(c, 500, "ServiceException", "out of memory");
+		return;
+	}
+	ows_aws_reply(c, status, &h, 1, text, strlen(text));
+	free(text);
+}
+
+void ows_aws_reply_xml(struct ows_aws_call *c, int status, const char *xml)
+{
+	struct ows_http_header h = {
+		"Content-Type",
+		c->svc->protocol == OWS_AWS_REST_XML ? "application/xml"
+						     : "text/xml"};
+
+	ows_aws_reply(c, status, &h, 1, xml, strlen(xml));
+}
+
+/* ---- the edge's entry ---- */
+
+static void handle(struct ows_aws_call *c)
+{
+	c->svc->handle(c);
+}
+
+static void body_cb(struct ows_http_req *req, int status, const char *body,
+		    size_t len)
+{
+	struct ows_aws_call *c = req->data;
+	struct ows_err err = {{0}};
+	int rv;
+
+	if (status != 0) {
+		/* the server has answered or ended the request */
+		call_end(c);
+		return;
+	}
+	c->body = body;
+	c->len = len;
+	rv = ows_aws_auth_body(&priv(c)->auth, body, len, &err);
+	if (rv != 0) {
+		ows_aws_reply_auth_error(c, rv, err.msg[0] ? err.msg : NULL);
+		return;
+	}
+	handle(c);
+}
+
+void ows_aws_call_start(const struct ows_aws_service *svc,
+			const struct ows_aws_host *host,
+			const struct ows_aws_keys *keys,
+			struct ows_http_req *req)
+{
+	struct ows_aws_call *c = ows_arena_alloc(&req->arena, sizeof(*c));
+	struct ows_aws_call_priv *p = ows_arena_alloc(&req->arena, sizeof(*p));
+	bool stream = svc->body_mode == OWS_AWS_BODY_STREAM;
+	struct ows_err err = {{0}};
+	int rv;
+
+	if (c == NULL || p == NULL) {
+		struct ows_http_header h = {"Content-Type", "text/plain"};
+
+		ows_http_respond(req, 503, &h, 1, "out of memory\n", 14);
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	memset(p, 0, sizeof(*p));
+	c->svc = svc;
+	c->host = host;
+	c->req = req;
+	c->arena = &req->arena;
+	c->priv = p;
+	p->keys = keys;
+	ows_uuid4(c->request_id);
+	req->data = c;
+	rv = ows_aws_auth_head(&p->auth, req, keys, svc->name, stream, &err);
+	c->caller = p->auth.caller;
+	snprintf(c->region, sizeof(c->region), "%s", p->auth.a.region);
+	if (rv != 0) {
+		ows_aws_reply_auth_error(c, rv, err.msg[0] ? err.msg : NULL);
+		return;
+	}
+	if (stream) {
+		handle(c);
+		return;
+	}
+	if (ows_http_req_read_body(req, svc->body_limit, body_cb) != 0)
+		ows_aws_error(c, 500, "InternalFailure",
+			      "cannot read the body");
+}
+
+/* ---- streamed bodies ---- */
+
+static int stream_out(void *ud, const char *data, size_t len)
+{
+	struct ows_aws_call *c = ud;
+
+	priv(c)->chunk_cb(c, 0, data, len, false);
+	/* the service may have answered (and so ended the call) */
+	return priv(c)->answered ? -ECANCELED : 0;
+}
+
+static void stream_cb(struct ows_http_req *req, int status, const char *data,
+		      size_t len, bool last)
+{
+	struct ows_aws_call *c = req->data;
+	struct ows_aws_call_priv *p = priv(c);
+	struct ows_err err = {{0}};
+	int rv = status;
+
+	if (p->answered)
+		return;
+	if (status != 0) {
+		/* the server answers (413, 400) or the peer is gone: the
+		   service's own answer is dropped */
+		call_end(c);
+		p->chunk_cb(c, status, NULL, 0, true);
+		return;
+	}
+	if (len > 0)
+		rv = ows_aws_verifier_feed(p->verifier, data, len, stream_out,
+					   c, &err);
+	if (p->answered)
+		return;
+	if (rv == 0 && last)
+		rv = ows_aws_verifier_finish(p->verifier, &err);
+	if (rv != 0) {
+		if (rv <= -1100 && rv > -1200) {
+			ows_log(OWS_LOG_INFO, "aws", "%s %s from %s: body "
+				"refused: %s", req->method, req->path,
+				req->peer, err.msg);
+			rv = OWS_EAUTH;
+		}
+		p->chunk_cb(c, rv, NULL, 0, true);
+		return;
+	}
+	if (last)
+		p->chunk_cb(c, 0, NULL, 0, true);
+}
+
+int ows_aws_call_stream(struct ows_aws_call *c, uint64_t limit,
+			ows_aws_chunk_cb cb)
+{
+	struct ows_aws_call_priv *p = priv(c);
+	const char *dl = ows_aws_header(c, "x-amz-decoded-content-length");
+	int rv;
+
+	if (p->verifier != NULL || !p->auth.prepared)
+		return -EINVAL;
+	rv = ows_aws_verifier_new(&p->auth, dl ? strtoll(dl, NULL, 10) : -1,
+				  &p->verifier);
+	if (rv != 0)
+		return rv;
+	p->chunk_cb = cb;
+	return ows_http_req_stream_body(c->req, limit, stream_cb);
+}
