@@ -156,7 +156,7 @@ static int make_pool(struct ows_fn_entry *e)
 {
 	struct ows_fn_env env[MAX_ENV];
 	const char *command[65] = {NULL};
-	char exe[PATH_MAX], runtimes[PATH_MAX];
+	char exe[PATH_MAX], runtimes[PATH_MAX], fname[OWS_NAME_MAX];
 	struct ows_fn_config cfg = {0};
 	const char *k;
 	json_t *v;
@@ -170,8 +170,14 @@ static int make_pool(struct ows_fn_entry *e)
 	json_array_foreach(json_object_get(e->spec, "command"), i, v)
 		if (i < 64)
 			command[i] = json_string_value(v);
+	/* a published version "NAME:N" runs as NAME, version N */
+	snprintf(fname, sizeof(fname), "%.*s", (int)strcspn(e->name, ":"),
+		 e->name);
 	cfg = (struct ows_fn_config){
-		.name = e->name, .runtime = ows_json_str(e->spec, "runtime"),
+		.name = fname,
+		.version = strchr(e->name, ':') ? strchr(e->name, ':') + 1
+						: "$LATEST",
+		.runtime = ows_json_str(e->spec, "runtime"),
 		.handler = ows_json_str(e->spec, "handler"),
 		.bundle_dir = e->bundle, .command = command,
 		.memory_mb = num(e->spec, "memory_mb", 128),

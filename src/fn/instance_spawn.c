@@ -113,7 +113,8 @@ static int build_env(struct ows_fn_instance *inst, struct envv *e)
 		env_add(e, "AWS_LAMBDA_FUNCTION_NAME", "%s", c->name);
 		env_add(e, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "%u",
 			c->memory_mb);
-		env_add(e, "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+		env_add(e, "AWS_LAMBDA_FUNCTION_VERSION", "%s",
+			c->version ? c->version : "$LATEST");
 		env_add(e, "AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/%s",
 			c->name);
 		env_add(e, "AWS_LAMBDA_LOG_STREAM_NAME", "%s", stream);

@@ -138,7 +138,7 @@ static int conf_new(const struct ows_fn_config *in, struct pool_conf **out)
 		return -EINVAL;
 	while (in->command != NULL && in->command[n_cmd] != NULL)
 		n_cmd++;
-	n_str = 8 + n_cmd + 2 * in->n_env;
+	n_str = 9 + n_cmd + 2 * in->n_env;
 	conf = calloc(1, sizeof(*conf));
 	if (conf == NULL)
 		return -ENOMEM;
@@ -149,6 +149,8 @@ static int conf_new(const struct ows_fn_config *in, struct pool_conf **out)
 	conf->command = calloc(n_cmd + 1, sizeof(char *));
 	nomem = !conf->strings || !conf->env || !conf->command;
 	conf->c.name = keep(conf, in->name, &nomem);
+	conf->c.version = keep(conf, in->version ? in->version : "$LATEST",
+			       &nomem);
 	conf->c.runtime = keep(conf, in->runtime, &nomem);
 	conf->c.handler = keep(conf, in->handler, &nomem);
 	conf->c.bundle_dir = keep(conf, in->bundle_dir, &nomem);

@@ -62,6 +62,8 @@ struct ows_fn_creds {
 
 struct ows_fn_config {
 	const char *name;    /* [A-Za-z0-9_-], 1..64 */
+	const char *version; /* "$LATEST" (NULL) or a published version "N":
+				AWS_LAMBDA_FUNCTION_VERSION */
 	const char *runtime; /* "python3", "nodejs", "provided" or "http" */
 	const char *handler; /* "module.function"; unused by provided, http */
 	const char *bundle_dir;	     /* extracted bundle, at /var/task */

@@ -1,19 +1,22 @@
 /*
- * The Lambda API on the edge port (rest-json, 2015-03-31), enough for
- * `aws lambda invoke|get-function|list-functions` and boto3:
+ * The Lambda API on the edge port (rest-json, 2015-03-31): the service's
+ * table, and Invoke; the management operations (docs/lambda.md) are routed
+ * first, by ows__lambda_route (lambda_priv.h):
  *
- *   POST /2015-03-31/functions/NAME/invocations   Invoke
- *   GET  /2015-03-31/functions/NAME               GetFunction
- *   GET  /2015-03-31/functions/                   ListFunctions
+ *   POST /2015-03-31/functions/NAME[:QUALIFIER]/invocations[?Qualifier=]
+ *
+ * The version run is resolved here (a version, an alias with its weights,
+ * an ARN; another account's is ResourceNotFoundException) and sent back in
+ * X-Amz-Executed-Version; an http function is 400 InvalidRuntimeException.
  *
  * Invoke follows the Lambda API reference: X-Amz-Invocation-Type
  * RequestResponse (default) answers with the function's result (200, and
  * X-Amz-Function-Error when the function failed), Event answers 202 at once
  * and retries a failed invocation twice, DryRun answers 204; X-Amz-Log-Type:
  * Tail returns the last 4 KB of the log, base64, in X-Amz-Log-Result.
- * Every call is judged by the caller's policies: lambda:InvokeFunction,
- * lambda:GetFunction, lambda:ListFunctions on arn:ows:lambda::function/NAME
- * (or its arn:aws:lambda:REGION:ACCOUNT:function:NAME form), by the host.
+ * Every call is judged by the caller's policies (lambda:InvokeFunction on
+ * arn:ows:lambda::function/NAME or its arn:aws:lambda:REGION:ACCOUNT:
+ * function:NAME form), by the host.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +28,7 @@
 #include "common/log.h"
 #include "aws/call.h"
 #include "lambda/lambda.h"
+#include "lambda/lambda_priv.h"
 #include "ledger/changeset.h"
 #include "state/state.h"
 
@@ -81,84 +85,12 @@ static bool allowed(struct ows_aws_call *c, const char *action,
 	return c->host->authorize(c, action, arns, NULL) == 0;
 }
 
-static json_int_t int_or(const json_t *spec, const char *k, json_int_t dflt)
-{
-	const json_t *v = json_object_get(spec, k);
-
-	return json_is_integer(v) ? json_integer_value(v) : dflt;
-}
-
-static json_t *configuration(struct ows_aws_call *c, const char *name,
-			     const json_t *spec)
-{
-	char arn[512];
-	const char *rt = ows_json_str(spec, "runtime");
-	json_t *v = json_object_get(spec, "env");
-
-	/* Environment values go only to readers of the function itself. */
-	if (!allowed(c, "ows:functions.read", name))
-		v = NULL;
-	arn_of(c, name, arn, sizeof(arn));
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:{s:o}}",
-			 "FunctionName", name, "FunctionArn", arn, "Runtime",
-			 strcmp(rt, "python3") == 0 ? "python3.11" :
-			 strcmp(rt, "nodejs") == 0 ? "nodejs20.x" : rt,
-			 "Handler", ows_json_str(spec, "handler") ?
-			 ows_json_str(spec, "handler") : "",
-			 "MemorySize", int_or(spec, "memory_mb", 128),
-			 "Timeout", int_or(spec, "timeout_s", 3),
-			 "CodeSha256", ows_json_str(spec, "code_sha256"),
-			 "Version", "$LATEST", "Environment", "Variables",
-			 v ? json_incref(v) : json_object());
-}
-
-static void reply_json(struct ows_aws_call *c, int status, json_t *v)
-{
-	ows_aws_reply_json(c, status, v);
-}
-
-static void get_function(struct ows_aws_call *c, const char *name)
-{
-	json_t *spec = ows_state_resource(c->host->state, "functions", name);
-
-	if (!allowed(c, "lambda:GetFunction", name)) {
-		lambda_error(c, 403, "AccessDeniedException", "not authorized "
-			     "to perform lambda:GetFunction");
-	} else if (spec == NULL) {
-		not_found(c, name);
-	} else {
-		reply_json(c, 200, json_pack("{s:o, s:{s:s}}", "Configuration",
-					     configuration(c, name, spec), "Code",
-					     "RepositoryType", "S3"));
-	}
-	json_decref(spec);
-}
-
-static void list_functions(struct ows_aws_call *c)
-{
-	json_t *all = ows_state_resources(c->host->state, "functions", NULL);
-	json_t *list = json_array(), *r;
-	size_t i;
-
-	if (!allowed(c, "lambda:ListFunctions", "*")) {
-		json_decref(all);
-		json_decref(list);
-		lambda_error(c, 403, "AccessDeniedException", "not authorized "
-			     "to perform lambda:ListFunctions");
-		return;
-	}
-	json_array_foreach(all, i, r)
-		json_array_append_new(list, configuration(
-			c, ows_json_str(r, "name"), json_object_get(r, "spec")));
-	json_decref(all);
-	reply_json(c, 200, json_pack("{s:o}", "Functions", list));
-}
-
 /* ---- Invoke ---- */
 
 struct async_inv {
 	const struct ows_aws_host *host;
 	char name[OWS_NAME_MAX];
+	char version[24];
 	char request_id[37];
 	char *payload;
 	size_t len;
@@ -170,7 +102,7 @@ static void async_cb(void *ud, const struct ows_fn_result *r);
 static void async_run(struct async_inv *a)
 {
 	struct ows_aws_invoke inv = {
-		.function = a->name, .version = "$LATEST",
+		.function = a->name, .version = a->version,
 		.request_id = a->request_id, .payload = a->payload,
 		.len = a->len, .event = true,
 	};
@@ -220,7 +152,8 @@ static void invoke_cb(void *ud, const struct ows_fn_result *r)
 	}
 	h[nh++] = (struct ows_http_header){"Content-Type", "application/json"};
 	h[nh++] = (struct ows_http_header){"x-amzn-RequestId", c->request_id};
-	h[nh++] = (struct ows_http_header){"X-Amz-Executed-Version", "$LATEST"};
+	h[nh++] = (struct ows_http_header){"X-Amz-Executed-Version",
+		c->data != NULL ? (const char *)c->data : "$LATEST"};
 	if (r->kind == OWS_FN_FUNCTION_ERROR)
 		h[nh++] = (struct ows_http_header){"X-Amz-Function-Error",
 			r->function_error ? r->function_error : "Unhandled"};
@@ -233,8 +166,16 @@ static void invoke_cb(void *ud, const struct ows_fn_result *r)
 	ows_aws_reply(c, 200, h, nh, r->body, r->len);
 }
 
-static void invoke(struct ows_aws_call *c, const char *name)
+/*
+ * ref as the path gives it (NAME, NAME:QUALIFIER, an ARN) with
+ * ?Qualifier=: the version to run is resolved here, an alias's weights
+ * applied (lambda_priv.h, ows__lambda_invoke_target).
+ */
+static void invoke(struct ows_aws_call *c, const char *ref)
 {
+	char name[OWS_NAME_MAX], qual[160] = "", version[24], code_msg[300];
+	const char *code;
+	json_t *spec;
 	const char *type = ows_http_req_header(c->req, "X-Amz-Invocation-Type");
 	const char *payload = c->len > 0 ? c->body : "{}";
 	size_t len = c->len > 0 ? c->len : 2;
@@ -243,6 +184,25 @@ static void invoke(struct ows_aws_call *c, const char *name)
 	json_t *check;
 	int rv;
 
+	ows_query_get(c->req->query, "Qualifier", qual, sizeof(qual));
+	rv = ows__lambda_invoke_target(c, ref, qual, name, sizeof(name),
+				       version, sizeof(version));
+	if (rv == OWS_EINVAL) {
+		lambda_error(c, 400, "InvalidParameterValueException",
+			     "The derived qualifier from the function name "
+			     "does not match the specified qualifier.");
+		return;
+	}
+	if (rv != 0) {
+		char q[sizeof(name) + sizeof(qual) + 2];
+
+		function_name(ref, name, sizeof(name));
+		snprintf(q, sizeof(q), "%s%s%s", name, qual[0] ? ":" : "",
+			 qual);
+		not_found(c, q);
+		return;
+	}
+	c->data = ows_arena_strdup(c->arena, version);
 	if (!allowed(c, "lambda:InvokeFunction", name)) {
 		char msg[1200], arn[512];
 
@@ -260,6 +220,16 @@ static void invoke(struct ows_aws_call *c, const char *name)
 		return;
 	}
 	json_decref(check);
+	spec = strcmp(version, "$LATEST") == 0
+		       ? ows_state_resource(c->host->state, "functions", name)
+		       : NULL;
+	if (spec != NULL &&
+	    !ows__lambda_invokable(spec, &code, code_msg, sizeof(code_msg))) {
+		json_decref(spec);
+		lambda_error(c, 400, code, code_msg);
+		return;
+	}
+	json_decref(spec);
 	/*
 	 * DryRun and Event answer before anything runs, so they look the
 	 * function up; RequestResponse learns it from the (cached) registry.
@@ -286,6 +256,7 @@ static void invoke(struct ows_aws_call *c, const char *name)
 		}
 		a->host = c->host;
 		snprintf(a->name, sizeof(a->name), "%s", name);
+		snprintf(a->version, sizeof(a->version), "%s", version);
 		memcpy(a->request_id, c->request_id, sizeof(a->request_id));
 		memcpy(a->payload, payload, len);
 		a->len = len;
@@ -294,7 +265,7 @@ static void invoke(struct ows_aws_call *c, const char *name)
 		return;
 	}
 	inv = (struct ows_aws_invoke){
-		.function = name, .version = "$LATEST",
+		.function = name, .version = version,
 		.request_id = c->request_id, .payload = payload, .len = len,
 		.client_context = ows_aws_header(c, "X-Amz-Client-Context"),
 	};
@@ -315,7 +286,6 @@ static const struct {
 	void (*fn)(struct ows_aws_call *c, const char *name);
 } function_ops[] = {
 	{"POST", "/invocations", invoke},
-	{"GET", "", get_function},
 };
 
 static void lambda_handle(struct ows_aws_call *c)
@@ -325,17 +295,15 @@ static void lambda_handle(struct ows_aws_call *c)
 	const char *rest;
 	size_t n;
 
+	/* the management API (docs/lambda.md); it leaves Invoke here */
+	if (ows__lambda_route(c))
+		return;
 	if (strncmp(p, PREFIX, strlen(PREFIX)) != 0) {
-		lambda_error(c, 404, "ResourceNotFoundException", "no such "
-			     "Lambda API path");
+		lambda_error(c, 404, "UnknownOperationException", "Unknown "
+			     "operation");
 		return;
 	}
 	p += strlen(PREFIX);
-	if ((p[0] == '\0' || strcmp(p, "/") == 0) &&
-	    strcmp(c->req->method, "GET") == 0) {
-		list_functions(c);
-		return;
-	}
 	n = p[0] == '/' ? strcspn(p + 1, "/") : 0;
 	snprintf(seg, sizeof(seg), "%.*s", (int)n, p + 1);
 	ows_percent_decode(seg);
@@ -345,12 +313,12 @@ static void lambda_handle(struct ows_aws_call *c)
 	     i++) {
 		if (strcmp(c->req->method, function_ops[i].method) == 0 &&
 		    strcmp(rest, function_ops[i].rest) == 0) {
-			function_ops[i].fn(c, name);
+			function_ops[i].fn(c, function_ops[i].fn == invoke
+						      ? seg : name);
 			return;
 		}
 	}
-	lambda_error(c, 404, "ResourceNotFoundException", "no such Lambda API "
-		     "operation");
+	lambda_error(c, 404, "UnknownOperationException", "Unknown operation");
 }
 
 const struct ows_aws_service ows_lambda_service = {
@@ -362,5 +330,5 @@ const struct ows_aws_service ows_lambda_service = {
 	.body_limit = 6 * 1024 * 1024, /* Lambda's synchronous payload */
 	.handle = lambda_handle,
 	.close = NULL,
-	.kinds = NULL, /* the LAMBDAAPI part adds its kinds */
+	.kinds = ows_lambda_kinds,
 };

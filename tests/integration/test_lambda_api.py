@@ -1,4 +1,5 @@
-"""The Lambda management API through the real aws cli v2 and boto3 against
+"""The Lambda management API through the real aws cli v2, boto3 and the JS
+SDK v3 against
 a real owsd: a function's whole life (create from a zip, wait until active,
 invoke, update code and configuration, publish a version, point an alias
 at it, invoke through the alias and the versioned ARN, delete), made as
@@ -10,10 +11,9 @@ import os
 import subprocess
 import zipfile
 
-from owstest import Node, check, tmpdir
-
-AWS = "/usr/bin/aws"
-PY = "/usr/bin/python3"
+import owstest
+from owstest import (PYTHON_DEBIAN, aws_cli, aws_env, boto3_client, check, deploy, js_json,
+                     keygen, tmpdir)
 
 
 def app_zip(text):
@@ -23,32 +23,20 @@ def app_zip(text):
     return buf.getvalue()
 
 
-V1 = "import os\ndef handler(e, c):\n    return {'v': 1, 'g': os.environ.get('G'), 'fn': c.invoked_function_arn}\n"
-V2 = "import os\ndef handler(e, c):\n    return {'v': 2, 'g': os.environ.get('G'), 'fn': c.invoked_function_arn}\n"
+V1 = "import os\ndef handler(e, c):\n    return {'v': 1, 'g': os.environ.get('G'), 'fn': c.function_name, 'ver': c.function_version}\n"
+V2 = "import os\ndef handler(e, c):\n    return {'v': 2, 'g': os.environ.get('G'), 'fn': c.function_name, 'ver': c.function_version}\n"
 
 
 def started():
-    n = Node()
-    n.init()
-    n.start()
-    d = tmpdir()
-    path = os.path.join(d, "stack.json")
-    with open(path, "w") as f:
-        json.dump({"stack": "iam", "roles": {"runner": {}}}, f)
-    n.ows("apply", path, "--yes")
+    """A node with the role "runner" the functions name."""
+    n = owstest.started()
+    deploy(n, {"stack": "iam", "roles": {"runner": {}}})
     return n
 
 
-def env(n):
-    return dict(os.environ, AWS_CONFIG_FILE="/dev/null", AWS_DEFAULT_REGION="us-east-1",
-                AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="",
-                AWS_SHARED_CREDENTIALS_FILE=os.path.join(n.dir, "credentials"))
-
-
-def aws(n, *args, ok=True):
-    p = subprocess.run([AWS, "--endpoint-url", "http://" + n.edge, "--output", "json",
-                        "lambda"] + list(args), capture_output=True, text=True, timeout=120,
-                       env=env(n))
+def aws(n, *args, ok=True, key=None):
+    """aws cli v2 (Debian's) lambda ARGS; with ok, checked and parsed."""
+    p = aws_cli(n, key, "--output", "json", "lambda", *args, debian=True, timeout=120)
     if ok:
         check(p.returncode == 0, (args, p.stdout, p.stderr))
         return json.loads(p.stdout) if p.stdout.strip() else None
@@ -64,7 +52,6 @@ def invoke(n, *args):
 
 
 def test_aws_cli_function_life():
-    check(os.path.exists(AWS), "aws cli missing (make deps installs awscli)")
     n = started()
     d = tmpdir()
     z1, z2 = os.path.join(d, "v1.zip"), os.path.join(d, "v2.zip")
@@ -159,10 +146,134 @@ print(json.dumps(out))
 
 def test_boto3_function_life():
     n = started()
-    p = subprocess.run([PY, "-c", BOTO, "http://" + n.edge, V1, V2], capture_output=True,
-                       text=True, timeout=300, env=env(n))
+    p = subprocess.run([PYTHON_DEBIAN, "-c", BOTO, "http://" + n.edge, V1, V2],
+                       capture_output=True, text=True, timeout=300, env=aws_env(n))
     check(p.returncode == 0, p.stderr)
     out = json.loads(p.stdout)
     check(out == {"missing": "ResourceNotFoundException", "v1": 1, "mem": 256, "ver": "1",
                   "alias": 2, "arn": 2, "latest": 1, "tags": {"team": "a"},
                   "gone": "ResourceNotFoundException"}, out)
+
+
+def test_api_functions_are_attested_and_kept_from_stacks():
+    n = started()
+    z = os.path.join(tmpdir(), "f.zip")
+    open(z, "wb").write(app_zip(V1))
+    aws(n, "create-function", "--function-name", "apifn", "--runtime", "python3.12",
+        "--handler", "app.handler", "--role", "arn:ows:iam::role/runner",
+        "--zip-file", "fileb://" + z)
+    log = n.ows("ledger", "log").stdout
+    check("attested" in log and "root" in log, log)
+    # a stack that names it is refused; a stack's apply leaves it alone
+    d = tmpdir()
+    os.makedirs(os.path.join(d, "code"))
+    open(os.path.join(d, "code", "app.py"), "w").write(V2)
+    path = os.path.join(d, "stack.json")
+    with open(path, "w") as f:
+        json.dump({"stack": "other", "functions": {"apifn": {
+            "runtime": "python3", "handler": "app.handler", "code": "./code"}}}, f)
+    p = n.ows("apply", path, "--yes", check_rc=False)
+    check(p.returncode != 0 and "apifn" in p.stderr, (p.stdout, p.stderr))
+    with open(path, "w") as f:
+        json.dump({"stack": "other", "functions": {}}, f)
+    n.ows("apply", path, "--yes")
+    check(invoke(n, "--function-name", "apifn")["v"] == 1)
+
+
+def test_http_function_through_lambda_invoke_is_a_clear_error():
+    n = started()
+    d = tmpdir()
+    os.makedirs(os.path.join(d, "web"))
+    open(os.path.join(d, "web", "server.py"), "w").write("print('x')\n")
+    path = os.path.join(d, "stack.json")
+    with open(path, "w") as f:
+        json.dump({"stack": "web", "functions": {"web": {
+            "runtime": "http", "command": ["/usr/bin/python3", "server.py"],
+            "code": "./web"}}}, f)
+    n.ows("apply", path, "--yes")
+    out = os.path.join(tmpdir(), "out.json")
+    p = aws(n, "invoke", "--function-name", "web", out, ok=False)
+    check(p.returncode != 0 and "InvalidRuntimeException" in p.stderr and
+          "http runtime" in p.stderr, p.stderr)
+
+
+def test_user_without_create_permission_makes_nothing():
+    n = started()
+    k, pub = keygen()
+    d = tmpdir()
+    path = os.path.join(d, "stack.json")
+    with open(path, "w") as f:
+        json.dump({"stack": "people", "users": {"viewer": {"public_keys": [pub],
+                                                            "policies": ["ro"]}},
+                   "policies": {"ro": {"Statement": [{"Effect": "Allow",
+                                                      "Action": ["lambda:Get*"],
+                                                      "Resource": "*"}]}}}, f)
+    n.ows("apply", path, "--yes")
+    made = n.ows_json("key", "access", "create", "viewer")
+    z = os.path.join(d, "f.zip")
+    open(z, "wb").write(app_zip(V1))
+    p = aws(n, "create-function", "--function-name", "nope", "--runtime", "python3.12",
+            "--handler", "app.handler", "--role", "arn:ows:iam::role/runner", "--zip-file",
+            "fileb://" + z, ok=False,
+            key=(made["access_key_id"], made["secret_access_key"]))
+    check(p.returncode != 0 and "AccessDeniedException" in p.stderr and
+          "lambda:CreateFunction" in p.stderr, p.stderr)
+    p = aws(n, "get-function", "--function-name", "nope", ok=False)
+    check(p.returncode != 0 and "ResourceNotFoundException" in p.stderr, p.stderr)
+
+
+def test_boto3_waiters_and_weighted_alias():
+    """This Python's boto3 (1.4x): waiters, an alias with weights sends
+    invocations to both versions."""
+    n = started()
+    c = boto3_client(n, "lambda")
+    acct = boto3_client(n, "sts").get_caller_identity()["Account"]
+    c.create_function(FunctionName="w", Runtime="python3.13", Handler="app.handler",
+                      Role="arn:aws:iam::%s:role/service-role/runner" % acct,
+                      Code={"ZipFile": app_zip(V1)})
+    c.get_waiter("function_active_v2").wait(FunctionName="w")
+    c.publish_version(FunctionName="w")
+    c.update_function_code(FunctionName="w", ZipFile=app_zip(V2))
+    c.get_waiter("function_updated_v2").wait(FunctionName="w")
+    c.publish_version(FunctionName="w")
+    a = c.create_alias(FunctionName="w", Name="split", FunctionVersion="1",
+                       RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+    check(a["RoutingConfig"]["AdditionalVersionWeights"] == {"2": 0.5}, a)
+    seen = set()
+    for _ in range(40):
+        r = c.invoke(FunctionName="w", Qualifier="split", Payload=b"{}")
+        p = json.loads(r["Payload"].read())
+        # a version runs as the function, with its version number
+        check(p["fn"] == "w" and p["ver"] == r["ExecutedVersion"], (p, r))
+        seen.add((r["ExecutedVersion"], p["v"]))
+        if len(seen) == 2:
+            break
+    check(seen == {("1", 1), ("2", 2)}, seen)
+
+
+JS = """
+const L = require("@aws-sdk/client-lambda");
+const c = new L.LambdaClient({});
+(async () => {
+  const zip = Buffer.from(process.argv[2], "base64");
+  const out = {};
+  const f = await c.send(new L.CreateFunctionCommand({FunctionName: "jsf",
+    Runtime: "python3.12", Handler: "app.handler", Role: "arn:ows:iam::role/runner",
+    Code: {ZipFile: zip}}));
+  out.state = f.State;
+  await L.waitUntilFunctionActiveV2({client: c, maxWaitTime: 60}, {FunctionName: "jsf"});
+  const r = await c.send(new L.InvokeCommand({FunctionName: "jsf", Payload: Buffer.from("{}")}));
+  out.v = JSON.parse(Buffer.from(r.Payload).toString()).v;
+  await c.send(new L.DeleteFunctionCommand({FunctionName: "jsf"}));
+  try { await c.send(new L.GetFunctionCommand({FunctionName: "jsf"})); }
+  catch (e) { out.gone = e.name; }
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(e); process.exit(1); });
+"""
+
+
+def test_js_sdk_v3_create_invoke_delete():
+    import base64
+    n = started()
+    out = js_json(n, None, JS, base64.b64encode(app_zip(V1)).decode())
+    check(out == {"state": "Active", "v": 1, "gone": "ResourceNotFoundException"}, out)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aws/auth.h"
 #include "common/enc.h"
 #include "common/buf.h"
 #include "common/fs.h"
@@ -84,16 +85,6 @@ static int fh_authorize(struct ows_aws_call *c, const char *action,
 	return 0;
 }
 
-static const struct ows_kind *service_kind(struct fake_host *fh,
-					   const char *kind, size_t n)
-{
-	for (size_t i = 0; fh->kinds != NULL && fh->kinds[i] != NULL; i++)
-		if (strlen(fh->kinds[i]->name) == n &&
-		    strncmp(fh->kinds[i]->name, kind, n) == 0)
-			return fh->kinds[i];
-	return NULL;
-}
-
 /* Apply actions in one transaction; the result as the state gives it. */
 static json_t *apply(struct fake_host *fh, const json_t *actions)
 {
@@ -110,28 +101,7 @@ static json_t *apply(struct fake_host *fh, const json_t *actions)
 	fh->proposals++;
 	CHECK(ows_state_exec(&fh->state, "BEGIN IMMEDIATE") == 0);
 	json_array_foreach(actions, i, a) {
-		const char *act = ows_json_str(a, "action");
-		size_t n = strcspn(act, ".");
-		const struct ows_kind *k = service_kind(fh, act, n);
-
-		if (k != NULL) {
-			json_t *spec = json_object_get(a, "spec");
-			json_t *none = json_object();
-
-			rv = 0;
-			if (spec != NULL && k->check != NULL &&
-			    strcmp(act + n + 1, "put") == 0)
-				rv = k->check(ows_json_str(a, "name"), spec,
-					      &err);
-			if (rv == 0)
-				rv = k->apply(&ctx, act + n + 1,
-					      ows_json_str(a, "name"),
-					      spec ? spec : none, result,
-					      &err);
-			json_decref(none);
-		} else {
-			rv = ows_kind_apply(&ctx, a, result, &err);
-		}
+		rv = ows_kind_apply(&ctx, a, result, &err);
 		if (rv != 0)
 			break;
 	}
@@ -240,9 +210,14 @@ static void got_body(struct ows_http_req *req, int status, const char *body,
 
 	if (status != 0)
 		return;
+	/* the call as aws/call.c makes it, the caller given (no SigV4) */
 	c = ows_arena_alloc(&req->arena, sizeof(*c));
 	CHECK(c != NULL);
 	memset(c, 0, sizeof(*c));
+	c->priv = ows_arena_alloc(&req->arena, sizeof(struct ows_aws_call_priv));
+	CHECK(c->priv != NULL);
+	memset(c->priv, 0, sizeof(struct ows_aws_call_priv));
+	c->svc = fh->svc;
 	c->host = &fh->host;
 	c->req = req;
 	c->arena = &req->arena;
@@ -264,7 +239,7 @@ static void on_request(struct ows_http_req *req, void *ud)
 	CHECK(ows_http_req_read_body(req, 8 << 20, got_body) == 0);
 }
 
-void fake_host_init(struct fake_host *fh, const struct ows_kind *const *kinds,
+void fake_host_init(struct fake_host *fh, const struct ows_aws_service *svc,
 		    void (*handle)(struct ows_aws_call *c))
 {
 	static const uint8_t key[32] = {1};
@@ -276,12 +251,9 @@ void fake_host_init(struct fake_host *fh, const struct ows_kind *const *kinds,
 	CHECK(mkdtemp(fh->dir) != NULL);
 	snprintf(path, sizeof(path), "%s/state.db", fh->dir);
 	CHECK(ows_state_open(&fh->state, path, &err) == 0);
-	for (size_t i = 0; kinds != NULL && kinds[i] != NULL; i++)
-		if (kinds[i]->schema != NULL)
-			CHECK(ows_state_exec(&fh->state, kinds[i]->schema) == 0);
 	CHECK(uv_loop_init(&fh->loop) == 0);
-	fh->kinds = kinds;
-	fh->handle = handle;
+	fh->svc = svc;
+	fh->handle = handle != NULL ? handle : svc->handle;
 	fh->now_ms = 1704067200000LL; /* 2024-01-01T00:00:00Z */
 	fh->host = (struct ows_aws_host){
 		.ud = fh, .loop = &fh->loop, .state = &fh->state,

@@ -32,13 +32,15 @@ struct fake_host {
 	unsigned proposals;     /* entries applied (accepted or not) */
 	json_t *last_actions;   /* the last proposal's actions */
 	json_t *last_authorized; /* [{"action", "arns"}] of the last call */
-	const struct ows_kind *const *kinds; /* the service's */
+	const struct ows_aws_service *svc;
 	void (*handle)(struct ows_aws_call *c);
-	enum ows_aws_protocol protocol;
 };
 
-/* Set up (state, server on 127.0.0.1:0) for a service's handler. */
-void fake_host_init(struct fake_host *fh, const struct ows_kind *const *kinds,
+/*
+ * Set up (state, server on 127.0.0.1:0) for service svc (its kinds are
+ * the registry's); handle replaces svc->handle when not NULL.
+ */
+void fake_host_init(struct fake_host *fh, const struct ows_aws_service *svc,
 		    void (*handle)(struct ows_aws_call *c));
 void fake_host_close(struct fake_host *fh);
 

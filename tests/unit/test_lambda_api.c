@@ -15,6 +15,7 @@
 #include "common/json.h"
 #include "fake_host.h"
 #include "fn/bundle.h"
+#include "lambda/lambda.h"
 #include "lambda/lambda_priv.h"
 
 #define CHECK OWS_CHECK
@@ -80,7 +81,7 @@ static char *create_body(const char *name, const char *runtime,
 
 static void setup(struct fake_host *fh)
 {
-	fake_host_init(fh, ows_lambda_kinds, handle);
+	fake_host_init(fh, &ows_lambda_service, handle);
 	fake_host_put(fh, "policies.put", "reader",
 		      "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": "
 		      "\"s3:GetObject\", \"Resource\": \"*\"}]}");
