@@ -478,11 +478,11 @@ void ows__lambda_get_function(struct ows_aws_call *c, const char *ref)
 							       "code_sha256")
 						: "",
 		 r.name);
-	out = json_pack("{s:o, s:{s:s, s:s}, s:O}", "Configuration", cfg,
+	out = json_pack("{s:o, s:{s:s, s:s}, s:o}", "Configuration", cfg,
 			"Code", "RepositoryType", "S3", "Location", loc, "Tags",
-			json_object_get(meta, "tags") ? json_object_get(meta,
-									"tags")
-						      : json_object());
+			json_object_get(meta, "tags")
+				? json_incref(json_object_get(meta, "tags"))
+				: json_object());
 	if (json_object_get(meta, "reserved") != NULL)
 		json_object_set_new(out, "Concurrency",
 				    json_pack("{s:O}",

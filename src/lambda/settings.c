@@ -113,8 +113,9 @@ void ows__lambda_list_tags(struct ows_aws_call *c, const char *arn)
 		return;
 	meta = meta_of(c, r.name);
 	tags = json_object_get(meta, "tags");
-	ows_aws_reply_json(c, 200, json_pack("{s:O}", "Tags",
-					     tags ? tags : json_object()));
+	ows_aws_reply_json(c, 200, json_pack("{s:o}", "Tags",
+					     tags ? json_incref(tags)
+						  : json_object()));
 	json_decref(meta);
 }
 

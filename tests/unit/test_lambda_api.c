@@ -509,3 +509,29 @@ OWS_TEST(lambda_api_env_needs_functions_read)
 	free(zip);
 	fake_host_close(&fh);
 }
+
+/* A function made by a stack (no Lambda fields) reads as Lambda shows it. */
+OWS_TEST(lambda_api_stack_function_reads)
+{
+	struct fake_host fh;
+	struct fake_reply r = {0};
+	char spec[200];
+
+	setup(&fh);
+	snprintf(spec, sizeof(spec), "{\"runtime\": \"nodejs\", \"handler\": "
+		 "\"index.handler\", \"code_sha256\": \"%064d\"}", 0);
+	fake_host_put(&fh, "functions.put", "st", spec);
+	req(&fh, "GET", "/2015-03-31/functions/st", NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(ows_json_str(json_object_get(r.body, "Configuration"),
+			       "Runtime"), "nodejs");
+	CHECK_INT(json_object_size(json_object_get(r.body, "Tags")), 0);
+	req(&fh, "GET", "/2017-03-31/tags/arn:aws:lambda:us-east-1:"
+	    "000000000000:function:st", NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(json_object_size(json_object_get(r.body, "Tags")), 0);
+	req(&fh, "GET", "/2015-03-31/functions/", NULL, &r);
+	CHECK_INT(json_array_size(json_object_get(r.body, "Functions")), 1);
+	fake_reply_free(&r);
+	fake_host_close(&fh);
+}
