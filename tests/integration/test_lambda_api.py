@@ -7,6 +7,8 @@ ledger entries in no stack; an operation OWS does not offer is not a
 missing function."""
 import io
 import json
+import base64
+import hashlib
 import os
 import subprocess
 import zipfile
@@ -62,6 +64,9 @@ def test_aws_cli_function_life():
              "--handler", "app.handler", "--role", "arn:ows:iam::role/runner",
              "--zip-file", "fileb://" + z1)
     check(fn["Runtime"] == "python3.12" and fn["Version"] == "$LATEST", fn)
+    # CodeSha256 is base64 of the zip's SHA-256 bytes, as Lambda gives it
+    want = base64.b64encode(hashlib.sha256(open(z1, "rb").read()).digest()).decode()
+    check(fn["CodeSha256"] == want, fn)
     acct = fn["FunctionArn"].split(":")[4]
     aws(n, "wait", "function-active-v2", "--function-name", "life")
     check(invoke(n, "--function-name", "life")["v"] == 1)
