@@ -4,7 +4,7 @@
  * comes back into the result Lambda gives, with the invocation's log framed
  * as Lambda frames it:
  *
- *   START RequestId: <id> Version: $LATEST
+ *   START RequestId: <id> Version: <$LATEST or the published version>
  *   ...the function's output...
  *   END RequestId: <id>
  *   REPORT RequestId: <id>\tDuration: 1.23 ms\tBilled Duration: 2 ms\t
@@ -59,8 +59,9 @@ static void start_line(struct ows_fn_instance *inst)
 	if (inst->started_line || inst->rec == NULL)
 		return;
 	inst->started_line = true;
-	ows_fn_log_printf(inst->rec, "START RequestId: %s Version: $LATEST\n",
-			  inst->w->request_id);
+	ows_fn_log_printf(inst->rec, "START RequestId: %s Version: %s\n",
+			  inst->w->request_id, inst->conf->c.version != NULL ?
+			  inst->conf->c.version : "$LATEST");
 }
 
 static void ready_cb(struct ows_runtime_api *api, void *ud)

@@ -94,6 +94,13 @@ def test_aws_cli_function_life():
     arn1 = "arn:aws:lambda:us-east-1:%s:function:life:1" % acct
     check(invoke(n, "--function-name", arn1)["v"] == 2)
     check(invoke(n, "--function-name", "life:live")["v"] == 2)
+    # the log's START line names the version that ran, as Lambda's does
+    out = os.path.join(tmpdir(), "out.json")
+    meta = aws(n, "invoke", "--function-name", "life:live", "--log-type", "Tail",
+               "--cli-binary-format", "raw-in-base64-out", "--payload", "{}", out)
+    check(meta["ExecutedVersion"] == "1", meta)
+    tail = base64.b64decode(meta["LogResult"]).decode()
+    check(" Version: 1\n" in tail, tail)
     p = aws(n, "get-function", "--function-name", "life", "--qualifier", "nope", ok=False)
     check(p.returncode != 0 and "ResourceNotFoundException" in p.stderr, p.stderr)
     p = aws(n, "get-function", "--function-name",
