@@ -34,10 +34,13 @@ int ows_sigv4_pct_decode(struct ows_buf *b, const char *s, size_t n);
 const char *ows_sigv4_header_get(const struct ows_sigv4_request *req,
 				 const char *name, int *count);
 
-/* Copy v without surrounding white space into out; -1 if cap is too small. */
+/*
+ * Copy v without surrounding white space into out; 0, or -ENOSPC if cap is
+ * too small.
+ */
 int ows_sigv4_copy_trimmed(const char *v, char *out, size_t cap);
 
-/* Strict "YYYYMMDDTHHMMSSZ" to Unix seconds; -1 when malformed. */
+/* Strict "YYYYMMDDTHHMMSSZ" to Unix seconds; 0 or OWS_EPARSE. */
 int ows_sigv4_parse_amz_date(const char *s, int64_t *t);
 
 #endif

@@ -48,7 +48,7 @@ struct ows_aws_keys {
  *
  * ows_aws_auth_body, once the body is read: the rest of the check.
  *
- * Both return 0 or an OWS_SIGV4_E* code with the reason in err. The
+ * Both return 0 or an OWS_ESIG_* code with the reason in err. The
  * secret is kept only between the two steps, and only when the signature
  * could not be checked in the first; ows_aws_auth_clear wipes it (the
  * two steps do so themselves once it is no longer needed).

@@ -201,7 +201,7 @@ static void stream_cb(struct ows_http_req *req, int status, const char *data,
 	if (rv == 0 && last)
 		rv = ows_aws_verifier_finish(p->verifier, &err);
 	if (rv != 0) {
-		if (rv <= -1100 && rv > -1200) {
+		if (ows_err_is_sig(rv)) {
 			ows_log(OWS_LOG_INFO, "aws", "%s %s from %s: body "
 				"refused: %s", req->method, req->path,
 				req->peer, err.msg);

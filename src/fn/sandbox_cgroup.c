@@ -446,7 +446,10 @@ int ows_sandbox_cgroup_kill_all(const struct ows_sandbox_cgroup *cg)
 	return -EBUSY;
 }
 
-/* The number after key in lines "key value"; -1 when key is absent. */
+/*
+ * The number after key in lines "key value"; -1 (a value, not an error
+ * code) when key is absent.
+ */
 static long long stat_value(const char *text, const char *key)
 {
 	size_t n = strlen(key);

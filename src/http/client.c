@@ -74,8 +74,14 @@ void ows_http_response_close(struct ows_http_response *resp)
 	ows_arena_close(&resp->arena);
 	memset(resp, 0, sizeof(*resp));
 }
-/* ---- parser callbacks ---- */
+/*
+ * ---- parser callbacks ----
+ *
+ * http_parser's contract: 0 to go on, non-zero (-1 here, not an error
+ * code) to stop parsing; the reason is kept aside.
+ */
 
+/* The header just read into the request: 0 or -ENOMEM. */
 static int commit_header(struct client *cl)
 {
 	struct ows_http_response *resp = &cl->resp;
@@ -86,7 +92,7 @@ static int commit_header(struct client *cl)
 
 		h = ows_arena_alloc(&resp->arena, n * sizeof(*h));
 		if (h == NULL)
-			return -1;
+			return -ENOMEM;
 		if (resp->n_headers > 0)
 			memcpy(h, resp->headers, resp->n_headers * sizeof(*h));
 		resp->headers = h;
@@ -98,7 +104,7 @@ static int commit_header(struct client *cl)
 	h->value = ows_arena_strndup(&resp->arena, cl->value.data ?
 				     cl->value.data : "", cl->value.len);
 	if (h->name == NULL || h->value == NULL)
-		return -1;
+		return -ENOMEM;
 	resp->n_headers++;
 	ows_buf_reset(&cl->field);
 	ows_buf_reset(&cl->value);

@@ -38,7 +38,12 @@ void ows_http_server_config_default(struct ows_http_server_config *cfg)
 	cfg->max_per_address = 256;
 }
 
-/* ---- parser callbacks ---- */
+/*
+ * ---- parser callbacks ----
+ *
+ * http_parser's contract: 0 to go on, non-zero (-1 here, not an error
+ * code) to stop parsing; the reason is kept aside.
+ */
 
 static int on_message_begin(http_parser *p)
 {
@@ -72,6 +77,7 @@ static int on_url(http_parser *p, const char *at, size_t len)
 	return ows_buf_append(&c->url, at, len) == 0 ? 0 : -1;
 }
 
+/* The header just read into the request: 0 or -ENOMEM. */
 static int commit_header(struct ows_http_conn *c)
 {
 	struct request *r = c->building;
@@ -83,7 +89,7 @@ static int commit_header(struct ows_http_conn *c)
 
 		h = ows_arena_alloc(&req->arena, n * sizeof(*h));
 		if (h == NULL)
-			return -1;
+			return -ENOMEM;
 		if (req->n_headers > 0)
 			memcpy(h, req->headers, req->n_headers * sizeof(*h));
 		req->headers = h;
@@ -95,7 +101,7 @@ static int commit_header(struct ows_http_conn *c)
 	h->value = ows_arena_strndup(&req->arena, c->value.data ? c->value.data
 				     : "", c->value.len);
 	if (h->name == NULL || h->value == NULL)
-		return -1;
+		return -ENOMEM;
 	req->n_headers++;
 	ows_buf_reset(&c->field);
 	ows_buf_reset(&c->value);
@@ -124,6 +130,7 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 	return ows_buf_append(&c->value, at, len) == 0 ? 0 : -1;
 }
 
+/* The target, path and query of the request: 0 or -ENOMEM. */
 static int fill_target(struct request *r, const struct ows_buf *url)
 {
 	struct ows_http_req *req = &r->req;
@@ -139,7 +146,7 @@ static int fill_target(struct request *r, const struct ows_buf *url)
 		req->path = req->target;
 		req->query = "";
 	}
-	return req->target && req->path && req->query ? 0 : -1;
+	return req->target && req->path && req->query ? 0 : -ENOMEM;
 }
 
 static int on_headers_complete(http_parser *p)

@@ -904,6 +904,7 @@ int ows_raft_add(struct ows_raft *r, uint64_t id, const char *address,
 				       change_done));
 }
 
+/* libraft's role for ours, or -1 (not an error code) for none. */
 static int raft_role_of(enum ows_raft_member_role role)
 {
 	switch (role) {
