@@ -64,7 +64,7 @@ static int canonical_uri(struct ows_buf *b, const char *path, bool s3)
 	if (plen == 0)
 		return ows_buf_puts(b, "/");
 	if (s3) {
-		rv = ows_sigv4_pct_decode(&dec, path, plen);
+		rv = ows__sigv4_pct_decode(&dec, path, plen);
 		if (rv == 0)
 			rv = uri_encode(b, dec.data, dec.len, true);
 		ows_buf_free(&dec);
@@ -123,9 +123,9 @@ static int query_encode_all(const char *q, bool skip_sig, struct ows_buf *store,
 		kn = kn < n ? kn : n;
 		ows_buf_reset(&k);
 		ows_buf_reset(&v);
-		rv = ows_sigv4_pct_decode(&k, q, kn);
+		rv = ows__sigv4_pct_decode(&k, q, kn);
 		if (rv == 0 && kn < n)
-			rv = ows_sigv4_pct_decode(&v, q + kn + 1, n - kn - 1);
+			rv = ows__sigv4_pct_decode(&v, q + kn + 1, n - kn - 1);
 		if (rv == 0 && n > 0 &&
 		    !(skip_sig && k.len == 15 &&
 		      memcmp(k.data, "X-Amz-Signature", 15) == 0)) {
@@ -527,14 +527,14 @@ int ows_sigv4_sign_header(const struct ows_sigv4_request *req,
 {
 	struct ows_buf creq = OWS_BUF_INIT;
 	char amz[17], date[9], sig[65], list[OWS_SIGV4_SIGNED_MAX];
-	const char *v = ows_sigv4_header_get(req, "x-amz-date", NULL);
+	const char *v = ows__sigv4_header_get(req, "x-amz-date", NULL);
 	uint8_t key[32];
 	int64_t t;
 	int rv, n;
 
-	if (v == NULL || ows_sigv4_copy_trimmed(v, amz, sizeof(amz)) != 0 ||
-	    ows_sigv4_parse_amz_date(amz, &t) != 0 ||
-	    ows_sigv4_header_get(req, "host", NULL) == NULL)
+	if (v == NULL || ows__sigv4_copy_trimmed(v, amz, sizeof(amz)) != 0 ||
+	    ows__sigv4_parse_amz_date(amz, &t) != 0 ||
+	    ows__sigv4_header_get(req, "host", NULL) == NULL)
 		return -EINVAL;
 	memcpy(date, amz, 8);
 	date[8] = '\0';

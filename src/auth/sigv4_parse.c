@@ -80,7 +80,7 @@ int ows_sigv4_error(int rc, bool s3, const char **code, const char **message)
 /* ---- small text helpers ---- */
 
 /* Stable: re-encoding a decoding always gives the same text back. */
-int ows_sigv4_pct_decode(struct ows_buf *b, const char *s, size_t n)
+int ows__sigv4_pct_decode(struct ows_buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -99,8 +99,8 @@ int ows_sigv4_pct_decode(struct ows_buf *b, const char *s, size_t n)
 	return 0;
 }
 
-const char *ows_sigv4_header_get(const struct ows_sigv4_request *req,
-				 const char *name, int *count)
+const char *ows__sigv4_header_get(const struct ows_sigv4_request *req,
+				  const char *name, int *count)
 {
 	const char *v = NULL;
 	int n = 0;
@@ -116,7 +116,7 @@ const char *ows_sigv4_header_get(const struct ows_sigv4_request *req,
 	return v;
 }
 
-int ows_sigv4_copy_trimmed(const char *v, char *out, size_t cap)
+int ows__sigv4_copy_trimmed(const char *v, char *out, size_t cap)
 {
 	size_t n;
 
@@ -169,7 +169,7 @@ static int digits(const char *s, int n)
 }
 
 /* Strict "YYYYMMDDTHHMMSSZ" to Unix seconds. */
-int ows_sigv4_parse_amz_date(const char *s, int64_t *t)
+int ows__sigv4_parse_amz_date(const char *s, int64_t *t)
 {
 	int y, mo, d, h, mi, sec;
 
@@ -208,7 +208,7 @@ static int parse_http_date(const char *s, char out[17], int64_t *t)
 	if (strlen(tmp) != 16)
 		return OWS_EPARSE;
 	memcpy(out, tmp, 17);
-	return ows_sigv4_parse_amz_date(out, t);
+	return ows__sigv4_parse_amz_date(out, t);
 }
 
 /* ---- parsing the credentials ---- */
@@ -358,11 +358,11 @@ static int parse_header_auth(const struct ows_sigv4_request *req, const char *h,
 					    : "malformed SignedHeaders");
 		return OWS_ESIG_MALFORMED;
 	}
-	date = ows_sigv4_header_get(req, "x-amz-date", NULL);
+	date = ows__sigv4_header_get(req, "x-amz-date", NULL);
 	if (date != NULL
-		? ows_sigv4_copy_trimmed(date, a->amz_date, 17) != 0 ||
-		      ows_sigv4_parse_amz_date(a->amz_date, &a->time) != 0
-		: (date = ows_sigv4_header_get(req, "date", NULL)) == NULL ||
+		? ows__sigv4_copy_trimmed(date, a->amz_date, 17) != 0 ||
+		      ows__sigv4_parse_amz_date(a->amz_date, &a->time) != 0
+		: (date = ows__sigv4_header_get(req, "date", NULL)) == NULL ||
 		      parse_http_date(date, a->amz_date, &a->time) != 0) {
 		ows_err_printf(err, "missing or malformed x-amz-date");
 		return OWS_ESIG_MALFORMED;
@@ -386,9 +386,9 @@ static int query_param(const char *q, const char *key, char *out, size_t cap)
 		kn = kn < n ? kn : n;
 		ows_buf_reset(&k);
 		ows_buf_reset(&v);
-		if (ows_sigv4_pct_decode(&k, q, kn) != 0 ||
+		if (ows__sigv4_pct_decode(&k, q, kn) != 0 ||
 		    (kn < n &&
-		     ows_sigv4_pct_decode(&v, q + kn + 1, n - kn - 1) != 0)) {
+		     ows__sigv4_pct_decode(&v, q + kn + 1, n - kn - 1) != 0)) {
 			found = OWS_EPARSE;
 		} else if (k.data != NULL && strcmp(k.data, key) == 0) {
 			if (found++ || v.len >= cap)
@@ -427,7 +427,7 @@ static int parse_query_auth(const struct ows_sigv4_request *req,
 		return query_error(err, "error parsing the X-Amz-Credential "
 					"parameter");
 	if (query_param(q, "X-Amz-Date", a->amz_date, 17) != 1 ||
-	    ows_sigv4_parse_amz_date(a->amz_date, &a->time) != 0)
+	    ows__sigv4_parse_amz_date(a->amz_date, &a->time) != 0)
 		return query_error(err, "X-Amz-Date must be in the ISO8601 "
 					"Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
 	if (query_param(q, "X-Amz-Expires", exp, sizeof(exp)) != 1 ||
@@ -469,7 +469,7 @@ static int parse_payload(const struct ows_sigv4_request *req,
 	    {"STREAMING-UNSIGNED-PAYLOAD-TRAILER",
 	     OWS_SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER},
 	};
-	const char *v = ows_sigv4_header_get(req, "x-amz-content-sha256", NULL);
+	const char *v = ows__sigv4_header_get(req, "x-amz-content-sha256", NULL);
 	char val[72];
 
 	if (v == NULL) {
@@ -478,7 +478,7 @@ static int parse_payload(const struct ows_sigv4_request *req,
 						   : OWS_SIGV4_PAYLOAD_BODY;
 		return 0;
 	}
-	if (ows_sigv4_copy_trimmed(v, val, sizeof(val)) == 0) {
+	if (ows__sigv4_copy_trimmed(v, val, sizeof(val)) == 0) {
 		if (strlen(val) == 64 && all_hex(val, 64)) {
 			a->payload = OWS_SIGV4_PAYLOAD_HASH;
 			memcpy(a->payload_hash, val, 65);
@@ -505,7 +505,7 @@ int ows_sigv4_parse(const struct ows_sigv4_request *req,
 	const char *h;
 
 	memset(out, 0, sizeof(*out));
-	h = ows_sigv4_header_get(req, "authorization", &n);
+	h = ows__sigv4_header_get(req, "authorization", &n);
 	if (req->query != NULL)
 		inq =
 		    query_param(req->query, "X-Amz-Algorithm", probe, 1) != 0 ||
@@ -536,7 +536,7 @@ int ows_sigv4_parse(const struct ows_sigv4_request *req,
 	if (rv == 0)
 		rv = parse_payload(req, out, err);
 	out->has_security_token =
-	    ows_sigv4_header_get(req, "x-amz-security-token", NULL) != NULL ||
+	    ows__sigv4_header_get(req, "x-amz-security-token", NULL) != NULL ||
 	    (req->query != NULL &&
 	     query_param(req->query, "X-Amz-Security-Token", probe, 1) != 0);
 	return rv;

@@ -214,8 +214,8 @@ struct ows_aws_verifier {
 	struct ows_sigv4_chunked d;
 };
 
-int ows_aws_verifier_new(struct ows_aws_auth *x, int64_t decoded_length,
-			 struct ows_aws_verifier **out)
+int ows__aws_verifier_new(struct ows_aws_auth *x, int64_t decoded_length,
+			  struct ows_aws_verifier **out)
 {
 	struct ows_aws_verifier *v = calloc(1, sizeof(*v));
 	int rv = 0;
@@ -243,17 +243,17 @@ int ows_aws_verifier_new(struct ows_aws_auth *x, int64_t decoded_length,
 		break;
 	}
 	if (rv != 0) {
-		ows_aws_verifier_free(v);
+		ows__aws_verifier_free(v);
 		return rv;
 	}
 	*out = v;
 	return 0;
 }
 
-int ows_aws_verifier_feed(struct ows_aws_verifier *v, const void *data,
-			  size_t len,
-			  int (*out)(void *ud, const char *data, size_t len),
-			  void *ud, struct ows_err *err)
+int ows__aws_verifier_feed(struct ows_aws_verifier *v, const void *data,
+			   size_t len,
+			   int (*out)(void *ud, const char *data, size_t len),
+			   void *ud, struct ows_err *err)
 {
 	if (v->chunked) {
 		struct ows_sigv4_chunked_cb cb = {out, NULL, ud};
@@ -265,7 +265,7 @@ int ows_aws_verifier_feed(struct ows_aws_verifier *v, const void *data,
 	return len > 0 ? out(ud, data, len) : 0;
 }
 
-int ows_aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err)
+int ows__aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err)
 {
 	struct ows_aws_auth *x = v->x;
 	unsigned char md[32];
@@ -290,7 +290,7 @@ int ows_aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err)
 	return rv;
 }
 
-void ows_aws_verifier_free(struct ows_aws_verifier *v)
+void ows__aws_verifier_free(struct ows_aws_verifier *v)
 {
 	if (v == NULL)
 		return;

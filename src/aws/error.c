@@ -195,7 +195,7 @@ static int json_auth_error(int rc, const char **code, const char **msg)
 	}
 }
 
-void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
+void ows__aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
 {
 	enum ows_aws_protocol proto = c->svc->protocol;
 	bool json = proto == OWS_AWS_REST_JSON || proto == OWS_AWS_JSON_1_0;

@@ -978,8 +978,8 @@ static void tr_close(struct raft_uv_transport *t, raft_uv_transport_close_cb cb)
 	uv_close((uv_handle_t *)&tr->sweep, sweep_closed);
 }
 
-int ows_raft_transport_init(struct raft_uv_transport *t, uv_loop_t *loop,
-			    const struct ows_raft_auth *auth)
+int ows__raft_transport_init(struct raft_uv_transport *t, uv_loop_t *loop,
+			     const struct ows_raft_auth *auth)
 {
 	struct transport *tr;
 	size_t clen;
@@ -1009,7 +1009,7 @@ int ows_raft_transport_init(struct raft_uv_transport *t, uv_loop_t *loop,
 	return 0;
 }
 
-void ows_raft_transport_close(struct raft_uv_transport *t)
+void ows__raft_transport_close(struct raft_uv_transport *t)
 {
 	struct transport *tr = t->impl;
 

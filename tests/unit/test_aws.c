@@ -178,7 +178,7 @@ static int stream(struct ows_aws_auth *x, int64_t decoded, const char *body,
 
 	memset(s, 0, sizeof(*s));
 	s->only_a = true;
-	OWS_CHECK_INT(ows_aws_verifier_new(x, decoded, &v), 0);
+	OWS_CHECK_INT(ows__aws_verifier_new(x, decoded, &v), 0);
 	/* the chunk decoder has its key: the secret is no longer held */
 	if (decoded >= 0)
 		OWS_CHECK(x->secret.data == NULL);
@@ -186,12 +186,12 @@ static int stream(struct ows_aws_auth *x, int64_t decoded, const char *body,
 	for (int i = 0; rv == 0 && off < len; i++) {
 		size_t n = steps[i % 6] < len - off ? steps[i % 6] : len - off;
 
-		rv = ows_aws_verifier_feed(v, body + off, n, sink_data, s, &err);
+		rv = ows__aws_verifier_feed(v, body + off, n, sink_data, s, &err);
 		off += n;
 	}
 	if (rv == 0)
-		rv = ows_aws_verifier_finish(v, &err);
-	ows_aws_verifier_free(v);
+		rv = ows__aws_verifier_finish(v, &err);
+	ows__aws_verifier_free(v);
 	return rv;
 }
 
