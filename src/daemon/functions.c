@@ -36,6 +36,7 @@ struct waiter {
 	char request_id[65];
 	char *payload;
 	size_t len;
+	char *client_context;  /* base64 JSON (copied), or NULL */
 	ows_fn_result_cb cb;   /* an invocation, or */
 	ows_fn_http_cb hcb;    /* a loan of an http instance */
 	void *ud;
@@ -63,6 +64,19 @@ struct ows_fn_entry {
 	unsigned peer;         /* next peer to try for the blob */
 };
 
+static void waiter_free(struct waiter *w)
+{
+	free(w->payload);
+	free(w->client_context);
+	free(w);
+}
+
+/* The options of w's invocation (borrowed from w). */
+static struct ows_fn_invoke_opts waiter_opts(const struct waiter *w)
+{
+	return (struct ows_fn_invoke_opts){.client_context = w->client_context};
+}
+
 /* Answer one waiter with a failure and free it. */
 static void fail_one(struct waiter *w, int status, const char *msg)
 {
@@ -80,8 +94,7 @@ static void fail_one(struct waiter *w, int status, const char *msg)
 				   .request_id = w->request_id, .body = body,
 				   .len = strlen(body)};
 	w->cb(w->ud, &r);
-	free(w->payload);
-	free(w);
+	waiter_free(w);
 }
 
 static void fail_waiters(struct ows_fn_entry *e, int status, const char *msg)
@@ -195,6 +208,14 @@ static int make_pool(struct ows_fn_entry *e)
 	return rv;
 }
 
+static int invoke_now(struct ows_fn_entry *e, const struct waiter *w)
+{
+	struct ows_fn_invoke_opts opts = waiter_opts(w);
+
+	return ows_fn_pool_invoke_opts(e->pool, w->request_id, w->payload,
+				       w->len, &opts, w->cb, w->ud);
+}
+
 static void run_waiters(struct ows_fn_entry *e)
 {
 	struct waiter *w;
@@ -205,15 +226,12 @@ static void run_waiters(struct ows_fn_entry *e)
 		if (w->hcb != NULL)
 			rv = ows_fn_pool_http_acquire(e->pool, w->hcb, w->ud);
 		else
-			rv = ows_fn_pool_invoke(e->pool, w->request_id,
-						w->payload, w->len, w->cb,
-						w->ud);
+			rv = invoke_now(e, w);
 		if (rv != 0) {
 			fail_one(w, rv, "cannot start the invocation");
 			continue;
 		}
-		free(w->payload);
-		free(w);
+		waiter_free(w);
 	}
 }
 
@@ -405,20 +423,32 @@ static const char *kind_of(const char *name)
 int ows_functions_invoke_version(struct ows_node *n, const char *name,
 				 const char *version, const char *request_id,
 				 const void *payload, size_t len,
+				 const struct ows_fn_invoke_opts *opts,
 				 ows_fn_result_cb cb, void *ud)
 {
+	struct waiter w = {.payload = (char *)payload, .len = len, .cb = cb,
+			   .ud = ud};
 	char key[2 * OWS_NAME_MAX + 2];
+	int rv;
 
 	if (strchr(name, ':') != NULL)
 		return -ENOENT;
-	if (version == NULL || strcmp(version, "$LATEST") == 0)
-		return ows_functions_invoke(n, name, request_id, payload, len,
-					    cb, ud);
-	if (version[0] == '\0' ||
-	    strspn(version, "0123456789") != strlen(version))
-		return -ENOENT;
-	snprintf(key, sizeof(key), "%s:%s", name, version);
-	return ows_functions_invoke(n, key, request_id, payload, len, cb, ud);
+	if (version != NULL && strcmp(version, "$LATEST") != 0) {
+		if (version[0] == '\0' ||
+		    strspn(version, "0123456789") != strlen(version))
+			return -ENOENT;
+		snprintf(key, sizeof(key), "%s:%s", name, version);
+		name = key;
+	}
+	/* refused now, not once a queued invocation reaches the pool */
+	if (opts != NULL && opts->client_context != NULL) {
+		rv = ows_fn_client_context_check(opts->client_context);
+		if (rv != 0)
+			return rv;
+		w.client_context = (char *)opts->client_context;
+	}
+	snprintf(w.request_id, sizeof(w.request_id), "%s", request_id);
+	return submit(n, name, &w);
 }
 
 int ows_functions_invoke(struct ows_node *n, const char *name,
@@ -483,8 +513,7 @@ static int run_now(struct ows_fn_entry *e, struct waiter *tmpl)
 {
 	if (tmpl->hcb != NULL)
 		return ows_fn_pool_http_acquire(e->pool, tmpl->hcb, tmpl->ud);
-	return ows_fn_pool_invoke(e->pool, tmpl->request_id, tmpl->payload,
-				  tmpl->len, tmpl->cb, tmpl->ud);
+	return invoke_now(e, tmpl);
 }
 
 /* Does e's ready pool run spec? Then it is marked current at this height. */
@@ -545,8 +574,11 @@ static int submit(struct ows_node *n, const char *name, struct waiter *tmpl)
 	}
 	*w = *tmpl;
 	w->payload = NULL;
-	if (tmpl->len > 0 && (w->payload = malloc(tmpl->len)) == NULL) {
-		free(w);
+	w->client_context = NULL;
+	if ((tmpl->len > 0 && (w->payload = malloc(tmpl->len)) == NULL) ||
+	    (tmpl->client_context != NULL &&
+	     (w->client_context = strdup(tmpl->client_context)) == NULL)) {
+		waiter_free(w);
 		json_decref(spec);
 		return -ENOMEM;
 	}

@@ -24,11 +24,15 @@ int ows_functions_invoke(struct ows_node *n, const char *name,
  * The same for a version of function name: version NULL or "$LATEST" is
  * the function; "N" the published version N (resource "NAME:N" of kind
  * "function_versions"), which has its own pool. -ENOENT when it does
- * not exist.
+ * not exist. opts (may be NULL) is borrowed: an invocation that waits for
+ * its pool keeps a copy. A client_context that
+ * ows_fn_client_context_check refuses is -EINVAL or -EMSGSIZE (cb not
+ * called).
  */
 int ows_functions_invoke_version(struct ows_node *n, const char *name,
 				 const char *version, const char *request_id,
 				 const void *payload, size_t len,
+				 const struct ows_fn_invoke_opts *opts,
 				 ows_fn_result_cb cb, void *ud);
 
 /*

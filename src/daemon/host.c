@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "daemon/edge.h"
 #include "daemon/functions.h"
+#include "ledger/attest.h"
 
 #define ATTESTED_LIMIT (4 * 1024 * 1024)
 #define BARRIER_POLL_MS 5
@@ -327,20 +328,12 @@ static int host_propose(struct ows_aws_call *c, const json_t *actions,
 			const char *stack, ows_aws_proposed_cb cb, void *ud)
 {
 	struct ows_node *n = host_of(c->host)->n;
-	struct ows_buf canon = OWS_BUF_INIT;
-	char sig[OWS_SIG_B64_LEN];
 	struct proposal *p = NULL;
-	json_t *a = attestation(c, actions, stack), *body = NULL;
+	/* ledger/attest.h builds and signs the body apply checks */
+	json_t *body = ows_attest_body(attestation(c, actions, stack), n->key);
 	char *text = NULL;
 	int rv = -ENOMEM;
 
-	if (a == NULL || ows_json_canonical(a, &canon) != 0)
-		goto cleanup;
-	rv = ows_key_sign(n->key, canon.data, canon.len, sig);
-	if (rv != 0)
-		goto cleanup;
-	rv = -ENOMEM;
-	body = json_pack("{s:O, s:s}", "attestation", a, "signature", sig);
 	p = calloc(1, sizeof(*p));
 	if (body == NULL || p == NULL)
 		goto cleanup;
@@ -357,8 +350,6 @@ cleanup:
 		free(p);
 	free(text);
 	json_decref(body);
-	json_decref(a);
-	ows_buf_free(&canon);
 	return rv;
 }
 
@@ -756,16 +747,13 @@ static int host_invoke(const struct ows_aws_host *h,
 		       const struct ows_aws_invoke *inv, ows_fn_result_cb cb,
 		       void *ud)
 {
-	/*
-	 * TODO(fidelity): inv->client_context is not passed on yet: fn/pool.h
-	 * has no field for it; once ows_fn_pool_invoke takes the
-	 * ClientContext (the FIDELITY part adds it), hand inv->client_context
-	 * through ows_functions_invoke_version to reach
-	 * context.client_context.
-	 */
+	struct ows_fn_invoke_opts opts = {
+		.client_context = inv->client_context};
+
 	return ows_functions_invoke_version(host_of(h)->n, inv->function,
 					    inv->version, inv->request_id,
-					    inv->payload, inv->len, cb, ud);
+					    inv->payload, inv->len, &opts, cb,
+					    ud);
 }
 
 /* ---- the host ---- */
