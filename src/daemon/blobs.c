@@ -43,7 +43,8 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "daemon/node.h"
+#include "daemon/blobs.h"
+#include "daemon/reply.h"
 
 #define BLOB_LIMIT ((uint64_t)256 * 1024 * 1024)
 #define CHUNK (256 * 1024)
@@ -52,7 +53,7 @@
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 struct blob_op {
-	struct ows_node *n;
+	struct ows_core *n;
 	struct ows_http_req *req;
 	char hash[65];
 	char tmp[PATH_MAX];
@@ -67,10 +68,15 @@ struct blob_op {
 	int error;
 };
 
-void ows_blob_path(const struct ows_node *n, const char *hash, char *out,
+void ows_blobs_init(struct ows_blobs *b, struct ows_core *core)
+{
+	*b = (struct ows_blobs){.core = core};
+}
+
+void ows_blob_path(const struct ows_blobs *b, const char *hash, char *out,
 		   size_t cap)
 {
-	snprintf(out, cap, "%s/blobs/%s", n->dir, hash);
+	snprintf(out, cap, "%s/blobs/%s", b->core->dir, hash);
 }
 
 static bool hash_valid(const char *h)
@@ -82,7 +88,7 @@ static bool hash_valid(const char *h)
  * Who signed the request: into user, the user; "" for a node of the
  * cluster. -1 when neither (or the signature is bad).
  */
-static int signer(struct ows_node *n, struct ows_http_req *req,
+static int signer(struct ows_core *n, struct ows_http_req *req,
 		  const char *body_hash, char user[OWS_NAME_MAX])
 {
 	char pub[OWS_PUBKEY_B64_LEN];
@@ -98,11 +104,11 @@ static int signer(struct ows_node *n, struct ows_http_req *req,
 	if (dir.user_of_key(dir.ud, pub, user, OWS_NAME_MAX) == 0)
 		return 0;
 	user[0] = '\0';
-	return ows_node_key_is_member(n, pub) ? 0 : -1;
+	return ows_core_key_is_member(n, pub) ? 0 : -1;
 }
 
 /* May user read the blob: functions.read on a function that names it? */
-static bool may_read(struct ows_node *n, struct ows_http_req *req,
+static bool may_read(struct ows_core *n, struct ows_http_req *req,
 		     const char *user, const char *hash)
 {
 	json_t *fns = ows_state_resources(&n->state, "functions", NULL), *f;
@@ -113,7 +119,7 @@ static bool may_read(struct ows_node *n, struct ows_http_req *req,
 	size_t i;
 
 	ows_state_directory(&n->state, &dir);
-	ows_node_request_ctx(req, NULL, ip, &rc);
+	ows_reply_request_ctx(req, NULL, ip, &rc);
 	/* A reader of every function ("*", root) may read any blob. */
 	if (ows_user_authorize_resource(&dir, user, "ows:functions.read",
 					"functions", "*", &rc) == 0) {
@@ -139,7 +145,7 @@ static bool may_read(struct ows_node *n, struct ows_http_req *req,
 }
 
 /* May user upload: functions.put on ?function=NAME, else on any ("*"). */
-static bool may_write(struct ows_node *n, struct ows_http_req *req,
+static bool may_write(struct ows_core *n, struct ows_http_req *req,
 		      const char *user)
 {
 	struct ows_directory dir;
@@ -150,7 +156,7 @@ static bool may_write(struct ows_node *n, struct ows_http_req *req,
 	    !ows_name_valid(fn))
 		snprintf(fn, sizeof(fn), "*");
 	ows_state_directory(&n->state, &dir);
-	ows_node_request_ctx(req, NULL, ip, &rc);
+	ows_reply_request_ctx(req, NULL, ip, &rc);
 	return ows_user_authorize_resource(&dir, user, "ows:functions.put",
 					   "functions", fn, &rc) == 0;
 }
@@ -169,16 +175,16 @@ static void reply_done(struct blob_op *op, int status, const char *code,
 		json_t *v = json_pack("{s:s, s:I}", "blob", op->hash, "size",
 				      (json_int_t)op->size);
 
-		ows_admin_reply_json(op->req, 200, v);
+		ows_reply_json(op->req, 200, v);
 		json_decref(v);
 	} else {
-		ows_admin_reply_error(op->req, status, code, "%s", msg);
+		ows_reply_error(op->req, status, code, "%s", msg);
 	}
 	op_free(op);
 }
 
 /* GET reads; PUT writes; HEAD is either's first step. */
-static bool user_may(struct ows_node *n, struct ows_http_req *req,
+static bool user_may(struct ows_core *n, struct ows_http_req *req,
 		     const char *user, const char *hash)
 {
 	if (strcmp(req->method, "GET") == 0)
@@ -407,8 +413,9 @@ static void get(struct blob_op *op, uint64_t size)
 		read_next(op);
 }
 
-void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req)
+void ows_blobs_handle(struct ows_blobs *b, struct ows_http_req *req)
 {
+	struct ows_core *n = b->core;
 	const char *hash = req->path + strlen("/_ows/v1/blobs/");
 	bool is_put = strcmp(req->method, "PUT") == 0;
 	char user[OWS_NAME_MAX];
@@ -416,24 +423,24 @@ void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req)
 	struct stat st;
 
 	if (!hash_valid(hash)) {
-		ows_admin_reply_error(req, 400, "InvalidBlobName", "a blob is "
+		ows_reply_error(req, 400, "InvalidBlobName", "a blob is "
 				      "named by the SHA-256 of its bytes, in "
 				      "lowercase hex");
 		return;
 	}
 	if (!is_put && strcmp(req->method, "GET") != 0 &&
 	    strcmp(req->method, "HEAD") != 0) {
-		ows_admin_reply_error(req, 405, "MethodNotAllowed", "blobs "
+		ows_reply_error(req, 405, "MethodNotAllowed", "blobs "
 				      "take HEAD, GET and PUT");
 		return;
 	}
 	if (signer(n, req, is_put ? hash : EMPTY_SHA256, user) != 0) {
-		ows_admin_reply_error(req, 401, "Unauthenticated", "blob "
+		ows_reply_error(req, 401, "Unauthenticated", "blob "
 				      "requests are signed by a user or a node");
 		return;
 	}
 	if (user[0] != '\0' && !user_may(n, req, user, hash)) {
-		ows_admin_reply_error(req, 403, "AccessDenied", "user '%s' may "
+		ows_reply_error(req, 403, "AccessDenied", "user '%s' may "
 				      "not %s this blob: %s needs %s", user,
 				      is_put ? "upload" : "read", req->method,
 				      strcmp(req->method, "GET") == 0
@@ -445,12 +452,12 @@ void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req)
 	}
 	op = calloc(1, sizeof(*op));
 	if (op == NULL) {
-		ows_admin_reply_error(req, 503, "OutOfMemory", "try again");
+		ows_reply_error(req, 503, "OutOfMemory", "try again");
 		return;
 	}
 	*op = (struct blob_op){.n = n, .req = req, .fd = -1};
 	memcpy(op->hash, hash, 65);
-	ows_blob_path(n, hash, op->path, sizeof(op->path));
+	ows_blob_path(b, hash, op->path, sizeof(op->path));
 	if (is_put) {
 		put(op);
 	} else if (stat(op->path, &st) != 0) {
@@ -469,7 +476,7 @@ void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req)
 
 struct gc_work {
 	uv_work_t w;
-	struct ows_node *n;
+	struct ows_blobs *b;
 	json_t *refs;    /* hash -> true: named when the scan started */
 	json_t *victims; /* old enough and named by none */
 	int64_t grace_s;
@@ -485,7 +492,7 @@ static int64_t grace_s(void)
 }
 
 /* The blobs the state names: every function's code_sha256. */
-static json_t *referenced(struct ows_node *n)
+static json_t *referenced(struct ows_core *n)
 {
 	json_t *fns = ows_state_resources(&n->state, "functions", NULL), *f;
 	json_t *refs = json_object();
@@ -535,7 +542,8 @@ static void gc_scan(uv_work_t *w)
 static void gc_done(uv_work_t *w, int status)
 {
 	struct gc_work *g = w->data;
-	json_t *refs = status == 0 && !g->n->stopping ? referenced(g->n) : NULL;
+	json_t *refs = status == 0 && !g->b->core->stopping
+			       ? referenced(g->b->core) : NULL;
 	char path[PATH_MAX];
 	json_t *v;
 	size_t i;
@@ -544,32 +552,33 @@ static void gc_done(uv_work_t *w, int status)
 		if (refs == NULL ||
 		    json_object_get(refs, json_string_value(v)) != NULL)
 			continue;
-		ows_blob_path(g->n, json_string_value(v), path, sizeof(path));
+		ows_blob_path(g->b, json_string_value(v), path, sizeof(path));
 		if (unlink(path) == 0)
 			ows_log(OWS_LOG_INFO, "blob", "collected %.16s..., "
 				"named by no function for %lld s",
 				json_string_value(v), (long long)g->grace_s);
 	}
-	g->n->blob_gc_busy = false;
+	g->b->gc_busy = false;
 	json_decref(refs);
 	json_decref(g->refs);
 	json_decref(g->victims);
 	free(g);
 }
 
-void ows_blobs_gc(struct ows_node *n)
+void ows_blobs_gc(struct ows_blobs *b)
 {
+	struct ows_core *n = b->core;
 	int64_t now = ows_now_ms(), grace = grace_s();
 	int64_t every = (grace < 60 ? grace : 60) * 1000;
 	struct gc_work *g;
 
-	if (n->blob_gc_busy || now - n->blob_gc_at < every)
+	if (b->gc_busy || now - b->gc_at < every)
 		return;
-	n->blob_gc_at = now;
+	b->gc_at = now;
 	g = calloc(1, sizeof(*g));
 	if (g == NULL)
 		return;
-	g->n = n;
+	g->b = b;
 	g->grace_s = grace;
 	g->refs = referenced(n);
 	g->victims = json_array();
@@ -582,5 +591,5 @@ void ows_blobs_gc(struct ows_node *n)
 		free(g);
 		return;
 	}
-	n->blob_gc_busy = true;
+	b->gc_busy = true;
 }

@@ -19,10 +19,8 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "aws/auth.h"
-#include "daemon/edge.h"
-#include "daemon/functions.h"
 #include "daemon/gateway.h"
-#include "daemon/node.h"
+#include "daemon/reply.h"
 #include "gw/payload.h"
 #include "gw/route.h"
 #include "ledger/authz.h"
@@ -30,7 +28,8 @@
 #define GW_BODY_LIMIT (10 * 1024 * 1024) /* API Gateway's payload limit */
 
 struct gw_call {
-	struct ows_node *n;
+	struct ows_gateway *gw;
+	struct ows_core *n;
 	struct ows_http_req *req;
 	struct ows_gw_match m;
 	char request_id[37];
@@ -51,33 +50,40 @@ static void call_free(struct gw_call *c)
 	free(c);
 }
 
-static const struct ows_gw_table *current_table(struct ows_node *n)
+static const struct ows_gw_table *current_table(struct ows_gateway *gw)
 {
+	struct ows_core *n = gw->core;
 	struct ows_gw_table *t = NULL;
 	struct ows_err err = {{0}};
 	json_t *routes;
 
-	if (n->gw_table != NULL && n->gw_height == n->state.height)
-		return n->gw_table;
+	if (gw->table != NULL && gw->height == n->state.height)
+		return gw->table;
 	routes = ows_state_resources(&n->state, "routes", NULL);
 	if (routes != NULL && ows_gw_routes_build(routes, &t, &err) != 0)
 		ows_log(OWS_LOG_ERROR, "gw", "cannot build the routes: %s",
 			err.msg);
 	json_decref(routes);
 	if (t == NULL)
-		return n->gw_table; /* keep serving the last good table */
-	if (n->gw_table != NULL)
-		ows_gw_table_free(n->gw_table);
-	n->gw_table = t;
-	n->gw_height = n->state.height;
+		return gw->table; /* keep serving the last good table */
+	if (gw->table != NULL)
+		ows_gw_table_free(gw->table);
+	gw->table = t;
+	gw->height = n->state.height;
 	return t;
 }
 
-void ows_gateway_close(struct ows_node *n)
+void ows_gateway_init(struct ows_gateway *gw, struct ows_core *core,
+		      struct ows_functions *fns, struct ows_node_host *host)
 {
-	if (n->gw_table != NULL)
-		ows_gw_table_free(n->gw_table);
-	n->gw_table = NULL;
+	*gw = (struct ows_gateway){.core = core, .fns = fns, .host = host};
+}
+
+void ows_gateway_close(struct ows_gateway *gw)
+{
+	if (gw->table != NULL)
+		ows_gw_table_free(gw->table);
+	gw->table = NULL;
 }
 
 static void send_response(struct gw_call *c, struct ows_gw_response *r)
@@ -223,7 +229,7 @@ static void lent_cb(void *ud, int status, struct ows_fn_instance *inst,
 static bool iam_allowed(struct gw_call *c, bool head, const char *body,
 			size_t len)
 {
-	struct ows_node_host *nh = ows_host_get(c->n);
+	struct ows_node_host *nh = c->gw->host;
 	struct ows_aws_auth *a = c->auth;
 	struct ows_directory dir;
 	struct ows_authz_ctx rc;
@@ -232,8 +238,6 @@ static bool iam_allowed(struct gw_call *c, bool head, const char *body,
 	char arn[600], ip[64];
 	bool ok;
 
-	if (nh == NULL)
-		return false;
 	/* The check (with the key the head check found) lives until c's end. */
 	if (a == NULL) {
 		a = c->auth = calloc(1, sizeof(*a));
@@ -247,7 +251,7 @@ static bool iam_allowed(struct gw_call *c, bool head, const char *body,
 		ows_state_directory(&c->n->state, &dir);
 		snprintf(arn, sizeof(arn), "arn:ows:execute-api::route/%s",
 			 c->m.route_key);
-		ows_node_request_ctx(c->req, a->a.region, ip, &rc);
+		ows_reply_request_ctx(c->req, a->a.region, ip, &rc);
 		who = (struct ows_principal){a->caller.kind, a->caller.name};
 		ok = ows_principal_authorize(&dir, &who, "execute-api:Invoke",
 					     arn, &rc) == 0;
@@ -281,7 +285,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	}
 	if (ctx.domain == NULL)
 		ctx.domain = c->n->cfg.gateway;
-	if (ows_functions_is_http(c->n, c->m.function) == 1) {
+	if (ows_functions_is_http(c->gw->fns, c->m.function) == 1) {
 		struct ows_fn_instance *inst;
 		const char *addr;
 
@@ -289,12 +293,12 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 		c->len = len;
 		/* A warm instance with room: proxy now, not on the next turn
 		 * of the loop. */
-		if (ows_functions_http_take(c->n, c->m.function, &inst,
+		if (ows_functions_http_take(c->gw->fns, c->m.function, &inst,
 					    &addr) == 0) {
 			lent_cb(c, 0, inst, addr);
 			return;
 		}
-		rv = ows_functions_http_acquire(c->n, c->m.function, lent_cb, c);
+		rv = ows_functions_http_acquire(c->gw->fns, c->m.function, lent_cb, c);
 		if (rv != 0)
 			send_message(c, rv == -ENOENT ? 404 : 500, rv == -ENOENT
 				     ? "Not Found" : "Internal Server Error");
@@ -302,7 +306,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	}
 	rv = ows_gw_event(req, body, len, &c->m, &ctx, &event);
 	if (rv == 0)
-		rv = ows_functions_invoke(c->n, c->m.function, c->request_id,
+		rv = ows_functions_invoke(c->gw->fns, c->m.function, c->request_id,
 					  event.data, event.len, result_cb, c);
 	ows_buf_free(&event);
 	/* An event over Lambda's 6 MB is the client's: API Gateway's 413. */
@@ -314,7 +318,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 }
 
 /* CORS preflight for a route with CORS: answered here, no function runs. */
-static bool preflight(struct ows_node *n, struct ows_http_req *req,
+static bool preflight(struct ows_http_req *req,
 		      const struct ows_gw_table *t)
 {
 	const char *origin = ows_http_req_header(req, "Origin");
@@ -338,24 +342,24 @@ static bool preflight(struct ows_node *n, struct ows_http_req *req,
 	ows_http_respond(req, 204, out, k, NULL, 0);
 	ows_gw_headers_close(&hs);
 	ows_gw_match_close(&m);
-	(void)n;
 	return true;
 }
 
 void ows_gateway_handle(struct ows_http_req *req, void *ud)
 {
-	struct ows_node *n = ud;
-	const struct ows_gw_table *t = current_table(n);
+	struct ows_gateway *gw = ud;
+	const struct ows_gw_table *t = current_table(gw);
 	struct gw_call *c;
 
-	if (t != NULL && preflight(n, req, t))
+	if (t != NULL && preflight(req, t))
 		return;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		ows_http_respond(req, 503, NULL, 0, NULL, 0);
 		return;
 	}
-	c->n = n;
+	c->gw = gw;
+	c->n = gw->core;
 	c->req = req;
 	c->t0 = ows_now_ms();
 	ows_uuid4(c->request_id);

@@ -24,8 +24,8 @@
 #include "common/enc.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "daemon/edge.h"
-#include "daemon/functions.h"
+#include "daemon/host.h"
+#include "daemon/reply.h"
 #include "ledger/attest.h"
 
 #define ATTESTED_LIMIT (4 * 1024 * 1024)
@@ -70,12 +70,12 @@ static struct call_data *call_data(struct ows_aws_call *c)
 /* A new ledger height: every cached policy may have changed. */
 static void refresh(struct ows_node_host *nh)
 {
-	if (nh->policies != NULL && nh->cache_height == nh->n->state.height)
+	if (nh->policies != NULL && nh->cache_height == nh->core->state.height)
 		return;
 	json_decref(nh->policies);
 	nh->policies = json_object();
-	nh->cache_height = nh->n->state.height;
-	ows_state_directory(&nh->n->state, &nh->base);
+	nh->cache_height = nh->core->state.height;
+	ows_state_directory(&nh->core->state, &nh->base);
 }
 
 static json_t *cached(struct ows_node_host *nh, const char *kind,
@@ -154,7 +154,7 @@ static int host_authorize(struct ows_aws_call *c, const char *action,
 	dir.ud = nh;
 	dir.user_policies = cached_user_policies;
 	dir.principal_policies = cached_principal_policies;
-	ows_node_request_ctx(c->req, c->region[0] ? c->region : NULL, ip, &rc);
+	ows_reply_request_ctx(c->req, c->region[0] ? c->region : NULL, ip, &rc);
 	rv = ows_principal_authorize_arns(&dir, &who, action, arns, extra, &rc);
 	if (rv != 0)
 		return rv == OWS_EDENIED ? rv : OWS_EDENIED;
@@ -191,7 +191,7 @@ static int host_authorize(struct ows_aws_call *c, const char *action,
 /* ---- propose: the attested entry ---- */
 
 struct proposal {
-	struct ows_node *n;
+	struct ows_core *n;
 	ows_aws_proposed_cb cb;
 	void *ud;
 };
@@ -241,7 +241,7 @@ static void forwarded_cb(void *ud, int status,
 }
 
 /* The leader's edge address: 0, or OWS_ENOTLEADER. */
-static int leader_edge(struct ows_node *n, uint64_t *id, char addr[64])
+static int leader_edge(struct ows_core *n, uint64_t *id, char addr[64])
 {
 	json_t *node;
 
@@ -257,7 +257,7 @@ static int leader_edge(struct ows_node *n, uint64_t *id, char addr[64])
 }
 
 /* Send body (an attested entry's body) to the leader to propose. */
-static int forward_attested(struct ows_node *n, const char *text,
+static int forward_attested(struct ows_core *n, const char *text,
 			    struct proposal *p)
 {
 	char addr[64], sig[OWS_REQSIG_HEADER_MAX];
@@ -274,14 +274,14 @@ static int forward_attested(struct ows_node *n, const char *text,
 			     strlen(text), ows_now_ms() / 1000, sig);
 	if (rv != 0)
 		return rv;
-	return ows_node_forward(n, id, addr, "POST", "/_ows/v1/attested", hs,
+	return ows_core_forward(n, id, addr, "POST", "/_ows/v1/attested", hs,
 				2, text, strlen(text), forwarded_cb, p);
 }
 
 static json_t *attestation(struct ows_aws_call *c, const json_t *actions,
 			   const char *stack)
 {
-	struct ows_node *n = host_of(c->host)->n;
+	struct ows_core *n = host_of(c->host)->core;
 	struct call_data *d = call_data(c);
 	struct ows_authz_ctx rc;
 	char ip[64], node[24], pub[OWS_PUBKEY_B64_LEN], now[32];
@@ -289,7 +289,7 @@ static json_t *attestation(struct ows_aws_call *c, const json_t *actions,
 	time_t secs;
 	struct tm tm;
 
-	ows_node_request_ctx(c->req, c->region[0] ? c->region : NULL, ip, &rc);
+	ows_reply_request_ctx(c->req, c->region[0] ? c->region : NULL, ip, &rc);
 	secs = (time_t)(rc.time_ms / 1000);
 	gmtime_r(&secs, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -327,7 +327,7 @@ static json_t *attestation(struct ows_aws_call *c, const json_t *actions,
 static int host_propose(struct ows_aws_call *c, const json_t *actions,
 			const char *stack, ows_aws_proposed_cb cb, void *ud)
 {
-	struct ows_node *n = host_of(c->host)->n;
+	struct ows_core *n = host_of(c->host)->core;
 	struct proposal *p = NULL;
 	/* ledger/attest.h builds and signs the body apply checks */
 	json_t *body = ows_attest_body(attestation(c, actions, stack), n->key);
@@ -339,7 +339,7 @@ static int host_propose(struct ows_aws_call *c, const json_t *actions,
 		goto cleanup;
 	*p = (struct proposal){n, cb, ud};
 	if (ows_raft_role(n->raft) == OWS_RAFT_LEADER) {
-		rv = ows_node_propose(n, "attested", body, proposed_cb, p);
+		rv = ows_core_propose(n, "attested", body, proposed_cb, p);
 		if (rv != OWS_ENOTLEADER)
 			goto cleanup;
 	}
@@ -355,7 +355,7 @@ cleanup:
 
 /* The leader's end: a member node's attested entry, proposed as it is. */
 struct attested_req {
-	struct ows_node *n;
+	struct ows_core *n;
 	struct ows_http_req *req;
 };
 
@@ -365,7 +365,7 @@ static void attested_applied(void *ud, int status, void *result)
 
 	if (status != 0 || result == NULL) {
 		free(result);
-		ows_admin_reply_error(req, 503, "LeadershipLost", "the entry "
+		ows_reply_error(req, 503, "LeadershipLost", "the entry "
 				      "was not committed (%s); retry",
 				      ows_strerror(status));
 		return;
@@ -381,7 +381,7 @@ static void attested_applied(void *ud, int status, void *result)
 static void attested_body_cb(struct ows_http_req *req, int status,
 			     const char *body, size_t len)
 {
-	struct ows_node *n = req->data;
+	struct ows_core *n = req->data;
 	const char *auth = ows_http_req_header(req, "Authorization");
 	char pub[OWS_PUBKEY_B64_LEN];
 	struct ows_err err = {{0}};
@@ -393,8 +393,8 @@ static void attested_body_cb(struct ows_http_req *req, int status,
 	if (auth == NULL ||
 	    ows_reqsig_verify(auth, "POST", req->target, body, len,
 			      ows_now_ms() / 1000, pub, &err) != 0 ||
-	    !ows_node_key_is_member(n, pub)) {
-		ows_admin_reply_error(req, 403, "AccessDenied", "only a node "
+	    !ows_core_key_is_member(n, pub)) {
+		ows_reply_error(req, 403, "AccessDenied", "only a node "
 				      "of the cluster forwards attested "
 				      "entries");
 		return;
@@ -403,27 +403,30 @@ static void attested_body_cb(struct ows_http_req *req, int status,
 	if (!json_is_object(v) ||
 	    !json_is_object(json_object_get(v, "attestation"))) {
 		json_decref(v);
-		ows_admin_reply_error(req, 400, "MalformedEntry", "expected "
+		ows_reply_error(req, 400, "MalformedEntry", "expected "
 				      "{\"attestation\", \"signature\"}");
 		return;
 	}
 	/* apply checks the node's signature on it, on every node */
-	rv = ows_node_propose(n, "attested", v, attested_applied, req);
+	rv = ows_core_propose(n, "attested", v, attested_applied, req);
 	json_decref(v);
 	if (rv != 0)
-		ows_admin_reply_error(req, 503, "NoLeader", "cannot propose "
+		ows_reply_error(req, 503, "NoLeader", "cannot propose "
 				      "here: %s; retry", ows_strerror(rv));
 }
 
-void ows_host_attested_handle(struct ows_node *n, struct ows_http_req *req)
+void ows_host_attested_handle(struct ows_node_host *nh,
+			      struct ows_http_req *req)
 {
+	struct ows_core *n = nh->core;
+
 	if (strcmp(req->method, "POST") != 0) {
-		ows_admin_reply_error(req, 405, "MethodNotAllowed", "POST only");
+		ows_reply_error(req, 405, "MethodNotAllowed", "POST only");
 		return;
 	}
 	req->data = n;
 	if (ows_http_req_read_body(req, ATTESTED_LIMIT, attested_body_cb) != 0)
-		ows_admin_reply_error(req, 500, "InternalError",
+		ows_reply_error(req, 500, "InternalError",
 				      "cannot read the body");
 }
 
@@ -440,7 +443,7 @@ void ows_host_attested_handle(struct ows_node *n, struct ows_http_req *req)
  * Costs one Raft entry (not a ledger entry) per barrier.
  */
 struct barrier {
-	struct ows_node *n;
+	struct ows_core *n;
 	ows_aws_barrier_cb cb;
 	void *ud;
 	uint64_t index;
@@ -499,7 +502,7 @@ static void barrier_index_cb(void *ud, int status,
 	uv_timer_start(&b->timer, barrier_poll, 0, BARRIER_POLL_MS);
 }
 
-static int barrier_start(struct ows_node *n, ows_aws_barrier_cb cb, void *ud)
+static int barrier_start(struct ows_core *n, ows_aws_barrier_cb cb, void *ud)
 {
 	char addr[64], sig[OWS_REQSIG_HEADER_MAX];
 	struct ows_http_header hs[1] = {{"Authorization", sig}};
@@ -520,7 +523,7 @@ static int barrier_start(struct ows_node *n, ows_aws_barrier_cb cb, void *ud)
 		rv = ows_reqsig_sign(n->key, "POST", "/_ows/v1/barrier", "", 0,
 				     ows_now_ms() / 1000, sig);
 	if (rv == 0)
-		rv = ows_node_forward(n, id, addr, "POST", "/_ows/v1/barrier",
+		rv = ows_core_forward(n, id, addr, "POST", "/_ows/v1/barrier",
 				      hs, 1, "", 0, barrier_index_cb, b);
 out:
 	if (rv != 0)
@@ -531,29 +534,31 @@ out:
 static int host_read_barrier(struct ows_aws_call *c, ows_aws_barrier_cb cb,
 			     void *ud)
 {
-	return barrier_start(host_of(c->host)->n, cb, ud);
+	return barrier_start(host_of(c->host)->core, cb, ud);
 }
 
 /* The leader's end: a barrier, then the commit index it stands for. */
 static void barrier_served(void *ud, int status)
 {
 	struct ows_http_req *req = ud;
-	struct ows_node *n = req->data;
+	struct ows_core *n = req->data;
 	json_t *v;
 
 	if (status != 0) {
-		ows_admin_reply_error(req, 503, "NoLeader", "barrier: %s",
+		ows_reply_error(req, 503, "NoLeader", "barrier: %s",
 				      ows_strerror(status));
 		return;
 	}
 	v = json_pack("{s:I}", "index",
 		      (json_int_t)ows_raft_applied_index(n->raft));
-	ows_admin_reply_json(req, 200, v);
+	ows_reply_json(req, 200, v);
 	json_decref(v);
 }
 
-void ows_host_barrier_handle(struct ows_node *n, struct ows_http_req *req)
+void ows_host_barrier_handle(struct ows_node_host *nh,
+			     struct ows_http_req *req)
 {
+	struct ows_core *n = nh->core;
 	const char *auth = ows_http_req_header(req, "Authorization");
 	char pub[OWS_PUBKEY_B64_LEN];
 	struct ows_err err = {{0}};
@@ -562,15 +567,15 @@ void ows_host_barrier_handle(struct ows_node *n, struct ows_http_req *req)
 	if (auth == NULL ||
 	    ows_reqsig_verify(auth, "POST", req->target, "", 0,
 			      ows_now_ms() / 1000, pub, &err) != 0 ||
-	    !ows_node_key_is_member(n, pub)) {
-		ows_admin_reply_error(req, 403, "AccessDenied", "only a node "
+	    !ows_core_key_is_member(n, pub)) {
+		ows_reply_error(req, 403, "AccessDenied", "only a node "
 				      "of the cluster asks for a barrier");
 		return;
 	}
 	req->data = n;
 	rv = ows_raft_barrier(n->raft, barrier_served, req);
 	if (rv != 0)
-		ows_admin_reply_error(req, 503, "NoLeader", "barrier: %s",
+		ows_reply_error(req, 503, "NoLeader", "barrier: %s",
 				      ows_strerror(rv));
 }
 
@@ -581,7 +586,7 @@ static int host_blob_path(const struct ows_aws_host *h, const char *sha256,
 {
 	if (strlen(sha256) != 64 || strspn(sha256, "0123456789abcdef") != 64)
 		return -ENOENT;
-	ows_blob_path(host_of(h)->n, sha256, out, cap);
+	ows_blob_path(host_of(h)->blobs, sha256, out, cap);
 	return access(out, R_OK) == 0 ? 0 : -ENOENT;
 }
 
@@ -591,7 +596,8 @@ static int host_blob_path(const struct ows_aws_host *h, const char *sha256,
  * from nodes) until the blob is on min(3, nodes) nodes.
  */
 struct blob_put {
-	struct ows_node *n;
+	struct ows_core *n;
+	struct ows_blobs *blobs;
 	ows_aws_blob_cb cb;
 	void *ud;
 	char hash[65];
@@ -655,7 +661,7 @@ static void blob_write_work(uv_work_t *w)
 
 	snprintf(dir, sizeof(dir), "%s/blobs", b->n->dir);
 	(void)mkdir(dir, 0700);
-	ows_blob_path(b->n, b->hash, path, sizeof(path));
+	ows_blob_path(b->blobs, b->hash, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.put-%d", path, (int)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
@@ -718,7 +724,7 @@ static void blob_write_done(uv_work_t *w, int status)
 static int host_blob_put(struct ows_aws_call *c, const void *data, size_t len,
 			 ows_aws_blob_cb cb, void *ud)
 {
-	struct ows_node *n = host_of(c->host)->n;
+	struct ows_core *n = host_of(c->host)->core;
 	struct blob_put *b = calloc(1, sizeof(*b));
 	int rv;
 
@@ -727,6 +733,7 @@ static int host_blob_put(struct ows_aws_call *c, const void *data, size_t len,
 		return -ENOMEM;
 	}
 	b->n = n;
+	b->blobs = host_of(c->host)->blobs;
 	b->cb = cb;
 	b->ud = ud;
 	memcpy(b->data, data, len);
@@ -750,7 +757,7 @@ static int host_invoke(const struct ows_aws_host *h,
 	struct ows_fn_invoke_opts opts = {
 		.client_context = inv->client_context};
 
-	return ows_functions_invoke_version(host_of(h)->n, inv->function,
+	return ows_functions_invoke_version(host_of(h)->fns, inv->function,
 					    inv->version, inv->request_id,
 					    inv->payload, inv->len, &opts, cb,
 					    ud);
@@ -761,26 +768,20 @@ static int host_invoke(const struct ows_aws_host *h,
 static int access_secret(void *ud, const char *access_key, char user[256],
 			 struct ows_buf *secret)
 {
-	return ows_node_access_secret(ud, access_key, user, secret);
+	return ows_core_access_secret(ud, access_key, user, secret);
 }
 
-struct ows_node_host *ows_host_get(struct ows_node *n)
+void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
+		   struct ows_functions *fns, struct ows_blobs *blobs)
 {
-	struct ows_node_host *nh = n->aws_host;
-
-	if (nh != NULL)
-		return nh;
-	nh = calloc(1, sizeof(*nh));
-	if (nh == NULL)
-		return NULL;
-	nh->n = n;
+	*nh = (struct ows_node_host){.core = core, .fns = fns, .blobs = blobs};
 	nh->host = (struct ows_aws_host){
 		.ud = nh,
-		.loop = n->loop,
-		.state = &n->state,
-		.region = n->cfg.region,
-		.account = n->account,
-		.session_key = n->session_key,
+		.loop = core->loop,
+		.state = &core->state,
+		.region = core->cfg.region,
+		.account = core->account,
+		.session_key = core->session_key,
 		.authorize = host_authorize,
 		.propose = host_propose,
 		.read_barrier = host_read_barrier,
@@ -788,17 +789,12 @@ struct ows_node_host *ows_host_get(struct ows_node *n)
 		.blob_path = host_blob_path,
 		.invoke = host_invoke,
 	};
-	nh->keys = (struct ows_aws_keys){access_secret, n, n->session_key,
-					 n->cfg.region, 0};
-	n->aws_host = nh;
-	return nh;
+	nh->keys = (struct ows_aws_keys){access_secret, core, core->session_key,
+					 core->cfg.region, 0};
 }
 
-void ows_host_free(struct ows_node *n)
+void ows_host_close(struct ows_node_host *nh)
 {
-	if (n->aws_host == NULL)
-		return;
-	json_decref(n->aws_host->policies);
-	free(n->aws_host);
-	n->aws_host = NULL;
+	json_decref(nh->policies);
+	nh->policies = NULL;
 }
