@@ -60,7 +60,6 @@ struct ows_fn_entry {
 	char bundle[PATH_MAX + 128];
 	struct ows_err err;
 	int work_rv;
-	unsigned peer;         /* next peer to try for the blob */
 };
 
 static void waiter_free(struct waiter *w)
@@ -301,61 +300,43 @@ static void extract(struct ows_fn_entry *e)
 		prepared(e, -EIO);
 }
 
-static void fetch_next(struct ows_fn_entry *e);
-
-static void fetch_cb(void *ud, int status, const struct ows_http_response *r)
+static void fetched_cb(void *ud, int status)
 {
 	struct ows_fn_entry *e = ud;
-	char hash[65], dir[PATH_MAX];
 
-	snprintf(dir, sizeof(dir), "%s/blobs", e->f->core->dir);
-	ows_mkdir_p(dir, 0700);
-	if (status != 0 || r->status != 200)
-		ows_log(OWS_LOG_DEBUG, "fn", "a peer has no bundle %.12s: %s",
-			e->sha, status ? ows_strerror(status) : "not found");
-	if (status == 0 && r->status == 200) {
-		ows_sha256_hex(r->body, r->body_len, hash);
-		/*
-		 * Written on the loop thread: bundles are at most 50 MB and
-		 * this happens once per node; moving it to the thread pool
-		 * needs a copy of the body, which the client lends.
-		 */
-		if (strcmp(hash, e->sha) == 0 &&
-		    ows_file_write(e->blob, r->body, r->body_len, 0600) == 0) {
-			ows_log(OWS_LOG_INFO, "fn", "fetched bundle %.12s of "
-				"'%s' from a peer", e->sha, e->name);
-			extract(e);
-			return;
-		}
+	if (status != 0) {
+		ows_err_printf(&e->err, "no node has the bundle %.12s", e->sha);
+		prepared(e, -ENOENT);
+		return;
 	}
-	fetch_next(e);
+	ows_log(OWS_LOG_INFO, "fn", "fetched bundle %.12s of '%s' from a peer",
+		e->sha, e->name);
+	extract(e);
 }
 
-/* Ask each other node in turn for the blob (signed with the node key). */
-static void fetch_next(struct ows_fn_entry *e)
+/* Ask the other nodes in turn for the blob (blob/blob.h). */
+static void fetch(struct ows_fn_entry *e)
 {
-	struct ows_http_client_opts opts = {30000, 64 * 1024 * 1024};
-	char target[128], auth[OWS_REQSIG_HEADER_MAX];
-	json_t *nodes = ows_state_nodes(&e->f->core->state), *row;
-	struct ows_http_header h;
-	int rv = -1;
+	struct ows_core *core = e->f->core;
+	json_t *nodes = ows_state_nodes(&core->state), *row;
+	const char *peers[256];
+	size_t i, n = 0;
+	int rv;
 
-	snprintf(target, sizeof(target), "/_ows/v1/blobs/%s", e->sha);
-	while (rv != 0 && (row = json_array_get(nodes, e->peer++)) != NULL) {
-		if ((uint64_t)json_integer_value(json_object_get(row, "id")) ==
-		    e->f->core->cfg.id)
-			continue;
-		ows_reqsig_sign(e->f->core->key, "GET", target, NULL, 0,
-				ows_now_ms() / 1000, auth);
-		h = (struct ows_http_header){"Authorization", auth};
-		rv = ows_http_client_request(e->f->core->loop, ows_json_str(row, "edge"),
-					     "GET", target, &h, 1, NULL, 0,
-					     &opts, fetch_cb, e);
+	json_array_foreach(nodes, i, row) {
+		const char *edge = ows_json_str(row, "edge");
+
+		if ((uint64_t)json_integer_value(json_object_get(row, "id")) !=
+			    core->cfg.id &&
+		    edge != NULL && n < 256)
+			peers[n++] = edge;
 	}
+	rv = ows_blob_fetch(&e->f->blobs->store, core->loop, core->key, peers,
+			    n, e->sha, fetched_cb, e);
 	json_decref(nodes);
 	if (rv != 0) {
 		ows_err_printf(&e->err, "no node has the bundle %.12s", e->sha);
-		prepared(e, -ENOENT);
+		prepared(e, rv == -ENOMEM ? rv : -ENOENT);
 	}
 }
 
@@ -369,15 +350,14 @@ static void prepare(struct ows_fn_entry *e, json_t *spec)
 	e->prep_height = e->f->core->state.height;
 	e->err.msg[0] = '\0';
 	snprintf(e->sha, sizeof(e->sha), "%s", ows_json_str(spec, "code_sha256"));
-	ows_blob_path(e->f->blobs, e->sha, e->blob, sizeof(e->blob));
+	ows_blob_path(&e->f->blobs->store, e->sha, e->blob, sizeof(e->blob));
 	snprintf(e->bundle, sizeof(e->bundle), "%s/bundles/%s", e->f->core->dir, e->sha);
 	if (stat(e->bundle, &st) == 0) {
 		prepared(e, 0);
 	} else if (stat(e->blob, &st) == 0) {
 		extract(e);
 	} else {
-		e->peer = 0;
-		fetch_next(e);
+		fetch(e);
 	}
 }
 

@@ -584,16 +584,19 @@ void ows_host_barrier_handle(struct ows_node_host *nh,
 static int host_blob_path(const struct ows_aws_host *h, const char *sha256,
 			  char *out, size_t cap)
 {
-	if (strlen(sha256) != 64 || strspn(sha256, "0123456789abcdef") != 64)
+	const struct ows_blob_store *s = &host_of(h)->blobs->store;
+	uint64_t size;
+
+	if (ows_blob_size(s, sha256, &size) != 0)
 		return -ENOENT;
-	ows_blob_path(host_of(h)->blobs, sha256, out, cap);
+	ows_blob_path(s, sha256, out, cap);
 	return access(out, R_OK) == 0 ? 0 : -ENOENT;
 }
 
 /*
- * blob_put: written here (temporary file, fsync, rename) on the thread
- * pool, then PUT to peers (signed by this node's key, as blobs.c takes
- * from nodes) until the blob is on min(3, nodes) nodes.
+ * blob_put: written here (blob/blob.h: temporary file, fsync, rename) on
+ * the thread pool, then PUT to peers (signed by this node's key, as
+ * blobs.c takes from nodes) until the blob is on min(3, nodes) nodes.
  */
 struct blob_put {
 	struct ows_core *n;
@@ -604,127 +607,65 @@ struct blob_put {
 	char *data;
 	size_t len;
 	int status;
-	unsigned want, have;
-	json_t *peers; /* edge addresses left to try */
-	size_t next;
 	uv_work_t work;
 };
 
 static void blob_put_end(struct blob_put *b, int status)
 {
 	b->cb(b->ud, status, status == 0 ? b->hash : NULL);
-	json_decref(b->peers);
 	free(b->data);
 	free(b);
 }
 
-static void blob_push_next(struct blob_put *b);
-
-static void blob_pushed(void *ud, int status,
-			const struct ows_http_response *resp)
+static void blob_replicated(void *ud, int status)
 {
-	struct blob_put *b = ud;
-
-	if (status == 0 && resp->status / 100 == 2)
-		b->have++;
-	blob_push_next(b);
-}
-
-static void blob_push_next(struct blob_put *b)
-{
-	char target[128], sig[OWS_REQSIG_HEADER_MAX];
-	struct ows_http_header hs[1] = {{"Authorization", sig}};
-	struct ows_http_client_opts opts = {30000, 0};
-
-	while (b->have < b->want && b->next < json_array_size(b->peers)) {
-		const char *addr =
-			json_string_value(json_array_get(b->peers, b->next++));
-
-		snprintf(target, sizeof(target), "/_ows/v1/blobs/%s", b->hash);
-		if (ows_reqsig_sign(b->n->key, "PUT", target, b->data, b->len,
-				    ows_now_ms() / 1000, sig) != 0)
-			continue;
-		if (ows_http_client_request(b->n->loop, addr, "PUT", target, hs,
-					    1, b->data, b->len, &opts,
-					    blob_pushed, b) == 0)
-			return;
-	}
-	blob_put_end(b, b->have >= b->want ? 0 : -EIO);
+	blob_put_end(ud, status);
 }
 
 static void blob_write_work(uv_work_t *w)
 {
 	struct blob_put *b = w->data;
-	char path[PATH_MAX], tmp[PATH_MAX + 16], dir[PATH_MAX];
-	size_t off = 0;
-	int fd;
 
-	snprintf(dir, sizeof(dir), "%s/blobs", b->n->dir);
-	(void)mkdir(dir, 0700);
-	ows_blob_path(b->blobs, b->hash, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.put-%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		b->status = -errno;
-		return;
-	}
-	while (off < b->len) {
-		ssize_t k = write(fd, b->data + off, b->len - off);
-
-		if (k < 0) {
-			b->status = -errno;
-			break;
-		}
-		off += (size_t)k;
-	}
-	if (b->status == 0 && fsync(fd) != 0)
-		b->status = -errno;
-	close(fd);
-	if (b->status == 0 && rename(tmp, path) != 0)
-		b->status = -errno;
-	if (b->status != 0) {
-		unlink(tmp);
-		return;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
+	b->status = ows_blob_write(&b->blobs->store, b->hash, b->data, b->len);
 }
 
 static void blob_write_done(uv_work_t *w, int status)
 {
 	struct blob_put *b = w->data;
 	json_t *nodes, *row;
-	size_t i, count = 0;
+	const char *peers[256];
+	size_t i, count = 0, n = 0;
+	unsigned want;
+	int rv;
 
 	if (status != 0 || b->status != 0) {
 		blob_put_end(b, status != 0 ? status : b->status);
 		return;
 	}
-	b->have = 1;
 	nodes = ows_state_nodes(&b->n->state);
-	b->peers = json_array();
 	json_array_foreach(nodes, i, row) {
+		const char *edge = ows_json_str(row, "edge");
+
 		count++;
 		if ((uint64_t)json_integer_value(json_object_get(row, "id")) !=
 			    b->n->cfg.id &&
-		    ows_json_str(row, "edge") != NULL)
-			json_array_append_new(b->peers,
-					      json_string(ows_json_str(row, "edge")));
+		    edge != NULL && n < 256)
+			peers[n++] = edge;
 	}
+	/* this node holds one copy: min(3, nodes) in all */
+	want = count < 3 ? (unsigned)count : 3;
+	want = want > 1 ? want - 1 : 0;
+	rv = ows_blob_replicate(b->n->loop, b->n->key, peers, n, b->hash,
+				b->data, b->len, want, blob_replicated, b);
 	json_decref(nodes);
-	b->want = count < 3 ? (unsigned)count : 3;
-	if (b->want == 0)
-		b->want = 1;
-	blob_push_next(b);
+	if (rv != 0)
+		blob_put_end(b, rv);
 }
 
 static int host_blob_put(struct ows_aws_call *c, const void *data, size_t len,
 			 ows_aws_blob_cb cb, void *ud)
 {
-	struct ows_core *n = host_of(c->host)->core;
+	struct ows_node_host *nh = host_of(c->host);
 	struct blob_put *b = calloc(1, sizeof(*b));
 	int rv;
 
@@ -732,15 +673,16 @@ static int host_blob_put(struct ows_aws_call *c, const void *data, size_t len,
 		free(b);
 		return -ENOMEM;
 	}
-	b->n = n;
-	b->blobs = host_of(c->host)->blobs;
+	b->n = nh->core;
+	b->blobs = nh->blobs;
 	b->cb = cb;
 	b->ud = ud;
 	memcpy(b->data, data, len);
 	b->len = len;
 	ows_sha256_hex(data, len, b->hash);
 	b->work.data = b;
-	rv = uv_queue_work(n->loop, &b->work, blob_write_work, blob_write_done);
+	rv = uv_queue_work(b->n->loop, &b->work, blob_write_work,
+			   blob_write_done);
 	if (rv != 0) {
 		free(b->data);
 		free(b);
