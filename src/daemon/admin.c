@@ -55,24 +55,33 @@ struct route {
 	void (*fn)(struct admin_ctx *c);
 };
 
-static void ctx_free(struct admin_ctx *c)
+/*
+ * c lives in the request's arena: answering frees it. What it holds
+ * outside the arena (the parsed body, the status being assembled) is
+ * taken before the answer and dropped after it (v may be one of them).
+ */
+static void ctx_release(struct admin_ctx *c)
 {
 	json_decref(c->body);
 	json_decref(c->reply);
-	free(c);
+	c->body = c->reply = NULL;
 }
 
 static void reply(struct admin_ctx *c, int status, const json_t *v)
 {
+	json_t *body = c->body, *held = c->reply;
+
 	ows_reply_json(c->req, status, v);
-	ctx_free(c);
+	json_decref(body);
+	json_decref(held);
 }
 
 #define reply_error(c, status, code, ...)                                 \
 	do {                                                              \
-		ows_reply_error((c)->req, status, code,             \
-				      __VA_ARGS__);                       \
-		ctx_free(c);                                              \
+		json_t *body_ = (c)->body, *held_ = (c)->reply;           \
+		ows_reply_error((c)->req, status, code, __VA_ARGS__);     \
+		json_decref(body_);                                       \
+		json_decref(held_);                                       \
 	} while (0)
 
 /* ---- the request context recorded in change sets (ledger/authz.h) ---- */
@@ -149,9 +158,9 @@ static void admin_forward_done(void *ud, int status,
 		reply_error(c, 503, "LeaderUnavailable", "cannot reach "
 			    "the leader: %s", ows_strerror(status));
 	} else {
+		ctx_release(c);
 		ows_http_respond(c->req, resp->status, &h, 1, resp->body,
 				 resp->body_len);
-		ctx_free(c);
 	}
 }
 
@@ -820,7 +829,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	bool known;
 
 	if (status != 0) {
-		ctx_free(c); /* the server answered (413) or the peer left */
+		ctx_release(c); /* the server answered (413) or the peer left */
 		return;
 	}
 	c->raw = body;
@@ -966,11 +975,12 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 				      "failure); ask another node");
 		return;
 	}
-	c = calloc(1, sizeof(*c));
+	c = ows_arena_alloc(&req->arena, sizeof(*c));
 	if (c == NULL) {
 		ows_reply_error(req, 503, "OutOfMemory", "try again");
 		return;
 	}
+	memset(c, 0, sizeof(*c));
 	c->a = a;
 	c->n = n;
 	c->req = req;
@@ -979,7 +989,6 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 	if (check_head(c, &limit) != 0)
 		return;
 	if (ows_http_req_read_body(req, limit, body_cb) != 0) {
-		free(c);
 		ows_reply_error(req, 500, "InternalError",
 				      "cannot read the body");
 	}

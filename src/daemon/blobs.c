@@ -149,27 +149,34 @@ static bool may_write(struct ows_core *n, struct ows_http_req *req,
 					   "functions", fn, &rc) == 0;
 }
 
-static void op_free(struct blob_op *op)
+/*
+ * op lives in the request's arena: answering frees it. What it holds
+ * outside (the writer's file, the buffer) is let go first.
+ */
+static void op_release(struct blob_op *op)
 {
 	if (op->writing)
 		ows_blob_writer_abort(&op->w);
+	op->writing = false;
 	free(op->buf);
-	free(op);
+	op->buf = NULL;
 }
 
 static void reply_done(struct blob_op *op, int status, const char *code,
 		       const char *msg)
 {
+	struct ows_http_req *req = op->req;
+
+	op_release(op);
 	if (status == 200) {
 		json_t *v = json_pack("{s:s, s:I}", "blob", op->hash, "size",
 				      (json_int_t)op->size);
 
-		ows_reply_json(op->req, 200, v);
+		ows_reply_json(req, 200, v);
 		json_decref(v);
 	} else {
-		ows_reply_error(op->req, status, code, "%s", msg);
+		ows_reply_error(req, status, code, "%s", msg);
 	}
-	op_free(op);
 }
 
 /* GET reads; PUT writes; HEAD is either's first step. */
@@ -195,7 +202,7 @@ static void put_fail(struct blob_op *op, int status, const char *code,
 	if (status != 0)
 		reply_done(op, status, code, msg);
 	else
-		op_free(op); /* the server answered already (413 or gone) */
+		op_release(op); /* the server answered already (413 or gone) */
 }
 
 static void commit_work(uv_work_t *w)
@@ -327,8 +334,8 @@ static void get_end(struct blob_op *op)
 
 	uv_fs_close(op->n->loop, &fs, op->fd, NULL);
 	uv_fs_req_cleanup(&fs);
+	op_release(op);
 	ows_http_respond_end(op->req);
-	op_free(op);
 }
 
 static void written_cb(void *ud, int status)
@@ -413,7 +420,7 @@ void ows_blobs_handle(struct ows_blobs *b, struct ows_http_req *req)
 						"function (?function=NAME)");
 		return;
 	}
-	op = calloc(1, sizeof(*op));
+	op = ows_arena_alloc(&req->arena, sizeof(*op));
 	if (op == NULL) {
 		ows_reply_error(req, 503, "OutOfMemory", "try again");
 		return;

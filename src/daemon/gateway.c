@@ -40,14 +40,42 @@ struct gw_call {
 	struct ows_aws_auth *auth;  /* "iam" routes: head check to body's */
 };
 
+/*
+ * c lives in the request's arena, so answering frees it: what it holds
+ * outside the arena (the route match, the SigV4 check) is taken out
+ * first and closed after the answer.
+ */
+struct held {
+	struct ows_gw_match m;
+	struct ows_aws_auth *auth;
+	char request_id[37];
+};
+
+static void call_take(struct gw_call *c, struct held *h)
+{
+	h->m = c->m;
+	h->auth = c->auth;
+	memcpy(h->request_id, c->request_id, sizeof(h->request_id));
+	memset(&c->m, 0, sizeof(c->m));
+	c->auth = NULL;
+}
+
+static void held_close(struct held *h)
+{
+	ows_gw_match_close(&h->m);
+	if (h->auth != NULL) {
+		ows_aws_auth_clear(h->auth);
+		free(h->auth);
+	}
+}
+
+/* c's end without an answer (the server answered, or the peer left). */
 static void call_free(struct gw_call *c)
 {
-	ows_gw_match_close(&c->m);
-	if (c->auth != NULL) {
-		ows_aws_auth_clear(c->auth);
-		free(c->auth);
-	}
-	free(c);
+	struct held h;
+
+	call_take(c, &h);
+	held_close(&h);
 }
 
 static const struct ows_gw_table *current_table(struct ows_gateway *gw)
@@ -89,15 +117,18 @@ void ows_gateway_close(struct ows_gateway *gw)
 static void send_response(struct gw_call *c, struct ows_gw_response *r)
 {
 	struct ows_http_header hs[64];
+	struct ows_http_req *req = c->req;
+	struct held h;
 	size_t n = 0;
 
+	call_take(c, &h);
 	for (size_t i = 0; i < r->headers.n && n < 63; i++)
 		hs[n++] = (struct ows_http_header){r->headers.v[i].name,
 						   r->headers.v[i].value};
-	hs[n++] = (struct ows_http_header){"apigw-requestid", c->request_id};
-	ows_http_respond(c->req, r->status, hs, n, r->body, r->body_len);
+	hs[n++] = (struct ows_http_header){"apigw-requestid", h.request_id};
+	ows_http_respond(req, r->status, hs, n, r->body, r->body_len);
 	ows_gw_response_close(r);
-	call_free(c);
+	held_close(&h);
 }
 
 static void send_message(struct gw_call *c, int status, const char *msg)
@@ -167,6 +198,8 @@ static void proxied_cb(void *ud, int status, const struct ows_http_response *r)
 {
 	struct gw_call *c = ud;
 	struct ows_http_header hs[64];
+	struct ows_http_req *req = c->req;
+	struct held h;
 	size_t n = 0;
 
 	ows_functions_http_release(c->inst);
@@ -174,12 +207,13 @@ static void proxied_cb(void *ud, int status, const struct ows_http_response *r)
 		send_message(c, 502, "Bad Gateway");
 		return;
 	}
+	call_take(c, &h);
 	for (size_t i = 0; i < r->n_headers && n < 63; i++)
 		if (!hop_by_hop(r->headers[i].name))
 			hs[n++] = r->headers[i];
-	hs[n++] = (struct ows_http_header){"apigw-requestid", c->request_id};
-	ows_http_respond(c->req, r->status, hs, n, r->body, r->body_len);
-	call_free(c);
+	hs[n++] = (struct ows_http_header){"apigw-requestid", h.request_id};
+	ows_http_respond(req, r->status, hs, n, r->body, r->body_len);
+	held_close(&h);
 }
 
 static void lent_cb(void *ud, int status, struct ows_fn_instance *inst,
@@ -353,11 +387,12 @@ void ows_gateway_handle(struct ows_http_req *req, void *ud)
 
 	if (t != NULL && preflight(req, t))
 		return;
-	c = calloc(1, sizeof(*c));
+	c = ows_arena_alloc(&req->arena, sizeof(*c));
 	if (c == NULL) {
 		ows_http_respond(req, 503, NULL, 0, NULL, 0);
 		return;
 	}
+	memset(c, 0, sizeof(*c));
 	c->gw = gw;
 	c->n = gw->core;
 	c->req = req;
