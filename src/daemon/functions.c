@@ -331,7 +331,7 @@ static void fetch(struct ows_fn_entry *e)
 		    edge != NULL && n < 256)
 			peers[n++] = edge;
 	}
-	rv = ows_blob_fetch(&e->f->blobs->store, core->loop, core->key, peers,
+	rv = ows_blob_fetch(e->f->store, core->loop, core->key, peers,
 			    n, e->sha, fetched_cb, e);
 	json_decref(nodes);
 	if (rv != 0) {
@@ -350,7 +350,7 @@ static void prepare(struct ows_fn_entry *e, json_t *spec)
 	e->prep_height = e->f->core->state.height;
 	e->err.msg[0] = '\0';
 	snprintf(e->sha, sizeof(e->sha), "%s", ows_json_str(spec, "code_sha256"));
-	ows_blob_path(&e->f->blobs->store, e->sha, e->blob, sizeof(e->blob));
+	ows_blob_path(e->f->store, e->sha, e->blob, sizeof(e->blob));
 	snprintf(e->bundle, sizeof(e->bundle), "%s/bundles/%s", e->f->core->dir, e->sha);
 	if (stat(e->bundle, &st) == 0) {
 		prepared(e, 0);
@@ -691,10 +691,10 @@ static void spare_error_cb(void *ud, const char *msg, bool gave_up)
 #define SWEEP_AGE_S 60 /* cgroups younger than this are left alone */
 
 void ows_functions_init(struct ows_functions *f, struct ows_core *core,
-			struct ows_blobs *blobs,
+			const struct ows_blob_store *store,
 			ows_http_handler_cb edge_handler, void *edge_ud)
 {
-	*f = (struct ows_functions){.core = core, .blobs = blobs,
+	*f = (struct ows_functions){.core = core, .store = store,
 				    .edge_handler = edge_handler,
 				    .edge_ud = edge_ud};
 }

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "daemon/blobs.h"
+#include "blob/blob.h"
 #include "daemon/core.h"
 #include "fn/pool.h"
 
@@ -19,7 +19,7 @@ struct ows_fn_entry; /* functions.c */
 
 struct ows_functions {
 	struct ows_core *core;         /* borrowed */
-	struct ows_blobs *blobs;       /* borrowed: bundles are blobs */
+	const struct ows_blob_store *store; /* borrowed: bundles are blobs */
 	/* the edge's handler, served inside each instance (fn/pool.h) */
 	ows_http_handler_cb edge_handler;
 	void *edge_ud;
@@ -34,9 +34,9 @@ struct ows_functions {
 	bool started;
 };
 
-/* Borrow core and blobs; edge_handler(req, edge_ud) serves instances. */
+/* Borrow core and store; edge_handler(req, edge_ud) serves instances. */
 void ows_functions_init(struct ows_functions *f, struct ows_core *core,
-			struct ows_blobs *blobs,
+			const struct ows_blob_store *store,
 			ows_http_handler_cb edge_handler, void *edge_ud);
 
 /*

@@ -584,7 +584,7 @@ void ows_host_barrier_handle(struct ows_node_host *nh,
 static int host_blob_path(const struct ows_aws_host *h, const char *sha256,
 			  char *out, size_t cap)
 {
-	const struct ows_blob_store *s = &host_of(h)->blobs->store;
+	const struct ows_blob_store *s = host_of(h)->store;
 	uint64_t size;
 
 	if (ows_blob_size(s, sha256, &size) != 0)
@@ -600,7 +600,7 @@ static int host_blob_path(const struct ows_aws_host *h, const char *sha256,
  */
 struct blob_put {
 	struct ows_core *n;
-	struct ows_blobs *blobs;
+	const struct ows_blob_store *store;
 	ows_aws_blob_cb cb;
 	void *ud;
 	char hash[65];
@@ -626,7 +626,7 @@ static void blob_write_work(uv_work_t *w)
 {
 	struct blob_put *b = w->data;
 
-	b->status = ows_blob_write(&b->blobs->store, b->hash, b->data, b->len);
+	b->status = ows_blob_write(b->store, b->hash, b->data, b->len);
 }
 
 static void blob_write_done(uv_work_t *w, int status)
@@ -674,7 +674,7 @@ static int host_blob_put(struct ows_aws_call *c, const void *data, size_t len,
 		return -ENOMEM;
 	}
 	b->n = nh->core;
-	b->blobs = nh->blobs;
+	b->store = nh->store;
 	b->cb = cb;
 	b->ud = ud;
 	memcpy(b->data, data, len);
@@ -714,9 +714,10 @@ static int access_secret(void *ud, const char *access_key, char user[256],
 }
 
 void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
-		   struct ows_functions *fns, struct ows_blobs *blobs)
+		   struct ows_functions *fns,
+		   const struct ows_blob_store *store)
 {
-	*nh = (struct ows_node_host){.core = core, .fns = fns, .blobs = blobs};
+	*nh = (struct ows_node_host){.core = core, .fns = fns, .store = store};
 	nh->host = (struct ows_aws_host){
 		.ud = nh,
 		.loop = core->loop,

@@ -13,7 +13,7 @@
 
 #include "aws/auth.h"
 #include "aws/service.h"
-#include "daemon/blobs.h"
+#include "blob/blob.h"
 #include "daemon/core.h"
 #include "daemon/functions.h"
 #include "ledger/authz.h"
@@ -21,18 +21,19 @@
 struct ows_node_host {
 	struct ows_aws_host host;   /* host.ud is this */
 	struct ows_aws_keys keys;   /* SigV4's secret lookup */
-	struct ows_core *core;      /* borrowed, as fns and blobs */
+	struct ows_core *core;      /* borrowed, as fns and store */
 	struct ows_functions *fns;
-	struct ows_blobs *blobs;
+	const struct ows_blob_store *store;
 	/* Policies by principal ("users/NAME"), valid at cache_height. */
 	json_t *policies;
 	uint64_t cache_height;
 	struct ows_directory base;  /* the state's directory */
 };
 
-/* The host on core, invoking through fns, storing blobs in blobs. */
+/* The host on core, invoking through fns, storing blobs in store. */
 void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
-		   struct ows_functions *fns, struct ows_blobs *blobs);
+		   struct ows_functions *fns,
+		   const struct ows_blob_store *store);
 void ows_host_close(struct ows_node_host *nh);
 
 /*

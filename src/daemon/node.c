@@ -453,8 +453,9 @@ static void wire(struct ows_node *n)
 	struct ows_core *c = &n->core;
 
 	ows_blobs_init(&n->blobs, c);
-	ows_functions_init(&n->fns, c, &n->blobs, ows_admin_handle, &n->admin);
-	ows_host_init(&n->host, c, &n->fns, &n->blobs);
+	ows_functions_init(&n->fns, c, &n->blobs.store, ows_admin_handle,
+			   &n->admin);
+	ows_host_init(&n->host, c, &n->fns, &n->blobs.store);
 	ows_gateway_init(&n->gw, c, &n->fns, &n->host);
 	n->admin = (struct ows_admin){c, &n->fns, &n->blobs, &n->host,
 				      &n->edge, &n->gateway};
