@@ -150,6 +150,59 @@ static int install_rules(struct ows_err *err)
 	return nft_run(text, err);
 }
 
+/*
+ * An instance's bound on new flows: a rule of its own, keyed by its veth.
+ * The table's per-address count (the "flows" set) is not enough alone:
+ * on Linux 6.18 the kernel's collection drops a dynamic set's element,
+ * and with it the count, while the flows still stand, so an instance got
+ * far past the bound. A rule's own count has no element to lose. The
+ * rule's handle goes in *handle, for flows_rule_del.
+ */
+static int flows_rule_add(unsigned slot, uint64_t *handle,
+			  struct ows_err *err)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	char cmd[256];
+	const char *out, *h;
+	int rv = 0;
+
+	if (ctx == NULL) {
+		ows_err_printf(err, "nftables: no context");
+		return -ENOMEM;
+	}
+	nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_HANDLE |
+				 NFT_CTX_OUTPUT_ECHO);
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	snprintf(cmd, sizeof(cmd), "add rule inet " TABLE " forward iifname "
+		 "\"owsi%x\" ct state new ct count over " STR(OWS_FN_NET_FLOWS)
+		 " drop\n", slot);
+	if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
+		ows_err_printf(err, "nftables: the flow bound was refused");
+		rv = -EPERM;
+	} else {
+		out = nft_ctx_get_output_buffer(ctx);
+		h = out != NULL ? strstr(out, "# handle ") : NULL;
+		*handle = h != NULL ? strtoull(h + 9, NULL, 10) : 0;
+		if (*handle == 0) {
+			ows_err_printf(err, "nftables: no handle for the "
+				       "flow bound");
+			rv = -EPROTO;
+		}
+	}
+	nft_ctx_free(ctx);
+	return rv;
+}
+
+static void flows_rule_del(uint64_t handle)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "delete rule inet " TABLE " forward "
+		 "handle %llu\n", (unsigned long long)handle);
+	nft_run(cmd, NULL);
+}
+
 /* An IPv4 address worth a rule: not loopback, not "any" (both local). */
 static bool peer_worth(const char *ip)
 {
@@ -484,6 +537,9 @@ static int outside_veth(struct ows_fn_netns *ns, const char *peer,
 		ows_err_printf(err, "%s: %s", peer, strerror(-rv));
 		return rv;
 	}
+	rv = flows_rule_add(ns->slot, &ns->flows_rule, err);
+	if (rv != 0)
+		return rv;
 	ns->veth = true;
 	ip_text(OWS_FN_NET_BASE + 4 * ns->slot + 2, ns->addr);
 	ip_text(OWS_FN_NET_BASE + 4 * ns->slot + 1, ns->host_addr);
@@ -562,5 +618,7 @@ void ows__fn_netns_close(struct ows_fn_netns *ns)
 {
 	if (ns->fd >= 0)
 		close(ns->fd);
+	if (ns->flows_rule != 0)
+		flows_rule_del(ns->flows_rule);
 	*ns = (struct ows_fn_netns)OWS_FN_NETNS_INIT;
 }

@@ -46,9 +46,10 @@ struct ows_fn_netns {
 	unsigned slot;	   /* with veth: its /30 */
 	char addr[16];	   /* with veth: the instance's address */
 	char host_addr[16]; /* with veth: the node's end */
+	uint64_t flows_rule; /* with veth: the handle of its flow bound */
 };
 
-#define OWS_FN_NETNS_INIT {-1, false, 0, "", ""}
+#define OWS_FN_NETNS_INIT {-1, false, 0, "", "", 0}
 
 /*
  * Once per process, on the loop thread, as root: turn on IPv4
