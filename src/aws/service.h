@@ -131,6 +131,20 @@ struct ows_aws_host {
 	int (*authorize)(struct ows_aws_call *c, const char *action,
 			 const char *const *arns, const json_t *extra);
 	/*
+	 * The same, judged together with the resource's own policy
+	 * (resource_policy: an IAM policy document with Principal, borrowed;
+	 * NULL: as authorize), as IAM judges a call within one account:
+	 * allowed when the caller's identity policies or the resource
+	 * policy allow it and no explicit Deny in either applies
+	 * (ledger/authz.h, ows_principal_authorize_rp, says which
+	 * principals a statement names). The policy is recorded with the
+	 * judgement, so that an attested entry is judged again with it.
+	 */
+	int (*authorize_resource)(struct ows_aws_call *c, const char *action,
+				  const char *const *arns,
+				  const json_t *extra,
+				  const json_t *resource_policy);
+	/*
 	 * Append an entry attested by this node for c's caller: actions is
 	 * a change-set action list [{"action", "name", "spec"}] (borrowed),
 	 * applied all or nothing; stack is the stack the resources belong to

