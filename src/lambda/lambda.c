@@ -135,9 +135,16 @@ static void async_cb(void *ud, const struct ows_fn_result *r)
 	free(a);
 }
 
+/* A synchronous invocation's own (c->data, in the call's arena). */
+struct invoke_data {
+	const char *version; /* run: X-Amz-Executed-Version */
+	bool reserved;       /* the function has a reserved concurrency */
+};
+
 static void invoke_cb(void *ud, const struct ows_fn_result *r)
 {
 	struct ows_aws_call *c = ud;
+	const struct invoke_data *d = c->data;
 	struct ows_http_header h[6];
 	char tail[OWS_B64_LEN(8192)];
 	size_t nh = 0;
@@ -146,7 +153,16 @@ static void invoke_cb(void *ud, const struct ows_fn_result *r)
 				    "Tail") == 0;
 
 	if (r->kind == OWS_FN_THROTTLED) {
-		lambda_error(c, 429, "TooManyRequestsException", "Rate Exceeded.");
+		json_t *ex = json_pack("{s:s}", "Reason",
+				       d->reserved
+					       ? "ReservedFunctionConcurrent"
+						 "InvocationLimitExceeded"
+					       : "ConcurrentInvocationLimit"
+						 "Exceeded");
+
+		ows_aws_error_with(c, 429, "TooManyRequestsException", ex,
+				   "Rate Exceeded.");
+		json_decref(ex);
 		return;
 	}
 	if (r->kind == OWS_FN_FAILED) {
@@ -159,7 +175,7 @@ static void invoke_cb(void *ud, const struct ows_fn_result *r)
 	h[nh++] = (struct ows_http_header){"Content-Type", "application/json"};
 	h[nh++] = (struct ows_http_header){"x-amzn-RequestId", c->request_id};
 	h[nh++] = (struct ows_http_header){"X-Amz-Executed-Version",
-		c->data != NULL ? (const char *)c->data : "$LATEST"};
+		d->version};
 	if (r->kind == OWS_FN_FUNCTION_ERROR)
 		h[nh++] = (struct ows_http_header){"X-Amz-Function-Error",
 			r->function_error ? r->function_error : "Unhandled"};
@@ -208,7 +224,22 @@ static void invoke(struct ows_aws_call *c, const char *ref)
 		not_found(c, q);
 		return;
 	}
-	c->data = ows_arena_strdup(c->arena, version);
+	{
+		struct invoke_data *d = ows_arena_alloc(c->arena, sizeof(*d));
+		json_t *meta = ows_state_resource(c->host->state,
+						  "function_meta", name);
+
+		if (d == NULL || (d->version = ows_arena_strdup(
+					  c->arena, version)) == NULL) {
+			json_decref(meta);
+			lambda_error(c, 500, "ServiceException",
+				     "out of memory");
+			return;
+		}
+		d->reserved = json_object_get(meta, "reserved") != NULL;
+		json_decref(meta);
+		c->data = d;
+	}
 	if (!allowed(c, "lambda:InvokeFunction", name)) {
 		char msg[1200], arn[512];
 

@@ -502,7 +502,7 @@ struct num_field {
 static const struct num_field fn_numbers[] = {
 	{"memory_mb", 128, 10240},   /* Lambda's range */
 	{"timeout_s", 1, 900},
-	{"concurrency", 1, 1000},
+	{"concurrency", 0, 1000},    /* 0: every invocation throttled */
 	{"idle_s", 1, 86400},
 	{"min_instances", 0, 1000},
 	{"requests_per_instance", 1, 1000}, /* http only */

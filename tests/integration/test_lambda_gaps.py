@@ -111,3 +111,28 @@ def test_resource_policy_judged_with_identity_policies():
     check(code_of(lambda: c3.invoke(FunctionName="rp", Payload=b"{}")) == (None, 200))
     check(code_of(lambda: c2.invoke(FunctionName="rp", Payload=b"{}")) ==
           ("AccessDeniedException", 403))
+
+
+def test_reserved_concurrency_zero_throttles_every_invocation():
+    n = started()
+    c = boto3_client(n, "lambda", retries=1)
+    c.create_function(FunctionName="rc", Runtime="python3.12", Handler="app.handler",
+                      Role="arn:ows:iam::role/runner", Code={"ZipFile": app_zip(OK)})
+    check(json.loads(c.invoke(FunctionName="rc", Payload=b"{}")["Payload"].read()) == {"ok": True})
+    r = c.put_function_concurrency(FunctionName="rc", ReservedConcurrentExecutions=0)
+    check(r["ReservedConcurrentExecutions"] == 0, r)
+    check(c.get_function_concurrency(FunctionName="rc")["ReservedConcurrentExecutions"] == 0)
+    for _ in range(2):
+        try:
+            c.invoke(FunctionName="rc", Payload=b"{}")
+            check(False, "invoked with reserved concurrency 0")
+        except botocore.exceptions.ClientError as e:
+            check(e.response["Error"]["Code"] == "TooManyRequestsException", e.response)
+            check(e.response["ResponseMetadata"]["HTTPStatusCode"] == 429, e.response)
+            check(e.response.get("Reason") ==
+                  "ReservedFunctionConcurrentInvocationLimitExceeded", e.response)
+    # ows invoke is throttled too: the node runs nothing
+    p = n.ows("invoke", "rc", check_rc=False)
+    check(p.returncode != 0, (p.stdout, p.stderr))
+    c.delete_function_concurrency(FunctionName="rc")
+    check(json.loads(c.invoke(FunctionName="rc", Payload=b"{}")["Payload"].read()) == {"ok": True})
