@@ -12,7 +12,8 @@
  * Invoke follows the Lambda API reference: X-Amz-Invocation-Type
  * RequestResponse (default) answers with the function's result (200, and
  * X-Amz-Function-Error when the function failed), Event answers 202 at once
- * and retries a failed invocation twice, DryRun answers 204; X-Amz-Log-Type:
+ * and retries a failed invocation as the qualifier's event-invoke config
+ * says (twice without one), DryRun answers 204; X-Amz-Log-Type:
  * Tail returns the last 4 KB of the log, base64, in X-Amz-Log-Result.
  * Every call is judged by the caller's policies (lambda:InvokeFunction on
  * arn:ows:lambda::function/NAME or its arn:aws:lambda:REGION:ACCOUNT:
@@ -33,7 +34,8 @@
 #include "state/state.h"
 
 #define PREFIX "/2015-03-31/functions"
-#define ASYNC_RETRIES 2
+#define ASYNC_RETRIES 2         /* Lambda's default MaximumRetryAttempts */
+#define ASYNC_MAX_AGE_S 21600   /* and MaximumEventAgeInSeconds */
 
 /* The rest-json error shape: X-Amzn-ErrorType and {"Type", "message"}. */
 static void lambda_error(struct ows_aws_call *c, int status, const char *code,
@@ -101,6 +103,8 @@ struct async_inv {
 	char *payload;
 	size_t len;
 	int tries;
+	int retries;      /* MaximumRetryAttempts: 0 to 2 (default 2) */
+	uint64_t expires; /* loop time (ms) past MaximumEventAgeInSeconds */
 };
 
 static void async_cb(void *ud, const struct ows_fn_result *r);
@@ -119,20 +123,56 @@ static void async_run(struct async_inv *a)
 	}
 }
 
-/* Event invocations: Lambda retries a failed one twice. */
+/*
+ * Event invocations: Lambda retries a failed one MaximumRetryAttempts
+ * times (the event-invoke config of the qualifier invoked; 2 without
+ * one) while the event is younger than MaximumEventAgeInSeconds.
+ */
 static void async_cb(void *ud, const struct ows_fn_result *r)
 {
 	struct async_inv *a = ud;
 
-	if (r->kind != OWS_FN_OK && ++a->tries <= ASYNC_RETRIES) {
+	if (r->kind != OWS_FN_OK && a->tries < a->retries &&
+	    uv_now(a->host->loop) < a->expires) {
 		ows_log(OWS_LOG_INFO, "lambda", "event invocation %s of '%s' "
 			"failed (%s); retry %d", a->request_id, a->name,
-			r->error_type ? r->error_type : "error", a->tries);
+			r->error_type ? r->error_type : "error", ++a->tries);
 		async_run(a);
 		return;
 	}
+	if (r->kind != OWS_FN_OK)
+		ows_log(OWS_LOG_INFO, "lambda", "event invocation %s of '%s' "
+			"failed (%s); dropped after %d attempts", a->request_id,
+			a->name, r->error_type ? r->error_type : "error",
+			a->tries + 1);
 	free(a->payload);
 	free(a);
+}
+
+/* The event-invoke config of ref as invoked (qualifier, else $LATEST). */
+static void async_config(struct ows_aws_call *c, const char *ref,
+			 const char *qual, const char *name,
+			 struct async_inv *a)
+{
+	struct ows_lambda_ref r;
+	char msg[300];
+	json_t *meta = ows_state_resource(c->host->state, "function_meta",
+					  name);
+	const json_t *cfg, *v;
+
+	a->retries = ASYNC_RETRIES;
+	a->expires = uv_now(c->host->loop) + ASYNC_MAX_AGE_S * 1000;
+	if (ows__lambda_parse_ref(c, ref, qual, &r, msg, sizeof(msg)) != 0)
+		r.qualifier[0] = '\0';
+	cfg = json_object_get(json_object_get(meta, "event_invoke"),
+			      r.qualifier[0] ? r.qualifier : "$LATEST");
+	if (json_is_integer(v = json_object_get(cfg, "MaximumRetryAttempts")))
+		a->retries = (int)json_integer_value(v);
+	if (json_is_integer(v = json_object_get(cfg,
+						"MaximumEventAgeInSeconds")))
+		a->expires = uv_now(c->host->loop) +
+			     (uint64_t)json_integer_value(v) * 1000;
+	json_decref(meta);
 }
 
 /* A synchronous invocation's own (c->data, in the call's arena). */
@@ -297,6 +337,7 @@ static void invoke(struct ows_aws_call *c, const char *ref)
 		memcpy(a->request_id, c->request_id, sizeof(a->request_id));
 		memcpy(a->payload, payload, len);
 		a->len = len;
+		async_config(c, ref, qual, name, a);
 		ows_aws_reply(c, 202, &h, 1, NULL, 0);
 		async_run(a);
 		return;

@@ -136,3 +136,54 @@ def test_reserved_concurrency_zero_throttles_every_invocation():
     check(p.returncode != 0, (p.stdout, p.stderr))
     c.delete_function_concurrency(FunctionName="rc")
     check(json.loads(c.invoke(FunctionName="rc", Payload=b"{}")["Payload"].read()) == {"ok": True})
+
+
+FAIL = "def handler(e, c):\n    print('attempt', c.aws_request_id)\n    raise RuntimeError('no')\n"
+
+
+def attempts(n, name, rid):
+    recs = [json.loads(l) for l in n.ows("--json", "logs", name).stdout.splitlines()]
+    return len([r for r in recs if r.get("request_id") == rid and
+                "START RequestId: %s" % rid in r.get("text", "")])
+
+
+def event_attempts(n, c, name, logs=True, **kw):
+    """Invoke name with Event (kw: Qualifier), wait until the node drops it,
+    and count the attempts the node made (with logs, checked against the
+    function's log: one START line per attempt)."""
+    r = c.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}", **kw)
+    check(r["StatusCode"] == 202, r)
+    rid = r["ResponseMetadata"]["RequestId"]
+    wait_for(lambda: ("event invocation %s of '%s' failed" % (rid, name)) in open(n.log).read()
+             and "dropped after" in open(n.log).read().split(rid, 1)[1]
+             if rid in open(n.log).read() else False, timeout=60, what="the event dropped")
+    line = [l for l in open(n.log).read().splitlines() if rid in l and "dropped after" in l]
+    check(len(line) == 1, line)
+    want = int(line[0].split("dropped after ")[1].split()[0])
+    if logs:
+        wait_for(lambda: attempts(n, name, rid) >= want, timeout=30,
+                 what="the attempts' logs")
+        check(attempts(n, name, rid) == want, (attempts(n, name, rid), want))
+    return want
+
+
+def test_event_invoke_config_sets_the_retries():
+    n = started()
+    c = boto3_client(n, "lambda")
+    c.create_function(FunctionName="ev", Runtime="python3.12", Handler="app.handler",
+                      Role="arn:ows:iam::role/runner", Code={"ZipFile": app_zip(FAIL)})
+    # without a config: Lambda's default, two retries
+    check(event_attempts(n, c, "ev") == 3)
+    c.put_function_event_invoke_config(FunctionName="ev", MaximumRetryAttempts=0,
+                                       MaximumEventAgeInSeconds=60)
+    check(event_attempts(n, c, "ev") == 1)
+    c.update_function_event_invoke_config(FunctionName="ev", MaximumRetryAttempts=1)
+    check(event_attempts(n, c, "ev") == 2)
+    # the config of the qualifier invoked: an alias's own
+    v = c.publish_version(FunctionName="ev")["Version"]
+    c.create_alias(FunctionName="ev", Name="live", FunctionVersion=v)
+    c.put_function_event_invoke_config(FunctionName="ev", Qualifier="live",
+                                       MaximumRetryAttempts=0)
+    check(event_attempts(n, c, "ev", logs=False, Qualifier="live") == 1)
+    c.delete_function_event_invoke_config(FunctionName="ev")
+    check(event_attempts(n, c, "ev") == 3)
