@@ -399,6 +399,43 @@ static void lambda_handle(struct ows_aws_call *c)
 	lambda_error(c, 404, "UnknownOperationException", "Unknown operation");
 }
 
+/*
+ * Lambda's request limits: CreateFunction and UpdateFunctionCode take a
+ * 50 MB zip, base64 in the JSON body (69905067 bytes, as Lambda's own
+ * front end says); Invoke's payload is 6 MiB (RequestTooLargeException);
+ * every other operation 6 MiB too.
+ */
+#define CODE_BODY_LIMIT 69905067
+
+static bool ends_with(const char *s, const char *end)
+{
+	size_t n = strlen(s), k = strlen(end);
+
+	return n >= k && strcmp(s + n - k, end) == 0;
+}
+
+static void lambda_body_limit(const struct ows_http_req *req,
+			      struct ows_aws_body_limit *out)
+{
+	const char *p = req->path;
+
+	out->code = "RequestEntityTooLargeException";
+	if (strcmp(req->method, "POST") == 0 &&
+	    (strcmp(p, PREFIX) == 0 || strcmp(p, PREFIX "/") == 0)) {
+		out->limit = CODE_BODY_LIMIT;
+		out->operation = "CreateFunction";
+	} else if (strcmp(req->method, "PUT") == 0 &&
+		   strncmp(p, PREFIX "/", strlen(PREFIX "/")) == 0 &&
+		   ends_with(p, "/code")) {
+		out->limit = CODE_BODY_LIMIT;
+		out->operation = "UpdateFunctionCode";
+	} else if (strcmp(req->method, "POST") == 0 &&
+		   ends_with(p, "/invocations")) {
+		out->code = "RequestTooLargeException";
+		out->operation = "InvokeFunction";
+	}
+}
+
 const struct ows_aws_service ows_lambda_service = {
 	.name = "lambda",
 	.target_prefix = NULL,
@@ -406,6 +443,7 @@ const struct ows_aws_service ows_lambda_service = {
 	.protocol = OWS_AWS_REST_JSON,
 	.body_mode = OWS_AWS_BODY_WHOLE,
 	.body_limit = 6 * 1024 * 1024, /* Lambda's synchronous payload */
+	.body_limit_for = lambda_body_limit,
 	.handle = lambda_handle,
 	.close = NULL,
 	.kinds = ows_lambda_kinds,

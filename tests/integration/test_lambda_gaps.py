@@ -187,3 +187,81 @@ def test_event_invoke_config_sets_the_retries():
     check(event_attempts(n, c, "ev", logs=False, Qualifier="live") == 1)
     c.delete_function_event_invoke_config(FunctionName="ev")
     check(event_attempts(n, c, "ev") == 3)
+
+
+def test_zip_up_to_50_mb_while_invoke_keeps_6_mb():
+    n = started()
+    c = boto3_client(n, "lambda", retries=1)
+    big = app_zip(OK, {"blob.bin": os.urandom(20 * 1024 * 1024)})
+    check(len(big) > 20 * 1024 * 1024, len(big))
+    f = c.create_function(FunctionName="big", Runtime="python3.12", Handler="app.handler",
+                          Role="arn:ows:iam::role/runner", Code={"ZipFile": big})
+    check(f["CodeSize"] == len(big), f["CodeSize"])
+    c.get_waiter("function_active_v2").wait(FunctionName="big")
+    check(json.loads(c.invoke(FunctionName="big", Payload=b"{}")["Payload"].read()) == {"ok": True})
+    # UpdateFunctionCode takes as much
+    big2 = app_zip("def handler(e, c):\n    return 2\n", {"blob.bin": os.urandom(20 * 1024 * 1024)})
+    c.update_function_code(FunctionName="big", ZipFile=big2)
+    c.get_waiter("function_updated_v2").wait(FunctionName="big")
+    check(json.loads(c.invoke(FunctionName="big", Payload=b"{}")["Payload"].read()) == 2)
+    # past Lambda's 50 MB: its error, before the body is read
+    huge = app_zip(OK, {"blob.bin": os.urandom(51 * 1024 * 1024)})
+    for call in (lambda: c.create_function(FunctionName="huge", Runtime="python3.12",
+                                           Handler="app.handler",
+                                           Role="arn:ows:iam::role/runner",
+                                           Code={"ZipFile": huge}),
+                 lambda: c.update_function_code(FunctionName="big", ZipFile=huge)):
+        check(code_of(call) == ("RequestEntityTooLargeException", 413))
+    # Invoke keeps its 6 MB payload
+    payload = json.dumps({"x": "a" * (6 * 1024 * 1024 + 10)}).encode()
+    check(code_of(lambda: c.invoke(FunctionName="big", Payload=payload)) ==
+          ("RequestTooLargeException", 413))
+    check(json.loads(c.invoke(FunctionName="big", Payload=b"{}")["Payload"].read()) == 2)
+
+
+def signed_head(n, length):
+    """The head of a signed CreateFunction request of length body bytes,
+    with Expect: 100-continue (the body is never sent)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    key = owstest.root_creds(n)
+    body = b"x" * 16  # the signature is never checked: no body comes
+    req = AWSRequest("POST", "http://%s/2015-03-31/functions" % n.edge, data=body,
+                     headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(key[0], key[1]), "lambda", owstest.REGION).add_auth(req)
+    lines = ["POST /2015-03-31/functions HTTP/1.1", "Host: %s" % n.edge,
+             "Content-Length: %d" % length, "Expect: 100-continue"]
+    lines += ["%s: %s" % (k, v) for k, v in req.headers.items()
+              if k.lower() not in ("content-length", "host")]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def test_large_bodies_are_bounded_per_node():
+    import socket
+    n = started()
+    host, port = n.edge.rsplit(":", 1)
+    held = []
+    for _ in range(2):  # OWS_AWS_LARGE_BODIES
+        s = socket.create_connection((host, int(port)), timeout=30)
+        s.sendall(signed_head(n, 40 * 1024 * 1024))
+        check(s.recv(64).startswith(b"HTTP/1.1 100"), "not admitted")
+        held.append(s)
+    s = socket.create_connection((host, int(port)), timeout=30)
+    s.sendall(signed_head(n, 40 * 1024 * 1024))
+    answer = s.recv(4096)
+    check(answer.startswith(b"HTTP/1.1 429") and b"TooManyRequestsException" in answer, answer)
+    s.close()
+    # a body under Lambda's usual 6 MB still goes through meanwhile
+    c = boto3_client(n, "lambda", retries=1)
+    c.create_function(FunctionName="small", Runtime="python3.12", Handler="app.handler",
+                      Role="arn:ows:iam::role/runner", Code={"ZipFile": app_zip(OK)})
+    # an unknown key never gets that far
+    held[0].close()
+    s = socket.create_connection((host, int(port)), timeout=30)
+    s.sendall(signed_head(n, 40 * 1024 * 1024).replace(
+        owstest.root_creds(n)[0].encode(), b"AKIAUNKNOWNKEY000000"))
+    answer = s.recv(4096)
+    check(answer.startswith(b"HTTP/1.1 403"), answer)
+    for s in held[1:]:
+        s.close()
