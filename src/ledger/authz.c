@@ -726,6 +726,18 @@ static int judge_action(struct judge *j, const json_t *a)
 	snprintf(act, sizeof(act), "ows:%s", action);
 	if (strcmp(kind, "access_keys") == 0)
 		return judge_access_key(j, act, name, spec);
+	if (strcmp(action, "functions.put") == 0 &&
+	    ows_json_str(spec, "role") != NULL) {
+		/* a function that runs with a role: passing it, as IAM's */
+		char role[2 * OWS_NAME_MAX];
+		int rv;
+
+		ows_action_arn("roles", ows_json_str(spec, "role"), role,
+			       sizeof(role));
+		rv = check(j, "iam:PassRole", role, NULL, 0);
+		if (rv != 0)
+			return rv;
+	}
 	if (strcmp(action, "users.put") == 0 ||
 	    strcmp(action, "roles.put") == 0 ||
 	    strcmp(action, "functions.put") == 0)

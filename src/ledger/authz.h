@@ -19,6 +19,9 @@
  *   trust attaches every policy it names;
  * - policies.put of a policy attached to a signer: ows:policies.attach on it
  *   too, since rewriting one's own policy is attaching a new one;
+ * - functions.put of a spec naming a "role": iam:PassRole on
+ *   arn:ows:iam::role/NAME (the function runs with the role's policies,
+ *   read live);
  * - a change set naming a stack: ows:stacks.put on arn:ows:ows::stack/NAME.
  *
  * Each signer is judged with its own policies and request context (its

@@ -573,7 +573,7 @@ static int functions_check(const char *name, const json_t *spec,
 	static const char *const known[] = {
 		"runtime", "handler", "code_sha256", "command", "env",
 		"memory_mb", "timeout_s", "concurrency", "idle_s",
-		"min_instances", "requests_per_instance", "policies",
+		"min_instances", "requests_per_instance", "policies", "role",
 	};
 	const char *rt = ows_json_str(spec, "runtime");
 	const char *handler = ows_json_str(spec, "handler");
@@ -621,6 +621,11 @@ static int functions_check(const char *name, const json_t *spec,
 		ows_err_printf(err, "'code_sha256' must name the bundle's blob");
 		return OWS_EINVAL;
 	}
+	if (json_object_get(spec, "role") != NULL &&
+	    !ows_name_valid(ows_json_str(spec, "role"))) {
+		ows_err_printf(err, "'role' must be the name of a role");
+		return OWS_EINVAL;
+	}
 	if (env != NULL && !json_is_object(env)) {
 		ows_err_printf(err, "'env' must be an object of strings");
 		return OWS_EINVAL;
@@ -639,6 +644,14 @@ static int functions_put(const struct ows_apply_ctx *c, const char *name,
 	if (rv == 0)
 		rv = names_check(c->s, json_object_get(spec, "policies"),
 				 "policies", true, err);
+	/* and its role's, read live (state.c's directory) */
+	if (rv == 0 && ows_json_str(spec, "role") != NULL &&
+	    count2(c->s, "SELECT count(*) FROM resources WHERE kind='roles' "
+		   "AND name=?", ows_json_str(spec, "role"), NULL) != 1) {
+		ows_err_printf(err, "role: no such role '%s'",
+			       ows_json_str(spec, "role"));
+		rv = OWS_EINVAL;
+	}
 	return rv == 0 ? res_put(c, "functions", name, spec) : rv;
 }
 

@@ -265,3 +265,80 @@ def test_large_bodies_are_bounded_per_node():
     check(answer.startswith(b"HTTP/1.1 403"), answer)
     for s in held[1:]:
         s.close()
+
+
+WHO = r'''
+import json
+import boto3
+
+def handler(event, context):
+    try:
+        r = boto3.client("lambda").invoke(FunctionName="target", Payload=b"{}")
+        return json.loads(r["Payload"].read())
+    except Exception as e:
+        return getattr(e, "response", {}).get("Error", {}).get("Code", repr(e))
+'''
+
+INVOKE_TARGET = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "lambda:InvokeFunction",
+     "Resource": "arn:ows:lambda::function/target"}]}
+READ_ONLY = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "lambda:GetFunction", "Resource": "*"}]}
+
+
+def role_stack(policy):
+    return {"stack": "fnroles", "policies": {"invoke-target": INVOKE_TARGET,
+                                             "read-only": READ_ONLY},
+            "roles": {"fnrole": {"policies": [policy]}}}
+
+
+def test_function_role_is_read_live():
+    n = started()
+    deploy(n, role_stack("read-only"))
+    c = boto3_client(n, "lambda")
+    c.create_function(FunctionName="target", Runtime="python3.12", Handler="app.handler",
+                      Role="arn:ows:iam::role/runner",
+                      Code={"ZipFile": app_zip("def handler(e, c):\n    return 'target ran'\n")})
+    c.create_function(FunctionName="who", Runtime="python3.12", Handler="app.handler",
+                      Role="arn:ows:iam::role/fnrole",
+                      Timeout=20, Code={"ZipFile": app_zip(WHO)})
+    call = lambda: json.loads(c.invoke(FunctionName="who", Payload=b"{}")["Payload"].read())
+    check(call() == "AccessDeniedException")
+    # the role changes through ows apply; the function is not updated
+    deploy(n, role_stack("invoke-target"))
+    check(call() == "target ran")
+    check(c.get_function_configuration(FunctionName="who")["Role"] ==
+          "arn:ows:iam::role/fnrole")
+    deploy(n, role_stack("read-only"))
+    check(call() == "AccessDeniedException")
+    n.ows("ledger", "verify")
+
+
+def test_stack_function_naming_a_role_needs_pass_role():
+    n = started()
+    deploy(n, role_stack("invoke-target"))
+    d = tmpdir()
+    k, pub = owstest.keygen(os.path.join(d, "dep.key"))
+    deploy(n, {"stack": "people", "users": {"dep": {"public_keys": [pub],
+                                                      "policies": ["deployer"]}},
+               "policies": {"deployer": {"Statement": [
+                   {"Effect": "Allow", "Action": ["ows:functions.*", "ows:stacks.*"],
+                    "Resource": "*"}]}}})
+    fn = {"stack": "app", "functions": {"who": {"runtime": "python3", "handler": "app.handler",
+                                                "code": "./who", "role": "fnrole"}}}
+    p = deploy(n, fn, files={"who/app.py": WHO}, key=k, check_rc=False)
+    check(p.returncode != 0 and "iam:PassRole" in p.stdout + p.stderr, (p.stdout, p.stderr))
+    # with iam:PassRole on the role it deploys, and runs with the role's policies
+    deploy(n, {"stack": "people", "users": {"dep": {"public_keys": [pub],
+                                                      "policies": ["deployer"]}},
+               "policies": {"deployer": {"Statement": [
+                   {"Effect": "Allow", "Action": ["ows:functions.*", "ows:stacks.*"],
+                    "Resource": "*"},
+                   {"Effect": "Allow", "Action": "iam:PassRole",
+                    "Resource": "arn:ows:iam::role/fnrole"}]}}})
+    deploy(n, fn, files={"who/app.py": WHO}, key=k)
+    deploy(n, {"stack": "t", "functions": {"target": {
+        "runtime": "python3", "handler": "app.handler", "code": "./t"}}},
+        files={"t/app.py": "def handler(e, c):\n    return 'target ran'\n"})
+    p = n.ows("invoke", "who", "--payload", "{}")
+    check(json.loads(p.stdout) == "target ran", p.stdout)
