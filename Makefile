@@ -18,7 +18,7 @@ DEB_PKGS := libuv1-dev libraft-dev libhttp-parser-dev libjansson-dev \
             libssl-dev libsqlite3-dev libexpat1-dev libseccomp-dev libarchive-dev \
             libnftables-dev nftables iproute2 \
             pkg-config \
-            python3 nodejs openssl curl awscli python3-boto3 \
+            python3 nodejs openssl curl awscli python3-boto3 zip \
             nftables iproute2
 
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \

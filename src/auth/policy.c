@@ -161,7 +161,7 @@ struct op {
 
 /*
  * Split "ForAnyValue:StringLikeIfExists" into its parts. Null takes neither
- * qualifier: it already is the test for existence. Returns 0 or -1.
+ * qualifier: it already is the test for existence. Returns 0 or OWS_EPARSE.
  */
 static int parse_op(const char *name, struct op *op)
 {
@@ -179,7 +179,7 @@ static int parse_op(const char *name, struct op *op)
 	}
 	len = strlen(name);
 	if (len >= sizeof(base))
-		return -1;
+		return OWS_EPARSE;
 	memcpy(base, name, len + 1);
 	if (len > sl && strcmp(base + len - sl, SUFFIX_IF_EXISTS) == 0) {
 		op->if_exists = true;
@@ -191,10 +191,10 @@ static int parse_op(const char *name, struct op *op)
 		op->def = &op_defs[i];
 		if (op->def->kind == OP_NULL &&
 		    (op->set != SET_NONE || op->if_exists))
-			return -1;
+			return OWS_EPARSE;
 		return 0;
 	}
-	return -1;
+	return OWS_EPARSE;
 }
 
 /* ------------------------------------------------------------------ */
@@ -231,7 +231,7 @@ static const char *value_text(const json_t *v, char *buf, size_t size)
 
 /*
  * A decimal number: [-+]digits[.digits]. Stricter than strtod, which would
- * also take "0x10", "inf", "nan" and leading blanks. Returns 0 or -1.
+ * also take "0x10", "inf", "nan" and leading blanks. Returns 0 or OWS_EPARSE.
  */
 static int parse_number_text(const char *s, double *out)
 {
@@ -240,36 +240,36 @@ static int parse_number_text(const char *s, double *out)
 	size_t len = strlen(s);
 
 	if (len == 0 || len >= sizeof(buf))
-		return -1;
+		return OWS_EPARSE;
 	if (*p == '-' || *p == '+')
 		p++;
 	if (!isdigit((unsigned char)*p))
-		return -1;
+		return OWS_EPARSE;
 	while (isdigit((unsigned char)*p))
 		p++;
 	if (*p == '.') {
 		p++;
 		if (!isdigit((unsigned char)*p))
-			return -1;
+			return OWS_EPARSE;
 		while (isdigit((unsigned char)*p))
 			p++;
 	}
 	if (*p != '\0')
-		return -1;
+		return OWS_EPARSE;
 	memcpy(buf, s, len + 1);
 	*out = strtod(buf, NULL);
-	return isfinite(*out) ? 0 : -1;
+	return isfinite(*out) ? 0 : OWS_EPARSE;
 }
 
 static int parse_number(const json_t *v, double *out)
 {
 	if (json_is_number(v)) {
 		*out = json_number_value(v);
-		return isfinite(*out) ? 0 : -1;
+		return isfinite(*out) ? 0 : OWS_EPARSE;
 	}
 	if (json_is_string(v))
 		return parse_number_text(json_string_value(v), out);
-	return -1;
+	return OWS_EPARSE;
 }
 
 /* "true" or "false", any case, as JSON booleans or strings. */
@@ -286,7 +286,7 @@ static int parse_bool(const json_t *v, const char *s, bool *out)
 	else if (s != NULL && strcasecmp(s, "false") == 0)
 		*out = false;
 	else
-		return -1;
+		return OWS_EPARSE;
 	return 0;
 }
 
@@ -306,14 +306,14 @@ static int parse_prefix_len(const char *s, unsigned max, unsigned *out)
 	unsigned n = 0;
 
 	if (*s == '\0' || strlen(s) > 3)
-		return -1;
+		return OWS_EPARSE;
 	for (; *s != '\0'; s++) {
 		if (!isdigit((unsigned char)*s))
-			return -1;
+			return OWS_EPARSE;
 		n = n * 10 + (unsigned)(*s - '0');
 	}
 	if (n > max)
-		return -1;
+		return OWS_EPARSE;
 	*out = n;
 	return 0;
 }
@@ -322,7 +322,7 @@ static int parse_prefix_len(const char *s, unsigned max, unsigned *out)
  * "10.0.0.0/8", "2001:db8::/32", or a bare address (a /32 or /128 net).
  * With allow_cidr false only a bare address is taken. An IPv4-mapped IPv6
  * address becomes IPv4, so that "::ffff:10.0.0.1" cannot slip past a Deny on
- * 10.0.0.0/8. Returns 0 or -1.
+ * 10.0.0.0/8. Returns 0 or OWS_EPARSE.
  */
 static int parse_ip(const char *s, bool allow_cidr, struct ip_net *net)
 {
@@ -331,21 +331,21 @@ static int parse_ip(const char *s, bool allow_cidr, struct ip_net *net)
 	size_t len = strlen(s);
 
 	if (len >= sizeof(buf))
-		return -1;
+		return OWS_EPARSE;
 	memcpy(buf, s, len + 1);
 	slash = strchr(buf, '/');
 	if (slash != NULL) {
 		if (!allow_cidr)
-			return -1;
+			return OWS_EPARSE;
 		*slash++ = '\0';
 	}
 	net->family = strchr(buf, ':') != NULL ? AF_INET6 : AF_INET;
 	if (inet_pton(net->family, buf, net->addr) != 1)
-		return -1;
+		return OWS_EPARSE;
 	net->bits = net->family == AF_INET6 ? 128 : 32;
 	if (slash != NULL &&
 	    parse_prefix_len(slash, net->bits, &net->bits) != 0)
-		return -1;
+		return OWS_EPARSE;
 	if (net->family == AF_INET6 && !allow_cidr &&
 	    memcmp(net->addr, v4_mapped, sizeof(v4_mapped)) == 0) {
 		memmove(net->addr, net->addr + 12, 4);
@@ -388,14 +388,14 @@ static long days_from_civil(long y, unsigned m, unsigned d)
 	return era * 146097 + (long)doe - 719468;
 }
 
-/* n decimal digits at s into *out; -1 when they are not there. */
+/* n decimal digits at s into *out; OWS_EPARSE when they are not there. */
 static int digits(const char *s, int n, unsigned *out)
 {
 	unsigned v = 0;
 
 	for (int i = 0; i < n; i++) {
 		if (!isdigit((unsigned char)s[i]))
-			return -1;
+			return OWS_EPARSE;
 		v = v * 10 + (unsigned)(s[i] - '0');
 	}
 	*out = v;
@@ -406,7 +406,7 @@ static int digits(const char *s, int n, unsigned *out)
  * A date as IAM takes it: epoch seconds ("1700000000"), or ISO 8601 in the
  * forms "2024-05-01", "2024-05-01T12:00:00Z", with optional fractions of a
  * second and a "+hh:mm"/"-hh:mm" offset instead of "Z". Seconds since the
- * epoch into *out; -1 when s is none of these.
+ * epoch into *out; OWS_EPARSE when s is none of these.
  */
 static int parse_date_text(const char *s, double *out)
 {
@@ -419,7 +419,7 @@ static int parse_date_text(const char *s, double *out)
 	if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
 	    s[7] != '-' || digits(s + 8, 2, &d) || mo < 1 || mo > 12 ||
 	    d < 1 || d > 31)
-		return -1;
+		return OWS_EPARSE;
 	p = s + 10;
 	t = (double)days_from_civil((long)y, mo, d) * 86400;
 	if (*p == '\0') {
@@ -429,13 +429,13 @@ static int parse_date_text(const char *s, double *out)
 	if (*p != 'T' || digits(p + 1, 2, &h) || p[3] != ':' ||
 	    digits(p + 4, 2, &mi) || p[6] != ':' || digits(p + 7, 2, &sec) ||
 	    h > 23 || mi > 59 || sec > 60)
-		return -1;
+		return OWS_EPARSE;
 	p += 9;
 	if (*p == '.') {
 		double scale = 0.1;
 
 		if (!isdigit((unsigned char)p[1]))
-			return -1;
+			return OWS_EPARSE;
 		for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
 			frac += (*p - '0') * scale;
 	}
@@ -446,7 +446,7 @@ static int parse_date_text(const char *s, double *out)
 	}
 	if ((*p != '+' && *p != '-') || digits(p + 1, 2, &oh) || p[3] != ':' ||
 	    digits(p + 4, 2, &om) || p[6] != '\0' || oh > 23 || om > 59)
-		return -1;
+		return OWS_EPARSE;
 	*out = t - (*p == '+' ? 1 : -1) * (oh * 3600.0 + om * 60.0);
 	return 0;
 }
@@ -459,7 +459,7 @@ static int parse_date(const json_t *v, double *out)
 	}
 	if (json_is_string(v))
 		return parse_date_text(json_string_value(v), out);
-	return -1;
+	return OWS_EPARSE;
 }
 
 /*

@@ -48,19 +48,22 @@ int ows_reqsig_sign(const struct ows_key *k, const char *method,
 	return 0;
 }
 
-/* Copy the value of "Name=" up to ',' or the end into out. */
+/*
+ * Copy the value of "Name=" up to ',' or the end into out: 0, OWS_ENOTFOUND,
+ * or OWS_EPARSE when it is empty or does not fit.
+ */
 static int field(const char *h, const char *name, char *out, size_t cap)
 {
 	const char *p = strstr(h, name), *end;
 	size_t n;
 
 	if (p == NULL)
-		return -1;
+		return OWS_ENOTFOUND;
 	p += strlen(name);
 	end = strchr(p, ',');
 	n = end ? (size_t)(end - p) : strlen(p);
 	if (n == 0 || n >= cap)
-		return -1;
+		return OWS_EPARSE;
 	memcpy(out, p, n);
 	out[n] = '\0';
 	return 0;

@@ -64,7 +64,7 @@ static int canonical_uri(struct ows_buf *b, const char *path, bool s3)
 	if (plen == 0)
 		return ows_buf_puts(b, "/");
 	if (s3) {
-		rv = ows_sigv4_pct_decode(&dec, path, plen);
+		rv = ows__sigv4_pct_decode(&dec, path, plen);
 		if (rv == 0)
 			rv = uri_encode(b, dec.data, dec.len, true);
 		ows_buf_free(&dec);
@@ -123,9 +123,9 @@ static int query_encode_all(const char *q, bool skip_sig, struct ows_buf *store,
 		kn = kn < n ? kn : n;
 		ows_buf_reset(&k);
 		ows_buf_reset(&v);
-		rv = ows_sigv4_pct_decode(&k, q, kn);
+		rv = ows__sigv4_pct_decode(&k, q, kn);
 		if (rv == 0 && kn < n)
-			rv = ows_sigv4_pct_decode(&v, q + kn + 1, n - kn - 1);
+			rv = ows__sigv4_pct_decode(&v, q + kn + 1, n - kn - 1);
 		if (rv == 0 && n > 0 &&
 		    !(skip_sig && k.len == 15 &&
 		      memcmp(k.data, "X-Amz-Signature", 15) == 0)) {
@@ -325,18 +325,18 @@ static int check_time(const struct ows_sigv4_auth *a, int64_t now,
 				       "request time %s is more than %d "
 				       "seconds from the server time",
 				       a->amz_date, OWS_SIGV4_SKEW_S);
-			return OWS_SIGV4_ESKEW;
+			return OWS_ESIG_SKEW;
 		}
 		return 0;
 	}
 	if (a->time > now + OWS_SIGV4_SKEW_S) {
 		ows_err_printf(err, "request is not valid until %s",
 			       a->amz_date);
-		return OWS_SIGV4_ENOTYET;
+		return OWS_ESIG_NOT_YET;
 	}
 	if (now > a->time + a->expires) {
 		ows_err_printf(err, "request has expired");
-		return OWS_SIGV4_EEXPIRED;
+		return OWS_ESIG_EXPIRED;
 	}
 	return 0;
 }
@@ -366,7 +366,7 @@ static int check_unsigned(const struct ows_sigv4_request *req,
 		    !is_signed(a->signed_headers, name)) {
 			ows_err_printf(err, "header '%.64s' is not signed",
 				       name);
-			return OWS_SIGV4_EUNSIGNED;
+			return OWS_ESIG_UNSIGNED;
 		}
 	}
 	return 0;
@@ -393,7 +393,7 @@ static int payload_line(const struct ows_sigv4_auth *a, const char *body_hex,
 	case OWS_SIGV4_PAYLOAD_BODY:
 		if (a->s3 && !a->presigned) {
 			ows_err_printf(err, "missing x-amz-content-sha256");
-			return OWS_SIGV4_EREQUEST;
+			return OWS_ESIG_REQUEST;
 		}
 		if (body_hex == NULL) {
 			ows_err_printf(err, "the body hash is needed");
@@ -416,7 +416,7 @@ int ows_sigv4_payload_check(const struct ows_sigv4_auth *a,
 	    strncasecmp(a->payload_hash, body_sha256_hex, 64) != 0) {
 		ows_err_printf(err, "x-amz-content-sha256 does not match the "
 				    "body");
-		return OWS_SIGV4_ESHA256;
+		return OWS_ESIG_SHA256;
 	}
 	return 0;
 }
@@ -442,7 +442,7 @@ int ows_sigv4_verify(const struct ows_sigv4_request *req,
 				       a->signed_headers, payload);
 	if (rv == -ENOENT) {
 		ows_err_printf(err, "a signed header is missing");
-		rv = OWS_SIGV4_ESIGNATURE;
+		rv = OWS_ESIG_SIGNATURE;
 	}
 	if (rv == 0) {
 		ows_sigv4_signing_key(secret, a->date, a->region, a->service,
@@ -455,7 +455,7 @@ int ows_sigv4_verify(const struct ows_sigv4_request *req,
 	if (rv == 0 && !ows_ct_equal(sig, a->signature, 64)) {
 		ows_err_printf(err, "the request signature we calculated does "
 				    "not match the signature you provided");
-		rv = OWS_SIGV4_ESIGNATURE;
+		rv = OWS_ESIG_SIGNATURE;
 	}
 	if (rv == 0 && body_sha256_hex != NULL)
 		rv = ows_sigv4_payload_check(a, body_sha256_hex, err);
@@ -527,14 +527,14 @@ int ows_sigv4_sign_header(const struct ows_sigv4_request *req,
 {
 	struct ows_buf creq = OWS_BUF_INIT;
 	char amz[17], date[9], sig[65], list[OWS_SIGV4_SIGNED_MAX];
-	const char *v = ows_sigv4_header_get(req, "x-amz-date", NULL);
+	const char *v = ows__sigv4_header_get(req, "x-amz-date", NULL);
 	uint8_t key[32];
 	int64_t t;
 	int rv, n;
 
-	if (v == NULL || ows_sigv4_copy_trimmed(v, amz, sizeof(amz)) != 0 ||
-	    ows_sigv4_parse_amz_date(amz, &t) != 0 ||
-	    ows_sigv4_header_get(req, "host", NULL) == NULL)
+	if (v == NULL || ows__sigv4_copy_trimmed(v, amz, sizeof(amz)) != 0 ||
+	    ows__sigv4_parse_amz_date(amz, &t) != 0 ||
+	    ows__sigv4_header_get(req, "host", NULL) == NULL)
 		return -EINVAL;
 	memcpy(date, amz, 8);
 	date[8] = '\0';

@@ -9,7 +9,7 @@
  *      struct ows_sigv4_auth (access key id, scope, signed headers,
  *      signature, payload mode). No secret is needed yet.
  *   2. The service looks up the secret of auth.access_key (unknown key:
- *      OWS_SIGV4_EACCESSKEY) and calls ows_sigv4_verify(), which checks the
+ *      OWS_ESIG_ACCESS_KEY) and calls ows_sigv4_verify(), which checks the
  *      clock, rebuilds the canonical request and compares signatures in
  *      constant time.
  *   3. For STREAMING-* payloads the body goes through a struct
@@ -39,51 +39,8 @@
 #include "common/err.h"
 
 /*
- * Result codes. Each maps to an AWS error code and HTTP status through
- * ows_sigv4_error(); the S3 spelling differs for a few of them.
- */
-enum {
-	/* No credentials at all: 403 MissingAuthenticationToken (S3:
-	   AccessDenied). */
-	OWS_SIGV4_EMISSING = -1100,
-	/* Bad Authorization header: 400 IncompleteSignature (S3:
-	   AuthorizationHeaderMalformed). */
-	OWS_SIGV4_EMALFORMED,
-	/* Bad presigned query: 400 AuthorizationQueryParametersError. */
-	OWS_SIGV4_EQUERY,
-	/* Unknown access key (the caller's lookup): 403 InvalidAccessKeyId. */
-	OWS_SIGV4_EACCESSKEY,
-	/* 403 SignatureDoesNotMatch. */
-	OWS_SIGV4_ESIGNATURE,
-	/* 403 RequestTimeTooSkewed. */
-	OWS_SIGV4_ESKEW,
-	/* Presigned URL past its expiry: 403 AccessDenied "Request has
-	   expired" (other services: ExpiredToken). */
-	OWS_SIGV4_EEXPIRED,
-	/* Presigned URL dated in the future: 403 AccessDenied. */
-	OWS_SIGV4_ENOTYET,
-	/* S3: an x-amz-* header was not signed: 403 AccessDenied. */
-	OWS_SIGV4_EUNSIGNED,
-	/* Body does not match x-amz-content-sha256: 400
-	   XAmzContentSHA256Mismatch. */
-	OWS_SIGV4_ESHA256,
-	/* 400 InvalidArgument. */
-	OWS_SIGV4_EARGUMENT,
-	/* S3 without x-amz-content-sha256: 400 InvalidRequest. */
-	OWS_SIGV4_EREQUEST,
-	/* aws-chunked body cut short or malformed: 400 IncompleteBody. */
-	OWS_SIGV4_EBODY,
-	/* A chunk below 8 KiB before the last one, or a size that cannot be:
-	   400 InvalidChunkSizeError. */
-	OWS_SIGV4_ECHUNKSIZE,
-	/* The credential scope names another region or service than the one
-	   called: 403 SignatureDoesNotMatch "Credential should be scoped to a
-	   valid region." (S3: AuthorizationHeaderMalformed). */
-	OWS_SIGV4_ESCOPE,
-};
-
-/*
- * The AWS error for a result code rc (one of the above, -ENOMEM, ...):
+ * The AWS error for a result code rc (an OWS_ESIG_* code of common/err.h,
+ * where the SigV4 codes live with the rest of the family; -ENOMEM, ...):
  * returns the HTTP status and sets *code (and *message, when not NULL) to
  * static strings. s3 selects the S3 spellings. Anything unknown is 500
  * InternalError.
@@ -155,8 +112,8 @@ struct ows_sigv4_auth {
  * Find and check the form of the credentials of req: the Authorization
  * header (request time from x-amz-date, else an RFC 1123 Date header) or
  * the X-Amz-* query parameters, never both. Returns 0 and fills out,
- * OWS_SIGV4_EMISSING when the request carries none (an anonymous request),
- * or another OWS_SIGV4_E* with a reason in err. The signature is not
+ * OWS_ESIG_MISSING when the request carries none (an anonymous request),
+ * or another OWS_ESIG_* with a reason in err. The signature is not
  * checked here. The caller decides whether out->region and out->service
  * are ones it serves, and refuses has_security_token when it issues no
  * session tokens (the token is signed but not checked here).
@@ -171,8 +128,8 @@ int ows_sigv4_parse(const struct ows_sigv4_request *req,
  * service must be service when that is not NULL ("Credential should be
  * scoped to correct service: 'execute-api'."), and only S3 takes a payload
  * the signature does not cover (UNSIGNED-PAYLOAD, STREAMING-*): every other
- * service signs the hash of the body itself. 0, OWS_SIGV4_ESCOPE or
- * OWS_SIGV4_ESIGNATURE with the reason in err.
+ * service signs the hash of the body itself. 0, OWS_ESIG_SCOPE or
+ * OWS_ESIG_SIGNATURE with the reason in err.
  */
 int ows_sigv4_check_scope(const struct ows_sigv4_auth *a, const char *region,
 			  const char *service, struct ows_err *err);
@@ -189,10 +146,10 @@ int ows_sigv4_check_scope(const struct ows_sigv4_auth *a, const char *region,
  * body_sha256_hex is the lowercase hex SHA-256 of the whole body when the
  * server has it, or NULL when the body is streamed. It is required for
  * OWS_SIGV4_PAYLOAD_BODY (-EINVAL without it); for PAYLOAD_HASH it is
- * compared with the header (OWS_SIGV4_ESHA256), and when NULL the caller
+ * compared with the header (OWS_ESIG_SHA256), and when NULL the caller
  * must call ows_sigv4_payload_check() once the body has been read.
  *
- * Returns 0 when the signature matches, else an OWS_SIGV4_E* code.
+ * Returns 0 when the signature matches, else an OWS_ESIG_* code.
  */
 int ows_sigv4_verify(const struct ows_sigv4_request *req,
 		     const struct ows_sigv4_auth *a, const char *secret,
@@ -201,7 +158,7 @@ int ows_sigv4_verify(const struct ows_sigv4_request *req,
 
 /*
  * For PAYLOAD_HASH: compare the hash of the body as received with the one
- * that was signed. 0 or OWS_SIGV4_ESHA256. Other modes always pass.
+ * that was signed. 0 or OWS_ESIG_SHA256. Other modes always pass.
  */
 int ows_sigv4_payload_check(const struct ows_sigv4_auth *a,
 			    const char *body_sha256_hex, struct ows_err *err);
@@ -317,8 +274,8 @@ int ows_sigv4_chunked_init_auth(struct ows_sigv4_chunked *d,
 
 /*
  * Feed the next len bytes of the body. Decoded data and trailers go to cb.
- * Returns 0 or an error (OWS_SIGV4_ESIGNATURE, OWS_SIGV4_EBODY,
- * OWS_SIGV4_ECHUNKSIZE, a callback's own code) that also sticks: further
+ * Returns 0 or an error (OWS_ESIG_SIGNATURE, OWS_ESIG_BODY,
+ * OWS_ESIG_CHUNK_SIZE, a callback's own code) that also sticks: further
  * feeds return it again.
  */
 int ows_sigv4_chunked_feed(struct ows_sigv4_chunked *d, const void *data,
@@ -327,7 +284,7 @@ int ows_sigv4_chunked_feed(struct ows_sigv4_chunked *d, const void *data,
 
 /*
  * The body has ended: 0 when it was complete and every signature matched,
- * OWS_SIGV4_EBODY when it stopped early (or the decoded length differs), or
+ * OWS_ESIG_BODY when it stopped early (or the decoded length differs), or
  * the earlier error.
  */
 int ows_sigv4_chunked_finish(struct ows_sigv4_chunked *d, struct ows_err *err);

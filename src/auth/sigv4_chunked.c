@@ -139,7 +139,7 @@ static int check_chunk(struct ows_sigv4_chunked *d, struct ows_err *err)
 	ows_hex_encode(hash, 32, rest + 65);
 	chain_sig(d, "AWS4-HMAC-SHA256-PAYLOAD", rest, want);
 	if (!ows_ct_equal(want, d->chunk_sig, 64))
-		return fail(d, err, OWS_SIGV4_ESIGNATURE,
+		return fail(d, err, OWS_ESIG_SIGNATURE,
 			    "chunk signature does not match");
 	memcpy(d->prev_sig, d->chunk_sig, 65);
 	return 0;
@@ -148,7 +148,7 @@ static int check_chunk(struct ows_sigv4_chunked *d, struct ows_err *err)
 /*
  * Collect bytes of a CRLF-terminated line. Returns the bytes consumed and
  * sets *done when the line (without CRLF, NUL-terminated) is in d->line;
- * negative on a line too long or a bare LF.
+ * OWS_EPARSE on a line too long or a bare LF.
  */
 static long take_line(struct ows_sigv4_chunked *d, const char *p, size_t n,
 		      bool *done)
@@ -162,19 +162,19 @@ static long take_line(struct ows_sigv4_chunked *d, const char *p, size_t n,
 		if (c == '\n') {
 			if (d->line_len == 0 ||
 			    d->line[d->line_len - 1] != '\r')
-				return -1;
+				return OWS_EPARSE;
 			d->line[--d->line_len] = '\0';
 			*done = true;
 			return (long)i + 1;
 		}
 		if (d->line_len + 2 > sizeof(d->line))
-			return -1;
+			return OWS_EPARSE;
 		d->line[d->line_len++] = c;
 	}
 	return (long)i;
 }
 
-/* Hex size, then ";chunk-signature=<64 hex>" when signed. */
+/* Hex size, then ";chunk-signature=<64 hex>" when signed: 0 or OWS_EPARSE. */
 static int parse_size_line(struct ows_sigv4_chunked *d, uint64_t *size)
 {
 	const char *p = d->line;
@@ -183,25 +183,25 @@ static int parse_size_line(struct ows_sigv4_chunked *d, uint64_t *size)
 
 	for (; isxdigit((unsigned char)*p); p++, nd++) {
 		if (nd == 16)
-			return -1;
+			return OWS_EPARSE;
 		v = v << 4 |
 		    (uint64_t)(isdigit((unsigned char)*p)
 				   ? *p - '0'
 				   : tolower((unsigned char)*p) - 'a' + 10);
 	}
 	if (nd == 0)
-		return -1;
+		return OWS_EPARSE;
 	*size = v;
 	if (!is_signed(d))
-		return *p == '\0' || *p == ';' ? 0 : -1;
+		return *p == '\0' || *p == ';' ? 0 : OWS_EPARSE;
 	if (*p != ';' || strncmp(p + 1, SIG_PREFIX, strlen(SIG_PREFIX)) != 0)
-		return -1;
+		return OWS_EPARSE;
 	p += 1 + strlen(SIG_PREFIX);
 	if (strlen(p) != 64)
-		return -1;
+		return OWS_EPARSE;
 	for (int i = 0; i < 64; i++)
 		if (!isxdigit((unsigned char)p[i]))
-			return -1;
+			return OWS_EPARSE;
 		else
 			d->chunk_sig[i] = (char)tolower((unsigned char)p[i]);
 	d->chunk_sig[64] = '\0';
@@ -214,16 +214,16 @@ static int on_size_line(struct ows_sigv4_chunked *d, struct ows_err *err)
 	uint64_t size;
 
 	if (parse_size_line(d, &size) != 0)
-		return fail(d, err, OWS_SIGV4_EBODY, "malformed chunk header");
+		return fail(d, err, OWS_ESIG_BODY, "malformed chunk header");
 	if (size >= CHUNK_SIZE_MAX)
-		return fail(d, err, OWS_SIGV4_ECHUNKSIZE, "chunk too large");
+		return fail(d, err, OWS_ESIG_CHUNK_SIZE, "chunk too large");
 	if (is_signed(d) && size > 0 && d->last_size > 0 &&
 	    d->last_size < OWS_SIGV4_CHUNK_MIN)
-		return fail(d, err, OWS_SIGV4_ECHUNKSIZE,
+		return fail(d, err, OWS_ESIG_CHUNK_SIZE,
 			    "only the last chunk may be below 8192 bytes");
 	if (d->decoded_length >= 0 &&
 	    d->total + size > (uint64_t)d->decoded_length)
-		return fail(d, err, OWS_SIGV4_EBODY,
+		return fail(d, err, OWS_ESIG_BODY,
 			    "more data than x-amz-decoded-content-length");
 	if (size > 0) {
 		d->remaining = size;
@@ -232,7 +232,7 @@ static int on_size_line(struct ows_sigv4_chunked *d, struct ows_err *err)
 		return 0;
 	}
 	if (d->decoded_length >= 0 && d->total != (uint64_t)d->decoded_length)
-		return fail(d, err, OWS_SIGV4_EBODY,
+		return fail(d, err, OWS_ESIG_BODY,
 			    "less data than x-amz-decoded-content-length");
 	if (check_chunk(d, err) != 0)
 		return d->rc;
@@ -248,7 +248,7 @@ static int on_trailer(struct ows_sigv4_chunked *d, struct ows_err *err)
 	int n;
 
 	if (colon == NULL)
-		return fail(d, err, OWS_SIGV4_EBODY, "malformed trailer");
+		return fail(d, err, OWS_ESIG_BODY, "malformed trailer");
 	*colon = '\0';
 	for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 		;
@@ -258,10 +258,10 @@ static int on_trailer(struct ows_sigv4_chunked *d, struct ows_err *err)
 	for (nlen = 0; name[nlen] != '\0'; nlen++)
 		name[nlen] = (char)tolower((unsigned char)name[nlen]);
 	if (nlen == 0 || strpbrk(name, " \t") != NULL || d->trailer_sig[0])
-		return fail(d, err, OWS_SIGV4_EBODY, "malformed trailer");
+		return fail(d, err, OWS_ESIG_BODY, "malformed trailer");
 	if (is_signed(d) && strcmp(name, TRAILER_SIG) == 0) {
 		if (vlen != 64 || strspn(v, "0123456789abcdef") != 64)
-			return fail(d, err, OWS_SIGV4_EBODY,
+			return fail(d, err, OWS_ESIG_BODY,
 				    "malformed trailer signature");
 		memcpy(d->trailer_sig, v, 65);
 		return 0;
@@ -269,7 +269,7 @@ static int on_trailer(struct ows_sigv4_chunked *d, struct ows_err *err)
 	n = snprintf(d->trailers + d->trailers_len,
 		     sizeof(d->trailers) - d->trailers_len, "%s:%s\n", name, v);
 	if (n < 0 || (size_t)n >= sizeof(d->trailers) - d->trailers_len)
-		return fail(d, err, OWS_SIGV4_EBODY, "trailers too large");
+		return fail(d, err, OWS_ESIG_BODY, "trailers too large");
 	d->trailers_len += (size_t)n;
 	return 0;
 }
@@ -283,12 +283,12 @@ static int end_trailers(struct ows_sigv4_chunked *d,
 
 	if (is_signed(d)) {
 		if (d->trailer_sig[0] == '\0')
-			return fail(d, err, OWS_SIGV4_ESIGNATURE,
+			return fail(d, err, OWS_ESIG_SIGNATURE,
 				    "missing x-amz-trailer-signature");
 		ows_sha256_hex(d->trailers, d->trailers_len, hash);
 		chain_sig(d, "AWS4-HMAC-SHA256-TRAILER", hash, want);
 		if (!ows_ct_equal(want, d->trailer_sig, 64))
-			return fail(d, err, OWS_SIGV4_ESIGNATURE,
+			return fail(d, err, OWS_ESIG_SIGNATURE,
 				    "trailer signature does not match");
 	}
 	d->state = S_DONE;
@@ -320,7 +320,7 @@ static int on_line(struct ows_sigv4_chunked *d,
 					  : on_trailer(d, err);
 	default: /* S_END */
 		if (d->line[0] != '\0')
-			return fail(d, err, OWS_SIGV4_EBODY,
+			return fail(d, err, OWS_ESIG_BODY,
 				    "data after the final chunk");
 		d->state = S_DONE;
 		return 0;
@@ -365,7 +365,7 @@ static long step(struct ows_sigv4_chunked *d, const char *p, size_t n,
 	case S_DATA_CR:
 	case S_DATA_LF:
 		if (*p != (d->state == S_DATA_CR ? '\r' : '\n'))
-			return fail(d, err, OWS_SIGV4_EBODY,
+			return fail(d, err, OWS_ESIG_BODY,
 				    "chunk data longer than its size");
 		if (d->state == S_DATA_CR) {
 			d->state = S_DATA_LF;
@@ -375,12 +375,12 @@ static long step(struct ows_sigv4_chunked *d, const char *p, size_t n,
 		rv = check_chunk(d, err);
 		return rv != 0 ? rv : 1;
 	case S_DONE:
-		return fail(d, err, OWS_SIGV4_EBODY,
+		return fail(d, err, OWS_ESIG_BODY,
 			    "data after the end of the body");
 	default:
 		used = take_line(d, p, n, &done);
 		if (used < 0)
-			return fail(d, err, OWS_SIGV4_EBODY,
+			return fail(d, err, OWS_ESIG_BODY,
 				    "chunk header line too long or malformed");
 		if (done) {
 			rv = on_line(d, cb, err);
@@ -415,7 +415,7 @@ int ows_sigv4_chunked_finish(struct ows_sigv4_chunked *d, struct ows_err *err)
 	if (d->rc != 0)
 		return d->rc;
 	if (d->state != S_DONE)
-		return fail(d, err, OWS_SIGV4_EBODY,
+		return fail(d, err, OWS_ESIG_BODY,
 			    "the body ended before its final chunk");
 	return 0;
 }

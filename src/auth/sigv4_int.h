@@ -25,19 +25,22 @@ static inline bool ows_sigv4_is_space(char c)
  * two hex digits stays literal, so every input has exactly one decoding.
  * 0 or -ENOMEM.
  */
-int ows_sigv4_pct_decode(struct ows_buf *b, const char *s, size_t n);
+int ows__sigv4_pct_decode(struct ows_buf *b, const char *s, size_t n);
 
 /*
  * The first value of header name (case-insensitive), NULL when absent;
  * *count (when count is not NULL) gets how many there are.
  */
-const char *ows_sigv4_header_get(const struct ows_sigv4_request *req,
-				 const char *name, int *count);
+const char *ows__sigv4_header_get(const struct ows_sigv4_request *req,
+				  const char *name, int *count);
 
-/* Copy v without surrounding white space into out; -1 if cap is too small. */
-int ows_sigv4_copy_trimmed(const char *v, char *out, size_t cap);
+/*
+ * Copy v without surrounding white space into out; 0, or -ENOSPC if cap is
+ * too small.
+ */
+int ows__sigv4_copy_trimmed(const char *v, char *out, size_t cap);
 
-/* Strict "YYYYMMDDTHHMMSSZ" to Unix seconds; -1 when malformed. */
-int ows_sigv4_parse_amz_date(const char *s, int64_t *t);
+/* Strict "YYYYMMDDTHHMMSSZ" to Unix seconds; 0 or OWS_EPARSE. */
+int ows__sigv4_parse_amz_date(const char *s, int64_t *t);
 
 #endif

@@ -24,36 +24,36 @@ struct error_entry {
 };
 
 static const struct error_entry errors[] = {
-    {OWS_SIGV4_EMISSING, 403, "MissingAuthenticationToken", "AccessDenied",
+    {OWS_ESIG_MISSING, 403, "MissingAuthenticationToken", "AccessDenied",
      "Request is missing Authentication Token"},
-    {OWS_SIGV4_EMALFORMED, 400, "IncompleteSignature",
+    {OWS_ESIG_MALFORMED, 400, "IncompleteSignature",
      "AuthorizationHeaderMalformed", "The authorization header is malformed"},
-    {OWS_SIGV4_EQUERY, 400, "AuthorizationQueryParametersError", NULL,
+    {OWS_ESIG_QUERY, 400, "AuthorizationQueryParametersError", NULL,
      "Error parsing the X-Amz-Credential parameter"},
-    {OWS_SIGV4_EACCESSKEY, 403, "InvalidAccessKeyId", NULL,
+    {OWS_ESIG_ACCESS_KEY, 403, "InvalidAccessKeyId", NULL,
      "The AWS Access Key Id you provided does not exist in our records."},
-    {OWS_SIGV4_ESIGNATURE, 403, "SignatureDoesNotMatch", NULL,
+    {OWS_ESIG_SIGNATURE, 403, "SignatureDoesNotMatch", NULL,
      "The request signature we calculated does not match the signature "
      "you provided."},
-    {OWS_SIGV4_ESKEW, 403, "RequestTimeTooSkewed", NULL,
+    {OWS_ESIG_SKEW, 403, "RequestTimeTooSkewed", NULL,
      "The difference between the request time and the current time is "
      "too large."},
-    {OWS_SIGV4_EEXPIRED, 403, "ExpiredToken", "AccessDenied",
+    {OWS_ESIG_EXPIRED, 403, "ExpiredToken", "AccessDenied",
      "Request has expired"},
-    {OWS_SIGV4_ENOTYET, 403, "AccessDenied", NULL, "Request is not valid yet"},
-    {OWS_SIGV4_EUNSIGNED, 403, "AccessDenied", NULL,
+    {OWS_ESIG_NOT_YET, 403, "AccessDenied", NULL, "Request is not valid yet"},
+    {OWS_ESIG_UNSIGNED, 403, "AccessDenied", NULL,
      "There were headers present in the request which were not signed"},
-    {OWS_SIGV4_ESHA256, 400, "XAmzContentSHA256Mismatch", NULL,
+    {OWS_ESIG_SHA256, 400, "XAmzContentSHA256Mismatch", NULL,
      "The provided 'x-amz-content-sha256' header does not match what was "
      "computed."},
-    {OWS_SIGV4_EARGUMENT, 400, "InvalidArgument", NULL, "Invalid argument"},
-    {OWS_SIGV4_EREQUEST, 400, "InvalidRequest", NULL,
+    {OWS_ESIG_ARGUMENT, 400, "InvalidArgument", NULL, "Invalid argument"},
+    {OWS_ESIG_REQUEST, 400, "InvalidRequest", NULL,
      "Missing required header for this request: x-amz-content-sha256"},
-    {OWS_SIGV4_EBODY, 400, "IncompleteBody", NULL,
+    {OWS_ESIG_BODY, 400, "IncompleteBody", NULL,
      "The request body terminated unexpectedly"},
-    {OWS_SIGV4_ECHUNKSIZE, 400, "InvalidChunkSizeError", NULL,
+    {OWS_ESIG_CHUNK_SIZE, 400, "InvalidChunkSizeError", NULL,
      "Only the last chunk is allowed to have a size less than 8192 bytes"},
-    {OWS_SIGV4_ESCOPE, 403, "SignatureDoesNotMatch",
+    {OWS_ESIG_SCOPE, 403, "SignatureDoesNotMatch",
      "AuthorizationHeaderMalformed",
      "Credential should be scoped to a valid region."},
 };
@@ -80,7 +80,7 @@ int ows_sigv4_error(int rc, bool s3, const char **code, const char **message)
 /* ---- small text helpers ---- */
 
 /* Stable: re-encoding a decoding always gives the same text back. */
-int ows_sigv4_pct_decode(struct ows_buf *b, const char *s, size_t n)
+int ows__sigv4_pct_decode(struct ows_buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];
@@ -99,8 +99,8 @@ int ows_sigv4_pct_decode(struct ows_buf *b, const char *s, size_t n)
 	return 0;
 }
 
-const char *ows_sigv4_header_get(const struct ows_sigv4_request *req,
-				 const char *name, int *count)
+const char *ows__sigv4_header_get(const struct ows_sigv4_request *req,
+				  const char *name, int *count)
 {
 	const char *v = NULL;
 	int n = 0;
@@ -116,7 +116,7 @@ const char *ows_sigv4_header_get(const struct ows_sigv4_request *req,
 	return v;
 }
 
-int ows_sigv4_copy_trimmed(const char *v, char *out, size_t cap)
+int ows__sigv4_copy_trimmed(const char *v, char *out, size_t cap)
 {
 	size_t n;
 
@@ -126,7 +126,7 @@ int ows_sigv4_copy_trimmed(const char *v, char *out, size_t cap)
 	while (n > 0 && ows_sigv4_is_space(v[n - 1]))
 		n--;
 	if (n >= cap)
-		return -1;
+		return -ENOSPC;
 	memcpy(out, v, n);
 	out[n] = '\0';
 	return 0;
@@ -155,6 +155,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* The value of n decimal digits, or -1 (not an error code) for a non-digit. */
 static int digits(const char *s, int n)
 {
 	int v = 0;
@@ -168,12 +169,12 @@ static int digits(const char *s, int n)
 }
 
 /* Strict "YYYYMMDDTHHMMSSZ" to Unix seconds. */
-int ows_sigv4_parse_amz_date(const char *s, int64_t *t)
+int ows__sigv4_parse_amz_date(const char *s, int64_t *t)
 {
 	int y, mo, d, h, mi, sec;
 
 	if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z')
-		return -1;
+		return OWS_EPARSE;
 	y = digits(s, 4);
 	mo = digits(s + 4, 2);
 	d = digits(s + 6, 2);
@@ -182,12 +183,15 @@ int ows_sigv4_parse_amz_date(const char *s, int64_t *t)
 	sec = digits(s + 13, 2);
 	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 ||
 	    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
-		return -1;
+		return OWS_EPARSE;
 	*t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
 	return 0;
 }
 
-/* An RFC 1123 Date header, the fallback when x-amz-date is absent. */
+/*
+ * An RFC 1123 Date header, the fallback when x-amz-date is absent: 0 or
+ * OWS_EPARSE.
+ */
 static int parse_http_date(const char *s, char out[17], int64_t *t)
 {
 	struct tm tm;
@@ -197,19 +201,19 @@ static int parse_http_date(const char *s, char out[17], int64_t *t)
 	memset(&tm, 0, sizeof(tm));
 	end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	if (end == NULL || *end != '\0')
-		return -1;
+		return OWS_EPARSE;
 	snprintf(tmp, sizeof(tmp), "%04d%02d%02dT%02d%02d%02dZ",
 		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 		 tm.tm_min, tm.tm_sec);
 	if (strlen(tmp) != 16)
-		return -1;
+		return OWS_EPARSE;
 	memcpy(out, tmp, 17);
-	return ows_sigv4_parse_amz_date(out, t);
+	return ows__sigv4_parse_amz_date(out, t);
 }
 
 /* ---- parsing the credentials ---- */
 
-/* "AKID/DATE/REGION/SERVICE/aws4_request" into a. */
+/* "AKID/DATE/REGION/SERVICE/aws4_request" into a: 0 or OWS_EPARSE. */
 static int parse_credential(const char *c, struct ows_sigv4_auth *a)
 {
 	const char *parts[5], *p = c;
@@ -222,26 +226,29 @@ static int parse_credential(const char *c, struct ows_sigv4_auth *a)
 		const char *slash = strchr(p, '/');
 
 		if ((slash == NULL) != (i == 4))
-			return -1;
+			return OWS_EPARSE;
 		parts[i] = p;
 		lens[i] = slash != NULL ? (size_t)(slash - p) : strlen(p);
 		p = slash != NULL ? slash + 1 : p;
 	}
 	if (lens[4] != 12 || memcmp(parts[4], "aws4_request", 12) != 0)
-		return -1;
+		return OWS_EPARSE;
 	for (int i = 0; i < 4; i++) {
 		if (lens[i] == 0 || lens[i] >= caps[i])
-			return -1;
+			return OWS_EPARSE;
 		memcpy(fields[i], parts[i], lens[i]);
 		fields[i][lens[i]] = '\0';
 	}
 	if (strlen(a->date) != 8 || digits(a->date, 8) < 0)
-		return -1;
+		return OWS_EPARSE;
 	a->s3 = strcmp(a->service, "s3") == 0;
 	return 0;
 }
 
-/* Lowercase names, ascending, no empties, and host among them. */
+/*
+ * Lowercase names, ascending, no empties, and host among them: 0,
+ * OWS_EPARSE, or OWS_EINVAL when host is missing.
+ */
 static int check_signed_headers(const char *s)
 {
 	const char *prev = NULL, *p = s;
@@ -252,16 +259,16 @@ static int check_signed_headers(const char *s)
 		size_t n = strcspn(p, ";");
 
 		if (n == 0)
-			return -1;
+			return OWS_EPARSE;
 		for (size_t i = 0; i < n; i++)
 			if (isupper((unsigned char)p[i]) || p[i] <= ' ' ||
 			    p[i] == ':' || (unsigned char)p[i] >= 127)
-				return -1;
+				return OWS_EPARSE;
 		if (prev != NULL) {
 			int c = memcmp(prev, p, prev_len < n ? prev_len : n);
 
 			if (c > 0 || (c == 0 && prev_len >= n))
-				return -1;
+				return OWS_EPARSE;
 		}
 		host |= n == 4 && memcmp(p, "host", 4) == 0;
 		prev = p;
@@ -270,10 +277,13 @@ static int check_signed_headers(const char *s)
 			break;
 		p += n + 1;
 	}
-	return host ? 0 : -2;
+	return host ? 0 : OWS_EINVAL;
 }
 
-/* Split "k=v" at a ',' boundary out of the Authorization parameters. */
+/*
+ * Split "k=v" at a ',' boundary out of the Authorization parameters: 0,
+ * OWS_ENOTFOUND, or -ENOSPC when the value is empty or does not fit.
+ */
 static int auth_param(const char *params, const char *key, char *out,
 		      size_t cap)
 {
@@ -293,20 +303,20 @@ static int auth_param(const char *params, const char *key, char *out,
 			       ows_sigv4_is_space(p[klen + 1 + vlen - 1]))
 				vlen--;
 			if (vlen == 0 || vlen >= cap)
-				return -1;
+				return -ENOSPC;
 			memcpy(out, p + klen + 1, vlen);
 			out[vlen] = '\0';
 			return 0;
 		}
 		p += n;
 	}
-	return -1;
+	return OWS_ENOTFOUND;
 }
 
 static int set_signature(struct ows_sigv4_auth *a, const char *sig)
 {
 	if (strlen(sig) != 64 || !all_hex(sig, 64))
-		return -1;
+		return OWS_EPARSE;
 	for (int i = 0; i < 64; i++)
 		a->signature[i] = (char)tolower((unsigned char)sig[i]);
 	a->signature[64] = '\0';
@@ -326,7 +336,7 @@ static int parse_header_auth(const struct ows_sigv4_request *req, const char *h,
 	    !(ows_sigv4_is_space(h[strlen(OWS_SIGV4_ALGORITHM)]) ||
 	      h[strlen(OWS_SIGV4_ALGORITHM)] == '\0')) {
 		ows_err_printf(err, "unsupported authorization type");
-		return OWS_SIGV4_EARGUMENT;
+		return OWS_ESIG_ARGUMENT;
 	}
 	h += strlen(OWS_SIGV4_ALGORITHM);
 	if (auth_param(h, "Credential", cred, sizeof(cred)) != 0 ||
@@ -335,34 +345,35 @@ static int parse_header_auth(const struct ows_sigv4_request *req, const char *h,
 	    auth_param(h, "Signature", sig, sizeof(sig)) != 0) {
 		ows_err_printf(err, "Authorization header requires "
 				    "Credential, SignedHeaders and Signature");
-		return OWS_SIGV4_EMALFORMED;
+		return OWS_ESIG_MALFORMED;
 	}
 	if (parse_credential(cred, a) != 0 || set_signature(a, sig) != 0) {
 		ows_err_printf(err, "malformed Credential or Signature");
-		return OWS_SIGV4_EMALFORMED;
+		return OWS_ESIG_MALFORMED;
 	}
 	rv = check_signed_headers(a->signed_headers);
 	if (rv != 0) {
-		ows_err_printf(err, rv == -2 ? "host header must be signed"
-					     : "malformed SignedHeaders");
-		return OWS_SIGV4_EMALFORMED;
+		ows_err_printf(err, rv == OWS_EINVAL
+					    ? "host header must be signed"
+					    : "malformed SignedHeaders");
+		return OWS_ESIG_MALFORMED;
 	}
-	date = ows_sigv4_header_get(req, "x-amz-date", NULL);
+	date = ows__sigv4_header_get(req, "x-amz-date", NULL);
 	if (date != NULL
-		? ows_sigv4_copy_trimmed(date, a->amz_date, 17) != 0 ||
-		      ows_sigv4_parse_amz_date(a->amz_date, &a->time) != 0
-		: (date = ows_sigv4_header_get(req, "date", NULL)) == NULL ||
+		? ows__sigv4_copy_trimmed(date, a->amz_date, 17) != 0 ||
+		      ows__sigv4_parse_amz_date(a->amz_date, &a->time) != 0
+		: (date = ows__sigv4_header_get(req, "date", NULL)) == NULL ||
 		      parse_http_date(date, a->amz_date, &a->time) != 0) {
 		ows_err_printf(err, "missing or malformed x-amz-date");
-		return OWS_SIGV4_EMALFORMED;
+		return OWS_ESIG_MALFORMED;
 	}
 	return 0;
 }
 
 /*
  * The decoded value of query parameter key (exact, case-sensitive, as AWS
- * compares it) into out. 1 when found, 0 when absent, -1 when it does not
- * fit or is repeated.
+ * compares it) into out. 1 when found, 0 when absent, OWS_EPARSE when it
+ * does not fit, is repeated or does not decode.
  */
 static int query_param(const char *q, const char *key, char *out, size_t cap)
 {
@@ -375,13 +386,13 @@ static int query_param(const char *q, const char *key, char *out, size_t cap)
 		kn = kn < n ? kn : n;
 		ows_buf_reset(&k);
 		ows_buf_reset(&v);
-		if (ows_sigv4_pct_decode(&k, q, kn) != 0 ||
+		if (ows__sigv4_pct_decode(&k, q, kn) != 0 ||
 		    (kn < n &&
-		     ows_sigv4_pct_decode(&v, q + kn + 1, n - kn - 1) != 0)) {
-			found = -1;
+		     ows__sigv4_pct_decode(&v, q + kn + 1, n - kn - 1) != 0)) {
+			found = OWS_EPARSE;
 		} else if (k.data != NULL && strcmp(k.data, key) == 0) {
 			if (found++ || v.len >= cap)
-				found = -1;
+				found = OWS_EPARSE;
 			else
 				memcpy(out, v.data != NULL ? v.data : "",
 				       v.len + 1);
@@ -396,7 +407,7 @@ static int query_param(const char *q, const char *key, char *out, size_t cap)
 static int query_error(struct ows_err *err, const char *why)
 {
 	ows_err_printf(err, "%s", why);
-	return OWS_SIGV4_EQUERY;
+	return OWS_ESIG_QUERY;
 }
 
 static int parse_query_auth(const struct ows_sigv4_request *req,
@@ -416,7 +427,7 @@ static int parse_query_auth(const struct ows_sigv4_request *req,
 		return query_error(err, "error parsing the X-Amz-Credential "
 					"parameter");
 	if (query_param(q, "X-Amz-Date", a->amz_date, 17) != 1 ||
-	    ows_sigv4_parse_amz_date(a->amz_date, &a->time) != 0)
+	    ows__sigv4_parse_amz_date(a->amz_date, &a->time) != 0)
 		return query_error(err, "X-Amz-Date must be in the ISO8601 "
 					"Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
 	if (query_param(q, "X-Amz-Expires", exp, sizeof(exp)) != 1 ||
@@ -432,7 +443,7 @@ static int parse_query_auth(const struct ows_sigv4_request *req,
 		return query_error(err, "X-Amz-SignedHeaders is missing");
 	rv = check_signed_headers(a->signed_headers);
 	if (rv != 0)
-		return query_error(err, rv == -2
+		return query_error(err, rv == OWS_EINVAL
 					    ? "host header must be signed"
 					    : "malformed X-Amz-SignedHeaders");
 	if (query_param(q, "X-Amz-Signature", sig, sizeof(sig)) != 1 ||
@@ -458,7 +469,7 @@ static int parse_payload(const struct ows_sigv4_request *req,
 	    {"STREAMING-UNSIGNED-PAYLOAD-TRAILER",
 	     OWS_SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER},
 	};
-	const char *v = ows_sigv4_header_get(req, "x-amz-content-sha256", NULL);
+	const char *v = ows__sigv4_header_get(req, "x-amz-content-sha256", NULL);
 	char val[72];
 
 	if (v == NULL) {
@@ -467,7 +478,7 @@ static int parse_payload(const struct ows_sigv4_request *req,
 						   : OWS_SIGV4_PAYLOAD_BODY;
 		return 0;
 	}
-	if (ows_sigv4_copy_trimmed(v, val, sizeof(val)) == 0) {
+	if (ows__sigv4_copy_trimmed(v, val, sizeof(val)) == 0) {
 		if (strlen(val) == 64 && all_hex(val, 64)) {
 			a->payload = OWS_SIGV4_PAYLOAD_HASH;
 			memcpy(a->payload_hash, val, 65);
@@ -483,7 +494,7 @@ static int parse_payload(const struct ows_sigv4_request *req,
 	}
 	ows_err_printf(err, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
 			    "STREAMING-..., or a valid sha256 value");
-	return OWS_SIGV4_EARGUMENT;
+	return OWS_ESIG_ARGUMENT;
 }
 
 int ows_sigv4_parse(const struct ows_sigv4_request *req,
@@ -494,7 +505,7 @@ int ows_sigv4_parse(const struct ows_sigv4_request *req,
 	const char *h;
 
 	memset(out, 0, sizeof(*out));
-	h = ows_sigv4_header_get(req, "authorization", &n);
+	h = ows__sigv4_header_get(req, "authorization", &n);
 	if (req->query != NULL)
 		inq =
 		    query_param(req->query, "X-Amz-Algorithm", probe, 1) != 0 ||
@@ -503,15 +514,15 @@ int ows_sigv4_parse(const struct ows_sigv4_request *req,
 		    query_param(req->query, "X-Amz-Signature", probe, 1) != 0;
 	if (h == NULL && !inq) {
 		ows_err_printf(err, "request carries no credentials");
-		return OWS_SIGV4_EMISSING;
+		return OWS_ESIG_MISSING;
 	}
 	if (h != NULL && inq) {
 		ows_err_printf(err, "only one auth mechanism allowed");
-		return OWS_SIGV4_EARGUMENT;
+		return OWS_ESIG_ARGUMENT;
 	}
 	if (n > 1) {
 		ows_err_printf(err, "more than one Authorization header");
-		return OWS_SIGV4_EMALFORMED;
+		return OWS_ESIG_MALFORMED;
 	}
 	rv = h != NULL ? parse_header_auth(req, h, out, err)
 		       : parse_query_auth(req, out, err);
@@ -520,12 +531,12 @@ int ows_sigv4_parse(const struct ows_sigv4_request *req,
 			       "credential date '%s' is not the date of "
 			       "the request",
 			       out->date);
-		rv = h != NULL ? OWS_SIGV4_EMALFORMED : OWS_SIGV4_EQUERY;
+		rv = h != NULL ? OWS_ESIG_MALFORMED : OWS_ESIG_QUERY;
 	}
 	if (rv == 0)
 		rv = parse_payload(req, out, err);
 	out->has_security_token =
-	    ows_sigv4_header_get(req, "x-amz-security-token", NULL) != NULL ||
+	    ows__sigv4_header_get(req, "x-amz-security-token", NULL) != NULL ||
 	    (req->query != NULL &&
 	     query_param(req->query, "X-Amz-Security-Token", probe, 1) != 0);
 	return rv;
@@ -537,19 +548,19 @@ int ows_sigv4_check_scope(const struct ows_sigv4_auth *a, const char *region,
 	if (strcmp(a->region, region) != 0) {
 		ows_err_printf(err, "Credential should be scoped to a valid "
 			       "region.");
-		return OWS_SIGV4_ESCOPE;
+		return OWS_ESIG_SCOPE;
 	}
 	if (service != NULL && strcmp(a->service, service) != 0) {
 		ows_err_printf(err, "Credential should be scoped to correct "
 			       "service: '%s'.", service);
-		return OWS_SIGV4_ESCOPE;
+		return OWS_ESIG_SCOPE;
 	}
 	if (!a->s3 && a->payload != OWS_SIGV4_PAYLOAD_HASH &&
 	    a->payload != OWS_SIGV4_PAYLOAD_BODY) {
 		ows_err_printf(err, "only S3 accepts a payload the signature "
 			       "does not cover (x-amz-content-sha256: "
 			       "UNSIGNED-PAYLOAD or STREAMING-...)");
-		return OWS_SIGV4_ESIGNATURE;
+		return OWS_ESIG_SIGNATURE;
 	}
 	return 0;
 }

@@ -79,7 +79,7 @@ static int session_secret(struct ows_aws_auth *x,
 		/* the token must be under the signature, as AWS requires */
 		ows_err_printf(err, "x-amz-security-token must be a signed "
 			       "header");
-		return OWS_SIGV4_ESIGNATURE;
+		return OWS_ESIG_SIGNATURE;
 	}
 	rv = ows_session_open(keys->session_key, x->a.access_key, token,
 			      now_of(x), &x->sess, secret);
@@ -87,12 +87,12 @@ static int session_secret(struct ows_aws_auth *x,
 		x->expired_token = true;
 		ows_err_printf(err, "The security token included in the "
 			       "request is expired");
-		return OWS_SIGV4_EACCESSKEY;
+		return OWS_ESIG_ACCESS_KEY;
 	}
 	if (rv != 0) {
 		ows_err_printf(err, "The security token included in the "
 			       "request is invalid.");
-		return OWS_SIGV4_EACCESSKEY;
+		return OWS_ESIG_ACCESS_KEY;
 	}
 	if (ows_buf_puts(&x->secret, secret) != 0)
 		rv = -ENOMEM;
@@ -143,14 +143,14 @@ static int prepare(struct ows_aws_auth *x, const struct ows_http_req *req,
 		/* a token with a long-term key: not one we issued */
 		ows_err_printf(err, "The security token included in the "
 			       "request is invalid.");
-		return OWS_SIGV4_EACCESSKEY;
+		return OWS_ESIG_ACCESS_KEY;
 	}
 	rv = keys->secret(keys->ud, x->a.access_key, who->user, &x->secret);
 	if (rv != 0) {
 		wipe_secret(x);
 		ows_err_printf(err, "The AWS Access Key Id you provided does not "
 			       "exist in our records.");
-		return OWS_SIGV4_EACCESSKEY;
+		return OWS_ESIG_ACCESS_KEY;
 	}
 	snprintf(who->kind, sizeof(who->kind), "users");
 	snprintf(who->name, sizeof(who->name), "%s", who->user);
@@ -214,8 +214,8 @@ struct ows_aws_verifier {
 	struct ows_sigv4_chunked d;
 };
 
-int ows_aws_verifier_new(struct ows_aws_auth *x, int64_t decoded_length,
-			 struct ows_aws_verifier **out)
+int ows__aws_verifier_new(struct ows_aws_auth *x, int64_t decoded_length,
+			  struct ows_aws_verifier **out)
 {
 	struct ows_aws_verifier *v = calloc(1, sizeof(*v));
 	int rv = 0;
@@ -243,17 +243,17 @@ int ows_aws_verifier_new(struct ows_aws_auth *x, int64_t decoded_length,
 		break;
 	}
 	if (rv != 0) {
-		ows_aws_verifier_free(v);
+		ows__aws_verifier_free(v);
 		return rv;
 	}
 	*out = v;
 	return 0;
 }
 
-int ows_aws_verifier_feed(struct ows_aws_verifier *v, const void *data,
-			  size_t len,
-			  int (*out)(void *ud, const char *data, size_t len),
-			  void *ud, struct ows_err *err)
+int ows__aws_verifier_feed(struct ows_aws_verifier *v, const void *data,
+			   size_t len,
+			   int (*out)(void *ud, const char *data, size_t len),
+			   void *ud, struct ows_err *err)
 {
 	if (v->chunked) {
 		struct ows_sigv4_chunked_cb cb = {out, NULL, ud};
@@ -265,7 +265,7 @@ int ows_aws_verifier_feed(struct ows_aws_verifier *v, const void *data,
 	return len > 0 ? out(ud, data, len) : 0;
 }
 
-int ows_aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err)
+int ows__aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err)
 {
 	struct ows_aws_auth *x = v->x;
 	unsigned char md[32];
@@ -290,7 +290,7 @@ int ows_aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err)
 	return rv;
 }
 
-void ows_aws_verifier_free(struct ows_aws_verifier *v)
+void ows__aws_verifier_free(struct ows_aws_verifier *v)
 {
 	if (v == NULL)
 		return;

@@ -48,7 +48,7 @@ struct ows_aws_keys {
  *
  * ows_aws_auth_body, once the body is read: the rest of the check.
  *
- * Both return 0 or an OWS_SIGV4_E* code with the reason in err. The
+ * Both return 0 or an OWS_ESIG_* code with the reason in err. The
  * secret is kept only between the two steps, and only when the signature
  * could not be checked in the first; ows_aws_auth_clear wipes it (the
  * two steps do so themselves once it is no longer needed).
@@ -73,22 +73,7 @@ int ows_aws_auth_body(struct ows_aws_auth *x, const void *body, size_t len,
 		      struct ows_err *err);
 void ows_aws_auth_clear(struct ows_aws_auth *x);
 
-/*
- * The streamed check (after a successful head check, the secret still
- * held when needed): a hash of the body for PAYLOAD_HASH / PAYLOAD_BODY,
- * the aws-chunked decoder for STREAMING-*, nothing for UNSIGNED-PAYLOAD.
- * feed hands decoded bytes to out (borrowed for the call); finish ends
- * with 0 when the whole body checked out.
- */
 struct ows_aws_verifier;
-int ows_aws_verifier_new(struct ows_aws_auth *x, int64_t decoded_length,
-			 struct ows_aws_verifier **out);
-int ows_aws_verifier_feed(struct ows_aws_verifier *v, const void *data,
-			  size_t len,
-			  int (*out)(void *ud, const char *data, size_t len),
-			  void *ud, struct ows_err *err);
-int ows_aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err);
-void ows_aws_verifier_free(struct ows_aws_verifier *v);
 
 /*
  * aws/'s part of a call (c->priv): the auth state, the host's own slot.
@@ -117,7 +102,25 @@ void ows_aws_call_start(const struct ows_aws_service *svc,
 			const struct ows_aws_keys *keys,
 			struct ows_http_req *req);
 
+/* ---- module-private: src/aws/ only (and its unit tests) ---- */
+
+/*
+ * The streamed check (after a successful head check, the secret still
+ * held when needed): a hash of the body for PAYLOAD_HASH / PAYLOAD_BODY,
+ * the aws-chunked decoder for STREAMING-*, nothing for UNSIGNED-PAYLOAD.
+ * feed hands decoded bytes to out (borrowed for the call); finish ends
+ * with 0 when the whole body checked out.
+ */
+int ows__aws_verifier_new(struct ows_aws_auth *x, int64_t decoded_length,
+			  struct ows_aws_verifier **out);
+int ows__aws_verifier_feed(struct ows_aws_verifier *v, const void *data,
+			   size_t len,
+			   int (*out)(void *ud, const char *data, size_t len),
+			   void *ud, struct ows_err *err);
+int ows__aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err);
+void ows__aws_verifier_free(struct ows_aws_verifier *v);
+
 /* Answer a failed authentication (rc, reason msg or NULL) in c's protocol. */
-void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg);
+void ows__aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg);
 
 #endif

@@ -42,7 +42,7 @@ static void call_end(struct ows_aws_call *c)
 	}
 	p->answered = true;
 	ows_aws_auth_clear(&p->auth);
-	ows_aws_verifier_free(p->verifier);
+	ows__aws_verifier_free(p->verifier);
 	p->verifier = NULL;
 }
 
@@ -123,7 +123,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	c->len = len;
 	rv = ows_aws_auth_body(&priv(c)->auth, body, len, &err);
 	if (rv != 0) {
-		ows_aws_reply_auth_error(c, rv, err.msg[0] ? err.msg : NULL);
+		ows__aws_reply_auth_error(c, rv, err.msg[0] ? err.msg : NULL);
 		return;
 	}
 	handle(c);
@@ -196,7 +196,7 @@ void ows_aws_call_start(const struct ows_aws_service *svc,
 	c->caller = p->auth.caller;
 	snprintf(c->region, sizeof(c->region), "%s", p->auth.a.region);
 	if (rv != 0) {
-		ows_aws_reply_auth_error(c, rv, err.msg[0] ? err.msg : NULL);
+		ows__aws_reply_auth_error(c, rv, err.msg[0] ? err.msg : NULL);
 		return;
 	}
 	if (stream) {
@@ -239,14 +239,14 @@ static void stream_cb(struct ows_http_req *req, int status, const char *data,
 		return;
 	}
 	if (len > 0)
-		rv = ows_aws_verifier_feed(p->verifier, data, len, stream_out,
-					   c, &err);
+		rv = ows__aws_verifier_feed(p->verifier, data, len, stream_out,
+					    c, &err);
 	if (p->answered)
 		return;
 	if (rv == 0 && last)
-		rv = ows_aws_verifier_finish(p->verifier, &err);
+		rv = ows__aws_verifier_finish(p->verifier, &err);
 	if (rv != 0) {
-		if (rv <= -1100 && rv > -1200) {
+		if (ows_err_is_sig(rv)) {
 			ows_log(OWS_LOG_INFO, "aws", "%s %s from %s: body "
 				"refused: %s", req->method, req->path,
 				req->peer, err.msg);
@@ -268,8 +268,8 @@ int ows_aws_call_stream(struct ows_aws_call *c, uint64_t limit,
 
 	if (p->verifier != NULL || !p->auth.prepared)
 		return -EINVAL;
-	rv = ows_aws_verifier_new(&p->auth, dl ? strtoll(dl, NULL, 10) : -1,
-				  &p->verifier);
+	rv = ows__aws_verifier_new(&p->auth, dl ? strtoll(dl, NULL, 10) : -1,
+				   &p->verifier);
 	if (rv != 0)
 		return rv;
 	p->chunk_cb = cb;

@@ -157,31 +157,31 @@ void ows_aws_error_with(struct ows_aws_call *c, int status, const char *code,
 static int json_auth_error(int rc, const char **code, const char **msg)
 {
 	switch (rc) {
-	case OWS_SIGV4_EMISSING:
+	case OWS_ESIG_MISSING:
 		*code = "MissingAuthenticationTokenException";
 		*msg = "Missing Authentication Token";
 		return 403;
-	case OWS_SIGV4_EMALFORMED:
-	case OWS_SIGV4_EQUERY:
-	case OWS_SIGV4_EARGUMENT:
+	case OWS_ESIG_MALFORMED:
+	case OWS_ESIG_QUERY:
+	case OWS_ESIG_ARGUMENT:
 		*code = "IncompleteSignatureException";
 		*msg = "The request signature does not conform to AWS "
 		       "standards.";
 		return 400;
-	case OWS_SIGV4_EACCESSKEY:
+	case OWS_ESIG_ACCESS_KEY:
 		*code = "UnrecognizedClientException";
 		*msg = "The security token included in the request is "
 		       "invalid.";
 		return 403;
-	case OWS_SIGV4_ESIGNATURE:
-	case OWS_SIGV4_ESCOPE:
-	case OWS_SIGV4_ESKEW:
-	case OWS_SIGV4_EEXPIRED:
-	case OWS_SIGV4_ENOTYET:
-	case OWS_SIGV4_EUNSIGNED:
-	case OWS_SIGV4_ESHA256:
-	case OWS_SIGV4_EBODY:
-	case OWS_SIGV4_ECHUNKSIZE:
+	case OWS_ESIG_SIGNATURE:
+	case OWS_ESIG_SCOPE:
+	case OWS_ESIG_SKEW:
+	case OWS_ESIG_EXPIRED:
+	case OWS_ESIG_NOT_YET:
+	case OWS_ESIG_UNSIGNED:
+	case OWS_ESIG_SHA256:
+	case OWS_ESIG_BODY:
+	case OWS_ESIG_CHUNK_SIZE:
 		*code = "InvalidSignatureException";
 		*msg = "The request signature we calculated does not match "
 		       "the signature you provided. Check your AWS Secret "
@@ -195,7 +195,7 @@ static int json_auth_error(int rc, const char **code, const char **msg)
 	}
 }
 
-void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
+void ows__aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
 {
 	enum ows_aws_protocol proto = c->svc->protocol;
 	bool json = proto == OWS_AWS_REST_JSON || proto == OWS_AWS_JSON_1_0;
@@ -206,7 +206,7 @@ void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
 	if (json) {
 		http = json_auth_error(rc, &code, &dflt);
 		/* Only the signature's own failures keep AWS's fixed text. */
-		if (rc == OWS_SIGV4_ESIGNATURE && msg != NULL &&
+		if (rc == OWS_ESIG_SIGNATURE && msg != NULL &&
 		    strstr(msg, "signature we calculated") != NULL)
 			msg = NULL;
 		if (proto == OWS_AWS_JSON_1_0 && http == 403)
@@ -215,7 +215,7 @@ void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
 		http = ows_sigv4_error(rc, proto == OWS_AWS_REST_XML, &code,
 				       &dflt);
 		/* STS's (and IAM's) name for an unknown key. */
-		if (rc == OWS_SIGV4_EACCESSKEY && proto == OWS_AWS_QUERY_XML) {
+		if (rc == OWS_ESIG_ACCESS_KEY && proto == OWS_AWS_QUERY_XML) {
 			code = "InvalidClientTokenId";
 			dflt = "The security token included in the request is "
 			       "invalid.";

@@ -17,7 +17,7 @@
 #define RETRIES 40
 #define RETRY_US (250 * 1000)
 
-int ows_cli_die(const char *fmt, ...)
+int ows__cli_die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -29,7 +29,7 @@ int ows_cli_die(const char *fmt, ...)
 	return 1;
 }
 
-void ows_cli_print_json(const json_t *v)
+void ows__cli_print_json(const json_t *v)
 {
 	char *text = json_dumps(v, JSON_INDENT(2) | JSON_SORT_KEYS);
 
@@ -45,9 +45,9 @@ static int load_key(struct ows_cli *cli)
 	if (cli->key != NULL)
 		return 0;
 	if (cli->key_path == NULL)
-		return ows_cli_die("no key: set OWS_KEY or pass --key FILE");
+		return ows__cli_die("no key: set OWS_KEY or pass --key FILE");
 	if (ows_key_load(cli->key_path, &cli->key, &err) != 0)
-		return ows_cli_die("%s", err.msg);
+		return ows__cli_die("%s", err.msg);
 	return 0;
 }
 
@@ -94,8 +94,8 @@ static int exchange(struct ows_cli *cli, const char *method,
 		    !(i == 0 && rv == -ECONNREFUSED))
 			continue;
 		if (rv != 0) {
-			ows_cli_die("cannot reach '%s': %s", cli->endpoint,
-				    ows_strerror(rv));
+			ows__cli_die("cannot reach '%s': %s", cli->endpoint,
+				     ows_strerror(rv));
 			json_decref(*out);
 			*out = NULL;
 			return rv;
@@ -110,8 +110,8 @@ static int exchange(struct ows_cli *cli, const char *method,
 	return status;
 }
 
-int ows_cli_call(struct ows_cli *cli, const char *method, const char *target,
-		 const json_t *body, json_t **out)
+int ows__cli_call(struct ows_cli *cli, const char *method, const char *target,
+		  const json_t *body, json_t **out)
 {
 	char *text = NULL;
 	int status;
@@ -119,32 +119,32 @@ int ows_cli_call(struct ows_cli *cli, const char *method, const char *target,
 	*out = NULL;
 	if (body != NULL && (text = ows_json_dump(body)) == NULL)
 		return -ENOMEM;
-	status = ows_cli_call_raw(cli, method, target, text,
-				  text ? strlen(text) : 0, out);
+	status = ows__cli_call_raw(cli, method, target, text,
+				   text ? strlen(text) : 0, out);
 	free(text);
 	return status;
 }
 
-int ows_cli_call_raw(struct ows_cli *cli, const char *method,
-		     const char *target, const char *text, size_t len,
-		     json_t **out)
+int ows__cli_call_raw(struct ows_cli *cli, const char *method,
+		      const char *target, const char *text, size_t len,
+		      json_t **out)
 {
 	return exchange(cli, method, target, text, len, false, out);
 }
 
-int ows_cli_fail(const char *what, int status, const json_t *reply)
+int ows__cli_fail(const char *what, int status, const json_t *reply)
 {
 	const char *msg = ows_json_str(reply, "message");
 	const char *code = ows_json_str(reply, "code");
 
 	if (status < 0)
 		return 1;
-	return ows_cli_die("%s: %s (%s, HTTP %d)", what,
-			   msg ? msg : "no message", code ? code : "error",
-			   status);
+	return ows__cli_die("%s: %s (%s, HTTP %d)", what,
+			    msg ? msg : "no message", code ? code : "error",
+			    status);
 }
 
-int ows_cli_health(struct ows_cli *cli, json_t **out)
+int ows__cli_health(struct ows_cli *cli, json_t **out)
 {
 	struct ows_http_response resp;
 	json_t *v;
@@ -153,14 +153,14 @@ int ows_cli_health(struct ows_cli *cli, json_t **out)
 	rv = ows_http_client_sync(cli->endpoint, "GET", "/_ows/v1/health",
 				  NULL, 0, NULL, 0, NULL, &resp);
 	if (rv != 0)
-		return ows_cli_die("cannot reach '%s': %s", cli->endpoint,
-				   ows_strerror(rv));
+		return ows__cli_die("cannot reach '%s': %s", cli->endpoint,
+				    ows_strerror(rv));
 	v = json_loadb(resp.body, resp.body_len, 0, NULL);
 	ows_http_response_close(&resp);
 	if (ows_json_str(v, "cluster") == NULL ||
 	    ows_json_str(v, "box_key") == NULL) {
 		json_decref(v);
-		return ows_cli_die("'%s' is not an OWS node", cli->endpoint);
+		return ows__cli_die("'%s' is not an OWS node", cli->endpoint);
 	}
 	*out = v;
 	return 0;
@@ -170,15 +170,15 @@ int ows_cli_cluster(struct ows_cli *cli, char out[65])
 {
 	json_t *v;
 
-	if (ows_cli_health(cli, &v) != 0)
+	if (ows__cli_health(cli, &v) != 0)
 		return 1;
 	snprintf(out, 65, "%s", ows_json_str(v, "cluster"));
 	json_decref(v);
 	return 0;
 }
 
-int ows_cli_submit(struct ows_cli *cli, const char *stack, json_t *actions,
-		   json_t **out)
+int ows__cli_submit(struct ows_cli *cli, const char *stack, json_t *actions,
+		    json_t **out)
 {
 	char cluster[65], *text;
 	json_t *env;
@@ -194,24 +194,24 @@ int ows_cli_submit(struct ows_cli *cli, const char *stack, json_t *actions,
 	if (rv != 0) {
 		json_decref(env);
 		if (rv == -EINVAL)
-			return ows_cli_die("the change set holds a number with a "
-					   "fraction or exponent; change sets "
-					   "take integers only (write it as a "
-					   "string)");
-		return ows_cli_die("cannot sign the change set: %s",
-				   ows_strerror(rv));
+			return ows__cli_die("the change set holds a number with a "
+					    "fraction or exponent; change sets "
+					    "take integers only (write it as a "
+					    "string)");
+		return ows__cli_die("cannot sign the change set: %s",
+				    ows_strerror(rv));
 	}
 	text = ows_json_dump(env);
 	json_decref(env);
 	if (text == NULL)
-		return ows_cli_die("cannot sign the change set: %s",
-				   ows_strerror(-ENOMEM));
+		return ows__cli_die("cannot sign the change set: %s",
+				    ows_strerror(-ENOMEM));
 	/* The same bytes each time: a resend is known by its digest. */
 	status = exchange(cli, "POST", "/_ows/v1/changesets", text,
 			  strlen(text), true, out);
 	free(text);
 	if (status == 200)
 		return 0;
-	ows_cli_fail("change set rejected", status, *out);
+	ows__cli_fail("change set rejected", status, *out);
 	return 1;
 }

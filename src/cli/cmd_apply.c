@@ -68,16 +68,16 @@ static int upload(struct ows_cli *cli, const char *fn, const char *hash,
 	enc[n] = '\0';
 	snprintf(target, sizeof(target), "/_ows/v1/blobs/%s?function=%s", hash,
 		 enc);
-	st = ows_cli_call_raw(cli, "HEAD", target, NULL, 0, &r);
+	st = ows__cli_call_raw(cli, "HEAD", target, NULL, 0, &r);
 	json_decref(r);
 	if (st == 200)
 		return 0;
 	if (!cli->json)
 		printf("uploading the bundle of function '%s' (%.1f KB)...\n", fn,
 		       (double)zip->len / 1024);
-	st = ows_cli_call_raw(cli, "PUT", target, zip->data, zip->len, &r);
+	st = ows__cli_call_raw(cli, "PUT", target, zip->data, zip->len, &r);
 	if (st != 200) {
-		ows_cli_fail("cannot upload the bundle", st, r);
+		ows__cli_fail("cannot upload the bundle", st, r);
 		json_decref(r);
 		return 1;
 	}
@@ -109,15 +109,15 @@ static int prepare_functions(struct ows_cli *cli, json_t *stack,
 		if (c == NULL) {
 			if (ows_json_str(spec, "code_sha256") != NULL)
 				continue;
-			return ows_cli_die("function '%s' needs 'code', a "
-					   "directory or a .zip", name);
+			return ows__cli_die("function '%s' needs 'code', a "
+					    "directory or a .zip", name);
 		}
 		snprintf(code, sizeof(code), "%s%s%s", c[0] == '/' ? "" : dir,
 			 c[0] == '/' ? "" : "/", c);
 		rv = bundle_bytes(code, &zip, &err);
 		if (rv != 0) {
 			ows_buf_free(&zip);
-			return ows_cli_die("function '%s': %s", name, err.msg);
+			return ows__cli_die("function '%s': %s", name, err.msg);
 		}
 		ows_sha256_hex(zip.data, zip.len, hash);
 		if (send)
@@ -149,8 +149,8 @@ static int check_specs(const json_t *stack)
 		json_object_foreach(sec, name, spec) {
 			if (k != NULL && k->check != NULL &&
 			    k->check(name, spec, &err) != 0)
-				return ows_cli_die("%s '%s': %s (InvalidAction)",
-						   kind, name, err.msg);
+				return ows__cli_die("%s '%s': %s (InvalidAction)",
+						    kind, name, err.msg);
 		}
 	}
 	return 0;
@@ -167,12 +167,12 @@ static json_t *make_plan(struct ows_cli *cli, json_t **stack, bool send)
 	int status;
 
 	if (cli->argc != 1) {
-		ows_cli_die("usage: ows plan|apply STACK_FILE");
+		ows__cli_die("usage: ows plan|apply STACK_FILE");
 		return NULL;
 	}
 	*stack = ows_stack_load(cli->argv[0], &err);
 	if (*stack == NULL) {
-		ows_cli_die("%s", err.msg);
+		ows__cli_die("%s", err.msg);
 		return NULL;
 	}
 	if (prepare_functions(cli, *stack, cli->argv[0], send) != 0 ||
@@ -185,9 +185,9 @@ static json_t *make_plan(struct ows_cli *cli, json_t **stack, bool send)
 		n += (size_t)sprintf(enc + n, isalnum(*p) || strchr("-_.~", *p)
 					      ? "%c" : "%%%02X", *p);
 	snprintf(target, sizeof(target), "/_ows/v1/resources?stack=%s", enc);
-	status = ows_cli_call(cli, "GET", target, NULL, &r);
+	status = ows__cli_call(cli, "GET", target, NULL, &r);
 	if (status != 200) {
-		ows_cli_fail("cannot read the stack's resources", status, r);
+		ows__cli_fail("cannot read the stack's resources", status, r);
 		json_decref(r);
 		json_decref(*stack);
 		return NULL;
@@ -215,7 +215,7 @@ static void print_plan(const char *stack, const json_t *plan)
 		       ows_json_str(p, "kind"), ows_json_str(p, "name"));
 }
 
-int ows_cmd_plan(struct ows_cli *cli)
+int ows__cmd_plan(struct ows_cli *cli)
 {
 	json_t *stack = NULL, *plan = make_plan(cli, &stack, false);
 
@@ -224,7 +224,7 @@ int ows_cmd_plan(struct ows_cli *cli)
 	if (cli->json) {
 		json_t *v = json_pack("{s:s, s:O}", "stack",
 				      ows_json_str(stack, "stack"), "changes", plan);
-		ows_cli_print_json(v);
+		ows__cli_print_json(v);
 		json_decref(v);
 	} else {
 		print_plan(ows_json_str(stack, "stack"), plan);
@@ -244,7 +244,7 @@ static bool confirm(void)
 	       (line[0] == 'y' || line[0] == 'Y');
 }
 
-int ows_cmd_apply(struct ows_cli *cli)
+int ows__cmd_apply(struct ows_cli *cli)
 {
 	json_t *stack = NULL, *plan = make_plan(cli, &stack, true), *r = NULL;
 	const char *name;
@@ -263,15 +263,15 @@ int ows_cmd_apply(struct ows_cli *cli)
 		goto out;
 	}
 	if (!cli->yes && (!isatty(0) || !confirm())) {
-		rv = ows_cli_die(isatty(0) ? "not applied"
+		rv = ows__cli_die(isatty(0) ? "not applied"
 					   : "not applied: pass --yes to apply "
 					     "without a terminal");
 		goto out;
 	}
-	rv = ows_cli_submit(cli, name, ows_stack_actions(plan), &r);
+	rv = ows__cli_submit(cli, name, ows_stack_actions(plan), &r);
 	if (rv == 0 && cli->json) {
 		json_object_set(r, "changes", json_integer((json_int_t)json_array_size(plan)));
-		ows_cli_print_json(r);
+		ows__cli_print_json(r);
 	} else if (rv == 0) {
 		printf("applied: ledger height %lld, head %s\n",
 		       (long long)json_integer_value(json_object_get(r, "height")),

@@ -14,7 +14,7 @@
 #include "cli/ows.h"
 #include "common/json.h"
 
-int ows_cmd_invoke(struct ows_cli *cli)
+int ows__cmd_invoke(struct ows_cli *cli)
 {
 	const char *payload = "{}";
 	char target[600];
@@ -24,18 +24,18 @@ int ows_cmd_invoke(struct ows_cli *cli)
 	if (cli->argc == 3 && strcmp(cli->argv[1], "--payload") == 0)
 		payload = cli->argv[2];
 	else if (cli->argc != 1)
-		return ows_cli_die("usage: ows invoke FUNCTION [--payload JSON]");
+		return ows__cli_die("usage: ows invoke FUNCTION [--payload JSON]");
 	snprintf(target, sizeof(target), "/_ows/v1/functions/%s/invoke",
 		 cli->argv[0]);
-	status = ows_cli_call_raw(cli, "POST", target, payload, strlen(payload),
-				  &r);
+	status = ows__cli_call_raw(cli, "POST", target, payload, strlen(payload),
+				   &r);
 	if (status != 200) {
-		ows_cli_fail("invoke", status, r);
+		ows__cli_fail("invoke", status, r);
 		json_decref(r);
 		return 1;
 	}
 	if (cli->json) {
-		ows_cli_print_json(r);
+		ows__cli_print_json(r);
 	} else {
 		char *text = json_dumps(json_object_get(r, "payload"),
 					JSON_ENCODE_ANY | JSON_INDENT(2));
@@ -67,9 +67,9 @@ static int print_logs(struct ows_cli *cli, const char *fn, char *cursor,
 
 	snprintf(target, sizeof(target), "/_ows/v1/functions/%s/logs?since=%s",
 		 fn, cursor);
-	status = ows_cli_call(cli, "GET", target, NULL, &r);
+	status = ows__cli_call(cli, "GET", target, NULL, &r);
 	if (status != 200) {
-		ows_cli_fail("logs", status, r);
+		ows__cli_fail("logs", status, r);
 		json_decref(r);
 		return 1;
 	}
@@ -93,13 +93,13 @@ static int print_logs(struct ows_cli *cli, const char *fn, char *cursor,
 	return 0;
 }
 
-int ows_cmd_logs(struct ows_cli *cli)
+int ows__cmd_logs(struct ows_cli *cli)
 {
 	bool follow = cli->argc == 2 && strcmp(cli->argv[1], "--follow") == 0;
 	char cursor[4096] = "";
 
 	if (cli->argc != 1 && !follow)
-		return ows_cli_die("usage: ows logs FUNCTION [--follow]");
+		return ows__cli_die("usage: ows logs FUNCTION [--follow]");
 	do {
 		if (print_logs(cli, cli->argv[0], cursor, sizeof(cursor)) != 0)
 			return 1;

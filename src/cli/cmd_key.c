@@ -22,12 +22,12 @@ static int gen(struct ows_cli *cli)
 	struct ows_key *k;
 
 	if (cli->argc != 2)
-		return ows_cli_die("usage: ows key gen FILE");
+		return ows__cli_die("usage: ows key gen FILE");
 	if (access(cli->argv[1], F_OK) == 0)
-		return ows_cli_die("'%s' exists; refusing to overwrite a key",
-				   cli->argv[1]);
+		return ows__cli_die("'%s' exists; refusing to overwrite a key",
+				    cli->argv[1]);
 	if (ows_key_generate(&k) != 0 || ows_key_save(k, cli->argv[1]) != 0)
-		return ows_cli_die("cannot write '%s'", cli->argv[1]);
+		return ows__cli_die("cannot write '%s'", cli->argv[1]);
 	ows_key_public(k, pub);
 	ows_key_free(k);
 	if (cli->json)
@@ -45,20 +45,20 @@ static int create(struct ows_cli *cli, const char *user)
 	json_t *health = NULL, *actions, *r = NULL;
 	int rv;
 
-	if (ows_cli_health(cli, &health) != 0)
+	if (ows__cli_health(cli, &health) != 0)
 		return 1;
 	if (ows_access_key_make(id, secret) != 0 ||
 	    ows_box_seal(ows_json_str(health, "box_key"), secret, strlen(secret),
 			 &sealed, sender) != 0) {
 		json_decref(health);
-		return ows_cli_die("cannot make the access key");
+		return ows__cli_die("cannot make the access key");
 	}
 	json_decref(health);
 	actions = json_pack("[{s:s, s:s, s:{s:s, s:s, s:s}}]", "action",
 			    "access_keys.put", "name", id, "spec", "user", user,
 			    "sealed", sealed.data, "sender", sender);
 	ows_buf_free(&sealed);
-	rv = ows_cli_submit(cli, NULL, actions, &r);
+	rv = ows__cli_submit(cli, NULL, actions, &r);
 	json_decref(r);
 	if (rv == 0 && cli->json)
 		printf("{\"access_key_id\": \"%s\", \"secret_access_key\": "
@@ -81,14 +81,14 @@ static int list(struct ows_cli *cli, const char *user)
 
 	snprintf(target, sizeof(target), "/_ows/v1/access-keys%s%s",
 		 user ? "?user=" : "", user ? user : "");
-	status = ows_cli_call(cli, "GET", target, NULL, &r);
+	status = ows__cli_call(cli, "GET", target, NULL, &r);
 	if (status != 200) {
-		ows_cli_fail("cannot list access keys", status, r);
+		ows__cli_fail("cannot list access keys", status, r);
 		json_decref(r);
 		return 1;
 	}
 	if (cli->json) {
-		ows_cli_print_json(json_object_get(r, "access_keys"));
+		ows__cli_print_json(json_object_get(r, "access_keys"));
 	} else {
 		printf("%-22s %s\n", "ACCESS KEY ID", "USER");
 		json_array_foreach(json_object_get(r, "access_keys"), i, k)
@@ -102,9 +102,9 @@ static int list(struct ows_cli *cli, const char *user)
 static int rm(struct ows_cli *cli, const char *id)
 {
 	json_t *r = NULL;
-	int rv = ows_cli_submit(cli, NULL, json_pack("[{s:s, s:s}]", "action",
-						     "access_keys.delete",
-						     "name", id), &r);
+	int rv = ows__cli_submit(cli, NULL, json_pack("[{s:s, s:s}]", "action",
+						      "access_keys.delete",
+						      "name", id), &r);
 
 	json_decref(r);
 	if (rv == 0)
@@ -122,11 +122,11 @@ static int access_cmd(struct ows_cli *cli)
 		return list(cli, cli->argc == 3 ? cli->argv[2] : NULL);
 	if (strcmp(sub, "rm") == 0 && cli->argc == 3)
 		return rm(cli, cli->argv[2]);
-	return ows_cli_die("usage: ows key access create USER | ls [USER] | "
-			   "rm ID");
+	return ows__cli_die("usage: ows key access create USER | ls [USER] | "
+			    "rm ID");
 }
 
-int ows_cmd_key(struct ows_cli *cli)
+int ows__cmd_key(struct ows_cli *cli)
 {
 	const char *sub = cli->argc > 0 ? cli->argv[0] : "";
 
@@ -134,5 +134,5 @@ int ows_cmd_key(struct ows_cli *cli)
 		return gen(cli);
 	if (strcmp(sub, "access") == 0)
 		return access_cmd(cli);
-	return ows_cli_die("usage: ows key gen FILE | ows key access ...");
+	return ows__cli_die("usage: ows key gen FILE | ows key access ...");
 }

@@ -31,9 +31,9 @@ static int each_entry(struct ows_cli *cli,
 		json_decref(r);
 		snprintf(target, sizeof(target), "/_ows/v1/ledger?from=%" PRIu64
 			 "&limit=%d", from, PAGE);
-		status = ows_cli_call(cli, "GET", target, NULL, &r);
+		status = ows__cli_call(cli, "GET", target, NULL, &r);
 		if (status != 200) {
-			ows_cli_fail("cannot read the ledger", status, r);
+			ows__cli_fail("cannot read the ledger", status, r);
 			json_decref(r);
 			return 1;
 		}
@@ -146,19 +146,19 @@ static int verify(struct ows_cli *cli)
 				(json_int_t)x.v.height, "head", x.v.head);
 		if (x.broken)
 			json_object_set_new(out, "error", json_string(x.err.msg));
-		ows_cli_print_json(out);
+		ows__cli_print_json(out);
 		json_decref(out);
 	} else if (rv == 0 && !x.broken) {
 		printf("ledger verified: height %" PRIu64 ", head %s\n",
 		       x.v.height, x.v.head);
 	} else if (rv == 0) {
-		ows_cli_die("ledger does not verify: %s", x.err.msg);
+		ows__cli_die("ledger does not verify: %s", x.err.msg);
 	}
 	ows_ledger_verifier_close(&x.v);
 	return rv != 0 || x.broken;
 }
 
-int ows_cmd_ledger(struct ows_cli *cli)
+int ows__cmd_ledger(struct ows_cli *cli)
 {
 	json_t *last = NULL, *all;
 	int rv;
@@ -166,7 +166,7 @@ int ows_cmd_ledger(struct ows_cli *cli)
 	if (cli->argc == 1 && strcmp(cli->argv[0], "verify") == 0)
 		return verify(cli);
 	if (cli->argc != 1 || strcmp(cli->argv[0], "log") != 0)
-		return ows_cli_die("usage: ows ledger log|verify");
+		return ows__cli_die("usage: ows ledger log|verify");
 	if (!cli->json) {
 		rv = each_entry(cli, print_entry, NULL, &last);
 		json_decref(last);
@@ -175,7 +175,7 @@ int ows_cmd_ledger(struct ows_cli *cli)
 	all = json_array();
 	rv = each_entry(cli, collect, all, &last);
 	if (rv == 0)
-		ows_cli_print_json(all);
+		ows__cli_print_json(all);
 	json_decref(all);
 	json_decref(last);
 	return rv;

@@ -26,13 +26,13 @@ static int token(struct ows_cli *cli)
 		ttl = strtol(cli->argv[2], &end, 10);
 	if ((cli->argc == 3 && (end == NULL || *end != '\0' || ttl <= 0)) ||
 	    (cli->argc != 1 && cli->argc != 3))
-		return ows_cli_die("usage: ows node token [--ttl SECONDS]");
+		return ows__cli_die("usage: ows node token [--ttl SECONDS]");
 	if (ows_random_hex(32, tok) != 0)
-		return ows_cli_die("no randomness");
+		return ows__cli_die("no randomness");
 	ows_sha256_hex(tok, strlen(tok), hash);
 	actions = json_pack("[{s:s, s:s, s:{s:I}}]", "action", "nodes.token",
 			    "name", hash, "spec", "ttl_s", (json_int_t)ttl);
-	rv = ows_cli_submit(cli, NULL, actions, &r);
+	rv = ows__cli_submit(cli, NULL, actions, &r);
 	json_decref(r);
 	if (rv != 0)
 		return rv;
@@ -50,12 +50,12 @@ static int rm(struct ows_cli *cli)
 
 	if (cli->argc != 2 || strspn(cli->argv[1], "0123456789") !=
 				      strlen(cli->argv[1]))
-		return ows_cli_die("usage: ows node rm ID");
+		return ows__cli_die("usage: ows node rm ID");
 	actions = json_pack("[{s:s, s:s}]", "action", "nodes.delete", "name",
 			    cli->argv[1]);
-	rv = ows_cli_submit(cli, NULL, actions, &r);
+	rv = ows__cli_submit(cli, NULL, actions, &r);
 	if (rv == 0 && cli->json)
-		ows_cli_print_json(r);
+		ows__cli_print_json(r);
 	else if (rv == 0)
 		printf("node %s removed\n", cli->argv[1]);
 	json_decref(r);
@@ -68,24 +68,24 @@ static int ls(struct ows_cli *cli)
 	int status;
 
 	if (cli->argc != 1)
-		return ows_cli_die("usage: ows node ls [--json]");
-	status = ows_cli_call(cli, "GET", "/_ows/v1/status", NULL, &r);
+		return ows__cli_die("usage: ows node ls [--json]");
+	status = ows__cli_call(cli, "GET", "/_ows/v1/status", NULL, &r);
 
 	if (status != 200) {
-		ows_cli_fail("cannot list nodes", status, r);
+		ows__cli_fail("cannot list nodes", status, r);
 		json_decref(r);
 		return 1;
 	}
 	if (cli->json) {
-		ows_cli_print_json(json_object_get(r, "nodes"));
+		ows__cli_print_json(json_object_get(r, "nodes"));
 	} else {
-		ows_cli_print_nodes(json_object_get(r, "nodes"), "");
+		ows__cli_print_nodes(json_object_get(r, "nodes"), "");
 	}
 	json_decref(r);
 	return 0;
 }
 
-int ows_cmd_node(struct ows_cli *cli)
+int ows__cmd_node(struct ows_cli *cli)
 {
 	const char *sub = cli->argc > 0 ? cli->argv[0] : "";
 
@@ -95,5 +95,5 @@ int ows_cmd_node(struct ows_cli *cli)
 		return ls(cli);
 	if (strcmp(sub, "rm") == 0)
 		return rm(cli);
-	return ows_cli_die("usage: ows node token|ls|rm ID");
+	return ows__cli_die("usage: ows node token|ls|rm ID");
 }

@@ -4,7 +4,7 @@
 #include "cli/ows.h"
 #include "common/json.h"
 
-void ows_cli_print_nodes(const json_t *nodes, const char *indent)
+void ows__cli_print_nodes(const json_t *nodes, const char *indent)
 {
 	const json_t *n;
 	size_t i;
@@ -20,21 +20,21 @@ void ows_cli_print_nodes(const json_t *nodes, const char *indent)
 	}
 }
 
-int ows_cmd_status(struct ows_cli *cli)
+int ows__cmd_status(struct ows_cli *cli)
 {
 	json_t *r, *leader, *ledger;
 	int status;
 
 	if (cli->argc != 0)
-		return ows_cli_die("usage: ows status [--json]");
-	status = ows_cli_call(cli, "GET", "/_ows/v1/status", NULL, &r);
+		return ows__cli_die("usage: ows status [--json]");
+	status = ows__cli_call(cli, "GET", "/_ows/v1/status", NULL, &r);
 	if (status != 200) {
-		ows_cli_fail("status", status, r);
+		ows__cli_fail("status", status, r);
 		json_decref(r);
 		return 1;
 	}
 	if (cli->json) {
-		ows_cli_print_json(r);
+		ows__cli_print_json(r);
 		json_decref(r);
 		return 0;
 	}
@@ -55,7 +55,7 @@ int ows_cmd_status(struct ows_cli *cli)
 	       (long long)json_integer_value(json_object_get(ledger, "height")),
 	       ows_json_str(ledger, "head"));
 	printf("nodes:\n");
-	ows_cli_print_nodes(json_object_get(r, "nodes"), "  ");
+	ows__cli_print_nodes(json_object_get(r, "nodes"), "  ");
 	json_decref(r);
 	return 0;
 }

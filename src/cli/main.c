@@ -19,16 +19,16 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"key", ows_cmd_key, "key gen FILE        make a key pair, print the public key\n"
+	{"key", ows__cmd_key, "key gen FILE        make a key pair, print the public key\n"
 	 "  key access create USER | ls [USER] | rm ID\n"
 	 "                      AWS-style access keys (the secret is shown once)"},
-	{"status", ows_cmd_status, "status              cluster, nodes, leader, ledger"},
-	{"plan", ows_cmd_plan, "plan STACK          show what apply would change"},
-	{"apply", ows_cmd_apply, "apply STACK [--yes] apply a stack file as one change set"},
-	{"ledger", ows_cmd_ledger, "ledger log|verify   show or verify the ledger"},
-	{"node", ows_cmd_node, "node token|ls|rm ID manage the cluster's nodes"},
-	{"invoke", ows_cmd_invoke, "invoke FN [--payload JSON]  run a function once"},
-	{"logs", ows_cmd_logs, "logs FN [--follow]  a function's logs, from every node"},
+	{"status", ows__cmd_status, "status              cluster, nodes, leader, ledger"},
+	{"plan", ows__cmd_plan, "plan STACK          show what apply would change"},
+	{"apply", ows__cmd_apply, "apply STACK [--yes] apply a stack file as one change set"},
+	{"ledger", ows__cmd_ledger, "ledger log|verify   show or verify the ledger"},
+	{"node", ows__cmd_node, "node token|ls|rm ID manage the cluster's nodes"},
+	{"invoke", ows__cmd_invoke, "invoke FN [--payload JSON]  run a function once"},
+	{"logs", ows__cmd_logs, "logs FN [--follow]  a function's logs, from every node"},
 };
 
 static void usage(FILE *f)
@@ -64,7 +64,7 @@ static int parse(struct ows_cli *cli, int argc, char **argv)
 		} else if (strcmp(argv[i], "--endpoint") == 0 ||
 			   strcmp(argv[i], "--key") == 0) {
 			if (i + 1 >= argc)
-				return ows_cli_die("%s needs a value", argv[i]);
+				return ows__cli_die("%s needs a value", argv[i]);
 			if (argv[i][2] == 'e')
 				set_endpoint(cli, argv[i + 1]);
 			else
@@ -104,6 +104,6 @@ int main(int argc, char **argv)
 		ows_key_free(cli.key);
 		return rv;
 	}
-	ows_cli_die("'%s' is not an ows command; see 'ows help'", cli.argv[0]);
+	ows__cli_die("'%s' is not an ows command; see 'ows help'", cli.argv[0]);
 	return 2;
 }

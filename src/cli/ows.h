@@ -1,6 +1,7 @@
 /*
  * The ows client: shared state of one invocation and the helpers each
  * subcommand (one file each, git's builtin/ layout) uses to talk to a node.
+ * Private to src/cli/, hence the ows__ names.
  */
 #ifndef OWS_CLI_OWS_H
 #define OWS_CLI_OWS_H
@@ -21,7 +22,7 @@ struct ows_cli {
 };
 
 /* Print "ows: <message>" to stderr and return 1. */
-int ows_cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int ows__cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
  * A signed request to the node; body (borrowed) may be NULL. On return
@@ -29,19 +30,19 @@ int ows_cli_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * status, or < 0 when the node could not be reached (a message was printed).
  * Retries while the cluster has no leader.
  */
-int ows_cli_call(struct ows_cli *cli, const char *method, const char *target,
-		 const json_t *body, json_t **out);
+int ows__cli_call(struct ows_cli *cli, const char *method, const char *target,
+		  const json_t *body, json_t **out);
 
 /* The same with a raw body (text of len bytes, may be binary). */
-int ows_cli_call_raw(struct ows_cli *cli, const char *method,
-		     const char *target, const char *text, size_t len,
-		     json_t **out);
+int ows__cli_call_raw(struct ows_cli *cli, const char *method,
+		      const char *target, const char *text, size_t len,
+		      json_t **out);
 
 /* Print the error of a failed call ("ows: <what>: <message> (<code>)"). */
-int ows_cli_fail(const char *what, int status, const json_t *reply);
+int ows__cli_fail(const char *what, int status, const json_t *reply);
 
 /* The node's /_ows/v1/health reply (cluster, box_key, ...); 0 or 1. */
-int ows_cli_health(struct ows_cli *cli, json_t **out);
+int ows__cli_health(struct ows_cli *cli, json_t **out);
 
 /* The cluster id (from /_ows/v1/health) into out[65]. */
 int ows_cli_cluster(struct ows_cli *cli, char out[65]);
@@ -52,22 +53,22 @@ int ows_cli_cluster(struct ows_cli *cli, char out[65]);
  * accepted change set gets its first reply). On 0, *out holds the node's
  * reply ({"height", "hash"}).
  */
-int ows_cli_submit(struct ows_cli *cli, const char *stack, json_t *actions,
-		   json_t **out);
+int ows__cli_submit(struct ows_cli *cli, const char *stack, json_t *actions,
+		    json_t **out);
 
 /* The nodes table of ows status and ows node ls. */
-void ows_cli_print_nodes(const json_t *nodes, const char *indent);
+void ows__cli_print_nodes(const json_t *nodes, const char *indent);
 
 /* Print v as indented JSON on stdout. */
-void ows_cli_print_json(const json_t *v);
+void ows__cli_print_json(const json_t *v);
 
-int ows_cmd_key(struct ows_cli *cli);
-int ows_cmd_status(struct ows_cli *cli);
-int ows_cmd_plan(struct ows_cli *cli);
-int ows_cmd_apply(struct ows_cli *cli);
-int ows_cmd_ledger(struct ows_cli *cli);
-int ows_cmd_node(struct ows_cli *cli);
-int ows_cmd_invoke(struct ows_cli *cli);
-int ows_cmd_logs(struct ows_cli *cli);
+int ows__cmd_key(struct ows_cli *cli);
+int ows__cmd_status(struct ows_cli *cli);
+int ows__cmd_plan(struct ows_cli *cli);
+int ows__cmd_apply(struct ows_cli *cli);
+int ows__cmd_ledger(struct ows_cli *cli);
+int ows__cmd_node(struct ows_cli *cli);
+int ows__cmd_invoke(struct ows_cli *cli);
+int ows__cmd_logs(struct ows_cli *cli);
 
 #endif

@@ -59,6 +59,7 @@ void ows_b64_encode(const void *data, size_t len, char *out)
 	EVP_EncodeBlock((unsigned char *)out, data, (int)len);
 }
 
+/* The value of a base64 digit, or -1 (a value, not an error code). */
 static int b64_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')

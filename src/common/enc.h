@@ -26,7 +26,7 @@ void ows_b64_encode(const void *data, size_t len, char *out);
 int ows_b64_decode(const char *text, void *out, size_t outcap);
 long ows_b64_decode_n(const char *text, size_t len, void *out, size_t outcap);
 
-/* The value of a hex digit (either case), or -1. */
+/* The value of a hex digit (either case), or -1 (not an error code). */
 int ows_hex_digit(char c);
 
 void ows_sha256(const void *data, size_t len, uint8_t out[32]);

@@ -50,6 +50,21 @@ const char *ows_strerror(int code)
 	case OWS_ETOOBIG: return "too big";
 	case OWS_EINVAL: return "invalid";
 	case OWS_EIO: return "i/o error";
+	case OWS_ESIG_MISSING: return "no request signature";
+	case OWS_ESIG_MALFORMED: return "malformed authorization header";
+	case OWS_ESIG_QUERY: return "malformed presigned query";
+	case OWS_ESIG_ACCESS_KEY: return "unknown access key";
+	case OWS_ESIG_SIGNATURE: return "signature does not match";
+	case OWS_ESIG_SKEW: return "request time too skewed";
+	case OWS_ESIG_EXPIRED: return "presigned request expired";
+	case OWS_ESIG_NOT_YET: return "presigned request not yet valid";
+	case OWS_ESIG_UNSIGNED: return "header not signed";
+	case OWS_ESIG_SHA256: return "payload hash does not match";
+	case OWS_ESIG_ARGUMENT: return "invalid signature argument";
+	case OWS_ESIG_REQUEST: return "payload hash missing";
+	case OWS_ESIG_BODY: return "incomplete signed body";
+	case OWS_ESIG_CHUNK_SIZE: return "invalid chunk size";
+	case OWS_ESIG_SCOPE: return "credential scope mismatch";
 	default: break;
 	}
 	if (code < 0 && code > -4096)

@@ -9,6 +9,7 @@
 #ifndef OWS_COMMON_ERR_H
 #define OWS_COMMON_ERR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum {
@@ -21,7 +22,56 @@ enum {
 	OWS_ETOOBIG,        /* input larger than the limit */
 	OWS_EINVAL,         /* well-formed but invalid */
 	OWS_EIO,            /* storage failure */
+
+	/*
+	 * Signature Version 4 failures (auth/sigv4.h). Each maps to an AWS
+	 * error code and HTTP status through ows_sigv4_error(); the S3
+	 * spelling differs for a few of them.
+	 */
+	/* No credentials at all: 403 MissingAuthenticationToken (S3:
+	   AccessDenied). */
+	OWS_ESIG_MISSING = -1100,
+	/* Bad Authorization header: 400 IncompleteSignature (S3:
+	   AuthorizationHeaderMalformed). */
+	OWS_ESIG_MALFORMED,
+	/* Bad presigned query: 400 AuthorizationQueryParametersError. */
+	OWS_ESIG_QUERY,
+	/* Unknown access key (the caller's lookup): 403 InvalidAccessKeyId. */
+	OWS_ESIG_ACCESS_KEY,
+	/* 403 SignatureDoesNotMatch. */
+	OWS_ESIG_SIGNATURE,
+	/* 403 RequestTimeTooSkewed. */
+	OWS_ESIG_SKEW,
+	/* Presigned URL past its expiry: 403 AccessDenied "Request has
+	   expired" (other services: ExpiredToken). */
+	OWS_ESIG_EXPIRED,
+	/* Presigned URL dated in the future: 403 AccessDenied. */
+	OWS_ESIG_NOT_YET,
+	/* S3: an x-amz-* header was not signed: 403 AccessDenied. */
+	OWS_ESIG_UNSIGNED,
+	/* Body does not match x-amz-content-sha256: 400
+	   XAmzContentSHA256Mismatch. */
+	OWS_ESIG_SHA256,
+	/* 400 InvalidArgument. */
+	OWS_ESIG_ARGUMENT,
+	/* S3 without x-amz-content-sha256: 400 InvalidRequest. */
+	OWS_ESIG_REQUEST,
+	/* aws-chunked body cut short or malformed: 400 IncompleteBody. */
+	OWS_ESIG_BODY,
+	/* A chunk below 8 KiB before the last one, or a size that cannot be:
+	   400 InvalidChunkSizeError. */
+	OWS_ESIG_CHUNK_SIZE,
+	/* The credential scope names another region or service than the one
+	   called: 403 SignatureDoesNotMatch "Credential should be scoped to a
+	   valid region." (S3: AuthorizationHeaderMalformed). */
+	OWS_ESIG_SCOPE,
 };
+
+/* True for the OWS_ESIG_* codes (a refused request signature). */
+static inline bool ows_err_is_sig(int code)
+{
+	return code >= OWS_ESIG_MISSING && code <= OWS_ESIG_SCOPE;
+}
 
 #define OWS_ERR_MSG_SIZE 256
 

@@ -168,6 +168,7 @@ int ows_path_absolute(const char *path, char *out)
 	}
 }
 
+/* nftw()'s callback: 0 to go on, -1 (errno set) to stop. */
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)
 {

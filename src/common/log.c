@@ -1,6 +1,7 @@
 /* Logging to stderr; see log.h. */
 #include "common/log.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,5 +42,5 @@ int ows_log_level_parse(const char *s)
 	for (int i = 0; i < 4; i++)
 		if (strcmp(s, level_names[i]) == 0)
 			return i;
-	return -1;
+	return -EINVAL;
 }

@@ -13,7 +13,10 @@ extern enum ows_log_level ows_log_threshold;
 void ows_log_write(enum ows_log_level level, const char *module,
 		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Parse "error", "warn", "info", "debug"; returns -1 on anything else. */
+/*
+ * Parse "error", "warn", "info", "debug": the enum ows_log_level, or -EINVAL
+ * on anything else.
+ */
 int ows_log_level_parse(const char *s);
 
 #define ows_log(level, module, ...)                                   \

@@ -19,6 +19,7 @@
 /* 1980-01-01, the earliest time a zip can hold: the same for every file. */
 #define ZIP_EPOCH 315532800
 
+/* libarchive's write callback: the bytes taken, or -1 (its contract). */
 static la_ssize_t write_cb(struct archive *a, void *ud, const void *buf,
 			   size_t n)
 {
@@ -341,6 +342,7 @@ static bool safe_name(const char *name)
 	return true;
 }
 
+/* The current entry's data from in to out: 0 or OWS_EIO. */
 static int copy_data(struct archive *in, struct archive *out)
 {
 	const void *buf;
@@ -350,8 +352,8 @@ static int copy_data(struct archive *in, struct archive *out)
 
 	while ((r = archive_read_data_block(in, &buf, &size, &off)) == ARCHIVE_OK)
 		if (archive_write_data_block(out, buf, size, off) != ARCHIVE_OK)
-			return -1;
-	return r == ARCHIVE_EOF ? 0 : -1;
+			return OWS_EIO;
+	return r == ARCHIVE_EOF ? 0 : OWS_EIO;
 }
 
 /*

@@ -37,12 +37,12 @@ static void take_output(struct ows_fn_instance *inst, const char *data,
 			size_t len)
 {
 	if (inst->rec != NULL) {
-		ows_fn_log_append(inst->rec, data, len);
+		ows__fn_log_append(inst->rec, data, len);
 		return;
 	}
 	if (inst->stray == NULL)
-		inst->stray = ows_fn_log_open(NULL);
-	ows_fn_log_append(inst->stray, data, len);
+		inst->stray = ows__fn_log_open(NULL);
+	ows__fn_log_append(inst->stray, data, len);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -62,7 +62,7 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		uv_close((uv_handle_t *)s, handle_closed);
 }
 
-void ows_fn_instance_read_start(struct ows_fn_instance *inst)
+void ows__fn_instance_read_start(struct ows_fn_instance *inst)
 {
 	for (int i = 0; i < 2; i++)
 		uv_read_start((uv_stream_t *)&inst->out[i], alloc_cb, read_cb);
@@ -73,7 +73,7 @@ void ows_fn_instance_read_start(struct ows_fn_instance *inst)
  * may see the answer first: read what the pipes hold before closing the
  * invocation's log.
  */
-void ows_fn_instance_drain(struct ows_fn_instance *inst)
+void ows__fn_instance_drain(struct ows_fn_instance *inst)
 {
 	for (int i = 0; i < 2; i++) {
 		uv_os_fd_t fd;
@@ -87,15 +87,15 @@ void ows_fn_instance_drain(struct ows_fn_instance *inst)
 	}
 }
 
-void ows_fn_instance_flush_stray(struct ows_fn_instance *inst)
+void ows__fn_instance_flush_stray(struct ows_fn_instance *inst)
 {
 	struct log_record *rec = inst->stray;
 
 	inst->stray = NULL;
 	if (rec != NULL && rec->text.len > 0)
-		ows_fn_log_commit(&inst->pool->logs, rec);
+		ows__fn_log_commit(&inst->pool->logs, rec);
 	else
-		ows_fn_log_free(rec);
+		ows__fn_log_free(rec);
 }
 
 /* ---- end of life ---- */
@@ -104,14 +104,14 @@ static void instance_free(struct ows_fn_instance *inst)
 {
 	struct ows_fn_pool *pool = inst->pool;
 
-	ows_sandbox_cgroup_destroy(&inst->cg);
-	ows_fn_netns_close(&inst->ns);
+	ows__sandbox_cgroup_destroy(&inst->cg);
+	ows__fn_netns_close(&inst->ns);
 	ows_list_remove(&inst->link);
-	ows_fn_log_free(inst->rec);
-	ows_fn_log_free(inst->stray);
-	ows_fn_conf_unref(inst->conf);
+	ows__fn_log_free(inst->rec);
+	ows__fn_log_free(inst->stray);
+	ows__fn_conf_unref(inst->conf);
 	free(inst);
-	ows_fn_pool_instance_gone(pool);
+	ows__fn_pool_instance_gone(pool);
 }
 
 static void handle_closed(uv_handle_t *h)
@@ -162,7 +162,7 @@ int ows__fn_instance_edge_new(struct ows_fn_instance *inst)
 
 	if (c->edge_handler == NULL)
 		return 0;
-	fd = ows_fn_netns_listen(&inst->ns, OWS_FN_EDGE_PORT);
+	fd = ows__fn_netns_listen(&inst->ns, OWS_FN_EDGE_PORT);
 	if (fd < 0)
 		return fd;
 	e = calloc(1, sizeof(*e));
@@ -219,8 +219,8 @@ static void close_all(struct ows_fn_instance *inst)
 	if (inst->closed_all)
 		return;
 	inst->closed_all = true;
-	ows_fn_instance_drain(inst);
-	ows_fn_instance_flush_stray(inst);
+	ows__fn_instance_drain(inst);
+	ows__fn_instance_flush_stray(inst);
 	close_handle(inst, (uv_handle_t *)&inst->timer);
 	close_handle(inst, (uv_handle_t *)&inst->freeze_timer);
 	close_handle(inst, (uv_handle_t *)&inst->out[0]);
@@ -241,11 +241,11 @@ static void fail_acquirers(struct ows_fn_instance *inst, int status)
 		ows_list_remove(&w->link);
 		inst->n_lessees--;
 		w->status = status;
-		ows_fn_pool_defer(inst->pool, w);
+		ows__fn_pool_defer(inst->pool, w);
 	}
 }
 
-void ows_fn_instance_stop(struct ows_fn_instance *inst)
+void ows__fn_instance_stop(struct ows_fn_instance *inst)
 {
 	struct ows_runtime_api *api = inst->api;
 
@@ -257,7 +257,7 @@ void ows_fn_instance_stop(struct ows_fn_instance *inst)
 	if (api != NULL) {
 		/* fails a running invocation with Runtime.Closed */
 		inst->api = NULL;
-		ows_runtime_api_close(api, api_closed);
+		ows__runtime_api_close(api, api_closed);
 	}
 	if (inst->edge != NULL) {
 		struct inst_edge *e = inst->edge;
@@ -267,7 +267,7 @@ void ows_fn_instance_stop(struct ows_fn_instance *inst)
 	}
 	if (inst->spawned && !inst->exited) {
 		uv_process_kill(inst->proc, SIGKILL);
-		ows_sandbox_cgroup_kill_all(&inst->cg);
+		ows__sandbox_cgroup_kill_all(&inst->cg);
 		return; /* the exit callback closes the rest */
 	}
 	close_all(inst);
@@ -277,18 +277,18 @@ void ows_fn_instance_stop(struct ows_fn_instance *inst)
  * The launcher ended: the instance is dead. A running invocation fails
  * (instance_invoke.c turns that into Runtime.ExitError or OutOfMemory).
  */
-void ows_fn_instance_exit_cb(uv_process_t *p, int64_t status, int sig)
+void ows__fn_instance_exit_cb(uv_process_t *p, int64_t status, int sig)
 {
 	struct ows_fn_instance *inst = p->data;
 
 	inst->exited = true;
 	inst->exit_status = status;
 	inst->term_signal = sig;
-	ows_fn_instance_drain(inst);
+	ows__fn_instance_drain(inst);
 	if (inst->api != NULL)
-		ows_runtime_api_instance_exited(inst->api, status, sig);
+		ows__runtime_api_instance_exited(inst->api, status, sig);
 	if (inst->state != INST_STOPPING)
-		ows_fn_instance_stop(inst);
+		ows__fn_instance_stop(inst);
 	else
 		close_all(inst);
 }
@@ -304,7 +304,7 @@ void ows__fn_instance_freeze(struct ows_fn_instance *inst, bool frozen)
 		uv_timer_stop(&inst->freeze_timer);
 	if (inst->frozen == frozen)
 		return;
-	if (ows_sandbox_cgroup_freeze(&inst->cg, frozen) == 0 || !frozen)
+	if (ows__sandbox_cgroup_freeze(&inst->cg, frozen) == 0 || !frozen)
 		inst->frozen = frozen;
 }
 
@@ -313,7 +313,7 @@ void ows__fn_instance_limit_cpu(struct ows_fn_instance *inst)
 	uint64_t m = (uint64_t)inst->conf->c.memory_mb * 1000 /
 		     LAMBDA_MB_PER_CPU;
 
-	ows_sandbox_cgroup_cpu(&inst->cg, m < MIN_MILLICPUS
+	ows__sandbox_cgroup_cpu(&inst->cg, m < MIN_MILLICPUS
 					      ? MIN_MILLICPUS : (unsigned)m);
 }
 
@@ -349,10 +349,10 @@ static void idle_cb(uv_timer_t *t)
 	struct ows_fn_instance *inst = t->data;
 
 	if (inst->state == INST_READY && !inst_busy(inst))
-		ows_fn_instance_stop(inst);
+		ows__fn_instance_stop(inst);
 }
 
-void ows_fn_instance_idle(struct ows_fn_instance *inst)
+void ows__fn_instance_idle(struct ows_fn_instance *inst)
 {
 	struct ows_fn_pool *pool = inst->pool;
 	unsigned warm = 0;
@@ -362,8 +362,8 @@ void ows_fn_instance_idle(struct ows_fn_instance *inst)
 	/* Its credentials would expire: a fresh instance gets new ones. */
 	if (pool->closing || inst->gen != pool->gen ||
 	    (inst->creds_expire != 0 &&
-	     ows_fn_unix_ms() / 1000 > inst->creds_expire - CREDS_MARGIN_S)) {
-		ows_fn_instance_stop(inst);
+	     ows__fn_unix_ms() / 1000 > inst->creds_expire - CREDS_MARGIN_S)) {
+		ows__fn_instance_stop(inst);
 		return;
 	}
 	/* The oldest min_instances instances stay; the others may go. */
@@ -378,7 +378,7 @@ void ows_fn_instance_idle(struct ows_fn_instance *inst)
 		/* kept warm, but not past its credentials */
 		if (inst->creds_expire != 0) {
 			int64_t left = inst->creds_expire - CREDS_MARGIN_S -
-				       ows_fn_unix_ms() / 1000;
+				       ows__fn_unix_ms() / 1000;
 
 			uv_timer_start(&inst->timer, idle_cb,
 				       left > 0 ? (uint64_t)left * 1000 : 0, 0);
@@ -391,7 +391,7 @@ void ows_fn_instance_idle(struct ows_fn_instance *inst)
 
 /* ---- the http runtime ---- */
 
-bool ows_fn_instance_has_room(const struct ows_fn_instance *inst)
+bool ows__fn_instance_has_room(const struct ows_fn_instance *inst)
 {
 	return inst->state != INST_STOPPING &&
 	       inst->leases + inst->n_lessees <
@@ -414,11 +414,11 @@ static void lease_cb(uv_timer_t *t)
 		ows__fn_instance_freeze(inst, false);
 		/* may give it back at once, or lead to more acquires */
 		w->http_cb(w->ud, 0, inst, inst->addr);
-		ows_fn_waiter_free(w);
+		ows__fn_waiter_free(w);
 	}
 }
 
-void ows_fn_instance_lease_soon(struct ows_fn_instance *inst)
+void ows__fn_instance_lease_soon(struct ows_fn_instance *inst)
 {
 	/* not from inside the caller's acquire */
 	uv_timer_start(&inst->timer, lease_cb, 0, 0);
@@ -435,9 +435,9 @@ static void http_ready(struct ows_fn_instance *inst)
 		return;
 	if (!inst_busy(inst)) {
 		http_quiet(inst);
-		ows_fn_instance_idle(inst);
+		ows__fn_instance_idle(inst);
 	}
-	ows_fn_pool_pump(inst->pool);
+	ows__fn_pool_pump(inst->pool);
 }
 
 static void probe_timer_cb(uv_timer_t *t);
@@ -456,7 +456,7 @@ static void connect_cb(uv_connect_t *req, int status)
 }
 
 /* Ready when the port takes a connection, within the start limit. */
-void ows_fn_instance_probe(struct ows_fn_instance *inst)
+void ows__fn_instance_probe(struct ows_fn_instance *inst)
 {
 	unsigned secs = inst->conf->c.timeout_s > MIN_START_S
 			    ? inst->conf->c.timeout_s : MIN_START_S;
@@ -464,7 +464,7 @@ void ows_fn_instance_probe(struct ows_fn_instance *inst)
 
 	if (uv_hrtime() - inst->spawn_ns > (uint64_t)secs * 1000000000u) {
 		fail_acquirers(inst, -ETIMEDOUT);
-		ows_fn_instance_stop(inst);
+		ows__fn_instance_stop(inst);
 		return;
 	}
 	if (inst->probe_open) {
@@ -487,14 +487,14 @@ void ows_fn_instance_probe(struct ows_fn_instance *inst)
 
 static void probe_timer_cb(uv_timer_t *t)
 {
-	ows_fn_instance_probe(t->data);
+	ows__fn_instance_probe(t->data);
 }
 
 /*
  * A loan ends. An instance that died meanwhile is freed by the last of
  * its handles to close or its last loan to end, whichever comes last.
  */
-void ows_fn_instance_release(struct ows_fn_instance *inst)
+void ows__fn_instance_release(struct ows_fn_instance *inst)
 {
 	if (inst->leases > 0)
 		inst->leases--;
@@ -505,7 +505,7 @@ void ows_fn_instance_release(struct ows_fn_instance *inst)
 	}
 	if (!inst_busy(inst)) {
 		http_quiet(inst);
-		ows_fn_instance_idle(inst);
+		ows__fn_instance_idle(inst);
 	}
-	ows_fn_pool_pump(inst->pool);
+	ows__fn_pool_pump(inst->pool);
 }

@@ -4,7 +4,7 @@
  * comes back into the result Lambda gives, with the invocation's log framed
  * as Lambda frames it:
  *
- *   START RequestId: <id> Version: $LATEST
+ *   START RequestId: <id> Version: <$LATEST or the published version>
  *   ...the function's output...
  *   END RequestId: <id>
  *   REPORT RequestId: <id>\tDuration: 1.23 ms\tBilled Duration: 2 ms\t
@@ -59,8 +59,9 @@ static void start_line(struct ows_fn_instance *inst)
 	if (inst->started_line || inst->rec == NULL)
 		return;
 	inst->started_line = true;
-	ows_fn_log_printf(inst->rec, "START RequestId: %s Version: $LATEST\n",
-			  inst->w->request_id);
+	ows__fn_log_printf(inst->rec, "START RequestId: %s Version: %s\n",
+			   inst->w->request_id, inst->conf->c.version != NULL ?
+			   inst->conf->c.version : "$LATEST");
 }
 
 static void ready_cb(struct ows_runtime_api *api, void *ud)
@@ -77,8 +78,8 @@ static void ready_cb(struct ows_runtime_api *api, void *ud)
 		start_line(inst);
 		return;
 	}
-	ows_fn_instance_idle(inst);
-	ows_fn_pool_pump(inst->pool);
+	ows__fn_instance_idle(inst);
+	ows__fn_pool_pump(inst->pool);
 }
 
 /* Between invocations the instance gets no CPU, as on Lambda. */
@@ -92,16 +93,16 @@ static void wait_cb(struct ows_runtime_api *api, void *ud)
 }
 
 /* The Runtime API on 127.0.0.1:9001 of the instance's own namespace. */
-int ows_fn_instance_api_new(struct ows_fn_instance *inst)
+int ows__fn_instance_api_new(struct ows_fn_instance *inst)
 {
 	static const struct ows_runtime_api_cbs cbs = {ready_cb, NULL,
 						       wait_cb};
-	int fd = ows_fn_netns_listen(&inst->ns, OWS_FN_RUNTIME_PORT), rv;
+	int fd = ows__fn_netns_listen(&inst->ns, OWS_FN_RUNTIME_PORT), rv;
 
 	if (fd < 0)
 		return fd;
-	rv = ows_runtime_api_open(inst->pool->loop, fd, &cbs, inst,
-				  &inst->api);
+	rv = ows__runtime_api_open(inst->pool->loop, fd, &cbs, inst,
+				   &inst->api);
 	if (rv == 0)
 		inst->open_handles++;
 	return rv;
@@ -157,7 +158,7 @@ static char *exit_doc(struct ows_fn_instance *inst, const char *id,
 
 	exit_reason(inst, reason, sizeof(reason));
 	*type = "Runtime.ExitError";
-	if (ows_sandbox_cgroup_oom_killed(&inst->cg) == 1) {
+	if (ows__sandbox_cgroup_oom_killed(&inst->cg) == 1) {
 		*type = "Runtime.OutOfMemory";
 		*status = -ENOMEM;
 	}
@@ -185,21 +186,21 @@ static void close_log(struct ows_fn_instance *inst, struct ows_fn_result *res,
 		from = inst->ready_ns;
 	res->duration_ms = inst->state == INST_STARTING ? 0 : ms_since(from);
 	if (error_line != NULL)
-		ows_fn_log_printf(rec, "%s\n", error_line);
-	ows_fn_log_printf(rec, "END RequestId: %s\n", res->request_id);
-	ows_fn_log_printf(rec,
-			  "REPORT RequestId: %s\tDuration: %.2f ms\t"
-			  "Billed Duration: %lld ms\tMemory Size: %u MB\t"
-			  "Max Memory Used: %llu MB\t",
-			  res->request_id, res->duration_ms,
-			  billed_ms(res->duration_ms), c->memory_mb,
-			  peak_mb(&inst->cg));
+		ows__fn_log_printf(rec, "%s\n", error_line);
+	ows__fn_log_printf(rec, "END RequestId: %s\n", res->request_id);
+	ows__fn_log_printf(rec,
+			   "REPORT RequestId: %s\tDuration: %.2f ms\t"
+			   "Billed Duration: %lld ms\tMemory Size: %u MB\t"
+			   "Max Memory Used: %llu MB\t",
+			   res->request_id, res->duration_ms,
+			   billed_ms(res->duration_ms), c->memory_mb,
+			   peak_mb(&inst->cg));
 	if (inst->cold && inst->ready_ns != 0)
-		ows_fn_log_printf(rec, "Init Duration: %.2f ms\t",
-				  (double)(inst->ready_ns - inst->spawn_ns) / 1e6);
-	ows_fn_log_printf(rec, "\n");
+		ows__fn_log_printf(rec, "Init Duration: %.2f ms\t",
+				   (double)(inst->ready_ns - inst->spawn_ns) / 1e6);
+	ows__fn_log_printf(rec, "\n");
 	inst->rec = NULL;
-	res->log_seq = ows_fn_log_commit(&inst->pool->logs, rec);
+	res->log_seq = ows__fn_log_commit(&inst->pool->logs, rec);
 	tail = rec->text.len > OWS_FN_LOG_TAIL ? OWS_FN_LOG_TAIL : rec->text.len;
 	res->log_tail = rec->text.data + rec->text.len - tail;
 	res->log_tail_len = tail;
@@ -231,7 +232,7 @@ static void result_cb(void *ud, const struct ows_runtime_result *r)
 	bool dead = r->kind == OWS_RUNTIME_INIT_ERROR ||
 		    (r->kind == OWS_RUNTIME_FAILED && r->status != -EMSGSIZE);
 
-	ows_fn_instance_drain(inst);
+	ows__fn_instance_drain(inst);
 	res.request_id = w->request_id;
 	map_kind(r, &res);
 	if (r->status == -EPIPE) {
@@ -253,13 +254,13 @@ static void result_cb(void *ud, const struct ows_runtime_result *r)
 	inst->w = NULL;
 	inst->busy = false;
 	if (dead)
-		ows_fn_instance_stop(inst);
+		ows__fn_instance_stop(inst);
 	else
-		ows_fn_instance_idle(inst);
+		ows__fn_instance_idle(inst);
 	w->cb(w->ud, &res);
-	ows_fn_waiter_free(w);
+	ows__fn_waiter_free(w);
 	free(doc);
-	ows_fn_pool_pump(pool);
+	ows__fn_pool_pump(pool);
 }
 
 static int invoke(struct ows_fn_instance *inst, struct waiter *w)
@@ -273,20 +274,20 @@ static int invoke(struct ows_fn_instance *inst, struct waiter *w)
 	inv.request_id = w->request_id;
 	inv.payload = w->payload;
 	inv.len = w->len;
-	inv.deadline_ms = ows_fn_unix_ms() + (int64_t)c->timeout_s * 1000;
+	inv.deadline_ms = ows__fn_unix_ms() + (int64_t)c->timeout_s * 1000;
 	inv.function_arn = arn;
 	inv.client_context = w->client_context;
-	return ows_runtime_api_invoke(inst->api, &inv, result_cb, inst);
+	return ows__runtime_api_invoke(inst->api, &inv, result_cb, inst);
 }
 
-int ows_fn_instance_assign(struct ows_fn_instance *inst, struct waiter *w)
+int ows__fn_instance_assign(struct ows_fn_instance *inst, struct waiter *w)
 {
 	int rv;
 
 	if (w->kind == WAIT_HTTP) {
 		/* answered once the instance listens, from the loop */
 		if (inst->n_lessees++ == 0 && inst->state == INST_READY)
-			ows_fn_instance_lease_soon(inst);
+			ows__fn_instance_lease_soon(inst);
 		ows_list_append(&inst->lessees, &w->link);
 		return 0;
 	}
@@ -294,18 +295,18 @@ int ows_fn_instance_assign(struct ows_fn_instance *inst, struct waiter *w)
 	inst->w = w;
 	ows__fn_instance_freeze(inst, false);
 	uv_timer_stop(&inst->timer);
-	ows_fn_instance_flush_stray(inst);
-	inst->rec = ows_fn_log_open(w->request_id);
+	ows__fn_instance_flush_stray(inst);
+	inst->rec = ows__fn_log_open(w->request_id);
 	inst->started_line = false;
 	inst->cold = inst->state == INST_STARTING;
 	inst->w_start_ns = uv_hrtime();
 	rv = inst->rec == NULL ? -ENOMEM : invoke(inst, w);
 	if (rv != 0) {
-		ows_fn_log_free(inst->rec);
+		ows__fn_log_free(inst->rec);
 		inst->rec = NULL;
 		inst->w = NULL;
 		inst->busy = false;
-		ows_fn_instance_idle(inst);
+		ows__fn_instance_idle(inst);
 		return rv;
 	}
 	if (inst->state == INST_READY)

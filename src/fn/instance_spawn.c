@@ -107,7 +107,7 @@ static int build_env(struct ows_fn_instance *inst, struct envv *e)
 	} else {
 		stream_name(stream, sizeof(stream));
 		env_add(e, "AWS_LAMBDA_RUNTIME_API", "%s",
-			ows_runtime_api_address(inst->api));
+			ows__runtime_api_address(inst->api));
 		env_add(e, "_HANDLER", "%s", c->handler ? c->handler : "");
 		env_add(e, "LAMBDA_TASK_ROOT", "/var/task");
 		env_add(e, "AWS_LAMBDA_FUNCTION_NAME", "%s", c->name);
@@ -187,7 +187,7 @@ static int spec_json(struct ows_fn_instance *inst, bool with_cgroup,
 	rv = build_env(inst, &env);
 	spec.env = (const char *const *)env.v;
 	if (rv == 0)
-		rv = ows_sandbox_spec_encode(&spec, json);
+		rv = ows__sandbox_spec_encode(&spec, json);
 	env_free(&env);
 	if (rv == 0 && json->len >= MAX_SPEC_ON_PIPE)
 		rv = -E2BIG;
@@ -250,7 +250,7 @@ static int make_cgroup(struct ows_fn_instance *inst)
 	/* The node's pid keeps two nodes (or test runs) on one host apart. */
 	snprintf(name, sizeof(name), "ows-fn-%s-%d-%llu", inst->conf->c.name,
 		 (int)getpid(), (unsigned long long)inst->id);
-	return ows_sandbox_cgroup_create(
+	return ows__sandbox_cgroup_create(
 	    &inst->cg, name, (uint64_t)inst->conf->c.memory_mb << 20,
 	    OWS_FN_MAX_PROCS, NULL);
 }
@@ -283,7 +283,7 @@ static int spawn(struct ows_fn_instance *inst)
 	o.args = args;
 	o.stdio = stdio;
 	o.stdio_count = 5;
-	o.exit_cb = ows_fn_instance_exit_cb;
+	o.exit_cb = ows__fn_instance_exit_cb;
 	/* its own session: a Ctrl-C at the node's terminal is the node's to
 	 * handle (it stops its instances), not the launchers' */
 	o.flags = UV_PROCESS_DETACHED;
@@ -321,7 +321,7 @@ static int adopt_spare(struct ows_fn_instance *inst, struct ows_fn_spare *sp)
 			close(sp->out[i]);
 	}
 	if (rv == 0)
-		rv = ows_sandbox_cgroup_limit(
+		rv = ows__sandbox_cgroup_limit(
 		    &inst->cg, (uint64_t)inst->conf->c.memory_mb << 20, 0,
 		    NULL);
 	return rv;
@@ -375,43 +375,43 @@ static int start_once(struct ows_fn_pool *pool, bool use_spare,
 	}
 	inst->open_handles = 4;
 	if (use_spare)
-		sp = ows_fn_spare_take(inst->conf->c.spares);
+		sp = ows__fn_spare_take(inst->conf->c.spares);
 	if (sp != NULL) {
 		spec_fd = sp->spec_fd;
 		rv = adopt_spare(inst, sp);
 	} else {
 		rv = make_cgroup(inst);
 		if (rv == 0)
-			rv = ows_fn_netns_new(&inst->ns, NULL);
+			rv = ows__fn_netns_new(&inst->ns, NULL);
 	}
 	if (rv == 0)
 		rv = inst->conf->http ? http_address(inst)
-				      : ows_fn_instance_api_new(inst);
+				      : ows__fn_instance_api_new(inst);
 	if (rv == 0)
 		rv = ows__fn_instance_edge_new(inst);
 	if (rv == 0 && sp != NULL) {
 		rv = start_spare(inst, spec_fd);
 		*dead_spare = rv == -EPIPE;
-		ows_fn_spare_result(sp, rv != -EPIPE);
+		ows__fn_spare_result(sp, rv != -EPIPE);
 	} else if (rv == 0) {
 		rv = spawn(inst);
 	} else if (spec_fd >= 0) {
 		close(spec_fd);
 	}
 	if (rv != 0) {
-		ows_fn_instance_stop(inst);
+		ows__fn_instance_stop(inst);
 		return rv;
 	}
 	pool->started++;
-	ows_fn_instance_read_start(inst);
+	ows__fn_instance_read_start(inst);
 	if (inst->conf->http)
-		ows_fn_instance_probe(inst);
+		ows__fn_instance_probe(inst);
 	*out = inst;
 	return 0;
 }
 
-int ows_fn_instance_start(struct ows_fn_pool *pool,
-			  struct ows_fn_instance **out)
+int ows__fn_instance_start(struct ows_fn_pool *pool,
+			   struct ows_fn_instance **out)
 {
 	bool dead_spare;
 	int rv = start_once(pool, true, &dead_spare, out);

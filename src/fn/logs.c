@@ -16,13 +16,13 @@
 
 static const char truncated_note[] = "\n[log truncated]\n";
 
-struct log_record *ows_fn_log_open(const char *request_id)
+struct log_record *ows__fn_log_open(const char *request_id)
 {
 	struct log_record *rec = calloc(1, sizeof(*rec));
 
 	if (rec == NULL)
 		return NULL;
-	rec->time_ms = ows_fn_unix_ms();
+	rec->time_ms = ows__fn_unix_ms();
 	if (request_id != NULL) {
 		rec->request_id = strdup(request_id);
 		if (rec->request_id == NULL) {
@@ -33,7 +33,7 @@ struct log_record *ows_fn_log_open(const char *request_id)
 	return rec;
 }
 
-void ows_fn_log_free(struct log_record *rec)
+void ows__fn_log_free(struct log_record *rec)
 {
 	if (rec == NULL)
 		return;
@@ -45,9 +45,9 @@ void ows_fn_log_free(struct log_record *rec)
 /*
  * A chatty function must not hold the node's memory: past OWS_FN_LOG_MAX
  * the output is dropped (the END and REPORT lines still come, they go
- * through ows_fn_log_printf, which is not capped).
+ * through ows__fn_log_printf, which is not capped).
  */
-void ows_fn_log_append(struct log_record *rec, const void *data, size_t len)
+void ows__fn_log_append(struct log_record *rec, const void *data, size_t len)
 {
 	if (rec == NULL || rec->truncated)
 		return;
@@ -61,7 +61,7 @@ void ows_fn_log_append(struct log_record *rec, const void *data, size_t len)
 			       sizeof(truncated_note) - 1);
 }
 
-void ows_fn_log_printf(struct log_record *rec, const char *fmt, ...)
+void ows__fn_log_printf(struct log_record *rec, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -78,13 +78,13 @@ void ows_fn_log_printf(struct log_record *rec, const char *fmt, ...)
 							: sizeof(line) - 1);
 }
 
-uint64_t ows_fn_log_commit(struct fn_logs *logs, struct log_record *rec)
+uint64_t ows__fn_log_commit(struct fn_logs *logs, struct log_record *rec)
 {
 	size_t slot;
 
 	rec->seq = ++logs->last_seq;
 	if (logs->n == OWS_FN_LOG_KEEP) {
-		ows_fn_log_free(logs->ring[logs->head]);
+		ows__fn_log_free(logs->ring[logs->head]);
 		logs->ring[logs->head] = rec;
 		logs->head = (logs->head + 1) % OWS_FN_LOG_KEEP;
 		return rec->seq;
@@ -95,10 +95,10 @@ uint64_t ows_fn_log_commit(struct fn_logs *logs, struct log_record *rec)
 	return rec->seq;
 }
 
-void ows_fn_logs_free(struct fn_logs *logs)
+void ows__fn_logs_free(struct fn_logs *logs)
 {
 	for (size_t i = 0; i < logs->n; i++)
-		ows_fn_log_free(logs->ring[(logs->head + i) % OWS_FN_LOG_KEEP]);
+		ows__fn_log_free(logs->ring[(logs->head + i) % OWS_FN_LOG_KEEP]);
 	logs->n = 0;
 }
 

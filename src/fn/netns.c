@@ -490,7 +490,7 @@ static int outside_veth(struct ows_fn_netns *ns, const char *peer,
 	return 0;
 }
 
-int ows_fn_netns_new(struct ows_fn_netns *ns, struct ows_err *err)
+int ows__fn_netns_new(struct ows_fn_netns *ns, struct ows_err *err)
 {
 	struct ows_err e = {{0}};
 	char peer[IFNAMSIZ] = "";
@@ -525,14 +525,14 @@ int ows_fn_netns_new(struct ows_fn_netns *ns, struct ows_err *err)
 		rv = outside_veth(ns, peer, &e);
 out:
 	if (rv != 0) {
-		ows_fn_netns_close(ns);
+		ows__fn_netns_close(ns);
 		if (err != NULL)
 			*err = e;
 	}
 	return rv;
 }
 
-int ows_fn_netns_listen(const struct ows_fn_netns *ns, uint16_t port)
+int ows__fn_netns_listen(const struct ows_fn_netns *ns, uint16_t port)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_port = htons(port),
@@ -558,7 +558,7 @@ int ows_fn_netns_listen(const struct ows_fn_netns *ns, uint16_t port)
 	return fd;
 }
 
-void ows_fn_netns_close(struct ows_fn_netns *ns)
+void ows__fn_netns_close(struct ows_fn_netns *ns)
 {
 	if (ns->fd >= 0)
 		close(ns->fd);

@@ -10,7 +10,7 @@
  * (ows_fn_net_init). /proc/net inside shows the instance's sockets only.
  *
  * The node reaches into a namespace without entering it for long: the
- * Runtime API's listening socket is made inside (ows_fn_netns_listen) and
+ * Runtime API's listening socket is made inside (ows__fn_netns_listen) and
  * then served by the node's loop like any other; an http instance is
  * reached at its veth address. Namespaces are made on the loop thread,
  * which steps into the new namespace and back (setns affects the calling
@@ -76,21 +76,23 @@ void ows_fn_net_unblock_peers(void);
 /* Whether instances get egress (ows_fn_net_init succeeded). */
 bool ows_fn_net_egress(void);
 
+/* ---- module-private: src/fn/ only ---- */
+
 /*
  * Make a namespace with loopback up and, when egress is available, a veth
  * link with its address and default route. Call on the loop thread (the
  * one ows_fn_net_init ran on). Returns 0 with ns filled (close it with
- * ows_fn_netns_close), or -errno with err set (err may be NULL).
+ * ows__fn_netns_close), or -errno with err set (err may be NULL).
  */
-int ows_fn_netns_new(struct ows_fn_netns *ns, struct ows_err *err);
+int ows__fn_netns_new(struct ows_fn_netns *ns, struct ows_err *err);
 
 /*
  * A TCP socket made inside ns, bound to 127.0.0.1:port there, not yet
  * listening; the caller owns it. Returns the descriptor or -errno.
  */
-int ows_fn_netns_listen(const struct ows_fn_netns *ns, uint16_t port);
+int ows__fn_netns_listen(const struct ows_fn_netns *ns, uint16_t port);
 
 /* Give up the node's hold on ns (its processes may keep it a while). */
-void ows_fn_netns_close(struct ows_fn_netns *ns);
+void ows__fn_netns_close(struct ows_fn_netns *ns);
 
 #endif

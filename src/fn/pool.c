@@ -1,7 +1,7 @@
 /*
  * The pool of one function: its configuration, the queue of waiting
  * requests, and the choice of instance for each (instance.c runs them).
- * ows_fn_pool_pump is the one place that hands requests out: to a ready
+ * ows__fn_pool_pump is the one place that hands requests out: to a ready
  * idle instance of the current configuration, else to a new instance while
  * the function is below its concurrency, else they stay queued; it runs
  * whenever one of those conditions may have changed. Answers that must not
@@ -38,7 +38,7 @@ int64_t ows_fn_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t ows_fn_unix_ms(void)
+int64_t ows__fn_unix_ms(void)
 {
 	struct timespec ts;
 
@@ -48,7 +48,7 @@ int64_t ows_fn_unix_ms(void)
 
 /* ---- configuration ---- */
 
-void ows_fn_conf_unref(struct pool_conf *conf)
+void ows__fn_conf_unref(struct pool_conf *conf)
 {
 	if (conf == NULL || --conf->refs > 0)
 		return;
@@ -170,7 +170,7 @@ static int conf_new(const struct ows_fn_config *in, struct pool_conf **out)
 	conf->http = strcmp(in->runtime, "http") == 0;
 	apply_defaults(&conf->c);
 	if (nomem) {
-		ows_fn_conf_unref(conf);
+		ows__fn_conf_unref(conf);
 		return -ENOMEM;
 	}
 	*out = conf;
@@ -179,7 +179,7 @@ static int conf_new(const struct ows_fn_config *in, struct pool_conf **out)
 
 /* ---- answers ---- */
 
-void ows_fn_waiter_free(struct waiter *w)
+void ows__fn_waiter_free(struct waiter *w)
 {
 	if (w == NULL)
 		return;
@@ -234,7 +234,7 @@ static void answer(struct waiter *w)
 		answer_unrun(w, OWS_FN_FAILED, w->status, "ServiceException",
 			     msg);
 	}
-	ows_fn_waiter_free(w);
+	ows__fn_waiter_free(w);
 }
 
 static void defer_cb(uv_timer_t *t)
@@ -250,7 +250,7 @@ static void defer_cb(uv_timer_t *t)
 	}
 }
 
-void ows_fn_pool_defer(struct ows_fn_pool *pool, struct waiter *w)
+void ows__fn_pool_defer(struct ows_fn_pool *pool, struct waiter *w)
 {
 	ows_list_append(&pool->deferred, &w->link);
 	uv_timer_start(&pool->defer, defer_cb, 0, 0);
@@ -287,7 +287,7 @@ static struct ows_fn_instance *find_free(struct ows_fn_pool *pool)
 
 		if (i->gen != pool->gen)
 			continue;
-		if (pool->conf->http ? ows_fn_instance_has_room(i)
+		if (pool->conf->http ? ows__fn_instance_has_room(i)
 				     : i->state == INST_READY && !i->busy)
 			return i;
 	}
@@ -295,7 +295,7 @@ static struct ows_fn_instance *find_free(struct ows_fn_pool *pool)
 }
 
 /* Hand queued requests out, as far as instances allow. */
-void ows_fn_pool_pump(struct ows_fn_pool *pool)
+void ows__fn_pool_pump(struct ows_fn_pool *pool)
 {
 	while (!pool->closing && pool->queue.next != &pool->queue) {
 		struct waiter *w =
@@ -306,15 +306,15 @@ void ows_fn_pool_pump(struct ows_fn_pool *pool)
 		if (inst == NULL) {
 			if (ows_fn_pool_live(pool) >= pool->conf->c.concurrency)
 				return;
-			rv = ows_fn_instance_start(pool, &inst);
+			rv = ows__fn_instance_start(pool, &inst);
 		}
 		ows_list_remove(&w->link);
 		pool->n_queued--;
 		if (rv == 0)
-			rv = ows_fn_instance_assign(inst, w);
+			rv = ows__fn_instance_assign(inst, w);
 		if (rv != 0) {
 			w->status = rv;
-			ows_fn_pool_defer(pool, w);
+			ows__fn_pool_defer(pool, w);
 		}
 	}
 }
@@ -326,12 +326,12 @@ static int enqueue(struct ows_fn_pool *pool, struct waiter *w)
 	     find_free(pool) == NULL &&
 	     ows_fn_pool_live(pool) >= pool->conf->c.concurrency)) {
 		w->status = OWS_ETOOBIG;
-		ows_fn_pool_defer(pool, w);
+		ows__fn_pool_defer(pool, w);
 		return 0;
 	}
 	ows_list_append(&pool->queue, &w->link);
 	pool->n_queued++;
-	ows_fn_pool_pump(pool);
+	ows__fn_pool_pump(pool);
 	return 0;
 }
 
@@ -479,7 +479,7 @@ void ows_fn_pool_http_release(struct ows_fn_pool *pool,
 			      struct ows_fn_instance *inst)
 {
 	(void)pool;
-	ows_fn_instance_release(inst);
+	ows__fn_instance_release(inst);
 }
 
 /* ---- life cycle ---- */
@@ -499,7 +499,7 @@ static void keep_warm(struct ows_fn_pool *pool)
 	while (live++ < pool->conf->c.min_instances) {
 		struct ows_fn_instance *inst;
 
-		if (ows_fn_instance_start(pool, &inst) != 0)
+		if (ows__fn_instance_start(pool, &inst) != 0)
 			break;
 	}
 }
@@ -542,7 +542,7 @@ int ows_fn_pool_update(struct ows_fn_pool *pool,
 	rv = conf_new(cfg, &conf);
 	if (rv != 0)
 		return rv;
-	ows_fn_conf_unref(pool->conf);
+	ows__fn_conf_unref(pool->conf);
 	pool->conf = conf;
 	pool->gen++;
 	/* Old idle instances go now; busy ones when they are done. */
@@ -552,10 +552,10 @@ int ows_fn_pool_update(struct ows_fn_pool *pool,
 
 		next = l->next;
 		if (i->state == INST_READY && !inst_busy(i))
-			ows_fn_instance_stop(i);
+			ows__fn_instance_stop(i);
 	}
 	keep_warm(pool);
-	ows_fn_pool_pump(pool);
+	ows__fn_pool_pump(pool);
 	return 0;
 }
 
@@ -587,16 +587,16 @@ static void pool_closed(uv_handle_t *h)
 
 	if (pool->close_cb != NULL)
 		pool->close_cb(pool->close_ud);
-	ows_fn_logs_free(&pool->logs);
-	ows_fn_conf_unref(pool->conf);
+	ows__fn_logs_free(&pool->logs);
+	ows__fn_conf_unref(pool->conf);
 	free(pool);
 }
 
 /* An instance was freed: the pool may be done closing, or have room. */
-void ows_fn_pool_instance_gone(struct ows_fn_pool *pool)
+void ows__fn_pool_instance_gone(struct ows_fn_pool *pool)
 {
 	if (!pool->closing) {
-		ows_fn_pool_pump(pool);
+		ows__fn_pool_pump(pool);
 		return;
 	}
 	if (pool->instances.next == &pool->instances &&
@@ -625,8 +625,8 @@ void ows_fn_pool_close(struct ows_fn_pool *pool, void (*cb)(void *ud),
 	}
 	for (l = pool->instances.next; l != &pool->instances; l = next) {
 		next = l->next;
-		ows_fn_instance_stop(
+		ows__fn_instance_stop(
 		    OWS_CONTAINER_OF(l, struct ows_fn_instance, link));
 	}
-	ows_fn_pool_instance_gone(pool);
+	ows__fn_pool_instance_gone(pool);
 }

@@ -13,7 +13,7 @@
 #include "fn/netns.h"
 #include "fn/pool.h"
 #include "fn/runtime_api.h"
-#include "fn/sandbox.h"
+#include "fn/sandbox_priv.h"
 
 #define MAX_REQUEST_ID 64
 
@@ -143,28 +143,28 @@ struct ows_fn_pool {
 };
 
 /* pool.c */
-void ows_fn_pool_pump(struct ows_fn_pool *pool);
-void ows_fn_pool_instance_gone(struct ows_fn_pool *pool);
-void ows_fn_pool_defer(struct ows_fn_pool *pool, struct waiter *w);
-void ows_fn_waiter_free(struct waiter *w);
-void ows_fn_conf_unref(struct pool_conf *conf);
+void ows__fn_pool_pump(struct ows_fn_pool *pool);
+void ows__fn_pool_instance_gone(struct ows_fn_pool *pool);
+void ows__fn_pool_defer(struct ows_fn_pool *pool, struct waiter *w);
+void ows__fn_waiter_free(struct waiter *w);
+void ows__fn_conf_unref(struct pool_conf *conf);
 unsigned ows_fn_pool_live(const struct ows_fn_pool *pool);
 int64_t ows_fn_now_ms(void);	  /* monotonic */
-int64_t ows_fn_unix_ms(void);
+int64_t ows__fn_unix_ms(void);
 
 /* spare.c: a spare ready to use, or NULL; the caller owns it. */
-struct ows_fn_spare *ows_fn_spare_take(struct ows_fn_spares *s);
+struct ows_fn_spare *ows__fn_spare_take(struct ows_fn_spares *s);
 /* Whether the taken spare took its spec (see spare.c). */
-void ows_fn_spare_result(struct ows_fn_spare *sp, bool ok);
+void ows__fn_spare_result(struct ows_fn_spare *sp, bool ok);
 
 /* instance.c */
-int ows_fn_instance_start(struct ows_fn_pool *pool,
-			  struct ows_fn_instance **out);
+int ows__fn_instance_start(struct ows_fn_pool *pool,
+			   struct ows_fn_instance **out);
 /* Give w to inst (which must be free); 0 or -errno (w not taken). */
-int ows_fn_instance_assign(struct ows_fn_instance *inst, struct waiter *w);
-void ows_fn_instance_stop(struct ows_fn_instance *inst);
+int ows__fn_instance_assign(struct ows_fn_instance *inst, struct waiter *w);
+void ows__fn_instance_stop(struct ows_fn_instance *inst);
 /* inst has nothing to do: idle it, or stop it when it is stale. */
-void ows_fn_instance_idle(struct ows_fn_instance *inst);
+void ows__fn_instance_idle(struct ows_fn_instance *inst);
 /* Is inst serving, lent or promised? */
 static inline bool inst_busy(const struct ows_fn_instance *i)
 {
@@ -172,11 +172,11 @@ static inline bool inst_busy(const struct ows_fn_instance *i)
 }
 
 /* Answer the http acquirers of inst from the loop. */
-void ows_fn_instance_lease_soon(struct ows_fn_instance *inst);
+void ows__fn_instance_lease_soon(struct ows_fn_instance *inst);
 /* http: may inst take one more request? */
-bool ows_fn_instance_has_room(const struct ows_fn_instance *inst);
+bool ows__fn_instance_has_room(const struct ows_fn_instance *inst);
 /* An http lease ends. */
-void ows_fn_instance_release(struct ows_fn_instance *inst);
+void ows__fn_instance_release(struct ows_fn_instance *inst);
 
 /*
  * Freeze inst between invocations, or thaw it before one (a no-op when it
@@ -193,22 +193,22 @@ void ows__fn_instance_limit_cpu(struct ows_fn_instance *inst);
 int ows__fn_instance_edge_new(struct ows_fn_instance *inst);
 
 /* instance_spawn.c calls back into instance.c */
-int ows_fn_instance_api_new(struct ows_fn_instance *inst);
-void ows_fn_instance_exit_cb(uv_process_t *p, int64_t status, int sig);
-void ows_fn_instance_read_start(struct ows_fn_instance *inst);
-void ows_fn_instance_probe(struct ows_fn_instance *inst);
+int ows__fn_instance_api_new(struct ows_fn_instance *inst);
+void ows__fn_instance_exit_cb(uv_process_t *p, int64_t status, int sig);
+void ows__fn_instance_read_start(struct ows_fn_instance *inst);
+void ows__fn_instance_probe(struct ows_fn_instance *inst);
 /* instance_invoke.c calls back into instance.c */
-void ows_fn_instance_drain(struct ows_fn_instance *inst);
-void ows_fn_instance_flush_stray(struct ows_fn_instance *inst);
+void ows__fn_instance_drain(struct ows_fn_instance *inst);
+void ows__fn_instance_flush_stray(struct ows_fn_instance *inst);
 
 /* logs.c */
-void ows_fn_logs_free(struct fn_logs *logs);
-struct log_record *ows_fn_log_open(const char *request_id);
-void ows_fn_log_append(struct log_record *rec, const void *data, size_t len);
-void ows_fn_log_printf(struct log_record *rec, const char *fmt, ...)
+void ows__fn_logs_free(struct fn_logs *logs);
+struct log_record *ows__fn_log_open(const char *request_id);
+void ows__fn_log_append(struct log_record *rec, const void *data, size_t len);
+void ows__fn_log_printf(struct log_record *rec, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Keep rec (taken) as the newest record; returns its seq. */
-uint64_t ows_fn_log_commit(struct fn_logs *logs, struct log_record *rec);
-void ows_fn_log_free(struct log_record *rec);
+uint64_t ows__fn_log_commit(struct fn_logs *logs, struct log_record *rec);
+void ows__fn_log_free(struct log_record *rec);
 
 #endif

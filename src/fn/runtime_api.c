@@ -295,9 +295,9 @@ static int inv_new(const struct ows_runtime_invocation *in,
 	return 0;
 }
 
-int ows_runtime_api_invoke(struct ows_runtime_api *api,
-			   const struct ows_runtime_invocation *in,
-			   ows_runtime_result_cb cb, void *ud)
+int ows__runtime_api_invoke(struct ows_runtime_api *api,
+			    const struct ows_runtime_invocation *in,
+			    ows_runtime_result_cb cb, void *ud)
 {
 	struct invocation *inv;
 	int rv;
@@ -630,14 +630,14 @@ int ows_runtime_api_new(uv_loop_t *loop, const char *listen_host_port,
 	return api_new(loop, listen_host_port, -1, cbs, ud, out);
 }
 
-int ows_runtime_api_open(uv_loop_t *loop, int fd,
-			 const struct ows_runtime_api_cbs *cbs, void *ud,
-			 struct ows_runtime_api **out)
+int ows__runtime_api_open(uv_loop_t *loop, int fd,
+			  const struct ows_runtime_api_cbs *cbs, void *ud,
+			  struct ows_runtime_api **out)
 {
 	return api_new(loop, NULL, fd, cbs, ud, out);
 }
 
-const char *ows_runtime_api_address(const struct ows_runtime_api *api)
+const char *ows__runtime_api_address(const struct ows_runtime_api *api)
 {
 	return api->srv.bound;
 }
@@ -647,8 +647,8 @@ bool ows_runtime_api_ready(const struct ows_runtime_api *api)
 	return api->ready;
 }
 
-void ows_runtime_api_instance_exited(struct ows_runtime_api *api,
-				     int64_t exit_status, int term_signal)
+void ows__runtime_api_instance_exited(struct ows_runtime_api *api,
+				      int64_t exit_status, int term_signal)
 {
 	api->dead = true;
 	if (api->waiting != NULL) {
@@ -685,7 +685,7 @@ static void timer_closed(uv_handle_t *h)
 	handle_closed(h->data);
 }
 
-void ows_runtime_api_close(struct ows_runtime_api *api, void (*cb)(void *ud))
+void ows__runtime_api_close(struct ows_runtime_api *api, void (*cb)(void *ud))
 {
 	if (api->closing)
 		return;

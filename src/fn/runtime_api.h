@@ -4,7 +4,7 @@
  * namespace, so that only the instance reaches it). One runtime polls: a
  * second GET /next while one is held, or while an invocation is out, is
  * refused with 403 and takes nothing away. The node starts the instance with
- * AWS_LAMBDA_RUNTIME_API set to ows_runtime_api_address(); the runtime inside
+ * AWS_LAMBDA_RUNTIME_API set to ows__runtime_api_address(); the runtime inside
  * (our python3 and nodejs bootstraps, or a custom "provided" bootstrap) then
  * loops on:
  *
@@ -16,10 +16,12 @@
  *   POST /2018-06-01/runtime/init/error                202 / 403
  *
  * As on Lambda, an instance runs one invocation at a time: the node queues it
- * with ows_runtime_api_invoke and gets exactly one result back, whatever
+ * with ows__runtime_api_invoke and gets exactly one result back, whatever
  * happens (success, function error, init error, timeout, instance exit,
  * close). The module does not start or kill processes: the node tells it
  * when the instance exited, and kills the instance after a timeout.
+ *
+ * Private to src/fn/ (and its unit tests), hence the ows__ names.
  */
 #ifndef OWS_FN_RUNTIME_API_H
 #define OWS_FN_RUNTIME_API_H
@@ -108,7 +110,7 @@ struct ows_runtime_invocation {
 /*
  * Start serving the Runtime API on loop at listen_host_port (normally
  * "127.0.0.1:0": an ephemeral port). cbs (copied) may be NULL. On success
- * *out is the new endpoint, owned by the caller until ows_runtime_api_close
+ * *out is the new endpoint, owned by the caller until ows__runtime_api_close
  * has called its callback. Returns 0 or -errno (the bind failing, -ENOMEM);
  * after a failure, memory already taken is released once the loop runs.
  */
@@ -121,12 +123,12 @@ int ows_runtime_api_new(uv_loop_t *loop, const char *listen_host_port,
  * inside the instance's network namespace, so that nothing else can reach
  * it), which the API then owns, also on failure.
  */
-int ows_runtime_api_open(uv_loop_t *loop, int fd,
-			 const struct ows_runtime_api_cbs *cbs, void *ud,
-			 struct ows_runtime_api **out);
+int ows__runtime_api_open(uv_loop_t *loop, int fd,
+			  const struct ows_runtime_api_cbs *cbs, void *ud,
+			  struct ows_runtime_api **out);
 
 /* "127.0.0.1:PORT": the value of AWS_LAMBDA_RUNTIME_API. Borrowed. */
-const char *ows_runtime_api_address(const struct ows_runtime_api *api);
+const char *ows__runtime_api_address(const struct ows_runtime_api *api);
 
 /*
  * Queue one invocation: it is handed to the pending GET /next, or to the
@@ -140,17 +142,17 @@ const char *ows_runtime_api_address(const struct ows_runtime_api *api);
  *   -ENOMEM
  * The deadline is also what the runtime sees as Lambda-Runtime-Deadline-Ms.
  */
-int ows_runtime_api_invoke(struct ows_runtime_api *api,
-			   const struct ows_runtime_invocation *inv,
-			   ows_runtime_result_cb cb, void *ud);
+int ows__runtime_api_invoke(struct ows_runtime_api *api,
+			    const struct ows_runtime_invocation *inv,
+			    ows_runtime_result_cb cb, void *ud);
 
 /*
  * The node saw the instance's process end (as from uv_spawn's exit_cb).
  * The outstanding invocation, if any, fails at once (from inside this call)
  * with -EPIPE, "Runtime.ExitError"; later invokes return -EPIPE.
  */
-void ows_runtime_api_instance_exited(struct ows_runtime_api *api,
-				     int64_t exit_status, int term_signal);
+void ows__runtime_api_instance_exited(struct ows_runtime_api *api,
+				      int64_t exit_status, int term_signal);
 
 /* True once the runtime has asked for an invocation (init succeeded). */
 bool ows_runtime_api_ready(const struct ows_runtime_api *api);
@@ -162,6 +164,6 @@ bool ows_runtime_api_ready(const struct ows_runtime_api *api);
  * (ud from ows_runtime_api_new) and api is freed. cb may be NULL. Call at
  * most once.
  */
-void ows_runtime_api_close(struct ows_runtime_api *api, void (*cb)(void *ud));
+void ows__runtime_api_close(struct ows_runtime_api *api, void (*cb)(void *ud));
 
 #endif

@@ -207,7 +207,7 @@ static int cloexec_all(struct ows_err *err)
 static int child_setup(const struct ows_sandbox_spec *spec, int fd,
 		       struct ows_err *err)
 {
-	int rv = ows_sandbox_root_build(spec, err);
+	int rv = ows__sandbox_root_build(spec, err);
 
 	if (rv != 0)
 		return rv;
@@ -223,7 +223,7 @@ static int child_setup(const struct ows_sandbox_spec *spec, int fd,
 	rv = cloexec_all(err);
 	if (rv != 0)
 		return rv;
-	return ows_sandbox_seccomp_load(err);
+	return ows__sandbox_seccomp_load(err);
 }
 
 static _Noreturn void child_main(const struct ows_sandbox_spec *spec, int fd)
@@ -288,7 +288,7 @@ static int launch(const struct ows_sandbox_spec *spec, struct ows_err *err)
 	long pid;
 
 	if (spec->cgroup != NULL) {
-		int rv = ows_sandbox_cgroup_join(spec->cgroup, 0);
+		int rv = ows__sandbox_cgroup_join(spec->cgroup, 0);
 
 		if (rv != 0) {
 			ows_err_printf(err, "join cgroup '%s': %s",
@@ -442,7 +442,7 @@ int ows_sandbox_main(int argc, char **argv)
 	/* The same for every function: done before the spec comes (a spare
 	 * waits for it meanwhile). A failure is reported by the child. */
 	if (rv == 0)
-		(void)ows_sandbox_seccomp_prepare(NULL);
+		(void)ows__sandbox_seccomp_prepare(NULL);
 	/*
 	 * A launcher started ahead of need joins its cgroup now, while the
 	 * node has no request waiting (on cgroup v1 a move waits for an RCU
@@ -450,7 +450,7 @@ int ows_sandbox_main(int argc, char **argv)
 	 * no longer needs it closes the pipe: that is not an error.
 	 */
 	if (rv == 0 && early.version != 0 &&
-	    (rv = ows_sandbox_cgroup_join(&early, 0)) != 0)
+	    (rv = ows__sandbox_cgroup_join(&early, 0)) != 0)
 		ows_err_printf(&err, "join cgroup '%s': %s", early.dir,
 			       strerror(-rv));
 	if (rv == 0)
@@ -460,7 +460,7 @@ int ows_sandbox_main(int argc, char **argv)
 		return 0;
 	}
 	if (rv == 0)
-		rv = ows_sandbox_spec_decode(b.data, b.len, &spec, &err);
+		rv = ows__sandbox_spec_decode(b.data, b.len, &spec, &err);
 	ows_buf_free(&b);
 	if (rv != 0) {
 		fprintf(stderr, "ows: sandbox: %s\n", err.msg);
@@ -469,6 +469,6 @@ int ows_sandbox_main(int argc, char **argv)
 	status = launch(&spec, &err);
 	if (err.msg[0] != '\0')
 		fprintf(stderr, "ows: sandbox: %s\n", err.msg);
-	ows_sandbox_spec_close(&spec);
+	ows__sandbox_spec_close(&spec);
 	return status;
 }

@@ -1,8 +1,8 @@
 /*
  * The function sandbox: one function instance runs as crun would run a
  * container, without an image. The node creates a cgroup for the instance
- * (ows_sandbox_cgroup_create, with the memory and process limits), encodes a
- * struct ows_sandbox_spec to JSON (ows_sandbox_spec_encode) and spawns the
+ * (ows__sandbox_cgroup_create, with the memory and process limits), encodes a
+ * struct ows_sandbox_spec to JSON (ows__sandbox_spec_encode) and spawns the
  * launcher, `owsd sandbox-exec --spec-fd N` (or with the JSON in the
  * environment variable OWS_SANDBOX_SPEC), with uv_spawn so that libuv reaps
  * it. The launcher (ows_sandbox_main) joins the cgroup, starts the function
@@ -12,8 +12,8 @@
  * seccomp filter, execs the runtime, and exits with its status (128 + signal
  * when it was killed). The network namespace is the one the node made for
  * the instance (fn/netns.h), handed to the launcher as a descriptor. When the instance ends, the node asks whether the kernel
- * OOM-killed in it (ows_sandbox_cgroup_oom_killed) and removes the cgroup
- * (ows_sandbox_cgroup_destroy), which kills anything left.
+ * OOM-killed in it (ows__sandbox_cgroup_oom_killed) and removes the cgroup
+ * (ows__sandbox_cgroup_destroy), which kills anything left.
  *
  * Needs root (CAP_SYS_ADMIN in the initial user namespace) and libseccomp.
  */
@@ -93,24 +93,6 @@ struct ows_sandbox_spec {
 };
 
 /*
- * Append the JSON form of spec to out. Strings must be UTF-8. Returns 0,
- * -EINVAL (no argv, no bundle, bad string) or -ENOMEM.
- */
-int ows_sandbox_spec_encode(const struct ows_sandbox_spec *spec,
-			    struct ows_buf *out);
-
-/*
- * Parse the JSON form into spec, which then owns its storage until
- * ows_sandbox_spec_close. Returns 0 or OWS_EPARSE / OWS_EINVAL with err set
- * (err may be NULL), or -ENOMEM.
- */
-int ows_sandbox_spec_decode(const char *text, size_t len,
-			    struct ows_sandbox_spec *spec, struct ows_err *err);
-
-/* Free the storage of a decoded spec; harmless on an encoded one. */
-void ows_sandbox_spec_close(struct ows_sandbox_spec *spec);
-
-/*
  * The launcher: `sandbox-exec [--spec-fd N] [--netns-fd N] [--cgroup-v1
  * MEMORY_DIR PIDS_DIR CPU_DIR FREEZER_DIR | --cgroup-v2 DIR]` (a v1 CPU or
  * FREEZER dir of "-" means none). --netns-fd names an inherited network
@@ -130,78 +112,11 @@ void ows_sandbox_spec_close(struct ows_sandbox_spec *spec);
 int ows_sandbox_main(int argc, char **argv);
 
 /*
- * Create the cgroup `name` (one path component) below the caller's own
- * cgroup, with memory_bytes (0: no limit) and max_procs (0: no limit) as
- * limits, swap disabled where the kernel accounts it. The version is chosen
- * at run time: v2 when /sys/fs/cgroup is cgroup2, else v1 with the memory
- * and pids controllers. On v2, when the caller's cgroup holds processes and
- * cannot delegate controllers ("no internal processes"), those processes
- * are first moved to a leaf "ows-node" and the instance cgroups are made
- * beside it. A stale cgroup of the same name is reused. Returns 0 or -errno
- * with err set (err may be NULL).
- */
-int ows_sandbox_cgroup_create(struct ows_sandbox_cgroup *cg, const char *name,
-			      uint64_t memory_bytes, unsigned max_procs,
-			      struct ows_err *err);
-
-/*
- * Set cg's limits, as ows_sandbox_cgroup_create does (0: leave that one
- * as it is); also on a cgroup that already holds processes, for launchers
- * started ahead of need. Returns 0 or -errno with err set (may be NULL).
- */
-int ows_sandbox_cgroup_limit(const struct ows_sandbox_cgroup *cg,
-			     uint64_t memory_bytes, unsigned max_procs,
-			     struct ows_err *err);
-
-/*
- * Limit cg to millicpus thousandths of one CPU (1000: one whole CPU) over
- * each 100 ms period (v2 cpu.max, v1 cpu.cfs_quota_us); 0 lifts the limit.
- * Returns 0, -ENOTSUP when the host has no cpu controller for cg, or
- * -errno.
- */
-int ows_sandbox_cgroup_cpu(const struct ows_sandbox_cgroup *cg,
-			   unsigned millicpus);
-
-/*
- * Freeze (true) or thaw (false) every process in cg (v2 cgroup.freeze, v1
- * freezer.state), as Lambda freezes a sandbox between invocations: a frozen
- * process gets no CPU and no signal is acted on until it is thawed. The
- * call does not wait for the freeze to complete. Returns 0, -ENOTSUP when
- * the host has no freezer for cg, or -errno.
- */
-int ows_sandbox_cgroup_freeze(const struct ows_sandbox_cgroup *cg,
-			      bool frozen);
-
-/* Move process pid (0: the caller) into cg. Returns 0 or -errno. */
-int ows_sandbox_cgroup_join(const struct ows_sandbox_cgroup *cg, pid_t pid);
-
-/*
- * SIGKILL every process in cg (v2: cgroup.kill; else kill each pid in
- * cgroup.procs until it stays empty). Returns 0 or -errno.
- */
-int ows_sandbox_cgroup_kill_all(const struct ows_sandbox_cgroup *cg);
-
-/*
- * 1 when the kernel's OOM killer killed a process in cg (v2: memory.events
- * oom_kill; v1: oom_kill in memory.oom_control, or on kernels without it,
- * under_oom or memory.failcnt, which the caller should trust only when the
- * instance died of SIGKILL), 0 when not, -errno when cg cannot be read.
- * Call it before ows_sandbox_cgroup_destroy.
- */
-int ows_sandbox_cgroup_oom_killed(const struct ows_sandbox_cgroup *cg);
-
-/*
  * Remove the cgroups that nodes killed without cleaning up left behind:
  * those beside the caller's instance cgroups named prefix..."-PID-N" whose
  * PID no longer runs, which hold no process and are at least min_age_s
  * old. Returns how many directories went.
  */
 unsigned ows_sandbox_cgroup_sweep(const char *prefix, unsigned min_age_s);
-
-/*
- * Kill what is left in cg and remove it (waiting up to about two seconds
- * for dying processes to leave). Returns 0 or -errno (-ENOENT is success).
- */
-int ows_sandbox_cgroup_destroy(struct ows_sandbox_cgroup *cg);
 
 #endif

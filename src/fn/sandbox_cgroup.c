@@ -13,6 +13,7 @@
  * delegated subtree (systemd Delegate=yes, a container) works unchanged.
  */
 #include "fn/sandbox.h"
+#include "fn/sandbox_priv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -291,9 +292,9 @@ static int memory_v2(const struct ows_sandbox_cgroup *cg, const char *value)
 	return rv;
 }
 
-int ows_sandbox_cgroup_limit(const struct ows_sandbox_cgroup *cg,
-			     uint64_t memory_bytes, unsigned max_procs,
-			     struct ows_err *err)
+int ows__sandbox_cgroup_limit(const struct ows_sandbox_cgroup *cg,
+			      uint64_t memory_bytes, unsigned max_procs,
+			      struct ows_err *err)
 {
 	char value[32];
 	int rv = 0;
@@ -317,9 +318,9 @@ int ows_sandbox_cgroup_limit(const struct ows_sandbox_cgroup *cg,
 	return rv;
 }
 
-int ows_sandbox_cgroup_create(struct ows_sandbox_cgroup *cg, const char *name,
-			      uint64_t memory_bytes, unsigned max_procs,
-			      struct ows_err *err)
+int ows__sandbox_cgroup_create(struct ows_sandbox_cgroup *cg, const char *name,
+			       uint64_t memory_bytes, unsigned max_procs,
+			       struct ows_err *err)
 {
 	struct statfs sf;
 	int rv;
@@ -342,14 +343,14 @@ int ows_sandbox_cgroup_create(struct ows_sandbox_cgroup *cg, const char *name,
 	else
 		rv = create_v1(cg, name, err);
 	if (rv == 0)
-		rv = ows_sandbox_cgroup_limit(cg, memory_bytes, max_procs, err);
+		rv = ows__sandbox_cgroup_limit(cg, memory_bytes, max_procs, err);
 	if (rv != 0)
-		ows_sandbox_cgroup_destroy(cg);
+		ows__sandbox_cgroup_destroy(cg);
 	return rv;
 }
 
-int ows_sandbox_cgroup_cpu(const struct ows_sandbox_cgroup *cg,
-			   unsigned millicpus)
+int ows__sandbox_cgroup_cpu(const struct ows_sandbox_cgroup *cg,
+			    unsigned millicpus)
 {
 	char value[48];
 	int rv;
@@ -373,8 +374,8 @@ int ows_sandbox_cgroup_cpu(const struct ows_sandbox_cgroup *cg,
 	return rv;
 }
 
-int ows_sandbox_cgroup_freeze(const struct ows_sandbox_cgroup *cg,
-			      bool frozen)
+int ows__sandbox_cgroup_freeze(const struct ows_sandbox_cgroup *cg,
+			       bool frozen)
 {
 	int rv;
 
@@ -388,7 +389,7 @@ int ows_sandbox_cgroup_freeze(const struct ows_sandbox_cgroup *cg,
 			 frozen ? "FROZEN" : "THAWED");
 }
 
-int ows_sandbox_cgroup_join(const struct ows_sandbox_cgroup *cg, pid_t pid)
+int ows__sandbox_cgroup_join(const struct ows_sandbox_cgroup *cg, pid_t pid)
 {
 	const char *const dirs[] = {cg->dir, cg->pids_dir, cg->cpu_dir,
 				    cg->freezer_dir};
@@ -425,12 +426,12 @@ static int kill_listed(const char *dir)
  * kills; the pids limit bounds how long that can go on, so loop until the
  * list stays empty.
  */
-int ows_sandbox_cgroup_kill_all(const struct ows_sandbox_cgroup *cg)
+int ows__sandbox_cgroup_kill_all(const struct ows_sandbox_cgroup *cg)
 {
 	if (cg->version == 0)
 		return 0;
 	/* A frozen process acts on SIGKILL only once thawed (v1). */
-	ows_sandbox_cgroup_freeze(cg, false);
+	ows__sandbox_cgroup_freeze(cg, false);
 	if (cg->version == 2)
 		write_str(cg->dir, "cgroup.kill", "1"); /* from Linux 5.14 */
 	for (int i = 0; i < SETTLE_TRIES; i++) {
@@ -446,7 +447,10 @@ int ows_sandbox_cgroup_kill_all(const struct ows_sandbox_cgroup *cg)
 	return -EBUSY;
 }
 
-/* The number after key in lines "key value"; -1 when key is absent. */
+/*
+ * The number after key in lines "key value"; -1 (a value, not an error
+ * code) when key is absent.
+ */
 static long long stat_value(const char *text, const char *key)
 {
 	size_t n = strlen(key);
@@ -460,7 +464,7 @@ static long long stat_value(const char *text, const char *key)
 	return -1;
 }
 
-int ows_sandbox_cgroup_oom_killed(const struct ows_sandbox_cgroup *cg)
+int ows__sandbox_cgroup_oom_killed(const struct ows_sandbox_cgroup *cg)
 {
 	struct ows_buf b = OWS_BUF_INIT;
 	long long v;
@@ -579,7 +583,7 @@ static int remove_dir(const char *dir)
 	return -EBUSY;
 }
 
-int ows_sandbox_cgroup_destroy(struct ows_sandbox_cgroup *cg)
+int ows__sandbox_cgroup_destroy(struct ows_sandbox_cgroup *cg)
 {
 	char *const dirs[] = {cg->dir, cg->pids_dir, cg->cpu_dir,
 			      cg->freezer_dir};
@@ -587,7 +591,7 @@ int ows_sandbox_cgroup_destroy(struct ows_sandbox_cgroup *cg)
 
 	if (cg->version == 0)
 		return 0;
-	ows_sandbox_cgroup_kill_all(cg);
+	ows__sandbox_cgroup_kill_all(cg);
 	for (size_t i = 0; i < 4; i++) {
 		int r = dirs[i][0] != '\0' ? remove_dir(dirs[i]) : 0;
 

@@ -338,8 +338,8 @@ static int pivot(const char *root, struct ows_err *err)
 	return 0;
 }
 
-int ows_sandbox_root_build(const struct ows_sandbox_spec *spec,
-			   struct ows_err *err)
+int ows__sandbox_root_build(const struct ows_sandbox_spec *spec,
+			    struct ows_err *err)
 {
 	const char *root = spec->root_dir;
 	char opts[64];

@@ -217,7 +217,7 @@ static int export(scmp_filter_ctx ctx, struct ows_err *err)
 	return rv;
 }
 
-int ows_sandbox_seccomp_prepare(struct ows_err *err)
+int ows__sandbox_seccomp_prepare(struct ows_err *err)
 {
 	struct ows_err mine = {{0}};
 	scmp_filter_ctx ctx;
@@ -241,10 +241,10 @@ out:
 	return prog_rv;
 }
 
-int ows_sandbox_seccomp_load(struct ows_err *err)
+int ows__sandbox_seccomp_load(struct ows_err *err)
 {
 	struct sock_fprog fprog;
-	int rv = ows_sandbox_seccomp_prepare(err);
+	int rv = ows__sandbox_seccomp_prepare(err);
 
 	if (rv != 0)
 		return rv;

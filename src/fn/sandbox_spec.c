@@ -98,8 +98,8 @@ static int set_cgroup(json_t *obj, const struct ows_sandbox_cgroup *cg)
 	return rv;
 }
 
-int ows_sandbox_spec_encode(const struct ows_sandbox_spec *spec,
-			    struct ows_buf *out)
+int ows__sandbox_spec_encode(const struct ows_sandbox_spec *spec,
+			     struct ows_buf *out)
 {
 	json_t *o;
 	char *text = NULL;
@@ -285,8 +285,8 @@ static int check(const struct ows_sandbox_spec *spec, struct ows_err *err)
 	return OWS_EINVAL;
 }
 
-int ows_sandbox_spec_decode(const char *text, size_t len,
-			    struct ows_sandbox_spec *spec, struct ows_err *err)
+int ows__sandbox_spec_decode(const char *text, size_t len,
+			     struct ows_sandbox_spec *spec, struct ows_err *err)
 {
 	struct decoded *d;
 	int rv;
@@ -319,11 +319,11 @@ int ows_sandbox_spec_decode(const char *text, size_t len,
 	return 0;
 
 err_after_alloc:
-	ows_sandbox_spec_close(spec);
+	ows__sandbox_spec_close(spec);
 	return rv;
 }
 
-void ows_sandbox_spec_close(struct ows_sandbox_spec *spec)
+void ows__sandbox_spec_close(struct ows_sandbox_spec *spec)
 {
 	struct decoded *d = spec->priv;
 

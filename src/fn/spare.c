@@ -13,7 +13,7 @@
  * network namespace the node made for it (fn/netns.h: making one takes a
  * few milliseconds too), joins its own fresh cgroup (pids limit set, no
  * memory limit yet) and blocks reading the spec. The pool of the function
- * that takes one (ows_fn_spare_take) sets the memory limit, opens the
+ * that takes one (ows__fn_spare_take) sets the memory limit, opens the
  * output sockets as its pipes, owns the process handle, and writes the
  * spec, after which the launcher goes on exactly as an on-demand one. The
  * set is refilled on the loop's next turn, after the spec is sent: the
@@ -102,8 +102,8 @@ static void spare_closed(uv_handle_t *h)
 	struct ows_fn_spare *sp = (struct ows_fn_spare *)h;
 	struct ows_fn_spares *s = sp->owner;
 
-	ows_sandbox_cgroup_destroy(&sp->cg);
-	ows_fn_netns_close(&sp->ns);
+	ows__sandbox_cgroup_destroy(&sp->cg);
+	ows__fn_netns_close(&sp->ns);
 	free(sp);
 	s->pending--;
 	maybe_closed(s);
@@ -127,7 +127,7 @@ static void spare_exit_cb(uv_process_t *p, int64_t status, int sig)
 	char msg[OWS_ERR_MSG_SIZE];
 
 	if (sp->taken) {
-		ows_fn_instance_exit_cb(p, status, sig);
+		ows__fn_instance_exit_cb(p, status, sig);
 		return;
 	}
 	ows_list_remove(&sp->link);
@@ -155,10 +155,10 @@ static int start_one(struct ows_fn_spares *s)
 	sp->ns = (struct ows_fn_netns)OWS_FN_NETNS_INIT;
 	snprintf(name, sizeof(name), "ows-spare-%d-%llu", (int)getpid(),
 		 (unsigned long long)++s->seq);
-	rv = ows_sandbox_cgroup_create(&sp->cg, name, 0, OWS_FN_MAX_PROCS,
-				       NULL);
+	rv = ows__sandbox_cgroup_create(&sp->cg, name, 0, OWS_FN_MAX_PROCS,
+					NULL);
 	if (rv == 0)
-		rv = ows_fn_netns_new(&sp->ns, NULL);
+		rv = ows__fn_netns_new(&sp->ns, NULL);
 	for (int i = 0; i < 2 && rv == 0; i++)
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 			       out[i]) != 0)
@@ -226,8 +226,8 @@ fail:
 		close(spec[0]);
 	if (spec[1] >= 0)
 		close(spec[1]);
-	ows_sandbox_cgroup_destroy(&sp->cg);
-	ows_fn_netns_close(&sp->ns);
+	ows__sandbox_cgroup_destroy(&sp->cg);
+	ows__fn_netns_close(&sp->ns);
 	free(sp);
 	return rv;
 }
@@ -273,7 +273,7 @@ int ows_fn_spares_new(uv_loop_t *loop, const char *launcher, unsigned count,
 	return 0;
 }
 
-struct ows_fn_spare *ows_fn_spare_take(struct ows_fn_spares *s)
+struct ows_fn_spare *ows__fn_spare_take(struct ows_fn_spares *s)
 {
 	struct ows_fn_spare *sp;
 
@@ -294,7 +294,7 @@ struct ows_fn_spare *ows_fn_spare_take(struct ows_fn_spares *s)
  * up). Counting at take would let a set whose spares always die, but are
  * taken before, never give up.
  */
-void ows_fn_spare_result(struct ows_fn_spare *sp, bool ok)
+void ows__fn_spare_result(struct ows_fn_spare *sp, bool ok)
 {
 	struct ows_fn_spares *s = sp->owner;
 

@@ -412,6 +412,7 @@ static int event_body(json_t *ev, const struct ows_http_req *req,
 	return rv;
 }
 
+/* json_dump_callback()'s callback: 0, or -1 (jansson's contract) to stop. */
 static int dump_cb(const char *buffer, size_t size, void *data)
 {
 	return ows_buf_append(data, buffer, size) == 0 ? 0 : -1;

@@ -39,9 +39,9 @@ static int body_start(struct ows_http_req *req, enum body_mode mode,
 		 r->resp == RESP_NONE &&
 		 (req->chunked || req->content_length > 0)) {
 		c->continue_sent = true;
-		ows_http_conn_write(c, &b, 1, NULL, NULL, NULL);
+		ows__http_conn_write(c, &b, 1, NULL, NULL, NULL);
 	}
-	ows_http_conn_poke(c);
+	ows__http_conn_poke(c);
 	return 0;
 }
 
@@ -84,7 +84,7 @@ void ows_http_req_pause(struct ows_http_req *req)
 	if (!c->fake)
 		c->paused_at = uv_now(c->srv->loop);
 	if (!c->in_process)
-		ows_http_conn_update(c);
+		ows__http_conn_update(c);
 }
 
 void ows_http_req_resume(struct ows_http_req *req)
@@ -98,5 +98,5 @@ void ows_http_req_resume(struct ows_http_req *req)
 	/* The handler's own wait does not count against the peer. */
 	if (!c->fake && c->body_clock)
 		c->body_t0 += uv_now(c->srv->loop) - c->paused_at;
-	ows_http_conn_poke(c);
+	ows__http_conn_poke(c);
 }

@@ -74,8 +74,14 @@ void ows_http_response_close(struct ows_http_response *resp)
 	ows_arena_close(&resp->arena);
 	memset(resp, 0, sizeof(*resp));
 }
-/* ---- parser callbacks ---- */
+/*
+ * ---- parser callbacks ----
+ *
+ * http_parser's contract: 0 to go on, non-zero (-1 here, not an error
+ * code) to stop parsing; the reason is kept aside.
+ */
 
+/* The header just read into the request: 0 or -ENOMEM. */
 static int commit_header(struct client *cl)
 {
 	struct ows_http_response *resp = &cl->resp;
@@ -86,7 +92,7 @@ static int commit_header(struct client *cl)
 
 		h = ows_arena_alloc(&resp->arena, n * sizeof(*h));
 		if (h == NULL)
-			return -1;
+			return -ENOMEM;
 		if (resp->n_headers > 0)
 			memcpy(h, resp->headers, resp->n_headers * sizeof(*h));
 		resp->headers = h;
@@ -98,7 +104,7 @@ static int commit_header(struct client *cl)
 	h->value = ows_arena_strndup(&resp->arena, cl->value.data ?
 				     cl->value.data : "", cl->value.len);
 	if (h->name == NULL || h->value == NULL)
-		return -1;
+		return -ENOMEM;
 	resp->n_headers++;
 	ows_buf_reset(&cl->field);
 	ows_buf_reset(&cl->value);
@@ -226,9 +232,9 @@ static void release_conn(struct client *cl, int status)
 	c->owner = NULL;
 	if (status == 0 && cl->reuse && cl->keep_alive && !cl->extra &&
 	    !c->writing)
-		ows_http_pool_put(cl->loop, c);
+		ows__http_pool_put(cl->loop, c);
 	else
-		ows_http_cconn_close(c);
+		ows__http_cconn_close(c);
 }
 
 /* Ends the exchange: cb runs exactly once, here. */
@@ -318,14 +324,14 @@ static int connect_fresh(struct client *cl)
 	struct ows_http_cconn *c;
 	int rv;
 
-	rv = ows_http_cconn_new(cl->loop, cl->key, &c);
+	rv = ows__http_cconn_new(cl->loop, cl->key, &c);
 	if (rv != 0)
 		return rv;
 	c->owner = cl;
 	rv = uv_tcp_connect(&c->connect, &c->tcp,
 			    (const struct sockaddr *)&cl->addr, connect_cb);
 	if (rv != 0) {
-		ows_http_cconn_close(c);
+		ows__http_cconn_close(c);
 		return rv;
 	}
 	cl->conn = c;
@@ -349,7 +355,7 @@ static void fail(struct client *cl, int status)
 	}
 	cl->retried = true;
 	cl->reused = false;
-	ows_http_cconn_close(cl->conn); /* cancels a write in flight */
+	ows__http_cconn_close(cl->conn); /* cancels a write in flight */
 	cl->conn = NULL;
 	rv = connect_fresh(cl);
 	if (rv != 0)
@@ -366,7 +372,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0)
 		return;
 	if (cl == NULL) {
-		ows_http_pool_idle_input(c);
+		ows__http_pool_idle_input(c);
 		return;
 	}
 	if (cl->done)
@@ -508,7 +514,7 @@ static bool asks_close(const struct ows_http_header *h, size_t n)
 static int dispatch(struct client *cl)
 {
 	if (cl->reuse)
-		cl->conn = ows_http_pool_take(cl->loop, cl->key);
+		cl->conn = ows__http_pool_take(cl->loop, cl->key);
 	if (cl->conn != NULL) {
 		cl->reused = true;
 		if (send_request(cl) == 0) {
@@ -516,7 +522,7 @@ static int dispatch(struct client *cl)
 			return 0;
 		}
 		/* Nothing was sent: a fresh connection is as good. */
-		ows_http_cconn_close(cl->conn);
+		ows__http_cconn_close(cl->conn);
 		cl->conn = NULL;
 		cl->reused = false;
 	}
@@ -533,7 +539,7 @@ static int start(uv_loop_t *loop, const char *host_port, const char *method,
 	struct client *cl;
 	int rv;
 
-	rv = ows_http_parse_addr(host_port, &ss);
+	rv = ows__http_parse_addr(host_port, &ss);
 	if (rv != 0)
 		return rv;
 	cl = client_new(loop, host_port, method, opts, cb, ud);

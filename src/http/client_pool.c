@@ -85,7 +85,7 @@ static void cconn_close_cb(uv_handle_t *h)
 		free(c);
 }
 
-void ows_http_cconn_close(struct ows_http_cconn *c)
+void ows__http_cconn_close(struct ows_http_cconn *c)
 {
 	c->owner = NULL;
 	c->tcp.data = c->timer.data = c;
@@ -94,8 +94,8 @@ void ows_http_cconn_close(struct ows_http_cconn *c)
 	uv_close((uv_handle_t *)&c->timer, cconn_close_cb);
 }
 
-int ows_http_cconn_new(uv_loop_t *loop, const char *key,
-		       struct ows_http_cconn **out)
+int ows__http_cconn_new(uv_loop_t *loop, const char *key,
+			struct ows_http_cconn **out)
 {
 	struct ows_http_cconn *c;
 	int rv;
@@ -124,7 +124,7 @@ int ows_http_cconn_new(uv_loop_t *loop, const char *key,
 static void discard(struct ows_http_cconn *c)
 {
 	unlink_idle(c);
-	ows_http_cconn_close(c);
+	ows__http_cconn_close(c);
 }
 
 static void idle_timer_cb(uv_timer_t *t)
@@ -132,13 +132,13 @@ static void idle_timer_cb(uv_timer_t *t)
 	discard(t->data);
 }
 
-void ows_http_pool_idle_input(struct ows_http_cconn *c)
+void ows__http_pool_idle_input(struct ows_http_cconn *c)
 {
 	if (c->pool != NULL)
 		discard(c);
 }
 
-struct ows_http_cconn *ows_http_pool_take(uv_loop_t *loop, const char *key)
+struct ows_http_cconn *ows__http_pool_take(uv_loop_t *loop, const char *key)
 {
 	struct ows_http_pool *p = pool_find(loop, false);
 	struct ows_http_cconn *c;
@@ -166,7 +166,7 @@ static unsigned count_key(const struct ows_http_pool *p, const char *key)
 	return n;
 }
 
-void ows_http_pool_put(uv_loop_t *loop, struct ows_http_cconn *c)
+void ows__http_pool_put(uv_loop_t *loop, struct ows_http_cconn *c)
 {
 	struct ows_http_pool *p = pool_find(loop, true);
 
@@ -175,7 +175,7 @@ void ows_http_pool_put(uv_loop_t *loop, struct ows_http_cconn *c)
 	    !c->reading) {
 		if (p != NULL && p->n_idle == 0)
 			pool_free(p);
-		ows_http_cconn_close(c);
+		ows__http_cconn_close(c);
 		return;
 	}
 	if (p->n_idle >= OWS_HTTP_POOL_MAX)

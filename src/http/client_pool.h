@@ -43,19 +43,19 @@ struct ows_http_cconn {
  * caller owns it and connects it. Returns 0, -ENOMEM or -ENAMETOOLONG (key
  * longer than the key buffer: such connections are simply never pooled).
  */
-int ows_http_cconn_new(uv_loop_t *loop, const char *key,
-		       struct ows_http_cconn **out);
+int ows__http_cconn_new(uv_loop_t *loop, const char *key,
+			struct ows_http_cconn **out);
 
 /* Close a connection that is not idle; freed once its handles are closed. */
-void ows_http_cconn_close(struct ows_http_cconn *c);
+void ows__http_cconn_close(struct ows_http_cconn *c);
 
 /*
  * An idle connection to key on loop, or NULL. The caller owns it: its
  * handles count for the loop again, and owner is NULL until the caller sets
  * it. Reading goes on with the client's callbacks, which hand input that
- * arrives while the connection is idle to ows_http_pool_idle_input.
+ * arrives while the connection is idle to ows__http_pool_idle_input.
  */
-struct ows_http_cconn *ows_http_pool_take(uv_loop_t *loop, const char *key);
+struct ows_http_cconn *ows__http_pool_take(uv_loop_t *loop, const char *key);
 
 /*
  * Give back a connection whose last response was read completely, that
@@ -63,13 +63,13 @@ struct ows_http_cconn *ows_http_pool_take(uv_loop_t *loop, const char *key);
  * closed when the pool for its host is full; past OWS_HTTP_POOL_MAX idle
  * connections on the loop, the oldest one is closed to make room.
  */
-void ows_http_pool_put(uv_loop_t *loop, struct ows_http_cconn *c);
+void ows__http_pool_put(uv_loop_t *loop, struct ows_http_cconn *c);
 
 /*
  * Input (bytes, EOF or an error) on a connection without an owner: when it
  * is idle in its pool, the peer closed it or is out of step, so it is
  * dropped; otherwise it is being closed already and nothing is done.
  */
-void ows_http_pool_idle_input(struct ows_http_cconn *c);
+void ows__http_pool_idle_input(struct ows_http_cconn *c);
 
 #endif

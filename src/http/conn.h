@@ -1,8 +1,8 @@
 /*
  * Internal to the HTTP server: one connection and the request it is serving,
  * shared by server.c (accepting, reading, parsing, timers) and respond.c
- * (response heads, body framing, writes). Nothing outside src/http includes
- * this file.
+ * (response heads, body framing, writes; reason.c's phrases). Nothing
+ * outside src/http includes this file.
  *
  * A connection serves one request at a time: parsing stops when a request's
  * headers are complete and goes on only once the handler has asked for the
@@ -97,24 +97,27 @@ struct ows_http_conn {
 };
 
 /* server.c */
-void ows_http_conn_poke(struct ows_http_conn *c);
+void ows__http_conn_poke(struct ows_http_conn *c);
 /* Start or stop reading and timers to match the state. */
-void ows_http_conn_update(struct ows_http_conn *c);
-void ows_http_conn_close(struct ows_http_conn *c, int reason);
-void ows_http_conn_maybe_free(struct ows_http_conn *c);
+void ows__http_conn_update(struct ows_http_conn *c);
+void ows__http_conn_close(struct ows_http_conn *c, int reason);
+void ows__http_conn_maybe_free(struct ows_http_conn *c);
 
 /*
  * Parse "HOST:PORT" or "[V6]:PORT" with a numeric host or "localhost" into
  * ss. Returns 0 or -EINVAL. (server.c; the client uses it too.)
  */
-int ows_http_parse_addr(const char *host_port, struct sockaddr_storage *ss);
+int ows__http_parse_addr(const char *host_port, struct sockaddr_storage *ss);
 
 /* respond.c */
-int ows_http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
-			unsigned n, char *mem, void (*cb)(void *ud, int status),
-			void *ud);
-void ows_http_conn_send_error(struct ows_http_conn *c, int status,
-			      const char *code, const char *msg);
-void ows_http_request_free(struct request *r);
+int ows__http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
+			 unsigned n, char *mem, void (*cb)(void *ud, int status),
+			 void *ud);
+void ows__http_conn_send_error(struct ows_http_conn *c, int status,
+			       const char *code, const char *msg);
+void ows__http_request_free(struct request *r);
+
+/* Reason phrase for a status code ("Not Found"); reason.c. */
+const char *ows__http_reason(int status);
 
 #endif

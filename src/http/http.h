@@ -196,9 +196,6 @@ int ows_http_respond_write(struct ows_http_req *req, const void *data,
 			   void *ud);
 int ows_http_respond_end(struct ows_http_req *req);
 
-/* Reason phrase for a status code ("Not Found"). */
-const char *ows_http_reason(int status);
-
 /* ---- client ---- */
 
 struct ows_http_response {

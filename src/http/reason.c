@@ -1,7 +1,8 @@
 /* Reason phrases for HTTP status codes (RFC 9110 section 15). */
 #include "http/http.h"
+#include "http/conn.h"
 
-const char *ows_http_reason(int status)
+const char *ows__http_reason(int status)
 {
 	switch (status) {
 	case 100: return "Continue";

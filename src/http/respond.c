@@ -29,7 +29,7 @@ struct wreq {
 	void *ud;
 };
 
-void ows_http_request_free(struct request *r)
+void ows__http_request_free(struct request *r)
 {
 	ows_buf_free(&r->body);
 	ows_arena_close(&r->req.arena);
@@ -47,21 +47,21 @@ static void write_cb(uv_write_t *w, int status)
 	free(wr->mem);
 	free(wr);
 	if (status < 0) {
-		ows_http_conn_close(c, -ECANCELED);
+		ows__http_conn_close(c, -ECANCELED);
 		return;
 	}
 	/* A drained queue may let the next request in, or the close out. */
 	if (!c->closing && c->n_writes == 0)
-		ows_http_conn_poke(c);
+		ows__http_conn_poke(c);
 }
 
 /*
  * Queue bufs in order. mem (may be NULL) is taken and freed once written;
  * cb, when given, runs once the bytes are written, never on failure.
  */
-int ows_http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
-			unsigned n, char *mem, void (*cb)(void *ud, int status),
-			void *ud)
+int ows__http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
+			 unsigned n, char *mem, void (*cb)(void *ud, int status),
+			 void *ud)
 {
 	uv_buf_t rest[MAX_TRY_BUFS]; /* what uv_try_write left, for uv_write */
 	struct wreq *wr;
@@ -125,7 +125,7 @@ int ows_http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
 	if (rv != 0) {
 		free(mem);
 		free(wr);
-		ows_http_conn_close(c, -ECANCELED);
+		ows__http_conn_close(c, -ECANCELED);
 		return rv;
 	}
 	c->n_writes++;
@@ -160,7 +160,7 @@ static int status_lines(struct ows_buf *b, int status)
 	if (rv == 0)
 		rv = ows_buf_append(b, code, 4);
 	if (rv == 0)
-		rv = ows_buf_puts(b, ows_http_reason(status));
+		rv = ows_buf_puts(b, ows__http_reason(status));
 	if (rv == 0)
 		rv = ows_buf_append(b, "\r\n", 2);
 	if (rv == 0)
@@ -180,8 +180,8 @@ static int content_length(struct ows_buf *b, uint64_t n)
 	return ows_buf_header(b, "Content-Length", p);
 }
 
-void ows_http_conn_send_error(struct ows_http_conn *c, int status,
-			      const char *code, const char *msg)
+void ows__http_conn_send_error(struct ows_http_conn *c, int status,
+			       const char *code, const char *msg)
 {
 	struct ows_buf b = OWS_BUF_INIT;
 	char body[256];
@@ -200,14 +200,14 @@ void ows_http_conn_send_error(struct ows_http_conn *c, int status,
 	if (ows_buf_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\n"
 			   "Content-Type: application/json\r\n"
 			   "Content-Length: %d\r\nConnection: close\r\n\r\n%s",
-			   status, ows_http_reason(status), http_date(), blen,
+			   status, ows__http_reason(status), http_date(), blen,
 			   body) != 0) {
 		ows_buf_free(&b);
-		ows_http_conn_close(c, -ENOMEM);
+		ows__http_conn_close(c, -ENOMEM);
 		return;
 	}
 	ub = uv_buf_init(b.data, (unsigned)b.len);
-	ows_http_conn_write(c, &ub, 1, b.data, NULL, NULL);
+	ows__http_conn_write(c, &ub, 1, b.data, NULL, NULL);
 }
 
 /* Headers the server writes itself, or that would break the framing. */
@@ -308,11 +308,11 @@ static int send_head(struct request *r, int status,
 		rv = ows_buf_append(&b, body, len);
 	if (rv != 0) {
 		ows_buf_free(&b);
-		ows_http_conn_close(r->c, rv);
+		ows__http_conn_close(r->c, rv);
 		return rv;
 	}
 	ub = uv_buf_init(b.data, (unsigned)b.len);
-	return ows_http_conn_write(r->c, &ub, 1, b.data, NULL, NULL);
+	return ows__http_conn_write(r->c, &ub, 1, b.data, NULL, NULL);
 }
 
 /* The response is complete: free the request and see what comes next. */
@@ -336,12 +336,12 @@ static int finish(struct request *r, int rv)
 	}
 	if (c->cur == r)
 		c->cur = NULL;
-	ows_http_request_free(r);
+	ows__http_request_free(r);
 	if (c->closing) {
-		ows_http_conn_maybe_free(c);
+		ows__http_conn_maybe_free(c);
 		return -ECANCELED;
 	}
-	ows_http_conn_poke(c);
+	ows__http_conn_poke(c);
 	return rv;
 }
 
@@ -401,11 +401,11 @@ int ows_http_respond_write(struct ows_http_req *req, const void *data,
 	if (r->head_only || len == 0) {
 		/* Nothing to send, but cb still runs from the loop. */
 		b[0] = uv_buf_init(crlf, 0);
-		return ows_http_conn_write(r->c, b, 1, NULL, cb, ud);
+		return ows__http_conn_write(r->c, b, 1, NULL, cb, ud);
 	}
 	if (!r->chunked) {
 		b[0] = uv_buf_init((char *)data, (unsigned)len);
-		return ows_http_conn_write(r->c, b, 1, NULL, cb, ud);
+		return ows__http_conn_write(r->c, b, 1, NULL, cb, ud);
 	}
 	hdr = malloc(24);
 	if (hdr == NULL)
@@ -413,7 +413,7 @@ int ows_http_respond_write(struct ows_http_req *req, const void *data,
 	b[0] = uv_buf_init(hdr, (unsigned)snprintf(hdr, 24, "%zx\r\n", len));
 	b[1] = uv_buf_init((char *)data, (unsigned)len);
 	b[2] = uv_buf_init(crlf, 2);
-	return ows_http_conn_write(r->c, b, 3, hdr, cb, ud);
+	return ows__http_conn_write(r->c, b, 3, hdr, cb, ud);
 }
 
 int ows_http_respond_end(struct ows_http_req *req)
@@ -430,7 +430,7 @@ int ows_http_respond_end(struct ows_http_req *req)
 	if (r->c->closing)
 		return finish(r, -ECANCELED);
 	if (r->chunked && !r->head_only)
-		rv = ows_http_conn_write(r->c, &b, 1, NULL, NULL, NULL);
+		rv = ows__http_conn_write(r->c, &b, 1, NULL, NULL, NULL);
 	else if (!r->head_only && !r->eof_framed && r->resp_left > 0)
 		r->close = true; /* short body: only a close tells the peer */
 	return finish(r, rv);

@@ -38,7 +38,12 @@ void ows_http_server_config_default(struct ows_http_server_config *cfg)
 	cfg->max_per_address = 256;
 }
 
-/* ---- parser callbacks ---- */
+/*
+ * ---- parser callbacks ----
+ *
+ * http_parser's contract: 0 to go on, non-zero (-1 here, not an error
+ * code) to stop parsing; the reason is kept aside.
+ */
 
 static int on_message_begin(http_parser *p)
 {
@@ -72,6 +77,7 @@ static int on_url(http_parser *p, const char *at, size_t len)
 	return ows_buf_append(&c->url, at, len) == 0 ? 0 : -1;
 }
 
+/* The header just read into the request: 0 or -ENOMEM. */
 static int commit_header(struct ows_http_conn *c)
 {
 	struct request *r = c->building;
@@ -83,7 +89,7 @@ static int commit_header(struct ows_http_conn *c)
 
 		h = ows_arena_alloc(&req->arena, n * sizeof(*h));
 		if (h == NULL)
-			return -1;
+			return -ENOMEM;
 		if (req->n_headers > 0)
 			memcpy(h, req->headers, req->n_headers * sizeof(*h));
 		req->headers = h;
@@ -95,7 +101,7 @@ static int commit_header(struct ows_http_conn *c)
 	h->value = ows_arena_strndup(&req->arena, c->value.data ? c->value.data
 				     : "", c->value.len);
 	if (h->name == NULL || h->value == NULL)
-		return -1;
+		return -ENOMEM;
 	req->n_headers++;
 	ows_buf_reset(&c->field);
 	ows_buf_reset(&c->value);
@@ -124,6 +130,7 @@ static int on_header_value(http_parser *p, const char *at, size_t len)
 	return ows_buf_append(&c->value, at, len) == 0 ? 0 : -1;
 }
 
+/* The target, path and query of the request: 0 or -ENOMEM. */
 static int fill_target(struct request *r, const struct ows_buf *url)
 {
 	struct ows_http_req *req = &r->req;
@@ -139,7 +146,7 @@ static int fill_target(struct request *r, const struct ows_buf *url)
 		req->path = req->target;
 		req->query = "";
 	}
-	return req->target && req->path && req->query ? 0 : -1;
+	return req->target && req->path && req->query ? 0 : -ENOMEM;
 }
 
 static int on_headers_complete(http_parser *p)
@@ -275,7 +282,7 @@ static void fail_body(struct ows_http_conn *c, int err)
 	c->mode = BODY_DISCARD;
 	c->close_after = true;
 	if (err != -ECANCELED && err != -ETIMEDOUT && r->resp == RESP_NONE)
-		ows_http_conn_send_error(c, status,
+		ows__http_conn_send_error(c, status,
 			status == 413 ? "EntityTooLarge" :
 			status == 400 ? "BadRequest" : "InternalError",
 			status == 413 ? "request body too large" :
@@ -288,14 +295,14 @@ static void fail_body(struct ows_http_conn *c, int err)
 		r->chunk_cb(&r->req, err, NULL, 0, true);
 	if (r->resp == RESP_NONE && c->cur == r) {
 		c->cur = NULL;
-		ows_http_request_free(r);
+		ows__http_request_free(r);
 	}
 }
 
 static void drop_building(struct ows_http_conn *c)
 {
 	if (c->building != NULL) {
-		ows_http_request_free(c->building);
+		ows__http_request_free(c->building);
 		c->building = NULL;
 	}
 	c->dispatch_pending = false;
@@ -315,17 +322,17 @@ static void parse_error(struct ows_http_conn *c, enum http_errno err)
 	if (err == HPE_HEADER_OVERFLOW)
 		c->cb_error = 431;
 	if (c->cb_error == 431)
-		ows_http_conn_send_error(c, 431, "RequestHeaderFieldsTooLarge",
-					 "request headers too large");
+		ows__http_conn_send_error(c, 431, "RequestHeaderFieldsTooLarge",
+					  "request headers too large");
 	else if (c->cb_error == 500)
-		ows_http_conn_send_error(c, 500, "InternalError",
-					 "out of memory");
+		ows__http_conn_send_error(c, 500, "InternalError",
+					  "out of memory");
 	else if (c->cb_error == 505)
-		ows_http_conn_send_error(c, 505, "HTTPVersionNotSupported",
-					 "only HTTP/1.0 and HTTP/1.1 are served");
+		ows__http_conn_send_error(c, 505, "HTTPVersionNotSupported",
+					  "only HTTP/1.0 and HTTP/1.1 are served");
 	else
-		ows_http_conn_send_error(c, 400, "BadRequest",
-					 http_errno_description(err));
+		ows__http_conn_send_error(c, 400, "BadRequest",
+					  http_errno_description(err));
 	c->close_after = true;
 }
 
@@ -507,7 +514,7 @@ static void timer_cb(uv_timer_t *t)
 		}
 	}
 	c->timer_kind = TIMER_NONE;
-	ows_http_conn_close(c, -ETIMEDOUT);
+	ows__http_conn_close(c, -ETIMEDOUT);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -551,15 +558,15 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	} else if (nread == UV_EOF) {
 		c->eof = true;
 		if (c->lingering)
-			ows_http_conn_close(c, -ECANCELED);
+			ows__http_conn_close(c, -ECANCELED);
 		else
 			process(c);
 	} else if (nread < 0) {
-		ows_http_conn_close(c, -ECANCELED);
+		ows__http_conn_close(c, -ECANCELED);
 	}
 }
 
-void ows_http_conn_update(struct ows_http_conn *c)
+void ows__http_conn_update(struct ows_http_conn *c)
 {
 	enum timer_kind k;
 	bool want;
@@ -605,7 +612,7 @@ static void shutdown_cb(uv_shutdown_t *req, int status)
 	struct ows_http_conn *c = req->data;
 
 	if (status < 0)
-		ows_http_conn_close(c, -ECANCELED);
+		ows__http_conn_close(c, -ECANCELED);
 }
 
 /*
@@ -620,7 +627,7 @@ static void start_linger(struct ows_http_conn *c)
 	c->shutdown.data = c;
 	if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp,
 			shutdown_cb) != 0)
-		ows_http_conn_close(c, -ECANCELED);
+		ows__http_conn_close(c, -ECANCELED);
 }
 
 static void maybe_finish(struct ows_http_conn *c)
@@ -629,7 +636,7 @@ static void maybe_finish(struct ows_http_conn *c)
 	    c->n_writes > 0)
 		return;
 	if (c->eof || c->fake)
-		ows_http_conn_close(c, -ECANCELED);
+		ows__http_conn_close(c, -ECANCELED);
 	else
 		start_linger(c);
 }
@@ -643,7 +650,7 @@ static void process(struct ows_http_conn *c)
 		;
 	c->in_process = false;
 	maybe_finish(c);
-	ows_http_conn_update(c);
+	ows__http_conn_update(c);
 }
 
 static void kick_cb(uv_idle_t *idle)
@@ -654,7 +661,7 @@ static void kick_cb(uv_idle_t *idle)
 	process(c);
 }
 
-void ows_http_conn_poke(struct ows_http_conn *c)
+void ows__http_conn_poke(struct ows_http_conn *c)
 {
 	if (c->closing || c->in_process || c->fake)
 		return;
@@ -775,7 +782,7 @@ static void conn_free(struct ows_http_conn *c)
 }
 
 /* Frees c once its handles are closed and its request has ended. */
-void ows_http_conn_maybe_free(struct ows_http_conn *c)
+void ows__http_conn_maybe_free(struct ows_http_conn *c)
 {
 	if (c->closing && c->pending_closes == 0 && c->cur == NULL)
 		conn_free(c);
@@ -788,7 +795,7 @@ static void handles_closed(struct ows_http_conn *c)
 	if (r != NULL && c->head_done && !c->msg_done && !r->failed &&
 	    (c->mode == BODY_READ || c->mode == BODY_STREAM))
 		fail_body(c, c->close_reason);
-	ows_http_conn_maybe_free(c);
+	ows__http_conn_maybe_free(c);
 }
 
 static void close_cb(uv_handle_t *h)
@@ -799,7 +806,7 @@ static void close_cb(uv_handle_t *h)
 		handles_closed(c);
 }
 
-void ows_http_conn_close(struct ows_http_conn *c, int reason)
+void ows__http_conn_close(struct ows_http_conn *c, int reason)
 {
 	if (c->closing)
 		return;
@@ -889,7 +896,7 @@ static void on_connection(uv_stream_t *listener, int status)
 	    s->n_conns > s->cfg.max_connections) {
 		if (!s->closing)
 			s->refused_total++;
-		ows_http_conn_close(c, -ECANCELED);
+		ows__http_conn_close(c, -ECANCELED);
 		return;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
@@ -902,7 +909,7 @@ static void on_connection(uv_stream_t *listener, int status)
 		if (s->cfg.max_per_address > 0 && addr_take(s, c->ip) != 0) {
 			c->ip[0] = '\0';
 			s->refused_per_address++;
-			ows_http_conn_close(c, -ECANCELED);
+			ows__http_conn_close(c, -ECANCELED);
 			return;
 		}
 	}
@@ -932,7 +939,7 @@ int ows_http_server_init(struct ows_http_server *s, uv_loop_t *loop,
 	return 0;
 }
 
-int ows_http_parse_addr(const char *hp, struct sockaddr_storage *ss)
+int ows__http_parse_addr(const char *hp, struct sockaddr_storage *ss)
 {
 	char host[64];
 	const char *colon, *h = hp;
@@ -970,7 +977,7 @@ int ows_http_server_listen(struct ows_http_server *s, const char *host_port)
 	int len = sizeof(ss);
 	int rv;
 
-	rv = ows_http_parse_addr(host_port, &ss);
+	rv = ows__http_parse_addr(host_port, &ss);
 	if (rv != 0)
 		return rv;
 	rv = uv_tcp_bind(&s->listener, (const struct sockaddr *)&ss, 0);
@@ -1009,10 +1016,10 @@ void ows_http_server_close(struct ows_http_server *s,
 		if (c->cur != NULL)
 			continue; /* its response will say Connection: close */
 		if (c->n_writes == 0)
-			ows_http_conn_close(c, -ECANCELED);
+			ows__http_conn_close(c, -ECANCELED);
 		else {
 			c->close_after = true;
-			ows_http_conn_poke(c);
+			ows__http_conn_poke(c);
 		}
 	}
 }
@@ -1091,7 +1098,7 @@ size_t ows_http_fuzz_feed(const uint8_t *data, size_t size, size_t piece)
 	c->eof = true;
 	process(c);
 	out = c->fake_out;
-	ows_http_conn_close(c, -ECANCELED);
+	ows__http_conn_close(c, -ECANCELED);
 	if (c->cur != NULL && c->head_done && !c->msg_done && !c->cur->failed &&
 	    (c->mode == BODY_READ || c->mode == BODY_STREAM))
 		fail_body(c, -ECANCELED);

@@ -115,7 +115,7 @@ void ows__lambda_sha_b64(const char *hex, char *out, size_t cap)
 	uint8_t raw[32];
 
 	if (cap < 45 || hex == NULL ||
-	    ows_hex_decode(hex, raw, sizeof(raw)) != 32) {
+	    ows_hex_decode(hex, raw, sizeof(raw)) != 0) {
 		snprintf(out, cap, "%s", "");
 		return;
 	}

@@ -151,7 +151,7 @@ static int check_shape(const json_t *body, struct ows_attest_info *info,
 	}
 	if (check_authorized(info->authorized, err) != 0)
 		return OWS_EPARSE;
-	return ows_actions_check(info->actions, err);
+	return ows__actions_check(info->actions, err);
 }
 
 int ows_attest_check(const json_t *body, struct ows_attest_info *info,

@@ -93,7 +93,7 @@ void ows_action_arn(const char *kind, const char *name, char *out, size_t cap)
 		snprintf(out, cap, "arn:ows:ows::%s/%s", kind, name);
 }
 
-int ows_actions_check(const json_t *actions, struct ows_err *err)
+int ows__actions_check(const json_t *actions, struct ows_err *err)
 {
 	char kind[OWS_NAME_MAX];
 	const char *verb, *action, *name;
@@ -159,7 +159,7 @@ static int check_shape(const json_t *env, struct ows_changeset_info *info,
 		return OWS_EPARSE;
 	}
 	info->stack = st ? json_string_value(st) : NULL;
-	return ows_actions_check(info->actions, err);
+	return ows__actions_check(info->actions, err);
 }
 
 int ows_envelope_check(const json_t *env, struct ows_changeset_info *info,

@@ -67,14 +67,16 @@ int ows_action_split(const char *action, char *kind, const char **verb);
  */
 void ows_action_arn(const char *kind, const char *name, char *out, size_t cap);
 
+/* True when name is a valid resource name (1..256 printable, no controls). */
+bool ows_name_valid(const char *name);
+
+/* ---- module-private: src/ledger/ only (and its unit tests) ---- */
+
 /*
  * Check an action list's shape (1 to OWS_MAX_ACTIONS of {"action":
  * "kind.verb", "name", "spec": {...} (optional)}). 0, or OWS_EPARSE with
  * the reason in err. What each action means is the kind's (state/kinds.h).
  */
-int ows_actions_check(const json_t *actions, struct ows_err *err);
-
-/* True when name is a valid resource name (1..256 printable, no controls). */
-bool ows_name_valid(const char *name);
+int ows__actions_check(const json_t *actions, struct ows_err *err);
 
 #endif

@@ -473,7 +473,7 @@ static int open_transport(struct ows_raft *r, const struct ows_raft_auth *auth)
 
 	if (auth != NULL) {
 		r->authenticated = true;
-		return ows_raft_transport_init(&r->transport, r->loop, auth);
+		return ows__raft_transport_init(&r->transport, r->loop, auth);
 	}
 	rv = raft_uv_tcp_init(&r->transport, r->loop);
 	if (rv != 0) {
@@ -488,7 +488,7 @@ static int open_transport(struct ows_raft *r, const struct ows_raft_auth *auth)
 static void close_transport(struct ows_raft *r)
 {
 	if (r->authenticated)
-		ows_raft_transport_close(&r->transport);
+		ows__raft_transport_close(&r->transport);
 	else
 		raft_uv_tcp_close(&r->transport);
 }
@@ -904,6 +904,7 @@ int ows_raft_add(struct ows_raft *r, uint64_t id, const char *address,
 				       change_done));
 }
 
+/* libraft's role for ours, or -1 (not an error code) for none. */
 static int raft_role_of(enum ows_raft_member_role role)
 {
 	switch (role) {

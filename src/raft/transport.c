@@ -387,18 +387,23 @@ static size_t transcript(const struct shake *s, bool listener, uint8_t *out)
 	return n + 2 * NONCE_LEN;
 }
 
-/* Our raw signature of our side's transcript into sig. */
+/*
+ * Our raw signature of our side's transcript into sig: 0, the signer's
+ * code, or OWS_EINVAL when the signer gave no usable signature.
+ */
 static int sign_transcript(const struct shake *s, uint8_t sig[SIG_LEN])
 {
 	uint8_t msg[TRANSCRIPT_MAX];
 	size_t len = transcript(s, s->inbound, msg);
 	char b64[SIG_B64_LEN];
+	int rv;
 
-	if (s->tr->sign(s->tr->ud, msg, len, b64) != 0)
-		return -1;
+	rv = s->tr->sign(s->tr->ud, msg, len, b64);
+	if (rv != 0)
+		return rv < 0 ? rv : OWS_EINVAL;
 	b64[sizeof(b64) - 1] = '\0';
 	if (ows_b64_decode(b64, sig, SIG_LEN) != SIG_LEN)
-		return -1;
+		return OWS_EINVAL;
 	return 0;
 }
 
@@ -717,8 +722,8 @@ static void resolved_cb(uv_getaddrinfo_t *gai, int status,
 }
 
 /*
- * Split "HOST:PORT" (or "[V6]:PORT") into its parts; -1 when it is not of
- * that form or does not fit.
+ * Split "HOST:PORT" (or "[V6]:PORT") into its parts: 0, or OWS_EINVAL when
+ * it is not of that form or does not fit.
  */
 static int split_address(const char *address, char host[ADDRESS_LEN],
 			 char port[8])
@@ -728,14 +733,14 @@ static int split_address(const char *address, char host[ADDRESS_LEN],
 
 	if (colon == NULL || colon == address || strlen(colon + 1) == 0 ||
 	    strlen(colon + 1) >= 8)
-		return -1;
+		return OWS_EINVAL;
 	hlen = (size_t)(colon - address);
 	if (address[0] == '[' && hlen >= 2 && address[hlen - 1] == ']') {
 		address++;
 		hlen -= 2;
 	}
 	if (hlen == 0 || hlen >= ADDRESS_LEN)
-		return -1;
+		return OWS_EINVAL;
 	memcpy(host, address, hlen);
 	host[hlen] = '\0';
 	strcpy(port, colon + 1);
@@ -973,8 +978,8 @@ static void tr_close(struct raft_uv_transport *t, raft_uv_transport_close_cb cb)
 	uv_close((uv_handle_t *)&tr->sweep, sweep_closed);
 }
 
-int ows_raft_transport_init(struct raft_uv_transport *t, uv_loop_t *loop,
-			    const struct ows_raft_auth *auth)
+int ows__raft_transport_init(struct raft_uv_transport *t, uv_loop_t *loop,
+			     const struct ows_raft_auth *auth)
 {
 	struct transport *tr;
 	size_t clen;
@@ -1004,7 +1009,7 @@ int ows_raft_transport_init(struct raft_uv_transport *t, uv_loop_t *loop,
 	return 0;
 }
 
-void ows_raft_transport_close(struct raft_uv_transport *t)
+void ows__raft_transport_close(struct raft_uv_transport *t)
 {
 	struct transport *tr = t->impl;
 

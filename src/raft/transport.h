@@ -18,13 +18,13 @@ struct raft_uv_transport;
  * raft_uv_tcp_init. auth is copied, cluster string included (at most 64
  * bytes); its ud must outlive the transport. 0, OWS_EINVAL or -ENOMEM.
  */
-int ows_raft_transport_init(struct raft_uv_transport *t, uv_loop_t *loop,
-			    const struct ows_raft_auth *auth);
+int ows__raft_transport_init(struct raft_uv_transport *t, uv_loop_t *loop,
+			     const struct ows_raft_auth *auth);
 
 /*
- * Release what ows_raft_transport_init allocated, like raft_uv_tcp_close:
+ * Release what ows__raft_transport_init allocated, like raft_uv_tcp_close:
  * only once t->close has called back, or when it was never started.
  */
-void ows_raft_transport_close(struct raft_uv_transport *t);
+void ows__raft_transport_close(struct raft_uv_transport *t);
 
 #endif

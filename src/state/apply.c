@@ -161,7 +161,7 @@ static int apply_genesis(struct ows_state *s, int64_t time_ms,
 			sqlite3_finalize(st);
 		}
 	}
-	if (rv == 0 && ows_state_exec(s, "DELETE FROM user_keys") == 0) {
+	if (rv == 0 && ows__state_exec(s, "DELETE FROM user_keys") == 0) {
 		sqlite3_stmt *st;
 
 		rv = ows_state_prepare(s, "INSERT INTO user_keys(key, user) "
@@ -174,8 +174,8 @@ static int apply_genesis(struct ows_state *s, int64_t time_ms,
 		}
 	}
 	if (rv == 0 && ak != NULL)
-		rv = ows_state_access_key_insert(s, ows_json_str(ak, "id"),
-						 OWS_ROOT_USER, ak, time_ms);
+		rv = ows__state_access_key_insert(s, ows_json_str(ak, "id"),
+						  OWS_ROOT_USER, ak, time_ms);
 	if (rv == OWS_EINVAL || rv == OWS_ECONFLICT) {
 		ows_err_printf(&o->err, "genesis has a malformed access key");
 		return reject(o, 400, "InvalidGenesis"), 0;
@@ -390,10 +390,10 @@ static int run_actions(struct ows_state *s, int64_t time_ms,
 	size_t i;
 	int rv = 0;
 
-	if (ows_state_exec(s, "SAVEPOINT actions") != 0)
+	if (ows__state_exec(s, "SAVEPOINT actions") != 0)
 		return -EIO;
 	json_array_foreach(actions, i, a) {
-		rv = ows_kind_apply(&c, a, o->extra, &o->err);
+		rv = ows__kind_apply(&c, a, o->extra, &o->err);
 		if (rv != 0) {
 			ows_err_wrapf(&o->err, "actions[%zu] %s '%s'", i,
 				      ows_json_str(a, "action"),
@@ -401,9 +401,9 @@ static int run_actions(struct ows_state *s, int64_t time_ms,
 			break;
 		}
 	}
-	if (rv != 0 && ows_state_exec(s, "ROLLBACK TO actions") != 0)
+	if (rv != 0 && ows__state_exec(s, "ROLLBACK TO actions") != 0)
 		return -EIO;
-	if (ows_state_exec(s, "RELEASE actions") != 0)
+	if (ows__state_exec(s, "RELEASE actions") != 0)
 		return -EIO;
 	if (rv == OWS_ECONFLICT)
 		return reject(o, 409, "Conflict"), 0;
@@ -655,14 +655,14 @@ static int record_rejection(struct ows_state *s, uint64_t index,
 static int apply_genesis_whole(struct ows_state *s, int64_t time_ms,
 			       const json_t *body, struct outcome *o)
 {
-	int rv = ows_state_exec(s, "SAVEPOINT genesis");
+	int rv = ows__state_exec(s, "SAVEPOINT genesis");
 
 	if (rv == 0)
 		rv = apply_genesis(s, time_ms, body, o);
 	if (rv == 0 && o->status != 0)
-		rv = ows_state_exec(s, "ROLLBACK TO genesis");
+		rv = ows__state_exec(s, "ROLLBACK TO genesis");
 	if (rv == 0)
-		rv = ows_state_exec(s, "RELEASE genesis");
+		rv = ows__state_exec(s, "RELEASE genesis");
 	return rv;
 }
 
@@ -749,7 +749,7 @@ int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
 		return 0;
 	memcpy(head, s->head, sizeof(head));
 	o.extra = json_object();
-	if (o.extra == NULL || ows_state_exec(s, "BEGIN IMMEDIATE") != 0) {
+	if (o.extra == NULL || ows__state_exec(s, "BEGIN IMMEDIATE") != 0) {
 		json_decref(o.extra);
 		return -EIO;
 	}
@@ -758,10 +758,10 @@ int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
 		rv = record_rejection(s, index, time_ms, &o, data, len);
 	if (rv == 0)
 		rv = set_meta(s, "applied", (sqlite3_int64)index, NULL);
-	if (rv == 0 && ows_state_exec(s, "COMMIT") != 0)
+	if (rv == 0 && ows__state_exec(s, "COMMIT") != 0)
 		rv = -EIO;
 	if (rv != 0) {
-		ows_state_exec(s, "ROLLBACK");
+		ows__state_exec(s, "ROLLBACK");
 		s->height = height;
 		memcpy(s->head, head, sizeof(head));
 		json_decref(o.extra);

@@ -373,9 +373,9 @@ static bool access_key_id_valid(const char *id)
 	       strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == n;
 }
 
-int ows_state_access_key_insert(struct ows_state *s, const char *id,
-				const char *user, const json_t *spec,
-				int64_t time_ms)
+int ows__state_access_key_insert(struct ows_state *s, const char *id,
+				 const char *user, const json_t *spec,
+				 int64_t time_ms)
 {
 	const char *sealed = ows_json_str(spec, "sealed");
 	const char *sender = ows_json_str(spec, "sender");
@@ -416,7 +416,7 @@ static int access_keys_put(const struct ows_apply_ctx *c, const char *name,
 		ows_err_printf(err, "no such user '%s'", user ? user : "");
 		return OWS_EINVAL;
 	}
-	rv = ows_state_access_key_insert(c->s, name, user, spec, c->time_ms);
+	rv = ows__state_access_key_insert(c->s, name, user, spec, c->time_ms);
 	if (rv == OWS_EINVAL)
 		ows_err_printf(err, "an access key needs an id of 16 to 128 "
 			       "upper-case letters and digits, and its secret "
@@ -922,8 +922,8 @@ int ows_kind_each(int (*fn)(const struct ows_kind *k, void *ud), void *ud)
 	return ows_aws_kinds_each(fn, ud);
 }
 
-int ows_kind_apply(const struct ows_apply_ctx *c, const json_t *action,
-		   json_t *result, struct ows_err *err)
+int ows__kind_apply(const struct ows_apply_ctx *c, const json_t *action,
+		    json_t *result, struct ows_err *err)
 {
 	const char *act = ows_json_str(action, "action");
 	const char *name = ows_json_str(action, "name");

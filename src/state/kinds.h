@@ -80,6 +80,8 @@ int ows_kind_put(const struct ows_apply_ctx *c, const char *kind,
 int ows_kind_delete(const struct ows_apply_ctx *c, const char *kind,
 		    const char *name, struct ows_err *err);
 
+/* ---- module-private: src/state/ only (and its unit tests) ---- */
+
 /*
  * Apply one action ({"action", "name", "spec"}): the kind's check for a
  * "put", then its apply (or the generic row). result is the entry's
@@ -88,15 +90,15 @@ int ows_kind_delete(const struct ows_apply_ctx *c, const char *kind,
  * the reason in err (the entry is rejected); or -EIO (the database
  * failed).
  */
-int ows_kind_apply(const struct ows_apply_ctx *c, const json_t *action,
-		   json_t *result, struct ows_err *err);
+int ows__kind_apply(const struct ows_apply_ctx *c, const json_t *action,
+		    json_t *result, struct ows_err *err);
 
 /*
  * Insert access key id of user from spec {"sealed", "sender"} (genesis uses
  * it for the root key). OWS_EINVAL, OWS_ECONFLICT (id taken) or -EIO.
  */
-int ows_state_access_key_insert(struct ows_state *s, const char *id,
-				const char *user, const json_t *spec,
-				int64_t time_ms);
+int ows__state_access_key_insert(struct ows_state *s, const char *id,
+				 const char *user, const json_t *spec,
+				 int64_t time_ms);
 
 #endif

@@ -44,7 +44,7 @@ static int kind_schema(const struct ows_kind *k, void *ud)
 		       ? 0 : -EIO;
 }
 
-int ows_state_exec(struct ows_state *s, const char *sql)
+int ows__state_exec(struct ows_state *s, const char *sql)
 {
 	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0
 									: -EIO;

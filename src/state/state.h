@@ -135,8 +135,9 @@ int ows_state_access_key(struct ows_state *s, const char *id,
 /* Access keys (id, user, created; never secrets), of one user or all. */
 json_t *ows_state_access_keys(struct ows_state *s, const char *user);
 
-/* Internal: shared by state.c, apply.c and kinds.c. */
-int ows_state_exec(struct ows_state *s, const char *sql);
+/* Module-private: shared by state.c, apply.c and kinds.c. */
+int ows__state_exec(struct ows_state *s, const char *sql);
+/* Prepare sql on the state's database (the node's reads use it too). */
 int ows_state_prepare(struct ows_state *s, const char *sql,
 		      sqlite3_stmt **stmt);
 

@@ -108,7 +108,7 @@ static void sign_then_verify(struct freq *f, const char *body_hash, bool s3)
 	if (ows_sigv4_parse(&f->req, &a, &err) != 0)
 		return;
 	rv = ows_sigv4_verify(&f->req, &a, SECRET, a.time, body_hash, &err);
-	if (rv == OWS_SIGV4_ESIGNATURE) {
+	if (rv == OWS_ESIG_SIGNATURE) {
 		fprintf(stderr, "signer and verifier disagree: %s\n", err.msg);
 		abort();
 	}

@@ -7,6 +7,8 @@ ledger entries in no stack; an operation OWS does not offer is not a
 missing function."""
 import io
 import json
+import base64
+import hashlib
 import os
 import subprocess
 import zipfile
@@ -62,6 +64,9 @@ def test_aws_cli_function_life():
              "--handler", "app.handler", "--role", "arn:ows:iam::role/runner",
              "--zip-file", "fileb://" + z1)
     check(fn["Runtime"] == "python3.12" and fn["Version"] == "$LATEST", fn)
+    # CodeSha256 is base64 of the zip's SHA-256 bytes, as Lambda gives it
+    want = base64.b64encode(hashlib.sha256(open(z1, "rb").read()).digest()).decode()
+    check(fn["CodeSha256"] == want, fn)
     acct = fn["FunctionArn"].split(":")[4]
     aws(n, "wait", "function-active-v2", "--function-name", "life")
     check(invoke(n, "--function-name", "life")["v"] == 1)
@@ -89,6 +94,13 @@ def test_aws_cli_function_life():
     arn1 = "arn:aws:lambda:us-east-1:%s:function:life:1" % acct
     check(invoke(n, "--function-name", arn1)["v"] == 2)
     check(invoke(n, "--function-name", "life:live")["v"] == 2)
+    # the log's START line names the version that ran, as Lambda's does
+    out = os.path.join(tmpdir(), "out.json")
+    meta = aws(n, "invoke", "--function-name", "life:live", "--log-type", "Tail",
+               "--cli-binary-format", "raw-in-base64-out", "--payload", "{}", out)
+    check(meta["ExecutedVersion"] == "1", meta)
+    tail = base64.b64decode(meta["LogResult"]).decode()
+    check(" Version: 1\n" in tail, tail)
     p = aws(n, "get-function", "--function-name", "life", "--qualifier", "nope", ok=False)
     check(p.returncode != 0 and "ResourceNotFoundException" in p.stderr, p.stderr)
     p = aws(n, "get-function", "--function-name",

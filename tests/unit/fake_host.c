@@ -114,14 +114,14 @@ static json_t *apply(struct fake_host *fh, const json_t *actions)
 
 	fh->now_ms += 1000;
 	fh->proposals++;
-	CHECK(ows_state_exec(&fh->state, "BEGIN IMMEDIATE") == 0);
+	CHECK(ows__state_exec(&fh->state, "BEGIN IMMEDIATE") == 0);
 	json_array_foreach(actions, i, a) {
-		rv = ows_kind_apply(&ctx, a, result, &err);
+		rv = ows__kind_apply(&ctx, a, result, &err);
 		if (rv != 0)
 			break;
 	}
 	if (rv != 0) {
-		CHECK(ows_state_exec(&fh->state, "ROLLBACK") == 0);
+		CHECK(ows__state_exec(&fh->state, "ROLLBACK") == 0);
 		json_decref(result);
 		return json_pack("{s:b, s:i, s:s, s:s}", "ok", 0, "status",
 				 rv == OWS_ENOTFOUND   ? 404
@@ -130,7 +130,7 @@ static json_t *apply(struct fake_host *fh, const json_t *actions)
 						       : 500,
 				 "code", "Rejected", "message", err.msg);
 	}
-	CHECK(ows_state_exec(&fh->state, "COMMIT") == 0);
+	CHECK(ows__state_exec(&fh->state, "COMMIT") == 0);
 	fh->state.height++;
 	json_object_set_new(result, "height",
 			    json_integer((json_int_t)fh->state.height));

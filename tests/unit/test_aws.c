@@ -108,21 +108,21 @@ OWS_TEST(aws_auth_whole_body)
 	/* No hash header: the signature is checked once the body is read. */
 	OWS_CHECK_INT(whole(SECRET, NULL, "{}", "{}", &head), 0);
 	OWS_CHECK_INT(whole("wrong", NULL, "{}", "{}", &head),
-		      OWS_SIGV4_ESIGNATURE);
+		      OWS_ESIG_SIGNATURE);
 	OWS_CHECK_INT(head, 0);
 	OWS_CHECK_INT(whole(SECRET, NULL, "{}", "{x}", &head),
-		      OWS_SIGV4_ESIGNATURE);
+		      OWS_ESIG_SIGNATURE);
 	/* A hash header: a wrong secret is refused before any body byte. */
 	ows_sha256_hex("{}", 2, hash);
 	OWS_CHECK_INT(whole("wrong", hash, "{}", "{}", &head),
-		      OWS_SIGV4_ESIGNATURE);
-	OWS_CHECK_INT(head, OWS_SIGV4_ESIGNATURE);
+		      OWS_ESIG_SIGNATURE);
+	OWS_CHECK_INT(head, OWS_ESIG_SIGNATURE);
 	OWS_CHECK_INT(whole(SECRET, hash, "{}", "{x}", &head),
-		      OWS_SIGV4_ESHA256);
+		      OWS_ESIG_SHA256);
 	OWS_CHECK_INT(head, 0);
 	/* Whole-body services take no unsigned payload. */
 	OWS_CHECK_INT(whole(SECRET, "UNSIGNED-PAYLOAD", "", "", &head),
-		      OWS_SIGV4_ESIGNATURE);
+		      OWS_ESIG_SIGNATURE);
 }
 
 OWS_TEST(aws_auth_head_scope_and_key)
@@ -133,16 +133,16 @@ OWS_TEST(aws_auth_head_scope_and_key)
 
 	sreq_make(&r, "lambda", "eu-west-1", SECRET, NULL, "");
 	OWS_CHECK_INT(ows_aws_auth_head(&x, &r.req, &keys, "lambda", false,
-					&err), OWS_SIGV4_ESCOPE);
+					&err), OWS_ESIG_SCOPE);
 	sreq_make(&r, "sts", "us-east-1", SECRET, NULL, "");
 	OWS_CHECK_INT(ows_aws_auth_head(&x, &r.req, &keys, "lambda", false,
-					&err), OWS_SIGV4_ESCOPE);
+					&err), OWS_ESIG_SCOPE);
 	/* the key is looked up once the scope is right, not before */
 	lookups = 0;
 	sreq_make(&r, "lambda", "us-east-1", SECRET, NULL, "");
 	r.auth[strlen("AWS4-HMAC-SHA256 Credential=") + 3] = 'X';
 	OWS_CHECK_INT(ows_aws_auth_head(&x, &r.req, &keys, "lambda", false,
-					&err), OWS_SIGV4_EACCESSKEY);
+					&err), OWS_ESIG_ACCESS_KEY);
 	OWS_CHECK_INT(lookups, 1);
 	ows_aws_auth_clear(&x);
 }
@@ -178,7 +178,7 @@ static int stream(struct ows_aws_auth *x, int64_t decoded, const char *body,
 
 	memset(s, 0, sizeof(*s));
 	s->only_a = true;
-	OWS_CHECK_INT(ows_aws_verifier_new(x, decoded, &v), 0);
+	OWS_CHECK_INT(ows__aws_verifier_new(x, decoded, &v), 0);
 	/* the chunk decoder has its key: the secret is no longer held */
 	if (decoded >= 0)
 		OWS_CHECK(x->secret.data == NULL);
@@ -186,12 +186,12 @@ static int stream(struct ows_aws_auth *x, int64_t decoded, const char *body,
 	for (int i = 0; rv == 0 && off < len; i++) {
 		size_t n = steps[i % 6] < len - off ? steps[i % 6] : len - off;
 
-		rv = ows_aws_verifier_feed(v, body + off, n, sink_data, s, &err);
+		rv = ows__aws_verifier_feed(v, body + off, n, sink_data, s, &err);
 		off += n;
 	}
 	if (rv == 0)
-		rv = ows_aws_verifier_finish(v, &err);
-	ows_aws_verifier_free(v);
+		rv = ows__aws_verifier_finish(v, &err);
+	ows__aws_verifier_free(v);
 	return rv;
 }
 
@@ -212,7 +212,7 @@ OWS_TEST(aws_auth_streamed_hash)
 	OWS_CHECK_INT(ows_aws_auth_head(&x, &r.req, &keys, "lambda", true,
 					&err), 0);
 	OWS_CHECK_INT(stream(&x, -1, "hello wordl", 11, &s),
-		      OWS_SIGV4_ESHA256);
+		      OWS_ESIG_SHA256);
 	/* no hash header: the signature itself at the end */
 	sreq_make(&r, "lambda", "us-east-1", SECRET, NULL, "hello world");
 	OWS_CHECK_INT(ows_aws_auth_head(&x, &r.req, &keys, "lambda", true,
@@ -221,7 +221,7 @@ OWS_TEST(aws_auth_streamed_hash)
 	OWS_CHECK_INT(stream(&x, -1, "hello world", 11, &s), 0);
 	OWS_CHECK_INT(ows_aws_auth_head(&x, &r.req, &keys, "lambda", true,
 					&err), 0);
-	OWS_CHECK_INT(stream(&x, -1, "hello", 5, &s), OWS_SIGV4_ESIGNATURE);
+	OWS_CHECK_INT(stream(&x, -1, "hello", 5, &s), OWS_ESIG_SIGNATURE);
 	OWS_CHECK(x.secret.data == NULL);
 	/* UNSIGNED-PAYLOAD, as SigV4 allows it for streamed services */
 	sreq_make(&r, "lambda", "us-east-1", SECRET, "UNSIGNED-PAYLOAD", "");
@@ -293,7 +293,7 @@ OWS_TEST(aws_auth_streamed_chunks)
 	free(body);
 	body = doc_body(&len, true);
 	OWS_CHECK_INT(ows_aws_auth_head(&x, &req, &k, "s3", true, &err), 0);
-	OWS_CHECK_INT(stream(&x, 66560, body, len, &s), OWS_SIGV4_ESIGNATURE);
+	OWS_CHECK_INT(stream(&x, 66560, body, len, &s), OWS_ESIG_SIGNATURE);
 	free(body);
 }
 

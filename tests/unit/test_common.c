@@ -1,13 +1,18 @@
-/* Unit tests: canonical JSON, encodings, buffers, arenas, sealing, paths. */
+/*
+ * Unit tests: canonical JSON, encodings, buffers, arenas, sealing, paths,
+ * the error-code family.
+ */
 #include "../lib/unit.h"
 
 #include "auth/seal.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/enc.h"
+#include "common/err.h"
 #include "common/fs.h"
 #include "common/json.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -195,4 +200,25 @@ OWS_TEST(path_absolute_resolves_relative_and_missing)
 	OWS_CHECK_INT(rmdir("a"), 0);
 	OWS_CHECK_INT(chdir("/"), 0);
 	OWS_CHECK_INT(rmdir(tmpl), 0);
+}
+
+/* One family: every code has its own text, and the SigV4 ones are known. */
+OWS_TEST(err_codes_are_one_family)
+{
+	for (int a = OWS_EPARSE; a <= OWS_EIO; a++) {
+		OWS_CHECK(!ows_err_is_sig(a));
+		OWS_CHECK(strcmp(ows_strerror(a), "unknown error") != 0);
+	}
+	for (int a = OWS_ESIG_MISSING; a <= OWS_ESIG_SCOPE; a++) {
+		OWS_CHECK(ows_err_is_sig(a));
+		OWS_CHECK(strcmp(ows_strerror(a), "unknown error") != 0);
+		for (int b = OWS_ESIG_MISSING; b < a; b++)
+			OWS_CHECK(strcmp(ows_strerror(a), ows_strerror(b)) !=
+				  0);
+	}
+	OWS_CHECK(!ows_err_is_sig(0));
+	OWS_CHECK(!ows_err_is_sig(-EINVAL));
+	OWS_CHECK(!ows_err_is_sig(OWS_ESIG_MISSING - 1));
+	OWS_CHECK(!ows_err_is_sig(OWS_ESIG_SCOPE + 1));
+	OWS_CHECK(strcmp(ows_strerror(-ENOENT), strerror(ENOENT)) == 0);
 }

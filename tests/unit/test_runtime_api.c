@@ -111,7 +111,7 @@ static void fx_init(struct fx *f)
 	OWS_CHECK_INT(uv_loop_init(&f->loop), 0);
 	OWS_CHECK_INT(
 	    ows_runtime_api_new(&f->loop, "127.0.0.1:0", &cbs, f, &f->api), 0);
-	OWS_CHECK(strncmp(ows_runtime_api_address(f->api), "127.0.0.1:", 10) ==
+	OWS_CHECK(strncmp(ows__runtime_api_address(f->api), "127.0.0.1:", 10) ==
 		  0);
 }
 
@@ -130,7 +130,7 @@ static void exit_cb(uv_process_t *p, int64_t status, int sig)
 	f->exit_status = status;
 	f->term_signal = sig;
 	if (!f->api_closed)
-		ows_runtime_api_instance_exited(f->api, status, sig);
+		ows__runtime_api_instance_exited(f->api, status, sig);
 	uv_close((uv_handle_t *)p, NULL);
 }
 
@@ -170,7 +170,7 @@ static void spawn(struct fx *f, const char *runtime, const char *fixture,
 	OWS_CHECK(realpath(fixture, root) != NULL);
 	snprintf(boot, sizeof(boot), "runtimes/%s/bootstrap", runtime);
 #define ENV(...) snprintf(f->env[i], sizeof(f->env[i]), __VA_ARGS__), i++
-	ENV("AWS_LAMBDA_RUNTIME_API=%s", ows_runtime_api_address(f->api));
+	ENV("AWS_LAMBDA_RUNTIME_API=%s", ows__runtime_api_address(f->api));
 	ENV("_HANDLER=%s", handler);
 	ENV("LAMBDA_TASK_ROOT=%s", root);
 	ENV("AWS_LAMBDA_FUNCTION_NAME=fn-test");
@@ -228,7 +228,7 @@ static int invoke(struct fx *f, const char *id, const char *payload, size_t len,
 	inv.deadline_ms = deadline_in_ms ? now_ms() + deadline_in_ms : 0;
 	inv.function_arn = "arn:aws:lambda:local:000000000000:function:fn-test";
 	inv.trace_id = "Root=1-5759e988-bd862e3fe1be46a994272793";
-	return ows_runtime_api_invoke(f->api, &inv, result_cb, f);
+	return ows__runtime_api_invoke(f->api, &inv, result_cb, f);
 }
 
 /* Invoke and wait for the result. */
@@ -256,7 +256,7 @@ static struct result *call_cc(struct fx *f, const char *id, const char *cc)
 	inv.deadline_ms = now_ms() + 5000;
 	inv.function_arn = "arn:aws:lambda:local:000000000000:function:fn-test";
 	inv.client_context = cc;
-	OWS_CHECK_INT(ows_runtime_api_invoke(f->api, &inv, result_cb, f), 0);
+	OWS_CHECK_INT(ows__runtime_api_invoke(f->api, &inv, result_cb, f), 0);
 	RUN_UNTIL(f, f->n_res > n);
 	OWS_CHECK_STR(f->res[n].request_id, id);
 	return &f->res[n];
@@ -316,7 +316,7 @@ static void api_closed_cb(void *ud)
 /* Close everything; the loop must end with no handle left. */
 static void fx_done(struct fx *f)
 {
-	ows_runtime_api_close(f->api, api_closed_cb);
+	ows__runtime_api_close(f->api, api_closed_cb);
 	if (f->spawned && !f->exited)
 		uv_process_kill(&f->proc, SIGKILL);
 	RUN_UNTIL(f, f->api_closed && (!f->spawned || f->exited));
@@ -451,7 +451,7 @@ static void http(struct fx *f, struct reply *out, const char *method,
 {
 	memset(out, 0, sizeof(*out));
 	OWS_CHECK_INT(ows_http_client_request(
-			  &f->loop, ows_runtime_api_address(f->api), method,
+			  &f->loop, ows__runtime_api_address(f->api), method,
 			  target, NULL, 0, body, body ? strlen(body) : 0, NULL,
 			  reply_cb, out),
 		      0);
@@ -531,7 +531,7 @@ OWS_TEST(runtime_api_protocol)
 	http(&f, &next, "GET", NEXT, NULL);
 	for (int i = 0; i < 20; i++)
 		uv_run(&f.loop, UV_RUN_NOWAIT);
-	ows_runtime_api_close(f.api, api_closed_cb);
+	ows__runtime_api_close(f.api, api_closed_cb);
 	RUN_UNTIL(&f, f.api_closed && next.done);
 	OWS_CHECK_INT(next.status, 500);
 	ows_buf_free(&next.body);
@@ -589,7 +589,7 @@ OWS_TEST(runtime_api_invoke_args)
 	OWS_CHECK_INT(invoke(&f, "big", huge, sizeof(huge), 0), -EMSGSIZE);
 	/* Close with an invocation queued: it fails with -ECANCELED. */
 	OWS_CHECK_INT(invoke(&f, "queued", "{}", 2, 0), 0);
-	ows_runtime_api_close(f.api, api_closed_cb);
+	ows__runtime_api_close(f.api, api_closed_cb);
 	OWS_CHECK_INT(f.n_res, 1);
 	check_failed(&f.res[0], -ECANCELED, "Runtime.Closed", "stopped");
 	OWS_CHECK_INT(invoke(&f, "late", "{}", 2, 0), -ECANCELED);
@@ -826,7 +826,7 @@ static void close_timer_cb(uv_timer_t *t)
 {
 	struct fx *f = t->data;
 
-	ows_runtime_api_close(f->api, api_closed_cb);
+	ows__runtime_api_close(f->api, api_closed_cb);
 	uv_close((uv_handle_t *)t, NULL);
 }
 

@@ -20,6 +20,7 @@
 
 #include "common/fs.h"
 #include "fn/sandbox.h"
+#include "fn/sandbox_priv.h"
 
 #define OUT_SIZE 65536
 
@@ -47,7 +48,7 @@ static void cleanup(void)
 {
 	char cmd[128];
 
-	ows_sandbox_cgroup_destroy(&cg);
+	ows__sandbox_cgroup_destroy(&cg);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", bundle);
 	if (bundle[0] != '\0' && system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", bundle);
@@ -64,8 +65,8 @@ static void setup(uint64_t memory_bytes, unsigned max_procs)
 	OWS_CHECK(mkdtemp(bundle) != NULL);
 	OWS_CHECK_INT(chmod(bundle, 0755), 0);
 	snprintf(name, sizeof(name), "ows-test-%d", (int)getpid());
-	if (ows_sandbox_cgroup_create(&cg, name, memory_bytes, max_procs,
-				      &err) != 0) {
+	if (ows__sandbox_cgroup_create(&cg, name, memory_bytes, max_procs,
+				       &err) != 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		OWS_CHECK(0);
 	}
@@ -93,7 +94,7 @@ static void start_with(const struct ows_sandbox_spec *spec, struct run *r,
 	struct ows_buf json = OWS_BUF_INIT;
 	int spec_pipe[2], out_pipe[2];
 
-	OWS_CHECK_INT(ows_sandbox_spec_encode(spec, &json), 0);
+	OWS_CHECK_INT(ows__sandbox_spec_encode(spec, &json), 0);
 	OWS_CHECK(json.len < 65536); /* fits in the pipe, no writer needed */
 	OWS_CHECK_INT(pipe2(spec_pipe, O_CLOEXEC), 0);
 	OWS_CHECK_INT(pipe2(out_pipe, O_CLOEXEC), 0);
@@ -211,16 +212,16 @@ static void check_destroyed(void)
 	char dir[sizeof(cg.dir)];
 
 	snprintf(dir, sizeof(dir), "%s", cg.dir);
-	OWS_CHECK_INT(ows_sandbox_cgroup_destroy(&cg), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_destroy(&cg), 0);
 	OWS_CHECK(access(dir, F_OK) != 0);
 }
 
 static int decode(const char *text)
 {
 	struct ows_sandbox_spec spec;
-	int rv = ows_sandbox_spec_decode(text, strlen(text), &spec, NULL);
+	int rv = ows__sandbox_spec_decode(text, strlen(text), &spec, NULL);
 
-	ows_sandbox_spec_close(&spec);
+	ows__sandbox_spec_close(&spec);
 	return rv;
 }
 
@@ -240,8 +241,8 @@ OWS_TEST(sandbox_spec_roundtrip)
 	in.env = env;
 	in.uid = 1000;
 	in.cgroup = &c;
-	OWS_CHECK_INT(ows_sandbox_spec_encode(&in, &b), 0);
-	OWS_CHECK_INT(ows_sandbox_spec_decode(b.data, b.len, &out, &err), 0);
+	OWS_CHECK_INT(ows__sandbox_spec_encode(&in, &b), 0);
+	OWS_CHECK_INT(ows__sandbox_spec_decode(b.data, b.len, &out, &err), 0);
 	OWS_CHECK_STR(out.bundle_dir, "/srv/b");
 	OWS_CHECK_STR(out.argv[1], "a b");
 	OWS_CHECK(out.argv[2] == NULL);
@@ -252,7 +253,7 @@ OWS_TEST(sandbox_spec_roundtrip)
 	OWS_CHECK_STR(out.ro_paths[0], "/usr");
 	OWS_CHECK_INT(out.tmp_bytes, OWS_SANDBOX_TMP_BYTES);
 	OWS_CHECK_STR(out.cgroup->pids_dir, "/sys/fs/cgroup/pids/x");
-	ows_sandbox_spec_close(&out);
+	ows__sandbox_spec_close(&out);
 	ows_buf_free(&b);
 
 	/* Relative paths and garbage are refused before anything runs. */
@@ -275,7 +276,7 @@ OWS_TEST(sandbox_pid1_hostname_uid)
 	       &r);
 	OWS_CHECK_INT(r.status, 0);
 	OWS_CHECK_STR(r.text, "1\nfn-test\n65534\n65534\n65534\n/var/task\n1\n");
-	OWS_CHECK_INT(ows_sandbox_cgroup_oom_killed(&cg), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_oom_killed(&cg), 0);
 	check_destroyed();
 }
 
@@ -477,7 +478,7 @@ OWS_TEST(sandbox_memory_limit_oom_kills)
 	       &r);
 	OWS_CHECK_STR(r.text, "start\n");
 	OWS_CHECK_INT(r.status, 128 + SIGKILL);
-	OWS_CHECK_INT(ows_sandbox_cgroup_oom_killed(&cg), 1);
+	OWS_CHECK_INT(ows__sandbox_cgroup_oom_killed(&cg), 1);
 	check_destroyed();
 }
 
@@ -512,11 +513,11 @@ OWS_TEST(sandbox_kill_all_stops_instance)
 	start(&s, &r);
 	read_line(&r);
 	OWS_CHECK_STR(r.text, "ready\n");
-	OWS_CHECK_INT(ows_sandbox_cgroup_kill_all(&cg), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_kill_all(&cg), 0);
 	finish(&r);
 	OWS_CHECK_INT(r.status, 128 + SIGKILL);
 	OWS_CHECK_INT(settled_procs(), 0);
-	OWS_CHECK_INT(ows_sandbox_cgroup_oom_killed(&cg), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_oom_killed(&cg), 0);
 	check_destroyed();
 }
 
@@ -592,11 +593,11 @@ OWS_TEST(sandbox_cgroup_v2_kill_and_destroy)
 	read_line(&r);
 	OWS_CHECK_STR(r.text, "ready\n");
 	OWS_CHECK(cgroup_value(v2.dir, "cgroup.procs") > 0);
-	OWS_CHECK_INT(ows_sandbox_cgroup_kill_all(&v2), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_kill_all(&v2), 0);
 	finish(&r);
 	OWS_CHECK_INT(r.status, 128 + SIGKILL);
-	OWS_CHECK_INT(ows_sandbox_cgroup_oom_killed(&v2), -ENOENT);
-	OWS_CHECK_INT(ows_sandbox_cgroup_destroy(&v2), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_oom_killed(&v2), -ENOENT);
+	OWS_CHECK_INT(ows__sandbox_cgroup_destroy(&v2), 0);
 	OWS_CHECK(access(v2.dir, F_OK) != 0);
 }
 
@@ -616,20 +617,20 @@ OWS_TEST(sandbox_cgroup_sweep_stale)
 		_exit(0);
 	OWS_CHECK(gone > 0 && waitpid(gone, NULL, 0) == gone);
 	snprintf(name, sizeof(name), "ows-fn-sweep-x-%d-1", (int)gone);
-	OWS_CHECK_INT(ows_sandbox_cgroup_create(&dead, name, 0, 8, NULL), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_create(&dead, name, 0, 8, NULL), 0);
 	snprintf(name, sizeof(name), "ows-fn-sweep-x-%d-2", (int)getpid());
-	OWS_CHECK_INT(ows_sandbox_cgroup_create(&live, name, 0, 8, NULL), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_create(&live, name, 0, 8, NULL), 0);
 	snprintf(name, sizeof(name), "ows-fn-sweep-y-%d-3", (int)gone);
-	OWS_CHECK_INT(ows_sandbox_cgroup_create(&busy, name, 0, 8, NULL), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_create(&busy, name, 0, 8, NULL), 0);
 	snprintf(name, sizeof(name), "ows-other-%d-4", (int)gone);
-	OWS_CHECK_INT(ows_sandbox_cgroup_create(&other, name, 0, 8, NULL), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_create(&other, name, 0, 8, NULL), 0);
 	sleeper = fork();
 	if (sleeper == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		pause();
 		_exit(0);
 	}
-	OWS_CHECK_INT(ows_sandbox_cgroup_join(&busy, sleeper), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_join(&busy, sleeper), 0);
 
 	/* one directory on v2, one per hierarchy on v1; more when an
 	 * earlier run of this test was killed half-way */
@@ -644,7 +645,7 @@ OWS_TEST(sandbox_cgroup_sweep_stale)
 
 	kill(sleeper, SIGKILL);
 	waitpid(sleeper, NULL, 0);
-	OWS_CHECK_INT(ows_sandbox_cgroup_destroy(&live), 0);
-	OWS_CHECK_INT(ows_sandbox_cgroup_destroy(&busy), 0);
-	OWS_CHECK_INT(ows_sandbox_cgroup_destroy(&other), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_destroy(&live), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_destroy(&busy), 0);
+	OWS_CHECK_INT(ows__sandbox_cgroup_destroy(&other), 0);
 }

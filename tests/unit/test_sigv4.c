@@ -175,10 +175,10 @@ OWS_TEST(sigv4_suite_header_vectors)
 		/* Any other secret or body fails. */
 		OWS_CHECK_INT(
 		    check(v->request, SUITE_SECRET "x", SUITE_NOW, body),
-		    OWS_SIGV4_ESIGNATURE);
+		    OWS_ESIG_SIGNATURE);
 		ows_sha256_hex("x", 1, body);
 		OWS_CHECK_INT(check(v->request, SUITE_SECRET, SUITE_NOW, body),
-			      OWS_SIGV4_ESIGNATURE);
+			      OWS_ESIG_SIGNATURE);
 	}
 	OWS_CHECK_INT(bad, 0);
 }
@@ -207,12 +207,12 @@ OWS_TEST(sigv4_suite_presigned_vectors)
 			      0);
 		OWS_CHECK_INT(check(reqs[i], SUITE_SECRET, SUITE_NOW + 3601,
 				    EMPTY_SHA256),
-			      OWS_SIGV4_EEXPIRED);
+			      OWS_ESIG_EXPIRED);
 		OWS_CHECK_INT(
 		    check(reqs[i], SUITE_SECRET, SUITE_NOW - 901, EMPTY_SHA256),
-		    OWS_SIGV4_ENOTYET);
+		    OWS_ESIG_NOT_YET);
 		OWS_CHECK_INT(check(reqs[i], "other", SUITE_NOW, EMPTY_SHA256),
-			      OWS_SIGV4_ESIGNATURE);
+			      OWS_ESIG_SIGNATURE);
 	}
 }
 
@@ -232,7 +232,7 @@ OWS_TEST(sigv4_s3_doc_get_object)
 	OWS_CHECK_INT(check(S3_GET_OBJECT, S3_SECRET, S3_NOW, NULL), 0);
 	OWS_CHECK_INT(
 	    check(S3_GET_OBJECT "x-amz-meta-late:1\n", S3_SECRET, S3_NOW, NULL),
-	    OWS_SIGV4_EUNSIGNED);
+	    OWS_ESIG_UNSIGNED);
 	OWS_CHECK_INT(
 	    check(S3_GET_OBJECT "User-Agent:x\n", S3_SECRET, S3_NOW, NULL), 0);
 }
@@ -278,12 +278,12 @@ OWS_TEST(sigv4_s3_doc_put_object)
 	/* S3 encodes once: "$" on the wire is the same request. */
 	OWS_CHECK_INT(check(raw_dollar, S3_SECRET, S3_NOW, hash), 0);
 	ows_sha256_hex("Welcome to Amazon S4.", 21, hash);
-	OWS_CHECK_INT(check(req, S3_SECRET, S3_NOW, hash), OWS_SIGV4_ESHA256);
+	OWS_CHECK_INT(check(req, S3_SECRET, S3_NOW, hash), OWS_ESIG_SHA256);
 	treq_parse(&t, req);
 	OWS_CHECK_INT(ows_sigv4_parse(&t.req, &a, &err), 0);
 	OWS_CHECK_INT(a.payload, OWS_SIGV4_PAYLOAD_HASH);
 	OWS_CHECK_INT(ows_sigv4_payload_check(&a, hash, &err),
-		      OWS_SIGV4_ESHA256);
+		      OWS_ESIG_SHA256);
 	ows_sha256_hex(body, strlen(body), hash);
 	OWS_CHECK_INT(ows_sigv4_payload_check(&a, hash, &err), 0);
 }
@@ -334,29 +334,29 @@ OWS_TEST(sigv4_s3_doc_presigned)
 		      0);
 	OWS_CHECK_INT(check(S3_PRESIGNED("86400", DOC_SIG), S3_SECRET,
 			    S3_NOW + 86401, NULL),
-		      OWS_SIGV4_EEXPIRED);
+		      OWS_ESIG_EXPIRED);
 	OWS_CHECK_INT(check(S3_PRESIGNED("86400", DOC_SIG), S3_SECRET,
 			    S3_NOW - 900, NULL),
 		      0);
 	OWS_CHECK_INT(check(S3_PRESIGNED("86400", DOC_SIG), S3_SECRET,
 			    S3_NOW - 901, NULL),
-		      OWS_SIGV4_ENOTYET);
+		      OWS_ESIG_NOT_YET);
 	/* A changed expiry is a different request. */
 	OWS_CHECK_INT(
 	    check(S3_PRESIGNED("86401", DOC_SIG), S3_SECRET, S3_NOW, NULL),
-	    OWS_SIGV4_ESIGNATURE);
+	    OWS_ESIG_SIGNATURE);
 	OWS_CHECK_INT(
 	    check(S3_PRESIGNED("0", DOC_SIG), S3_SECRET, S3_NOW, NULL),
-	    OWS_SIGV4_EQUERY);
+	    OWS_ESIG_QUERY);
 	OWS_CHECK_INT(
 	    check(S3_PRESIGNED("604801", DOC_SIG), S3_SECRET, S3_NOW, NULL),
-	    OWS_SIGV4_EQUERY);
+	    OWS_ESIG_QUERY);
 	OWS_CHECK_INT(
 	    check(S3_PRESIGNED("1e3", DOC_SIG), S3_SECRET, S3_NOW, NULL),
-	    OWS_SIGV4_EQUERY);
+	    OWS_ESIG_QUERY);
 	OWS_CHECK_INT(
 	    check(S3_PRESIGNED("86400", "abc"), S3_SECRET, S3_NOW, NULL),
-	    OWS_SIGV4_EQUERY);
+	    OWS_ESIG_QUERY);
 	treq_parse(&t, S3_PRESIGNED("86400", DOC_SIG));
 	OWS_CHECK_INT(ows_sigv4_parse(&t.req, &a, &err), 0);
 	OWS_CHECK(a.presigned && a.s3);
@@ -368,7 +368,7 @@ OWS_TEST(sigv4_s3_doc_presigned)
 	OWS_CHECK_INT(check(S3_PRESIGNED("86400", DOC_SIG)
 				SUITE_AUTH("host", DOC_SIG),
 			    S3_SECRET, S3_NOW, NULL),
-		      OWS_SIGV4_EARGUMENT);
+		      OWS_ESIG_ARGUMENT);
 }
 
 /* ---- aws-chunked ---- */
@@ -511,7 +511,7 @@ OWS_TEST(sigv4_chunked_tampered_and_truncated)
 
 	body[1000] = 'b'; /* a byte inside the first chunk */
 	doc_decoder(DOC_HEAD, &d, 66560);
-	OWS_CHECK_INT(feed_all(&d, body, len, &s), OWS_SIGV4_ESIGNATURE);
+	OWS_CHECK_INT(feed_all(&d, body, len, &s), OWS_ESIG_SIGNATURE);
 	ows_sigv4_chunked_close(&d);
 	body[1000] = 'a';
 
@@ -519,7 +519,7 @@ OWS_TEST(sigv4_chunked_tampered_and_truncated)
 	static const size_t cuts[] = {0, 5, 90, 65000, 65620, 66700, 66821};
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 		doc_decoder(DOC_HEAD, &d, 66560);
-		OWS_CHECK_INT(feed_all(&d, body, cuts[i], &s), OWS_SIGV4_EBODY);
+		OWS_CHECK_INT(feed_all(&d, body, cuts[i], &s), OWS_ESIG_BODY);
 		ows_sigv4_chunked_close(&d);
 	}
 	/* The final chunk's signature is checked too. */
@@ -533,13 +533,13 @@ OWS_TEST(sigv4_chunked_tampered_and_truncated)
 	free(body);
 	body = doc_body(swapped, "", &len);
 	doc_decoder(DOC_HEAD, &d, 66560);
-	OWS_CHECK_INT(feed_all(&d, body, len, &s), OWS_SIGV4_ESIGNATURE);
+	OWS_CHECK_INT(feed_all(&d, body, len, &s), OWS_ESIG_SIGNATURE);
 	ows_sigv4_chunked_close(&d);
 	/* A decoded length that disagrees. */
 	free(body);
 	body = doc_body(doc_sigs, "", &len);
 	doc_decoder(DOC_HEAD, &d, 66000);
-	OWS_CHECK_INT(feed_all(&d, body, len, &s), OWS_SIGV4_EBODY);
+	OWS_CHECK_INT(feed_all(&d, body, len, &s), OWS_ESIG_BODY);
 	ows_sigv4_chunked_close(&d);
 	free(body);
 }
@@ -581,7 +581,7 @@ OWS_TEST(sigv4_s3_doc_chunked_trailer)
 	    "\n",
 	    &len);
 	doc_decoder(head, &d, 66560);
-	OWS_CHECK_INT(feed_all(&d, body, len, &s), OWS_SIGV4_ESIGNATURE);
+	OWS_CHECK_INT(feed_all(&d, body, len, &s), OWS_ESIG_SIGNATURE);
 	OWS_CHECK_STR(s.trailer, "");
 	ows_sigv4_chunked_close(&d);
 	free(body);
@@ -609,14 +609,14 @@ OWS_TEST(sigv4_chunked_unsigned_trailer)
 			  NULL, NULL, NULL, NULL, -1),
 		      0);
 	OWS_CHECK_INT(feed_all(&d, "2\r\nabc\r\n0\r\n\r\n", 14, &s),
-		      OWS_SIGV4_EBODY);
+		      OWS_ESIG_BODY);
 	ows_sigv4_chunked_close(&d);
 	/* Bytes after the end. */
 	OWS_CHECK_INT(ows_sigv4_chunked_init(
 			  &d, OWS_SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER,
 			  NULL, NULL, NULL, NULL, -1),
 		      0);
-	OWS_CHECK_INT(feed_all(&d, "0\r\n\r\nX", 6, &s), OWS_SIGV4_EBODY);
+	OWS_CHECK_INT(feed_all(&d, "0\r\n\r\nX", 6, &s), OWS_ESIG_BODY);
 	ows_sigv4_chunked_close(&d);
 }
 
@@ -633,10 +633,10 @@ OWS_TEST(sigv4_chunked_header_line_bounded)
 		      0);
 	OWS_CHECK_INT(
 	    ows_sigv4_chunked_feed(&d, line, sizeof(line), NULL, &err),
-	    OWS_SIGV4_EBODY);
+	    OWS_ESIG_BODY);
 	/* The error sticks. */
 	OWS_CHECK_INT(ows_sigv4_chunked_feed(&d, "\r\n", 2, NULL, &err),
-		      OWS_SIGV4_EBODY);
+		      OWS_ESIG_BODY);
 	ows_sigv4_chunked_close(&d);
 	/* Oversized sizes and garbage are refused. */
 	OWS_CHECK_INT(ows_sigv4_chunked_init(
@@ -645,7 +645,7 @@ OWS_TEST(sigv4_chunked_header_line_bounded)
 		      0);
 	OWS_CHECK_INT(
 	    ows_sigv4_chunked_feed(&d, "ffffffffffffffff\r\n", 18, NULL, &err),
-	    OWS_SIGV4_ECHUNKSIZE);
+	    OWS_ESIG_CHUNK_SIZE);
 	ows_sigv4_chunked_close(&d);
 	OWS_CHECK_INT(ows_sigv4_chunked_init(
 			  &d, OWS_SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER,
@@ -653,14 +653,14 @@ OWS_TEST(sigv4_chunked_header_line_bounded)
 		      0);
 	OWS_CHECK_INT(
 	    ows_sigv4_chunked_feed(&d, "1ffffffffffffffff\r\n", 19, NULL, &err),
-	    OWS_SIGV4_EBODY);
+	    OWS_ESIG_BODY);
 	ows_sigv4_chunked_close(&d);
 	OWS_CHECK_INT(ows_sigv4_chunked_init(
 			  &d, OWS_SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER,
 			  NULL, NULL, NULL, NULL, -1),
 		      0);
 	OWS_CHECK_INT(ows_sigv4_chunked_feed(&d, "3\nabc", 5, NULL, &err),
-		      OWS_SIGV4_EBODY);
+		      OWS_ESIG_BODY);
 	ows_sigv4_chunked_close(&d);
 }
 
@@ -720,7 +720,7 @@ OWS_TEST(sigv4_chunked_small_chunk_refused)
 			  "20130524T000000Z",
 			  "20130524/us-east-1/s3/aws4_request", seed, -1),
 		      0);
-	OWS_CHECK_INT(feed_all(&d, body, (size_t)n, &s), OWS_SIGV4_ECHUNKSIZE);
+	OWS_CHECK_INT(feed_all(&d, body, (size_t)n, &s), OWS_ESIG_CHUNK_SIZE);
 	ows_sigv4_chunked_close(&d);
 	/* A chunk without its signature. */
 	OWS_CHECK_INT(ows_sigv4_chunked_init(
@@ -729,7 +729,7 @@ OWS_TEST(sigv4_chunked_small_chunk_refused)
 			  "20130524/us-east-1/s3/aws4_request", seed, -1),
 		      0);
 	OWS_CHECK_INT(feed_all(&d, "5\r\nhello\r\n0\r\n\r\n", 16, &s),
-		      OWS_SIGV4_EBODY);
+		      OWS_ESIG_BODY);
 	ows_sigv4_chunked_close(&d);
 }
 
@@ -749,10 +749,10 @@ OWS_TEST(sigv4_clock_skew)
 	    check(VANILLA, SUITE_SECRET, SUITE_NOW - 900, EMPTY_SHA256), 0);
 	OWS_CHECK_INT(
 	    check(VANILLA, SUITE_SECRET, SUITE_NOW + 901, EMPTY_SHA256),
-	    OWS_SIGV4_ESKEW);
+	    OWS_ESIG_SKEW);
 	OWS_CHECK_INT(
 	    check(VANILLA, SUITE_SECRET, SUITE_NOW - 901, EMPTY_SHA256),
-	    OWS_SIGV4_ESKEW);
+	    OWS_ESIG_SKEW);
 }
 
 OWS_TEST(sigv4_wrong_secret_and_tampering)
@@ -763,38 +763,38 @@ OWS_TEST(sigv4_wrong_secret_and_tampering)
 
 	OWS_CHECK_INT(check(VANILLA, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEz",
 			    SUITE_NOW, EMPTY_SHA256),
-		      OWS_SIGV4_ESIGNATURE);
+		      OWS_ESIG_SIGNATURE);
 	treq_parse(&t, VANILLA);
 	OWS_CHECK_INT(ows_sigv4_parse(&t.req, &a, &err), 0);
 	OWS_CHECK_INT(ows_sigv4_verify(&t.req, &a, "wrong-secret-123",
 				       SUITE_NOW, EMPTY_SHA256, &err),
-		      OWS_SIGV4_ESIGNATURE);
+		      OWS_ESIG_SIGNATURE);
 	OWS_CHECK(strstr(err.msg, "wrong-secret") == NULL);
 	t.req.method = "PUT";
 	OWS_CHECK_INT(ows_sigv4_verify(&t.req, &a, SUITE_SECRET, SUITE_NOW,
 				       EMPTY_SHA256, &err),
-		      OWS_SIGV4_ESIGNATURE);
+		      OWS_ESIG_SIGNATURE);
 	t.req.method = "GET";
 	t.req.path = "/x";
 	OWS_CHECK_INT(ows_sigv4_verify(&t.req, &a, SUITE_SECRET, SUITE_NOW,
 				       EMPTY_SHA256, &err),
-		      OWS_SIGV4_ESIGNATURE);
+		      OWS_ESIG_SIGNATURE);
 	t.req.path = "/";
 	t.req.query = "a=1";
 	OWS_CHECK_INT(ows_sigv4_verify(&t.req, &a, SUITE_SECRET, SUITE_NOW,
 				       EMPTY_SHA256, &err),
-		      OWS_SIGV4_ESIGNATURE);
+		      OWS_ESIG_SIGNATURE);
 	t.req.query = "";
 	t.h[0].value = "evil.example.com";
 	OWS_CHECK_INT(ows_sigv4_verify(&t.req, &a, SUITE_SECRET, SUITE_NOW,
 				       EMPTY_SHA256, &err),
-		      OWS_SIGV4_ESIGNATURE);
+		      OWS_ESIG_SIGNATURE);
 	/* A signed header that is not there. */
 	t.req.n_headers = 1;
 	t.h[0] = t.h[2];
 	OWS_CHECK_INT(ows_sigv4_verify(&t.req, &a, SUITE_SECRET, SUITE_NOW,
 				       EMPTY_SHA256, &err),
-		      OWS_SIGV4_ESIGNATURE);
+		      OWS_ESIG_SIGNATURE);
 }
 
 OWS_TEST(sigv4_unsigned_host_refused)
@@ -802,7 +802,7 @@ OWS_TEST(sigv4_unsigned_host_refused)
 	OWS_CHECK_INT(check("GET / HTTP/1.1\n" SUITE_HOST SUITE_DATE SUITE_AUTH(
 				"x-amz-date", VANILLA_SIG),
 			    SUITE_SECRET, SUITE_NOW, EMPTY_SHA256),
-		      OWS_SIGV4_EMALFORMED);
+		      OWS_ESIG_MALFORMED);
 	OWS_CHECK_INT(
 	    check("GET "
 		  "/?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="
@@ -812,7 +812,7 @@ OWS_TEST(sigv4_unsigned_host_refused)
 		  "Expires=60"
 		  "&X-Amz-Signature=" VANILLA_SIG " HTTP/1.1\n" SUITE_HOST,
 		  SUITE_SECRET, SUITE_NOW, EMPTY_SHA256),
-	    OWS_SIGV4_EQUERY);
+	    OWS_ESIG_QUERY);
 }
 
 #define AUTH_LINE(v)                                                           \
@@ -825,56 +825,56 @@ OWS_TEST(sigv4_malformed_headers)
 		const char *req;
 		int rc;
 	} cases[] = {
-	    {"GET / HTTP/1.1\n" SUITE_HOST SUITE_DATE, OWS_SIGV4_EMISSING},
-	    {AUTH_LINE("AWS AKIDEXAMPLE:abc"), OWS_SIGV4_EARGUMENT},
-	    {AUTH_LINE("AWS4-HMAC-SHA256"), OWS_SIGV4_EMALFORMED},
+	    {"GET / HTTP/1.1\n" SUITE_HOST SUITE_DATE, OWS_ESIG_MISSING},
+	    {AUTH_LINE("AWS AKIDEXAMPLE:abc"), OWS_ESIG_ARGUMENT},
+	    {AUTH_LINE("AWS4-HMAC-SHA256"), OWS_ESIG_MALFORMED},
 	    {AUTH_LINE("AWS4-HMAC-SHA256 " CRED
 		       ", SignedHeaders=host;x-amz-date"),
-	     OWS_SIGV4_EMALFORMED},
+	     OWS_ESIG_MALFORMED},
 	    {AUTH_LINE("AWS4-HMAC-SHA256 " CRED
 		       ", SignedHeaders=host;x-amz-date, Signature=12"),
-	     OWS_SIGV4_EMALFORMED},
+	     OWS_ESIG_MALFORMED},
 	    {AUTH_LINE("AWS4-HMAC-SHA256 "
 		       "Credential=AKIDEXAMPLE/20150830/us-east-1/service, "
 		       "SignedHeaders=host;x-amz-date, Signature=" VANILLA_SIG),
-	     OWS_SIGV4_EMALFORMED},
+	     OWS_ESIG_MALFORMED},
 	    {AUTH_LINE("AWS4-HMAC-SHA256 "
 		       "Credential=/20150830/us-east-1/service/aws4_request, "
 		       "SignedHeaders=host;x-amz-date, Signature=" VANILLA_SIG),
-	     OWS_SIGV4_EMALFORMED},
+	     OWS_ESIG_MALFORMED},
 	    {AUTH_LINE("AWS4-HMAC-SHA256 "
 		       "Credential=AKIDEXAMPLE/20150831/us-east-1/service/"
 		       "aws4_request, SignedHeaders=host;x-amz-date, "
 		       "Signature=" VANILLA_SIG),
-	     OWS_SIGV4_EMALFORMED},
+	     OWS_ESIG_MALFORMED},
 	    {AUTH_LINE(
 		 "AWS4-HMAC-SHA256 " CRED
 		 ", SignedHeaders=x-amz-date;host, Signature=" VANILLA_SIG),
-	     OWS_SIGV4_EMALFORMED},
+	     OWS_ESIG_MALFORMED},
 	    {AUTH_LINE(
 		 "AWS4-HMAC-SHA256 " CRED
 		 ", SignedHeaders=Host;x-amz-date, Signature=" VANILLA_SIG),
-	     OWS_SIGV4_EMALFORMED},
+	     OWS_ESIG_MALFORMED},
 	    {AUTH_LINE(
 		 "AWS4-HMAC-SHA256 " CRED
 		 ", SignedHeaders=host;;x-amz-date, Signature=" VANILLA_SIG),
-	     OWS_SIGV4_EMALFORMED},
+	     OWS_ESIG_MALFORMED},
 	    {"GET / HTTP/1.1\n" SUITE_HOST
 	     "X-Amz-Date:2015-08-30T12:36:00Z\n" SUITE_AUTH("host;x-amz-date",
 							    VANILLA_SIG),
-	     OWS_SIGV4_EMALFORMED},
+	     OWS_ESIG_MALFORMED},
 	    {"GET / HTTP/1.1\n" SUITE_HOST SUITE_AUTH("host", VANILLA_SIG),
-	     OWS_SIGV4_EMALFORMED},
+	     OWS_ESIG_MALFORMED},
 	    {VANILLA SUITE_AUTH("host;x-amz-date", VANILLA_SIG),
-	     OWS_SIGV4_EMALFORMED},
+	     OWS_ESIG_MALFORMED},
 	    {VANILLA
 	     "x-amz-content-sha256:STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD\n",
-	     OWS_SIGV4_EARGUMENT},
-	    {VANILLA "x-amz-content-sha256:abc\n", OWS_SIGV4_EARGUMENT},
+	     OWS_ESIG_ARGUMENT},
+	    {VANILLA "x-amz-content-sha256:abc\n", OWS_ESIG_ARGUMENT},
 	    {"GET /?X-Amz-Algorithm=AWS4-HMAC-SHA1 HTTP/1.1\n" SUITE_HOST,
-	     OWS_SIGV4_EQUERY},
+	     OWS_ESIG_QUERY},
 	    {"GET /?X-Amz-Signature=" VANILLA_SIG " HTTP/1.1\n" SUITE_HOST,
-	     OWS_SIGV4_EQUERY},
+	     OWS_ESIG_QUERY},
 	};
 	struct ows_sigv4_auth a;
 	struct ows_err err = {{0}};
@@ -917,7 +917,7 @@ OWS_TEST(sigv4_payload_modes)
 		"Credential=" S3_CRED
 		",SignedHeaders=host;x-amz-date,Signature=" VANILLA_SIG "\n",
 		S3_SECRET, S3_NOW, EMPTY_SHA256),
-	    OWS_SIGV4_EREQUEST);
+	    OWS_ESIG_REQUEST);
 	treq_parse(&t, VANILLA
 		   "x-amz-content-sha256:STREAMING-UNSIGNED-PAYLOAD-TRAILER\n"
 		   "X-Amz-Security-Token:t\n");
@@ -1007,29 +1007,29 @@ OWS_TEST(sigv4_error_mapping)
 {
 	const char *code, *msg;
 
-	OWS_CHECK_INT(ows_sigv4_error(OWS_SIGV4_ESIGNATURE, true, &code, &msg),
+	OWS_CHECK_INT(ows_sigv4_error(OWS_ESIG_SIGNATURE, true, &code, &msg),
 		      403);
 	OWS_CHECK_STR(code, "SignatureDoesNotMatch");
-	OWS_CHECK_INT(ows_sigv4_error(OWS_SIGV4_EMISSING, false, &code, NULL),
+	OWS_CHECK_INT(ows_sigv4_error(OWS_ESIG_MISSING, false, &code, NULL),
 		      403);
 	OWS_CHECK_STR(code, "MissingAuthenticationToken");
-	OWS_CHECK_INT(ows_sigv4_error(OWS_SIGV4_EMISSING, true, &code, NULL),
+	OWS_CHECK_INT(ows_sigv4_error(OWS_ESIG_MISSING, true, &code, NULL),
 		      403);
 	OWS_CHECK_STR(code, "AccessDenied");
-	OWS_CHECK_INT(ows_sigv4_error(OWS_SIGV4_EMALFORMED, false, &code, NULL),
+	OWS_CHECK_INT(ows_sigv4_error(OWS_ESIG_MALFORMED, false, &code, NULL),
 		      400);
 	OWS_CHECK_STR(code, "IncompleteSignature");
-	OWS_CHECK_INT(ows_sigv4_error(OWS_SIGV4_EEXPIRED, true, &code, &msg),
+	OWS_CHECK_INT(ows_sigv4_error(OWS_ESIG_EXPIRED, true, &code, &msg),
 		      403);
 	OWS_CHECK_STR(msg, "Request has expired");
-	OWS_CHECK_INT(ows_sigv4_error(OWS_SIGV4_ESHA256, true, &code, NULL),
+	OWS_CHECK_INT(ows_sigv4_error(OWS_ESIG_SHA256, true, &code, NULL),
 		      400);
 	OWS_CHECK_STR(code, "XAmzContentSHA256Mismatch");
-	OWS_CHECK_INT(ows_sigv4_error(OWS_SIGV4_EQUERY, true, &code, NULL),
+	OWS_CHECK_INT(ows_sigv4_error(OWS_ESIG_QUERY, true, &code, NULL),
 		      400);
-	OWS_CHECK_INT(ows_sigv4_error(OWS_SIGV4_ESKEW, true, &code, NULL), 403);
+	OWS_CHECK_INT(ows_sigv4_error(OWS_ESIG_SKEW, true, &code, NULL), 403);
 	OWS_CHECK_STR(code, "RequestTimeTooSkewed");
-	OWS_CHECK_INT(ows_sigv4_error(OWS_SIGV4_EACCESSKEY, true, &code, NULL),
+	OWS_CHECK_INT(ows_sigv4_error(OWS_ESIG_ACCESS_KEY, true, &code, NULL),
 		      403);
 	OWS_CHECK_STR(code, "InvalidAccessKeyId");
 	OWS_CHECK_INT(ows_sigv4_error(-ENOMEM, true, &code, NULL), 500);
