@@ -782,8 +782,19 @@ static int roles_apply(const struct ows_apply_ctx *c, const char *verb,
 	(void)result;
 	if (strcmp(verb, "put") == 0)
 		return roles_put(c, name, spec, err);
-	if (strcmp(verb, "delete") == 0)
+	if (strcmp(verb, "delete") == 0) {
+		/* as IAM's DeleteConflict: a role a function runs with */
+		int n = count2(c->s, "SELECT count(*) FROM resources WHERE "
+			       "kind='functions' AND json_extract(spec, "
+			       "'$.role') = ?", name, NULL);
+
+		if (n != 0) {
+			ows_err_printf(err, "role '%s' is still the role of "
+				       "%d function(s)", name, n);
+			return n < 0 ? -EIO : OWS_ECONFLICT;
+		}
 		return ows_kind_delete(c, "roles", name, err);
+	}
 	return unknown_verb("roles", verb, err);
 }
 

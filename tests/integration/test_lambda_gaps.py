@@ -342,3 +342,9 @@ def test_stack_function_naming_a_role_needs_pass_role():
         files={"t/app.py": "def handler(e, c):\n    return 'target ran'\n"})
     p = n.ows("invoke", "who", "--payload", "{}")
     check(json.loads(p.stdout) == "target ran", p.stdout)
+    # the role cannot be deleted while the function runs with it
+    gone = role_stack("invoke-target")
+    del gone["roles"]
+    p = deploy(n, gone, check_rc=False)
+    check(p.returncode != 0 and "still the role of 1 function" in p.stdout + p.stderr,
+          (p.stdout, p.stderr))
