@@ -19,10 +19,11 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/admin.h"
 #include "daemon/edge.h"
 #include "daemon/fnlogs.h"
-#include "daemon/functions.h"
-#include "daemon/node.h"
+#include "daemon/metrics.h"
+#include "daemon/reply.h"
 
 #define BODY_LIMIT (1024 * 1024)
 #define JOIN_BODY_LIMIT (64 * 1024) /* unauthenticated: kept small */
@@ -32,7 +33,8 @@
 #define CONTEXT_SIG_HEADER "X-Ows-Context-Authorization"
 
 struct admin_ctx {
-	struct ows_node *n;
+	struct ows_admin *a;
+	struct ows_core *n;
 	struct ows_http_req *req;
 	char user[OWS_NAME_MAX];
 	/* The user of the key check_head found, before the signature is
@@ -53,53 +55,33 @@ struct route {
 	void (*fn)(struct admin_ctx *c);
 };
 
-void ows_admin_reply_json(struct ows_http_req *req, int status,
-			  const json_t *v)
-{
-	struct ows_http_header h = {"Content-Type", "application/json"};
-	char *text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
-
-	if (text == NULL) {
-		ows_http_respond(req, 500, &h, 1, "{}", 2);
-		return;
-	}
-	ows_http_respond(req, status, &h, 1, text, strlen(text));
-	free(text);
-}
-
-void ows_admin_reply_error(struct ows_http_req *req, int status,
-			   const char *code, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	json_t *v;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	v = json_pack("{s:s, s:s}", "code", code, "message", msg);
-	ows_admin_reply_json(req, status, v);
-	json_decref(v);
-}
-
-static void ctx_free(struct admin_ctx *c)
+/*
+ * c lives in the request's arena: answering frees it. What it holds
+ * outside the arena (the parsed body, the status being assembled) is
+ * taken before the answer and dropped after it (v may be one of them).
+ */
+static void ctx_release(struct admin_ctx *c)
 {
 	json_decref(c->body);
 	json_decref(c->reply);
-	free(c);
+	c->body = c->reply = NULL;
 }
 
 static void reply(struct admin_ctx *c, int status, const json_t *v)
 {
-	ows_admin_reply_json(c->req, status, v);
-	ctx_free(c);
+	json_t *body = c->body, *held = c->reply;
+
+	ows_reply_json(c->req, status, v);
+	json_decref(body);
+	json_decref(held);
 }
 
 #define reply_error(c, status, code, ...)                                 \
 	do {                                                              \
-		ows_admin_reply_error((c)->req, status, code,             \
-				      __VA_ARGS__);                       \
-		ctx_free(c);                                              \
+		json_t *body_ = (c)->body, *held_ = (c)->reply;           \
+		ows_reply_error((c)->req, status, code, __VA_ARGS__);     \
+		json_decref(body_);                                       \
+		json_decref(held_);                                       \
 	} while (0)
 
 /* ---- the request context recorded in change sets (ledger/authz.h) ---- */
@@ -120,7 +102,7 @@ static json_t *own_context(struct admin_ctx *c)
 	struct ows_authz_ctx rc;
 	char ip[64];
 
-	ows_node_request_ctx(c->req, NULL, ip, &rc);
+	ows_reply_request_ctx(c->req, NULL, ip, &rc);
 	return json_pack("{s:s, s:b}", "source_ip", ip, "secure_transport",
 			 rc.secure_transport);
 }
@@ -143,7 +125,7 @@ static json_t *request_context(struct admin_ctx *c)
 	if (ows_reqsig_verify(sig, "CONTEXT", c->req->target, text,
 			      strlen(text), ows_now_ms() / 1000, pub,
 			      &err) != 0 ||
-	    !ows_node_key_is_member(c->n, pub))
+	    !ows_core_key_is_member(c->n, pub))
 		return own_context(c);
 	v = json_loads(ctx, 0, NULL);
 	out = json_pack("{s:s, s:b}", "source_ip",
@@ -159,126 +141,7 @@ static json_t *request_context(struct admin_ctx *c)
 static void live_context(struct admin_ctx *c, char ip[64],
 			 struct ows_authz_ctx *rc)
 {
-	ows_node_request_ctx(c->req, NULL, ip, rc);
-}
-
-/* ---- forwarding writes to the leader ---- */
-
-/* How often a forward looks at who leads, in milliseconds. */
-#define FORWARD_CHECK_MS 50
-
-/*
- * A write forwarded to the leader. The client is answered by whichever
- * comes first: the leader's reply; the deadline, twice the election
- * timeout (a leader that answers nothing for that long has been replaced,
- * or is cut off); or this node seeing another leader or none, checked
- * every FORWARD_CHECK_MS. Those two are answered 503, which clients retry:
- * a write held by a frozen or cut-off leader then goes to the new one as
- * soon as it is elected, instead of waiting out the HTTP client's 30 s.
- * The write may still have been committed by then (the old leader was slow,
- * not gone); the retry with the same nonce is the resend path's concern.
- * After an early answer the exchange with the old leader runs on, detached,
- * until its reply or its deadline; only then is the forward freed.
- */
-struct forward {
-	struct ows_node *n;
-	ows_forward_cb cb;   /* NULL once the client is answered */
-	void *ud;
-	uint64_t leader;     /* the node the write went to */
-	uv_timer_t timer;
-	bool timer_open;
-	bool in_flight;      /* the exchange has not called back yet */
-};
-
-static void forward_free(struct forward *fw)
-{
-	if (!fw->timer_open && !fw->in_flight)
-		free(fw);
-}
-
-static void forward_timer_closed(uv_handle_t *h)
-{
-	struct forward *fw = h->data;
-
-	fw->timer_open = false;
-	forward_free(fw);
-}
-
-static void forward_stop_watch(struct forward *fw)
-{
-	if (fw->timer_open && !uv_is_closing((uv_handle_t *)&fw->timer))
-		uv_close((uv_handle_t *)&fw->timer, forward_timer_closed);
-}
-
-static void forward_watch_cb(uv_timer_t *t)
-{
-	struct forward *fw = t->data;
-	ows_forward_cb cb = fw->cb;
-	char addr[64];
-	uint64_t id;
-
-	ows_raft_leader(fw->n->raft, &id, addr);
-	if (id == fw->leader && !fw->n->stopping)
-		return;
-	if (cb != NULL) {
-		if (id == 0)
-			ows_log(OWS_LOG_INFO, "admin", "forward to node %" PRIu64
-				" answered 503: the cluster has no leader now",
-				fw->leader);
-		else
-			ows_log(OWS_LOG_INFO, "admin", "forward to node %" PRIu64
-				" answered 503: node %" PRIu64 " leads now",
-				fw->leader, id);
-		fw->cb = NULL;
-		cb(fw->ud, -EAGAIN, NULL);
-	}
-	forward_stop_watch(fw);
-}
-
-static void forward_cb(void *ud, int status,
-		       const struct ows_http_response *resp)
-{
-	struct forward *fw = ud;
-	ows_forward_cb cb = fw->cb;
-
-	fw->in_flight = false;
-	forward_stop_watch(fw);
-	if (cb != NULL) {
-		fw->cb = NULL;
-		cb(fw->ud, status, status == 0 ? resp : NULL);
-	}
-	forward_free(fw);
-}
-
-int ows_node_forward(struct ows_node *n, uint64_t id, const char *addr,
-		     const char *method, const char *target,
-		     const struct ows_http_header *hs, size_t nh,
-		     const void *body, size_t len, ows_forward_cb cb, void *ud)
-{
-	struct ows_http_client_opts opts = {
-		2 * (uint64_t)ows_raft_election_timeout(n->raft), 0};
-	struct forward *fw = calloc(1, sizeof(*fw));
-	int rv;
-
-	if (fw == NULL)
-		return -ENOMEM;
-	fw->n = n;
-	fw->cb = cb;
-	fw->ud = ud;
-	fw->leader = id;
-	rv = ows_http_client_request(n->loop, addr, method, target, hs, nh,
-				     body, len, &opts, forward_cb, fw);
-	if (rv != 0) {
-		free(fw);
-		return rv;
-	}
-	fw->in_flight = true;
-	uv_timer_init(n->loop, &fw->timer);
-	fw->timer.data = fw;
-	fw->timer_open = true;
-	uv_timer_start(&fw->timer, forward_watch_cb, FORWARD_CHECK_MS,
-		       FORWARD_CHECK_MS);
-	return 0;
+	ows_reply_request_ctx(c->req, NULL, ip, rc);
 }
 
 /* The leader's answer to a forwarded admin request, or why there is none. */
@@ -295,9 +158,9 @@ static void admin_forward_done(void *ud, int status,
 		reply_error(c, 503, "LeaderUnavailable", "cannot reach "
 			    "the leader: %s", ows_strerror(status));
 	} else {
+		ctx_release(c);
 		ows_http_respond(c->req, resp->status, &h, 1, resp->body,
 				 resp->body_len);
-		ctx_free(c);
 	}
 }
 
@@ -308,7 +171,7 @@ static void admin_forward_done(void *ud, int status,
 static int forward_start(struct admin_ctx *c, uint64_t id, const char *addr,
 			 const struct ows_http_header *hs, size_t nh)
 {
-	return ows_node_forward(c->n, id, addr, c->req->method,
+	return ows_core_forward(c->n, id, addr, c->req->method,
 				c->req->target, hs, nh, c->raw, c->raw_len,
 				admin_forward_done, c);
 }
@@ -416,7 +279,7 @@ static void propose(struct admin_ctx *c, const char *type, const json_t *body)
 		forward(c);
 		return;
 	}
-	rv = ows_node_propose(c->n, type, body, applied_cb, c);
+	rv = ows_core_propose(c->n, type, body, applied_cb, c);
 	if (rv == OWS_ENOTLEADER)
 		forward(c);
 	else if (rv != 0)
@@ -501,7 +364,7 @@ static int load_secret(struct admin_ctx *c, const char *box_key)
 }
 
 /* Is hash (of a join token) known, unused and unexpired here? */
-static bool token_usable(struct ows_node *n, const char *hash)
+static bool token_usable(struct ows_core *n, const char *hash)
 {
 	sqlite3_stmt *st;
 	bool ok;
@@ -657,7 +520,7 @@ static json_t *configuration(struct ows_raft_server *srv, size_t n)
 static void get_status(struct admin_ctx *c)
 {
 	struct ows_raft_server srv[64];
-	struct ows_node *n = c->n;
+	struct ows_core *n = c->n;
 	size_t count = ows_raft_servers(n->raft, srv, 64);
 	json_t *nodes = ows_state_nodes(&n->state), *node, *leader;
 	char addr[64];
@@ -854,7 +717,7 @@ static void fn_route(struct admin_ctx *c)
 	if (strcmp(op, "/invoke") == 0 && strcmp(c->req->method, "POST") == 0) {
 		if (!fn_allowed(c, "lambda:InvokeFunction", name))
 			return;
-		rv = ows_functions_invoke(c->n, name, c->req_id,
+		rv = ows_functions_invoke(c->a->fns, name, c->req_id,
 					  c->raw_len ? c->raw : "{}",
 					  c->raw_len ? c->raw_len : 2,
 					  fn_invoked_cb, c);
@@ -872,7 +735,7 @@ static void fn_route(struct admin_ctx *c)
 		if (!ows_query_get(c->req->query, "since", since, sizeof(since)))
 			since[0] = '\0';
 		/* every node's records, merged (fnlogs.c) */
-		rv = ows_fnlogs_gather(c->n, name, since, fn_logs_cb, c);
+		rv = ows_fnlogs_gather(c->a->fns, name, since, fn_logs_cb, c);
 		if (rv == -EINVAL)
 			reply_error(c, 400, "InvalidParameterValue", "'%s' is "
 				    "not a function name", name);
@@ -966,7 +829,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	bool known;
 
 	if (status != 0) {
-		ctx_free(c); /* the server answered (413) or the peer left */
+		ctx_release(c); /* the server answered (413) or the peer left */
 		return;
 	}
 	c->raw = body;
@@ -1000,7 +863,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	r->fn(c);
 }
 
-static void health(struct ows_node *n, struct ows_http_req *req)
+static void health(struct ows_core *n, struct ows_http_req *req)
 {
 	uint64_t held = 0;
 	int stalled = ows_raft_stalled(n->raft, &held);
@@ -1016,7 +879,7 @@ static void health(struct ows_node *n, struct ows_http_req *req)
 			"retrying", ows_strerror(stalled),
 			(unsigned long long)held));
 	}
-	ows_admin_reply_json(req, stalled == 0 ? 200 : 503, v);
+	ows_reply_json(req, stalled == 0 ? 200 : 503, v);
 	json_decref(v);
 }
 
@@ -1069,12 +932,13 @@ static int check_head(struct admin_ctx *c, size_t *limit)
 
 void ows_admin_handle(struct ows_http_req *req, void *ud)
 {
-	struct ows_node *n = ud;
+	struct ows_admin *a = ud;
+	struct ows_core *n = a->core;
 	struct admin_ctx *c;
 	size_t limit;
 
 	if (strcmp(req->path, "/metrics") == 0) {
-		ows_metrics_handle(n, req);
+		ows_metrics_handle(n, a->edge, a->gateway, req);
 		return;
 	}
 	if (strcmp(req->path, "/_ows/v1/health") == 0) {
@@ -1082,40 +946,42 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 		return;
 	}
 	if (strcmp(req->path, "/_ows/v1/attested") == 0) {
-		ows_host_attested_handle(n, req);
+		ows_host_attested_handle(a->host, req);
 		return;
 	}
 	if (strcmp(req->path, "/_ows/v1/barrier") == 0 &&
 	    strcmp(req->method, "POST") == 0) {
-		ows_host_barrier_handle(n, req);
+		ows_host_barrier_handle(a->host, req);
 		return;
 	}
 	if (strncmp(req->path, "/_ows/v1/blobs/", 15) == 0) {
-		ows_blobs_handle(n, req);
+		ows_blobs_handle(a->blobs, req);
 		return;
 	}
 	if (ows_fnlogs_is_peer_path(req->path)) {
-		ows_fnlogs_handle_peer(n, req);
+		ows_fnlogs_handle_peer(a->fns, req);
 		return;
 	}
 	if (strncmp(req->path, "/_ows/", 6) != 0) {
-		ows_edge_handle(n, req);
+		ows_edge_handle(a->host, req);
 		return;
 	}
 	/* A node that cannot apply the log would answer reads from a state
 	 * that is behind: refused, as a retry elsewhere is right. */
 	if (strcmp(req->method, "GET") == 0 &&
 	    ows_raft_stalled(n->raft, NULL) != 0) {
-		ows_admin_reply_error(req, 503, "StateUnavailable", "this node "
+		ows_reply_error(req, 503, "StateUnavailable", "this node "
 				      "cannot apply the log now (storage "
 				      "failure); ask another node");
 		return;
 	}
-	c = calloc(1, sizeof(*c));
+	c = ows_arena_alloc(&req->arena, sizeof(*c));
 	if (c == NULL) {
-		ows_admin_reply_error(req, 503, "OutOfMemory", "try again");
+		ows_reply_error(req, 503, "OutOfMemory", "try again");
 		return;
 	}
+	memset(c, 0, sizeof(*c));
+	c->a = a;
 	c->n = n;
 	c->req = req;
 	ows_uuid4(c->req_id);
@@ -1123,8 +989,7 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 	if (check_head(c, &limit) != 0)
 		return;
 	if (ows_http_req_read_body(req, limit, body_cb) != 0) {
-		free(c);
-		ows_admin_reply_error(req, 500, "InternalError",
+		ows_reply_error(req, 500, "InternalError",
 				      "cannot read the body");
 	}
 }

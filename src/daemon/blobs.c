@@ -1,6 +1,6 @@
 /*
- * The blob store's endpoints: content-addressed files in DIR/blobs/, named
- * by the SHA-256 of their bytes (DESIGN.md, "Storage"). Function bundles
+ * The blob store's endpoints: the content-addressed files of blob/blob.h,
+ * named by the SHA-256 of their bytes (DESIGN.md, "Storage"). Function bundles
  * travel this way: `ows apply` asks HEAD and uploads with PUT only what the
  * node lacks; a node lacking a blob fetches it from a peer with GET.
  *
@@ -30,20 +30,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-#include <utime.h>
-
-#include <openssl/evp.h>
 
 #include "auth/reqsig.h"
 #include "common/enc.h"
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "daemon/node.h"
+#include "daemon/blobs.h"
+#include "daemon/reply.h"
 
 #define BLOB_LIMIT ((uint64_t)256 * 1024 * 1024)
 #define CHUNK (256 * 1024)
@@ -52,14 +48,17 @@
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 struct blob_op {
-	struct ows_node *n;
+	struct ows_blobs *b;
+	struct ows_core *n;
 	struct ows_http_req *req;
 	char hash[65];
-	char tmp[PATH_MAX];
 	char path[PATH_MAX];
-	uv_fs_t fs;
+	struct ows_blob_writer w;   /* PUT */
+	bool writing;               /* w is open */
+	uv_work_t work;
+	int work_rv;
+	uv_fs_t fs;                 /* GET */
 	uv_file fd;
-	EVP_MD_CTX *md;
 	char *buf;
 	size_t len, cap;
 	uint64_t size;
@@ -67,22 +66,17 @@ struct blob_op {
 	int error;
 };
 
-void ows_blob_path(const struct ows_node *n, const char *hash, char *out,
-		   size_t cap)
+void ows_blobs_init(struct ows_blobs *b, struct ows_core *core)
 {
-	snprintf(out, cap, "%s/blobs/%s", n->dir, hash);
-}
-
-static bool hash_valid(const char *h)
-{
-	return strlen(h) == 64 && strspn(h, "0123456789abcdef") == 64;
+	*b = (struct ows_blobs){.core = core};
+	ows_blob_store_init(&b->store, core->dir);
 }
 
 /*
  * Who signed the request: into user, the user; "" for a node of the
  * cluster. -1 when neither (or the signature is bad).
  */
-static int signer(struct ows_node *n, struct ows_http_req *req,
+static int signer(struct ows_core *n, struct ows_http_req *req,
 		  const char *body_hash, char user[OWS_NAME_MAX])
 {
 	char pub[OWS_PUBKEY_B64_LEN];
@@ -98,11 +92,11 @@ static int signer(struct ows_node *n, struct ows_http_req *req,
 	if (dir.user_of_key(dir.ud, pub, user, OWS_NAME_MAX) == 0)
 		return 0;
 	user[0] = '\0';
-	return ows_node_key_is_member(n, pub) ? 0 : -1;
+	return ows_core_key_is_member(n, pub) ? 0 : -1;
 }
 
 /* May user read the blob: functions.read on a function that names it? */
-static bool may_read(struct ows_node *n, struct ows_http_req *req,
+static bool may_read(struct ows_core *n, struct ows_http_req *req,
 		     const char *user, const char *hash)
 {
 	json_t *fns = ows_state_resources(&n->state, "functions", NULL), *f;
@@ -113,7 +107,7 @@ static bool may_read(struct ows_node *n, struct ows_http_req *req,
 	size_t i;
 
 	ows_state_directory(&n->state, &dir);
-	ows_node_request_ctx(req, NULL, ip, &rc);
+	ows_reply_request_ctx(req, NULL, ip, &rc);
 	/* A reader of every function ("*", root) may read any blob. */
 	if (ows_user_authorize_resource(&dir, user, "ows:functions.read",
 					"functions", "*", &rc) == 0) {
@@ -139,7 +133,7 @@ static bool may_read(struct ows_node *n, struct ows_http_req *req,
 }
 
 /* May user upload: functions.put on ?function=NAME, else on any ("*"). */
-static bool may_write(struct ows_node *n, struct ows_http_req *req,
+static bool may_write(struct ows_core *n, struct ows_http_req *req,
 		      const char *user)
 {
 	struct ows_directory dir;
@@ -150,35 +144,43 @@ static bool may_write(struct ows_node *n, struct ows_http_req *req,
 	    !ows_name_valid(fn))
 		snprintf(fn, sizeof(fn), "*");
 	ows_state_directory(&n->state, &dir);
-	ows_node_request_ctx(req, NULL, ip, &rc);
+	ows_reply_request_ctx(req, NULL, ip, &rc);
 	return ows_user_authorize_resource(&dir, user, "ows:functions.put",
 					   "functions", fn, &rc) == 0;
 }
 
-static void op_free(struct blob_op *op)
+/*
+ * op lives in the request's arena: answering frees it. What it holds
+ * outside (the writer's file, the buffer) is let go first.
+ */
+static void op_release(struct blob_op *op)
 {
-	EVP_MD_CTX_free(op->md);
+	if (op->writing)
+		ows_blob_writer_abort(&op->w);
+	op->writing = false;
 	free(op->buf);
-	free(op);
+	op->buf = NULL;
 }
 
 static void reply_done(struct blob_op *op, int status, const char *code,
 		       const char *msg)
 {
+	struct ows_http_req *req = op->req;
+
+	op_release(op);
 	if (status == 200) {
 		json_t *v = json_pack("{s:s, s:I}", "blob", op->hash, "size",
 				      (json_int_t)op->size);
 
-		ows_admin_reply_json(op->req, 200, v);
+		ows_reply_json(req, 200, v);
 		json_decref(v);
 	} else {
-		ows_admin_reply_error(op->req, status, code, "%s", msg);
+		ows_reply_error(req, status, code, "%s", msg);
 	}
-	op_free(op);
 }
 
 /* GET reads; PUT writes; HEAD is either's first step. */
-static bool user_may(struct ows_node *n, struct ows_http_req *req,
+static bool user_may(struct ows_core *n, struct ows_http_req *req,
 		     const char *user, const char *hash)
 {
 	if (strcmp(req->method, "GET") == 0)
@@ -188,51 +190,81 @@ static bool user_may(struct ows_node *n, struct ows_http_req *req,
 	return may_write(n, req, user) || may_read(n, req, user, hash);
 }
 
-/* ---- PUT: body -> temporary file -> fsync -> check digest -> rename ---- */
+/* ---- PUT: body -> temporary file -> check digest, fsync -> rename ---- */
 
-static void put_finish(struct blob_op *op);
-
+/*
+ * The store's calls block: each runs on libuv's thread pool, and the
+ * socket is paused while a piece is being written.
+ */
 static void put_fail(struct blob_op *op, int status, const char *code,
 		     const char *msg)
 {
-	uv_fs_t fs;
-
-	if (op->fd >= 0) {
-		uv_fs_close(op->n->loop, &fs, op->fd, NULL);
-		uv_fs_req_cleanup(&fs);
-	}
-	uv_fs_unlink(op->n->loop, &fs, op->tmp, NULL);
-	uv_fs_req_cleanup(&fs);
 	if (status != 0)
 		reply_done(op, status, code, msg);
 	else
-		op_free(op); /* the server answered already (413 or gone) */
+		op_release(op); /* the server answered already (413 or gone) */
 }
 
-static void write_cb(uv_fs_t *fs)
+static void commit_work(uv_work_t *w)
 {
-	struct blob_op *op = fs->data;
-	ssize_t rv = fs->result;
+	struct blob_op *op = w->data;
 
-	uv_fs_req_cleanup(fs);
-	if (rv < 0 || (size_t)rv != op->len) {
-		ows_log(OWS_LOG_ERROR, "blob", "cannot write '%s': %s", op->tmp,
-			rv < 0 ? uv_strerror((int)rv) : "short write");
+	op->work_rv = ows_blob_writer_commit(&op->w);
+}
+
+static void commit_done(uv_work_t *w, int status)
+{
+	struct blob_op *op = w->data;
+	int rv = status != 0 ? status : op->work_rv;
+
+	if (rv == -EBADMSG) {
+		put_fail(op, 400, "BadDigest", "the body's SHA-256 is not the "
+			 "blob's name");
+	} else if (rv != 0) {
+		ows_log(OWS_LOG_ERROR, "blob", "cannot store %.16s...: %s",
+			op->hash, ows_strerror(rv));
 		put_fail(op, 500, "InternalError", "cannot store the blob");
-		return;
+	} else {
+		reply_done(op, 200, NULL, NULL);
 	}
+}
+
+static void put_finish(struct blob_op *op)
+{
+	op->work.data = op;
+	if (uv_queue_work(op->n->loop, &op->work, commit_work,
+			  commit_done) != 0)
+		put_fail(op, 500, "InternalError", "cannot store the blob");
+}
+
+static void write_work(uv_work_t *w)
+{
+	struct blob_op *op = w->data;
+
+	op->work_rv = ows_blob_writer_write(&op->w, op->buf, op->len);
+}
+
+static void write_done(uv_work_t *w, int status)
+{
+	struct blob_op *op = w->data;
+	int rv = status != 0 ? status : op->work_rv;
+
 	op->len = 0;
-	if (op->last)
+	if (rv != 0) {
+		ows_log(OWS_LOG_ERROR, "blob", "cannot write '%s': %s",
+			op->w.tmp, ows_strerror(rv));
+		put_fail(op, 500, "InternalError", "cannot store the blob");
+	} else if (op->last) {
 		put_finish(op);
-	else
+	} else {
 		ows_http_req_resume(op->req);
+	}
 }
 
 static void chunk_cb(struct ows_http_req *req, int status, const char *data,
 		     size_t len, bool last)
 {
 	struct blob_op *op = req->data;
-	uv_buf_t b;
 
 	if (status != 0) {
 		put_fail(op, 0, NULL, NULL);
@@ -240,7 +272,6 @@ static void chunk_cb(struct ows_http_req *req, int status, const char *data,
 	}
 	op->size += len;
 	op->last = last;
-	EVP_DigestUpdate(op->md, data, len);
 	if (len == 0) {
 		if (last)
 			put_finish(op);
@@ -260,80 +291,25 @@ static void chunk_cb(struct ows_http_req *req, int status, const char *data,
 	memcpy(op->buf, data, len);
 	op->len = len;
 	ows_http_req_pause(req);
-	b = uv_buf_init(op->buf, (unsigned)len);
-	op->fs.data = op;
-	if (uv_fs_write(op->n->loop, &op->fs, op->fd, &b, 1, -1, write_cb) != 0)
-		put_fail(op, 500, "InternalError", "cannot store the blob");
-}
-
-static void rename_cb(uv_fs_t *fs)
-{
-	struct blob_op *op = fs->data;
-	int rv = (int)fs->result;
-
-	uv_fs_req_cleanup(fs);
-	if (rv < 0)
-		put_fail(op, 500, "InternalError", "cannot store the blob");
-	else
-		reply_done(op, 200, NULL, NULL);
-}
-
-static void fsync_cb(uv_fs_t *fs)
-{
-	struct blob_op *op = fs->data;
-	uv_fs_t c;
-
-	uv_fs_req_cleanup(fs);
-	uv_fs_close(op->n->loop, &c, op->fd, NULL);
-	uv_fs_req_cleanup(&c);
-	op->fd = -1;
-	op->fs.data = op;
-	if (uv_fs_rename(op->n->loop, &op->fs, op->tmp, op->path, rename_cb) != 0)
-		put_fail(op, 500, "InternalError", "cannot store the blob");
-}
-
-static void put_finish(struct blob_op *op)
-{
-	unsigned char md[32];
-	char hex[65];
-
-	if (op->len != 0)
-		return; /* the last write is still out: write_cb finishes */
-	EVP_DigestFinal_ex(op->md, md, NULL);
-	ows_hex_encode(md, 32, hex);
-	if (strcmp(hex, op->hash) != 0) {
-		put_fail(op, 400, "BadDigest", "the body's SHA-256 is not the "
-			 "blob's name");
-		return;
-	}
-	op->fs.data = op;
-	if (uv_fs_fsync(op->n->loop, &op->fs, op->fd, fsync_cb) != 0)
+	op->work.data = op;
+	if (uv_queue_work(op->n->loop, &op->work, write_work, write_done) != 0)
 		put_fail(op, 500, "InternalError", "cannot store the blob");
 }
 
 static void put(struct blob_op *op)
 {
-	char suffix[17], dir[PATH_MAX - 32];
-	uv_fs_t fs;
+	int rv;
 
-	snprintf(dir, sizeof(dir), "%s/blobs", op->n->dir);
-	ows_random_hex(8, suffix);
-	snprintf(op->tmp, sizeof(op->tmp), "%s/.tmp-%s", dir, suffix);
-	op->md = EVP_MD_CTX_new();
 	op->cap = CHUNK;
 	op->buf = malloc(op->cap);
-	if (ows_mkdir_p(dir, 0700) != 0 || op->md == NULL || op->buf == NULL ||
-	    EVP_DigestInit_ex(op->md, EVP_sha256(), NULL) != 1) {
+	rv = op->buf != NULL
+		     ? ows_blob_writer_open(&op->w, &op->b->store, op->hash)
+		     : -ENOMEM;
+	if (rv != 0) {
 		reply_done(op, 500, "InternalError", "cannot store the blob");
 		return;
 	}
-	op->fd = uv_fs_open(op->n->loop, &fs, op->tmp,
-			    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600, NULL);
-	uv_fs_req_cleanup(&fs);
-	if (op->fd < 0) {
-		reply_done(op, 500, "InternalError", "cannot store the blob");
-		return;
-	}
+	op->writing = true;
 	op->req->data = op;
 	if (ows_http_req_stream_body(op->req, BLOB_LIMIT, chunk_cb) != 0)
 		put_fail(op, 500, "InternalError", "cannot read the body");
@@ -358,8 +334,8 @@ static void get_end(struct blob_op *op)
 
 	uv_fs_close(op->n->loop, &fs, op->fd, NULL);
 	uv_fs_req_cleanup(&fs);
+	op_release(op);
 	ows_http_respond_end(op->req);
-	op_free(op);
 }
 
 static void written_cb(void *ud, int status)
@@ -407,33 +383,34 @@ static void get(struct blob_op *op, uint64_t size)
 		read_next(op);
 }
 
-void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req)
+void ows_blobs_handle(struct ows_blobs *b, struct ows_http_req *req)
 {
+	struct ows_core *n = b->core;
 	const char *hash = req->path + strlen("/_ows/v1/blobs/");
 	bool is_put = strcmp(req->method, "PUT") == 0;
 	char user[OWS_NAME_MAX];
 	struct blob_op *op;
-	struct stat st;
+	uint64_t size;
 
-	if (!hash_valid(hash)) {
-		ows_admin_reply_error(req, 400, "InvalidBlobName", "a blob is "
+	if (!ows_blob_name_valid(hash)) {
+		ows_reply_error(req, 400, "InvalidBlobName", "a blob is "
 				      "named by the SHA-256 of its bytes, in "
 				      "lowercase hex");
 		return;
 	}
 	if (!is_put && strcmp(req->method, "GET") != 0 &&
 	    strcmp(req->method, "HEAD") != 0) {
-		ows_admin_reply_error(req, 405, "MethodNotAllowed", "blobs "
+		ows_reply_error(req, 405, "MethodNotAllowed", "blobs "
 				      "take HEAD, GET and PUT");
 		return;
 	}
 	if (signer(n, req, is_put ? hash : EMPTY_SHA256, user) != 0) {
-		ows_admin_reply_error(req, 401, "Unauthenticated", "blob "
+		ows_reply_error(req, 401, "Unauthenticated", "blob "
 				      "requests are signed by a user or a node");
 		return;
 	}
 	if (user[0] != '\0' && !user_may(n, req, user, hash)) {
-		ows_admin_reply_error(req, 403, "AccessDenied", "user '%s' may "
+		ows_reply_error(req, 403, "AccessDenied", "user '%s' may "
 				      "not %s this blob: %s needs %s", user,
 				      is_put ? "upload" : "read", req->method,
 				      strcmp(req->method, "GET") == 0
@@ -443,25 +420,25 @@ void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req)
 						"function (?function=NAME)");
 		return;
 	}
-	op = calloc(1, sizeof(*op));
+	op = ows_arena_alloc(&req->arena, sizeof(*op));
 	if (op == NULL) {
-		ows_admin_reply_error(req, 503, "OutOfMemory", "try again");
+		ows_reply_error(req, 503, "OutOfMemory", "try again");
 		return;
 	}
-	*op = (struct blob_op){.n = n, .req = req, .fd = -1};
+	*op = (struct blob_op){.b = b, .n = n, .req = req, .fd = -1};
 	memcpy(op->hash, hash, 65);
-	ows_blob_path(n, hash, op->path, sizeof(op->path));
+	ows_blob_path(&b->store, hash, op->path, sizeof(op->path));
 	if (is_put) {
 		put(op);
-	} else if (stat(op->path, &st) != 0) {
+	} else if (ows_blob_size(&b->store, hash, &size) != 0) {
 		reply_done(op, 404, "NoSuchBlob", "this node has no such blob");
 	} else if (strcmp(req->method, "HEAD") == 0) {
 		/* an upload about to be named again: renew its grace */
-		utime(op->path, NULL);
-		op->size = (uint64_t)st.st_size;
+		ows_blob_touch(&b->store, hash);
+		op->size = size;
 		reply_done(op, 200, NULL, NULL);
 	} else {
-		get(op, (uint64_t)st.st_size);
+		get(op, size);
 	}
 }
 
@@ -469,11 +446,10 @@ void ows_blobs_handle(struct ows_node *n, struct ows_http_req *req)
 
 struct gc_work {
 	uv_work_t w;
-	struct ows_node *n;
+	struct ows_blobs *b;
 	json_t *refs;    /* hash -> true: named when the scan started */
 	json_t *victims; /* old enough and named by none */
 	int64_t grace_s;
-	char dir[PATH_MAX];
 };
 
 static int64_t grace_s(void)
@@ -485,7 +461,7 @@ static int64_t grace_s(void)
 }
 
 /* The blobs the state names: every function's code_sha256. */
-static json_t *referenced(struct ows_node *n)
+static json_t *referenced(struct ows_core *n)
 {
 	json_t *fns = ows_state_resources(&n->state, "functions", NULL), *f;
 	json_t *refs = json_object();
@@ -507,36 +483,26 @@ static json_t *referenced(struct ows_node *n)
 	return refs;
 }
 
+static bool in_refs(void *ud, const char *hash)
+{
+	return json_object_get(ud, hash) != NULL;
+}
+
 /* Thread pool: list blobs older than the grace and not in refs. */
 static void gc_scan(uv_work_t *w)
 {
 	struct gc_work *g = w->data;
-	char path[PATH_MAX + 80];
-	time_t now = time(NULL);
-	struct dirent *d;
-	struct stat st;
-	DIR *dir = opendir(g->dir);
 
-	if (dir == NULL)
-		return;
-	while ((d = readdir(dir)) != NULL) {
-		if (!hash_valid(d->d_name) ||
-		    json_object_get(g->refs, d->d_name) != NULL)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", g->dir, d->d_name);
-		if (stat(path, &st) == 0 && now - st.st_mtime >= g->grace_s)
-			json_array_append_new(g->victims,
-					      json_string(d->d_name));
-	}
-	closedir(dir);
+	(void)ows_blob_gc_scan(&g->b->store, in_refs, g->refs, g->grace_s,
+			       g->victims);
 }
 
 /* Loop thread: delete what is still named by none, at this height. */
 static void gc_done(uv_work_t *w, int status)
 {
 	struct gc_work *g = w->data;
-	json_t *refs = status == 0 && !g->n->stopping ? referenced(g->n) : NULL;
-	char path[PATH_MAX];
+	json_t *refs = status == 0 && !g->b->core->stopping
+			       ? referenced(g->b->core) : NULL;
 	json_t *v;
 	size_t i;
 
@@ -544,36 +510,35 @@ static void gc_done(uv_work_t *w, int status)
 		if (refs == NULL ||
 		    json_object_get(refs, json_string_value(v)) != NULL)
 			continue;
-		ows_blob_path(g->n, json_string_value(v), path, sizeof(path));
-		if (unlink(path) == 0)
+		if (ows_blob_remove(&g->b->store, json_string_value(v)) == 0)
 			ows_log(OWS_LOG_INFO, "blob", "collected %.16s..., "
 				"named by no function for %lld s",
 				json_string_value(v), (long long)g->grace_s);
 	}
-	g->n->blob_gc_busy = false;
+	g->b->gc_busy = false;
 	json_decref(refs);
 	json_decref(g->refs);
 	json_decref(g->victims);
 	free(g);
 }
 
-void ows_blobs_gc(struct ows_node *n)
+void ows_blobs_gc(struct ows_blobs *b)
 {
+	struct ows_core *n = b->core;
 	int64_t now = ows_now_ms(), grace = grace_s();
 	int64_t every = (grace < 60 ? grace : 60) * 1000;
 	struct gc_work *g;
 
-	if (n->blob_gc_busy || now - n->blob_gc_at < every)
+	if (b->gc_busy || now - b->gc_at < every)
 		return;
-	n->blob_gc_at = now;
+	b->gc_at = now;
 	g = calloc(1, sizeof(*g));
 	if (g == NULL)
 		return;
-	g->n = n;
+	g->b = b;
 	g->grace_s = grace;
 	g->refs = referenced(n);
 	g->victims = json_array();
-	snprintf(g->dir, sizeof(g->dir), "%s/blobs", n->dir);
 	g->w.data = g;
 	if (g->refs == NULL || g->victims == NULL ||
 	    uv_queue_work(n->loop, &g->w, gc_scan, gc_done) != 0) {
@@ -582,5 +547,5 @@ void ows_blobs_gc(struct ows_node *n)
 		free(g);
 		return;
 	}
-	n->blob_gc_busy = true;
+	b->gc_busy = true;
 }

@@ -8,7 +8,7 @@
 
 #include "common/fs.h"
 #include "common/json.h"
-#include "daemon/node.h"
+#include "daemon/core.h"
 
 int64_t ows_now_ms(void)
 {

@@ -101,14 +101,7 @@ static const struct ows_aws_service *route(const struct ows_http_req *req)
 	return target != NULL ? &unknown_json : &unknown_xml;
 }
 
-void ows_edge_handle(struct ows_node *n, struct ows_http_req *req)
+void ows_edge_handle(struct ows_node_host *nh, struct ows_http_req *req)
 {
-	struct ows_node_host *nh = ows_host_get(n);
-
-	if (nh == NULL) {
-		ows_admin_reply_error(req, 503, "ServiceUnavailable",
-				      "out of memory");
-		return;
-	}
 	ows_aws_call_start(route(req), &nh->host, &nh->keys, req);
 }

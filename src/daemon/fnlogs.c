@@ -23,15 +23,14 @@
 #include "common/enc.h"
 #include "common/json.h"
 #include "daemon/fnlogs.h"
-#include "daemon/functions.h"
-#include "daemon/node.h"
+#include "daemon/reply.h"
 
 #define PEER_PREFIX "/_ows/v1/peer/logs/"
 #define PEER_TIMEOUT_MS 2000
 #define MAX_NODES 64
 
 struct gather {
-	struct ows_node *n;
+	struct ows_core *n;
 	char name[OWS_NAME_MAX];
 	json_t *records;
 	json_t *unreachable;
@@ -234,9 +233,10 @@ static void ask_peer(struct gather *g, const json_t *row)
 	}
 }
 
-int ows_fnlogs_gather(struct ows_node *n, const char *name,
+int ows_fnlogs_gather(struct ows_functions *f, const char *name,
 		      const char *cursor, ows_fnlogs_cb cb, void *ud)
 {
+	struct ows_core *n = f->core;
 	struct gather *g;
 	struct local_out o;
 	json_t *nodes, *row;
@@ -266,7 +266,7 @@ int ows_fnlogs_gather(struct ows_node *n, const char *name,
 	o = (struct local_out){g->records, n->cfg.id};
 	self = slot_of(g, n->cfg.id);
 	if (self < MAX_NODES)
-		g->seqs[self] = ows_functions_logs(n, name, g->seqs[self],
+		g->seqs[self] = ows_functions_logs(f, name, g->seqs[self],
 						   local_cb, &o);
 	json_array_foreach(nodes, i, row)
 		if ((uint64_t)json_integer_value(json_object_get(row, "id")) !=
@@ -279,7 +279,7 @@ int ows_fnlogs_gather(struct ows_node *n, const char *name,
 
 /* ---- the peer endpoint ---- */
 
-static bool signed_by_node(struct ows_node *n, struct ows_http_req *req)
+static bool signed_by_node(struct ows_core *n, struct ows_http_req *req)
 {
 	char pub[OWS_PUBKEY_B64_LEN];
 	struct ows_err err = {{0}};
@@ -287,7 +287,7 @@ static bool signed_by_node(struct ows_node *n, struct ows_http_req *req)
 	return ows_reqsig_verify(ows_http_req_header(req, "Authorization"),
 				 req->method, req->target, NULL, 0,
 				 ows_now_ms() / 1000, pub, &err) == 0 &&
-	       ows_node_key_is_member(n, pub);
+	       ows_core_key_is_member(n, pub);
 }
 
 bool ows_fnlogs_is_peer_path(const char *path)
@@ -295,8 +295,10 @@ bool ows_fnlogs_is_peer_path(const char *path)
 	return strncmp(path, PEER_PREFIX, strlen(PEER_PREFIX)) == 0;
 }
 
-void ows_fnlogs_handle_peer(struct ows_node *n, struct ows_http_req *req)
+void ows_fnlogs_handle_peer(struct ows_functions *f,
+			    struct ows_http_req *req)
 {
+	struct ows_core *n = f->core;
 	struct local_out o = {json_array(), n->cfg.id};
 	char since[32] = "0";
 	uint64_t last;
@@ -304,27 +306,27 @@ void ows_fnlogs_handle_peer(struct ows_node *n, struct ows_http_req *req)
 
 	if (strcmp(req->method, "GET") != 0) {
 		json_decref(o.records);
-		ows_admin_reply_error(req, 405, "MethodNotAllowed",
+		ows_reply_error(req, 405, "MethodNotAllowed",
 				      "peer logs are read with GET");
 		return;
 	}
 	if (!signed_by_node(n, req)) {
 		json_decref(o.records);
-		ows_admin_reply_error(req, 403, "AccessDenied",
+		ows_reply_error(req, 403, "AccessDenied",
 				      "only the nodes of the cluster ask this");
 		return;
 	}
 	if (!name_ok(req->path + strlen(PEER_PREFIX))) {
 		json_decref(o.records);
-		ows_admin_reply_error(req, 400, "InvalidParameterValue",
+		ows_reply_error(req, 400, "InvalidParameterValue",
 				      "not a function name");
 		return;
 	}
 	ows_query_get(req->query, "since", since, sizeof(since));
-	last = ows_functions_logs(n, req->path + strlen(PEER_PREFIX),
+	last = ows_functions_logs(f, req->path + strlen(PEER_PREFIX),
 				  strtoull(since, NULL, 10), local_cb, &o);
 	v = json_pack("{s:o, s:I}", "records", o.records, "last",
 		      (json_int_t)last);
-	ows_admin_reply_json(req, 200, v);
+	ows_reply_json(req, 200, v);
 	json_decref(v);
 }

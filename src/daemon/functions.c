@@ -23,7 +23,6 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "daemon/functions.h"
-#include "daemon/node.h"
 #include "auth/session.h"
 #include "fn/bundle.h"
 #include "fn/netns.h"
@@ -36,6 +35,7 @@ struct waiter {
 	char request_id[65];
 	char *payload;
 	size_t len;
+	char *client_context;  /* base64 JSON (copied), or NULL */
 	ows_fn_result_cb cb;   /* an invocation, or */
 	ows_fn_http_cb hcb;    /* a loan of an http instance */
 	void *ud;
@@ -43,7 +43,7 @@ struct waiter {
 
 struct ows_fn_entry {
 	struct ows_fn_entry *next;
-	struct ows_node *n;
+	struct ows_functions *f;
 	char name[OWS_NAME_MAX];
 	char *spec_text;       /* canonical spec the pool runs, or pending */
 	json_t *spec;          /* being prepared */
@@ -60,8 +60,20 @@ struct ows_fn_entry {
 	char bundle[PATH_MAX + 128];
 	struct ows_err err;
 	int work_rv;
-	unsigned peer;         /* next peer to try for the blob */
 };
+
+static void waiter_free(struct waiter *w)
+{
+	free(w->payload);
+	free(w->client_context);
+	free(w);
+}
+
+/* The options of w's invocation (borrowed from w). */
+static struct ows_fn_invoke_opts waiter_opts(const struct waiter *w)
+{
+	return (struct ows_fn_invoke_opts){.client_context = w->client_context};
+}
 
 /* Answer one waiter with a failure and free it. */
 static void fail_one(struct waiter *w, int status, const char *msg)
@@ -80,8 +92,7 @@ static void fail_one(struct waiter *w, int status, const char *msg)
 				   .request_id = w->request_id, .body = body,
 				   .len = strlen(body)};
 	w->cb(w->ud, &r);
-	free(w->payload);
-	free(w);
+	waiter_free(w);
 }
 
 static void fail_waiters(struct ows_fn_entry *e, int status, const char *msg)
@@ -132,7 +143,7 @@ static unsigned num(const json_t *spec, const char *k, unsigned dflt)
 static int instance_creds(void *ud, const char *function,
 			  struct ows_fn_creds *out)
 {
-	struct ows_node *n = ud;
+	struct ows_core *n = ud;
 	struct ows_session s = {0};
 	int rv;
 
@@ -189,17 +200,25 @@ static int make_pool(struct ows_fn_entry *e)
 		.requests_per_instance = num(e->spec, "requests_per_instance",
 					     0),
 		.queue_max = 100, .env = env, .n_env = n,
-		.runtimes_dir = runtimes, .owsd_path = exe, .region = e->n->cfg.region,
-		.spares = e->n->fn_spares,
+		.runtimes_dir = runtimes, .owsd_path = exe, .region = e->f->core->cfg.region,
+		.spares = e->f->spares,
 		/* the edge's own handler, served inside each instance */
-		.edge_handler = ows_admin_handle, .edge_ud = e->n,
-		.creds_cb = instance_creds, .creds_ud = e->n,
+		.edge_handler = e->f->edge_handler, .edge_ud = e->f->edge_ud,
+		.creds_cb = instance_creds, .creds_ud = e->f->core,
 	};
 	if (e->pool != NULL)
 		rv = ows_fn_pool_update(e->pool, &cfg);
 	else
-		rv = ows_fn_pool_new(e->n->loop, &cfg, &e->pool);
+		rv = ows_fn_pool_new(e->f->core->loop, &cfg, &e->pool);
 	return rv;
+}
+
+static int invoke_now(struct ows_fn_entry *e, const struct waiter *w)
+{
+	struct ows_fn_invoke_opts opts = waiter_opts(w);
+
+	return ows_fn_pool_invoke_opts(e->pool, w->request_id, w->payload,
+				       w->len, &opts, w->cb, w->ud);
 }
 
 static void run_waiters(struct ows_fn_entry *e)
@@ -212,15 +231,12 @@ static void run_waiters(struct ows_fn_entry *e)
 		if (w->hcb != NULL)
 			rv = ows_fn_pool_http_acquire(e->pool, w->hcb, w->ud);
 		else
-			rv = ows_fn_pool_invoke(e->pool, w->request_id,
-						w->payload, w->len, w->cb,
-						w->ud);
+			rv = invoke_now(e, w);
 		if (rv != 0) {
 			fail_one(w, rv, "cannot start the invocation");
 			continue;
 		}
-		free(w->payload);
-		free(w);
+		waiter_free(w);
 	}
 }
 
@@ -284,68 +300,50 @@ static void extract(struct ows_fn_entry *e)
 {
 	char dir[PATH_MAX];
 
-	snprintf(dir, sizeof(dir), "%s/bundles", e->n->dir);
+	snprintf(dir, sizeof(dir), "%s/bundles", e->f->core->dir);
 	ows_mkdir_p(dir, 0755);
 	e->work.data = e;
-	if (uv_queue_work(e->n->loop, &e->work, extract_work, extract_done) != 0)
+	if (uv_queue_work(e->f->core->loop, &e->work, extract_work, extract_done) != 0)
 		prepared(e, -EIO);
 }
 
-static void fetch_next(struct ows_fn_entry *e);
-
-static void fetch_cb(void *ud, int status, const struct ows_http_response *r)
+static void fetched_cb(void *ud, int status)
 {
 	struct ows_fn_entry *e = ud;
-	char hash[65], dir[PATH_MAX];
 
-	snprintf(dir, sizeof(dir), "%s/blobs", e->n->dir);
-	ows_mkdir_p(dir, 0700);
-	if (status != 0 || r->status != 200)
-		ows_log(OWS_LOG_DEBUG, "fn", "a peer has no bundle %.12s: %s",
-			e->sha, status ? ows_strerror(status) : "not found");
-	if (status == 0 && r->status == 200) {
-		ows_sha256_hex(r->body, r->body_len, hash);
-		/*
-		 * Written on the loop thread: bundles are at most 50 MB and
-		 * this happens once per node; moving it to the thread pool
-		 * needs a copy of the body, which the client lends.
-		 */
-		if (strcmp(hash, e->sha) == 0 &&
-		    ows_file_write(e->blob, r->body, r->body_len, 0600) == 0) {
-			ows_log(OWS_LOG_INFO, "fn", "fetched bundle %.12s of "
-				"'%s' from a peer", e->sha, e->name);
-			extract(e);
-			return;
-		}
+	if (status != 0) {
+		ows_err_printf(&e->err, "no node has the bundle %.12s", e->sha);
+		prepared(e, -ENOENT);
+		return;
 	}
-	fetch_next(e);
+	ows_log(OWS_LOG_INFO, "fn", "fetched bundle %.12s of '%s' from a peer",
+		e->sha, e->name);
+	extract(e);
 }
 
-/* Ask each other node in turn for the blob (signed with the node key). */
-static void fetch_next(struct ows_fn_entry *e)
+/* Ask the other nodes in turn for the blob (blob/blob.h). */
+static void fetch(struct ows_fn_entry *e)
 {
-	struct ows_http_client_opts opts = {30000, 64 * 1024 * 1024};
-	char target[128], auth[OWS_REQSIG_HEADER_MAX];
-	json_t *nodes = ows_state_nodes(&e->n->state), *row;
-	struct ows_http_header h;
-	int rv = -1;
+	struct ows_core *core = e->f->core;
+	json_t *nodes = ows_state_nodes(&core->state), *row;
+	const char *peers[256];
+	size_t i, n = 0;
+	int rv;
 
-	snprintf(target, sizeof(target), "/_ows/v1/blobs/%s", e->sha);
-	while (rv != 0 && (row = json_array_get(nodes, e->peer++)) != NULL) {
-		if ((uint64_t)json_integer_value(json_object_get(row, "id")) ==
-		    e->n->cfg.id)
-			continue;
-		ows_reqsig_sign(e->n->key, "GET", target, NULL, 0,
-				ows_now_ms() / 1000, auth);
-		h = (struct ows_http_header){"Authorization", auth};
-		rv = ows_http_client_request(e->n->loop, ows_json_str(row, "edge"),
-					     "GET", target, &h, 1, NULL, 0,
-					     &opts, fetch_cb, e);
+	json_array_foreach(nodes, i, row) {
+		const char *edge = ows_json_str(row, "edge");
+
+		if ((uint64_t)json_integer_value(json_object_get(row, "id")) !=
+			    core->cfg.id &&
+		    edge != NULL && n < 256)
+			peers[n++] = edge;
 	}
+	rv = ows_blob_fetch(e->f->store, core->loop, core->key, peers,
+			    n, e->sha, fetched_cb, e);
 	json_decref(nodes);
 	if (rv != 0) {
 		ows_err_printf(&e->err, "no node has the bundle %.12s", e->sha);
-		prepared(e, -ENOENT);
+		prepared(e, rv == -ENOMEM ? rv : -ENOENT);
 	}
 }
 
@@ -356,48 +354,47 @@ static void prepare(struct ows_fn_entry *e, json_t *spec)
 	json_decref(e->spec);
 	e->spec = json_incref(spec);
 	e->preparing = true;
-	e->prep_height = e->n->state.height;
+	e->prep_height = e->f->core->state.height;
 	e->err.msg[0] = '\0';
 	snprintf(e->sha, sizeof(e->sha), "%s", ows_json_str(spec, "code_sha256"));
-	ows_blob_path(e->n, e->sha, e->blob, sizeof(e->blob));
-	snprintf(e->bundle, sizeof(e->bundle), "%s/bundles/%s", e->n->dir, e->sha);
+	ows_blob_path(e->f->store, e->sha, e->blob, sizeof(e->blob));
+	snprintf(e->bundle, sizeof(e->bundle), "%s/bundles/%s", e->f->core->dir, e->sha);
 	if (stat(e->bundle, &st) == 0) {
 		prepared(e, 0);
 	} else if (stat(e->blob, &st) == 0) {
 		extract(e);
 	} else {
-		e->peer = 0;
-		fetch_next(e);
+		fetch(e);
 	}
 }
 
 /* ---- the registry ---- */
 
-static struct ows_fn_entry *find(struct ows_node *n, const char *name)
+static struct ows_fn_entry *find(struct ows_functions *f, const char *name)
 {
-	for (struct ows_fn_entry *e = n->fns; e != NULL; e = e->next)
+	for (struct ows_fn_entry *e = f->entries; e != NULL; e = e->next)
 		if (strcmp(e->name, name) == 0)
 			return e;
 	return NULL;
 }
 
-static struct ows_fn_entry *entry(struct ows_node *n, const char *name)
+static struct ows_fn_entry *entry(struct ows_functions *f, const char *name)
 {
-	struct ows_fn_entry *e = find(n, name);
+	struct ows_fn_entry *e = find(f, name);
 
 	if (e != NULL)
 		return e;
 	e = calloc(1, sizeof(*e));
 	if (e == NULL)
 		return NULL;
-	e->n = n;
+	e->f = f;
 	snprintf(e->name, sizeof(e->name), "%s", name);
-	e->next = n->fns;
-	n->fns = e;
+	e->next = f->entries;
+	f->entries = e;
 	return e;
 }
 
-static int submit(struct ows_node *n, const char *name, struct waiter *tmpl);
+static int submit(struct ows_functions *f, const char *name, struct waiter *tmpl);
 
 /*
  * A published version is the resource "NAME:N" of kind
@@ -409,26 +406,38 @@ static const char *kind_of(const char *name)
 	return strchr(name, ':') != NULL ? "function_versions" : "functions";
 }
 
-int ows_functions_invoke_version(struct ows_node *n, const char *name,
+int ows_functions_invoke_version(struct ows_functions *f, const char *name,
 				 const char *version, const char *request_id,
 				 const void *payload, size_t len,
+				 const struct ows_fn_invoke_opts *opts,
 				 ows_fn_result_cb cb, void *ud)
 {
+	struct waiter w = {.payload = (char *)payload, .len = len, .cb = cb,
+			   .ud = ud};
 	char key[2 * OWS_NAME_MAX + 2];
+	int rv;
 
 	if (strchr(name, ':') != NULL)
 		return -ENOENT;
-	if (version == NULL || strcmp(version, "$LATEST") == 0)
-		return ows_functions_invoke(n, name, request_id, payload, len,
-					    cb, ud);
-	if (version[0] == '\0' ||
-	    strspn(version, "0123456789") != strlen(version))
-		return -ENOENT;
-	snprintf(key, sizeof(key), "%s:%s", name, version);
-	return ows_functions_invoke(n, key, request_id, payload, len, cb, ud);
+	if (version != NULL && strcmp(version, "$LATEST") != 0) {
+		if (version[0] == '\0' ||
+		    strspn(version, "0123456789") != strlen(version))
+			return -ENOENT;
+		snprintf(key, sizeof(key), "%s:%s", name, version);
+		name = key;
+	}
+	/* refused now, not once a queued invocation reaches the pool */
+	if (opts != NULL && opts->client_context != NULL) {
+		rv = ows_fn_client_context_check(opts->client_context);
+		if (rv != 0)
+			return rv;
+		w.client_context = (char *)opts->client_context;
+	}
+	snprintf(w.request_id, sizeof(w.request_id), "%s", request_id);
+	return submit(f, name, &w);
 }
 
-int ows_functions_invoke(struct ows_node *n, const char *name,
+int ows_functions_invoke(struct ows_functions *f, const char *name,
 			 const char *request_id, const void *payload,
 			 size_t len, ows_fn_result_cb cb, void *ud)
 {
@@ -436,39 +445,39 @@ int ows_functions_invoke(struct ows_node *n, const char *name,
 			   .ud = ud};
 
 	snprintf(w.request_id, sizeof(w.request_id), "%s", request_id);
-	return submit(n, name, &w);
+	return submit(f, name, &w);
 }
 
-int ows_functions_http_acquire(struct ows_node *n, const char *name,
+int ows_functions_http_acquire(struct ows_functions *f, const char *name,
 			       ows_fn_http_cb cb, void *ud)
 {
 	struct waiter w = {.hcb = cb, .ud = ud};
 
-	return submit(n, name, &w);
+	return submit(f, name, &w);
 }
 
-int ows_functions_http_take(struct ows_node *n, const char *name,
+int ows_functions_http_take(struct ows_functions *f, const char *name,
 			    struct ows_fn_instance **inst, const char **addr)
 {
-	struct ows_fn_entry *e = find(n, name);
+	struct ows_fn_entry *e = find(f, name);
 
-	if (n->stopping)
+	if (f->core->stopping)
 		return -ECANCELED;
 	if (e == NULL || e->pool == NULL || e->preparing || !e->http ||
-	    e->checked != n->state.height)
+	    e->checked != f->core->state.height)
 		return -EAGAIN;
 	return ows_fn_pool_http_take(e->pool, inst, addr);
 }
 
-int ows_functions_is_http(struct ows_node *n, const char *name)
+int ows_functions_is_http(struct ows_functions *f, const char *name)
 {
-	struct ows_fn_entry *e = find(n, name);
+	struct ows_fn_entry *e = find(f, name);
 	json_t *spec;
 	int http;
 
-	if (e != NULL && e->pool != NULL && e->checked == n->state.height)
+	if (e != NULL && e->pool != NULL && e->checked == f->core->state.height)
 		return e->http;
-	spec = ows_state_resource(&n->state, "functions", name);
+	spec = ows_state_resource(&f->core->state, "functions", name);
 	if (spec == NULL)
 		return -ENOENT;
 	http = strcmp(ows_json_str(spec, "runtime"), "http") == 0;
@@ -490,8 +499,7 @@ static int run_now(struct ows_fn_entry *e, struct waiter *tmpl)
 {
 	if (tmpl->hcb != NULL)
 		return ows_fn_pool_http_acquire(e->pool, tmpl->hcb, tmpl->ud);
-	return ows_fn_pool_invoke(e->pool, tmpl->request_id, tmpl->payload,
-				  tmpl->len, tmpl->cb, tmpl->ud);
+	return invoke_now(e, tmpl);
 }
 
 /* Does e's ready pool run spec? Then it is marked current at this height. */
@@ -506,7 +514,7 @@ static bool runs_spec(struct ows_fn_entry *e, const json_t *spec)
 	same = text != NULL && strcmp(e->spec_text, text) == 0;
 	free(text);
 	if (same)
-		e->checked = e->n->state.height;
+		e->checked = e->f->core->state.height;
 	return same;
 }
 
@@ -518,25 +526,25 @@ static void start_preparing(struct ows_fn_entry *e, json_t *spec)
 	prepare(e, spec);
 }
 
-static int submit(struct ows_node *n, const char *name, struct waiter *tmpl)
+static int submit(struct ows_functions *f, const char *name, struct waiter *tmpl)
 {
-	struct ows_fn_entry *e = find(n, name);
+	struct ows_fn_entry *e = find(f, name);
 	struct waiter *w;
 	json_t *spec;
 
-	if (n->stopping)
+	if (f->core->stopping)
 		return -ECANCELED; /* no new pool may start after the close */
 	/*
 	 * Specs change only with the ledger: while its height stands still, a
 	 * ready pool needs no look-up (the warm path stays off SQLite).
 	 */
 	if (e != NULL && e->pool != NULL && !e->preparing &&
-	    e->checked == n->state.height)
+	    e->checked == f->core->state.height)
 		return run_now(e, tmpl);
-	spec = ows_state_resource(&n->state, kind_of(name), name);
+	spec = ows_state_resource(&f->core->state, kind_of(name), name);
 	if (spec == NULL)
 		return -ENOENT;
-	e = entry(n, name);
+	e = entry(f, name);
 	if (e == NULL) {
 		json_decref(spec);
 		return -ENOMEM;
@@ -552,8 +560,11 @@ static int submit(struct ows_node *n, const char *name, struct waiter *tmpl)
 	}
 	*w = *tmpl;
 	w->payload = NULL;
-	if (tmpl->len > 0 && (w->payload = malloc(tmpl->len)) == NULL) {
-		free(w);
+	w->client_context = NULL;
+	if ((tmpl->len > 0 && (w->payload = malloc(tmpl->len)) == NULL) ||
+	    (tmpl->client_context != NULL &&
+	     (w->client_context = strdup(tmpl->client_context)) == NULL)) {
+		waiter_free(w);
 		json_decref(spec);
 		return -ENOMEM;
 	}
@@ -567,10 +578,10 @@ static int submit(struct ows_node *n, const char *name, struct waiter *tmpl)
 	return 0;
 }
 
-uint64_t ows_functions_logs(struct ows_node *n, const char *name,
+uint64_t ows_functions_logs(struct ows_functions *f, const char *name,
 			    uint64_t since, ows_fn_log_cb cb, void *ud)
 {
-	struct ows_fn_entry *e = find(n, name);
+	struct ows_fn_entry *e = find(f, name);
 
 	if (e == NULL || e->pool == NULL)
 		return since;
@@ -588,9 +599,9 @@ uint64_t ows_functions_logs(struct ows_node *n, const char *name,
  * spec did not change is marked current, which keeps later invocations
  * on the fast path.
  */
-static void deploy_changed(struct ows_node *n)
+static void deploy_changed(struct ows_functions *f)
 {
-	json_t *all = ows_state_resources(&n->state, "functions", NULL), *row;
+	json_t *all = ows_state_resources(&f->core->state, "functions", NULL), *row;
 	size_t i;
 
 	json_array_foreach(all, i, row) {
@@ -600,7 +611,7 @@ static void deploy_changed(struct ows_node *n)
 
 		if (name == NULL || !json_is_object(spec))
 			continue;
-		e = entry(n, name);
+		e = entry(f, name);
 		if (e != NULL && !e->preparing && !runs_spec(e, spec))
 			start_preparing(e, spec);
 	}
@@ -629,9 +640,9 @@ static void add_host(json_t *list, const char *hp)
  * listeners above all): their addresses, kept current with membership,
  * are dropped for instances (fn/netns.h).
  */
-static void block_peers(struct ows_node *n)
+static void block_peers(struct ows_functions *f)
 {
-	json_t *nodes = ows_state_nodes(&n->state), *row, *hosts = json_array();
+	json_t *nodes = ows_state_nodes(&f->core->state), *row, *hosts = json_array();
 	const char *addrs[192];
 	size_t i, k = 0;
 	char *text;
@@ -643,16 +654,16 @@ static void block_peers(struct ows_node *n)
 		add_host(hosts, ows_json_str(row, "gateway"));
 	}
 	text = json_dumps(hosts, JSON_COMPACT);
-	if (text != NULL && (n->fn_peers == NULL ||
-			     strcmp(text, n->fn_peers) != 0)) {
+	if (text != NULL && (f->peers == NULL ||
+			     strcmp(text, f->peers) != 0)) {
 		json_t *v;
 
 		json_array_foreach(hosts, i, v)
 			if (k < 192)
 				addrs[k++] = json_string_value(v);
 		if (ows_fn_net_block_peers(addrs, k, &err) == 0) {
-			free(n->fn_peers);
-			n->fn_peers = text;
+			free(f->peers);
+			f->peers = text;
 			text = NULL;
 		} else {
 			ows_log(OWS_LOG_WARN, "fn", "cannot keep functions from "
@@ -666,14 +677,14 @@ static void block_peers(struct ows_node *n)
 
 static void watch_cb(uv_check_t *c)
 {
-	struct ows_node *n = c->data;
+	struct ows_functions *f = c->data;
 
-	if (n->fn_synced == n->state.height || n->stopping)
+	if (f->synced == f->core->state.height || f->core->stopping)
 		return;
-	n->fn_synced = n->state.height;
+	f->synced = f->core->state.height;
 	if (geteuid() == 0)
-		block_peers(n);
-	deploy_changed(n);
+		block_peers(f);
+	deploy_changed(f);
 }
 
 static void spare_error_cb(void *ud, const char *msg, bool gave_up)
@@ -686,7 +697,16 @@ static void spare_error_cb(void *ud, const char *msg, bool gave_up)
 #define DEFAULT_SPARES 4
 #define SWEEP_AGE_S 60 /* cgroups younger than this are left alone */
 
-int ows_functions_start(struct ows_node *n)
+void ows_functions_init(struct ows_functions *f, struct ows_core *core,
+			const struct ows_blob_store *store,
+			ows_http_handler_cb edge_handler, void *edge_ud)
+{
+	*f = (struct ows_functions){.core = core, .store = store,
+				    .edge_handler = edge_handler,
+				    .edge_ud = edge_ud};
+}
+
+int ows_functions_start(struct ows_functions *f)
 {
 	const char *v = getenv("OWS_FN_SPARES");
 	char exe[PATH_MAX], runtimes[PATH_MAX];
@@ -709,15 +729,15 @@ int ows_functions_start(struct ows_node *n)
 				"egress and http functions cannot run: %s",
 				err.msg);
 	}
-	n->fn_started = true;
-	uv_check_init(n->loop, &n->fn_watch);
-	n->fn_watch.data = n;
-	uv_check_start(&n->fn_watch, watch_cb);
+	f->started = true;
+	uv_check_init(f->core->loop, &f->watch);
+	f->watch.data = f;
+	uv_check_start(&f->watch, watch_cb);
 	if (count == 0)
 		return 0;
 	self_paths(exe, runtimes);
-	rv = ows_fn_spares_new(n->loop, exe, count, spare_error_cb, n,
-			       &n->fn_spares);
+	rv = ows_fn_spares_new(f->core->loop, exe, count, spare_error_cb, f,
+			       &f->spares);
 	if (rv != 0)
 		ows_log(OWS_LOG_WARN, "fn", "no spare launchers: %s",
 			ows_strerror(rv));
@@ -726,10 +746,10 @@ int ows_functions_start(struct ows_node *n)
 
 /* ---- closing ---- */
 
-static void closed_one(struct ows_node *n)
+static void closed_one(struct ows_functions *f)
 {
-	if (--n->fn_closing == 0 && n->fn_close_cb != NULL)
-		n->fn_close_cb(n);
+	if (--f->closing == 0 && f->close_cb != NULL)
+		f->close_cb(f->close_ud);
 }
 
 static void spares_closed_cb(void *ud)
@@ -738,27 +758,27 @@ static void spares_closed_cb(void *ud)
 }
 
 /* The pools are closed: now the spare launchers they took from. */
-static void pools_closed(struct ows_node *n)
+static void pools_closed(struct ows_functions *f)
 {
-	struct ows_fn_spares *s = n->fn_spares;
+	struct ows_fn_spares *s = f->spares;
 
-	n->fn_spares = NULL;
+	f->spares = NULL;
 	if (s != NULL)
-		ows_fn_spares_close(s, spares_closed_cb, n);
+		ows_fn_spares_close(s, spares_closed_cb, f);
 	else
-		closed_one(n);
+		closed_one(f);
 }
 
 static void pool_closed_cb(void *ud)
 {
 	struct ows_fn_entry *e = ud;
-	struct ows_node *n = e->n;
+	struct ows_functions *f = e->f;
 
 	json_decref(e->spec);
 	free(e->spec_text);
 	free(e);
-	if (--n->fn_pools == 0)
-		pools_closed(n);
+	if (--f->pools == 0)
+		pools_closed(f);
 }
 
 static void watch_closed(uv_handle_t *h)
@@ -770,27 +790,29 @@ static void watch_closed(uv_handle_t *h)
  * cb once everything is closed: the watch handle, the pools (each), then
  * the spares.
  */
-void ows_functions_close(struct ows_node *n, void (*cb)(struct ows_node *n))
+void ows_functions_close(struct ows_functions *f, void (*cb)(void *ud),
+			 void *ud)
 {
-	struct ows_fn_entry *e = n->fns, *next;
+	struct ows_fn_entry *e = f->entries, *next;
 
-	n->fns = NULL;
-	n->fn_close_cb = cb;
-	if (n->fn_peers != NULL) {
+	f->entries = NULL;
+	f->close_cb = cb;
+	f->close_ud = ud;
+	if (f->peers != NULL) {
 		ows_fn_net_unblock_peers();
-		free(n->fn_peers);
-		n->fn_peers = NULL;
+		free(f->peers);
+		f->peers = NULL;
 	}
-	n->fn_closing = 2; /* the watch, the pools and then the spares */
-	n->fn_pools = 1;
-	if (n->fn_started)
-		uv_close((uv_handle_t *)&n->fn_watch, watch_closed);
+	f->closing = 2; /* the watch, the pools and then the spares */
+	f->pools = 1;
+	if (f->started)
+		uv_close((uv_handle_t *)&f->watch, watch_closed);
 	else
-		n->fn_closing--;
+		f->closing--;
 	for (; e != NULL; e = next) {
 		next = e->next;
 		fail_waiters(e, -ECANCELED, "the node is shutting down");
-		n->fn_pools++;
+		f->pools++;
 		if (e->preparing)
 			e->closing = true; /* prepared() finishes the close */
 		else if (e->pool != NULL)
@@ -798,6 +820,6 @@ void ows_functions_close(struct ows_node *n, void (*cb)(struct ows_node *n))
 		else
 			pool_closed_cb(e);
 	}
-	if (--n->fn_pools == 0)
-		pools_closed(n);
+	if (--f->pools == 0)
+		pools_closed(f);
 }

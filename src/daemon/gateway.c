@@ -19,10 +19,8 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "aws/auth.h"
-#include "daemon/edge.h"
-#include "daemon/functions.h"
 #include "daemon/gateway.h"
-#include "daemon/node.h"
+#include "daemon/reply.h"
 #include "gw/payload.h"
 #include "gw/route.h"
 #include "ledger/authz.h"
@@ -30,7 +28,8 @@
 #define GW_BODY_LIMIT (10 * 1024 * 1024) /* API Gateway's payload limit */
 
 struct gw_call {
-	struct ows_node *n;
+	struct ows_gateway *gw;
+	struct ows_core *n;
 	struct ows_http_req *req;
 	struct ows_gw_match m;
 	char request_id[37];
@@ -41,57 +40,95 @@ struct gw_call {
 	struct ows_aws_auth *auth;  /* "iam" routes: head check to body's */
 };
 
-static void call_free(struct gw_call *c)
+/*
+ * c lives in the request's arena, so answering frees it: what it holds
+ * outside the arena (the route match, the SigV4 check) is taken out
+ * first and closed after the answer.
+ */
+struct held {
+	struct ows_gw_match m;
+	struct ows_aws_auth *auth;
+	char request_id[37];
+};
+
+static void call_take(struct gw_call *c, struct held *h)
 {
-	ows_gw_match_close(&c->m);
-	if (c->auth != NULL) {
-		ows_aws_auth_clear(c->auth);
-		free(c->auth);
-	}
-	free(c);
+	h->m = c->m;
+	h->auth = c->auth;
+	memcpy(h->request_id, c->request_id, sizeof(h->request_id));
+	memset(&c->m, 0, sizeof(c->m));
+	c->auth = NULL;
 }
 
-static const struct ows_gw_table *current_table(struct ows_node *n)
+static void held_close(struct held *h)
 {
+	ows_gw_match_close(&h->m);
+	if (h->auth != NULL) {
+		ows_aws_auth_clear(h->auth);
+		free(h->auth);
+	}
+}
+
+/* c's end without an answer (the server answered, or the peer left). */
+static void call_free(struct gw_call *c)
+{
+	struct held h;
+
+	call_take(c, &h);
+	held_close(&h);
+}
+
+static const struct ows_gw_table *current_table(struct ows_gateway *gw)
+{
+	struct ows_core *n = gw->core;
 	struct ows_gw_table *t = NULL;
 	struct ows_err err = {{0}};
 	json_t *routes;
 
-	if (n->gw_table != NULL && n->gw_height == n->state.height)
-		return n->gw_table;
+	if (gw->table != NULL && gw->height == n->state.height)
+		return gw->table;
 	routes = ows_state_resources(&n->state, "routes", NULL);
 	if (routes != NULL && ows_gw_routes_build(routes, &t, &err) != 0)
 		ows_log(OWS_LOG_ERROR, "gw", "cannot build the routes: %s",
 			err.msg);
 	json_decref(routes);
 	if (t == NULL)
-		return n->gw_table; /* keep serving the last good table */
-	if (n->gw_table != NULL)
-		ows_gw_table_free(n->gw_table);
-	n->gw_table = t;
-	n->gw_height = n->state.height;
+		return gw->table; /* keep serving the last good table */
+	if (gw->table != NULL)
+		ows_gw_table_free(gw->table);
+	gw->table = t;
+	gw->height = n->state.height;
 	return t;
 }
 
-void ows_gateway_close(struct ows_node *n)
+void ows_gateway_init(struct ows_gateway *gw, struct ows_core *core,
+		      struct ows_functions *fns, struct ows_node_host *host)
 {
-	if (n->gw_table != NULL)
-		ows_gw_table_free(n->gw_table);
-	n->gw_table = NULL;
+	*gw = (struct ows_gateway){.core = core, .fns = fns, .host = host};
+}
+
+void ows_gateway_close(struct ows_gateway *gw)
+{
+	if (gw->table != NULL)
+		ows_gw_table_free(gw->table);
+	gw->table = NULL;
 }
 
 static void send_response(struct gw_call *c, struct ows_gw_response *r)
 {
 	struct ows_http_header hs[64];
+	struct ows_http_req *req = c->req;
+	struct held h;
 	size_t n = 0;
 
+	call_take(c, &h);
 	for (size_t i = 0; i < r->headers.n && n < 63; i++)
 		hs[n++] = (struct ows_http_header){r->headers.v[i].name,
 						   r->headers.v[i].value};
-	hs[n++] = (struct ows_http_header){"apigw-requestid", c->request_id};
-	ows_http_respond(c->req, r->status, hs, n, r->body, r->body_len);
+	hs[n++] = (struct ows_http_header){"apigw-requestid", h.request_id};
+	ows_http_respond(req, r->status, hs, n, r->body, r->body_len);
 	ows_gw_response_close(r);
-	call_free(c);
+	held_close(&h);
 }
 
 static void send_message(struct gw_call *c, int status, const char *msg)
@@ -161,6 +198,8 @@ static void proxied_cb(void *ud, int status, const struct ows_http_response *r)
 {
 	struct gw_call *c = ud;
 	struct ows_http_header hs[64];
+	struct ows_http_req *req = c->req;
+	struct held h;
 	size_t n = 0;
 
 	ows_functions_http_release(c->inst);
@@ -168,12 +207,13 @@ static void proxied_cb(void *ud, int status, const struct ows_http_response *r)
 		send_message(c, 502, "Bad Gateway");
 		return;
 	}
+	call_take(c, &h);
 	for (size_t i = 0; i < r->n_headers && n < 63; i++)
 		if (!hop_by_hop(r->headers[i].name))
 			hs[n++] = r->headers[i];
-	hs[n++] = (struct ows_http_header){"apigw-requestid", c->request_id};
-	ows_http_respond(c->req, r->status, hs, n, r->body, r->body_len);
-	call_free(c);
+	hs[n++] = (struct ows_http_header){"apigw-requestid", h.request_id};
+	ows_http_respond(req, r->status, hs, n, r->body, r->body_len);
+	held_close(&h);
 }
 
 static void lent_cb(void *ud, int status, struct ows_fn_instance *inst,
@@ -223,7 +263,7 @@ static void lent_cb(void *ud, int status, struct ows_fn_instance *inst,
 static bool iam_allowed(struct gw_call *c, bool head, const char *body,
 			size_t len)
 {
-	struct ows_node_host *nh = ows_host_get(c->n);
+	struct ows_node_host *nh = c->gw->host;
 	struct ows_aws_auth *a = c->auth;
 	struct ows_directory dir;
 	struct ows_authz_ctx rc;
@@ -232,8 +272,6 @@ static bool iam_allowed(struct gw_call *c, bool head, const char *body,
 	char arn[600], ip[64];
 	bool ok;
 
-	if (nh == NULL)
-		return false;
 	/* The check (with the key the head check found) lives until c's end. */
 	if (a == NULL) {
 		a = c->auth = calloc(1, sizeof(*a));
@@ -247,7 +285,7 @@ static bool iam_allowed(struct gw_call *c, bool head, const char *body,
 		ows_state_directory(&c->n->state, &dir);
 		snprintf(arn, sizeof(arn), "arn:ows:execute-api::route/%s",
 			 c->m.route_key);
-		ows_node_request_ctx(c->req, a->a.region, ip, &rc);
+		ows_reply_request_ctx(c->req, a->a.region, ip, &rc);
 		who = (struct ows_principal){a->caller.kind, a->caller.name};
 		ok = ows_principal_authorize(&dir, &who, "execute-api:Invoke",
 					     arn, &rc) == 0;
@@ -281,7 +319,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	}
 	if (ctx.domain == NULL)
 		ctx.domain = c->n->cfg.gateway;
-	if (ows_functions_is_http(c->n, c->m.function) == 1) {
+	if (ows_functions_is_http(c->gw->fns, c->m.function) == 1) {
 		struct ows_fn_instance *inst;
 		const char *addr;
 
@@ -289,12 +327,12 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 		c->len = len;
 		/* A warm instance with room: proxy now, not on the next turn
 		 * of the loop. */
-		if (ows_functions_http_take(c->n, c->m.function, &inst,
+		if (ows_functions_http_take(c->gw->fns, c->m.function, &inst,
 					    &addr) == 0) {
 			lent_cb(c, 0, inst, addr);
 			return;
 		}
-		rv = ows_functions_http_acquire(c->n, c->m.function, lent_cb, c);
+		rv = ows_functions_http_acquire(c->gw->fns, c->m.function, lent_cb, c);
 		if (rv != 0)
 			send_message(c, rv == -ENOENT ? 404 : 500, rv == -ENOENT
 				     ? "Not Found" : "Internal Server Error");
@@ -302,7 +340,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	}
 	rv = ows_gw_event(req, body, len, &c->m, &ctx, &event);
 	if (rv == 0)
-		rv = ows_functions_invoke(c->n, c->m.function, c->request_id,
+		rv = ows_functions_invoke(c->gw->fns, c->m.function, c->request_id,
 					  event.data, event.len, result_cb, c);
 	ows_buf_free(&event);
 	/* An event over Lambda's 6 MB is the client's: API Gateway's 413. */
@@ -314,7 +352,7 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 }
 
 /* CORS preflight for a route with CORS: answered here, no function runs. */
-static bool preflight(struct ows_node *n, struct ows_http_req *req,
+static bool preflight(struct ows_http_req *req,
 		      const struct ows_gw_table *t)
 {
 	const char *origin = ows_http_req_header(req, "Origin");
@@ -338,24 +376,25 @@ static bool preflight(struct ows_node *n, struct ows_http_req *req,
 	ows_http_respond(req, 204, out, k, NULL, 0);
 	ows_gw_headers_close(&hs);
 	ows_gw_match_close(&m);
-	(void)n;
 	return true;
 }
 
 void ows_gateway_handle(struct ows_http_req *req, void *ud)
 {
-	struct ows_node *n = ud;
-	const struct ows_gw_table *t = current_table(n);
+	struct ows_gateway *gw = ud;
+	const struct ows_gw_table *t = current_table(gw);
 	struct gw_call *c;
 
-	if (t != NULL && preflight(n, req, t))
+	if (t != NULL && preflight(req, t))
 		return;
-	c = calloc(1, sizeof(*c));
+	c = ows_arena_alloc(&req->arena, sizeof(*c));
 	if (c == NULL) {
 		ows_http_respond(req, 503, NULL, 0, NULL, 0);
 		return;
 	}
-	c->n = n;
+	memset(c, 0, sizeof(*c));
+	c->gw = gw;
+	c->n = gw->core;
 	c->req = req;
 	c->t0 = ows_now_ms();
 	ows_uuid4(c->request_id);

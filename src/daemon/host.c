@@ -24,8 +24,9 @@
 #include "common/enc.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "daemon/edge.h"
-#include "daemon/functions.h"
+#include "daemon/host.h"
+#include "daemon/reply.h"
+#include "ledger/attest.h"
 
 #define ATTESTED_LIMIT (4 * 1024 * 1024)
 #define BARRIER_POLL_MS 5
@@ -70,12 +71,12 @@ static struct call_data *call_data(struct ows_aws_call *c)
 /* A new ledger height: every cached policy may have changed. */
 static void refresh(struct ows_node_host *nh)
 {
-	if (nh->policies != NULL && nh->cache_height == nh->n->state.height)
+	if (nh->policies != NULL && nh->cache_height == nh->core->state.height)
 		return;
 	json_decref(nh->policies);
 	nh->policies = json_object();
-	nh->cache_height = nh->n->state.height;
-	ows_state_directory(&nh->n->state, &nh->base);
+	nh->cache_height = nh->core->state.height;
+	ows_state_directory(&nh->core->state, &nh->base);
 }
 
 static json_t *cached(struct ows_node_host *nh, const char *kind,
@@ -156,7 +157,7 @@ static int host_authorize_resource(struct ows_aws_call *c,
 	dir.ud = nh;
 	dir.user_policies = cached_user_policies;
 	dir.principal_policies = cached_principal_policies;
-	ows_node_request_ctx(c->req, c->region[0] ? c->region : NULL, ip, &rc);
+	ows_reply_request_ctx(c->req, c->region[0] ? c->region : NULL, ip, &rc);
 	rv = ows_principal_authorize_rp(&dir, &who, action, arns, extra, rp,
 					c->host->account, &rc);
 	if (rv != 0)
@@ -209,7 +210,7 @@ static int host_authorize(struct ows_aws_call *c, const char *action,
 /* ---- propose: the attested entry ---- */
 
 struct proposal {
-	struct ows_node *n;
+	struct ows_core *n;
 	ows_aws_proposed_cb cb;
 	void *ud;
 };
@@ -259,7 +260,7 @@ static void forwarded_cb(void *ud, int status,
 }
 
 /* The leader's edge address: 0, or OWS_ENOTLEADER. */
-static int leader_edge(struct ows_node *n, uint64_t *id, char addr[64])
+static int leader_edge(struct ows_core *n, uint64_t *id, char addr[64])
 {
 	json_t *node;
 
@@ -275,7 +276,7 @@ static int leader_edge(struct ows_node *n, uint64_t *id, char addr[64])
 }
 
 /* Send body (an attested entry's body) to the leader to propose. */
-static int forward_attested(struct ows_node *n, const char *text,
+static int forward_attested(struct ows_core *n, const char *text,
 			    struct proposal *p)
 {
 	char addr[64], sig[OWS_REQSIG_HEADER_MAX];
@@ -292,14 +293,14 @@ static int forward_attested(struct ows_node *n, const char *text,
 			     strlen(text), ows_now_ms() / 1000, sig);
 	if (rv != 0)
 		return rv;
-	return ows_node_forward(n, id, addr, "POST", "/_ows/v1/attested", hs,
+	return ows_core_forward(n, id, addr, "POST", "/_ows/v1/attested", hs,
 				2, text, strlen(text), forwarded_cb, p);
 }
 
 static json_t *attestation(struct ows_aws_call *c, const json_t *actions,
 			   const char *stack)
 {
-	struct ows_node *n = host_of(c->host)->n;
+	struct ows_core *n = host_of(c->host)->core;
 	struct call_data *d = call_data(c);
 	struct ows_authz_ctx rc;
 	char ip[64], node[24], pub[OWS_PUBKEY_B64_LEN], now[32];
@@ -307,7 +308,7 @@ static json_t *attestation(struct ows_aws_call *c, const json_t *actions,
 	time_t secs;
 	struct tm tm;
 
-	ows_node_request_ctx(c->req, c->region[0] ? c->region : NULL, ip, &rc);
+	ows_reply_request_ctx(c->req, c->region[0] ? c->region : NULL, ip, &rc);
 	secs = (time_t)(rc.time_ms / 1000);
 	gmtime_r(&secs, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -349,27 +350,19 @@ static json_t *attestation(struct ows_aws_call *c, const json_t *actions,
 static int host_propose(struct ows_aws_call *c, const json_t *actions,
 			const char *stack, ows_aws_proposed_cb cb, void *ud)
 {
-	struct ows_node *n = host_of(c->host)->n;
-	struct ows_buf canon = OWS_BUF_INIT;
-	char sig[OWS_SIG_B64_LEN];
+	struct ows_core *n = host_of(c->host)->core;
 	struct proposal *p = NULL;
-	json_t *a = attestation(c, actions, stack), *body = NULL;
+	/* ledger/attest.h builds and signs the body apply checks */
+	json_t *body = ows_attest_body(attestation(c, actions, stack), n->key);
 	char *text = NULL;
 	int rv = -ENOMEM;
 
-	if (a == NULL || ows_json_canonical(a, &canon) != 0)
-		goto cleanup;
-	rv = ows_key_sign(n->key, canon.data, canon.len, sig);
-	if (rv != 0)
-		goto cleanup;
-	rv = -ENOMEM;
-	body = json_pack("{s:O, s:s}", "attestation", a, "signature", sig);
 	p = calloc(1, sizeof(*p));
 	if (body == NULL || p == NULL)
 		goto cleanup;
 	*p = (struct proposal){n, cb, ud};
 	if (ows_raft_role(n->raft) == OWS_RAFT_LEADER) {
-		rv = ows_node_propose(n, "attested", body, proposed_cb, p);
+		rv = ows_core_propose(n, "attested", body, proposed_cb, p);
 		if (rv != OWS_ENOTLEADER)
 			goto cleanup;
 	}
@@ -380,14 +373,12 @@ cleanup:
 		free(p);
 	free(text);
 	json_decref(body);
-	json_decref(a);
-	ows_buf_free(&canon);
 	return rv;
 }
 
 /* The leader's end: a member node's attested entry, proposed as it is. */
 struct attested_req {
-	struct ows_node *n;
+	struct ows_core *n;
 	struct ows_http_req *req;
 };
 
@@ -397,7 +388,7 @@ static void attested_applied(void *ud, int status, void *result)
 
 	if (status != 0 || result == NULL) {
 		free(result);
-		ows_admin_reply_error(req, 503, "LeadershipLost", "the entry "
+		ows_reply_error(req, 503, "LeadershipLost", "the entry "
 				      "was not committed (%s); retry",
 				      ows_strerror(status));
 		return;
@@ -413,7 +404,7 @@ static void attested_applied(void *ud, int status, void *result)
 static void attested_body_cb(struct ows_http_req *req, int status,
 			     const char *body, size_t len)
 {
-	struct ows_node *n = req->data;
+	struct ows_core *n = req->data;
 	const char *auth = ows_http_req_header(req, "Authorization");
 	char pub[OWS_PUBKEY_B64_LEN];
 	struct ows_err err = {{0}};
@@ -425,8 +416,8 @@ static void attested_body_cb(struct ows_http_req *req, int status,
 	if (auth == NULL ||
 	    ows_reqsig_verify(auth, "POST", req->target, body, len,
 			      ows_now_ms() / 1000, pub, &err) != 0 ||
-	    !ows_node_key_is_member(n, pub)) {
-		ows_admin_reply_error(req, 403, "AccessDenied", "only a node "
+	    !ows_core_key_is_member(n, pub)) {
+		ows_reply_error(req, 403, "AccessDenied", "only a node "
 				      "of the cluster forwards attested "
 				      "entries");
 		return;
@@ -435,27 +426,30 @@ static void attested_body_cb(struct ows_http_req *req, int status,
 	if (!json_is_object(v) ||
 	    !json_is_object(json_object_get(v, "attestation"))) {
 		json_decref(v);
-		ows_admin_reply_error(req, 400, "MalformedEntry", "expected "
+		ows_reply_error(req, 400, "MalformedEntry", "expected "
 				      "{\"attestation\", \"signature\"}");
 		return;
 	}
 	/* apply checks the node's signature on it, on every node */
-	rv = ows_node_propose(n, "attested", v, attested_applied, req);
+	rv = ows_core_propose(n, "attested", v, attested_applied, req);
 	json_decref(v);
 	if (rv != 0)
-		ows_admin_reply_error(req, 503, "NoLeader", "cannot propose "
+		ows_reply_error(req, 503, "NoLeader", "cannot propose "
 				      "here: %s; retry", ows_strerror(rv));
 }
 
-void ows_host_attested_handle(struct ows_node *n, struct ows_http_req *req)
+void ows_host_attested_handle(struct ows_node_host *nh,
+			      struct ows_http_req *req)
 {
+	struct ows_core *n = nh->core;
+
 	if (strcmp(req->method, "POST") != 0) {
-		ows_admin_reply_error(req, 405, "MethodNotAllowed", "POST only");
+		ows_reply_error(req, 405, "MethodNotAllowed", "POST only");
 		return;
 	}
 	req->data = n;
 	if (ows_http_req_read_body(req, ATTESTED_LIMIT, attested_body_cb) != 0)
-		ows_admin_reply_error(req, 500, "InternalError",
+		ows_reply_error(req, 500, "InternalError",
 				      "cannot read the body");
 }
 
@@ -472,7 +466,7 @@ void ows_host_attested_handle(struct ows_node *n, struct ows_http_req *req)
  * Costs one Raft entry (not a ledger entry) per barrier.
  */
 struct barrier {
-	struct ows_node *n;
+	struct ows_core *n;
 	ows_aws_barrier_cb cb;
 	void *ud;
 	uint64_t index;
@@ -531,7 +525,7 @@ static void barrier_index_cb(void *ud, int status,
 	uv_timer_start(&b->timer, barrier_poll, 0, BARRIER_POLL_MS);
 }
 
-static int barrier_start(struct ows_node *n, ows_aws_barrier_cb cb, void *ud)
+static int barrier_start(struct ows_core *n, ows_aws_barrier_cb cb, void *ud)
 {
 	char addr[64], sig[OWS_REQSIG_HEADER_MAX];
 	struct ows_http_header hs[1] = {{"Authorization", sig}};
@@ -552,7 +546,7 @@ static int barrier_start(struct ows_node *n, ows_aws_barrier_cb cb, void *ud)
 		rv = ows_reqsig_sign(n->key, "POST", "/_ows/v1/barrier", "", 0,
 				     ows_now_ms() / 1000, sig);
 	if (rv == 0)
-		rv = ows_node_forward(n, id, addr, "POST", "/_ows/v1/barrier",
+		rv = ows_core_forward(n, id, addr, "POST", "/_ows/v1/barrier",
 				      hs, 1, "", 0, barrier_index_cb, b);
 out:
 	if (rv != 0)
@@ -563,29 +557,31 @@ out:
 static int host_read_barrier(struct ows_aws_call *c, ows_aws_barrier_cb cb,
 			     void *ud)
 {
-	return barrier_start(host_of(c->host)->n, cb, ud);
+	return barrier_start(host_of(c->host)->core, cb, ud);
 }
 
 /* The leader's end: a barrier, then the commit index it stands for. */
 static void barrier_served(void *ud, int status)
 {
 	struct ows_http_req *req = ud;
-	struct ows_node *n = req->data;
+	struct ows_core *n = req->data;
 	json_t *v;
 
 	if (status != 0) {
-		ows_admin_reply_error(req, 503, "NoLeader", "barrier: %s",
+		ows_reply_error(req, 503, "NoLeader", "barrier: %s",
 				      ows_strerror(status));
 		return;
 	}
 	v = json_pack("{s:I}", "index",
 		      (json_int_t)ows_raft_applied_index(n->raft));
-	ows_admin_reply_json(req, 200, v);
+	ows_reply_json(req, 200, v);
 	json_decref(v);
 }
 
-void ows_host_barrier_handle(struct ows_node *n, struct ows_http_req *req)
+void ows_host_barrier_handle(struct ows_node_host *nh,
+			     struct ows_http_req *req)
 {
+	struct ows_core *n = nh->core;
 	const char *auth = ows_http_req_header(req, "Authorization");
 	char pub[OWS_PUBKEY_B64_LEN];
 	struct ows_err err = {{0}};
@@ -594,15 +590,15 @@ void ows_host_barrier_handle(struct ows_node *n, struct ows_http_req *req)
 	if (auth == NULL ||
 	    ows_reqsig_verify(auth, "POST", req->target, "", 0,
 			      ows_now_ms() / 1000, pub, &err) != 0 ||
-	    !ows_node_key_is_member(n, pub)) {
-		ows_admin_reply_error(req, 403, "AccessDenied", "only a node "
+	    !ows_core_key_is_member(n, pub)) {
+		ows_reply_error(req, 403, "AccessDenied", "only a node "
 				      "of the cluster asks for a barrier");
 		return;
 	}
 	req->data = n;
 	rv = ows_raft_barrier(n->raft, barrier_served, req);
 	if (rv != 0)
-		ows_admin_reply_error(req, 503, "NoLeader", "barrier: %s",
+		ows_reply_error(req, 503, "NoLeader", "barrier: %s",
 				      ows_strerror(rv));
 }
 
@@ -611,146 +607,88 @@ void ows_host_barrier_handle(struct ows_node *n, struct ows_http_req *req)
 static int host_blob_path(const struct ows_aws_host *h, const char *sha256,
 			  char *out, size_t cap)
 {
-	if (strlen(sha256) != 64 || strspn(sha256, "0123456789abcdef") != 64)
+	const struct ows_blob_store *s = host_of(h)->store;
+	uint64_t size;
+
+	if (ows_blob_size(s, sha256, &size) != 0)
 		return -ENOENT;
-	ows_blob_path(host_of(h)->n, sha256, out, cap);
+	ows_blob_path(s, sha256, out, cap);
 	return access(out, R_OK) == 0 ? 0 : -ENOENT;
 }
 
 /*
- * blob_put: written here (temporary file, fsync, rename) on the thread
- * pool, then PUT to peers (signed by this node's key, as blobs.c takes
- * from nodes) until the blob is on min(3, nodes) nodes.
+ * blob_put: written here (blob/blob.h: temporary file, fsync, rename) on
+ * the thread pool, then PUT to peers (signed by this node's key, as
+ * blobs.c takes from nodes) until the blob is on min(3, nodes) nodes.
  */
 struct blob_put {
-	struct ows_node *n;
+	struct ows_core *n;
+	const struct ows_blob_store *store;
 	ows_aws_blob_cb cb;
 	void *ud;
 	char hash[65];
 	char *data;
 	size_t len;
 	int status;
-	unsigned want, have;
-	json_t *peers; /* edge addresses left to try */
-	size_t next;
 	uv_work_t work;
 };
 
 static void blob_put_end(struct blob_put *b, int status)
 {
 	b->cb(b->ud, status, status == 0 ? b->hash : NULL);
-	json_decref(b->peers);
 	free(b->data);
 	free(b);
 }
 
-static void blob_push_next(struct blob_put *b);
-
-static void blob_pushed(void *ud, int status,
-			const struct ows_http_response *resp)
+static void blob_replicated(void *ud, int status)
 {
-	struct blob_put *b = ud;
-
-	if (status == 0 && resp->status / 100 == 2)
-		b->have++;
-	blob_push_next(b);
-}
-
-static void blob_push_next(struct blob_put *b)
-{
-	char target[128], sig[OWS_REQSIG_HEADER_MAX];
-	struct ows_http_header hs[1] = {{"Authorization", sig}};
-	struct ows_http_client_opts opts = {30000, 0};
-
-	while (b->have < b->want && b->next < json_array_size(b->peers)) {
-		const char *addr =
-			json_string_value(json_array_get(b->peers, b->next++));
-
-		snprintf(target, sizeof(target), "/_ows/v1/blobs/%s", b->hash);
-		if (ows_reqsig_sign(b->n->key, "PUT", target, b->data, b->len,
-				    ows_now_ms() / 1000, sig) != 0)
-			continue;
-		if (ows_http_client_request(b->n->loop, addr, "PUT", target, hs,
-					    1, b->data, b->len, &opts,
-					    blob_pushed, b) == 0)
-			return;
-	}
-	blob_put_end(b, b->have >= b->want ? 0 : -EIO);
+	blob_put_end(ud, status);
 }
 
 static void blob_write_work(uv_work_t *w)
 {
 	struct blob_put *b = w->data;
-	char path[PATH_MAX], tmp[PATH_MAX + 16], dir[PATH_MAX];
-	size_t off = 0;
-	int fd;
 
-	snprintf(dir, sizeof(dir), "%s/blobs", b->n->dir);
-	(void)mkdir(dir, 0700);
-	ows_blob_path(b->n, b->hash, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.put-%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		b->status = -errno;
-		return;
-	}
-	while (off < b->len) {
-		ssize_t k = write(fd, b->data + off, b->len - off);
-
-		if (k < 0) {
-			b->status = -errno;
-			break;
-		}
-		off += (size_t)k;
-	}
-	if (b->status == 0 && fsync(fd) != 0)
-		b->status = -errno;
-	close(fd);
-	if (b->status == 0 && rename(tmp, path) != 0)
-		b->status = -errno;
-	if (b->status != 0) {
-		unlink(tmp);
-		return;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
+	b->status = ows_blob_write(b->store, b->hash, b->data, b->len);
 }
 
 static void blob_write_done(uv_work_t *w, int status)
 {
 	struct blob_put *b = w->data;
 	json_t *nodes, *row;
-	size_t i, count = 0;
+	const char *peers[256];
+	size_t i, count = 0, n = 0;
+	unsigned want;
+	int rv;
 
 	if (status != 0 || b->status != 0) {
 		blob_put_end(b, status != 0 ? status : b->status);
 		return;
 	}
-	b->have = 1;
 	nodes = ows_state_nodes(&b->n->state);
-	b->peers = json_array();
 	json_array_foreach(nodes, i, row) {
+		const char *edge = ows_json_str(row, "edge");
+
 		count++;
 		if ((uint64_t)json_integer_value(json_object_get(row, "id")) !=
 			    b->n->cfg.id &&
-		    ows_json_str(row, "edge") != NULL)
-			json_array_append_new(b->peers,
-					      json_string(ows_json_str(row, "edge")));
+		    edge != NULL && n < 256)
+			peers[n++] = edge;
 	}
+	/* this node holds one copy: min(3, nodes) in all */
+	want = count < 3 ? (unsigned)count : 3;
+	want = want > 1 ? want - 1 : 0;
+	rv = ows_blob_replicate(b->n->loop, b->n->key, peers, n, b->hash,
+				b->data, b->len, want, blob_replicated, b);
 	json_decref(nodes);
-	b->want = count < 3 ? (unsigned)count : 3;
-	if (b->want == 0)
-		b->want = 1;
-	blob_push_next(b);
+	if (rv != 0)
+		blob_put_end(b, rv);
 }
 
 static int host_blob_put(struct ows_aws_call *c, const void *data, size_t len,
 			 ows_aws_blob_cb cb, void *ud)
 {
-	struct ows_node *n = host_of(c->host)->n;
+	struct ows_node_host *nh = host_of(c->host);
 	struct blob_put *b = calloc(1, sizeof(*b));
 	int rv;
 
@@ -758,14 +696,16 @@ static int host_blob_put(struct ows_aws_call *c, const void *data, size_t len,
 		free(b);
 		return -ENOMEM;
 	}
-	b->n = n;
+	b->n = nh->core;
+	b->store = nh->store;
 	b->cb = cb;
 	b->ud = ud;
 	memcpy(b->data, data, len);
 	b->len = len;
 	ows_sha256_hex(data, len, b->hash);
 	b->work.data = b;
-	rv = uv_queue_work(n->loop, &b->work, blob_write_work, blob_write_done);
+	rv = uv_queue_work(b->n->loop, &b->work, blob_write_work,
+			   blob_write_done);
 	if (rv != 0) {
 		free(b->data);
 		free(b);
@@ -779,16 +719,13 @@ static int host_invoke(const struct ows_aws_host *h,
 		       const struct ows_aws_invoke *inv, ows_fn_result_cb cb,
 		       void *ud)
 {
-	/*
-	 * TODO(fidelity): inv->client_context is not passed on yet: fn/pool.h
-	 * has no field for it; once ows_fn_pool_invoke takes the
-	 * ClientContext (the FIDELITY part adds it), hand inv->client_context
-	 * through ows_functions_invoke_version to reach
-	 * context.client_context.
-	 */
-	return ows_functions_invoke_version(host_of(h)->n, inv->function,
+	struct ows_fn_invoke_opts opts = {
+		.client_context = inv->client_context};
+
+	return ows_functions_invoke_version(host_of(h)->fns, inv->function,
 					    inv->version, inv->request_id,
-					    inv->payload, inv->len, cb, ud);
+					    inv->payload, inv->len, &opts, cb,
+					    ud);
 }
 
 /* ---- the host ---- */
@@ -796,26 +733,21 @@ static int host_invoke(const struct ows_aws_host *h,
 static int access_secret(void *ud, const char *access_key, char user[256],
 			 struct ows_buf *secret)
 {
-	return ows_node_access_secret(ud, access_key, user, secret);
+	return ows_core_access_secret(ud, access_key, user, secret);
 }
 
-struct ows_node_host *ows_host_get(struct ows_node *n)
+void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
+		   struct ows_functions *fns,
+		   const struct ows_blob_store *store)
 {
-	struct ows_node_host *nh = n->aws_host;
-
-	if (nh != NULL)
-		return nh;
-	nh = calloc(1, sizeof(*nh));
-	if (nh == NULL)
-		return NULL;
-	nh->n = n;
+	*nh = (struct ows_node_host){.core = core, .fns = fns, .store = store};
 	nh->host = (struct ows_aws_host){
 		.ud = nh,
-		.loop = n->loop,
-		.state = &n->state,
-		.region = n->cfg.region,
-		.account = n->account,
-		.session_key = n->session_key,
+		.loop = core->loop,
+		.state = &core->state,
+		.region = core->cfg.region,
+		.account = core->account,
+		.session_key = core->session_key,
 		.authorize = host_authorize,
 		.authorize_resource = host_authorize_resource,
 		.propose = host_propose,
@@ -824,17 +756,12 @@ struct ows_node_host *ows_host_get(struct ows_node *n)
 		.blob_path = host_blob_path,
 		.invoke = host_invoke,
 	};
-	nh->keys = (struct ows_aws_keys){access_secret, n, n->session_key,
-					 n->cfg.region, 0};
-	n->aws_host = nh;
-	return nh;
+	nh->keys = (struct ows_aws_keys){access_secret, core, core->session_key,
+					 core->cfg.region, 0};
 }
 
-void ows_host_free(struct ows_node *n)
+void ows_host_close(struct ows_node_host *nh)
 {
-	if (n->aws_host == NULL)
-		return;
-	json_decref(n->aws_host->policies);
-	free(n->aws_host);
-	n->aws_host = NULL;
+	json_decref(nh->policies);
+	nh->policies = NULL;
 }

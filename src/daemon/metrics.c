@@ -3,9 +3,11 @@
 #include <stdio.h>
 
 #include "common/buf.h"
-#include "daemon/node.h"
+#include "daemon/metrics.h"
 
-void ows_metrics_handle(struct ows_node *n, struct ows_http_req *req)
+void ows_metrics_handle(struct ows_core *n, const struct ows_http_server *edge,
+			const struct ows_http_server *gateway,
+			struct ows_http_req *req)
 {
 	struct ows_http_header h = {"Content-Type",
 				    "text/plain; version=0.0.4"};
@@ -57,7 +59,7 @@ void ows_metrics_handle(struct ows_node *n, struct ows_http_req *req)
 	/* This response is counted when it is sent: include it now. */
 	for (int c = 1; c <= 5; c++)
 		ows_buf_printf(&b, "ows_http_requests_total{code=\"%dxx\"} %"
-			       PRIu64 "\n", c, n->edge.responses[c] + (c == 2));
+			       PRIu64 "\n", c, edge->responses[c] + (c == 2));
 	ows_buf_printf(&b,
 		       "# HELP ows_http_connections_refused_total Connections "
 		       "closed at accept: too many in all, or from one "
@@ -75,9 +77,9 @@ void ows_metrics_handle(struct ows_node *n, struct ows_http_req *req)
 		       "# TYPE ows_http_connections gauge\n"
 		       "ows_http_connections{port=\"edge\"} %u\n"
 		       "ows_http_connections{port=\"gateway\"} %u\n",
-		       n->edge.refused_total, n->edge.refused_per_address,
-		       n->gateway.refused_total, n->gateway.refused_per_address,
-		       n->edge.n_conns, n->gateway.n_conns);
+		       edge->refused_total, edge->refused_per_address,
+		       gateway->refused_total, gateway->refused_per_address,
+		       edge->n_conns, gateway->n_conns);
 	ows_http_respond(req, 200, &h, 1, b.data, b.len);
 	ows_buf_free(&b);
 }

@@ -6,6 +6,7 @@
 #include "daemon/node.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,9 +18,6 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "daemon/functions.h"
-#include "daemon/edge.h"
-#include "daemon/gateway.h"
 
 #define RECONCILE_MS 500
 
@@ -61,22 +59,6 @@ void ows_node_fsm(struct ows_state *state, struct ows_raft_fsm *fsm)
 	fsm->restore = fsm_restore;
 }
 
-int ows_node_propose(struct ows_node *n, const char *type, const json_t *body,
-		     ows_raft_apply_cb cb, void *ud)
-{
-	json_t *e = json_pack("{s:s, s:I, s:O}", "type", type, "time",
-			      (json_int_t)ows_now_ms(), "body", body);
-	char *text = e ? ows_json_dump(e) : NULL;
-	int rv;
-
-	json_decref(e);
-	if (text == NULL)
-		return -ENOMEM;
-	rv = ows_raft_apply(n->raft, text, strlen(text), cb, ud);
-	free(text);
-	return rv;
-}
-
 /* ---- membership reconciliation (leader only) ---- */
 
 static void change_cb(void *ud, int status)
@@ -115,25 +97,25 @@ static bool removal_due(struct ows_node *n, uint64_t id)
 {
 	int64_t now = ows_now_ms();
 
-	if (id == n->cfg.id)
+	if (id == n->core.cfg.id)
 		return true;
 	if (n->leaving != id) {
 		n->leaving = id;
-		n->leaving_index = n->state.applied;
+		n->leaving_index = n->core.state.applied;
 		n->leaving_since = now;
 		return false;
 	}
 	if (now - n->leaving_since >= LEAVE_MAX_MS)
 		return true;
 	return now - n->leaving_since >= LEAVE_GRACE_MS &&
-	       ows_raft_match_index(n->raft, id) >= n->leaving_index;
+	       ows_raft_match_index(n->core.raft, id) >= n->leaving_index;
 }
 
 /* One change per tick: the Raft library allows one at a time. */
 static void reconcile_step(struct ows_node *n, json_t *nodes)
 {
 	struct ows_raft_server servers[64];
-	size_t count = ows_raft_servers(n->raft, servers, 64), i;
+	size_t count = ows_raft_servers(n->core.raft, servers, 64), i;
 	const char *addr;
 	json_t *row;
 	int rv = 1;
@@ -144,14 +126,14 @@ static void reconcile_step(struct ows_node *n, json_t *nodes)
 				continue;
 			ows_log(OWS_LOG_INFO, "raft", "removing node %" PRIu64,
 				servers[i].id);
-			rv = servers[i].id == n->cfg.id
-				     ? ows_raft_transfer(n->raft, 0, change_cb, n)
-				     : ows_raft_remove(n->raft, servers[i].id,
+			rv = servers[i].id == n->core.cfg.id
+				     ? ows_raft_transfer(n->core.raft, 0, change_cb, n)
+				     : ows_raft_remove(n->core.raft, servers[i].id,
 						       change_cb, n);
 		} else if (servers[i].role != OWS_RAFT_VOTER) {
 			ows_log(OWS_LOG_INFO, "raft", "promoting node %" PRIu64
 				" to voter", servers[i].id);
-			rv = ows_raft_assign(n->raft, servers[i].id,
+			rv = ows_raft_assign(n->core.raft, servers[i].id,
 					     OWS_RAFT_VOTER, change_cb, n);
 		}
 	}
@@ -165,7 +147,7 @@ static void reconcile_step(struct ows_node *n, json_t *nodes)
 			continue;
 		ows_log(OWS_LOG_INFO, "raft", "adding node %" PRIu64 " at %s",
 			id, ows_json_str(row, "raft"));
-		rv = ows_raft_add(n->raft, id, ows_json_str(row, "raft"),
+		rv = ows_raft_add(n->core.raft, id, ows_json_str(row, "raft"),
 				  change_cb, n);
 	}
 	if (rv == 0)
@@ -184,10 +166,10 @@ static void stop(struct ows_node *n);
  */
 static void check_removed(struct ows_node *n)
 {
-	if (!ows_state_node_removed(&n->state, n->cfg.id))
+	if (!ows_state_node_removed(&n->core.state, n->core.cfg.id))
 		return;
 	ows_log(OWS_LOG_WARN, "node", "node %" PRIu64 " was removed from "
-		"cluster %s; stopping", n->cfg.id, n->cfg.cluster);
+		"cluster %s; stopping", n->core.cfg.id, n->core.cfg.cluster);
 	stop(n);
 }
 
@@ -200,16 +182,16 @@ static void reopened_cb(void *ud)
 	struct ows_node *n = ud;
 	int rv;
 
-	n->raft = NULL;
+	n->core.raft = NULL;
 	n->raft_reopening = false;
-	if (n->stopping) {
+	if (n->core.stopping) {
 		closed_one(n); /* stop() left the member's close to us */
 		return;
 	}
 	rv = open_raft(n);
 	if (rv != 0) {
 		ows_log(OWS_LOG_ERROR, "node", "cannot reopen raft on %s: %s; "
-			"stopping", n->cfg.raft, ows_strerror(rv));
+			"stopping", n->core.cfg.raft, ows_strerror(rv));
 		stop(n);
 		return;
 	}
@@ -226,7 +208,7 @@ static void reopened_cb(void *ud)
  */
 static void watch_storage(struct ows_node *n)
 {
-	if (ows_raft_stalled(n->raft, NULL) != 0) {
+	if (ows_raft_stalled(n->core.raft, NULL) != 0) {
 		n->raft_was_stalled = true;
 		return;
 	}
@@ -235,7 +217,7 @@ static void watch_storage(struct ows_node *n)
 	n->raft_was_stalled = false;
 	n->raft_reopening = true;
 	ows_log(OWS_LOG_INFO, "node", "storage is back: reopening raft");
-	ows_raft_close(n->raft, reopened_cb, n);
+	ows_raft_close(n->core.raft, reopened_cb, n);
 }
 
 static void reconcile_cb(uv_timer_t *t)
@@ -243,16 +225,16 @@ static void reconcile_cb(uv_timer_t *t)
 	struct ows_node *n = t->data;
 	json_t *nodes;
 
-	if (n->stopping || n->state.cluster[0] == '\0')
+	if (n->core.stopping || n->core.state.cluster[0] == '\0')
 		return;
 	watch_storage(n);
 	if (n->raft_reopening)
 		return;
-	nodes = ows_state_nodes(&n->state);
+	nodes = ows_state_nodes(&n->core.state);
 	check_removed(n);
-	ows_blobs_gc(n);
-	if (nodes != NULL && json_array_size(nodes) > 0 && !n->stopping &&
-	    !n->changing && ows_raft_role(n->raft) == OWS_RAFT_LEADER)
+	ows_blobs_gc(&n->blobs);
+	if (nodes != NULL && json_array_size(nodes) > 0 && !n->core.stopping &&
+	    !n->changing && ows_raft_role(n->core.raft) == OWS_RAFT_LEADER)
 		reconcile_step(n, nodes);
 	json_decref(nodes);
 }
@@ -262,25 +244,33 @@ static void reconcile_cb(uv_timer_t *t)
 static void closed_one(struct ows_node *n)
 {
 	if (--n->pending_closes == 0)
-		uv_stop(n->loop);
+		uv_stop(n->core.loop);
 }
 
-static void server_closed_cb(struct ows_http_server *s)
+/* The servers' ud is the part that serves them: the node by offset. */
+static void edge_closed_cb(struct ows_http_server *s)
 {
-	closed_one(s->ud);
+	closed_one((struct ows_node *)((char *)s -
+				       offsetof(struct ows_node, edge)));
+}
+
+static void gateway_closed_cb(struct ows_http_server *s)
+{
+	closed_one((struct ows_node *)((char *)s -
+				       offsetof(struct ows_node, gateway)));
 }
 
 static void raft_closed_cb(void *ud)
 {
 	struct ows_node *n = ud;
 
-	n->raft = NULL;
+	n->core.raft = NULL;
 	closed_one(n);
 }
 
-static void functions_closed_cb(struct ows_node *n)
+static void functions_closed_cb(void *ud)
 {
-	closed_one(n);
+	closed_one(ud);
 }
 
 static void handle_closed_cb(uv_handle_t *h)
@@ -290,20 +280,20 @@ static void handle_closed_cb(uv_handle_t *h)
 
 static void stop(struct ows_node *n)
 {
-	if (n->stopping)
+	if (n->core.stopping)
 		return;
-	n->stopping = true;
+	n->core.stopping = true;
 	ows_log(OWS_LOG_INFO, "node", "shutting down");
 	n->pending_closes = 5 + n->edge_up + n->gateway_up;
-	ows_functions_close(n, functions_closed_cb);
+	ows_functions_close(&n->fns, functions_closed_cb, n);
 	if (n->edge_up)
-		ows_http_server_close(&n->edge, server_closed_cb);
+		ows_http_server_close(&n->edge, edge_closed_cb);
 	if (n->gateway_up)
-		ows_http_server_close(&n->gateway, server_closed_cb);
-	if (n->raft == NULL)
+		ows_http_server_close(&n->gateway, gateway_closed_cb);
+	if (n->core.raft == NULL)
 		closed_one(n); /* a reopen that failed */
 	else if (!n->raft_reopening)
-		ows_raft_close(n->raft, raft_closed_cb, n);
+		ows_raft_close(n->core.raft, raft_closed_cb, n);
 	uv_close((uv_handle_t *)&n->reconcile, handle_closed_cb);
 	uv_close((uv_handle_t *)&n->sigterm, handle_closed_cb);
 	uv_close((uv_handle_t *)&n->sigint, handle_closed_cb);
@@ -321,24 +311,25 @@ static int start_servers(struct ows_node *n, struct ows_err *err)
 	int rv;
 
 	ows_http_server_config_default(&cfg);
-	cfg.max_per_address = n->cfg.max_per_address;
-	rv = ows_http_server_init(&n->edge, n->loop, &cfg, ows_admin_handle, n);
+	cfg.max_per_address = n->core.cfg.max_per_address;
+	rv = ows_http_server_init(&n->edge, n->core.loop, &cfg, ows_admin_handle,
+				  &n->admin);
 	n->edge_up = rv == 0;
 	if (rv == 0)
-		rv = ows_http_server_listen(&n->edge, n->cfg.edge);
+		rv = ows_http_server_listen(&n->edge, n->core.cfg.edge);
 	if (rv != 0) {
-		ows_err_printf(err, "cannot listen on edge %s: %s", n->cfg.edge,
+		ows_err_printf(err, "cannot listen on edge %s: %s", n->core.cfg.edge,
 			       ows_strerror(rv));
 		return rv;
 	}
-	rv = ows_http_server_init(&n->gateway, n->loop, &cfg, ows_gateway_handle,
-				  n);
+	rv = ows_http_server_init(&n->gateway, n->core.loop, &cfg, ows_gateway_handle,
+				  &n->gw);
 	n->gateway_up = rv == 0;
 	if (rv == 0)
-		rv = ows_http_server_listen(&n->gateway, n->cfg.gateway);
+		rv = ows_http_server_listen(&n->gateway, n->core.cfg.gateway);
 	if (rv != 0)
 		ows_err_printf(err, "cannot listen on gateway %s: %s",
-			       n->cfg.gateway, ows_strerror(rv));
+			       n->core.cfg.gateway, ows_strerror(rv));
 	return rv;
 }
 
@@ -348,7 +339,7 @@ static int raft_sign(void *ud, const void *msg, size_t len, char sig[89])
 {
 	struct ows_node *n = ud;
 
-	return ows_key_sign(n->key, msg, len, sig);
+	return ows_key_sign(n->core.key, msg, len, sig);
 }
 
 /*
@@ -360,7 +351,7 @@ static bool raft_verify(void *ud, uint64_t id, const void *msg, size_t len,
 			const char *sig)
 {
 	struct ows_node *n = ud;
-	json_t *row = ows_state_node(&n->state, id), *p;
+	json_t *row = ows_state_node(&n->core.state, id), *p;
 	bool ok = false;
 	size_t i;
 
@@ -376,69 +367,22 @@ static bool raft_verify(void *ud, uint64_t id, const void *msg, size_t len,
 	return ok;
 }
 
-void ows_node_request_ctx(const struct ows_http_req *req, const char *region,
-			  char ip[64], struct ows_authz_ctx *out)
-{
-	const char *p = req->peer, *end = strrchr(p, ':');
-	size_t len;
-
-	/* "1.2.3.4:PORT" or "[::1]:PORT" */
-	if (*p == '[') {
-		p++;
-		end = strchr(p, ']');
-	}
-	len = end != NULL ? (size_t)(end - p) : strlen(p);
-	if (len >= 64)
-		len = 63;
-	memcpy(ip, p, len);
-	ip[len] = '\0';
-	*out = (struct ows_authz_ctx){ip[0] != '\0' ? ip : NULL, false,
-				      ows_now_ms(), region};
-}
-
-bool ows_node_key_is_member(struct ows_node *n, const char *pub)
-{
-	json_t *nodes = ows_state_nodes(&n->state), *row;
-	bool ok = false;
-	size_t i;
-
-	json_array_foreach(nodes, i, row) {
-		const char *key = ows_json_str(row, "key");
-
-		ok |= key != NULL && strcmp(key, pub) == 0;
-	}
-	json_decref(nodes);
-	return ok;
-}
-
-int ows_node_access_secret(struct ows_node *n, const char *id,
-			   char user[256], struct ows_buf *secret)
-{
-	struct ows_access_key ak;
-	int rv = ows_state_access_key(&n->state, id, &ak);
-
-	if (rv != 0)
-		return rv;
-	memcpy(user, ak.user, sizeof(ak.user));
-	return ows_box_open(n->box, ak.sender, ak.sealed, secret);
-}
-
 static int load_box(struct ows_node *n, struct ows_err *err)
 {
 	struct ows_buf secret = OWS_BUF_INIT;
 	char path[PATH_MAX];
 	int rv;
 
-	snprintf(path, sizeof(path), "%s/cluster.secret", n->dir);
+	snprintf(path, sizeof(path), "%s/cluster.secret", n->core.dir);
 	rv = ows_file_read(path, 64, &secret);
 	if (rv == 0 && secret.len != OWS_SEAL_KEY_LEN)
 		rv = -EINVAL;
 	if (rv == 0)
-		rv = ows_box_key_derive((const uint8_t *)secret.data, &n->box,
-					n->box_pub);
+		rv = ows_box_key_derive((const uint8_t *)secret.data, &n->core.box,
+					n->core.box_pub);
 	if (rv == 0)
 		ows_session_key_derive((const uint8_t *)secret.data, secret.len,
-				       n->session_key);
+				       n->core.session_key);
 	if (secret.data != NULL)
 		memset(secret.data, 0, secret.len);
 	ows_buf_free(&secret);
@@ -453,23 +397,23 @@ static void account_id(struct ows_node *n)
 {
 	uint8_t h[32];
 
-	ows_sha256(n->cfg.cluster, strlen(n->cfg.cluster), h);
+	ows_sha256(n->core.cfg.cluster, strlen(n->core.cfg.cluster), h);
 	for (int i = 0; i < 12; i++)
-		n->account[i] = (char)('0' + h[i] % 10);
-	n->account[12] = '\0';
+		n->core.account[i] = (char)('0' + h[i] % 10);
+	n->core.account[12] = '\0';
 }
 
 static void load_peers(struct ows_node *n)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/peers.json", n->dir);
+	snprintf(path, sizeof(path), "%s/peers.json", n->core.dir);
 	n->peers = json_load_file(path, 0, NULL);
 	if (!json_is_array(n->peers)) {
 		json_decref(n->peers);
 		n->peers = json_array();
 	}
-	n->auth = (struct ows_raft_auth){n->cfg.cluster, n, raft_sign,
+	n->auth = (struct ows_raft_auth){n->core.cfg.cluster, n, raft_sign,
 					 raft_verify};
 }
 
@@ -493,14 +437,28 @@ static int open_raft(struct ows_node *n)
 	struct ows_raft_fsm fsm;
 	int rv;
 
-	ro.segment_size = (size_t)n->cfg.segment_mb << 20; /* 0: default */
-	ows_node_fsm(&n->state, &fsm);
-	snprintf(path, sizeof(path), "%s/raft", n->dir);
-	rv = ows_raft_new(n->loop, path, n->cfg.id, n->cfg.raft, &ro, &fsm,
-			  &n->raft);
+	ro.segment_size = (size_t)n->core.cfg.segment_mb << 20; /* 0: default */
+	ows_node_fsm(&n->core.state, &fsm);
+	snprintf(path, sizeof(path), "%s/raft", n->core.dir);
+	rv = ows_raft_new(n->core.loop, path, n->core.cfg.id, n->core.cfg.raft, &ro, &fsm,
+			  &n->core.raft);
 	if (rv == 0)
-		rv = ows_raft_start(n->raft);
+		rv = ows_raft_start(n->core.raft);
 	return rv;
+}
+
+/* The parts, each handed the core and the parts it calls. */
+static void wire(struct ows_node *n)
+{
+	struct ows_core *c = &n->core;
+
+	ows_blobs_init(&n->blobs, c);
+	ows_functions_init(&n->fns, c, &n->blobs.store, ows_admin_handle,
+			   &n->admin);
+	ows_host_init(&n->host, c, &n->fns, &n->blobs.store);
+	ows_gateway_init(&n->gw, c, &n->fns, &n->host);
+	n->admin = (struct ows_admin){c, &n->fns, &n->blobs, &n->host,
+				      &n->edge, &n->gateway};
 }
 
 static int start(struct ows_node *n, struct ows_err *err)
@@ -508,15 +466,16 @@ static int start(struct ows_node *n, struct ows_err *err)
 	char path[PATH_MAX];
 	int rv;
 
-	rv = ows_node_config_load(n->dir, &n->cfg, err);
+	wire(n);
+	rv = ows_node_config_load(n->core.dir, &n->core.cfg, err);
 	if (rv != 0)
 		return rv;
-	snprintf(path, sizeof(path), "%s/node.key", n->dir);
-	rv = ows_key_load(path, &n->key, err);
+	snprintf(path, sizeof(path), "%s/node.key", n->core.dir);
+	rv = ows_key_load(path, &n->core.key, err);
 	if (rv != 0)
 		return rv;
-	snprintf(path, sizeof(path), "%s/state.db", n->dir);
-	rv = ows_state_open(&n->state, path, err);
+	snprintf(path, sizeof(path), "%s/state.db", n->core.dir);
+	rv = ows_state_open(&n->core.state, path, err);
 	if (rv != 0)
 		return rv;
 	load_peers(n);
@@ -526,24 +485,24 @@ static int start(struct ows_node *n, struct ows_err *err)
 		return rv;
 	rv = open_raft(n);
 	if (rv != 0) {
-		ows_err_printf(err, "cannot start raft on %s: %s", n->cfg.raft,
+		ows_err_printf(err, "cannot start raft on %s: %s", n->core.cfg.raft,
 			       ows_strerror(rv));
 		return rv;
 	}
 	rv = start_servers(n, err);
 	if (rv == 0)
-		rv = ows_functions_start(n);
+		rv = ows_functions_start(&n->fns);
 	return rv;
 }
 
 static void setup_handles(struct ows_node *n)
 {
-	uv_signal_init(n->loop, &n->sigterm);
-	uv_signal_init(n->loop, &n->sigint);
+	uv_signal_init(n->core.loop, &n->sigterm);
+	uv_signal_init(n->core.loop, &n->sigint);
 	n->sigterm.data = n->sigint.data = n;
 	uv_signal_start(&n->sigterm, signal_cb, SIGTERM);
 	uv_signal_start(&n->sigint, signal_cb, SIGINT);
-	uv_timer_init(n->loop, &n->reconcile);
+	uv_timer_init(n->core.loop, &n->reconcile);
 	n->reconcile.data = n;
 	uv_timer_start(&n->reconcile, reconcile_cb, RECONCILE_MS, RECONCILE_MS);
 }
@@ -562,16 +521,16 @@ int ows_node_run(const char *dir)
 		fprintf(stderr, "owsd: out of memory\n");
 		return 1;
 	}
-	n->loop = &loop;
-	snprintf(n->dir, sizeof(n->dir), "%s", dir);
+	n->core.loop = &loop;
+	snprintf(n->core.dir, sizeof(n->core.dir), "%s", dir);
 	setup_handles(n);
 	rv = start(n, &err);
 	if (rv != 0) {
 		ows_log(OWS_LOG_ERROR, "node", "%s", err.msg);
 		n->exit_code = 1;
-		if (n->raft == NULL) {
+		if (n->core.raft == NULL) {
 			/* Nothing async started yet but the handles. */
-			n->stopping = true;
+			n->core.stopping = true;
 			uv_close((uv_handle_t *)&n->reconcile, NULL);
 			uv_close((uv_handle_t *)&n->sigterm, NULL);
 			uv_close((uv_handle_t *)&n->sigint, NULL);
@@ -581,9 +540,9 @@ int ows_node_run(const char *dir)
 		stop(n);
 	} else {
 		ows_log(OWS_LOG_INFO, "node", "node %" PRIu64 " of cluster %s: "
-			"edge http://%s gateway http://%s raft %s", n->cfg.id,
-			n->cfg.cluster, n->edge.bound, n->gateway.bound,
-			n->cfg.raft);
+			"edge http://%s gateway http://%s raft %s", n->core.cfg.id,
+			n->core.cfg.cluster, n->edge.bound, n->gateway.bound,
+			n->core.cfg.raft);
 	}
 	uv_run(&loop, UV_RUN_DEFAULT);
 	/* Let close callbacks that uv_stop cut short run. */
@@ -593,12 +552,12 @@ int ows_node_run(const char *dir)
 	uv_run(&loop, UV_RUN_DEFAULT);
 out:
 	code = n->exit_code;
-	ows_state_close(&n->state);
-	ows_key_free(n->key);
+	ows_state_close(&n->core.state);
+	ows_key_free(n->core.key);
 	json_decref(n->peers);
-	ows_box_key_free(n->box);
-	ows_gateway_close(n);
-	ows_host_free(n);
+	ows_box_key_free(n->core.box);
+	ows_gateway_close(&n->gw);
+	ows_host_close(&n->host);
 	if (uv_loop_close(&loop) != 0)
 		ows_log(OWS_LOG_WARN, "node", "loop closed with live handles");
 	free(n);

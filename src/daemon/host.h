@@ -1,0 +1,53 @@
+/*
+ * The host (aws/service.h) the AWS-compatible services are handed, on the
+ * node (host.c): the state read only, authorization with the principals'
+ * policies cached per ledger height, attested entries proposed on the
+ * leader or forwarded to it, read barriers, the blob store, function
+ * invocation. Also the leader's ends of the node-only endpoints that
+ * forwarding and barriers use.
+ */
+#ifndef OWS_DAEMON_HOST_H
+#define OWS_DAEMON_HOST_H
+
+#include <jansson.h>
+
+#include "aws/auth.h"
+#include "aws/service.h"
+#include "blob/blob.h"
+#include "daemon/core.h"
+#include "daemon/functions.h"
+#include "ledger/authz.h"
+
+struct ows_node_host {
+	struct ows_aws_host host;   /* host.ud is this */
+	struct ows_aws_keys keys;   /* SigV4's secret lookup */
+	struct ows_core *core;      /* borrowed, as fns and store */
+	struct ows_functions *fns;
+	const struct ows_blob_store *store;
+	/* Policies by principal ("users/NAME"), valid at cache_height. */
+	json_t *policies;
+	uint64_t cache_height;
+	struct ows_directory base;  /* the state's directory */
+};
+
+/* The host on core, invoking through fns, storing blobs in store. */
+void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
+		   struct ows_functions *fns,
+		   const struct ows_blob_store *store);
+void ows_host_close(struct ows_node_host *nh);
+
+/*
+ * The leader's end of a forwarded attested entry (POST
+ * /_ows/v1/attested, body {"attestation", "signature"}): checked for a
+ * member node's signature, then proposed; the reply is the entry's result.
+ */
+void ows_host_attested_handle(struct ows_node_host *nh,
+			      struct ows_http_req *req);
+/*
+ * The leader's end of a follower's read barrier (POST /_ows/v1/barrier,
+ * signed by a member node): a Raft barrier, then {"index": applied}.
+ */
+void ows_host_barrier_handle(struct ows_node_host *nh,
+			     struct ows_http_req *req);
+
+#endif
