@@ -84,6 +84,7 @@ struct ows_aws_call_priv {
 	struct ows_aws_verifier *verifier; /* streamed bodies */
 	ows_aws_chunk_cb chunk_cb;
 	bool answered;
+	bool large;      /* holds one of OWS_AWS_LARGE_BODIES */
 	void *host_data; /* the host's, per call (daemon/host.c) */
 };
 

@@ -28,11 +28,18 @@ const char *ows_aws_header(const struct ows_aws_call *c, const char *name)
 	return ows_http_req_header(c->req, name);
 }
 
+/* Requests reading a body past their service's body_limit now. */
+static unsigned large_bodies;
+
 /* The call is over: wipe what authentication kept. */
 static void call_end(struct ows_aws_call *c)
 {
 	struct ows_aws_call_priv *p = priv(c);
 
+	if (p->large) {
+		p->large = false;
+		large_bodies--;
+	}
 	p->answered = true;
 	ows_aws_auth_clear(&p->auth);
 	ows__aws_verifier_free(p->verifier);
@@ -122,6 +129,41 @@ static void body_cb(struct ows_http_req *req, int status, const char *body,
 	handle(c);
 }
 
+/*
+ * After the header check: the request's body limit (svc->body_limit_for),
+ * answered 413 in the service's shape when Content-Length is past it, and
+ * 429 when it raises the limit while OWS_AWS_LARGE_BODIES others do.
+ */
+static bool body_admitted(struct ows_aws_call *c, struct ows_aws_body_limit *bl)
+{
+	const struct ows_http_req *req = c->req;
+	int64_t n = req->content_length;
+
+	if (c->svc->body_limit_for != NULL)
+		c->svc->body_limit_for(req, bl);
+	if (bl->code != NULL && n > 0 && (uint64_t)n > bl->limit) {
+		if (bl->operation != NULL)
+			ows_aws_error(c, 413, bl->code, "Request must be "
+				      "smaller than %zu bytes for the %s "
+				      "operation", bl->limit, bl->operation);
+		else
+			ows_aws_error(c, 413, bl->code, "Request must be "
+				      "smaller than %zu bytes", bl->limit);
+		return false;
+	}
+	if (bl->limit <= c->svc->body_limit ||
+	    (n >= 0 && (uint64_t)n <= c->svc->body_limit))
+		return true;
+	if (large_bodies >= OWS_AWS_LARGE_BODIES) {
+		ows_aws_error(c, 429, "TooManyRequestsException", "Too many "
+			      "large requests at once on this node; retry");
+		return false;
+	}
+	large_bodies++;
+	priv(c)->large = true;
+	return true;
+}
+
 void ows_aws_call_start(const struct ows_aws_service *svc,
 			const struct ows_aws_host *host,
 			const struct ows_aws_keys *keys,
@@ -130,6 +172,7 @@ void ows_aws_call_start(const struct ows_aws_service *svc,
 	struct ows_aws_call *c = ows_arena_alloc(&req->arena, sizeof(*c));
 	struct ows_aws_call_priv *p = ows_arena_alloc(&req->arena, sizeof(*p));
 	bool stream = svc->body_mode == OWS_AWS_BODY_STREAM;
+	struct ows_aws_body_limit bl = {svc->body_limit, NULL, NULL};
 	struct ows_err err = {{0}};
 	int rv;
 
@@ -160,7 +203,9 @@ void ows_aws_call_start(const struct ows_aws_service *svc,
 		handle(c);
 		return;
 	}
-	if (ows_http_req_read_body(req, svc->body_limit, body_cb) != 0)
+	if (!body_admitted(c, &bl))
+		return;
+	if (ows_http_req_read_body(req, bl.limit, body_cb) != 0)
 		ows_aws_error(c, 500, "InternalFailure",
 			      "cannot read the body");
 }

@@ -28,6 +28,7 @@
 #include "fn/pool.h"
 
 struct ows_aws_call;
+struct ows_http_req;
 struct ows_kind;
 struct ows_state;
 
@@ -47,6 +48,26 @@ enum ows_aws_body_mode {
 				reads with ows_aws_call_stream (aws/call.h) */
 };
 
+/*
+ * A body limit for one request (body_limit_for): past limit bytes the
+ * request is answered 413 with code in the service's protocol ("Request
+ * must be smaller than LIMIT bytes for the OPERATION operation"), or with
+ * the HTTP server's plain 413 when code is NULL.
+ */
+struct ows_aws_body_limit {
+	size_t limit;
+	const char *code;      /* "RequestEntityTooLargeException", or NULL */
+	const char *operation; /* "CreateFunction", or NULL */
+};
+
+/*
+ * At most this many requests at once read a body larger than their
+ * service's body_limit (raised by body_limit_for); more answer 429
+ * TooManyRequestsException before any body byte. Bounds the memory that
+ * holders of access keys can make the node hold.
+ */
+#define OWS_AWS_LARGE_BODIES 2
+
 struct ows_aws_service {
 	const char *name;          /* SigV4 scope's service: "lambda" */
 	const char *target_prefix; /* X-Amz-Target prefix, or NULL */
@@ -55,6 +76,13 @@ struct ows_aws_service {
 	enum ows_aws_protocol protocol;
 	enum ows_aws_body_mode body_mode;
 	size_t body_limit;         /* WHOLE: larger bodies get 413 */
+	/*
+	 * WHOLE: the limit of one request (after its header check, before
+	 * any body byte), preset to {body_limit, NULL, NULL}; NULL: always
+	 * body_limit. A raised limit counts against OWS_AWS_LARGE_BODIES.
+	 */
+	void (*body_limit_for)(const struct ows_http_req *req,
+			       struct ows_aws_body_limit *out);
 	/*
 	 * Answer the call exactly once (any ows_aws_reply* of aws/call.h),
 	 * now or later from the loop. The call is the service's until then.
@@ -130,6 +158,20 @@ struct ows_aws_host {
 	 */
 	int (*authorize)(struct ows_aws_call *c, const char *action,
 			 const char *const *arns, const json_t *extra);
+	/*
+	 * The same, judged together with the resource's own policy
+	 * (resource_policy: an IAM policy document with Principal, borrowed;
+	 * NULL: as authorize), as IAM judges a call within one account:
+	 * allowed when the caller's identity policies or the resource
+	 * policy allow it and no explicit Deny in either applies
+	 * (ledger/authz.h, ows_principal_authorize_rp, says which
+	 * principals a statement names). The policy is recorded with the
+	 * judgement, so that an attested entry is judged again with it.
+	 */
+	int (*authorize_resource)(struct ows_aws_call *c, const char *action,
+				  const char *const *arns,
+				  const json_t *extra,
+				  const json_t *resource_policy);
 	/*
 	 * Append an entry attested by this node for c's caller: actions is
 	 * a change-set action list [{"action", "name", "spec"}] (borrowed),

@@ -194,6 +194,7 @@ static int make_pool(struct ows_fn_entry *e)
 		.memory_mb = num(e->spec, "memory_mb", 128),
 		.timeout_s = num(e->spec, "timeout_s", 3),
 		.concurrency = num(e->spec, "concurrency", 10),
+		.stopped = num(e->spec, "concurrency", 10) == 0,
 		.idle_s = num(e->spec, "idle_s", 300),
 		.min_instances = num(e->spec, "min_instances", 0),
 		.requests_per_instance = num(e->spec, "requests_per_instance",

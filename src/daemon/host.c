@@ -43,6 +43,7 @@ struct judged {
 	const char *action;
 	const char **arns;
 	char *extra; /* canonical-free compact JSON, or NULL */
+	char *rp;    /* the resource policy judged with, or NULL */
 };
 
 struct call_data {
@@ -136,8 +137,10 @@ static int cached_principal_policies(void *ud, const char *kind,
 	return rv;
 }
 
-static int host_authorize(struct ows_aws_call *c, const char *action,
-			  const char *const *arns, const json_t *extra)
+static int host_authorize_resource(struct ows_aws_call *c,
+				   const char *action,
+				   const char *const *arns,
+				   const json_t *extra, const json_t *rp)
 {
 	struct ows_node_host *nh = host_of(c->host);
 	struct ows_principal who = {c->caller.kind, c->caller.name};
@@ -155,7 +158,8 @@ static int host_authorize(struct ows_aws_call *c, const char *action,
 	dir.user_policies = cached_user_policies;
 	dir.principal_policies = cached_principal_policies;
 	ows_reply_request_ctx(c->req, c->region[0] ? c->region : NULL, ip, &rc);
-	rv = ows_principal_authorize_arns(&dir, &who, action, arns, extra, &rc);
+	rv = ows_principal_authorize_rp(&dir, &who, action, arns, extra, rp,
+					c->host->account, &rc);
 	if (rv != 0)
 		return rv == OWS_EDENIED ? rv : OWS_EDENIED;
 	/* Recorded for the attested entry (judged again at apply). */
@@ -169,6 +173,7 @@ static int host_authorize(struct ows_aws_call *c, const char *action,
 	j->action = ows_arena_strdup(c->arena, action);
 	j->arns = ows_arena_alloc(c->arena, (n + 1) * sizeof(*j->arns));
 	j->extra = NULL;
+	j->rp = NULL;
 	if (j->action == NULL || j->arns == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
@@ -183,9 +188,23 @@ static int host_authorize(struct ows_aws_call *c, const char *action,
 		if (j->extra == NULL)
 			return -ENOMEM;
 	}
+	if (rp != NULL) {
+		char *text = ows_json_dump(rp);
+
+		j->rp = text ? ows_arena_strdup(c->arena, text) : NULL;
+		free(text);
+		if (j->rp == NULL)
+			return -ENOMEM;
+	}
 	*d->tail = j;
 	d->tail = &j->next;
 	return 0;
+}
+
+static int host_authorize(struct ows_aws_call *c, const char *action,
+			  const char *const *arns, const json_t *extra)
+{
+	return host_authorize_resource(c, action, arns, extra, NULL);
 }
 
 /* ---- propose: the attested entry ---- */
@@ -302,6 +321,10 @@ static json_t *attestation(struct ows_aws_call *c, const json_t *actions,
 			"{s:s, s:o, s:o}", "action", j->action, "arns", arns,
 			"extra", j->extra ? json_loads(j->extra, 0, NULL)
 					  : json_null()));
+		if (j->rp != NULL)
+			json_object_set_new(json_array_get(auth,
+				json_array_size(auth) - 1), "resource_policy",
+				json_loads(j->rp, 0, NULL));
 	}
 	snprintf(node, sizeof(node), "%" PRIu64, n->cfg.id);
 	ows_key_public(n->key, pub);
@@ -726,6 +749,7 @@ void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
 		.account = core->account,
 		.session_key = core->session_key,
 		.authorize = host_authorize,
+		.authorize_resource = host_authorize_resource,
 		.propose = host_propose,
 		.read_barrier = host_read_barrier,
 		.blob_put = host_blob_put,

@@ -118,8 +118,8 @@ static void apply_defaults(struct ows_fn_config *c)
 		c->idle_s = DEFAULT_IDLE_S;
 	if (c->queue_max == 0)
 		c->queue_max = OWS_FN_QUEUE_MAX;
-	if (c->min_instances > c->concurrency)
-		c->min_instances = c->concurrency;
+	if (c->min_instances > c->concurrency || c->stopped)
+		c->min_instances = c->stopped ? 0 : c->concurrency;
 	if (strcmp(c->runtime, "http") != 0)
 		c->requests_per_instance = 1; /* Lambda: one at a time */
 	else if (c->requests_per_instance == 0)
@@ -321,8 +321,10 @@ void ows__fn_pool_pump(struct ows_fn_pool *pool)
 
 static int enqueue(struct ows_fn_pool *pool, struct waiter *w)
 {
-	if (pool->n_queued >= pool->conf->c.queue_max && find_free(pool) == NULL &&
-	    ows_fn_pool_live(pool) >= pool->conf->c.concurrency) {
+	if (pool->conf->c.stopped ||
+	    (pool->n_queued >= pool->conf->c.queue_max &&
+	     find_free(pool) == NULL &&
+	     ows_fn_pool_live(pool) >= pool->conf->c.concurrency)) {
 		w->status = OWS_ETOOBIG;
 		ows__fn_pool_defer(pool, w);
 		return 0;

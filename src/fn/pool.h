@@ -72,6 +72,9 @@ struct ows_fn_config {
 	unsigned memory_mb;
 	unsigned timeout_s;
 	unsigned concurrency;	/* most instances at once */
+	bool stopped;		/* reserved concurrency 0 (Lambda's
+				   PutFunctionConcurrency): no instance
+				   starts, every request is THROTTLED */
 	unsigned idle_s;	/* an idle instance stops after this */
 	unsigned min_instances; /* kept warm (at most concurrency) */
 	unsigned requests_per_instance; /* http: requests one instance serves

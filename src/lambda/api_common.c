@@ -32,6 +32,8 @@ bool ows__lambda_allow(struct ows_aws_call *c, const char *action,
 {
 	char aws[512], ows[512], aws_q[512], ows_q[512];
 	const char *arns[5] = {aws, ows, NULL, NULL, NULL};
+	json_t *rp;
+	int rv;
 
 	ows__lambda_arn(c, name, NULL, aws, sizeof(aws));
 	snprintf(ows, sizeof(ows), "arn:ows:lambda::function/%s", name);
@@ -42,7 +44,10 @@ bool ows__lambda_allow(struct ows_aws_call *c, const char *action,
 		arns[2] = aws_q;
 		arns[3] = ows_q;
 	}
-	if (c->host->authorize(c, action, arns, NULL) == 0)
+	rp = ows__lambda_resource_policy(c->host->state, name);
+	rv = c->host->authorize_resource(c, action, arns, NULL, rp);
+	json_decref(rp);
+	if (rv == 0)
 		return true;
 	ows_aws_error(c, 403, "AccessDeniedException", "User: %s is not "
 		      "authorized to perform: %s on resource: %s",

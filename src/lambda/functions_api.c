@@ -9,9 +9,10 @@
  * it (fn/bundle.h) and stored as a blob before the entry is proposed.
  *
  * A role (Role: arn:aws:iam::ACCOUNT:role/NAME, or arn:ows:iam::role/NAME)
- * must be one of the cluster's roles; the function runs with that role's
- * policies as they are when the function is created or updated (its spec's
- * "policies"), and Role is shown back as given.
+ * must be one of the cluster's roles; the function's spec names it
+ * ("role") and the function runs with that role's policies as they are at
+ * each call (the state's directory reads them live), and Role is shown
+ * back as given.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -84,10 +85,9 @@ static bool map_role(struct ows_aws_call *c, const char *role, json_t *spec)
 			return false;
 		}
 	}
-	if (json_array_size(json_object_get(r, "policies")) > 0)
-		json_object_set(spec, "policies", json_object_get(r, "policies"));
-	else
-		json_object_del(spec, "policies");
+	/* the function runs with the role's policies as they are, live */
+	json_object_set_new(spec, "role", json_string(name));
+	json_object_del(spec, "policies");
 	json_decref(r);
 	return true;
 bad:

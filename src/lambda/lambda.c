@@ -12,7 +12,8 @@
  * Invoke follows the Lambda API reference: X-Amz-Invocation-Type
  * RequestResponse (default) answers with the function's result (200, and
  * X-Amz-Function-Error when the function failed), Event answers 202 at once
- * and retries a failed invocation twice, DryRun answers 204; X-Amz-Log-Type:
+ * and retries a failed invocation as the qualifier's event-invoke config
+ * says (twice without one), DryRun answers 204; X-Amz-Log-Type:
  * Tail returns the last 4 KB of the log, base64, in X-Amz-Log-Result.
  * Every call is judged by the caller's policies (lambda:InvokeFunction on
  * arn:ows:lambda::function/NAME or its arn:aws:lambda:REGION:ACCOUNT:
@@ -33,7 +34,8 @@
 #include "state/state.h"
 
 #define PREFIX "/2015-03-31/functions"
-#define ASYNC_RETRIES 2
+#define ASYNC_RETRIES 2         /* Lambda's default MaximumRetryAttempts */
+#define ASYNC_MAX_AGE_S 21600   /* and MaximumEventAgeInSeconds */
 
 /* The rest-json error shape: X-Amzn-ErrorType and {"Type", "message"}. */
 static void lambda_error(struct ows_aws_call *c, int status, const char *code,
@@ -72,7 +74,8 @@ static void not_found(struct ows_aws_call *c, const char *name)
 
 /*
  * Judged by the host, with the live request: source address, region,
- * now; the function named in both partitions.
+ * now; the function named in both partitions; the function's resource
+ * policy (AddPermission's) judged with the caller's identity policies.
  */
 static bool allowed(struct ows_aws_call *c, const char *action,
 		    const char *name)
@@ -80,9 +83,14 @@ static bool allowed(struct ows_aws_call *c, const char *action,
 	char ows[2 * OWS_NAME_MAX], aws[600];
 	const char *arns[3] = {ows, aws, NULL};
 
+	json_t *rp = ows__lambda_resource_policy(c->host->state, name);
+	int rv;
+
 	ows_action_arn("functions", name, ows, sizeof(ows));
 	arn_of(c, name, aws, sizeof(aws));
-	return c->host->authorize(c, action, arns, NULL) == 0;
+	rv = c->host->authorize_resource(c, action, arns, NULL, rp);
+	json_decref(rp);
+	return rv == 0;
 }
 
 /* ---- Invoke ---- */
@@ -95,6 +103,8 @@ struct async_inv {
 	char *payload;
 	size_t len;
 	int tries;
+	int retries;      /* MaximumRetryAttempts: 0 to 2 (default 2) */
+	uint64_t expires; /* loop time (ms) past MaximumEventAgeInSeconds */
 };
 
 static void async_cb(void *ud, const struct ows_fn_result *r);
@@ -113,25 +123,68 @@ static void async_run(struct async_inv *a)
 	}
 }
 
-/* Event invocations: Lambda retries a failed one twice. */
+/*
+ * Event invocations: Lambda retries a failed one MaximumRetryAttempts
+ * times (the event-invoke config of the qualifier invoked; 2 without
+ * one) while the event is younger than MaximumEventAgeInSeconds.
+ */
 static void async_cb(void *ud, const struct ows_fn_result *r)
 {
 	struct async_inv *a = ud;
 
-	if (r->kind != OWS_FN_OK && ++a->tries <= ASYNC_RETRIES) {
+	if (r->kind != OWS_FN_OK && a->tries < a->retries &&
+	    uv_now(a->host->loop) < a->expires) {
 		ows_log(OWS_LOG_INFO, "lambda", "event invocation %s of '%s' "
 			"failed (%s); retry %d", a->request_id, a->name,
-			r->error_type ? r->error_type : "error", a->tries);
+			r->error_type ? r->error_type : "error", ++a->tries);
 		async_run(a);
 		return;
 	}
+	if (r->kind != OWS_FN_OK)
+		ows_log(OWS_LOG_INFO, "lambda", "event invocation %s of '%s' "
+			"failed (%s); dropped after %d attempts", a->request_id,
+			a->name, r->error_type ? r->error_type : "error",
+			a->tries + 1);
 	free(a->payload);
 	free(a);
 }
 
+/* The event-invoke config of ref as invoked (qualifier, else $LATEST). */
+static void async_config(struct ows_aws_call *c, const char *ref,
+			 const char *qual, const char *name,
+			 struct async_inv *a)
+{
+	struct ows_lambda_ref r;
+	char msg[300];
+	json_t *meta = ows_state_resource(c->host->state, "function_meta",
+					  name);
+	const json_t *cfg, *v;
+
+	a->retries = ASYNC_RETRIES;
+	a->expires = uv_now(c->host->loop) + ASYNC_MAX_AGE_S * 1000;
+	if (ows__lambda_parse_ref(c, ref, qual, &r, msg, sizeof(msg)) != 0)
+		r.qualifier[0] = '\0';
+	cfg = json_object_get(json_object_get(meta, "event_invoke"),
+			      r.qualifier[0] ? r.qualifier : "$LATEST");
+	if (json_is_integer(v = json_object_get(cfg, "MaximumRetryAttempts")))
+		a->retries = (int)json_integer_value(v);
+	if (json_is_integer(v = json_object_get(cfg,
+						"MaximumEventAgeInSeconds")))
+		a->expires = uv_now(c->host->loop) +
+			     (uint64_t)json_integer_value(v) * 1000;
+	json_decref(meta);
+}
+
+/* A synchronous invocation's own (c->data, in the call's arena). */
+struct invoke_data {
+	const char *version; /* run: X-Amz-Executed-Version */
+	bool reserved;       /* the function has a reserved concurrency */
+};
+
 static void invoke_cb(void *ud, const struct ows_fn_result *r)
 {
 	struct ows_aws_call *c = ud;
+	const struct invoke_data *d = c->data;
 	struct ows_http_header h[6];
 	char tail[OWS_B64_LEN(8192)];
 	size_t nh = 0;
@@ -140,7 +193,16 @@ static void invoke_cb(void *ud, const struct ows_fn_result *r)
 				    "Tail") == 0;
 
 	if (r->kind == OWS_FN_THROTTLED) {
-		lambda_error(c, 429, "TooManyRequestsException", "Rate Exceeded.");
+		json_t *ex = json_pack("{s:s}", "Reason",
+				       d->reserved
+					       ? "ReservedFunctionConcurrent"
+						 "InvocationLimitExceeded"
+					       : "ConcurrentInvocationLimit"
+						 "Exceeded");
+
+		ows_aws_error_with(c, 429, "TooManyRequestsException", ex,
+				   "Rate Exceeded.");
+		json_decref(ex);
 		return;
 	}
 	if (r->kind == OWS_FN_FAILED) {
@@ -153,7 +215,7 @@ static void invoke_cb(void *ud, const struct ows_fn_result *r)
 	h[nh++] = (struct ows_http_header){"Content-Type", "application/json"};
 	h[nh++] = (struct ows_http_header){"x-amzn-RequestId", c->request_id};
 	h[nh++] = (struct ows_http_header){"X-Amz-Executed-Version",
-		c->data != NULL ? (const char *)c->data : "$LATEST"};
+		d->version};
 	if (r->kind == OWS_FN_FUNCTION_ERROR)
 		h[nh++] = (struct ows_http_header){"X-Amz-Function-Error",
 			r->function_error ? r->function_error : "Unhandled"};
@@ -202,7 +264,22 @@ static void invoke(struct ows_aws_call *c, const char *ref)
 		not_found(c, q);
 		return;
 	}
-	c->data = ows_arena_strdup(c->arena, version);
+	{
+		struct invoke_data *d = ows_arena_alloc(c->arena, sizeof(*d));
+		json_t *meta = ows_state_resource(c->host->state,
+						  "function_meta", name);
+
+		if (d == NULL || (d->version = ows_arena_strdup(
+					  c->arena, version)) == NULL) {
+			json_decref(meta);
+			lambda_error(c, 500, "ServiceException",
+				     "out of memory");
+			return;
+		}
+		d->reserved = json_object_get(meta, "reserved") != NULL;
+		json_decref(meta);
+		c->data = d;
+	}
 	if (!allowed(c, "lambda:InvokeFunction", name)) {
 		char msg[1200], arn[512];
 
@@ -260,6 +337,7 @@ static void invoke(struct ows_aws_call *c, const char *ref)
 		memcpy(a->request_id, c->request_id, sizeof(a->request_id));
 		memcpy(a->payload, payload, len);
 		a->len = len;
+		async_config(c, ref, qual, name, a);
 		ows_aws_reply(c, 202, &h, 1, NULL, 0);
 		async_run(a);
 		return;
@@ -321,6 +399,43 @@ static void lambda_handle(struct ows_aws_call *c)
 	lambda_error(c, 404, "UnknownOperationException", "Unknown operation");
 }
 
+/*
+ * Lambda's request limits: CreateFunction and UpdateFunctionCode take a
+ * 50 MB zip, base64 in the JSON body (69905067 bytes, as Lambda's own
+ * front end says); Invoke's payload is 6 MiB (RequestTooLargeException);
+ * every other operation 6 MiB too.
+ */
+#define CODE_BODY_LIMIT 69905067
+
+static bool ends_with(const char *s, const char *end)
+{
+	size_t n = strlen(s), k = strlen(end);
+
+	return n >= k && strcmp(s + n - k, end) == 0;
+}
+
+static void lambda_body_limit(const struct ows_http_req *req,
+			      struct ows_aws_body_limit *out)
+{
+	const char *p = req->path;
+
+	out->code = "RequestEntityTooLargeException";
+	if (strcmp(req->method, "POST") == 0 &&
+	    (strcmp(p, PREFIX) == 0 || strcmp(p, PREFIX "/") == 0)) {
+		out->limit = CODE_BODY_LIMIT;
+		out->operation = "CreateFunction";
+	} else if (strcmp(req->method, "PUT") == 0 &&
+		   strncmp(p, PREFIX "/", strlen(PREFIX "/")) == 0 &&
+		   ends_with(p, "/code")) {
+		out->limit = CODE_BODY_LIMIT;
+		out->operation = "UpdateFunctionCode";
+	} else if (strcmp(req->method, "POST") == 0 &&
+		   ends_with(p, "/invocations")) {
+		out->code = "RequestTooLargeException";
+		out->operation = "InvokeFunction";
+	}
+}
+
 const struct ows_aws_service ows_lambda_service = {
 	.name = "lambda",
 	.target_prefix = NULL,
@@ -328,6 +443,7 @@ const struct ows_aws_service ows_lambda_service = {
 	.protocol = OWS_AWS_REST_JSON,
 	.body_mode = OWS_AWS_BODY_WHOLE,
 	.body_limit = 6 * 1024 * 1024, /* Lambda's synchronous payload */
+	.body_limit_for = lambda_body_limit,
 	.handle = lambda_handle,
 	.close = NULL,
 	.kinds = ows_lambda_kinds,

@@ -93,8 +93,8 @@ bool ows__lambda_invokable(const json_t *spec, const char **code,
 			   char *msg, size_t cap);
 /*
  * The resource policy of function name as an IAM policy document (new
- * reference), or NULL when it has none: the host's authorize judges it
- * together with the caller's identity policies (docs/lambda.md).
+ * reference), or NULL when it has none: the host's authorize_resource
+ * judges it together with the caller's identity policies (docs/lambda.md).
  */
 json_t *ows__lambda_resource_policy(struct ows_state *s, const char *name);
 

@@ -1,9 +1,10 @@
 /*
  * AddPermission, RemovePermission and GetPolicy: a function's resource
  * policy, kept as a list of statements in its function_meta ("policy").
- * ows__lambda_resource_policy gives it as an IAM policy document; the
- * host's authorize is to judge it together with the caller's identity
- * policies (docs/lambda.md says what is honoured today).
+ * ows__lambda_resource_policy gives it as an IAM policy document, which
+ * every function-scoped operation hands the host's authorize_resource to
+ * judge together with the caller's identity policies (docs/lambda.md,
+ * "Resource policies").
  */
 #include <stdio.h>
 #include <stdlib.h>

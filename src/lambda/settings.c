@@ -247,12 +247,9 @@ void ows__lambda_put_concurrency(struct ows_aws_call *c, const char *ref)
 				    "an integer of at least 0");
 		goto cleanup;
 	}
-	if (json_integer_value(n) == 0 ||
-	    json_integer_value(n) > ACCOUNT_CONCURRENCY) {
+	if (json_integer_value(n) > ACCOUNT_CONCURRENCY) {
 		ows__lambda_invalid(c, "OWS takes a reserved concurrency from "
-				    "1 to %d (0, which stops every "
-				    "invocation, is not supported)",
-				    ACCOUNT_CONCURRENCY);
+				    "0 to %d", ACCOUNT_CONCURRENCY);
 		goto cleanup;
 	}
 	spec = ows_state_resource(c->host->state, "functions", r.name);

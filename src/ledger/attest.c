@@ -73,16 +73,20 @@ static int check_authorized(const json_t *list, struct ows_err *err)
 	}
 	json_array_foreach(list, i, item) {
 		const json_t *extra = json_object_get(item, "extra");
+		const json_t *rp = json_object_get(item, "resource_policy");
 
 		arns = json_object_get(item, "arns");
 		if (ows_json_str(item, "action") == NULL || !json_is_array(arns) ||
 		    json_array_size(arns) == 0 ||
 		    json_array_size(arns) > OWS_ATTEST_MAX_ARNS ||
 		    (extra != NULL && !json_is_null(extra) &&
-		     !json_is_object(extra))) {
+		     !json_is_object(extra)) ||
+		    (rp != NULL && !json_is_object(rp))) {
 			ows_err_printf(err, "authorized[%zu] needs 'action', "
-				       "'arns' (1 to %d) and 'extra' (an object "
-				       "or null)", i, OWS_ATTEST_MAX_ARNS);
+				       "'arns' (1 to %d), 'extra' (an object "
+				       "or null) and 'resource_policy' (an "
+				       "object, or none)", i,
+				       OWS_ATTEST_MAX_ARNS);
 			return OWS_EPARSE;
 		}
 		json_array_foreach(arns, k, v) {
@@ -190,10 +194,14 @@ static int judge(const struct ows_attest_info *info,
 		 const struct ows_directory *dir,
 		 const struct ows_authz_ctx *rc, const char *action,
 		 const char *const *arns, const json_t *extra,
-		 struct ows_err *err)
+		 const json_t *resource_policy, struct ows_err *err)
 {
-	int rv = ows_principal_authorize_arns(dir, &info->caller, action, arns,
-					      extra, rc);
+	char account[13];
+	int rv;
+
+	ows_authz_account(info->cluster, account);
+	rv = ows_principal_authorize_rp(dir, &info->caller, action, arns,
+					extra, resource_policy, account, rc);
 
 	if (rv == OWS_EDENIED)
 		ows_err_printf(err, "%s '%s' is not allowed '%s' on '%s'",
@@ -220,7 +228,8 @@ int ows_attest_authorize(const struct ows_attest_info *info,
 			arns[k] = json_string_value(v);
 		arns[k] = NULL;
 		rv = judge(info, dir, &rc, ows_json_str(item, "action"), arns,
-			   json_object_get(item, "extra"), err);
+			   json_object_get(item, "extra"),
+			   json_object_get(item, "resource_policy"), err);
 		if (rv != 0)
 			return rv;
 	}
@@ -229,7 +238,8 @@ int ows_attest_authorize(const struct ows_attest_info *info,
 			 info->stack);
 		arns[0] = stack_arn;
 		arns[1] = NULL;
-		rv = judge(info, dir, &rc, "ows:stacks.put", arns, NULL, err);
+		rv = judge(info, dir, &rc, "ows:stacks.put", arns, NULL, NULL,
+			   err);
 	}
 	return rv;
 }

@@ -10,7 +10,9 @@
  *        "caller": {"kind", "name", "user", "access_key", "session"},
  *        "context": {"aws:SourceIp", "aws:SecureTransport",
  *                    "aws:RequestedRegion", ...},
- *        "authorized": [{"action", "arns": [...], "extra": {...}|null}],
+ *        "authorized": [{"action", "arns": [...], "extra": {...}|null,
+ *                        "resource_policy": {...} (only when judged
+ *                        with one: ledger/authz.h)}],
  *        "stack": "" | NAME, "actions": [{"action", "name", "spec"}],
  *        "time": ms}
  *
@@ -19,8 +21,10 @@
  * `ows ledger verify`, checks that node_key is node N's key, the
  * signature, the cluster, and judges every "authorized" item again for
  * the caller against the policies at that height with the recorded
- * context (aws:CurrentTime is A's time); a stack other than "" also needs
- * ows:stacks.put on arn:ows:ows::stack/NAME, as a change set's. Then the
+ * context (aws:CurrentTime is A's time) and the recorded resource policy
+ * (the one the node judged with: the entry proves what it saw); a stack
+ * other than "" also needs ows:stacks.put on arn:ows:ows::stack/NAME, as
+ * a change set's. Then the
  * actions apply all or nothing, as a change set's.
  */
 #ifndef OWS_LEDGER_ATTEST_H

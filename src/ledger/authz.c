@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "auth/policy.h"
+#include "common/enc.h"
 #include "common/json.h"
 
 #define MAX_DOCS 256
@@ -280,15 +281,120 @@ static json_t *extra_values(const json_t *v)
 
 #define MAX_EXTRA 32
 
+/* Does v (a string or a list of strings) name one of ids? */
+static bool names_one(const json_t *v, const char *const *ids)
+{
+	const json_t *x;
+	size_t i;
+
+	if (json_is_string(v)) {
+		for (size_t k = 0; ids[k] != NULL; k++)
+			if (strcmp(json_string_value(v), ids[k]) == 0)
+				return true;
+		return false;
+	}
+	json_array_foreach(v, i, x)
+		if (names_one(x, ids))
+			return true;
+	return false;
+}
+
+/*
+ * Does statement st of a resource policy apply to the caller, named by
+ * ids (its ARNs) in account? "*" (or {"AWS": "*"}) and the caller's own
+ * ARN apply; the account ("ACCOUNT", "arn:aws:iam::ACCOUNT:root") only to
+ * a Deny: within one account an Allow to the account delegates to the
+ * identity policies, which decide (as IAM does). {"Service": ...} names
+ * no caller of ours. A Deny with NotPrincipal applies (fail closed); an
+ * Allow with it does not.
+ */
+static bool rp_applies(const json_t *st, const char *const *ids,
+		       const char *account)
+{
+	const json_t *pr = json_object_get(st, "Principal");
+	const char *eff = ows_json_str(st, "Effect");
+	bool deny = eff != NULL && strcmp(eff, "Deny") == 0;
+	char root[64];
+	const char *acct[3] = {account, root, NULL};
+	const char *star[2] = {"*", NULL};
+	const json_t *aws;
+
+	snprintf(root, sizeof(root), "arn:aws:iam::%s:root", account);
+	if (pr == NULL)
+		return deny && json_object_get(st, "NotPrincipal") != NULL;
+	if (json_is_string(pr))
+		return strcmp(json_string_value(pr), "*") == 0;
+	aws = json_object_get(pr, "AWS");
+	if (aws == NULL)
+		return false;
+	if (names_one(aws, star) || names_one(aws, ids))
+		return true;
+	return deny && names_one(aws, acct);
+}
+
+/* The statements of doc that apply to the caller, as an identity policy. */
+static json_t *rp_for(const json_t *doc, const char *const *ids,
+		      const char *account)
+{
+	const json_t *sts = json_object_get(doc, "Statement"), *st;
+	json_t *out = json_array(), *one;
+	size_t i;
+
+	if (out == NULL)
+		return NULL;
+	if (json_is_object(sts)) {
+		if (rp_applies(sts, ids, account) &&
+		    (one = json_deep_copy(sts)) != NULL) {
+			json_object_del(one, "Principal");
+			json_object_del(one, "NotPrincipal");
+			json_array_append_new(out, one);
+		}
+	} else {
+		json_array_foreach(sts, i, st) {
+			if (!rp_applies(st, ids, account) ||
+			    (one = json_deep_copy(st)) == NULL)
+				continue;
+			json_object_del(one, "Principal");
+			json_object_del(one, "NotPrincipal");
+			json_array_append_new(out, one);
+		}
+	}
+	return json_pack("{s:s, s:o}", "Version", "2012-10-17", "Statement",
+			 out);
+}
+
+void ows_authz_account(const char *cluster, char out[13])
+{
+	uint8_t h[32];
+
+	ows_sha256(cluster, strlen(cluster), h);
+	for (int i = 0; i < 12; i++)
+		out[i] = (char)('0' + h[i] % 10);
+	out[12] = '\0';
+}
+
 int ows_principal_authorize_arns(const struct ows_directory *dir,
 				 const struct ows_principal *p,
 				 const char *action, const char *const *arns,
 				 const json_t *extra,
 				 const struct ows_authz_ctx *rc)
 {
-	char parn[2 * OWS_NAME_MAX];
+	return ows_principal_authorize_rp(dir, p, action, arns, extra, NULL,
+					  NULL, rc);
+}
+
+int ows_principal_authorize_rp(const struct ows_directory *dir,
+			       const struct ows_principal *p,
+			       const char *action, const char *const *arns,
+			       const json_t *extra,
+			       const json_t *resource_policy,
+			       const char *account,
+			       const struct ows_authz_ctx *rc)
+{
+	char parn[2 * OWS_NAME_MAX], aarn[2 * OWS_NAME_MAX + 64];
+	const char *ids[3] = {parn, aarn, NULL};
 	struct extra ex[MAX_EXTRA];
-	struct signer s = {0};
+	struct signer s = {0}, r = {0};
 	json_t *held = json_array(), *v;
 	enum ows_policy_decision d;
 	bool allow = false, deny = false;
@@ -326,8 +432,35 @@ int ows_principal_authorize_arns(const struct ows_directory *dir,
 		ex[n_ex].key = key;
 		ex[n_ex++].values = json_array_get(held, json_array_size(held) - 1);
 	}
+	/* the resource policy's statements for this caller, judged alike */
+	if (rv == 0 && resource_policy != NULL && !s.root) {
+		const char *acct = account != NULL ? account : "";
+
+		ows_action_arn(p->kind, p->name, parn, sizeof(parn));
+		snprintf(aarn, sizeof(aarn), "arn:aws:iam::%s:%s/%s", acct,
+			 strcmp(p->kind, "users") == 0   ? "user"
+			 : strcmp(p->kind, "roles") == 0 ? "role"
+							 : "function",
+			 p->name);
+		if (strcmp(p->kind, "functions") == 0)
+			ids[0] = NULL; /* a function is no IAM principal */
+		r = s;
+		r.root = false;
+		r.docs = json_array();
+		v = rp_for(resource_policy, ids, acct);
+		if (r.docs == NULL || v == NULL ||
+		    json_array_append_new(r.docs, v) != 0)
+			rv = -ENOMEM;
+	}
 	for (size_t i = 0; rv == 0 && arns != NULL && arns[i] != NULL; i++) {
 		d = eval_one(&s, action, arns[i], rc, ex, n_ex);
+		if (d == OWS_POLICY_EXPLICIT_DENY)
+			deny = true;
+		else if (d == OWS_POLICY_ALLOW)
+			allow = true;
+		if (r.docs == NULL)
+			continue;
+		d = eval_one(&r, action, arns[i], rc, ex, n_ex);
 		if (d == OWS_POLICY_EXPLICIT_DENY)
 			deny = true;
 		else if (d == OWS_POLICY_ALLOW)
@@ -336,6 +469,7 @@ int ows_principal_authorize_arns(const struct ows_directory *dir,
 	if (rv == 0 && (deny || !allow))
 		rv = OWS_EDENIED;
 	json_decref(s.docs);
+	json_decref(r.docs);
 	json_decref(held);
 	return rv;
 }
@@ -592,6 +726,18 @@ static int judge_action(struct judge *j, const json_t *a)
 	snprintf(act, sizeof(act), "ows:%s", action);
 	if (strcmp(kind, "access_keys") == 0)
 		return judge_access_key(j, act, name, spec);
+	if (strcmp(action, "functions.put") == 0 &&
+	    ows_json_str(spec, "role") != NULL) {
+		/* a function that runs with a role: passing it, as IAM's */
+		char role[2 * OWS_NAME_MAX];
+		int rv;
+
+		ows_action_arn("roles", ows_json_str(spec, "role"), role,
+			       sizeof(role));
+		rv = check(j, "iam:PassRole", role, NULL, 0);
+		if (rv != 0)
+			return rv;
+	}
 	if (strcmp(action, "users.put") == 0 ||
 	    strcmp(action, "roles.put") == 0 ||
 	    strcmp(action, "functions.put") == 0)

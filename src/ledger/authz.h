@@ -19,6 +19,9 @@
  *   trust attaches every policy it names;
  * - policies.put of a policy attached to a signer: ows:policies.attach on it
  *   too, since rewriting one's own policy is attaching a new one;
+ * - functions.put of a spec naming a "role": iam:PassRole on
+ *   arn:ows:iam::role/NAME (the function runs with the role's policies,
+ *   read live);
  * - a change set naming a stack: ows:stacks.put on arn:ows:ows::stack/NAME.
  *
  * Each signer is judged with its own policies and request context (its
@@ -166,5 +169,34 @@ int ows_principal_authorize_arns(const struct ows_directory *dir,
 				 const char *action, const char *const *arns,
 				 const json_t *extra,
 				 const struct ows_authz_ctx *rc);
+
+/*
+ * The same, judged together with a resource-based policy (a Lambda
+ * function's, AddPermission's statements; borrowed, may be NULL), as IAM
+ * judges a call within one account: allowed when the caller's identity
+ * policies or the resource policy allow it on one of the ARNs and no
+ * explicit Deny in either applies. A resource-policy statement applies to
+ * the caller when its Principal is "*", {"AWS": "*"} or names the
+ * caller's ARN (arn:aws:iam::ACCOUNT:user/NAME, ...:role/NAME, or the
+ * arn:ows:iam:: forms); {"AWS": ACCOUNT or arn:aws:iam::ACCOUNT:root}
+ * applies only to a Deny (an Allow to the account delegates to the
+ * identity policies); {"Service": ...} names no caller of OWS. Its
+ * Condition is evaluated with the call's keys (a statement conditioned
+ * on AWS:SourceArn or AWS:SourceAccount never matches a user's call).
+ * account: the cluster's 12-digit account (ows_authz_account).
+ */
+int ows_principal_authorize_rp(const struct ows_directory *dir,
+			       const struct ows_principal *p,
+			       const char *action, const char *const *arns,
+			       const json_t *extra,
+			       const json_t *resource_policy,
+			       const char *account,
+			       const struct ows_authz_ctx *rc);
+
+/*
+ * The cluster's 12-digit account id, derived from its id (the node's
+ * n->account is the same: daemon/node.c).
+ */
+void ows_authz_account(const char *cluster, char out[13]);
 
 #endif

@@ -100,11 +100,23 @@ static int dir_principal_policies(void *ud, const char *kind, const char *name,
 {
 	struct ows_ledger_verifier *v = ud;
 	json_t *spec = json_object_get(specs_of(v, kind), name), *p, *doc;
+	json_t *role;
 	size_t i;
 
 	if (spec == NULL)
 		return -ENOENT;
 	json_array_foreach(json_object_get(spec, "policies"), i, p) {
+		doc = json_object_get(v->policies, json_string_value(p));
+		if (doc != NULL && json_array_append(out, doc) != 0)
+			return -ENOMEM;
+	}
+	/* a function's role: its policies as they are now */
+	role = strcmp(kind, "functions") == 0
+		       ? json_object_get(v->roles, ows_json_str(spec, "role")
+							   ? ows_json_str(spec, "role")
+							   : "")
+		       : NULL;
+	json_array_foreach(json_object_get(role, "policies"), i, p) {
 		doc = json_object_get(v->policies, json_string_value(p));
 		if (doc != NULL && json_array_append(out, doc) != 0)
 			return -ENOMEM;
@@ -168,8 +180,26 @@ static int dir_roles_trusting(void *ud, const char *user, json_t *out)
 static int dir_functions_naming(void *ud, const char *policy, json_t *out)
 {
 	struct ows_ledger_verifier *v = ud;
+	const char *name;
+	json_t *spec, *role, *p;
+	size_t i;
+	int rv = specs_listing(v->functions, "policies", policy, out);
 
-	return specs_listing(v->functions, "policies", policy, out);
+	/* and those whose role names it */
+	json_object_foreach(v->functions, name, spec) {
+		role = json_object_get(v->roles, ows_json_str(spec, "role")
+							 ? ows_json_str(spec, "role")
+							 : "");
+		json_array_foreach(json_object_get(role, "policies"), i, p) {
+			if (rv == 0 && json_is_string(p) &&
+			    strcmp(json_string_value(p), policy) == 0) {
+				rv = json_array_append_new(out, json_string(name))
+					     ? -ENOMEM : 0;
+				break;
+			}
+		}
+	}
+	return rv;
 }
 
 static int dir_access_key_user(void *ud, const char *id, char *user,

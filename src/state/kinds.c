@@ -502,7 +502,7 @@ struct num_field {
 static const struct num_field fn_numbers[] = {
 	{"memory_mb", 128, 10240},   /* Lambda's range */
 	{"timeout_s", 1, 900},
-	{"concurrency", 1, 1000},
+	{"concurrency", 0, 1000},    /* 0: every invocation throttled */
 	{"idle_s", 1, 86400},
 	{"min_instances", 0, 1000},
 	{"requests_per_instance", 1, 1000}, /* http only */
@@ -573,7 +573,7 @@ static int functions_check(const char *name, const json_t *spec,
 	static const char *const known[] = {
 		"runtime", "handler", "code_sha256", "command", "env",
 		"memory_mb", "timeout_s", "concurrency", "idle_s",
-		"min_instances", "requests_per_instance", "policies",
+		"min_instances", "requests_per_instance", "policies", "role",
 	};
 	const char *rt = ows_json_str(spec, "runtime");
 	const char *handler = ows_json_str(spec, "handler");
@@ -621,6 +621,11 @@ static int functions_check(const char *name, const json_t *spec,
 		ows_err_printf(err, "'code_sha256' must name the bundle's blob");
 		return OWS_EINVAL;
 	}
+	if (json_object_get(spec, "role") != NULL &&
+	    !ows_name_valid(ows_json_str(spec, "role"))) {
+		ows_err_printf(err, "'role' must be the name of a role");
+		return OWS_EINVAL;
+	}
 	if (env != NULL && !json_is_object(env)) {
 		ows_err_printf(err, "'env' must be an object of strings");
 		return OWS_EINVAL;
@@ -639,6 +644,14 @@ static int functions_put(const struct ows_apply_ctx *c, const char *name,
 	if (rv == 0)
 		rv = names_check(c->s, json_object_get(spec, "policies"),
 				 "policies", true, err);
+	/* and its role's, read live (state.c's directory) */
+	if (rv == 0 && ows_json_str(spec, "role") != NULL &&
+	    count2(c->s, "SELECT count(*) FROM resources WHERE kind='roles' "
+		   "AND name=?", ows_json_str(spec, "role"), NULL) != 1) {
+		ows_err_printf(err, "role: no such role '%s'",
+			       ows_json_str(spec, "role"));
+		rv = OWS_EINVAL;
+	}
 	return rv == 0 ? res_put(c, "functions", name, spec) : rv;
 }
 
@@ -769,8 +782,19 @@ static int roles_apply(const struct ows_apply_ctx *c, const char *verb,
 	(void)result;
 	if (strcmp(verb, "put") == 0)
 		return roles_put(c, name, spec, err);
-	if (strcmp(verb, "delete") == 0)
+	if (strcmp(verb, "delete") == 0) {
+		/* as IAM's DeleteConflict: a role a function runs with */
+		int n = count2(c->s, "SELECT count(*) FROM resources WHERE "
+			       "kind='functions' AND json_extract(spec, "
+			       "'$.role') = ?", name, NULL);
+
+		if (n != 0) {
+			ows_err_printf(err, "role '%s' is still the role of "
+				       "%d function(s)", name, n);
+			return n < 0 ? -EIO : OWS_ECONFLICT;
+		}
 		return ows_kind_delete(c, "roles", name, err);
+	}
 	return unknown_verb("roles", verb, err);
 }
 

@@ -409,7 +409,8 @@ static int dir_user_of_key(void *ud, const char *pub, char *user, size_t cap)
 /*
  * The policy documents named by the spec of kind/name, in one query for
  * users, roles and functions; the LEFT JOINs keep one row for a resource
- * that names none, so no row at all means it does not exist.
+ * that names none, so no row at all means it does not exist. A function
+ * whose spec names a "role" has that role's policies too, as they are now.
  */
 static int dir_principal_policies(void *ud, const char *kind, const char *name,
 				  json_t *out)
@@ -422,11 +423,19 @@ static int dir_principal_policies(void *ud, const char *kind, const char *name,
 	if (ows_state_prepare(s, "SELECT p.spec FROM resources r "
 			      "LEFT JOIN json_each(r.spec, '$.policies') j "
 			      "LEFT JOIN resources p ON p.kind='policies' AND "
-			      "p.name=j.value WHERE r.kind=? AND r.name=?",
-			      &st) != 0)
+			      "p.name=j.value WHERE r.kind=? AND r.name=? "
+			      "UNION ALL SELECT p.spec FROM resources r "
+			      "JOIN resources o ON o.kind='roles' AND "
+			      "o.name=json_extract(r.spec, '$.role') "
+			      "JOIN json_each(o.spec, '$.policies') j "
+			      "JOIN resources p ON p.kind='policies' AND "
+			      "p.name=j.value WHERE r.kind='functions' AND "
+			      "r.kind=? AND r.name=?", &st) != 0)
 		return -EIO;
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
 	while (rv != -ENOMEM && sqlite3_step(st) == SQLITE_ROW) {
 		rv = 0;
 		if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
@@ -506,7 +515,12 @@ static int dir_functions_naming(void *ud, const char *policy, json_t *out)
 {
 	return names_query(ud, "SELECT DISTINCT f.name FROM resources f, "
 			   "json_each(f.spec, '$.policies') j WHERE "
-			   "f.kind='functions' AND j.value=?", policy, out);
+			   "f.kind='functions' AND j.value=?1 UNION "
+			   "SELECT f.name FROM resources f, resources o, "
+			   "json_each(o.spec, '$.policies') j WHERE "
+			   "f.kind='functions' AND o.kind='roles' AND "
+			   "o.name=json_extract(f.spec, '$.role') AND "
+			   "j.value=?1", policy, out);
 }
 
 static int dir_access_key_user(void *ud, const char *id, char *user,

@@ -85,6 +85,21 @@ static int fh_authorize(struct ows_aws_call *c, const char *action,
 	return 0;
 }
 
+/* As authorize; the resource policy is recorded ("resource_policy"). */
+static int fh_authorize_resource(struct ows_aws_call *c, const char *action,
+				 const char *const *arns, const json_t *extra,
+				 const json_t *rp)
+{
+	struct fake_host *fh = c->host->ud;
+	int rv = fh_authorize(c, action, arns, extra);
+
+	if (rp != NULL)
+		json_object_set_new(json_array_get(fh->last_authorized,
+			json_array_size(fh->last_authorized) - 1),
+			"resource_policy", json_deep_copy(rp));
+	return rv;
+}
+
 /* Apply actions in one transaction; the result as the state gives it. */
 static json_t *apply(struct fake_host *fh, const json_t *actions)
 {
@@ -259,6 +274,7 @@ void fake_host_init(struct fake_host *fh, const struct ows_aws_service *svc,
 		.ud = fh, .loop = &fh->loop, .state = &fh->state,
 		.region = "us-east-1", .account = "000000000000",
 		.session_key = key, .authorize = fh_authorize,
+		.authorize_resource = fh_authorize_resource,
 		.propose = fh_propose, .read_barrier = fh_read_barrier,
 		.blob_put = fh_blob_put, .blob_path = fh_blob_path,
 		.invoke = fh_invoke,

@@ -350,3 +350,111 @@ OWS_TEST(aws_authorize_both_partitions)
 	json_decref(dir_docs);
 	json_decref(extra);
 }
+
+/* ---- a resource policy judged with the identity policies ---- */
+
+static json_t *rp_doc(const char *principal, const char *effect,
+		      const char *cond)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text),
+		 "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": "
+		 "\"s\", \"Effect\": \"%s\", \"Principal\": %s, \"Action\": "
+		 "\"lambda:InvokeFunction\", \"Resource\": "
+		 "\"arn:aws:lambda:us-east-1:123456789012:function:f\"%s%s}]}",
+		 effect, principal, cond ? ", \"Condition\": " : "",
+		 cond ? cond : "");
+	return json_loads(text, 0, NULL);
+}
+
+OWS_TEST(aws_authorize_with_resource_policy)
+{
+	struct ows_directory dir = {.user_policies = dir_user_policies};
+	struct ows_principal who = {"users", "dev"};
+	struct ows_authz_ctx rc = {"127.0.0.1", false, (int64_t)NOW * 1000,
+				   "us-east-1"};
+	const char *arns[] = {"arn:ows:lambda::function/f",
+			      "arn:aws:lambda:us-east-1:123456789012:function:f",
+			      NULL};
+	const char *acct = "123456789012";
+	static const struct {
+		const char *principal, *effect, *cond;
+		int want;
+	} cases[] = {
+		{"{\"AWS\": \"arn:aws:iam::123456789012:user/dev\"}", "Allow",
+		 NULL, 0},
+		{"{\"AWS\": [\"x\", \"arn:ows:iam::user/dev\"]}", "Allow", NULL,
+		 0},
+		{"\"*\"", "Allow", NULL, 0},
+		{"{\"AWS\": \"*\"}", "Allow", NULL, 0},
+		{"{\"AWS\": \"arn:aws:iam::123456789012:user/other\"}",
+		 "Allow", NULL, OWS_EDENIED},
+		{"{\"AWS\": \"arn:aws:iam::999999999999:user/dev\"}", "Allow",
+		 NULL, OWS_EDENIED},
+		/* the account delegates: its Allow grants nothing alone */
+		{"{\"AWS\": \"123456789012\"}", "Allow", NULL, OWS_EDENIED},
+		{"{\"AWS\": \"arn:aws:iam::123456789012:root\"}", "Allow", NULL,
+		 OWS_EDENIED},
+		{"{\"Service\": \"s3.amazonaws.com\"}", "Allow", NULL,
+		 OWS_EDENIED},
+		{"{\"AWS\": \"arn:aws:iam::123456789012:user/dev\"}", "Allow",
+		 "{\"ArnLike\": {\"AWS:SourceArn\": \"arn:aws:s3:::b\"}}",
+		 OWS_EDENIED},
+		{"{\"AWS\": \"arn:aws:iam::123456789012:user/dev\"}", "Allow",
+		 "{\"IpAddress\": {\"aws:SourceIp\": \"127.0.0.0/8\"}}", 0},
+	};
+
+	/* no identity policy: the resource policy decides */
+	dir_docs = json_array();
+	OWS_CHECK_INT(ows_principal_authorize_rp(&dir, &who,
+						 "lambda:InvokeFunction", arns,
+						 NULL, NULL, acct, &rc),
+		      OWS_EDENIED);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *rp = rp_doc(cases[i].principal, cases[i].effect,
+				    cases[i].cond);
+
+		OWS_CHECK(rp != NULL);
+		OWS_CHECK_INT(ows_principal_authorize_rp(
+				      &dir, &who, "lambda:InvokeFunction", arns,
+				      NULL, rp, acct, &rc), cases[i].want);
+		/* another action is not granted by it */
+		OWS_CHECK_INT(ows_principal_authorize_rp(
+				      &dir, &who, "lambda:GetFunction", arns,
+				      NULL, rp, acct, &rc), OWS_EDENIED);
+		json_decref(rp);
+	}
+	json_decref(dir_docs);
+	/* an identity Deny beats the resource policy's Allow */
+	dir_docs = json_loads(
+	    "[{\"Statement\": [{\"Effect\": \"Deny\", \"Action\": "
+	    "\"lambda:InvokeFunction\", \"Resource\": \"*\"}]}]", 0, NULL);
+	{
+		json_t *rp = rp_doc("\"*\"", "Allow", NULL);
+
+		OWS_CHECK_INT(ows_principal_authorize_rp(
+				      &dir, &who, "lambda:InvokeFunction", arns,
+				      NULL, rp, acct, &rc), OWS_EDENIED);
+		json_decref(rp);
+	}
+	json_decref(dir_docs);
+	/* a resource Deny (to the account too) beats an identity Allow */
+	dir_docs = json_loads(
+	    "[{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", "
+	    "\"Resource\": \"*\"}]}]", 0, NULL);
+	{
+		json_t *rp = rp_doc("{\"AWS\": \"123456789012\"}", "Deny",
+				    NULL);
+
+		OWS_CHECK_INT(ows_principal_authorize_rp(
+				      &dir, &who, "lambda:InvokeFunction", arns,
+				      NULL, rp, acct, &rc), OWS_EDENIED);
+		OWS_CHECK_INT(ows_principal_authorize_rp(
+				      &dir, &who, "lambda:GetFunction", arns,
+				      NULL, rp, acct, &rc), 0);
+		json_decref(rp);
+	}
+	json_decref(dir_docs);
+	dir_docs = NULL;
+}
