@@ -73,8 +73,14 @@ static bool map_role(struct ows_aws_call *c, const char *role, json_t *spec)
 	if (r == NULL)
 		goto bad;
 	{
-		const char *arns[] = {role, NULL};
+		/* judged on the role's own ARNs, never on the path as given:
+		 * OWS roles have no path, and "role/team-x/admin" must not pass
+		 * a PassRole allowed on "role/team-*" */
+		char aws[320], ows[320];
+		const char *arns[] = {aws, ows, NULL};
 
+		snprintf(aws, sizeof(aws), "%s%s", want, name);
+		snprintf(ows, sizeof(ows), "arn:ows:iam::role/%s", name);
 		if (c->host->authorize(c, "iam:PassRole", arns, NULL) != 0) {
 			json_decref(r);
 			ows_aws_error(c, 403, "AccessDeniedException",
@@ -388,6 +394,10 @@ void ows__lambda_create_function(struct ows_aws_call *c)
 	tags = json_object_get(body, "Tags");
 	if (tags != NULL && !json_is_object(tags)) {
 		ows__lambda_invalid(c, "Tags must be a map of strings");
+		goto fail;
+	}
+	if (json_object_size(tags) > 50) {
+		ows__lambda_invalid(c, "A function has at most 50 tags");
 		goto fail;
 	}
 	json_object_set_new(w->meta, "tags",
