@@ -110,7 +110,7 @@ void ows__lambda_sha_b64(const char *hex, char *out, size_t cap)
 	uint8_t raw[32];
 
 	if (cap < 45 || hex == NULL ||
-	    ows_hex_decode(hex, raw, sizeof(raw)) != 32) {
+	    ows_hex_decode(hex, raw, sizeof(raw)) != 0) {
 		snprintf(out, cap, "%s", "");
 		return;
 	}
@@ -277,6 +277,10 @@ static void refused(struct ows_aws_call *c, const json_t *r)
 		break;
 	case 409:
 		code = "ResourceConflictException";
+		if (strstr(msg, "The Revision Id provided") != NULL) {
+			status = 412; /* kinds.c's if_revision */
+			code = "PreconditionFailedException";
+		}
 		break;
 	case 429:
 		code = "TooManyRequestsException";

@@ -336,6 +336,14 @@ static bool revision_ok(struct ows_aws_call *c, const json_t *body,
 	return false;
 }
 
+/* RevisionId judged again when the entry applies (kinds.c). */
+static void if_revision(const json_t *body, json_t *meta)
+{
+	if (ows_json_str(body, "RevisionId") != NULL)
+		json_object_set(meta, "if_revision",
+				json_object_get(body, "RevisionId"));
+}
+
 void ows__lambda_create_function(struct ows_aws_call *c)
 {
 	json_t *body = ows__lambda_body(c), *tags;
@@ -376,7 +384,7 @@ void ows__lambda_create_function(struct ows_aws_call *c)
 		goto cleanup;
 	w->status = 201;
 	w->spec = json_object();
-	w->meta = json_object();
+	w->meta = json_pack("{s:b}", "create", 1);
 	if (!apply_config(c, body, w->spec, w->meta))
 		goto fail;
 	rt = ows_json_str(w->spec, "runtime");
@@ -593,6 +601,7 @@ void ows__lambda_update_code(struct ows_aws_call *c, const char *ref)
 	if (!revision_ok(c, body, w->meta) ||
 	    !take_zip(c, body, w))
 		goto fail;
+	if_revision(body, w->meta);
 	w->publish = json_is_true(json_object_get(body, "Publish"));
 	if (json_is_true(json_object_get(body, "DryRun"))) {
 		json_t *cfg = ows__lambda_config(c, r.name, "$LATEST");
@@ -635,6 +644,7 @@ void ows__lambda_update_configuration(struct ows_aws_call *c, const char *ref)
 	if (!revision_ok(c, body, w->meta) ||
 	    !apply_config(c, body, w->spec, w->meta))
 		goto fail;
+	if_revision(body, w->meta);
 	propose_write(w);
 	goto cleanup;
 fail:

@@ -3,6 +3,8 @@ hostile user or client against a real owsd: escalation through the role
 a function is given, limits a deploy tool's request may break, races of
 two writers, node-only endpoints replayed, and the ledger of attested
 entries checked on every node of a cluster after many API writes."""
+import base64
+import hashlib
 import io
 import json
 import os
@@ -106,3 +108,157 @@ def test_create_function_takes_at_most_50_tags():
                     Code={"ZipFile": app_zip()}, Tags={"k%d" % i: "v" for i in range(51)})
     check(code == "InvalidParameterValueException", code)
     check(error_of(c.get_function, FunctionName="f") == "ResourceNotFoundException")
+
+
+# ---- two writers at once ----
+
+def at_once(calls):
+    """Run the calls in threads at the same moment: a list of ("ok",
+    result) or ("err", code), in the calls' order."""
+    out = [None] * len(calls)
+    go = threading.Barrier(len(calls))
+
+    def run(i):
+        go.wait()
+        try:
+            out[i] = ("ok", calls[i]())
+        except botocore.exceptions.ClientError as e:
+            out[i] = ("err", e.response["Error"]["Code"])
+    ts = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return out
+
+
+def test_concurrent_creates_of_one_name_make_one_function():
+    """CreateFunction is a create: of four at once under one name, one
+    makes the function and the others are ResourceConflictException (a
+    caller allowed to create, not to update, must not replace code that
+    way). The node checked each against the same state: apply judges it
+    again."""
+    n = started()
+    deploy(n, {"stack": "iam", "roles": {"r": {}}})
+    cs = [boto3_client(n, "lambda") for _ in range(4)]
+    for trial in range(3):
+        name = "race%d" % trial
+        r = at_once([lambda i=i: cs[i].create_function(
+            FunctionName=name, Runtime="python3.12", Handler="app.handler",
+            Role="arn:ows:iam::role/r",
+            Code={"ZipFile": app_zip(CODE + "# writer %d\n" % i)}) for i in range(4)])
+        won = [x[1] for x in r if x[0] == "ok"]
+        check(len(won) == 1 and sorted(x[1] for x in r if x[0] == "err") ==
+              ["ResourceConflictException"] * 3, r)
+        got = cs[0].get_function(FunctionName=name)["Configuration"]
+        check(got["CodeSha256"] == won[0]["CodeSha256"] and
+              got["RevisionId"] == won[0]["RevisionId"], (got, won))
+
+
+def test_concurrent_updates_with_one_revision_id_one_wins():
+    """Four UpdateFunctionConfiguration at once, each with the RevisionId
+    read before: one applies, the others are 412 PreconditionFailed (the
+    revision is judged again when the entry applies), and what is kept is
+    the winner's."""
+    n = started()
+    deploy(n, {"stack": "iam", "roles": {"r": {}}})
+    cs = [boto3_client(n, "lambda") for _ in range(4)]
+    cs[0].create_function(FunctionName="f", Runtime="python3.12", Handler="app.handler",
+                          Role="arn:ows:iam::role/r", Code={"ZipFile": app_zip()})
+    for trial in range(3):
+        rev = cs[0].get_function(FunctionName="f")["Configuration"]["RevisionId"]
+        r = at_once([lambda i=i: cs[i].update_function_configuration(
+            FunctionName="f", RevisionId=rev,
+            Environment={"Variables": {"W": "%d-%d" % (trial, i)}}) for i in range(4)])
+        won = [i for i, x in enumerate(r) if x[0] == "ok"]
+        check(len(won) == 1 and sorted(x[1] for x in r if x[0] == "err") ==
+              ["PreconditionFailedException"] * 3, r)
+        env = cs[0].get_function(FunctionName="f")["Configuration"]["Environment"]
+        check(env["Variables"]["W"] == "%d-%d" % (trial, won[0]), (env, r))
+
+
+def test_concurrent_publishes_number_versions_once():
+    """Code updates published at once from four clients: every version
+    number is given once, and each is the code its writer sent."""
+    n = started()
+    deploy(n, {"stack": "iam", "roles": {"r": {}}})
+    cs = [boto3_client(n, "lambda") for _ in range(4)]
+    cs[0].create_function(FunctionName="f", Runtime="python3.12", Handler="app.handler",
+                          Role="arn:ows:iam::role/r", Code={"ZipFile": app_zip()})
+    sent = {}
+    for trial in range(2):
+        r = at_once([lambda i=i: cs[i].update_function_code(
+            FunctionName="f", Publish=True,
+            ZipFile=app_zip(CODE + "# %d %d\n" % (trial, i))) for i in range(4)])
+        check(all(x[0] == "ok" for x in r), r)
+        for x in r:
+            check(x[1]["Version"] not in sent, (x[1]["Version"], sent))
+            sent[x[1]["Version"]] = x[1]["CodeSha256"]
+    vs = {v["Version"]: v["CodeSha256"]
+          for v in cs[0].list_versions_by_function(FunctionName="f")["Versions"]}
+    check(sorted(sent) == sorted(str(i) for i in range(1, 9)), sent)
+    check(len(set(sent.values())) == 8, sent)
+    check(all(vs[k] == sha for k, sha in sent.items()), (vs, sent))
+    # One RevisionId, four publishers of the same code: one publishes.
+    cs[0].update_function_code(FunctionName="f", ZipFile=app_zip(CODE + "# last\n"))
+    rev = cs[0].get_function(FunctionName="f")["Configuration"]["RevisionId"]
+    r = at_once([lambda i=i: cs[i].publish_version(FunctionName="f", RevisionId=rev,
+                                                   Description="by %d" % i)
+                 for i in range(4)])
+    check(len([x for x in r if x[0] == "ok"]) >= 1 and
+          all(x[1] == "PreconditionFailedException" for x in r if x[0] == "err"), r)
+
+
+def test_code_sha256_is_the_zips_hash_and_publish_checks_it():
+    """CodeSha256 is base64 of the zip's SHA-256 (deploy tools compare
+    it with their own), and PublishVersion with that CodeSha256 publishes
+    while another one is refused."""
+    n = started()
+    deploy(n, {"stack": "iam", "roles": {"r": {}}})
+    c = boto3_client(n, "lambda")
+    z = app_zip()
+    want = base64.b64encode(hashlib.sha256(z).digest()).decode()
+    made = c.create_function(FunctionName="f", Runtime="python3.12", Handler="app.handler",
+                             Role="arn:ows:iam::role/r", Code={"ZipFile": z})
+    check(made["CodeSha256"] == want, (made["CodeSha256"], want))
+    check(c.get_function(FunctionName="f")["Configuration"]["CodeSha256"] == want)
+    other = base64.b64encode(hashlib.sha256(b"x").digest()).decode()
+    check(error_of(c.publish_version, FunctionName="f", CodeSha256=other) ==
+          "InvalidParameterValueException")
+    v = c.publish_version(FunctionName="f", CodeSha256=want)
+    check(v["Version"] == "1" and v["CodeSha256"] == want, v)
+
+
+# ---- stacks and the API ----
+
+def test_stack_function_deleted_takes_its_api_versions_and_aliases():
+    """A stack's function versioned, aliased and tagged through the API,
+    then removed from its stack: a function made later under the name
+    must not inherit the old versions (the old code, run with the old
+    policies), the alias, the tags or the resource policy."""
+    n = started()
+    deploy(n, {"stack": "iam", "roles": {"r": {}}})
+    deploy(n, {"stack": "s", "functions": {"sf": {"runtime": "python3",
+                                                  "handler": "app.handler",
+                                                  "code": "./py"}}},
+           files={"py/app.py": CODE})
+    c = boto3_client(n, "lambda")
+    arn = c.get_function(FunctionName="sf")["Configuration"]["FunctionArn"]
+    c.publish_version(FunctionName="sf")
+    c.create_alias(FunctionName="sf", Name="live", FunctionVersion="1")
+    c.tag_resource(Resource=arn, Tags={"owner": "team-a"})
+    c.add_permission(FunctionName="sf", StatementId="s3", Action="lambda:InvokeFunction",
+                     Principal="s3.amazonaws.com")
+    deploy(n, {"stack": "s", "functions": {}})
+    check(error_of(c.get_function, FunctionName="sf") == "ResourceNotFoundException")
+    c.create_function(FunctionName="sf", Runtime="python3.12", Handler="app.handler",
+                      Role="arn:ows:iam::role/r", Code={"ZipFile": app_zip()})
+    check(error_of(c.get_alias, FunctionName="sf", Name="live") ==
+          "ResourceNotFoundException")
+    check(error_of(c.get_function, FunctionName="sf", Qualifier="1") ==
+          "ResourceNotFoundException")
+    check(c.list_aliases(FunctionName="sf")["Aliases"] == [])
+    check([v["Version"] for v in c.list_versions_by_function(FunctionName="sf")["Versions"]]
+          == ["$LATEST"])
+    check(c.list_tags(Resource=arn)["Tags"] == {})
+    check(error_of(c.get_policy, FunctionName="sf") == "ResourceNotFoundException")
