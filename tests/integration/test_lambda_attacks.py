@@ -15,8 +15,8 @@ import zipfile
 
 import botocore
 
-from owstest import (auth_header, boto3_client, canonical, check, cluster3_shared_root,
-                     deploy, http, keygen, pubkey, sign, signed_request, started,
+from owstest import (auth_header, boto3_client, raw_http, canonical, check, cluster3_shared_root,
+                     deploy, http, keygen, root_creds, pubkey, sign, signed_request, started,
                      wait_for)
 
 CODE = "def handler(e, c):\n    return {'ok': True}\n"
@@ -262,3 +262,139 @@ def test_stack_function_deleted_takes_its_api_versions_and_aliases():
           == ["$LATEST"])
     check(c.list_tags(Resource=arn)["Tags"] == {})
     check(error_of(c.get_policy, FunctionName="sf") == "ResourceNotFoundException")
+
+
+# ---- the node-only endpoint: a forwarded entry replayed or altered ----
+
+def attestation(n, actions, request_id=None, t_ms=None, caller="root"):
+    st = n.status()
+    return {"cluster": st["cluster"], "node": "1", "node_key": pubkey(node_key(n)),
+            "request_id": request_id or str(uuid.uuid4()),
+            "caller": {"kind": "users", "name": caller, "user": caller,
+                       "access_key": "AKIAEXAMPLE", "session": False},
+            "context": {"aws:SourceIp": "127.0.0.1", "aws:SecureTransport": "false",
+                        "aws:RequestedRegion": "us-east-1",
+                        "aws:CurrentTime": "2026-01-01T00:00:00Z"},
+            "authorized": [{"action": "lambda:CreateFunction",
+                            "arns": ["arn:ows:lambda::function/x"], "extra": None}],
+            "stack": "", "actions": actions,
+            "time": int(t_ms if t_ms is not None else time.time() * 1000)}
+
+
+def node_key(n):
+    return os.path.join(n.dir, "node.key")
+
+
+def forwarded(n, a, keyfile=None, signer=None, t=None):
+    """The request a follower sends the leader for attestation a: the
+    body signed by signer (the node's key), the request by keyfile (the
+    node's key) at time t. Returns the raw request bytes."""
+    body = json.dumps({"attestation": a,
+                       "signature": sign(signer or node_key(n), canonical(a))}).encode()
+    keyfile = keyfile or node_key(n)
+    t = int(t if t is not None else time.time())
+    sts = "OWS-Ed25519\n%d\nPOST\n/_ows/v1/attested\n%s" % (t, hashlib.sha256(body).hexdigest())
+    auth = "OWS-Ed25519 Key=%s, Time=%d, Signature=%s" % (pubkey(keyfile), t,
+                                                           sign(keyfile, sts.encode()))
+    return ("POST /_ows/v1/attested HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n"
+            "Content-Type: application/json\r\nAuthorization: %s\r\nConnection: close\r\n\r\n"
+            % (n.edge, len(body), auth)).encode() + body
+
+
+def post_raw(n, raw):
+    st, body = raw_http(n.edge, raw)
+    try:
+        return st, json.loads(body or b"null")
+    except ValueError:
+        return st, body
+
+
+def test_forwarded_entry_replayed_applies_once_and_not_after_the_window():
+    """A captured forwarding (node-signed body and request) sent again
+    gets the first result and changes nothing; the same request id with
+    other content is refused; a request signed outside the window, an
+    attestation older than the entry's window, a body signed by a user's
+    key, or a node's body under a user's request signature never apply."""
+    n = started()
+    height = lambda: n.status()["ledger"]["height"]  # noqa: E731
+    mk = lambda name: [{"action": "function_meta.put", "name": name,  # noqa: E731
+                        "spec": {"tags": {"t": name}}}]
+    # A function to hang meta on (the action the entries carry).
+    c = boto3_client(n, "lambda")
+    deploy(n, {"stack": "iam", "roles": {"r": {}}})
+    c.create_function(FunctionName="x", Runtime="python3.12", Handler="app.handler",
+                      Role="arn:ows:iam::role/r", Code={"ZipFile": app_zip()})
+    a = attestation(n, mk("x"))
+    raw = forwarded(n, a)
+    h0 = height()
+    st, r = post_raw(n, raw)
+    check(st == 200 and r.get("ok") is True, (st, r))
+    check(height() == h0 + 1, (h0, height()))
+    st, r2 = post_raw(n, raw)
+    check(st == 200 and r2.get("ok") is True and height() == h0 + 1, (st, r2))
+    # Same request id, other content: refused.
+    b = dict(a, actions=[{"action": "function_meta.put", "name": "x",
+                          "spec": {"tags": {"t": "other"}}}])
+    st, r = post_raw(n, forwarded(n, b))
+    check(r.get("ok") is not True and r.get("code") == "RequestIdReused", (st, r))
+    # Outside the request window (5 min): refused before Raft.
+    st, r = post_raw(n, forwarded(n, attestation(n, mk("x")), t=time.time() - 400))
+    check(st == 403, (st, r))
+    # An attestation 20 minutes old in a fresh request: refused at apply.
+    st, r = post_raw(n, forwarded(n, attestation(n, mk("x"), t_ms=(time.time() - 1200) * 1000)))
+    check(r.get("ok") is not True and r.get("code") == "RequestTimeTooSkewed", (st, r))
+    # The body signed by a user's key (root's), sent by the node.
+    st, r = post_raw(n, forwarded(n, attestation(n, mk("x")), signer=n.root_key))
+    check(r.get("ok") is not True and r.get("code") == "InvalidSignature", (st, r))
+    # A node's body under root's request signature.
+    st, r = post_raw(n, forwarded(n, attestation(n, mk("x")), keyfile=n.root_key))
+    check(st == 403, (st, r))
+    check(height() == h0 + 1, (h0, height()))
+    check(c.list_tags(Resource=c.get_function(FunctionName="x")["Configuration"]
+                      ["FunctionArn"])["Tags"] == {"t": "x"})
+
+
+# ---- the ledger of API-made changes in a cluster ----
+
+def test_ledger_verifies_after_many_api_writes_in_a_cluster_and_a_restart():
+    """Writes through every node of three at once (followers forward
+    them as attested entries): each lands once, every node holds the same
+    ledger, and `ows ledger verify` passes on each, also after a node
+    restarts and catches up."""
+    nodes = cluster3_shared_root()
+    deploy(nodes[0], {"stack": "iam", "roles": {"r": {}}})
+    key = root_creds(nodes[0])
+    cs = [boto3_client(m, "lambda", key) for m in nodes]
+    r = at_once([lambda i=i: cs[i].create_function(
+        FunctionName="f%d" % i, Runtime="python3.12", Handler="app.handler",
+        Role="arn:ows:iam::role/r", Code={"ZipFile": app_zip(CODE + "# %d\n" % i)})
+        for i in range(3)])
+    check(all(x[0] == "ok" for x in r), r)
+    r = at_once([lambda i=i, j=j: cs[i].update_function_code(
+        FunctionName="f%d" % j, ZipFile=app_zip(CODE + "# %d %d\n" % (i, j)), Publish=True)
+        for i in range(3) for j in range(3)])
+    check(all(x[0] == "ok" for x in r), r)
+    for j in range(3):
+        vs = [v["Version"] for v in cs[j].list_versions_by_function(
+            FunctionName="f%d" % j)["Versions"]]
+        check(vs == ["$LATEST", "1", "2", "3"], (j, vs))
+        cs[(j + 1) % 3].create_alias(FunctionName="f%d" % j, Name="live", FunctionVersion="2")
+    cs[1].delete_function(FunctionName="f0")
+
+    def same_heights():
+        hs = {m.status()["ledger"]["height"] for m in nodes}
+        return len(hs) == 1
+    wait_for(same_heights, 30, "every node at one height")
+    for m in nodes:
+        p = m.ows("ledger", "verify")
+        check("attested" in m.ows("ledger", "log").stdout, m.edge)
+        check(p.returncode == 0, p.stdout + p.stderr)
+    nodes[2].stop()
+    cs[0].update_function_configuration(FunctionName="f1", Timeout=30)
+    nodes[2].start()
+    wait_for(same_heights, 60, "the restarted node to catch up")
+    for m in nodes:
+        p = m.ows("ledger", "verify")
+        check(p.returncode == 0, p.stdout + p.stderr)
+    check(cs[2].get_function(FunctionName="f1")["Configuration"]["Timeout"] == 30)
+    check(error_of(cs[2].get_function, FunctionName="f0") == "ResourceNotFoundException")
