@@ -123,7 +123,7 @@ def at_once(calls):
         try:
             out[i] = ("ok", calls[i]())
         except botocore.exceptions.ClientError as e:
-            out[i] = ("err", e.response["Error"]["Code"])
+            out[i] = ("err", e.response["Error"]["Code"], e.response["Error"].get("Message"))
     ts = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
     for t in ts:
         t.start()
@@ -362,7 +362,13 @@ def test_ledger_verifies_after_many_api_writes_in_a_cluster_and_a_restart():
     ledger, and `ows ledger verify` passes on each, also after a node
     restarts and catches up."""
     nodes = cluster3_shared_root()
+
+    def same_heights():
+        hs = {m.status()["ledger"]["height"] for m in nodes}
+        return len(hs) == 1
     deploy(nodes[0], {"stack": "iam", "roles": {"r": {}}})
+    # A follower reads its own state: the role must have reached it.
+    wait_for(same_heights, 30, "the role on every node")
     key = root_creds(nodes[0])
     cs = [boto3_client(m, "lambda", key) for m in nodes]
     r = at_once([lambda i=i: cs[i].create_function(
@@ -380,10 +386,6 @@ def test_ledger_verifies_after_many_api_writes_in_a_cluster_and_a_restart():
         check(vs == ["$LATEST", "1", "2", "3"], (j, vs))
         cs[(j + 1) % 3].create_alias(FunctionName="f%d" % j, Name="live", FunctionVersion="2")
     cs[1].delete_function(FunctionName="f0")
-
-    def same_heights():
-        hs = {m.status()["ledger"]["height"] for m in nodes}
-        return len(hs) == 1
     wait_for(same_heights, 30, "every node at one height")
     for m in nodes:
         p = m.ows("ledger", "verify")
@@ -398,3 +400,104 @@ def test_ledger_verifies_after_many_api_writes_in_a_cluster_and_a_restart():
         check(p.returncode == 0, p.stdout + p.stderr)
     check(cs[2].get_function(FunctionName="f1")["Configuration"]["Timeout"] == 30)
     check(error_of(cs[2].get_function, FunctionName="f0") == "ResourceNotFoundException")
+
+
+# ---- a reader tries every write ----
+
+def test_reader_of_one_function_writes_nothing_by_any_name():
+    """A user allowed lambda:GetFunction, ListVersionsByFunction and
+    GetAlias on one function only: every write, on it and on another
+    function, by name, qualified name, partial and full ARN (encoded or
+    not, other account/region) and arn:ows, is refused and changes
+    nothing; and the function's environment is not shown to it (it lacks
+    ows:functions.read)."""
+    n = started()
+    deploy(n, {"stack": "iam", "roles": {"r": {}}})
+    root = boto3_client(n, "lambda")
+    for name in ("mine", "other"):
+        root.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler",
+                             Role="arn:ows:iam::role/r", Code={"ZipFile": app_zip()},
+                             Environment={"Variables": {"SECRET": "s3cr3t"}})
+        root.publish_version(FunctionName=name)
+        root.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    c = user_client(n, "reader", [
+        {"Effect": "Allow", "Action": ["lambda:GetFunction", "lambda:ListVersionsByFunction",
+                                       "lambda:GetAlias"],
+         "Resource": ["arn:aws:lambda:*:*:function:mine", "arn:aws:lambda:*:*:function:mine:*"]}])
+    acct = boto3_client(n, "sts").get_caller_identity()["Account"]
+    before = root.get_function(FunctionName="mine")["Configuration"]["RevisionId"]
+    got = c.get_function(FunctionName="mine")["Configuration"]
+    check("Environment" not in got, got)
+    check(all("Environment" not in v for v in
+              c.list_versions_by_function(FunctionName="mine")["Versions"]))
+    for name in ("mine", "other"):
+        refs = [name, name + ":$LATEST", name + ":live", name + ":1",
+                "%s:function:%s" % (acct, name),
+                "arn:aws:lambda:us-east-1:%s:function:%s" % (acct, name),
+                "arn:aws:lambda:us-east-1:%s:function:%s:live" % (acct, name),
+                "arn:ows:lambda::function/" + name]
+        for ref in refs:
+            unq = ref.rsplit(":", 1)[0] if ref.endswith((":live", ":1", ":$LATEST")) else ref
+            writes = [
+                (c.update_function_configuration, dict(FunctionName=unq, Timeout=9)),
+                (c.update_function_code, dict(FunctionName=unq, ZipFile=app_zip("x"))),
+                (c.delete_function, dict(FunctionName=ref)),
+                (c.publish_version, dict(FunctionName=unq)),
+                (c.create_alias, dict(FunctionName=unq, Name="evil", FunctionVersion="1")),
+                (c.update_alias, dict(FunctionName=unq, Name="live", FunctionVersion="$LATEST")),
+                (c.delete_alias, dict(FunctionName=unq, Name="live")),
+                (c.add_permission, dict(FunctionName=ref, StatementId="s",
+                                        Action="lambda:InvokeFunction",
+                                        Principal="s3.amazonaws.com")),
+                (c.put_function_concurrency, dict(FunctionName=unq,
+                                                  ReservedConcurrentExecutions=1)),
+                (c.put_function_event_invoke_config, dict(FunctionName=ref,
+                                                          MaximumRetryAttempts=0)),
+            ]
+            for fn, kw in writes:
+                code = error_of(fn, **kw)
+                check(code in ("AccessDeniedException", "ResourceNotFoundException",
+                               "InvalidParameterValueException"), (fn.__name__, kw, code))
+        arn = "arn:aws:lambda:us-east-1:%s:function:%s" % (acct, name)
+        for fn, kw in [(c.tag_resource, dict(Resource=arn, Tags={"a": "b"})),
+                       (c.untag_resource, dict(Resource=arn, TagKeys=["a"]))]:
+            check(error_of(fn, **kw) == "AccessDeniedException", (fn.__name__, name))
+        code = error_of(c.create_function, FunctionName=name + "2", Runtime="python3.12",
+                        Handler="app.handler", Role="arn:ows:iam::role/r",
+                        Code={"ZipFile": app_zip()})
+        check(code == "AccessDeniedException", code)
+    after = root.get_function(FunctionName="mine")
+    check(after["Configuration"]["RevisionId"] == before and after["Tags"] == {}, after)
+    check([a["Name"] for a in root.list_aliases(FunctionName="mine")["Aliases"]] == ["live"])
+    check(root.get_alias(FunctionName="mine", Name="live")["FunctionVersion"] == "1")
+    check(error_of(root.get_policy, FunctionName="mine") == "ResourceNotFoundException")
+
+
+# ---- Invoke judged on the qualifier it names ----
+
+def test_invoke_of_a_denied_version_is_refused():
+    """Allowed to invoke f and f:*, denied f:1 (an old version): Invoke of
+    f:1 (NAME:1, ?Qualifier=1, the versioned ARN) is AccessDenied, not run;
+    $LATEST runs. Allowed only the alias f:live: invoking through it runs,
+    as on Lambda."""
+    n = started()
+    deploy(n, {"stack": "iam", "roles": {"r": {}}})
+    root = boto3_client(n, "lambda")
+    root.create_function(FunctionName="f", Runtime="python3.12", Handler="app.handler",
+                         Role="arn:ows:iam::role/r", Code={"ZipFile": app_zip()})
+    root.publish_version(FunctionName="f")
+    root.create_alias(FunctionName="f", Name="live", FunctionVersion="1")
+    acct = boto3_client(n, "sts").get_caller_identity()["Account"]
+    fa = "arn:aws:lambda:us-east-1:%s:function:f" % acct
+    c = user_client(n, "inv", [
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": [fa, fa + ":*"]},
+        {"Effect": "Deny", "Action": "lambda:InvokeFunction", "Resource": fa + ":1"}])
+    for kw in (dict(FunctionName="f:1"), dict(FunctionName="f", Qualifier="1"),
+               dict(FunctionName=fa + ":1")):
+        check(error_of(c.invoke, Payload=b"{}", **kw) == "AccessDeniedException", kw)
+    check(c.invoke(FunctionName="f", Payload=b"{}")["StatusCode"] == 200)
+    only = user_client(n, "alias-only", [
+        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": fa + ":live"}])
+    r = only.invoke(FunctionName="f", Qualifier="live", Payload=b"{}")
+    check(r["StatusCode"] == 200 and r["ExecutedVersion"] == "1", r)
+    check(error_of(only.invoke, FunctionName="f", Payload=b"{}") == "AccessDeniedException")
