@@ -501,3 +501,70 @@ def test_invoke_of_a_denied_version_is_refused():
     r = only.invoke(FunctionName="f", Qualifier="live", Payload=b"{}")
     check(r["StatusCode"] == 200 and r["ExecutedVersion"] == "1", r)
     check(error_of(only.invoke, FunctionName="f", Payload=b"{}") == "AccessDeniedException")
+
+
+# ---- a function's own session credentials ----
+
+INSIDE = r'''
+import base64, io, json, zipfile
+import boto3
+
+def z():
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as f:
+        f.writestr("app.py", "def handler(e, c):\n    return 1\n")
+    return b.getvalue()
+
+def handler(event, context):
+    lam = boto3.client("lambda")
+    out = {}
+    def attempt(label, fn, **kw):
+        try:
+            fn(**kw)
+            out[label] = "ok"
+        except Exception as e:
+            out[label] = getattr(e, "response", {}).get("Error", {}).get("Code", repr(e))
+    base = dict(Runtime="python3.12", Handler="app.handler", Code={"ZipFile": z()})
+    attempt("create_admin", lam.create_function, FunctionName="e1",
+            Role="arn:ows:iam::role/admin", **base)
+    attempt("create_admin_path", lam.create_function, FunctionName="e2",
+            Role="arn:ows:iam::role/low/admin", **base)
+    attempt("create_low", lam.create_function, FunctionName="e3",
+            Role="arn:ows:iam::role/low", **base)
+    attempt("self_config", lam.update_function_configuration, FunctionName="evil",
+            Timeout=60)
+    attempt("victim_role", lam.update_function_configuration, FunctionName="e3",
+            Role="arn:ows:iam::role/admin")
+    return out
+'''
+
+
+def test_function_session_cannot_pass_roles_it_may_not():
+    """A function whose policies allow Lambda writes and iam:PassRole on
+    the role "low" only, calling the Lambda API with its own session
+    credentials: it makes a function with "low", but not with "admin" (by
+    name or a made-up path), cannot change its own stack-owned spec, and
+    cannot move a function it made to "admin"."""
+    n = started()
+    deploy(n, {"stack": "iam", "policies": {
+        "admin": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+        "writer": {"Statement": [
+            {"Effect": "Allow", "Action": ["lambda:CreateFunction",
+                                           "lambda:UpdateFunctionConfiguration"],
+             "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:ows:iam::role/low"}]}},
+        "roles": {"admin": {"policies": ["admin"]}, "low": {}}})
+    deploy(n, {"stack": "fns", "functions": {"evil": {
+        "runtime": "python3", "handler": "app.handler", "code": "./evil", "timeout_s": 60,
+        "policies": ["writer"]}}}, files={"evil/app.py": INSIDE})
+    c = boto3_client(n, "lambda")
+    r = c.invoke(FunctionName="evil", Payload=b"{}")
+    out = json.loads(r["Payload"].read())
+    check(out == {"create_admin": "AccessDeniedException",
+                  "create_admin_path": "AccessDeniedException",
+                  "create_low": "ok", "self_config": "ResourceConflictException",
+                  "victim_role": "AccessDeniedException"}, out)
+    check(fn_spec(n, "e1") is None and fn_spec(n, "e2") is None)
+    check("policies" not in fn_spec(n, "e3"), fn_spec(n, "e3"))
+    log = n.ows("ledger", "log").stdout
+    check("evil" in log, log)
