@@ -568,3 +568,99 @@ def test_function_session_cannot_pass_roles_it_may_not():
     check("policies" not in fn_spec(n, "e3"), fn_spec(n, "e3"))
     log = n.ows("ledger", "log").stdout
     check("evil" in log, log)
+
+
+# ---- hostile input ----
+
+def signed_lambda(n, method, path, body=b""):
+    """A request signed with root's key as botocore signs it, sent raw:
+    (status, parsed JSON or bytes)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    key = root_creds(n)
+    r = AWSRequest(method=method, url="http://%s%s" % (n.edge, path), data=body)
+    SigV4Auth(Credentials(key[0], key[1]), "lambda", "us-east-1").add_auth(r)
+    p = r.prepare()
+    hs = {k: v for k, v in p.headers.items() if k.lower() != "content-length"}
+    st, text = http(n.edge, method, p.url.split(n.edge, 1)[1], body, hs)
+    try:
+        return st, json.loads(text or b"null")
+    except ValueError:
+        return st, text
+
+
+def test_malformed_requests_are_answered_as_lambda_and_change_nothing():
+    n = started()
+    deploy(n, {"stack": "iam", "roles": {"r": {}}})
+    c = boto3_client(n, "lambda")
+    c.create_function(FunctionName="f", Runtime="python3.12", Handler="app.handler",
+                      Role="arn:ows:iam::role/r", Code={"ZipFile": app_zip()})
+    rev = c.get_function(FunctionName="f")["Configuration"]["RevisionId"]
+    zip64 = base64.b64encode(app_zip()).decode()
+    bad = [
+        ("POST", "/2015-03-31/functions", b"{", "InvalidRequestContentException"),
+        ("POST", "/2015-03-31/functions", b"[]", "InvalidRequestContentException"),
+        ("PUT", "/2015-03-31/functions/f/configuration", b'{"MemorySize": 128.5}',
+         "InvalidParameterValueException"),
+        ("PUT", "/2015-03-31/functions/f/configuration", b'{"MemorySize": -128}',
+         "InvalidParameterValueException"),
+        ("PUT", "/2015-03-31/functions/f/configuration",
+         b'{"Timeout": 99999999999999999999999}', "InvalidRequestContentException"),
+        ("PUT", "/2015-03-31/functions/f/configuration", b'{"Timeout": "9"}',
+         "InvalidParameterValueException"),
+        ("PUT", "/2015-03-31/functions/f/configuration",
+         b'{"Environment": {"Variables": {"A": "' + b"x" * 5000 + b'"}}}',
+         "InvalidParameterValueException"),
+        ("PUT", "/2015-03-31/functions/f/configuration", b'{"Runtime": "python3.7"}',
+         "InvalidParameterValueException"),
+        ("PUT", "/2015-03-31/functions/f/configuration", b'{"Role": 7}',
+         "InvalidParameterValueException"),
+        ("PUT", "/2015-03-31/functions/f%2e%2e/configuration", b'{"Timeout": 9}',
+         "InvalidParameterValueException"),
+        ("PUT", "/2015-03-31/functions/" + "a" * 65 + "/configuration", b'{"Timeout": 9}',
+         "InvalidParameterValueException"),
+        ("PUT", "/2015-03-31/functions/f/code", json.dumps({"ZipFile": "!!notbase64"}).encode(),
+         "InvalidParameterValueException"),
+        ("PUT", "/2015-03-31/functions/f/code",
+         json.dumps({"ZipFile": base64.b64encode(b"PK\x03\x04junk").decode()}).encode(),
+         "InvalidParameterValueException"),
+        ("POST", "/2015-03-31/functions", json.dumps({
+            "FunctionName": "g", "Runtime": "python3.12", "Handler": "app.handler",
+            "Role": "arn:ows:iam::role/r", "Code": {"ZipFile": zip64},
+            "Tags": {"k%d" % i: "v" for i in range(51)}}).encode(),
+         "InvalidParameterValueException"),
+        ("GET", "/2015-03-31/functions/f?Qualifier=a%3Ab", b"", "InvalidParameterValueException"),
+        ("GET", "/2015-03-31/functions/f?Qualifier=99999999999999999999", b"",
+         "ResourceNotFoundException"),
+        ("GET", "/2015-03-31/functions/f%3A1?Qualifier=2", b"",
+         "InvalidParameterValueException"),
+    ]
+    for method, path, body, want in bad:
+        st, r = signed_lambda(n, method, path, body)
+        check(isinstance(r, dict) and r.get("__type", r.get("Type")) and
+              want in json.dumps(r) and 400 <= st < 500, (method, path, st, r))
+    got = c.get_function(FunctionName="f")
+    check(got["Configuration"]["RevisionId"] == rev, got)
+    check(error_of(c.get_function, FunctionName="g") == "ResourceNotFoundException")
+
+
+# ---- resource policies ----
+
+def test_add_permission_keeps_every_condition_given():
+    """SourceAccount and PrincipalOrgID together are two conditions; the
+    stored statement must not drop one (it would grant more than asked
+    once resource policies are judged)."""
+    n = started()
+    deploy(n, {"stack": "iam", "roles": {"r": {}}})
+    c = boto3_client(n, "lambda")
+    c.create_function(FunctionName="f", Runtime="python3.12", Handler="app.handler",
+                      Role="arn:ows:iam::role/r", Code={"ZipFile": app_zip()})
+    c.add_permission(FunctionName="f", StatementId="s3", Action="lambda:InvokeFunction",
+                     Principal="s3.amazonaws.com", SourceAccount="111122223333",
+                     SourceArn="arn:aws:s3:::bucket", PrincipalOrgID="o-abcdefgh12")
+    st = json.loads(c.get_policy(FunctionName="f")["Policy"])["Statement"][0]
+    cond = st.get("Condition", {})
+    check(cond.get("StringEquals", {}).get("AWS:SourceAccount") == "111122223333" and
+          cond.get("StringEquals", {}).get("aws:PrincipalOrgID") == "o-abcdefgh12" and
+          cond.get("ArnLike", {}).get("AWS:SourceArn") == "arn:aws:s3:::bucket", st)
