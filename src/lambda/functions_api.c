@@ -29,7 +29,8 @@
 
 /*
  * One write in flight: what it needs across blob_put and propose. It is
- * malloc'd, not the arena's: write_free must come before the reply.
+ * malloc'd until proposed (write_free on every failure before), then
+ * the arena's.
  */
 struct write {
 	struct ows_aws_call *c;
@@ -248,22 +249,20 @@ static void written(struct ows_aws_call *c, const json_t *result, void *ud)
 	const char *ver = ows_json_str(result, "version");
 	json_t *cfg = ows__lambda_config(c, w->name,
 					 w->publish && ver ? ver : "$LATEST");
-	char name[OWS_LAMBDA_NAME_MAX];
-	int status = w->status;
 
-	snprintf(name, sizeof(name), "%s", w->name);
-	write_free(w);
+	/* w is the arena's now (propose_write) */
 	if (cfg == NULL) {
-		ows__lambda_not_found(c, name, NULL);
+		ows__lambda_not_found(c, w->name, NULL);
 		return;
 	}
-	ows_aws_reply_json(c, status, cfg);
+	ows_aws_reply_json(c, w->status, cfg);
 }
 
 static void propose_write(struct write *w)
 {
 	json_t *actions = json_array();
 	struct ows_aws_call *c = w->c;
+	struct write *a;
 
 	json_object_set_new(w->meta, "stamp", json_true());
 	json_array_append_new(actions, ows__lambda_action("functions.put",
@@ -274,7 +273,20 @@ static void propose_write(struct write *w)
 	if (w->publish)
 		json_array_append_new(actions, ows__lambda_action(
 			"function_versions.publish", w->name, json_object()));
-	ows__lambda_propose(c, actions, written, w);
+	/*
+	 * Nothing of w needs freeing from here: it moves to the arena, so
+	 * that a refusal (answered without calling written) leaks nothing.
+	 */
+	a = ows_arena_alloc(c->arena, sizeof(*a));
+	if (a == NULL) {
+		json_decref(actions);
+		write_free(w);
+		ows_aws_error(c, 500, "ServiceException", "out of memory");
+		return;
+	}
+	*a = *w;
+	free(w);
+	ows__lambda_propose(c, actions, written, a);
 }
 
 static void blob_stored(void *ud, int status, const char *sha256)
