@@ -15,8 +15,8 @@ import zipfile
 
 import botocore
 
-from owstest import (Skip, auth_header, boto3_client, raw_http, canonical, check, cluster3_shared_root,
-                     deploy, http, keygen, root_creds, pubkey, sign, signed_request, started,
+from owstest import (Skip, boto3_client, canonical, check, cluster3_shared_root, deploy, http,
+                     keygen, pubkey, raw_http, root_creds, sign, signed_request, started,
                      wait_for)
 
 CODE = "def handler(e, c):\n    return {'ok': True}\n"
