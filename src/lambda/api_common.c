@@ -282,6 +282,10 @@ static void refused(struct ows_aws_call *c, const json_t *r)
 		break;
 	case 409:
 		code = "ResourceConflictException";
+		if (strstr(msg, "The Revision Id provided") != NULL) {
+			status = 412; /* kinds.c's if_revision */
+			code = "PreconditionFailedException";
+		}
 		break;
 	case 429:
 		code = "TooManyRequestsException";

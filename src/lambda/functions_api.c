@@ -30,7 +30,8 @@
 
 /*
  * One write in flight: what it needs across blob_put and propose. It is
- * malloc'd, not the arena's: write_free must come before the reply.
+ * malloc'd until proposed (write_free on every failure before), then
+ * the arena's.
  */
 struct write {
 	struct ows_aws_call *c;
@@ -74,8 +75,14 @@ static bool map_role(struct ows_aws_call *c, const char *role, json_t *spec)
 	if (r == NULL)
 		goto bad;
 	{
-		const char *arns[] = {role, NULL};
+		/* judged on the role's own ARNs, never on the path as given:
+		 * OWS roles have no path, and "role/team-x/admin" must not pass
+		 * a PassRole allowed on "role/team-*" */
+		char aws[320], ows[320];
+		const char *arns[] = {aws, ows, NULL};
 
+		snprintf(aws, sizeof(aws), "%s%s", want, name);
+		snprintf(ows, sizeof(ows), "arn:ows:iam::role/%s", name);
 		if (c->host->authorize(c, "iam:PassRole", arns, NULL) != 0) {
 			json_decref(r);
 			ows_aws_error(c, 403, "AccessDeniedException",
@@ -242,22 +249,20 @@ static void written(struct ows_aws_call *c, const json_t *result, void *ud)
 	const char *ver = ows_json_str(result, "version");
 	json_t *cfg = ows__lambda_config(c, w->name,
 					 w->publish && ver ? ver : "$LATEST");
-	char name[OWS_LAMBDA_NAME_MAX];
-	int status = w->status;
 
-	snprintf(name, sizeof(name), "%s", w->name);
-	write_free(w);
+	/* w is the arena's now (propose_write) */
 	if (cfg == NULL) {
-		ows__lambda_not_found(c, name, NULL);
+		ows__lambda_not_found(c, w->name, NULL);
 		return;
 	}
-	ows_aws_reply_json(c, status, cfg);
+	ows_aws_reply_json(c, w->status, cfg);
 }
 
 static void propose_write(struct write *w)
 {
 	json_t *actions = json_array();
 	struct ows_aws_call *c = w->c;
+	struct write *a;
 
 	json_object_set_new(w->meta, "stamp", json_true());
 	json_array_append_new(actions, ows__lambda_action("functions.put",
@@ -268,7 +273,20 @@ static void propose_write(struct write *w)
 	if (w->publish)
 		json_array_append_new(actions, ows__lambda_action(
 			"function_versions.publish", w->name, json_object()));
-	ows__lambda_propose(c, actions, written, w);
+	/*
+	 * Nothing of w needs freeing from here: it moves to the arena, so
+	 * that a refusal (answered without calling written) leaks nothing.
+	 */
+	a = ows_arena_alloc(c->arena, sizeof(*a));
+	if (a == NULL) {
+		json_decref(actions);
+		write_free(w);
+		ows_aws_error(c, 500, "ServiceException", "out of memory");
+		return;
+	}
+	*a = *w;
+	free(w);
+	ows__lambda_propose(c, actions, written, a);
 }
 
 static void blob_stored(void *ud, int status, const char *sha256)
@@ -330,6 +348,14 @@ static bool revision_ok(struct ows_aws_call *c, const json_t *body,
 	return false;
 }
 
+/* RevisionId judged again when the entry applies (kinds.c). */
+static void if_revision(const json_t *body, json_t *meta)
+{
+	if (ows_json_str(body, "RevisionId") != NULL)
+		json_object_set(meta, "if_revision",
+				json_object_get(body, "RevisionId"));
+}
+
 void ows__lambda_create_function(struct ows_aws_call *c)
 {
 	json_t *body = ows__lambda_body(c), *tags;
@@ -370,7 +396,7 @@ void ows__lambda_create_function(struct ows_aws_call *c)
 		goto cleanup;
 	w->status = 201;
 	w->spec = json_object();
-	w->meta = json_object();
+	w->meta = json_pack("{s:b}", "create", 1);
 	if (!apply_config(c, body, w->spec, w->meta))
 		goto fail;
 	rt = ows_json_str(w->spec, "runtime");
@@ -388,6 +414,10 @@ void ows__lambda_create_function(struct ows_aws_call *c)
 	tags = json_object_get(body, "Tags");
 	if (tags != NULL && !json_is_object(tags)) {
 		ows__lambda_invalid(c, "Tags must be a map of strings");
+		goto fail;
+	}
+	if (json_object_size(tags) > 50) {
+		ows__lambda_invalid(c, "A function has at most 50 tags");
 		goto fail;
 	}
 	json_object_set_new(w->meta, "tags",
@@ -583,6 +613,7 @@ void ows__lambda_update_code(struct ows_aws_call *c, const char *ref)
 	if (!revision_ok(c, body, w->meta) ||
 	    !take_zip(c, body, w))
 		goto fail;
+	if_revision(body, w->meta);
 	w->publish = json_is_true(json_object_get(body, "Publish"));
 	if (json_is_true(json_object_get(body, "DryRun"))) {
 		json_t *cfg = ows__lambda_config(c, r.name, "$LATEST");
@@ -625,6 +656,7 @@ void ows__lambda_update_configuration(struct ows_aws_call *c, const char *ref)
 	if (!revision_ok(c, body, w->meta) ||
 	    !apply_config(c, body, w->spec, w->meta))
 		goto fail;
+	if_revision(body, w->meta);
 	propose_write(w);
 	goto cleanup;
 fail:

@@ -159,6 +159,30 @@ static int meta_check(const char *name, const json_t *spec,
 	return 0;
 }
 
+/*
+ * A write's preconditions, judged at the entry's height, not only by the
+ * node that proposed it (two writers checked against the same state must
+ * not both pass): "create" (CreateFunction: the function must be new)
+ * and "if_revision" (the caller's RevisionId). OWS_ECONFLICT when unmet.
+ */
+static int meta_preconditions(const json_t *old, const json_t *spec,
+			      struct ows_err *err)
+{
+	const char *want = ows_json_str(spec, "if_revision");
+	const char *have = ows_json_str(old, "revision_id");
+
+	if (json_is_true(json_object_get(spec, "create")) && old != NULL) {
+		ows_err_printf(err, "Function already exist");
+		return OWS_ECONFLICT;
+	}
+	if (want != NULL && (have == NULL || strcmp(want, have) != 0)) {
+		ows_err_printf(err, "The Revision Id provided does not match "
+			       "the latest Revision Id");
+		return OWS_ECONFLICT;
+	}
+	return 0;
+}
+
 static int meta_apply(const struct ows_apply_ctx *c, const char *verb,
 		      const char *name, const json_t *spec, json_t *result,
 		      struct ows_err *err)
@@ -181,6 +205,10 @@ static int meta_apply(const struct ows_apply_ctx *c, const char *verb,
 		return OWS_ENOTFOUND;
 	}
 	old = ows_state_resource(c->s, "function_meta", name);
+	if ((rv = meta_preconditions(old, spec, err)) != 0) {
+		json_decref(old);
+		return rv;
+	}
 	row = json_deep_copy(spec);
 	if (row == NULL) {
 		json_decref(old);
@@ -202,6 +230,8 @@ static int meta_apply(const struct ows_apply_ctx *c, const char *verb,
 				json_object_get(old, "revision_id"));
 	}
 	json_object_del(row, "stamp");
+	json_object_del(row, "create");
+	json_object_del(row, "if_revision");
 	rv = row_put(c, "function_meta", name, row, err);
 	json_decref(row);
 	json_decref(old);
@@ -257,6 +287,8 @@ static int publish(const struct ows_apply_ctx *c, const char *name,
 		rv = OWS_ENOTFOUND;
 		goto cleanup;
 	}
+	if ((rv = meta_preconditions(meta, spec, err)) != 0)
+		goto cleanup;
 	if (want != NULL && want[0] != '\0' &&
 	    strcmp(want, ows_json_str(fn, "code_sha256")) != 0) {
 		ows_err_printf(err, "CodeSHA256 (%s) is different from current "

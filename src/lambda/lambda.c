@@ -74,20 +74,29 @@ static void not_found(struct ows_aws_call *c, const char *name)
 
 /*
  * Judged by the host, with the live request: source address, region,
- * now; the function named in both partitions; the function's resource
- * policy (AddPermission's) judged with the caller's identity policies.
+ * now; the function named in both partitions, and name:qualifier too when
+ * the reference names one ("" for none: a Deny of one version or alias
+ * holds, and an Allow of an alias alone lets it be invoked, as on
+ * Lambda); the function's resource policy (AddPermission's) judged with
+ * the caller's identity policies.
  */
 static bool allowed(struct ows_aws_call *c, const char *action,
-		    const char *name)
+		    const char *name, const char *qualifier)
 {
-	char ows[2 * OWS_NAME_MAX], aws[600];
-	const char *arns[3] = {ows, aws, NULL};
+	char ows[2 * OWS_NAME_MAX], aws[600], ows_q[700], aws_q[800];
+	const char *arns[5] = {ows, aws, NULL, NULL, NULL};
 
 	json_t *rp = ows__lambda_resource_policy(c->host->state, name);
 	int rv;
 
 	ows_action_arn("functions", name, ows, sizeof(ows));
 	arn_of(c, name, aws, sizeof(aws));
+	if (qualifier[0] != '\0') {
+		snprintf(ows_q, sizeof(ows_q), "%s:%s", ows, qualifier);
+		snprintf(aws_q, sizeof(aws_q), "%s:%s", aws, qualifier);
+		arns[2] = ows_q;
+		arns[3] = aws_q;
+	}
 	rv = c->host->authorize_resource(c, action, arns, NULL, rp);
 	json_decref(rp);
 	return rv == 0;
@@ -280,7 +289,16 @@ static void invoke(struct ows_aws_call *c, const char *ref)
 		json_decref(meta);
 		c->data = d;
 	}
-	if (!allowed(c, "lambda:InvokeFunction", name)) {
+	{
+		struct ows_lambda_ref r;
+
+		/* the qualifier as named (resolved above, so it parses) */
+		if (ows__lambda_parse_ref(c, ref, qual, &r, code_msg,
+					  sizeof(code_msg)) != 0)
+			r.qualifier[0] = '\0';
+		snprintf(qual, sizeof(qual), "%s", r.qualifier);
+	}
+	if (!allowed(c, "lambda:InvokeFunction", name, qual)) {
 		char msg[1200], arn[512];
 
 		arn_of(c, name, arn, sizeof(arn));

@@ -127,10 +127,14 @@ void ows__lambda_add_permission(struct ows_aws_call *c, const char *ref)
 	if ((s = ows_json_str(body, "SourceAccount")) != NULL)
 		json_object_set_new(cond, "StringEquals",
 				    json_pack("{s:s}", "AWS:SourceAccount", s));
-	if ((s = ows_json_str(body, "PrincipalOrgID")) != NULL)
-		json_object_set_new(cond, "StringEquals",
-				    json_pack("{s:s}", "aws:PrincipalOrgID",
-					      s));
+	if ((s = ows_json_str(body, "PrincipalOrgID")) != NULL) {
+		/* beside SourceAccount's StringEquals, never instead of it */
+		if (json_object_get(cond, "StringEquals") == NULL)
+			json_object_set_new(cond, "StringEquals",
+					    json_object());
+		json_object_set_new(json_object_get(cond, "StringEquals"),
+				    "aws:PrincipalOrgID", json_string(s));
+	}
 	if (json_object_size(cond) > 0)
 		json_object_set(st, "Condition", cond);
 	json_decref(cond);

@@ -82,6 +82,8 @@ void ows__lambda_publish_version(struct ows_aws_call *c, const char *ref)
 						: sha));
 		json_decref(cur);
 	}
+	if (rev != NULL) /* judged again at apply (kinds.c) */
+		json_object_set_new(spec, "if_revision", json_string(rev));
 	if (ows_json_str(body, "Description") != NULL)
 		json_object_set(spec, "description",
 				json_object_get(body, "Description"));

@@ -659,6 +659,7 @@ static int functions_delete(const struct ows_apply_ctx *c, const char *name,
 			    struct ows_err *err)
 {
 	int rv = check_owner(c, "functions", name, true, err), n;
+	char prefix[OWS_NAME_MAX + 2];
 
 	if (rv != 0)
 		return rv;
@@ -669,8 +670,22 @@ static int functions_delete(const struct ows_apply_ctx *c, const char *name,
 			       "route(s)", name, n);
 		return n < 0 ? -EIO : OWS_ECONFLICT;
 	}
-	return run2(c->s, "DELETE FROM resources WHERE kind='functions' AND "
-		    "name=?", name, NULL);
+	rv = run2(c->s, "DELETE FROM resources WHERE kind='functions' AND "
+		  "name=?", name, NULL);
+	/*
+	 * What hangs off the function goes with it, whoever made it (the
+	 * Lambda API's meta, versions and aliases of a stack's function):
+	 * left behind, a function made later under the name would inherit
+	 * the old one's versions, aliases, tags and resource policy.
+	 */
+	snprintf(prefix, sizeof(prefix), "%s:", name);
+	if (rv == 0)
+		rv = run2(c->s, "DELETE FROM resources WHERE (kind="
+			  "'function_meta' AND name=?1) OR (kind IN "
+			  "('function_versions', 'function_version_meta', "
+			  "'aliases') AND substr(name, 1, length(?2)) = ?2)",
+			  name, prefix);
+	return rv;
 }
 
 /* "METHOD /path": METHOD one of the HTTP methods or ANY; path from "/". */
