@@ -63,6 +63,24 @@ static bool rev_ok(struct ows_aws_call *c, const char *want,
 	return false;
 }
 
+/*
+ * Lambda keeps a function's resource policy under 20 KB: past it,
+ * AddPermission is PolicyLengthExceededException (false, answered).
+ */
+static bool policy_fits(struct ows_aws_call *c, const json_t *list)
+{
+	char *text = ows_json_dump(list);
+	size_t len = text != NULL ? strlen(text) : SIZE_MAX;
+
+	free(text);
+	if (len <= 20 * 1024)
+		return true;
+	ows_aws_error(c, 400, "PolicyLengthExceededException", "The final "
+		      "policy size (%zu) is bigger than the limit (20480).",
+		      len);
+	return false;
+}
+
 void ows__lambda_add_permission(struct ows_aws_call *c, const char *ref)
 {
 	json_t *body = ows__lambda_body(c), *meta = NULL, *list, *st, *v;
@@ -139,6 +157,13 @@ void ows__lambda_add_permission(struct ows_aws_call *c, const char *ref)
 		json_object_set(st, "Condition", cond);
 	json_decref(cond);
 	json_array_append(list, st);
+	if (!policy_fits(c, list))
+		goto cleanup_st;
+	/* a new revision; the caller's RevisionId is judged again at apply */
+	json_object_set_new(meta, "stamp", json_true());
+	if (ows_json_str(body, "RevisionId") != NULL)
+		json_object_set_new(meta, "if_revision", json_string(
+					    ows_json_str(body, "RevisionId")));
 	actions = json_array();
 	json_array_append_new(actions, ows__lambda_action("function_meta.put",
 							  r.name, meta));
@@ -151,6 +176,7 @@ void ows__lambda_add_permission(struct ows_aws_call *c, const char *ref)
 					      text ? text : "{}"));
 		free(text);
 	}
+cleanup_st:
 	json_decref(st);
 cleanup:
 	json_decref(meta);
@@ -162,7 +188,7 @@ void ows__lambda_remove_permission(struct ows_aws_call *c, const char *ref,
 {
 	struct ows_lambda_ref r;
 	json_t *meta, *list, *v, *actions;
-	char rev[64];
+	char rev[64] = "";
 	size_t i;
 
 	if (!function_of(c, ref, &r) ||
@@ -187,6 +213,9 @@ void ows__lambda_remove_permission(struct ows_aws_call *c, const char *ref,
 		return;
 	}
 	json_array_remove(list, i);
+	json_object_set_new(meta, "stamp", json_true());
+	if (rev[0] != '\0')
+		json_object_set_new(meta, "if_revision", json_string(rev));
 	actions = json_array();
 	json_array_append_new(actions, ows__lambda_action("function_meta.put",
 							  r.name, meta));

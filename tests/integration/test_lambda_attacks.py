@@ -671,11 +671,6 @@ def test_add_permission_with_a_stale_revision_id_is_refused():
     modifying a policy that has changed since you last read it"): a
     policy change gives a new RevisionId, and a write with the old one is
     412."""
-    raise Skip("OPEN HOLE: AddPermission/RemovePermission put function_meta "
-               "without \"stamp\", so the RevisionId stays the same and a stale "
-               "one passes; the check is also only the proposing node's (fix in "
-               "src/lambda/policy.c: stamp the meta and send \"if_revision\", "
-               "which kinds.c's meta_preconditions judges at apply)")
     n = started()
     deploy(n, {"stack": "iam", "roles": {"r": {}}})
     c = boto3_client(n, "lambda")
@@ -691,3 +686,25 @@ def test_add_permission_with_a_stale_revision_id_is_refused():
                    RevisionId=rev) == "PreconditionFailedException")
     check(error_of(c.remove_permission, FunctionName="f", StatementId="a",
                    RevisionId=rev) == "PreconditionFailedException")
+
+
+def test_a_resource_policy_is_at_most_20_kb():
+    """Lambda's limit on a function's resource policy: past 20 KB,
+    AddPermission is PolicyLengthExceededException and stores nothing."""
+    n = started()
+    deploy(n, {"stack": "iam", "roles": {"r": {}}})
+    c = boto3_client(n, "lambda")
+    c.create_function(FunctionName="f", Runtime="python3.12", Handler="app.handler",
+                      Role="arn:ows:iam::role/r", Code={"ZipFile": app_zip()})
+    added, code = 0, None
+    for i in range(200):
+        code = error_of(c.add_permission, FunctionName="f", StatementId="s%03d" % i,
+                        Action="lambda:InvokeFunction",
+                        Principal="arn:aws:iam::123456789012:user/" + "u" * 60,
+                        SourceArn="arn:aws:s3:::" + "b" * 60)
+        if code is not None:
+            break
+        added += 1
+    check(code == "PolicyLengthExceededException", (added, code))
+    policy = json.loads(c.get_policy(FunctionName="f")["Policy"])
+    check(len(policy["Statement"]) == added and len(json.dumps(policy)) < 24 * 1024, added)
