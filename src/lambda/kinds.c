@@ -36,87 +36,6 @@
 #include "lambda/lambda_priv.h"
 #include "state/state.h"
 
-/* A row's owner stack into own; -ENOENT when there is none. */
-static int row_owner(struct ows_state *s, const char *kind, const char *name,
-		     char *own, size_t cap)
-{
-	sqlite3_stmt *st;
-	int rv = -ENOENT;
-
-	if (ows_state_prepare(s, "SELECT stack FROM resources WHERE kind=? AND "
-			      "name=?", &st) != 0)
-		return -EIO;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(own, cap, "%s", sqlite3_column_text(st, 0));
-		rv = 0;
-	}
-	sqlite3_finalize(st);
-	return rv;
-}
-
-static int row_put(const struct ows_apply_ctx *c, const char *kind,
-		   const char *name, const json_t *spec, struct ows_err *err)
-{
-	char own[256], *text;
-	sqlite3_stmt *st;
-	int rv = row_owner(c->s, kind, name, own, sizeof(own));
-
-	if (rv == -EIO)
-		return -EIO;
-	if (rv == 0 && strcmp(own, c->stack) != 0) {
-		ows_err_printf(err, "%s '%s' belongs to another stack", kind,
-			       name);
-		return OWS_ECONFLICT;
-	}
-	text = ows_json_dump(spec);
-	if (text == NULL)
-		return -ENOMEM;
-	rv = ows_state_prepare(c->s, "INSERT OR REPLACE INTO resources(kind, "
-			       "name, stack, spec, height) VALUES(?,?,?,?,?)",
-			       &st);
-	if (rv == 0) {
-		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, c->stack, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, text, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)c->height);
-		rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-		sqlite3_finalize(st);
-	}
-	free(text);
-	return rv;
-}
-
-static int row_delete(const struct ows_apply_ctx *c, const char *kind,
-		      const char *name, struct ows_err *err)
-{
-	char own[256];
-	sqlite3_stmt *st;
-	int rv = row_owner(c->s, kind, name, own, sizeof(own));
-
-	if (rv == -ENOENT) {
-		ows_err_printf(err, "%s '%s' does not exist", kind, name);
-		return OWS_ENOTFOUND;
-	}
-	if (rv != 0)
-		return rv;
-	if (strcmp(own, c->stack) != 0) {
-		ows_err_printf(err, "%s '%s' belongs to another stack", kind,
-			       name);
-		return OWS_ECONFLICT;
-	}
-	if (ows_state_prepare(c->s, "DELETE FROM resources WHERE kind=? AND "
-			      "name=?", &st) != 0)
-		return -EIO;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	return rv;
-}
-
 /* A revision id (UUID-shaped) for name at this entry. */
 static void revision(const struct ows_apply_ctx *c, const char *kind,
 		     const char *name, char out[37])
@@ -193,7 +112,7 @@ static int meta_apply(const struct ows_apply_ctx *c, const char *verb,
 
 	(void)result;
 	if (strcmp(verb, "delete") == 0)
-		return row_delete(c, "function_meta", name, err);
+		return ows_kind_delete(c, "function_meta", name, err);
 	if (strcmp(verb, "put") != 0) {
 		ows_err_printf(err, "unknown action 'function_meta.%s'", verb);
 		return OWS_EINVAL;
@@ -232,7 +151,7 @@ static int meta_apply(const struct ows_apply_ctx *c, const char *verb,
 	json_object_del(row, "stamp");
 	json_object_del(row, "create");
 	json_object_del(row, "if_revision");
-	rv = row_put(c, "function_meta", name, row, err);
+	rv = ows_kind_put(c, "function_meta", name, row, err);
 	json_decref(row);
 	json_decref(old);
 	return rv;
@@ -319,14 +238,14 @@ static int publish(const struct ows_apply_ctx *c, const char *name,
 	revision(c, "function_versions", name, rev);
 	json_object_set_new(fmeta, "revision_id", json_string(rev));
 	snprintf(key, sizeof(key), "%s:%" JSON_INTEGER_FORMAT, name, n);
-	rv = row_put(c, "function_versions", key, fn, err);
+	rv = ows_kind_put(c, "function_versions", key, fn, err);
 	if (rv == 0)
-		rv = row_put(c, "function_version_meta", key, fmeta, err);
+		rv = ows_kind_put(c, "function_version_meta", key, fmeta, err);
 	if (rv == 0) {
 		if (meta == NULL)
 			meta = json_object();
 		json_object_set_new(meta, "last_version", json_integer(n));
-		rv = row_put(c, "function_meta", name, meta, err);
+		rv = ows_kind_put(c, "function_meta", name, meta, err);
 	}
 	if (rv == 0)
 		json_object_set_new(result, "version",
@@ -364,12 +283,12 @@ static int versions_apply(const struct ows_apply_ctx *c, const char *verb,
 		return OWS_ECONFLICT;
 	}
 	if (ows_state_resource_exists(c->s, "function_version_meta", name)) {
-		int rv = row_delete(c, "function_version_meta", name, err);
+		int rv = ows_kind_delete(c, "function_version_meta", name, err);
 
 		if (rv != 0)
 			return rv;
 	}
-	return row_delete(c, "function_versions", name, err);
+	return ows_kind_delete(c, "function_versions", name, err);
 }
 
 static int version_meta_apply(const struct ows_apply_ctx *c, const char *verb,
@@ -445,7 +364,7 @@ static int aliases_apply(const struct ows_apply_ctx *c, const char *verb,
 
 	(void)result;
 	if (strcmp(verb, "delete") == 0)
-		return row_delete(c, "aliases", name, err);
+		return ows_kind_delete(c, "aliases", name, err);
 	if (strcmp(verb, "put") != 0) {
 		ows_err_printf(err, "unknown action 'aliases.%s'", verb);
 		return OWS_EINVAL;
@@ -475,7 +394,7 @@ static int aliases_apply(const struct ows_apply_ctx *c, const char *verb,
 		return -ENOMEM;
 	revision(c, "aliases", name, rev);
 	json_object_set_new(row, "revision_id", json_string(rev));
-	rv = row_put(c, "aliases", name, row, err);
+	rv = ows_kind_put(c, "aliases", name, row, err);
 	json_decref(row);
 	return rv;
 }
