@@ -238,9 +238,17 @@ static void got_body(struct ows_http_req *req, int status, const char *body,
 	c->arena = &req->arena;
 	c->body = body;
 	c->len = len;
-	snprintf(c->caller.kind, sizeof(c->caller.kind), "users");
-	snprintf(c->caller.name, sizeof(c->caller.name), "alice");
-	snprintf(c->caller.user, sizeof(c->caller.user), "alice");
+	if (fh->next_set) {
+		c->caller = fh->next_caller;
+		if (c->caller.session)
+			((struct ows_aws_call_priv *)c->priv)->auth.sess =
+				fh->next_session;
+		fh->next_set = false;
+	} else {
+		snprintf(c->caller.kind, sizeof(c->caller.kind), "users");
+		snprintf(c->caller.name, sizeof(c->caller.name), "alice");
+		snprintf(c->caller.user, sizeof(c->caller.user), "alice");
+	}
 	snprintf(c->region, sizeof(c->region), "%s", fh->host.region);
 	ows_uuid4(c->request_id);
 	json_decref(fh->last_authorized);
@@ -302,6 +310,31 @@ void fake_host_close(struct fake_host *fh)
 	json_decref(fh->last_authorized);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fh->dir);
 	CHECK(system(cmd) == 0);
+}
+
+void fake_host_caller(struct fake_host *fh, const char *kind,
+		      const char *name, const char *user,
+		      const char *access_key, const char *session_name)
+{
+	struct ows_aws_caller *w = &fh->next_caller;
+	struct ows_session *s = &fh->next_session;
+
+	memset(w, 0, sizeof(*w));
+	memset(s, 0, sizeof(*s));
+	snprintf(w->kind, sizeof(w->kind), "%s", kind);
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	snprintf(w->user, sizeof(w->user), "%s", user);
+	snprintf(w->access_key, sizeof(w->access_key), "%s", access_key);
+	w->session = session_name != NULL;
+	if (w->session) {
+		snprintf(s->key_id, sizeof(s->key_id), "%.20s", access_key);
+		snprintf(s->kind, sizeof(s->kind), "%s", kind);
+		snprintf(s->name, sizeof(s->name), "%s", name);
+		snprintf(s->session_name, sizeof(s->session_name), "%s",
+			 session_name);
+		s->expires = fh->now_ms / 1000 + 3600;
+	}
+	fh->next_set = true;
 }
 
 void fake_host_put(struct fake_host *fh, const char *action, const char *name,

@@ -6,8 +6,9 @@
  * allows everything except the actions named in deny; blobs are files in
  * the directory. Every callback comes later, from the loop. A real HTTP
  * server on loopback turns each request into a call (the caller "users"
- * "alice") and hands it to a service's handler, so that replies go the way
- * they go in owsd.
+ * "alice" with a long-term key, unless fake_host_caller() says otherwise
+ * for the next request) and hands it to a service's handler, so that
+ * replies go the way they go in owsd.
  */
 #ifndef OWS_TESTS_FAKE_HOST_H
 #define OWS_TESTS_FAKE_HOST_H
@@ -16,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth/session.h"
 #include "aws/call.h"
 #include "aws/service.h"
 #include "http/http.h"
@@ -34,6 +36,10 @@ struct fake_host {
 	json_t *last_authorized; /* [{"action", "arns"}] of the last call */
 	const struct ows_aws_service *svc;
 	void (*handle)(struct ows_aws_call *c);
+	/* the next request's caller and session (fake_host_caller) */
+	bool next_set;
+	struct ows_aws_caller next_caller;
+	struct ows_session next_session;
 };
 
 /*
@@ -43,6 +49,21 @@ struct fake_host {
 void fake_host_init(struct fake_host *fh, const struct ows_aws_service *svc,
 		    void (*handle)(struct ows_aws_call *c));
 void fake_host_close(struct fake_host *fh);
+
+/*
+ * The caller of the next request only; the requests after it are
+ * "users" "alice" again. kind is "users", "roles" or "functions"; name the
+ * user, role or function; user the user for "users" (aws/auth.c leaves it
+ * "" for role and function sessions); access_key the key id it signed
+ * with. session_name NULL means a long-term key; otherwise the call
+ * carries session credentials (caller.session true) and
+ * ows_aws_call_session() gives a session of that kind and name with this
+ * session name (a role's RoleSessionName, a function's name, "" for a
+ * user's GetSessionToken session).
+ */
+void fake_host_caller(struct fake_host *fh, const char *kind,
+		      const char *name, const char *user,
+		      const char *access_key, const char *session_name);
 
 /* Put a core resource straight into the state (test setup). */
 void fake_host_put(struct fake_host *fh, const char *action, const char *name,
