@@ -32,7 +32,8 @@ struct ows_aws_call {
 	struct ows_http_req *req;    /* borrowed until the reply */
 	struct ows_arena *arena;     /* the request's: per-call memory */
 	struct ows_aws_caller caller;
-	const char *body;            /* BODY_WHOLE: the whole body (arena) */
+	const char *body;            /* BODY_WHOLE: the whole body (arena),
+					NUL-terminated */
 	size_t len;
 	char region[64];             /* the SigV4 scope's */
 	char request_id[37];         /* a UUID, sent as x-amzn-RequestId */

@@ -32,8 +32,9 @@
 
 #define XMLNS "https://sts.amazonaws.com/doc/2011-06-15/"
 
+/* The form body: the call's whole body, NUL-terminated (aws/call.h). */
 struct form {
-	char text[4096];
+	const char *text;
 };
 
 static bool param(struct ows_aws_call *c, const struct form *f,
@@ -303,11 +304,12 @@ static void sts_handle(struct ows_aws_call *c)
 	struct form f;
 	char action[64] = "";
 
-	/* The query protocol: Action in the form body, or in the query. */
-	snprintf(f.text, sizeof(f.text), "%.*s",
-		 (int)(c->len < sizeof(f.text) - 1 ? c->len
-						   : sizeof(f.text) - 1),
-		 c->body ? c->body : "");
+	/*
+	 * The query protocol: Action in the form body, or in the query. The
+	 * whole body counts, up to the service's limit (no silent cut: a
+	 * long inline Policy must not hide the parameters after it).
+	 */
+	f.text = c->body != NULL ? c->body : "";
 	param(c, &f, "Action", action, sizeof(action));
 	if (strcmp(action, "GetCallerIdentity") == 0) {
 		get_caller_identity(c);

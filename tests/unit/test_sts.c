@@ -520,3 +520,31 @@ OWS_TEST(sts_actions)
 	fake_reply_free(&r);
 	fake_host_close(&fh);
 }
+
+/*
+ * A form past 4 KB (AssumeRole with an inline session Policy, say) is
+ * read whole: the parameters after the first 4 KB still count.
+ */
+OWS_TEST(sts_long_form_read_whole)
+{
+	struct fake_host fh;
+	struct fake_reply r = {0};
+	struct ows_session s;
+	char *body, pad[6001];
+	int64_t before, after;
+
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	setup(&fh);
+	CHECK(asprintf(&body, "%s&Padding=%s&RoleArn=%s&RoleSessionName=late",
+		       FORM("AssumeRole"), pad, ROLE_ARN("deployer")) > 0);
+	before = (int64_t)time(NULL);
+	post(&fh, body, &r);
+	after = (int64_t)time(NULL);
+	free(body);
+	open_credentials(&r, "AssumeRole", before, after, 3600, &s);
+	CHECK_STR(s.name, "deployer");
+	CHECK_STR(s.session_name, "late");
+	fake_reply_free(&r);
+	fake_host_close(&fh);
+}
