@@ -107,6 +107,46 @@ bad:
  * Lambda's configuration fields of body onto spec and meta. false with
  * the call answered when one is invalid.
  */
+
+/*
+ * The variables Lambda sets itself, which a function may not set ("...
+ * contains reserved keys that are currently not supported for
+ * modification"): false with 400 InvalidParameterValueException answered.
+ */
+static bool env_unreserved(struct ows_aws_call *c, const json_t *vars)
+{
+	static const char *const reserved[] = {
+		"_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION",
+		"AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+		"AWS_LAMBDA_FUNCTION_VERSION",
+		"AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME",
+		"AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
+		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+		"AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API",
+		"LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+	};
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)vars, key, v) {
+		for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]);
+		     i++) {
+			if (strcmp(key, reserved[i]) != 0)
+				continue;
+			ows__lambda_invalid(c, "Lambda was unable to configure "
+					    "your environment variables because "
+					    "the environment variables you have "
+					    "provided contains reserved keys "
+					    "that are currently not supported "
+					    "for modification. Reserved keys "
+					    "used in this request: %s", key);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool apply_config(struct ows_aws_call *c, const json_t *body,
 			 json_t *spec, json_t *meta)
 {
@@ -171,6 +211,8 @@ static bool apply_config(struct ows_aws_call *c, const json_t *body,
 					    "a map of strings");
 			return false;
 		}
+		if (!env_unreserved(c, vars))
+			return false;
 		if (json_object_size(vars) > 0)
 			json_object_set(spec, "env", (json_t *)vars);
 		else

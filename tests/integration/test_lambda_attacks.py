@@ -708,3 +708,27 @@ def test_a_resource_policy_is_at_most_20_kb():
     check(code == "PolicyLengthExceededException", (added, code))
     policy = json.loads(c.get_policy(FunctionName="f")["Policy"])
     check(len(policy["Statement"]) == added and len(json.dumps(policy)) < 24 * 1024, added)
+
+
+def test_reserved_environment_keys_are_refused():
+    """The variables Lambda sets itself (AWS_REGION, the credentials, the
+    Runtime API's address, ...) cannot be set by a function's
+    configuration, as on Lambda: 400, and nothing changes."""
+    n = started()
+    deploy(n, {"stack": "iam", "roles": {"r": {}}})
+    c = boto3_client(n, "lambda")
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_LAMBDA_RUNTIME_API", "AWS_REGION"):
+        check(error_of(c.create_function, FunctionName="f", Runtime="python3.12",
+                       Handler="app.handler", Role="arn:ows:iam::role/r",
+                       Code={"ZipFile": app_zip()},
+                       Environment={"Variables": {key: "x"}}) ==
+              "InvalidParameterValueException", key)
+    check(error_of(c.get_function, FunctionName="f") == "ResourceNotFoundException")
+    c.create_function(FunctionName="f", Runtime="python3.12", Handler="app.handler",
+                      Role="arn:ows:iam::role/r", Code={"ZipFile": app_zip()},
+                      Environment={"Variables": {"MY_AWS_REGION": "ok"}})
+    check(error_of(c.update_function_configuration, FunctionName="f",
+                   Environment={"Variables": {"AWS_SESSION_TOKEN": "x"}}) ==
+          "InvalidParameterValueException")
+    env = c.get_function_configuration(FunctionName="f")["Environment"]["Variables"]
+    check(env == {"MY_AWS_REGION": "ok"}, env)
