@@ -336,3 +336,24 @@ void ows__lambda_propose(struct ows_aws_call *c, json_t *actions,
 			      "ServiceException", "the change could not be "
 			      "proposed: %s", ows_strerror(rv));
 }
+
+bool ows__lambda_ref_of(struct ows_aws_call *c, const char *ref,
+			bool qualified, struct ows_lambda_ref *r)
+{
+	char qual[OWS_LAMBDA_QUAL_MAX] = "", msg[300];
+	int rv;
+
+	if (qualified)
+		ows__lambda_query(c, "Qualifier", qual, sizeof(qual));
+	rv = ows__lambda_parse_ref(c, ref, qual, r, msg, sizeof(msg));
+	if (rv == OWS_EINVAL) {
+		ows__lambda_invalid(c, "%s", msg);
+		return false;
+	}
+	if (rv != 0 || ows__lambda_resolve(c->host->state, r) != 0) {
+		ows__lambda_not_found(c, r->name[0] ? r->name : ref,
+				      r->qualifier);
+		return false;
+	}
+	return true;
+}

@@ -475,27 +475,6 @@ cleanup:
 	json_decref(body);
 }
 
-/* Resolve ref for an operation: false with the call answered. */
-static bool resolve(struct ows_aws_call *c, const char *ref, bool qualified,
-		    struct ows_lambda_ref *r)
-{
-	char qual[OWS_LAMBDA_QUAL_MAX] = "", msg[300];
-	int rv;
-
-	if (qualified)
-		ows__lambda_query(c, "Qualifier", qual, sizeof(qual));
-	rv = ows__lambda_parse_ref(c, ref, qual, r, msg, sizeof(msg));
-	if (rv == OWS_EINVAL) {
-		ows__lambda_invalid(c, "%s", msg);
-		return false;
-	}
-	if (rv != 0 || ows__lambda_resolve(c->host->state, r) != 0) {
-		ows__lambda_not_found(c, r->name[0] ? r->name : ref,
-				      r->qualifier);
-		return false;
-	}
-	return true;
-}
 
 static json_t *config_for(struct ows_aws_call *c,
 			  const struct ows_lambda_ref *r)
@@ -515,7 +494,7 @@ void ows__lambda_get_configuration(struct ows_aws_call *c, const char *ref)
 	struct ows_lambda_ref r;
 	json_t *cfg;
 
-	if (!resolve(c, ref, true, &r) ||
+	if (!ows__lambda_ref_of(c, ref, true, &r) ||
 	    !ows__lambda_allow(c, "lambda:GetFunctionConfiguration", r.name,
 			       r.qualifier))
 		return;
@@ -533,7 +512,7 @@ void ows__lambda_get_function(struct ows_aws_call *c, const char *ref)
 	const char *host = ows_aws_header(c, "Host");
 	char loc[512];
 
-	if (!resolve(c, ref, true, &r) ||
+	if (!ows__lambda_ref_of(c, ref, true, &r) ||
 	    !ows__lambda_allow(c, "lambda:GetFunction", r.name, r.qualifier))
 		return;
 	cfg = config_for(c, &r);
@@ -634,7 +613,7 @@ void ows__lambda_update_code(struct ows_aws_call *c, const char *ref)
 
 	if (body == NULL)
 		return;
-	if (!resolve(c, ref, false, &r) ||
+	if (!ows__lambda_ref_of(c, ref, false, &r) ||
 	    !ows__lambda_allow(c, "lambda:UpdateFunctionCode", r.name, NULL))
 		goto cleanup;
 	if (r.qualifier[0] != '\0') {
@@ -681,7 +660,7 @@ void ows__lambda_update_configuration(struct ows_aws_call *c, const char *ref)
 
 	if (body == NULL)
 		return;
-	if (!resolve(c, ref, false, &r) ||
+	if (!ows__lambda_ref_of(c, ref, false, &r) ||
 	    !ows__lambda_allow(c, "lambda:UpdateFunctionConfiguration",
 			       r.name, NULL))
 		goto cleanup;
@@ -721,7 +700,7 @@ void ows__lambda_delete_function(struct ows_aws_call *c, const char *ref)
 	size_t i, n;
 	char key[200];
 
-	if (!resolve(c, ref, true, &r) ||
+	if (!ows__lambda_ref_of(c, ref, true, &r) ||
 	    !ows__lambda_allow(c, "lambda:DeleteFunction", r.name,
 			       r.qualifier))
 		return;

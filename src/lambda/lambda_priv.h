@@ -119,6 +119,13 @@ void ows__lambda_arn(const struct ows_aws_call *c, const char *name,
 bool ows__lambda_allow(struct ows_aws_call *c, const char *action,
 		       const char *name, const char *qualifier);
 /* 404 ResourceNotFoundException "Function not found: ARN". */
+/*
+ * ref (with ?Qualifier= when qualified) parsed and resolved into r:
+ * false with the call answered (400 for a malformed reference, 404 for
+ * an unknown function or qualifier).
+ */
+bool ows__lambda_ref_of(struct ows_aws_call *c, const char *ref,
+			bool qualified, struct ows_lambda_ref *r);
 void ows__lambda_not_found(struct ows_aws_call *c, const char *name,
 			   const char *qualifier);
 /* 400 InvalidParameterValueException. */

@@ -17,20 +17,8 @@
 static bool function_of(struct ows_aws_call *c, const char *ref,
 			struct ows_lambda_ref *r)
 {
-	char qual[OWS_LAMBDA_QUAL_MAX] = "", msg[300];
-	int rv;
-
-	ows__lambda_query(c, "Qualifier", qual, sizeof(qual));
-	rv = ows__lambda_parse_ref(c, ref, qual, r, msg, sizeof(msg));
-	if (rv == OWS_EINVAL) {
-		ows__lambda_invalid(c, "%s", msg);
+	if (!ows__lambda_ref_of(c, ref, true, r))
 		return false;
-	}
-	if (rv != 0 || ows__lambda_resolve(c->host->state, r) != 0) {
-		ows__lambda_not_found(c, r->name[0] ? r->name : ref,
-				      r->qualifier);
-		return false;
-	}
 	if (r->qualifier[0] != '\0' && strcmp(r->qualifier, "$LATEST") != 0) {
 		ows__lambda_invalid(c, "OWS keeps one resource policy per "
 				    "function: qualified policies are not "

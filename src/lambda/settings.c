@@ -18,27 +18,6 @@
 
 #define ACCOUNT_CONCURRENCY 1000
 
-/* ref (a function, unqualified) resolved: false with the call answered. */
-static bool function_of(struct ows_aws_call *c, const char *ref,
-			bool qualified, struct ows_lambda_ref *r)
-{
-	char qual[OWS_LAMBDA_QUAL_MAX] = "", msg[300];
-	int rv;
-
-	if (qualified)
-		ows__lambda_query(c, "Qualifier", qual, sizeof(qual));
-	rv = ows__lambda_parse_ref(c, ref, qual, r, msg, sizeof(msg));
-	if (rv == OWS_EINVAL) {
-		ows__lambda_invalid(c, "%s", msg);
-		return false;
-	}
-	if (rv != 0 || ows__lambda_resolve(c->host->state, r) != 0) {
-		ows__lambda_not_found(c, r->name[0] ? r->name : ref,
-				      r->qualifier);
-		return false;
-	}
-	return true;
-}
 
 static json_t *meta_of(struct ows_aws_call *c, const char *name)
 {
@@ -237,7 +216,7 @@ void ows__lambda_put_concurrency(struct ows_aws_call *c, const char *ref)
 
 	if (body == NULL)
 		return;
-	if (!function_of(c, ref, false, &r) ||
+	if (!ows__lambda_ref_of(c, ref, false, &r) ||
 	    !ows__lambda_allow(c, "lambda:PutFunctionConcurrency", r.name,
 			       NULL))
 		goto cleanup;
@@ -267,7 +246,7 @@ void ows__lambda_get_concurrency(struct ows_aws_call *c, const char *ref)
 	struct ows_lambda_ref r;
 	json_t *meta, *out;
 
-	if (!function_of(c, ref, false, &r) ||
+	if (!ows__lambda_ref_of(c, ref, false, &r) ||
 	    !ows__lambda_allow(c, "lambda:GetFunctionConcurrency", r.name,
 			       NULL))
 		return;
@@ -285,7 +264,7 @@ void ows__lambda_delete_concurrency(struct ows_aws_call *c, const char *ref)
 	struct ows_lambda_ref r;
 	json_t *meta, *spec;
 
-	if (!function_of(c, ref, false, &r) ||
+	if (!ows__lambda_ref_of(c, ref, false, &r) ||
 	    !ows__lambda_allow(c, "lambda:DeleteFunctionConcurrency", r.name,
 			       NULL))
 		return;
@@ -326,7 +305,7 @@ void ows__lambda_put_event_config(struct ows_aws_call *c, const char *ref,
 
 	if (body == NULL)
 		return;
-	if (!function_of(c, ref, true, &r) ||
+	if (!ows__lambda_ref_of(c, ref, true, &r) ||
 	    !ows__lambda_allow(c, update ? "lambda:UpdateFunctionEventInvokeConfig"
 					 : "lambda:PutFunctionEventInvokeConfig",
 			       r.name, r.qualifier))
@@ -387,7 +366,7 @@ void ows__lambda_get_event_config(struct ows_aws_call *c, const char *ref)
 	struct ows_lambda_ref r;
 	json_t *meta, *cfg;
 
-	if (!function_of(c, ref, true, &r) ||
+	if (!ows__lambda_ref_of(c, ref, true, &r) ||
 	    !ows__lambda_allow(c, "lambda:GetFunctionEventInvokeConfig",
 			       r.name, r.qualifier))
 		return;
@@ -409,7 +388,7 @@ void ows__lambda_delete_event_config(struct ows_aws_call *c, const char *ref)
 	struct ows_lambda_ref r;
 	json_t *meta, *all;
 
-	if (!function_of(c, ref, true, &r) ||
+	if (!ows__lambda_ref_of(c, ref, true, &r) ||
 	    !ows__lambda_allow(c, "lambda:DeleteFunctionEventInvokeConfig",
 			       r.name, r.qualifier))
 		return;
@@ -432,7 +411,7 @@ void ows__lambda_list_event_configs(struct ows_aws_call *c, const char *ref)
 	json_t *meta, *list, *v;
 	const char *k;
 
-	if (!function_of(c, ref, false, &r) ||
+	if (!ows__lambda_ref_of(c, ref, false, &r) ||
 	    !ows__lambda_allow(c, "lambda:ListFunctionEventInvokeConfigs",
 			       r.name, NULL))
 		return;
@@ -452,7 +431,7 @@ void ows__lambda_get_code_signing(struct ows_aws_call *c, const char *ref)
 {
 	struct ows_lambda_ref r;
 
-	if (!function_of(c, ref, false, &r) ||
+	if (!ows__lambda_ref_of(c, ref, false, &r) ||
 	    !ows__lambda_allow(c, "lambda:GetFunctionCodeSigningConfig",
 			       r.name, NULL))
 		return;
