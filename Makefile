@@ -19,7 +19,7 @@ DEB_PKGS := libuv1-dev libraft-dev libhttp-parser-dev libjansson-dev \
             libnftables-dev nftables iproute2 \
             pkg-config \
             python3 nodejs openssl curl awscli python3-boto3 zip \
-            nftables iproute2
+            nftables iproute2 zlib1g-dev s3cmd rclone nginx-light wrk
 
 WARN   := -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
           -Wmissing-prototypes -Wvla -Wimplicit-fallthrough -Werror
@@ -28,7 +28,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -MMD -MP
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 LDLIBS  += -luv -lraft -lhttp_parser -ljansson -lcrypto -lsqlite3 -lseccomp -lnftables \
-           -larchive \
+           -larchive -lexpat -lz \
            -lpthread
 
 ifneq ($(SANITIZE),)
@@ -42,7 +42,7 @@ endif
 LIB_SRC   := $(wildcard src/common/*.c src/http/*.c src/auth/*.c src/raft/*.c \
                         src/state/*.c src/ledger/*.c src/fn/*.c src/gw/*.c \
                         src/aws/*.c src/blob/*.c src/sts/*.c \
-                        src/lambda/*.c)
+                        src/lambda/*.c src/s3/*.c)
 OWSD_SRC  := $(wildcard src/daemon/*.c)
 OWS_SRC   := $(wildcard src/cli/*.c)
 UNIT_SRC  := $(wildcard tests/unit/*.c) tests/lib/unit.c tests/lib/raft_harness.c

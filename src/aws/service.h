@@ -28,6 +28,7 @@
 #include "fn/pool.h"
 
 struct ows_aws_call;
+struct ows_blob_store;
 struct ows_http_req;
 struct ows_kind;
 struct ows_state;
@@ -92,6 +93,22 @@ struct ows_aws_service {
 	void (*close)(void);
 	/* Resource kinds the service adds; NULL-terminated, or NULL. */
 	const struct ows_kind *const *kinds;
+	/*
+	 * Requests without any credentials (no Authorization header, no
+	 * X-Amz-Credential) reach handle() with caller.kind "" (anonymous)
+	 * instead of being refused; the service allows them only what a
+	 * resource policy grants to "Principal": "*" (S3's bucket policies)
+	 * and answers CORS preflights. false: they are refused as before.
+	 */
+	bool anonymous;
+	/*
+	 * SQL naming the blobs the service's state refers to: one statement
+	 * with one parameter ?1, a blob's SHA-256 hex, that returns a row
+	 * when something names it ("SELECT 1 FROM s3_object_blobs WHERE
+	 * blob=?1 UNION ALL ..."). The blob store's collection keeps every
+	 * named blob and the repair keeps its copies. NULL: none.
+	 */
+	const char *blob_refs;
 };
 
 /* ---- the host ---- */
@@ -122,6 +139,8 @@ typedef void (*ows_aws_proposed_cb)(void *ud, int status, const json_t *result);
 typedef void (*ows_aws_barrier_cb)(void *ud, int status);
 /* blob_put(): 0 and the blob's SHA-256 hex once durable on enough nodes. */
 typedef void (*ows_aws_blob_cb)(void *ud, int status, const char *sha256);
+/* blob_replicate(), blob_fetch(): 0, or < 0. */
+typedef void (*ows_aws_done_cb)(void *ud, int status);
 
 /* One invocation of a function version (resolved by the service). */
 struct ows_aws_invoke {
@@ -192,6 +211,26 @@ struct ows_aws_host {
 	/* The local path of blob sha256 into out: 0, or -ENOENT. */
 	int (*blob_path)(const struct ows_aws_host *h, const char *sha256,
 			 char *out, size_t cap);
+	/*
+	 * The node's blob store (blob/blob.h), for a service that streams a
+	 * body into a blob itself (ows_blob_writer on the thread pool).
+	 */
+	const struct ows_blob_store *blobs;
+	/*
+	 * Make the local blob sha256 durable on the cluster's `replicas`
+	 * nodes (default min(3, voters)), this one included: cb(ud, 0) once
+	 * it is, before the entry naming it is proposed. -ENOENT when the
+	 * blob is not here (cb not called).
+	 */
+	int (*blob_replicate)(struct ows_aws_call *c, const char *sha256,
+			      ows_aws_done_cb cb, void *ud);
+	/*
+	 * Fetch blob sha256 from a peer that holds it into the local store
+	 * (a GET on a node that lacks the copy): cb(ud, 0) once it is here,
+	 * -ENOENT when no peer has it.
+	 */
+	int (*blob_fetch)(struct ows_aws_call *c, const char *sha256,
+			  ows_aws_done_cb cb, void *ud);
 	/*
 	 * Invoke a function version. -ENOENT when it does not exist
 	 * (cb not called); otherwise cb once, later.

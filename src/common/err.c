@@ -50,6 +50,7 @@ const char *ows_strerror(int code)
 	case OWS_ETOOBIG: return "too big";
 	case OWS_EINVAL: return "invalid";
 	case OWS_EIO: return "i/o error";
+	case OWS_EPRECOND: return "precondition failed";
 	case OWS_ESIG_MISSING: return "no request signature";
 	case OWS_ESIG_MALFORMED: return "malformed authorization header";
 	case OWS_ESIG_QUERY: return "malformed presigned query";

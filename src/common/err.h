@@ -22,6 +22,8 @@ enum {
 	OWS_ETOOBIG,        /* input larger than the limit */
 	OWS_EINVAL,         /* well-formed but invalid */
 	OWS_EIO,            /* storage failure */
+	OWS_EPRECOND,       /* a condition of the request does not hold
+			       (S3's If-Match / If-None-Match: 412) */
 
 	/*
 	 * Signature Version 4 failures (auth/sigv4.h). Each maps to an AWS

@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "auth/key.h"
 #include "auth/reqsig.h"
 #include "common/enc.h"
+#include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "daemon/host.h"
@@ -713,6 +716,108 @@ static int host_blob_put(struct ows_aws_call *c, const void *data, size_t len,
 	return rv;
 }
 
+/*
+ * The edge addresses of the other member nodes into peers (borrowed from
+ * nodes, which the caller releases); *count gets the number of members.
+ */
+static size_t peers_of(struct ows_core *n, json_t *nodes, const char **peers,
+		       size_t cap, size_t *count)
+{
+	json_t *row;
+	size_t i, k = 0;
+
+	*count = 0;
+	json_array_foreach(nodes, i, row) {
+		const char *edge = ows_json_str(row, "edge");
+
+		(*count)++;
+		if ((uint64_t)json_integer_value(json_object_get(row, "id")) !=
+			    n->cfg.id &&
+		    edge != NULL && k < cap)
+			peers[k++] = edge;
+	}
+	return k;
+}
+
+/*
+ * blob_replicate: the blob is read whole and pushed to peers as
+ * blob_put's are (issue 10 makes this a streamed push).
+ */
+struct blob_rep {
+	ows_aws_done_cb cb;
+	void *ud;
+	struct ows_buf data;
+};
+
+static void blob_rep_done(void *ud, int status)
+{
+	struct blob_rep *r = ud;
+
+	r->cb(r->ud, status);
+	ows_buf_free(&r->data);
+	free(r);
+}
+
+static int host_blob_replicate(struct ows_aws_call *c, const char *sha256,
+			       ows_aws_done_cb cb, void *ud)
+{
+	struct ows_node_host *nh = host_of(c->host);
+	struct ows_core *n = nh->core;
+	const char *peers[256];
+	json_t *nodes;
+	struct blob_rep *r;
+	size_t np, count;
+	unsigned want;
+	char path[PATH_MAX];
+	int rv;
+
+	if (!ows_blob_name_valid(sha256) ||
+	    host_blob_path(c->host, sha256, path, sizeof(path)) != 0)
+		return -ENOENT;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->cb = cb;
+	r->ud = ud;
+	nodes = ows_state_nodes(&n->state);
+	np = peers_of(n, nodes, peers, 256, &count);
+	want = count < 3 ? (unsigned)count : 3;
+	want = want > 1 ? want - 1 : 0;
+	if (want > 0 && ows_file_read(path, SIZE_MAX, &r->data) != 0) {
+		json_decref(nodes);
+		free(r);
+		return -EIO;
+	}
+	rv = ows_blob_replicate(n->loop, n->key, peers, np, sha256,
+				r->data.data, r->data.len, want, blob_rep_done,
+				r);
+	json_decref(nodes);
+	if (rv != 0) {
+		ows_buf_free(&r->data);
+		free(r);
+	}
+	return rv;
+}
+
+static int host_blob_fetch(struct ows_aws_call *c, const char *sha256,
+			   ows_aws_done_cb cb, void *ud)
+{
+	struct ows_node_host *nh = host_of(c->host);
+	const char *peers[256];
+	json_t *nodes;
+	size_t np, count;
+	int rv;
+
+	if (!ows_blob_name_valid(sha256))
+		return -ENOENT;
+	nodes = ows_state_nodes(&nh->core->state);
+	np = peers_of(nh->core, nodes, peers, 256, &count);
+	rv = ows_blob_fetch(nh->store, nh->core->loop, nh->core->key, peers,
+			    np, sha256, cb, ud);
+	json_decref(nodes);
+	return rv;
+}
+
 /* ---- invoke ---- */
 
 static int host_invoke(const struct ows_aws_host *h,
@@ -754,6 +859,9 @@ void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
 		.read_barrier = host_read_barrier,
 		.blob_put = host_blob_put,
 		.blob_path = host_blob_path,
+		.blobs = store,
+		.blob_replicate = host_blob_replicate,
+		.blob_fetch = host_blob_fetch,
 		.invoke = host_invoke,
 	};
 	nh->keys = (struct ows_aws_keys){access_secret, core, core->session_key,

@@ -411,6 +411,8 @@ static int run_actions(struct ows_state *s, int64_t time_ms,
 		return reject(o, 404, "NotFound"), 0;
 	if (rv == OWS_EINVAL)
 		return reject(o, 400, "InvalidAction"), 0;
+	if (rv == OWS_EPRECOND)
+		return reject(o, 412, "PreconditionFailed"), 0;
 	return rv;
 }
 

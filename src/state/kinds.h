@@ -51,8 +51,10 @@ struct ows_kind {
 	 * Apply verb ("put", "delete", or the kind's own) inside the
 	 * entry's transaction. May add members to result (the entry's
 	 * result object, e.g. a version number it assigned). Returns 0;
-	 * OWS_EINVAL, OWS_ECONFLICT or OWS_ENOTFOUND with the reason in err
-	 * (the whole entry is rejected); or -EIO. NULL: put and delete of
+	 * OWS_EINVAL (400 InvalidAction), OWS_ECONFLICT (409 Conflict),
+	 * OWS_ENOTFOUND (404 NotFound) or OWS_EPRECOND (412
+	 * PreconditionFailed) with the reason in err (the whole entry is
+	 * rejected with that status and code); or -EIO. NULL: put and delete of
 	 * the generic row (ows_kind_put / ows_kind_delete).
 	 */
 	int (*apply)(const struct ows_apply_ctx *c, const char *verb,
