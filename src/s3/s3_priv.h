@@ -320,6 +320,40 @@ void ows__s3_object_headers(struct ows__s3_req *r,
 			    const struct ows__s3_object *o,
 			    struct ows_http_header *h, size_t cap, size_t *n);
 
+/* ---- checksums (checksum.c) ---- */
+
+enum ows__s3_ck_alg {
+	OWS_S3_CK_NONE,
+	OWS_S3_CK_CRC32,
+	OWS_S3_CK_CRC32C,
+	OWS_S3_CK_CRC64NVME,
+	OWS_S3_CK_SHA1,
+	OWS_S3_CK_SHA256,
+};
+
+#define OWS_S3_CK_B64 48 /* base64 of the largest (SHA-256), NUL */
+
+/* One running checksum of an object's bytes. */
+struct ows__s3_ck {
+	enum ows__s3_ck_alg alg;
+	uint32_t crc32;   /* CRC32, CRC32C */
+	uint64_t crc64;   /* CRC64NVME */
+	void *md;         /* EVP_MD_CTX: SHA1, SHA256 */
+};
+
+/* "CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256" ("" for NONE). */
+const char *ows__s3_ck_name(enum ows__s3_ck_alg alg);
+/* The algorithm named name, any case ("crc32", "CRC32"), or NONE. */
+enum ows__s3_ck_alg ows__s3_ck_parse(const char *name);
+/* 0 or -ENOMEM; _final writes base64 of the big-endian value, as S3. */
+int ows__s3_ck_init(struct ows__s3_ck *ck, enum ows__s3_ck_alg alg);
+void ows__s3_ck_update(struct ows__s3_ck *ck, const void *data, size_t len);
+void ows__s3_ck_final(struct ows__s3_ck *ck, char out[OWS_S3_CK_B64]);
+void ows__s3_ck_free(struct ows__s3_ck *ck);
+/* CRC-32C and CRC-64/NVME, continued from crc (0 to start). */
+uint32_t ows__s3_crc32c(uint32_t crc, const void *data, size_t len);
+uint64_t ows__s3_crc64nvme(uint64_t crc, const void *data, size_t len);
+
 /* ---- names (names.c) ---- */
 
 /*
