@@ -20,6 +20,7 @@
 #include <openssl/sha.h>
 
 #include "auth/reqsig.h"
+#include "common/log.h"
 #include "http/http.h"
 
 /* Idle limits: a peer that sends or takes nothing for this long is left. */
@@ -300,8 +301,15 @@ static void pushed_cb(void *ud, int status, const struct ows_http_response *r)
 {
 	struct push *p = ud;
 
-	if (status == 0 && r->status / 100 == 2)
+	if (status == 0 && r->status / 100 == 2) {
 		p->have++;
+		ows_log(OWS_LOG_INFO, "blob", "pushed %.16s... (%" PRIu64
+			" bytes) to %s", p->hash, p->size, p->addr);
+	} else {
+		ows_log(OWS_LOG_WARN, "blob", "cannot push %.16s... to %s: %s",
+			p->hash, p->addr, status != 0 ? ows_strerror(status)
+						      : "refused");
+	}
 	push_on(p);
 }
 

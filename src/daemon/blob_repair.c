@@ -121,11 +121,12 @@ static void round_end(struct ows_blobs *b)
 			 json_string_value(json_array_get(b->batch, n - 1)));
 	else
 		b->cursor[0] = '\0'; /* the walk is over: start again */
-	if (stats.fetched + stats.pushed + stats.dropped + stats.failed > 0)
+	/* Quiet while all is in place (pushes log each PUT, peer.c). */
+	if (stats.fetched + stats.dropped + stats.failed > 0)
 		ows_log(OWS_LOG_INFO, "blob", "repair: %zu blobs checked, %u "
-			"fetched, %u pushed, %u extra copies dropped, %u "
-			"failed", n, stats.fetched, stats.pushed,
-			stats.dropped, stats.failed);
+			"fetched, %u in place on their holders, %u extra "
+			"copies dropped, %u failed", n, stats.fetched,
+			stats.pushed, stats.dropped, stats.failed);
 	json_decref(b->batch);
 	b->batch = NULL;
 	b->repair_busy = false;
@@ -184,7 +185,7 @@ static void pushed_cb(void *ud, int status)
 	if (status != 0) {
 		stats.failed++;
 	} else {
-		stats.pushed++; /* or found there: HEAD said so */
+		stats.pushed++; /* pushed, or found there by HEAD */
 		if (!push.self_holds && push.holders >= push.want)
 			drop_extra(b, current(b));
 	}
