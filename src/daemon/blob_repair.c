@@ -105,11 +105,6 @@ cleanup:
 	return out;
 }
 
-struct round_stats {
-	unsigned fetched, pushed, dropped, failed;
-};
-static struct round_stats stats;
-
 static void step(struct ows_blobs *b);
 
 static void round_end(struct ows_blobs *b)
@@ -122,11 +117,11 @@ static void round_end(struct ows_blobs *b)
 	else
 		b->cursor[0] = '\0'; /* the walk is over: start again */
 	/* Quiet while all is in place (pushes log each PUT, peer.c). */
-	if (stats.fetched + stats.dropped + stats.failed > 0)
+	if (b->round.fetched + b->round.dropped + b->round.failed > 0)
 		ows_log(OWS_LOG_INFO, "blob", "repair: %zu blobs checked, %u "
 			"fetched, %u in place on their holders, %u extra "
-			"copies dropped, %u failed", n, stats.fetched,
-			stats.pushed, stats.dropped, stats.failed);
+			"copies dropped, %u failed", n, b->round.fetched,
+			b->round.in_place, b->round.dropped, b->round.failed);
 	json_decref(b->batch);
 	b->batch = NULL;
 	b->repair_busy = false;
@@ -143,11 +138,11 @@ static void fetched_cb(void *ud, int status)
 	struct ows_blobs *b = ud;
 
 	if (status == 0) {
-		stats.fetched++;
+		b->round.fetched++;
 		ows_log(OWS_LOG_INFO, "blob", "repair: fetched %.16s...",
 			current(b));
 	} else {
-		stats.failed++;
+		b->round.failed++;
 		ows_log(OWS_LOG_WARN, "blob", "repair: cannot fetch %.16s...: "
 			"%s", current(b), ows_strerror(status));
 	}
@@ -165,28 +160,21 @@ static void drop_extra(struct ows_blobs *b, const char *hash)
 	    time(NULL) - st.st_mtime < ows_blobs_grace_s())
 		return;
 	if (ows_blob_remove(&b->store, hash) == 0) {
-		stats.dropped++;
+		b->round.dropped++;
 		ows_log(OWS_LOG_INFO, "blob", "repair: dropped the extra copy "
 			"of %.16s... (its holders have it)", hash);
 	}
 }
-
-struct push_ctx {
-	struct ows_blobs *b;
-	bool self_holds;
-	unsigned holders, want;
-};
-static struct push_ctx push;
 
 static void pushed_cb(void *ud, int status)
 {
 	struct ows_blobs *b = ud;
 
 	if (status != 0) {
-		stats.failed++;
+		b->round.failed++;
 	} else {
-		stats.pushed++; /* pushed, or found there by HEAD */
-		if (!push.self_holds && push.holders >= push.want)
+		b->round.in_place++; /* pushed, or found there by HEAD */
+		if (!b->self_holds && b->holders >= b->want)
 			drop_extra(b, current(b));
 	}
 	step(b);
@@ -213,8 +201,9 @@ static int repair_one(struct ows_blobs *b, const char *hash)
 				    fetched_cb, b) == 0 ? 0 : 1;
 	} else if (local && holders > 0) {
 		/* Only the holders are asked: each must have a copy. */
-		push = (struct push_ctx){b, self, holders,
-					 self ? replicas - 1 : replicas};
+		b->self_holds = self;
+		b->holders = holders;
+		b->want = self ? replicas - 1 : replicas;
 		rv = ows_blob_replicate(&b->store, n->loop, n->key, peers,
 					holders, hash, holders, holders,
 					pushed_cb, b) == 0 ? 0 : 1;
@@ -247,6 +236,6 @@ void ows_blobs_repair(struct ows_blobs *b)
 		return;
 	b->repair_busy = true;
 	b->at = 0;
-	stats = (struct round_stats){0};
+	memset(&b->round, 0, sizeof(b->round));
 	step(b);
 }

@@ -35,6 +35,11 @@ struct ows_blobs {
 	char cursor[65];        /* the last blob of the last batch */
 	json_t *batch;          /* the round's blobs */
 	size_t at;              /* the one being repaired */
+	struct {
+		unsigned fetched, in_place, dropped, failed;
+	} round;                /* what the round did, for its log line */
+	bool self_holds;        /* the push out: is this node a holder */
+	unsigned holders, want; /* ... holders asked, of replicas wanted */
 };
 
 void ows_blobs_init(struct ows_blobs *b, struct ows_core *core);
