@@ -15,12 +15,15 @@
  *
  * One transfer at a time per node, so a round's bandwidth is one stream's;
  * the transfers themselves stream from and to disk on the thread pool
- * (blob/peer.c). Members that are down keep their place until they are
- * back (they catch up) or removed (their blobs move to the next node in
- * each blob's order). Rounds start every OWS_BLOB_REPAIR_MS (default
- * 10 s) after the last one ended.
+ * (blob/peer.c). Each round starts with a health probe of every member
+ * (GET /_ows/v1/health); a member whose last two probes failed is left
+ * out of placement, so its blobs go to the next node in each blob's order
+ * until it is back (then it catches up, and the stand-in's extra copy is
+ * dropped). Rounds start every OWS_BLOB_REPAIR_MS (default 10 s) after
+ * the last one ended.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +38,7 @@
 
 #define REPAIR_BATCH 64
 #define REPAIR_EVERY_MS 10000
+#define PROBE_TIMEOUT_MS 2000
 
 /* Every function bundle: the code of functions and of their versions. */
 #define BUNDLE_LIST                                                     \
@@ -194,7 +198,7 @@ static int repair_one(struct ows_blobs *b, const char *hash)
 
 	if (nodes == NULL)
 		return 1;
-	np = ows_blobs_placed(n, nodes, hash, replicas, peers, &self,
+	np = ows_blobs_placed(n, nodes, hash, replicas, b, peers, &self,
 			      &holders);
 	if (!local && self) {
 		rv = ows_blob_fetch(&b->store, n->loop, n->key, peers, np, hash,
@@ -224,6 +228,80 @@ static void step(struct ows_blobs *b)
 	round_end(b);
 }
 
+/* ---- members' health: a GET /_ows/v1/health each round ---- */
+
+struct probe {
+	struct ows_blobs *b;
+	uint64_t id;
+};
+
+static struct ows_blobs_peer *peer_of(struct ows_blobs *b, uint64_t id)
+{
+	for (size_t i = 0; i < b->n_peers; i++)
+		if (b->peers[i].id == id)
+			return &b->peers[i];
+	return NULL;
+}
+
+static void probed_cb(void *ud, int status, const struct ows_http_response *r)
+{
+	struct probe *p = ud;
+	struct ows_blobs_peer *m = peer_of(p->b, p->id);
+	bool up = status == 0 && r->status == 200;
+
+	if (m != NULL) {
+		m->probing = false;
+		if (up && m->failed >= 2)
+			ows_log(OWS_LOG_INFO, "blob", "repair: node %" PRIu64
+				" is back", p->id);
+		else if (!up && m->failed == 1)
+			ows_log(OWS_LOG_INFO, "blob", "repair: node %" PRIu64
+				" is down: its blobs go to the next nodes",
+				p->id);
+		m->failed = up ? 0 : m->failed + 1;
+	}
+	free(p);
+}
+
+/* The members as the state has them now, each probed once at a time. */
+static void probe_members(struct ows_blobs *b)
+{
+	struct ows_http_client_opts opts = {PROBE_TIMEOUT_MS, 4096};
+	json_t *nodes = ows_state_nodes(&b->core->state), *row;
+	struct ows_blobs_peer next[OWS_BLOBS_PEERS_MAX];
+	size_t i, k = 0;
+
+	json_array_foreach(nodes, i, row) {
+		uint64_t id = (uint64_t)json_integer_value(
+			json_object_get(row, "id"));
+		struct ows_blobs_peer *m = peer_of(b, id);
+
+		if (id == b->core->cfg.id || k == OWS_BLOBS_PEERS_MAX)
+			continue;
+		next[k++] = m != NULL ? *m : (struct ows_blobs_peer){.id = id};
+	}
+	memcpy(b->peers, next, k * sizeof(next[0]));
+	b->n_peers = k;
+	json_array_foreach(nodes, i, row) {
+		const char *edge = ows_json_str(row, "edge");
+		struct ows_blobs_peer *m = peer_of(b, (uint64_t)json_integer_value(
+			json_object_get(row, "id")));
+		struct probe *p;
+
+		if (m == NULL || m->probing || edge == NULL ||
+		    (p = malloc(sizeof(*p))) == NULL)
+			continue;
+		*p = (struct probe){b, m->id};
+		m->probing = ows_http_client_request(b->core->loop, edge, "GET",
+						     "/_ows/v1/health", NULL, 0,
+						     NULL, 0, &opts, probed_cb,
+						     p) == 0;
+		if (!m->probing)
+			free(p);
+	}
+	json_decref(nodes);
+}
+
 void ows_blobs_repair(struct ows_blobs *b)
 {
 	struct ows_core *n = b->core;
@@ -231,6 +309,7 @@ void ows_blobs_repair(struct ows_blobs *b)
 	if (b->repair_busy || n->stopping ||
 	    ows_now_ms() - b->repair_at < every_ms())
 		return;
+	probe_members(b);
 	b->batch = next_batch(b);
 	if (b->batch == NULL)
 		return;

@@ -539,8 +539,17 @@ unsigned ows_blobs_replicas(struct ows_core *n, size_t *members)
 	return r > 0 ? (unsigned)r : 1;
 }
 
+bool ows_blobs_down(const struct ows_blobs *b, uint64_t id)
+{
+	for (size_t i = 0; i < b->n_peers; i++)
+		if (b->peers[i].id == id)
+			return b->peers[i].failed >= 2;
+	return false;
+}
+
 size_t ows_blobs_placed(struct ows_core *n, json_t *nodes, const char *hash,
-			unsigned replicas, const char **peers, bool *self_holds,
+			unsigned replicas, const struct ows_blobs *live,
+			const char **peers, bool *self_holds,
 			unsigned *holders)
 {
 	uint64_t ids[OWS_BLOBS_PEERS_MAX];
@@ -550,9 +559,13 @@ size_t ows_blobs_placed(struct ows_core *n, json_t *nodes, const char *hash,
 	*self_holds = false;
 	*holders = 0;
 	for (size_t i = 0; i < json_array_size(nodes) && k < OWS_BLOBS_PEERS_MAX;
-	     i++)
-		ids[k++] = (uint64_t)json_integer_value(
+	     i++) {
+		uint64_t id = (uint64_t)json_integer_value(
 			json_object_get(json_array_get(nodes, i), "id"));
+
+		if (live == NULL || id == n->cfg.id || !ows_blobs_down(live, id))
+			ids[k++] = id;
+	}
 	ows_blob_place(hash, ids, k);
 	for (size_t i = 0; i < k; i++) {
 		if (ids[i] == n->cfg.id) {

@@ -40,6 +40,13 @@ struct ows_blobs {
 	} round;                /* what the round did, for its log line */
 	bool self_holds;        /* the push out: is this node a holder */
 	unsigned holders, want; /* ... holders asked, of replicas wanted */
+	/* members' health as the repair's probes found it (blob_repair.c) */
+	struct ows_blobs_peer {
+		uint64_t id;
+		unsigned failed; /* probes failed in a row */
+		bool probing;
+	} peers[OWS_BLOBS_PEERS_MAX];
+	size_t n_peers;
 };
 
 void ows_blobs_init(struct ows_blobs *b, struct ows_core *core);
@@ -67,11 +74,16 @@ unsigned ows_blobs_replicas(struct ows_core *n, size_t *members);
  * ows_state_nodes, borrowed): the other members' edge addresses into
  * peers (borrowed from nodes), in placement order (the blob's holders
  * first); returns their count. *self_holds: is this node one of the first
- * `replicas`. *holders: how many of peers are.
+ * `replicas`. *holders: how many of peers are. live (may be NULL: all
+ * are): the members found down (ows_blobs_down) are left out.
  */
 size_t ows_blobs_placed(struct ows_core *n, json_t *nodes, const char *hash,
-			unsigned replicas, const char **peers, bool *self_holds,
+			unsigned replicas, const struct ows_blobs *live,
+			const char **peers, bool *self_holds,
 			unsigned *holders);
+
+/* Did the repair's probes find member id down (two failures in a row)? */
+bool ows_blobs_down(const struct ows_blobs *b, uint64_t id);
 
 /*
  * How many other nodes must take a new blob before its entry is proposed:

@@ -640,7 +640,8 @@ static int replicate(struct ows_node_host *nh, const char *sha256,
 
 	if (nodes == NULL)
 		return -ENOMEM;
-	np = ows_blobs_placed(n, nodes, sha256, replicas, peers, &self,
+	/* All members: one that is down fails at once, the next takes it. */
+	np = ows_blobs_placed(n, nodes, sha256, replicas, NULL, peers, &self,
 			      &holders);
 	ows_blobs_want(replicas, members, &want, &need);
 	rv = ows_blob_replicate(nh->store, n->loop, n->key, peers, np, sha256,
@@ -750,8 +751,8 @@ static int host_blob_fetch(struct ows_aws_call *c, const char *sha256,
 	if (nodes == NULL)
 		return -ENOMEM;
 	np = ows_blobs_placed(nh->core, nodes, sha256,
-			      ows_blobs_replicas(nh->core, NULL), peers, &self,
-			      &holders);
+			      ows_blobs_replicas(nh->core, NULL), NULL, peers,
+			      &self, &holders);
 	rv = ows_blob_fetch(nh->store, nh->core->loop, nh->core->key, peers,
 			    np, sha256, cb, ud);
 	json_decref(nodes);

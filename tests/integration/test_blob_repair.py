@@ -22,13 +22,13 @@ ENV = {"OWS_BLOB_REPAIR_MS": "300", "OWS_BLOB_GRACE_S": "3"}
 ROLE = "arn:ows:iam::role/runner"
 
 
-def cluster3(env=ENV):
+def cluster3(env=ENV, count=3):
     base = tmpdir()
     n1 = Node(base + "/1", env=env)
     n1.init()
     n1.start()
     nodes = [n1]
-    for i in (2, 3):
+    for i in range(2, count + 1):
         tok = n1.ows("node", "token").stdout.strip()
         n = Node(base + "/%d" % i, env=env)
         p = n.join(n1, tok)
@@ -38,7 +38,10 @@ def cluster3(env=ENV):
                     os.path.join(n.dir, "credentials"))
         n.start()
         nodes.append(n)
-    wait_for(lambda: voters(n1) == [1, 2, 3], 60, "three voters")
+    if count == 3:
+        wait_for(lambda: voters(n1) == [1, 2, 3], 60, "three voters")
+    else:
+        wait_for(lambda: len(n1.status()["nodes"]) == count, 60, "members")
     deploy(n1, {"stack": "iam", "roles": {"runner": {}}})
     return nodes
 
@@ -104,6 +107,28 @@ def test_bundle_on_three_nodes_kill9_and_catch_up():
     n1.kill9()
     out = boto3_client(n2, "lambda").invoke(FunctionName="f2")
     check(json.loads(out["Payload"].read()) == "two", out)
+
+
+def test_dead_holder_replaced_then_back():
+    """Four nodes, three copies: when a holder dies the fourth node takes a
+    copy; when it is back it catches up and the stand-in drops its own."""
+    nodes = cluster3(count=4)
+    n1 = nodes[0]
+    code = app_zip("four")
+    h = hashlib.sha256(code).hexdigest()
+    want = placed(h, [1, 2, 3, 4], 3)
+    # Node 1 takes the upload (an extra copy when it is no holder, dropped
+    # after the grace); a holder other than node 1 dies.
+    create_function(n1, "four", code)
+    wait_for(lambda: holders_of(nodes, h) == want, 30, "the three holders")
+    dead = [i for i in want if i != 1][0]
+    stand_in = [i for i in (1, 2, 3, 4) if i not in want][0]
+    nodes[dead - 1].kill9()
+    wait_for(lambda: has(nodes[stand_in - 1], h), 60,
+             "node %d to stand in for node %d" % (stand_in, dead))
+    nodes[dead - 1].start()
+    wait_for(lambda: holders_of(nodes, h) == want, 60,
+             "the stand-in's copy dropped once node %d is back" % dead)
 
 
 def test_replicas_setting_is_respected():
