@@ -10,6 +10,7 @@
 #include <utime.h>
 
 #include "auth/key.h"
+#include "auth/reqsig.h"
 #include "blob/blob.h"
 #include "common/buf.h"
 #include "common/enc.h"
@@ -510,6 +511,120 @@ OWS_TEST(http_client_stream_sink_takes_bounded_pieces)
 	/* never more than a piece (1 MiB) and one read (64 KiB) at once */
 	OWS_CHECK(k.max_piece <= 1024 * 1024 + 64 * 1024);
 	uv_close((uv_handle_t *)&k.t, NULL);
+	peer_end(&p);
+	free(data);
+}
+
+/* A server that answers a PUT at once, without reading its body. */
+static void early_handler(struct ows_http_req *req, void *ud)
+{
+	(void)ud;
+	ows_http_respond(req, 403, NULL, 0, "{\"code\":\"AccessDenied\"}", 23);
+}
+
+struct early {
+	int status, code;
+	bool done;
+};
+
+static void early_cb(void *ud, int status, const struct ows_http_response *r)
+{
+	struct early *e = ud;
+
+	e->status = status;
+	e->code = r != NULL ? r->status : 0;
+	e->done = true;
+}
+
+OWS_TEST(http_client_stream_file_body_answered_early)
+{
+	struct ows_http_server_config cfg;
+	struct ows_http_server srv;
+	struct ows_blob_store s;
+	struct ows_http_client_body body = {0};
+	struct early e = {0};
+	char hash[65], dir[64], path[PATH_MAX];
+	uv_loop_t loop;
+	size_t len;
+	char *data = pattern(&len, hash);
+
+	store_in_tmp(&s, dir);
+	OWS_CHECK_INT(ows_blob_write(&s, hash, data, len), 0);
+	ows_blob_path(&s, hash, path, sizeof(path));
+	OWS_CHECK_INT(uv_loop_init(&loop), 0);
+	ows_http_server_config_default(&cfg);
+	OWS_CHECK_INT(ows_http_server_init(&srv, &loop, &cfg, early_handler,
+					   NULL), 0);
+	OWS_CHECK_INT(ows_http_server_listen(&srv, "127.0.0.1:0"), 0);
+	/* refused before the body: the answer, or the connection's end */
+	body.body_path = path;
+	body.body_len = len;
+	OWS_CHECK_INT(ows_http_client_stream(&loop, srv.bound, "PUT", "/x",
+					     NULL, 0, &body, NULL, early_cb,
+					     &e), 0);
+	while (!e.done)
+		OWS_CHECK(uv_run(&loop, UV_RUN_ONCE) != 0 || e.done);
+	OWS_CHECK(e.status != 0 || e.code == 403);
+	/* no such file: refused at once, cb never called */
+	body.body_path = "/nonexistent-ows-file";
+	OWS_CHECK_INT(ows_http_client_stream(&loop, srv.bound, "PUT", "/x",
+					     NULL, 0, &body, NULL, early_cb,
+					     &e), -ENOENT);
+	ows_http_server_close(&srv, peer_closed);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	OWS_CHECK_INT(uv_loop_close(&loop), 0);
+	free(data);
+}
+
+OWS_TEST(blob_put_signature_covers_the_name)
+{
+	struct ows_key *key;
+	char hash[65], other[65], auth[OWS_REQSIG_HEADER_MAX];
+	char pub[OWS_PUBKEY_B64_LEN];
+	struct ows_err err = {{0}};
+	int64_t now = 1700000000;
+
+	OWS_CHECK_INT(ows_key_generate(&key), 0);
+	ows_sha256_hex("blob bytes", 10, hash);
+	ows_sha256_hex("other bytes", 11, other);
+	OWS_CHECK_INT(ows_reqsig_sign_hash(key, "PUT", "/_ows/v1/blobs/h",
+					   hash, now, auth), 0);
+	/* what the receiver checks before the body: the name as its hash */
+	OWS_CHECK_INT(ows_reqsig_verify_hash(auth, "PUT", "/_ows/v1/blobs/h",
+					     hash, now, pub, &err), 0);
+	/* the same as signing the bytes themselves */
+	OWS_CHECK_INT(ows_reqsig_verify(auth, "PUT", "/_ows/v1/blobs/h",
+					"blob bytes", 10, now, pub, &err), 0);
+	OWS_CHECK(ows_reqsig_verify_hash(auth, "PUT", "/_ows/v1/blobs/h",
+					 other, now, pub, &err) != 0);
+	ows_key_free(key);
+}
+
+OWS_TEST(http_client_stream_file_shorter_than_said_fails)
+{
+	struct ows_http_client_body body = {0};
+	struct ows_blob_store s;
+	struct early e = {0};
+	struct peer p;
+	char hash[65], dir[64], path[PATH_MAX], target[128];
+	size_t len;
+	char *data = pattern(&len, hash);
+
+	store_in_tmp(&s, dir);
+	OWS_CHECK_INT(ows_blob_write(&s, hash, data, len), 0);
+	ows_blob_path(&s, hash, path, sizeof(path));
+	peer_start(&p);
+	body.body_path = path;
+	body.body_len = len + 1000;
+	snprintf(target, sizeof(target), "/_ows/v1/blobs/%s", hash);
+	OWS_CHECK_INT(ows_http_client_stream(&p.loop, p.srv.bound, "PUT",
+					     target, NULL, 0, &body, NULL,
+					     early_cb, &e), 0);
+	while (!e.done)
+		OWS_CHECK(uv_run(&p.loop, UV_RUN_ONCE) != 0 || e.done);
+	OWS_CHECK_INT(e.status, -EIO);
+	/* the peer kept nothing of it */
+	OWS_CHECK_INT(ows_blob_size(&p.store, hash, &(uint64_t){0}), -ENOENT);
 	peer_end(&p);
 	free(data);
 }
