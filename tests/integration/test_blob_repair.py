@@ -149,6 +149,12 @@ def test_replicas_setting_is_respected():
         check(set(want) <= set(holders_of(nodes, h)), (h, want))
         wait_for(lambda: holders_of(nodes, h) == want, 30,
                  "exactly the holders %r of %s" % (want, h[:12]))
+    # Back to the default, min(3, nodes): the repair adds the third copy.
+    st, r = changeset(n1, [{"action": "settings.delete", "name": "cluster"}])
+    check(st == 200 and r.get("ok") is True, (st, r))
+    for h in hashes:
+        wait_for(lambda: holders_of(nodes, h) == [1, 2, 3], 30,
+                 "three copies of %s" % h[:12])
 
 
 def test_unnamed_blob_collected_after_the_grace():
