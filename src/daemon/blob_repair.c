@@ -19,7 +19,7 @@
  * (GET /_ows/v1/health); a member whose last two probes failed is left
  * out of placement, so its blobs go to the next node in each blob's order
  * until it is back (then it catches up, and the stand-in's extra copy is
- * dropped). Rounds start every OWS_BLOB_REPAIR_MS (default 10 s) after
+ * dropped). Rounds start every OWS_BLOB_REPAIR_MS (default 1 s) after
  * the last one ended.
  */
 #include <errno.h>
@@ -37,8 +37,9 @@
 #include "daemon/blobs.h"
 
 #define REPAIR_BATCH 64
-#define REPAIR_EVERY_MS 10000
+#define REPAIR_EVERY_MS 1000
 #define PROBE_TIMEOUT_MS 2000
+#define FAILED_LOG_MS 60000
 
 /* Every function bundle: the code of functions and of their versions. */
 #define BUNDLE_LIST                                                     \
@@ -120,12 +121,20 @@ static void round_end(struct ows_blobs *b)
 			 json_string_value(json_array_get(b->batch, n - 1)));
 	else
 		b->cursor[0] = '\0'; /* the walk is over: start again */
-	/* Quiet while all is in place (pushes log each PUT, peer.c). */
-	if (b->round.fetched + b->round.dropped + b->round.failed > 0)
+	/*
+	 * Quiet while all is in place (pushes log each PUT, peer.c); a
+	 * failure that lasts (a blob no peer has) once a minute.
+	 */
+	if (b->round.fetched + b->round.dropped > 0 ||
+	    (b->round.failed > 0 && ows_now_ms() - b->failed_logged_at >=
+					    FAILED_LOG_MS)) {
+		if (b->round.failed > 0)
+			b->failed_logged_at = ows_now_ms();
 		ows_log(OWS_LOG_INFO, "blob", "repair: %zu blobs checked, %u "
 			"fetched, %u in place on their holders, %u extra "
 			"copies dropped, %u failed", n, b->round.fetched,
 			b->round.in_place, b->round.dropped, b->round.failed);
+	}
 	json_decref(b->batch);
 	b->batch = NULL;
 	b->repair_busy = false;
@@ -147,7 +156,7 @@ static void fetched_cb(void *ud, int status)
 			current(b));
 	} else {
 		b->round.failed++;
-		ows_log(OWS_LOG_WARN, "blob", "repair: cannot fetch %.16s...: "
+		ows_log(OWS_LOG_DEBUG, "blob", "repair: cannot fetch %.16s...: "
 			"%s", current(b), ows_strerror(status));
 	}
 	step(b);

@@ -38,6 +38,7 @@ struct ows_blobs {
 	struct {
 		unsigned fetched, in_place, dropped, failed;
 	} round;                /* what the round did, for its log line */
+	int64_t failed_logged_at;
 	bool self_holds;        /* the push out: is this node a holder */
 	unsigned holders, want; /* ... holders asked, of replicas wanted */
 	/* members' health as the repair's probes found it (blob_repair.c) */
