@@ -19,24 +19,25 @@ static int sts_hash(struct ows_buf *out, int64_t t, const char *method,
 			      method, target, hash);
 }
 
-static int string_to_sign(struct ows_buf *out, int64_t t, const char *method,
-			  const char *target, const void *body, size_t len)
+int ows_reqsig_sign(const struct ows_key *k, const char *method,
+		    const char *target, const void *body, size_t len,
+		    int64_t now, char *out)
 {
 	char hash[65];
 
 	ows_sha256_hex(body != NULL ? body : "", body != NULL ? len : 0, hash);
-	return sts_hash(out, t, method, target, hash);
+	return ows_reqsig_sign_hash(k, method, target, hash, now, out);
 }
 
-int ows_reqsig_sign(const struct ows_key *k, const char *method,
-		    const char *target, const void *body, size_t len,
-		    int64_t now, char *out)
+int ows_reqsig_sign_hash(const struct ows_key *k, const char *method,
+			 const char *target, const char *body_hash,
+			 int64_t now, char *out)
 {
 	struct ows_buf sts = OWS_BUF_INIT;
 	char pub[OWS_PUBKEY_B64_LEN], sig[OWS_SIG_B64_LEN];
 	int rv;
 
-	rv = string_to_sign(&sts, now, method, target, body, len);
+	rv = sts_hash(&sts, now, method, target, body_hash);
 	if (rv == 0)
 		rv = ows_key_sign(k, sts.data, sts.len, sig);
 	ows_buf_free(&sts);

@@ -30,6 +30,16 @@ int ows_reqsig_sign(const struct ows_key *k, const char *method,
 		    int64_t now, char *out);
 
 /*
+ * The same, with the body given by its SHA-256 (lowercase hex): a body
+ * streamed from a file, signed before it is read. The node-to-node blob
+ * PUT signs its blob's name: the receiver's writer checks the bytes
+ * against that name at commit, so the signature covers the content too.
+ */
+int ows_reqsig_sign_hash(const struct ows_key *k, const char *method,
+			 const char *target, const char *body_hash,
+			 int64_t now, char *out);
+
+/*
  * Check an Authorization value against the request. On 0, pub gets the
  * signing key. OWS_EAUTH with the reason in err otherwise.
  */

@@ -109,6 +109,14 @@ struct ows_aws_service {
 	 * named blob and the repair keeps its copies. NULL: none.
 	 */
 	const char *blob_refs;
+	/*
+	 * SQL listing every blob the service's state names: one statement
+	 * without parameters whose rows have one column named blob ("SELECT
+	 * blob FROM s3_object_blobs UNION SELECT blob FROM s3_parts"). The
+	 * repair walks it in order, a batch at a time (daemon/blob_repair.c).
+	 * NULL: none.
+	 */
+	const char *blob_list;
 };
 
 /* ---- the host ---- */

@@ -8,11 +8,13 @@
  * fsynced: a blob that exists is whole and durable. A node that lacks a
  * blob fetches it from a peer (GET /_ows/v1/blobs/HASH, signed with the
  * node's key, auth/reqsig.h); a new blob is pushed to peers (PUT) until
- * enough nodes hold it. Blobs nothing names are collected after a grace
- * period: the caller says which are named (gc_scan).
+ * enough nodes hold it; both stream, never holding a blob in memory
+ * (peer.c). Blobs nothing names are collected after a grace period: the
+ * caller says which are named (gc_scan).
  *
  * The disk calls (write, writer_*, gc_scan) block: the daemon runs them on
- * libuv's thread pool. fetch and replicate run on the loop. Errors are
+ * libuv's thread pool. fetch and replicate run on the loop (their disk
+ * work goes to the thread pool). Errors are
  * -errno: -ENOENT (no such blob), -EBADMSG (the bytes are not the blob
  * named), -ENOMEM, or the failing system call's.
  */
@@ -100,13 +102,33 @@ int ows_blob_gc_scan(const struct ows_blob_store *s,
 /* Remove blob hash: 0 or -errno. */
 int ows_blob_remove(const struct ows_blob_store *s, const char *hash);
 
-/* fetch and replicate: status 0 or < 0. */
+/*
+ * The largest blob: an S3 object of one PUT or one part, 5 GiB (the S3
+ * API reference, "PutObject" and "UploadPart").
+ */
+#define OWS_BLOB_MAX ((uint64_t)5 << 30)
+
+/*
+ * Placement (peer.c): which nodes should hold blob hash. Rendezvous
+ * (highest random weight) hashing: each node id gets the weight of the
+ * first 8 bytes of SHA-256("HASH:ID"), and ids (n of them, reordered in
+ * place) are sorted by weight, heaviest first; the first `replicas` hold
+ * the blob. Every node computes the same order from the same members, and
+ * a member joining or leaving moves only the blobs whose holders it is
+ * or becomes.
+ */
+void ows_blob_place(const char *hash, uint64_t *ids, size_t n);
+
+/* fetch and replicate (peer.c): status 0 or < 0. */
 typedef void (*ows_blob_done_cb)(void *ud, int status);
 
 /*
  * Fetch blob hash from the first of peers (edge addresses "host:port",
  * copied) that has it, signing each GET with key (borrowed until cb),
- * and store it. cb(ud, 0) once stored, or -ENOENT when no peer had it.
+ * and store it: the body streams to a writer (ows_blob_writer_*, each
+ * piece written on libuv's thread pool with the socket paused meanwhile),
+ * never whole in memory, and its SHA-256 is checked at commit. cb(ud, 0)
+ * once stored, or -ENOENT when no peer had it (or none sent its bytes).
  * 0, or < 0 without calling cb.
  */
 int ows_blob_fetch(const struct ows_blob_store *s, uv_loop_t *loop,
@@ -115,14 +137,19 @@ int ows_blob_fetch(const struct ows_blob_store *s, uv_loop_t *loop,
 		   void *ud);
 
 /*
- * Push blob hash (data, borrowed until cb) to peers in turn, with PUTs
- * signed by key, until want of them took it: cb(ud, 0), or -EIO when the
- * peers ran out first. want 0 calls cb(ud, 0) at once. 0, or < 0 without
- * calling cb.
+ * Make the local blob hash (in s) durable on want of peers (copied),
+ * asked in turn: a HEAD signed by key (borrowed until cb) tells whether
+ * the peer holds it already; if not, a PUT streams the file from disk
+ * (pieces read on the thread pool, never the whole blob in memory),
+ * signed over the blob's name (auth/reqsig.h, ows_reqsig_sign_hash).
+ * cb(ud, 0) once want peers hold it, or, when the peers ran out first,
+ * at least need of them (need <= want: fewer copies accepted while peers
+ * are down); -EIO otherwise. want 0 calls cb(ud, 0) at once. 0, or < 0
+ * (-ENOENT: no such local blob) without calling cb.
  */
-int ows_blob_replicate(uv_loop_t *loop, const struct ows_key *key,
-		       const char *const *peers, size_t n_peers,
-		       const char *hash, const void *data, size_t len,
-		       unsigned want, ows_blob_done_cb cb, void *ud);
+int ows_blob_replicate(const struct ows_blob_store *s, uv_loop_t *loop,
+		       const struct ows_key *key, const char *const *peers,
+		       size_t n_peers, const char *hash, unsigned want,
+		       unsigned need, ows_blob_done_cb cb, void *ud);
 
 #endif

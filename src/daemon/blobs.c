@@ -21,9 +21,10 @@
  * named by "?function=NAME" (ows apply sends it), or, without it, on
  * the function named "*" (a policy on "*" allows it). Nodes may do all.
  *
- * Blobs no function names are collected once they are older than a grace
- * period (OWS_BLOB_GRACE_S, default one hour), time for the change set that
- * names an upload to arrive; HEAD and PUT of a blob renew its time.
+ * Blobs nothing names (no function bundle, no service's blob_refs) are
+ * collected once they are older than a grace period (OWS_BLOB_GRACE_S,
+ * default one hour), time for the entry that names an upload to arrive;
+ * HEAD and PUT of a blob renew its time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,10 +39,11 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "aws/registry.h"
+#include "aws/service.h"
 #include "daemon/blobs.h"
 #include "daemon/reply.h"
 
-#define BLOB_LIMIT ((uint64_t)256 * 1024 * 1024)
 #define CHUNK (256 * 1024)
 #define GRACE_DEFAULT_S 3600
 #define EMPTY_SHA256 \
@@ -70,6 +72,12 @@ void ows_blobs_init(struct ows_blobs *b, struct ows_core *core)
 {
 	*b = (struct ows_blobs){.core = core};
 	ows_blob_store_init(&b->store, core->dir);
+}
+
+void ows_blobs_close(struct ows_blobs *b)
+{
+	json_decref(b->batch);
+	b->batch = NULL;
 }
 
 /*
@@ -311,7 +319,7 @@ static void put(struct blob_op *op)
 	}
 	op->writing = true;
 	op->req->data = op;
-	if (ows_http_req_stream_body(op->req, BLOB_LIMIT, chunk_cb) != 0)
+	if (ows_http_req_stream_body(op->req, OWS_BLOB_MAX, chunk_cb) != 0)
 		put_fail(op, 500, "InternalError", "cannot read the body");
 }
 
@@ -442,17 +450,156 @@ void ows_blobs_handle(struct ows_blobs *b, struct ows_http_req *req)
 	}
 }
 
-/* ---- collection of blobs no function names ---- */
+/* ---- what the state names, and how many copies ---- */
 
-struct gc_work {
-	uv_work_t w;
-	struct ows_blobs *b;
-	json_t *refs;    /* hash -> true: named when the scan started */
-	json_t *victims; /* old enough and named by none */
-	int64_t grace_s;
-};
+/* Function bundles: the code of every function and of every version. */
+#define BUNDLE_REFS                                                        \
+	"SELECT 1 FROM resources WHERE kind IN ('functions', "             \
+	"'function_versions') AND json_extract(spec, '$.code_sha256')=?1 " \
+	"LIMIT 1"
 
-static int64_t grace_s(void)
+/* The statements naming blobs: the bundles', then each service's. */
+static size_t refs_sql(const char **out, size_t cap)
+{
+	const struct ows_aws_service *const *sv;
+	size_t k = 0;
+
+	out[k++] = BUNDLE_REFS;
+	for (sv = ows_aws_services; *sv != NULL && k < cap; sv++)
+		if ((*sv)->blob_refs != NULL)
+			out[k++] = (*sv)->blob_refs;
+	return k;
+}
+
+/*
+ * Does one of stmts (prepared refs_sql) name hash? A statement that fails
+ * counts as naming it: a blob is never removed on a doubt.
+ */
+static bool named_by(sqlite3_stmt **stmts, size_t n, const char *hash)
+{
+	bool named = false;
+
+	for (size_t i = 0; i < n && !named; i++) {
+		int rc;
+
+		if (stmts[i] == NULL)
+			return true;
+		sqlite3_reset(stmts[i]);
+		sqlite3_bind_text(stmts[i], 1, hash, -1, SQLITE_STATIC);
+		rc = sqlite3_step(stmts[i]);
+		named = rc != SQLITE_DONE;
+	}
+	return named;
+}
+
+static size_t prepare_refs(sqlite3 *db, sqlite3_stmt **stmts, size_t cap)
+{
+	const char *sql[16];
+	size_t n = refs_sql(sql, cap < 16 ? cap : 16);
+
+	for (size_t i = 0; i < n; i++)
+		if (sqlite3_prepare_v2(db, sql[i], -1, &stmts[i], NULL) !=
+		    SQLITE_OK)
+			stmts[i] = NULL;
+	return n;
+}
+
+static void finalize_refs(sqlite3_stmt **stmts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sqlite3_finalize(stmts[i]);
+}
+
+bool ows_blobs_named(struct ows_core *n, const char *hash)
+{
+	sqlite3_stmt *stmts[16];
+	size_t k = prepare_refs(n->state.db, stmts, 16);
+	bool named = named_by(stmts, k, hash);
+
+	finalize_refs(stmts, k);
+	return named;
+}
+
+unsigned ows_blobs_replicas(struct ows_core *n, size_t *members)
+{
+	json_t *nodes = ows_state_nodes(&n->state);
+	json_t *set = ows_state_resource(&n->state, "settings", "cluster");
+	size_t count = json_array_size(nodes);
+	json_int_t r = json_integer_value(json_object_get(set,
+							  "blob_replicas"));
+
+	if (r <= 0)
+		r = 3;
+	if ((size_t)r > count)
+		r = (json_int_t)count;
+	json_decref(nodes);
+	json_decref(set);
+	if (members != NULL)
+		*members = count;
+	return r > 0 ? (unsigned)r : 1;
+}
+
+bool ows_blobs_down(const struct ows_blobs *b, uint64_t id)
+{
+	for (size_t i = 0; i < b->n_peers; i++)
+		if (b->peers[i].id == id)
+			return b->peers[i].failed >= 2;
+	return false;
+}
+
+size_t ows_blobs_placed(struct ows_core *n, json_t *nodes, const char *hash,
+			unsigned replicas, const struct ows_blobs *live,
+			const char **peers, bool *self_holds,
+			unsigned *holders)
+{
+	uint64_t ids[OWS_BLOBS_PEERS_MAX];
+	size_t k = 0, np = 0;
+	json_t *row;
+
+	*self_holds = false;
+	*holders = 0;
+	for (size_t i = 0; i < json_array_size(nodes) && k < OWS_BLOBS_PEERS_MAX;
+	     i++) {
+		uint64_t id = (uint64_t)json_integer_value(
+			json_object_get(json_array_get(nodes, i), "id"));
+
+		if (live == NULL || id == n->cfg.id || !ows_blobs_down(live, id))
+			ids[k++] = id;
+	}
+	ows_blob_place(hash, ids, k);
+	for (size_t i = 0; i < k; i++) {
+		if (ids[i] == n->cfg.id) {
+			*self_holds = i < replicas;
+			continue;
+		}
+		for (size_t j = 0; j < json_array_size(nodes); j++) {
+			const char *edge;
+
+			row = json_array_get(nodes, j);
+			edge = ows_json_str(row, "edge");
+			if ((uint64_t)json_integer_value(json_object_get(
+				    row, "id")) != ids[i] || edge == NULL)
+				continue;
+			if (i < replicas)
+				(*holders)++;
+			peers[np++] = edge;
+			break;
+		}
+	}
+	return np;
+}
+
+void ows_blobs_want(unsigned replicas, size_t members, unsigned *want,
+		    unsigned *need)
+{
+	unsigned majority = (unsigned)(members / 2 + 1);
+
+	*want = replicas > 1 ? replicas - 1 : 0;
+	*need = (majority < replicas ? majority : replicas);
+	*need = *need > 1 ? *need - 1 : 0;
+}
+
+int64_t ows_blobs_grace_s(void)
 {
 	const char *e = getenv("OWS_BLOB_GRACE_S");
 	long long v = e != NULL ? atoll(e) : 0;
@@ -460,64 +607,68 @@ static int64_t grace_s(void)
 	return v > 0 ? (int64_t)v : GRACE_DEFAULT_S;
 }
 
-/* The blobs the state names: every function's code_sha256. */
-static json_t *referenced(struct ows_core *n)
+/* ---- collection of blobs nothing names ---- */
+
+/*
+ * The scan runs on the thread pool with a read-only connection of its own
+ * to the state (WAL: readers do not wait for the writer), so that naming
+ * checks of a large store never hold the loop; the loop checks the few
+ * victims again on the node's own connection before removing them (an
+ * entry naming one may have been applied meanwhile).
+ */
+struct gc_work {
+	uv_work_t w;
+	struct ows_blobs *b;
+	char db[PATH_MAX];
+	sqlite3 *ro;
+	sqlite3_stmt *stmts[16];
+	size_t n_stmts;
+	json_t *victims; /* old enough and named by none */
+	int64_t grace_s;
+};
+
+static bool gc_named(void *ud, const char *hash)
 {
-	json_t *fns = ows_state_resources(&n->state, "functions", NULL), *f;
-	json_t *refs = json_object();
-	size_t i;
+	struct gc_work *g = ud;
 
-	if (fns == NULL || refs == NULL) {
-		json_decref(fns);
-		json_decref(refs);
-		return NULL;
-	}
-	json_array_foreach(fns, i, f) {
-		const char *sha = ows_json_str(json_object_get(f, "spec"),
-					       "code_sha256");
-
-		if (sha != NULL)
-			json_object_set_new(refs, sha, json_true());
-	}
-	json_decref(fns);
-	return refs;
+	return named_by(g->stmts, g->n_stmts, hash);
 }
 
-static bool in_refs(void *ud, const char *hash)
-{
-	return json_object_get(ud, hash) != NULL;
-}
-
-/* Thread pool: list blobs older than the grace and not in refs. */
+/* Thread pool: list blobs older than the grace and named by nothing. */
 static void gc_scan(uv_work_t *w)
 {
 	struct gc_work *g = w->data;
 
-	(void)ows_blob_gc_scan(&g->b->store, in_refs, g->refs, g->grace_s,
+	if (sqlite3_open_v2(g->db, &g->ro, SQLITE_OPEN_READONLY |
+					   SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		return;
+	sqlite3_busy_timeout(g->ro, 1000);
+	g->n_stmts = prepare_refs(g->ro, g->stmts, 16);
+	(void)ows_blob_gc_scan(&g->b->store, gc_named, g, g->grace_s,
 			       g->victims);
+	finalize_refs(g->stmts, g->n_stmts);
+	sqlite3_close(g->ro);
 }
 
 /* Loop thread: delete what is still named by none, at this height. */
 static void gc_done(uv_work_t *w, int status)
 {
 	struct gc_work *g = w->data;
-	json_t *refs = status == 0 && !g->b->core->stopping
-			       ? referenced(g->b->core) : NULL;
+	struct ows_core *n = g->b->core;
 	json_t *v;
 	size_t i;
 
 	json_array_foreach(g->victims, i, v) {
-		if (refs == NULL ||
-		    json_object_get(refs, json_string_value(v)) != NULL)
+		const char *hash = json_string_value(v);
+
+		if (status != 0 || n->stopping || ows_blobs_named(n, hash))
 			continue;
-		if (ows_blob_remove(&g->b->store, json_string_value(v)) == 0)
+		if (ows_blob_remove(&g->b->store, hash) == 0)
 			ows_log(OWS_LOG_INFO, "blob", "collected %.16s..., "
-				"named by no function for %lld s",
-				json_string_value(v), (long long)g->grace_s);
+				"named by nothing for %lld s", hash,
+				(long long)g->grace_s);
 	}
 	g->b->gc_busy = false;
-	json_decref(refs);
-	json_decref(g->refs);
 	json_decref(g->victims);
 	free(g);
 }
@@ -525,7 +676,7 @@ static void gc_done(uv_work_t *w, int status)
 void ows_blobs_gc(struct ows_blobs *b)
 {
 	struct ows_core *n = b->core;
-	int64_t now = ows_now_ms(), grace = grace_s();
+	int64_t now = ows_now_ms(), grace = ows_blobs_grace_s();
 	int64_t every = (grace < 60 ? grace : 60) * 1000;
 	struct gc_work *g;
 
@@ -537,12 +688,11 @@ void ows_blobs_gc(struct ows_blobs *b)
 		return;
 	g->b = b;
 	g->grace_s = grace;
-	g->refs = referenced(n);
+	snprintf(g->db, sizeof(g->db), "%s/state.db", n->dir);
 	g->victims = json_array();
 	g->w.data = g;
-	if (g->refs == NULL || g->victims == NULL ||
+	if (g->victims == NULL ||
 	    uv_queue_work(n->loop, &g->w, gc_scan, gc_done) != 0) {
-		json_decref(g->refs);
 		json_decref(g->victims);
 		free(g);
 		return;

@@ -27,6 +27,7 @@
 #include "common/fs.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/blobs.h"
 #include "daemon/host.h"
 #include "daemon/reply.h"
 #include "ledger/attest.h"
@@ -620,13 +621,42 @@ static int host_blob_path(const struct ows_aws_host *h, const char *sha256,
 }
 
 /*
- * blob_put: written here (blob/blob.h: temporary file, fsync, rename) on
- * the thread pool, then PUT to peers (signed by this node's key, as
- * blobs.c takes from nodes) until the blob is on min(3, nodes) nodes.
+ * Push local blob sha256 to its holders (daemon/blobs.h: placement order,
+ * the holders first) until `replicas` nodes hold it, this one included,
+ * streamed from the file (blob/peer.c). With members down, a majority of
+ * the members is enough (ows_blobs_want); the repair does the rest.
+ */
+static int replicate(struct ows_node_host *nh, const char *sha256,
+		     ows_blob_done_cb cb, void *ud)
+{
+	struct ows_core *n = nh->core;
+	const char *peers[OWS_BLOBS_PEERS_MAX];
+	json_t *nodes = ows_state_nodes(&n->state);
+	size_t members, np;
+	unsigned replicas = ows_blobs_replicas(n, &members), want, need,
+		 holders;
+	bool self;
+	int rv;
+
+	if (nodes == NULL)
+		return -ENOMEM;
+	/* All members: one that is down fails at once, the next takes it. */
+	np = ows_blobs_placed(n, nodes, sha256, replicas, NULL, peers, &self,
+			      &holders);
+	ows_blobs_want(replicas, members, &want, &need);
+	rv = ows_blob_replicate(nh->store, n->loop, n->key, peers, np, sha256,
+				want, need, cb, ud);
+	json_decref(nodes);
+	return rv;
+}
+
+/*
+ * blob_put (function bundles, at most 50 MB, given in memory): written
+ * here on the thread pool (blob/blob.h: temporary file, fsync, rename),
+ * then replicated from the file as every blob is.
  */
 struct blob_put {
-	struct ows_core *n;
-	const struct ows_blob_store *store;
+	struct ows_node_host *nh;
 	ows_aws_blob_cb cb;
 	void *ud;
 	char hash[65];
@@ -652,38 +682,18 @@ static void blob_write_work(uv_work_t *w)
 {
 	struct blob_put *b = w->data;
 
-	b->status = ows_blob_write(b->store, b->hash, b->data, b->len);
+	b->status = ows_blob_write(b->nh->store, b->hash, b->data, b->len);
 }
 
 static void blob_write_done(uv_work_t *w, int status)
 {
 	struct blob_put *b = w->data;
-	json_t *nodes, *row;
-	const char *peers[256];
-	size_t i, count = 0, n = 0;
-	unsigned want;
-	int rv;
+	int rv = status != 0 ? status : b->status;
 
-	if (status != 0 || b->status != 0) {
-		blob_put_end(b, status != 0 ? status : b->status);
-		return;
-	}
-	nodes = ows_state_nodes(&b->n->state);
-	json_array_foreach(nodes, i, row) {
-		const char *edge = ows_json_str(row, "edge");
-
-		count++;
-		if ((uint64_t)json_integer_value(json_object_get(row, "id")) !=
-			    b->n->cfg.id &&
-		    edge != NULL && n < 256)
-			peers[n++] = edge;
-	}
-	/* this node holds one copy: min(3, nodes) in all */
-	want = count < 3 ? (unsigned)count : 3;
-	want = want > 1 ? want - 1 : 0;
-	rv = ows_blob_replicate(b->n->loop, b->n->key, peers, n, b->hash,
-				b->data, b->len, want, blob_replicated, b);
-	json_decref(nodes);
+	free(b->data); /* on disk now: the push reads the file */
+	b->data = NULL;
+	if (rv == 0)
+		rv = replicate(b->nh, b->hash, blob_replicated, b);
 	if (rv != 0)
 		blob_put_end(b, rv);
 }
@@ -699,15 +709,14 @@ static int host_blob_put(struct ows_aws_call *c, const void *data, size_t len,
 		free(b);
 		return -ENOMEM;
 	}
-	b->n = nh->core;
-	b->store = nh->store;
+	b->nh = nh;
 	b->cb = cb;
 	b->ud = ud;
 	memcpy(b->data, data, len);
 	b->len = len;
 	ows_sha256_hex(data, len, b->hash);
 	b->work.data = b;
-	rv = uv_queue_work(b->n->loop, &b->work, blob_write_work,
+	rv = uv_queue_work(nh->core->loop, &b->work, blob_write_work,
 			   blob_write_done);
 	if (rv != 0) {
 		free(b->data);
@@ -716,102 +725,34 @@ static int host_blob_put(struct ows_aws_call *c, const void *data, size_t len,
 	return rv;
 }
 
-/*
- * The edge addresses of the other member nodes into peers (borrowed from
- * nodes, which the caller releases); *count gets the number of members.
- */
-static size_t peers_of(struct ows_core *n, json_t *nodes, const char **peers,
-		       size_t cap, size_t *count)
-{
-	json_t *row;
-	size_t i, k = 0;
-
-	*count = 0;
-	json_array_foreach(nodes, i, row) {
-		const char *edge = ows_json_str(row, "edge");
-
-		(*count)++;
-		if ((uint64_t)json_integer_value(json_object_get(row, "id")) !=
-			    n->cfg.id &&
-		    edge != NULL && k < cap)
-			peers[k++] = edge;
-	}
-	return k;
-}
-
-/*
- * blob_replicate: the blob is read whole and pushed to peers as
- * blob_put's are (issue 10 makes this a streamed push).
- */
-struct blob_rep {
-	ows_aws_done_cb cb;
-	void *ud;
-	struct ows_buf data;
-};
-
-static void blob_rep_done(void *ud, int status)
-{
-	struct blob_rep *r = ud;
-
-	r->cb(r->ud, status);
-	ows_buf_free(&r->data);
-	free(r);
-}
-
 static int host_blob_replicate(struct ows_aws_call *c, const char *sha256,
 			       ows_aws_done_cb cb, void *ud)
 {
-	struct ows_node_host *nh = host_of(c->host);
-	struct ows_core *n = nh->core;
-	const char *peers[256];
-	json_t *nodes;
-	struct blob_rep *r;
-	size_t np, count;
-	unsigned want;
-	char path[PATH_MAX];
-	int rv;
-
-	if (!ows_blob_name_valid(sha256) ||
-	    host_blob_path(c->host, sha256, path, sizeof(path)) != 0)
+	if (!ows_blob_name_valid(sha256))
 		return -ENOENT;
-	r = calloc(1, sizeof(*r));
-	if (r == NULL)
-		return -ENOMEM;
-	r->cb = cb;
-	r->ud = ud;
-	nodes = ows_state_nodes(&n->state);
-	np = peers_of(n, nodes, peers, 256, &count);
-	want = count < 3 ? (unsigned)count : 3;
-	want = want > 1 ? want - 1 : 0;
-	if (want > 0 && ows_file_read(path, SIZE_MAX, &r->data) != 0) {
-		json_decref(nodes);
-		free(r);
-		return -EIO;
-	}
-	rv = ows_blob_replicate(n->loop, n->key, peers, np, sha256,
-				r->data.data, r->data.len, want, blob_rep_done,
-				r);
-	json_decref(nodes);
-	if (rv != 0) {
-		ows_buf_free(&r->data);
-		free(r);
-	}
-	return rv;
+	return replicate(host_of(c->host), sha256, cb, ud);
 }
 
+/* From the blob's holders first (placement order), then the others. */
 static int host_blob_fetch(struct ows_aws_call *c, const char *sha256,
 			   ows_aws_done_cb cb, void *ud)
 {
 	struct ows_node_host *nh = host_of(c->host);
-	const char *peers[256];
+	const char *peers[OWS_BLOBS_PEERS_MAX];
 	json_t *nodes;
-	size_t np, count;
+	size_t np;
+	unsigned holders;
+	bool self;
 	int rv;
 
 	if (!ows_blob_name_valid(sha256))
 		return -ENOENT;
 	nodes = ows_state_nodes(&nh->core->state);
-	np = peers_of(nh->core, nodes, peers, 256, &count);
+	if (nodes == NULL)
+		return -ENOMEM;
+	np = ows_blobs_placed(nh->core, nodes, sha256,
+			      ows_blobs_replicas(nh->core, NULL), NULL, peers,
+			      &self, &holders);
 	rv = ows_blob_fetch(nh->store, nh->core->loop, nh->core->key, peers,
 			    np, sha256, cb, ud);
 	json_decref(nodes);

@@ -233,6 +233,7 @@ static void reconcile_cb(uv_timer_t *t)
 	nodes = ows_state_nodes(&n->core.state);
 	check_removed(n);
 	ows_blobs_gc(&n->blobs);
+	ows_blobs_repair(&n->blobs);
 	if (nodes != NULL && json_array_size(nodes) > 0 && !n->core.stopping &&
 	    !n->changing && ows_raft_role(n->core.raft) == OWS_RAFT_LEADER)
 		reconcile_step(n, nodes);
@@ -558,6 +559,7 @@ out:
 	ows_box_key_free(n->core.box);
 	ows_gateway_close(&n->gw);
 	ows_host_close(&n->host);
+	ows_blobs_close(&n->blobs);
 	if (uv_loop_close(&loop) != 0)
 		ows_log(OWS_LOG_WARN, "node", "loop closed with live handles");
 	free(n);

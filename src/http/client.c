@@ -20,16 +20,20 @@
  * refuses the fresh connection.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "http/client_pool.h"
 #include "http/conn.h"
 
 #define CLIENT_READ_SIZE (64 * 1024)
+#define FILE_PIECE (256 * 1024)        /* a streamed request body's piece */
+#define SINK_PIECE (1024 * 1024)       /* a streamed response body's piece */
 
 struct client {
 	uv_loop_t *loop;
@@ -51,6 +55,19 @@ struct client {
 	int err;                       /* set by a parser callback */
 	ows_http_client_cb cb;
 	void *ud;
+	/* streamed exchanges (ows_http_client_stream) */
+	uint64_t idle_ms;              /* > 0: the timeout counts idleness */
+	int file;                      /* the request body's file, or -1 */
+	uint64_t file_len, file_off;
+	char *fbuf;                    /* FILE_PIECE: the piece being sent */
+	uv_fs_t fs;
+	bool fs_busy;                  /* a read of file is out */
+	bool free_pending;             /* over: freed when the read is back */
+	ows_http_client_sink_cb sink;
+	void *sink_ud;
+	bool sinking;                  /* this response's body goes to sink */
+	bool sink_busy;                /* a piece is out with the sink */
+	bool sink_last;                /* that piece ends the response */
 };
 
 /*
@@ -136,6 +153,7 @@ static int on_headers_complete(http_parser *p)
 	if (cl->value_last && commit_header(cl) != 0)
 		return -1;
 	cl->resp.status = p->status_code;
+	cl->sinking = cl->sink != NULL && p->status_code / 100 == 2;
 	/* A response to HEAD has no body whatever its headers say. */
 	return cl->head ? 1 : 0;
 }
@@ -144,7 +162,8 @@ static int on_body(http_parser *p, const char *at, size_t len)
 {
 	struct client *cl = p->data;
 
-	if (cl->body.len + len > cl->max_body) {
+	/* A sink takes a piece once per read: at most SINK_PIECE + a read. */
+	if (!cl->sinking && cl->body.len + len > cl->max_body) {
 		cl->err = -EMSGSIZE;
 		return -1;
 	}
@@ -182,6 +201,14 @@ static const http_parser_settings client_settings = {
 
 static void client_free(struct client *cl)
 {
+	/* The thread pool still reads into fbuf: file_read_cb frees. */
+	if (cl->fs_busy) {
+		cl->free_pending = true;
+		return;
+	}
+	if (cl->file >= 0)
+		close(cl->file);
+	free(cl->fbuf);
 	if (!cl->moved)
 		ows_arena_close(&cl->resp.arena);
 	ows_buf_free(&cl->req);
@@ -200,6 +227,15 @@ static void arm(struct client *cl)
 
 	uv_timer_start(&cl->conn->timer, exchange_timer_cb,
 		       cl->deadline > now ? cl->deadline - now : 0, 0);
+}
+
+/* A streamed exchange moved: its idle timeout starts again. */
+static void progress(struct client *cl)
+{
+	if (cl->idle_ms == 0 || cl->conn == NULL || cl->done)
+		return;
+	cl->deadline = uv_now(cl->loop) + cl->idle_ms;
+	arm(cl);
 }
 
 static int take_body(struct client *cl)
@@ -266,7 +302,8 @@ static void exchange_timer_cb(uv_timer_t *t)
 	struct ows_http_cconn *c = t->data;
 	struct client *cl = c->owner;
 
-	if (cl != NULL && !cl->done)
+	/* A sink's disk may be slow: its done starts the time again. */
+	if (cl != NULL && !cl->done && !cl->sink_busy)
 		finish(cl, -ETIMEDOUT);
 }
 
@@ -285,6 +322,94 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 static void write_cb(uv_write_t *w, int status);
 static void connect_cb(uv_connect_t *req, int status);
+
+/* ---- streamed bodies: a file out, a sink in ---- */
+
+static void file_read_cb(uv_fs_t *fs);
+
+/* Read the request body's next piece, unless all was sent: 0 or < 0. */
+static int pump(struct client *cl)
+{
+	uint64_t left = cl->file_len - cl->file_off;
+	uv_buf_t b;
+	int rv;
+
+	if (left == 0)
+		return 0;
+	b = uv_buf_init(cl->fbuf, left < FILE_PIECE ? (unsigned)left
+						    : FILE_PIECE);
+	cl->fs.data = cl;
+	rv = uv_fs_read(cl->loop, &cl->fs, cl->file, &b, 1,
+			(int64_t)cl->file_off, file_read_cb);
+	cl->fs_busy = rv == 0;
+	return rv;
+}
+
+/* A piece of the file is read: on the socket with it. */
+static void file_read_cb(uv_fs_t *fs)
+{
+	struct client *cl = fs->data;
+	ssize_t n = fs->result;
+	uv_buf_t b;
+	int rv;
+
+	uv_fs_req_cleanup(fs);
+	cl->fs_busy = false;
+	if (cl->done) {
+		if (cl->free_pending)
+			client_free(cl);
+		return;
+	}
+	if (n <= 0) { /* shorter than its Content-Length said: a lie */
+		finish(cl, n < 0 ? (int)n : -EIO);
+		return;
+	}
+	cl->file_off += (uint64_t)n;
+	b = uv_buf_init(cl->fbuf, (unsigned)n);
+	rv = uv_write(&cl->conn->write, (uv_stream_t *)&cl->conn->tcp, &b, 1,
+		      write_cb);
+	if (rv != 0) {
+		finish(cl, rv);
+		return;
+	}
+	cl->conn->writing = true;
+	progress(cl);
+}
+
+/*
+ * Hand the body read so far to the sink and stop reading until it is
+ * done with it (last: the response is complete).
+ */
+static void sink_out(struct client *cl, bool last)
+{
+	uv_read_stop((uv_stream_t *)&cl->conn->tcp);
+	cl->conn->reading = false;
+	cl->sink_busy = true;
+	cl->sink_last = last;
+	cl->sink(cl->sink_ud, cl->body.data, cl->body.len, cl);
+}
+
+void ows_http_client_sink_done(void *token, int status)
+{
+	struct client *cl = token;
+	struct ows_http_cconn *c = cl->conn;
+	int rv;
+
+	cl->sink_busy = false;
+	ows_buf_reset(&cl->body);
+	if (cl->done)
+		return;
+	if (status != 0 || cl->sink_last) {
+		finish(cl, status);
+		return;
+	}
+	rv = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+	c->reading = rv == 0;
+	if (rv != 0)
+		finish(cl, rv);
+	else
+		progress(cl);
+}
 
 /* Write the request on cl->conn and read the answer. */
 static int send_request(struct client *cl)
@@ -308,6 +433,10 @@ static int send_request(struct client *cl)
 		if (rv != 0)
 			return rv;
 		c->writing = true;
+	} else if (cl->file >= 0) {
+		rv = pump(cl); /* the head is out: the body follows */
+		if (rv != 0)
+			return rv;
 	}
 	/* A connection keeps reading from its first request on, idle in the
 	 * pool too: stopping and starting would cost epoll_ctl calls. */
@@ -375,7 +504,7 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		ows__http_pool_idle_input(c);
 		return;
 	}
-	if (cl->done)
+	if (cl->done || cl->sink_busy)
 		return;
 	if (nread < 0 && nread != UV_EOF) {
 		fail(cl, (int)nread);
@@ -393,11 +522,18 @@ static void read_cb(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (cl->complete) {
 		/* The parser stops after the response; more is a mistake. */
 		cl->extra = nread > 0 && parsed < (size_t)nread;
-		finish(cl, 0);
+		if (cl->sinking && cl->body.len > 0)
+			sink_out(cl, true);
+		else
+			finish(cl, 0);
 	} else if (e != HPE_OK) {
 		finish(cl, cl->err != 0 ? cl->err : OWS_EPARSE);
 	} else if (nread == UV_EOF) {
 		finish(cl, -ECONNRESET);
+	} else if (cl->sinking && cl->body.len >= SINK_PIECE) {
+		sink_out(cl, false);
+	} else {
+		progress(cl);
 	}
 }
 
@@ -408,8 +544,16 @@ static void write_cb(uv_write_t *w, int status)
 
 	c->writing = false;
 	/* A connection given up already (owner NULL) reports ECANCELED. */
-	if (status < 0 && cl != NULL && !cl->done)
+	if (cl == NULL || cl->done)
+		return;
+	if (status < 0) {
 		fail(cl, status);
+	} else if (cl->file >= 0) {
+		progress(cl);
+		status = pump(cl);
+		if (status != 0)
+			finish(cl, status);
+	}
 }
 
 static void connect_cb(uv_connect_t *req, int status)
@@ -442,9 +586,9 @@ static bool bad_text(const char *s)
 static int build_request(struct ows_buf *b, const char *host_port,
 			 const char *method, const char *target,
 			 const struct ows_http_header *h, size_t n,
-			 const void *body, size_t len)
+			 const void *body, size_t len, uint64_t stream_len)
 {
-	bool bodied = len > 0 || strcmp(method, "POST") == 0 ||
+	bool bodied = len > 0 || stream_len > 0 || strcmp(method, "POST") == 0 ||
 		      strcmp(method, "PUT") == 0 ||
 		      strcmp(method, "PATCH") == 0;
 	int rv;
@@ -469,7 +613,8 @@ static int build_request(struct ows_buf *b, const char *host_port,
 		rv = ows_buf_header(b, h[i].name, h[i].value);
 	if (rv == 0 && bodied && !has_header(h, n, "Content-Length") &&
 	    !has_header(h, n, "Transfer-Encoding"))
-		rv = ows_buf_printf(b, "Content-Length: %zu\r\n", len);
+		rv = ows_buf_printf(b, "Content-Length: %llu\r\n",
+				    (unsigned long long)(len + stream_len));
 	if (rv == 0)
 		rv = ows_buf_puts(b, "\r\n");
 	if (rv == 0 && len > 0)
@@ -490,6 +635,7 @@ static struct client *client_new(uv_loop_t *loop, const char *host_port,
 	cl->cb = cb;
 	cl->ud = ud;
 	cl->head = strcmp(method, "HEAD") == 0;
+	cl->file = -1;
 	cl->max_body = opts && opts->max_body ? opts->max_body : 64u << 20;
 	/* A longer key is never pooled: each request connects afresh. */
 	cl->reuse = strlen(host_port) < sizeof(cl->key);
@@ -529,9 +675,30 @@ static int dispatch(struct client *cl)
 	return connect_fresh(cl);
 }
 
+/* A streamed exchange: never pooled (a sink stops reading mid-way). */
+static int stream_setup(struct client *cl, const struct ows_http_client_body *sb,
+			const struct ows_http_client_opts *opts)
+{
+	cl->reuse = false;
+	cl->idle_ms = opts && opts->timeout_ms ? opts->timeout_ms : 30000;
+	cl->sink = sb->sink;
+	cl->sink_ud = sb->sink_ud;
+	if (sb->body_path == NULL)
+		return 0;
+	cl->fbuf = malloc(FILE_PIECE);
+	if (cl->fbuf == NULL)
+		return -ENOMEM;
+	cl->file = open(sb->body_path, O_RDONLY | O_CLOEXEC);
+	if (cl->file < 0)
+		return -errno;
+	cl->file_len = sb->body_len;
+	return 0;
+}
+
 static int start(uv_loop_t *loop, const char *host_port, const char *method,
 		 const char *target, const struct ows_http_header *headers,
 		 size_t n_headers, const void *body, size_t len,
+		 const struct ows_http_client_body *sb,
 		 const struct ows_http_client_opts *opts, ows_http_client_cb cb,
 		 void *ud, struct ows_http_response *out)
 {
@@ -550,8 +717,11 @@ static int start(uv_loop_t *loop, const char *host_port, const char *method,
 	/* The private loop of the sync client ends with the exchange. */
 	if (out != NULL || asks_close(headers, n_headers))
 		cl->reuse = false;
-	rv = build_request(&cl->req, host_port, method, target, headers,
-			   n_headers, body, len);
+	rv = sb != NULL ? stream_setup(cl, sb, opts) : 0;
+	if (rv == 0)
+		rv = build_request(&cl->req, host_port, method, target,
+				   headers, n_headers, body, len,
+				   cl->file >= 0 ? cl->file_len : 0);
 	if (rv != 0) {
 		client_free(cl);
 		return rv;
@@ -575,7 +745,21 @@ int ows_http_client_request(uv_loop_t *loop, const char *host_port,
 	if (cb == NULL)
 		return -EINVAL;
 	return start(loop, host_port, method, target, headers, n_headers,
-		     body, len, opts, cb, ud, NULL);
+		     body, len, NULL, opts, cb, ud, NULL);
+}
+
+int ows_http_client_stream(uv_loop_t *loop, const char *host_port,
+			   const char *method, const char *target,
+			   const struct ows_http_header *headers,
+			   size_t n_headers,
+			   const struct ows_http_client_body *body,
+			   const struct ows_http_client_opts *opts,
+			   ows_http_client_cb cb, void *ud)
+{
+	if (cb == NULL || body == NULL)
+		return -EINVAL;
+	return start(loop, host_port, method, target, headers, n_headers,
+		     NULL, 0, body, opts, cb, ud, NULL);
 }
 
 static void sync_cb(void *ud, int status, const struct ows_http_response *r)
@@ -600,7 +784,7 @@ int ows_http_client_sync(const char *host_port, const char *method,
 	if (rv != 0)
 		return rv;
 	rv = start(&loop, host_port, method, target, headers, n_headers, body,
-		   len, opts, sync_cb, &status, out);
+		   len, NULL, opts, sync_cb, &status, out);
 	/* Also after a failed start: the close callbacks must run. */
 	uv_run(&loop, UV_RUN_DEFAULT);
 	if (uv_loop_close(&loop) != 0 && rv == 0 && status == 0) {

@@ -235,6 +235,47 @@ int ows_http_client_request(uv_loop_t *loop, const char *host_port,
 			    ows_http_client_cb cb, void *ud);
 
 /*
+ * A streamed exchange: the request body read from a file, the response body
+ * handed on in pieces, so that neither is ever whole in memory (blobs of
+ * gigabytes between nodes, blob/blob.h).
+ *
+ * body_path (borrowed; opened at once, read on the thread pool in pieces of
+ * 256 KiB, each written to the socket before the next is read): the request
+ * body, body_len bytes of it (Content-Length); NULL for none.
+ *
+ * sink: when set and the response status is 2xx, its body goes to sink in
+ * pieces of up to about 1 MiB instead of resp->body (which stays empty):
+ * data is borrowed, and reading stops, until ows_http_client_sink_done(token,
+ * 0) is called (a negative status ends the exchange with it). A non-2xx body
+ * is read into resp->body as usual, up to max_body.
+ *
+ * The timeout (opts->timeout_ms) counts idleness: any progress (a piece
+ * read or written, a sink done) starts it again. A streamed exchange never
+ * takes nor leaves a pooled connection.
+ */
+typedef void (*ows_http_client_sink_cb)(void *ud, const char *data,
+					size_t len, void *token);
+
+struct ows_http_client_body {
+	const char *body_path;
+	uint64_t body_len;
+	ows_http_client_sink_cb sink;
+	void *sink_ud;
+};
+
+/* As ows_http_client_request, with body (borrowed during the call). */
+int ows_http_client_stream(uv_loop_t *loop, const char *host_port,
+			   const char *method, const char *target,
+			   const struct ows_http_header *headers,
+			   size_t n_headers,
+			   const struct ows_http_client_body *body,
+			   const struct ows_http_client_opts *opts,
+			   ows_http_client_cb cb, void *ud);
+
+/* A piece given to a sink is written: status 0 reads on, < 0 ends. */
+void ows_http_client_sink_done(void *token, int status);
+
+/*
  * Blocking variant for programs without a loop of their own (the ows CLI):
  * runs a private loop until the exchange ends. On 0, *out is filled and the
  * caller releases it with ows_http_response_close.

@@ -923,9 +923,41 @@ static const struct ows_kind kind_nodes = {
 	.apply = nodes_apply,
 };
 
+/*
+ * Cluster settings: one resource, settings/cluster, changed by a change
+ * set ("settings.put"). Its one field today is blob_replicas, the copies
+ * of each blob the cluster keeps (daemon/blobs.h; absent: min(3, nodes)).
+ */
+static int settings_check(const char *name, const json_t *spec,
+			  struct ows_err *err)
+{
+	const char *key;
+	json_t *v;
+
+	if (strcmp(name, "cluster") != 0) {
+		ows_err_printf(err, "the settings resource is named 'cluster'");
+		return OWS_EINVAL;
+	}
+	json_object_foreach((json_t *)spec, key, v) {
+		if (strcmp(key, "blob_replicas") != 0 ||
+		    !json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 16) {
+			ows_err_printf(err, "settings take blob_replicas, an "
+				       "integer from 1 to 16");
+			return OWS_EINVAL;
+		}
+	}
+	return 0;
+}
+
+static const struct ows_kind kind_settings = {
+	.name = "settings", .arn_service = "ows", .arn_type = "settings",
+	.rank = 5, .in_stacks = false, .check = settings_check,
+};
+
 static const struct ows_kind *const core_kinds[] = {
 	&kind_policies, &kind_users, &kind_roles, &kind_access_keys,
-	&kind_functions, &kind_routes, &kind_nodes, NULL,
+	&kind_functions, &kind_routes, &kind_nodes, &kind_settings, NULL,
 };
 
 const struct ows_kind *ows_kind_find(const char *name)
