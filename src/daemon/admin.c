@@ -954,6 +954,10 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 		ows_host_barrier_handle(a->host, req);
 		return;
 	}
+	if (strcmp(req->path, "/_ows/v1/leadership") == 0) {
+		ows_host_leadership_handle(a->host, req);
+		return;
+	}
 	if (strncmp(req->path, "/_ows/v1/blobs/", 15) == 0) {
 		ows_blobs_handle(a->blobs, req);
 		return;
