@@ -469,17 +469,22 @@ static void expire(struct ows__raft_reads *rs, struct ows_link *head,
 	}
 }
 
-/* Hand the read indexes out, and end the barriers that have applied. */
+/*
+ * Hand the read indexes out, and end the barriers that have applied. A
+ * stalled node (raft.h: its state machine failed) counts as applied the
+ * entries it holds without having them in its state: its reads wait.
+ */
 static void settle_applying(struct ows__raft_reads *rs)
 {
 	struct ows_link *l = rs->applying.next;
+	bool stalled = ows_raft_stalled(rs->r, NULL) != 0;
 
 	while (l != &rs->applying && !rs->closing) {
 		struct read *rd = OWS_CONTAINER_OF(l, struct read, link);
 
 		l = l->next;
 		if (rd->kind == READ_INDEX ||
-		    ows_raft_applied_index(rs->r) >= rd->index)
+		    (!stalled && ows_raft_applied_index(rs->r) >= rd->index))
 			end(rd, 0);
 	}
 }
@@ -488,13 +493,12 @@ static void settle_round(struct ows__raft_reads *rs)
 {
 	if (!rs->in_flight)
 		return;
-	if (rs->leader_round && rs->confirmed) {
-		/* Still the leader of the term the voters confirmed? */
-		if (ows_raft_role(rs->r) == OWS_RAFT_LEADER &&
-		    ows_raft_term(rs->r) == rs->round_term)
-			round_done(rs, rs->round_index);
-		else
-			round_fail(rs);
+	if (rs->leader_round && (ows_raft_role(rs->r) != OWS_RAFT_LEADER ||
+				 ows_raft_term(rs->r) != rs->round_term)) {
+		round_fail(rs); /* deposed meanwhile: its reads go elsewhere */
+	} else if (rs->leader_round && rs->confirmed) {
+		/* still the leader of the term the voters confirmed */
+		round_done(rs, rs->round_index);
 	} else if (uv_now(rs->loop) >= rs->round_deadline) {
 		round_fail(rs);
 	}
@@ -525,7 +529,8 @@ static void check_cb(uv_check_t *h)
 	settle_round(rs);
 	settle_applying(rs);
 	if (!rs->closing)
-		expire(rs, &rs->applying, -ETIMEDOUT);
+		expire(rs, &rs->applying,
+		       ows_raft_stalled(rs->r, NULL) != 0 ? OWS_EIO : -ETIMEDOUT);
 	if (!rs->closing)
 		expire(rs, &rs->round, -ETIMEDOUT);
 	if (!rs->closing)

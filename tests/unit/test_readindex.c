@@ -573,3 +573,50 @@ OWS_TEST(readindex_new_leader_commits_its_term_once)
 	OWS_CHECK_INT(ows_raft_last_index(c.nodes[leader].r), last + 1);
 	ows_test_raft_cluster_fini(&c);
 }
+
+static bool stalled_2(void *arg)
+{
+	return ows_raft_stalled(((struct ows_test_raft_cluster *)arg)->nodes[1].r,
+				NULL) != 0;
+}
+
+/*
+ * A node whose state machine cannot apply (a full disk) refuses reads at
+ * once: its state is behind what libraft counts applied. Closing a node
+ * ends the reads still waiting with -ECANCELED, and the answers that come
+ * after are ignored.
+ */
+OWS_TEST(readindex_stalled_node_refuses_and_close_cancels)
+{
+	struct ows_test_raft_cluster c;
+	struct net net;
+	struct res r, a = {0}, b = {0};
+
+	start_three(&c, &net);
+	c.nodes[1].fsm.fail = -ENOSPC;
+	write_one(&c, 0, 10);
+	OWS_CHECK(ows_test_raft_run_until(&c, stalled_2, &c, 10000));
+	OWS_CHECK_INT(ows_raft_read_barrier(c.nodes[1].r, &net.nodes[1].ops,
+					    barrier_cb, &r),
+		      OWS_EIO);
+	c.nodes[1].fsm.fail = 0;
+
+	net.hold = true;
+	a.fsm = &c.nodes[0].fsm;
+	OWS_CHECK_INT(ows_raft_read_barrier(c.nodes[0].r, &net.nodes[0].ops,
+					    barrier_cb, &a),
+		      0);
+	OWS_CHECK_INT(ows_raft_read_index(c.nodes[0].r, &net.nodes[0].ops,
+					  index_cb, &b),
+		      0);
+	ows_test_raft_run_for(&c, 30);
+	OWS_CHECK(!a.done && !b.done);
+	ows_raft_close(c.nodes[0].r, NULL, NULL);
+	OWS_CHECK(a.done && a.status == -ECANCELED);
+	OWS_CHECK(b.done && b.status == -ECANCELED);
+	net_release(&net); /* the held questions are answered: ignored */
+	ows_test_raft_run_for(&c, 300);
+	c.nodes[0].r = NULL;
+	c.nodes[0].open = false;
+	ows_test_raft_cluster_fini(&c);
+}
