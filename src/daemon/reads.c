@@ -52,7 +52,8 @@ static void leadership_answered(void *ud, int status,
 	if (status == 0 && resp->status == 200) {
 		v = json_loadb(resp->body, resp->body_len, 0, NULL);
 		rv = json_is_true(json_object_get(v, "leader"))
-			 ? 0 : OWS_ENOTLEADER;
+			 ? 0
+			 : OWS_ENOTLEADER;
 		json_decref(v);
 	}
 	q->confirm_cb(q->cb_ud, rv);
@@ -74,16 +75,16 @@ static int node_edge(struct ows_core *n, uint64_t id, char addr[64])
 	return rv;
 }
 
-static int ask_leadership(void *ud, uint64_t id, uint64_t leader,
-			  uint64_t term, ows_raft_confirm_cb cb, void *cb_ud)
+static int ask_leadership(void *ud, uint64_t id, uint64_t leader, uint64_t term,
+			  ows_raft_confirm_cb cb, void *cb_ud)
 {
 	struct ows_core *n = ud;
 	struct ows_http_client_opts opts = {ows_raft_election_timeout(n->raft),
 					    4096};
 	char addr[64], body[96], sig[OWS_REQSIG_HEADER_MAX];
 	struct ows_http_header hs[2] = {
-		{"Content-Type", "application/json"},
-		{"Authorization", sig},
+	    {"Content-Type", "application/json"},
+	    {"Authorization", sig},
 	};
 	struct question *q;
 	int len, rv;
@@ -94,8 +95,8 @@ static int ask_leadership(void *ud, uint64_t id, uint64_t leader,
 	len = snprintf(body, sizeof(body),
 		       "{\"leader\":%" PRIu64 ",\"term\":%" PRIu64 "}", leader,
 		       term);
-	rv = ows_reqsig_sign(n->key, "POST", LEADERSHIP_PATH, body,
-			     (size_t)len, ows_now_ms() / 1000, sig);
+	rv = ows_reqsig_sign(n->key, "POST", LEADERSHIP_PATH, body, (size_t)len,
+			     ows_now_ms() / 1000, sig);
 	if (rv != 0)
 		return rv;
 	q = calloc(1, sizeof(*q));
@@ -103,8 +104,8 @@ static int ask_leadership(void *ud, uint64_t id, uint64_t leader,
 		return -ENOMEM;
 	q->confirm_cb = cb;
 	q->cb_ud = cb_ud;
-	rv = ows_http_client_request(n->loop, addr, "POST", LEADERSHIP_PATH,
-				     hs, 2, body, (size_t)len, &opts,
+	rv = ows_http_client_request(n->loop, addr, "POST", LEADERSHIP_PATH, hs,
+				     2, body, (size_t)len, &opts,
 				     leadership_answered, q);
 	if (rv != 0)
 		free(q);
@@ -130,7 +131,8 @@ static void index_answered(void *ud, int status,
 		v = json_loadb(resp->body, resp->body_len, 0, NULL);
 		index = json_object_get(v, "index");
 		rv = json_is_integer(index) && json_integer_value(index) >= 0
-			 ? 0 : -EIO;
+			 ? 0
+			 : -EIO;
 	}
 	q->index_cb(q->cb_ud, rv,
 		    rv == 0 ? (uint64_t)json_integer_value(index) : 0);
@@ -172,9 +174,9 @@ static int ask_read_index(void *ud, uint64_t leader, ows_raft_index_cb cb,
 void ows_host_reads_init(struct ows_node_host *nh)
 {
 	nh->read_ops = (struct ows_raft_read_ops){
-		.ud = nh->core,
-		.confirm = ask_leadership,
-		.ask = ask_read_index,
+	    .ud = nh->core,
+	    .confirm = ask_leadership,
+	    .ask = ask_read_index,
 	};
 }
 
@@ -201,7 +203,8 @@ static bool from_member(struct ows_core *n, struct ows_http_req *req,
 			      ows_now_ms() / 1000, pub, &err) == 0 &&
 	    ows_core_key_is_member(n, pub))
 		return true;
-	ows_reply_error(req, 403, "AccessDenied", "only a node of the "
+	ows_reply_error(req, 403, "AccessDenied",
+			"only a node of the "
 			"cluster asks this");
 	return false;
 }
@@ -221,7 +224,8 @@ static void leadership_body_cb(struct ows_http_req *req, int status,
 	if (!json_is_integer(leader) || !json_is_integer(term) ||
 	    json_integer_value(leader) <= 0 || json_integer_value(term) < 0) {
 		json_decref(v);
-		ows_reply_error(req, 400, "MalformedRequest", "expected "
+		ows_reply_error(req, 400, "MalformedRequest",
+				"expected "
 				"{\"leader\": ID, \"term\": T}");
 		return;
 	}
@@ -243,8 +247,8 @@ void ows_host_leadership_handle(struct ows_node_host *nh,
 		return;
 	}
 	req->data = nh->core;
-	if (ows_http_req_read_body(req, LEADERSHIP_LIMIT,
-				   leadership_body_cb) != 0)
+	if (ows_http_req_read_body(req, LEADERSHIP_LIMIT, leadership_body_cb) !=
+	    0)
 		ows_reply_error(req, 500, "InternalError",
 				"cannot read the body");
 }
@@ -264,8 +268,7 @@ static void index_served(void *ud, int status, uint64_t index)
 	json_decref(v);
 }
 
-void ows_host_barrier_handle(struct ows_node_host *nh,
-			     struct ows_http_req *req)
+void ows_host_barrier_handle(struct ows_node_host *nh, struct ows_http_req *req)
 {
 	struct ows_core *n = nh->core;
 	int rv;

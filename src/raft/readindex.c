@@ -68,9 +68,9 @@
 #include "common/list.h"
 #include "raft/raft_priv.h"
 
-#define TICK_MS 20     /* deadlines and retries are looked at this often */
-#define RETRY_MS 50    /* pause after a round that failed */
-#define READ_TIMEOUTS 3  /* a read barrier's deadline, in election timeouts */
+#define TICK_MS 20	 /* deadlines and retries are looked at this often */
+#define RETRY_MS 50	 /* pause after a round that failed */
+#define READ_TIMEOUTS 3	 /* a read barrier's deadline, in election timeouts */
 #define INDEX_TIMEOUTS 2 /* a read index's (the leader's end) */
 #define MAX_VOTERS 64
 
@@ -82,7 +82,7 @@ struct read {
 	ows_raft_change_cb barrier_cb;
 	ows_raft_index_cb index_cb;
 	void *ud;
-	uint64_t index;    /* the read index, once known */
+	uint64_t index;	   /* the read index, once known */
 	uint64_t deadline; /* loop time */
 };
 
@@ -106,8 +106,8 @@ struct ows__raft_reads {
 	uv_timer_t tick;
 	int open_handles;
 	bool closing;
-	struct ows_link queued;   /* arrived, waiting for the next round */
-	struct ows_link round;    /* served by the round in flight */
+	struct ows_link queued;	  /* arrived, waiting for the next round */
+	struct ows_link round;	  /* served by the round in flight */
 	struct ows_link applying; /* index known, waiting to apply it */
 	struct ows_link probes;
 	bool in_flight;
@@ -136,8 +136,7 @@ static bool list_empty(const struct ows_link *head)
 }
 
 /* Move every element of from to the end (or the front) of to. */
-static void list_splice(struct ows_link *to, struct ows_link *from,
-			bool front)
+static void list_splice(struct ows_link *to, struct ows_link *from, bool front)
 {
 	struct ows_link *at = front ? to->next : to;
 
@@ -401,8 +400,8 @@ static void follower_round(struct ows__raft_reads *rs, uint64_t leader)
 	rs->round_id++;
 	rs->in_flight = true;
 	rs->leader_round = false;
-	rs->round_deadline = uv_now(rs->loop) + INDEX_TIMEOUTS * election_ms(rs) +
-			     TICK_MS;
+	rs->round_deadline =
+	    uv_now(rs->loop) + INDEX_TIMEOUTS * election_ms(rs) + TICK_MS;
 	list_splice(&rs->round, &rs->queued, false);
 	rs->stats.rounds++;
 	p = probe_new(rs);
@@ -530,7 +529,8 @@ static void check_cb(uv_check_t *h)
 	settle_applying(rs);
 	if (!rs->closing)
 		expire(rs, &rs->applying,
-		       ows_raft_stalled(rs->r, NULL) != 0 ? OWS_EIO : -ETIMEDOUT);
+		       ows_raft_stalled(rs->r, NULL) != 0 ? OWS_EIO
+							  : -ETIMEDOUT);
 	if (!rs->closing)
 		expire(rs, &rs->round, -ETIMEDOUT);
 	if (!rs->closing)
@@ -555,8 +555,7 @@ static void handle_closed(uv_handle_t *h)
 		free(rs);
 }
 
-struct ows__raft_reads *ows__raft_reads_new(struct ows_raft *r,
-					    uv_loop_t *loop)
+struct ows__raft_reads *ows__raft_reads_new(struct ows_raft *r, uv_loop_t *loop)
 {
 	struct ows__raft_reads *rs = calloc(1, sizeof(*rs));
 
@@ -638,8 +637,7 @@ int ows_raft_read_barrier(struct ows_raft *r,
 	return 0;
 }
 
-int ows_raft_read_index(struct ows_raft *r,
-			const struct ows_raft_read_ops *ops,
+int ows_raft_read_index(struct ows_raft *r, const struct ows_raft_read_ops *ops,
 			ows_raft_index_cb cb, void *ud)
 {
 	struct read *rd;
@@ -655,8 +653,7 @@ int ows_raft_read_index(struct ows_raft *r,
 	return 0;
 }
 
-bool ows_raft_leader_confirm(struct ows_raft *r, uint64_t leader,
-			     uint64_t term)
+bool ows_raft_leader_confirm(struct ows_raft *r, uint64_t leader, uint64_t term)
 {
 	uint64_t known;
 	char addr[64];

@@ -33,8 +33,8 @@ struct net {
 	struct ows_test_raft_cluster *c;
 	struct node_ops nodes[OWS_TEST_RAFT_MAX_NODES];
 	bool cut[OWS_TEST_RAFT_MAX_NODES];
-	bool hold;            /* keep questions until net_release */
-	bool answer_frozen;   /* a frozen node's state answers anyway */
+	bool hold;	    /* keep questions until net_release */
+	bool answer_frozen; /* a frozen node's state answers anyway */
 	struct ows_link held;
 	unsigned confirms, asks, noes;
 	unsigned stale_confirms, stale_noes; /* while a stale leader read */
@@ -118,8 +118,7 @@ static void deliver_cb(uv_timer_t *t)
 		msg_end(m);
 		return;
 	}
-	rv = ows_raft_read_index(to, &net->nodes[m->to].ops, index_answered,
-				 m);
+	rv = ows_raft_read_index(to, &net->nodes[m->to].ops, index_answered, m);
 	if (rv != 0)
 		index_answered(m, rv, 0);
 }
@@ -156,8 +155,12 @@ static int confirm(void *ud, uint64_t id, uint64_t leader, uint64_t term,
 	struct msg *m = calloc(1, sizeof(*m));
 
 	OWS_CHECK(m != NULL && id >= 1 && id <= o->net->c->n);
-	*m = (struct msg){.from = o->i, .to = id - 1, .leader = leader,
-			  .term = term, .confirm_cb = cb, .cb_ud = cb_ud};
+	*m = (struct msg){.from = o->i,
+			  .to = id - 1,
+			  .leader = leader,
+			  .term = term,
+			  .confirm_cb = cb,
+			  .cb_ud = cb_ud};
 	o->net->confirms++;
 	return send_msg(o->net, m);
 }
@@ -168,8 +171,11 @@ static int ask(void *ud, uint64_t leader, ows_raft_index_cb cb, void *cb_ud)
 	struct msg *m = calloc(1, sizeof(*m));
 
 	OWS_CHECK(m != NULL && leader >= 1 && leader <= o->net->c->n);
-	*m = (struct msg){.from = o->i, .to = leader - 1, .ask = true,
-			  .index_cb = cb, .cb_ud = cb_ud};
+	*m = (struct msg){.from = o->i,
+			  .to = leader - 1,
+			  .ask = true,
+			  .index_cb = cb,
+			  .cb_ud = cb_ud};
 	o->net->asks++;
 	return send_msg(o->net, m);
 }
@@ -179,11 +185,11 @@ static void net_init(struct net *net, struct ows_test_raft_cluster *c)
 	*net = (struct net){.c = c};
 	ows_list_init(&net->held);
 	for (size_t i = 0; i < OWS_TEST_RAFT_MAX_NODES; i++)
-		net->nodes[i] = (struct node_ops){
-		    .ops = {.ud = &net->nodes[i], .confirm = confirm,
-			    .ask = ask},
-		    .net = net,
-		    .i = i};
+		net->nodes[i] = (struct node_ops){.ops = {.ud = &net->nodes[i],
+							  .confirm = confirm,
+							  .ask = ask},
+						  .net = net,
+						  .i = i};
 }
 
 /* What came of one read barrier or read index. */
@@ -224,8 +230,7 @@ static void read_barrier(struct net *net, size_t i, struct res *r)
 {
 	*r = (struct res){.fsm = &net->c->nodes[i].fsm};
 	OWS_CHECK_INT(ows_raft_read_barrier(net->c->nodes[i].r,
-					    &net->nodes[i].ops, barrier_cb,
-					    r),
+					    &net->nodes[i].ops, barrier_cb, r),
 		      0);
 }
 
@@ -246,8 +251,8 @@ static uint64_t write_one(struct ows_test_raft_cluster *c, size_t i,
 	OWS_CHECK_INT(ows_raft_apply(c->nodes[i].r, &value, sizeof(value),
 				     ows_test_raft_apply_cb, &w),
 		      0);
-	OWS_CHECK(ows_test_raft_run_until(c, ows_test_raft_waiter_done, &w,
-					  10000));
+	OWS_CHECK(
+	    ows_test_raft_run_until(c, ows_test_raft_waiter_done, &w, 10000));
 	OWS_CHECK_INT(w.status, 0);
 	return w.index;
 }
@@ -311,16 +316,16 @@ OWS_TEST(readindex_read_after_write_on_leader_and_followers)
 	/* A read index taken after a write includes it. */
 	w = write_one(&c, 0, 13);
 	r = (struct res){0};
-	OWS_CHECK_INT(ows_raft_read_index(c.nodes[0].r, &net.nodes[0].ops,
-					  index_cb, &r),
-		      0);
+	OWS_CHECK_INT(
+	    ows_raft_read_index(c.nodes[0].r, &net.nodes[0].ops, index_cb, &r),
+	    0);
 	OWS_CHECK(ows_test_raft_run_until(&c, res_done, &r, 10000));
 	OWS_CHECK_INT(r.status, 0);
 	OWS_CHECK(r.index >= w);
 	/* Only the leader gives read indexes. */
-	OWS_CHECK_INT(ows_raft_read_index(c.nodes[1].r, &net.nodes[1].ops,
-					  index_cb, &r),
-		      OWS_ENOTLEADER);
+	OWS_CHECK_INT(
+	    ows_raft_read_index(c.nodes[1].r, &net.nodes[1].ops, index_cb, &r),
+	    OWS_ENOTLEADER);
 	/* Nothing but the four writes went into the log. */
 	OWS_CHECK_INT(ows_raft_last_index(c.nodes[0].r), last + 4);
 	OWS_CHECK(net.asks >= 2 && net.confirms >= 2);
@@ -369,17 +374,17 @@ OWS_TEST(readindex_read_arriving_during_a_round_waits_for_the_next)
 
 	start_three(&c, &net);
 	net.hold = true;
-	OWS_CHECK_INT(ows_raft_read_index(c.nodes[0].r, &net.nodes[0].ops,
-					  index_cb, &a),
-		      0);
+	OWS_CHECK_INT(
+	    ows_raft_read_index(c.nodes[0].r, &net.nodes[0].ops, index_cb, &a),
+	    0);
 	ows_test_raft_run_for(&c, 30);
 	ows_raft_read_stats(c.nodes[0].r, &st);
 	OWS_CHECK_INT(st.rounds, 1); /* a's round: its questions held */
 	OWS_CHECK(!a.done);
 	w = write_one(&c, 0, 10);
-	OWS_CHECK_INT(ows_raft_read_index(c.nodes[0].r, &net.nodes[0].ops,
-					  index_cb, &b),
-		      0);
+	OWS_CHECK_INT(
+	    ows_raft_read_index(c.nodes[0].r, &net.nodes[0].ops, index_cb, &b),
+	    0);
 	ows_test_raft_run_for(&c, 10);
 	OWS_CHECK(!a.done && !b.done);
 	net_release(&net);
@@ -576,8 +581,9 @@ OWS_TEST(readindex_new_leader_commits_its_term_once)
 
 static bool stalled_2(void *arg)
 {
-	return ows_raft_stalled(((struct ows_test_raft_cluster *)arg)->nodes[1].r,
-				NULL) != 0;
+	return ows_raft_stalled(
+		   ((struct ows_test_raft_cluster *)arg)->nodes[1].r, NULL) !=
+	       0;
 }
 
 /*
@@ -606,9 +612,9 @@ OWS_TEST(readindex_stalled_node_refuses_and_close_cancels)
 	OWS_CHECK_INT(ows_raft_read_barrier(c.nodes[0].r, &net.nodes[0].ops,
 					    barrier_cb, &a),
 		      0);
-	OWS_CHECK_INT(ows_raft_read_index(c.nodes[0].r, &net.nodes[0].ops,
-					  index_cb, &b),
-		      0);
+	OWS_CHECK_INT(
+	    ows_raft_read_index(c.nodes[0].r, &net.nodes[0].ops, index_cb, &b),
+	    0);
 	ows_test_raft_run_for(&c, 30);
 	OWS_CHECK(!a.done && !b.done);
 	ows_raft_close(c.nodes[0].r, NULL, NULL);

@@ -75,8 +75,8 @@ static void handle(struct ows_http_req *req, void *ud)
 	uint64_t leader, term;
 
 	OWS_CHECK(auth != NULL &&
-		  ows_reqsig_verify(auth, "GET", req->target, "", 0,
-				    now_s(), pub, &err) == 0);
+		  ows_reqsig_verify(auth, "GET", req->target, "", 0, now_s(),
+				    pub, &err) == 0);
 	if (strcmp(req->path, "/ask") == 0) {
 		int rv = ows_raft_read_index(r, &nd->ops, index_cb, req);
 
@@ -84,8 +84,8 @@ static void handle(struct ows_http_req *req, void *ud)
 			index_cb(req, rv, 0);
 		return;
 	}
-	OWS_CHECK(sscanf(req->query, "%" SCNu64 ",%" SCNu64, &leader,
-			 &term) == 2);
+	OWS_CHECK(sscanf(req->query, "%" SCNu64 ",%" SCNu64, &leader, &term) ==
+		  2);
 	answer(req, ows_raft_leader_confirm(r, leader, term) ? "1" : "0");
 }
 
@@ -98,7 +98,8 @@ static void answered(void *ud, int status, const struct ows_http_response *resp)
 	if (q->confirm_cb != NULL) {
 		q->confirm_cb(q->cb_ud, status == 0 && resp->body_len == 1 &&
 						resp->body[0] == '1'
-					    ? 0 : OWS_ENOTLEADER);
+					    ? 0
+					    : OWS_ENOTLEADER);
 	} else {
 		if (status != 0 ||
 		    sscanf(resp->body, "%d %" SCNu64, &rv, &index) != 2)
@@ -115,9 +116,9 @@ static int ask_http(struct bnode *from, size_t to, const char *target,
 	struct ows_http_header h = {"Authorization", sig};
 	int rv;
 
-	OWS_CHECK_INT(ows_reqsig_sign(from->b->key, "GET", target, "", 0,
-				      now_s(), sig),
-		      0);
+	OWS_CHECK_INT(
+	    ows_reqsig_sign(from->b->key, "GET", target, "", 0, now_s(), sig),
+	    0);
 	rv = ows_http_client_request(&from->b->c.loop, from->b->nodes[to].addr,
 				     "GET", target, &h, 1, NULL, 0, NULL,
 				     answered, q);
@@ -174,8 +175,8 @@ static bool all_done(void *arg)
 }
 
 /* Milliseconds per read on node i, rounds of batch concurrent reads. */
-static double measure(struct bench *b, size_t i, bool log_entry,
-		      size_t batch, size_t rounds)
+static double measure(struct bench *b, size_t i, bool log_entry, size_t batch,
+		      size_t rounds)
 {
 	struct ows_raft *r = b->c.nodes[i].r;
 	struct res res[32];
@@ -185,12 +186,12 @@ static double measure(struct bench *b, size_t i, bool log_entry,
 		for (size_t j = 0; j < 32; j++)
 			res[j] = (struct res){.done = j >= batch};
 		for (size_t j = 0; j < batch; j++)
-			OWS_CHECK_INT(log_entry
-					  ? ows_raft_barrier(r, done_cb, &res[j])
-					  : ows_raft_read_barrier(
-						r, &b->nodes[i].ops, done_cb,
-						&res[j]),
-				      0);
+			OWS_CHECK_INT(
+			    log_entry
+				? ows_raft_barrier(r, done_cb, &res[j])
+				: ows_raft_read_barrier(r, &b->nodes[i].ops,
+							done_cb, &res[j]),
+			    0);
 		OWS_CHECK(ows_test_raft_run_until(&b->c, all_done, res, 20000));
 		for (size_t j = 0; j < batch; j++)
 			OWS_CHECK_INT(res[j].status, 0);
@@ -200,8 +201,8 @@ static double measure(struct bench *b, size_t i, bool log_entry,
 
 static void server_closed(struct ows_http_server *s)
 {
-	struct bnode *nd = (struct bnode *)((char *)s -
-					    offsetof(struct bnode, srv));
+	struct bnode *nd =
+	    (struct bnode *)((char *)s - offsetof(struct bnode, srv));
 
 	nd->b->closed++;
 }
