@@ -517,8 +517,9 @@ static json_t *configuration(struct ows_raft_server *srv, size_t n)
 	return list;
 }
 
-static void get_status(struct admin_ctx *c)
+static void build_status(struct admin_ctx *c)
 {
+	struct ows_raft_read_stats rst;
 	struct ows_raft_server srv[64];
 	struct ows_core *n = c->n;
 	size_t count = ows_raft_servers(n->raft, srv, 64);
@@ -556,7 +557,47 @@ static void get_status(struct admin_ctx *c)
 		return;
 	}
 	json_object_set_new(c->reply, "configuration", configuration(srv, count));
+	ows_raft_read_stats(n->raft, &rst);
+	json_object_set_new(c->reply, "last_index",
+			    json_integer((json_int_t)ows_raft_last_index(n->raft)));
+	json_object_set_new(c->reply, "reads", json_pack(
+		"{s:I, s:I, s:I}", "reads", (json_int_t)rst.reads, "rounds",
+		(json_int_t)rst.rounds, "noops", (json_int_t)rst.noops));
 	probe_nodes(c, json_object_get(c->reply, "nodes"));
+}
+
+static void status_caught_up(void *ud, int status)
+{
+	struct admin_ctx *c = ud;
+
+	if (status != 0) {
+		reply_error(c, 503, "NotCaughtUp", "consistent status: %s; "
+			    "retry", ows_strerror(status));
+		return;
+	}
+	build_status(c);
+}
+
+/*
+ * ?consistent=true: the status once this node has applied everything the
+ * cluster committed before the request (a read barrier, as the services'
+ * consistent reads take), so that its ledger height is the cluster's.
+ */
+static void get_status(struct admin_ctx *c)
+{
+	char v[8];
+	int rv;
+
+	if (!ows_query_get(c->req->query, "consistent", v, sizeof(v)) ||
+	    strcmp(v, "true") != 0) {
+		build_status(c);
+		return;
+	}
+	rv = ows_raft_read_barrier(c->n->raft, &c->a->host->read_ops,
+				   status_caught_up, c);
+	if (rv != 0)
+		reply_error(c, 503, "NotCaughtUp", "consistent status: %s; "
+			    "retry", ows_strerror(rv));
 }
 
 static void get_ledger(struct admin_ctx *c)
@@ -952,6 +993,10 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 	if (strcmp(req->path, "/_ows/v1/barrier") == 0 &&
 	    strcmp(req->method, "POST") == 0) {
 		ows_host_barrier_handle(a->host, req);
+		return;
+	}
+	if (strcmp(req->path, "/_ows/v1/leadership") == 0) {
+		ows_host_leadership_handle(a->host, req);
 		return;
 	}
 	if (strncmp(req->path, "/_ows/v1/blobs/", 15) == 0) {

@@ -33,8 +33,6 @@
 #include "ledger/attest.h"
 
 #define ATTESTED_LIMIT (4 * 1024 * 1024)
-#define BARRIER_POLL_MS 5
-#define BARRIER_WAIT_MS 10000
 
 static struct ows_node_host *host_of(const struct ows_aws_host *h)
 {
@@ -457,155 +455,6 @@ void ows_host_attested_handle(struct ows_node_host *nh,
 				      "cannot read the body");
 }
 
-/* ---- read barrier ---- */
-
-/*
- * libraft offers no ReadIndex, so a read barrier is a Raft barrier: on the
- * leader, raft_barrier (an empty entry committed in the leader's term,
- * which proves the leadership; its callback runs once every entry before
- * it is applied). On a follower, the leader runs that barrier for it (POST
- * /_ows/v1/barrier, signed by this node's key) and answers the index
- * applied before the barrier entry; the follower then waits, polling every
- * BARRIER_POLL_MS for up to BARRIER_WAIT_MS, until it has applied that far.
- * Costs one Raft entry (not a ledger entry) per barrier.
- */
-struct barrier {
-	struct ows_core *n;
-	ows_aws_barrier_cb cb;
-	void *ud;
-	uint64_t index;
-	uint64_t deadline;
-	uv_timer_t timer;
-};
-
-static void barrier_closed(uv_handle_t *h)
-{
-	free(h->data);
-}
-
-static void barrier_end(struct barrier *b, int status)
-{
-	b->cb(b->ud, status);
-	if (b->timer.data != NULL) {
-		uv_timer_stop(&b->timer);
-		uv_close((uv_handle_t *)&b->timer, barrier_closed);
-	} else {
-		free(b);
-	}
-}
-
-static void barrier_poll(uv_timer_t *t)
-{
-	struct barrier *b = t->data;
-
-	if (ows_raft_applied_index(b->n->raft) >= b->index)
-		barrier_end(b, 0);
-	else if (uv_now(b->n->loop) >= b->deadline || b->n->stopping)
-		barrier_end(b, -ETIMEDOUT);
-}
-
-static void barrier_leader_cb(void *ud, int status)
-{
-	barrier_end(ud, status);
-}
-
-static void barrier_index_cb(void *ud, int status,
-			     const struct ows_http_response *resp)
-{
-	struct barrier *b = ud;
-	json_t *v;
-
-	if (status != 0 || resp->status != 200) {
-		barrier_end(b, status == -EAGAIN || status == 0
-				       ? OWS_ENOTLEADER : -ETIMEDOUT);
-		return;
-	}
-	v = json_loadb(resp->body, resp->body_len, 0, NULL);
-	b->index = (uint64_t)json_integer_value(json_object_get(v, "index"));
-	json_decref(v);
-	b->deadline = uv_now(b->n->loop) + BARRIER_WAIT_MS;
-	uv_timer_init(b->n->loop, &b->timer);
-	b->timer.data = b;
-	uv_timer_start(&b->timer, barrier_poll, 0, BARRIER_POLL_MS);
-}
-
-static int barrier_start(struct ows_core *n, ows_aws_barrier_cb cb, void *ud)
-{
-	char addr[64], sig[OWS_REQSIG_HEADER_MAX];
-	struct ows_http_header hs[1] = {{"Authorization", sig}};
-	struct barrier *b = calloc(1, sizeof(*b));
-	uint64_t id;
-	int rv;
-
-	if (b == NULL)
-		return -ENOMEM;
-	*b = (struct barrier){.n = n, .cb = cb, .ud = ud};
-	if (ows_raft_role(n->raft) == OWS_RAFT_LEADER) {
-		rv = ows_raft_barrier(n->raft, barrier_leader_cb, b);
-		if (rv != OWS_ENOTLEADER)
-			goto out;
-	}
-	rv = leader_edge(n, &id, addr);
-	if (rv == 0)
-		rv = ows_reqsig_sign(n->key, "POST", "/_ows/v1/barrier", "", 0,
-				     ows_now_ms() / 1000, sig);
-	if (rv == 0)
-		rv = ows_core_forward(n, id, addr, "POST", "/_ows/v1/barrier",
-				      hs, 1, "", 0, barrier_index_cb, b);
-out:
-	if (rv != 0)
-		free(b);
-	return rv;
-}
-
-static int host_read_barrier(struct ows_aws_call *c, ows_aws_barrier_cb cb,
-			     void *ud)
-{
-	return barrier_start(host_of(c->host)->core, cb, ud);
-}
-
-/* The leader's end: a barrier, then the commit index it stands for. */
-static void barrier_served(void *ud, int status)
-{
-	struct ows_http_req *req = ud;
-	struct ows_core *n = req->data;
-	json_t *v;
-
-	if (status != 0) {
-		ows_reply_error(req, 503, "NoLeader", "barrier: %s",
-				      ows_strerror(status));
-		return;
-	}
-	v = json_pack("{s:I}", "index",
-		      (json_int_t)ows_raft_applied_index(n->raft));
-	ows_reply_json(req, 200, v);
-	json_decref(v);
-}
-
-void ows_host_barrier_handle(struct ows_node_host *nh,
-			     struct ows_http_req *req)
-{
-	struct ows_core *n = nh->core;
-	const char *auth = ows_http_req_header(req, "Authorization");
-	char pub[OWS_PUBKEY_B64_LEN];
-	struct ows_err err = {{0}};
-	int rv;
-
-	if (auth == NULL ||
-	    ows_reqsig_verify(auth, "POST", req->target, "", 0,
-			      ows_now_ms() / 1000, pub, &err) != 0 ||
-	    !ows_core_key_is_member(n, pub)) {
-		ows_reply_error(req, 403, "AccessDenied", "only a node "
-				      "of the cluster asks for a barrier");
-		return;
-	}
-	req->data = n;
-	rv = ows_raft_barrier(n->raft, barrier_served, req);
-	if (rv != 0)
-		ows_reply_error(req, 503, "NoLeader", "barrier: %s",
-				      ows_strerror(rv));
-}
-
 /* ---- blobs ---- */
 
 static int host_blob_path(const struct ows_aws_host *h, const char *sha256,
@@ -799,7 +648,7 @@ void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
 		.authorize = host_authorize,
 		.authorize_resource = host_authorize_resource,
 		.propose = host_propose,
-		.read_barrier = host_read_barrier,
+		.read_barrier = ows_host_read_barrier,
 		.blob_put = host_blob_put,
 		.blob_path = host_blob_path,
 		.blobs = store,
@@ -809,6 +658,7 @@ void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
 	};
 	nh->keys = (struct ows_aws_keys){access_secret, core, core->session_key,
 					 core->cfg.region, 0};
+	ows_host_reads_init(nh);
 }
 
 void ows_host_close(struct ows_node_host *nh)

@@ -28,6 +28,8 @@ struct ows_node_host {
 	json_t *policies;
 	uint64_t cache_height;
 	struct ows_directory base;  /* the state's directory */
+	/* How ReadIndex asks other nodes (reads.c); ud is core. */
+	struct ows_raft_read_ops read_ops;
 };
 
 /* The host on core, invoking through fns, storing blobs in store. */
@@ -44,10 +46,27 @@ void ows_host_close(struct ows_node_host *nh);
 void ows_host_attested_handle(struct ows_node_host *nh,
 			      struct ows_http_req *req);
 /*
+ * Consistent reads (reads.c): Raft's ReadIndex, its questions carried
+ * between nodes over signed HTTP. ows_host_reads_init fills nh->read_ops
+ * (at ows_host_init); ows_host_read_barrier is the host's read_barrier.
+ */
+void ows_host_reads_init(struct ows_node_host *nh);
+int ows_host_read_barrier(struct ows_aws_call *c, ows_aws_barrier_cb cb,
+			  void *ud);
+/*
  * The leader's end of a follower's read barrier (POST /_ows/v1/barrier,
- * signed by a member node): a Raft barrier, then {"index": applied}.
+ * signed by a member node): {"index": R}, a read index confirmed by a
+ * majority of voters (ows_raft_read_index); 503 when this node does not
+ * lead. Nothing is appended to the log.
  */
 void ows_host_barrier_handle(struct ows_node_host *nh,
 			     struct ows_http_req *req);
+/*
+ * A voter's end of the leader's confirmation round (POST
+ * /_ows/v1/leadership, {"leader": X, "term": T}, signed by a member
+ * node): {"leader": true|false, "term": this node's term}.
+ */
+void ows_host_leadership_handle(struct ows_node_host *nh,
+				struct ows_http_req *req);
 
 #endif

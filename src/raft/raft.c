@@ -37,6 +37,7 @@
 #include "common/list.h"
 #include "common/fs.h"
 #include "common/log.h"
+#include "raft/raft_priv.h"
 #include "raft/transport.h"
 
 #define DEFAULT_ELECTION_MS 1000
@@ -100,6 +101,7 @@ struct ows_raft {
 	bool retry_open;
 	struct ows_link applies;
 	struct ows_link ctls;
+	struct ows__raft_reads *reads; /* readindex.c */
 	uv_check_t drain; /* closes libraft from the check phase, see close_cb */
 	uv_idle_t wake;   /* keeps the loop from sleeping until that check */
 	int open_handles; /* of drain, wake and retry, once closing */
@@ -558,8 +560,14 @@ int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 	ows_list_init(&r->applies);
 	ows_list_init(&r->held);
 	ows_list_init(&r->ctls);
+	r->reads = ows__raft_reads_new(r, loop);
+	if (r->reads == NULL) {
+		free(r);
+		return -ENOMEM;
+	}
 	rv = open_backend(r, dir, opts);
 	if (rv != 0) {
+		ows__raft_reads_close(r->reads);
 		free(r);
 		return rv;
 	}
@@ -715,6 +723,7 @@ void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 {
 	assert(!r->closing);
 	r->closing = true;
+	ows__raft_reads_close(r->reads);
 	r->close_cb = cb;
 	r->close_ud = ud;
 	uv_check_init(r->loop, &r->drain);
@@ -1076,6 +1085,41 @@ uint64_t ows_raft_match_index(struct ows_raft *r, uint64_t id)
 uint64_t ows_raft_last_index(struct ows_raft *r)
 {
 	return raft_last_index(&r->raft);
+}
+
+struct ows__raft_reads *ows__raft_reads_of(struct ows_raft *r)
+{
+	return r->reads;
+}
+
+bool ows__raft_closing(struct ows_raft *r)
+{
+	return r->closing;
+}
+
+/*
+ * libraft's log is a circular buffer of the entries after offset (its
+ * log.c: the entry at index i sits at (front + i - offset - 1) % size);
+ * the header shows the fields, 0.15 has no call that returns a term.
+ */
+uint64_t ows__raft_commit_term(struct ows_raft *r)
+{
+	const struct raft_log *l = &r->raft.log;
+	raft_index i = r->raft.commit_index;
+	size_t n;
+
+	if (i == 0)
+		return 0;
+	if (i == l->snapshot.last_index)
+		return l->snapshot.last_term;
+	if (l->size == 0)
+		return 0;
+	n = l->back >= l->front ? l->back - l->front
+				: l->size - l->front + l->back;
+	if (i <= l->offset || i - l->offset > n)
+		return 0;
+	return l->entries[(l->front + (size_t)(i - l->offset - 1)) % l->size]
+	    .term;
 }
 
 uint64_t ows_raft_id(struct ows_raft *r)

@@ -135,6 +135,83 @@ int ows_raft_apply(struct ows_raft *r, const void *data, size_t len,
 typedef void (*ows_raft_change_cb)(void *ud, int status);
 int ows_raft_barrier(struct ows_raft *r, ows_raft_change_cb cb, void *ud);
 
+/*
+ * Consistent reads without log entries: Raft's ReadIndex (Ongaro's thesis,
+ * section 6.4), in src/raft/readindex.c, which also proves it safe.
+ *
+ * libraft has no way to ask the voters on demand whether this node still
+ * leads, nor to ask the leader for its commit index from a follower, so
+ * the caller carries those questions (the node sends them over its signed
+ * node-to-node HTTP endpoints). Both functions follow libuv's rule: on 0
+ * cb_ud's callback runs exactly once, later, on the loop thread (also
+ * after the member is closed: what it carries is then ignored); on < 0
+ * never. ops, and its ud, must outlive every member they are passed to.
+ */
+typedef void (*ows_raft_index_cb)(void *ud, int status, uint64_t index);
+typedef void (*ows_raft_confirm_cb)(void *ud, int status);
+struct ows_raft_read_ops {
+	void *ud;
+	/*
+	 * Leader: ask voter id, with a message sent after this call, whether
+	 * it holds node leader as the leader of term (its answer is
+	 * ows_raft_leader_confirm on that node). cb gets 0 for yes,
+	 * OWS_ENOTLEADER for no, another < 0 when no answer came.
+	 */
+	int (*confirm)(void *ud, uint64_t id, uint64_t leader, uint64_t term,
+		       ows_raft_confirm_cb cb, void *cb_ud);
+	/*
+	 * Follower: ask node leader for a read index (its answer is
+	 * ows_raft_read_index on that node): cb gets 0 and the index, or < 0.
+	 */
+	int (*ask)(void *ud, uint64_t leader, ows_raft_index_cb cb,
+		   void *cb_ud);
+};
+
+/*
+ * A read barrier, on any node: cb(ud, 0) once this node has applied every
+ * entry committed anywhere in the cluster before the call, so that a read
+ * of the local state made from cb is linearizable; nothing is appended to
+ * the log (but the first read of a leader's term may wait for the empty
+ * entry that proves its term committed). Reads that arrive together share
+ * one round of questions. Fails (cb with < 0) within three election
+ * timeouts: OWS_ENOTLEADER when no leader is known, -ETIMEDOUT when no
+ * majority confirmed one or the state did not catch up, -ECANCELED on
+ * close. Returns OWS_EIO when this node cannot apply the log now,
+ * -ECANCELED when closing, -ENOMEM.
+ */
+int ows_raft_read_barrier(struct ows_raft *r,
+			  const struct ows_raft_read_ops *ops,
+			  ows_raft_change_cb cb, void *ud);
+
+/*
+ * Leader only: a read index for a follower's read barrier. cb(ud, 0, R)
+ * once a majority of voters confirmed, after this call, that this node
+ * leads; R is the commit index as of the round that confirmed it (at or
+ * after this call), not necessarily applied here yet. OWS_ENOTLEADER
+ * (returned, or to cb when leadership is lost on the way), -ETIMEDOUT
+ * after two election timeouts.
+ */
+int ows_raft_read_index(struct ows_raft *r,
+			const struct ows_raft_read_ops *ops,
+			ows_raft_index_cb cb, void *ud);
+
+/*
+ * A voter's answer to the leader's question (ops->confirm): true when
+ * this node's current term is term and the leader it knows for that term
+ * is leader (itself included). A true answer means that this node had not
+ * raised its term, hence not voted, beyond term at the moment it answered.
+ */
+bool ows_raft_leader_confirm(struct ows_raft *r, uint64_t leader,
+			     uint64_t term);
+
+/* Counters of the read barriers since the member was created. */
+struct ows_raft_read_stats {
+	uint64_t reads;     /* read barriers and read indexes asked */
+	uint64_t rounds;    /* confirmation rounds (leader) or asks (follower) */
+	uint64_t noops;     /* empty entries appended for a term's first read */
+};
+void ows_raft_read_stats(struct ows_raft *r, struct ows_raft_read_stats *out);
+
 /* Membership changes (leader only). cb gets 0 or < 0. */
 int ows_raft_add(struct ows_raft *r, uint64_t id, const char *address,
 		 ows_raft_change_cb cb, void *ud);

@@ -192,13 +192,15 @@ def test_routing_by_target_scope_and_host():
 
 
 def test_node_endpoints_of_the_host_take_only_nodes():
-    """The leader's ends of a follower's attested entry and read barrier
-    make Raft entries: only a node of the cluster may call them, not an
-    anonymous client nor a user (even root)."""
+    """The leader's ends of a follower's attested entry and read barrier,
+    and a voter's end of the leader's confirmation round: only a node of
+    the cluster may call them, not an anonymous client nor a user (even
+    root)."""
     n = started()
     before = n.status()
     body = json.dumps({"attestation": {"cluster": "x"}, "signature": "AA=="})
-    for target, b in (("/_ows/v1/attested", body), ("/_ows/v1/barrier", "")):
+    for target, b in (("/_ows/v1/attested", body), ("/_ows/v1/barrier", ""),
+                      ("/_ows/v1/leadership", '{"leader": 1, "term": 1}')):
         st, text = http(n.edge, "POST", target, b.encode())
         check(st == 403 and json.loads(text)["code"] == "AccessDenied", (target, st, text))
         st, r = signed_request(n, n.root_key, "POST", target, b)
@@ -211,15 +213,31 @@ def test_node_endpoints_of_the_host_take_only_nodes():
 
 def test_read_barrier_on_the_leader():
     """The leader's end of a read barrier, asked by a node (its key): a
-    Raft barrier entry (committed in the term: the leadership holds), then
-    the index applied before it, which covers every earlier entry. It adds
-    nothing to the ledger."""
+    read index (ReadIndex), at least the commit index before the request,
+    and nothing appended to the log (after the one empty entry a leader
+    appends for the first read of its term, when nothing of its term is
+    committed yet). The leadership question of a round is answered from
+    the node's own term and leader."""
     n = started()
+    key = os.path.join(n.dir, "node.key")
+    st, r = signed_request(n, key, "POST", "/_ows/v1/barrier", "")
+    check(st == 200, (st, r))
     before = n.status()
-    st, r = signed_request(n, os.path.join(n.dir, "node.key"), "POST",
-                           "/_ows/v1/barrier", "")
-    check(st == 200 and r["index"] >= before["commit_index"], (st, r, before))
+    for _ in range(5):
+        st, r = signed_request(n, key, "POST", "/_ows/v1/barrier", "")
+        check(st == 200 and r["index"] >= before["commit_index"], (st, r, before))
     after = n.status()
-    check(after["commit_index"] > before["commit_index"] and
+    check(after["last_index"] == before["last_index"] and
+          after["commit_index"] == before["commit_index"] and
           after["applied_index"] >= r["index"] and
           after["ledger"]["height"] == before["ledger"]["height"], (r, before, after))
+    check(after["reads"]["reads"] >= before["reads"]["reads"] + 5 and
+          after["reads"]["noops"] <= 1, (before["reads"], after["reads"]))
+    term = after["term"]
+    for q, yes in (({"leader": 1, "term": term}, True),
+                   ({"leader": 2, "term": term}, False),
+                   ({"leader": 1, "term": term + 1}, False)):
+        st, r = signed_request(n, key, "POST", "/_ows/v1/leadership", json.dumps(q))
+        check(st == 200 and r == {"leader": yes, "term": term}, (q, st, r))
+    st, r = signed_request(n, key, "POST", "/_ows/v1/leadership", '{"leader": "x"}')
+    check(st == 400, (st, r))

@@ -62,6 +62,13 @@ struct ows_test_raft_node {
 	 * default) is libraft's plain TCP transport.
 	 */
 	const struct ows_raft_auth *auth;
+	/*
+	 * Borrowed; the loop the node runs on (set before open). NULL (the
+	 * default) is the cluster's. A node on a loop of its own can be
+	 * frozen, as a paused process is: its loop is then not run.
+	 */
+	uv_loop_t *loop;
+	bool frozen;
 };
 
 struct ows_test_raft_cluster {
@@ -70,6 +77,8 @@ struct ows_test_raft_cluster {
 	struct ows_raft_options opts;
 	struct ows_test_raft_node nodes[OWS_TEST_RAFT_MAX_NODES];
 	size_t n;
+	/* The nodes on the cluster's loop are frozen: it is not run. */
+	bool frozen;
 };
 
 /*
@@ -87,7 +96,10 @@ void ows_test_raft_cluster_init(struct ows_test_raft_cluster *c, size_t n);
  */
 void ows_test_raft_cluster_fini(struct ows_test_raft_cluster *c);
 
-/* Run the loop until pred(arg) holds; false after timeout_ms. */
+/*
+ * Run the loops until pred(arg) holds; false after timeout_ms. The loops
+ * are the cluster's and the nodes' own, those that are not frozen.
+ */
 bool ows_test_raft_run_until(struct ows_test_raft_cluster *c,
 			     bool (*pred)(void *), void *arg,
 			     unsigned timeout_ms);
