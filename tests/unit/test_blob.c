@@ -223,6 +223,7 @@ OWS_TEST(blob_writer_named_by_its_bytes_at_commit)
 	OWS_CHECK_INT(ows_blob_writer_write(&w, "x", 1), 0);
 	ows_blob_writer_abort(&w);
 	OWS_CHECK_INT(files_in(&s), 1);
+}
 
 /* ---- placement ---- */
 
