@@ -44,9 +44,13 @@
  * The proof needs: answers counted only for the round whose questions
  * were sent after R was taken (rounds are numbered, late answers to an
  * older round are dropped); the majority taken over L's current
- * configuration, the one libraft commits with; voters that persist their
- * term before they vote (libraft does, it is Raft's rule); member nodes
- * that answer honestly (the questions travel signed with a node's key).
+ * configuration, the one libraft commits with, with each voter's yes
+ * counted once and only when that voter gave it (ops->confirm's duty);
+ * voters that persist their term before they vote (libraft does, it is
+ * Raft's rule); member nodes that answer honestly, and answers that reach
+ * the leader unaltered (the questions travel signed with a node's key,
+ * the answers unsigned: the node network is trusted as the Raft streams
+ * are after their handshake).
  * It needs no clock: there is no lease, so a leader paused or cut off for
  * any time never serves a stale read. It gives nothing for liveness: a
  * leader cut off from the majority gets no round confirmed, and its reads
