@@ -63,8 +63,9 @@ void ows_host_barrier_handle(struct ows_node_host *nh,
 			     struct ows_http_req *req);
 /*
  * A voter's end of the leader's confirmation round (POST
- * /_ows/v1/leadership, {"leader": X, "term": T}, signed by a member
- * node): {"leader": true|false, "term": this node's term}.
+ * /_ows/v1/leadership, {"voter": V, "leader": X, "term": T}, signed by a
+ * member node): {"leader": true|false, "term": this node's term, "node":
+ * this node's id}; true only when this node is V.
  */
 void ows_host_leadership_handle(struct ows_node_host *nh,
 				struct ows_http_req *req);

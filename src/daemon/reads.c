@@ -3,10 +3,11 @@
  * node-to-node questions that Raft's ReadIndex asks (src/raft/readindex.c
  * does the protocol; this file carries its questions over HTTP).
  *
- *   POST /_ows/v1/leadership  {"leader": X, "term": T}
- *        asked by the leader of each voter, once per round of reads:
- *        {"leader": true} when the voter's current term is T and the
- *        leader it knows is X (ows_raft_leader_confirm), else false.
+ *   POST /_ows/v1/leadership  {"voter": V, "leader": X, "term": T}
+ *        asked by the leader of each voter V, once per round of reads:
+ *        {"leader": true, "term": T, "node": V} when the node is V, its
+ *        current term is T and the leader it knows is X
+ *        (ows_raft_leader_confirm), else "leader": false.
  *   POST /_ows/v1/barrier     (empty body)
  *        asked by a follower of the leader, once per batch of reads:
  *        {"index": R}, a read index confirmed by a round (nothing is
@@ -37,6 +38,7 @@
 /* ---- the leader asks a voter ---- */
 
 struct question {
+	uint64_t voter; /* the node asked */
 	ows_raft_confirm_cb confirm_cb;
 	ows_raft_index_cb index_cb;
 	void *cb_ud;
@@ -49,9 +51,17 @@ static void leadership_answered(void *ud, int status,
 	int rv = status != 0 ? status : -EIO;
 	json_t *v;
 
+	/*
+	 * A yes counts for the voter asked only if that voter gave it: an
+	 * edge address in the nodes table that reaches another node (two
+	 * machines registered as 127.0.0.1, say) must not let one node's yes
+	 * count twice in the majority.
+	 */
 	if (status == 0 && resp->status == 200) {
 		v = json_loadb(resp->body, resp->body_len, 0, NULL);
-		rv = json_is_true(json_object_get(v, "leader"))
+		rv = json_is_true(json_object_get(v, "leader")) &&
+			     json_integer_value(json_object_get(v, "node")) ==
+				 (json_int_t)q->voter
 			 ? 0
 			 : OWS_ENOTLEADER;
 		json_decref(v);
@@ -81,7 +91,7 @@ static int ask_leadership(void *ud, uint64_t id, uint64_t leader, uint64_t term,
 	struct ows_core *n = ud;
 	struct ows_http_client_opts opts = {ows_raft_election_timeout(n->raft),
 					    4096};
-	char addr[64], body[96], sig[OWS_REQSIG_HEADER_MAX];
+	char addr[64], body[128], sig[OWS_REQSIG_HEADER_MAX];
 	struct ows_http_header hs[2] = {
 	    {"Content-Type", "application/json"},
 	    {"Authorization", sig},
@@ -93,8 +103,9 @@ static int ask_leadership(void *ud, uint64_t id, uint64_t leader, uint64_t term,
 	if (rv != 0)
 		return rv;
 	len = snprintf(body, sizeof(body),
-		       "{\"leader\":%" PRIu64 ",\"term\":%" PRIu64 "}", leader,
-		       term);
+		       "{\"voter\":%" PRIu64 ",\"leader\":%" PRIu64
+		       ",\"term\":%" PRIu64 "}",
+		       id, leader, term);
 	rv = ows_reqsig_sign(n->key, "POST", LEADERSHIP_PATH, body, (size_t)len,
 			     ows_now_ms() / 1000, sig);
 	if (rv != 0)
@@ -102,6 +113,7 @@ static int ask_leadership(void *ud, uint64_t id, uint64_t leader, uint64_t term,
 	q = calloc(1, sizeof(*q));
 	if (q == NULL)
 		return -ENOMEM;
+	q->voter = id;
 	q->confirm_cb = cb;
 	q->cb_ud = cb_ud;
 	rv = ows_http_client_request(n->loop, addr, "POST", LEADERSHIP_PATH, hs,
@@ -209,31 +221,50 @@ static bool from_member(struct ows_core *n, struct ows_http_req *req,
 	return false;
 }
 
+/* A positive integer member of v, or 0. */
+static uint64_t id_in(const json_t *v, const char *name)
+{
+	const json_t *x = json_object_get(v, name);
+
+	return json_is_integer(x) && json_integer_value(x) > 0
+		   ? (uint64_t)json_integer_value(x)
+		   : 0;
+}
+
+/*
+ * Yes only when the question is for this node (voter), this node's
+ * current term is term and the leader it knows is leader; the answer
+ * names this node, so that the asker counts it for the voter it asked.
+ */
 static void leadership_body_cb(struct ows_http_req *req, int status,
 			       const char *body, size_t len)
 {
 	struct ows_core *n = req->data;
 	struct ows_err err = {{0}};
-	json_t *v, *leader, *term, *answer;
+	uint64_t voter, leader;
+	json_t *v, *term, *answer;
+	bool yes;
 
 	if (status != 0 || !from_member(n, req, body, len))
 		return;
 	v = ows_json_parse(body, len, &err);
-	leader = json_object_get(v, "leader");
+	voter = id_in(v, "voter");
+	leader = id_in(v, "leader");
 	term = json_object_get(v, "term");
-	if (!json_is_integer(leader) || !json_is_integer(term) ||
-	    json_integer_value(leader) <= 0 || json_integer_value(term) < 0) {
+	if (voter == 0 || leader == 0 || !json_is_integer(term) ||
+	    json_integer_value(term) < 0) {
 		json_decref(v);
 		ows_reply_error(req, 400, "MalformedRequest",
-				"expected "
-				"{\"leader\": ID, \"term\": T}");
+				"expected {\"voter\": ID, \"leader\": ID, "
+				"\"term\": T}");
 		return;
 	}
-	answer = json_pack("{s:b,s:I}", "leader",
-			   ows_raft_leader_confirm(
-			       n->raft, (uint64_t)json_integer_value(leader),
-			       (uint64_t)json_integer_value(term)),
-			   "term", (json_int_t)ows_raft_term(n->raft));
+	yes = voter == n->cfg.id &&
+	      ows_raft_leader_confirm(n->raft, leader,
+				      (uint64_t)json_integer_value(term));
+	answer = json_pack("{s:b,s:I,s:I}", "leader", yes, "term",
+			   (json_int_t)ows_raft_term(n->raft), "node",
+			   (json_int_t)n->cfg.id);
 	ows_reply_json(req, 200, answer);
 	json_decref(answer);
 	json_decref(v);

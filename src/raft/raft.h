@@ -154,7 +154,9 @@ struct ows_raft_read_ops {
 	/*
 	 * Leader: ask voter id, with a message sent after this call, whether
 	 * it holds node leader as the leader of term (its answer is
-	 * ows_raft_leader_confirm on that node). cb gets 0 for yes,
+	 * ows_raft_leader_confirm on that node). cb gets 0 for a yes given
+	 * by node id itself (each voter's yes is counted once: a yes from
+	 * another node, reached by mistake, must not pass for id's),
 	 * OWS_ENOTLEADER for no, another < 0 when no answer came.
 	 */
 	int (*confirm)(void *ud, uint64_t id, uint64_t leader, uint64_t term,

@@ -44,9 +44,13 @@
  * The proof needs: answers counted only for the round whose questions
  * were sent after R was taken (rounds are numbered, late answers to an
  * older round are dropped); the majority taken over L's current
- * configuration, the one libraft commits with; voters that persist their
- * term before they vote (libraft does, it is Raft's rule); member nodes
- * that answer honestly (the questions travel signed with a node's key).
+ * configuration, the one libraft commits with, with each voter's yes
+ * counted once and only when that voter gave it (ops->confirm's duty);
+ * voters that persist their term before they vote (libraft does, it is
+ * Raft's rule); member nodes that answer honestly, and answers that reach
+ * the leader unaltered (the questions travel signed with a node's key,
+ * the answers unsigned: the node network is trusted as the Raft streams
+ * are after their handshake).
  * It needs no clock: there is no lease, so a leader paused or cut off for
  * any time never serves a stale read. It gives nothing for liveness: a
  * leader cut off from the majority gets no round confirmed, and its reads
@@ -72,7 +76,6 @@
 #define RETRY_MS 50	 /* pause after a round that failed */
 #define READ_TIMEOUTS 3	 /* a read barrier's deadline, in election timeouts */
 #define INDEX_TIMEOUTS 2 /* a read index's (the leader's end) */
-#define MAX_VOTERS 64
 
 enum read_kind { READ_BARRIER, READ_INDEX };
 
@@ -351,17 +354,22 @@ static void send_confirms(struct ows__raft_reads *rs,
 
 static void leader_round(struct ows__raft_reads *rs)
 {
-	struct ows_raft_server srv[MAX_VOTERS];
-	size_t n = ows_raft_servers(rs->r, srv, MAX_VOTERS);
 	uint64_t term = ows_raft_term(rs->r), self = ows_raft_id(rs->r);
+	size_t n = ows_raft_servers(rs->r, NULL, 0);
+	struct ows_raft_server *srv;
 
 	if (ows__raft_commit_term(rs->r) != term) {
 		if (commit_own_term(rs, term) != 0)
 			rs->retry_at = uv_now(rs->loop) + RETRY_MS;
 		return;
 	}
-	if (n > MAX_VOTERS)
-		n = MAX_VOTERS;
+	/* The whole configuration: a majority of part of it proves nothing. */
+	srv = calloc(n > 0 ? n : 1, sizeof(*srv));
+	if (srv == NULL) {
+		rs->retry_at = uv_now(rs->loop) + RETRY_MS;
+		return;
+	}
+	n = ows_raft_servers(rs->r, srv, n);
 	rs->round_id++;
 	rs->in_flight = true;
 	rs->leader_round = true;
@@ -382,14 +390,13 @@ static void leader_round(struct ows__raft_reads *rs)
 	rs->stats.rounds++;
 	if (rs->voters == 0) { /* a leader outside its configuration */
 		round_fail(rs);
-		return;
-	}
-	if (rs->acks >= rs->needed) {
+	} else if (rs->acks >= rs->needed) {
 		rs->confirmed = true; /* the only voter */
 		kick(rs);
-		return;
+	} else {
+		send_confirms(rs, srv, n);
 	}
-	send_confirms(rs, srv, n);
+	free(srv);
 }
 
 static void follower_round(struct ows__raft_reads *rs, uint64_t leader)

@@ -201,7 +201,7 @@ def test_node_endpoints_of_the_host_take_only_nodes():
     before = n.status()
     body = json.dumps({"attestation": {"cluster": "x"}, "signature": "AA=="})
     for target, b in (("/_ows/v1/attested", body), ("/_ows/v1/barrier", ""),
-                      ("/_ows/v1/leadership", '{"leader": 1, "term": 1}')):
+                      ("/_ows/v1/leadership", '{"voter": 1, "leader": 1, "term": 1}')):
         st, text = http(n.edge, "POST", target, b.encode())
         check(st == 403 and json.loads(text)["code"] == "AccessDenied", (target, st, text))
         st, r = signed_request(n, n.root_key, "POST", target, b)
@@ -235,10 +235,11 @@ def test_read_barrier_on_the_leader():
     check(after["reads"]["reads"] >= before["reads"]["reads"] + 5 and
           after["reads"]["noops"] <= 1, (before["reads"], after["reads"]))
     term = after["term"]
-    for q, yes in (({"leader": 1, "term": term}, True),
-                   ({"leader": 2, "term": term}, False),
-                   ({"leader": 1, "term": term + 1}, False)):
+    for q, yes in (({"voter": 1, "leader": 1, "term": term}, True),
+                   ({"voter": 1, "leader": 2, "term": term}, False),
+                   ({"voter": 1, "leader": 1, "term": term + 1}, False),
+                   ({"voter": 2, "leader": 1, "term": term}, False)):
         st, r = signed_request(n, key, "POST", "/_ows/v1/leadership", json.dumps(q))
-        check(st == 200 and r == {"leader": yes, "term": term}, (q, st, r))
+        check(st == 200 and r == {"leader": yes, "term": term, "node": 1}, (q, st, r))
     st, r = signed_request(n, key, "POST", "/_ows/v1/leadership", '{"leader": "x"}')
     check(st == 400, (st, r))
