@@ -116,7 +116,7 @@ struct fetch {
 	const char *piece; /* borrowed from the client until sink_done */
 	size_t len;
 	void *token;
-	const char *from;  /* the peer being asked */
+	uint64_t rate_bps;
 };
 
 static void fetch_end(struct fetch *f, int status)
@@ -217,7 +217,8 @@ static void fetched_cb(void *ud, int status, const struct ows_http_response *r)
 static int fetch_next(struct fetch *f)
 {
 	struct ows_http_client_opts opts = {FETCH_IDLE_MS, ERROR_BODY_MAX};
-	struct ows_http_client_body body = {.sink = fetch_sink, .sink_ud = f};
+	struct ows_http_client_body body = {.sink = fetch_sink, .sink_ud = f,
+					    .rate_bps = f->rate_bps};
 	char target[128], auth[OWS_REQSIG_HEADER_MAX];
 	struct ows_http_header h = {"Authorization", auth};
 
@@ -228,7 +229,6 @@ static int fetch_next(struct fetch *f)
 		if (ows_reqsig_sign(f->key, "GET", target, NULL, 0,
 				    (int64_t)time(NULL), auth) != 0)
 			continue;
-		f->from = addr;
 		if (ows_http_client_stream(f->loop, addr, "GET", target, &h, 1,
 					   &body, &opts, fetched_cb, f) == 0)
 			return 0;
@@ -240,6 +240,15 @@ int ows_blob_fetch(const struct ows_blob_store *s, uv_loop_t *loop,
 		   const struct ows_key *key, const char *const *peers,
 		   size_t n_peers, const char *hash, ows_blob_done_cb cb,
 		   void *ud)
+{
+	return ows_blob_fetch_paced(s, loop, key, peers, n_peers, hash, 0, cb,
+				    ud);
+}
+
+int ows_blob_fetch_paced(const struct ows_blob_store *s, uv_loop_t *loop,
+			 const struct ows_key *key, const char *const *peers,
+			 size_t n_peers, const char *hash, uint64_t rate_bps,
+			 ows_blob_done_cb cb, void *ud)
 {
 	struct fetch *f;
 	int rv;
@@ -255,6 +264,7 @@ int ows_blob_fetch(const struct ows_blob_store *s, uv_loop_t *loop,
 	f->loop = loop;
 	f->key = key;
 	memcpy(f->hash, hash, 65);
+	f->rate_bps = rate_bps;
 	f->cb = cb;
 	f->ud = ud;
 	rv = fetch_next(f);
@@ -276,6 +286,7 @@ struct push {
 	char path[PATH_MAX];
 	uint64_t size;
 	unsigned want, need, have;
+	uint64_t rate_bps;
 	ows_blob_done_cb cb;
 	void *ud;
 	const char *addr; /* the peer being asked */
@@ -341,7 +352,8 @@ static int push_put(struct push *p)
 {
 	struct ows_http_client_opts opts = {PUSH_IDLE_MS, ERROR_BODY_MAX};
 	struct ows_http_client_body body = {.body_path = p->path,
-					    .body_len = p->size};
+					    .body_len = p->size,
+					    .rate_bps = p->rate_bps};
 	char target[128], sig[OWS_REQSIG_HEADER_MAX];
 	struct ows_http_header h[] = {
 		{"Authorization", sig},
@@ -378,7 +390,8 @@ static int push_next(struct push *p)
 int ows_blob_replicate(const struct ows_blob_store *s, uv_loop_t *loop,
 		       const struct ows_key *key, const char *const *peers,
 		       size_t n_peers, const char *hash, unsigned want,
-		       unsigned need, ows_blob_done_cb cb, void *ud)
+		       unsigned need, uint64_t rate_bps, ows_blob_done_cb cb,
+		       void *ud)
 {
 	struct push *p;
 	uint64_t size;
@@ -397,6 +410,7 @@ int ows_blob_replicate(const struct ows_blob_store *s, uv_loop_t *loop,
 	p->size = size;
 	p->want = want;
 	p->need = need < want ? need : want;
+	p->rate_bps = rate_bps;
 	p->cb = cb;
 	p->ud = ud;
 	push_on(p); /* want reached (0) or no peer to ask: cb at once */
