@@ -27,6 +27,8 @@
 #define FETCH_IDLE_MS 30000
 #define PUSH_IDLE_MS 30000
 #define HEAD_TIMEOUT_MS 10000
+#define EMPTY_SHA256 \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 /* Error bodies (a 404's JSON) are small. */
 #define ERROR_BODY_MAX ((size_t)64 * 1024)
 
@@ -341,10 +343,8 @@ static int sign(struct push *p, const char *method, const char *target,
 {
 	/* The PUT's body is the blob: its SHA-256 is the blob's name. */
 	return ows_reqsig_sign_hash(p->key, method, target,
-				    strcmp(method, "PUT") == 0
-					    ? p->hash
-					    : "e3b0c44298fc1c149afbf4c8996fb924"
-					      "27ae41e4649b934ca495991b7852b855",
+				    strcmp(method, "PUT") == 0 ? p->hash
+							       : EMPTY_SHA256,
 				    (int64_t)time(NULL), sig);
 }
 

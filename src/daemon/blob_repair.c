@@ -15,11 +15,11 @@
  *
  * One transfer at a time per node, paced at OWS_BLOB_REPAIR_BPS (default
  * 100 MiB/s), so that the repair leaves room for clients; the transfers
- * stream from and to disk on the thread pool (blob/peer.c). Each round starts with a health probe of every member
- * (GET /_ows/v1/health); a member whose last two probes failed is left
- * out of placement, so its blobs go to the next node in each blob's order
- * until it is back (then it catches up, and the stand-in's extra copy is
- * dropped). Rounds start every OWS_BLOB_REPAIR_MS (default 1 s) after
+ * stream from and to disk on the thread pool (blob/peer.c). Each round
+ * starts with a health probe of every member (GET /_ows/v1/health); a
+ * member whose last two probes failed is left out of placement, so its
+ * blobs go to the next node in each blob's order until it is back (then
+ * it catches up, and the stand-in's extra copy is dropped). Rounds start every OWS_BLOB_REPAIR_MS (default 1 s) after
  * the last one ended.
  */
 #include <errno.h>
@@ -304,8 +304,9 @@ static void probe_members(struct ows_blobs *b)
 	b->n_peers = k;
 	json_array_foreach(nodes, i, row) {
 		const char *edge = ows_json_str(row, "edge");
-		struct ows_blobs_peer *m = peer_of(b, (uint64_t)json_integer_value(
-			json_object_get(row, "id")));
+		uint64_t id = (uint64_t)json_integer_value(
+			json_object_get(row, "id"));
+		struct ows_blobs_peer *m = peer_of(b, id);
 		struct probe *p;
 
 		if (m == NULL || m->probing || edge == NULL ||

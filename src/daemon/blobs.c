@@ -547,43 +547,48 @@ bool ows_blobs_down(const struct ows_blobs *b, uint64_t id)
 	return false;
 }
 
+/* The edge address of member id in nodes (borrowed), or NULL. */
+static const char *edge_of(json_t *nodes, uint64_t id)
+{
+	json_t *row;
+	size_t i;
+
+	json_array_foreach(nodes, i, row)
+		if ((uint64_t)json_integer_value(json_object_get(row, "id")) ==
+		    id)
+			return ows_json_str(row, "edge");
+	return NULL;
+}
+
 size_t ows_blobs_placed(struct ows_core *n, json_t *nodes, const char *hash,
 			unsigned replicas, const struct ows_blobs *live,
 			const char **peers, bool *self_holds,
 			unsigned *holders)
 {
 	uint64_t ids[OWS_BLOBS_PEERS_MAX];
-	size_t k = 0, np = 0;
+	size_t i, k = 0, np = 0;
 	json_t *row;
 
 	*self_holds = false;
 	*holders = 0;
-	for (size_t i = 0; i < json_array_size(nodes) && k < OWS_BLOBS_PEERS_MAX;
-	     i++) {
+	json_array_foreach(nodes, i, row) {
 		uint64_t id = (uint64_t)json_integer_value(
-			json_object_get(json_array_get(nodes, i), "id"));
+			json_object_get(row, "id"));
 
-		if (live == NULL || id == n->cfg.id || !ows_blobs_down(live, id))
+		if (k < OWS_BLOBS_PEERS_MAX &&
+		    (live == NULL || id == n->cfg.id ||
+		     !ows_blobs_down(live, id)))
 			ids[k++] = id;
 	}
 	ows_blob_place(hash, ids, k);
-	for (size_t i = 0; i < k; i++) {
+	for (i = 0; i < k; i++) {
+		const char *edge = edge_of(nodes, ids[i]);
+
 		if (ids[i] == n->cfg.id) {
 			*self_holds = i < replicas;
-			continue;
-		}
-		for (size_t j = 0; j < json_array_size(nodes); j++) {
-			const char *edge;
-
-			row = json_array_get(nodes, j);
-			edge = ows_json_str(row, "edge");
-			if ((uint64_t)json_integer_value(json_object_get(
-				    row, "id")) != ids[i] || edge == NULL)
-				continue;
-			if (i < replicas)
-				(*holders)++;
+		} else if (edge != NULL) {
+			*holders += i < replicas;
 			peers[np++] = edge;
-			break;
 		}
 	}
 	return np;
@@ -639,9 +644,13 @@ static void gc_scan(uv_work_t *w)
 {
 	struct gc_work *g = w->data;
 
-	if (sqlite3_open_v2(g->db, &g->ro, SQLITE_OPEN_READONLY |
-					   SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+
+	if (sqlite3_open_v2(g->db, &g->ro, flags, NULL) != SQLITE_OK) {
+		sqlite3_close(g->ro); /* a handle even on failure */
+		g->ro = NULL;
 		return;
+	}
 	sqlite3_busy_timeout(g->ro, 1000);
 	g->n_stmts = prepare_refs(g->ro, g->stmts, 16);
 	(void)ows_blob_gc_scan(&g->b->store, gc_named, g, g->grace_s,

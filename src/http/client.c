@@ -636,7 +636,8 @@ static int build_request(struct ows_buf *b, const char *host_port,
 			 const struct ows_http_header *h, size_t n,
 			 const void *body, size_t len, uint64_t stream_len)
 {
-	bool bodied = len > 0 || stream_len > 0 || strcmp(method, "POST") == 0 ||
+	bool bodied = len > 0 || stream_len > 0 ||
+		      strcmp(method, "POST") == 0 ||
 		      strcmp(method, "PUT") == 0 ||
 		      strcmp(method, "PATCH") == 0;
 	int rv;
@@ -724,7 +725,8 @@ static int dispatch(struct client *cl)
 }
 
 /* A streamed exchange: never pooled (a sink stops reading mid-way). */
-static int stream_setup(struct client *cl, const struct ows_http_client_body *sb,
+static int stream_setup(struct client *cl,
+			const struct ows_http_client_body *sb,
 			const struct ows_http_client_opts *opts)
 {
 	cl->reuse = false;
