@@ -160,15 +160,23 @@ def test_replicas_setting_is_respected():
 def test_unnamed_blob_collected_after_the_grace():
     n = started(env={"OWS_BLOB_GRACE_S": "2"})
     deploy(n, {"stack": "iam", "roles": {"runner": {}}})
-    named = create_function(n, "keep", app_zip("keep"))
+    c = boto3_client(n, "lambda")
+    old = create_function(n, "keep", app_zip("v1"))
+    c.get_waiter("function_active_v2").wait(FunctionName="keep")
+    c.publish_version(FunctionName="keep")
+    new = hashlib.sha256(app_zip("v2")).hexdigest()
+    c.update_function_code(FunctionName="keep", ZipFile=app_zip("v2"))
     data = os.urandom(4096)
     h = hashlib.sha256(data).hexdigest()
     st, r = signed_request(n, n.root_key, "PUT", "/_ows/v1/blobs/" + h, data)
     check(st == 200, (st, r))
     check(has(n, h))
     wait_for(lambda: not has(n, h), 30, "the unnamed blob to be collected")
-    check(has(n, named), "a bundle is named: kept")
     check("collected " + h[:16] in open(n.log).read())
+    # The function's code and version 1's (named by the version only) stay.
+    check(has(n, new) and has(n, old), "named bundles kept")
+    out = c.invoke(FunctionName="keep", Qualifier="1")
+    check(json.loads(out["Payload"].read()) == "v1", out)
 
 
 def vm(pid, field):
