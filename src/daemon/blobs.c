@@ -17,7 +17,9 @@
  *
  * A user needs the permissions of the functions a blob serves
  * (docs/security.md): GET needs ows:functions.read on some function whose
- * code_sha256 is HASH; PUT and HEAD need ows:functions.put on the function
+ * code_sha256 is HASH, or on "*" for a bundle or a blob nothing names
+ * yet (a blob another service names, an S3 object's, is read through that
+ * service); PUT and HEAD need ows:functions.put on the function
  * named by "?function=NAME" (ows apply sends it), or, without it, on
  * the function named "*" (a policy on "*" allows it). Nodes may do all.
  *
@@ -103,6 +105,26 @@ static int signer(struct ows_core *n, struct ows_http_req *req,
 	return ows_core_key_is_member(n, pub) ? 0 : -1;
 }
 
+/* Function bundles: the code of every function and of every version. */
+#define BUNDLE_REFS                                                        \
+	"SELECT 1 FROM resources WHERE kind IN ('functions', "             \
+	"'function_versions') AND json_extract(spec, '$.code_sha256')=?1 " \
+	"LIMIT 1"
+
+/* Is hash a function bundle (of a function or of a version)? */
+static bool is_bundle(struct ows_core *n, const char *hash)
+{
+	sqlite3_stmt *st;
+	bool yes;
+
+	if (ows_state_prepare(&n->state, BUNDLE_REFS, &st) != 0)
+		return false;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
 /* May user read the blob: functions.read on a function that names it? */
 static bool may_read(struct ows_core *n, struct ows_http_req *req,
 		     const char *user, const char *hash)
@@ -116,11 +138,16 @@ static bool may_read(struct ows_core *n, struct ows_http_req *req,
 
 	ows_state_directory(&n->state, &dir);
 	ows_reply_request_ctx(req, NULL, ip, &rc);
-	/* A reader of every function ("*", root) may read any blob. */
+	/*
+	 * A reader of every function ("*", root) may read any bundle, and
+	 * uploads not named yet; what another service names (S3's objects)
+	 * is read through that service, with its permissions.
+	 */
 	if (ows_user_authorize_resource(&dir, user, "ows:functions.read",
 					"functions", "*", &rc) == 0) {
+		ok = is_bundle(n, hash) || !ows_blobs_named(n, hash);
 		json_decref(fns);
-		return true;
+		return ok;
 	}
 	json_array_foreach(fns, i, f) {
 		const char *sha = ows_json_str(json_object_get(f, "spec"),
@@ -451,12 +478,6 @@ void ows_blobs_handle(struct ows_blobs *b, struct ows_http_req *req)
 }
 
 /* ---- what the state names, and how many copies ---- */
-
-/* Function bundles: the code of every function and of every version. */
-#define BUNDLE_REFS                                                        \
-	"SELECT 1 FROM resources WHERE kind IN ('functions', "             \
-	"'function_versions') AND json_extract(spec, '$.code_sha256')=?1 " \
-	"LIMIT 1"
 
 /* The statements naming blobs: the bundles', then each service's. */
 static size_t refs_sql(const char **out, size_t cap)
