@@ -47,9 +47,12 @@ def cluster3(env=ENV, count=3):
 
 
 def app_zip(tag):
+    """A bundle whose bytes depend on tag only (a fixed time stamp), so
+    that each test places the same blobs on the same nodes every run."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", "def handler(e, c):\n    return %r\n" % tag)
+        z.writestr(zipfile.ZipInfo("app.py", (2020, 1, 1, 0, 0, 0)),
+                   "def handler(e, c):\n    return %r\n" % tag)
     return buf.getvalue()
 
 
@@ -129,6 +132,28 @@ def test_dead_holder_replaced_then_back():
     nodes[dead - 1].start()
     wait_for(lambda: holders_of(nodes, h) == want, 60,
              "the stand-in's copy dropped once node %d is back" % dead)
+
+
+def test_joining_node_takes_its_share():
+    nodes = cluster3()
+    n1 = nodes[0]
+    hashes = [create_function(n1, "j%d" % i, app_zip("j%d" % i))
+              for i in range(4)]
+    for h in hashes:
+        check(holders_of(nodes, h) == [1, 2, 3])
+    tok = n1.ows("node", "token").stdout.strip()
+    n4 = Node(os.path.dirname(os.path.dirname(n1.dir)) + "/4", env=ENV)
+    p = n4.join(n1, tok)
+    check(p.returncode == 0, p.stderr)
+    n4.start()
+    nodes.append(n4)
+    # Each blob ends on its three holders among four: node 4 fetches the
+    # ones it holds, the node it displaced drops its copy after the grace.
+    for h in hashes:
+        want = placed(h, [1, 2, 3, 4], 3)
+        wait_for(lambda: holders_of(nodes, h) == want, 60,
+                 "the holders %r of %s" % (want, h[:12]))
+    check(any(4 in placed(h, [1, 2, 3, 4], 3) for h in hashes))
 
 
 def test_replicas_setting_is_respected():
