@@ -23,9 +23,13 @@
 #include "common/log.h"
 #include "http/http.h"
 
-/* Idle limits: a peer that sends or takes nothing for this long is left. */
+/*
+ * Idle limits: a peer that sends or takes nothing for this long is left.
+ * A push waits for the peer's commit after the last byte (its fsync of
+ * what the kernel has not written back yet: seconds for gigabytes).
+ */
 #define FETCH_IDLE_MS 30000
-#define PUSH_IDLE_MS 30000
+#define PUSH_IDLE_MS 120000
 #define HEAD_TIMEOUT_MS 10000
 #define EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
