@@ -136,6 +136,12 @@ int ows_blob_fetch(const struct ows_blob_store *s, uv_loop_t *loop,
 		   size_t n_peers, const char *hash, ows_blob_done_cb cb,
 		   void *ud);
 
+/* The same at rate_bps bytes per second at most (0: unbounded). */
+int ows_blob_fetch_paced(const struct ows_blob_store *s, uv_loop_t *loop,
+			 const struct ows_key *key, const char *const *peers,
+			 size_t n_peers, const char *hash, uint64_t rate_bps,
+			 ows_blob_done_cb cb, void *ud);
+
 /*
  * Make the local blob hash (in s) durable on want of peers (copied),
  * asked in turn: a HEAD signed by key (borrowed until cb) tells whether
@@ -144,12 +150,14 @@ int ows_blob_fetch(const struct ows_blob_store *s, uv_loop_t *loop,
  * signed over the blob's name (auth/reqsig.h, ows_reqsig_sign_hash).
  * cb(ud, 0) once want peers hold it, or, when the peers ran out first,
  * at least need of them (need <= want: fewer copies accepted while peers
- * are down); -EIO otherwise. want 0 calls cb(ud, 0) at once. 0, or < 0
+ * are down); -EIO otherwise. want 0 calls cb(ud, 0) at once. Each PUT
+ * goes at rate_bps bytes per second at most (0: unbounded). 0, or < 0
  * (-ENOENT: no such local blob) without calling cb.
  */
 int ows_blob_replicate(const struct ows_blob_store *s, uv_loop_t *loop,
 		       const struct ows_key *key, const char *const *peers,
 		       size_t n_peers, const char *hash, unsigned want,
-		       unsigned need, ows_blob_done_cb cb, void *ud);
+		       unsigned need, uint64_t rate_bps, ows_blob_done_cb cb,
+		       void *ud);
 
 #endif

@@ -23,10 +23,16 @@
 #include "common/log.h"
 #include "http/http.h"
 
-/* Idle limits: a peer that sends or takes nothing for this long is left. */
+/*
+ * Idle limits: a peer that sends or takes nothing for this long is left.
+ * A push waits for the peer's commit after the last byte (its fsync of
+ * what the kernel has not written back yet: seconds for gigabytes).
+ */
 #define FETCH_IDLE_MS 30000
-#define PUSH_IDLE_MS 30000
+#define PUSH_IDLE_MS 120000
 #define HEAD_TIMEOUT_MS 10000
+#define EMPTY_SHA256 \
+	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 /* Error bodies (a 404's JSON) are small. */
 #define ERROR_BODY_MAX ((size_t)64 * 1024)
 
@@ -116,7 +122,7 @@ struct fetch {
 	const char *piece; /* borrowed from the client until sink_done */
 	size_t len;
 	void *token;
-	const char *from;  /* the peer being asked */
+	uint64_t rate_bps;
 };
 
 static void fetch_end(struct fetch *f, int status)
@@ -217,7 +223,8 @@ static void fetched_cb(void *ud, int status, const struct ows_http_response *r)
 static int fetch_next(struct fetch *f)
 {
 	struct ows_http_client_opts opts = {FETCH_IDLE_MS, ERROR_BODY_MAX};
-	struct ows_http_client_body body = {.sink = fetch_sink, .sink_ud = f};
+	struct ows_http_client_body body = {.sink = fetch_sink, .sink_ud = f,
+					    .rate_bps = f->rate_bps};
 	char target[128], auth[OWS_REQSIG_HEADER_MAX];
 	struct ows_http_header h = {"Authorization", auth};
 
@@ -228,7 +235,6 @@ static int fetch_next(struct fetch *f)
 		if (ows_reqsig_sign(f->key, "GET", target, NULL, 0,
 				    (int64_t)time(NULL), auth) != 0)
 			continue;
-		f->from = addr;
 		if (ows_http_client_stream(f->loop, addr, "GET", target, &h, 1,
 					   &body, &opts, fetched_cb, f) == 0)
 			return 0;
@@ -240,6 +246,15 @@ int ows_blob_fetch(const struct ows_blob_store *s, uv_loop_t *loop,
 		   const struct ows_key *key, const char *const *peers,
 		   size_t n_peers, const char *hash, ows_blob_done_cb cb,
 		   void *ud)
+{
+	return ows_blob_fetch_paced(s, loop, key, peers, n_peers, hash, 0, cb,
+				    ud);
+}
+
+int ows_blob_fetch_paced(const struct ows_blob_store *s, uv_loop_t *loop,
+			 const struct ows_key *key, const char *const *peers,
+			 size_t n_peers, const char *hash, uint64_t rate_bps,
+			 ows_blob_done_cb cb, void *ud)
 {
 	struct fetch *f;
 	int rv;
@@ -255,6 +270,7 @@ int ows_blob_fetch(const struct ows_blob_store *s, uv_loop_t *loop,
 	f->loop = loop;
 	f->key = key;
 	memcpy(f->hash, hash, 65);
+	f->rate_bps = rate_bps;
 	f->cb = cb;
 	f->ud = ud;
 	rv = fetch_next(f);
@@ -276,6 +292,7 @@ struct push {
 	char path[PATH_MAX];
 	uint64_t size;
 	unsigned want, need, have;
+	uint64_t rate_bps;
 	ows_blob_done_cb cb;
 	void *ud;
 	const char *addr; /* the peer being asked */
@@ -330,10 +347,8 @@ static int sign(struct push *p, const char *method, const char *target,
 {
 	/* The PUT's body is the blob: its SHA-256 is the blob's name. */
 	return ows_reqsig_sign_hash(p->key, method, target,
-				    strcmp(method, "PUT") == 0
-					    ? p->hash
-					    : "e3b0c44298fc1c149afbf4c8996fb924"
-					      "27ae41e4649b934ca495991b7852b855",
+				    strcmp(method, "PUT") == 0 ? p->hash
+							       : EMPTY_SHA256,
 				    (int64_t)time(NULL), sig);
 }
 
@@ -341,7 +356,8 @@ static int push_put(struct push *p)
 {
 	struct ows_http_client_opts opts = {PUSH_IDLE_MS, ERROR_BODY_MAX};
 	struct ows_http_client_body body = {.body_path = p->path,
-					    .body_len = p->size};
+					    .body_len = p->size,
+					    .rate_bps = p->rate_bps};
 	char target[128], sig[OWS_REQSIG_HEADER_MAX];
 	struct ows_http_header h[] = {
 		{"Authorization", sig},
@@ -378,7 +394,8 @@ static int push_next(struct push *p)
 int ows_blob_replicate(const struct ows_blob_store *s, uv_loop_t *loop,
 		       const struct ows_key *key, const char *const *peers,
 		       size_t n_peers, const char *hash, unsigned want,
-		       unsigned need, ows_blob_done_cb cb, void *ud)
+		       unsigned need, uint64_t rate_bps, ows_blob_done_cb cb,
+		       void *ud)
 {
 	struct push *p;
 	uint64_t size;
@@ -397,6 +414,7 @@ int ows_blob_replicate(const struct ows_blob_store *s, uv_loop_t *loop,
 	p->size = size;
 	p->want = want;
 	p->need = need < want ? need : want;
+	p->rate_bps = rate_bps;
 	p->cb = cb;
 	p->ud = ud;
 	push_on(p); /* want reached (0) or no peer to ask: cb at once */

@@ -13,13 +13,13 @@
  *     members changed) drops its copy once every holder confirmed one and
  *     the copy is older than the collection's grace.
  *
- * One transfer at a time per node, so a round's bandwidth is one stream's;
- * the transfers themselves stream from and to disk on the thread pool
- * (blob/peer.c). Each round starts with a health probe of every member
- * (GET /_ows/v1/health); a member whose last two probes failed is left
- * out of placement, so its blobs go to the next node in each blob's order
- * until it is back (then it catches up, and the stand-in's extra copy is
- * dropped). Rounds start every OWS_BLOB_REPAIR_MS (default 1 s) after
+ * One transfer at a time per node, paced at OWS_BLOB_REPAIR_BPS (default
+ * 100 MiB/s), so that the repair leaves room for clients; the transfers
+ * stream from and to disk on the thread pool (blob/peer.c). Each round
+ * starts with a health probe of every member (GET /_ows/v1/health); a
+ * member whose last two probes failed is left out of placement, so its
+ * blobs go to the next node in each blob's order until it is back (then
+ * it catches up, and the stand-in's extra copy is dropped). Rounds start every OWS_BLOB_REPAIR_MS (default 1 s) after
  * the last one ended.
  */
 #include <errno.h>
@@ -40,6 +40,7 @@
 #define REPAIR_EVERY_MS 1000
 #define PROBE_TIMEOUT_MS 2000
 #define FAILED_LOG_MS 60000
+#define REPAIR_BPS ((uint64_t)100 << 20) /* 100 MiB/s */
 
 /* Every function bundle: the code of functions and of their versions. */
 #define BUNDLE_LIST                                                     \
@@ -52,6 +53,15 @@ static int64_t every_ms(void)
 	long long v = e != NULL ? atoll(e) : 0;
 
 	return v > 0 ? (int64_t)v : REPAIR_EVERY_MS;
+}
+
+/* The repair's bandwidth: OWS_BLOB_REPAIR_BPS bytes per second. */
+static uint64_t rate_bps(void)
+{
+	const char *e = getenv("OWS_BLOB_REPAIR_BPS");
+	long long v = e != NULL ? atoll(e) : 0;
+
+	return v > 0 ? (uint64_t)v : REPAIR_BPS;
 }
 
 /* Add to set the first REPAIR_BATCH blobs of list after cursor. */
@@ -210,8 +220,9 @@ static int repair_one(struct ows_blobs *b, const char *hash)
 	np = ows_blobs_placed(n, nodes, hash, replicas, b, peers, &self,
 			      &holders);
 	if (!local && self) {
-		rv = ows_blob_fetch(&b->store, n->loop, n->key, peers, np, hash,
-				    fetched_cb, b) == 0 ? 0 : 1;
+		rv = ows_blob_fetch_paced(&b->store, n->loop, n->key, peers,
+					  np, hash, rate_bps(), fetched_cb,
+					  b) == 0 ? 0 : 1;
 	} else if (local && holders > 0) {
 		/* Only the holders are asked: each must have a copy. */
 		b->self_holds = self;
@@ -219,7 +230,7 @@ static int repair_one(struct ows_blobs *b, const char *hash)
 		b->want = self ? replicas - 1 : replicas;
 		rv = ows_blob_replicate(&b->store, n->loop, n->key, peers,
 					holders, hash, holders, holders,
-					pushed_cb, b) == 0 ? 0 : 1;
+					rate_bps(), pushed_cb, b) == 0 ? 0 : 1;
 	}
 	json_decref(nodes);
 	return rv;
@@ -293,8 +304,9 @@ static void probe_members(struct ows_blobs *b)
 	b->n_peers = k;
 	json_array_foreach(nodes, i, row) {
 		const char *edge = ows_json_str(row, "edge");
-		struct ows_blobs_peer *m = peer_of(b, (uint64_t)json_integer_value(
-			json_object_get(row, "id")));
+		uint64_t id = (uint64_t)json_integer_value(
+			json_object_get(row, "id"));
+		struct ows_blobs_peer *m = peer_of(b, id);
 		struct probe *p;
 
 		if (m == NULL || m->probing || edge == NULL ||

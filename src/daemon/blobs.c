@@ -17,7 +17,9 @@
  *
  * A user needs the permissions of the functions a blob serves
  * (docs/security.md): GET needs ows:functions.read on some function whose
- * code_sha256 is HASH; PUT and HEAD need ows:functions.put on the function
+ * code_sha256 is HASH, or on "*" for a bundle or a blob nothing names
+ * yet (a blob another service names, an S3 object's, is read through that
+ * service); PUT and HEAD need ows:functions.put on the function
  * named by "?function=NAME" (ows apply sends it), or, without it, on
  * the function named "*" (a policy on "*" allows it). Nodes may do all.
  *
@@ -103,6 +105,26 @@ static int signer(struct ows_core *n, struct ows_http_req *req,
 	return ows_core_key_is_member(n, pub) ? 0 : -1;
 }
 
+/* Function bundles: the code of every function and of every version. */
+#define BUNDLE_REFS                                                        \
+	"SELECT 1 FROM resources WHERE kind IN ('functions', "             \
+	"'function_versions') AND json_extract(spec, '$.code_sha256')=?1 " \
+	"LIMIT 1"
+
+/* Is hash a function bundle (of a function or of a version)? */
+static bool is_bundle(struct ows_core *n, const char *hash)
+{
+	sqlite3_stmt *st;
+	bool yes;
+
+	if (ows_state_prepare(&n->state, BUNDLE_REFS, &st) != 0)
+		return false;
+	sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
 /* May user read the blob: functions.read on a function that names it? */
 static bool may_read(struct ows_core *n, struct ows_http_req *req,
 		     const char *user, const char *hash)
@@ -116,11 +138,16 @@ static bool may_read(struct ows_core *n, struct ows_http_req *req,
 
 	ows_state_directory(&n->state, &dir);
 	ows_reply_request_ctx(req, NULL, ip, &rc);
-	/* A reader of every function ("*", root) may read any blob. */
+	/*
+	 * A reader of every function ("*", root) may read any bundle, and
+	 * uploads not named yet; what another service names (S3's objects)
+	 * is read through that service, with its permissions.
+	 */
 	if (ows_user_authorize_resource(&dir, user, "ows:functions.read",
 					"functions", "*", &rc) == 0) {
+		ok = is_bundle(n, hash) || !ows_blobs_named(n, hash);
 		json_decref(fns);
-		return true;
+		return ok;
 	}
 	json_array_foreach(fns, i, f) {
 		const char *sha = ows_json_str(json_object_get(f, "spec"),
@@ -452,12 +479,6 @@ void ows_blobs_handle(struct ows_blobs *b, struct ows_http_req *req)
 
 /* ---- what the state names, and how many copies ---- */
 
-/* Function bundles: the code of every function and of every version. */
-#define BUNDLE_REFS                                                        \
-	"SELECT 1 FROM resources WHERE kind IN ('functions', "             \
-	"'function_versions') AND json_extract(spec, '$.code_sha256')=?1 " \
-	"LIMIT 1"
-
 /* The statements naming blobs: the bundles', then each service's. */
 static size_t refs_sql(const char **out, size_t cap)
 {
@@ -547,43 +568,48 @@ bool ows_blobs_down(const struct ows_blobs *b, uint64_t id)
 	return false;
 }
 
+/* The edge address of member id in nodes (borrowed), or NULL. */
+static const char *edge_of(json_t *nodes, uint64_t id)
+{
+	json_t *row;
+	size_t i;
+
+	json_array_foreach(nodes, i, row)
+		if ((uint64_t)json_integer_value(json_object_get(row, "id")) ==
+		    id)
+			return ows_json_str(row, "edge");
+	return NULL;
+}
+
 size_t ows_blobs_placed(struct ows_core *n, json_t *nodes, const char *hash,
 			unsigned replicas, const struct ows_blobs *live,
 			const char **peers, bool *self_holds,
 			unsigned *holders)
 {
 	uint64_t ids[OWS_BLOBS_PEERS_MAX];
-	size_t k = 0, np = 0;
+	size_t i, k = 0, np = 0;
 	json_t *row;
 
 	*self_holds = false;
 	*holders = 0;
-	for (size_t i = 0; i < json_array_size(nodes) && k < OWS_BLOBS_PEERS_MAX;
-	     i++) {
+	json_array_foreach(nodes, i, row) {
 		uint64_t id = (uint64_t)json_integer_value(
-			json_object_get(json_array_get(nodes, i), "id"));
+			json_object_get(row, "id"));
 
-		if (live == NULL || id == n->cfg.id || !ows_blobs_down(live, id))
+		if (k < OWS_BLOBS_PEERS_MAX &&
+		    (live == NULL || id == n->cfg.id ||
+		     !ows_blobs_down(live, id)))
 			ids[k++] = id;
 	}
 	ows_blob_place(hash, ids, k);
-	for (size_t i = 0; i < k; i++) {
+	for (i = 0; i < k; i++) {
+		const char *edge = edge_of(nodes, ids[i]);
+
 		if (ids[i] == n->cfg.id) {
 			*self_holds = i < replicas;
-			continue;
-		}
-		for (size_t j = 0; j < json_array_size(nodes); j++) {
-			const char *edge;
-
-			row = json_array_get(nodes, j);
-			edge = ows_json_str(row, "edge");
-			if ((uint64_t)json_integer_value(json_object_get(
-				    row, "id")) != ids[i] || edge == NULL)
-				continue;
-			if (i < replicas)
-				(*holders)++;
+		} else if (edge != NULL) {
+			*holders += i < replicas;
 			peers[np++] = edge;
-			break;
 		}
 	}
 	return np;
@@ -639,9 +665,13 @@ static void gc_scan(uv_work_t *w)
 {
 	struct gc_work *g = w->data;
 
-	if (sqlite3_open_v2(g->db, &g->ro, SQLITE_OPEN_READONLY |
-					   SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+
+	if (sqlite3_open_v2(g->db, &g->ro, flags, NULL) != SQLITE_OK) {
+		sqlite3_close(g->ro); /* a handle even on failure */
+		g->ro = NULL;
 		return;
+	}
 	sqlite3_busy_timeout(g->ro, 1000);
 	g->n_stmts = prepare_refs(g->ro, g->stmts, 16);
 	(void)ows_blob_gc_scan(&g->b->store, gc_named, g, g->grace_s,

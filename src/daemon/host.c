@@ -493,8 +493,9 @@ static int replicate(struct ows_node_host *nh, const char *sha256,
 	np = ows_blobs_placed(n, nodes, sha256, replicas, NULL, peers, &self,
 			      &holders);
 	ows_blobs_want(replicas, members, &want, &need);
+	/* A client waits: at full speed. */
 	rv = ows_blob_replicate(nh->store, n->loop, n->key, peers, np, sha256,
-				want, need, cb, ud);
+				want, need, 0, cb, ud);
 	json_decref(nodes);
 	return rv;
 }

@@ -68,6 +68,10 @@ struct client {
 	bool sinking;                  /* this response's body goes to sink */
 	bool sink_busy;                /* a piece is out with the sink */
 	bool sink_last;                /* that piece ends the response */
+	uint64_t sunk;                 /* bytes the sink took */
+	uint64_t rate_bps;             /* 0, or the body's pace at most */
+	uint64_t t0;                   /* uv_now() at the start */
+	bool throttled;                /* the timer resumes the body */
 };
 
 /*
@@ -297,11 +301,18 @@ static void finish(struct client *cl, int status)
 	client_free(cl);
 }
 
+static void resume_body(struct client *cl);
+
 static void exchange_timer_cb(uv_timer_t *t)
 {
 	struct ows_http_cconn *c = t->data;
 	struct client *cl = c->owner;
 
+	if (cl != NULL && !cl->done && cl->throttled) {
+		cl->throttled = false;
+		resume_body(cl);
+		return;
+	}
 	/* A sink's disk may be slow: its done starts the time again. */
 	if (cl != NULL && !cl->done && !cl->sink_busy)
 		finish(cl, -ETIMEDOUT);
@@ -326,6 +337,33 @@ static void connect_cb(uv_connect_t *req, int status);
 /* ---- streamed bodies: a file out, a sink in ---- */
 
 static void file_read_cb(uv_fs_t *fs);
+
+/*
+ * How long the body must wait before moving more, bytes having moved:
+ * 0 when it is within rate_bps (or there is no bound).
+ */
+static uint64_t throttle_ms(struct client *cl, uint64_t bytes)
+{
+	uint64_t due, spent;
+
+	if (cl->rate_bps == 0)
+		return 0;
+	due = bytes * 1000 / cl->rate_bps;
+	spent = uv_now(cl->loop) - cl->t0;
+	return due > spent ? due - spent : 0;
+}
+
+/* Wait on the connection's timer: exchange_timer_cb resumes the body. */
+static bool throttle(struct client *cl, uint64_t bytes)
+{
+	uint64_t ms = throttle_ms(cl, bytes);
+
+	if (ms == 0)
+		return false;
+	cl->throttled = true;
+	uv_timer_start(&cl->conn->timer, exchange_timer_cb, ms, 0);
+	return true;
+}
 
 /* Read the request body's next piece, unless all was sent: 0 or < 0. */
 static int pump(struct client *cl)
@@ -392,10 +430,9 @@ static void sink_out(struct client *cl, bool last)
 void ows_http_client_sink_done(void *token, int status)
 {
 	struct client *cl = token;
-	struct ows_http_cconn *c = cl->conn;
-	int rv;
 
 	cl->sink_busy = false;
+	cl->sunk += cl->body.len;
 	ows_buf_reset(&cl->body);
 	if (cl->done)
 		return;
@@ -403,8 +440,22 @@ void ows_http_client_sink_done(void *token, int status)
 		finish(cl, status);
 		return;
 	}
-	rv = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
-	c->reading = rv == 0;
+	if (!throttle(cl, cl->sunk))
+		resume_body(cl);
+}
+
+/* Go on with the body: the next piece of the file, or reading. */
+static void resume_body(struct client *cl)
+{
+	struct ows_http_cconn *c = cl->conn;
+	int rv;
+
+	if (cl->file >= 0) {
+		rv = pump(cl);
+	} else {
+		rv = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+		c->reading = rv == 0;
+	}
 	if (rv != 0)
 		finish(cl, rv);
 	else
@@ -548,11 +599,8 @@ static void write_cb(uv_write_t *w, int status)
 		return;
 	if (status < 0) {
 		fail(cl, status);
-	} else if (cl->file >= 0) {
-		progress(cl);
-		status = pump(cl);
-		if (status != 0)
-			finish(cl, status);
+	} else if (cl->file >= 0 && !throttle(cl, cl->file_off)) {
+		resume_body(cl);
 	}
 }
 
@@ -588,7 +636,8 @@ static int build_request(struct ows_buf *b, const char *host_port,
 			 const struct ows_http_header *h, size_t n,
 			 const void *body, size_t len, uint64_t stream_len)
 {
-	bool bodied = len > 0 || stream_len > 0 || strcmp(method, "POST") == 0 ||
+	bool bodied = len > 0 || stream_len > 0 ||
+		      strcmp(method, "POST") == 0 ||
 		      strcmp(method, "PUT") == 0 ||
 		      strcmp(method, "PATCH") == 0;
 	int rv;
@@ -676,13 +725,16 @@ static int dispatch(struct client *cl)
 }
 
 /* A streamed exchange: never pooled (a sink stops reading mid-way). */
-static int stream_setup(struct client *cl, const struct ows_http_client_body *sb,
+static int stream_setup(struct client *cl,
+			const struct ows_http_client_body *sb,
 			const struct ows_http_client_opts *opts)
 {
 	cl->reuse = false;
 	cl->idle_ms = opts && opts->timeout_ms ? opts->timeout_ms : 30000;
 	cl->sink = sb->sink;
 	cl->sink_ud = sb->sink_ud;
+	cl->rate_bps = sb->rate_bps;
+	cl->t0 = uv_now(cl->loop);
 	if (sb->body_path == NULL)
 		return 0;
 	cl->fbuf = malloc(FILE_PIECE);

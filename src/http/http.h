@@ -249,6 +249,9 @@ int ows_http_client_request(uv_loop_t *loop, const char *host_port,
  * 0) is called (a negative status ends the exchange with it). A non-2xx body
  * is read into resp->body as usual, up to max_body.
  *
+ * rate_bps > 0 bounds the body's pace (either way): the next piece waits
+ * while more than rate_bps bytes per second have moved since the start.
+ *
  * The timeout (opts->timeout_ms) counts idleness: any progress (a piece
  * read or written, a sink done) starts it again. A streamed exchange never
  * takes nor leaves a pooled connection.
@@ -261,6 +264,7 @@ struct ows_http_client_body {
 	uint64_t body_len;
 	ows_http_client_sink_cb sink;
 	void *sink_ud;
+	uint64_t rate_bps;
 };
 
 /* As ows_http_client_request, with body (borrowed during the call). */

@@ -47,9 +47,12 @@ def cluster3(env=ENV, count=3):
 
 
 def app_zip(tag):
+    """A bundle whose bytes depend on tag only (a fixed time stamp), so
+    that each test places the same blobs on the same nodes every run."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", "def handler(e, c):\n    return %r\n" % tag)
+        z.writestr(zipfile.ZipInfo("app.py", (2020, 1, 1, 0, 0, 0)),
+                   "def handler(e, c):\n    return %r\n" % tag)
     return buf.getvalue()
 
 
@@ -131,6 +134,28 @@ def test_dead_holder_replaced_then_back():
              "the stand-in's copy dropped once node %d is back" % dead)
 
 
+def test_joining_node_takes_its_share():
+    nodes = cluster3()
+    n1 = nodes[0]
+    hashes = [create_function(n1, "j%d" % i, app_zip("j%d" % i))
+              for i in range(4)]
+    for h in hashes:
+        check(holders_of(nodes, h) == [1, 2, 3])
+    tok = n1.ows("node", "token").stdout.strip()
+    n4 = Node(os.path.dirname(os.path.dirname(n1.dir)) + "/4", env=ENV)
+    p = n4.join(n1, tok)
+    check(p.returncode == 0, p.stderr)
+    n4.start()
+    nodes.append(n4)
+    # Each blob ends on its three holders among four: node 4 fetches the
+    # ones it holds, the node it displaced drops its copy after the grace.
+    for h in hashes:
+        want = placed(h, [1, 2, 3, 4], 3)
+        wait_for(lambda: holders_of(nodes, h) == want, 60,
+                 "the holders %r of %s" % (want, h[:12]))
+    check(any(4 in placed(h, [1, 2, 3, 4], 3) for h in hashes))
+
+
 def test_replicas_setting_is_respected():
     nodes = cluster3()
     n1 = nodes[0]
@@ -160,15 +185,23 @@ def test_replicas_setting_is_respected():
 def test_unnamed_blob_collected_after_the_grace():
     n = started(env={"OWS_BLOB_GRACE_S": "2"})
     deploy(n, {"stack": "iam", "roles": {"runner": {}}})
-    named = create_function(n, "keep", app_zip("keep"))
+    c = boto3_client(n, "lambda")
+    old = create_function(n, "keep", app_zip("v1"))
+    c.get_waiter("function_active_v2").wait(FunctionName="keep")
+    c.publish_version(FunctionName="keep")
+    new = hashlib.sha256(app_zip("v2")).hexdigest()
+    c.update_function_code(FunctionName="keep", ZipFile=app_zip("v2"))
     data = os.urandom(4096)
     h = hashlib.sha256(data).hexdigest()
     st, r = signed_request(n, n.root_key, "PUT", "/_ows/v1/blobs/" + h, data)
     check(st == 200, (st, r))
     check(has(n, h))
     wait_for(lambda: not has(n, h), 30, "the unnamed blob to be collected")
-    check(has(n, named), "a bundle is named: kept")
     check("collected " + h[:16] in open(n.log).read())
+    # The function's code and version 1's (named by the version only) stay.
+    check(has(n, new) and has(n, old), "named bundles kept")
+    out = c.invoke(FunctionName="keep", Qualifier="1")
+    check(json.loads(out["Payload"].read()) == "v1", out)
 
 
 def vm(pid, field):

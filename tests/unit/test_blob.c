@@ -178,24 +178,24 @@ OWS_TEST(blob_replicate_to_none_or_without_peers)
 	OWS_CHECK_INT(uv_loop_init(&loop), 0);
 	/* no local copy: nothing to push */
 	OWS_CHECK_INT(ows_blob_replicate(&s, &loop, NULL, NULL, 0, hash, 0, 0,
-					 done_cb, NULL), -ENOENT);
+					 0, done_cb, NULL), -ENOENT);
 	OWS_CHECK_INT(ows_blob_write(&s, hash, "x", 1), 0);
 	/* no copy wanted elsewhere: done at once */
 	OWS_CHECK_INT(ows_blob_replicate(&s, &loop, NULL, NULL, 0, hash, 0, 0,
-					 done_cb, NULL), 0);
+					 0, done_cb, NULL), 0);
 	OWS_CHECK_INT(done_status, 0);
 	/* copies wanted but no peer: -EIO */
 	done_status = 1;
 	OWS_CHECK_INT(ows_blob_replicate(&s, &loop, NULL, NULL, 0, hash, 2, 2,
-					 done_cb, NULL), 0);
+					 0, done_cb, NULL), 0);
 	OWS_CHECK_INT(done_status, -EIO);
 	/* ... unless fewer are enough (members down) */
 	done_status = 1;
 	OWS_CHECK_INT(ows_blob_replicate(&s, &loop, NULL, NULL, 0, hash, 2, 0,
-					 done_cb, NULL), 0);
+					 0, done_cb, NULL), 0);
 	OWS_CHECK_INT(done_status, 0);
 	OWS_CHECK_INT(ows_blob_replicate(&s, &loop, NULL, NULL, 0, "bad", 0, 0,
-					 done_cb, NULL), -ENOENT);
+					 0, done_cb, NULL), -ENOENT);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	OWS_CHECK_INT(uv_loop_close(&loop), 0);
 }
@@ -459,7 +459,7 @@ OWS_TEST(blob_replicate_streams_the_file_to_a_peer)
 	peers[1] = p.srv.bound;
 	done_status = 1;
 	OWS_CHECK_INT(ows_blob_replicate(&s, &p.loop, key, peers, 2, hash, 1,
-					 1, done_cb, NULL), 0);
+					 1, 0, done_cb, NULL), 0);
 	run_until_done(&p.loop);
 	OWS_CHECK_INT(done_status, 0);
 	OWS_CHECK_INT(p.put_status, 0);
@@ -651,5 +651,53 @@ OWS_TEST(http_client_stream_file_shorter_than_said_fails)
 	/* the peer kept nothing of it */
 	OWS_CHECK_INT(ows_blob_size(&p.store, hash, &(uint64_t){0}), -ENOENT);
 	peer_end(&p);
+	free(data);
+}
+
+/*
+ * The repair's pace: a body moves at rate_bps at most. The bound is a
+ * floor the pacing guarantees (each piece waits for its time), not a
+ * speed the machine must reach.
+ */
+OWS_TEST(blob_paced_fetch_and_push_keep_their_rate)
+{
+	struct ows_blob_store s;
+	struct ows_key *key;
+	struct peer p;
+	char hash[65], dir[64];
+	const char *peers[1];
+	size_t len;
+	char *data = pattern(&len, hash);
+	uint64_t rate = 4 << 20, t0, floor_ms;
+
+	/* the last piece (1 MiB and a read, or 256 KiB) waits for nothing */
+	floor_ms = (len - (1088 << 10)) * 1000 / rate;
+	OWS_CHECK_INT(ows_key_generate(&key), 0);
+	peer_start(&p);
+	peers[0] = p.srv.bound;
+	store_in_tmp(&s, dir);
+	p.serve = data;
+	p.serve_len = len;
+	done_status = 1;
+	uv_update_time(&p.loop);
+	t0 = uv_now(&p.loop);
+	OWS_CHECK_INT(ows_blob_fetch_paced(&s, &p.loop, key, peers, 1, hash,
+					   rate, done_cb, NULL), 0);
+	run_until_done(&p.loop);
+	OWS_CHECK_INT(done_status, 0);
+	uv_update_time(&p.loop);
+	OWS_CHECK(uv_now(&p.loop) - t0 >= floor_ms);
+	/* and back: pushed to the peer's store at the same pace */
+	done_status = 1;
+	t0 = uv_now(&p.loop);
+	OWS_CHECK_INT(ows_blob_replicate(&s, &p.loop, key, peers, 1, hash, 1,
+					 1, rate, done_cb, NULL), 0);
+	run_until_done(&p.loop);
+	OWS_CHECK_INT(done_status, 0);
+	OWS_CHECK_INT(p.put_status, 0);
+	uv_update_time(&p.loop);
+	OWS_CHECK(uv_now(&p.loop) - t0 >= floor_ms);
+	peer_end(&p);
+	ows_key_free(key);
 	free(data);
 }
