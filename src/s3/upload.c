@@ -43,7 +43,7 @@ struct sink {
 	struct ows__s3_ck ck;
 	struct ows_buf in, work; /* the loop's batch, the pool's batch */
 	uint64_t received;
-	bool busy, paused, last, committing, committed, mismatch_md5,
+	bool busy, paused, last, committing, mismatch_md5,
 	     mismatch_ck;
 	int wstatus;             /* the pool's error */
 	uv_work_t job;
@@ -58,7 +58,8 @@ struct sink {
 
 static void sink_free(struct sink *s)
 {
-	if (s->opened && !s->committed)
+	/* after commit too: the writer's digest goes only with abort */
+	if (s->opened)
 		ows_blob_writer_abort(&s->w);
 	EVP_MD_CTX_free(s->md5);
 	ows__s3_ck_free(&s->ck);
@@ -120,8 +121,8 @@ static void job_work(uv_work_t *job)
 				 strcmp(s->ck_b64, s->want_ck) != 0;
 		if (s->mismatch_md5 || s->mismatch_ck)
 			ows_blob_writer_abort(&s->w);
-		else if ((rv = ows_blob_writer_commit(&s->w)) == 0)
-			s->committed = true;
+		else
+			rv = ows_blob_writer_commit(&s->w);
 	}
 	s->wstatus = rv;
 }
