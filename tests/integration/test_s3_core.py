@@ -400,6 +400,9 @@ def test_s3_object_errors():
     check(st == 403 and b"<Code>AccessDenied</Code>" in body, (st, body))
     st, body = http(n.edge, "PUT", "/oerr/k", b"sneaky")
     check(st == 403 and b"<Code>AccessDenied</Code>" in body, (st, body))
+    # Signature Version 2 reaches S3, which refuses it in its own shape
+    st, body = http(n.edge, "PUT", "/oerr/k", b"old", {"Authorization": "AWS %s:c2ln" % kid})
+    check(st == 400 and body.startswith(b"<?xml") and b"<Error><Code>" in body, (st, body))
     check(client_error(s3.head_object, Bucket="oerr", Key="k")[1] == 404)
 
 
