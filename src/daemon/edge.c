@@ -95,6 +95,10 @@ static const struct ows_aws_service *route(const struct ows_http_req *req,
 	}
 	if (target == NULL && ows_s3_host_is_ours(host, s3_domain))
 		return &ows_s3_service;
+	/* Signature Version 2 ("AWS AKID:sig"): only S3 clients send it;
+	   S3 tells them it is not supported */
+	if (target == NULL && auth != NULL && strncmp(auth, "AWS ", 4) == 0)
+		return &ows_s3_service;
 	for (s = ows_aws_services; *s != NULL; s++)
 		if ((*s)->path_prefix != NULL &&
 		    strncmp(req->path, (*s)->path_prefix,
@@ -116,6 +120,9 @@ static const struct ows_aws_service *route(const struct ows_http_req *req,
 
 void ows_edge_handle(struct ows_node_host *nh, struct ows_http_req *req)
 {
-	ows_aws_call_start(route(req, nh->host.s3_domain), &nh->host,
-			   &nh->keys, req);
+	const char *domain = nh->host.s3_domain;
+
+	if (domain == NULL || domain[0] == '\0')
+		domain = OWS_NODE_S3_DOMAIN_DEFAULT;
+	ows_aws_call_start(route(req, domain), &nh->host, &nh->keys, req);
 }

@@ -69,6 +69,10 @@
 	"SELECT 1 FROM s3_object_blobs WHERE blob=?1 " \
 	"UNION ALL SELECT 1 FROM s3_parts WHERE blob=?1 LIMIT 1"
 
+/* Every blob the S3 state names (aws/service.h, blob_list). */
+#define OWS_S3_BLOB_LIST \
+	"SELECT blob FROM s3_object_blobs UNION SELECT blob FROM s3_parts"
+
 /*
  * The entries (change-set actions inside attested entries, proposed
  * with host->propose; name is always the bucket):

@@ -182,8 +182,8 @@ def test_routing_by_target_scope_and_host():
     st, text = http(n.edge, "GET", "/?" + q)
     check(st == 403 and json.loads(text)["__type"] == "UnrecognizedClientException",
           (st, text))
-    # Unsigned, by Host: Lambda's JSON; by nothing: S3 (anonymous requests
-    # are S3's: a bucket policy may allow them), its REST-XML.
+    # Unsigned, by Host: Lambda's JSON; by nothing: S3 (which serves
+    # what a bucket policy grants to anyone), in S3's XML.
     st, text = http(n.edge, "GET", "/", b"",
                     {"Host": "lambda.us-east-1.amazonaws.com"})
     check(st == 403 and json.loads(text)["__type"] ==
