@@ -8,7 +8,6 @@
 #define STUB(fn) \
 	void fn(struct ows__s3_req *r) { ows__s3_not_implemented(r); }
 
-STUB(ows__s3_list_objects)
 STUB(ows__s3_delete_objects)
 STUB(ows__s3_copy_object)
 STUB(ows__s3_get_object_attributes)
