@@ -143,14 +143,16 @@ static int directive(struct ows__s3_req *r, const char *name)
 static json_t *new_meta(struct ows__s3_req *r, const struct copy *c,
 			int md, int td)
 {
-	json_t *req = ows__s3_meta_of_request(r), *meta;
+	json_t *req = ows__s3_meta_of_request(r), *meta, *tags;
 	const json_t *ck = json_object_get(c->src.meta, "checksum");
-	const json_t *tags = json_object_get(c->src.meta, "tags");
 
 	if (req == NULL)
 		return NULL;
-	meta = md == 1 ? json_incref(req) : json_deep_copy(c->src.meta);
+	tags = json_incref(json_object_get(td == 1 ? req : c->src.meta,
+					   "tags"));
+	meta = json_deep_copy(md == 1 ? req : c->src.meta);
 	if (meta == NULL) {
+		json_decref(tags);
 		json_decref(req);
 		ows__s3_internal(r, -ENOMEM);
 		return NULL;
@@ -159,10 +161,9 @@ static json_t *new_meta(struct ows__s3_req *r, const struct copy *c,
 	if (ck != NULL)
 		json_object_set(meta, "checksum", (json_t *)ck);
 	json_object_del(meta, "tags");
-	if (td == 1)
-		tags = json_object_get(req, "tags");
 	if (json_object_size(tags) > 0)
-		json_object_set(meta, "tags", (json_t *)tags);
+		json_object_set(meta, "tags", tags);
+	json_decref(tags);
 	json_object_set(meta, "owner", json_object_get(req, "owner"));
 	json_decref(req);
 	return meta;
