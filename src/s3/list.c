@@ -251,11 +251,7 @@ int ows__s3_list_scan(struct ows_state *s, struct ows_arena *arena,
 
 	memset(res, 0, sizeof(*res));
 	res->tail = &res->first;
-	if (ows_state_prepare(s, "SELECT key, size, etag, modified, "
-			      "json_extract(meta, '$.checksum.algorithm'), "
-			      "json_extract(meta, '$.checksum.type') "
-			      "FROM s3_objects WHERE bucket=?1 AND key>?2 "
-			      "AND key>=?3 ORDER BY key", &st) != 0)
+	if (ows_state_prepare(s, OWS_S3_LIST_SQL, &st) != 0)
 		return -EIO;
 	seek(st, q, after);
 	while (res->count < q->max_keys) {

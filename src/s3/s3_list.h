@@ -11,6 +11,17 @@
 
 #define OWS_S3_LIST_MAX 1000 /* max-keys: default and cap */
 
+/*
+ * The scan: keys of bucket ?1 after ?2 and from prefix ?3 on, in key
+ * order, over the primary key (bucket, key) of s3_objects (a range
+ * search, no sort: the unit tests check SQLite's plan).
+ */
+#define OWS_S3_LIST_SQL \
+	"SELECT key, size, etag, modified, " \
+	"json_extract(meta, '$.checksum.algorithm'), " \
+	"json_extract(meta, '$.checksum.type') " \
+	"FROM s3_objects WHERE bucket=?1 AND key>?2 AND key>=?3 ORDER BY key"
+
 /* What to list (all borrowed). */
 struct ows__s3_list_q {
 	const char *bucket;

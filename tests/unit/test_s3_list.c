@@ -370,3 +370,26 @@ OWS_TEST(s3_list_errors)
 	fake_reply_free(&r);
 	fake_host_close(&fh);
 }
+
+/* The scan is a range search of the primary key, with no sort. */
+OWS_TEST(s3_list_plan_is_a_range_scan)
+{
+	struct fake_host fh;
+	sqlite3_stmt *st;
+	char plan[1024] = "";
+
+	setup(&fh);
+	CHECK(ows_state_prepare(&fh.state, "EXPLAIN QUERY PLAN "
+				OWS_S3_LIST_SQL, &st) == 0);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		strncat(plan, (const char *)sqlite3_column_text(st, 3),
+			sizeof(plan) - strlen(plan) - 2);
+		strcat(plan, ";");
+	}
+	sqlite3_finalize(st);
+	CHECK(strstr(plan, "SEARCH s3_objects USING PRIMARY KEY (bucket=? "
+			   "AND key>?)") != NULL);
+	CHECK(strstr(plan, "TEMP B-TREE") == NULL);
+	CHECK(strstr(plan, "SCAN") == NULL);
+	fake_host_close(&fh);
+}
