@@ -32,7 +32,9 @@
 
 struct copy {
 	char *src_bucket, *src_key;
-	struct ows__s3_object src;
+	struct ows__s3_object src; /* src.meta is held by copy_from alone:
+				      the call's arena goes with the answer */
+	char *ck_alg, *ck_value, *ck_type; /* the source's checksum (arena) */
 };
 
 /* x-amz-copy-source into c: false once answered. */
@@ -140,17 +142,16 @@ static int directive(struct ows__s3_req *r, const char *name)
 }
 
 /* The new object's meta (new reference), or NULL once answered. */
-static json_t *new_meta(struct ows__s3_req *r, const struct copy *c,
+static json_t *new_meta(struct ows__s3_req *r, const json_t *src_meta,
 			int md, int td)
 {
 	json_t *req = ows__s3_meta_of_request(r), *meta, *tags;
-	const json_t *ck = json_object_get(c->src.meta, "checksum");
+	const json_t *ck = json_object_get(src_meta, "checksum");
 
 	if (req == NULL)
 		return NULL;
-	tags = json_incref(json_object_get(td == 1 ? req : c->src.meta,
-					   "tags"));
-	meta = json_deep_copy(md == 1 ? req : c->src.meta);
+	tags = json_incref(json_object_get(td == 1 ? req : src_meta, "tags"));
+	meta = json_deep_copy(md == 1 ? req : src_meta);
 	if (meta == NULL) {
 		json_decref(tags);
 		json_decref(req);
@@ -191,7 +192,6 @@ static void copied(struct ows__s3_req *r, const json_t *result)
 {
 	struct copy *c = r->data;
 	struct ows_buf b = OWS_BUF_INIT;
-	const json_t *ck = json_object_get(c->src.meta, "checksum");
 	char date[32], name[40];
 	struct ows_http_header h = {"x-amz-version-id", "null"};
 
@@ -202,15 +202,13 @@ static void copied(struct ows__s3_req *r, const json_t *result)
 	ows_buf_puts(&b, "<ETag>&quot;");
 	ows__s3_xml_esc(&b, c->src.etag);
 	ows_buf_puts(&b, "&quot;</ETag>");
-	if (ows_json_str(ck, "algorithm") && ows_json_str(ck, "value")) {
-		snprintf(name, sizeof(name), "Checksum%s",
-			 ows_json_str(ck, "algorithm"));
-		ows__s3_xml_elem(&b, name, ows_json_str(ck, "value"));
-		ows__s3_xml_elem(&b, "ChecksumType", ows_json_str(ck, "type")
-				 ? ows_json_str(ck, "type") : "FULL_OBJECT");
+	if (c->ck_alg != NULL && c->ck_value != NULL) {
+		snprintf(name, sizeof(name), "Checksum%s", c->ck_alg);
+		ows__s3_xml_elem(&b, name, c->ck_value);
+		ows__s3_xml_elem(&b, "ChecksumType", c->ck_type ? c->ck_type
+				 : "FULL_OBJECT");
 	}
 	ows_buf_puts(&b, "</CopyObjectResult>");
-	ows__s3_object_release(&c->src);
 	if (b.data == NULL) {
 		ows_buf_free(&b);
 		ows__s3_internal(r, -ENOMEM);
@@ -223,14 +221,27 @@ static void copied(struct ows__s3_req *r, const json_t *result)
 static void refused(struct ows__s3_req *r, int status, const char *code,
 		    const char *message)
 {
-	struct copy *c = r->data;
-
-	ows__s3_object_release(&c->src);
 	if (strcmp(code, "NoSuchKey") == 0 ||
 	    strcmp(code, "PreconditionFailed") == 0)
 		ows__s3_error_key(r, status, code, "%s", message);
 	else
 		ows__s3_error(r, status, code, "%s", message);
+}
+
+/* The source's checksum into c (arena), for the answer. */
+static void keep_checksum(struct ows__s3_req *r, struct copy *c,
+			  const json_t *src_meta)
+{
+	const json_t *ck = json_object_get(src_meta, "checksum");
+	struct ows_arena *a = r->c->arena;
+
+	if (ows_json_str(ck, "algorithm") == NULL ||
+	    ows_json_str(ck, "value") == NULL)
+		return;
+	c->ck_alg = ows_arena_strdup(a, ows_json_str(ck, "algorithm"));
+	c->ck_value = ows_arena_strdup(a, ows_json_str(ck, "value"));
+	if (ows_json_str(ck, "type") != NULL)
+		c->ck_type = ows_arena_strdup(a, ows_json_str(ck, "type"));
 }
 
 /* Checks that need the source: false once answered. */
@@ -269,18 +280,22 @@ static bool judge(struct ows__s3_req *r, struct copy *c, int md, int td)
 	return true;
 }
 
-/* The source is there and readable: propose the copy. */
-static void copy_from(struct ows__s3_req *r, struct copy *c)
+/*
+ * The source is there and readable: propose the copy. Takes src_meta
+ * (the source's meta, released here: an answer frees the call's arena,
+ * so nothing of c is touched once one was given).
+ */
+static void copy_from(struct ows__s3_req *r, struct copy *c, json_t *src_meta)
 {
 	int md = directive(r, "x-amz-metadata-directive");
 	int td = directive(r, "x-amz-tagging-directive");
 	json_t *meta, *spec;
 
 	if (!judge(r, c, md, td))
-		goto err_release;
-	meta = new_meta(r, c, md, td);
+		goto out;
+	meta = new_meta(r, src_meta, md, td);
 	if (meta == NULL)
-		goto err_release;
+		goto out;
 	spec = json_pack("{s:s, s:I, s:s, s:o, s:o, s:{s:s, s:s, s:s}}",
 			 "key", r->key, "size", (json_int_t)c->src.size,
 			 "etag", c->src.etag, "meta", meta, "blobs",
@@ -289,20 +304,22 @@ static void copy_from(struct ows__s3_req *r, struct copy *c)
 			 c->src.etag);
 	if (spec == NULL) {
 		ows__s3_internal(r, -ENOMEM);
-		goto err_release;
+		goto out;
 	}
 	if (c->src.parts > 0)
 		json_object_set_new(spec, "parts", json_integer(c->src.parts));
 	if (ows__s3_write_conditions(r, spec) != 0) {
 		json_decref(spec);
-		goto err_release;
+		goto out;
 	}
+	keep_checksum(r, c, src_meta);
+	json_decref(src_meta);
 	ows__s3_propose(r, json_pack("[o]", ows__s3_action("objects.put",
 							   r->bucket, spec)),
 			copied, refused);
 	return;
-err_release:
-	ows__s3_object_release(&c->src);
+out:
+	json_decref(src_meta);
 }
 
 void ows__s3_copy_object(struct ows__s3_req *r)
@@ -338,5 +355,11 @@ void ows__s3_copy_object(struct ows__s3_req *r)
 		ows__s3_internal(r, rv);
 		return;
 	}
-	copy_from(r, c);
+	/* the meta goes to copy_from, which releases it */
+	{
+		json_t *src_meta = c->src.meta;
+
+		c->src.meta = NULL;
+		copy_from(r, c, src_meta);
+	}
 }

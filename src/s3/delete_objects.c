@@ -167,13 +167,13 @@ static void got_body(struct ows__s3_req *r, const json_t *tree)
 {
 	struct batch *b = r->data;
 	const char *quiet = ows__s3_xml_text(tree, "Quiet");
-	json_t *actions = json_array();
+	json_t *actions = json_array(), *deleted, *errors;
 	const json_t *obj;
 	size_t i, n = 0;
 
-	b->deleted = json_array();
-	b->errors = json_array();
-	if (b->deleted == NULL || b->errors == NULL || actions == NULL) {
+	b->deleted = deleted = json_array();
+	b->errors = errors = json_array();
+	if (deleted == NULL || errors == NULL || actions == NULL) {
 		ows__s3_internal(r, -ENOMEM);
 		goto err_answered;
 	}
@@ -201,10 +201,11 @@ static void got_body(struct ows__s3_req *r, const json_t *tree)
 err_malformed:
 	ows__s3_malformed_xml(r);
 err_answered:
+	/* the answer freed b with the call's arena: the lists are freed
+	   through the copies taken on the stack */
 	json_decref(actions);
-	json_decref(b->deleted);
-	json_decref(b->errors);
-	b->deleted = b->errors = NULL;
+	json_decref(deleted);
+	json_decref(errors);
 }
 
 void ows__s3_delete_objects(struct ows__s3_req *r)
