@@ -27,6 +27,10 @@ struct batch {
 	json_t *deleted;  /* [key] */
 	json_t *errors;   /* [{"key", "code", "message"}] */
 	bool quiet;
+	char *answer;     /* the DeleteResult, rendered before proposing (in
+			     the arena: nothing to free however the call
+			     ends) */
+	size_t len;
 };
 
 static bool named(const json_t *node, const char *name)
@@ -88,14 +92,13 @@ static void add_error(struct batch *b, const char *key, const char *code,
 						   "message", message));
 }
 
-static void result_xml(struct ows__s3_req *r, const json_t *result)
+/* Render the result into b->answer and free the lists: 0 or -ENOMEM. */
+static int render(struct ows__s3_req *r, struct batch *b)
 {
-	struct batch *b = r->data;
 	struct ows_buf x = OWS_BUF_INIT;
 	const json_t *v;
 	size_t i;
 
-	(void)result;
 	ows__s3_xml_open(&x, "DeleteResult");
 	json_array_foreach(b->deleted, i, v) {
 		if (b->quiet)
@@ -115,18 +118,19 @@ static void result_xml(struct ows__s3_req *r, const json_t *result)
 	json_decref(b->deleted);
 	json_decref(b->errors);
 	b->deleted = b->errors = NULL;
-	ows__s3_reply_xml(r, &x);
+	b->answer = x.data ? ows_arena_strndup(r->c->arena, x.data, x.len)
+			   : NULL;
+	b->len = x.len;
+	ows_buf_free(&x);
+	return b->answer != NULL ? 0 : -ENOMEM;
 }
 
-static void refused(struct ows__s3_req *r, int status, const char *code,
-		    const char *message)
+static void answer(struct ows__s3_req *r, const json_t *result)
 {
 	struct batch *b = r->data;
 
-	json_decref(b->deleted);
-	json_decref(b->errors);
-	b->deleted = b->errors = NULL;
-	ows__s3_error(r, status, code, "%s", message);
+	(void)result;
+	ows__s3_reply(r, 200, NULL, 0, b->answer, b->len);
 }
 
 /* One <Object>: judged, and added to the batch's actions or errors. */
@@ -191,12 +195,18 @@ static void got_body(struct ows__s3_req *r, const json_t *tree)
 		    one_object(r, b, obj, actions) != 0)
 			goto err_malformed;
 	}
-	if (json_array_size(actions) == 0) {
+	if (render(r, b) != 0) {
+		ows__s3_internal(r, -ENOMEM);
 		json_decref(actions);
-		result_xml(r, NULL);
 		return;
 	}
-	ows__s3_propose(r, actions, result_xml, refused);
+	if (json_array_size(actions) == 0) {
+		json_decref(actions);
+		answer(r, NULL);
+		return;
+	}
+	/* a refusal is answered by ows__s3_propose, as S3 answers it */
+	ows__s3_propose(r, actions, answer, NULL);
 	return;
 err_malformed:
 	ows__s3_malformed_xml(r);
@@ -218,7 +228,7 @@ void ows__s3_delete_objects(struct ows__s3_req *r)
 	}
 	/* the lists are made once the body is in: a body that fails to
 	   arrive is answered where no one would free them */
-	*b = (struct batch){NULL, NULL, false};
+	memset(b, 0, sizeof(*b));
 	r->data = b;
 	ows__s3_read_xml(r, OWS_S3_XML_LIMIT, false, got_body);
 }
