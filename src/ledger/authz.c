@@ -20,6 +20,8 @@ const char *const ows_authz_condition_keys[] = {
 	"aws:EpochTime",      "aws:username",        "aws:userid",
 	"aws:PrincipalArn",   "aws:RequestedRegion", "iam:PolicyARN",
 	"ows:RequestedPolicies",
+	/* S3's listing keys (the S3 service passes them with ListBucket) */
+	"s3:prefix",          "s3:delimiter",        "s3:max-keys",
 };
 const size_t ows_authz_n_condition_keys =
 	sizeof(ows_authz_condition_keys) / sizeof(ows_authz_condition_keys[0]);

@@ -393,18 +393,56 @@ int ows__s3_object_write(const struct ows_apply_ctx *c, const char *bucket,
 	return rv;
 }
 
+/*
+ * CopyObject names the source's blobs without copying them: the copy is
+ * written only while the source still has the ETag it was read with, so
+ * that its blobs cannot have been collected in between.
+ */
+static int copy_source_holds(struct ows_state *s, const json_t *src,
+			     struct ows_err *err)
+{
+	const char *b = ows_json_str(src, "bucket");
+	const char *k = ows_json_str(src, "key");
+	const char *want = ows_json_str(src, "etag");
+	char etag[80];
+	int rv;
+
+	if (src == NULL)
+		return 0;
+	if (b == NULL || k == NULL || want == NULL) {
+		ows_err_printf(err, "InvalidRequest: copy_of needs bucket, key "
+			       "and etag");
+		return OWS_EINVAL;
+	}
+	rv = stored_etag(s, b, k, etag);
+	if (rv < 0)
+		return rv;
+	if (rv == 0 || strcmp(etag, want) != 0) {
+		ows_err_printf(err, "OperationAborted: The copy source was "
+			       "changed or deleted while it was copied. Please "
+			       "try again.");
+		return OWS_ECONFLICT;
+	}
+	return 0;
+}
+
 static int object_put(const struct ows_apply_ctx *c, const char *bucket,
 		      const json_t *spec, json_t *result, struct ows_err *err)
 {
 	const char *key = ows_json_str(spec, "key");
+	json_int_t parts = json_integer_value(json_object_get(spec, "parts"));
 	int rv = object_put_check(spec, err);
 
 	if (rv == 0)
 		rv = ows__s3_object_conditions(c->s, bucket, key, spec, err);
 	if (rv == 0)
+		rv = copy_source_holds(c->s, json_object_get(spec, "copy_of"),
+				       err);
+	if (rv == 0)
 		rv = ows__s3_object_write(c, bucket, key, json_integer_value(
 				json_object_get(spec, "size")),
-			ows_json_str(spec, "etag"), 0,
+			ows_json_str(spec, "etag"),
+			parts > 0 && parts <= 10000 ? (unsigned)parts : 0,
 			json_object_get(spec, "meta"),
 			json_object_get(spec, "blobs"));
 	if (rv == 0)

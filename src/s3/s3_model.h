@@ -93,9 +93,15 @@
  *                                  "checksum"}],
  *                       "if_match": ETAG | absent,
  *                       "if_none_match": true | absent,
- *                       "seen": ETAG | null}  the ETag the node saw at
+ *                       "seen": ETAG | null,  the ETag the node saw at
  *                                        the request's arrival, or null
  *                                        for none
+ *                       "parts": N | absent,  a copy of a multipart object
+ *                       "copy_of": {"bucket", "key", "etag"} | absent}
+ *                                        CopyObject: written only while
+ *                                        the source still has that ETag
+ *                                        (else OWS_ECONFLICT
+ *                                        "OperationAborted: ...")
  *       A condition that fails against the state at apply is OWS_EPRECOND
  *       (412 PreconditionFailed) when it failed against "seen" too, and
  *       OWS_ECONFLICT (409 ConditionalRequestConflict) when a write

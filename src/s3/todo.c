@@ -8,16 +8,6 @@
 #define STUB(fn) \
 	void fn(struct ows__s3_req *r) { ows__s3_not_implemented(r); }
 
-STUB(ows__s3_list_objects)
-STUB(ows__s3_delete_objects)
-STUB(ows__s3_copy_object)
-STUB(ows__s3_get_object_attributes)
-STUB(ows__s3_object_tagging_get)
-STUB(ows__s3_object_tagging_put)
-STUB(ows__s3_object_tagging_delete)
-STUB(ows__s3_bucket_tagging_get)
-STUB(ows__s3_bucket_tagging_put)
-STUB(ows__s3_bucket_tagging_delete)
 STUB(ows__s3_mpu_create)
 STUB(ows__s3_mpu_upload_part)
 STUB(ows__s3_mpu_upload_part_copy)
