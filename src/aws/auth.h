@@ -61,6 +61,7 @@ struct ows_aws_auth {
 	bool prepared;       /* head check passed */
 	bool verified;       /* the signature held over the header's hash */
 	bool expired_token;  /* refused: the session has expired */
+	bool anonymous;      /* no credentials, taken as anonymous */
 	struct ows_aws_caller caller;
 	struct ows_session sess; /* when caller.session */
 	int64_t now;             /* keys->now */
@@ -119,6 +120,15 @@ int ows__aws_verifier_feed(struct ows_aws_verifier *v, const void *data,
 			   void *ud, struct ows_err *err);
 int ows__aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err);
 void ows__aws_verifier_free(struct ows_aws_verifier *v);
+
+/*
+ * A request without any credentials (ows_aws_auth_head said
+ * OWS_ESIG_MISSING) to a service that takes anonymous requests
+ * (svc->anonymous): x becomes an anonymous caller (caller.kind ""), its
+ * body unsigned (read whole or streamed as an UNSIGNED-PAYLOAD one).
+ * Returns 0.
+ */
+int ows__aws_auth_anonymous(struct ows_aws_auth *x);
 
 /* Answer a failed authentication (rc, reason msg or NULL) in c's protocol. */
 void ows__aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg);

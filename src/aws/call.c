@@ -164,6 +164,21 @@ static bool body_admitted(struct ows_aws_call *c, struct ows_aws_body_limit *bl)
 	return true;
 }
 
+/*
+ * A query that carries SigV2 credentials (AWSAccessKeyId, Signature): not
+ * anonymous, and not a signature this node checks, so it is refused as
+ * carrying none rather than served as if it were unsigned.
+ */
+static bool sigv2_query(const struct ows_http_req *req)
+{
+	char probe[8];
+
+	return req->query != NULL &&
+	       (ows_query_get(req->query, "AWSAccessKeyId", probe,
+			      sizeof(probe)) ||
+		ows_query_get(req->query, "Signature", probe, sizeof(probe)));
+}
+
 void ows_aws_call_start(const struct ows_aws_service *svc,
 			const struct ows_aws_host *host,
 			const struct ows_aws_keys *keys,
@@ -193,6 +208,8 @@ void ows_aws_call_start(const struct ows_aws_service *svc,
 	ows_uuid4(c->request_id);
 	req->data = c;
 	rv = ows_aws_auth_head(&p->auth, req, keys, svc->name, stream, &err);
+	if (rv == OWS_ESIG_MISSING && svc->anonymous && !sigv2_query(req))
+		rv = ows__aws_auth_anonymous(&p->auth);
 	c->caller = p->auth.caller;
 	snprintf(c->region, sizeof(c->region), "%s", p->auth.a.region);
 	if (rv != 0) {
