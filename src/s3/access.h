@@ -1,0 +1,97 @@
+/*
+ * Who may do what in the S3 service, the parts that need no call: bucket
+ * policies checked as S3's PutBucketPolicy checks them (policy.c), CORS
+ * configurations read from and written as S3's XML and matched against
+ * a browser's request (cors.c), and browser form uploads: the
+ * multipart/form-data reader and the POST policy document (form.c,
+ * post_policy.c). The handlers that use them (the Put/Get/Delete of a
+ * bucket's policy and CORS, OPTIONS, POST Object) are declared in
+ * s3_priv.h with the rest of the operations.
+ *
+ * Errors are S3's: functions that refuse input set *code to S3's error
+ * code ("MalformedXML", "InvalidRequest", "MalformedPolicy", ...) and
+ * err to its message, and return OWS_EINVAL.
+ */
+#ifndef OWS_S3_ACCESS_H
+#define OWS_S3_ACCESS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+/* ---- bucket policies (policy.c) ---- */
+
+/*
+ * Parse and check a bucket policy (text, len bytes) for bucket, as
+ * PutBucketPolicy does: valid JSON, a Statement of statements each with
+ * Effect, Principal ("*", {"AWS": ...}, {"Service": ...}) or
+ * NotPrincipal, Action or NotAction, Resource or NotResource naming
+ * this bucket or its objects (arn:aws:s3:::B, arn:aws:s3:::B/..., or
+ * the arn:ows: forms), and only condition operators and keys the
+ * evaluator knows. Unknown actions are accepted, as S3 accepts them.
+ * 0 and *out (a new reference), or OWS_EINVAL with *code
+ * "MalformedPolicy" and the reason in err.
+ */
+int ows__s3_policy_parse(const char *text, size_t len, const char *bucket,
+			 json_t **out, const char **code, struct ows_err *err);
+
+/* The same check of a parsed document (a stack file's "policy"). */
+int ows__s3_policy_check(const json_t *doc, const char *bucket,
+			 struct ows_err *err);
+
+/* ---- CORS (cors.c) ---- */
+
+/*
+ * A bucket's CORS rules as stored in the bucket's spec ("cors") and
+ * written in stack files: a list of objects with the names of the AWS
+ * CLI's JSON (put-bucket-cors --cors-configuration):
+ *   [{"ID": "...", "AllowedOrigins": ["https://app.example.com"],
+ *     "AllowedMethods": ["GET", "PUT"], "AllowedHeaders": ["*"],
+ *     "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}]
+ */
+#define OWS_S3_CORS_RULES_MAX 100
+
+/*
+ * Read a CORSConfiguration XML body (expat) into rules (a new
+ * reference). OWS_EINVAL with *code "MalformedXML" (not XML, not a
+ * CORSConfiguration, a rule without AllowedOrigin or AllowedMethod) or
+ * "InvalidRequest" (an unsupported method, more than one wildcard, a
+ * wildcard in ExposeHeader, more than 100 rules) and err.
+ */
+int ows__s3_cors_parse(const char *xml, size_t len, json_t **rules,
+		       const char **code, struct ows_err *err);
+
+/* Check rules in the JSON form (stack files): 0 or OWS_EINVAL as above. */
+int ows__s3_cors_check(const json_t *rules, const char **code,
+		       struct ows_err *err);
+
+/* The rules as GetBucketCors's XML: a malloc'd string, or NULL. */
+char *ows__s3_cors_xml(const json_t *rules);
+
+/*
+ * The first rule (borrowed from rules) that allows origin to make a
+ * request with method and the headers of req_headers (the comma list
+ * of Access-Control-Request-Headers, or NULL), or NULL.
+ */
+const json_t *ows__s3_cors_match(const json_t *rules, const char *origin,
+				 const char *method, const char *req_headers);
+
+/*
+ * The response headers a matching rule gives (names and values in
+ * out, strings malloc'd into one block *mem the caller frees): for a
+ * preflight (preflight true) Access-Control-Allow-Origin, -Methods,
+ * -Headers (the asked ones), -Max-Age, -Expose-Headers, -Allow-
+ * Credentials, Vary; for an actual request the same without -Methods,
+ * -Headers and -Max-Age. Returns the number of headers (at most
+ * OWS_S3_CORS_HEADERS), or 0 when out of memory.
+ */
+#define OWS_S3_CORS_HEADERS 8
+struct ows_http_header;
+size_t ows__s3_cors_headers(const json_t *rule, const char *origin,
+			    const char *req_headers, bool preflight,
+			    struct ows_http_header *out, char **mem);
+
+#endif
