@@ -234,3 +234,8 @@ void ows__aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
 		msg ? ": " : "", msg ? msg : "");
 	ows_aws_error(c, http, code, "%s", msg && msg[0] ? msg : dflt);
 }
+
+void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
+{
+	ows__aws_reply_auth_error(c, rc, msg);
+}

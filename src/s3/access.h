@@ -94,4 +94,83 @@ size_t ows__s3_cors_headers(const json_t *rule, const char *origin,
 			    const char *req_headers, bool preflight,
 			    struct ows_http_header *out, char **mem);
 
+/* ---- browser form uploads: multipart/form-data (form.c) ---- */
+
+/*
+ * A push reader of a multipart/form-data body (RFC 7578), whatever the
+ * size of the pieces it is fed: each part's headers are read (at most
+ * OWS_S3_FORM_HEADERS_MAX bytes), its data passed on as it comes, never
+ * held. A callback's negative return ends the reading with that code.
+ */
+#define OWS_S3_FORM_HEADERS_MAX 8192
+#define OWS_S3_FORM_BOUNDARY_MAX 70
+
+struct ows_s3_form_cb {
+	/* A part begins: its name, filename (NULL when none) and
+	   Content-Type (NULL when none), borrowed for the call. */
+	int (*part)(void *ud, const char *name, const char *filename,
+		    const char *content_type);
+	/* Some of its data, borrowed for the call. */
+	int (*data)(void *ud, const char *data, size_t len);
+	/* The part has ended. */
+	int (*end)(void *ud);
+	void *ud;
+};
+
+struct ows_s3_form {
+	struct ows_s3_form_cb cb;
+	int state;
+	int rc;                 /* sticky error */
+	char delim[OWS_S3_FORM_BOUNDARY_MAX + 5]; /* "\r\n--" boundary */
+	size_t dlen;
+	size_t m;               /* bytes of delim matched */
+	char out[4096];         /* data waiting to go to cb.data */
+	size_t out_len;
+	bool in_part;           /* between part() and end() */
+	char head[OWS_S3_FORM_HEADERS_MAX + 1];
+	size_t head_len;
+	char after;             /* after a delimiter: the byte before */
+};
+
+/*
+ * Start reading a body of Content-Type content_type (its boundary
+ * parameter, quoted or not). 0, or OWS_EPARSE when it is not
+ * multipart/form-data with a usable boundary.
+ */
+int ows__s3_form_init(struct ows_s3_form *f, const char *content_type,
+		      const struct ows_s3_form_cb *cb);
+
+/* Feed len more bytes: 0, OWS_EPARSE (malformed), or a callback's code. */
+int ows__s3_form_feed(struct ows_s3_form *f, const char *data, size_t len);
+
+/* The body has ended: 0 when the closing delimiter was read, else
+   OWS_EPARSE (or the earlier error). */
+int ows__s3_form_finish(struct ows_s3_form *f);
+
+/* ---- browser form uploads: the POST policy (post_policy.c) ---- */
+
+/*
+ * A POST policy document (the "policy" field, base64 of JSON) read:
+ * {"expiration": ISO 8601, "conditions": [...]}; doc is a new reference.
+ * OWS_EINVAL with *code "InvalidPolicyDocument" and err.
+ */
+int ows__s3_post_policy_read(const char *b64, json_t **doc,
+			     const char **code, struct ows_err *err);
+
+/*
+ * Check the form's fields (an object of lowercase name: string value,
+ * the file's part excluded) and the bucket against doc at now (Unix
+ * seconds), as S3 does: unexpired, every condition met (exact, "eq",
+ * "starts-with"; names compared without case, "$" removed), and no
+ * field the conditions do not name (except x-amz-signature, policy,
+ * file and x-ignore-*). The content-length-range, when there is one,
+ * goes to *min and *max (else 0 and UINT64_MAX), for the file's size.
+ * 0, or OWS_EINVAL with *code "AccessDenied" and err "Invalid according
+ * to Policy: ...", or "InvalidPolicyDocument".
+ */
+int ows__s3_post_policy_check(const json_t *doc, const json_t *fields,
+			      const char *bucket, int64_t now, uint64_t *min,
+			      uint64_t *max, const char **code,
+			      struct ows_err *err);
+
 #endif

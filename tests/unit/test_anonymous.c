@@ -377,3 +377,72 @@ OWS_TEST(anonymous_judged_by_resource_policy_only)
 	CHECK(!ows_authz_anonymous_action("GetObject"));
 	json_decref(ident_docs);
 }
+
+/* ---- a form upload's signature (aws/post_auth.c) ---- */
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+static void post_sign(const char *secret, const char *date,
+		      const char *policy, char hex[65])
+{
+	uint8_t key[32], mac[32];
+	unsigned int n;
+
+	ows_sigv4_signing_key(secret, date, "us-east-1", "s3", key);
+	HMAC(EVP_sha256(), key, 32, (const uint8_t *)policy, strlen(policy),
+	     mac, &n);
+	ows_hex_encode(mac, 32, hex);
+}
+
+OWS_TEST(anonymous_post_form_signature)
+{
+	struct ows_aws_call_priv p;
+	struct ows_aws_call c;
+	struct ows_err err = {{0}};
+	const char *cred = KEY "/20260101/us-east-1/s3/aws4_request";
+	const char *policy = "eyJleHBpcmF0aW9uIjogIjIwMjYifQ==";
+	char sig[65], bad[65];
+
+	memset(&c, 0, sizeof(c));
+	memset(&p, 0, sizeof(p));
+	c.svc = &open_whole;
+	c.priv = &p;
+	p.keys = &keys;
+	CHECK_INT(ows__aws_auth_anonymous(&p.auth), 0);
+	post_sign(SECRET, "20260101", policy, sig);
+	post_sign("wrong", "20260101", policy, bad);
+	/* a wrong secret, a wrong scope, an unknown key: refused */
+	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA256", cred,
+					 "20260101T000000Z", policy, bad, NULL,
+					 &err), OWS_ESIG_SIGNATURE);
+	CHECK_STR(c.caller.kind, "");
+	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA256",
+					 KEY "/20260101/eu-west-1/s3/"
+					 "aws4_request", "20260101T000000Z",
+					 policy, sig, NULL, &err),
+		  OWS_ESIG_SCOPE);
+	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA256",
+					 "AKIDNOSUCHKEY0000000/20260101/"
+					 "us-east-1/s3/aws4_request",
+					 "20260101T000000Z", policy, sig, NULL,
+					 &err), OWS_ESIG_ACCESS_KEY);
+	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA1", cred,
+					 "20260101T000000Z", policy, sig, NULL,
+					 &err), OWS_ESIG_ARGUMENT);
+	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA256", cred,
+					 "20251231T000000Z", policy, sig, NULL,
+					 &err), OWS_ESIG_ARGUMENT);
+	/* another policy than the one signed */
+	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA256", cred,
+					 "20260101T000000Z", "e30=", sig, NULL,
+					 &err), OWS_ESIG_SIGNATURE);
+	CHECK_STR(c.caller.kind, "");
+	/* signed: the call is the key's user's */
+	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA256", cred,
+					 "20260101T000000Z", policy, sig, NULL,
+					 &err), 0);
+	CHECK_STR(c.caller.kind, "users");
+	CHECK_STR(c.caller.name, "dev");
+	CHECK_STR(c.caller.access_key, KEY);
+}

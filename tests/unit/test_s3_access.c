@@ -6,6 +6,7 @@
  */
 #include "../lib/unit.h"
 
+#include "common/enc.h"
 #include "http/http.h"
 #include "ledger/authz.h"
 #include "s3/access.h"
@@ -359,4 +360,239 @@ OWS_TEST(s3_cors_match)
 	free(mem);
 	CHECK(ows__s3_cors_match(rules, NULL, "GET", NULL) == NULL);
 	json_decref(rules);
+}
+
+/* ---- multipart/form-data ---- */
+
+struct parts {
+	char log[4096];
+	size_t len;
+};
+
+static int on_part(void *ud, const char *name, const char *filename,
+		   const char *type)
+{
+	struct parts *p = ud;
+
+	p->len += (size_t)snprintf(p->log + p->len, sizeof(p->log) - p->len,
+				   "[%s|%s|%s:", name, filename ? filename : "-",
+				   type ? type : "-");
+	return 0;
+}
+
+static int on_data(void *ud, const char *data, size_t len)
+{
+	struct parts *p = ud;
+
+	CHECK(p->len + len < sizeof(p->log));
+	memcpy(p->log + p->len, data, len);
+	p->len += len;
+	p->log[p->len] = '\0';
+	return 0;
+}
+
+static int on_end(void *ud)
+{
+	struct parts *p = ud;
+
+	p->len += (size_t)snprintf(p->log + p->len, sizeof(p->log) - p->len,
+				   "]");
+	return 0;
+}
+
+/* Read body fed in pieces of step bytes; the log of parts, or NULL. */
+static int read_form(const char *ctype, const char *body, size_t len,
+		     size_t step, struct parts *p)
+{
+	struct ows_s3_form_cb cb = {on_part, on_data, on_end, p};
+	struct ows_s3_form *f = malloc(sizeof(*f));
+	int rv;
+
+	CHECK(f != NULL);
+	memset(p, 0, sizeof(*p));
+	rv = ows__s3_form_init(f, ctype, &cb);
+	for (size_t i = 0; rv == 0 && i < len; i += step)
+		rv = ows__s3_form_feed(f, body + i,
+				       len - i < step ? len - i : step);
+	if (rv == 0)
+		rv = ows__s3_form_finish(f);
+	free(f);
+	return rv;
+}
+
+OWS_TEST(s3_form_read)
+{
+	static const char body[] =
+		"preamble to ignore\r\n"
+		"--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"key\"\r\n\r\n"
+		"user/${filename}\r\n"
+		"--XyZ\r\n"
+		"content-disposition: form-data; name=\"x-amz-meta-tag\"\r\n\r\n"
+		"a\r\n--XyY is not the end\r\n"
+		"--XyZ\r\n"
+		"Content-Disposition: form-data; name=\"file\"; "
+		"filename=\"my \\\"pic\\\".jpg\"\r\n"
+		"Content-Type: image/jpeg\r\n\r\n"
+		"\r\n\r\n--Xy\r\r\n-\r\n--XyYZ\r\n"
+		"--XyZ--\r\nepilogue";
+	const char *want =
+		"[key|-|-:user/${filename}]"
+		"[x-amz-meta-tag|-|-:a\r\n--XyY is not the end]"
+		"[file|my \"pic\".jpg|image/jpeg:\r\n\r\n--Xy\r\r\n-\r\n--XyYZ]";
+	struct parts p;
+
+	/* whatever the pieces, the same parts */
+	for (size_t step = 1; step <= sizeof(body); step++) {
+		CHECK_INT(read_form("multipart/form-data; boundary=XyZ", body,
+				    sizeof(body) - 1, step, &p), 0);
+		if (strcmp(p.log, want) != 0) {
+			fprintf(stderr, "step %zu: %s\n", step, p.log);
+			CHECK(0);
+		}
+	}
+	CHECK_INT(read_form("multipart/form-data; boundary=\"XyZ\"", body,
+			    sizeof(body) - 1, 7, &p), 0);
+	CHECK_STR(p.log, want);
+	/* no boundary, another type, a bad boundary */
+	CHECK_INT(read_form("multipart/form-data", body, 10, 1, &p),
+		  OWS_EPARSE);
+	CHECK_INT(read_form("application/x-www-form-urlencoded; boundary=XyZ",
+			    body, 10, 1, &p), OWS_EPARSE);
+	CHECK_INT(read_form("multipart/form-data; boundary=a\rb", body, 10, 1,
+			    &p), OWS_EPARSE);
+	/* cut short, a part without a name, headers that never end */
+	CHECK_INT(read_form("multipart/form-data; boundary=XyZ", body, 100, 9,
+			    &p), OWS_EPARSE);
+	{
+		const char *b = "--XyZ\r\nContent-Disposition: form-data\r\n\r\n"
+				"x\r\n--XyZ--";
+
+		CHECK_INT(read_form("multipart/form-data; boundary=XyZ", b,
+				    strlen(b), 3, &p), OWS_EPARSE);
+	}
+	{
+		char *b = malloc(20000);
+
+		CHECK(b != NULL);
+		strcpy(b, "--XyZ\r\n");
+		memset(b + 7, 'h', 19000);
+		CHECK_INT(read_form("multipart/form-data; boundary=XyZ", b,
+				    19007, 4096, &p), OWS_EPARSE);
+		free(b);
+	}
+}
+
+/* ---- the POST policy ---- */
+
+static int post_check(const char *policy_json, const char *fields_json,
+		      int64_t now, uint64_t *min, uint64_t *max,
+		      const char **code, struct ows_err *err)
+{
+	char b64[4096];
+	json_t *doc = NULL, *fields = json_loads(fields_json, 0, NULL);
+	int rv;
+
+	CHECK(fields != NULL);
+	ows_b64_encode(policy_json, strlen(policy_json), b64);
+	rv = ows__s3_post_policy_read(b64, &doc, code, err);
+	if (rv == 0)
+		rv = ows__s3_post_policy_check(doc, fields, "pics", now, min,
+					       max, code, err);
+	json_decref(doc);
+	json_decref(fields);
+	return rv;
+}
+
+OWS_TEST(s3_post_policy)
+{
+	/* as boto3's generate_presigned_post writes it */
+	const char *policy =
+		"{\"expiration\": \"2026-01-01T01:00:00Z\", \"conditions\": ["
+		"{\"acl\": \"private\"}, [\"starts-with\", \"$Content-Type\", "
+		"\"image/\"], [\"content-length-range\", 10, 1000], "
+		"{\"bucket\": \"pics\"}, [\"starts-with\", \"$key\", \"up/\"], "
+		"{\"x-amz-algorithm\": \"AWS4-HMAC-SHA256\"}, "
+		"{\"x-amz-credential\": \"AKID/20260101/us-east-1/s3/"
+		"aws4_request\"}, {\"x-amz-date\": \"20260101T000000Z\"}]}";
+	const char *ok =
+		"{\"acl\": \"private\", \"content-type\": \"image/png\", "
+		"\"key\": \"up/${filename}\", \"x-amz-algorithm\": "
+		"\"AWS4-HMAC-SHA256\", \"x-amz-credential\": \"AKID/20260101/"
+		"us-east-1/s3/aws4_request\", \"x-amz-date\": "
+		"\"20260101T000000Z\", \"policy\": \"...\", \"x-amz-signature\": "
+		"\"...\", \"x-ignore-me\": \"1\"}";
+	int64_t now = 1767225600; /* 2026-01-01T00:00:00Z */
+	struct ows_err err = {{0}};
+	const char *code = NULL;
+	uint64_t min, max;
+
+	CHECK_INT(post_check(policy, ok, now, &min, &max, &code, &err), 0);
+	CHECK_INT(min, 10);
+	CHECK_INT(max, 1000);
+	/* expired */
+	CHECK_INT(post_check(policy, ok, now + 3600, &min, &max, &code, &err),
+		  OWS_EINVAL);
+	CHECK_STR(code, "AccessDenied");
+	CHECK_STR(err.msg, "Invalid according to Policy: Policy expired.");
+	/* a condition failed: the key elsewhere, another type */
+	CHECK_INT(post_check(policy,
+			     "{\"acl\": \"private\", \"content-type\": "
+			     "\"image/png\", \"key\": \"other/x\", "
+			     "\"x-amz-algorithm\": \"AWS4-HMAC-SHA256\", "
+			     "\"x-amz-credential\": \"AKID/20260101/us-east-1/"
+			     "s3/aws4_request\", \"x-amz-date\": "
+			     "\"20260101T000000Z\"}", now, &min, &max, &code,
+			     &err), OWS_EINVAL);
+	CHECK_STR(code, "AccessDenied");
+	CHECK(strstr(err.msg, "Policy Condition failed: "
+			      "[\"starts-with\",\"$key\",\"up/\"]") != NULL);
+	CHECK_INT(post_check(policy,
+			     "{\"acl\": \"public-read\", \"content-type\": "
+			     "\"image/png\", \"key\": \"up/x\", "
+			     "\"x-amz-algorithm\": \"AWS4-HMAC-SHA256\", "
+			     "\"x-amz-credential\": \"AKID/20260101/us-east-1/"
+			     "s3/aws4_request\", \"x-amz-date\": "
+			     "\"20260101T000000Z\"}", now, &min, &max, &code,
+			     &err), OWS_EINVAL);
+	CHECK(strstr(err.msg, "{\"acl\":\"private\"}") != NULL);
+	/* a field the policy does not name */
+	CHECK_INT(post_check(policy,
+			     "{\"acl\": \"private\", \"content-type\": "
+			     "\"image/png\", \"key\": \"up/x\", "
+			     "\"x-amz-algorithm\": \"AWS4-HMAC-SHA256\", "
+			     "\"x-amz-credential\": \"AKID/20260101/us-east-1/"
+			     "s3/aws4_request\", \"x-amz-date\": "
+			     "\"20260101T000000Z\", \"x-amz-meta-x\": \"1\"}",
+			     now, &min, &max, &code, &err), OWS_EINVAL);
+	CHECK_STR(err.msg, "Invalid according to Policy: Extra input fields: "
+			   "x-amz-meta-x");
+	/* another bucket */
+	{
+		char *other = strdup(policy);
+
+		memcpy(strstr(other, "\"pics\""), "\"pica\"", 6);
+		CHECK_INT(post_check(other, ok, now, &min, &max, &code, &err),
+			  OWS_EINVAL);
+		CHECK_STR(code, "AccessDenied");
+		free(other);
+	}
+	/* documents that are not policies */
+	CHECK_INT(post_check("[1]", ok, now, &min, &max, &code, &err),
+		  OWS_EINVAL);
+	CHECK_STR(code, "InvalidPolicyDocument");
+	CHECK_INT(post_check("{\"conditions\": []}", ok, now, &min, &max,
+			     &code, &err), OWS_EINVAL);
+	CHECK_STR(code, "InvalidPolicyDocument");
+	CHECK_INT(post_check("{\"expiration\": \"2026-01-01T01:00:00Z\", "
+			     "\"conditions\": [[\"between\", \"$key\", \"a\"]]}",
+			     "{}", now, &min, &max, &code, &err), OWS_EINVAL);
+	CHECK_STR(code, "InvalidPolicyDocument");
+	{
+		json_t *doc = NULL;
+
+		CHECK_INT(ows__s3_post_policy_read("!!notbase64!!", &doc, &code,
+						   &err), OWS_EINVAL);
+		CHECK_STR(code, "InvalidPolicyDocument");
+	}
 }
