@@ -442,4 +442,15 @@ void ows__s3_bucket_cors_delete(struct ows__s3_req *r);
 void ows__s3_preflight(struct ows__s3_req *r);   /* OPTIONS */
 void ows__s3_post_object(struct ows__s3_req *r); /* browser form upload */
 
+/*
+ * The CORS headers of an actual response (access_api.c): when the
+ * request has an Origin that a rule of r->bucket's CORS configuration
+ * allows for its method, Access-Control-Allow-Origin and the rest, into
+ * h (at most cap; values in the call's arena). Returns how many. The
+ * replies of common.c (ows__s3_reply, ows__s3_reply_start) add them.
+ */
+#define OWS_S3_CORS_MAX_HEADERS 8
+size_t ows__s3_cors_response(struct ows__s3_req *r, struct ows_http_header *h,
+			     size_t cap);
+
 #endif
