@@ -480,6 +480,13 @@ int ows_principal_authorize_rp(const struct ows_directory *dir,
 		if (r.docs == NULL || v == NULL ||
 		    json_array_append_new(r.docs, v) != 0)
 			rv = -ENOMEM;
+		else if (json_array_size(json_object_get(v, "Statement")) == 0) {
+			/* no statement names the caller: the policy has no
+			   say (an empty Statement would read as malformed,
+			   and malformed fails closed) */
+			json_decref(r.docs);
+			r.docs = NULL;
+		}
 	}
 	for (size_t i = 0; rv == 0 && arns != NULL && arns[i] != NULL; i++) {
 		d = eval_one(&s, action, arns[i], rc, ex, n_ex);

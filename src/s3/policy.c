@@ -19,6 +19,12 @@
 /* S3's limit on a bucket policy's size. */
 #define POLICY_MAX (20 * 1024)
 
+/* "*" alone, or a name without wildcards (S3 takes no pattern there). */
+static bool principal_name_ok(const char *s)
+{
+	return s[0] != '\0' && (strcmp(s, "*") == 0 || strchr(s, '*') == NULL);
+}
+
 /* Does one Principal value name someone S3 knows ("*", AWS, Service)? */
 static bool principal_ok(const json_t *pr)
 {
@@ -34,12 +40,13 @@ static bool principal_ok(const json_t *pr)
 		if (strcmp(k, "AWS") != 0 && strcmp(k, "Service") != 0 &&
 		    strcmp(k, "CanonicalUser") != 0)
 			return false;
-		if (json_is_string(v) && json_string_length(v) > 0)
+		if (json_is_string(v) && principal_name_ok(json_string_value(v)))
 			continue;
 		if (!json_is_array(v) || json_array_size(v) == 0)
 			return false;
 		json_array_foreach(v, i, x)
-			if (!json_is_string(x) || json_string_length(x) == 0)
+			if (!json_is_string(x) ||
+			    !principal_name_ok(json_string_value(x)))
 				return false;
 	}
 	return true;

@@ -208,6 +208,12 @@ OWS_TEST(s3_policy_judged)
 			"127.0.0.1"), OWS_EDENIED);
 	CHECK_INT(judge("users", "dev", "s3:GetObject", "public/x", NULL, deny,
 			"127.0.0.1"), 0);
+	/* a policy none of whose statements names the caller has no say:
+	   the identity's Allow stands */
+	CHECK_INT(judge("users", "dev", "s3:ListBucket", NULL, home, STMT(
+		"{\"Effect\": \"Deny\", \"Principal\": {\"AWS\": "
+		"\"arn:aws:iam::123456789012:user/eve\"}, \"Action\": \"s3:*\", "
+		"\"Resource\": \"arn:aws:s3:::pics\"}"), "127.0.0.1"), 0);
 	/* and an identity Deny beats the bucket policy's Allow */
 	json_decref(ident);
 	ident = json_loads("[{\"Statement\": [{\"Effect\": \"Deny\", "
