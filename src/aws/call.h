@@ -105,6 +105,16 @@ int ows_aws_call_auth_post(struct ows_aws_call *c, const char *algorithm,
 			   const char *policy_b64, const char *signature,
 			   const char *token, struct ows_err *err);
 
+/*
+ * The same for a form signed with Signature Version 2 (what boto3's
+ * generate_presigned_post writes for us-east-1 unless told s3v4): fields
+ * AWSAccessKeyId, policy, signature (Base64 of HMAC-SHA1 of the base64
+ * policy), x-amz-security-token.
+ */
+int ows_aws_call_auth_post_v2(struct ows_aws_call *c, const char *akid,
+			      const char *policy_b64, const char *signature,
+			      const char *token, struct ows_err *err);
+
 /* Answer a failed authentication (rc an OWS_ESIG_* code, reason msg or
    NULL) in c's protocol, as a failed header check is answered. */
 void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg);

@@ -159,3 +159,47 @@ cleanup:
 	ows_buf_free(&secret);
 	return rv;
 }
+
+int ows_aws_call_auth_post_v2(struct ows_aws_call *c, const char *akid,
+			      const char *policy_b64, const char *signature,
+			      const char *token, struct ows_err *err)
+{
+	struct ows_aws_call_priv *p = c->priv;
+	struct ows_buf secret = OWS_BUF_INIT;
+	struct ows_aws_caller who;
+	uint8_t mac[20];
+	char b64[OWS_B64_LEN(20)];
+	unsigned int n = 0;
+	int rv;
+
+	if (akid == NULL || policy_b64 == NULL || signature == NULL ||
+	    strlen(akid) > 128) {
+		ows_err_printf(err, "AWSAccessKeyId, policy and signature must "
+			       "be given");
+		return OWS_ESIG_ARGUMENT;
+	}
+	rv = secret_of(p, akid, token, &secret, &who, err);
+	if (rv == 0 && secret.data == NULL)
+		rv = -ENOMEM;
+	if (rv != 0)
+		goto cleanup;
+	/* SigV2: Base64(HMAC-SHA1(secret, the base64 policy)) */
+	HMAC(EVP_sha1(), secret.data, (int)secret.len,
+	     (const uint8_t *)policy_b64, strlen(policy_b64), mac, &n);
+	ows_b64_encode(mac, sizeof(mac), b64);
+	if (n != 20 || strlen(signature) != strlen(b64) ||
+	    CRYPTO_memcmp(b64, signature, strlen(b64)) != 0) {
+		ows_err_printf(err, "The request signature we calculated does "
+			       "not match the signature you provided.");
+		rv = OWS_ESIG_SIGNATURE;
+		goto cleanup;
+	}
+	c->caller = who;
+	p->auth.caller = who;
+	p->auth.anonymous = false;
+cleanup:
+	if (secret.data != NULL)
+		OPENSSL_cleanse(secret.data, secret.len);
+	ows_buf_free(&secret);
+	return rv;
+}

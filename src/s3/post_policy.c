@@ -202,7 +202,10 @@ static int check_one(const json_t *c, const json_t *fields,
 /* Fields that need no condition. */
 static bool exempt(const char *name)
 {
+	/* and Signature Version 2's own two */
 	return strcmp(name, "x-amz-signature") == 0 ||
+	       strcmp(name, "signature") == 0 ||
+	       strcmp(name, "awsaccesskeyid") == 0 ||
 	       strcmp(name, "policy") == 0 || strcmp(name, "file") == 0 ||
 	       strncmp(name, "x-ignore-", 9) == 0;
 }

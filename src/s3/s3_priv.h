@@ -383,6 +383,27 @@ typedef void (*ows__s3_sink_cb)(struct ows__s3_req *r,
  */
 void ows__s3_sink(struct ows__s3_req *r, uint64_t max, ows__s3_sink_cb done);
 
+/*
+ * The same with a filter between the body and the blob (POST Object:
+ * the blob is the form's file part): every piece of the body (data, len;
+ * last on the final call, len maybe 0) goes to filter, which hands the
+ * blob's bytes to ows__s3_sink_keep; a filter that returns non-zero has
+ * its error (e) answered and nothing is stored. Content-MD5 and the
+ * checksum headers are not looked at (they would be the form's).
+ */
+struct ows__s3_sink_err {
+	int status;          /* 0: 500 InternalError */
+	const char *code;    /* static */
+	char msg[256];
+};
+typedef int (*ows__s3_sink_filter)(struct ows__s3_req *r, const void *data,
+				   size_t len, bool last,
+				   struct ows__s3_sink_err *e);
+void ows__s3_sink_filtered(struct ows__s3_req *r, uint64_t max,
+			   ows__s3_sink_filter filter, ows__s3_sink_cb done);
+/* From a filter: len bytes of the blob. 0, or < 0 once answered. */
+int ows__s3_sink_keep(struct ows__s3_req *r, const void *data, size_t len);
+
 /* ---- names (names.c) ---- */
 
 /*

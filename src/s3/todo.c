@@ -25,7 +25,6 @@ STUB(ows__s3_mpu_complete)
 STUB(ows__s3_mpu_abort)
 STUB(ows__s3_mpu_list_parts)
 STUB(ows__s3_mpu_list_uploads)
-STUB(ows__s3_post_object)
 
 int ows__s3_uploads_apply(const struct ows_apply_ctx *c, const char *verb,
 			  const char *name, const json_t *spec,
