@@ -62,6 +62,8 @@ struct ows_aws_auth {
 	bool verified;       /* the signature held over the header's hash */
 	bool expired_token;  /* refused: the session has expired */
 	bool anonymous;      /* no credentials, taken as anonymous */
+	bool sigv2;          /* anonymous, but SigV2 query credentials
+				for the service to check */
 	struct ows_aws_caller caller;
 	struct ows_session sess; /* when caller.session */
 	int64_t now;             /* keys->now */

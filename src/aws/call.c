@@ -23,6 +23,11 @@ const struct ows_session *ows_aws_call_session(const struct ows_aws_call *c)
 	return c->caller.session ? &priv(c)->auth.sess : NULL;
 }
 
+bool ows_aws_call_sigv2(const struct ows_aws_call *c)
+{
+	return priv(c)->auth.sigv2 && c->caller.kind[0] == '\0';
+}
+
 const char *ows_aws_header(const struct ows_aws_call *c, const char *name)
 {
 	return ows_http_req_header(c->req, name);
@@ -197,9 +202,10 @@ static bool body_admitted(struct ows_aws_call *c, struct ows_aws_body_limit *bl)
 }
 
 /*
- * A query that carries SigV2 credentials (AWSAccessKeyId, Signature): not
- * anonymous, and not a signature this node checks, so it is refused as
- * carrying none rather than served as if it were unsigned.
+ * A query that carries SigV2 credentials (AWSAccessKeyId, Signature):
+ * only the service can check them (S3's CanonicalizedResource needs the
+ * bucket, ows_aws_call_auth_v2); it comes in as anonymous, which it
+ * stays unless the service checks the signature.
  */
 static bool sigv2_query(const struct ows_http_req *req)
 {
@@ -240,8 +246,9 @@ void ows_aws_call_start(const struct ows_aws_service *svc,
 	ows_uuid4(c->request_id);
 	req->data = c;
 	rv = ows_aws_auth_head(&p->auth, req, keys, svc->name, stream, &err);
-	if (rv == OWS_ESIG_MISSING && svc->anonymous && !sigv2_query(req))
+	if (rv == OWS_ESIG_MISSING && svc->anonymous)
 		rv = ows__aws_auth_anonymous(&p->auth);
+	p->auth.sigv2 = rv == 0 && p->auth.anonymous && sigv2_query(req);
 	c->caller = p->auth.caller;
 	snprintf(c->region, sizeof(c->region), "%s", p->auth.a.region);
 	if (rv != 0) {

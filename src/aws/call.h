@@ -106,14 +106,20 @@ int ows_aws_call_auth_post(struct ows_aws_call *c, const char *algorithm,
 			   const char *token, struct ows_err *err);
 
 /*
- * The same for a form signed with Signature Version 2 (what boto3's
- * generate_presigned_post writes for us-east-1 unless told s3v4): fields
- * AWSAccessKeyId, policy, signature (Base64 of HMAC-SHA1 of the base64
- * policy), x-amz-security-token.
+ * Signature Version 2, which clients still make for S3 in us-east-1
+ * (boto3's generate_presigned_url and generate_presigned_post, aws cli
+ * v1's presign): Base64(HMAC-SHA1(secret of akid, string_to_sign))
+ * must be signature. The service builds string_to_sign (a form's: the
+ * base64 policy; a presigned URL's: S3's StringToSign with its
+ * CanonicalizedResource, which only it knows) and checks Expires. 0
+ * (the call is then the key's caller), or an OWS_ESIG_* code with err.
  */
-int ows_aws_call_auth_post_v2(struct ows_aws_call *c, const char *akid,
-			      const char *policy_b64, const char *signature,
-			      const char *token, struct ows_err *err);
+int ows_aws_call_auth_v2(struct ows_aws_call *c, const char *akid,
+			 const char *string_to_sign, const char *signature,
+			 const char *token, struct ows_err *err);
+
+/* Whether c came in anonymous with SigV2 query credentials to check. */
+bool ows_aws_call_sigv2(const struct ows_aws_call *c);
 
 /* Answer a failed authentication (rc an OWS_ESIG_* code, reason msg or
    NULL) in c's protocol, as a failed header check is answered. */

@@ -1,4 +1,8 @@
 /*
+ * Signatures carried elsewhere than SigV4's header and query: a browser
+ * form upload's (S3's POST Object, SigV4 or V2), and S3's Signature
+ * Version 2 (presigned URLs of clients that still make them).
+ *
  * The signature of a browser form upload (S3's POST Object), which
  * carries its credentials in form fields rather than in the request's
  * headers or query: aws/call.c lets it in as anonymous (it has none of
@@ -160,9 +164,9 @@ cleanup:
 	return rv;
 }
 
-int ows_aws_call_auth_post_v2(struct ows_aws_call *c, const char *akid,
-			      const char *policy_b64, const char *signature,
-			      const char *token, struct ows_err *err)
+int ows_aws_call_auth_v2(struct ows_aws_call *c, const char *akid,
+			 const char *string_to_sign, const char *signature,
+			 const char *token, struct ows_err *err)
 {
 	struct ows_aws_call_priv *p = c->priv;
 	struct ows_buf secret = OWS_BUF_INIT;
@@ -172,7 +176,7 @@ int ows_aws_call_auth_post_v2(struct ows_aws_call *c, const char *akid,
 	unsigned int n = 0;
 	int rv;
 
-	if (akid == NULL || policy_b64 == NULL || signature == NULL ||
+	if (akid == NULL || string_to_sign == NULL || signature == NULL ||
 	    strlen(akid) > 128) {
 		ows_err_printf(err, "AWSAccessKeyId, policy and signature must "
 			       "be given");
@@ -183,9 +187,9 @@ int ows_aws_call_auth_post_v2(struct ows_aws_call *c, const char *akid,
 		rv = -ENOMEM;
 	if (rv != 0)
 		goto cleanup;
-	/* SigV2: Base64(HMAC-SHA1(secret, the base64 policy)) */
+	/* SigV2: Base64(HMAC-SHA1(secret, StringToSign)) */
 	HMAC(EVP_sha1(), secret.data, (int)secret.len,
-	     (const uint8_t *)policy_b64, strlen(policy_b64), mac, &n);
+	     (const uint8_t *)string_to_sign, strlen(string_to_sign), mac, &n);
 	ows_b64_encode(mac, sizeof(mac), b64);
 	if (n != 20 || strlen(signature) != strlen(b64) ||
 	    CRYPTO_memcmp(b64, signature, strlen(b64)) != 0) {

@@ -22,6 +22,17 @@
 
 #include "common/err.h"
 
+/* ---- presigned URLs of Signature Version 2 (sigv2.c) ---- */
+
+struct ows__s3_req;
+/*
+ * When r came in with SigV2 query credentials (AWSAccessKeyId, Signature,
+ * Expires): check them (AccessDenied "Request has expired",
+ * SignatureDoesNotMatch, InvalidAccessKeyId, answered here, and < 0) and
+ * make the call the key's; 0 otherwise. s3.c calls it before dispatch.
+ */
+int ows__s3_sigv2_query(struct ows__s3_req *r);
+
 /* ---- bucket policies (policy.c) ---- */
 
 /*

@@ -114,7 +114,7 @@ static int authenticate(struct post *p)
 			field(p, "x-amz-security-token"), &err);
 	else if (field(p, "signature") != NULL ||
 		 field(p, "awsaccesskeyid") != NULL)
-		rv = ows_aws_call_auth_post_v2(
+		rv = ows_aws_call_auth_v2(
 			c, field(p, "awsaccesskeyid"), field(p, "policy"),
 			field(p, "signature"), field(p, "x-amz-security-token"),
 			&err);

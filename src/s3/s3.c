@@ -18,6 +18,7 @@
 
 #include "common/enc.h"
 #include "common/log.h"
+#include "s3/access.h"
 #include "s3/s3.h"
 #include "s3/s3_priv.h"
 
@@ -471,6 +472,9 @@ static void s3_handle(struct ows_aws_call *c)
 				 : 400, code, "%s", err.msg);
 		return;
 	}
+	/* presigned URLs of SigV2 are checked once the bucket is known */
+	if (ows__s3_sigv2_query(r) != 0)
+		return;
 	ows_log(OWS_LOG_DEBUG, "s3", "%s %s/%s from %s", r->op->name,
 		r->bucket, r->key, c->req->peer);
 	if (r->op->read)
