@@ -70,7 +70,7 @@ static void amz_headers(const struct ows_http_req *req, struct ows_buf *b)
 }
 
 static void string_to_sign(struct ows__s3_req *r, const char *expires,
-			   struct ows_buf *b)
+			   bool slash, struct ows_buf *b)
 {
 	const struct ows_http_req *req = r->c->req;
 	const char *md5 = ows_aws_header(r->c, "Content-MD5");
@@ -84,6 +84,8 @@ static void string_to_sign(struct ows__s3_req *r, const char *expires,
 	if (r->vhost)
 		ows_buf_printf(b, "/%s", r->bucket);
 	ows_buf_puts(b, req->path);
+	if (slash)
+		ows_buf_puts(b, "/");
 	for (size_t i = 0; i < sizeof(subresources) / sizeof(*subresources);
 	     i++) {
 		if (!ows__s3_query(r, subresources[i], v, sizeof(v)))
@@ -128,10 +130,18 @@ int ows__s3_sigv2_query(struct ows__s3_req *r)
 	}
 	has_token = ows__s3_query(r, "x-amz-security-token", token,
 				  sizeof(token));
-	string_to_sign(r, exp, &sts);
-	rv = sts.data == NULL ? -ENOMEM
-	     : ows_aws_call_auth_v2(r->c, akid, (const char *)sts.data, sig,
-				    has_token ? token : NULL, &err);
+	/* a bucket's resource is "/bucket" or "/bucket/" (botocore signs
+	   the second): either will do */
+	for (int slash = 0; slash < 2; slash++) {
+		ows_buf_reset(&sts);
+		string_to_sign(r, exp, slash, &sts);
+		rv = sts.data == NULL ? -ENOMEM
+		     : ows_aws_call_auth_v2(r->c, akid, (const char *)sts.data,
+					    sig, has_token ? token : NULL, &err);
+		if (rv != OWS_ESIG_SIGNATURE || r->key[0] != '\0' ||
+		    r->c->req->path[strlen(r->c->req->path) - 1] == '/')
+			break;
+	}
 	ows_buf_free(&sts);
 	if (rv == 0)
 		return 0;

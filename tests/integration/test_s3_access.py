@@ -243,6 +243,31 @@ def test_bucket_deny_beats_identity_allow():
     expect_error(lambda: eve.get_bucket_policy(Bucket=BUCKET), "AccessDenied", 403)
 
 
+def signed(n, method, target, body):
+    """One request signed with SigV4 by the root key (botocore's signer),
+    whatever its body: (status, body)."""
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    import requests
+    k = root_creds(n)
+    req = botocore.awsrequest.AWSRequest(method=method, url=url(n, target),
+                                         data=body.encode())
+    botocore.auth.S3SigV4Auth(botocore.credentials.Credentials(k[0], k[1]), "s3",
+                              "us-east-1").add_auth(req)
+    r = requests.request(method, req.url, data=req.body, headers=dict(req.headers))
+    return r.status_code, r.content
+
+
+def absent(s3, key):
+    import botocore.exceptions
+    try:
+        s3.head_object(Bucket=BUCKET, Key=key)
+    except botocore.exceptions.ClientError as e:
+        return e.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    return False
+
+
 def account_of(n):
     return boto3_client(n, "sts").get_caller_identity()["Account"]
 
@@ -317,11 +342,276 @@ def test_cors_configuration_and_preflight():
                 "<AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>",
                 "<CORSConfiguration><CORSRule><AllowedMethod>GET</AllowedMethod>"
                 "</CORSRule></CORSConfiguration>", "<nope"]:
-        st, body = curl("-X", "PUT", "--data-binary", bad, s3.generate_presigned_url(
-            "put_bucket_cors", Params={"Bucket": BUCKET, "CORSConfiguration": CORS}))
+        st, body = signed(n, "PUT", "/pics?cors", bad)
         check(st == 400 and code_of(body) in ("InvalidRequest", "MalformedXML"),
               (st, body))
     check(len(s3.get_bucket_cors(Bucket=BUCKET)["CORSRules"]) == 2)
     r = s3.delete_bucket_cors(Bucket=BUCKET)
     check(r["ResponseMetadata"]["HTTPStatusCode"] == 204, r)
     expect_error(lambda: s3.get_bucket_cors(Bucket=BUCKET), "NoSuchCORSConfiguration")
+
+
+# ---- identity policies on a prefix; anonymous reads ----
+
+def test_user_reads_only_its_prefix():
+    n, s3 = node_with_bucket()
+    for k in ["home/dev/a.txt", "home/eve/b.txt", "top.txt"]:
+        s3.put_object(Bucket=BUCKET, Key=k, Body=b"data of " + k.encode())
+    key = user_key(n, "dev", [{"Effect": "Allow", "Action": "s3:GetObject",
+                               "Resource": "arn:aws:s3:::pics/home/dev/*"}])
+    dev = boto3_client(n, "s3", key=key)
+    check(dev.get_object(Bucket=BUCKET, Key="home/dev/a.txt")["Body"].read() ==
+          b"data of home/dev/a.txt")
+    check(dev.head_object(Bucket=BUCKET, Key="home/dev/a.txt")["ContentLength"] == 22)
+    for k in ["home/eve/b.txt", "top.txt", "home/dev"]:
+        expect_error(lambda: dev.get_object(Bucket=BUCKET, Key=k), "AccessDenied", 403)
+    # nor list, nor write, nor delete, even where it may read
+    expect_error(lambda: dev.list_objects_v2(Bucket=BUCKET, Prefix="home/dev/"),
+                 "AccessDenied", 403)
+    expect_error(lambda: dev.put_object(Bucket=BUCKET, Key="home/dev/new.txt", Body=b"x"),
+                 "AccessDenied", 403)
+    expect_error(lambda: dev.delete_object(Bucket=BUCKET, Key="home/dev/a.txt"),
+                 "AccessDenied", 403)
+    check(s3.get_object(Bucket=BUCKET, Key="home/dev/a.txt")["Body"].read() ==
+          b"data of home/dev/a.txt")
+    # Debian's aws cli 2.9 as that user
+    out = os.path.join(tmpdir(), "got")
+    p = aws_cli(n, key, "s3", "cp", "s3://pics/home/dev/a.txt", out, debian=True)
+    check(p.returncode == 0 and open(out, "rb").read() == b"data of home/dev/a.txt",
+          p.stderr)
+    p = aws_cli(n, key, "s3", "cp", "s3://pics/top.txt", out, debian=True)
+    check(p.returncode != 0 and "403" in p.stderr, p.stderr)
+
+
+def test_public_read_with_principal_star():
+    n, s3 = node_with_bucket()
+    s3.put_object(Bucket=BUCKET, Key="pub/cat.jpg", Body=b"meow", ContentType="image/jpeg")
+    s3.put_object(Bucket=BUCKET, Key="private.txt", Body=b"secret")
+    st, body = curl(url(n, "/pics/pub/cat.jpg"))
+    check(st == 403 and code_of(body) == "AccessDenied", (st, body))
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*",
+             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::pics/pub/*"}]}))
+    st, h, body = curl_headers(url(n, "/pics/pub/cat.jpg"))
+    check(st == 200 and body == b"meow" and h.get("content-type") == "image/jpeg",
+          (st, h, body))
+    st, _, body = curl_headers("-I", url(n, "/pics/pub/cat.jpg"))
+    check(st == 200, st)
+    # only what the policy names, only reads
+    st, body = curl(url(n, "/pics/private.txt"))
+    check(st == 403 and code_of(body) == "AccessDenied", (st, body))
+    st, body = curl(url(n, "/pics?list-type=2"))
+    check(st == 403 and code_of(body) == "AccessDenied", (st, body))
+    st, body = curl("-X", "PUT", "--data-binary", "woof", url(n, "/pics/pub/cat.jpg"))
+    check(st == 403 and code_of(body) == "AccessDenied", (st, body))
+    st, body = curl("-X", "DELETE", url(n, "/pics/pub/cat.jpg"))
+    check(st == 403 and code_of(body) == "AccessDenied", (st, body))
+    check(s3.get_object(Bucket=BUCKET, Key="pub/cat.jpg")["Body"].read() == b"meow")
+    # boto3 without credentials reads it too
+    import botocore
+    import boto3
+    anon = boto3.client("s3", endpoint_url="http://" + n.edge, region_name="us-east-1",
+                        config=botocore.config.Config(signature_version=botocore.UNSIGNED))
+    check(anon.get_object(Bucket=BUCKET, Key="pub/cat.jpg")["Body"].read() == b"meow")
+    expect_error(lambda: anon.put_object(Bucket=BUCKET, Key="pub/x", Body=b"x"),
+                 "AccessDenied", 403)
+
+
+# ---- presigned URLs ----
+
+PRESIGN = r'''
+import sys, boto3, botocore.config
+ep, kid, secret, sv, method, key, expires = sys.argv[1:8]
+cfg = botocore.config.Config(signature_version=sv) if sv != "default" else None
+c = boto3.client("s3", endpoint_url=ep, region_name="us-east-1",
+                 aws_access_key_id=kid, aws_secret_access_key=secret, config=cfg)
+params = {"Bucket": "pics", "Key": key}
+if method == "get_object" and len(sys.argv) > 8:
+    params["ResponseContentType"] = sys.argv[8]
+    params["ResponseContentDisposition"] = "attachment; filename=x.txt"
+print(c.generate_presigned_url(method, Params=params, ExpiresIn=int(expires)))
+'''
+
+
+def presign(n, python, sv, method, key, expires=600, *extra, creds=None):
+    k = creds or root_creds(n)
+    p = subprocess.run([python, "-c", PRESIGN, "http://" + n.edge, k[0], k[1], sv, method,
+                        key, str(expires)] + list(extra),
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, p.stderr)
+    return p.stdout.strip()
+
+
+def test_presigned_get_and_put_with_curl():
+    import sys
+    n, s3 = node_with_bucket()
+    src = os.path.join(tmpdir(), "file.bin")
+    with open(src, "wb") as f:
+        f.write(os.urandom(300000))
+    data = open(src, "rb").read()
+    # boto3 1.43 (this Python) and 1.26 (Debian's), each with its default
+    # signature (V2 for us-east-1) and with s3v4
+    for python in [sys.executable, PYTHON_DEBIAN]:
+        for sv in ["default", "s3v4"]:
+            key = "up/%s-%s key+1.bin" % (os.path.basename(python), sv)
+            u = presign(n, python, sv, "put_object", key)
+            st, body = curl("-T", src, u)
+            check(st == 200, (python, sv, st, body))
+            check(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == data, key)
+            u = presign(n, python, sv, "get_object", key, 600, "text/x-test")
+            st, h, body = curl_headers(u)
+            check(st == 200 and body == data, (python, sv, st))
+            check(h.get("content-type") == "text/x-test" and
+                  h.get("content-disposition") == "attachment; filename=x.txt", h)
+            # the URL signs the key: another key is refused
+            st, body = curl(u.replace("key%2B1", "key%2B2"))
+            check(st == 403 and code_of(body) == "SignatureDoesNotMatch", (st, body))
+            # expired
+            u = presign(n, python, sv, "get_object", key, 1)
+            time.sleep(2.1)
+            st, body = curl(u)
+            check(st == 403 and code_of(body) == "AccessDenied" and
+                  b"Request has expired" in body, (python, sv, st, body))
+    # aws cli v2 (Debian's 2.9) presigns with SigV4; v1 with V2
+    s3.put_object(Bucket=BUCKET, Key="cli.txt", Body=b"from the cli")
+    for debian in [True, False]:
+        p = aws_cli(n, root_creds(n), "s3", "presign", "s3://pics/cli.txt", debian=debian)
+        check(p.returncode == 0, p.stderr)
+        st, body = curl(p.stdout.strip())
+        check(st == 200 and body == b"from the cli", (debian, st, body))
+    # a user's presigned URL carries only the user's rights
+    key = user_key(n, "dev", [{"Effect": "Allow", "Action": "s3:GetObject",
+                               "Resource": "arn:aws:s3:::pics/cli.txt"}])
+    st, body = curl(presign(n, sys.executable, "s3v4", "get_object", "cli.txt", creds=key))
+    check(st == 200 and body == b"from the cli", st)
+    st, body = curl("-T", src, presign(n, sys.executable, "s3v4", "put_object", "cli.txt",
+                                       creds=key))
+    check(st == 403 and code_of(body) == "AccessDenied", (st, body))
+    check(s3.get_object(Bucket=BUCKET, Key="cli.txt")["Body"].read() == b"from the cli")
+
+
+# ---- browser form uploads ----
+
+POST_FORM = r'''
+import json, sys, boto3, botocore.config, requests
+ep, kid, secret, sv, key, lo, hi = sys.argv[1:8]
+cfg = botocore.config.Config(signature_version=sv) if sv != "default" else None
+c = boto3.client("s3", endpoint_url=ep, region_name="us-east-1",
+                 aws_access_key_id=kid, aws_secret_access_key=secret, config=cfg)
+post = c.generate_presigned_post(
+    "pics", key, Fields={"Content-Type": "text/plain", "x-amz-meta-who": "form"},
+    Conditions=[["content-length-range", int(lo), int(hi)],
+                {"Content-Type": "text/plain"}, {"x-amz-meta-who": "form"}])
+print(json.dumps(post))
+'''
+
+
+def presigned_post(n, python, sv, key, lo=1, hi=1000):
+    k = root_creds(n)
+    p = subprocess.run([python, "-c", POST_FORM, "http://" + n.edge, k[0], k[1], sv, key,
+                        str(lo), str(hi)], capture_output=True, text=True, timeout=60)
+    check(p.returncode == 0, p.stderr)
+    return json.loads(p.stdout)
+
+
+def curl_form(post, path, extra=()):
+    args = []
+    for k, v in post["fields"].items():
+        args += ["-F", "%s=%s" % (k, v)]
+    args += list(extra) + ["-F", "file=@%s;type=text/plain" % path]
+    return curl(*args, post["url"])
+
+
+def test_form_upload_with_presigned_post():
+    import sys
+    import requests
+    n, s3 = node_with_bucket()
+    small = os.path.join(tmpdir(), "note.txt")
+    with open(small, "w") as f:
+        f.write("hello from a form")
+    for python in [sys.executable, PYTHON_DEBIAN]:
+        for sv in ["default", "s3v4"]:
+            post = presigned_post(n, python, sv, "forms/${filename}")
+            st, body = curl_form(post, small)
+            check(st == 204, (python, sv, st, body))
+            o = s3.get_object(Bucket=BUCKET, Key="forms/note.txt")
+            check(o["Body"].read() == b"hello from a form" and
+                  o["ContentType"] == "text/plain" and o["Metadata"] == {"who": "form"},
+                  (python, sv, o))
+            s3.delete_object(Bucket=BUCKET, Key="forms/note.txt")
+    # with requests, success_action_status 201: a PostResponse
+    post = presigned_post(n, sys.executable, "s3v4", "forms/r.txt")
+    post["fields"]["success_action_status"] = "201"
+    r = requests.post(post["url"], data=post["fields"],
+                      files={"file": ("r.txt", b"via requests", "text/plain")})
+    # success_action_status is a field the policy does not name: refused
+    check(r.status_code == 403 and "Extra input fields: success_action_status" in r.text,
+          r.text)
+    # policy violations: too large, too small, another key, a changed field
+    post = presigned_post(n, sys.executable, "s3v4", "forms/${filename}", 5, 10)
+    st, body = curl_form(post, small)
+    check(st == 400 and code_of(body) == "EntityTooLarge", (st, body))
+    tiny = os.path.join(tmpdir(), "t.txt")
+    with open(tiny, "w") as f:
+        f.write("hi")
+    st, body = curl_form(post, tiny)
+    check(st == 400 and code_of(body) == "EntityTooSmall", (st, body))
+    post = presigned_post(n, sys.executable, "s3v4", "forms/fixed.txt")
+    post["fields"]["key"] = "elsewhere.txt"
+    st, body = curl_form(post, small)
+    check(st == 403 and code_of(body) == "AccessDenied" and
+          b"Invalid according to Policy: Policy Condition failed" in body, (st, body))
+    post = presigned_post(n, sys.executable, "s3v4", "forms/fixed.txt")
+    post["fields"]["x-amz-meta-who"] = "someone else"
+    st, body = curl_form(post, small)
+    check(st == 403 and b"Invalid according to Policy" in body, (st, body))
+    # a tampered policy: the signature no longer holds
+    post = presigned_post(n, sys.executable, "s3v4", "forms/fixed.txt")
+    import base64
+    doc = json.loads(base64.b64decode(post["fields"]["policy"]))
+    doc["conditions"] = [c for c in doc["conditions"]
+                         if not (isinstance(c, list) and c[0] == "content-length-range")]
+    post["fields"]["policy"] = base64.b64encode(json.dumps(doc).encode()).decode()
+    st, body = curl_form(post, small)
+    check(st == 403 and code_of(body) == "SignatureDoesNotMatch", (st, body))
+    # an unsigned form: anonymous writes are never allowed
+    st, body = curl("-F", "key=forms/anon.txt", "-F", "file=@" + small, url(n, "/pics"))
+    check(st == 403 and code_of(body) == "AccessDenied", (st, body))
+    # none of those stored anything
+    for k in ["forms/note.txt", "forms/r.txt", "forms/t.txt", "forms/fixed.txt",
+              "elsewhere.txt", "forms/anon.txt"]:
+        check(absent(s3, k), k)
+
+
+def test_form_upload_expired_and_malformed():
+    import sys
+    n, s3 = node_with_bucket()
+    small = os.path.join(tmpdir(), "note.txt")
+    with open(small, "w") as f:
+        f.write("hello")
+    k = root_creds(n)
+    code = r'''
+import json, sys, boto3, botocore.config
+c = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+                 aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3],
+                 config=botocore.config.Config(signature_version="s3v4"))
+print(json.dumps(c.generate_presigned_post("pics", "x.txt", ExpiresIn=1)))
+'''
+    p = subprocess.run([sys.executable, "-c", code, "http://" + n.edge, k[0], k[1]],
+                       capture_output=True, text=True, timeout=60)
+    post = json.loads(p.stdout)
+    time.sleep(2.1)
+    st, body = curl_form(post, small)
+    check(st == 403 and code_of(body) == "AccessDenied" and
+          b"Invalid according to Policy: Policy expired." in body, (st, body))
+    st, body = curl("-X", "POST", "-H", "Content-Type: multipart/form-data; boundary=zz",
+                    "--data-binary", "--zz\r\nContent-Disposition: form-data; name=\"key\""
+                    "\r\n\r\nx\r\n--zz\r\ngarbage", url(n, "/pics"))
+    check(st == 400 and code_of(body) in ("MalformedPOSTRequest", "InvalidArgument"),
+          (st, body))
+    post["fields"]["policy"] = "!!!"
+    st, body = curl_form(post, small)
+    check(st in (400, 403) and code_of(body) in ("InvalidPolicyDocument",
+                                                 "SignatureDoesNotMatch"), (st, body))
+    check(absent(s3, "x.txt"))
