@@ -352,6 +352,10 @@ static void xml_text(struct ows_buf *b, const char *s)
 		case '>': ows_buf_puts(b, "&gt;"); break;
 		case '&': ows_buf_puts(b, "&amp;"); break;
 		case '"': ows_buf_puts(b, "&quot;"); break;
+		/* as references, so that a reader keeps them as they are */
+		case '\r': ows_buf_puts(b, "&#13;"); break;
+		case '\n': ows_buf_puts(b, "&#10;"); break;
+		case '\t': ows_buf_puts(b, "&#9;"); break;
 		default: ows_buf_append(b, s, 1);
 		}
 	}
