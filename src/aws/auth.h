@@ -77,6 +77,7 @@ int ows_aws_auth_body(struct ows_aws_auth *x, const void *body, size_t len,
 void ows_aws_auth_clear(struct ows_aws_auth *x);
 
 struct ows_aws_verifier;
+struct ows__aws_feeding;
 
 /*
  * aws/'s part of a call (c->priv): the auth state, the host's own slot.
@@ -88,6 +89,9 @@ struct ows_aws_call_priv {
 	ows_aws_chunk_cb chunk_cb;
 	bool answered;
 	bool large;      /* holds one of OWS_AWS_LARGE_BODIES */
+	/* while the verifier hands body bytes to the service: the caller's
+	   stack frame, told when the service answers (and so frees c) */
+	struct ows__aws_feeding *feeding;
 	void *host_data; /* the host's, per call (daemon/host.c) */
 };
 
