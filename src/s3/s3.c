@@ -420,7 +420,11 @@ static void run(struct ows__s3_req *r)
 
 	if (op->bucket && !ows_state_resource_exists(r->c->host->state,
 						     "buckets", r->bucket)) {
-		ows__s3_no_such_bucket(r);
+		/* strangers learn nothing of which buckets exist */
+		if (r->c->caller.kind[0] == '\0' && r->id != OWS_S3_PREFLIGHT)
+			ows__s3_access_denied(r);
+		else
+			ows__s3_no_such_bucket(r);
 		return;
 	}
 	if (!op->self_auth) {
@@ -464,6 +468,13 @@ static void s3_handle(struct ows_aws_call *c)
 			   s3_domain(c), c->arena, r, &code, &err);
 	if (rv == -ENOMEM) {
 		ows_aws_error(c, 503, "SlowDown", "out of memory");
+		return;
+	}
+	if (rv != 0 && c->caller.kind[0] == '\0' && !ows_aws_call_sigv2(c)) {
+		/* an anonymous request that names no operation: refused as
+		   any anonymous request is, with no hint */
+		r->op = &ows__s3_ops[OWS_S3_NOT_IMPLEMENTED];
+		ows__s3_access_denied(r);
 		return;
 	}
 	if (rv != 0) {

@@ -36,51 +36,100 @@ static const char *const subresources[] = {
 	"versions", "website",
 };
 
-/* The x-amz-* headers, lowercase, sorted, "name:value\n" each. */
-static void amz_headers(const struct ows_http_req *req, struct ows_buf *b)
+/* One x-amz-* header of the StringToSign: from a header or the query. */
+struct amz {
+	char name[64];  /* lowercase */
+	char value[1024];
+};
+
+#define AMZ_MAX 32
+
+static int amz_cmp(const void *a, const void *b)
 {
-	const char *done = "";
+	return strcmp(((const struct amz *)a)->name,
+		      ((const struct amz *)b)->name);
+}
 
-	/* few headers: a selection sort by name, repeated names joined */
-	for (;;) {
-		const char *best = NULL;
+static void amz_add(struct amz *a, size_t *n, const char *name,
+		    const char *value)
+{
+	size_t i;
 
-		for (size_t i = 0; i < req->n_headers; i++) {
-			const char *n = req->headers[i].name;
+	if (*n == AMZ_MAX || strlen(name) >= sizeof(a->name))
+		return;
+	for (i = 0; name[i]; i++)
+		a[*n].name[i] = (char)(name[i] >= 'A' && name[i] <= 'Z'
+				       ? name[i] - 'A' + 'a' : name[i]);
+	a[*n].name[i] = '\0';
+	snprintf(a[*n].value, sizeof(a[*n].value), "%s", value);
+	(*n)++;
+}
 
-			if (strncasecmp(n, "x-amz-", 6) != 0 ||
-			    strcasecmp(n, done) <= 0)
-				continue;
-			if (best == NULL || strcasecmp(n, best) < 0)
-				best = n;
+/*
+ * The x-amz-* headers, lowercase, sorted, "name:value\n" each, repeated
+ * names joined with ",". A presigned URL carries them in its query
+ * (botocore moves every x-amz-* header there), where they count alike.
+ */
+static void amz_headers(struct ows__s3_req *r, struct ows_buf *b)
+{
+	const struct ows_http_req *req = r->c->req;
+	struct amz *a = calloc(AMZ_MAX, sizeof(*a));
+	const char *q = r->query;
+	char name[64], value[1024];
+	size_t n = 0;
+
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < req->n_headers; i++)
+		if (strncasecmp(req->headers[i].name, "x-amz-", 6) == 0)
+			amz_add(a, &n, req->headers[i].name,
+				req->headers[i].value);
+	while (q != NULL && *q) {
+		size_t k = strcspn(q, "=&");
+
+		if (k < sizeof(name) && strncasecmp(q, "x-amz-", 6) == 0) {
+			snprintf(name, sizeof(name), "%.*s", (int)k, q);
+			if (ows__s3_query(r, name, value, sizeof(value)))
+				amz_add(a, &n, name, value);
 		}
-		if (best == NULL)
-			return;
-		for (const char *c = best; *c; c++)
-			ows_buf_printf(b, "%c", *c >= 'A' && *c <= 'Z'
-						? *c - 'A' + 'a' : *c);
-		ows_buf_puts(b, ":");
-		for (size_t i = 0, k = 0; i < req->n_headers; i++)
-			if (strcasecmp(req->headers[i].name, best) == 0)
-				ows_buf_printf(b, "%s%s", k++ ? "," : "",
-					       req->headers[i].value);
-		ows_buf_puts(b, "\n");
-		done = best;
+		q = strchr(q, '&');
+		q = q ? q + 1 : NULL;
 	}
+	qsort(a, n, sizeof(*a), amz_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && strcmp(a[i].name, a[i - 1].name) == 0) {
+			/* the newline of the previous one becomes a comma */
+			b->len--;
+			ows_buf_printf(b, ",%s\n", a[i].value);
+			continue;
+		}
+		ows_buf_printf(b, "%s:%s\n", a[i].name, a[i].value);
+	}
+	free(a);
+}
+
+/* A header that a presigned URL may carry in its query instead. */
+static const char *header_or_query(struct ows__s3_req *r, const char *name,
+				   char *buf, size_t cap)
+{
+	const char *v = ows_aws_header(r->c, name);
+
+	if (v != NULL)
+		return v;
+	return ows__s3_query(r, name, buf, cap) ? buf : "";
 }
 
 static void string_to_sign(struct ows__s3_req *r, const char *expires,
 			   bool slash, struct ows_buf *b)
 {
 	const struct ows_http_req *req = r->c->req;
-	const char *md5 = ows_aws_header(r->c, "Content-MD5");
-	const char *ct = ows_aws_header(r->c, "Content-Type");
-	char v[1024];
+	char v[1024], md5b[64], ctb[256];
+	const char *md5 = header_or_query(r, "content-md5", md5b, sizeof(md5b));
+	const char *ct = header_or_query(r, "content-type", ctb, sizeof(ctb));
 	int n = 0;
 
-	ows_buf_printf(b, "%s\n%s\n%s\n%s\n", req->method, md5 ? md5 : "",
-		       ct ? ct : "", expires);
-	amz_headers(req, b);
+	ows_buf_printf(b, "%s\n%s\n%s\n%s\n", req->method, md5, ct, expires);
+	amz_headers(r, b);
 	if (r->vhost)
 		ows_buf_printf(b, "/%s", r->bucket);
 	ows_buf_puts(b, req->path);

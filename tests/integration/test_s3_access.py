@@ -159,6 +159,10 @@ def test_anonymous_and_wrongly_signed_requests_refused():
         check(st == 403 and code_of(body) == "AccessDenied", (method, path, st, body))
     st, _ = curl("-I", url(n, "/pics"))
     check(st == 403, st)
+    # strangers learn nothing of which buckets exist
+    st, body = curl(url(n, "/nosuchbucket/x"))
+    check(st == 403 and code_of(body) == "AccessDenied", (st, body))
+    expect_error(lambda: s3.get_object(Bucket="nosuchbucket", Key="x"), "NoSuchBucket", 404)
     # a wrong secret: SignatureDoesNotMatch, never taken as anonymous
     key = root_creds(n)
     bad = boto3_client(n, "s3", key=(key[0], "x" * 40))
@@ -441,8 +445,10 @@ PRESIGN = r'''
 import sys, boto3, botocore.config
 ep, kid, secret, sv, method, key, expires = sys.argv[1:8]
 cfg = botocore.config.Config(signature_version=sv) if sv != "default" else None
+import os
 c = boto3.client("s3", endpoint_url=ep, region_name="us-east-1",
-                 aws_access_key_id=kid, aws_secret_access_key=secret, config=cfg)
+                 aws_access_key_id=kid, aws_secret_access_key=secret,
+                 aws_session_token=os.environ.get("AWS_SESSION_TOKEN"), config=cfg)
 params = {"Bucket": "pics", "Key": key}
 if method == "get_object" and len(sys.argv) > 8:
     params["ResponseContentType"] = sys.argv[8]
@@ -453,9 +459,12 @@ print(c.generate_presigned_url(method, Params=params, ExpiresIn=int(expires)))
 
 def presign(n, python, sv, method, key, expires=600, *extra, creds=None):
     k = creds or root_creds(n)
+    env = dict(os.environ)
+    if len(k) > 2:
+        env["AWS_SESSION_TOKEN"] = k[2]
     p = subprocess.run([python, "-c", PRESIGN, "http://" + n.edge, k[0], k[1], sv, method,
                         key, str(expires)] + list(extra),
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60, env=env)
     check(p.returncode == 0, p.stderr)
     return p.stdout.strip()
 
@@ -497,6 +506,13 @@ def test_presigned_get_and_put_with_curl():
         check(p.returncode == 0, p.stderr)
         st, body = curl(p.stdout.strip())
         check(st == 200 and body == b"from the cli", (debian, st, body))
+    # session credentials (STS): the token travels in the URL, signed
+    sts = boto3_client(n, "sts").get_session_token()["Credentials"]
+    sess = (sts["AccessKeyId"], sts["SecretAccessKey"], sts["SessionToken"])
+    for sv in ["default", "s3v4"]:
+        st, body = curl(presign(n, sys.executable, sv, "get_object", "cli.txt",
+                                creds=sess))
+        check(st == 200 and body == b"from the cli", (sv, st, body))
     # a user's presigned URL carries only the user's rights
     key = user_key(n, "dev", [{"Effect": "Allow", "Action": "s3:GetObject",
                                "Resource": "arn:aws:s3:::pics/cli.txt"}])
@@ -632,3 +648,36 @@ print(json.dumps(c.generate_presigned_post("pics", "x.txt", ExpiresIn=1)))
     check(st in (400, 403) and code_of(body) in ("InvalidPolicyDocument",
                                                  "SignatureDoesNotMatch"), (st, body))
     check(absent(s3, "x.txt"))
+
+
+def test_secure_transport_and_user_agent_conditions():
+    n, s3 = node_with_bucket()
+    key = user_key(n, "dev", [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}])
+    dev = boto3_client(n, "s3", key=key)
+    s3.put_object(Bucket=BUCKET, Key="a.txt", Body=b"a")
+    # the usual "deny anything but TLS" policy: the edge speaks plain
+    # HTTP, so aws:SecureTransport is false and every call is refused
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "TLSOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+             "Resource": ["arn:aws:s3:::pics", "arn:aws:s3:::pics/*"],
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+    expect_error(lambda: dev.get_object(Bucket=BUCKET, Key="a.txt"), "AccessDenied", 403)
+    expect_error(lambda: dev.put_object(Bucket=BUCKET, Key="b.txt", Body=b"b"),
+                 "AccessDenied", 403)
+    # a public read only for one client (aws:UserAgent) from one site
+    # (aws:Referer)
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::pics/*",
+             "Condition": {"StringLike": {"aws:Referer": "https://site.example/*",
+                                          "aws:UserAgent": "curl/*"}}}]}))
+    st, body = curl(url(n, "/pics/a.txt"))
+    check(st == 403, (st, body))
+    st, body = curl("-H", "Referer: https://site.example/page", url(n, "/pics/a.txt"))
+    check(st == 200 and body == b"a", (st, body))
+    st, body = curl("-A", "Mozilla/5.0", "-H", "Referer: https://site.example/page",
+                    url(n, "/pics/a.txt"))
+    check(st == 403, (st, body))
+    check(dev.get_object(Bucket=BUCKET, Key="a.txt")["Body"].read() == b"a")
