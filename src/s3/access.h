@@ -4,9 +4,13 @@
  * configurations read from and written as S3's XML and matched against
  * a browser's request (cors.c), and browser form uploads: the
  * multipart/form-data reader and the POST policy document (form.c,
- * post_policy.c). The handlers that use them (the Put/Get/Delete of a
- * bucket's policy and CORS, OPTIONS, POST Object) are declared in
- * s3_priv.h with the rest of the operations.
+ * post_policy.c), and presigned URLs of Signature Version 2 (sigv2.c).
+ * The handlers that use them (the Put/Get/Delete of a bucket's policy and
+ * CORS, OPTIONS and the CORS headers of replies: access_api.c; POST
+ * Object: post.c) are declared in s3_priv.h with the rest of the
+ * operations. Who may do what is judged by the host (ledger/authz.c):
+ * identity policies and the bucket's policy together, an anonymous
+ * caller only by the policy's "Principal": "*" and only for reads.
  *
  * Errors are S3's: functions that refuse input set *code to S3's error
  * code ("MalformedXML", "InvalidRequest", "MalformedPolicy", ...) and

@@ -681,3 +681,47 @@ def test_secure_transport_and_user_agent_conditions():
                     url(n, "/pics/a.txt"))
     check(st == 403, (st, body))
     check(dev.get_object(Bucket=BUCKET, Key="a.txt")["Body"].read() == b"a")
+
+
+def listing_allowed(fn):
+    """Whether a listing got past authorization: AccessDenied is a no;
+    anything else (the listing, or an answer of the handler) a yes."""
+    import botocore.exceptions
+    try:
+        fn()
+    except botocore.exceptions.ClientError as e:
+        return error_code(e) != "AccessDenied"
+    return True
+
+
+def test_list_with_s3_prefix_condition():
+    n, s3 = node_with_bucket()
+    # the IAM User Guide's "home folder" policy, with the user's name
+    # written out (policy variables are not supported)
+    key = user_key(n, "dev", [
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::pics",
+         "Condition": {"StringLike": {"s3:prefix": ["", "home/", "home/dev/*"]},
+                       "StringEquals": {"s3:delimiter": ["/"]}}}])
+    dev = boto3_client(n, "s3", key=key)
+    check(listing_allowed(lambda: dev.list_objects_v2(Bucket=BUCKET, Prefix="home/dev/",
+                                                      Delimiter="/")))
+    check(listing_allowed(lambda: dev.list_objects(Bucket=BUCKET, Prefix="home/",
+                                                   Delimiter="/")))
+    check(not listing_allowed(lambda: dev.list_objects_v2(Bucket=BUCKET,
+                                                          Prefix="home/eve/",
+                                                          Delimiter="/")))
+    check(not listing_allowed(lambda: dev.list_objects_v2(Bucket=BUCKET,
+                                                          Prefix="home/dev/")))
+    # anonymous listings of one prefix, and at most 10 keys at a time
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+             "Resource": "arn:aws:s3:::pics",
+             "Condition": {"StringLike": {"s3:prefix": "pub/*"},
+                           "NumericLessThanEquals": {"s3:max-keys": "10"}}}]}))
+    st, body = curl(url(n, "/pics?list-type=2&prefix=pub/&max-keys=5"))
+    check(st != 403, (st, body))
+    for q in ["list-type=2&prefix=priv/&max-keys=5", "list-type=2&prefix=pub/",
+              "list-type=2&prefix=pub/&max-keys=1000", "list-type=2&max-keys=5"]:
+        st, body = curl(url(n, "/pics?" + q))
+        check(st == 403 and code_of(body) == "AccessDenied", (q, st, body))
