@@ -32,6 +32,12 @@ static int secret_of(void *ud, const char *id, char user[256],
 		     struct ows_buf *out)
 {
 	(void)ud;
+	if (strcmp(id, "AKIAIOSFODNN7EXAMPLE") == 0) {
+		/* the S3 API Reference's examples' key */
+		snprintf(user, 256, "johnsmith");
+		return ows_buf_puts(out, "wJalrXUtnFEMI/K7MDENG/"
+				    "bPxRfiCYEXAMPLEKEY");
+	}
 	if (strcmp(id, KEY) != 0)
 		return -ENOENT;
 	snprintf(user, 256, "dev");
@@ -469,4 +475,16 @@ OWS_TEST(anonymous_post_form_signature)
 					       &err), 0);
 		CHECK_STR(c.caller.name, "dev");
 	}
+	/* the S3 API Reference's query string example (Signature Version
+	   2): GET of /johnsmith/photos/puppy.jpg expiring at 1175139620 */
+	memset(&c.caller, 0, sizeof(c.caller));
+	CHECK_INT(ows_aws_call_auth_v2(&c, "AKIAIOSFODNN7EXAMPLE",
+				       "GET\n\n\n1175139620\n/johnsmith/photos/"
+				       "puppy.jpg", "NpgCjnDzrM+WFzoENXmpNDUsSn8=",
+				       NULL, &err), 0);
+	CHECK_STR(c.caller.name, "johnsmith");
+	CHECK_INT(ows_aws_call_auth_v2(&c, "AKIAIOSFODNN7EXAMPLE",
+				       "GET\n\n\n1175139621\n/johnsmith/photos/"
+				       "puppy.jpg", "NpgCjnDzrM+WFzoENXmpNDUsSn8=",
+				       NULL, &err), OWS_ESIG_SIGNATURE);
 }
