@@ -73,9 +73,11 @@ static int secret_of(struct ows_aws_call_priv *p, const char *akid,
 				      now_s(keys), &p->auth.sess, s);
 		if (rv != 0) {
 			p->auth.expired_token = rv == -ETIMEDOUT;
-			ows_err_printf(err, "The security token included in "
-				       "the request is %s", rv == -ETIMEDOUT
-				       ? "expired" : "invalid.");
+			ows_err_printf(err,
+				       "The security token included in "
+				       "the request is %s",
+				       rv == -ETIMEDOUT ? "expired"
+							: "invalid.");
 			return OWS_ESIG_ACCESS_KEY;
 		}
 		rv = ows_buf_puts(secret, s);
@@ -90,12 +92,12 @@ static int secret_of(struct ows_aws_call_priv *p, const char *akid,
 	}
 	if (token != NULL) {
 		ows_err_printf(err, "The security token included in the "
-			       "request is invalid.");
+				    "request is invalid.");
 		return OWS_ESIG_ACCESS_KEY;
 	}
 	if (keys->secret(keys->ud, akid, who->user, secret) != 0) {
 		ows_err_printf(err, "The AWS Access Key Id you provided does "
-			       "not exist in our records.");
+				    "not exist in our records.");
 		return OWS_ESIG_ACCESS_KEY;
 	}
 	snprintf(who->kind, sizeof(who->kind), "users");
@@ -118,21 +120,24 @@ int ows_aws_call_auth_post(struct ows_aws_call *c, const char *algorithm,
 
 	if (algorithm == NULL || strcmp(algorithm, "AWS4-HMAC-SHA256") != 0) {
 		ows_err_printf(err, "Only AWS4-HMAC-SHA256 is supported as "
-			       "x-amz-algorithm");
+				    "x-amz-algorithm");
 		return OWS_ESIG_ARGUMENT;
 	}
 	if (split_credential(credential, akid, date, region, service) != 0 ||
 	    amz_date == NULL || strncmp(amz_date, date, 8) != 0 ||
 	    policy_b64 == NULL || signature == NULL) {
-		ows_err_printf(err, "x-amz-credential, x-amz-date, policy and "
+		ows_err_printf(err,
+			       "x-amz-credential, x-amz-date, policy and "
 			       "x-amz-signature must be given, the date that "
 			       "of the credential");
 		return OWS_ESIG_ARGUMENT;
 	}
 	if (strcmp(region, p->keys->region) != 0 ||
 	    strcmp(service, c->svc->name) != 0) {
-		ows_err_printf(err, "Credential should be scoped to a valid "
-			       "region and to service '%s'.", c->svc->name);
+		ows_err_printf(err,
+			       "Credential should be scoped to a valid "
+			       "region and to service '%s'.",
+			       c->svc->name);
 		return OWS_ESIG_SCOPE;
 	}
 	rv = secret_of(p, akid, token, &secret, &who, err);
@@ -149,7 +154,7 @@ int ows_aws_call_auth_post(struct ows_aws_call *c, const char *algorithm,
 	if (n != 32 || strlen(signature) != 64 ||
 	    CRYPTO_memcmp(hex, signature, 64) != 0) {
 		ows_err_printf(err, "The request signature we calculated does "
-			       "not match the signature you provided.");
+				    "not match the signature you provided.");
 		rv = OWS_ESIG_SIGNATURE;
 		goto cleanup;
 	}
@@ -179,7 +184,7 @@ int ows_aws_call_auth_v2(struct ows_aws_call *c, const char *akid,
 	if (akid == NULL || string_to_sign == NULL || signature == NULL ||
 	    strlen(akid) > 128) {
 		ows_err_printf(err, "AWSAccessKeyId, policy and signature must "
-			       "be given");
+				    "be given");
 		return OWS_ESIG_ARGUMENT;
 	}
 	rv = secret_of(p, akid, token, &secret, &who, err);
@@ -194,7 +199,7 @@ int ows_aws_call_auth_v2(struct ows_aws_call *c, const char *akid,
 	if (n != 20 || strlen(signature) != strlen(b64) ||
 	    CRYPTO_memcmp(b64, signature, strlen(b64)) != 0) {
 		ows_err_printf(err, "The request signature we calculated does "
-			       "not match the signature you provided.");
+				    "not match the signature you provided.");
 		rv = OWS_ESIG_SIGNATURE;
 		goto cleanup;
 	}

@@ -135,16 +135,16 @@ struct ows_s3_form_cb {
 struct ows_s3_form {
 	struct ows_s3_form_cb cb;
 	int state;
-	int rc;                 /* sticky error */
+	int rc;					  /* sticky error */
 	char delim[OWS_S3_FORM_BOUNDARY_MAX + 5]; /* "\r\n--" boundary */
 	size_t dlen;
-	size_t m;               /* bytes of delim matched */
-	char out[4096];         /* data waiting to go to cb.data */
+	size_t m;	/* bytes of delim matched */
+	char out[4096]; /* data waiting to go to cb.data */
 	size_t out_len;
-	bool in_part;           /* between part() and end() */
+	bool in_part; /* between part() and end() */
 	char head[OWS_S3_FORM_HEADERS_MAX + 1];
 	size_t head_len;
-	char after;             /* after a delimiter: the byte before */
+	char after; /* after a delimiter: the byte before */
 };
 
 /*
@@ -169,8 +169,8 @@ int ows__s3_form_finish(struct ows_s3_form *f);
  * {"expiration": ISO 8601, "conditions": [...]}; doc is a new reference.
  * OWS_EINVAL with *code "InvalidPolicyDocument" and err.
  */
-int ows__s3_post_policy_read(const char *b64, json_t **doc,
-			     const char **code, struct ows_err *err);
+int ows__s3_post_policy_read(const char *b64, json_t **doc, const char **code,
+			     struct ows_err *err);
 
 /*
  * Check the form's fields (an object of lowercase name: string value,

@@ -42,9 +42,9 @@ static void set_member(struct ows__s3_req *r, const char *verb,
 	json_t *actions;
 
 	snprintf(action, sizeof(action), "buckets.%s", verb);
-	actions = spec ? json_pack("[o]", ows__s3_action(action, r->bucket,
-							  spec))
-		       : NULL;
+	actions =
+	    spec ? json_pack("[o]", ows__s3_action(action, r->bucket, spec))
+		 : NULL;
 	if (actions == NULL) {
 		ows__s3_internal(r, -ENOMEM);
 		return;
@@ -74,8 +74,8 @@ static void policy_body(struct ows__s3_req *r, const char *body, size_t len)
 	const char *code;
 	json_t *doc;
 
-	if (ows__s3_policy_parse(body, len, r->bucket, &doc, &code,
-				 &err) != 0) {
+	if (ows__s3_policy_parse(body, len, r->bucket, &doc, &code, &err) !=
+	    0) {
 		ows__s3_error(r, 400, code, "%s", err.msg);
 		return;
 	}
@@ -94,7 +94,8 @@ void ows__s3_bucket_policy_get(struct ows__s3_req *r)
 	char *text;
 
 	if (doc == NULL) {
-		ows__s3_error(r, 404, "NoSuchBucketPolicy", "The bucket policy "
+		ows__s3_error(r, 404, "NoSuchBucketPolicy",
+			      "The bucket policy "
 			      "does not exist");
 		return;
 	}
@@ -140,7 +141,8 @@ void ows__s3_bucket_cors_get(struct ows__s3_req *r)
 	char *xml;
 
 	if (rules == NULL) {
-		ows__s3_error(r, 404, "NoSuchCORSConfiguration", "The CORS "
+		ows__s3_error(r, 404, "NoSuchCORSConfiguration",
+			      "The CORS "
 			      "configuration does not exist");
 		return;
 	}
@@ -167,10 +169,9 @@ void ows__s3_bucket_cors_delete(struct ows__s3_req *r)
 static void forbidden(struct ows__s3_req *r, const char *method,
 		      const char *msg)
 {
-	json_t *extra = json_pack("{s:s, s:s}", "Method",
-				  method ? method : "",
-				  "ResourceType",
-				  r->key[0] ? "OBJECT" : "BUCKET");
+	json_t *extra =
+	    json_pack("{s:s, s:s}", "Method", method ? method : "",
+		      "ResourceType", r->key[0] ? "OBJECT" : "BUCKET");
 
 	ows_aws_error_with(r->c, 403, "AccessForbidden", extra, "%s", msg);
 	json_decref(extra);
@@ -186,10 +187,10 @@ static void forbidden(struct ows__s3_req *r, const char *method,
 void ows__s3_preflight(struct ows__s3_req *r)
 {
 	const char *origin = ows_aws_header(r->c, "Origin");
-	const char *method = ows_aws_header(r->c,
-					    "Access-Control-Request-Method");
-	const char *asked = ows_aws_header(r->c,
-					   "Access-Control-Request-Headers");
+	const char *method =
+	    ows_aws_header(r->c, "Access-Control-Request-Method");
+	const char *asked =
+	    ows_aws_header(r->c, "Access-Control-Request-Headers");
 	struct ows_http_header h[OWS_S3_CORS_HEADERS];
 	const json_t *rule;
 	json_t *rules;
@@ -197,12 +198,14 @@ void ows__s3_preflight(struct ows__s3_req *r)
 	size_t n;
 
 	if (origin == NULL) {
-		ows__s3_error(r, 400, "BadRequest", "Insufficient information. "
+		ows__s3_error(r, 400, "BadRequest",
+			      "Insufficient information. "
 			      "Origin request header needed.");
 		return;
 	}
 	if (method == NULL) {
-		ows__s3_error(r, 400, "BadRequest", "Invalid "
+		ows__s3_error(r, 400, "BadRequest",
+			      "Invalid "
 			      "Access-Control-Request-Method: null");
 		return;
 	}
@@ -214,14 +217,16 @@ void ows__s3_preflight(struct ows__s3_req *r)
 	}
 	rules = member_of(r, "cors");
 	if (rules == NULL) {
-		forbidden(r, method, "CORSResponse: CORS is not enabled for "
+		forbidden(r, method,
+			  "CORSResponse: CORS is not enabled for "
 			  "this bucket.");
 		return;
 	}
 	rule = ows__s3_cors_match(rules, origin, method, asked);
 	if (rule == NULL) {
 		json_decref(rules);
-		forbidden(r, method, "CORSResponse: This CORS request is not "
+		forbidden(r, method,
+			  "CORSResponse: This CORS request is not "
 			  "allowed. This is usually because the evalution of "
 			  "Origin, request method / Access-Control-Request-"
 			  "Method or Access-Control-Request-Headers are not "
@@ -253,9 +258,9 @@ size_t ows__s3_cors_response(struct ows__s3_req *r, struct ows_http_header *h,
 	if (origin == NULL || r->bucket[0] == '\0' || r->id == OWS_S3_PREFLIGHT)
 		return 0;
 	rules = member_of(r, "cors");
-	rule = rules ? ows__s3_cors_match(rules, origin, r->c->req->method,
-					  NULL)
-		     : NULL;
+	rule = rules
+		   ? ows__s3_cors_match(rules, origin, r->c->req->method, NULL)
+		   : NULL;
 	n = rule ? ows__s3_cors_headers(rule, origin, NULL, false, mine, &mem)
 		 : 0;
 	json_decref(rules);

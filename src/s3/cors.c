@@ -29,8 +29,7 @@
 #define CORS_XML_MAX (64 * 1024)
 #define CORS_VALUE_MAX 1024
 
-static const char *const methods[] = {"GET", "PUT", "HEAD", "POST",
-				      "DELETE"};
+static const char *const methods[] = {"GET", "PUT", "HEAD", "POST", "DELETE"};
 
 /* ---- checking the JSON rules ---- */
 
@@ -70,16 +69,20 @@ static int check_list(const json_t *rule, const char *name, bool required,
 	if (list == NULL && !required)
 		return 0;
 	if (!json_is_array(list) || (required && json_array_size(list) == 0))
-		return refuse(code, "MalformedXML", err, "The XML you provided "
+		return refuse(code, "MalformedXML", err,
+			      "The XML you provided "
 			      "was not well-formed or did not validate "
-			      "against our published schema (%s)", name);
-	json_array_foreach(list, i, v) {
+			      "against our published schema (%s)",
+			      name);
+	json_array_foreach (list, i, v) {
 		if (!json_is_string(v) ||
 		    json_string_length(v) > CORS_VALUE_MAX)
-			return refuse(code, "MalformedXML", err, "The XML you "
+			return refuse(code, "MalformedXML", err,
+				      "The XML you "
 				      "provided was not well-formed or did not "
 				      "validate against our published schema "
-				      "(%s)", name);
+				      "(%s)",
+				      name);
 	}
 	return 0;
 }
@@ -93,47 +96,57 @@ static int check_rule(const json_t *rule, const char **code,
 	int rv;
 
 	if (!json_is_object(rule))
-		return refuse(code, "MalformedXML", err, "%s", "a CORSRule "
+		return refuse(code, "MalformedXML", err, "%s",
+			      "a CORSRule "
 			      "must be an object");
 	if ((rv = check_list(rule, "AllowedOrigins", true, code, err)) ||
 	    (rv = check_list(rule, "AllowedMethods", true, code, err)) ||
 	    (rv = check_list(rule, "AllowedHeaders", false, code, err)) ||
 	    (rv = check_list(rule, "ExposeHeaders", false, code, err)))
 		return rv;
-	if (age != NULL && (!json_is_integer(age) ||
-			    json_integer_value(age) < 0 ||
-			    json_integer_value(age) > INT32_MAX))
-		return refuse(code, "MalformedXML", err, "%s", "MaxAgeSeconds "
+	if (age != NULL &&
+	    (!json_is_integer(age) || json_integer_value(age) < 0 ||
+	     json_integer_value(age) > INT32_MAX))
+		return refuse(code, "MalformedXML", err, "%s",
+			      "MaxAgeSeconds "
 			      "must be a whole number of seconds");
 	if (id != NULL && (!json_is_string(id) || json_string_length(id) > 255))
-		return refuse(code, "InvalidArgument", err, "%s", "The ID of a "
+		return refuse(code, "InvalidArgument", err, "%s",
+			      "The ID of a "
 			      "CORSRule is a string of at most 255 characters");
-	json_array_foreach(json_object_get(rule, "AllowedMethods"), i, v) {
+	json_array_foreach (json_object_get(rule, "AllowedMethods"), i, v) {
 		for (k = 0; k < sizeof(methods) / sizeof(methods[0]); k++)
 			if (strcmp(json_string_value(v), methods[k]) == 0)
 				break;
 		if (k == sizeof(methods) / sizeof(methods[0]))
-			return refuse(code, "InvalidRequest", err, "Found "
+			return refuse(code, "InvalidRequest", err,
+				      "Found "
 				      "unsupported HTTP method in CORS config. "
 				      "Unsupported method is %.80s",
 				      json_string_value(v));
 	}
-	json_array_foreach(json_object_get(rule, "AllowedOrigins"), i, v)
+	json_array_foreach (json_object_get(rule, "AllowedOrigins"), i, v)
 		if (stars(json_string_value(v)) > 1)
-			return refuse(code, "InvalidRequest", err, "AllowedOrigin "
+			return refuse(code, "InvalidRequest", err,
+				      "AllowedOrigin "
 				      "\"%.200s\" can not have more than one "
-				      "wildcard.", json_string_value(v));
-	json_array_foreach(json_object_get(rule, "AllowedHeaders"), i, v)
-		if (stars(json_string_value(v)) > 1)
-			return refuse(code, "InvalidRequest", err, "AllowedHeader "
-				      "\"%.200s\" can not have more than one "
-				      "wildcard.", json_string_value(v));
-	json_array_foreach(json_object_get(rule, "ExposeHeaders"), i, v)
-		if (stars(json_string_value(v)) > 0)
-			return refuse(code, "InvalidRequest", err, "ExposeHeader "
-				      "\"%.200s\" contains wildcard. We currently "
-				      "do not support wildcard for ExposeHeader.",
+				      "wildcard.",
 				      json_string_value(v));
+	json_array_foreach (json_object_get(rule, "AllowedHeaders"), i, v)
+		if (stars(json_string_value(v)) > 1)
+			return refuse(code, "InvalidRequest", err,
+				      "AllowedHeader "
+				      "\"%.200s\" can not have more than one "
+				      "wildcard.",
+				      json_string_value(v));
+	json_array_foreach (json_object_get(rule, "ExposeHeaders"), i, v)
+		if (stars(json_string_value(v)) > 0)
+			return refuse(
+			    code, "InvalidRequest", err,
+			    "ExposeHeader "
+			    "\"%.200s\" contains wildcard. We currently "
+			    "do not support wildcard for ExposeHeader.",
+			    json_string_value(v));
 	return 0;
 }
 
@@ -145,13 +158,16 @@ int ows__s3_cors_check(const json_t *rules, const char **code,
 	int rv;
 
 	if (!json_is_array(rules) || json_array_size(rules) == 0)
-		return refuse(code, "MalformedXML", err, "%s", "The XML you "
-			      "provided was not well-formed or did not validate "
-			      "against our published schema (no CORSRule)");
+		return refuse(
+		    code, "MalformedXML", err, "%s",
+		    "The XML you "
+		    "provided was not well-formed or did not validate "
+		    "against our published schema (no CORSRule)");
 	if (json_array_size(rules) > OWS_S3_CORS_RULES_MAX)
-		return refuse(code, "InvalidRequest", err, "%s", "The CORS "
+		return refuse(code, "InvalidRequest", err, "%s",
+			      "The CORS "
 			      "configuration may hold at most 100 rules");
-	json_array_foreach(rules, i, rule)
+	json_array_foreach (rules, i, rule)
 		if ((rv = check_rule(rule, code, err)) != 0)
 			return rv;
 	return 0;
@@ -202,8 +218,8 @@ static void start_cb(void *ud, const XML_Char *name, const XML_Char **attrs)
 		fail(r, "unexpected element in CORSConfiguration");
 	else if (r->depth == 2) {
 		r->rule = json_object();
-		if (r->rule == NULL || json_array_append_new(r->rules,
-							     r->rule) != 0)
+		if (r->rule == NULL ||
+		    json_array_append_new(r->rules, r->rule) != 0)
 			fail(r, "out of memory");
 	} else if (r->depth == 3) {
 		snprintf(r->field, sizeof(r->field), "%.31s", n);
@@ -229,10 +245,10 @@ static int add_to_list(json_t *rule, const char *list, const char *v)
 static void field_end(struct reader *r)
 {
 	static const char *const lists[][2] = {
-		{"AllowedOrigin", "AllowedOrigins"},
-		{"AllowedMethod", "AllowedMethods"},
-		{"AllowedHeader", "AllowedHeaders"},
-		{"ExposeHeader", "ExposeHeaders"},
+	    {"AllowedOrigin", "AllowedOrigins"},
+	    {"AllowedMethod", "AllowedMethods"},
+	    {"AllowedHeader", "AllowedHeaders"},
+	    {"ExposeHeader", "ExposeHeaders"},
 	};
 	char *t = r->text.data ? (char *)r->text.data : "", *e;
 	json_t *utf8;
@@ -309,9 +325,11 @@ int ows__s3_cors_parse(const char *xml, size_t len, json_t **rules,
 
 	*rules = NULL;
 	if (len > CORS_XML_MAX)
-		return refuse(code, "MalformedXML", err, "%s", "The XML you "
-			      "provided was not well-formed or did not validate "
-			      "against our published schema (too large)");
+		return refuse(
+		    code, "MalformedXML", err, "%s",
+		    "The XML you "
+		    "provided was not well-formed or did not validate "
+		    "against our published schema (too large)");
 	r.p = XML_ParserCreate("UTF-8");
 	r.rules = json_array();
 	if (r.p == NULL || r.rules == NULL) {
@@ -322,9 +340,9 @@ int ows__s3_cors_parse(const char *xml, size_t len, json_t **rules,
 	XML_SetElementHandler(r.p, start_cb, end_cb);
 	XML_SetCharacterDataHandler(r.p, text_cb);
 	XML_SetStartDoctypeDeclHandler(r.p, doctype_cb);
-	if (XML_Parse(r.p, xml, (int)len, XML_TRUE) != XML_STATUS_OK ||
-	    r.bad) {
-		rv = refuse(code, "MalformedXML", err, "The XML you provided "
+	if (XML_Parse(r.p, xml, (int)len, XML_TRUE) != XML_STATUS_OK || r.bad) {
+		rv = refuse(code, "MalformedXML", err,
+			    "The XML you provided "
 			    "was not well-formed or did not validate against "
 			    "our published schema (%s)",
 			    r.bad ? r.why
@@ -348,15 +366,30 @@ static void xml_text(struct ows_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': ows_buf_puts(b, "&lt;"); break;
-		case '>': ows_buf_puts(b, "&gt;"); break;
-		case '&': ows_buf_puts(b, "&amp;"); break;
-		case '"': ows_buf_puts(b, "&quot;"); break;
+		case '<':
+			ows_buf_puts(b, "&lt;");
+			break;
+		case '>':
+			ows_buf_puts(b, "&gt;");
+			break;
+		case '&':
+			ows_buf_puts(b, "&amp;");
+			break;
+		case '"':
+			ows_buf_puts(b, "&quot;");
+			break;
 		/* as references, so that a reader keeps them as they are */
-		case '\r': ows_buf_puts(b, "&#13;"); break;
-		case '\n': ows_buf_puts(b, "&#10;"); break;
-		case '\t': ows_buf_puts(b, "&#9;"); break;
-		default: ows_buf_append(b, s, 1);
+		case '\r':
+			ows_buf_puts(b, "&#13;");
+			break;
+		case '\n':
+			ows_buf_puts(b, "&#10;");
+			break;
+		case '\t':
+			ows_buf_puts(b, "&#9;");
+			break;
+		default:
+			ows_buf_append(b, s, 1);
 		}
 	}
 }
@@ -367,7 +400,7 @@ static void xml_list(struct ows_buf *b, const json_t *rule, const char *list,
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(json_object_get(rule, list), i, v) {
+	json_array_foreach (json_object_get(rule, list), i, v) {
 		ows_buf_printf(b, "<%s>", elem);
 		xml_text(b, json_string_value(v));
 		ows_buf_printf(b, "</%s>", elem);
@@ -380,10 +413,11 @@ char *ows__s3_cors_xml(const json_t *rules)
 	const json_t *rule, *v;
 	size_t i;
 
-	ows_buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	ows_buf_puts(&b,
+		     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		     "<CORSConfiguration xmlns=\"http://s3.amazonaws.com/doc/"
 		     "2006-03-01/\">");
-	json_array_foreach(rules, i, rule) {
+	json_array_foreach (rules, i, rule) {
 		ows_buf_puts(&b, "<CORSRule>");
 		if ((v = json_object_get(rule, "ID")) != NULL &&
 		    json_is_string(v)) {
@@ -396,7 +430,8 @@ char *ows__s3_cors_xml(const json_t *rules)
 		xml_list(&b, rule, "AllowedOrigins", "AllowedOrigin");
 		xml_list(&b, rule, "ExposeHeaders", "ExposeHeader");
 		if ((v = json_object_get(rule, "MaxAgeSeconds")) != NULL)
-			ows_buf_printf(&b, "<MaxAgeSeconds>%" JSON_INTEGER_FORMAT
+			ows_buf_printf(&b,
+				       "<MaxAgeSeconds>%" JSON_INTEGER_FORMAT
 				       "</MaxAgeSeconds>",
 				       json_integer_value(v));
 		ows_buf_puts(&b, "</CORSRule>");
@@ -414,7 +449,7 @@ static bool one_star(const char *pattern, const char *s, size_t slen,
 	const char *star = strchr(pattern, '*');
 	size_t plen = strlen(pattern), head, tail;
 	int (*cmp)(const char *, const char *, size_t) =
-		nocase ? strncasecmp : strncmp;
+	    nocase ? strncasecmp : strncmp;
 
 	if (star == NULL)
 		return plen == slen && cmp(pattern, s, slen) == 0;
@@ -424,13 +459,12 @@ static bool one_star(const char *pattern, const char *s, size_t slen,
 	       cmp(star + 1, s + slen - tail, tail) == 0;
 }
 
-static bool in_list(const json_t *list, const char *s, size_t len,
-		    bool nocase)
+static bool in_list(const json_t *list, const char *s, size_t len, bool nocase)
 {
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(list, i, v)
+	json_array_foreach (list, i, v)
 		if (one_star(json_string_value(v), s, len, nocase))
 			return true;
 	return false;
@@ -465,7 +499,7 @@ const json_t *ows__s3_cors_match(const json_t *rules, const char *origin,
 
 	if (origin == NULL || method == NULL)
 		return NULL;
-	json_array_foreach(rules, i, rule) {
+	json_array_foreach (rules, i, rule) {
 		if (!in_list(json_object_get(rule, "AllowedOrigins"), origin,
 			     strlen(origin), false))
 			continue;
@@ -485,7 +519,7 @@ static void join(struct ows_buf *b, const json_t *list)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(list, i, v)
+	json_array_foreach (list, i, v)
 		ows_buf_printf(b, "%s%s", i ? ", " : "", json_string_value(v));
 }
 
@@ -504,8 +538,12 @@ size_t ows__s3_cors_headers(const json_t *rule, const char *origin,
 
 	/* values are NUL-separated in one block; offsets first, since the
 	   block may move while it grows */
-#define ADD(name_, ...) do { off[n] = b.len; names[n++] = (name_); \
-		ows_buf_printf(&b, __VA_ARGS__); ows_buf_append(&b, "", 1); \
+#define ADD(name_, ...)                                                        \
+	do {                                                                   \
+		off[n] = b.len;                                                \
+		names[n++] = (name_);                                          \
+		ows_buf_printf(&b, __VA_ARGS__);                               \
+		ows_buf_append(&b, "", 1);                                     \
 	} while (0)
 	ADD("Access-Control-Allow-Origin", "%s", any ? "*" : origin);
 	off[n] = b.len;
@@ -525,7 +563,8 @@ size_t ows__s3_cors_headers(const json_t *rule, const char *origin,
 	}
 	if (!any)
 		ADD("Access-Control-Allow-Credentials", "%s", "true");
-	ADD("Vary", "%s", "Origin, Access-Control-Request-Headers, "
+	ADD("Vary", "%s",
+	    "Origin, Access-Control-Request-Headers, "
 	    "Access-Control-Request-Method");
 #undef ADD
 	if (b.data == NULL) {

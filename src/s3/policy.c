@@ -36,15 +36,16 @@ static bool principal_ok(const json_t *pr)
 		return strcmp(json_string_value(pr), "*") == 0;
 	if (!json_is_object(pr) || json_object_size(pr) == 0)
 		return false;
-	json_object_foreach((json_t *)pr, k, v) {
+	json_object_foreach ((json_t *)pr, k, v) {
 		if (strcmp(k, "AWS") != 0 && strcmp(k, "Service") != 0 &&
 		    strcmp(k, "CanonicalUser") != 0)
 			return false;
-		if (json_is_string(v) && principal_name_ok(json_string_value(v)))
+		if (json_is_string(v) &&
+		    principal_name_ok(json_string_value(v)))
 			continue;
 		if (!json_is_array(v) || json_array_size(v) == 0)
 			return false;
-		json_array_foreach(v, i, x)
+		json_array_foreach (v, i, x)
 			if (!json_is_string(x) ||
 			    !principal_name_ok(json_string_value(x)))
 				return false;
@@ -78,8 +79,9 @@ static bool resources_ok(const json_t *v, const char *bucket)
 		return in_bucket(json_string_value(v), bucket);
 	if (!json_is_array(v) || json_array_size(v) == 0)
 		return false;
-	json_array_foreach(v, i, x)
-		if (!json_is_string(x) || !in_bucket(json_string_value(x), bucket))
+	json_array_foreach (v, i, x)
+		if (!json_is_string(x) ||
+		    !in_bucket(json_string_value(x), bucket))
 			return false;
 	return true;
 }
@@ -91,8 +93,7 @@ static int malformed(struct ows_err *err, const char *msg)
 }
 
 /* One statement: its S3 parts, and a copy without them in *rest. */
-static int check_statement(const json_t *st, const char *bucket,
-			   json_t *rest)
+static int check_statement(const json_t *st, const char *bucket, json_t *rest)
 {
 	const json_t *pr = json_object_get(st, "Principal");
 	const json_t *npr = json_object_get(st, "NotPrincipal");
@@ -105,17 +106,15 @@ static int check_statement(const json_t *st, const char *bucket,
 		return 1;
 	if (pr == NULL && npr == NULL)
 		return 2;
-	if ((pr != NULL && npr != NULL) ||
-	    !principal_ok(pr != NULL ? pr : npr))
+	if ((pr != NULL && npr != NULL) || !principal_ok(pr != NULL ? pr : npr))
 		return 3;
 	if (json_object_get(st, "Action") == NULL &&
 	    json_object_get(st, "NotAction") == NULL)
 		return 4;
 	if (res == NULL && json_object_get(st, "NotResource") == NULL)
 		return 5;
-	if (!resources_ok(res != NULL ? res
-				      : json_object_get(st, "NotResource"),
-			  bucket))
+	if (!resources_ok(
+		res != NULL ? res : json_object_get(st, "NotResource"), bucket))
 		return 6;
 	copy = json_deep_copy(st);
 	if (copy == NULL)
@@ -129,13 +128,13 @@ int ows__s3_policy_check(const json_t *doc, const char *bucket,
 			 struct ows_err *err)
 {
 	static const char *const why[] = {
-		NULL,
-		"Missing required field Effect",
-		"Missing required field Principal",
-		"Invalid principal in policy",
-		"Missing required field Action",
-		"Missing required field Resource",
-		"Policy has invalid resource",
+	    NULL,
+	    "Missing required field Effect",
+	    "Missing required field Principal",
+	    "Invalid principal in policy",
+	    "Missing required field Action",
+	    "Missing required field Resource",
+	    "Policy has invalid resource",
 	};
 	const json_t *sts = json_object_get(doc, "Statement"), *st;
 	json_t *rest = json_array(), *plain = NULL;
@@ -153,9 +152,9 @@ int ows__s3_policy_check(const json_t *doc, const char *bucket,
 		rv = check_statement(sts, bucket, rest);
 	else if (!json_is_array(sts) || json_array_size(sts) == 0)
 		rv = malformed(err, "Statement must be an object or a "
-			       "non-empty array");
+				    "non-empty array");
 	else
-		json_array_foreach(sts, i, st)
+		json_array_foreach (sts, i, st)
 			if (rv == 0)
 				rv = check_statement(st, bucket, rest);
 	if (rv > 0)
@@ -175,8 +174,10 @@ int ows__s3_policy_check(const json_t *doc, const char *bucket,
 	} else if (ows_policy_check_keys(plain, ows_authz_condition_keys,
 					 ows_authz_n_condition_keys,
 					 &inner) != 0) {
-		ows_err_printf(err, "Policy has an invalid condition key "
-			       "(%s)", inner.msg);
+		ows_err_printf(err,
+			       "Policy has an invalid condition key "
+			       "(%s)",
+			       inner.msg);
 		rv = OWS_EINVAL;
 	}
 cleanup:
@@ -202,7 +203,7 @@ int ows__s3_policy_parse(const char *text, size_t len, const char *bucket,
 	}
 	if (len == 0 || text[0] != '{')
 		return malformed(err, "Policies must be valid JSON and the "
-				 "first byte must be '{'");
+				      "first byte must be '{'");
 	doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
 	if (doc == NULL)
 		return malformed(err, "This policy contains invalid Json");

@@ -29,7 +29,6 @@
 
 #define FIELDS_MAX_BYTES (256 * 1024) /* all fields' names and values */
 #define FIELDS_MAX 128
-#define FORM_OVERHEAD (1 << 20)       /* the body past the file's bytes */
 
 enum { P_NONE, P_FIELD, P_FILE, P_AFTER };
 
@@ -47,23 +46,23 @@ struct post {
 	size_t n_fields, field_bytes;
 	int part;
 	char name[256];
-	char *vbuf;               /* every field's value, NUL-separated
-				     (arena, FIELDS_MAX_BYTES + FIELDS_MAX) */
-	size_t vlen, vstart;      /* used; where the current value begins */
+	char *vbuf;	     /* every field's value, NUL-separated
+				(arena, FIELDS_MAX_BYTES + FIELDS_MAX) */
+	size_t vlen, vstart; /* used; where the current value begins */
 	bool file_done;
 	uint64_t size, min, max;
-	char *spec;               /* objects.put's, as text (arena) */
-	char *key;                /* arena */
-	const char *status;       /* success_action_status, or NULL */
-	const char *redirect;     /* success_action_redirect, or NULL */
+	char *spec;	      /* objects.put's, as text (arena) */
+	char *key;	      /* arena */
+	const char *status;   /* success_action_status, or NULL */
+	const char *redirect; /* success_action_redirect, or NULL */
 	char etag[40];
 };
 
-static int refuse(struct post *p, int status, const char *code,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int refuse(struct post *p, int status, const char *code, const char *fmt,
+		  ...) __attribute__((format(printf, 4, 5)));
 
-static int refuse(struct post *p, int status, const char *code,
-		  const char *fmt, ...)
+static int refuse(struct post *p, int status, const char *code, const char *fmt,
+		  ...)
 {
 	va_list ap;
 
@@ -91,9 +90,9 @@ static json_t *fields_json(const struct post *p)
 	for (const struct field *f = p->fields; o != NULL && f != NULL;
 	     f = f->next)
 		if (json_object_get(o, f->name) == NULL)
-			json_object_set_new(o, f->name,
-					    json_stringn_nocheck(f->value,
-								 strlen(f->value)));
+			json_object_set_new(
+			    o, f->name,
+			    json_stringn_nocheck(f->value, strlen(f->value)));
 	return o;
 }
 
@@ -108,16 +107,16 @@ static int authenticate(struct post *p)
 
 	if (field(p, "x-amz-signature") != NULL)
 		rv = ows_aws_call_auth_post(
-			c, field(p, "x-amz-algorithm"),
-			field(p, "x-amz-credential"), field(p, "x-amz-date"),
-			field(p, "policy"), field(p, "x-amz-signature"),
-			field(p, "x-amz-security-token"), &err);
+		    c, field(p, "x-amz-algorithm"),
+		    field(p, "x-amz-credential"), field(p, "x-amz-date"),
+		    field(p, "policy"), field(p, "x-amz-signature"),
+		    field(p, "x-amz-security-token"), &err);
 	else if (field(p, "signature") != NULL ||
 		 field(p, "awsaccesskeyid") != NULL)
 		rv = ows_aws_call_auth_v2(
-			c, field(p, "awsaccesskeyid"), field(p, "policy"),
-			field(p, "signature"), field(p, "x-amz-security-token"),
-			&err);
+		    c, field(p, "awsaccesskeyid"), field(p, "policy"),
+		    field(p, "signature"), field(p, "x-amz-security-token"),
+		    &err);
 	else /* anonymous: never allowed to write (ledger/authz.h) */
 		return refuse(p, 403, "AccessDenied", "Access Denied");
 	if (rv == 0)
@@ -156,7 +155,8 @@ static int key_of(struct post *p, const char *filename)
 	char *key;
 
 	if (k == NULL || k[0] == '\0')
-		return refuse(p, 400, "InvalidArgument", "Bucket POST must "
+		return refuse(p, 400, "InvalidArgument",
+			      "Bucket POST must "
 			      "contain a field named 'key'.  If it is "
 			      "specified, please check the order of the "
 			      "fields.");
@@ -170,7 +170,8 @@ static int key_of(struct post *p, const char *filename)
 	if (key == NULL)
 		return refuse(p, 500, "InternalError", "out of memory");
 	if (ows__s3_key_check(key, strlen(key)) != 0)
-		return refuse(p, 400, "KeyTooLongError", "Your key is too long "
+		return refuse(p, 400, "KeyTooLongError",
+			      "Your key is too long "
 			      "or not UTF-8");
 	p->key = key;
 	p->r->key = key;
@@ -181,11 +182,11 @@ static int key_of(struct post *p, const char *filename)
 static int spec_of(struct post *p, const char *part_type)
 {
 	static const char *const stored[][2] = {
-		{"cache-control", "cache_control"},
-		{"content-disposition", "content_disposition"},
-		{"content-encoding", "content_encoding"},
-		{"content-language", "content_language"},
-		{"expires", "expires"},
+	    {"cache-control", "cache_control"},
+	    {"content-disposition", "content_disposition"},
+	    {"content-encoding", "content_encoding"},
+	    {"content-language", "content_language"},
+	    {"expires", "expires"},
 	};
 	const struct ows_aws_caller *who = &p->r->c->caller;
 	const char *ct = field(p, "content-type");
@@ -194,10 +195,13 @@ static int spec_of(struct post *p, const char *part_type)
 
 	for (size_t i = 0; i < sizeof(stored) / sizeof(stored[0]); i++)
 		if (field(p, stored[i][0]) != NULL)
-			json_object_set_new(meta, stored[i][1], json_string(
-				field(p, stored[i][0])));
-	json_object_set_new(meta, "content_type", json_string(
-		ct ? ct : part_type ? part_type : "binary/octet-stream"));
+			json_object_set_new(
+			    meta, stored[i][1],
+			    json_string(field(p, stored[i][0])));
+	json_object_set_new(meta, "content_type",
+			    json_string(ct	    ? ct
+					: part_type ? part_type
+						    : "binary/octet-stream"));
 	for (const struct field *f = p->fields; f != NULL; f = f->next)
 		if (strncmp(f->name, "x-amz-meta-", 11) == 0)
 			json_object_set_new(user, f->name + 11,
@@ -205,8 +209,8 @@ static int spec_of(struct post *p, const char *part_type)
 	if (json_object_size(user) > 0)
 		json_object_set(meta, "user", user);
 	json_decref(user);
-	json_object_set_new(meta, "owner", json_sprintf("%s/%s", who->kind,
-							who->name));
+	json_object_set_new(meta, "owner",
+			    json_sprintf("%s/%s", who->kind, who->name));
 	spec = json_pack("{s:s, s:o}", "key", p->key, "meta", meta);
 	text = spec ? ows_json_dump(spec) : NULL;
 	json_decref(spec);
@@ -225,8 +229,8 @@ static int file_begins(struct post *p, const char *filename,
 	if ((rv = authenticate(p)) != 0 || (rv = check_policy(p)) != 0 ||
 	    (rv = key_of(p, filename)) != 0)
 		return rv;
-	if (ows__s3_allowed(p->r, "s3:PutObject", p->r->bucket, p->key,
-			    NULL) != 0)
+	if (ows__s3_allowed(p->r, "s3:PutObject", p->r->bucket, p->key, NULL) !=
+	    0)
 		return refuse(p, 403, "AccessDenied", "Access Denied");
 	p->status = field(p, "success_action_status");
 	p->redirect = field(p, "success_action_redirect");
@@ -251,7 +255,8 @@ static int part_cb(void *ud, const char *name, const char *filename,
 		return file_begins(p, filename, type);
 	}
 	if (p->n_fields >= FIELDS_MAX)
-		return refuse(p, 400, "MaxPostPreDataLengthExceeded", "Your POST "
+		return refuse(p, 400, "MaxPostPreDataLengthExceeded",
+			      "Your POST "
 			      "request fields preceeding the upload file were "
 			      "too large.");
 	snprintf(p->name, sizeof(p->name), "%s", name);
@@ -275,15 +280,18 @@ static int data_cb(void *ud, const char *data, size_t len)
 	if (p->part == P_FILE) {
 		p->size += len;
 		if (p->size > p->max)
-			return refuse(p, 400, "EntityTooLarge", "Your proposed "
-				      "upload exceeds the maximum allowed size");
+			return refuse(
+			    p, 400, "EntityTooLarge",
+			    "Your proposed "
+			    "upload exceeds the maximum allowed size");
 		return ows__s3_sink_keep(p->r, data, len) == 0 ? 0 : -ECANCELED;
 	}
 	if (p->part != P_FIELD)
 		return 0;
 	p->field_bytes += len;
 	if (p->field_bytes > FIELDS_MAX_BYTES)
-		return refuse(p, 400, "MaxPostPreDataLengthExceeded", "Your POST "
+		return refuse(p, 400, "MaxPostPreDataLengthExceeded",
+			      "Your POST "
 			      "request fields preceeding the upload file were "
 			      "too large.");
 	memcpy(p->vbuf + p->vlen, data, len);
@@ -330,13 +338,16 @@ static int filter(struct ows__s3_req *r, const void *data, size_t len,
 	if (rv == 0 && last)
 		rv = ows__s3_form_finish(&p->form);
 	if (rv == 0 && last && !p->file_done)
-		rv = refuse(p, 400, "InvalidArgument", "POST requires exactly "
+		rv = refuse(p, 400, "InvalidArgument",
+			    "POST requires exactly "
 			    "one file upload per request.");
 	if (rv == 0 && last && p->size < p->min)
-		rv = refuse(p, 400, "EntityTooSmall", "Your proposed upload is "
+		rv = refuse(p, 400, "EntityTooSmall",
+			    "Your proposed upload is "
 			    "smaller than the minimum allowed size");
 	if (rv == OWS_EPARSE)
-		rv = refuse(p, 400, "MalformedPOSTRequest", "The body of your "
+		rv = refuse(p, 400, "MalformedPOSTRequest",
+			    "The body of your "
 			    "POST request is not well-formed "
 			    "multipart/form-data.");
 	return rv == -ECANCELED ? 0 : rv; /* -ECANCELED: answered already */
@@ -387,11 +398,12 @@ static void posted(struct ows__s3_req *r, const json_t *result)
 	if (p->redirect != NULL && p->redirect[0] != '\0') {
 		char *eetag = pct(r->c->arena, p->etag, false);
 
-		redir = ows_arena_printf(r->c->arena, "%s%sbucket=%s&key=%s&"
-					 "etag=%s", p->redirect,
-					 strchr(p->redirect, '?') ? "&" : "?",
-					 r->bucket, ekey ? ekey : "",
-					 eetag ? eetag : "");
+		redir = ows_arena_printf(
+		    r->c->arena,
+		    "%s%sbucket=%s&key=%s&"
+		    "etag=%s",
+		    p->redirect, strchr(p->redirect, '?') ? "&" : "?",
+		    r->bucket, ekey ? ekey : "", eetag ? eetag : "");
 		h[1].value = redir ? redir : p->redirect;
 		ows__s3_reply(r, 303, h, 2, NULL, 0);
 	} else if (p->status != NULL && strcmp(p->status, "201") == 0) {
@@ -407,8 +419,9 @@ static void posted(struct ows__s3_req *r, const json_t *result)
 			ows__s3_reply(r, 201, h, 2, b.data, b.len);
 		ows_buf_free(&b);
 	} else {
-		ows__s3_reply(r, p->status && strcmp(p->status, "200") == 0
-				 ? 200 : 204, h, 2, NULL, 0);
+		ows__s3_reply(
+		    r, p->status && strcmp(p->status, "200") == 0 ? 200 : 204,
+		    h, 2, NULL, 0);
 	}
 }
 
@@ -430,12 +443,13 @@ static void stored(struct ows__s3_req *r, const struct ows__s3_stored *st)
 	snprintf(p->etag, sizeof(p->etag), "\"%s\"", st->md5);
 	json_object_set_new(spec, "size", json_integer((json_int_t)st->size));
 	json_object_set_new(spec, "etag", json_string(st->md5));
-	json_object_set_new(spec, "blobs", json_pack(
-		"[{s:s, s:I, s:s}]", "blob", st->blob, "size",
-		(json_int_t)st->size, "etag", st->md5));
-	ows__s3_propose(r, json_pack("[o]", ows__s3_action("objects.put",
-							   r->bucket, spec)),
-			posted, refused);
+	json_object_set_new(spec, "blobs",
+			    json_pack("[{s:s, s:I, s:s}]", "blob", st->blob,
+				      "size", (json_int_t)st->size, "etag",
+				      st->md5));
+	ows__s3_propose(
+	    r, json_pack("[o]", ows__s3_action("objects.put", r->bucket, spec)),
+	    posted, refused);
 }
 
 void ows__s3_post_object(struct ows__s3_req *r)
@@ -453,7 +467,8 @@ void ows__s3_post_object(struct ows__s3_req *r)
 	cb = (struct ows_s3_form_cb){part_cb, data_cb, end_cb, p};
 	if (ows__s3_form_init(&p->form, ows_aws_header(r->c, "Content-Type"),
 			      &cb) != 0) {
-		ows__s3_error(r, 400, "MalformedPOSTRequest", "The body of your "
+		ows__s3_error(r, 400, "MalformedPOSTRequest",
+			      "The body of your "
 			      "POST request is not well-formed "
 			      "multipart/form-data.");
 		return;

@@ -61,8 +61,8 @@ static int iso8601(const char *s, int64_t *out)
 	return 0;
 }
 
-int ows__s3_post_policy_read(const char *b64, json_t **doc,
-			     const char **code, struct ows_err *err)
+int ows__s3_post_policy_read(const char *b64, json_t **doc, const char **code,
+			     struct ows_err *err)
 {
 	char raw[POLICY_B64_MAX];
 	json_t *v;
@@ -72,25 +72,30 @@ int ows__s3_post_policy_read(const char *b64, json_t **doc,
 
 	*doc = NULL;
 	n = b64 != NULL && strlen(b64) < POLICY_B64_MAX
-		    ? ows_b64_decode_n(b64, strlen(b64), raw, sizeof(raw))
-		    : -EINVAL;
+		? ows_b64_decode_n(b64, strlen(b64), raw, sizeof(raw))
+		: -EINVAL;
 	if (n < 0)
-		return fail(code, "InvalidPolicyDocument", err, "Invalid Policy: "
+		return fail(code, "InvalidPolicyDocument", err,
+			    "Invalid Policy: "
 			    "Invalid Simple-Base64 value");
 	v = json_loadb(raw, (size_t)n, 0, NULL);
 	if (!json_is_object(v))
-		rv = fail(code, "InvalidPolicyDocument", err, "Invalid Policy: "
+		rv = fail(code, "InvalidPolicyDocument", err,
+			  "Invalid Policy: "
 			  "Invalid JSON.");
 	else if (!json_is_string(json_object_get(v, "expiration")))
-		rv = fail(code, "InvalidPolicyDocument", err, "Invalid Policy: "
+		rv = fail(code, "InvalidPolicyDocument", err,
+			  "Invalid Policy: "
 			  "Policy missing expiration.");
 	else if (iso8601(json_string_value(json_object_get(v, "expiration")),
 			 &t) != 0)
-		rv = fail(code, "InvalidPolicyDocument", err, "Invalid Policy: "
+		rv = fail(code, "InvalidPolicyDocument", err,
+			  "Invalid Policy: "
 			  "Invalid 'expiration' value: '%.64s'",
 			  json_string_value(json_object_get(v, "expiration")));
 	else if (!json_is_array(json_object_get(v, "conditions")))
-		rv = fail(code, "InvalidPolicyDocument", err, "Invalid Policy: "
+		rv = fail(code, "InvalidPolicyDocument", err,
+			  "Invalid Policy: "
 			  "Policy missing conditions.");
 	if (rv != 0) {
 		json_decref(v);
@@ -139,9 +144,9 @@ static void cond_text(const json_t *c, char *out, size_t cap)
 }
 
 /* One condition of the list; named collects the fields it names. */
-static int check_one(const json_t *c, const json_t *fields,
-		     const char *bucket, json_t *named, uint64_t *min,
-		     uint64_t *max, const char **code, struct ows_err *err)
+static int check_one(const json_t *c, const json_t *fields, const char *bucket,
+		     json_t *named, uint64_t *min, uint64_t *max,
+		     const char **code, struct ows_err *err)
 {
 	char nbuf[256], text[200];
 	const char *op, *name, *want, *have;
@@ -150,7 +155,7 @@ static int check_one(const json_t *c, const json_t *fields,
 
 	cond_text(c, text, sizeof(text));
 	if (json_is_object(c) && json_object_size(c) == 1) {
-		json_object_foreach((json_t *)c, k, v) {
+		json_object_foreach ((json_t *)c, k, v) {
 			name = field_name(k, nbuf, sizeof(nbuf));
 			want = json_string_value(v);
 			have = value_of(fields, bucket, name);
@@ -160,23 +165,28 @@ static int check_one(const json_t *c, const json_t *fields,
 			if (have == NULL || strcmp(have, want) != 0)
 				return fail(code, "AccessDenied", err,
 					    "Invalid according to Policy: "
-					    "Policy Condition failed: %s", text);
+					    "Policy Condition failed: %s",
+					    text);
 			return 0;
 		}
 	}
 	if (!json_is_array(c) || json_array_size(c) != 3)
-		return fail(code, "InvalidPolicyDocument", err, "Invalid Policy: "
-			    "Invalid Condition: %s", text);
+		return fail(code, "InvalidPolicyDocument", err,
+			    "Invalid Policy: "
+			    "Invalid Condition: %s",
+			    text);
 	op = json_string_value(json_array_get(c, 0));
 	if (op != NULL && strcasecmp(op, "content-length-range") == 0) {
-		const json_t *lo = json_array_get(c, 1), *hi = json_array_get(c, 2);
+		const json_t *lo = json_array_get(c, 1),
+			     *hi = json_array_get(c, 2);
 
 		if (!json_is_integer(lo) || !json_is_integer(hi) ||
 		    json_integer_value(lo) < 0 ||
 		    json_integer_value(hi) < json_integer_value(lo))
 			return fail(code, "InvalidPolicyDocument", err,
 				    "Invalid Policy: Invalid content-length-"
-				    "range: %s", text);
+				    "range: %s",
+				    text);
 		*min = (uint64_t)json_integer_value(lo);
 		*max = (uint64_t)json_integer_value(hi);
 		return 0;
@@ -186,16 +196,20 @@ static int check_one(const json_t *c, const json_t *fields,
 	want = json_string_value(json_array_get(c, 2));
 	if (op == NULL || name == NULL || want == NULL ||
 	    (strcasecmp(op, "eq") != 0 && strcasecmp(op, "starts-with") != 0))
-		return fail(code, "InvalidPolicyDocument", err, "Invalid Policy: "
-			    "Invalid Condition: %s", text);
+		return fail(code, "InvalidPolicyDocument", err,
+			    "Invalid Policy: "
+			    "Invalid Condition: %s",
+			    text);
 	mark(named, name);
 	have = value_of(fields, bucket, name);
-	if (strcasecmp(op, "eq") == 0 ? have == NULL || strcmp(have, want) != 0
-				      : (have == NULL && *want != '\0') ||
-					(have != NULL &&
-					 strncmp(have, want, strlen(want)) != 0))
-		return fail(code, "AccessDenied", err, "Invalid according to "
-			    "Policy: Policy Condition failed: %s", text);
+	if (strcasecmp(op, "eq") == 0
+		? have == NULL || strcmp(have, want) != 0
+		: (have == NULL && *want != '\0') ||
+		      (have != NULL && strncmp(have, want, strlen(want)) != 0))
+		return fail(code, "AccessDenied", err,
+			    "Invalid according to "
+			    "Policy: Policy Condition failed: %s",
+			    text);
 	return 0;
 }
 
@@ -229,19 +243,22 @@ int ows__s3_post_policy_check(const json_t *doc, const json_t *fields,
 	iso8601(json_string_value(json_object_get(doc, "expiration")),
 		&expires);
 	if (now >= expires)
-		rv = fail(code, "AccessDenied", err, "Invalid according to "
+		rv = fail(code, "AccessDenied", err,
+			  "Invalid according to "
 			  "Policy: Policy expired.");
-	json_array_foreach(conds, i, c) {
+	json_array_foreach (conds, i, c) {
 		if (rv != 0)
 			break;
 		rv = check_one(c, fields, bucket, named, min, max, code, err);
 	}
-	json_object_foreach((json_t *)fields, k, v) {
+	json_object_foreach ((json_t *)fields, k, v) {
 		if (rv != 0)
 			break;
 		if (!exempt(k) && json_object_get(named, k) == NULL)
-			rv = fail(code, "AccessDenied", err, "Invalid according "
-				  "to Policy: Extra input fields: %.100s", k);
+			rv = fail(code, "AccessDenied", err,
+				  "Invalid according "
+				  "to Policy: Extra input fields: %.100s",
+				  k);
 	}
 	json_decref(named);
 	return rv;

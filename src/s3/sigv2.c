@@ -27,18 +27,36 @@
 
 /* The sub-resources a CanonicalizedResource names, in sorted order. */
 static const char *const subresources[] = {
-	"acl", "cors", "delete", "lifecycle", "location", "logging",
-	"notification", "partNumber", "policy", "requestPayment",
-	"response-cache-control", "response-content-disposition",
-	"response-content-encoding", "response-content-language",
-	"response-content-type", "response-expires", "restore", "tagging",
-	"torrent", "uploadId", "uploads", "versionId", "versioning",
-	"versions", "website",
+    "acl",
+    "cors",
+    "delete",
+    "lifecycle",
+    "location",
+    "logging",
+    "notification",
+    "partNumber",
+    "policy",
+    "requestPayment",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+    "restore",
+    "tagging",
+    "torrent",
+    "uploadId",
+    "uploads",
+    "versionId",
+    "versioning",
+    "versions",
+    "website",
 };
 
 /* One x-amz-* header of the StringToSign: from a header or the query. */
 struct amz {
-	char name[64];  /* lowercase */
+	char name[64]; /* lowercase */
 	char value[1024];
 };
 
@@ -59,7 +77,8 @@ static void amz_add(struct amz *a, size_t *n, const char *name,
 		return;
 	for (i = 0; name[i]; i++)
 		a[*n].name[i] = (char)(name[i] >= 'A' && name[i] <= 'Z'
-				       ? name[i] - 'A' + 'a' : name[i]);
+					   ? name[i] - 'A' + 'a'
+					   : name[i]);
 	a[*n].name[i] = '\0';
 	snprintf(a[*n].value, sizeof(a[*n].value), "%s", value);
 	(*n)++;
@@ -162,31 +181,36 @@ int ows__s3_sigv2_query(struct ows__s3_req *r)
 	if (!ows__s3_query(r, "AWSAccessKeyId", akid, sizeof(akid)) ||
 	    !ows__s3_query(r, "Signature", sig, sizeof(sig)) ||
 	    !ows__s3_query(r, "Expires", exp, sizeof(exp))) {
-		ows__s3_error(r, 403, "AccessDenied", "Query-string "
+		ows__s3_error(r, 403, "AccessDenied",
+			      "Query-string "
 			      "authentication requires the Signature, Expires "
 			      "and AWSAccessKeyId parameters");
 		return -EINVAL;
 	}
 	e = strtoll(exp, &end, 10);
 	if (exp[0] == '\0' || *end != '\0') {
-		ows__s3_error(r, 403, "AccessDenied", "Invalid date (should be "
-			      "seconds since epoch): %s", exp);
+		ows__s3_error(r, 403, "AccessDenied",
+			      "Invalid date (should be "
+			      "seconds since epoch): %s",
+			      exp);
 		return -EINVAL;
 	}
 	if ((long long)time(NULL) > e) {
 		ows__s3_error(r, 403, "AccessDenied", "Request has expired");
 		return -EINVAL;
 	}
-	has_token = ows__s3_query(r, "x-amz-security-token", token,
-				  sizeof(token));
+	has_token =
+	    ows__s3_query(r, "x-amz-security-token", token, sizeof(token));
 	/* a bucket's resource is "/bucket" or "/bucket/" (botocore signs
 	   the second): either will do */
 	for (int slash = 0; slash < 2; slash++) {
 		ows_buf_reset(&sts);
 		string_to_sign(r, exp, slash, &sts);
-		rv = sts.data == NULL ? -ENOMEM
-		     : ows_aws_call_auth_v2(r->c, akid, (const char *)sts.data,
-					    sig, has_token ? token : NULL, &err);
+		rv = sts.data == NULL
+			 ? -ENOMEM
+			 : ows_aws_call_auth_v2(r->c, akid,
+						(const char *)sts.data, sig,
+						has_token ? token : NULL, &err);
 		if (rv != OWS_ESIG_SIGNATURE || r->key[0] != '\0' ||
 		    r->c->req->path[strlen(r->c->req->path) - 1] == '/')
 			break;

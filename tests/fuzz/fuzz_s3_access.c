@@ -93,9 +93,8 @@ static void policies(const char *text, size_t size)
 	if (b64 == NULL)
 		abort();
 	ows_b64_encode(text, size, b64);
-	fields = json_pack("{s:s, s:s, s:s}", "key", "up/a.txt",
-			   "content-type", "text/plain", "x-amz-date",
-			   "20260101T000000Z");
+	fields = json_pack("{s:s, s:s, s:s}", "key", "up/a.txt", "content-type",
+			   "text/plain", "x-amz-date", "20260101T000000Z");
 	if (ows__s3_post_policy_read(b64, &doc, &code, &err) == 0) {
 		(void)ows__s3_post_policy_check(doc, fields, "pics", 1767225600,
 						&min, &max, &code, &err);

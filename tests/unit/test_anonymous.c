@@ -36,7 +36,7 @@ static int secret_of(void *ud, const char *id, char user[256],
 		/* the S3 API Reference's examples' key */
 		snprintf(user, 256, "johnsmith");
 		return ows_buf_puts(out, "wJalrXUtnFEMI/K7MDENG/"
-				    "bPxRfiCYEXAMPLEKEY");
+					 "bPxRfiCYEXAMPLEKEY");
 	}
 	if (strcmp(id, KEY) != 0)
 		return -ENOENT;
@@ -85,19 +85,28 @@ static void stream_handle(struct ows_aws_call *c)
 }
 
 static const struct ows_aws_service open_whole = {
-	.name = "s3", .protocol = OWS_AWS_REST_XML,
-	.body_mode = OWS_AWS_BODY_WHOLE, .body_limit = 4096,
-	.handle = whole_handle, .anonymous = true,
+    .name = "s3",
+    .protocol = OWS_AWS_REST_XML,
+    .body_mode = OWS_AWS_BODY_WHOLE,
+    .body_limit = 4096,
+    .handle = whole_handle,
+    .anonymous = true,
 };
 static const struct ows_aws_service open_stream = {
-	.name = "s3", .protocol = OWS_AWS_REST_XML,
-	.body_mode = OWS_AWS_BODY_STREAM, .body_limit = 4096,
-	.handle = stream_handle, .anonymous = true,
+    .name = "s3",
+    .protocol = OWS_AWS_REST_XML,
+    .body_mode = OWS_AWS_BODY_STREAM,
+    .body_limit = 4096,
+    .handle = stream_handle,
+    .anonymous = true,
 };
 static const struct ows_aws_service closed_whole = {
-	.name = "s3", .protocol = OWS_AWS_REST_XML,
-	.body_mode = OWS_AWS_BODY_WHOLE, .body_limit = 4096,
-	.handle = whole_handle, .anonymous = false,
+    .name = "s3",
+    .protocol = OWS_AWS_REST_XML,
+    .body_mode = OWS_AWS_BODY_WHOLE,
+    .body_limit = 4096,
+    .handle = whole_handle,
+    .anonymous = false,
 };
 
 struct server {
@@ -120,8 +129,8 @@ static void server_init(struct server *s)
 	CHECK_INT(uv_loop_init(&s->loop), 0);
 	s->host.loop = &s->loop;
 	s->host.region = "us-east-1";
-	CHECK_INT(ows_http_server_init(&s->http, &s->loop, NULL, on_request,
-				       s), 0);
+	CHECK_INT(ows_http_server_init(&s->http, &s->loop, NULL, on_request, s),
+		  0);
 	CHECK_INT(ows_http_server_listen(&s->http, "127.0.0.1:0"), 0);
 }
 
@@ -176,18 +185,20 @@ static void put(struct server *s, const struct ows_aws_service *svc,
 					  "UNSIGNED-PAYLOAD"};
 	if (secret != NULL) {
 		for (size_t i = 0; i < n; i++)
-			sh[i] = (struct ows_sigv4_header){h[i].name,
-							  h[i].value};
+			sh[i] =
+			    (struct ows_sigv4_header){h[i].name, h[i].value};
 		sr = (struct ows_sigv4_request){"PUT", target, "", sh, n};
 		CHECK_INT(ows_sigv4_sign_header(&sr, KEY, secret, "us-east-1",
 						"s3", "UNSIGNED-PAYLOAD", auth,
-						sizeof(auth)), 0);
+						sizeof(auth)),
+			  0);
 		h[n++] = (struct ows_http_header){"Authorization", auth};
 	}
 	memset(a, 0, sizeof(*a));
 	CHECK_INT(ows_http_client_request(&s->loop, s->http.bound, "PUT",
 					  target, h, n, body, strlen(body),
-					  NULL, got, a), 0);
+					  NULL, got, a),
+		  0);
 	while (!a->done)
 		uv_run(&s->loop, UV_RUN_ONCE);
 }
@@ -279,8 +290,7 @@ static int judge(const struct ows_principal *who, const char *action,
 		 const char *policy, const char *ip)
 {
 	struct ows_directory dir = {.user_policies = user_policies};
-	struct ows_authz_ctx rc = {ip, false, (int64_t)NOW * 1000,
-				   "us-east-1"};
+	struct ows_authz_ctx rc = {ip, false, (int64_t)NOW * 1000, "us-east-1"};
 	json_t *rp = policy ? json_loads(policy, 0, NULL) : NULL;
 	int rv;
 
@@ -291,9 +301,9 @@ static int judge(const struct ows_principal *who, const char *action,
 	return rv;
 }
 
-#define RP(principal, effect, action, extra)                                 \
+#define RP(principal, effect, action, extra)                                   \
 	"{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"" effect \
-	"\", \"Principal\": " principal ", \"Action\": \"" action "\", "     \
+	"\", \"Principal\": " principal ", \"Action\": \"" action "\", "       \
 	"\"Resource\": \"arn:aws:s3:::pub/*\"" extra "}]}"
 
 OWS_TEST(anonymous_judged_by_resource_policy_only)
@@ -305,18 +315,19 @@ OWS_TEST(anonymous_judged_by_resource_policy_only)
 				"\"Action\": \"*\", \"Resource\": \"*\"}]}]",
 				0, NULL);
 	/* nothing allows nobody without a resource policy */
-	CHECK_INT(judge(&anon, "s3:GetObject", NULL, "10.0.0.1"),
-		  OWS_EDENIED);
+	CHECK_INT(judge(&anon, "s3:GetObject", NULL, "10.0.0.1"), OWS_EDENIED);
 	/* "*" and {"AWS": "*"} allow reads */
 	CHECK_INT(judge(&anon, "s3:GetObject",
 			RP("\"*\"", "Allow", "s3:GetObject", ""), "10.0.0.1"),
 		  0);
 	CHECK_INT(judge(&anon, "s3:GetObject",
 			RP("{\"AWS\": \"*\"}", "Allow", "s3:GetObject", ""),
-			"10.0.0.1"), 0);
+			"10.0.0.1"),
+		  0);
 	CHECK_INT(judge(&anon, "s3:GetObject",
 			RP("{\"AWS\": [\"*\"]}", "Allow", "s3:Get*", ""),
-			"10.0.0.1"), 0);
+			"10.0.0.1"),
+		  0);
 	/* another action than the one granted */
 	CHECK_INT(judge(&anon, "s3:GetObjectTagging",
 			RP("\"*\"", "Allow", "s3:GetObject", ""), "10.0.0.1"),
@@ -324,17 +335,20 @@ OWS_TEST(anonymous_judged_by_resource_policy_only)
 	/* a named principal, the account: not nobody */
 	CHECK_INT(judge(&anon, "s3:GetObject",
 			RP("{\"AWS\": \"arn:aws:iam::123456789012:user/dev\"}",
-			   "Allow", "s3:GetObject", ""), "10.0.0.1"),
+			   "Allow", "s3:GetObject", ""),
+			"10.0.0.1"),
 		  OWS_EDENIED);
 	CHECK_INT(judge(&anon, "s3:GetObject",
 			RP("{\"AWS\": \"123456789012\"}", "Allow",
-			   "s3:GetObject", ""), "10.0.0.1"), OWS_EDENIED);
-	/* writes are never opened to nobody, whatever the policy says */
-	CHECK_INT(judge(&anon, "s3:PutObject",
-			RP("\"*\"", "Allow", "s3:*", ""), "10.0.0.1"),
+			   "s3:GetObject", ""),
+			"10.0.0.1"),
 		  OWS_EDENIED);
-	CHECK_INT(judge(&anon, "s3:DeleteObject",
-			RP("\"*\"", "Allow", "*", ""), "10.0.0.1"),
+	/* writes are never opened to nobody, whatever the policy says */
+	CHECK_INT(judge(&anon, "s3:PutObject", RP("\"*\"", "Allow", "s3:*", ""),
+			"10.0.0.1"),
+		  OWS_EDENIED);
+	CHECK_INT(judge(&anon, "s3:DeleteObject", RP("\"*\"", "Allow", "*", ""),
+			"10.0.0.1"),
 		  OWS_EDENIED);
 	CHECK_INT(judge(&anon, "s3:PutBucketPolicy",
 			RP("\"*\"", "Allow", "*", ""), "10.0.0.1"),
@@ -342,34 +356,48 @@ OWS_TEST(anonymous_judged_by_resource_policy_only)
 	/* but a user is granted writes by the same policy */
 	json_decref(ident_docs);
 	ident_docs = json_array();
-	CHECK_INT(judge(&dev, "s3:PutObject",
-			RP("\"*\"", "Allow", "s3:*", ""), "10.0.0.1"), 0);
+	CHECK_INT(judge(&dev, "s3:PutObject", RP("\"*\"", "Allow", "s3:*", ""),
+			"10.0.0.1"),
+		  0);
 	/* conditions hold for nobody as for anyone */
-	CHECK_INT(judge(&anon, "s3:GetObject",
-			RP("\"*\"", "Allow", "s3:GetObject",
-			   ", \"Condition\": {\"IpAddress\": {\"aws:SourceIp\": "
-			   "\"10.0.0.0/8\"}}"), "10.0.0.1"), 0);
-	CHECK_INT(judge(&anon, "s3:GetObject",
-			RP("\"*\"", "Allow", "s3:GetObject",
-			   ", \"Condition\": {\"IpAddress\": {\"aws:SourceIp\": "
-			   "\"10.0.0.0/8\"}}"), "192.168.1.1"), OWS_EDENIED);
+	CHECK_INT(
+	    judge(&anon, "s3:GetObject",
+		  RP("\"*\"", "Allow", "s3:GetObject",
+		     ", \"Condition\": {\"IpAddress\": {\"aws:SourceIp\": "
+		     "\"10.0.0.0/8\"}}"),
+		  "10.0.0.1"),
+	    0);
+	CHECK_INT(
+	    judge(&anon, "s3:GetObject",
+		  RP("\"*\"", "Allow", "s3:GetObject",
+		     ", \"Condition\": {\"IpAddress\": {\"aws:SourceIp\": "
+		     "\"10.0.0.0/8\"}}"),
+		  "192.168.1.1"),
+	    OWS_EDENIED);
 	/* nobody has no user name nor principal ARN */
-	CHECK_INT(judge(&anon, "s3:GetObject",
-			RP("\"*\"", "Allow", "s3:GetObject",
-			   ", \"Condition\": {\"StringLike\": {\"aws:username\": "
-			   "\"*\"}}"), "10.0.0.1"), OWS_EDENIED);
+	CHECK_INT(
+	    judge(&anon, "s3:GetObject",
+		  RP("\"*\"", "Allow", "s3:GetObject",
+		     ", \"Condition\": {\"StringLike\": {\"aws:username\": "
+		     "\"*\"}}"),
+		  "10.0.0.1"),
+	    OWS_EDENIED);
 	CHECK_INT(judge(&anon, "s3:GetObject",
 			RP("\"*\"", "Allow", "s3:GetObject",
 			   ", \"Condition\": {\"Null\": {\"aws:PrincipalArn\": "
-			   "\"true\"}}"), "10.0.0.1"), 0);
+			   "\"true\"}}"),
+			"10.0.0.1"),
+		  0);
 	/* an explicit Deny still wins */
-	CHECK_INT(judge(&anon, "s3:GetObject",
-			"{\"Statement\": [{\"Effect\": \"Allow\", \"Principal\": "
-			"\"*\", \"Action\": \"s3:GetObject\", \"Resource\": "
-			"\"arn:aws:s3:::pub/*\"}, {\"Effect\": \"Deny\", "
-			"\"Principal\": \"*\", \"Action\": \"s3:*\", "
-			"\"Resource\": \"arn:aws:s3:::pub/a.txt\"}]}",
-			"10.0.0.1"), OWS_EDENIED);
+	CHECK_INT(
+	    judge(&anon, "s3:GetObject",
+		  "{\"Statement\": [{\"Effect\": \"Allow\", \"Principal\": "
+		  "\"*\", \"Action\": \"s3:GetObject\", \"Resource\": "
+		  "\"arn:aws:s3:::pub/*\"}, {\"Effect\": \"Deny\", "
+		  "\"Principal\": \"*\", \"Action\": \"s3:*\", "
+		  "\"Resource\": \"arn:aws:s3:::pub/a.txt\"}]}",
+		  "10.0.0.1"),
+	    OWS_EDENIED);
 	/* nobody is no user: the plain judgement refuses it */
 	{
 		struct ows_directory dir = {.user_policies = user_policies};
@@ -393,8 +421,8 @@ OWS_TEST(anonymous_judged_by_resource_policy_only)
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-static void post_sign(const char *secret, const char *date,
-		      const char *policy, char hex[65])
+static void post_sign(const char *secret, const char *date, const char *policy,
+		      char hex[65])
 {
 	uint8_t key[32], mac[32];
 	unsigned int n;
@@ -425,33 +453,40 @@ OWS_TEST(anonymous_post_form_signature)
 	/* a wrong secret, a wrong scope, an unknown key: refused */
 	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA256", cred,
 					 "20260101T000000Z", policy, bad, NULL,
-					 &err), OWS_ESIG_SIGNATURE);
+					 &err),
+		  OWS_ESIG_SIGNATURE);
 	CHECK_STR(c.caller.kind, "");
 	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA256",
 					 KEY "/20260101/eu-west-1/s3/"
-					 "aws4_request", "20260101T000000Z",
-					 policy, sig, NULL, &err),
+					     "aws4_request",
+					 "20260101T000000Z", policy, sig, NULL,
+					 &err),
 		  OWS_ESIG_SCOPE);
 	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA256",
 					 "AKIDNOSUCHKEY0000000/20260101/"
 					 "us-east-1/s3/aws4_request",
 					 "20260101T000000Z", policy, sig, NULL,
-					 &err), OWS_ESIG_ACCESS_KEY);
+					 &err),
+		  OWS_ESIG_ACCESS_KEY);
 	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA1", cred,
 					 "20260101T000000Z", policy, sig, NULL,
-					 &err), OWS_ESIG_ARGUMENT);
+					 &err),
+		  OWS_ESIG_ARGUMENT);
 	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA256", cred,
 					 "20251231T000000Z", policy, sig, NULL,
-					 &err), OWS_ESIG_ARGUMENT);
+					 &err),
+		  OWS_ESIG_ARGUMENT);
 	/* another policy than the one signed */
 	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA256", cred,
 					 "20260101T000000Z", "e30=", sig, NULL,
-					 &err), OWS_ESIG_SIGNATURE);
+					 &err),
+		  OWS_ESIG_SIGNATURE);
 	CHECK_STR(c.caller.kind, "");
 	/* signed: the call is the key's user's */
 	CHECK_INT(ows_aws_call_auth_post(&c, "AWS4-HMAC-SHA256", cred,
 					 "20260101T000000Z", policy, sig, NULL,
-					 &err), 0);
+					 &err),
+		  0);
 	CHECK_STR(c.caller.kind, "users");
 	CHECK_STR(c.caller.name, "dev");
 	CHECK_STR(c.caller.access_key, KEY);
@@ -465,14 +500,15 @@ OWS_TEST(anonymous_post_form_signature)
 		HMAC(EVP_sha1(), SECRET, (int)strlen(SECRET),
 		     (const uint8_t *)policy, strlen(policy), mac, &n);
 		ows_b64_encode(mac, 20, b64);
-		CHECK_INT(ows_aws_call_auth_v2(&c, KEY, "e30=", b64, NULL,
-					       &err), OWS_ESIG_SIGNATURE);
+		CHECK_INT(
+		    ows_aws_call_auth_v2(&c, KEY, "e30=", b64, NULL, &err),
+		    OWS_ESIG_SIGNATURE);
 		CHECK_INT(ows_aws_call_auth_v2(&c, "AKIDNOSUCHKEY0000000",
 					       policy, b64, NULL, &err),
 			  OWS_ESIG_ACCESS_KEY);
 		CHECK_STR(c.caller.kind, "");
-		CHECK_INT(ows_aws_call_auth_v2(&c, KEY, policy, b64, NULL,
-					       &err), 0);
+		CHECK_INT(
+		    ows_aws_call_auth_v2(&c, KEY, policy, b64, NULL, &err), 0);
 		CHECK_STR(c.caller.name, "dev");
 	}
 	/* the S3 API Reference's query string example (Signature Version
@@ -480,11 +516,15 @@ OWS_TEST(anonymous_post_form_signature)
 	memset(&c.caller, 0, sizeof(c.caller));
 	CHECK_INT(ows_aws_call_auth_v2(&c, "AKIAIOSFODNN7EXAMPLE",
 				       "GET\n\n\n1175139620\n/johnsmith/photos/"
-				       "puppy.jpg", "NpgCjnDzrM+WFzoENXmpNDUsSn8=",
-				       NULL, &err), 0);
+				       "puppy.jpg",
+				       "NpgCjnDzrM+WFzoENXmpNDUsSn8=", NULL,
+				       &err),
+		  0);
 	CHECK_STR(c.caller.name, "johnsmith");
 	CHECK_INT(ows_aws_call_auth_v2(&c, "AKIAIOSFODNN7EXAMPLE",
 				       "GET\n\n\n1175139621\n/johnsmith/photos/"
-				       "puppy.jpg", "NpgCjnDzrM+WFzoENXmpNDUsSn8=",
-				       NULL, &err), OWS_ESIG_SIGNATURE);
+				       "puppy.jpg",
+				       "NpgCjnDzrM+WFzoENXmpNDUsSn8=", NULL,
+				       &err),
+		  OWS_ESIG_SIGNATURE);
 }

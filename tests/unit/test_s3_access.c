@@ -20,8 +20,8 @@ static int parse_policy(const char *text, const char *why)
 	struct ows_err err = {{0}};
 	const char *code = NULL;
 	json_t *doc = NULL;
-	int rv = ows__s3_policy_parse(text, strlen(text), "pics", &doc, &code,
-				      &err);
+	int rv =
+	    ows__s3_policy_parse(text, strlen(text), "pics", &doc, &code, &err);
 
 	if (rv == 0) {
 		CHECK(doc != NULL);
@@ -42,34 +42,55 @@ static int parse_policy(const char *text, const char *why)
 OWS_TEST(s3_policy_check)
 {
 	/* copied from the S3 User Guide's examples: accepted */
-	CHECK_INT(parse_policy(STMT(
-		"{\"Sid\": \"PublicRead\", \"Effect\": \"Allow\", \"Principal\": "
-		"\"*\", \"Action\": [\"s3:GetObject\", \"s3:GetObjectVersion\"], "
-		"\"Resource\": [\"arn:aws:s3:::pics/*\"]}"), NULL), 0);
-	CHECK_INT(parse_policy(STMT(
-		"{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": "
-		"\"arn:aws:iam::111122223333:user/dev\"}, \"Action\": "
-		"\"s3:ListBucket\", \"Resource\": \"arn:aws:s3:::pics\", "
-		"\"Condition\": {\"StringLike\": {\"s3:prefix\": [\"home/*\"]}}}"),
-		NULL), 0);
-	CHECK_INT(parse_policy(STMT(
-		"{\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": \"s3:*\", "
-		"\"Resource\": [\"arn:aws:s3:::pics\", \"arn:aws:s3:::pics/*\"], "
-		"\"Condition\": {\"Bool\": {\"aws:SecureTransport\": \"false\"}}},"
-		"{\"Effect\": \"Deny\", \"Principal\": {\"AWS\": \"*\"}, "
-		"\"Action\": \"s3:*\", \"Resource\": \"arn:ows:s3:::pics/*\", "
-		"\"Condition\": {\"NotIpAddress\": {\"aws:SourceIp\": "
-		"[\"192.0.2.0/24\", \"2001:db8::/32\"]}}}"), NULL), 0);
+	CHECK_INT(parse_policy(STMT("{\"Sid\": \"PublicRead\", \"Effect\": "
+				    "\"Allow\", \"Principal\": "
+				    "\"*\", \"Action\": [\"s3:GetObject\", "
+				    "\"s3:GetObjectVersion\"], "
+				    "\"Resource\": [\"arn:aws:s3:::pics/*\"]}"),
+			       NULL),
+		  0);
+	CHECK_INT(
+	    parse_policy(
+		STMT("{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": "
+		     "\"arn:aws:iam::111122223333:user/dev\"}, \"Action\": "
+		     "\"s3:ListBucket\", \"Resource\": \"arn:aws:s3:::pics\", "
+		     "\"Condition\": {\"StringLike\": {\"s3:prefix\": "
+		     "[\"home/*\"]}}}"),
+		NULL),
+	    0);
+	CHECK_INT(
+	    parse_policy(
+		STMT("{\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": "
+		     "\"s3:*\", "
+		     "\"Resource\": [\"arn:aws:s3:::pics\", "
+		     "\"arn:aws:s3:::pics/*\"], "
+		     "\"Condition\": {\"Bool\": {\"aws:SecureTransport\": "
+		     "\"false\"}}},"
+		     "{\"Effect\": \"Deny\", \"Principal\": {\"AWS\": \"*\"}, "
+		     "\"Action\": \"s3:*\", \"Resource\": "
+		     "\"arn:ows:s3:::pics/*\", "
+		     "\"Condition\": {\"NotIpAddress\": {\"aws:SourceIp\": "
+		     "[\"192.0.2.0/24\", \"2001:db8::/32\"]}}}"),
+		NULL),
+	    0);
 	/* unknown actions are fine, as on S3 */
-	CHECK_INT(parse_policy(STMT(
-		"{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
-		"\"s3:NoSuchThing\", \"Resource\": \"arn:aws:s3:::pics/*\"}"),
-		NULL), 0);
-	CHECK_INT(parse_policy(STMT(
-		"{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
-		"\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::pics/*\", "
-		"\"Condition\": {\"StringLike\": {\"aws:Referer\": "
-		"\"http://www.example.com/*\"}}}"), NULL), 0);
+	CHECK_INT(
+	    parse_policy(
+		STMT(
+		    "{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
+		    "\"s3:NoSuchThing\", \"Resource\": "
+		    "\"arn:aws:s3:::pics/*\"}"),
+		NULL),
+	    0);
+	CHECK_INT(
+	    parse_policy(
+		STMT(
+		    "{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
+		    "\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::pics/*\", "
+		    "\"Condition\": {\"StringLike\": {\"aws:Referer\": "
+		    "\"http://www.example.com/*\"}}}"),
+		NULL),
+	    0);
 	/* refused */
 	CHECK_INT(parse_policy("not json", "first byte must be '{'"),
 		  OWS_EINVAL);
@@ -78,48 +99,78 @@ OWS_TEST(s3_policy_check)
 	CHECK_INT(parse_policy("{\"Version\": \"2012-10-17\"}",
 			       "Missing required field Statement"),
 		  OWS_EINVAL);
-	CHECK_INT(parse_policy(STMT(
-		"{\"Principal\": \"*\", \"Action\": \"s3:GetObject\", "
-		"\"Resource\": \"arn:aws:s3:::pics/*\"}"),
-		"Missing required field Effect"), OWS_EINVAL);
-	CHECK_INT(parse_policy(STMT(
-		"{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", "
-		"\"Resource\": \"arn:aws:s3:::pics/*\"}"),
-		"Missing required field Principal"), OWS_EINVAL);
-	CHECK_INT(parse_policy(STMT(
-		"{\"Effect\": \"Allow\", \"Principal\": \"someone\", "
-		"\"Action\": \"s3:GetObject\", \"Resource\": "
-		"\"arn:aws:s3:::pics/*\"}"), "Invalid principal"), OWS_EINVAL);
-	CHECK_INT(parse_policy(STMT(
-		"{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
-		"\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::other/*\"}"),
-		"Policy has invalid resource"), OWS_EINVAL);
-	CHECK_INT(parse_policy(STMT(
-		"{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
-		"\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::picsmore/*\"}"),
-		"Policy has invalid resource"), OWS_EINVAL);
-	CHECK_INT(parse_policy(STMT(
-		"{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
-		"\"s3:GetObject\", \"Resource\": \"*\"}"),
-		"Policy has invalid resource"), OWS_EINVAL);
-	CHECK_INT(parse_policy(STMT(
-		"{\"Effect\": \"Allow\", \"Principal\": \"*\", "
-		"\"Resource\": \"arn:aws:s3:::pics/*\"}"),
-		"Missing required field Action"), OWS_EINVAL);
-	CHECK_INT(parse_policy(STMT(
-		"{\"Effect\": \"Maybe\", \"Principal\": \"*\", \"Action\": "
-		"\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::pics/*\"}"),
-		"Effect"), OWS_EINVAL);
-	CHECK_INT(parse_policy(STMT(
-		"{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
-		"\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::pics/*\", "
-		"\"Condition\": {\"StringEquals\": {\"s3:NoSuchKey\": \"x\"}}}"),
-		"invalid condition key"), OWS_EINVAL);
-	CHECK_INT(parse_policy(STMT(
-		"{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
-		"\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::pics/*\", "
-		"\"Condition\": {\"IpAddress\": {\"aws:SourceIp\": \"nope\"}}}"),
-		"IP address"), OWS_EINVAL);
+	CHECK_INT(
+	    parse_policy(
+		STMT("{\"Principal\": \"*\", \"Action\": \"s3:GetObject\", "
+		     "\"Resource\": \"arn:aws:s3:::pics/*\"}"),
+		"Missing required field Effect"),
+	    OWS_EINVAL);
+	CHECK_INT(
+	    parse_policy(
+		STMT("{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", "
+		     "\"Resource\": \"arn:aws:s3:::pics/*\"}"),
+		"Missing required field Principal"),
+	    OWS_EINVAL);
+	CHECK_INT(
+	    parse_policy(
+		STMT("{\"Effect\": \"Allow\", \"Principal\": \"someone\", "
+		     "\"Action\": \"s3:GetObject\", \"Resource\": "
+		     "\"arn:aws:s3:::pics/*\"}"),
+		"Invalid principal"),
+	    OWS_EINVAL);
+	CHECK_INT(
+	    parse_policy(
+		STMT(
+		    "{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
+		    "\"s3:GetObject\", \"Resource\": "
+		    "\"arn:aws:s3:::other/*\"}"),
+		"Policy has invalid resource"),
+	    OWS_EINVAL);
+	CHECK_INT(
+	    parse_policy(
+		STMT(
+		    "{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
+		    "\"s3:GetObject\", \"Resource\": "
+		    "\"arn:aws:s3:::picsmore/*\"}"),
+		"Policy has invalid resource"),
+	    OWS_EINVAL);
+	CHECK_INT(
+	    parse_policy(
+		STMT(
+		    "{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
+		    "\"s3:GetObject\", \"Resource\": \"*\"}"),
+		"Policy has invalid resource"),
+	    OWS_EINVAL);
+	CHECK_INT(
+	    parse_policy(STMT("{\"Effect\": \"Allow\", \"Principal\": \"*\", "
+			      "\"Resource\": \"arn:aws:s3:::pics/*\"}"),
+			 "Missing required field Action"),
+	    OWS_EINVAL);
+	CHECK_INT(
+	    parse_policy(
+		STMT(
+		    "{\"Effect\": \"Maybe\", \"Principal\": \"*\", \"Action\": "
+		    "\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::pics/*\"}"),
+		"Effect"),
+	    OWS_EINVAL);
+	CHECK_INT(
+	    parse_policy(
+		STMT(
+		    "{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
+		    "\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::pics/*\", "
+		    "\"Condition\": {\"StringEquals\": {\"s3:NoSuchKey\": "
+		    "\"x\"}}}"),
+		"invalid condition key"),
+	    OWS_EINVAL);
+	CHECK_INT(
+	    parse_policy(
+		STMT(
+		    "{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
+		    "\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::pics/*\", "
+		    "\"Condition\": {\"IpAddress\": {\"aws:SourceIp\": "
+		    "\"nope\"}}}"),
+		"IP address"),
+	    OWS_EINVAL);
 }
 
 /* ---- a bucket policy judged as the host judges it ---- */
@@ -153,7 +204,8 @@ static int judge(const char *kind, const char *name, const char *action,
 		 key ? key : "");
 	if (policy != NULL)
 		CHECK_INT(ows__s3_policy_parse(policy, strlen(policy), "pics",
-					       &rp, &code, &err), 0);
+					       &rp, &code, &err),
+			  0);
 	rv = ows_principal_authorize_rp(&dir, &who, action, arns, extra, rp,
 					"123456789012", &rc);
 	json_decref(rp);
@@ -163,37 +215,42 @@ static int judge(const char *kind, const char *name, const char *action,
 OWS_TEST(s3_policy_judged)
 {
 	const char *prefix = STMT(
-		"{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": "
-		"\"arn:aws:iam::123456789012:user/dev\"}, \"Action\": "
-		"\"s3:ListBucket\", \"Resource\": \"arn:aws:s3:::pics\", "
-		"\"Condition\": {\"StringLike\": {\"s3:prefix\": \"home/*\"}}}");
-	const char *ip = STMT(
-		"{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
-		"\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::pics/*\", "
-		"\"Condition\": {\"IpAddress\": {\"aws:SourceIp\": "
-		"\"10.1.0.0/16\"}}}");
+	    "{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": "
+	    "\"arn:aws:iam::123456789012:user/dev\"}, \"Action\": "
+	    "\"s3:ListBucket\", \"Resource\": \"arn:aws:s3:::pics\", "
+	    "\"Condition\": {\"StringLike\": {\"s3:prefix\": \"home/*\"}}}");
+	const char *ip =
+	    STMT("{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
+		 "\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::pics/*\", "
+		 "\"Condition\": {\"IpAddress\": {\"aws:SourceIp\": "
+		 "\"10.1.0.0/16\"}}}");
 	const char *deny = STMT(
-		"{\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": "
-		"\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::pics/secret/*\"}");
-	const char *named_ows = STMT(
-		"{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": "
-		"[\"arn:ows:iam::user/dev\"]}, \"Action\": \"s3:PutObject\", "
-		"\"Resource\": \"arn:aws:s3:::pics/*\"}");
+	    "{\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": "
+	    "\"s3:GetObject\", \"Resource\": \"arn:aws:s3:::pics/secret/*\"}");
+	const char *named_ows =
+	    STMT("{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": "
+		 "[\"arn:ows:iam::user/dev\"]}, \"Action\": \"s3:PutObject\", "
+		 "\"Resource\": \"arn:aws:s3:::pics/*\"}");
 	json_t *home = json_pack("{s:s}", "s3:prefix", "home/dev/");
 	json_t *root = json_pack("{s:s}", "s3:prefix", "");
 
 	ident = json_array();
 	/* the bucket policy alone grants what it names, to whom it names */
 	CHECK_INT(judge("users", "dev", "s3:ListBucket", NULL, home, prefix,
-			"127.0.0.1"), 0);
+			"127.0.0.1"),
+		  0);
 	CHECK_INT(judge("users", "dev", "s3:ListBucket", NULL, root, prefix,
-			"127.0.0.1"), OWS_EDENIED);
+			"127.0.0.1"),
+		  OWS_EDENIED);
 	CHECK_INT(judge("users", "eve", "s3:ListBucket", NULL, home, prefix,
-			"127.0.0.1"), OWS_EDENIED);
+			"127.0.0.1"),
+		  OWS_EDENIED);
 	CHECK_INT(judge("users", "dev", "s3:PutObject", "a", NULL, named_ows,
-			"127.0.0.1"), 0);
+			"127.0.0.1"),
+		  0);
 	CHECK_INT(judge("users", "eve", "s3:PutObject", "a", NULL, named_ows,
-			"127.0.0.1"), OWS_EDENIED);
+			"127.0.0.1"),
+		  OWS_EDENIED);
 	/* aws:SourceIp */
 	CHECK_INT(judge("", "", "s3:GetObject", "a.jpg", NULL, ip, "10.1.2.3"),
 		  0);
@@ -202,25 +259,32 @@ OWS_TEST(s3_policy_judged)
 	/* a Deny in the bucket policy beats the identity's Allow */
 	json_decref(ident);
 	ident = json_loads("[{\"Statement\": [{\"Effect\": \"Allow\", "
-			   "\"Action\": \"s3:*\", \"Resource\": \"*\"}]}]", 0,
-			   NULL);
+			   "\"Action\": \"s3:*\", \"Resource\": \"*\"}]}]",
+			   0, NULL);
 	CHECK_INT(judge("users", "dev", "s3:GetObject", "secret/x", NULL, deny,
-			"127.0.0.1"), OWS_EDENIED);
+			"127.0.0.1"),
+		  OWS_EDENIED);
 	CHECK_INT(judge("users", "dev", "s3:GetObject", "public/x", NULL, deny,
-			"127.0.0.1"), 0);
+			"127.0.0.1"),
+		  0);
 	/* a policy none of whose statements names the caller has no say:
 	   the identity's Allow stands */
-	CHECK_INT(judge("users", "dev", "s3:ListBucket", NULL, home, STMT(
-		"{\"Effect\": \"Deny\", \"Principal\": {\"AWS\": "
-		"\"arn:aws:iam::123456789012:user/eve\"}, \"Action\": \"s3:*\", "
-		"\"Resource\": \"arn:aws:s3:::pics\"}"), "127.0.0.1"), 0);
+	CHECK_INT(judge("users", "dev", "s3:ListBucket", NULL, home,
+			STMT("{\"Effect\": \"Deny\", \"Principal\": {\"AWS\": "
+			     "\"arn:aws:iam::123456789012:user/eve\"}, "
+			     "\"Action\": \"s3:*\", "
+			     "\"Resource\": \"arn:aws:s3:::pics\"}"),
+			"127.0.0.1"),
+		  0);
 	/* and an identity Deny beats the bucket policy's Allow */
 	json_decref(ident);
 	ident = json_loads("[{\"Statement\": [{\"Effect\": \"Deny\", "
 			   "\"Action\": \"s3:GetObject\", \"Resource\": "
-			   "\"arn:aws:s3:::pics/*\"}]}]", 0, NULL);
+			   "\"arn:aws:s3:::pics/*\"}]}]",
+			   0, NULL);
 	CHECK_INT(judge("users", "dev", "s3:GetObject", "a.jpg", NULL, ip,
-			"10.1.2.3"), OWS_EDENIED);
+			"10.1.2.3"),
+		  OWS_EDENIED);
 	json_decref(ident);
 	json_decref(home);
 	json_decref(root);
@@ -235,7 +299,8 @@ static int parse_cors(const char *xml, json_t **rules, const char **code)
 	return ows__s3_cors_parse(xml, strlen(xml), rules, code, &err);
 }
 
-#define CORS(rules) "<CORSConfiguration xmlns=\"http://s3.amazonaws.com/doc/" \
+#define CORS(rules)                                                            \
+	"<CORSConfiguration xmlns=\"http://s3.amazonaws.com/doc/"              \
 	"2006-03-01/\">" rules "</CORSConfiguration>"
 
 OWS_TEST(s3_cors_parse_and_write)
@@ -244,21 +309,25 @@ OWS_TEST(s3_cors_parse_and_write)
 	json_t *rules = NULL;
 	char *xml;
 
-	CHECK_INT(parse_cors(CORS(
-		"<CORSRule><ID>web</ID><AllowedOrigin>https://app.example.com"
-		"</AllowedOrigin><AllowedOrigin>http://*.example.org"
-		"</AllowedOrigin><AllowedMethod>PUT</AllowedMethod>"
-		"<AllowedMethod>GET</AllowedMethod><AllowedHeader>*"
-		"</AllowedHeader><ExposeHeader>ETag</ExposeHeader>"
-		"<MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule>"
-		"<CORSRule><AllowedOrigin>*</AllowedOrigin>"
-		"<AllowedMethod>GET</AllowedMethod></CORSRule>"), &rules, &code),
+	CHECK_INT(parse_cors(
+		      CORS("<CORSRule><ID>web</ID><AllowedOrigin>https://"
+			   "app.example.com"
+			   "</AllowedOrigin><AllowedOrigin>http://*.example.org"
+			   "</AllowedOrigin><AllowedMethod>PUT</AllowedMethod>"
+			   "<AllowedMethod>GET</AllowedMethod><AllowedHeader>*"
+			   "</AllowedHeader><ExposeHeader>ETag</ExposeHeader>"
+			   "<MaxAgeSeconds>3000</MaxAgeSeconds></CORSRule>"
+			   "<CORSRule><AllowedOrigin>*</AllowedOrigin>"
+			   "<AllowedMethod>GET</AllowedMethod></CORSRule>"),
+		      &rules, &code),
 		  0);
 	CHECK_INT(json_array_size(rules), 2);
-	CHECK_STR(json_string_value(json_object_get(json_array_get(rules, 0),
-						    "ID")), "web");
+	CHECK_STR(
+	    json_string_value(json_object_get(json_array_get(rules, 0), "ID")),
+	    "web");
 	CHECK_INT(json_integer_value(json_object_get(json_array_get(rules, 0),
-						     "MaxAgeSeconds")), 3000);
+						     "MaxAgeSeconds")),
+		  3000);
 	xml = ows__s3_cors_xml(rules);
 	CHECK(xml != NULL);
 	CHECK(strstr(xml, "<CORSRule><ID>web</ID><AllowedHeader>*"
@@ -285,26 +354,34 @@ OWS_TEST(s3_cors_parse_and_write)
 	CHECK_INT(parse_cors(CORS(""), &rules, &code), OWS_EINVAL);
 	CHECK_STR(code, "MalformedXML");
 	CHECK_INT(parse_cors(CORS("<CORSRule><AllowedMethod>GET</AllowedMethod>"
-				  "</CORSRule>"), &rules, &code), OWS_EINVAL);
+				  "</CORSRule>"),
+			     &rules, &code),
+		  OWS_EINVAL);
 	CHECK_STR(code, "MalformedXML");
 	CHECK_INT(parse_cors(CORS("<CORSRule><AllowedOrigin>*</AllowedOrigin>"
 				  "<AllowedMethod>PATCH</AllowedMethod>"
-				  "</CORSRule>"), &rules, &code), OWS_EINVAL);
+				  "</CORSRule>"),
+			     &rules, &code),
+		  OWS_EINVAL);
 	CHECK_STR(code, "InvalidRequest");
 	CHECK_INT(parse_cors(CORS("<CORSRule><AllowedOrigin>http://*.*.com"
 				  "</AllowedOrigin><AllowedMethod>GET"
-				  "</AllowedMethod></CORSRule>"), &rules,
-			     &code), OWS_EINVAL);
+				  "</AllowedMethod></CORSRule>"),
+			     &rules, &code),
+		  OWS_EINVAL);
 	CHECK_STR(code, "InvalidRequest");
 	CHECK_INT(parse_cors(CORS("<CORSRule><AllowedOrigin>*</AllowedOrigin>"
 				  "<AllowedMethod>GET</AllowedMethod>"
 				  "<ExposeHeader>*</ExposeHeader></CORSRule>"),
-			     &rules, &code), OWS_EINVAL);
+			     &rules, &code),
+		  OWS_EINVAL);
 	CHECK_STR(code, "InvalidRequest");
-	CHECK_INT(parse_cors("<!DOCTYPE x [<!ENTITY a \"aaaa\">]>"
-			     CORS("<CORSRule><AllowedOrigin>&a;</AllowedOrigin>"
-				  "<AllowedMethod>GET</AllowedMethod>"
-				  "</CORSRule>"), &rules, &code), OWS_EINVAL);
+	CHECK_INT(parse_cors("<!DOCTYPE x [<!ENTITY a \"aaaa\">]>" CORS(
+				 "<CORSRule><AllowedOrigin>&a;</AllowedOrigin>"
+				 "<AllowedMethod>GET</AllowedMethod>"
+				 "</CORSRule>"),
+			     &rules, &code),
+		  OWS_EINVAL);
 	CHECK_STR(code, "MalformedXML");
 }
 
@@ -317,16 +394,22 @@ OWS_TEST(s3_cors_match)
 	char *mem;
 	size_t n;
 
-	CHECK_INT(parse_cors(CORS(
-		"<CORSRule><ID>app</ID><AllowedOrigin>https://*.example.com"
-		"</AllowedOrigin><AllowedMethod>PUT</AllowedMethod>"
-		"<AllowedMethod>GET</AllowedMethod><AllowedHeader>content-*"
-		"</AllowedHeader><AllowedHeader>x-amz-meta-*</AllowedHeader>"
-		"<ExposeHeader>ETag</ExposeHeader><ExposeHeader>x-amz-request-id"
-		"</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds></CORSRule>"
-		"<CORSRule><ID>any</ID><AllowedOrigin>*</AllowedOrigin>"
-		"<AllowedMethod>GET</AllowedMethod></CORSRule>"), &rules, &code),
-		  0);
+	CHECK_INT(
+	    parse_cors(
+		CORS(
+		    "<CORSRule><ID>app</ID><AllowedOrigin>https://*.example.com"
+		    "</AllowedOrigin><AllowedMethod>PUT</AllowedMethod>"
+		    "<AllowedMethod>GET</AllowedMethod><AllowedHeader>content-*"
+		    "</AllowedHeader><AllowedHeader>x-amz-meta-*</"
+		    "AllowedHeader>"
+		    "<ExposeHeader>ETag</"
+		    "ExposeHeader><ExposeHeader>x-amz-request-id"
+		    "</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds></"
+		    "CORSRule>"
+		    "<CORSRule><ID>any</ID><AllowedOrigin>*</AllowedOrigin>"
+		    "<AllowedMethod>GET</AllowedMethod></CORSRule>"),
+		&rules, &code),
+	    0);
 	r = ows__s3_cors_match(rules, "https://app.example.com", "PUT",
 			       "Content-Type, x-amz-meta-owner");
 	CHECK(r != NULL);
@@ -350,8 +433,8 @@ OWS_TEST(s3_cors_match)
 				 "authorization") == NULL);
 	CHECK(ows__s3_cors_match(rules, "https://app.example.com", "DELETE",
 				 NULL) == NULL);
-	CHECK(ows__s3_cors_match(rules, "https://example.com", "PUT",
-				 NULL) == NULL);
+	CHECK(ows__s3_cors_match(rules, "https://example.com", "PUT", NULL) ==
+	      NULL);
 	CHECK(ows__s3_cors_match(rules, "https://app.example.com.evil.net",
 				 "PUT", NULL) == NULL);
 	/* the second rule: any origin may GET, answered "*" */
@@ -380,9 +463,9 @@ static int on_part(void *ud, const char *name, const char *filename,
 {
 	struct parts *p = ud;
 
-	p->len += (size_t)snprintf(p->log + p->len, sizeof(p->log) - p->len,
-				   "[%s|%s|%s:", name, filename ? filename : "-",
-				   type ? type : "-");
+	p->len += (size_t)snprintf(
+	    p->log + p->len, sizeof(p->log) - p->len, "[%s|%s|%s:", name,
+	    filename ? filename : "-", type ? type : "-");
 	return 0;
 }
 
@@ -401,8 +484,8 @@ static int on_end(void *ud)
 {
 	struct parts *p = ud;
 
-	p->len += (size_t)snprintf(p->log + p->len, sizeof(p->log) - p->len,
-				   "]");
+	p->len +=
+	    (size_t)snprintf(p->log + p->len, sizeof(p->log) - p->len, "]");
 	return 0;
 }
 
@@ -429,53 +512,60 @@ static int read_form(const char *ctype, const char *body, size_t len,
 OWS_TEST(s3_form_read)
 {
 	static const char body[] =
-		"preamble to ignore\r\n"
-		"--XyZ\r\n"
-		"Content-Disposition: form-data; name=\"key\"\r\n\r\n"
-		"user/${filename}\r\n"
-		"--XyZ\r\n"
-		"content-disposition: form-data; name=\"x-amz-meta-tag\"\r\n\r\n"
-		"a\r\n--XyY is not the end\r\n"
-		"--XyZ\r\n"
-		"Content-Disposition: form-data; name=\"file\"; "
-		"filename=\"my \\\"pic\\\".jpg\"\r\n"
-		"Content-Type: image/jpeg\r\n\r\n"
-		"\r\n\r\n--Xy\r\r\n-\r\n--XyYZ\r\n"
-		"--XyZ--\r\nepilogue";
+	    "preamble to ignore\r\n"
+	    "--XyZ\r\n"
+	    "Content-Disposition: form-data; name=\"key\"\r\n\r\n"
+	    "user/${filename}\r\n"
+	    "--XyZ\r\n"
+	    "content-disposition: form-data; name=\"x-amz-meta-tag\"\r\n\r\n"
+	    "a\r\n--XyY is not the end\r\n"
+	    "--XyZ\r\n"
+	    "Content-Disposition: form-data; name=\"file\"; "
+	    "filename=\"my \\\"pic\\\".jpg\"\r\n"
+	    "Content-Type: image/jpeg\r\n\r\n"
+	    "\r\n\r\n--Xy\r\r\n-\r\n--XyYZ\r\n"
+	    "--XyZ--\r\nepilogue";
 	const char *want =
-		"[key|-|-:user/${filename}]"
-		"[x-amz-meta-tag|-|-:a\r\n--XyY is not the end]"
-		"[file|my \"pic\".jpg|image/jpeg:\r\n\r\n--Xy\r\r\n-\r\n--XyYZ]";
+	    "[key|-|-:user/${filename}]"
+	    "[x-amz-meta-tag|-|-:a\r\n--XyY is not the end]"
+	    "[file|my \"pic\".jpg|image/jpeg:\r\n\r\n--Xy\r\r\n-\r\n--XyYZ]";
 	struct parts p;
 
 	/* whatever the pieces, the same parts */
 	for (size_t step = 1; step <= sizeof(body); step++) {
 		CHECK_INT(read_form("multipart/form-data; boundary=XyZ", body,
-				    sizeof(body) - 1, step, &p), 0);
+				    sizeof(body) - 1, step, &p),
+			  0);
 		if (strcmp(p.log, want) != 0) {
 			fprintf(stderr, "step %zu: %s\n", step, p.log);
 			CHECK(0);
 		}
 	}
 	CHECK_INT(read_form("multipart/form-data; boundary=\"XyZ\"", body,
-			    sizeof(body) - 1, 7, &p), 0);
+			    sizeof(body) - 1, 7, &p),
+		  0);
 	CHECK_STR(p.log, want);
 	/* no boundary, another type, a bad boundary */
 	CHECK_INT(read_form("multipart/form-data", body, 10, 1, &p),
 		  OWS_EPARSE);
 	CHECK_INT(read_form("application/x-www-form-urlencoded; boundary=XyZ",
-			    body, 10, 1, &p), OWS_EPARSE);
-	CHECK_INT(read_form("multipart/form-data; boundary=a\rb", body, 10, 1,
-			    &p), OWS_EPARSE);
+			    body, 10, 1, &p),
+		  OWS_EPARSE);
+	CHECK_INT(
+	    read_form("multipart/form-data; boundary=a\rb", body, 10, 1, &p),
+	    OWS_EPARSE);
 	/* cut short, a part without a name, headers that never end */
-	CHECK_INT(read_form("multipart/form-data; boundary=XyZ", body, 100, 9,
-			    &p), OWS_EPARSE);
+	CHECK_INT(
+	    read_form("multipart/form-data; boundary=XyZ", body, 100, 9, &p),
+	    OWS_EPARSE);
 	{
-		const char *b = "--XyZ\r\nContent-Disposition: form-data\r\n\r\n"
-				"x\r\n--XyZ--";
+		const char *b =
+		    "--XyZ\r\nContent-Disposition: form-data\r\n\r\n"
+		    "x\r\n--XyZ--";
 
 		CHECK_INT(read_form("multipart/form-data; boundary=XyZ", b,
-				    strlen(b), 3, &p), OWS_EPARSE);
+				    strlen(b), 3, &p),
+			  OWS_EPARSE);
 	}
 	{
 		char *b = malloc(20000);
@@ -484,7 +574,8 @@ OWS_TEST(s3_form_read)
 		strcpy(b, "--XyZ\r\n");
 		memset(b + 7, 'h', 19000);
 		CHECK_INT(read_form("multipart/form-data; boundary=XyZ", b,
-				    19007, 4096, &p), OWS_EPARSE);
+				    19007, 4096, &p),
+			  OWS_EPARSE);
 		free(b);
 	}
 }
@@ -514,20 +605,20 @@ OWS_TEST(s3_post_policy)
 {
 	/* as boto3's generate_presigned_post writes it */
 	const char *policy =
-		"{\"expiration\": \"2026-01-01T01:00:00Z\", \"conditions\": ["
-		"{\"acl\": \"private\"}, [\"starts-with\", \"$Content-Type\", "
-		"\"image/\"], [\"content-length-range\", 10, 1000], "
-		"{\"bucket\": \"pics\"}, [\"starts-with\", \"$key\", \"up/\"], "
-		"{\"x-amz-algorithm\": \"AWS4-HMAC-SHA256\"}, "
-		"{\"x-amz-credential\": \"AKID/20260101/us-east-1/s3/"
-		"aws4_request\"}, {\"x-amz-date\": \"20260101T000000Z\"}]}";
+	    "{\"expiration\": \"2026-01-01T01:00:00Z\", \"conditions\": ["
+	    "{\"acl\": \"private\"}, [\"starts-with\", \"$Content-Type\", "
+	    "\"image/\"], [\"content-length-range\", 10, 1000], "
+	    "{\"bucket\": \"pics\"}, [\"starts-with\", \"$key\", \"up/\"], "
+	    "{\"x-amz-algorithm\": \"AWS4-HMAC-SHA256\"}, "
+	    "{\"x-amz-credential\": \"AKID/20260101/us-east-1/s3/"
+	    "aws4_request\"}, {\"x-amz-date\": \"20260101T000000Z\"}]}";
 	const char *ok =
-		"{\"acl\": \"private\", \"content-type\": \"image/png\", "
-		"\"key\": \"up/${filename}\", \"x-amz-algorithm\": "
-		"\"AWS4-HMAC-SHA256\", \"x-amz-credential\": \"AKID/20260101/"
-		"us-east-1/s3/aws4_request\", \"x-amz-date\": "
-		"\"20260101T000000Z\", \"policy\": \"...\", \"x-amz-signature\": "
-		"\"...\", \"x-ignore-me\": \"1\"}";
+	    "{\"acl\": \"private\", \"content-type\": \"image/png\", "
+	    "\"key\": \"up/${filename}\", \"x-amz-algorithm\": "
+	    "\"AWS4-HMAC-SHA256\", \"x-amz-credential\": \"AKID/20260101/"
+	    "us-east-1/s3/aws4_request\", \"x-amz-date\": "
+	    "\"20260101T000000Z\", \"policy\": \"...\", \"x-amz-signature\": "
+	    "\"...\", \"x-ignore-me\": \"1\"}";
 	int64_t now = 1767225600; /* 2026-01-01T00:00:00Z */
 	struct ows_err err = {{0}};
 	const char *code = NULL;
@@ -548,8 +639,9 @@ OWS_TEST(s3_post_policy)
 			     "\"x-amz-algorithm\": \"AWS4-HMAC-SHA256\", "
 			     "\"x-amz-credential\": \"AKID/20260101/us-east-1/"
 			     "s3/aws4_request\", \"x-amz-date\": "
-			     "\"20260101T000000Z\"}", now, &min, &max, &code,
-			     &err), OWS_EINVAL);
+			     "\"20260101T000000Z\"}",
+			     now, &min, &max, &code, &err),
+		  OWS_EINVAL);
 	CHECK_STR(code, "AccessDenied");
 	CHECK(strstr(err.msg, "Policy Condition failed: "
 			      "[\"starts-with\",\"$key\",\"up/\"]") != NULL);
@@ -559,8 +651,9 @@ OWS_TEST(s3_post_policy)
 			     "\"x-amz-algorithm\": \"AWS4-HMAC-SHA256\", "
 			     "\"x-amz-credential\": \"AKID/20260101/us-east-1/"
 			     "s3/aws4_request\", \"x-amz-date\": "
-			     "\"20260101T000000Z\"}", now, &min, &max, &code,
-			     &err), OWS_EINVAL);
+			     "\"20260101T000000Z\"}",
+			     now, &min, &max, &code, &err),
+		  OWS_EINVAL);
 	CHECK(strstr(err.msg, "{\"acl\":\"private\"}") != NULL);
 	/* a field the policy does not name */
 	CHECK_INT(post_check(policy,
@@ -570,7 +663,8 @@ OWS_TEST(s3_post_policy)
 			     "\"x-amz-credential\": \"AKID/20260101/us-east-1/"
 			     "s3/aws4_request\", \"x-amz-date\": "
 			     "\"20260101T000000Z\", \"x-amz-meta-x\": \"1\"}",
-			     now, &min, &max, &code, &err), OWS_EINVAL);
+			     now, &min, &max, &code, &err),
+		  OWS_EINVAL);
 	CHECK_STR(err.msg, "Invalid according to Policy: Extra input fields: "
 			   "x-amz-meta-x");
 	/* another bucket */
@@ -587,18 +681,22 @@ OWS_TEST(s3_post_policy)
 	CHECK_INT(post_check("[1]", ok, now, &min, &max, &code, &err),
 		  OWS_EINVAL);
 	CHECK_STR(code, "InvalidPolicyDocument");
-	CHECK_INT(post_check("{\"conditions\": []}", ok, now, &min, &max,
-			     &code, &err), OWS_EINVAL);
+	CHECK_INT(post_check("{\"conditions\": []}", ok, now, &min, &max, &code,
+			     &err),
+		  OWS_EINVAL);
 	CHECK_STR(code, "InvalidPolicyDocument");
-	CHECK_INT(post_check("{\"expiration\": \"2026-01-01T01:00:00Z\", "
-			     "\"conditions\": [[\"between\", \"$key\", \"a\"]]}",
-			     "{}", now, &min, &max, &code, &err), OWS_EINVAL);
+	CHECK_INT(
+	    post_check("{\"expiration\": \"2026-01-01T01:00:00Z\", "
+		       "\"conditions\": [[\"between\", \"$key\", \"a\"]]}",
+		       "{}", now, &min, &max, &code, &err),
+	    OWS_EINVAL);
 	CHECK_STR(code, "InvalidPolicyDocument");
 	{
 		json_t *doc = NULL;
 
 		CHECK_INT(ows__s3_post_policy_read("!!notbase64!!", &doc, &code,
-						   &err), OWS_EINVAL);
+						   &err),
+			  OWS_EINVAL);
 		CHECK_STR(code, "InvalidPolicyDocument");
 	}
 }
