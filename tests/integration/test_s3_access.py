@@ -528,22 +528,25 @@ def test_presigned_get_and_put_with_curl():
 
 POST_FORM = r'''
 import json, sys, boto3, botocore.config, requests
-ep, kid, secret, sv, key, lo, hi = sys.argv[1:8]
+ep, kid, secret, sv, key, lo, hi, more = sys.argv[1:9]
 cfg = botocore.config.Config(signature_version=sv) if sv != "default" else None
 c = boto3.client("s3", endpoint_url=ep, region_name="us-east-1",
                  aws_access_key_id=kid, aws_secret_access_key=secret, config=cfg)
+fields = {"Content-Type": "text/plain", "x-amz-meta-who": "form"}
+fields.update(json.loads(more))
 post = c.generate_presigned_post(
-    "pics", key, Fields={"Content-Type": "text/plain", "x-amz-meta-who": "form"},
-    Conditions=[["content-length-range", int(lo), int(hi)],
-                {"Content-Type": "text/plain"}, {"x-amz-meta-who": "form"}])
+    "pics", key, Fields=fields,
+    Conditions=[["content-length-range", int(lo), int(hi)]] +
+               [{k: v} for k, v in fields.items()])
 print(json.dumps(post))
 '''
 
 
-def presigned_post(n, python, sv, key, lo=1, hi=1000, creds=None):
+def presigned_post(n, python, sv, key, lo=1, hi=1000, creds=None, more=None):
     k = creds or root_creds(n)
     p = subprocess.run([python, "-c", POST_FORM, "http://" + n.edge, k[0], k[1], sv, key,
-                        str(lo), str(hi)], capture_output=True, text=True, timeout=60)
+                        str(lo), str(hi), json.dumps(more or {})],
+                       capture_output=True, text=True, timeout=60)
     check(p.returncode == 0, p.stderr)
     return json.loads(p.stdout)
 
@@ -581,6 +584,27 @@ def test_form_upload_with_presigned_post():
     # success_action_status is a field the policy does not name: refused
     check(r.status_code == 403 and "Extra input fields: success_action_status" in r.text,
           r.text)
+    # the answers a form may ask for, when its policy names them
+    post = presigned_post(n, sys.executable, "s3v4", "forms/r.txt",
+                          more={"success_action_status": "201"})
+    r = requests.post(post["url"], data=post["fields"],
+                      files={"file": ("r.txt", b"via requests", "text/plain")})
+    import xml.etree.ElementTree as ET
+    check(r.status_code == 201, r.text)
+    doc = {e.tag.split("}")[-1]: e.text for e in ET.fromstring(r.content)}
+    check(doc["Key"] == "forms/r.txt" and doc["Bucket"] == "pics" and
+          doc["ETag"] == r.headers.get("ETag") and doc["Location"].endswith(
+              "/pics/forms/r.txt"), (doc, r.headers))
+    post = presigned_post(n, sys.executable, "default", "forms/d.txt", more={
+        "success_action_redirect": "https://app.example.com/done?x=1"})
+    r = requests.post(post["url"], data=post["fields"], allow_redirects=False,
+                      files={"file": ("d.txt", b"redirected", "text/plain")})
+    check(r.status_code == 303 and r.headers["Location"].startswith(
+        "https://app.example.com/done?x=1&bucket=pics&key=forms/d.txt&etag=%22"),
+        (r.status_code, r.headers))
+    check(s3.get_object(Bucket=BUCKET, Key="forms/d.txt")["Body"].read() == b"redirected")
+    for k in ["forms/r.txt", "forms/d.txt"]:
+        s3.delete_object(Bucket=BUCKET, Key=k)
     # policy violations: too large, too small, another key, a changed field
     post = presigned_post(n, sys.executable, "s3v4", "forms/${filename}", 5, 10)
     st, body = curl_form(post, small)
