@@ -186,6 +186,21 @@ int ows_aws_auth_head(struct ows_aws_auth *x, const struct ows_http_req *req,
 	return 0;
 }
 
+int ows__aws_auth_anonymous(struct ows_aws_auth *x)
+{
+	int64_t now = x->now;
+
+	wipe_secret(x);
+	memset(x, 0, sizeof(*x));
+	x->now = now;
+	/* nothing is signed: the body passes through unchecked */
+	x->a.payload = OWS_SIGV4_PAYLOAD_UNSIGNED;
+	x->prepared = true;
+	x->verified = true;
+	x->anonymous = true;
+	return 0;
+}
+
 int ows_aws_auth_body(struct ows_aws_auth *x, const void *body, size_t len,
 		      struct ows_err *err)
 {

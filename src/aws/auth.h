@@ -61,6 +61,9 @@ struct ows_aws_auth {
 	bool prepared;       /* head check passed */
 	bool verified;       /* the signature held over the header's hash */
 	bool expired_token;  /* refused: the session has expired */
+	bool anonymous;      /* no credentials, taken as anonymous */
+	bool sigv2;          /* anonymous, but SigV2 query credentials
+				for the service to check */
 	struct ows_aws_caller caller;
 	struct ows_session sess; /* when caller.session */
 	int64_t now;             /* keys->now */
@@ -74,6 +77,7 @@ int ows_aws_auth_body(struct ows_aws_auth *x, const void *body, size_t len,
 void ows_aws_auth_clear(struct ows_aws_auth *x);
 
 struct ows_aws_verifier;
+struct ows__aws_feeding;
 
 /*
  * aws/'s part of a call (c->priv): the auth state, the host's own slot.
@@ -85,6 +89,9 @@ struct ows_aws_call_priv {
 	ows_aws_chunk_cb chunk_cb;
 	bool answered;
 	bool large;      /* holds one of OWS_AWS_LARGE_BODIES */
+	/* while the verifier hands body bytes to the service: the caller's
+	   stack frame, told when the service answers (and so frees c) */
+	struct ows__aws_feeding *feeding;
 	void *host_data; /* the host's, per call (daemon/host.c) */
 };
 
@@ -122,6 +129,15 @@ void ows__aws_verifier_free(struct ows_aws_verifier *v);
 /* A trailer of a checked aws-chunked body (see ows_aws_call_trailer). */
 bool ows__aws_verifier_trailer(const struct ows_aws_verifier *v,
 			       const char *name, char *out, size_t cap);
+
+/*
+ * A request without any credentials (ows_aws_auth_head said
+ * OWS_ESIG_MISSING) to a service that takes anonymous requests
+ * (svc->anonymous): x becomes an anonymous caller (caller.kind ""), its
+ * body unsigned (read whole or streamed as an UNSIGNED-PAYLOAD one).
+ * Returns 0.
+ */
+int ows__aws_auth_anonymous(struct ows_aws_auth *x);
 
 /* Answer a failed authentication (rc, reason msg or NULL) in c's protocol. */
 void ows__aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg);

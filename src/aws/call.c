@@ -23,6 +23,11 @@ const struct ows_session *ows_aws_call_session(const struct ows_aws_call *c)
 	return c->caller.session ? &priv(c)->auth.sess : NULL;
 }
 
+bool ows_aws_call_sigv2(const struct ows_aws_call *c)
+{
+	return priv(c)->auth.sigv2 && c->caller.kind[0] == '\0';
+}
+
 const char *ows_aws_header(const struct ows_aws_call *c, const char *name)
 {
 	return ows_http_req_header(c->req, name);
@@ -37,6 +42,18 @@ bool ows_aws_call_trailer(const struct ows_aws_call *c, const char *name,
 /* Requests reading a body past their service's body_limit now. */
 static unsigned large_bodies;
 
+/*
+ * A feed of body bytes in progress (stream_cb), on its stack: a service
+ * that answers from inside it frees the call with its request (the
+ * server frees the arena as soon as the answer is sent), so the feed
+ * learns it here, and the verifier it is inside of is freed after it.
+ */
+struct ows__aws_feeding {
+	bool answered;
+	struct ows_aws_verifier *verifier; /* to free once the feed is out */
+	struct ows_aws_call *c;
+};
+
 /* The call is over: wipe what authentication kept. */
 static void call_end(struct ows_aws_call *c)
 {
@@ -48,7 +65,13 @@ static void call_end(struct ows_aws_call *c)
 	}
 	p->answered = true;
 	ows_aws_auth_clear(&p->auth);
-	ows__aws_verifier_free(p->verifier);
+	if (p->feeding != NULL) {
+		p->feeding->answered = true;
+		p->feeding->verifier = p->verifier;
+		p->feeding = NULL;
+	} else {
+		ows__aws_verifier_free(p->verifier);
+	}
 	p->verifier = NULL;
 }
 
@@ -196,6 +219,22 @@ static bool body_admitted(struct ows_aws_call *c, struct ows_aws_body_limit *bl)
 	return true;
 }
 
+/*
+ * A query that carries SigV2 credentials (AWSAccessKeyId, Signature):
+ * only the service can check them (S3's CanonicalizedResource needs the
+ * bucket, ows_aws_call_auth_v2); it comes in as anonymous, which it
+ * stays unless the service checks the signature.
+ */
+static bool sigv2_query(const struct ows_http_req *req)
+{
+	char probe[8];
+
+	return req->query != NULL &&
+	       (ows_query_get(req->query, "AWSAccessKeyId", probe,
+			      sizeof(probe)) ||
+		ows_query_get(req->query, "Signature", probe, sizeof(probe)));
+}
+
 void ows_aws_call_start(const struct ows_aws_service *svc,
 			const struct ows_aws_host *host,
 			const struct ows_aws_keys *keys,
@@ -225,6 +264,9 @@ void ows_aws_call_start(const struct ows_aws_service *svc,
 	ows_uuid4(c->request_id);
 	req->data = c;
 	rv = ows_aws_auth_head(&p->auth, req, keys, svc->name, stream, &err);
+	if (rv == OWS_ESIG_MISSING && svc->anonymous)
+		rv = ows__aws_auth_anonymous(&p->auth);
+	p->auth.sigv2 = rv == 0 && p->auth.anonymous && sigv2_query(req);
 	c->caller = p->auth.caller;
 	snprintf(c->region, sizeof(c->region), "%s", p->auth.a.region);
 	if (rv != 0) {
@@ -246,11 +288,11 @@ void ows_aws_call_start(const struct ows_aws_service *svc,
 
 static int stream_out(void *ud, const char *data, size_t len)
 {
-	struct ows_aws_call *c = ud;
+	struct ows__aws_feeding *f = ud;
 
-	priv(c)->chunk_cb(c, 0, data, len, false);
-	/* the service may have answered (and so ended the call) */
-	return priv(c)->answered ? -ECANCELED : 0;
+	priv(f->c)->chunk_cb(f->c, 0, data, len, false);
+	/* the service may have answered: then c is gone */
+	return f->answered ? -ECANCELED : 0;
 }
 
 static void stream_cb(struct ows_http_req *req, int status, const char *data,
@@ -270,9 +312,19 @@ static void stream_cb(struct ows_http_req *req, int status, const char *data,
 		p->chunk_cb(c, status, NULL, 0, true);
 		return;
 	}
-	if (len > 0)
+	if (len > 0) {
+		struct ows__aws_feeding f = {false, NULL, c};
+
+		p->feeding = &f;
 		rv = ows__aws_verifier_feed(p->verifier, data, len, stream_out,
-					    c, &err);
+					    &f, &err);
+		if (f.answered) {
+			/* c and req are freed: only the verifier is left */
+			ows__aws_verifier_free(f.verifier);
+			return;
+		}
+		p->feeding = NULL;
+	}
 	if (p->answered)
 		return;
 	if (rv == 0 && last)

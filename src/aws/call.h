@@ -24,6 +24,7 @@
 
 #include "aws/service.h"
 #include "common/arena.h"
+#include "common/err.h"
 #include "http/http.h"
 
 struct ows_aws_call {
@@ -87,6 +88,42 @@ typedef void (*ows_aws_chunk_cb)(struct ows_aws_call *c, int status,
 				 const void *data, size_t len, bool last);
 int ows_aws_call_stream(struct ows_aws_call *c, uint64_t limit,
 			ows_aws_chunk_cb cb);
+
+/*
+ * A call that came in anonymous (no credentials in its headers or query)
+ * but carries them in its body, as S3's browser form uploads do (POST
+ * Object, fields x-amz-algorithm, x-amz-credential, x-amz-date, policy,
+ * x-amz-signature, x-amz-security-token; borrowed): check that signature
+ * (HMAC of the base64 policy with the SigV4 signing key of the
+ * credential's scope, which must be the node's region and c's service)
+ * and make the call the key's caller. The policy's expiration is the
+ * service's to check. 0, or an OWS_ESIG_* code with the reason in err
+ * (answer it with ows_aws_reply_auth_error); token may be NULL.
+ */
+int ows_aws_call_auth_post(struct ows_aws_call *c, const char *algorithm,
+			   const char *credential, const char *amz_date,
+			   const char *policy_b64, const char *signature,
+			   const char *token, struct ows_err *err);
+
+/*
+ * Signature Version 2, which clients still make for S3 in us-east-1
+ * (boto3's generate_presigned_url and generate_presigned_post, aws cli
+ * v1's presign): Base64(HMAC-SHA1(secret of akid, string_to_sign))
+ * must be signature. The service builds string_to_sign (a form's: the
+ * base64 policy; a presigned URL's: S3's StringToSign with its
+ * CanonicalizedResource, which only it knows) and checks Expires. 0
+ * (the call is then the key's caller), or an OWS_ESIG_* code with err.
+ */
+int ows_aws_call_auth_v2(struct ows_aws_call *c, const char *akid,
+			 const char *string_to_sign, const char *signature,
+			 const char *token, struct ows_err *err);
+
+/* Whether c came in anonymous with SigV2 query credentials to check. */
+bool ows_aws_call_sigv2(const struct ows_aws_call *c);
+
+/* Answer a failed authentication (rc an OWS_ESIG_* code, reason msg or
+   NULL) in c's protocol, as a failed header check is answered. */
+void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg);
 
 /*
  * BODY_STREAM services, once the stream's last call came with status 0:

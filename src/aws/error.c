@@ -214,6 +214,11 @@ void ows__aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
 	} else {
 		http = ows_sigv4_error(rc, proto == OWS_AWS_REST_XML, &code,
 				       &dflt);
+		/* S3 words these two its own way, whatever the reason */
+		if (proto == OWS_AWS_REST_XML && (rc == OWS_ESIG_EXPIRED ||
+		    (rc == OWS_ESIG_SIGNATURE && msg != NULL &&
+		     strstr(msg, "signature we calculated") != NULL)))
+			msg = NULL;
 		/* STS's (and IAM's) name for an unknown key. */
 		if (rc == OWS_ESIG_ACCESS_KEY && proto == OWS_AWS_QUERY_XML) {
 			code = "InvalidClientTokenId";
@@ -233,4 +238,9 @@ void ows__aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
 		c->req->method, c->req->path, c->req->peer, code,
 		msg ? ": " : "", msg ? msg : "");
 	ows_aws_error(c, http, code, "%s", msg && msg[0] ? msg : dflt);
+}
+
+void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg)
+{
+	ows__aws_reply_auth_error(c, rc, msg);
 }

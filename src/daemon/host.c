@@ -139,36 +139,11 @@ static int cached_principal_policies(void *ud, const char *kind,
 	return rv;
 }
 
-static int host_authorize_resource(struct ows_aws_call *c,
-				   const char *action,
-				   const char *const *arns,
-				   const json_t *extra, const json_t *rp)
+/* Keep one allowed judgement (j, in the call's arena) for propose. */
+static int record(struct ows_aws_call *c, struct judged *j,
+		  const char *action, const char *const *arns, size_t n,
+		  const json_t *extra, const json_t *rp)
 {
-	struct ows_node_host *nh = host_of(c->host);
-	struct ows_principal who = {c->caller.kind, c->caller.name};
-	struct ows_directory dir;
-	struct ows_authz_ctx rc;
-	struct call_data *d;
-	struct judged *j;
-	size_t n = 0;
-	char ip[64];
-	int rv;
-
-	refresh(nh);
-	dir = nh->base;
-	dir.ud = nh;
-	dir.user_policies = cached_user_policies;
-	dir.principal_policies = cached_principal_policies;
-	ows_reply_request_ctx(c->req, c->region[0] ? c->region : NULL, ip, &rc);
-	rv = ows_principal_authorize_rp(&dir, &who, action, arns, extra, rp,
-					c->host->account, &rc);
-	if (rv != 0)
-		return rv == OWS_EDENIED ? rv : OWS_EDENIED;
-	/* Recorded for the attested entry (judged again at apply). */
-	d = call_data(c);
-	while (arns != NULL && arns[n] != NULL)
-		n++;
-	j = d ? ows_arena_alloc(c->arena, sizeof(*j)) : NULL;
 	if (j == NULL)
 		return -ENOMEM;
 	j->next = NULL;
@@ -198,6 +173,74 @@ static int host_authorize_resource(struct ows_aws_call *c,
 		if (j->rp == NULL)
 			return -ENOMEM;
 	}
+	return 0;
+}
+
+/*
+ * extra (borrowed, may be NULL) plus the condition keys read from the
+ * request's headers, aws:Referer and aws:UserAgent (as AWS sets them,
+ * when the request has the header): a new reference, or NULL.
+ */
+static json_t *with_request_keys(struct ows_aws_call *c, const json_t *extra)
+{
+	const char *referer = ows_aws_header(c, "Referer");
+	const char *agent = ows_aws_header(c, "User-Agent");
+	json_t *all = extra != NULL ? json_copy((json_t *)extra)
+				    : json_object();
+
+	if (all == NULL)
+		return NULL;
+	if ((referer != NULL &&
+	     json_object_set_new(all, "aws:Referer", json_string(referer))) ||
+	    (agent != NULL &&
+	     json_object_set_new(all, "aws:UserAgent", json_string(agent)))) {
+		json_decref(all);
+		return NULL;
+	}
+	return all;
+}
+
+static int host_authorize_resource(struct ows_aws_call *c,
+				   const char *action,
+				   const char *const *arns,
+				   const json_t *extra, const json_t *rp)
+{
+	struct ows_node_host *nh = host_of(c->host);
+	struct ows_principal who = {c->caller.kind, c->caller.name};
+	struct ows_directory dir;
+	struct ows_authz_ctx rc;
+	struct call_data *d;
+	struct judged *j;
+	json_t *all;
+	size_t n = 0;
+	char ip[64];
+	int rv;
+
+	refresh(nh);
+	dir = nh->base;
+	dir.ud = nh;
+	dir.user_policies = cached_user_policies;
+	dir.principal_policies = cached_principal_policies;
+	ows_reply_request_ctx(c->req, c->region[0] ? c->region : NULL, ip, &rc);
+	all = with_request_keys(c, extra);
+	if (all == NULL)
+		return -ENOMEM;
+	extra = all;
+	rv = ows_principal_authorize_rp(&dir, &who, action, arns, extra, rp,
+					c->host->account, &rc);
+	if (rv != 0) {
+		json_decref(all);
+		return rv == OWS_EDENIED ? rv : OWS_EDENIED;
+	}
+	/* Recorded for the attested entry (judged again at apply). */
+	d = call_data(c);
+	while (arns != NULL && arns[n] != NULL)
+		n++;
+	j = d ? ows_arena_alloc(c->arena, sizeof(*j)) : NULL;
+	rv = record(c, j, action, arns, n, extra, rp);
+	json_decref(all);
+	if (rv != 0)
+		return rv;
 	*d->tail = j;
 	d->tail = &j->next;
 	return 0;
@@ -354,11 +397,15 @@ static int host_propose(struct ows_aws_call *c, const json_t *actions,
 {
 	struct ows_core *n = host_of(c->host)->core;
 	struct proposal *p = NULL;
-	/* ledger/attest.h builds and signs the body apply checks */
-	json_t *body = ows_attest_body(attestation(c, actions, stack), n->key);
+	json_t *body;
 	char *text = NULL;
 	int rv = -ENOMEM;
 
+	/* an anonymous caller only ever reads (ledger/authz.h) */
+	if (c->caller.kind[0] == '\0')
+		return OWS_EDENIED;
+	/* ledger/attest.h builds and signs the body apply checks */
+	body = ows_attest_body(attestation(c, actions, stack), n->key);
 	p = calloc(1, sizeof(*p));
 	if (body == NULL || p == NULL)
 		goto cleanup;

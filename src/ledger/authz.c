@@ -20,8 +20,10 @@ const char *const ows_authz_condition_keys[] = {
 	"aws:EpochTime",      "aws:username",        "aws:userid",
 	"aws:PrincipalArn",   "aws:RequestedRegion", "iam:PolicyARN",
 	"ows:RequestedPolicies",
-	/* S3's listing keys (the S3 service passes them with ListBucket) */
-	"s3:prefix",          "s3:delimiter",        "s3:max-keys",
+	/* S3 calls: the host adds the first two from the request, the
+	   service the others (ListObjects' parameters) */
+	"aws:Referer",        "aws:UserAgent",       "s3:prefix",
+	"s3:delimiter",       "s3:max-keys",
 };
 const size_t ows_authz_n_condition_keys =
 	sizeof(ows_authz_condition_keys) / sizeof(ows_authz_condition_keys[0]);
@@ -55,6 +57,7 @@ struct signer {
 	json_t *docs;
 	bool root;
 	const char *arn;
+	bool anonymous; /* no identity: no aws:username, no PrincipalArn */
 };
 
 /* Extra condition values of one check: key, and a JSON array of strings. */
@@ -90,7 +93,9 @@ build_ctx(const struct ows_authz_ctx *rc, const struct signer *s,
 	gmtime_r(&secs, &tm);
 	strftime(b->time, sizeof(b->time), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	snprintf(b->epoch, sizeof(b->epoch), "%" PRId64, rc->time_ms / 1000);
-	if (s->arn != NULL)
+	if (s->anonymous)
+		b->arn[0] = '\0';
+	else if (s->arn != NULL)
 		snprintf(b->arn, sizeof(b->arn), "%s", s->arn);
 	else
 		snprintf(b->arn, sizeof(b->arn), "arn:ows:iam::user/%s",
@@ -102,13 +107,15 @@ build_ctx(const struct ows_authz_ctx *rc, const struct signer *s,
 		"aws:SecureTransport", rc->secure_transport ? "true" : "false"};
 	e[(*n)++] = (struct ows_policy_ctx_entry){"aws:CurrentTime", b->time};
 	e[(*n)++] = (struct ows_policy_ctx_entry){"aws:EpochTime", b->epoch};
-	if (s->arn == NULL) {
+	if (s->arn == NULL && !s->anonymous) {
 		e[(*n)++] = (struct ows_policy_ctx_entry){"aws:username",
 							  s->name};
 		e[(*n)++] = (struct ows_policy_ctx_entry){"aws:userid",
 							  s->name};
 	}
-	e[(*n)++] = (struct ows_policy_ctx_entry){"aws:PrincipalArn", b->arn};
+	if (!s->anonymous)
+		e[(*n)++] = (struct ows_policy_ctx_entry){"aws:PrincipalArn",
+							  b->arn};
 	if (rc->region != NULL)
 		e[(*n)++] = (struct ows_policy_ctx_entry){"aws:RequestedRegion",
 							  rc->region};
@@ -365,6 +372,16 @@ static json_t *rp_for(const json_t *doc, const char *const *ids,
 			 out);
 }
 
+bool ows_authz_anonymous_action(const char *action)
+{
+	const char *verb = action != NULL ? strchr(action, ':') : NULL;
+
+	if (verb == NULL)
+		return false;
+	verb++;
+	return strncmp(verb, "Get", 3) == 0 || strncmp(verb, "List", 4) == 0;
+}
+
 void ows_authz_account(const char *cluster, char out[13])
 {
 	uint8_t h[32];
@@ -420,6 +437,14 @@ int ows_principal_authorize_rp(const struct ows_directory *dir,
 							      p->name, s.docs);
 		if (rv == -ENOENT)
 			rv = OWS_EDENIED; /* deleted since its session began */
+	} else if (p->kind[0] == '\0' && resource_policy != NULL &&
+		   ows_authz_anonymous_action(action)) {
+		/* anonymous: no identity policies; only the resource
+		   policy's statements to "*" can allow */
+		s.name = "";
+		s.anonymous = true;
+		s.docs = json_array();
+		rv = s.docs == NULL ? -ENOMEM : 0;
 	} else {
 		rv = OWS_EDENIED;
 	}
@@ -446,6 +471,8 @@ int ows_principal_authorize_rp(const struct ows_directory *dir,
 			 p->name);
 		if (strcmp(p->kind, "functions") == 0)
 			ids[0] = NULL; /* a function is no IAM principal */
+		if (s.anonymous)
+			ids[0] = NULL; /* nobody: only "*" names it */
 		r = s;
 		r.root = false;
 		r.docs = json_array();
@@ -453,6 +480,13 @@ int ows_principal_authorize_rp(const struct ows_directory *dir,
 		if (r.docs == NULL || v == NULL ||
 		    json_array_append_new(r.docs, v) != 0)
 			rv = -ENOMEM;
+		else if (json_array_size(json_object_get(v, "Statement")) == 0) {
+			/* no statement names the caller: the policy has no
+			   say (an empty Statement would read as malformed,
+			   and malformed fails closed) */
+			json_decref(r.docs);
+			r.docs = NULL;
+		}
 	}
 	for (size_t i = 0; rv == 0 && arns != NULL && arns[i] != NULL; i++) {
 		d = eval_one(&s, action, arns[i], rc, ex, n_ex);

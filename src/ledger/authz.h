@@ -128,9 +128,13 @@ int ows_user_authorize_resource(const struct ows_directory *dir,
 				const char *kind, const char *name,
 				const struct ows_authz_ctx *rc);
 
-/* Who is acting: a user, or a session for a role or a function. */
+/*
+ * Who is acting: a user, or a session for a role or a function; or
+ * nobody (kind "", an unsigned request), whom only a resource policy's
+ * "Principal": "*" may allow a read (ows_authz_anonymous_action).
+ */
 struct ows_principal {
-	const char *kind; /* "users", "roles" or "functions" */
+	const char *kind; /* "users", "roles", "functions" or "" */
 	const char *name;
 };
 
@@ -192,6 +196,16 @@ int ows_principal_authorize_rp(const struct ows_directory *dir,
 			       const json_t *resource_policy,
 			       const char *account,
 			       const struct ows_authz_ctx *rc);
+
+/*
+ * May an anonymous caller (an unsigned request: principal kind "") ever
+ * be allowed action? Only reads ("svc:Get*", "svc:List*"): a resource
+ * policy's "Principal": "*" opens reads to everyone, never writes
+ * (issue 10). ows_principal_authorize_rp judges an anonymous caller with
+ * no identity policies, by the resource policy's statements to "*" (or
+ * {"AWS": "*"}) only, and refuses every other action outright.
+ */
+bool ows_authz_anonymous_action(const char *action);
 
 /*
  * The cluster's 12-digit account id, derived from its id (the node's

@@ -133,6 +133,8 @@ static size_t with_ids(struct ows__s3_req *r, struct ows_http_header *h,
 		ctype |= strcasecmp(in[i].name, "Content-Type") == 0;
 		h[k++] = in[i];
 	}
+	/* the CORS rule's headers, when a browser's Origin matches one */
+	k += ows__s3_cors_response(r, h + k, cap - k - 3);
 	h[k++] = (struct ows_http_header){"x-amz-request-id",
 					  r->c->request_id};
 	h[k++] = (struct ows_http_header){"x-amz-id-2", r->c->request_id};
@@ -146,15 +148,16 @@ void ows__s3_reply(struct ows__s3_req *r, int status,
 		   const struct ows_http_header *headers, size_t n,
 		   const void *body, size_t len)
 {
+	size_t cap = n + 3 + OWS_S3_CORS_MAX_HEADERS;
 	struct ows_http_header *h = ows_arena_alloc(r->c->arena,
-						    (n + 3) * sizeof(*h));
+						    cap * sizeof(*h));
 	size_t k;
 
 	if (h == NULL) {
 		ows_aws_reply(r->c, 503, NULL, 0, NULL, 0);
 		return;
 	}
-	k = with_ids(r, h, n + 3, headers, n, body != NULL);
+	k = with_ids(r, h, cap, headers, n, body != NULL);
 	ows_aws_reply(r->c, status, h, k, body, len);
 }
 
@@ -173,13 +176,14 @@ int ows__s3_reply_start(struct ows__s3_req *r, int status,
 			const struct ows_http_header *headers, size_t n,
 			int64_t content_length)
 {
+	size_t cap = n + 3 + OWS_S3_CORS_MAX_HEADERS;
 	struct ows_http_header *h = ows_arena_alloc(r->c->arena,
-						    (n + 3) * sizeof(*h));
+						    cap * sizeof(*h));
 	size_t k;
 
 	if (h == NULL)
 		return -ENOMEM;
-	k = with_ids(r, h, n + 3, headers, n, false);
+	k = with_ids(r, h, cap, headers, n, false);
 	return ows_aws_reply_start(r->c, status, h, k, content_length);
 }
 

@@ -19,6 +19,7 @@
 
 #include "blob/blob.h"
 #include "common/json.h"
+#include "s3/access.h"
 #include "s3/s3_priv.h"
 #include "state/state.h"
 
@@ -66,6 +67,7 @@ static int buckets_check(const char *name, const json_t *spec,
 	const json_t *policy = json_object_get(spec, "policy");
 	const json_t *fd = json_object_get(spec, "force_delete");
 	const json_t *tags = json_object_get(spec, "tags");
+	const char *code;
 
 	if (!ows__s3_bucket_name_valid(name)) {
 		ows_err_printf(err, "InvalidBucketName: The specified bucket "
@@ -86,6 +88,12 @@ static int buckets_check(const char *name, const json_t *spec,
 			       "'force_delete' true or false", name);
 		return OWS_EINVAL;
 	}
+	/* the documents themselves, as the API checks them (access.h) */
+	if (json_is_object(policy) && ows__s3_policy_check(policy, name,
+							   err) != 0)
+		return OWS_EINVAL;
+	if (json_is_array(cors) && ows__s3_cors_check(cors, &code, err) != 0)
+		return OWS_EINVAL;
 	if (json_object_get(spec, "region") != NULL &&
 	    !json_is_string(json_object_get(spec, "region"))) {
 		ows_err_printf(err, "bucket '%s': 'region' is a name", name);

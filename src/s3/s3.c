@@ -18,6 +18,7 @@
 
 #include "common/enc.h"
 #include "common/log.h"
+#include "s3/access.h"
 #include "s3/s3.h"
 #include "s3/s3_priv.h"
 
@@ -421,7 +422,11 @@ static void run(struct ows__s3_req *r)
 
 	if (op->bucket && !ows_state_resource_exists(r->c->host->state,
 						     "buckets", r->bucket)) {
-		ows__s3_no_such_bucket(r);
+		/* strangers learn nothing of which buckets exist */
+		if (r->c->caller.kind[0] == '\0' && r->id != OWS_S3_PREFLIGHT)
+			ows__s3_access_denied(r);
+		else
+			ows__s3_no_such_bucket(r);
 		return;
 	}
 	if (!op->self_auth) {
@@ -467,12 +472,22 @@ static void s3_handle(struct ows_aws_call *c)
 		ows_aws_error(c, 503, "SlowDown", "out of memory");
 		return;
 	}
+	if (rv != 0 && c->caller.kind[0] == '\0' && !ows_aws_call_sigv2(c)) {
+		/* an anonymous request that names no operation: refused as
+		   any anonymous request is, with no hint */
+		r->op = &ows__s3_ops[OWS_S3_NOT_IMPLEMENTED];
+		ows__s3_access_denied(r);
+		return;
+	}
 	if (rv != 0) {
 		r->op = &ows__s3_ops[OWS_S3_NOT_IMPLEMENTED];
 		ows__s3_error(r, strcmp(code, "MethodNotAllowed") == 0 ? 405
 				 : 400, code, "%s", err.msg);
 		return;
 	}
+	/* presigned URLs of SigV2 are checked once the bucket is known */
+	if (ows__s3_sigv2_query(r) != 0)
+		return;
 	ows_log(OWS_LOG_DEBUG, "s3", "%s %s/%s from %s", r->op->name,
 		r->bucket, r->key, c->req->peer);
 	if (r->op->read)

@@ -383,6 +383,27 @@ typedef void (*ows__s3_sink_cb)(struct ows__s3_req *r,
  */
 void ows__s3_sink(struct ows__s3_req *r, uint64_t max, ows__s3_sink_cb done);
 
+/*
+ * The same with a filter between the body and the blob (POST Object:
+ * the blob is the form's file part): every piece of the body (data, len;
+ * last on the final call, len maybe 0) goes to filter, which hands the
+ * blob's bytes to ows__s3_sink_keep; a filter that returns non-zero has
+ * its error (e) answered and nothing is stored. Content-MD5 and the
+ * checksum headers are not looked at (they would be the form's).
+ */
+struct ows__s3_sink_err {
+	int status;          /* 0: 500 InternalError */
+	const char *code;    /* static */
+	char msg[256];
+};
+typedef int (*ows__s3_sink_filter)(struct ows__s3_req *r, const void *data,
+				   size_t len, bool last,
+				   struct ows__s3_sink_err *e);
+void ows__s3_sink_filtered(struct ows__s3_req *r, uint64_t max,
+			   ows__s3_sink_filter filter, ows__s3_sink_cb done);
+/* From a filter: len bytes of the blob. 0, or < 0 once answered. */
+int ows__s3_sink_keep(struct ows__s3_req *r, const void *data, size_t len);
+
 /* ---- names (names.c) ---- */
 
 /*
@@ -493,5 +514,16 @@ void ows__s3_bucket_cors_put(struct ows__s3_req *r);
 void ows__s3_bucket_cors_delete(struct ows__s3_req *r);
 void ows__s3_preflight(struct ows__s3_req *r);   /* OPTIONS */
 void ows__s3_post_object(struct ows__s3_req *r); /* browser form upload */
+
+/*
+ * The CORS headers of an actual response (access_api.c): when the
+ * request has an Origin that a rule of r->bucket's CORS configuration
+ * allows for its method, Access-Control-Allow-Origin and the rest, into
+ * h (at most cap; values in the call's arena). Returns how many. The
+ * replies of common.c (ows__s3_reply, ows__s3_reply_start) add them.
+ */
+#define OWS_S3_CORS_MAX_HEADERS 8
+size_t ows__s3_cors_response(struct ows__s3_req *r, struct ows_http_header *h,
+			     size_t cap);
 
 #endif

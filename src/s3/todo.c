@@ -15,14 +15,6 @@ STUB(ows__s3_mpu_complete)
 STUB(ows__s3_mpu_abort)
 STUB(ows__s3_mpu_list_parts)
 STUB(ows__s3_mpu_list_uploads)
-STUB(ows__s3_bucket_policy_get)
-STUB(ows__s3_bucket_policy_put)
-STUB(ows__s3_bucket_policy_delete)
-STUB(ows__s3_bucket_cors_get)
-STUB(ows__s3_bucket_cors_put)
-STUB(ows__s3_bucket_cors_delete)
-STUB(ows__s3_preflight)
-STUB(ows__s3_post_object)
 
 int ows__s3_uploads_apply(const struct ows_apply_ctx *c, const char *verb,
 			  const char *name, const json_t *spec,

@@ -37,6 +37,7 @@ struct sink {
 	ows__s3_sink_cb done;
 	struct ows__s3_stored *out; /* the call's arena */
 	uint64_t max;
+	ows__s3_sink_filter filter; /* POST Object's form, or NULL */
 	struct ows_blob_writer w;
 	bool opened;
 	EVP_MD_CTX *md5;
@@ -306,6 +307,29 @@ static void next(struct sink *s)
 
 /* ---- the socket ---- */
 
+/* Bytes of the blob: false once answered (too large, out of memory). */
+static int keep(struct sink *s, const void *data, size_t len)
+{
+	s->received += len;
+	if (s->received > s->max) {
+		fail(s, 400, "EntityTooLarge", "Your proposed upload "
+		     "exceeds the maximum allowed size");
+		return -EMSGSIZE;
+	}
+	if (ows_buf_append(&s->in, data, len) != 0) {
+		fail(s, 0, NULL, NULL);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int ows__s3_sink_keep(struct ows__s3_req *r, const void *data, size_t len)
+{
+	struct sink *s = r->reading;
+
+	return s == NULL || s->r == NULL ? -ECANCELED : keep(s, data, len);
+}
+
 static void chunk_cb(struct ows_aws_call *c, int status, const void *data,
 		     size_t len, bool last)
 {
@@ -325,17 +349,19 @@ static void chunk_cb(struct ows_aws_call *c, int status, const void *data,
 		     "of bytes specified by the Content-Length HTTP header");
 		return;
 	}
-	if (len > 0) {
-		s->received += len;
-		if (s->received > s->max) {
-			fail(s, 400, "EntityTooLarge", "Your proposed upload "
-			     "exceeds the maximum allowed size");
+	if (s->filter != NULL) {
+		/* the filter keeps what belongs to the blob (sink_keep) */
+		struct ows__s3_sink_err e = {0};
+
+		if ((len > 0 || last) &&
+		    s->filter(r, data, len, last, &e) != 0) {
+			fail(s, e.status, e.code, e.msg);
 			return;
 		}
-		if (ows_buf_append(&s->in, data, len) != 0) {
-			fail(s, 0, NULL, NULL);
+		if (s->r == NULL)
 			return;
-		}
+	} else if (len > 0 && keep(s, data, len) != 0) {
+		return;
 	}
 	s->last = last;
 	if (!s->busy) {
@@ -476,6 +502,12 @@ static bool asked_md5_and_size(struct ows__s3_req *r, struct sink *s)
 
 void ows__s3_sink(struct ows__s3_req *r, uint64_t max, ows__s3_sink_cb done)
 {
+	ows__s3_sink_filtered(r, max, NULL, done);
+}
+
+void ows__s3_sink_filtered(struct ows__s3_req *r, uint64_t max,
+			   ows__s3_sink_filter filter, ows__s3_sink_cb done)
+{
 	struct sink *s = calloc(1, sizeof(*s));
 	struct ows__s3_stored *out = ows_arena_alloc(r->c->arena, sizeof(*out));
 	enum ows__s3_ck_alg alg = OWS_S3_CK_NONE;
@@ -488,9 +520,11 @@ void ows__s3_sink(struct ows__s3_req *r, uint64_t max, ows__s3_sink_cb done)
 	}
 	memset(out, 0, sizeof(*out));
 	*s = (struct sink){.r = r, .host = r->c->host, .done = done,
-			   .out = out, .max = max};
+			   .out = out, .max = max, .filter = filter};
 	s->w.fd = -1;
-	if (!asked_md5_and_size(r, s) || !asked_checksum(r, s, &alg)) {
+	/* a form's headers are the form's: its file has none of its own */
+	if (filter == NULL &&
+	    (!asked_md5_and_size(r, s) || !asked_checksum(r, s, &alg))) {
 		free(s);
 		return;
 	}
