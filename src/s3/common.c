@@ -481,6 +481,7 @@ static void barrier_cb(void *ud, int status)
 			      "read: %s)", ows_strerror(status));
 		return;
 	}
+	b->r->current = true;
 	b->next(b->r);
 }
 

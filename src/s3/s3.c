@@ -422,6 +422,15 @@ static void run(struct ows__s3_req *r)
 
 	if (op->bucket && !ows_state_resource_exists(r->c->host->state,
 						     "buckets", r->bucket)) {
+		/*
+		 * A write's node may not have applied a bucket that another
+		 * node acknowledged a moment ago: a read barrier first, then
+		 * NoSuchBucket only when the bucket is still not there.
+		 */
+		if (!r->current) {
+			ows__s3_barrier(r, run);
+			return;
+		}
 		/* strangers learn nothing of which buckets exist */
 		if (r->c->caller.kind[0] == '\0' && r->id != OWS_S3_PREFLIGHT)
 			ows__s3_access_denied(r);

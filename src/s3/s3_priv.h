@@ -120,6 +120,9 @@ struct ows__s3_req {
 	const char *domain; /* the node's S3 domain ("s3.localhost") */
 	void *data;         /* the operation's own state */
 	void *reading;      /* ows__s3_read_xml, _read_body, _sink's own */
+	bool current;       /* a read barrier has passed (ows__s3_barrier):
+			       the state holds every write acknowledged
+			       before the request arrived */
 };
 
 /*
