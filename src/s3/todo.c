@@ -18,11 +18,7 @@ STUB(ows__s3_object_tagging_delete)
 STUB(ows__s3_bucket_tagging_get)
 STUB(ows__s3_bucket_tagging_put)
 STUB(ows__s3_bucket_tagging_delete)
-STUB(ows__s3_mpu_create)
-STUB(ows__s3_mpu_upload_part)
 STUB(ows__s3_mpu_upload_part_copy)
-STUB(ows__s3_mpu_complete)
-STUB(ows__s3_mpu_abort)
 STUB(ows__s3_mpu_list_parts)
 STUB(ows__s3_mpu_list_uploads)
 STUB(ows__s3_bucket_policy_get)
@@ -33,13 +29,3 @@ STUB(ows__s3_bucket_cors_put)
 STUB(ows__s3_bucket_cors_delete)
 STUB(ows__s3_preflight)
 STUB(ows__s3_post_object)
-
-int ows__s3_uploads_apply(const struct ows_apply_ctx *c, const char *verb,
-			  const char *name, const json_t *spec,
-			  json_t *result, struct ows_err *err)
-{
-	(void)c, (void)name, (void)spec, (void)result;
-	ows_err_printf(err, "NotImplemented: uploads.%s is not implemented",
-		       verb);
-	return OWS_EINVAL;
-}
