@@ -59,8 +59,10 @@ struct copy {
 
 static void copy_free(struct copy *k)
 {
-	if (k->opened && !k->committed)
+	/* after a commit too: it frees the writer's digest */
+	if (k->opened)
 		ows_blob_writer_abort(&k->w);
+	k->opened = false;
 	EVP_MD_CTX_free(k->md5);
 	ows__s3_ck_free(&k->ck);
 	free(k->buf);
