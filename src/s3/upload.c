@@ -58,7 +58,8 @@ struct sink {
 
 static void sink_free(struct sink *s)
 {
-	if (s->opened && !s->committed)
+	/* after a commit too: it frees the writer's digest (blob.h) */
+	if (s->opened)
 		ows_blob_writer_abort(&s->w);
 	EVP_MD_CTX_free(s->md5);
 	ows__s3_ck_free(&s->ck);
