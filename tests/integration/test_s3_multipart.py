@@ -680,3 +680,42 @@ def test_s3_multipart_authorization():
           == ("AccessDenied", 403), "copy needs s3:GetObject on the source")
     done = complete(u, "up/x", uid, [part_entry(1, r)])
     check(done["ETag"] == mpu_etag([b"hello"]), done)
+
+
+def test_s3_multipart_three_nodes():
+    """An upload made through one node takes parts through the others
+    (each waits for the upload to be applied there), completes through a
+    third, and is read back through every node; each part's blob is on
+    all three (the replica count of three voters)."""
+    from owstest import cluster3_shared_root
+    nodes = cluster3_shared_root()
+    key = root_creds(nodes[0])
+    c = [boto3_client(x, "s3", key, retries=1) for x in nodes]
+    c[0].create_bucket(Bucket=BUCKET)
+    src = os.urandom(3 * MIB)
+    c[0].put_object(Bucket=BUCKET, Key="src", Body=src)
+    uid = c[0].create_multipart_upload(Bucket=BUCKET, Key="k")["UploadId"]
+    p1 = os.urandom(5 * MIB)
+    r1 = c[1].upload_part(Bucket=BUCKET, Key="k", UploadId=uid, PartNumber=1,
+                          Body=p1)
+    r2 = c[2].upload_part_copy(Bucket=BUCKET, Key="k", UploadId=uid,
+                               PartNumber=2,
+                               CopySource={"Bucket": BUCKET, "Key": "src"},
+                               CopySourceRange="bytes=1-%d" % (len(src) - 2))
+    lp = c[2].list_parts(Bucket=BUCKET, Key="k", UploadId=uid)
+    check([p["PartNumber"] for p in lp["Parts"]] == [1, 2], lp)
+    done = c[1].complete_multipart_upload(
+        Bucket=BUCKET, Key="k", UploadId=uid, MultipartUpload={"Parts": [
+            part_entry(1, r1),
+            {"PartNumber": 2, "ETag": r2["CopyPartResult"]["ETag"]}]})
+    want = p1 + src[1:-1]
+    check(done["ETag"] == mpu_etag([p1, src[1:-1]]), done)
+    for i, cl in enumerate(c):
+        body = cl.get_object(Bucket=BUCKET, Key="k")["Body"].read()
+        check(sha(body) == sha(want), "node %d reads other bytes" % (i + 1))
+        check(cl.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []) == [],
+              "node %d still lists the upload" % (i + 1))
+    for blob in (sha(p1), sha(src[1:-1])):
+        held = [os.path.exists(os.path.join(x.dir, "blobs", blob))
+                for x in nodes]
+        check(all(held), (blob, held))
