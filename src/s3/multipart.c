@@ -333,7 +333,8 @@ static void upload_part_run(struct ows__s3_req *r)
 			      ows__s3_ck_name(alg));
 		return;
 	}
-	ows__s3_sink(r, OWS_S3_PART_SIZE_MAX, part_stored);
+	/* a part sent without a checksum gets the upload's, computed here */
+	ows__s3_sink_alg(r, OWS_S3_PART_SIZE_MAX, u.ck, part_stored);
 }
 
 void ows__s3_mpu_upload_part(struct ows__s3_req *r)

@@ -382,6 +382,14 @@ typedef void (*ows__s3_sink_cb)(struct ows__s3_req *r,
  * here (done not called) and stores nothing. Uses r->reading.
  */
 void ows__s3_sink(struct ows__s3_req *r, uint64_t max, ows__s3_sink_cb done);
+/*
+ * The same, computing checksum dflt of the body when the request names
+ * none (UploadPart of an upload made with a checksum algorithm: S3
+ * computes the part's checksum itself); stored->ck and ->checksum then
+ * hold it.
+ */
+void ows__s3_sink_alg(struct ows__s3_req *r, uint64_t max,
+		      enum ows__s3_ck_alg dflt, ows__s3_sink_cb done);
 
 /* ---- names (names.c) ---- */
 

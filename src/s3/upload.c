@@ -45,6 +45,7 @@ struct sink {
 	uint64_t received;
 	bool busy, paused, last, committing, committed, mismatch_md5,
 	     mismatch_ck;
+	bool ck_computed;        /* the checksum is ours: nothing to match */
 	int wstatus;             /* the pool's error */
 	uv_work_t job;
 	/* expectations */
@@ -118,6 +119,7 @@ static void job_work(uv_work_t *job)
 		ows__s3_ck_final(&s->ck, s->ck_b64);
 		s->mismatch_md5 = s->has_md5 && memcmp(md, s->want_md5, 16);
 		s->mismatch_ck = s->ck.alg != OWS_S3_CK_NONE &&
+				 !s->ck_computed &&
 				 strcmp(s->ck_b64, s->want_ck) != 0;
 		if (s->mismatch_md5 || s->mismatch_ck)
 			ows_blob_writer_abort(&s->w);
@@ -432,6 +434,12 @@ static bool asked_md5_and_size(struct ows__s3_req *r, struct sink *s)
 
 void ows__s3_sink(struct ows__s3_req *r, uint64_t max, ows__s3_sink_cb done)
 {
+	ows__s3_sink_alg(r, max, OWS_S3_CK_NONE, done);
+}
+
+void ows__s3_sink_alg(struct ows__s3_req *r, uint64_t max,
+		      enum ows__s3_ck_alg dflt, ows__s3_sink_cb done)
+{
 	struct sink *s = calloc(1, sizeof(*s));
 	struct ows__s3_stored *out = ows_arena_alloc(r->c->arena, sizeof(*out));
 	enum ows__s3_ck_alg alg = OWS_S3_CK_NONE;
@@ -449,6 +457,10 @@ void ows__s3_sink(struct ows__s3_req *r, uint64_t max, ows__s3_sink_cb done)
 	if (!asked_md5_and_size(r, s) || !asked_checksum(r, s, &alg)) {
 		free(s);
 		return;
+	}
+	if (alg == OWS_S3_CK_NONE && dflt != OWS_S3_CK_NONE) {
+		alg = dflt;
+		s->ck_computed = true;
 	}
 	s->md5 = EVP_MD_CTX_new();
 	if (s->md5 == NULL || EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) != 1 ||

@@ -467,6 +467,26 @@ def test_s3_multipart_checksums():
         check(done["Checksum" + alg] == whole and
               done["ChecksumType"] == "FULL_OBJECT", (alg, done, whole))
 
+    # a part sent without a checksum gets the upload's, computed by the
+    # node (as S3 does), and counts in the composite
+    import boto3
+    import botocore.config
+    kid, secret = root_creds(n)
+    plain = boto3.client("s3", endpoint_url="http://" + n.edge,
+                         region_name="us-east-1", aws_access_key_id=kid,
+                         aws_secret_access_key=secret,
+                         config=botocore.config.Config(
+                             request_checksum_calculation="when_required"))
+    u = s3.create_multipart_upload(Bucket=BUCKET, Key="computed",
+                                   ChecksumAlgorithm="CRC32")
+    r = plain.upload_part(Bucket=BUCKET, Key="computed", UploadId=u["UploadId"],
+                          PartNumber=1, Body=p2)
+    check(r.get("ChecksumCRC32") == crc32(p2), r)
+    done = complete(s3, "computed", u["UploadId"], [part_entry(1, r)])
+    want = base64.b64encode(zlib.crc32(base64.b64decode(crc32(p2))).to_bytes(
+        4, "big")).decode() + "-1"
+    check(done.get("ChecksumCRC32") == want, (done, want))
+
     # a part whose checksum is not its data's stores nothing
     u = s3.create_multipart_upload(Bucket=BUCKET, Key="bad",
                                    ChecksumAlgorithm="CRC32")
