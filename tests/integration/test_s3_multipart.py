@@ -347,6 +347,20 @@ def test_s3_multipart_list_uploads():
     page = s3.list_multipart_uploads(Bucket=BUCKET, Delimiter="/",
                                      KeyMarker="a/")
     check([u["Key"] for u in page["Uploads"]] == ["b", "b", "d"], page)
+    # keys that need encoding: encoding-type=url (boto3 leaves it as sent
+    # when asked for it explicitly), and the upload goes through whole
+    odd = "sp ace/\u00fc+&.bin"
+    uid = s3.create_multipart_upload(Bucket=BUCKET, Key=odd)["UploadId"]
+    page = s3.list_multipart_uploads(Bucket=BUCKET, Prefix="sp ace/",
+                                     EncodingType="url")
+    check([u["Key"] for u in page["Uploads"]] == ["sp%20ace/%C3%BC%2B%26.bin"]
+          and page["EncodingType"] == "url", page)
+    r = s3.upload_part(Bucket=BUCKET, Key=odd, UploadId=uid, PartNumber=1,
+                       Body=b"odd")
+    check(s3.list_parts(Bucket=BUCKET, Key=odd, UploadId=uid)["Key"] == odd,
+          "list parts key")
+    complete(s3, odd, uid, [part_entry(1, r)])
+    check(s3.get_object(Bucket=BUCKET, Key=odd)["Body"].read() == b"odd", odd)
 
 
 def test_s3_multipart_upload_part_copy():
