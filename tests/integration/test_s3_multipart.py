@@ -509,6 +509,10 @@ def test_s3_multipart_checksums():
                        ChecksumCRC32=crc32(p1)) == ("BadDigest", 400), "bad")
     check(s3.list_parts(Bucket=BUCKET, Key="bad",
                         UploadId=u["UploadId"]).get("Parts", []) == [], "stored")
+    # a type needs an algorithm; an algorithm S3 does not have
+    check(client_error(s3.create_multipart_upload, Bucket=BUCKET, Key="x",
+                       ChecksumType="COMPOSITE") == ("InvalidRequest", 400),
+          "type alone")
     # SHA256 has no FULL_OBJECT; CRC64NVME no COMPOSITE
     check(client_error(s3.create_multipart_upload, Bucket=BUCKET, Key="x",
                        ChecksumAlgorithm="SHA256", ChecksumType="FULL_OBJECT")
