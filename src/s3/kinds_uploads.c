@@ -445,6 +445,9 @@ static int complete_write(struct completion *m, const json_t *spec,
 	object_etag(m, etag);
 	if (rv == 0)
 		rv = object_checksum(m, meta, ows_json_str(spec, "checksum"));
+	/* so that a complete sent again finds what it made (multipart.c) */
+	if (rv == 0)
+		json_object_set_new(meta, "upload_id", json_string(m->u.id));
 	for (size_t i = 0; rv == 0 && i < m->n; i++) {
 		const struct listed *l = &m->parts[i];
 		json_t *b = json_pack("{s:s, s:I, s:s}", "blob", l->blob,

@@ -13,6 +13,7 @@
  * node.
  */
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -473,20 +474,113 @@ static void completed(struct ows__s3_req *r, const json_t *result)
 	ows__s3_reply_xml(r, &b);
 }
 
+/*
+ * The ETag an object made of the listed parts gets (kinds_uploads.c's
+ * rule), for a complete sent again once it succeeded.
+ */
+static char *listed_etag(struct ows__s3_req *r, const json_t *parts)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char raw[16], sum[16];
+	unsigned int len = 0;
+	const json_t *p;
+	char hex[33];
+	size_t i;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return NULL;
+	}
+	json_array_foreach(parts, i, p) {
+		ows_hex_decode(ows_json_str(p, "etag"), raw, 16);
+		EVP_DigestUpdate(md, raw, 16);
+	}
+	EVP_DigestFinal_ex(md, sum, &len);
+	EVP_MD_CTX_free(md);
+	ows_hex_encode(sum, 16, hex);
+	return ows_arena_printf(r->c->arena, "%s-%zu", hex,
+				json_array_size(parts));
+}
+
+/*
+ * A complete sent again after it succeeded (its answer was lost, the
+ * client retries) gets the same answer, as S3 gives it, when the object
+ * at the key is still the one this upload made of these parts. true
+ * once answered.
+ */
+static bool answered_again(struct ows__s3_req *r, const char *id,
+			   const char *etag)
+{
+	struct ows__s3_object o;
+	json_t *result;
+	bool same;
+
+	if (etag == NULL || ows__s3_object_get(r->c->host, r->c->arena,
+					       r->bucket, r->key, &o) != 0)
+		return false;
+	same = ows_json_str(o.meta, "upload_id") != NULL &&
+	       strcmp(ows_json_str(o.meta, "upload_id"), id) == 0 &&
+	       strcmp(o.etag, etag) == 0;
+	result = same ? json_pack("{s:s, s:O*}", "etag", o.etag, "checksum",
+				  json_object_get(o.meta, "checksum"))
+		      : NULL;
+	ows__s3_object_release(&o);
+	if (result == NULL)
+		return false;
+	completed(r, result);
+	json_decref(result);
+	return true;
+}
+
+/* What a complete keeps for a refusal of its entry. */
+struct complete_state {
+	char id[OWS_S3_UPLOAD_ID_LEN + 8];
+	char *etag; /* the listed parts' object ETag (arena) */
+};
+
+static void complete_refused(struct ows__s3_req *r, int status,
+			     const char *code, const char *message)
+{
+	struct complete_state *cs = r->data;
+
+	/* another complete of these parts committed first */
+	if (strcmp(code, "NoSuchUpload") == 0 &&
+	    answered_again(r, cs->id, cs->etag))
+		return;
+	refused(r, status, code, message);
+}
+
 static void complete_body(struct ows__s3_req *r, const json_t *tree)
 {
-	char id[OWS_S3_UPLOAD_ID_LEN + 8];
+	struct complete_state *cs = ows_arena_alloc(r->c->arena, sizeof(*cs));
 	struct ows__s3_upload u;
 	json_t *parts, *spec;
+	int rv;
 
-	if (!ows__s3_mpu_upload_of(r, &u))
+	if (cs == NULL) {
+		ows__s3_internal(r, -ENOMEM);
 		return;
-	json_decref(u.meta);
+	}
 	parts = parts_of(r, tree);
 	if (parts == NULL)
 		return;
-	ows__s3_query(r, "uploadId", id, sizeof(id));
-	spec = json_pack("{s:s, s:o}", "upload_id", id, "parts", parts);
+	if (!ows__s3_query(r, "uploadId", cs->id, sizeof(cs->id)))
+		cs->id[0] = '\0';
+	cs->etag = listed_etag(r, parts);
+	rv = ows__s3_upload_get(r->c->host->state, r->c->arena, r->bucket,
+				cs->id, &u);
+	if (rv == 0 && strcmp(u.key, r->key) != 0)
+		rv = OWS_ENOTFOUND;
+	json_decref(u.meta);
+	if (rv != 0) {
+		json_decref(parts);
+		if (rv != OWS_ENOTFOUND)
+			ows__s3_internal(r, rv);
+		else if (!answered_again(r, cs->id, cs->etag))
+			ows__s3_no_such_upload(r);
+		return;
+	}
+	spec = json_pack("{s:s, s:o}", "upload_id", cs->id, "parts", parts);
 	if (spec == NULL) {
 		ows__s3_internal(r, -ENOMEM);
 		return;
@@ -495,19 +589,23 @@ static void complete_body(struct ows__s3_req *r, const json_t *tree)
 		json_decref(spec);
 		return;
 	}
+	r->data = cs;
 	ows__s3_propose(r, json_pack("[o]", ows__s3_action("uploads.complete",
 							   r->bucket, spec)),
-			completed, refused);
+			completed, complete_refused);
 }
 
 void ows__s3_mpu_complete(struct ows__s3_req *r)
 {
-	struct ows__s3_upload u;
+	char id[OWS_S3_UPLOAD_ID_LEN + 8];
 
-	/* NoSuchUpload before reading a body that would be thrown away */
-	if (!ows__s3_mpu_upload_of(r, &u))
+	/* NoSuchUpload before reading a body that would be thrown away,
+	   unless the id has the form of one (it may have completed) */
+	if (!ows__s3_query(r, "uploadId", id, sizeof(id)) ||
+	    !ows__s3_upload_id_valid(id)) {
+		ows__s3_no_such_upload(r);
 		return;
-	json_decref(u.meta);
+	}
 	ows__s3_read_xml(r, COMPLETE_XML_LIMIT, false, complete_body);
 }
 

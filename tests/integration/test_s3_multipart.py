@@ -249,9 +249,16 @@ def test_s3_multipart_errors():
     check(done["ETag"] == mpu_etag([big, b"last"]), done)
     check(s3.get_object(Bucket=BUCKET, Key="k")["Body"].read() == big + b"last",
           "object")
-    # a completed upload is gone
+    # a completed upload is gone; the same complete sent again (its
+    # answer lost) gets the same answer, as S3 gives it
+    again = complete(s3, "k", uid, [part_entry(2, r2), part_entry(3, r3)])
+    check(again["ETag"] == done["ETag"], again)
     check(client_error(complete, s3, "k", uid, [part_entry(2, r2)])
-          == ("NoSuchUpload", 404), "twice")
+          == ("NoSuchUpload", 404), "twice, other parts")
+    s3.put_object(Bucket=BUCKET, Key="k", Body=b"overwritten")
+    check(client_error(complete, s3, "k", uid, [part_entry(2, r2),
+                                                part_entry(3, r3)])
+          == ("NoSuchUpload", 404), "twice, object replaced")
     check(state_rows(n, "SELECT count(*) FROM s3_parts WHERE upload_id=?",
                      uid) == [(0,)], "unlisted part 1 left")
 
