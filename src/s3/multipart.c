@@ -205,6 +205,10 @@ void ows__s3_mpu_create(struct ows__s3_req *r)
 	ows_b64_encode(raw, sizeof(raw), id);
 	for (char *p = id; *p; p++)
 		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+	/* not '-' first: command lines would read the id as an option
+	   (the aws cli's --upload-id -abc... fails) */
+	if (id[0] == '-' || id[0] == '_')
+		id[0] = (char)('a' + raw[1] % 26);
 	snprintf(cs->id, sizeof(cs->id), "%s", id);
 	ck = json_object_get(meta, "checksum");
 	snprintf(cs->alg, sizeof(cs->alg), "%s",

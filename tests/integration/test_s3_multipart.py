@@ -191,6 +191,21 @@ def test_s3_multipart_boto3_operations():
                      "dir/big.bin") == [(3,)], "object blobs")
 
 
+def test_s3_multipart_upload_ids():
+    """Upload ids are 32 URL-safe characters, all different, and never
+    start with '-' (the aws cli would read `--upload-id -x...` as an
+    option: with base64url that was one upload in 32)."""
+    n, s3 = node_with_bucket()
+    ids = [s3.create_multipart_upload(Bucket=BUCKET, Key="k%d" % i)["UploadId"]
+           for i in range(160)]
+    check(len(set(ids)) == len(ids), "ids repeat")
+    for uid in ids:
+        check(len(uid) == 32 and uid[0].isalnum() and
+              all(c.isalnum() or c in "-_" for c in uid), uid)
+    check(len(s3.list_multipart_uploads(Bucket=BUCKET, MaxUploads=1000)
+              ["Uploads"]) == 160, "listed")
+
+
 def test_s3_multipart_errors():
     n, s3 = node_with_bucket()
     uid = s3.create_multipart_upload(Bucket=BUCKET, Key="k")["UploadId"]
