@@ -18,8 +18,7 @@
  *      s3:max-keys for listings);
  *   4. op->handle(r), which answers the call exactly once.
  *
- * Handlers of operations that other files build are declared here and
- * stubbed (501 NotImplemented) in todo.c until they exist.
+ * Handlers of operations that other files build are declared here.
  */
 #ifndef OWS_S3_S3_PRIV_H
 #define OWS_S3_S3_PRIV_H
@@ -385,6 +384,14 @@ typedef void (*ows__s3_sink_cb)(struct ows__s3_req *r,
  * here (done not called) and stores nothing. Uses r->reading.
  */
 void ows__s3_sink(struct ows__s3_req *r, uint64_t max, ows__s3_sink_cb done);
+/*
+ * The same, computing checksum dflt of the body when the request names
+ * none (UploadPart of an upload made with a checksum algorithm: S3
+ * computes the part's checksum itself); stored->ck and ->checksum then
+ * hold it.
+ */
+void ows__s3_sink_alg(struct ows__s3_req *r, uint64_t max,
+		      enum ows__s3_ck_alg dflt, ows__s3_sink_cb done);
 
 /*
  * The same with a filter between the body and the blob (POST Object:
@@ -490,7 +497,7 @@ int ows__s3_write_conditions(struct ows__s3_req *r, json_t *spec);
 int ows__s3_parse_range(const char *v, uint64_t size, uint64_t *a,
 			uint64_t *b);
 
-/* ---- built by other files (stubs in todo.c until they exist) ---- */
+/* ---- built by other files ---- */
 
 void ows__s3_list_objects(struct ows__s3_req *r); /* v1 and v2 (r->id) */
 void ows__s3_delete_objects(struct ows__s3_req *r);

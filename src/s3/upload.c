@@ -46,6 +46,7 @@ struct sink {
 	uint64_t received;
 	bool busy, paused, last, committing, mismatch_md5,
 	     mismatch_ck;
+	bool ck_computed;        /* the checksum is ours: nothing to match */
 	int wstatus;             /* the pool's error */
 	uv_work_t job, job2;     /* a batch's write and its hashes */
 	unsigned jobs;           /* of them still running */
@@ -145,6 +146,7 @@ static void commit_work(uv_work_t *job)
 		ows__s3_ck_final(&s->ck, s->ck_b64);
 		s->mismatch_md5 = s->has_md5 && memcmp(md, s->want_md5, 16);
 		s->mismatch_ck = s->ck.alg != OWS_S3_CK_NONE &&
+				 !s->ck_computed &&
 				 strcmp(s->ck_b64, s->want_ck) != 0;
 		if (s->mismatch_md5 || s->mismatch_ck)
 			ows_blob_writer_abort(&s->w);
@@ -500,13 +502,35 @@ static bool asked_md5_and_size(struct ows__s3_req *r, struct sink *s)
 	return true;
 }
 
+static void sink_start(struct ows__s3_req *r, uint64_t max,
+		       ows__s3_sink_filter filter, enum ows__s3_ck_alg dflt,
+		       ows__s3_sink_cb done);
+
 void ows__s3_sink(struct ows__s3_req *r, uint64_t max, ows__s3_sink_cb done)
 {
-	ows__s3_sink_filtered(r, max, NULL, done);
+	sink_start(r, max, NULL, OWS_S3_CK_NONE, done);
 }
 
 void ows__s3_sink_filtered(struct ows__s3_req *r, uint64_t max,
 			   ows__s3_sink_filter filter, ows__s3_sink_cb done)
+{
+	sink_start(r, max, filter, OWS_S3_CK_NONE, done);
+}
+
+void ows__s3_sink_alg(struct ows__s3_req *r, uint64_t max,
+		      enum ows__s3_ck_alg dflt, ows__s3_sink_cb done)
+{
+	sink_start(r, max, NULL, dflt, done);
+}
+
+/*
+ * The body into a blob: filter (a form's) or NULL; dflt, the checksum
+ * computed when the request names none (an upload's algorithm), or
+ * OWS_S3_CK_NONE.
+ */
+static void sink_start(struct ows__s3_req *r, uint64_t max,
+		       ows__s3_sink_filter filter, enum ows__s3_ck_alg dflt,
+		       ows__s3_sink_cb done)
 {
 	struct sink *s = calloc(1, sizeof(*s));
 	struct ows__s3_stored *out = ows_arena_alloc(r->c->arena, sizeof(*out));
@@ -527,6 +551,10 @@ void ows__s3_sink_filtered(struct ows__s3_req *r, uint64_t max,
 	    (!asked_md5_and_size(r, s) || !asked_checksum(r, s, &alg))) {
 		free(s);
 		return;
+	}
+	if (alg == OWS_S3_CK_NONE && dflt != OWS_S3_CK_NONE) {
+		alg = dflt;
+		s->ck_computed = true;
 	}
 	s->md5 = EVP_MD_CTX_new();
 	if (s->md5 == NULL || EVP_DigestInit_ex(s->md5, EVP_md5(), NULL) != 1 ||
