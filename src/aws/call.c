@@ -50,14 +50,14 @@ void ows_aws_reply(struct ows_aws_call *c, int status,
 		   const struct ows_http_header *headers, size_t n_headers,
 		   const void *body, size_t len)
 {
-	struct ows_http_header h[24];
+	struct ows_http_header h[40];
 	struct ows_http_req *req = c->req;
 	size_t n = 0;
 	bool has_id = false;
 
 	if (priv(c)->answered)
 		return; /* the server ended the request (a body error) */
-	for (size_t i = 0; i < n_headers && n < 23; i++) {
+	for (size_t i = 0; i < n_headers && n < 39; i++) {
 		has_id |= strcasecmp(headers[i].name, "x-amzn-RequestId") == 0;
 		h[n++] = headers[i];
 	}
@@ -67,6 +67,23 @@ void ows_aws_reply(struct ows_aws_call *c, int status,
 	call_end(c);
 	/* c lives in req's arena: nothing of it after this */
 	ows_http_respond(req, status, h, n, body, len);
+}
+
+int ows_aws_reply_start(struct ows_aws_call *c, int status,
+			const struct ows_http_header *headers,
+			size_t n_headers, int64_t content_length)
+{
+	struct ows_http_header h[40];
+	struct ows_http_req *req = c->req;
+	size_t n = 0;
+
+	if (priv(c)->answered)
+		return -ECANCELED;
+	for (size_t i = 0; i < n_headers && n < 39; i++)
+		h[n++] = headers[i];
+	h[n++] = (struct ows_http_header){"x-amzn-RequestId", c->request_id};
+	call_end(c);
+	return ows_http_respond_start(req, status, h, n, content_length);
 }
 
 static const char *content_type(const struct ows_aws_call *c)

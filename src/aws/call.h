@@ -50,6 +50,17 @@ void ows_aws_reply_json(struct ows_aws_call *c, int status, json_t *v);
 /* Answer with an XML body (copied), text/xml or application/xml. */
 void ows_aws_reply_xml(struct ows_aws_call *c, int status, const char *xml);
 /*
+ * Start a streamed answer (a large body: S3's GetObject): status and
+ * headers (borrowed) now, the body with ows_http_respond_write on c->req
+ * and always ows_http_respond_end after (http/http.h). The call counts
+ * as answered from here. -ECANCELED when the call was ended already (a
+ * body error): then c->req must not be touched; other errors are
+ * ows_http_respond_start's (respond_end still follows).
+ */
+int ows_aws_reply_start(struct ows_aws_call *c, int status,
+			const struct ows_http_header *headers,
+			size_t n_headers, int64_t content_length);
+/*
  * Answer an error in the service's protocol: code is the AWS error code
  * ("ResourceNotFoundException", "NoSuchKey"), the message printf-style.
  */

@@ -7,11 +7,13 @@
 #include <string.h>
 
 #include "lambda/lambda.h"
+#include "s3/s3.h"
 #include "sts/sts.h"
 
 const struct ows_aws_service *const ows_aws_services[] = {
 	&ows_sts_service,
 	&ows_lambda_service,
+	&ows_s3_service,
 	NULL,
 };
 

@@ -42,6 +42,28 @@ static int segment_mb(const json_t *o, struct ows_node_config *cfg)
 	return 0;
 }
 
+bool ows_node_s3_domain_valid(const char *d)
+{
+	size_t n = strlen(d), label = 0;
+
+	if (n == 0 || n > 253 || d[0] == '.' || d[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char ch = d[i];
+
+		if (ch == '.') {
+			if (label == 0 || d[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		      (ch == '-' && label > 0)) || ++label > 63)
+			return false;
+	}
+	return true;
+}
+
 int ows_node_config_load(const char *dir, struct ows_node_config *cfg,
 			 struct ows_err *err)
 {
@@ -89,6 +111,15 @@ int ows_node_config_load(const char *dir, struct ows_node_config *cfg,
 		cfg->max_per_address = (unsigned)json_integer_value(
 			json_object_get(o, "max_connections_per_address"));
 	rv = segment_mb(o, cfg);
+	if (rv == 0 && json_object_get(o, "s3_domain") != NULL &&
+	    (copy_field(o, "s3_domain", cfg->s3_domain,
+			sizeof(cfg->s3_domain)) != 0 ||
+	     !ows_node_s3_domain_valid(cfg->s3_domain))) {
+		ows_err_printf(err, "'%s': 's3_domain' must be a DNS name",
+			       path);
+		json_decref(o);
+		return OWS_EINVAL;
+	}
 	json_decref(o);
 	if (rv != 0)
 		ows_err_printf(err, "'%s': 'segment_mb' must be a number from "
@@ -116,6 +147,9 @@ int ows_node_config_save(const char *dir, const struct ows_node_config *cfg)
 	if (o != NULL && cfg->segment_mb != 0)
 		json_object_set_new(o, "segment_mb",
 				    json_integer(cfg->segment_mb));
+	if (o != NULL && cfg->s3_domain[0] != '\0')
+		json_object_set_new(o, "s3_domain",
+				    json_string(cfg->s3_domain));
 	text = o ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
 	if (text == NULL)

@@ -35,6 +35,8 @@
 /* Bounds of "segment_mb" in node.json and of --segment-mb. */
 #define OWS_NODE_SEGMENT_MB_MIN 1
 #define OWS_NODE_SEGMENT_MB_MAX 1024
+/* The S3 domain when node.json names none. */
+#define OWS_NODE_S3_DOMAIN_DEFAULT "s3.localhost"
 
 struct ows_node_config {
 	uint64_t id;
@@ -50,12 +52,17 @@ struct ows_node_config {
 	/* Optional "segment_mb": the size of each Raft log segment file,
 	   which libraft preallocates; 0 keeps its default (8 MB). */
 	unsigned segment_mb;
+	/* Optional "s3_domain" (`owsd init --s3-domain`): S3's virtual-host
+	   style names BUCKET.S3_DOMAIN; "" means OWS_NODE_S3_DOMAIN_DEFAULT. */
+	char s3_domain[254];
 };
 
 /* DIR/node.json (config.c) */
 int ows_node_config_load(const char *dir, struct ows_node_config *cfg,
 			 struct ows_err *err);
 int ows_node_config_save(const char *dir, const struct ows_node_config *cfg);
+/* A DNS name in lowercase (labels of [a-z0-9-], 1 to 63 each)? */
+bool ows_node_s3_domain_valid(const char *domain);
 
 /* Milliseconds since the epoch (the leader's clock stamps entries). */
 int64_t ows_now_ms(void);

@@ -5,12 +5,16 @@
  *   1. its X-Amz-Target prefix (the JSON protocols: "DynamoDB_20120810."),
  *   2. its SigV4 scope's service (Authorization header, or X-Amz-Credential
  *      of a presigned URL),
- *   3. its path prefix ("/2015-03-31/" for Lambda) or Host ("sts.*").
+ *   3. a Host under the node's S3 domain (BUCKET.s3.localhost, or the
+ *      domain itself): S3, whatever the request carries,
+ *   4. its path prefix ("/2015-03-31/" for Lambda) or Host ("sts.*"),
+ *   5. no credentials at all (no Authorization, no X-Amz-Credential): S3,
+ *      which serves anonymous requests that a bucket policy allows and
+ *      CORS preflights (OPTIONS).
  *
- * A request that names no service served here is still authenticated
- * (an unsigned one is told so), then answered InvalidAction in the
- * shape of what it looks like: JSON 1.0 with an X-Amz-Target, else
- * query-XML.
+ * A request that names no service served here is still authenticated,
+ * then answered InvalidAction in the shape of what it looks like: JSON
+ * 1.0 with an X-Amz-Target, else query-XML.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +23,7 @@
 #include "aws/registry.h"
 #include "common/enc.h"
 #include "daemon/edge.h"
+#include "s3/s3.h"
 
 
 static void unknown_handle(struct ows_aws_call *c)
@@ -57,7 +62,8 @@ static bool scope_service(const char *cred, char *out, size_t cap)
 	return out[0] != '\0';
 }
 
-static const struct ows_aws_service *route(const struct ows_http_req *req)
+static const struct ows_aws_service *route(const struct ows_http_req *req,
+					    const char *s3_domain)
 {
 	const char *target = ows_http_req_header(req, "X-Amz-Target");
 	const char *auth = ows_http_req_header(req, "Authorization");
@@ -65,6 +71,9 @@ static const struct ows_aws_service *route(const struct ows_http_req *req)
 	const struct ows_aws_service *const *s;
 	char cred[512], svc[64] = "";
 	const char *p;
+	bool creds = auth != NULL ||
+		     ows_query_get(req->query, "X-Amz-Credential", cred,
+				   sizeof(cred));
 
 	if (target != NULL) {
 		for (s = ows_aws_services; *s != NULL; s++)
@@ -84,6 +93,8 @@ static const struct ows_aws_service *route(const struct ows_http_req *req)
 				return *s;
 		return target != NULL ? &unknown_json : &unknown_xml;
 	}
+	if (target == NULL && ows_s3_host_is_ours(host, s3_domain))
+		return &ows_s3_service;
 	for (s = ows_aws_services; *s != NULL; s++)
 		if ((*s)->path_prefix != NULL &&
 		    strncmp(req->path, (*s)->path_prefix,
@@ -98,10 +109,13 @@ static const struct ows_aws_service *route(const struct ows_http_req *req)
 				return *s;
 		}
 	}
+	if (target == NULL && !creds)
+		return &ows_s3_service;
 	return target != NULL ? &unknown_json : &unknown_xml;
 }
 
 void ows_edge_handle(struct ows_node_host *nh, struct ows_http_req *req)
 {
-	ows_aws_call_start(route(req), &nh->host, &nh->keys, req);
+	ows_aws_call_start(route(req, nh->host.s3_domain), &nh->host,
+			   &nh->keys, req);
 }

@@ -248,6 +248,8 @@ static int build(const struct owsd_opts *o, struct ows_key *node_key,
 	snprintf(cfg->edge, sizeof(cfg->edge), "%s", o->edge);
 	snprintf(cfg->gateway, sizeof(cfg->gateway), "%s", o->gateway);
 	cfg->segment_mb = o->segment_mb;
+	snprintf(cfg->s3_domain, sizeof(cfg->s3_domain), "%s",
+		 o->s3_domain ? o->s3_domain : "");
 	genesis = json_pack("{s:s, s:s, s:{s:I, s:s, s:s, s:s, s:s}, s:o}",
 			    "cluster", cfg->cluster, "root_key", root, "node",
 			    "id", (json_int_t)1, "raft", cfg->raft, "edge",

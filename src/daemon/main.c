@@ -1,9 +1,9 @@
 /*
  * owsd, the node daemon:
  *   owsd init -d DIR [--edge H:P] [--gateway H:P] [--raft H:P] [--root-key PUB]
- *             [--segment-mb N]
+ *             [--segment-mb N] [--s3-domain DOMAIN]
  *   owsd join -d DIR --peer H:P --token TOKEN [--edge ...] [--gateway ...] [--raft ...]
- *             [--segment-mb N]
+ *             [--segment-mb N] [--s3-domain DOMAIN]
  *   owsd run  -d DIR [--log-level LEVEL]
  * See docs/cluster.md.
  */
@@ -40,8 +40,10 @@
 static const char usage[] =
 	"usage: owsd init -d DIR [--edge HOST:PORT] [--gateway HOST:PORT]\n"
 	"                 [--raft HOST:PORT] [--root-key PUBKEY] [--segment-mb N]\n"
+	"                 [--s3-domain DOMAIN]\n"
 	"       owsd join -d DIR --peer HOST:PORT --token TOKEN [--edge ...]\n"
 	"                 [--gateway ...] [--raft ...] [--segment-mb N]\n"
+	"                 [--s3-domain DOMAIN]\n"
 	"       owsd run -d DIR [--log-level error|warn|info|debug]\n";
 
 int owsd_die(const char *fmt, ...)
@@ -68,6 +70,7 @@ static int parse(int argc, char **argv, struct owsd_opts *o)
 		{"token", required_argument, NULL, 't'},
 		{"log-level", required_argument, NULL, 'l'},
 		{"segment-mb", required_argument, NULL, 's'},
+		{"s3-domain", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	static char abs_dir[PATH_MAX];
@@ -76,7 +79,7 @@ static int parse(int argc, char **argv, struct owsd_opts *o)
 	int c, lvl, rv;
 
 	*o = (struct owsd_opts){NULL, "127.0.0.1:4566", "127.0.0.1:8080",
-			   "127.0.0.1:4567", NULL, NULL, NULL, 0};
+			   "127.0.0.1:4567", NULL, NULL, NULL, 0, NULL};
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "d:", longs, NULL)) != -1) {
 		switch (c) {
@@ -103,6 +106,12 @@ static int parse(int argc, char **argv, struct owsd_opts *o)
 						"from %d to %d", OWS_NODE_SEGMENT_MB_MIN,
 						OWS_NODE_SEGMENT_MB_MAX);
 			o->segment_mb = (unsigned)mb;
+			break;
+		case 'S':
+			if (!ows_node_s3_domain_valid(optarg))
+				return owsd_die("--s3-domain must be a DNS name "
+						"in lowercase ('s3.example.com')");
+			o->s3_domain = optarg;
 			break;
 		default:
 			fputs(usage, stderr);
@@ -385,6 +394,8 @@ static int join(const struct owsd_opts *o, const char *dir,
 	snprintf(cfg->edge, sizeof(cfg->edge), "%s", o->edge);
 	snprintf(cfg->gateway, sizeof(cfg->gateway), "%s", o->gateway);
 	cfg->segment_mb = o->segment_mb;
+	snprintf(cfg->s3_domain, sizeof(cfg->s3_domain), "%s",
+		 o->s3_domain ? o->s3_domain : "");
 	snprintf(path, sizeof(path), "%s/cluster.secret", dir);
 	rv = ows_box_open(box, ows_json_str(r, "box_sender"),
 			  ows_json_str(r, "cluster_secret_sealed"), &secret);

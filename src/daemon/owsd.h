@@ -16,6 +16,7 @@ struct owsd_opts {
 	const char *peer;
 	const char *token;
 	unsigned segment_mb; /* --segment-mb; 0: libraft's default */
+	const char *s3_domain; /* --s3-domain; NULL: s3.localhost */
 };
 
 /*

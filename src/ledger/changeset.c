@@ -86,7 +86,10 @@ void ows_action_arn(const char *kind, const char *name, char *out, size_t cap)
 {
 	const struct ows_kind *k = ows_kind_find(kind);
 
-	if (k != NULL && k->arn_service != NULL && k->arn_type != NULL)
+	if (k != NULL && k->arn_service != NULL && k->arn_type != NULL &&
+	    k->arn_type[0] == '\0') /* S3's: arn:ows:s3:::BUCKET */
+		snprintf(out, cap, "arn:ows:%s:::%s", k->arn_service, name);
+	else if (k != NULL && k->arn_service != NULL && k->arn_type != NULL)
 		snprintf(out, cap, "arn:ows:%s::%s/%s", k->arn_service,
 			 k->arn_type, name);
 	else

@@ -63,7 +63,8 @@ int ows_action_split(const char *action, char *kind, const char **verb);
  * The ARN an action on kind/name is judged against, in the form of the
  * kind's table (state/kinds.h): arn:ows:SERVICE::TYPE/NAME, e.g.
  * users -> arn:ows:iam::user/NAME, functions -> arn:ows:lambda::function/NAME,
- * nodes -> arn:ows:ows::node/NAME; an unknown kind arn:ows:ows::KIND/NAME.
+ * nodes -> arn:ows:ows::node/NAME, buckets (arn_type "") -> arn:ows:s3:::NAME;
+ * an unknown kind arn:ows:ows::KIND/NAME.
  */
 void ows_action_arn(const char *kind, const char *name, char *out, size_t cap);
 
