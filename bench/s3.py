@@ -239,7 +239,9 @@ def s3load(args, key=None):
         r = {"requests": 0, "errors": 1, "rate": 0, "p50_ms": 0, "p99_ms": 0, "mbps": 0,
              "seconds": 0}
     if p.returncode != 0:
-        r["first_error"] = (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[0][:200]
+        err = (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[0]
+        m = re.search(r"first error: (-?\d+) .*?<Code>(.*?)</Code>", err)
+        r["first_error"] = "%s %s" % m.groups() if m else err[:200]
     return r
 
 
@@ -266,14 +268,14 @@ def show_wrk(name, r):
         extra += "  (%d non-2xx answers)" % r[2]
     if r[3]:
         extra += "  (socket errors: %s)" % r[3]
-    print("%-28s %9.0f req/s  %8.1f MB/s%s" % (name, r[0], r[1], extra))
+    print("%-34s %9.0f req/s  %8.1f MB/s%s" % (name, r[0], r[1], extra))
 
 
 def show_put(name, r):
     extra = ""
     if r.get("errors"):
         extra = "  (%d failed: %s)" % (r["errors"], r.get("first_error", ""))
-    print("%-28s %8.0f objects/s   p50 %7.2f ms   p99 %7.2f ms%s" %
+    print("%-34s %8.0f objects/s   p50 %7.2f ms   p99 %7.2f ms%s" %
           (name, r["rate"], r["p50_ms"], r["p99_ms"], extra))
 
 

@@ -19,9 +19,10 @@
  * environment (S3LOAD_KEY="AKID SECRET", never argv), region from
  * S3LOAD_REGION (us-east-1). Without S3LOAD_KEY nothing is signed.
  *
- * Prints one line: requests=N errors=N seconds=S rate=R p50_ms=X p99_ms=Y
- * mbps=M (body bytes moved per second, 10^6), and the first error answer on
- * stderr. Exit status 0 when every request got a 2xx.
+ * Prints one line: requests=N (answered 2xx) errors=N (other answers and
+ * transport errors) seconds=S rate=R (2xx per second) p50_ms=X p99_ms=Y (of
+ * the 2xx) mbps=M (body bytes moved per second, 10^6), and the first error
+ * on stderr. Exit status 0 when every request got a 2xx.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -307,6 +308,17 @@ static int make_head(const struct opts *o, const char *method,
 
 static void record(struct worker *w, double t0, const struct resp *rs)
 {
+	if (rs->status < 200 || rs->status >= 300) {
+		if (w->errors++ == 0) {
+			w->first_status = rs->status;
+			snprintf(w->first_body, sizeof(w->first_body), "%.*s",
+				 (int)rs->head_len, rs->head);
+			for (char *p = w->first_body; *p; p++)
+				if (*p == '\n' || *p == '\r')
+					*p = ' ';
+		}
+		return;
+	}
 	if (w->n == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 4096;
 		w->lat_us = realloc(w->lat_us, w->cap * sizeof(*w->lat_us));
@@ -314,18 +326,10 @@ static void record(struct worker *w, double t0, const struct resp *rs)
 			abort();
 	}
 	w->lat_us[w->n++] = (uint32_t)((now() - t0) * 1e6);
-	if (rs->status >= 200 && rs->status < 300) {
-		w->bytes += strcmp(w->o->method, "PUT") == 0
-				    ? (w->o->file ? (uint64_t)w->o->file_size
-						  : w->o->size)
-				    : rs->body;
-		return;
-	}
-	if (w->errors++ == 0) {
-		w->first_status = rs->status;
-		snprintf(w->first_body, sizeof(w->first_body), "%.*s",
-			 (int)rs->head_len, rs->head);
-	}
+	w->bytes += strcmp(w->o->method, "PUT") == 0
+			    ? (w->o->file ? (uint64_t)w->o->file_size
+					  : w->o->size)
+			    : rs->body;
 }
 
 /* One request on *fd (dialled when -1); 0, or -1 on a transport error. */
