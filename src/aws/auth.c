@@ -290,6 +290,29 @@ int ows__aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err)
 	return rv;
 }
 
+bool ows__aws_verifier_trailer(const struct ows_aws_verifier *v,
+			       const char *name, char *out, size_t cap)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	if (v == NULL || !v->chunked)
+		return false;
+	/* canonical "name:value\n" lines, names lowercase */
+	for (p = v->d.trailers; *p != '\0'; p += strcspn(p, "\n") + 1) {
+		size_t len = strcspn(p, "\n");
+
+		if (len > n && strncmp(p, name, n) == 0 && p[n] == ':') {
+			snprintf(out, cap, "%.*s", (int)(len - n - 1),
+				 p + n + 1);
+			return true;
+		}
+		if (p[len] == '\0')
+			break;
+	}
+	return false;
+}
+
 void ows__aws_verifier_free(struct ows_aws_verifier *v)
 {
 	if (v == NULL)

@@ -119,6 +119,9 @@ int ows__aws_verifier_feed(struct ows_aws_verifier *v, const void *data,
 			   void *ud, struct ows_err *err);
 int ows__aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err);
 void ows__aws_verifier_free(struct ows_aws_verifier *v);
+/* A trailer of a checked aws-chunked body (see ows_aws_call_trailer). */
+bool ows__aws_verifier_trailer(const struct ows_aws_verifier *v,
+			       const char *name, char *out, size_t cap);
 
 /* Answer a failed authentication (rc, reason msg or NULL) in c's protocol. */
 void ows__aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg);

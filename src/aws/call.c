@@ -28,6 +28,12 @@ const char *ows_aws_header(const struct ows_aws_call *c, const char *name)
 	return ows_http_req_header(c->req, name);
 }
 
+bool ows_aws_call_trailer(const struct ows_aws_call *c, const char *name,
+			  char *out, size_t cap)
+{
+	return ows__aws_verifier_trailer(priv(c)->verifier, name, out, cap);
+}
+
 /* Requests reading a body past their service's body_limit now. */
 static unsigned large_bodies;
 
@@ -50,14 +56,20 @@ void ows_aws_reply(struct ows_aws_call *c, int status,
 		   const struct ows_http_header *headers, size_t n_headers,
 		   const void *body, size_t len)
 {
-	struct ows_http_header h[40];
+	struct ows_http_header *h;
 	struct ows_http_req *req = c->req;
 	size_t n = 0;
 	bool has_id = false;
 
 	if (priv(c)->answered)
 		return; /* the server ended the request (a body error) */
-	for (size_t i = 0; i < n_headers && n < 39; i++) {
+	h = ows_arena_alloc(c->arena, (n_headers + 1) * sizeof(*h));
+	if (h == NULL) {
+		call_end(c);
+		ows_http_respond(req, 503, NULL, 0, NULL, 0);
+		return;
+	}
+	for (size_t i = 0; i < n_headers; i++) {
 		has_id |= strcasecmp(headers[i].name, "x-amzn-RequestId") == 0;
 		h[n++] = headers[i];
 	}
@@ -73,13 +85,16 @@ int ows_aws_reply_start(struct ows_aws_call *c, int status,
 			const struct ows_http_header *headers,
 			size_t n_headers, int64_t content_length)
 {
-	struct ows_http_header h[40];
+	struct ows_http_header *h;
 	struct ows_http_req *req = c->req;
 	size_t n = 0;
 
 	if (priv(c)->answered)
 		return -ECANCELED;
-	for (size_t i = 0; i < n_headers && n < 39; i++)
+	h = ows_arena_alloc(c->arena, (n_headers + 1) * sizeof(*h));
+	if (h == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_headers; i++)
 		h[n++] = headers[i];
 	h[n++] = (struct ows_http_header){"x-amzn-RequestId", c->request_id};
 	call_end(c);

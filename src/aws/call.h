@@ -88,6 +88,15 @@ typedef void (*ows_aws_chunk_cb)(struct ows_aws_call *c, int status,
 int ows_aws_call_stream(struct ows_aws_call *c, uint64_t limit,
 			ows_aws_chunk_cb cb);
 
+/*
+ * BODY_STREAM services, once the stream's last call came with status 0:
+ * the value of trailer name (lowercase, "x-amz-checksum-crc32") of an
+ * aws-chunked body into out (cap bytes, truncated): true, or false when
+ * the body carried no such trailer.
+ */
+bool ows_aws_call_trailer(const struct ows_aws_call *c, const char *name,
+			  char *out, size_t cap);
+
 /* A header of the call's request, or NULL. */
 const char *ows_aws_header(const struct ows_aws_call *c, const char *name);
 

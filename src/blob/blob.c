@@ -67,16 +67,17 @@ void ows_blob_touch(const struct ows_blob_store *s, const char *hash)
 
 /* ---- writing: temporary file, fsync, digest check, rename ---- */
 
-int ows_blob_writer_open(struct ows_blob_writer *w,
-			 const struct ows_blob_store *s, const char *hash)
+static int writer_open(struct ows_blob_writer *w,
+		       const struct ows_blob_store *s, const char *hash)
 {
 	char suffix[17];
 	int rv;
 
 	*w = (struct ows_blob_writer){.s = s, .fd = -1};
-	if (!ows_blob_name_valid(hash))
+	if (hash != NULL && !ows_blob_name_valid(hash))
 		return -EINVAL;
-	memcpy(w->hash, hash, 65);
+	if (hash != NULL)
+		memcpy(w->hash, hash, 65);
 	rv = ows_mkdir_p(s->dir, 0700);
 	if (rv != 0)
 		return rv;
@@ -97,6 +98,18 @@ int ows_blob_writer_open(struct ows_blob_writer *w,
 		return rv;
 	}
 	return 0;
+}
+
+int ows_blob_writer_open(struct ows_blob_writer *w,
+			 const struct ows_blob_store *s, const char *hash)
+{
+	return writer_open(w, s, hash);
+}
+
+int ows_blob_writer_open_new(struct ows_blob_writer *w,
+			     const struct ows_blob_store *s)
+{
+	return writer_open(w, s, NULL);
 }
 
 int ows_blob_writer_write(struct ows_blob_writer *w, const void *data,
@@ -142,7 +155,9 @@ int ows_blob_writer_commit(struct ows_blob_writer *w)
 	if (EVP_DigestFinal_ex(w->md, md, NULL) != 1)
 		return -ENOMEM;
 	ows_hex_encode(md, 32, hex);
-	if (strcmp(hex, w->hash) != 0)
+	if (w->hash[0] == '\0')
+		memcpy(w->hash, hex, 65); /* named by its bytes */
+	else if (strcmp(hex, w->hash) != 0)
 		return -EBADMSG;
 	if (fsync(w->fd) != 0)
 		return -errno;

@@ -74,9 +74,17 @@ struct ows_blob_writer {
 /* 0, or -EINVAL (hash is no blob name), -ENOMEM, -errno. */
 int ows_blob_writer_open(struct ows_blob_writer *w,
 			 const struct ows_blob_store *s, const char *hash);
+/*
+ * A writer whose name is not known before its bytes are (an S3 PUT: the
+ * name is the SHA-256 of the body): commit names the blob by what was
+ * written and leaves that name in w->hash. 0, -ENOMEM, -errno.
+ */
+int ows_blob_writer_open_new(struct ows_blob_writer *w,
+			     const struct ows_blob_store *s);
 int ows_blob_writer_write(struct ows_blob_writer *w, const void *data,
 			  size_t len);
-/* 0 once the blob is in place; -EBADMSG when the bytes are not hash. */
+/* 0 once the blob is in place; -EBADMSG when the bytes are not hash
+   (a writer opened with a name). */
 int ows_blob_writer_commit(struct ows_blob_writer *w);
 void ows_blob_writer_abort(struct ows_blob_writer *w);
 

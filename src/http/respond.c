@@ -273,6 +273,9 @@ static int build_head(struct request *r, struct ows_buf *b, int status,
 		r->resp_left = cl;
 		if (rv == 0)
 			rv = content_length(b, (uint64_t)cl);
+		/* HEAD: the length of what GET would send, and no body */
+		if (strcmp(r->req.method, "HEAD") == 0)
+			r->head_only = true;
 	} else if (r->http_minor >= 1) {
 		r->chunked = true;
 		if (rv == 0)

@@ -129,7 +129,7 @@ static size_t with_ids(struct ows__s3_req *r, struct ows_http_header *h,
 	size_t k = 0;
 	bool ctype = false;
 
-	for (size_t i = 0; i < n && k + 3 < cap; i++) {
+	for (size_t i = 0; i < n && k + 3 <= cap; i++) {
 		ctype |= strcasecmp(in[i].name, "Content-Type") == 0;
 		h[k++] = in[i];
 	}
@@ -146,9 +146,15 @@ void ows__s3_reply(struct ows__s3_req *r, int status,
 		   const struct ows_http_header *headers, size_t n,
 		   const void *body, size_t len)
 {
-	struct ows_http_header h[36];
-	size_t k = with_ids(r, h, 36, headers, n, body != NULL);
+	struct ows_http_header *h = ows_arena_alloc(r->c->arena,
+						    (n + 3) * sizeof(*h));
+	size_t k;
 
+	if (h == NULL) {
+		ows_aws_reply(r->c, 503, NULL, 0, NULL, 0);
+		return;
+	}
+	k = with_ids(r, h, n + 3, headers, n, body != NULL);
 	ows_aws_reply(r->c, status, h, k, body, len);
 }
 
@@ -167,9 +173,13 @@ int ows__s3_reply_start(struct ows__s3_req *r, int status,
 			const struct ows_http_header *headers, size_t n,
 			int64_t content_length)
 {
-	struct ows_http_header h[36];
-	size_t k = with_ids(r, h, 36, headers, n, false);
+	struct ows_http_header *h = ows_arena_alloc(r->c->arena,
+						    (n + 3) * sizeof(*h));
+	size_t k;
 
+	if (h == NULL)
+		return -ENOMEM;
+	k = with_ids(r, h, n + 3, headers, n, false);
 	return ows_aws_reply_start(r->c, status, h, k, content_length);
 }
 

@@ -119,7 +119,7 @@ struct ows__s3_req {
 	const char *query;  /* the raw query string ("" when none) */
 	const char *domain; /* the node's S3 domain ("s3.localhost") */
 	void *data;         /* the operation's own state */
-	void *reading;      /* ows__s3_read_xml / _read_body's own */
+	void *reading;      /* ows__s3_read_xml, _read_body, _sink's own */
 };
 
 /*
@@ -320,6 +320,69 @@ void ows__s3_object_headers(struct ows__s3_req *r,
 			    const struct ows__s3_object *o,
 			    struct ows_http_header *h, size_t cap, size_t *n);
 
+/* ---- checksums (checksum.c) ---- */
+
+enum ows__s3_ck_alg {
+	OWS_S3_CK_NONE,
+	OWS_S3_CK_CRC32,
+	OWS_S3_CK_CRC32C,
+	OWS_S3_CK_CRC64NVME,
+	OWS_S3_CK_SHA1,
+	OWS_S3_CK_SHA256,
+};
+
+#define OWS_S3_CK_B64 48 /* base64 of the largest (SHA-256), NUL */
+
+/* One running checksum of an object's bytes. */
+struct ows__s3_ck {
+	enum ows__s3_ck_alg alg;
+	uint32_t crc32;   /* CRC32, CRC32C */
+	uint64_t crc64;   /* CRC64NVME */
+	void *md;         /* EVP_MD_CTX: SHA1, SHA256 */
+};
+
+/* "CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256" ("" for NONE). */
+const char *ows__s3_ck_name(enum ows__s3_ck_alg alg);
+/* The algorithm named name, any case ("crc32", "CRC32"), or NONE. */
+enum ows__s3_ck_alg ows__s3_ck_parse(const char *name);
+/* 0 or -ENOMEM; _final writes base64 of the big-endian value, as S3. */
+int ows__s3_ck_init(struct ows__s3_ck *ck, enum ows__s3_ck_alg alg);
+void ows__s3_ck_update(struct ows__s3_ck *ck, const void *data, size_t len);
+void ows__s3_ck_final(struct ows__s3_ck *ck, char out[OWS_S3_CK_B64]);
+void ows__s3_ck_free(struct ows__s3_ck *ck);
+/* CRC-32C and CRC-64/NVME, continued from crc (0 to start). */
+uint32_t ows__s3_crc32c(uint32_t crc, const void *data, size_t len);
+uint64_t ows__s3_crc64nvme(uint64_t crc, const void *data, size_t len);
+
+/* The request header of alg's value ("x-amz-checksum-crc32"), or NULL. */
+const char *ows__s3_ck_header(enum ows__s3_ck_alg alg);
+/* Whether b64 is base64 of a value of alg's size. */
+bool ows__s3_ck_value_valid(enum ows__s3_ck_alg alg, const char *b64);
+
+/* ---- a body into a blob (upload.c) ---- */
+
+/* What ows__s3_sink stored (the call's arena). */
+struct ows__s3_stored {
+	char blob[65];        /* SHA-256 hex: the blob's name */
+	char md5[33];         /* hex: the ETag of a PUT or a part */
+	uint64_t size;
+	enum ows__s3_ck_alg ck; /* the checksum asked for, or NONE */
+	char checksum[OWS_S3_CK_B64]; /* its value (verified), base64 */
+};
+typedef void (*ows__s3_sink_cb)(struct ows__s3_req *r,
+				const struct ows__s3_stored *st);
+
+/*
+ * Stream r's body (at most max bytes: EntityTooLarge) into a new blob:
+ * Content-MD5 (InvalidDigest, BadDigest), the one checksum of
+ * x-amz-checksum-ALG, x-amz-trailer or x-amz-sdk-checksum-algorithm
+ * (InvalidRequest, BadDigest) checked, MissingContentLength (411);
+ * the blob committed and made durable on the replica count
+ * (host->blob_replicate); then done(r, stored). Every error is answered
+ * here (done not called) and stores nothing. Uses r->reading.
+ */
+void ows__s3_sink(struct ows__s3_req *r, uint64_t max, ows__s3_sink_cb done);
+
 /* ---- names (names.c) ---- */
 
 /*
@@ -374,11 +437,34 @@ int ows__s3_uploads_apply(const struct ows_apply_ctx *c, const char *verb,
 			  const char *name, const json_t *spec,
 			  json_t *result, struct ows_err *err);
 
-/* ---- objects (object_put.c, object_get.c, object_delete.c) ---- */
+/* ---- objects (objects.c, object_get.c) ---- */
 
 void ows__s3_put_object(struct ows__s3_req *r);
 void ows__s3_get_object(struct ows__s3_req *r); /* GET and HEAD */
 void ows__s3_delete_object(struct ows__s3_req *r);
+/*
+ * The meta (s3_model.h) of a write from r's headers: Content-Type
+ * (default binary/octet-stream), Content-Encoding, -Disposition,
+ * -Language, Cache-Control, Expires, x-amz-meta-* (MetadataTooLarge past
+ * 2 KB), x-amz-tagging (InvalidTag), owner. A new reference, or NULL
+ * once answered. CreateMultipartUpload and CopyObject (REPLACE) use it.
+ */
+json_t *ows__s3_meta_of_request(struct ows__s3_req *r);
+/*
+ * If-None-Match: * and If-Match: ETAG of a write to r's key into spec
+ * ("if_none_match", "if_match", "seen": the ETag now, or null), for the
+ * apply to decide (s3_model.h). Refused at once (412 PreconditionFailed,
+ * 404 NoSuchKey, 501 for If-None-Match other than *) when they fail
+ * already: then answered and -EINVAL. 0 otherwise.
+ */
+int ows__s3_write_conditions(struct ows__s3_req *r, json_t *spec);
+/*
+ * A single HTTP range "bytes=A-B", "bytes=A-", "bytes=-N" of an object of
+ * size bytes: 1 and [*a, *b), 0 when absent or to be ignored (malformed,
+ * several ranges), -1 when it cannot be satisfied (416 InvalidRange).
+ */
+int ows__s3_parse_range(const char *v, uint64_t size, uint64_t *a,
+			uint64_t *b);
 
 /* ---- built by other files (stubs in todo.c until they exist) ---- */
 
