@@ -165,8 +165,8 @@ struct ows_aws_host {
 	const char *region;             /* the node's region */
 	const char *account;            /* the cluster's 12-digit account */
 	const uint8_t *session_key;     /* 32 bytes, auth/session.h */
-	/* The node's S3 domain (`owsd init --s3-domain`, "s3.localhost"):
-	   virtual-host style requests name BUCKET.DOMAIN. */
+	/* The node's S3 domain (`owsd init --s3-domain`): virtual-host
+	   style requests name BUCKET.DOMAIN. "" or NULL: "s3.localhost". */
 	const char *s3_domain;
 
 	/*

@@ -116,6 +116,9 @@ static const struct ows_aws_service *route(const struct ows_http_req *req,
 
 void ows_edge_handle(struct ows_node_host *nh, struct ows_http_req *req)
 {
-	ows_aws_call_start(route(req, nh->host.s3_domain), &nh->host,
-			   &nh->keys, req);
+	const char *domain = nh->host.s3_domain;
+
+	if (domain == NULL || domain[0] == '\0')
+		domain = OWS_NODE_S3_DOMAIN_DEFAULT;
+	ows_aws_call_start(route(req, domain), &nh->host, &nh->keys, req);
 }

@@ -853,8 +853,8 @@ void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
 		.region = core->cfg.region,
 		.account = core->account,
 		.session_key = core->session_key,
-		.s3_domain = core->cfg.s3_domain[0] ? core->cfg.s3_domain
-						    : OWS_NODE_S3_DOMAIN_DEFAULT,
+		/* read at each call: node.json is loaded after this */
+		.s3_domain = core->cfg.s3_domain,
 		.authorize = host_authorize,
 		.authorize_resource = host_authorize_resource,
 		.propose = host_propose,

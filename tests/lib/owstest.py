@@ -96,8 +96,8 @@ class Node:
     def addr_args(self):
         return ["--edge", self.edge, "--gateway", self.gateway, "--raft", self.raft]
 
-    def init(self, root_key=None):
-        args = [OWSD, "init", "-d", self.dir] + self.addr_args()
+    def init(self, root_key=None, extra=()):
+        args = [OWSD, "init", "-d", self.dir] + self.addr_args() + list(extra)
         if root_key:
             args += ["--root-key", root_key]
         p = subprocess.run(args, capture_output=True, text=True, timeout=60)
@@ -308,6 +308,63 @@ def boto3_client(node, service, key=None, region=REGION, retries=None):
                         aws_access_key_id=key[0], aws_secret_access_key=key[1],
                         aws_session_token=key[2] if len(key) > 2 else None,
                         config=cfg)
+
+
+# ---- S3 clients: s3cmd and rclone (Debian packages) ----
+
+def s3_env(node, key=None):
+    """aws_env without the CA bundle variables that rclone cannot use
+    over plain HTTP."""
+    env = aws_env(node, key)
+    env.pop("AWS_CA_BUNDLE", None)
+    return env
+
+
+def s3cmd_config(node, key=None, vhost=False):
+    """An s3cmd config file for node's edge (path style, or virtual-host
+    style under s3.localhost when vhost), key as aws_env takes it
+    (default: the root key). Returns its path."""
+    key = key or root_creds(node)
+    port = node.edge.rsplit(":", 1)[1]
+    path = os.path.join(tmpdir(), "s3cfg")
+    with open(path, "w") as f:
+        f.write("[default]\naccess_key = %s\nsecret_key = %s\n"
+                "host_base = %s\nhost_bucket = %s\nuse_https = False\n"
+                "signature_v2 = False\nbucket_location = us-east-1\n"
+                "check_ssl_certificate = False\n"
+                % (key[0], key[1], node.edge,
+                   "%%(bucket)s.s3.localhost:%s" % port if vhost else node.edge))
+    return path
+
+
+def s3cmd(node, *args, key=None, config=None, timeout=60):
+    """Run s3cmd against node (config: s3cmd_config's, made when None).
+    Returns the process (text); check its returncode yourself."""
+    config = config or s3cmd_config(node, key)
+    return subprocess.run(["s3cmd", "-c", config] + list(args), capture_output=True,
+                          text=True, timeout=timeout, env=s3_env(node, key))
+
+
+def rclone_config(node, key=None, name="ows"):
+    """An rclone config with an s3 remote `name` (provider Other, path
+    style) for node's edge. Returns its path."""
+    key = key or root_creds(node)
+    path = os.path.join(tmpdir(), "rclone.conf")
+    with open(path, "w") as f:
+        f.write("[%s]\ntype = s3\nprovider = Other\naccess_key_id = %s\n"
+                "secret_access_key = %s\nendpoint = http://%s\n"
+                "region = us-east-1\nforce_path_style = true\n"
+                % (name, key[0], key[1], node.edge))
+    return path
+
+
+def rclone(node, *args, key=None, config=None, timeout=60):
+    """Run rclone with rclone_config's remote "ows" (made when config is
+    None). Returns the process (text)."""
+    config = config or rclone_config(node, key)
+    return subprocess.run(["rclone", "--config", config] + list(args),
+                          capture_output=True, text=True, timeout=timeout,
+                          env=s3_env(node, key))
 
 
 # ---- the AWS SDK for JavaScript v3 (installed by make deps) ----

@@ -184,3 +184,28 @@ OWS_TEST(blob_replicate_to_none_or_without_peers)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	OWS_CHECK_INT(uv_loop_close(&loop), 0);
 }
+
+OWS_TEST(blob_writer_named_by_its_bytes_at_commit)
+{
+	struct ows_blob_store s;
+	struct ows_blob_writer w;
+	char dir[64], hash[65];
+	uint64_t size = 0;
+
+	store_in_tmp(&s, dir);
+	OWS_CHECK_INT(ows_blob_writer_open_new(&w, &s), 0);
+	OWS_CHECK_INT(ows_blob_writer_write(&w, "hello, ", 7), 0);
+	OWS_CHECK_INT(ows_blob_writer_write(&w, "world", 5), 0);
+	OWS_CHECK_INT(ows_blob_writer_commit(&w), 0);
+	ows_sha256_hex("hello, world", 12, hash);
+	OWS_CHECK_STR(w.hash, hash);
+	ows_blob_writer_abort(&w); /* after commit: harmless */
+	OWS_CHECK_INT(ows_blob_size(&s, hash, &size), 0);
+	OWS_CHECK_INT(size, 12);
+	OWS_CHECK_INT(files_in(&s), 1);
+	/* an aborted one leaves nothing */
+	OWS_CHECK_INT(ows_blob_writer_open_new(&w, &s), 0);
+	OWS_CHECK_INT(ows_blob_writer_write(&w, "x", 1), 0);
+	ows_blob_writer_abort(&w);
+	OWS_CHECK_INT(files_in(&s), 1);
+}
