@@ -6,9 +6,15 @@
  * line:
  *
  *   METHOD \n PATH \n QUERY \n HOST \n CONTENT-TYPE \n COPY-SOURCE \n DOMAIN
+ *   \n RANGE \n DATE \n CHECKSUM-ALGORITHM \n CHECKSUM-VALUE
  *
  * (a part that is missing is absent: NULL host, content type and copy
- * source; an empty domain is the default s3.localhost). Besides not
+ * source; an empty domain is the default s3.localhost). The last four are
+ * the headers GetObject and PutObject parse themselves: a Range against
+ * objects of a few sizes (a satisfiable range lies inside the object), an
+ * HTTP date as If-Modified-Since carries it (one that parses, written back
+ * as S3 writes dates, parses to the same second), and a checksum header
+ * (x-amz-checksum-algorithm and the value's form). Besides not
  * crashing it checks what s3_priv.h promises of every routed request: the
  * operation is one of the table's, the key is valid UTF-8 without NUL and
  * at most 1024 bytes, the bucket at most 64 bytes (longer names are cut
@@ -27,7 +33,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define PARTS 7
+#define PARTS 11
 
 static const char *const params[] = {
 	"prefix", "delimiter", "max-keys", "continuation-token", "start-after",
@@ -78,6 +84,39 @@ static void check_routed(const struct ows__s3_req *r)
 			abort();
 }
 
+static void headers(const char *range, const char *date, const char *alg,
+		    const char *value)
+{
+	static const uint64_t sizes[] = {0, 1, 4096, 5ULL << 30, UINT64_MAX};
+	enum ows__s3_ck_alg ck;
+	char back[32];
+	int64_t ms, again;
+
+	for (size_t i = 0; range && i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t a = 0, b = 0;
+
+		if (ows__s3_parse_range(range, sizes[i], &a, &b) == 1 &&
+		    !(a < b && b <= sizes[i]))
+			abort();
+	}
+	/* Up to the year 9999: the dates HTTP's forms can write. */
+	if (date != NULL && ows__s3_parse_http_date(date, &ms) == 0 &&
+	    ms >= 0 && ms < 253402300800000LL) {
+		ows__s3_http_date(ms, back);
+		if (ows__s3_parse_http_date(back, &again) != 0 ||
+		    again / 1000 != ms / 1000)
+			abort();
+	}
+	if (alg != NULL) {
+		ck = ows__s3_ck_parse(alg);
+		if (ck != OWS_S3_CK_NONE && (ows__s3_ck_name(ck) == NULL ||
+					     ows__s3_ck_header(ck) == NULL))
+			abort();
+		if (value != NULL)
+			(void)ows__s3_ck_value_valid(ck, value);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *part[PARTS] = {NULL};
@@ -124,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	ows_arena_close(&arena);
+	headers(part[7], part[8], part[9], part[10]);
 	free(text);
 	return 0;
 }
