@@ -6,7 +6,8 @@ processes weigh on them.
 
   s3-get   GetObject of a 1 MiB and a 4 KiB object through a presigned URL
            (boto3's presigner, path style) vs nginx serving the same bytes
-           as static files (sendfile on): wrk -t2 -cCONNS, same duration;
+           as static files (sendfile on): wrk -t2 -cCONNS, same duration,
+           ROUNDS alternating rounds (each side first in turn), medians;
            req/s, MB/s and the ratio (issue 10's target: >= 0.9 of nginx
            for 1 MiB)
   s3-put   PutObject of PUT_SIZE-byte objects (each body different, each
@@ -28,7 +29,8 @@ processes weigh on them.
 Environment: BENCH_DIR (scratch, removed by bench/run), BENCH_SECONDS (each
 timed run, 5), BENCH_CONNS (32), BENCH_PUT_SIZE (4096), BENCH_BIG_MB (1024;
 0 skips s3-big), BENCH_S3_CLUSTER (1; 0 skips the three-node run),
-BENCH_S3_SECTIONS ("get put big").
+BENCH_S3_SECTIONS ("get put big"), BENCH_ROUNDS (s3-get's alternating
+rounds, medians; 3).
 """
 import json
 import os
@@ -36,6 +38,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -48,6 +51,7 @@ PUT_SIZE = int(os.environ.get("BENCH_PUT_SIZE", "4096"))
 BIG_MB = int(os.environ.get("BENCH_BIG_MB", "1024"))
 CLUSTER = os.environ.get("BENCH_S3_CLUSTER", "1") != "0"
 SECTIONS = os.environ.get("BENCH_S3_SECTIONS", "get put big").split()
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 OWSD = os.path.join(ROOT, "bin", "owsd")
 OWS = os.path.join(ROOT, "bin", "ows")
 S3LOAD = os.path.join(W, "s3load")
@@ -163,7 +167,8 @@ def curl_status(url):
     return int(p.stdout or 0)
 
 
-def s3(node, key):
+def s3(edge, key):
+    """A boto3 client for the S3 endpoint edge (host:port)."""
     import boto3
     import botocore.config
     # Path style, SigV4, and checksums only where S3 requires them: the
@@ -171,7 +176,7 @@ def s3(node, key):
     cfg = botocore.config.Config(s3={"addressing_style": "path"}, signature_version="s3v4",
                                  request_checksum_calculation="when_required",
                                  response_checksum_validation="when_required")
-    return boto3.client("s3", endpoint_url="http://" + node.edge, region_name=REGION,
+    return boto3.client("s3", endpoint_url="http://" + edge, region_name=REGION,
                         aws_access_key_id=key[0], aws_secret_access_key=key[1], config=cfg)
 
 
@@ -260,6 +265,12 @@ def wrk(url):
     return rps, mbs, int(bad.group(1)) if bad else 0, errs.group(1) if errs else ""
 
 
+def median_run(rs):
+    """Field by field medians of wrk results; failures and errors summed."""
+    return (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs),
+            sum(r[2] for r in rs), "; ".join(r[3] for r in rs if r[3]))
+
+
 def ratio(a, b):
     return "%.3f" % (a / b) if b else "n/a"
 
@@ -285,8 +296,8 @@ def show_put(name, r):
 
 def section_get(node, key, www, ng):
     print("== s3-get: GetObject through a presigned URL vs nginx static file, same bytes "
-          "(wrk -t2 -c%d -d%ss)" % (CONNS, SECS))
-    c = s3(node, key)
+          "(wrk -t2 -c%d -d%ss, %d alternating rounds, medians)" % (CONNS, SECS, ROUNDS))
+    c = s3(node.edge, key)
     c.create_bucket(Bucket="bench-get")
     for name, size in (("obj-1m", 1 << 20), ("obj-4k", 4096)):
         data = os.urandom(size)
@@ -299,8 +310,14 @@ def section_get(node, key, www, ng):
             print("%s: FAILED, the presigned GET did not return the object's bytes "
                   "(%d bytes back: %r)" % (name, len(got), got[:200]))
             continue
-        o = wrk(url)
-        n = wrk("http://127.0.0.1:%d/bench-get/%s" % (ng, name))
+        # Alternating rounds, medians: a shared machine drifts, and whoever
+        # always ran second would pay for it.
+        runs = {"ows": [], "nginx": []}
+        order = [("ows", url), ("nginx", "http://127.0.0.1:%d/bench-get/%s" % (ng, name))]
+        for i in range(ROUNDS):
+            for side, u in (order if i % 2 == 0 else order[::-1]):
+                runs[side].append(wrk(u))
+        o, n = median_run(runs["ows"]), median_run(runs["nginx"])
         show_wrk("ows GetObject %s" % name[4:], o)
         show_wrk("nginx static %s" % name[4:], n)
         print("ratio ows/nginx %s: req/s %s   MB/s %s%s" %
@@ -315,15 +332,14 @@ def put_run(url, key=None):
 def section_put(node, key, ng, mo):
     print("== s3-put: PutObject of %d-byte objects, %d concurrent clients (bench/s3load, "
           "SigV4 over each body's SHA-256), %s s each" % (PUT_SIZE, CONNS, SECS))
-    s3(node, key).create_bucket(Bucket="bench-put")
+    s3(node.edge, key).create_bucket(Bucket="bench-put")
     res = {}
     res["ceiling"] = put_run("http://127.0.0.1:%d/discard/o" % ng, key)
     res["ows1"] = put_run("http://%s/bench-put/o" % node.edge, key)
     res["nginx"] = put_run("http://127.0.0.1:%d/dav/o" % ng, key)
     if mo:
         mkey = ("testing", "testing")
-        mc = s3(type("M", (), {"edge": "127.0.0.1:%d" % mo})(), mkey)
-        mc.create_bucket(Bucket="bench-put")
+        s3("127.0.0.1:%d" % mo, mkey).create_bucket(Bucket="bench-put")
         res["moto"] = put_run("http://127.0.0.1:%d/bench-put/o" % mo, mkey)
     if CLUSTER:
         res["ows3"] = cluster_put()
@@ -369,7 +385,7 @@ def cluster_put():
             return {"requests": 0, "errors": 1, "rate": 0, "p50_ms": 0, "p99_ms": 0,
                     "first_error": "the cluster did not reach three voters"}
         key = n1.creds()
-        s3(n1, key).create_bucket(Bucket="bench-put")
+        s3(n1.edge, key).create_bucket(Bucket="bench-put")
         return put_run("http://%s/bench-put/o" % n1.edge, key)
     finally:
         for n in nodes:
@@ -392,7 +408,7 @@ def section_big(node, key, ng):
     with open(src, "wb") as f:
         for _ in range(BIG_MB):
             f.write(block)
-    s3(node, key).create_bucket(Bucket="bench-big")
+    s3(node.edge, key).create_bucket(Bucket="bench-big")
     url = "http://%s/bench-big/big" % node.edge
     # Each step starts with no dirty pages of the one before, whose
     # writeback would otherwise be charged to it.
@@ -422,7 +438,7 @@ def section_big(node, key, ng):
     os.sync()
     t_cat = timed(["sh", "-c", 'cat "$1" > /dev/null', "-", src])
     os.unlink(src)
-    s3(node, key).delete_object(Bucket="bench-big", Key="big")
+    s3(node.edge, key).delete_object(Bucket="bench-big", Key="big")
     cp, cps, cat = size / t_cp / 1e6, size / t_cps / 1e6, size / t_cat / 1e6
 
     def line(name, r):
