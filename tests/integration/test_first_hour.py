@@ -1,8 +1,8 @@
 """The first hour of a new user: `make run` exactly as the README says (a
 relative data directory; only the ports are moved, through OWS_EDGE,
 OWS_GATEWAY and OWS_RAFT, so that it cannot clash), then the README's
-function tutorial, read from README.md itself: its handler, its stack file
-and each `$ ` command, run in a shell that ran the lines `make run` printed,
+function tutorial and the S3 one, read from README.md itself: its handler,
+its stack file and each `$ ` command, run in a shell that ran the lines `make run` printed,
 once with the clients first on PATH and once with Debian's (/usr/bin: aws
 cli 2.9 and boto3 1.26, which ignore AWS_ENDPOINT_URL). Each command must
 succeed and print what the README shows (ids, hashes and numbers aside)."""
@@ -19,6 +19,7 @@ from owstest import BIN, OWSD, ROOT, check, free_port, ows, tmpdir, wait_for
 
 README = os.path.join(ROOT, "README.md")
 TUTORIAL = "## Tutorial: a function behind a route"
+S3_TUTORIAL = "## Tutorial: store an object"
 
 
 def section(text, title):
@@ -109,6 +110,11 @@ def test_make_run_then_the_function_tutorial():
     stack_name = re.search(r"a stack file, `([^`]+)`", tut).group(1)
     steps = commands(tut)
     check([c.split()[0] for c, _ in steps].count("aws") >= 2, steps)
+    # the S3 tutorial's commands run after the function's, on the same node
+    s3_steps = commands(section(text, S3_TUTORIAL))
+    check(any(" s3 cp " in c for c, _ in s3_steps) and
+          any(c.startswith("python3") for c, _ in s3_steps), s3_steps)
+    steps = steps + s3_steps
 
     rel = ".ows-test-%s" % uuid.uuid4().hex[:8]
     absdir = os.path.join(os.path.realpath(ROOT), rel)

@@ -127,6 +127,7 @@ static json_t *apply(struct fake_host *fh, const json_t *actions)
 				 rv == OWS_ENOTFOUND   ? 404
 				 : rv == OWS_ECONFLICT ? 409
 				 : rv == OWS_EINVAL    ? 400
+				 : rv == OWS_EPRECOND  ? 412
 						       : 500,
 				 "code", "Rejected", "message", err.msg);
 	}

@@ -336,3 +336,142 @@ OWS_TEST(s3_xml_reader)
 		      "<Key>a&lt;b&gt;&amp;&quot;c&apos;&#x1;</Key>");
 	ows_buf_free(&b);
 }
+
+/* ---- the apply of the S3 entries (kinds.c), on a real state ---- */
+
+#include "aws/registry.h"
+#include "fake_host.h"
+
+static int apply_s3(struct fake_host *fh, const char *kind, const char *verb,
+		    const char *name, const char *spec_json, char *msg,
+		    const char *stack)
+{
+	const struct ows_kind *k = ows_aws_kind_find(kind);
+	struct ows_apply_ctx ctx = {&fh->state, stack ? stack : "",
+				    fh->now_ms += 1000,
+				    fh->state.height + 1};
+	json_t *spec = json_loads(spec_json, 0, NULL), *result = json_object();
+	struct ows_err err = {{0}};
+	int rv;
+
+	OWS_CHECK(k != NULL && spec != NULL);
+	if (strcmp(verb, "put") == 0 && k->check != NULL &&
+	    (rv = k->check(name, spec, &err)) != 0)
+		goto out;
+	rv = k->apply(&ctx, verb, name, spec, result, &err);
+	if (rv == 0)
+		fh->state.height++;
+out:
+	if (msg != NULL)
+		snprintf(msg, 256, "%s", err.msg);
+	json_decref(spec);
+	json_decref(result);
+	return rv;
+}
+
+#define OBJ(key, etag, extra) \
+	"{\"key\": \"" key "\", \"size\": 1, \"etag\": \"" etag "\", " \
+	"\"meta\": {}, \"blobs\": [{\"blob\": \"" \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", " \
+	"\"size\": 1, \"etag\": \"" etag "\"}]" extra "}"
+
+OWS_TEST(s3_apply_conditional_writes)
+{
+	struct fake_host fh;
+	char msg[256];
+
+	fake_host_init(&fh, &ows_s3_service, NULL);
+	OWS_CHECK_INT(apply_s3(&fh, "buckets", "put", "bkt",
+			       "{\"region\": \"us-east-1\"}", msg, NULL), 0);
+	OWS_CHECK_INT(apply_s3(&fh, "objects", "put", "bkt",
+			       OBJ("k", "e1", ", \"if_none_match\": true, "
+				   "\"seen\": null"), msg, NULL), 0);
+	/* failed already against what the node saw: 412 */
+	OWS_CHECK_INT(apply_s3(&fh, "objects", "put", "bkt",
+			       OBJ("k", "e2", ", \"if_none_match\": true, "
+				   "\"seen\": \"e1\""), msg, NULL),
+		      OWS_EPRECOND);
+	OWS_CHECK(strncmp(msg, "PreconditionFailed: ", 20) == 0);
+	/* passed when it arrived, a write committed since: 409 */
+	OWS_CHECK_INT(apply_s3(&fh, "objects", "put", "bkt",
+			       OBJ("k", "e3", ", \"if_none_match\": true, "
+				   "\"seen\": null"), msg, NULL),
+		      OWS_ECONFLICT);
+	OWS_CHECK(strncmp(msg, "ConditionalRequestConflict: ", 28) == 0);
+	OWS_CHECK_INT(apply_s3(&fh, "objects", "put", "bkt",
+			       OBJ("k", "e4", ", \"if_match\": \"e0\", "
+				   "\"seen\": \"e0\""), msg, NULL),
+		      OWS_ECONFLICT);
+	OWS_CHECK_INT(apply_s3(&fh, "objects", "put", "bkt",
+			       OBJ("k", "e4", ", \"if_match\": \"e9\", "
+				   "\"seen\": \"e1\""), msg, NULL),
+		      OWS_EPRECOND);
+	OWS_CHECK_INT(apply_s3(&fh, "objects", "put", "bkt",
+			       OBJ("k", "e5", ", \"if_match\": \"e1\", "
+				   "\"seen\": \"e1\""), msg, NULL), 0);
+	OWS_CHECK_INT(apply_s3(&fh, "objects", "put", "bkt",
+			       OBJ("new", "e6", ", \"if_match\": \"e1\", "
+				   "\"seen\": null"), msg, NULL),
+		      OWS_ENOTFOUND);
+	OWS_CHECK(strncmp(msg, "NoSuchKey: ", 11) == 0);
+	/* a malformed entry changes nothing */
+	OWS_CHECK_INT(apply_s3(&fh, "objects", "put", "bkt",
+			       "{\"key\": \"x\", \"size\": 2, \"etag\": \"e\", "
+			       "\"meta\": {}, \"blobs\": []}", msg, NULL),
+		      OWS_EINVAL);
+	OWS_CHECK_INT(apply_s3(&fh, "objects", "put", "nope",
+			       OBJ("k", "e1", ""), msg, NULL), OWS_ENOTFOUND);
+	OWS_CHECK(strncmp(msg, "NoSuchBucket: ", 14) == 0);
+	fake_host_close(&fh);
+}
+
+OWS_TEST(s3_apply_buckets)
+{
+	struct fake_host fh;
+	char msg[256];
+	json_t *spec;
+
+	fake_host_init(&fh, &ows_s3_service, NULL);
+	OWS_CHECK_INT(apply_s3(&fh, "buckets", "put", "Bad_Name", "{}", msg,
+			       NULL), OWS_EINVAL);
+	OWS_CHECK_INT(apply_s3(&fh, "buckets", "put", "bkt", "{}", msg, NULL),
+		      0);
+	OWS_CHECK_INT(apply_s3(&fh, "buckets", "put", "bkt", "{}", msg, NULL),
+		      OWS_ECONFLICT);
+	OWS_CHECK(strncmp(msg, "BucketAlreadyOwnedByYou: ", 25) == 0);
+	OWS_CHECK_INT(apply_s3(&fh, "objects", "put", "bkt",
+			       OBJ("k", "e1", ""), msg, NULL), 0);
+	OWS_CHECK_INT(apply_s3(&fh, "buckets", "delete", "bkt", "{}", msg,
+			       NULL), OWS_ECONFLICT);
+	OWS_CHECK(strncmp(msg, "BucketNotEmpty: ", 16) == 0);
+	/* policy, cors, tags: members of the spec; null drops them */
+	OWS_CHECK_INT(apply_s3(&fh, "buckets", "tags", "bkt",
+			       "{\"tags\": {\"a\": \"b\"}}", msg, NULL), 0);
+	spec = ows_state_resource(&fh.state, "buckets", "bkt");
+	OWS_CHECK_STR(json_string_value(json_object_get(
+		json_object_get(spec, "tags"), "a")), "b");
+	OWS_CHECK(json_object_get(spec, "created") != NULL);
+	json_decref(spec);
+	OWS_CHECK_INT(apply_s3(&fh, "buckets", "tags", "bkt",
+			       "{\"tags\": null}", msg, NULL), 0);
+	spec = ows_state_resource(&fh.state, "buckets", "bkt");
+	OWS_CHECK(json_object_get(spec, "tags") == NULL);
+	json_decref(spec);
+	OWS_CHECK_INT(apply_s3(&fh, "objects", "delete", "bkt",
+			       "{\"key\": \"k\"}", msg, NULL), 0);
+	OWS_CHECK_INT(apply_s3(&fh, "objects", "delete", "bkt",
+			       "{\"key\": \"k\"}", msg, NULL), 0);
+	OWS_CHECK_INT(apply_s3(&fh, "buckets", "delete", "bkt", "{}", msg,
+			       NULL), 0);
+	/* a stack's bucket with force_delete goes with its objects */
+	OWS_CHECK_INT(apply_s3(&fh, "buckets", "put", "stk",
+			       "{\"force_delete\": true}", msg, "s"), 0);
+	OWS_CHECK_INT(apply_s3(&fh, "objects", "put", "stk",
+			       OBJ("k", "e1", ""), msg, NULL), 0);
+	OWS_CHECK_INT(apply_s3(&fh, "buckets", "delete", "stk", "{}", msg,
+			       NULL), OWS_ECONFLICT); /* not the API's */
+	OWS_CHECK_INT(apply_s3(&fh, "buckets", "delete", "stk", "{}", msg,
+			       "s"), 0);
+	OWS_CHECK(!ows__s3_bucket_has_content(&fh.state, "stk"));
+	fake_host_close(&fh);
+}
