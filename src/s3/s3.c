@@ -8,7 +8,7 @@
  * path style http://HOST/BUCKET/KEY, and virtual-host style
  * http://BUCKET.DOMAIN/KEY where DOMAIN is the node's S3 domain
  * (`owsd init --s3-domain`, default s3.localhost); a Host that is the
- * domain itself is path style.
+ * domain itself, or s3.DOMAIN, is path style.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -312,7 +312,9 @@ static int split(const char *path, const char *host, const char *domain,
 	char *key;
 	int rv;
 
-	if (host != NULL && ows_s3_host_is_ours(host, domain) && hl > dl) {
+	/* "s3.DOMAIN" is path style too ("s3" is no bucket name) */
+	if (host != NULL && ows_s3_host_is_ours(host, domain) && hl > dl &&
+	    !(hl == dl + 3 && strncasecmp(host, "s3.", 3) == 0)) {
 		n = hl - dl - 1;
 		if (n > OWS_S3_BUCKET_MAX + 1)
 			n = OWS_S3_BUCKET_MAX + 1; /* InvalidBucketName later */

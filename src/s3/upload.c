@@ -43,10 +43,12 @@ struct sink {
 	struct ows__s3_ck ck;
 	struct ows_buf in, work; /* the loop's batch, the pool's batch */
 	uint64_t received;
-	bool busy, paused, last, committing, committed, mismatch_md5,
+	bool busy, paused, last, committing, mismatch_md5,
 	     mismatch_ck;
 	int wstatus;             /* the pool's error */
-	uv_work_t job;
+	uv_work_t job, job2;     /* a batch's write and its hashes */
+	unsigned jobs;           /* of them still running */
+	bool queue_failed;       /* the hashes could not be queued */
 	/* expectations */
 	unsigned char want_md5[16];
 	bool has_md5;
@@ -58,7 +60,8 @@ struct sink {
 
 static void sink_free(struct sink *s)
 {
-	if (s->opened && !s->committed)
+	/* after commit too: the writer's digest goes only with abort */
+	if (s->opened)
 		ows_blob_writer_abort(&s->w);
 	EVP_MD_CTX_free(s->md5);
 	ows__s3_ck_free(&s->ck);
@@ -94,7 +97,37 @@ static void fail(struct sink *s, int status, const char *code,
 
 /* ---- the pool ---- */
 
-static void job_work(uv_work_t *job)
+/*
+ * A batch is two jobs that run at once on the same (read-only) bytes:
+ * the write (with the writer's SHA-256) and MD5 with the checksum, the
+ * two halves of the CPU an upload costs.
+ */
+static void write_work(uv_work_t *job)
+{
+	struct sink *s = job->data;
+	int rv = 0;
+
+	if (!s->opened) {
+		rv = ows_blob_writer_open_new(&s->w, s->host->blobs);
+		s->opened = rv == 0;
+	}
+	if (rv == 0 && s->work.len > 0)
+		rv = ows_blob_writer_write(&s->w, s->work.data, s->work.len);
+	s->wstatus = rv;
+}
+
+static void hash_work(uv_work_t *job)
+{
+	struct sink *s = job->data;
+
+	if (s->work.len > 0) {
+		EVP_DigestUpdate(s->md5, s->work.data, s->work.len);
+		ows__s3_ck_update(&s->ck, s->work.data, s->work.len);
+	}
+}
+
+/* The last job: digests checked, then the blob committed or dropped. */
+static void commit_work(uv_work_t *job)
 {
 	struct sink *s = job->data;
 	unsigned char md[16];
@@ -105,13 +138,7 @@ static void job_work(uv_work_t *job)
 		rv = ows_blob_writer_open_new(&s->w, s->host->blobs);
 		s->opened = rv == 0;
 	}
-	if (rv == 0 && s->work.len > 0) {
-		EVP_DigestUpdate(s->md5, s->work.data, s->work.len);
-		ows__s3_ck_update(&s->ck, s->work.data, s->work.len);
-		rv = ows_blob_writer_write(&s->w, s->work.data, s->work.len);
-	}
-	s->work.len = 0;
-	if (rv == 0 && s->committing) {
+	if (rv == 0) {
 		EVP_DigestFinal_ex(s->md5, md, &n);
 		ows_hex_encode(md, 16, s->md5_hex);
 		ows__s3_ck_final(&s->ck, s->ck_b64);
@@ -120,8 +147,8 @@ static void job_work(uv_work_t *job)
 				 strcmp(s->ck_b64, s->want_ck) != 0;
 		if (s->mismatch_md5 || s->mismatch_ck)
 			ows_blob_writer_abort(&s->w);
-		else if ((rv = ows_blob_writer_commit(&s->w)) == 0)
-			s->committed = true;
+		else
+			rv = ows_blob_writer_commit(&s->w);
 	}
 	s->wstatus = rv;
 }
@@ -130,17 +157,29 @@ static void job_done(uv_work_t *job, int status);
 
 static void start_job(struct sink *s)
 {
+	uv_loop_t *loop = s->r->c->host->loop;
 	struct ows_buf t = s->work;
+	int rv;
 
-	s->work = s->in; /* the batch goes to the pool; work is empty */
+	s->work = s->in; /* the batch goes to the pool; in is empty */
 	s->in = t;
+	s->in.len = 0;
 	s->busy = true;
 	s->job.data = s;
-	if (uv_queue_work(s->r->c->host->loop, &s->job, job_work,
-			  job_done) != 0) {
+	s->job2.data = s;
+	rv = uv_queue_work(loop, &s->job, s->committing ? commit_work
+							: write_work, job_done);
+	if (rv != 0) {
 		s->busy = false;
 		fail(s, 0, NULL, NULL);
 		return;
+	}
+	s->jobs = 1;
+	if (!s->committing) {
+		if (uv_queue_work(loop, &s->job2, hash_work, job_done) == 0)
+			s->jobs = 2;
+		else
+			s->queue_failed = true; /* the digests would miss it */
 	}
 	if (s->paused && s->r != NULL) {
 		s->paused = false;
@@ -211,14 +250,20 @@ static void job_done(uv_work_t *job, int status)
 {
 	struct sink *s = job->data;
 
+	if (status != 0)
+		s->wstatus = status;
+	if (--s->jobs > 0)
+		return; /* the other half of the batch still runs */
 	s->busy = false;
+	if (s->queue_failed && s->wstatus == 0)
+		s->wstatus = -ENOMEM;
 	if (s->r == NULL) {
 		sink_free(s);
 		return;
 	}
-	if (status != 0 || s->wstatus != 0) {
+	if (s->wstatus != 0) {
 		ows_log(OWS_LOG_WARN, "s3", "writing a blob: %s",
-			ows_strerror(status ? status : s->wstatus));
+			ows_strerror(s->wstatus));
 		fail(s, 0, NULL, NULL);
 		return;
 	}

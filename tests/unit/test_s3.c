@@ -194,9 +194,11 @@ OWS_TEST(s3_route_path_style)
 	expect("OPTIONS", "/bkt/k", h, OWS_S3_PREFLIGHT, "bkt", "k");
 	/* a key may look like a sub-resource's name: only the query counts */
 	expect("GET", "/bkt/tagging", h, OWS_S3_GET_OBJECT, "bkt", "tagging");
-	/* the domain itself is path style */
+	/* the domain itself, and s3.DOMAIN, are path style */
 	expect("GET", "/bkt/k", "s3.localhost:4566", OWS_S3_GET_OBJECT, "bkt",
 	       "k");
+	expect("GET", "/bkt/k", "s3.s3.localhost:4566", OWS_S3_GET_OBJECT,
+	       "bkt", "k");
 }
 
 OWS_TEST(s3_route_virtual_host_style)
