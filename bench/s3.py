@@ -20,7 +20,9 @@ processes weigh on them.
            p50/p99. The client's own ceiling is printed too: the same
            requests against nginx discarding the body
   s3-big   one BIG_MB object: PUT streamed from a file (one PutObject,
-           sendfile, its SHA-256 computed before the clock starts) and GET
+           sendfile, its SHA-256 computed before the clock starts, as the
+           aws cli signs a body over plain HTTP; and again with
+           UNSIGNED-PAYLOAD, as presigned URLs and curl send it) and GET
            to a file and to /dev/null, MB/s, vs cp of the same file on the
            same disk (with and without fsync of the copy) and cat > /dev/null;
            the same client's PUT and GET against nginx are printed as its
@@ -233,11 +235,14 @@ def build_s3load():
                     "-lcrypto", "-lpthread"], check=True)
 
 
-def s3load(args, key=None):
+def s3load(args, key=None, unsigned=False):
     """The load generator's result as a dict (requests, errors, rate,
     p50_ms, p99_ms, mbps, seconds; first_error when any failed)."""
     env = dict(os.environ)
     env.pop("S3LOAD_KEY", None)
+    env.pop("S3LOAD_UNSIGNED", None)
+    if unsigned:
+        env["S3LOAD_UNSIGNED"] = "1"
     if key:
         env["S3LOAD_KEY"] = "%s %s" % key
     p = subprocess.run([S3LOAD] + args, capture_output=True, text=True, env=env)
@@ -415,6 +420,8 @@ def section_big(node, key, ng):
     os.sync()
     put = s3load(["-f", src, "PUT", url], key)
     os.sync()
+    put_u = s3load(["-f", src, "PUT", url + "-unsigned"], key, unsigned=True)
+    os.sync()
     get = s3load(["-f", back, "GET", url], key)
     same = os.path.exists(back) and subprocess.run(["cmp", "-s", src, back]).returncode == 0
     os.unlink(back)
@@ -438,27 +445,30 @@ def section_big(node, key, ng):
     os.sync()
     t_cat = timed(["sh", "-c", 'cat "$1" > /dev/null', "-", src])
     os.unlink(src)
-    s3(node.edge, key).delete_object(Bucket="bench-big", Key="big")
+    for k in ("big", "big-unsigned"):
+        s3(node.edge, key).delete_object(Bucket="bench-big", Key=k)
     cp, cps, cat = size / t_cp / 1e6, size / t_cps / 1e6, size / t_cat / 1e6
 
     def line(name, r):
         if r.get("errors"):
-            print("%-30s FAILED: %s" % (name, r.get("first_error", "")))
+            print("%-34s FAILED: %s" % (name, r.get("first_error", "")))
         else:
-            print("%-30s %8.1f MB/s" % (name, r["mbps"]))
+            print("%-34s %8.1f MB/s" % (name, r["mbps"]))
 
-    line("ows PutObject", put)
+    line("ows PutObject (signed payload)", put)
+    line("ows PutObject (UNSIGNED-PAYLOAD)", put_u)
     line("ows GetObject to a file", get)
     line("ows GetObject to /dev/null", null)
     line("(client ceiling: nginx PUT)", nput)
     line("(client ceiling: nginx GET)", nget)
-    print("%-30s %8.1f MB/s" % ("cp", cp))
-    print("%-30s %8.1f MB/s" % ("cp + fsync of the copy", cps))
-    print("%-30s %8.1f MB/s" % ("cat > /dev/null", cat))
+    print("%-34s %8.1f MB/s" % ("cp", cp))
+    print("%-34s %8.1f MB/s" % ("cp + fsync of the copy", cps))
+    print("%-34s %8.1f MB/s" % ("cat > /dev/null", cat))
     if not get.get("errors") and not same:
         print("GetObject: FAILED, the bytes read back differ from the bytes written")
-    print("ratio ows PUT / cp + fsync: %s   / cp: %s" % (ratio(put["mbps"], cps),
-                                                         ratio(put["mbps"], cp)))
+    print("ratio ows PUT / cp + fsync: %s   / cp: %s   (UNSIGNED-PAYLOAD: %s, %s)" %
+          (ratio(put["mbps"], cps), ratio(put["mbps"], cp), ratio(put_u["mbps"], cps),
+           ratio(put_u["mbps"], cp)))
     print("ratio ows GET to a file / cp: %s   GET to /dev/null / cat: %s" %
           (ratio(get["mbps"], cp), ratio(null["mbps"], cat)))
 

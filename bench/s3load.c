@@ -10,6 +10,8 @@
  *
  *   s3load [-c CONNS] [-d SECONDS | -n COUNT] [-s SIZE] [-f FILE] METHOD URL
  *
+ * PUT with -f and S3LOAD_UNSIGNED set: the same with x-amz-content-sha256
+ * UNSIGNED-PAYLOAD (as a presigned URL or curl --aws-sigv4 sends it).
  * PUT with -s: COUNT (or SECONDS' worth of) objects of SIZE bytes per
  * connection at URL-<conn>-<i>, each body different (16 bytes of it say
  * which), so that the store cannot deduplicate them. PUT with -f: one
@@ -65,6 +67,7 @@ struct opts {
 	const char *region;
 	char file_sha[65];
 	off_t file_size;
+	bool unsigned_payload; /* -f PUT: UNSIGNED-PAYLOAD, no hash first */
 };
 
 struct rd {
@@ -350,6 +353,9 @@ static int one(struct worker *w, int *fd, struct rd *r, long i, char *body)
 		body[n] = '\n';
 		ows_sha256_hex(body, o->size, sha);
 		len = o->size;
+	} else if (put && o->unsigned_payload) {
+		strcpy(sha, "UNSIGNED-PAYLOAD");
+		len = (uint64_t)o->file_size;
 	} else if (put) {
 		memcpy(sha, o->file_sha, sizeof(sha));
 		len = (uint64_t)o->file_size;
@@ -567,6 +573,8 @@ int main(int argc, char **argv)
 		O.region = getenv("S3LOAD_REGION");
 	if (key != NULL && sscanf(key, "%128s %128s", O.akid, O.secret) != 2)
 		return usage();
+	O.unsigned_payload = getenv("S3LOAD_UNSIGNED") != NULL &&
+			     O.file != NULL;
 	if (strcmp(O.method, "PUT") == 0 && O.file != NULL &&
 	    file_sha256(O.file, O.file_sha, &O.file_size)) {
 		perror(O.file);
