@@ -371,8 +371,10 @@ def section_put(node, key, ng, mo):
                   (label, ratio(r["rate"], res["moto"]["rate"]),
                    ratio(r["p50_ms"], res["moto"]["p50_ms"]),
                    ratio(r["p99_ms"], res["moto"]["p99_ms"])))
-    print("ratio nginx / client ceiling: objects/s %s (well under 1: the client is not "
-          "the bottleneck)" % ratio(res["nginx"]["rate"], res["ceiling"]["rate"]))
+    c = res["nginx"]["rate"] / res["ceiling"]["rate"] if res["ceiling"]["rate"] else 1
+    print("ratio nginx / client ceiling: objects/s %.3f (%s)" %
+          (c, "under 0.8: the client is not the bottleneck" if c < 0.8 else
+           "the client may be the bottleneck of these numbers"))
 
 
 def cluster_put():
