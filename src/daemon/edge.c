@@ -95,6 +95,10 @@ static const struct ows_aws_service *route(const struct ows_http_req *req,
 	}
 	if (target == NULL && ows_s3_host_is_ours(host, s3_domain))
 		return &ows_s3_service;
+	/* Signature Version 2 ("AWS AKID:sig"): only S3 clients send it;
+	   S3 tells them it is not supported */
+	if (target == NULL && auth != NULL && strncmp(auth, "AWS ", 4) == 0)
+		return &ows_s3_service;
 	for (s = ows_aws_services; *s != NULL; s++)
 		if ((*s)->path_prefix != NULL &&
 		    strncmp(req->path, (*s)->path_prefix,

@@ -400,6 +400,9 @@ def test_s3_object_errors():
     check(st == 403 and b"<Code>AccessDenied</Code>" in body, (st, body))
     st, body = http(n.edge, "PUT", "/oerr/k", b"sneaky")
     check(st == 403 and b"<Code>AccessDenied</Code>" in body, (st, body))
+    # Signature Version 2 reaches S3, which refuses it in its own shape
+    st, body = http(n.edge, "PUT", "/oerr/k", b"old", {"Authorization": "AWS %s:c2ln" % kid})
+    check(st == 400 and body.startswith(b"<?xml") and b"<Error><Code>" in body, (st, body))
     check(client_error(s3.head_object, Bucket="oerr", Key="k")[1] == 404)
 
 
@@ -615,3 +618,58 @@ def test_s3_three_nodes_read_what_one_wrote():
         check(client_error(cl.head_object, Bucket="three", Key="k")[1] == 404)
     c[1].delete_bucket(Bucket="three")
     check(c[0].list_buckets()["Buckets"] == [])
+
+
+def signed_headers(n, method, path, headers):
+    """The headers botocore's S3 signer gives a request (no body signed)."""
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    key = root_creds(n)
+    h = dict(headers)
+    h.setdefault("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
+    req = botocore.awsrequest.AWSRequest(method=method, url="http://%s%s" % (n.edge, path),
+                                         headers=h)
+    botocore.auth.S3SigV4Auth(botocore.credentials.Credentials(*key), "s3",
+                              "us-east-1").add_auth(req)
+    return dict(req.headers.items())
+
+
+def test_s3_clients_that_hang_up_leave_nothing():
+    """An upload cut short stores nothing and leaves no temporary file; a
+    download the client abandons, or a body that lies about its length,
+    does not disturb the node."""
+    import socket
+    import time
+    n = started()
+    s3 = boto3_client(n, "s3")
+    s3.create_bucket(Bucket="hangups")
+    host, port = n.edge.rsplit(":", 1)
+    blobs = os.path.join(n.dir, "blobs")
+    # 10 MiB announced, 3 MiB sent, then the connection closed
+    h = signed_headers(n, "PUT", "/hangups/cut", {"Content-Length": str(10 << 20)})
+    with socket.create_connection((host, int(port))) as sk:
+        sk.sendall(("PUT /hangups/cut HTTP/1.1\r\nHost: %s\r\n" % n.edge +
+                    "".join("%s: %s\r\n" % kv for kv in h.items() if kv[0] != "Host") +
+                    "\r\n").encode())
+        chunk = os.urandom(1 << 20)
+        for _ in range(3):
+            sk.sendall(chunk)
+    time.sleep(1)
+    check(client_error(s3.head_object, Bucket="hangups", Key="cut")[1] == 404)
+    leftovers = [f for f in os.listdir(blobs) if f.startswith(".tmp")] \
+        if os.path.isdir(blobs) else []
+    check(leftovers == [], leftovers)
+    # a download abandoned after its first bytes
+    data = os.urandom(8 << 20)
+    s3.put_object(Bucket="hangups", Key="big", Body=data)
+    h = signed_headers(n, "GET", "/hangups/big", {})
+    for _ in range(3):
+        with socket.create_connection((host, int(port))) as sk:
+            sk.sendall(("GET /hangups/big HTTP/1.1\r\nHost: %s\r\n" % n.edge +
+                        "".join("%s: %s\r\n" % kv for kv in h.items() if kv[0] != "Host") +
+                        "\r\n").encode())
+            sk.recv(1000)
+    # the node still serves, and the object is whole
+    check(s3.get_object(Bucket="hangups", Key="big")["Body"].read() == data)
+    check(n.proc.poll() is None)
