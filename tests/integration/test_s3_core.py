@@ -532,65 +532,6 @@ def test_s3_buckets_in_stack_files():
 
 # ---- bodies are streamed ----
 
-def rss_kb(pid):
-    for line in open("/proc/%d/status" % pid):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def test_s3_a_1_gib_object_streams_through_little_memory():
-    """A 1 GiB PUT and GET (curl, path style) move the node's RSS by less
-    than 32 MiB: the body goes from the socket to disk and back in
-    batches, the socket paused while the disk is behind."""
-    import threading
-    n = started()
-    key = root_creds(n)
-    boto3_client(n, "s3").create_bucket(Bucket="big-objects")
-    src = os.path.join(tmpdir(), "big.bin")
-    h = hashlib.sha256()
-    with open(src, "wb") as f:
-        block = os.urandom(1 << 20)
-        for i in range(1024):
-            piece = block[i:] + block[:i]  # 1 GiB that no layer dedups
-            h.update(piece)
-            f.write(piece)
-    base = rss_kb(n.proc.pid)
-    peak = [base]
-    done = []
-
-    def watch():
-        while not done:
-            peak[0] = max(peak[0], rss_kb(n.proc.pid))
-            done or threading.Event().wait(0.02)
-    t = threading.Thread(target=watch)
-    t.start()
-    try:
-        url = "http://%s/big-objects/big.bin" % n.edge
-        common = ["curl", "-s", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user",
-                  "%s:%s" % key, "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD"]
-        p = subprocess.run(common + ["-o", "/dev/null", "-w", "%{http_code}", "-T", src, url],
-                           capture_output=True, text=True, timeout=300)
-        check(p.stdout == "200", (p.stdout, p.stderr))
-        back = hashlib.sha256()
-        proc = subprocess.Popen(common + [url], stdout=subprocess.PIPE)
-        got = 0
-        while True:
-            b = proc.stdout.read(1 << 20)
-            if not b:
-                break
-            got += len(b)
-            back.update(b)
-        proc.wait(300)
-    finally:
-        done.append(True)
-        t.join()
-    check(got == 1 << 30 and back.hexdigest() == h.hexdigest(), got)
-    grown = peak[0] - base
-    check(grown < 32 * 1024, "RSS grew by %d KB (from %d KB)" % (grown, base))
-    os.unlink(src)
-
-
 def test_s3_three_nodes_read_what_one_wrote():
     """A PUT through node 1 is durable on every node before it is
     acknowledged, then read, headed and deleted through nodes 2 and 3
