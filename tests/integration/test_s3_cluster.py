@@ -10,7 +10,7 @@ rounds every 300 ms, a collection grace of 3 s."""
 import hashlib
 import os
 
-from owstest import boto3_client, check, root_creds, wait_for
+from owstest import boto3_client, check, root_creds, voters, wait_for
 from test_blob_repair import cluster3, has, placed
 
 
@@ -36,6 +36,8 @@ def test_s3_kill9_of_the_node_that_took_the_put():
     it at once, and the repair puts a copy back on a live node where node
     1 held one."""
     nodes = cluster3(count=4)
+    # members in the ledger at once, voters in Raft a moment later
+    wait_for(lambda: voters(nodes[0]) == [1, 2, 3, 4], 60, "four voters")
     c = clients(nodes)
     c[0].create_bucket(Bucket="crash")
     # bytes whose holders include node 1: its death takes a copy away
