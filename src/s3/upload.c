@@ -448,8 +448,21 @@ static bool asked_md5_and_size(struct ows__s3_req *r, struct sink *s)
 	const char *md5 = ows_aws_header(r->c, "Content-MD5");
 	const char *dl = ows_aws_header(r->c, "x-amz-decoded-content-length");
 	const struct ows_http_req *req = r->c->req;
-	int64_t size = dl ? strtoll(dl, NULL, 10) : req->content_length;
+	int64_t size = req->content_length;
+	char *end = NULL;
 
+	if (dl != NULL) {
+		/* a lie the verifier could not catch ("-5" reads as "not
+		   said", "5abc" as 5) is refused before any byte is read */
+		errno = 0;
+		size = strtoll(dl, &end, 10);
+		if (dl[0] < '0' || dl[0] > '9' || *end != '\0' ||
+		    errno != 0) {
+			ows__s3_error(r, 400, "InvalidArgument", "Invalid "
+				      "x-amz-decoded-content-length.");
+			return false;
+		}
+	}
 	if (md5 != NULL) {
 		if (ows_b64_decode_n(md5, strlen(md5), s->want_md5,
 				     sizeof(s->want_md5)) != 16) {

@@ -1,0 +1,174 @@
+"""S3 under attack, on a real node: hostile clients with valid keys
+(traversal and encoding tricks in keys, Host header games, lies in
+bodies' framing and lengths), users reaching past their policies, keys
+that try to break the XML of errors or forge lines in the node's log.
+Each test names the hole it guards; the requests are raw HTTP signed
+here exactly as OWS canonicalizes S3 paths (decoded, encoded once), so
+that what is sent is what the attacker chose, not what a client
+library would normalize."""
+import datetime
+import hashlib
+import hmac
+import json
+import os
+import re
+import urllib.parse
+
+from owstest import boto3_client, check, raw_http, root_creds, started, write_json
+
+
+def _hmac(k, m):
+    return hmac.new(k, m.encode(), hashlib.sha256).digest()
+
+
+def sigv4(method, raw_path, host, key, query="", headers=None,
+          payload="UNSIGNED-PAYLOAD", region="us-east-1"):
+    """The headers (without Host) of raw_path signed by key for S3."""
+    t = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    h = {"host": host, "x-amz-date": t, "x-amz-content-sha256": payload}
+    for k, v in (headers or {}).items():
+        h[k.lower()] = v
+    path = urllib.parse.quote(urllib.parse.unquote_to_bytes(raw_path), safe="/-_.~")
+    qs = sorted((urllib.parse.quote(urllib.parse.unquote(k), safe="-_.~"),
+                 urllib.parse.quote(urllib.parse.unquote(v), safe="-_.~"))
+                for k, _, v in (p.partition("=") for p in query.split("&") if p))
+    names = sorted(h)
+    creq = "\n".join([method, path, "&".join("%s=%s" % kv for kv in qs),
+                      "".join("%s:%s\n" % (k, " ".join(str(h[k]).split())) for k in names),
+                      ";".join(names), payload])
+    scope = "%s/%s/s3/aws4_request" % (t[:8], region)
+    sts = "\n".join(["AWS4-HMAC-SHA256", t, scope, hashlib.sha256(creq.encode()).hexdigest()])
+    k = _hmac(_hmac(_hmac(_hmac(("AWS4" + key[1]).encode(), t[:8]), region), "s3"), "aws4_request")
+    out = {kk: vv for kk, vv in h.items() if kk != "host"}
+    out["Authorization"] = ("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s"
+                            % (key[0], scope, ";".join(names),
+                               hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()))
+    return out
+
+
+def req(n, method, path, key, host=None, headers=None, body=b"", query="",
+        payload="UNSIGNED-PAYLOAD", extra=""):
+    """One raw request signed by key: (status, body)."""
+    host = host or n.edge
+    h = sigv4(method, path, host, key, query=query, headers=headers, payload=payload)
+    raw = "%s %s%s HTTP/1.1\r\nHost: %s\r\n" % (method, path, "?" + query if query else "", host)
+    raw += "".join("%s: %s\r\n" % kv for kv in h.items()) + extra
+    raw += "Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+    return raw_http(n.edge, raw.encode() + body, timeout=30)
+
+
+def code_of(body):
+    m = re.search(rb"<Code>([^<]*)</Code>", body)
+    return m.group(1).decode() if m else None
+
+
+def user_key(n, name, statements):
+    """A user with one policy of statements, and an access key of it."""
+    n.ows("apply", write_json({"stack": "people-" + name,
+                               "policies": {name + "-pol": {"Version": "2012-10-17",
+                                                            "Statement": statements}},
+                               "users": {name: {"policies": [name + "-pol"]}}}), "--yes")
+    made = n.ows_json("key", "access", "create", name)
+    return made["access_key_id"], made["secret_access_key"]
+
+
+def setup(n):
+    s3 = boto3_client(n, "s3")
+    s3.create_bucket(Bucket="bkt")
+    s3.put_object(Bucket="bkt", Key="pub/a", Body=b"public")
+    s3.put_object(Bucket="bkt", Key="secret", Body=b"SECRET")
+    s3.create_bucket(Bucket="other")
+    s3.put_object(Bucket="other", Key="pub/a", Body=b"OTHER-SECRET")
+    reader = user_key(n, "reader", [{"Effect": "Allow", "Action": "s3:GetObject",
+                                     "Resource": "arn:aws:s3:::bkt/pub/*"}])
+    return s3, reader
+
+
+def test_s3_attack_encoded_traversal_and_host_games_reach_no_other_object():
+    """A user allowed s3:GetObject on bkt/pub/* reaches nothing else: keys
+    are literal (no dot segments, no %2F or backslash folding), a Host
+    under the S3 domain names its bucket whatever the path says, and a
+    second Host header breaks the signature rather than the routing."""
+    n = started()
+    s3, reader = setup(n)
+    st, body = req(n, "GET", "/bkt/pub/a", reader)
+    check((st, body) == (200, b"public"), (st, body))
+    check(code_of(req(n, "GET", "/bkt/secret", reader)[1]) == "AccessDenied")
+    for path in ("/bkt/pub/../secret", "/bkt/pub/%2e%2e/secret", "/bkt/pub%2F..%2Fsecret",
+                 "/bkt/pub/%2E%2E%2Fsecret", "/bkt/pub/%252e%252e/secret",
+                 "/bkt/pub/..%5Csecret", "/bkt/pub/./../secret", "/bkt/pub/%2e/../secret"):
+        st, body = req(n, "GET", path, reader)
+        check(st == 404 and code_of(body) == "NoSuchKey" and b"SECRET" not in body,
+              (path, st, body))
+    for path in ("/bkt//secret", "/bkt/%2Fsecret", "/bkt%2Fsecret", "/bkt%2Fpub/a",
+                 "/BKT/pub/a", "/bkt/pub/a/", "/bkt/PUB/a"):
+        st, body = req(n, "GET", path, reader)
+        check(st in (403, 404) and b"SECRET" not in body, (path, st, body))
+    port = n.edge.rsplit(":", 1)[1]
+    # the bucket of a virtual host is the Host's, also with a path naming another
+    st, body = req(n, "GET", "/pub/a", reader, host="other.s3.localhost:" + port)
+    check(st == 403 and code_of(body) == "AccessDenied", (st, body))
+    st, body = req(n, "GET", "/bkt/pub/a", reader, host="other.s3.localhost:" + port)
+    check(st in (403, 404) and b"SECRET" not in body, (st, body))
+    st, body = req(n, "GET", "/pub/a", reader, host="BKT.S3.LOCALHOST:" + port)
+    check((st, body) == (200, b"public"), (st, body))
+    # two Host headers: the signed one is not the one that could route
+    st, body = req(n, "GET", "/pub/a", reader, host="bkt.s3.localhost",
+                   extra="Host: other.s3.localhost\r\n")
+    check(st in (400, 403) and b"SECRET" not in body, (st, body))
+    # no write of any kind
+    check(code_of(req(n, "PUT", "/bkt/pub/x", reader, body=b"x")[1]) == "AccessDenied")
+    check(code_of(req(n, "DELETE", "/bkt/pub/a", reader)[1]) == "AccessDenied")
+    check(s3.get_object(Bucket="bkt", Key="pub/a")["Body"].read() == b"public")
+    # node-only endpoints, signed by a user or not at all
+    for path in ("/_ows/v1/barrier", "/_ows/v1/leadership", "/_ows/v1/attested"):
+        st, _ = req(n, "POST", path, reader, body=b"{}")
+        check(st in (401, 403), (path, st))
+    st, _ = req(n, "GET", "/_ows/v1/blobs/" + hashlib.sha256(b"SECRET").hexdigest(), reader)
+    check(st in (401, 403), st)
+
+
+def test_s3_attack_control_characters_in_keys_break_no_xml_and_forge_no_log_line():
+    """A key may hold any character but NUL. Errors reflect it: its
+    control characters come back as character references (as S3 writes
+    them), never as raw bytes in the XML; and a denied request's log
+    line quotes it without its newlines, so it cannot forge a line."""
+    n = started()
+    s3, reader = setup(n)
+    st, body = req(n, "GET", "/bkt/a%01b%0Dc%1B%7F", root_creds(n))
+    check(st == 404 and code_of(body) == "NoSuchKey", (st, body))
+    check(b"<Key>a&#x1;b&#xD;c&#x1B;\x7f</Key>" in body, body)
+    check(not re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", body), body)
+    forged = "1999-01-01T00:00:00.000Z error s3: FORGED by a key"
+    st, body = req(n, "GET", "/bkt/x%0A" + urllib.parse.quote(forged), reader)
+    check(st == 403 and code_of(body) == "AccessDenied", (st, body))
+    s3.head_bucket(Bucket="bkt")  # a request after it: its log line is out
+    log = open(n.log).read()
+    check("FORGED by a key" in log, "the denied request is logged")
+    check(not any(line.startswith("1999-01-01") for line in log.splitlines()),
+          [line for line in log.splitlines() if "FORGED" in line])
+
+
+def test_s3_attack_decoded_content_length_that_lies_is_refused():
+    """x-amz-decoded-content-length is what the stream is held to: a
+    negative or malformed one (which would read as "not said", or as its
+    leading digits) is 400 InvalidArgument, and nothing is stored."""
+    n = started()
+    s3, _ = setup(n)
+    root = root_creds(n)
+    chunked = b"5\r\nhello\r\n0\r\n\r\n"
+    for i, dl in enumerate(("-5", "5abc", "", "+5", "0x5", "99999999999999999999999")):
+        st, body = req(n, "PUT", "/bkt/dl%d" % i, root, body=chunked,
+                       payload="STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                       headers={"Content-Encoding": "aws-chunked",
+                                "x-amz-decoded-content-length": dl})
+        check(st == 400 and code_of(body) == "InvalidArgument", (dl, st, body))
+        st, _ = req(n, "HEAD", "/bkt/dl%d" % i, root)
+        check(st == 404, (dl, st))
+    # the honest one is stored
+    st, body = req(n, "PUT", "/bkt/dl-ok", root, body=chunked,
+                   payload="STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+                   headers={"Content-Encoding": "aws-chunked",
+                            "x-amz-decoded-content-length": "5"})
+    check(st == 200, (st, body))
+    check(s3.get_object(Bucket="bkt", Key="dl-ok")["Body"].read() == b"hello")
