@@ -221,6 +221,39 @@ int ows_blob_gc_scan(const struct ows_blob_store *s,
 	return 0;
 }
 
+int ows_blob_collect(const struct ows_blob_store *s, const char *hash,
+		     int64_t grace_s)
+{
+	char path[PATH_MAX], aside[PATH_MAX], suffix[17];
+	struct stat st;
+
+	if (!ows_blob_name_valid(hash))
+		return -EINVAL;
+	if (ows_random_hex(8, suffix) != 0)
+		return -EIO;
+	ows_blob_path(s, hash, path, sizeof(path));
+	snprintf(aside, sizeof(aside), "%s/.tmp-gc-%s", s->dir, suffix);
+	/*
+	 * The scan saw the blob old, but an upload of the same bytes may
+	 * have committed since (its rename leaves a young file at the same
+	 * name, which an entry is about to name). Set aside atomically,
+	 * whatever is there is judged by its own age: a young one goes
+	 * back (a copy committed meanwhile has the same bytes).
+	 */
+	if (rename(path, aside) != 0)
+		return -errno;
+	if (stat(aside, &st) == 0 && time(NULL) - st.st_mtime < grace_s) {
+		if (rename(aside, path) != 0) {
+			int rv = -errno;
+
+			(void)unlink(aside);
+			return rv;
+		}
+		return -EBUSY;
+	}
+	return unlink(aside) == 0 ? 0 : -errno;
+}
+
 int ows_blob_remove(const struct ows_blob_store *s, const char *hash)
 {
 	char path[PATH_MAX];

@@ -99,6 +99,13 @@ void ows_blob_writer_abort(struct ows_blob_writer *w);
 int ows_blob_gc_scan(const struct ows_blob_store *s,
 		     bool (*named)(void *ud, const char *hash), void *ud,
 		     int64_t grace_s, json_t *victims);
+/*
+ * Collect blob hash that a scan found older than grace_s: removed (0)
+ * unless it is young again, an upload of the same bytes having
+ * committed or touched it since the scan (-EBUSY, kept); -errno.
+ */
+int ows_blob_collect(const struct ows_blob_store *s, const char *hash,
+		     int64_t grace_s);
 /* Remove blob hash: 0 or -errno. */
 int ows_blob_remove(const struct ows_blob_store *s, const char *hash);
 

@@ -693,7 +693,7 @@ static void gc_done(uv_work_t *w, int status)
 
 		if (status != 0 || n->stopping || ows_blobs_named(n, hash))
 			continue;
-		if (ows_blob_remove(&g->b->store, hash) == 0)
+		if (ows_blob_collect(&g->b->store, hash, g->grace_s) == 0)
 			ows_log(OWS_LOG_INFO, "blob", "collected %.16s..., "
 				"named by nothing for %lld s", hash,
 				(long long)g->grace_s);

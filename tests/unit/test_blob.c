@@ -159,6 +159,42 @@ OWS_TEST(blob_gc_scan_lists_old_unnamed_blobs_only)
 	json_decref(victims);
 }
 
+OWS_TEST(blob_collect_keeps_a_blob_uploaded_again_since_the_scan)
+{
+	struct ows_blob_store s;
+	char dir[64], b[65];
+	json_t *victims = json_array();
+	struct dirent *e;
+	uint64_t size;
+	DIR *d;
+
+	store_in_tmp(&s, dir);
+	ows_sha256_hex("b", 1, b);
+	OWS_CHECK_INT(ows_blob_write(&s, b, "b", 1), 0);
+	age(&s, b, 7200);
+	OWS_CHECK_INT(ows_blob_gc_scan(&s, named_a, "none", 3600, victims),
+		      0);
+	OWS_CHECK_INT(json_array_size(victims), 1);
+	/* between the scan and the removal, a PUT of the same bytes commits
+	   (its entry will name the blob): the blob stays */
+	OWS_CHECK_INT(ows_blob_write(&s, b, "b", 1), 0);
+	OWS_CHECK_INT(ows_blob_collect(&s, b, 3600), -EBUSY);
+	OWS_CHECK_INT(ows_blob_size(&s, b, &size), 0);
+	OWS_CHECK_INT((int)size, 1);
+	/* old again and named by nothing: collected, nothing left aside */
+	age(&s, b, 7200);
+	OWS_CHECK_INT(ows_blob_collect(&s, b, 3600), 0);
+	OWS_CHECK(ows_blob_size(&s, b, &size) != 0);
+	OWS_CHECK_INT(ows_blob_collect(&s, b, 3600), -ENOENT);
+	d = opendir(s.dir);
+	OWS_CHECK(d != NULL);
+	while ((e = readdir(d)) != NULL)
+		OWS_CHECK(e->d_name[0] == '.' && strncmp(e->d_name, ".tmp", 4)
+			  != 0);
+	closedir(d);
+	json_decref(victims);
+}
+
 static int done_status = 1;
 
 static void done_cb(void *ud, int status)
