@@ -172,3 +172,25 @@ def test_s3_attack_decoded_content_length_that_lies_is_refused():
                             "x-amz-decoded-content-length": "5"})
     check(st == 200, (st, body))
     check(s3.get_object(Bucket="bkt", Key="dl-ok")["Body"].read() == b"hello")
+
+
+def test_s3_attack_virtual_host_paths_are_keys_never_node_endpoints():
+    """With a bucket in its Host, every path is an object key: "/metrics"
+    and "/_ows/v1/..." are stored and read as keys of that bucket, not
+    answered by the node's metrics or admin endpoints."""
+    n = started()
+    setup(n)
+    root = root_creds(n)
+    host = "bkt.s3.localhost:" + n.edge.rsplit(":", 1)[1]
+    for key in ("/metrics", "/_ows/v1/health", "/_ows/v1/blobs/" + "0" * 64):
+        st, body = req(n, "GET", key, root, host=host)
+        check(st == 404 and code_of(body) == "NoSuchKey", (key, st, body))
+        st, body = req(n, "PUT", key, root, host=host, body=b"data of " + key.encode())
+        check(st == 200, (key, st, body))
+        st, body = req(n, "GET", key, root, host=host)
+        check((st, body) == (200, b"data of " + key.encode()), (key, st, body))
+        st, body = req(n, "GET", "/bkt" + key, root)  # path style: the same object
+        check((st, body) == (200, b"data of " + key.encode()), (key, st, body))
+    # the node's own endpoints still answer on its address
+    st, body = req(n, "GET", "/_ows/v1/health", root)
+    check(st == 200 and b'"ok":true' in body, (st, body))
