@@ -194,3 +194,53 @@ def test_s3_attack_virtual_host_paths_are_keys_never_node_endpoints():
     # the node's own endpoints still answer on its address
     st, body = req(n, "GET", "/_ows/v1/health", root)
     check(st == 200 and b'"ok":true' in body, (st, body))
+
+
+def key_user(n, name, statements):
+    """A user signing with an Ed25519 key file (for ows and /_ows/)."""
+    from owstest import keygen
+    k, pub = keygen()
+    n.ows("apply", write_json({"stack": "keys-" + name,
+                               "policies": {name + "-pol": {"Version": "2012-10-17",
+                                                            "Statement": statements}},
+                               "users": {name: {"public_keys": [pub],
+                                                "policies": [name + "-pol"]}}}), "--yes")
+    return k
+
+
+def test_s3_attack_object_bytes_never_leave_through_the_blob_endpoints():
+    """A user who may deploy and read functions of its own but may not
+    read S3 objects learns an object's blob name (the ledger shows it)
+    and then: HEAD /_ows/v1/blobs/HASH says nothing about it, and a
+    function of its own that names HASH as its code does not open GET
+    /_ows/v1/blobs/HASH to the object's bytes. Objects are read through
+    S3, with S3's permissions."""
+    from owstest import signed_request, write_stack
+    n = started()
+    s3 = boto3_client(n, "s3")
+    s3.create_bucket(Bucket="vault")
+    secret = b"the vault's secret " + os.urandom(16).hex().encode()
+    s3.put_object(Bucket="vault", Key="secret", Body=secret)
+    h = hashlib.sha256(secret).hexdigest()
+    check(os.path.exists(os.path.join(n.dir, "blobs", h)))
+    dev = key_user(n, "dev", [
+        {"Effect": "Allow", "Action": ["ows:functions.put", "ows:functions.read",
+                                       "ows:stacks.put"],
+         "Resource": ["arn:ows:lambda::function/mine-*", "arn:ows:ows::stack/mine"]},
+        {"Effect": "Allow", "Action": "ows:functions.put", "Resource": "*"},
+        {"Effect": "Allow", "Action": "ows:ledger.read", "Resource": "*"}])
+    check(h in n.ows("--json", "ledger", "log", key=dev).stdout, "the ledger names the blob")
+    # existence: HEAD (allowed by functions.put, the dedup of ows apply)
+    st, r = signed_request(n, dev, "HEAD", "/_ows/v1/blobs/" + h + "?function=mine-x")
+    check(st == 404, (st, r))
+    st, r = signed_request(n, dev, "HEAD", "/_ows/v1/blobs/" + h)
+    check(st == 404, (st, r))
+    # a function of its own naming the object's blob as its code
+    p = n.ows("apply", write_stack({"stack": "mine", "functions": {"mine-x": {
+        "runtime": "python3", "handler": "app.handler", "code_sha256": h}}}),
+        "--yes", key=dev, check_rc=False)
+    st, body = signed_request(n, dev, "GET", "/_ows/v1/blobs/" + h)
+    check(st == 403 and secret not in (body if isinstance(body, bytes) else b""),
+          (p.returncode, p.stdout, p.stderr, st, body))
+    # S3 still serves it to those S3 allows
+    check(s3.get_object(Bucket="vault", Key="secret")["Body"].read() == secret)
