@@ -30,6 +30,8 @@
 #include "s3/s3_priv.h"
 
 #define BATCH_HIGH (4u << 20) /* pause the socket past this much queued */
+#define BATCH_LOW (256u << 10) /* ... or past this, with many uploads */
+#define UPLOADS_BUDGET (32u << 20) /* the batches of all uploads, about */
 
 struct sink {
 	struct ows__s3_req *r;   /* NULL once the call is answered */
@@ -58,8 +60,26 @@ struct sink {
 	char ck_b64[OWS_S3_CK_B64];
 };
 
+/*
+ * Each upload holds two batches (the one being read, the one the pool
+ * works on): with many at once (a client may open hundreds), each is
+ * held to its share of UPLOADS_BUDGET, so that the node's memory stays
+ * bounded by the budget, not by the number of uploads. Loop thread only.
+ */
+static unsigned sinks_active;
+
+static size_t batch_high(void)
+{
+	size_t per = sinks_active > 0 ? UPLOADS_BUDGET / sinks_active
+				      : BATCH_HIGH;
+
+	return per > BATCH_HIGH ? BATCH_HIGH : per < BATCH_LOW ? BATCH_LOW
+							       : per;
+}
+
 static void sink_free(struct sink *s)
 {
+	sinks_active--;
 	/* after commit too: the writer's digest goes only with abort */
 	if (s->opened)
 		ows_blob_writer_abort(&s->w);
@@ -164,6 +184,8 @@ static void start_job(struct sink *s)
 	s->work = s->in; /* the batch goes to the pool; in is empty */
 	s->in = t;
 	s->in.len = 0;
+	if (s->in.cap > 2 * batch_high())
+		ows_buf_free(&s->in); /* more uploads now: a smaller share */
 	s->busy = true;
 	s->job.data = s;
 	s->job2.data = s;
@@ -342,7 +364,7 @@ static void chunk_cb(struct ows_aws_call *c, int status, const void *data,
 		next(s);
 		return;
 	}
-	if (s->in.len > BATCH_HIGH && !s->paused) {
+	if (s->in.len > batch_high() && !s->paused) {
 		s->paused = true;
 		ows_http_req_pause(c->req);
 	}
@@ -516,6 +538,7 @@ void ows__s3_sink(struct ows__s3_req *r, uint64_t max, ows__s3_sink_cb done)
 		return;
 	}
 	r->reading = s;
+	sinks_active++;
 	/* the stream's limit counts aws-chunked framing too */
 	rv = ows_aws_call_stream(r->c, max + max / 64 + (1 << 20), chunk_cb);
 	if (rv != 0) {

@@ -244,3 +244,55 @@ def test_s3_attack_object_bytes_never_leave_through_the_blob_endpoints():
           (p.returncode, p.stdout, p.stderr, st, body))
     # S3 still serves it to those S3 allows
     check(s3.get_object(Bucket="vault", Key="secret")["Body"].read() == secret)
+
+
+def test_s3_attack_many_parallel_uploads_hold_bounded_memory():
+    """A client opening many uploads at once (one address may hold 256
+    connections) does not make the node hold two 4 MiB batches for each:
+    the uploads share a budget. 96 uploads of 24 MiB each, sent as fast
+    as the client can while the node's disk pool is saturated: the node's
+    RSS grows by less than 160 MiB (it grew by ~9 MiB per upload)."""
+    import socket
+    import threading
+    import time
+    from test_s3_core import rss_kb
+    n = started()
+    boto3_client(n, "s3").create_bucket(Bucket="flood")
+    root = root_creds(n)
+    host, port = n.edge.rsplit(":", 1)
+    size, count = 24 << 20, 96
+    block = os.urandom(1 << 20)
+    results = []
+
+    def upload(i):
+        path = "/flood/o%d" % i
+        h = sigv4("PUT", path, n.edge, root)
+        with socket.create_connection((host, int(port))) as sk:
+            sk.sendall(("PUT %s HTTP/1.1\r\nHost: %s\r\n" % (path, n.edge) +
+                        "".join("%s: %s\r\n" % kv for kv in h.items()) +
+                        "Content-Length: %d\r\n\r\n" % size).encode())
+            for _ in range(size >> 20):
+                sk.sendall(block)
+            sk.settimeout(300)
+            results.append(sk.recv(12))
+
+    base = rss_kb(n.proc.pid)
+    peak = [base]
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_kb(n.proc.pid))
+            time.sleep(0.02)
+    w = threading.Thread(target=watch)
+    w.start()
+    ts = [threading.Thread(target=upload, args=(i,)) for i in range(count)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    done.set()
+    w.join()
+    check(results == [b"HTTP/1.1 200"] * count, set(results))
+    grown = peak[0] - base
+    check(grown < 160 * 1024, "RSS grew by %d KB (from %d KB)" % (grown, base))
