@@ -296,3 +296,67 @@ def test_s3_attack_many_parallel_uploads_hold_bounded_memory():
     check(results == [b"HTTP/1.1 200"] * count, set(results))
     grown = peak[0] - base
     check(grown < 160 * 1024, "RSS grew by %d KB (from %d KB)" % (grown, base))
+
+
+def test_s3_attack_conditional_writes_raced_through_three_nodes():
+    """Writers racing through every node of a cluster at once: for each
+    key, If-None-Match: * has exactly one winner (the others 412 or 409,
+    never a second 200), and so does If-Match on the winner's ETag; what
+    every node then reads is the winner's body. A DeleteBucket racing the
+    PUTs leaves no object in a bucket made again."""
+    import threading
+    from owstest import cluster3_shared_root
+    nodes = cluster3_shared_root()
+    root = root_creds(nodes[0])
+    boto3_client(nodes[0], "s3", key=root).create_bucket(Bucket="race")
+    for k in range(4):
+        results = []
+
+        def put(i, headers, key="k%d" % k):
+            node = nodes[i % 3]
+            st, _ = req(node, "PUT", "/race/" + key, root, headers=headers,
+                        body=b"writer %d" % i)
+            results.append((st, i))
+        ts = [threading.Thread(target=put, args=(i, {"If-None-Match": "*"}))
+              for i in range(12)]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        wins = [i for st, i in results if st == 200]
+        check(len(wins) == 1 and all(st in (200, 409, 412) for st, _ in results), results)
+        for node in nodes:
+            st, body = req(node, "GET", "/race/k%d" % k, root)
+            check((st, body) == (200, b"writer %d" % wins[0]), (st, body))
+        etag = '"%s"' % hashlib.md5(b"writer %d" % wins[0]).hexdigest()
+        results.clear()
+        ts = [threading.Thread(target=put, args=(100 + i, {"If-Match": etag}))
+              for i in range(12)]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        check(len([1 for st, _ in results if st == 200]) == 1 and
+              all(st in (200, 409, 412) for st, _ in results), results)
+    # a bucket deleted while writes race into it, then made again: empty
+    s3 = boto3_client(nodes[1], "s3", key=root)
+    s3.create_bucket(Bucket="doomed")
+    got = []
+
+    def writer(i):
+        got.append(req(nodes[i % 3], "PUT", "/doomed/w%d" % i, root, body=b"x")[0])
+    ts = [threading.Thread(target=writer, args=(i,)) for i in range(12)]
+    [t.start() for t in ts]
+    deleted = None
+    for _ in range(50):
+        st, body = req(nodes[2], "DELETE", "/doomed", root)
+        if st == 204:
+            deleted = True
+            break
+        # objects got in first: take them out and try again
+        for i in range(12):
+            req(nodes[0], "DELETE", "/doomed/w%d" % i, root)
+    [t.join() for t in ts]
+    check(deleted, "the bucket could be deleted")
+    check(all(st in (200, 404, 409) for st in got), got)
+    s3.create_bucket(Bucket="doomed")
+    for node in nodes:
+        for i in range(12):
+            st, _ = req(node, "HEAD", "/doomed/w%d" % i, root)
+            check(st == 404, (node.edge, i, st))
