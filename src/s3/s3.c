@@ -484,7 +484,14 @@ static void s3_handle(struct ows_aws_call *c)
 	}
 	ows_log(OWS_LOG_DEBUG, "s3", "%s %s/%s from %s", r->op->name,
 		r->bucket, r->key, c->req->peer);
-	if (r->op->read)
+	/*
+	 * Writes go without a read barrier, but a bucket this node has not
+	 * seen yet may have been made (and acknowledged) through another:
+	 * before saying NoSuchBucket, catch up with the leader.
+	 */
+	if (r->op->read ||
+	    (r->op->bucket && !ows_state_resource_exists(c->host->state,
+							 "buckets", r->bucket)))
 		ows__s3_barrier(r, run);
 	else
 		run(r);

@@ -360,3 +360,25 @@ def test_s3_attack_conditional_writes_raced_through_three_nodes():
         for i in range(12):
             st, _ = req(node, "HEAD", "/doomed/w%d" % i, root)
             check(st == 404, (node.edge, i, st))
+
+
+def test_s3_write_through_another_node_right_after_create_bucket():
+    """A bucket made (and acknowledged) through one node takes writes
+    through every other node at once: a node that has not applied the
+    CreateBucket yet catches up with the leader before it says
+    NoSuchBucket (the race above saw 404s from followers)."""
+    from owstest import cluster3_shared_root
+    nodes = cluster3_shared_root()
+    root = root_creds(nodes[0])
+    for i in range(8):
+        made = nodes[i % 3]
+        st, body = req(made, "PUT", "/fresh-%d" % i, root)
+        check(st == 200, (st, body))
+        for node in nodes:
+            if node is made:
+                continue
+            st, body = req(node, "PUT", "/fresh-%d/k" % i, root, body=b"x")
+            check(st == 200, (i, node.edge, st, body))
+    # a bucket that does not exist anywhere is still NoSuchBucket
+    st, body = req(nodes[1], "PUT", "/never-made/k", root, body=b"x")
+    check(st == 404 and code_of(body) == "NoSuchBucket", (st, body))
