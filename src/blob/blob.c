@@ -208,6 +208,16 @@ int ows_blob_gc_scan(const struct ows_blob_store *s,
 	if (dir == NULL)
 		return errno == ENOENT ? 0 : -errno;
 	while ((d = readdir(dir)) != NULL) {
+		if (strncmp(d->d_name, ".tmp-", 5) == 0) {
+			/* left by a crash mid-write (an upload, a collection):
+			   no live writer leaves its file untouched for a day,
+			   the body timeout cuts stalled uploads long before */
+			snprintf(path, sizeof(path), "%s/%s", s->dir, d->d_name);
+			if (stat(path, &st) == 0 &&
+			    now - st.st_mtime >= OWS_BLOB_TMP_STALE_S)
+				(void)unlink(path);
+			continue;
+		}
 		if (!ows_blob_name_valid(d->d_name) || named(ud, d->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", s->dir, d->d_name);

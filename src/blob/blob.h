@@ -90,6 +90,9 @@ int ows_blob_writer_write(struct ows_blob_writer *w, const void *data,
 int ows_blob_writer_commit(struct ows_blob_writer *w);
 void ows_blob_writer_abort(struct ows_blob_writer *w);
 
+/* A temporary file this old is a crash's leftover: the scan removes it. */
+#define OWS_BLOB_TMP_STALE_S (24 * 3600)
+
 /*
  * Collection: append to victims (a JSON array) the names of the blobs older
  * than grace_s seconds for which named(ud, hash) is false. Blocks; the

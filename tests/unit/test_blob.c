@@ -149,6 +149,24 @@ OWS_TEST(blob_gc_scan_lists_old_unnamed_blobs_only)
 	OWS_CHECK_INT(ows_blob_gc_scan(&s, named_a, a, 3600, victims), 0);
 	OWS_CHECK_INT(json_array_size(victims), 1);
 	OWS_CHECK_STR(json_string_value(json_array_get(victims, 0)), b);
+
+	/* temporary files a crash left a day ago go; a live one stays */
+	{
+		char old[PATH_MAX], live[PATH_MAX];
+		struct utimbuf t = {time(NULL) - 2 * 86400,
+				    time(NULL) - 2 * 86400};
+
+		snprintf(old, sizeof(old), "%s/.tmp-crashed", s.dir);
+		snprintf(live, sizeof(live), "%s/.tmp-writing", s.dir);
+		OWS_CHECK_INT(ows_file_write(old, "x", 1, 0600), 0);
+		OWS_CHECK_INT(ows_file_write(live, "x", 1, 0600), 0);
+		OWS_CHECK_INT(utime(old, &t), 0);
+		json_array_clear(victims);
+		OWS_CHECK_INT(ows_blob_gc_scan(&s, named_a, a, 3600, victims),
+			      0);
+		OWS_CHECK(access(old, F_OK) != 0);
+		OWS_CHECK_INT(access(live, F_OK), 0);
+	}
 	json_decref(victims);
 
 	/* a store never written to has nothing to collect */
