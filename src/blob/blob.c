@@ -208,6 +208,16 @@ int ows_blob_gc_scan(const struct ows_blob_store *s,
 	if (dir == NULL)
 		return errno == ENOENT ? 0 : -errno;
 	while ((d = readdir(dir)) != NULL) {
+		if (strncmp(d->d_name, ".tmp-", 5) == 0) {
+			/* left by a crash mid-write (an upload, a collection):
+			   no live writer leaves its file untouched for a day,
+			   the body timeout cuts stalled uploads long before */
+			snprintf(path, sizeof(path), "%s/%s", s->dir, d->d_name);
+			if (stat(path, &st) == 0 &&
+			    now - st.st_mtime >= OWS_BLOB_TMP_STALE_S)
+				(void)unlink(path);
+			continue;
+		}
 		if (!ows_blob_name_valid(d->d_name) || named(ud, d->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", s->dir, d->d_name);
@@ -219,6 +229,39 @@ int ows_blob_gc_scan(const struct ows_blob_store *s,
 	}
 	closedir(dir);
 	return 0;
+}
+
+int ows_blob_collect(const struct ows_blob_store *s, const char *hash,
+		     int64_t grace_s)
+{
+	char path[PATH_MAX], aside[PATH_MAX], suffix[17];
+	struct stat st;
+
+	if (!ows_blob_name_valid(hash))
+		return -EINVAL;
+	if (ows_random_hex(8, suffix) != 0)
+		return -EIO;
+	ows_blob_path(s, hash, path, sizeof(path));
+	snprintf(aside, sizeof(aside), "%s/.tmp-gc-%s", s->dir, suffix);
+	/*
+	 * The scan saw the blob old, but an upload of the same bytes may
+	 * have committed since (its rename leaves a young file at the same
+	 * name, which an entry is about to name). Set aside atomically,
+	 * whatever is there is judged by its own age: a young one goes
+	 * back (a copy committed meanwhile has the same bytes).
+	 */
+	if (rename(path, aside) != 0)
+		return -errno;
+	if (stat(aside, &st) == 0 && time(NULL) - st.st_mtime < grace_s) {
+		if (rename(aside, path) != 0) {
+			int rv = -errno;
+
+			(void)unlink(aside);
+			return rv;
+		}
+		return -EBUSY;
+	}
+	return unlink(aside) == 0 ? 0 : -errno;
 }
 
 int ows_blob_remove(const struct ows_blob_store *s, const char *hash)

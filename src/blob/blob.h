@@ -90,6 +90,9 @@ int ows_blob_writer_write(struct ows_blob_writer *w, const void *data,
 int ows_blob_writer_commit(struct ows_blob_writer *w);
 void ows_blob_writer_abort(struct ows_blob_writer *w);
 
+/* A temporary file this old is a crash's leftover: the scan removes it. */
+#define OWS_BLOB_TMP_STALE_S (24 * 3600)
+
 /*
  * Collection: append to victims (a JSON array) the names of the blobs older
  * than grace_s seconds for which named(ud, hash) is false. Blocks; the
@@ -99,6 +102,13 @@ void ows_blob_writer_abort(struct ows_blob_writer *w);
 int ows_blob_gc_scan(const struct ows_blob_store *s,
 		     bool (*named)(void *ud, const char *hash), void *ud,
 		     int64_t grace_s, json_t *victims);
+/*
+ * Collect blob hash that a scan found older than grace_s: removed (0)
+ * unless it is young again, an upload of the same bytes having
+ * committed or touched it since the scan (-EBUSY, kept); -errno.
+ */
+int ows_blob_collect(const struct ows_blob_store *s, const char *hash,
+		     int64_t grace_s);
 /* Remove blob hash: 0 or -errno. */
 int ows_blob_remove(const struct ows_blob_store *s, const char *hash);
 

@@ -29,6 +29,11 @@ void ows_log_write(enum ows_log_level level, const char *module,
 	if (n < sizeof(line))
 		vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
+	/* A message may quote what a client sent (an S3 key, a path): no
+	 * control character of it may end the line or forge another. */
+	for (char *p = line; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	/* One write per line so that concurrent writers do not interleave. */
 	n = strlen(line);
 	if (n >= sizeof(line) - 1)

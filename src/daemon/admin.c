@@ -978,6 +978,10 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 	struct admin_ctx *c;
 	size_t limit;
 
+	if (ows_edge_is_bucket_host(a->host, req)) {
+		ows_edge_handle(a->host, req); /* an object key, any path */
+		return;
+	}
 	if (strcmp(req->path, "/metrics") == 0) {
 		ows_metrics_handle(n, a->edge, a->gateway, req);
 		return;

@@ -125,6 +125,8 @@ static bool is_bundle(struct ows_core *n, const char *hash)
 	return yes;
 }
 
+static bool named_by_service(struct ows_core *n, const char *hash);
+
 /* May user read the blob: functions.read on a function that names it? */
 static bool may_read(struct ows_core *n, struct ows_http_req *req,
 		     const char *user, const char *hash)
@@ -455,6 +457,17 @@ void ows_blobs_handle(struct ows_blobs *b, struct ows_http_req *req)
 						"function (?function=NAME)");
 		return;
 	}
+	if (user[0] != '\0' && !is_put && named_by_service(n, hash)) {
+		if (strcmp(req->method, "GET") == 0)
+			ows_reply_error(req, 403, "AccessDenied", "user '%s' "
+					"may not read this blob: another "
+					"service's data is read through that "
+					"service", user);
+		else
+			ows_reply_error(req, 404, "NoSuchBlob", "this node "
+					"has no such blob");
+		return;
+	}
 	op = ows_arena_alloc(&req->arena, sizeof(*op));
 	if (op == NULL) {
 		ows_reply_error(req, 503, "OutOfMemory", "try again");
@@ -529,6 +542,22 @@ static void finalize_refs(sqlite3_stmt **stmts, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		sqlite3_finalize(stmts[i]);
+}
+
+/*
+ * Is hash named by a service (an S3 object's data)? Such bytes are read
+ * through that service, with its permissions: a user learns nothing of
+ * them here, not even that they exist, whatever function names them (a
+ * function's spec may name any hash without holding its bytes).
+ */
+static bool named_by_service(struct ows_core *n, const char *hash)
+{
+	sqlite3_stmt *stmts[16];
+	size_t k = prepare_refs(n->state.db, stmts, 16);
+	bool named = k > 1 && named_by(stmts + 1, k - 1, hash);
+
+	finalize_refs(stmts, k);
+	return named;
 }
 
 bool ows_blobs_named(struct ows_core *n, const char *hash)
@@ -693,7 +722,7 @@ static void gc_done(uv_work_t *w, int status)
 
 		if (status != 0 || n->stopping || ows_blobs_named(n, hash))
 			continue;
-		if (ows_blob_remove(&g->b->store, hash) == 0)
+		if (ows_blob_collect(&g->b->store, hash, g->grace_s) == 0)
 			ows_log(OWS_LOG_INFO, "blob", "collected %.16s..., "
 				"named by nothing for %lld s", hash,
 				(long long)g->grace_s);

@@ -118,6 +118,17 @@ static const struct ows_aws_service *route(const struct ows_http_req *req,
 	return target != NULL ? &unknown_json : &unknown_xml;
 }
 
+bool ows_edge_is_bucket_host(const struct ows_node_host *nh,
+			     const struct ows_http_req *req)
+{
+	const char *domain = nh->host.s3_domain;
+
+	if (domain == NULL || domain[0] == '\0')
+		domain = OWS_NODE_S3_DOMAIN_DEFAULT;
+	return ows_s3_host_names_bucket(ows_http_req_header(req, "Host"),
+					domain);
+}
+
 void ows_edge_handle(struct ows_node_host *nh, struct ows_http_req *req)
 {
 	const char *domain = nh->host.s3_domain;

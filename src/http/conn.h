@@ -27,7 +27,7 @@ enum body_mode {
 };
 
 enum timer_kind { TIMER_NONE, TIMER_STALE, TIMER_IDLE, TIMER_HEAD,
-		  TIMER_BODY, TIMER_LINGER };
+		  TIMER_BODY, TIMER_LINGER, TIMER_WRITE };
 
 enum resp_state { RESP_NONE, RESP_STARTED };
 
@@ -98,6 +98,8 @@ struct ows_http_conn {
 
 /* server.c */
 void ows__http_conn_poke(struct ows_http_conn *c);
+/* A write completed: a peer taking the response restarts its timer. */
+void ows__http_conn_wrote(struct ows_http_conn *c);
 /* Start or stop reading and timers to match the state. */
 void ows__http_conn_update(struct ows_http_conn *c);
 void ows__http_conn_close(struct ows_http_conn *c, int reason);

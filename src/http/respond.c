@@ -50,6 +50,7 @@ static void write_cb(uv_write_t *w, int status)
 		ows__http_conn_close(c, -ECANCELED);
 		return;
 	}
+	ows__http_conn_wrote(c);
 	/* A drained queue may let the next request in, or the close out. */
 	if (!c->closing && c->n_writes == 0)
 		ows__http_conn_poke(c);
@@ -129,6 +130,8 @@ int ows__http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
 		return rv;
 	}
 	c->n_writes++;
+	if (c->n_writes == 1)
+		ows__http_conn_update(c); /* the write timer */
 	return 0;
 }
 

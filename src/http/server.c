@@ -463,6 +463,8 @@ static uint64_t timeout_of(const struct ows_http_conn *c, enum timer_kind k)
 		return cfg->idle_timeout_ms;
 	case TIMER_HEAD:
 		return cfg->header_timeout_ms;
+	case TIMER_WRITE:
+		return cfg->idle_timeout_ms;
 	default:
 		return LINGER_MS < cfg->idle_timeout_ms ? LINGER_MS
 							 : cfg->idle_timeout_ms;
@@ -471,17 +473,31 @@ static uint64_t timeout_of(const struct ows_http_conn *c, enum timer_kind k)
 
 static enum timer_kind wanted_timer(const struct ows_http_conn *c)
 {
+	/* a response the peer does not take (it stopped reading) holds the
+	   connection, its buffers and what feeds it: no progress for the
+	   idle timeout closes it */
+	enum timer_kind none = c->n_writes > 0 ? TIMER_WRITE : TIMER_NONE;
+
 	if (c->lingering)
 		return TIMER_LINGER;
 	if (c->close_after)
-		return TIMER_NONE;
+		return none;
 	if (!c->in_message)
-		return c->cur == NULL ? TIMER_IDLE : TIMER_NONE;
+		return c->cur == NULL && c->n_writes == 0 ? TIMER_IDLE : none;
 	if (!c->head_done)
 		return TIMER_HEAD;
 	if (wants_input(c))
 		return TIMER_BODY;
-	return TIMER_NONE;
+	return none;
+}
+
+static void timer_cb(uv_timer_t *t);
+
+void ows__http_conn_wrote(struct ows_http_conn *c)
+{
+	if (!c->closing && c->timer_kind == TIMER_WRITE)
+		uv_timer_start(&c->timer, timer_cb,
+			       timeout_of(c, TIMER_WRITE), 0);
 }
 
 /*

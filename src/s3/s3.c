@@ -187,6 +187,16 @@ bool ows_s3_host_is_ours(const char *host, const char *domain)
 	       strncasecmp(host + hl - dl, domain, dl) == 0;
 }
 
+bool ows_s3_host_names_bucket(const char *host, const char *domain)
+{
+	size_t hl, dl = strlen(domain);
+
+	if (!ows_s3_host_is_ours(host, domain))
+		return false;
+	hl = strcspn(host, ":");
+	return hl > dl && !(hl == dl + 3 && strncasecmp(host, "s3.", 3) == 0);
+}
+
 /* Sub-resources S3 has and OWS does not serve: 501 NotImplemented. */
 static const char *const unserved[] = {
 	"lifecycle", "website", "notification", "logging", "replication",
@@ -314,8 +324,7 @@ static int split(const char *path, const char *host, const char *domain,
 	int rv;
 
 	/* "s3.DOMAIN" is path style too ("s3" is no bucket name) */
-	if (host != NULL && ows_s3_host_is_ours(host, domain) && hl > dl &&
-	    !(hl == dl + 3 && strncasecmp(host, "s3.", 3) == 0)) {
+	if (ows_s3_host_names_bucket(host, domain)) {
 		n = hl - dl - 1;
 		if (n > OWS_S3_BUCKET_MAX + 1)
 			n = OWS_S3_BUCKET_MAX + 1; /* InvalidBucketName later */
@@ -499,6 +508,7 @@ static void s3_handle(struct ows_aws_call *c)
 		return;
 	ows_log(OWS_LOG_DEBUG, "s3", "%s %s/%s from %s", r->op->name,
 		r->bucket, r->key, c->req->peer);
+	/* writes go without a barrier; run() catches up on a bucket miss */
 	if (r->op->read)
 		ows__s3_barrier(r, run);
 	else

@@ -20,4 +20,11 @@ extern const struct ows_aws_service ows_s3_service;
  */
 bool ows_s3_host_is_ours(const char *host, const char *domain);
 
+/*
+ * Whether host names a bucket under domain (virtual-host style,
+ * "b.s3.localhost"; not the domain itself nor "s3.DOMAIN"): every path of
+ * such a request is an object key, "/metrics" and "/_ows/..." too.
+ */
+bool ows_s3_host_names_bucket(const char *host, const char *domain);
+
 #endif

@@ -33,9 +33,12 @@
  * Pause the socket past this much queued. Small, because the parts of a
  * multipart upload arrive side by side (aws s3 cp sends 10 at once): at
  * 4 MiB each could hold twice that, and a 1 GiB copy grew the node by
- * 90 MiB; at 512 KiB it stays under 10 MiB, as fast.
+ * 90 MiB; at 512 KiB it stays under 10 MiB, as fast. With many uploads
+ * at once each is held to its share of UPLOADS_BUDGET, down to BATCH_LOW.
  */
 #define BATCH_HIGH (512u << 10)
+#define BATCH_LOW (256u << 10)
+#define UPLOADS_BUDGET (32u << 20) /* the batches of all uploads, about */
 
 struct sink {
 	struct ows__s3_req *r;   /* NULL once the call is answered */
@@ -66,8 +69,26 @@ struct sink {
 	char ck_b64[OWS_S3_CK_B64];
 };
 
+/*
+ * Each upload holds two batches (the one being read, the one the pool
+ * works on): with many at once (a client may open hundreds), each is
+ * held to its share of UPLOADS_BUDGET, so that the node's memory stays
+ * bounded by the budget, not by the number of uploads. Loop thread only.
+ */
+static unsigned sinks_active;
+
+static size_t batch_high(void)
+{
+	size_t per = sinks_active > 0 ? UPLOADS_BUDGET / sinks_active
+				      : BATCH_HIGH;
+
+	return per > BATCH_HIGH ? BATCH_HIGH : per < BATCH_LOW ? BATCH_LOW
+							       : per;
+}
+
 static void sink_free(struct sink *s)
 {
+	sinks_active--;
 	/* after commit too: the writer's digest goes only with abort */
 	if (s->opened)
 		ows_blob_writer_abort(&s->w);
@@ -173,6 +194,8 @@ static void start_job(struct sink *s)
 	s->work = s->in; /* the batch goes to the pool; in is empty */
 	s->in = t;
 	s->in.len = 0;
+	if (s->in.cap > 2 * batch_high())
+		ows_buf_free(&s->in); /* more uploads now: a smaller share */
 	s->busy = true;
 	s->job.data = s;
 	s->job2.data = s;
@@ -376,7 +399,7 @@ static void chunk_cb(struct ows_aws_call *c, int status, const void *data,
 		next(s);
 		return;
 	}
-	if (s->in.len > BATCH_HIGH && !s->paused) {
+	if (s->in.len > batch_high() && !s->paused) {
 		s->paused = true;
 		ows_http_req_pause(c->req);
 	}
@@ -482,8 +505,21 @@ static bool asked_md5_and_size(struct ows__s3_req *r, struct sink *s)
 	const char *md5 = ows_aws_header(r->c, "Content-MD5");
 	const char *dl = ows_aws_header(r->c, "x-amz-decoded-content-length");
 	const struct ows_http_req *req = r->c->req;
-	int64_t size = dl ? strtoll(dl, NULL, 10) : req->content_length;
+	int64_t size = req->content_length;
+	char *end = NULL;
 
+	if (dl != NULL) {
+		/* a lie the verifier could not catch ("-5" reads as "not
+		   said", "5abc" as 5) is refused before any byte is read */
+		errno = 0;
+		size = strtoll(dl, &end, 10);
+		if (dl[0] < '0' || dl[0] > '9' || *end != '\0' ||
+		    errno != 0) {
+			ows__s3_error(r, 400, "InvalidArgument", "Invalid "
+				      "x-amz-decoded-content-length.");
+			return false;
+		}
+	}
 	if (md5 != NULL) {
 		if (ows_b64_decode_n(md5, strlen(md5), s->want_md5,
 				     sizeof(s->want_md5)) != 16) {
@@ -571,6 +607,7 @@ static void sink_start(struct ows__s3_req *r, uint64_t max,
 		return;
 	}
 	r->reading = s;
+	sinks_active++;
 	/* the stream's limit counts aws-chunked framing too */
 	rv = ows_aws_call_stream(r->c, max + max / 64 + (1 << 20), chunk_cb);
 	if (rv != 0) {

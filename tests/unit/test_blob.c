@@ -149,6 +149,24 @@ OWS_TEST(blob_gc_scan_lists_old_unnamed_blobs_only)
 	OWS_CHECK_INT(ows_blob_gc_scan(&s, named_a, a, 3600, victims), 0);
 	OWS_CHECK_INT(json_array_size(victims), 1);
 	OWS_CHECK_STR(json_string_value(json_array_get(victims, 0)), b);
+
+	/* temporary files a crash left a day ago go; a live one stays */
+	{
+		char old[PATH_MAX], live[PATH_MAX];
+		struct utimbuf t = {time(NULL) - 2 * 86400,
+				    time(NULL) - 2 * 86400};
+
+		snprintf(old, sizeof(old), "%s/.tmp-crashed", s.dir);
+		snprintf(live, sizeof(live), "%s/.tmp-writing", s.dir);
+		OWS_CHECK_INT(ows_file_write(old, "x", 1, 0600), 0);
+		OWS_CHECK_INT(ows_file_write(live, "x", 1, 0600), 0);
+		OWS_CHECK_INT(utime(old, &t), 0);
+		json_array_clear(victims);
+		OWS_CHECK_INT(ows_blob_gc_scan(&s, named_a, a, 3600, victims),
+			      0);
+		OWS_CHECK(access(old, F_OK) != 0);
+		OWS_CHECK_INT(access(live, F_OK), 0);
+	}
 	json_decref(victims);
 
 	/* a store never written to has nothing to collect */
@@ -156,6 +174,42 @@ OWS_TEST(blob_gc_scan_lists_old_unnamed_blobs_only)
 	victims = json_array();
 	OWS_CHECK_INT(ows_blob_gc_scan(&s, named_a, a, 0, victims), 0);
 	OWS_CHECK_INT(json_array_size(victims), 0);
+	json_decref(victims);
+}
+
+OWS_TEST(blob_collect_keeps_a_blob_uploaded_again_since_the_scan)
+{
+	struct ows_blob_store s;
+	char dir[64], b[65];
+	json_t *victims = json_array();
+	struct dirent *e;
+	uint64_t size;
+	DIR *d;
+
+	store_in_tmp(&s, dir);
+	ows_sha256_hex("b", 1, b);
+	OWS_CHECK_INT(ows_blob_write(&s, b, "b", 1), 0);
+	age(&s, b, 7200);
+	OWS_CHECK_INT(ows_blob_gc_scan(&s, named_a, "none", 3600, victims),
+		      0);
+	OWS_CHECK_INT(json_array_size(victims), 1);
+	/* between the scan and the removal, a PUT of the same bytes commits
+	   (its entry will name the blob): the blob stays */
+	OWS_CHECK_INT(ows_blob_write(&s, b, "b", 1), 0);
+	OWS_CHECK_INT(ows_blob_collect(&s, b, 3600), -EBUSY);
+	OWS_CHECK_INT(ows_blob_size(&s, b, &size), 0);
+	OWS_CHECK_INT((int)size, 1);
+	/* old again and named by nothing: collected, nothing left aside */
+	age(&s, b, 7200);
+	OWS_CHECK_INT(ows_blob_collect(&s, b, 3600), 0);
+	OWS_CHECK(ows_blob_size(&s, b, &size) != 0);
+	OWS_CHECK_INT(ows_blob_collect(&s, b, 3600), -ENOENT);
+	d = opendir(s.dir);
+	OWS_CHECK(d != NULL);
+	while ((e = readdir(d)) != NULL)
+		OWS_CHECK(e->d_name[0] == '.' && strncmp(e->d_name, ".tmp", 4)
+			  != 0);
+	closedir(d);
 	json_decref(victims);
 }
 

@@ -983,6 +983,75 @@ static void peer_idle(struct fx *f)
 	f->ok = 1;
 }
 
+/* 64 MiB in 256 KiB pieces, each written once the last one is taken. */
+#define STALL_PIECE (256 * 1024)
+#define STALL_TOTAL (64u << 20)
+
+struct staller {
+	struct ows_http_req *req;
+	size_t sent;
+};
+
+static void stall_next(void *ud, int status)
+{
+	static char piece[STALL_PIECE];
+	struct staller *s = ud;
+
+	if (status != 0 || s->sent == STALL_TOTAL ||
+	    ows_http_respond_write(s->req, piece, STALL_PIECE, stall_next,
+				   s) != 0) {
+		ows_http_respond_end(s->req); /* done, or the peer is gone */
+		return;
+	}
+	s->sent += STALL_PIECE;
+}
+
+static void stall_handler(struct ows_http_req *req, void *ud)
+{
+	static struct staller s;
+
+	(void)ud;
+	s = (struct staller){.req = req};
+	OWS_CHECK_INT(ows_http_respond_start(req, 200, NULL, 0, STALL_TOTAL),
+		      0);
+	stall_next(&s, 0);
+}
+
+/* A peer that stops reading a response is cut after the idle timeout. */
+static void peer_stops_reading(struct fx *f)
+{
+	char buf[65536];
+	size_t total = 0;
+	ssize_t got;
+
+	struct rawc rc;
+
+	rc_open(&rc, f->port);
+	rc_puts(&rc, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+	got = recv(rc.fd, buf, 1000, 0);
+	OWS_CHECK(got > 0);
+	usleep(1500 * 1000); /* stalled far past the 200 ms timeout */
+	do {
+		got = recv(rc.fd, buf, sizeof(buf), 0);
+		if (got > 0)
+			total += (size_t)got;
+	} while (got > 0 || (got < 0 && errno == EINTR));
+	OWS_CHECK(got == 0 || errno == ECONNRESET);
+	OWS_CHECK(total < STALL_TOTAL / 2); /* cut, not served to the end */
+	rc_close(&rc);
+	f->ok = 1;
+}
+
+OWS_TEST(http_peer_that_stops_reading_is_cut)
+{
+	struct ows_http_server_config cfg = test_cfg();
+	struct fx f = {0};
+
+	cfg.idle_timeout_ms = 200;
+	fx_run(&f, &cfg, stall_handler, peer_stops_reading);
+	OWS_CHECK_INT(f.ok, 1);
+}
+
 OWS_TEST(http_idle_timeout)
 {
 	struct ows_http_server_config cfg = test_cfg();
