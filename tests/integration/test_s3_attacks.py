@@ -246,6 +246,13 @@ def test_s3_attack_object_bytes_never_leave_through_the_blob_endpoints():
     check(s3.get_object(Bucket="vault", Key="secret")["Body"].read() == secret)
 
 
+def rss_kb(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
 def test_s3_attack_many_parallel_uploads_hold_bounded_memory():
     """A client opening many uploads at once (one address may hold 256
     connections) does not make the node hold two 4 MiB batches for each:
@@ -255,7 +262,6 @@ def test_s3_attack_many_parallel_uploads_hold_bounded_memory():
     import socket
     import threading
     import time
-    from test_s3_core import rss_kb
     n = started()
     boto3_client(n, "s3").create_bucket(Bucket="flood")
     root = root_creds(n)
