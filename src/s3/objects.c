@@ -112,6 +112,14 @@ json_t *ows__s3_meta_of_request(struct ows__s3_req *r)
 	if (tagging != NULL && tagging[0] != '\0') {
 		json_t *tags = json_object();
 
+		/* tags set with the object need s3:PutObjectTagging too, as
+		   in S3: s3:PutObject alone must not reach what only
+		   PutObjectTagging may change */
+		if (ows__s3_authorize(r, "s3:PutObjectTagging", r->bucket,
+				      r->key, NULL) != 0) {
+			json_decref(tags);
+			goto fail;
+		}
 		if (tags == NULL || tagging_header(r, tagging, tags) != 0) {
 			json_decref(tags);
 			goto fail;
