@@ -267,30 +267,31 @@ static bool copy_source(struct ows__s3_req *r, char bucket[72],
 			const char **key)
 {
 	const char *v = ows_aws_header(r->c, "x-amz-copy-source");
-	const char *q, *slash;
-	char *k;
+	const char *q;
+	char *dec, *slash;
 
 	if (v != NULL && v[0] == '/')
 		v++;
-	slash = v ? strchr(v, '/') : NULL;
-	if (slash == NULL || slash == v || slash - v > OWS_S3_BUCKET_MAX)
-		goto invalid;
-	snprintf(bucket, 72, "%.*s", (int)(slash - v), v);
-	ows_percent_decode(bucket);
-	q = strchr(slash + 1, '?');
+	q = v ? strchr(v, '?') : NULL;
 	if (q != NULL && strcmp(q, "?versionId=null") != 0) {
 		ows__s3_error(r, 400, "InvalidArgument", "Invalid version id "
 			      "specified");
 		return false;
 	}
-	k = ows_arena_strndup(r->c->arena, slash + 1,
-			      q ? (size_t)(q - slash - 1) : strlen(slash + 1));
-	if (k == NULL || strstr(k, "%00") != NULL)
+	/* decoded as a whole before the split, as CopyObject's (copy.c):
+	   "b%2Fk" names b/k, never a bucket "b/..." whose ARN would read
+	   as another bucket's key */
+	dec = v ? ows_arena_strndup(r->c->arena, v, q ? (size_t)(q - v)
+						       : strlen(v)) : NULL;
+	if (dec == NULL || strstr(dec, "%00") != NULL)
 		goto invalid;
-	ows_percent_decode(k);
-	if (ows__s3_key_check(k, strlen(k)) != 0)
+	ows_percent_decode(dec);
+	slash = strchr(dec, '/');
+	if (slash == NULL || slash == dec || slash - dec > OWS_S3_BUCKET_MAX ||
+	    ows__s3_key_check(slash + 1, strlen(slash + 1)) != 0)
 		goto invalid;
-	*key = k;
+	snprintf(bucket, 72, "%.*s", (int)(slash - dec), dec);
+	*key = slash + 1;
 	return true;
 invalid:
 	ows__s3_error(r, 400, "InvalidArgument", "Copy Source must mention the "

@@ -250,3 +250,25 @@ def test_s3_attack2_presigned_urls_forms_and_prefix_conditions_hold():
     for q in ("prefix=pub/&max-keys=-1", "prefix=pub/&max-keys=99999999999999999999"):
         st, body = req(n, "GET", "/bkt", w, query=q)
         check((st, code_of(body)) == (400, "InvalidArgument"), (q, st, body))
+
+
+def test_s3_attack2_upload_part_copy_reads_its_source_as_copy_object_does():
+    """x-amz-copy-source is decoded as a whole, then split at its first
+    slash, in UploadPartCopy as in CopyObject: "bkt%2Fpub/a" is bkt's
+    pub/a (never a bucket named "bkt/pub", whose ARN arn:aws:s3:::bkt/pub/a
+    reads as bkt's key), and "bkt%2Fsecret" is bkt's secret, refused to
+    a user who may not read it."""
+    n = started()
+    s3, _ = setup(n)
+    w = user_key(n, "writer", [{"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"],
+                                "Resource": "arn:aws:s3:::bkt/pub/*"}])
+    mp = s3.create_multipart_upload(Bucket="bkt", Key="pub/mp")["UploadId"]
+    for src, want in (("bkt%2Fpub/a", 200), ("bkt%2Fpub%2Fa", 200), ("%62kt/pub/a", 200),
+                      ("bkt%2Fsecret", 403), ("other%2Fpub/a", 403)):
+        st, body = req(n, "PUT", "/bkt/pub/mp", w, query="partNumber=1&uploadId=" + mp,
+                       headers={"x-amz-copy-source": src})
+        check(st == want and b"SECRET" not in body, (src, st, body))
+        st2, body2 = req(n, "PUT", "/bkt/pub/copy", w, headers={"x-amz-copy-source": src})
+        check(st2 == want, ("CopyObject", src, st2, body2))
+    parts = s3.list_parts(Bucket="bkt", Key="pub/mp", UploadId=mp)["Parts"]
+    check([(p["PartNumber"], p["Size"]) for p in parts] == [(1, 6)], parts)
