@@ -179,7 +179,7 @@ static int key_of(struct post *p, const char *filename)
 }
 
 /* The object's meta from the fields (s3_model.h), as text in p->spec. */
-static int spec_of(struct post *p, const char *part_type)
+static int spec_of(struct post *p)
 {
 	static const char *const stored[][2] = {
 	    {"cache-control", "cache_control"},
@@ -198,10 +198,11 @@ static int spec_of(struct post *p, const char *part_type)
 			json_object_set_new(
 			    meta, stored[i][1],
 			    json_string(field(p, stored[i][0])));
+	/* the Content-Type field only, as S3: the file part's own header is
+	   the client's, outside the policy, and would let a form whose
+	   policy names no Content-Type store text/html */
 	json_object_set_new(meta, "content_type",
-			    json_string(ct	    ? ct
-					: part_type ? part_type
-						    : "binary/octet-stream"));
+			    json_string(ct ? ct : "binary/octet-stream"));
 	for (const struct field *f = p->fields; f != NULL; f = f->next)
 		if (strncmp(f->name, "x-amz-meta-", 11) == 0)
 			json_object_set_new(user, f->name + 11,
@@ -221,8 +222,7 @@ static int spec_of(struct post *p, const char *part_type)
 	return 0;
 }
 
-static int file_begins(struct post *p, const char *filename,
-		       const char *part_type)
+static int file_begins(struct post *p, const char *filename)
 {
 	int rv;
 
@@ -236,7 +236,7 @@ static int file_begins(struct post *p, const char *filename,
 	p->redirect = field(p, "success_action_redirect");
 	if (p->redirect == NULL)
 		p->redirect = field(p, "redirect");
-	return spec_of(p, part_type);
+	return spec_of(p);
 }
 
 /* ---- the form, as it comes ---- */
@@ -246,13 +246,14 @@ static int part_cb(void *ud, const char *name, const char *filename,
 {
 	struct post *p = ud;
 
+	(void)type; /* a part's Content-Type is not the object's: spec_of() */
 	if (p->part == P_AFTER || p->file_done) {
 		p->part = P_AFTER; /* fields after the file are ignored */
 		return 0;
 	}
 	if (strcasecmp(name, "file") == 0) {
 		p->part = P_FILE;
-		return file_begins(p, filename, type);
+		return file_begins(p, filename);
 	}
 	if (p->n_fields >= FIELDS_MAX)
 		return refuse(p, 400, "MaxPostPreDataLengthExceeded",

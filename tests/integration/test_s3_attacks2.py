@@ -272,3 +272,31 @@ def test_s3_attack2_upload_part_copy_reads_its_source_as_copy_object_does():
         check(st2 == want, ("CopyObject", src, st2, body2))
     parts = s3.list_parts(Bucket="bkt", Key="pub/mp", UploadId=mp)["Parts"]
     check([(p["PartNumber"], p["Size"]) for p in parts] == [(1, 6)], parts)
+
+
+def test_s3_attack2_form_file_part_content_type_is_not_the_objects():
+    """A form whose policy names no Content-Type stores
+    binary/octet-stream whatever the file part's own Content-Type header
+    says, as S3 does: that header is outside the policy, and text/html
+    from it would make the bucket serve a page the policy never allowed.
+    A Content-Type field the policy allows is the object's."""
+    import requests
+    n = started()
+    s3, _ = setup(n)
+    w = user_key(n, "writer", [{"Effect": "Allow", "Action": "s3:PutObject",
+                                "Resource": "arn:aws:s3:::bkt/pub/*"}])
+    ws3 = boto3_client(n, "s3", key=w)
+    pp = ws3.generate_presigned_post("bkt", "pub/${filename}",
+                                     Conditions=[["starts-with", "$key", "pub/"]])
+    r = requests.post(pp["url"], data=pp["fields"], timeout=30,
+                      files={"file": ("x.html", b"<script>alert(1)</script>", "text/html")})
+    check(r.status_code == 204, (r.status_code, r.text))
+    ct = s3.head_object(Bucket="bkt", Key="pub/x.html")["ContentType"]
+    check(ct == "binary/octet-stream", ct)
+    pp = ws3.generate_presigned_post("bkt", "pub/y.txt", Fields={"Content-Type": "text/plain"},
+                                     Conditions=[{"Content-Type": "text/plain"}])
+    r = requests.post(pp["url"], data=pp["fields"], timeout=30,
+                      files={"file": ("y.txt", b"plain", "text/html")})
+    check(r.status_code == 204, (r.status_code, r.text))
+    ct = s3.head_object(Bucket="bkt", Key="pub/y.txt")["ContentType"]
+    check(ct == "text/plain", ct)
