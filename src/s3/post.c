@@ -191,8 +191,22 @@ static int spec_of(struct post *p)
 	const struct ows_aws_caller *who = &p->r->c->caller;
 	const char *ct = field(p, "content-type");
 	json_t *meta = json_object(), *user = json_object(), *spec;
+	size_t user_bytes = 0;
 	char *text;
 
+	/* S3's 2 KB of x-amz-meta-* holds for forms too: a policy's
+	   ["starts-with", "$x-amz-meta-n", ""] must not let 256 KB of
+	   fields into every object's row */
+	for (const struct field *f = p->fields; f != NULL; f = f->next)
+		if (strncmp(f->name, "x-amz-meta-", 11) == 0)
+			user_bytes += strlen(f->name + 11) + strlen(f->value);
+	if (user_bytes > OWS_S3_META_MAX) {
+		json_decref(meta);
+		json_decref(user);
+		return refuse(p, 400, "MetadataTooLarge", "Your metadata "
+			      "headers exceed the maximum allowed metadata "
+			      "size");
+	}
 	for (size_t i = 0; i < sizeof(stored) / sizeof(stored[0]); i++)
 		if (field(p, stored[i][0]) != NULL)
 			json_object_set_new(

@@ -333,3 +333,33 @@ def test_s3_attack2_presigned_put_cannot_become_a_copy_or_tag():
             check(False, "pub/up was written")
         except s3.exceptions.ClientError as e:
             check(e.response["Error"]["Code"] == "404", e)
+
+
+def test_s3_attack2_form_metadata_is_held_to_2_kb():
+    """x-amz-meta-* fields of a form are held to S3's 2 KB as PutObject's
+    headers are (400 MetadataTooLarge, nothing written), even when the
+    policy lets any value through with starts-with ""."""
+    import requests
+    n = started()
+    s3, _ = setup(n)
+    w = user_key(n, "writer", [{"Effect": "Allow", "Action": "s3:PutObject",
+                                "Resource": "arn:aws:s3:::bkt/pub/*"}])
+    ws3 = boto3_client(n, "s3", key=w)
+    pp = ws3.generate_presigned_post("bkt", "pub/m", Conditions=[
+        ["starts-with", "$x-amz-meta-note", ""], ["starts-with", "$x-amz-meta-more", ""]])
+
+    def post(note, more):
+        fields = dict(pp["fields"], **{"x-amz-meta-note": note, "x-amz-meta-more": more})
+        return requests.post(pp["url"], data=fields, files={"file": ("m", b"m")}, timeout=30)
+    r = post("n" * 1500, "m" * 1500)
+    check(r.status_code == 400 and "<Code>MetadataTooLarge</Code>" in r.text,
+          (r.status_code, r.text))
+    try:
+        s3.head_object(Bucket="bkt", Key="pub/m")
+        check(False, "pub/m was written")
+    except s3.exceptions.ClientError as e:
+        check(e.response["Error"]["Code"] == "404", e)
+    r = post("n" * 1000, "m" * 1000)
+    check(r.status_code == 204, (r.status_code, r.text))
+    meta = s3.head_object(Bucket="bkt", Key="pub/m")["Metadata"]
+    check(meta == {"note": "n" * 1000, "more": "m" * 1000}, meta)
