@@ -226,6 +226,13 @@ void ows__s3_delete_objects(struct ows__s3_req *r)
 		ows__s3_internal(r, -ENOMEM);
 		return;
 	}
+	/* an anonymous caller never deletes: refused before the body, so
+	   that no answer about it (Content-MD5, XML) tells a stranger the
+	   bucket exists, as run() promises for the others */
+	if (r->c->caller.kind[0] == '\0') {
+		ows__s3_access_denied(r);
+		return;
+	}
 	/* the lists are made once the body is in: a body that fails to
 	   arrive is answered where no one would free them */
 	memset(b, 0, sizeof(*b));
