@@ -12,32 +12,10 @@
 #include "common/buf.h"
 #include "common/log.h"
 
-/*
- * Append s escaped for XML character data. Control characters (an S3 key
- * may hold any, and errors reflect keys) become character references,
- * as S3 writes them, never raw bytes that break the document.
- */
-static void xml_put(struct ows_buf *b, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		const char *e = ch == '<' ? "&lt;" : ch == '>' ? "&gt;" :
-				ch == '&' ? "&amp;" : ch == '"' ? "&quot;" :
-				ch == '\'' ? "&apos;" : NULL;
-
-		if (e != NULL)
-			ows_buf_puts(b, e);
-		else if (ch < 0x20 && ch != '\t' && ch != '\n')
-			ows_buf_printf(b, "&#x%X;", ch);
-		else
-			ows_buf_append(b, s, 1);
-	}
-}
-
 static void xml_elem(struct ows_buf *b, const char *name, const char *text)
 {
 	ows_buf_printf(b, "<%s>", name);
-	xml_put(b, text);
+	ows_buf_xml_escape(b, text);
 	ows_buf_printf(b, "</%s>", name);
 }
 

@@ -132,3 +132,23 @@ char *ows_buf_detach(struct ows_buf *b, size_t *len)
 	ows_buf_init(b);
 	return p;
 }
+
+void ows_buf_xml_escape(struct ows_buf *b, const char *s)
+{
+	for (; s != NULL && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		const char *e = ch == '<'    ? "&lt;"
+				: ch == '>'  ? "&gt;"
+				: ch == '&'  ? "&amp;"
+				: ch == '"'  ? "&quot;"
+				: ch == '\'' ? "&apos;"
+					     : NULL;
+
+		if (e != NULL)
+			ows_buf_puts(b, e);
+		else if (ch < 0x20 && ch != '\t' && ch != '\n')
+			ows_buf_printf(b, "&#x%X;", ch);
+		else
+			ows_buf_append(b, s, 1);
+	}
+}

@@ -21,6 +21,13 @@ void ows_buf_free(struct ows_buf *b);
 int ows_buf_grow(struct ows_buf *b, size_t extra);
 int ows_buf_append(struct ows_buf *b, const void *data, size_t len);
 int ows_buf_puts(struct ows_buf *b, const char *s);
+/*
+ * Append s (NULL: nothing) escaped for XML character data and attribute
+ * values: the five entities, and control characters other than tab and
+ * newline as character references (&#xN;), which XML 1.0 text cannot
+ * hold raw: an S3 key may hold any, and errors and listings reflect keys.
+ */
+void ows_buf_xml_escape(struct ows_buf *b, const char *s);
 int ows_buf_printf(struct ows_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Append an HTTP header line "name: value\r\n". */

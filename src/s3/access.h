@@ -26,6 +26,13 @@
 
 #include "common/err.h"
 
+/*
+ * Refuse input: *code = c, err = the message, and OWS_EINVAL (cors.c; the
+ * parsers of this header share it).
+ */
+int ows__s3_refuse(const char **code, const char *c, struct ows_err *err,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* ---- presigned URLs of Signature Version 2 (sigv2.c) ---- */
 
 struct ows__s3_req;

@@ -33,11 +33,8 @@ static const char *const methods[] = {"GET", "PUT", "HEAD", "POST", "DELETE"};
 
 /* ---- checking the JSON rules ---- */
 
-static int refuse(const char **code, const char *c, struct ows_err *err,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int refuse(const char **code, const char *c, struct ows_err *err,
-		  const char *fmt, ...)
+int ows__s3_refuse(const char **code, const char *c, struct ows_err *err,
+		   const char *fmt, ...)
 {
 	char msg[sizeof(err->msg)];
 	va_list ap;
@@ -69,20 +66,21 @@ static int check_list(const json_t *rule, const char *name, bool required,
 	if (list == NULL && !required)
 		return 0;
 	if (!json_is_array(list) || (required && json_array_size(list) == 0))
-		return refuse(code, "MalformedXML", err,
-			      "The XML you provided "
-			      "was not well-formed or did not validate "
-			      "against our published schema (%s)",
-			      name);
+		return ows__s3_refuse(code, "MalformedXML", err,
+				      "The XML you provided "
+				      "was not well-formed or did not validate "
+				      "against our published schema (%s)",
+				      name);
 	json_array_foreach (list, i, v) {
 		if (!json_is_string(v) ||
 		    json_string_length(v) > CORS_VALUE_MAX)
-			return refuse(code, "MalformedXML", err,
-				      "The XML you "
-				      "provided was not well-formed or did not "
-				      "validate against our published schema "
-				      "(%s)",
-				      name);
+			return ows__s3_refuse(
+			    code, "MalformedXML", err,
+			    "The XML you "
+			    "provided was not well-formed or did not "
+			    "validate against our published schema "
+			    "(%s)",
+			    name);
 	}
 	return 0;
 }
@@ -96,9 +94,9 @@ static int check_rule(const json_t *rule, const char **code,
 	int rv;
 
 	if (!json_is_object(rule))
-		return refuse(code, "MalformedXML", err, "%s",
-			      "a CORSRule "
-			      "must be an object");
+		return ows__s3_refuse(code, "MalformedXML", err, "%s",
+				      "a CORSRule "
+				      "must be an object");
 	if ((rv = check_list(rule, "AllowedOrigins", true, code, err)) ||
 	    (rv = check_list(rule, "AllowedMethods", true, code, err)) ||
 	    (rv = check_list(rule, "AllowedHeaders", false, code, err)) ||
@@ -107,41 +105,45 @@ static int check_rule(const json_t *rule, const char **code,
 	if (age != NULL &&
 	    (!json_is_integer(age) || json_integer_value(age) < 0 ||
 	     json_integer_value(age) > INT32_MAX))
-		return refuse(code, "MalformedXML", err, "%s",
-			      "MaxAgeSeconds "
-			      "must be a whole number of seconds");
+		return ows__s3_refuse(code, "MalformedXML", err, "%s",
+				      "MaxAgeSeconds "
+				      "must be a whole number of seconds");
 	if (id != NULL && (!json_is_string(id) || json_string_length(id) > 255))
-		return refuse(code, "InvalidArgument", err, "%s",
-			      "The ID of a "
-			      "CORSRule is a string of at most 255 characters");
+		return ows__s3_refuse(
+		    code, "InvalidArgument", err, "%s",
+		    "The ID of a "
+		    "CORSRule is a string of at most 255 characters");
 	json_array_foreach (json_object_get(rule, "AllowedMethods"), i, v) {
 		for (k = 0; k < sizeof(methods) / sizeof(methods[0]); k++)
 			if (strcmp(json_string_value(v), methods[k]) == 0)
 				break;
 		if (k == sizeof(methods) / sizeof(methods[0]))
-			return refuse(code, "InvalidRequest", err,
-				      "Found "
-				      "unsupported HTTP method in CORS config. "
-				      "Unsupported method is %.80s",
-				      json_string_value(v));
+			return ows__s3_refuse(
+			    code, "InvalidRequest", err,
+			    "Found "
+			    "unsupported HTTP method in CORS config. "
+			    "Unsupported method is %.80s",
+			    json_string_value(v));
 	}
 	json_array_foreach (json_object_get(rule, "AllowedOrigins"), i, v)
 		if (stars(json_string_value(v)) > 1)
-			return refuse(code, "InvalidRequest", err,
-				      "AllowedOrigin "
-				      "\"%.200s\" can not have more than one "
-				      "wildcard.",
-				      json_string_value(v));
+			return ows__s3_refuse(
+			    code, "InvalidRequest", err,
+			    "AllowedOrigin "
+			    "\"%.200s\" can not have more than one "
+			    "wildcard.",
+			    json_string_value(v));
 	json_array_foreach (json_object_get(rule, "AllowedHeaders"), i, v)
 		if (stars(json_string_value(v)) > 1)
-			return refuse(code, "InvalidRequest", err,
-				      "AllowedHeader "
-				      "\"%.200s\" can not have more than one "
-				      "wildcard.",
-				      json_string_value(v));
+			return ows__s3_refuse(
+			    code, "InvalidRequest", err,
+			    "AllowedHeader "
+			    "\"%.200s\" can not have more than one "
+			    "wildcard.",
+			    json_string_value(v));
 	json_array_foreach (json_object_get(rule, "ExposeHeaders"), i, v)
 		if (stars(json_string_value(v)) > 0)
-			return refuse(
+			return ows__s3_refuse(
 			    code, "InvalidRequest", err,
 			    "ExposeHeader "
 			    "\"%.200s\" contains wildcard. We currently "
@@ -158,15 +160,16 @@ int ows__s3_cors_check(const json_t *rules, const char **code,
 	int rv;
 
 	if (!json_is_array(rules) || json_array_size(rules) == 0)
-		return refuse(
+		return ows__s3_refuse(
 		    code, "MalformedXML", err, "%s",
 		    "The XML you "
 		    "provided was not well-formed or did not validate "
 		    "against our published schema (no CORSRule)");
 	if (json_array_size(rules) > OWS_S3_CORS_RULES_MAX)
-		return refuse(code, "InvalidRequest", err, "%s",
-			      "The CORS "
-			      "configuration may hold at most 100 rules");
+		return ows__s3_refuse(
+		    code, "InvalidRequest", err, "%s",
+		    "The CORS "
+		    "configuration may hold at most 100 rules");
 	json_array_foreach (rules, i, rule)
 		if ((rv = check_rule(rule, code, err)) != 0)
 			return rv;
@@ -325,7 +328,7 @@ int ows__s3_cors_parse(const char *xml, size_t len, json_t **rules,
 
 	*rules = NULL;
 	if (len > CORS_XML_MAX)
-		return refuse(
+		return ows__s3_refuse(
 		    code, "MalformedXML", err, "%s",
 		    "The XML you "
 		    "provided was not well-formed or did not validate "
@@ -341,12 +344,12 @@ int ows__s3_cors_parse(const char *xml, size_t len, json_t **rules,
 	XML_SetCharacterDataHandler(r.p, text_cb);
 	XML_SetStartDoctypeDeclHandler(r.p, doctype_cb);
 	if (XML_Parse(r.p, xml, (int)len, XML_TRUE) != XML_STATUS_OK || r.bad) {
-		rv = refuse(code, "MalformedXML", err,
-			    "The XML you provided "
-			    "was not well-formed or did not validate against "
-			    "our published schema (%s)",
-			    r.bad ? r.why
-				  : XML_ErrorString(XML_GetErrorCode(r.p)));
+		rv = ows__s3_refuse(
+		    code, "MalformedXML", err,
+		    "The XML you provided "
+		    "was not well-formed or did not validate against "
+		    "our published schema (%s)",
+		    r.bad ? r.why : XML_ErrorString(XML_GetErrorCode(r.p)));
 		goto cleanup;
 	}
 	rv = ows__s3_cors_check(r.rules, code, err);

@@ -27,23 +27,6 @@
 
 #define POLICY_B64_MAX (64 * 1024)
 
-static int fail(const char **code, const char *c, struct ows_err *err,
-		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int fail(const char **code, const char *c, struct ows_err *err,
-		const char *fmt, ...)
-{
-	char msg[sizeof(err->msg)];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	*code = c;
-	ows_err_printf(err, "%s", msg);
-	return OWS_EINVAL;
-}
-
 /* "2026-01-01T12:00:00Z" or with ".000" fractions: Unix seconds. */
 static int iso8601(const char *s, int64_t *out)
 {
@@ -75,28 +58,29 @@ int ows__s3_post_policy_read(const char *b64, json_t **doc, const char **code,
 		? ows_b64_decode_n(b64, strlen(b64), raw, sizeof(raw))
 		: -EINVAL;
 	if (n < 0)
-		return fail(code, "InvalidPolicyDocument", err,
-			    "Invalid Policy: "
-			    "Invalid Simple-Base64 value");
+		return ows__s3_refuse(code, "InvalidPolicyDocument", err,
+				      "Invalid Policy: "
+				      "Invalid Simple-Base64 value");
 	v = json_loadb(raw, (size_t)n, 0, NULL);
 	if (!json_is_object(v))
-		rv = fail(code, "InvalidPolicyDocument", err,
-			  "Invalid Policy: "
-			  "Invalid JSON.");
+		rv = ows__s3_refuse(code, "InvalidPolicyDocument", err,
+				    "Invalid Policy: "
+				    "Invalid JSON.");
 	else if (!json_is_string(json_object_get(v, "expiration")))
-		rv = fail(code, "InvalidPolicyDocument", err,
-			  "Invalid Policy: "
-			  "Policy missing expiration.");
+		rv = ows__s3_refuse(code, "InvalidPolicyDocument", err,
+				    "Invalid Policy: "
+				    "Policy missing expiration.");
 	else if (iso8601(json_string_value(json_object_get(v, "expiration")),
 			 &t) != 0)
-		rv = fail(code, "InvalidPolicyDocument", err,
-			  "Invalid Policy: "
-			  "Invalid 'expiration' value: '%.64s'",
-			  json_string_value(json_object_get(v, "expiration")));
+		rv = ows__s3_refuse(
+		    code, "InvalidPolicyDocument", err,
+		    "Invalid Policy: "
+		    "Invalid 'expiration' value: '%.64s'",
+		    json_string_value(json_object_get(v, "expiration")));
 	else if (!json_is_array(json_object_get(v, "conditions")))
-		rv = fail(code, "InvalidPolicyDocument", err,
-			  "Invalid Policy: "
-			  "Policy missing conditions.");
+		rv = ows__s3_refuse(code, "InvalidPolicyDocument", err,
+				    "Invalid Policy: "
+				    "Policy missing conditions.");
 	if (rv != 0) {
 		json_decref(v);
 		return rv;
@@ -163,18 +147,19 @@ static int check_one(const json_t *c, const json_t *fields, const char *bucket,
 				break;
 			mark(named, name);
 			if (have == NULL || strcmp(have, want) != 0)
-				return fail(code, "AccessDenied", err,
-					    "Invalid according to Policy: "
-					    "Policy Condition failed: %s",
-					    text);
+				return ows__s3_refuse(
+				    code, "AccessDenied", err,
+				    "Invalid according to Policy: "
+				    "Policy Condition failed: %s",
+				    text);
 			return 0;
 		}
 	}
 	if (!json_is_array(c) || json_array_size(c) != 3)
-		return fail(code, "InvalidPolicyDocument", err,
-			    "Invalid Policy: "
-			    "Invalid Condition: %s",
-			    text);
+		return ows__s3_refuse(code, "InvalidPolicyDocument", err,
+				      "Invalid Policy: "
+				      "Invalid Condition: %s",
+				      text);
 	op = json_string_value(json_array_get(c, 0));
 	if (op != NULL && strcasecmp(op, "content-length-range") == 0) {
 		const json_t *lo = json_array_get(c, 1),
@@ -183,10 +168,11 @@ static int check_one(const json_t *c, const json_t *fields, const char *bucket,
 		if (!json_is_integer(lo) || !json_is_integer(hi) ||
 		    json_integer_value(lo) < 0 ||
 		    json_integer_value(hi) < json_integer_value(lo))
-			return fail(code, "InvalidPolicyDocument", err,
-				    "Invalid Policy: Invalid content-length-"
-				    "range: %s",
-				    text);
+			return ows__s3_refuse(
+			    code, "InvalidPolicyDocument", err,
+			    "Invalid Policy: Invalid content-length-"
+			    "range: %s",
+			    text);
 		*min = (uint64_t)json_integer_value(lo);
 		*max = (uint64_t)json_integer_value(hi);
 		return 0;
@@ -196,20 +182,20 @@ static int check_one(const json_t *c, const json_t *fields, const char *bucket,
 	want = json_string_value(json_array_get(c, 2));
 	if (op == NULL || name == NULL || want == NULL ||
 	    (strcasecmp(op, "eq") != 0 && strcasecmp(op, "starts-with") != 0))
-		return fail(code, "InvalidPolicyDocument", err,
-			    "Invalid Policy: "
-			    "Invalid Condition: %s",
-			    text);
+		return ows__s3_refuse(code, "InvalidPolicyDocument", err,
+				      "Invalid Policy: "
+				      "Invalid Condition: %s",
+				      text);
 	mark(named, name);
 	have = value_of(fields, bucket, name);
 	if (strcasecmp(op, "eq") == 0
 		? have == NULL || strcmp(have, want) != 0
 		: (have == NULL && *want != '\0') ||
 		      (have != NULL && strncmp(have, want, strlen(want)) != 0))
-		return fail(code, "AccessDenied", err,
-			    "Invalid according to "
-			    "Policy: Policy Condition failed: %s",
-			    text);
+		return ows__s3_refuse(code, "AccessDenied", err,
+				      "Invalid according to "
+				      "Policy: Policy Condition failed: %s",
+				      text);
 	return 0;
 }
 
@@ -243,9 +229,9 @@ int ows__s3_post_policy_check(const json_t *doc, const json_t *fields,
 	iso8601(json_string_value(json_object_get(doc, "expiration")),
 		&expires);
 	if (now >= expires)
-		rv = fail(code, "AccessDenied", err,
-			  "Invalid according to "
-			  "Policy: Policy expired.");
+		rv = ows__s3_refuse(code, "AccessDenied", err,
+				    "Invalid according to "
+				    "Policy: Policy expired.");
 	json_array_foreach (conds, i, c) {
 		if (rv != 0)
 			break;
@@ -255,10 +241,11 @@ int ows__s3_post_policy_check(const json_t *doc, const json_t *fields,
 		if (rv != 0)
 			break;
 		if (!exempt(k) && json_object_get(named, k) == NULL)
-			rv = fail(code, "AccessDenied", err,
-				  "Invalid according "
-				  "to Policy: Extra input fields: %.100s",
-				  k);
+			rv = ows__s3_refuse(
+			    code, "AccessDenied", err,
+			    "Invalid according "
+			    "to Policy: Extra input fields: %.100s",
+			    k);
 	}
 	json_decref(named);
 	return rv;

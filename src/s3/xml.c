@@ -22,19 +22,7 @@
 
 void ows__s3_xml_esc(struct ows_buf *b, const char *s)
 {
-	for (; s != NULL && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		const char *e = ch == '<' ? "&lt;" : ch == '>' ? "&gt;" :
-				ch == '&' ? "&amp;" : ch == '"' ? "&quot;" :
-				ch == '\'' ? "&apos;" : NULL;
-
-		if (e != NULL)
-			ows_buf_puts(b, e);
-		else if (ch < 0x20 && ch != '\t' && ch != '\n')
-			ows_buf_printf(b, "&#x%X;", ch); /* keys may hold any */
-		else
-			ows_buf_append(b, s, 1);
-	}
+	ows_buf_xml_escape(b, s);
 }
 
 void ows__s3_xml_elem(struct ows_buf *b, const char *name, const char *text)
