@@ -151,7 +151,7 @@ static void answer(struct ows__s3_req *r, const struct ows__s3_object *o,
 void ows__s3_get_object_attributes(struct ows__s3_req *r)
 {
 	const char *names = ows_aws_header(r->c, "x-amz-object-attributes");
-	int mask = attributes_of(names), rv;
+	int mask = attributes_of(names);
 	long marker, max;
 	char v[64];
 	struct ows__s3_object o;
@@ -182,16 +182,8 @@ void ows__s3_get_object_attributes(struct ows__s3_req *r)
 	}
 	if (max > PARTS_MAX)
 		max = PARTS_MAX;
-	rv = ows__s3_object_get(r->c->host, r->c->arena, r->bucket, r->key,
-				&o);
-	if (rv == OWS_ENOTFOUND) {
-		ows__s3_no_such_key(r);
+	if (ows__s3_object_load(r, &o) != 0)
 		return;
-	}
-	if (rv != 0) {
-		ows__s3_internal(r, rv);
-		return;
-	}
 	answer(r, &o, mask, marker, max);
 	ows__s3_object_release(&o);
 }

@@ -575,3 +575,15 @@ void ows__s3_object_headers(struct ows__s3_req *r,
 		h[(*n)++] = (struct ows_http_header){"x-amz-version-id",
 						     "null"};
 }
+
+int ows__s3_object_load(struct ows__s3_req *r, struct ows__s3_object *o)
+{
+	int rv = ows__s3_object_get(r->c->host, r->c->arena, r->bucket, r->key,
+				    o);
+
+	if (rv == OWS_ENOTFOUND)
+		ows__s3_no_such_key(r);
+	else if (rv != 0)
+		ows__s3_internal(r, rv);
+	return rv;
+}

@@ -586,14 +586,9 @@ void ows__s3_get_object(struct ows__s3_req *r)
 	g->r = r;
 	g->fd = -1;
 	g->loop = r->c->host->loop;
-	rv = ows__s3_object_get(r->c->host, r->c->arena, r->bucket, r->key,
-				&g->o);
+	rv = ows__s3_object_load(r, &g->o);
 	if (rv != 0) {
 		free(g);
-		if (rv == OWS_ENOTFOUND)
-			ows__s3_no_such_key(r);
-		else
-			ows__s3_internal(r, rv);
 		return;
 	}
 	if (!overrides_allowed(r)) {

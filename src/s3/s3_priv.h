@@ -277,6 +277,11 @@ int ows__s3_object_get(const struct ows_aws_host *h, struct ows_arena *arena,
 		       const char *bucket, const char *key,
 		       struct ows__s3_object *o);
 void ows__s3_object_release(struct ows__s3_object *o);
+/*
+ * r's own object (r->bucket, r->key) into o: 0; otherwise NoSuchKey (404)
+ * or InternalError is answered here and the error returned.
+ */
+int ows__s3_object_load(struct ows__s3_req *r, struct ows__s3_object *o);
 /* The ETag (unquoted) of bucket/key into out, or false when absent. */
 bool ows__s3_object_etag(const struct ows_aws_host *h, const char *bucket,
 			 const char *key, char out[80]);

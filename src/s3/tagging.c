@@ -175,20 +175,11 @@ static bool version_ok(struct ows__s3_req *r)
 void ows__s3_object_tagging_get(struct ows__s3_req *r)
 {
 	struct ows__s3_object o;
-	int rv;
 
 	if (!version_ok(r))
 		return;
-	rv = ows__s3_object_get(r->c->host, r->c->arena, r->bucket, r->key,
-				&o);
-	if (rv == OWS_ENOTFOUND) {
-		ows__s3_no_such_key(r);
+	if (ows__s3_object_load(r, &o) != 0)
 		return;
-	}
-	if (rv != 0) {
-		ows__s3_internal(r, rv);
-		return;
-	}
 	tagging_xml(r, json_object_get(o.meta, "tags"), &version_null, 1);
 	ows__s3_object_release(&o);
 }
