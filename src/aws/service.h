@@ -41,6 +41,36 @@ enum ows_aws_protocol {
 	OWS_AWS_REST_XML,  /* S3: <Error><Code/><Message/>...</Error>   */
 };
 
+/*
+ * A service's own Raft entries (struct ows_aws_service, entries): changes
+ * that come at a rate the ledger must not record one by one (DynamoDB's
+ * item writes). They are Raft entries {"type": NAME, "time": ms, "body"}
+ * like every other, applied in order on every node, but not ledger
+ * entries: no height, no attestation. The proposing node authenticated
+ * and authorised the caller before proposing (host->propose_entry); only
+ * nodes of the cluster reach the Raft log.
+ */
+struct ows_aws_entry_ctx {
+	struct ows_state *state; /* writable: inside the entry's transaction */
+	uint64_t index;          /* the entry's Raft index */
+	int64_t time_ms;         /* the entry's time, stamped by the leader */
+};
+
+struct ows_aws_entry_type {
+	const char *name; /* the Raft entry's type: "ddb" */
+	/*
+	 * Apply body (borrowed) inside the entry's transaction: deterministic
+	 * (no clock but c->time_ms, no randomness), adding to result (the
+	 * result object handed to the proposer: {"ok": true, ...}) what the
+	 * proposer must learn. 0; OWS_EINVAL with the reason in err (a
+	 * malformed body: the entry changes nothing and is refused 400
+	 * MalformedEntry); or -EIO (the database failed: the node stops
+	 * applying until it can).
+	 */
+	int (*apply)(const struct ows_aws_entry_ctx *c, const json_t *body,
+		     json_t *result, struct ows_err *err);
+};
+
 /* How a request's body reaches handle(). */
 enum ows_aws_body_mode {
 	OWS_AWS_BODY_WHOLE,  /* read whole (up to body_limit), signature
@@ -117,6 +147,14 @@ struct ows_aws_service {
 	 * NULL: none.
 	 */
 	const char *blob_list;
+	/* Raft entry types the service adds; NULL-terminated, or NULL. */
+	const struct ows_aws_entry_type *const *entries;
+	/*
+	 * Called about once a second on the node that leads (NULL: never),
+	 * for background work that goes through the log (DynamoDB's TTL
+	 * deletes): it may read h->state and propose with h->propose_entry.
+	 */
+	void (*leader_tick)(const struct ows_aws_host *h);
 };
 
 /* ---- the host ---- */
@@ -210,6 +248,20 @@ struct ows_aws_host {
 	 */
 	int (*propose)(struct ows_aws_call *c, const json_t *actions,
 		       const char *stack, ows_aws_proposed_cb cb, void *ud);
+	/*
+	 * Propose a Raft entry of a service's own type (one of its entries,
+	 * named by type) with body (borrowed); the leader stamps its time.
+	 * cb gets the apply's result object ({"ok": true, ...what the entry
+	 * type's apply added}), a refusal {"ok": false, "status", "code",
+	 * "message"} (a malformed body), or status < 0 as propose's. From a
+	 * follower the entry is forwarded to the leader. Concurrent
+	 * proposals share Raft appends, fsyncs and SQLite transactions; none
+	 * is answered before a majority has it on disk and it is applied
+	 * here. The caller has authorised what the entry does.
+	 */
+	int (*propose_entry)(const struct ows_aws_host *h, const char *type,
+			     const json_t *body, ows_aws_proposed_cb cb,
+			     void *ud);
 	/* Raft ReadIndex: cb once this node has applied the commit index. */
 	int (*read_barrier)(struct ows_aws_call *c, ows_aws_barrier_cb cb,
 			    void *ud);
