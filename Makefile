@@ -42,7 +42,7 @@ endif
 LIB_SRC   := $(wildcard src/common/*.c src/http/*.c src/auth/*.c src/raft/*.c \
                         src/state/*.c src/ledger/*.c src/fn/*.c src/gw/*.c \
                         src/aws/*.c src/blob/*.c src/sts/*.c \
-                        src/lambda/*.c src/s3/*.c)
+                        src/lambda/*.c src/s3/*.c src/ddb/*.c)
 OWSD_SRC  := $(wildcard src/daemon/*.c)
 OWS_SRC   := $(wildcard src/cli/*.c)
 UNIT_SRC  := $(wildcard tests/unit/*.c) tests/lib/unit.c tests/lib/raft_harness.c
