@@ -12,7 +12,9 @@
  *
  * The bytes come from the database, but decode treats them as untrusted:
  * every length is checked against what is left, nesting is bounded, text
- * must be UTF-8 and numbers valid, and anything else gives NULL.
+ * must be UTF-8 and numbers valid, and anything else gives NULL. Sets
+ * are not checked for duplicate members (reads stay cheap; every write
+ * went through ows_ddb_item_check).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -245,7 +247,9 @@ static json_t *get_map(struct rd *r, int depth)
 		return NULL;
 	obj = json_object();
 	for (i = 0; obj && i < n; i++) {
-		if (!get_bytes(r, &p, &len) || memchr(p, 0, len) != NULL)
+		/* An item's names are never empty; a map's may be. */
+		if (!get_bytes(r, &p, &len) || memchr(p, 0, len) != NULL ||
+		    (depth == 0 && len == 0))
 			goto fail;
 		probe = json_stringn((const char *)p, len);
 		if (probe == NULL)
