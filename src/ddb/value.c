@@ -261,15 +261,15 @@ static int canon_b64(json_t *s, struct ows_err *err)
 		rc = OWS_EINVAL;
 		goto out;
 	}
-	if (json_string_length(s) % 4 == 0)
-		goto out; /* padded: the decoder took nothing else */
+	/* Missing padding, or stray bits in the last character ("AB=="). */
 	text = malloc(OWS_B64_LEN(raw.len));
 	if (text == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	ows_b64_encode(raw.data ? raw.data : "", raw.len, text);
-	rc = json_string_set(s, text) == 0 ? 0 : -ENOMEM;
+	if (strcmp(text, json_string_value(s)) != 0)
+		rc = json_string_set(s, text) == 0 ? 0 : -ENOMEM;
 out:
 	free(text);
 	ows_buf_free(&raw);
