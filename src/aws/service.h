@@ -27,8 +27,6 @@
 
 #include "fn/pool.h"
 
-struct ows_aws_host;
-struct ows_err;
 struct ows_aws_call;
 struct ows_aws_host;
 struct ows_blob_store;
