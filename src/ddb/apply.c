@@ -209,6 +209,14 @@ static int store(struct ows_state *s, const struct wstate *ws)
  * The token's recorded result into result (1: replayed or conflict),
  * or 0 when it is unknown (or too old). Old tokens go first.
  */
+static const char tokens_expire_sql[] =
+	"DELETE FROM ddb_tokens WHERE time < ?1";
+static const char token_get_sql[] =
+	"SELECT digest, result FROM ddb_tokens WHERE token = ?1";
+static const char token_put_sql[] =
+	"INSERT OR REPLACE INTO ddb_tokens(token, digest, result, time)"
+	" VALUES(?1, ?2, ?3, ?4)";
+
 static int token_lookup(struct ows_state *s, const char *token,
 			const char *digest, int64_t now_ms, json_t *result)
 {
@@ -216,25 +224,23 @@ static int token_lookup(struct ows_state *s, const char *token,
 	json_t *writes;
 	int rv;
 
-	if (ows_state_prepare(s, "DELETE FROM ddb_tokens WHERE time < ?1",
-			      &st) != 0)
+	if (ows_state_stmt(s, tokens_expire_sql, &st) != 0)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, now_ms - OWS_DDB_TOKEN_KEEP_MS);
 	rv = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rv != SQLITE_DONE)
 		return -EIO;
-	if (ows_state_prepare(s, "SELECT digest, result FROM ddb_tokens "
-			      "WHERE token = ?1", &st) != 0)
+	if (ows_state_stmt(s, token_get_sql, &st) != 0)
 		return -EIO;
 	sqlite3_bind_text(st, 1, token, -1, SQLITE_STATIC);
 	rv = sqlite3_step(st);
 	if (rv == SQLITE_DONE) {
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		return 0;
 	}
 	if (rv != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		return -EIO;
 	}
 	if (strcmp((const char *)sqlite3_column_text(st, 0), digest) != 0) {
@@ -247,7 +253,7 @@ static int token_lookup(struct ows_state *s, const char *token,
 				    writes ? writes : json_array());
 		json_object_set_new(result, "replayed", json_true());
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return 1;
 }
 
@@ -261,9 +267,7 @@ static int token_record(struct ows_state *s, const char *token,
 
 	if (text == NULL)
 		return -ENOMEM;
-	if (ows_state_prepare(s, "INSERT OR REPLACE INTO ddb_tokens(token, "
-			      "digest, result, time) VALUES(?1, ?2, ?3, ?4)",
-			      &st) != 0) {
+	if (ows_state_stmt(s, token_put_sql, &st) != 0) {
 		free(text);
 		return -EIO;
 	}
@@ -272,7 +276,7 @@ static int token_record(struct ows_state *s, const char *token,
 	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, now_ms);
 	rv = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	free(text);
 	return rv == SQLITE_DONE ? 0 : -EIO;
 }
