@@ -170,6 +170,7 @@ static int evaluate(struct ows_state *s, struct wstate *ws, int64_t now_s,
 		goto done;
 	if (strcmp(kind, "update") == 0 && ws->item == NULL) {
 		ws->res = failed("ValidationError", err.msg);
+		rv = 0;
 		goto done;
 	}
 	ws->res = json_pack("{s:s, s:f}", "status", "ok", "wcu",
