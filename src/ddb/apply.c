@@ -35,7 +35,9 @@
 struct wstate {
 	const json_t *w;            /* the entry's write */
 	struct ows_ddb_table *t;    /* NULL: table gone */
-	json_t *old, *item;         /* stored before, after (NULL: none) */
+	json_t *stored;             /* the row before, expired or not */
+	json_t *old, *item;         /* the item before (NULL: none, or
+				       expired), after (NULL: none) */
 	json_t *res;                /* its result */
 };
 
@@ -144,9 +146,16 @@ static int evaluate(struct ows_state *s, struct wstate *ws, int64_t now_s,
 				 "does not match the schema");
 		return 0;
 	}
-	rv = ows__ddb_item_get(s, ws->t, key, now_s, &ws->old);
+	/* an expired item is no item, but its rows go when it is replaced */
+	rv = ows__ddb_item_get(s, ws->t, key, 0, &ws->stored);
 	if (rv != 0)
 		return rv;
+	if (ws->stored != NULL) {
+		int64_t exp = ows__ddb_item_expires(ws->t, ws->stored);
+
+		if (exp == 0 || exp > now_s)
+			ws->old = json_incref(ws->stored);
+	}
 	if (ows__ddb_write_parse(ws->w, &cond, &upd, &err) != 0 ||
 	    (cond != NULL &&
 	     ows_ddb_cond_eval(cond, ws->old, &holds, &err) != 0)) {
@@ -199,9 +208,9 @@ static int store(struct ows_state *s, const struct wstate *ws)
 
 	if (!is_ok(ws) || strcmp(kind, "check") == 0)
 		return 0;
-	if (ws->old == NULL && ws->item == NULL)
+	if (ws->stored == NULL && ws->item == NULL)
 		return 0;
-	return ows__ddb_item_store(s, ws->t, ws->old, ws->item);
+	return ows__ddb_item_store(s, ws->t, ws->stored, ws->item);
 }
 
 /* ---- tokens ---- */
@@ -373,6 +382,7 @@ static int write_op(const struct ows_aws_entry_ctx *c, const json_t *body,
 	rv = 0;
 done:
 	for (i = 0; ws != NULL && i < n; i++) {
+		json_decref(ws[i].stored);
 		json_decref(ws[i].old);
 		json_decref(ws[i].item);
 		json_decref(ws[i].res);

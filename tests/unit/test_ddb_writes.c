@@ -574,3 +574,42 @@ OWS_TEST(ddb_expire_entry_spares_items_written_since)
 	json_decref(item);
 	fake_host_close(&fh);
 }
+
+static int64_t table_items(void)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+
+	OWS_CHECK(ows_state_prepare(&g_fh->state, "SELECT items FROM "
+				    "ddb_tables WHERE tid = 7", &st) == 0);
+	OWS_CHECK(sqlite3_step(st) == SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+OWS_TEST(ddb_expired_item_is_no_item_for_writes)
+{
+	struct fake_host fh;
+	struct fake_reply rep;
+	json_t *item;
+
+	setup(&fh);
+	put_exp(&fh, "gone", g_now_ms / 1000 - 5);
+	OWS_CHECK_INT(table_items(), 1);
+	/* the condition sees no item; the expired row is replaced, once */
+	ok(&fh, "UpdateItem", "{\"TableName\": \"tbl\", \"Key\": {\"id\": "
+	   "{\"S\": \"gone\"}, \"n\": {\"N\": \"1\"}}, \"UpdateExpression\": "
+	   "\"ADD c :one\", \"ConditionExpression\": "
+	   "\"attribute_not_exists(id)\", \"ExpressionAttributeValues\": "
+	   "{\":one\": {\"N\": \"1\"}}, \"ReturnValues\": \"ALL_OLD\"}", &rep);
+	OWS_CHECK(json_object_get(rep.body, "Attributes") == NULL);
+	fake_reply_free(&rep);
+	OWS_CHECK_INT(table_items(), 1);
+	item = stored("{\"id\": {\"S\": \"gone\"}, \"n\": {\"N\": \"1\"}}");
+	OWS_CHECK(json_object_get(item, "exp") == NULL);
+	OWS_CHECK_STR(json_string_value(json_object_get(json_object_get(
+		item, "c"), "N")), "1");
+	json_decref(item);
+	fake_host_close(&fh);
+}
