@@ -184,7 +184,8 @@ static int evaluate(struct ows_state *s, struct wstate *ws, int64_t now_s,
 	}
 	ws->res = json_pack("{s:s, s:f}", "status", "ok", "wcu",
 			    units(ws->old, ws->item, atomic));
-	if (ws->old != NULL)
+	/* a check changes no row: nothing for the proposer's index units */
+	if (ws->old != NULL && strcmp(kind, "check") != 0)
 		json_object_set(ws->res, "old", ws->old);
 	if (ws->item != NULL)
 		json_object_set(ws->res, "new", ws->item);
