@@ -37,9 +37,10 @@ static int propose_keys(const struct ows_aws_host *h,
 			const struct ows_ddb_table *t, int64_t now,
 			json_t *keys)
 {
-	json_t *body = json_pack("{s:s, s:s, s:I, s:I, s:O}", "op", "expire",
+	json_t *body = json_pack("{s:s, s:s, s:I, s:I, s:o}", "op", "expire",
 				 "table", t->name, "tid", (json_int_t)t->tid,
-				 "now", (json_int_t)now, "keys", keys);
+				 "now", (json_int_t)now, "keys",
+				 json_deep_copy(keys));
 	int rv;
 
 	if (body == NULL)
