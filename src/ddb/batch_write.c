@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
@@ -26,7 +27,7 @@ static void batch_free(struct batch *b)
 {
 	ows__ddb_tables_free(&b->set);
 	json_decref(b->writes);
-	b->writes = NULL;
+	free(b);
 }
 
 int ows__ddb_seen_once(json_t *seen, const struct ows_ddb_table *t,
@@ -222,18 +223,20 @@ static int items_shape(const json_t *items, struct ows_err *err)
 
 void ows__ddb_batch_write(struct ows__ddb_req *r)
 {
-	struct batch *b = ows_arena_alloc(r->c->arena, sizeof(*b));
+	/* malloc'd: it outlives the answer, which frees the call's arena */
+	struct batch *b = calloc(1, sizeof(*b));
 	struct ows_err err = {{0}};
 	const char *table;
 	json_t *lks = json_object(), *list;
 	int rv;
 
 	if (b == NULL || lks == NULL) {
+		free(b);
 		json_decref(lks);
 		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
 		return;
 	}
-	*b = (struct batch){.set = {0}, .writes = json_array()};
+	b->writes = json_array();
 	r->data = b;
 	if ((rv = ows__ddb_return_check(r->body, &err)) != 0 ||
 	    (rv = items_shape(json_object_get(r->body, "RequestItems"),

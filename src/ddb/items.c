@@ -8,6 +8,7 @@
  * when ReturnValuesOnConditionCheckFailure is ALL_OLD.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
@@ -23,7 +24,7 @@ static void single_free(struct single *sg)
 {
 	ows__ddb_tables_free(&sg->set);
 	json_decref(sg->w);
-	sg->w = NULL;
+	free(sg);
 }
 
 /* The Attributes member that ReturnValues asks for, or NULL. */
@@ -123,7 +124,8 @@ static void single_applied(struct ows__ddb_req *r, const json_t *result)
 static void single_write(struct ows__ddb_req *r, enum ows__ddb_wkind kind,
 			 const char *action)
 {
-	struct single *sg = ows_arena_alloc(r->c->arena, sizeof(*sg));
+	/* malloc'd: it outlives the answer, which frees the call's arena */
+	struct single *sg = calloc(1, sizeof(*sg));
 	struct ows_err err = {{0}};
 	json_t *lk;
 	int rv;
@@ -132,11 +134,10 @@ static void single_write(struct ows__ddb_req *r, enum ows__ddb_wkind kind,
 		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
 		return;
 	}
-	*sg = (struct single){.set = {0}};
 	r->data = sg;
 	if ((rv = ows__ddb_return_check(r->body, &err)) != 0) {
 		ows__ddb_check_failed(r, rv, &err);
-		return;
+		goto out;
 	}
 	rv = ows__ddb_write_check(r->c->host->state, &sg->set, kind, r->body,
 				  false, "", &sg->w, &sg->t, &err);

@@ -45,7 +45,7 @@ static void txn_free(struct txn *x)
 {
 	ows__ddb_tables_free(&x->set);
 	json_decref(x->writes);
-	x->writes = NULL;
+	free(x);
 }
 
 /* One CancellationReason of a cancelled transaction. */
@@ -305,17 +305,19 @@ static void not_found(struct ows__ddb_req *r, const struct ows_err *err)
 
 void ows__ddb_transact_write(struct ows__ddb_req *r)
 {
-	struct txn *x = ows_arena_alloc(r->c->arena, sizeof(*x));
+	/* malloc'd: it outlives the answer, which frees the call's arena */
+	struct txn *x = calloc(1, sizeof(*x));
 	size_t *which = ows_arena_alloc(r->c->arena,
 					TXN_MAX * sizeof(*which));
 	struct ows_err err = {{0}};
 	int rv;
 
 	if (x == NULL || which == NULL) {
+		free(x);
 		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
 		return;
 	}
-	*x = (struct txn){.set = {0}, .writes = json_array()};
+	x->writes = json_array();
 	r->data = x;
 	if ((rv = ows__ddb_return_check(r->body, &err)) != 0 ||
 	    (rv = token_check(r->body, &err)) != 0 ||

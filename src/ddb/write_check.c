@@ -448,21 +448,22 @@ struct proposal {
 
 static void proposed(void *ud, int status, const json_t *result)
 {
-	struct proposal *p = ud;
+	/* p is the call's: gone once the call is answered */
+	struct proposal p = *(struct proposal *)ud;
 
 	if (status < 0) {
-		ows__ddb_propose_failed(p->r, status);
-		p->cb(p->r, NULL);
+		ows__ddb_propose_failed(p.r, status);
+		p.cb(p.r, NULL);
 		return;
 	}
 	if (!json_is_true(json_object_get(result, "ok"))) {
-		ows__ddb_error(p->r, 500, "InternalServerError", "the write was "
+		ows__ddb_error(p.r, 500, "InternalServerError", "the write was "
 			       "refused: %s", ows_json_str(result, "message")
 			       ? ows_json_str(result, "message") : "");
-		p->cb(p->r, NULL);
+		p.cb(p.r, NULL);
 		return;
 	}
-	p->cb(p->r, result);
+	p.cb(p.r, result);
 }
 
 void ows__ddb_propose(struct ows__ddb_req *r, json_t *body,

@@ -67,6 +67,15 @@ static json_t *apply_entry(const json_t *body)
 	return result;
 }
 
+/* apply_entry of a body made for it (taken). */
+static json_t *apply_new(json_t *body)
+{
+	json_t *r = apply_entry(body);
+
+	json_decref(body);
+	return r;
+}
+
 static int propose_entry(const struct ows_aws_host *h, const char *type,
 			 const json_t *body, ows_aws_proposed_cb cb, void *ud)
 {
@@ -102,9 +111,12 @@ static void handle(struct ows_aws_call *c)
 	*r = (struct ows__ddb_req){.c = c, .op = c->req->path + 1};
 	r->body = json_loadb(c->body, c->len, 0, NULL);
 	OWS_CHECK(json_is_object(r->body));
-	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (strcmp(ops[i].name, r->op) == 0)
-			ops[i].fn(r);
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		if (strcmp(ops[i].name, r->op) == 0) {
+			ops[i].fn(r); /* r is gone once answered */
+			return;
+		}
+	}
 }
 
 #define TABLE_SPEC \
@@ -169,6 +181,14 @@ static json_t *stored(const char *key)
 	ows__ddb_table_free(t);
 	json_decref(k);
 	return item;
+}
+
+static bool present(const char *key)
+{
+	json_t *item = stored(key);
+
+	json_decref(item);
+	return item != NULL;
 }
 
 static void ok(struct fake_host *fh, const char *op, const char *body,
@@ -389,9 +409,8 @@ OWS_TEST(ddb_batch_write_item)
 		json_object_get(rep.body, "ConsumedCapacity"), 0),
 		"CapacityUnits")) == 25.0);
 	fake_reply_free(&rep);
-	json_decref(stored("{\"id\": {\"S\": \"b\"}, \"n\": {\"N\": \"24\"}}"));
-	OWS_CHECK(stored("{\"id\": {\"S\": \"b\"}, \"n\": {\"N\": \"24\"}}")
-		  != NULL);
+	OWS_CHECK(present("{\"id\": {\"S\": \"b\"}, \"n\": {\"N\": "
+			  "\"24\"}}"));
 	ok(&fh, "BatchWriteItem", "{\"RequestItems\": {\"tbl\": ["
 	   "{\"DeleteRequest\": {\"Key\": {\"id\": {\"S\": \"b\"}, \"n\": "
 	   "{\"N\": \"24\"}}}}]}}", &rep);
@@ -491,14 +510,14 @@ OWS_TEST(ddb_entry_write_of_a_table_made_again_finds_none)
 	json_t *r;
 
 	setup(&fh);
-	r = apply_entry(json_pack("{s:s, s:[{s:s, s:s, s:i, s:{s:{s:s}, "
+	r = apply_new(json_pack("{s:s, s:[{s:s, s:s, s:i, s:{s:{s:s}, "
 				  "s:{s:s}}}]}", "op", "write", "writes",
 				  "kind", "put", "table", "tbl", "tid", 6,
 				  "item", "id", "S", "a", "n", "N", "1"));
 	OWS_CHECK_STR(ows_json_str(json_array_get(json_object_get(r,
 			"writes"), 0), "code"), "ResourceNotFound");
 	json_decref(r);
-	r = apply_entry(json_pack("{s:s}", "op", "nothing"));
+	r = apply_new(json_pack("{s:s}", "op", "nothing"));
 	OWS_CHECK(!json_is_true(json_object_get(r, "ok")));
 	json_decref(r);
 	fake_host_close(&fh);
@@ -562,7 +581,7 @@ OWS_TEST(ddb_expire_entry_spares_items_written_since)
 	setup(&fh);
 	now = g_now_ms / 1000;
 	put_exp(&fh, "moved", now + 3600);
-	r = apply_entry(json_pack("{s:s, s:s, s:i, s:I, s:[{s:{s:s}, "
+	r = apply_new(json_pack("{s:s, s:s, s:i, s:I, s:[{s:{s:s}, "
 				  "s:{s:s}}]}", "op", "expire", "table", "tbl",
 				  "tid", 7, "now", (json_int_t)now, "keys",
 				  "id", "S", "moved", "n", "N", "1"));
