@@ -328,11 +328,12 @@ int ows_ddb_cond_eval(const struct ows_ddb_expr *e, const json_t *item,
 {
 	struct ectx x = {item, ows__ddb_expr_what(e->kind), err};
 
-	*out = false;
-	if (e->cond == NULL) {
-		ows_err_printf(err, "Invalid %s: not a condition", x.what);
-		return OWS_EINVAL;
-	}
+	/* an empty legacy Expected or QueryFilter holds */
+	*out = true;
+	if (e->cond == NULL)
+		return e->kind == OWS_DDB_EXPR_UPDATE ||
+			       e->kind == OWS_DDB_EXPR_PROJECTION ?
+			       OWS_EINVAL : 0;
 	return eval(e->cond, &x, out);
 }
 
