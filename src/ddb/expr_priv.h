@@ -154,6 +154,19 @@ int ows__ddb_paths_disjoint(const struct ows__ddb_path *a,
 int ows__ddb_cond_check(const struct ows__ddb_node *node, const char *what,
 			struct ows_err *err);
 
+/* ---- substitutions (expr_subst.c) ---- */
+
+/* The maps of s checked (keys, empty maps, values): 0 or OWS_EINVAL. */
+int ows__ddb_subst_validate(const struct ows_ddb_subst *s,
+			    struct ows_err *err);
+/*
+ * A checked copy (numbers canonical) of av, the value of key in
+ * ExpressionAttributeValues: 0 and *out, OWS_EINVAL with DynamoDB's
+ * message naming key, or -ENOMEM.
+ */
+int ows__ddb_value_copy(const json_t *av, const char *key, json_t **out,
+			struct ows_err *err);
+
 /* ---- evaluation (expr_eval.c) ---- */
 
 /*
