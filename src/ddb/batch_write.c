@@ -228,6 +228,7 @@ void ows__ddb_batch_write(struct ows__ddb_req *r)
 	struct ows_err err = {{0}};
 	const char *table;
 	json_t *lks = json_object(), *list;
+	bool retried;
 	int rv;
 
 	if (b == NULL || lks == NULL) {
@@ -237,6 +238,7 @@ void ows__ddb_batch_write(struct ows__ddb_req *r)
 		return;
 	}
 	b->writes = json_array();
+	retried = r->data == &ows__ddb_caught_up;
 	r->data = b;
 	if ((rv = ows__ddb_return_check(r->body, &err)) != 0 ||
 	    (rv = items_shape(json_object_get(r->body, "RequestItems"),
@@ -262,7 +264,8 @@ denied_first:
 		if (ows__ddb_authorize(r, "dynamodb:BatchWriteItem", table,
 				       NULL, NULL, NULL) != 0)
 			goto out;
-	ows__ddb_check_failed(r, rv, &err);
+	if (retried || ows__ddb_catch_up(r, ows__ddb_batch_write) != 0)
+		ows__ddb_check_failed(r, rv, &err);
 out:
 	json_decref(lks);
 	batch_free(b);

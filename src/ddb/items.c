@@ -122,11 +122,12 @@ static void single_applied(struct ows__ddb_req *r, const json_t *result)
 }
 
 static void single_write(struct ows__ddb_req *r, enum ows__ddb_wkind kind,
-			 const char *action)
+			 const char *action, void (*again)(struct ows__ddb_req *r))
 {
 	/* malloc'd: it outlives the answer, which frees the call's arena */
 	struct single *sg = calloc(1, sizeof(*sg));
 	struct ows_err err = {{0}};
+	bool retried;
 	json_t *lk;
 	int rv;
 
@@ -134,6 +135,7 @@ static void single_write(struct ows__ddb_req *r, enum ows__ddb_wkind kind,
 		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
 		return;
 	}
+	retried = r->data == &ows__ddb_caught_up;
 	r->data = sg;
 	if ((rv = ows__ddb_return_check(r->body, &err)) != 0) {
 		ows__ddb_check_failed(r, rv, &err);
@@ -145,6 +147,9 @@ static void single_write(struct ows__ddb_req *r, enum ows__ddb_wkind kind,
 	if (rv == OWS_ENOTFOUND &&
 	    ows__ddb_authorize(r, action, ows__ddb_str(r, "TableName"), NULL,
 			       NULL, NULL) != 0)
+		goto out;
+	if (rv == OWS_ENOTFOUND && !retried &&
+	    ows__ddb_catch_up(r, again) == 0)
 		goto out;
 	if (rv != 0) {
 		ows__ddb_check_failed(r, rv, &err);
@@ -165,15 +170,17 @@ out:
 
 void ows__ddb_put_item(struct ows__ddb_req *r)
 {
-	single_write(r, OWS__DDB_PUT, "dynamodb:PutItem");
+	single_write(r, OWS__DDB_PUT, "dynamodb:PutItem", ows__ddb_put_item);
 }
 
 void ows__ddb_update_item(struct ows__ddb_req *r)
 {
-	single_write(r, OWS__DDB_UPDATE, "dynamodb:UpdateItem");
+	single_write(r, OWS__DDB_UPDATE, "dynamodb:UpdateItem",
+		     ows__ddb_update_item);
 }
 
 void ows__ddb_delete_item(struct ows__ddb_req *r)
 {
-	single_write(r, OWS__DDB_DELETE, "dynamodb:DeleteItem");
+	single_write(r, OWS__DDB_DELETE, "dynamodb:DeleteItem",
+		     ows__ddb_delete_item);
 }

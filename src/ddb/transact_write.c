@@ -283,7 +283,8 @@ static json_t *entry_of(const struct ows__ddb_req *r, const json_t *writes)
 }
 
 /* A missing table: the caller's right on every named table first. */
-static void not_found(struct ows__ddb_req *r, const struct ows_err *err)
+static void not_found(struct ows__ddb_req *r, const struct ows_err *err,
+		      bool retried)
 {
 	const json_t *items = json_object_get(r->body, "TransactItems");
 	const json_t *el, *a;
@@ -300,7 +301,8 @@ static void not_found(struct ows__ddb_req *r, const struct ows_err *err)
 				return;
 		}
 	}
-	ows__ddb_check_failed(r, OWS_ENOTFOUND, err);
+	if (retried || ows__ddb_catch_up(r, ows__ddb_transact_write) != 0)
+		ows__ddb_check_failed(r, OWS_ENOTFOUND, err);
 }
 
 void ows__ddb_transact_write(struct ows__ddb_req *r)
@@ -310,6 +312,7 @@ void ows__ddb_transact_write(struct ows__ddb_req *r)
 	size_t *which = ows_arena_alloc(r->c->arena,
 					TXN_MAX * sizeof(*which));
 	struct ows_err err = {{0}};
+	bool retried;
 	int rv;
 
 	if (x == NULL || which == NULL) {
@@ -318,12 +321,13 @@ void ows__ddb_transact_write(struct ows__ddb_req *r)
 		return;
 	}
 	x->writes = json_array();
+	retried = r->data == &ows__ddb_caught_up;
 	r->data = x;
 	if ((rv = ows__ddb_return_check(r->body, &err)) != 0 ||
 	    (rv = token_check(r->body, &err)) != 0 ||
 	    (rv = txn_check(r, x, which, &err)) != 0) {
 		if (rv == OWS_ENOTFOUND)
-			not_found(r, &err);
+			not_found(r, &err, retried);
 		else
 			ows__ddb_check_failed(r, rv, &err);
 		txn_free(x);

@@ -489,6 +489,37 @@ void ows__ddb_propose(struct ows__ddb_req *r, json_t *body,
 	}
 }
 
+char ows__ddb_caught_up;
+
+struct catch_up {
+	struct ows__ddb_req *r;
+	void (*again)(struct ows__ddb_req *r);
+};
+
+static void caught_up(void *ud, int status)
+{
+	struct catch_up *cu = ud;
+
+	if (status != 0) {
+		ows__ddb_not_found(cu->r);
+		return;
+	}
+	cu->r->data = &ows__ddb_caught_up;
+	cu->again(cu->r);
+}
+
+int ows__ddb_catch_up(struct ows__ddb_req *r,
+		      void (*again)(struct ows__ddb_req *r))
+{
+	struct catch_up *cu;
+
+	cu = ows_arena_alloc(r->c->arena, sizeof(*cu));
+	if (cu == NULL)
+		return -ENOMEM;
+	*cu = (struct catch_up){r, again};
+	return r->c->host->read_barrier(r->c, caught_up, cu);
+}
+
 void ows__ddb_error_with(struct ows__ddb_req *r, int status, const char *code,
 			 json_t *extra, const char *msg)
 {

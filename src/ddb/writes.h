@@ -140,6 +140,19 @@ json_t *ows__ddb_capacity_list(const json_t *consumed, const char *mode);
 int ows__ddb_seen_once(json_t *seen, const struct ows_ddb_table *t,
 		       const json_t *item);
 
+/*
+ * A table named by the request is missing from this node's state: it may
+ * have been made through another node a moment ago. Once this node has
+ * caught up with the leader (a read barrier), run again(r) once more,
+ * with r->data set to ows__ddb_caught_up (a handler that finds it there
+ * does not call this again). 0 when that is under way (the caller
+ * releases its own state and returns); nonzero when the barrier could
+ * not start (answer ResourceNotFoundException then).
+ */
+extern char ows__ddb_caught_up;
+int ows__ddb_catch_up(struct ows__ddb_req *r,
+		      void (*again)(struct ows__ddb_req *r));
+
 /* Answer r with an error carrying extra members (taken; may be NULL). */
 void ows__ddb_error_with(struct ows__ddb_req *r, int status, const char *code,
 			 json_t *extra, const char *msg);
