@@ -65,12 +65,12 @@ done:
 	return rv;
 }
 
-static void batch_applied(struct ows__ddb_req *r, const json_t *result)
+static void batch_applied(struct ows__ddb_req *r, void *data,
+			  const json_t *result)
 {
-	struct batch *b = r->data;
+	struct batch *b = data;
 	const json_t *writes = json_object_get(result, "writes");
-	const char *rcc = ows__ddb_str(r, "ReturnConsumedCapacity");
-	const char *icm = ows__ddb_str(r, "ReturnItemCollectionMetrics");
+	const char *rcc, *icm;
 	json_t *out, *consumed, *v;
 	size_t i;
 
@@ -78,6 +78,8 @@ static void batch_applied(struct ows__ddb_req *r, const json_t *result)
 		batch_free(b);
 		return;
 	}
+	rcc = ows__ddb_str(r, "ReturnConsumedCapacity");
+	icm = ows__ddb_str(r, "ReturnItemCollectionMetrics");
 	consumed = json_object();
 	for (i = 0; i < json_array_size(b->writes); i++) {
 		const json_t *res = json_array_get(writes, i);

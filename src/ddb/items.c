@@ -78,19 +78,21 @@ static void write_failed(struct ows__ddb_req *r, const json_t *res)
 				  ows_json_str(res, "message") : "invalid");
 }
 
-static void single_applied(struct ows__ddb_req *r, const json_t *result)
+static void single_applied(struct ows__ddb_req *r, void *data,
+			   const json_t *result)
 {
-	struct single *sg = r->data;
+	struct single *sg = data;
 	const json_t *res = json_array_get(json_object_get(result, "writes"),
 					   0);
-	const char *rcc = ows__ddb_str(r, "ReturnConsumedCapacity");
-	const char *icm = ows__ddb_str(r, "ReturnItemCollectionMetrics");
+	const char *rcc, *icm;
 	json_t *out, *v, *consumed;
 
 	if (result == NULL) {
 		single_free(sg);
 		return;
 	}
+	rcc = ows__ddb_str(r, "ReturnConsumedCapacity");
+	icm = ows__ddb_str(r, "ReturnItemCollectionMetrics");
 	if (!json_is_object(res) || strcmp(ows_json_str(res, "status") ?
 	    ows_json_str(res, "status") : "", "ok") != 0) {
 		if (res == NULL)

@@ -95,17 +95,19 @@ static void cancelled(struct ows__ddb_req *r, const json_t *writes)
 			    msg);
 }
 
-static void txn_applied(struct ows__ddb_req *r, const json_t *result)
+static void txn_applied(struct ows__ddb_req *r, void *data,
+			const json_t *result)
 {
-	struct txn *x = r->data;
+	struct txn *x = data;
 	const json_t *writes = json_object_get(result, "writes");
-	const char *rcc = ows__ddb_str(r, "ReturnConsumedCapacity");
-	const char *icm = ows__ddb_str(r, "ReturnItemCollectionMetrics");
+	const char *rcc, *icm;
 	json_t *out, *consumed, *v;
 	size_t i;
 
 	if (result == NULL)
 		goto out;
+	rcc = ows__ddb_str(r, "ReturnConsumedCapacity");
+	icm = ows__ddb_str(r, "ReturnItemCollectionMetrics");
 	if (json_is_true(json_object_get(result, "conflict"))) {
 		ows__ddb_error(r, 400, "IdempotentParameterMismatchException",
 			       "The request uses the same client token as a "

@@ -20,7 +20,12 @@
 
 #define SWEEP_ENTRIES 4
 
+/* A round whose answers never came (they always do) is given up after
+   this long, so that the sweep cannot stop for good. */
+#define SWEEP_STALE_S 120
+
 static unsigned in_flight;
+static int64_t round_started;
 
 static void expired_cb(void *ud, int status, const json_t *result)
 {
@@ -103,8 +108,12 @@ void ows__ddb_leader_tick(const struct ows_aws_host *h)
 	unsigned budget = SWEEP_ENTRIES;
 	int64_t now = (int64_t)time(NULL);
 
-	if (h->propose_entry == NULL || in_flight > 0 || h->state == NULL)
+	if (h->propose_entry == NULL || h->state == NULL)
 		return;
+	if (in_flight > 0 && now - round_started < SWEEP_STALE_S)
+		return;
+	in_flight = 0;
+	round_started = now;
 	if (ows_state_prepare(h->state, "SELECT name FROM ddb_tables ORDER "
 			      "BY tid", &st) != 0)
 		return;

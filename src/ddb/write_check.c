@@ -443,6 +443,7 @@ void ows__ddb_check_failed(struct ows__ddb_req *r, int rv,
 
 struct proposal {
 	struct ows__ddb_req *r;
+	void *data;
 	ows__ddb_applied_cb cb;
 };
 
@@ -453,17 +454,17 @@ static void proposed(void *ud, int status, const json_t *result)
 
 	if (status < 0) {
 		ows__ddb_propose_failed(p.r, status);
-		p.cb(p.r, NULL);
+		p.cb(NULL, p.data, NULL);
 		return;
 	}
 	if (!json_is_true(json_object_get(result, "ok"))) {
 		ows__ddb_error(p.r, 500, "InternalServerError", "the write was "
 			       "refused: %s", ows_json_str(result, "message")
 			       ? ows_json_str(result, "message") : "");
-		p.cb(p.r, NULL);
+		p.cb(NULL, p.data, NULL);
 		return;
 	}
-	p.cb(p.r, result);
+	p.cb(p.r, p.data, result);
 }
 
 void ows__ddb_propose(struct ows__ddb_req *r, json_t *body,
@@ -473,19 +474,21 @@ void ows__ddb_propose(struct ows__ddb_req *r, json_t *body,
 	struct proposal *p = ows_arena_alloc(r->c->arena, sizeof(*p));
 	int rv;
 
+	void *data = r->data;
+
 	if (p == NULL || body == NULL) {
 		json_decref(body);
 		ows__ddb_propose_failed(r, -ENOMEM);
-		cb(r, NULL);
+		cb(NULL, data, NULL);
 		return;
 	}
-	*p = (struct proposal){r, cb};
+	*p = (struct proposal){r, data, cb};
 	rv = h->propose_entry != NULL
 		? h->propose_entry(h, "ddb", body, proposed, p) : -ENOSYS;
 	json_decref(body);
 	if (rv != 0) {
 		ows__ddb_propose_failed(r, rv);
-		cb(r, NULL);
+		cb(NULL, data, NULL);
 	}
 }
 

@@ -85,14 +85,14 @@ void ows__ddb_check_failed(struct ows__ddb_req *r, int rv,
 			   const struct ows_err *err);
 
 /*
- * Propose body (taken) as a "ddb" entry for r: cb gets the entry's
- * result object when it was applied ({"ok": true, "writes": [...], ...})
- * and answers r. A failure to propose or commit, and a refusal of the
- * entry, are answered here, and cb is called with result NULL (to
- * release what it holds only). cb is called exactly once, perhaps
- * before this returns.
+ * Propose body (taken) as a "ddb" entry for r: cb gets r, r->data as it
+ * was when proposed, and the entry's result object when it was applied
+ * ({"ok": true, "writes": [...], ...}), and answers r. A failure to
+ * propose or commit, and a refusal of the entry, are answered here, and
+ * cb is called with r and result NULL (the call is gone: release data
+ * only). cb is called exactly once, perhaps before this returns.
  */
-typedef void (*ows__ddb_applied_cb)(struct ows__ddb_req *r,
+typedef void (*ows__ddb_applied_cb)(struct ows__ddb_req *r, void *data,
 				    const json_t *result);
 void ows__ddb_propose(struct ows__ddb_req *r, json_t *body,
 		      ows__ddb_applied_cb cb);

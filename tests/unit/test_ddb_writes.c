@@ -9,6 +9,7 @@
  */
 #include "../lib/unit.h"
 
+#include <errno.h>
 #include <time.h>
 
 #include "common/json.h"
@@ -41,6 +42,16 @@ static void later_cb(uv_timer_t *t)
 	struct later *l = t->data;
 
 	l->cb(l->ud, 0, l->result);
+	uv_close((uv_handle_t *)&l->t, later_closed);
+}
+
+static int g_fail_status;
+
+static void later_failed_cb(uv_timer_t *t)
+{
+	struct later *l = t->data;
+
+	l->cb(l->ud, g_fail_status, NULL);
 	uv_close((uv_handle_t *)&l->t, later_closed);
 }
 
@@ -630,5 +641,55 @@ OWS_TEST(ddb_expired_item_is_no_item_for_writes)
 	OWS_CHECK_STR(json_string_value(json_object_get(json_object_get(
 		item, "c"), "N")), "1");
 	json_decref(item);
+	fake_host_close(&fh);
+}
+
+/* A propose_entry whose entries are never committed: status later. */
+static int propose_failing(const struct ows_aws_host *h, const char *type,
+			   const json_t *body, ows_aws_proposed_cb cb,
+			   void *ud)
+{
+	struct later *l;
+
+	(void)h;
+	(void)type;
+	(void)body;
+	if (g_fail_status == -EIO)
+		return -EIO; /* refused at once: cb never called */
+	l = calloc(1, sizeof(*l));
+	l->cb = cb;
+	l->ud = ud;
+	l->t.data = l;
+	uv_timer_init(&g_fh->loop, &l->t);
+	uv_timer_start(&l->t, later_failed_cb, 0, 0);
+	return 0;
+}
+
+OWS_TEST(ddb_writes_answer_a_failed_proposal)
+{
+	static const char *const bodies[][2] = {
+		{"PutItem", "{\"TableName\": \"tbl\", \"Item\": {\"id\": "
+		 "{\"S\": \"a\"}, \"n\": {\"N\": \"1\"}}}"},
+		{"BatchWriteItem", "{\"RequestItems\": {\"tbl\": ["
+		 "{\"PutRequest\": {\"Item\": {\"id\": {\"S\": \"a\"}, \"n\": "
+		 "{\"N\": \"1\"}}}}]}}"},
+		{"TransactWriteItems", "{\"TransactItems\": [" TXN_PUT("a", "")
+		 "]}"},
+	};
+	struct fake_host fh;
+	struct fake_reply rep;
+	size_t i;
+	int k;
+
+	setup(&fh);
+	fh.host.propose_entry = propose_failing;
+	for (k = 0; k < 2; k++) {
+		g_fail_status = k ? -EIO : OWS_ENOTLEADER;
+		for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+			call(&fh, bodies[i][0], bodies[i][1], &rep);
+			OWS_CHECK_INT(rep.status, k ? 500 : 503);
+			fake_reply_free(&rep);
+		}
+	}
 	fake_host_close(&fh);
 }
