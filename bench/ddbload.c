@@ -9,7 +9,10 @@
  * moto_server) so that every side of a ratio is measured with one client.
  *
  *   ddbload [-c CONNS] [-t THREADS] [-d SECONDS | -n COUNT] [-s SIZE]
- *           [-T TABLE] [-p PREFIX] [-k KEYS] [-P PARTITION] MODE URL
+ *           [-T TABLE] [-p PREFIX] [-k KEYS] [-P PARTITION] MODE URL...
+ *
+ * With several URLs (the nodes of a cluster), connection i talks to URL
+ * i % URLS, so that the load is spread evenly over them.
  *
  * Modes (URL is http://HOST:PORT/PATH; PATH matters for http-get only):
  *   ddb-put    PutItem {pk: PREFIX<seq>, v: SIZE bytes} into TABLE; with -P,
@@ -70,6 +73,13 @@ enum mode { DDB_PUT, DDB_GET, DDB_QUERY, ETCD_PUT, ETCD_GET, HTTP_GET };
 static const char *const MODES[] = {"ddb-put",  "ddb-get",  "ddb-query",
 				    "etcd-put", "etcd-get", "http-get"};
 
+/* One URL: connection i talks to URL i % ntargets. */
+struct target {
+	char host[256]; /* host:port, as the Host header */
+	char path[2048];
+	struct sockaddr_in addr;
+};
+
 struct opts {
 	enum mode mode;
 	int conns, threads;
@@ -78,9 +88,8 @@ struct opts {
 	size_t size;
 	const char *table, *prefix, *partition;
 	long keys;
-	char host[256]; /* host:port, as the Host header */
-	char path[2048];
-	struct sockaddr_in addr;
+	int ntargets;
+	struct target *targets;
 	char akid[129], secret[129];
 	const char *region;
 	char *value;	/* SIZE bytes of value text ('a'..'z') */
@@ -88,6 +97,7 @@ struct opts {
 };
 
 struct conn {
+	const struct target *t;
 	int fd;
 	bool busy;   /* a request is in flight */
 	char *out;   /* the request */
@@ -285,15 +295,15 @@ static int make_request(struct worker *w, struct conn *c)
 	}
 	c->out_len = c->out_off = 0;
 	if (O.mode == HTTP_GET) {
-		out_printf(c, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", O.path,
-			   O.host);
+		out_printf(c, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", c->t->path,
+			   c->t->host);
 		return 0;
 	}
 	if (O.mode == ETCD_PUT || O.mode == ETCD_GET) {
 		out_printf(c, "POST /v3/kv/%s HTTP/1.1\r\nHost: %s\r\n"
 			      "Content-Type: application/json\r\n"
 			      "Content-Length: %zu\r\n\r\n",
-			   O.mode == ETCD_PUT ? "put" : "range", O.host, len);
+			   O.mode == ETCD_PUT ? "put" : "range", c->t->host, len);
 		out_add(c, body, len);
 		return 0;
 	}
@@ -302,7 +312,7 @@ static int make_request(struct worker *w, struct conn *c)
 		char auth[1024] = "", sha[65];
 		struct ows_sigv4_header h[4] = {
 			{"content-type", ct},
-			{"host", O.host},
+			{"host", c->t->host},
 			{"x-amz-date", date},
 			{"x-amz-target", TARGETS[O.mode]},
 		};
@@ -318,7 +328,7 @@ static int make_request(struct worker *w, struct conn *c)
 		out_printf(c, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n"
 			      "X-Amz-Date: %s\r\nX-Amz-Target: %s\r\n"
 			      "%s%s%sContent-Length: %zu\r\n\r\n",
-			   O.host, ct, date, TARGETS[O.mode],
+			   c->t->host, ct, date, TARGETS[O.mode],
 			   auth[0] ? "Authorization: " : "", auth,
 			   auth[0] ? "\r\n" : "", len);
 		out_add(c, body, len);
@@ -458,7 +468,7 @@ static void record(struct worker *w, struct conn *c, int status,
 	}
 }
 
-static int dial(void)
+static int dial(const struct target *t)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	int one = 1;
@@ -467,7 +477,7 @@ static int dial(void)
 		return -1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* Blocking connect: loopback answers at once. */
-	if (connect(fd, (const struct sockaddr *)&O.addr, sizeof(O.addr))) {
+	if (connect(fd, (const struct sockaddr *)&t->addr, sizeof(t->addr))) {
 		close(fd);
 		return -1;
 	}
@@ -518,7 +528,7 @@ static void issue(struct worker *w, int ep, struct conn *c)
 	if (!O.count && now() >= t_end)
 		return;
 	if (c->fd < 0) {
-		c->fd = dial();
+		c->fd = dial(c->t);
 		if (c->fd < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev)) {
 			fail(w, -1, "transport error: connect", 24);
 			drop(ep, c);
@@ -628,7 +638,7 @@ static void *work(void *arg)
 	return NULL;
 }
 
-static int parse_url(const char *url)
+static int parse_url(const char *url, struct target *t)
 {
 	const char *h, *slash;
 	char host[256], *colon;
@@ -642,17 +652,17 @@ static int parse_url(const char *url)
 		slash = h + strlen(h);
 	if ((size_t)(slash - h) >= sizeof(host))
 		return -1;
-	snprintf(O.host, sizeof(O.host), "%.*s", (int)(slash - h), h);
-	snprintf(O.path, sizeof(O.path), "%s", *slash ? slash : "/");
-	snprintf(host, sizeof(host), "%s", O.host);
+	snprintf(t->host, sizeof(t->host), "%.*s", (int)(slash - h), h);
+	snprintf(t->path, sizeof(t->path), "%s", *slash ? slash : "/");
+	snprintf(host, sizeof(host), "%s", t->host);
 	colon = strrchr(host, ':');
 	if (colon != NULL) {
 		*colon = 0;
 		port = atoi(colon + 1);
 	}
-	O.addr.sin_family = AF_INET;
-	O.addr.sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &O.addr.sin_addr) == 1 ? 0 : -1;
+	t->addr.sin_family = AF_INET;
+	t->addr.sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &t->addr.sin_addr) == 1 ? 0 : -1;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -710,7 +720,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: ddbload [-c CONNS] [-t THREADS] [-d SECONDS | -n COUNT] "
 		"[-s SIZE] [-T TABLE] [-p PREFIX] [-k KEYS] [-P PARTITION] "
-		"MODE URL\n  MODE: ddb-put ddb-get ddb-query etcd-put etcd-get "
+		"MODE URL...\n  MODE: ddb-put ddb-get ddb-query etcd-put etcd-get "
 		"http-get\n");
 	return 2;
 }
@@ -736,9 +746,16 @@ int main(int argc, char **argv)
 		default: return usage();
 		}
 	}
-	if (argc - optind != 2 || O.conns < 1 || O.threads < 1 || O.keys < 1 ||
-	    strlen(O.prefix) > 64 || parse_url(argv[optind + 1]))
+	if (argc - optind < 2 || O.conns < 1 || O.threads < 1 || O.keys < 1 ||
+	    strlen(O.prefix) > 64)
 		return usage();
+	O.ntargets = argc - optind - 1;
+	O.targets = calloc((size_t)O.ntargets, sizeof(*O.targets));
+	if (O.targets == NULL)
+		return 1;
+	for (i = 0; i < O.ntargets; i++)
+		if (parse_url(argv[optind + 1 + i], &O.targets[i]))
+			return usage();
 	for (m = 0; m < (int)(sizeof(MODES) / sizeof(*MODES)); m++)
 		if (strcmp(argv[optind], MODES[m]) == 0)
 			break;
@@ -763,8 +780,10 @@ int main(int argc, char **argv)
 	ws = calloc((size_t)O.threads, sizeof(*ws));
 	if (CONNS == NULL || ws == NULL)
 		return 1;
-	for (i = 0; i < O.conns; i++)
+	for (i = 0; i < O.conns; i++) {
 		CONNS[i].fd = -1;
+		CONNS[i].t = &O.targets[i % O.ntargets];
+	}
 	t0 = now();
 	t_end = t0 + O.seconds;
 	for (i = 0; i < O.threads; i++) {
