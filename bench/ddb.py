@@ -400,11 +400,11 @@ def show(name, r, unit="req/s", rate="rate"):
 # metric whose name says "batch" is printed as it is.
 BATCH_METRICS = [
     ("ows_raft_log_writes_total", "ows_raft_log_write_entries_total",
-     "ows_raft_log_write_entries_max", "entries per Raft log write (one fsync)"),
+     "ows_raft_log_write_entries_max", "per log write (fsync)"),
     ("ows_raft_log_appends_total", "ows_raft_log_append_entries_total", None,
-     "entries per Raft append request"),
+     "per append request"),
     ("ows_state_commits_total", "ows_state_commit_entries_total",
-     "ows_state_commit_entries_max", "entries per SQLite apply transaction"),
+     "ows_state_commit_entries_max", "per SQLite transaction"),
 ]
 
 
@@ -425,45 +425,56 @@ def metrics(n):
     return out
 
 
-def batch_lines(label, before, after):
-    """What the counters say about one run on one node: the mean entries
-    per write/transaction during the run (differences), the max since the
-    node started. [] when the node has no batching counters."""
-    out = []
-    for cnt, ent, mx, what in BATCH_METRICS:
-        if cnt not in after or ent not in after:
-            continue
-        dc = after[cnt] - before.get(cnt, 0)
-        de = after[ent] - before.get(ent, 0)
-        mean = "%.1f" % (de / dc) if dc else "-"
-        most = (" max %.0f" % after[mx]) if mx and mx in after else ""
-        out.append("%s: %s mean %s (%d entries in %d)%s" % (label, what, mean, de, dc, most))
-    known = {m for row in BATCH_METRICS for m in row[:3] if m}
-    for name, v in after.items():
-        if "batch" in name.lower() and name not in known:
-            out.append("%s: %s %g (before the run %g)" % (label, name, v, before.get(name, 0)))
-    return out
-
-
-BATCHES = []  # lines gathered during the put runs, printed after them
+BATCHES = {}  # (run label, node) -> {metric: increase over the runs}
+MAXES = {}    # (run label, node) -> {metric: value after the last run}
+EXTRA = {}    # (run label, node) -> {"...batch..." metric: value}
 
 
 def with_batches(label, nodes, fn):
-    """fn() with every node's batching counters read before and after."""
+    """fn() with every node's batching counters read before and after; the
+    increases are summed over the rounds of the same label."""
     before = [metrics(n) for n in nodes]
     r = fn()
+    known = {m for row in BATCH_METRICS for m in row[:3] if m}
     for i, n in enumerate(nodes):
-        lines = batch_lines("%s, node %d" % (label, i + 1) if len(nodes) > 1 else label,
-                            before[i], metrics(n))
-        BATCHES.extend(lines)
+        after = metrics(n)
+        k = (label, i + 1 if len(nodes) > 1 else 0)
+        acc = BATCHES.setdefault(k, {})
+        for cnt, ent, mx, _ in BATCH_METRICS:
+            for m in (cnt, ent):
+                if m in after:
+                    acc[m] = acc.get(m, 0) + after[m] - before[i].get(m, 0)
+            if mx and mx in after:
+                MAXES.setdefault(k, {})[mx] = after[mx]
+        for name, v in after.items():
+            if "batch" in name.lower() and name not in known:
+                EXTRA.setdefault(k, {})[name] = v
     return r
 
 
 def print_batches():
-    if BATCHES:
-        print("batching reached during the put runs (means over each run; max since start):")
-        for line in BATCHES:
-            print("  " + line)
+    """The mean entries per Raft log write, per append request and per
+    SQLite apply transaction during the put runs (increases of the counters
+    over the runs), and the most in one since the node started."""
+    lines = []
+    for (label, node), acc in BATCHES.items():
+        parts = []
+        for cnt, ent, mx, what in BATCH_METRICS:
+            if cnt not in acc or ent not in acc:
+                continue
+            mean = "%.1f" % (acc[ent] / acc[cnt]) if acc[cnt] else "-"
+            most = MAXES.get((label, node), {}).get(mx)
+            parts.append("%s %s%s" % (what, mean, " (max %.0f)" % most if most is not None
+                                      else ""))
+        for name, v in EXTRA.get((label, node), {}).items():
+            parts.append("%s %g" % (name, v))
+        if parts:
+            lines.append("  %s%s: %s" % (label, ", node %d" % node if node else "",
+                                         "; ".join(parts)))
+    if lines:
+        print("batching reached during the put runs (mean entries per unit over the runs; "
+              "max since the node started):")
+        print("\n".join(lines))
     else:
         # Hook: the node exposes no batching counters in /metrics yet; add
         # their names to BATCH_METRICS (or name them "...batch...").
