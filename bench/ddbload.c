@@ -118,6 +118,8 @@ struct worker {
 	long by_status[NSTATUS + 1]; /* [0]: transport errors */
 	int first_status;
 	char first_body[400];
+	char *body; /* the request body being built */
+	size_t body_cap;
 };
 
 static struct opts O = {
@@ -277,15 +279,15 @@ static const char *const TARGETS[] = {
 /* The next request into c->out; 0, or -1 when there is none to send. */
 static int make_request(struct worker *w, struct conn *c)
 {
-	static __thread char *body;
-	static __thread size_t cap;
 	static __thread time_t last;
 	static __thread char date[17];
+	const char *body;
 	size_t len;
 	time_t t = time(NULL);
 
-	if (make_body(w, &body, &cap, &len))
+	if (make_body(w, &w->body, &w->body_cap, &len))
 		return -1;
+	body = w->body;
 	if (t != last) {
 		struct tm tm;
 
@@ -632,8 +634,11 @@ static void *work(void *arg)
 			    CONNS[w->first + i].fd < 0)
 				issue(w, ep, &CONNS[w->first + i]);
 	}
-	for (i = 0; i < w->n; i++)
+	for (i = 0; i < w->n; i++) {
 		drop(ep, &CONNS[w->first + i]);
+		free(CONNS[w->first + i].in);
+		free(CONNS[w->first + i].out);
+	}
 	close(ep);
 	return NULL;
 }
@@ -684,7 +689,9 @@ static int report(struct worker *ws, double secs)
 		total += ws[i].nlat;
 	all = xmalloc((total ? total : 1) * sizeof(*all));
 	for (i = 0; i < O.threads; i++) {
-		memcpy(all + k, ws[i].lat_us, ws[i].nlat * sizeof(*all));
+		if (ws[i].nlat)
+			memcpy(all + k, ws[i].lat_us,
+			       ws[i].nlat * sizeof(*all));
 		k += ws[i].nlat;
 		if (ws[i].errors && errors == 0)
 			fprintf(stderr, "ddbload: first error: %d %s\n",
@@ -697,10 +704,12 @@ static int report(struct worker *ws, double secs)
 	}
 	if (errors) {
 		fprintf(stderr, "ddbload: errors by status:");
-		for (s = 0; s <= NSTATUS; s++)
-			if (by[s])
-				fprintf(stderr, " %s%d x%ld", s ? "" : "transport",
-					s ? s : 0, by[s]);
+		for (s = 0; s <= NSTATUS; s++) {
+			if (by[s] && s)
+				fprintf(stderr, " %d x%ld", s, by[s]);
+			else if (by[s])
+				fprintf(stderr, " transport x%ld", by[s]);
+		}
 		fprintf(stderr, "\n");
 	}
 	qsort(all, total, sizeof(*all), cmp_u32);
@@ -711,7 +720,12 @@ static int report(struct worker *ws, double secs)
 	       total ? all[(total * 99) / 100 - (total >= 100 ? 1 : 0)] / 1000.0
 		     : 0,
 	       (unsigned long long)items, items / secs, misses);
+	fflush(stdout);
 	free(all);
+	for (i = 0; i < O.threads; i++) {
+		free(ws[i].lat_us);
+		free(ws[i].body);
+	}
 	return errors ? 1 : 0;
 }
 
@@ -797,5 +811,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < O.threads; i++)
 		pthread_join(ws[i].th, NULL);
 	secs = now() - t0;
-	return report(ws, secs);
+	c = report(ws, secs);
+	free(ws);
+	free(CONNS);
+	free(O.targets);
+	free(O.value);
+	free(O.value64);
+	return c;
 }
