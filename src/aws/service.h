@@ -28,6 +28,8 @@
 #include "fn/pool.h"
 
 struct ows_aws_call;
+struct ows_aws_host;
+struct ows_err;
 struct ows_blob_store;
 struct ows_http_req;
 struct ows_kind;

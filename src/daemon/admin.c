@@ -994,6 +994,10 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 		ows_host_attested_handle(a->host, req);
 		return;
 	}
+	if (strcmp(req->path, "/_ows/v1/entry") == 0) {
+		ows_host_entry_handle(a->host, req);
+		return;
+	}
 	if (strcmp(req->path, "/_ows/v1/barrier") == 0 &&
 	    strcmp(req->method, "POST") == 0) {
 		ows_host_barrier_handle(a->host, req);

@@ -20,6 +20,8 @@
 #include "common/log.h"
 
 #define RECONCILE_MS 500
+/* The services' leader_tick (aws/service.h): about once a second. */
+#define LEADER_TICK_MS 1000
 
 static int fsm_apply(void *ud, uint64_t index, const void *data, size_t len,
 		     void **result)
@@ -234,6 +236,10 @@ static void reconcile_cb(uv_timer_t *t)
 	check_removed(n);
 	ows_blobs_gc(&n->blobs);
 	ows_blobs_repair(&n->blobs);
+	if (ows_now_ms() - n->tick_at >= LEADER_TICK_MS) {
+		n->tick_at = ows_now_ms();
+		ows_host_leader_tick(&n->host);
+	}
 	if (nodes != NULL && json_array_size(nodes) > 0 && !n->core.stopping &&
 	    !n->changing && ows_raft_role(n->core.raft) == OWS_RAFT_LEADER)
 		reconcile_step(n, nodes);
