@@ -52,8 +52,21 @@ static int fsm_restore(void *ud, const void *data, size_t len)
 	return ows_state_restore(ud, data, len);
 }
 
+/* The loop turn's applies share one SQLite transaction (raft/raft.h). */
+static int fsm_commit(void *ud)
+{
+	int rv = ows_state_commit(ud);
+
+	if (rv != 0)
+		ows_log(OWS_LOG_ERROR, "state", "commit of applied entries "
+			"failed: %s", ows_strerror(rv));
+	return rv;
+}
+
 void ows_node_fsm(struct ows_state *state, struct ows_raft_fsm *fsm)
 {
+	state->batch = true;
+	fsm->commit = fsm_commit;
 	fsm->ud = state;
 	fsm->apply = fsm_apply;
 	fsm->snapshot = fsm_snapshot;
