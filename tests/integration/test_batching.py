@@ -12,7 +12,7 @@ import subprocess
 import threading
 
 from owstest import (Node, boto3_client, check, cluster3_shared_root, http,
-                     root_creds, started, tmpdir, wait_for)
+                     root_creds, signed_request, started, tmpdir, wait_for)
 
 
 def metrics(n):
@@ -220,3 +220,29 @@ def test_full_disk_during_concurrent_writes_loses_nothing():
         for n in nodes:
             n.stop()
         subprocess.run(["umount", "-l", mnt], capture_output=True)
+
+
+def test_entry_door_takes_only_service_entries_from_member_nodes():
+    """POST /_ows/v1/entry (a follower's service entry forwarded to the
+    leader): refused without a node's signature, with a user's, and for a
+    core type or a type no service adds; nothing reaches the log."""
+    n = started()
+    nkey = os.path.join(n.dir, "node.key")
+    before = n.status()
+    body = '{"type": "changeset", "body": {}}'
+    st, r = http(n.edge, "POST", "/_ows/v1/entry", body.encode(),
+                 {"Content-Type": "application/json"})
+    check(st == 403, (st, r))
+    st, r = signed_request(n, n.root_key, "POST", "/_ows/v1/entry", body)
+    check(st == 403 and r["code"] == "AccessDenied", (st, r))
+    for t in ("changeset", "genesis", "join", "attested", "nope"):
+        st, r = signed_request(n, nkey, "POST", "/_ows/v1/entry",
+                               '{"type": "%s", "body": {}}' % t)
+        check(st == 400 and r["code"] == "MalformedEntry", (t, st, r))
+    st, r = signed_request(n, nkey, "POST", "/_ows/v1/entry", "[1]")
+    check(st == 400, (st, r))
+    st, r = signed_request(n, nkey, "GET", "/_ows/v1/entry")
+    check(st == 405, (st, r))
+    after = n.status()
+    check(after["last_index"] == before["last_index"], (before, after))
+    check(after["ledger"] == before["ledger"], (before, after))
