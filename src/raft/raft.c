@@ -246,6 +246,7 @@ struct held_entry {
 
 static void stalled_leader_steps_down(struct ows_raft *r);
 
+/* An idle handle's callback: its being active is what matters. */
 static void wake_idle_noop(uv_idle_t *h)
 {
 	(void)h;
@@ -797,6 +798,23 @@ static int counted_append(struct raft_io *io, struct raft_io_append *req,
 	return 0;
 }
 
+/* Appends of r that libraft never completed: none may outlive r. */
+static void forget_appends(struct ows_raft *r)
+{
+	struct ows_link *l = appends_in_flight.next;
+
+	while (l != &appends_in_flight) {
+		struct append_rec *a = OWS_CONTAINER_OF(l, struct append_rec,
+							link);
+
+		l = l->next;
+		if (a->r == r) {
+			ows_list_remove(&a->link);
+			free(a);
+		}
+	}
+}
+
 void ows_raft_batch_stats(struct ows_raft *r, struct ows_raft_batch_stats *out)
 {
 	*out = r->stats;
@@ -939,6 +957,7 @@ static void handle_closed(uv_handle_t *h)
 
 	if (--r->open_handles > 0)
 		return;
+	forget_appends(r);
 	drop_held(r);
 	cancel_leftovers(r);
 	if (r->close_cb != NULL)
@@ -1011,11 +1030,6 @@ static void drain_check(uv_check_t *h)
 	raft_close(&r->raft, raft_closed);
 }
 
-static void wake_idle(uv_idle_t *h)
-{
-	(void)h;
-}
-
 void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 {
 	assert(!r->closing);
@@ -1038,7 +1052,7 @@ void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 	 * check runs in this iteration or the next. Later waits for pending
 	 * writes are woken by the writes and by libraft's timer.
 	 */
-	uv_idle_start(&r->wake, wake_idle);
+	uv_idle_start(&r->wake, wake_idle_noop);
 }
 
 /* The status an apply callback gets for a libraft status (not 0). */
