@@ -808,38 +808,17 @@ static int table_update(const struct ows_apply_ctx *c, const char *name,
 static int table_forget(const struct ows_apply_ctx *c, const char *name)
 {
 	int64_t tid = table_tid(c->s, name);
-	sqlite3_stmt *st;
-	json_t *iids = json_array();
-	int rv = 0;
-	size_t i;
-	json_t *v;
+	int rv;
 
-	if (tid < 0 || iids == NULL) {
-		json_decref(iids);
-		return tid < 0 ? 0 : -ENOMEM;
-	}
-	json_array_append_new(iids, json_integer(0));
-	if (ows_state_prepare(c->s, "SELECT iid FROM ddb_indexes WHERE tid=?",
-			      &st) != 0) {
-		json_decref(iids);
-		return -EIO;
-	}
-	sqlite3_bind_int64(st, 1, tid);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(iids, json_integer(
-			sqlite3_column_int64(st, 0)));
-	sqlite3_finalize(st);
-	json_array_foreach(iids, i, v)
-		if (rv == 0)
-			rv = ows__ddb_rows_drop(c->s, tid, json_integer_value(v));
-	json_decref(iids);
-	/* whatever rows_drop leaves of the table goes too */
+	if (tid < 0)
+		return 0;
+	rv = ows__ddb_rows_drop(c->s, tid, -1);
 	if (rv == 0)
-		rv = exec_ii(c->s, "DELETE FROM ddb_items WHERE tid=?1", tid, 0, NULL);
+		rv = exec_ii(c->s, "DELETE FROM ddb_indexes WHERE tid=?1", tid,
+			     0, NULL);
 	if (rv == 0)
-		rv = exec_ii(c->s, "DELETE FROM ddb_indexes WHERE tid=?1", tid, 0, NULL);
-	if (rv == 0)
-		rv = exec_ii(c->s, "DELETE FROM ddb_tables WHERE tid=?1", tid, 0, NULL);
+		rv = exec_ii(c->s, "DELETE FROM ddb_tables WHERE tid=?1", tid,
+			     0, NULL);
 	return rv;
 }
 
