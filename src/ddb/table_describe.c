@@ -215,7 +215,7 @@ static json_t *list_page(json_t *rows, const char *start, json_int_t limit)
 {
 	size_t n = json_array_size(rows), i, k = 0;
 	const char **v = calloc(n + 1, sizeof(*v));
-	json_t *out = json_array(), *names = json_array();
+	json_t *out = json_object(), *names = json_array();
 	json_t *row;
 
 	if (v == NULL || out == NULL || names == NULL) {
