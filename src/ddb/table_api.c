@@ -102,6 +102,11 @@ static void proposed(void *ud, int status, const json_t *result)
 {
 	struct proposal *p = ud;
 
+	if (status < 0 || !json_is_true(json_object_get(result, "ok"))) {
+		/* what done would have answered with goes unused */
+		json_decref(p->r->data);
+		p->r->data = NULL;
+	}
 	if (status < 0) {
 		ows__ddb_propose_failed(p->r, status);
 		return;
@@ -129,14 +134,19 @@ void ows__ddb_table_propose(struct ows__ddb_req *r, const char *verb,
 			    name, "spec", spec);
 	if (p == NULL || actions == NULL) {
 		json_decref(actions);
+		json_decref(r->data);
+		r->data = NULL;
 		ows__ddb_propose_failed(r, -ENOMEM);
 		return;
 	}
 	*p = (struct proposal){r, done, NULL};
 	rv = r->c->host->propose(r->c, actions, "", proposed, p);
 	json_decref(actions);
-	if (rv != 0)
+	if (rv != 0) {
+		json_decref(r->data);
+		r->data = NULL;
 		ows__ddb_propose_failed(r, rv);
+	}
 }
 
 /* ---- CreateTable ---- */
@@ -174,9 +184,10 @@ void ows__ddb_create_table(struct ows__ddb_req *r)
 
 static void dropped(struct ows__ddb_req *r, const json_t *result)
 {
+	json_t *d = r->data; /* r goes with the reply */
+
 	(void)result;
-	ows__ddb_reply(r, json_pack("{s:O}", "TableDescription", r->data));
-	json_decref(r->data);
+	ows__ddb_reply(r, json_pack("{s:o}", "TableDescription", d));
 }
 
 void ows__ddb_delete_table(struct ows__ddb_req *r)

@@ -25,6 +25,8 @@ typedef void (*ows__ddb_table_done)(struct ows__ddb_req *r,
  * attested entry of no stack; done once it applied, or the refusal
  * answered as DynamoDB would (the code that the kind's message starts
  * with: ResourceInUseException, ResourceNotFoundException, ...).
+ * r->data, when set, is a json_t that done takes; it is released when
+ * the change fails instead.
  */
 void ows__ddb_table_propose(struct ows__ddb_req *r, const char *verb,
 			    const char *name, json_t *spec,
