@@ -181,7 +181,8 @@ int ows__ddb_item_store(struct ows_state *s, const struct ows_ddb_table *t,
  */
 int ows__ddb_index_fill(struct ows_state *s, const struct ows_ddb_table *t,
 			const struct ows_ddb_index *ix, const json_t *item);
-/* Inside apply: drop every row of table tid (all its indexes). */
+/* Inside apply: drop the rows of index iid of table tid (iid 0: the
+   table's own rows), or every row of the table (iid < 0). */
 int ows__ddb_rows_drop(struct ows_state *s, int64_t tid, int64_t iid);
 
 /* The TTL expiry of item for t in seconds, or 0 (none). */
