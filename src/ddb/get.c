@@ -89,7 +89,7 @@ static void get_run(void *ud, int status)
 	if (ows__ddb_authorize(r, "dynamodb:GetItem", name, NULL, rd.leading,
 			       NULL) != 0)
 		goto out;
-	rv = ows__ddb_read_item(s, t, json_object_get(r->body, "Key"),
+	rv = ows__ddb_item_get(s, t, json_object_get(r->body, "Key"),
 				(int64_t)time(NULL), &item);
 	if (rv != 0) {
 		ows__ddb_error(r, 500, "InternalServerError", "%s",
@@ -316,7 +316,7 @@ static int batch_read(struct ows__ddb_req *r, struct batch *b,
 				batch_unprocessed(unprocessed, bt, key);
 				continue;
 			}
-			rv = ows__ddb_read_item(s, bt->t, key, now, &item);
+			rv = ows__ddb_item_get(s, bt->t, key, now, &item);
 			if (rv != 0)
 				return rv;
 			bt->units += ows__ddb_rcu(item ? ows_ddb_item_size(item)
@@ -542,7 +542,7 @@ static json_t *tget_read(struct ows__ddb_req *r, struct tget *g, size_t n,
 		json_t *resp = json_object();
 		size_t size = 0;
 
-		if (ows__ddb_read_item(r->c->host->state, g[i].t, g[i].key,
+		if (ows__ddb_item_get(r->c->host->state, g[i].t, g[i].key,
 				       now, &item) != 0) {
 			json_decref(resp);
 			json_decref(out);

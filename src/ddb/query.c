@@ -35,15 +35,15 @@ struct page {
 	json_t *last;   /* LastEvaluatedKey */
 };
 
-static sqlite3_stmt *range_stmt(sqlite3 *db, const struct ows__ddb_read *rd,
-				int64_t now)
+static sqlite3_stmt *range_stmt(struct ows_state *s,
+				const struct ows__ddb_read *rd, int64_t now)
 {
 	const char *sql = rd->kind == OWS__DDB_READ_SCAN ? scan_sql
 			  : rd->forward ? (rd->has_hi ? q_asc_hi : q_asc)
 					: (rd->has_hi ? q_desc_hi : q_desc);
-	sqlite3_stmt *st = ows__ddb_stmt(db, sql);
+	sqlite3_stmt *st;
 
-	if (st == NULL)
+	if (ows_state_stmt(s, sql, &st) != 0)
 		return NULL;
 	sqlite3_bind_int64(st, 1, rd->t->tid);
 	sqlite3_bind_int64(st, 2, rd->ix ? rd->ix->iid : 0);
@@ -101,7 +101,7 @@ static int take_row(struct ows_state *s, const struct ows__ddb_read *rd,
 	pg->bytes += ows_ddb_item_size(item);
 	if (rd->fetch_table) {
 		/* An LSI row lacks attributes asked for: the table has them. */
-		rv = ows__ddb_read_item(s, rd->t, item, now, &full);
+		rv = ows__ddb_item_get(s, rd->t, item, now, &full);
 		if (rv != 0)
 			return rv;
 		if (full == NULL)
@@ -145,7 +145,7 @@ int ows__ddb_range_walk(struct ows_state *s, const struct ows__ddb_read *rd,
 	json_t *item;
 	int rv = 0, step;
 
-	if (!rd->empty && (st = range_stmt(s->db, rd, now)) == NULL) {
+	if (!rd->empty && (st = range_stmt(s, rd, now)) == NULL) {
 		rv = -EIO;
 		goto out;
 	}

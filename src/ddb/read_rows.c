@@ -1,5 +1,5 @@
 /*
- * What the reads keep between calls and how they fetch one item: the
+ * What the reads keep between calls: the
  * statements they run on the state's database, prepared once per text
  * (SQLITE_PREPARE_PERSISTENT) instead of once per call, the tables they
  * read, loaded once per ledger height, and ConsumedCapacity. GetItem is
@@ -15,46 +15,7 @@
 
 #include "ddb/reads.h"
 
-#define STMTS_MAX 32
 #define TABLES_MAX 32
-
-struct stmt_slot {
-	sqlite3 *db;
-	const char *sql;
-	sqlite3_stmt *st;
-};
-
-static struct stmt_slot stmts[STMTS_MAX];
-static size_t stmts_next; /* the slot to reuse when all are taken */
-
-sqlite3_stmt *ows__ddb_stmt(sqlite3 *db, const char *sql)
-{
-	struct stmt_slot *slot = NULL;
-	sqlite3_stmt *st = NULL;
-
-	for (size_t i = 0; i < STMTS_MAX; i++) {
-		if (stmts[i].db == db && stmts[i].sql == sql) {
-			sqlite3_reset(stmts[i].st);
-			sqlite3_clear_bindings(stmts[i].st);
-			return stmts[i].st;
-		}
-		if (slot == NULL && stmts[i].st == NULL)
-			slot = &stmts[i];
-	}
-	if (slot == NULL) {
-		slot = &stmts[stmts_next];
-		stmts_next = (stmts_next + 1) % STMTS_MAX;
-		sqlite3_finalize(slot->st);
-		*slot = (struct stmt_slot){0};
-	}
-	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
-			       NULL) != SQLITE_OK) {
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	*slot = (struct stmt_slot){db, sql, st};
-	return st;
-}
 
 /* ---- tables ---- */
 
@@ -99,60 +60,6 @@ int ows__ddb_table_cached(struct ows_state *s, const char *name,
 	tables.t[tables.n++] = t;
 	*out = t;
 	return 0;
-}
-
-/* ---- one item ---- */
-
-int ows__ddb_read_item(struct ows_state *s, const struct ows_ddb_table *t,
-		       const json_t *key, int64_t now_s, json_t **out)
-{
-	static const char sql[] =
-		"SELECT item, expires FROM ddb_items WHERE tid=?1 AND iid=0 "
-		"AND h=?2 AND pk=?3 AND sk=?4";
-	struct ows_buf pk = OWS_BUF_INIT, sk = OWS_BUF_INIT;
-	sqlite3_stmt *st;
-	uint32_t h;
-	int rv, step;
-
-	*out = NULL;
-	rv = ows__ddb_row_key(t, NULL, key, &h, &pk, &sk);
-	if (rv != 1) {
-		rv = rv == 0 ? 0 : -EIO;
-		goto out;
-	}
-	st = ows__ddb_stmt(s->db, sql);
-	if (st == NULL) {
-		rv = -EIO;
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, t->tid);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)h);
-	sqlite3_bind_blob(st, 3, pk.data ? pk.data : "", (int)pk.len,
-			  SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, sk.data ? sk.data : "", (int)sk.len,
-			  SQLITE_STATIC);
-	step = sqlite3_step(st);
-	rv = 0;
-	if (step == SQLITE_ROW) {
-		bool expired = sqlite3_column_type(st, 1) != SQLITE_NULL &&
-			       now_s != 0 &&
-			       sqlite3_column_int64(st, 1) <= now_s;
-
-		if (!expired) {
-			*out = ows_ddb_item_decode(sqlite3_column_blob(st, 0),
-						   (size_t)sqlite3_column_bytes(
-							   st, 0));
-			if (*out == NULL)
-				rv = -EIO;
-		}
-	} else if (step != SQLITE_DONE) {
-		rv = -EIO;
-	}
-	sqlite3_reset(st);
-out:
-	ows_buf_free(&pk);
-	ows_buf_free(&sk);
-	return rv;
 }
 
 /* ---- ConsumedCapacity ---- */

@@ -1,10 +1,9 @@
 /*
- * What the reads of src/ddb/ share (get.c, query.c, scan.c, read_opts.c):
+ * What the reads of src/ddb/ share (get.c, query.c, read_opts.c, read_rows.c):
  * the options of a GetItem, Query or Scan validated without a node (so
  * that the fuzz target can feed them arbitrary bodies), the range of
- * ddb_items rows a Query or Scan walks, the statements on the state's
- * database they run (prepared once per text), and the ConsumedCapacity
- * they answer.
+ * ddb_items rows a Query or Scan walks, the tables they read (cached
+ * per ledger height), and the ConsumedCapacity they answer.
  *
  * A Query is one range scan of ddb_items' primary key: tid, iid, h and
  * pk fixed, sk in [lo, hi) (hi absent: unbounded). The bounds are byte
@@ -12,12 +11,11 @@
  * (ddb_value.h: order-preserving and self-delimiting), so that they hold
  * for index rows too, whose sk is the index's sort key's encoding
  * followed by the table's keys. A Scan walks (h, pk, sk) from a start
- * row within [h_lo, h_hi] (its segment).
+ * row within [h_lo, h_hi] (its segment). Statements are the state's
+ * cached ones (ows_state_stmt), reset as soon as they are stepped.
  */
 #ifndef OWS_DDB_READS_H
 #define OWS_DDB_READS_H
-
-#include <sqlite3.h>
 
 #include "ddb/ddb_priv.h"
 
@@ -109,13 +107,6 @@ int ows__ddb_start_row(const struct ows_ddb_table *t,
 bool ows__ddb_prefix_next(struct ows_buf *b);
 
 /*
- * A statement of sql (a string literal: its address keys the cache) on
- * db, prepared once and kept: reset and cleared of bindings before it is
- * returned. NULL on failure.
- */
-sqlite3_stmt *ows__ddb_stmt(sqlite3 *db, const char *sql);
-
-/*
  * Table name of s as the reads see it, loaded once per ledger height
  * (tables change only through the ledger; the item counters it holds
  * may be stale): 0 and *out (borrowed until the next call), -ENOENT,
@@ -123,14 +114,6 @@ sqlite3_stmt *ows__ddb_stmt(sqlite3 *db, const char *sql);
  */
 int ows__ddb_table_cached(struct ows_state *s, const char *name,
 			  const struct ows_ddb_table **out);
-
-/*
- * The stored item of key (a checked Key of t, or an item: only its key
- * attributes are read): 0 and *out (a new object, or NULL when none or
- * expired at now_s; now_s 0: never expired), or -EIO.
- */
-int ows__ddb_read_item(struct ows_state *s, const struct ows_ddb_table *t,
-		       const json_t *key, int64_t now_s, json_t **out);
 
 /*
  * The ConsumedCapacity member for units read on t (index ix, or NULL):
