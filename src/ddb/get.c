@@ -152,8 +152,7 @@ static void batch_free(struct batch *b)
 	free(b->tables);
 }
 
-/* Shape and count of RequestItems: 0, or OWS_EINVAL. */
-static int batch_shape(const json_t *items, struct ows_err *err)
+int ows__ddb_batch_get_shape(const json_t *items, struct ows_err *err)
 {
 	const char *name;
 	json_t *ka;
@@ -397,7 +396,7 @@ void ows__ddb_batch_get(struct ows__ddb_req *r)
 	const char *name;
 	json_t *ka;
 
-	if (batch_shape(items, &err) != 0 ||
+	if (ows__ddb_batch_get_shape(items, &err) != 0 ||
 	    ows__ddb_capacity_parse(r->body, &capn, &err) != 0) {
 		ows__ddb_invalid(r, &err);
 		return;

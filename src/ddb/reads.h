@@ -124,6 +124,13 @@ json_t *ows__ddb_capacity_json(enum ows__ddb_capacity cap,
 			       const struct ows_ddb_index *ix, double units);
 
 /*
+ * BatchGetItem's RequestItems (borrowed): an object of 1.. tables, each
+ * with 1.. Keys, 100 keys at most in all. 0, or OWS_EINVAL ("Too many
+ * items requested for the BatchGetItem call").
+ */
+int ows__ddb_batch_get_shape(const json_t *items, struct ows_err *err);
+
+/*
  * Walk the rows of rd (validated) on s and fill out (a Query's or Scan's
  * answer: Items, Count, ScannedCount, LastEvaluatedKey,
  * ConsumedCapacity): 0, OWS_EINVAL with err (a filter that only
