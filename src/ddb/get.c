@@ -234,7 +234,7 @@ static int batch_table_check(struct batch_table *bt, json_t **leading,
 			}
 			json_object_set_new(seen, hex, json_true());
 		}
-		json_array_append_new(*leading, ows__ddb_leading_key(
+		json_array_append_new(*leading, ows__ddb_read_leading(
 				json_object_get(key, bt->t->pk.name)));
 	}
 	json_decref(seen);
@@ -508,7 +508,7 @@ static int tget_check(struct ows__ddb_req *r, struct tget *g, size_t i,
 
 static int tget_authorize(struct ows__ddb_req *r, struct tget *g)
 {
-	json_t *leading = json_pack("[o]", ows__ddb_leading_key(
+	json_t *leading = json_pack("[o]", ows__ddb_read_leading(
 			json_object_get(g->key, g->t->pk.name)));
 	int rv = ows__ddb_authorize(r, "dynamodb:GetItem", g->name, NULL,
 				    leading, NULL);

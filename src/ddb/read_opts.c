@@ -129,7 +129,7 @@ int ows__ddb_projection_parse(const json_t *req, struct ows_ddb_subst *subst,
 	return 0;
 }
 
-json_t *ows__ddb_leading_key(const json_t *av)
+json_t *ows__ddb_read_leading(const json_t *av)
 {
 	const char *k = json_object_iter_key(json_object_iter((json_t *)av));
 	const json_t *v = json_object_iter_value(
@@ -390,7 +390,7 @@ static int keycond_parse(json_t *req, struct ows__ddb_read *rd,
 	if ((rv = encode(kc.pk, &rd->pk, err)) != 0)
 		return rv;
 	rd->h = ows_ddb_key_hash(rd->pk.data, rd->pk.len);
-	rd->leading = json_pack("[o]", ows__ddb_leading_key(kc.pk));
+	rd->leading = json_pack("[o]", ows__ddb_read_leading(kc.pk));
 	return keycond_range(rd, &kc, err);
 }
 
@@ -696,7 +696,7 @@ static int get_parse(json_t *body, struct ows__ddb_read *rd,
 			       "must not be null");
 	if ((rv = ows__ddb_key_check(rd->t, key, err)) != 0)
 		return rv;
-	rd->leading = json_pack("[o]", ows__ddb_leading_key(
+	rd->leading = json_pack("[o]", ows__ddb_read_leading(
 					json_object_get(key, rd->t->pk.name)));
 	return 0;
 }

@@ -143,6 +143,6 @@ int ows__ddb_range_walk(struct ows_state *s, const struct ows__ddb_read *rd,
 void ows__ddb_range_read(struct ows__ddb_req *r);
 
 /* The partition key of key (t's or ix's) as a string, for LeadingKeys. */
-json_t *ows__ddb_leading_key(const json_t *av);
+json_t *ows__ddb_read_leading(const json_t *av);
 
 #endif
