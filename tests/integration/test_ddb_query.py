@@ -269,7 +269,7 @@ def test_ddb_scan_parallel_segments_cover_every_item_once():
 
 def test_ddb_query_global_and_local_indexes():
     n, c = node_client()
-    table(c, "ix", pk=("id", "S"), sk=("ts", "N"),
+    table(c, "idx", pk=("id", "S"), sk=("ts", "N"),
           gsi=[("by-email", ("email", "S"), ("ts", "N"), None),
                ("by-team", ("team", "S"), None, {"ProjectionType": "KEYS_ONLY"})],
           lsi=[("by-score", ("id", "S"), ("score", "N"),
@@ -282,27 +282,27 @@ def test_ddb_query_global_and_local_indexes():
         if i % 5:  # a sparse index: some items have no email
             it["email"] = {"S": "m%d@x" % (i % 4)}
         items.append(it)
-    put_all(c, "ix", items)
+    put_all(c, "idx", items)
     # GSI with a sort key, across pages; ConsistentRead is accepted (OWS's
     # indexes are written with their items)
-    got, pages = query_all(c, TableName="ix", IndexName="by-email", Limit=2,
+    got, pages = query_all(c, TableName="idx", IndexName="by-email", Limit=2,
                            ConsistentRead=True,
                            KeyConditionExpression="email = :e AND ts >= :t",
                            ExpressionAttributeValues={":e": {"S": "m1@x"}, ":t": {"N": "5"}})
     want = [i for i in range(30) if i % 5 and i % 4 == 1 and i >= 5]
     check([int(x["ts"]["N"]) for x in got] == want, got)
     check(pages >= len(want) // 2, pages)
-    r = c.query(TableName="ix", IndexName="by-email", Limit=1,
+    r = c.query(TableName="idx", IndexName="by-email", Limit=1,
                 KeyConditionExpression="email = :e",
                 ExpressionAttributeValues={":e": {"S": "m1@x"}})
     check(set(r["LastEvaluatedKey"]) == {"id", "ts", "email"}, r["LastEvaluatedKey"])
     # KEYS_ONLY GSI without sort key: many items per index key, paged
-    got, _ = query_all(c, TableName="ix", IndexName="by-team", Limit=4,
+    got, _ = query_all(c, TableName="idx", IndexName="by-team", Limit=4,
                        KeyConditionExpression="team = :t",
                        ExpressionAttributeValues={":t": {"S": "t1"}})
     check(sorted(int(x["ts"]["N"]) for x in got) == [i for i in range(30) if i % 2], got)
     check(all(set(x) == {"id", "ts", "team"} for x in got), got[:2])
-    expect_error(lambda: c.query(TableName="ix", IndexName="by-team",
+    expect_error(lambda: c.query(TableName="idx", IndexName="by-team",
                                  Select="ALL_ATTRIBUTES",
                                  KeyConditionExpression="team = :t",
                                  ExpressionAttributeValues={":t": {"S": "t1"}}),
@@ -311,25 +311,25 @@ def test_ddb_query_global_and_local_indexes():
                  "is not supported for global secondary index by-team because its "
                  "projection type is not ALL")
     # LSI: ordered by its sort key; ALL_ATTRIBUTES reads the table's item
-    r = c.query(TableName="ix", IndexName="by-score",
+    r = c.query(TableName="idx", IndexName="by-score",
                 KeyConditionExpression="id = :i AND score < :s",
                 ExpressionAttributeValues={":i": {"S": "u0"}, ":s": {"N": "90"}})
     want = sorted((100 - i for i in range(30) if i % 3 == 0 and 100 - i < 90))
     check([int(x["score"]["N"]) for x in r["Items"]] == want, r["Items"])
     check(all("extra" not in x and "name" in x for x in r["Items"]), r["Items"][:1])
-    r = c.query(TableName="ix", IndexName="by-score", Select="ALL_ATTRIBUTES",
+    r = c.query(TableName="idx", IndexName="by-score", Select="ALL_ATTRIBUTES",
                 KeyConditionExpression="id = :i",
                 ExpressionAttributeValues={":i": {"S": "u0"}})
     check(len(r["Items"]) == 10 and all("extra" in x for x in r["Items"]), r["Items"][:1])
     # scan of an index: only the items that have its keys
-    got, _ = query_all(c, op="scan", TableName="ix", IndexName="by-email", Limit=5)
+    got, _ = query_all(c, op="scan", TableName="idx", IndexName="by-email", Limit=5)
     check(len(got) == 24, len(got))
-    r = c.query(TableName="ix", IndexName="by-email", Select="COUNT",
+    r = c.query(TableName="idx", IndexName="by-email", Select="COUNT",
                 ReturnConsumedCapacity="INDEXES",
                 KeyConditionExpression="email = :e",
                 ExpressionAttributeValues={":e": {"S": "m0@x"}})
     check(r["Count"] == 6 and "GlobalSecondaryIndexes" in r["ConsumedCapacity"], r)
-    expect_error(lambda: c.query(TableName="ix", IndexName="nope",
+    expect_error(lambda: c.query(TableName="idx", IndexName="nope",
                                  KeyConditionExpression="id = :i",
                                  ExpressionAttributeValues={":i": {"S": "u0"}}),
                  "ValidationException", "The table does not have the specified index: nope")
@@ -339,29 +339,29 @@ def test_ddb_query_global_and_local_indexes():
 
 def test_ddb_get_batch_and_transact_get():
     n, c = node_client()
-    table(c, "g", pk=("id", "S"))
-    table(c, "g2", pk=("k", "N"), sk=("s", "S"))
-    put_all(c, "g", [{"id": {"S": "i%d" % i}, "n": {"N": str(i)},
+    table(c, "gt1", pk=("id", "S"))
+    table(c, "gt2", pk=("k", "N"), sk=("s", "S"))
+    put_all(c, "gt1", [{"id": {"S": "i%d" % i}, "n": {"N": str(i)},
                       "m": {"M": {"a": {"L": [{"S": "x"}, {"S": "y"}]}, "b": {"BOOL": True}}}}
                      for i in range(150)])
-    put_all(c, "g2", [{"k": {"N": str(i)}, "s": {"S": "a"}, "v": {"S": "x" * i}}
+    put_all(c, "gt2", [{"k": {"N": str(i)}, "s": {"S": "a"}, "v": {"S": "x" * i}}
                       for i in range(10)])
-    r = c.get_item(TableName="g", Key={"id": {"S": "i3"}}, ConsistentRead=True,
+    r = c.get_item(TableName="gt1", Key={"id": {"S": "i3"}}, ConsistentRead=True,
                    ProjectionExpression="#m.a[1], n", ExpressionAttributeNames={"#m": "m"},
                    ReturnConsumedCapacity="TOTAL")
     check(r["Item"] == {"m": {"M": {"a": {"L": [{"S": "y"}]}}}, "n": {"N": "3"}}, r)
-    check(r["ConsumedCapacity"] == {"TableName": "g", "CapacityUnits": 1.0}, r)
-    r = c.get_item(TableName="g", Key={"id": {"S": "i3"}}, AttributesToGet=["n"],
+    check(r["ConsumedCapacity"] == {"TableName": "gt1", "CapacityUnits": 1.0}, r)
+    r = c.get_item(TableName="gt1", Key={"id": {"S": "i3"}}, AttributesToGet=["n"],
                    ReturnConsumedCapacity="TOTAL")
     check(r["Item"] == {"n": {"N": "3"}} and r["ConsumedCapacity"]["CapacityUnits"] == 0.5, r)
-    check("Item" not in c.get_item(TableName="g", Key={"id": {"S": "none"}}))
-    expect_error(lambda: c.get_item(TableName="g", Key={"id": {"N": "1"}}),
+    check("Item" not in c.get_item(TableName="gt1", Key={"id": {"S": "none"}}))
+    expect_error(lambda: c.get_item(TableName="gt1", Key={"id": {"N": "1"}}),
                  "ValidationException", "The provided key element does not match the schema")
-    expect_error(lambda: c.get_item(TableName="g", Key={"id": {"S": "a"}, "x": {"S": "b"}}),
+    expect_error(lambda: c.get_item(TableName="gt1", Key={"id": {"S": "a"}, "x": {"S": "b"}}),
                  "ValidationException", "The provided key element does not match the schema")
     expect_error(lambda: c.get_item(TableName="nope", Key={"id": {"S": "a"}}),
                  "ResourceNotFoundException", "Requested resource not found")
-    expect_error(lambda: c.get_item(TableName="g", Key={"id": {"S": "a"}},
+    expect_error(lambda: c.get_item(TableName="gt1", Key={"id": {"S": "a"}},
                                     AttributesToGet=["n"], ProjectionExpression="n"),
                  "ValidationException",
                  "Can not use both expression and non-expression parameters in the same "
@@ -369,41 +369,41 @@ def test_ddb_get_batch_and_transact_get():
                  "parameters: {ProjectionExpression}")
     # BatchGetItem: two tables, projections, missing keys left out
     r = c.batch_get_item(RequestItems={
-        "g": {"Keys": [{"id": {"S": "i%d" % i}} for i in (1, 2, 999)],
+        "gt1": {"Keys": [{"id": {"S": "i%d" % i}} for i in (1, 2, 999)],
               "ProjectionExpression": "id"},
-        "g2": {"Keys": [{"k": {"N": "4"}, "s": {"S": "a"}}], "ConsistentRead": True}},
+        "gt2": {"Keys": [{"k": {"N": "4"}, "s": {"S": "a"}}], "ConsistentRead": True}},
         ReturnConsumedCapacity="TOTAL")
-    check(sorted(x["id"]["S"] for x in r["Responses"]["g"]) == ["i1", "i2"], r)
-    check(all(set(x) == {"id"} for x in r["Responses"]["g"]), r)
-    check(r["Responses"]["g2"][0]["v"]["S"] == "xxxx", r)
+    check(sorted(x["id"]["S"] for x in r["Responses"]["gt1"]) == ["i1", "i2"], r)
+    check(all(set(x) == {"id"} for x in r["Responses"]["gt1"]), r)
+    check(r["Responses"]["gt2"][0]["v"]["S"] == "xxxx", r)
     check(r["UnprocessedKeys"] == {} and len(r["ConsumedCapacity"]) == 2, r)
     expect_error(lambda: c.batch_get_item(RequestItems={
-        "g": {"Keys": [{"id": {"S": "i%d" % i}} for i in range(101)]}}),
+        "gt1": {"Keys": [{"id": {"S": "i%d" % i}} for i in range(101)]}}),
         "ValidationException", "Too many items requested for the BatchGetItem call")
     expect_error(lambda: c.batch_get_item(RequestItems={
-        "g": {"Keys": [{"id": {"S": "i1"}}, {"id": {"S": "i1"}}]}}),
+        "gt1": {"Keys": [{"id": {"S": "i1"}}, {"id": {"S": "i1"}}]}}),
         "ValidationException", "Provided list of item keys contains duplicates")
     expect_error(lambda: c.batch_get_item(RequestItems={
         "nope": {"Keys": [{"id": {"S": "i1"}}]}}),
         "ResourceNotFoundException", "Requested resource not found")
     # TransactGetItems: in order, {} for a missing item
     r = c.transact_get_items(TransactItems=[
-        {"Get": {"TableName": "g", "Key": {"id": {"S": "i7"}}, "ProjectionExpression": "n"}},
-        {"Get": {"TableName": "g", "Key": {"id": {"S": "gone"}}}},
-        {"Get": {"TableName": "g2", "Key": {"k": {"N": "2"}, "s": {"S": "a"}}}}],
+        {"Get": {"TableName": "gt1", "Key": {"id": {"S": "i7"}}, "ProjectionExpression": "n"}},
+        {"Get": {"TableName": "gt1", "Key": {"id": {"S": "gone"}}}},
+        {"Get": {"TableName": "gt2", "Key": {"k": {"N": "2"}, "s": {"S": "a"}}}}],
         ReturnConsumedCapacity="TOTAL")
     check([x.get("Item") for x in r["Responses"]] ==
           [{"n": {"N": "7"}}, None, {"k": {"N": "2"}, "s": {"S": "a"}, "v": {"S": "xx"}}], r)
     check(sum(x["CapacityUnits"] for x in r["ConsumedCapacity"]) == 6.0, r)
     err = expect_error(lambda: c.transact_get_items(TransactItems=[
-        {"Get": {"TableName": "g", "Key": {"id": {"S": "i7"}}}},
-        {"Get": {"TableName": "g", "Key": {"id": {"N": "7"}}}}]),
+        {"Get": {"TableName": "gt1", "Key": {"id": {"S": "i7"}}}},
+        {"Get": {"TableName": "gt1", "Key": {"id": {"N": "7"}}}}]),
         "TransactionCanceledException",
         "Transaction cancelled, please refer cancellation reasons for specific "
         "reasons [None, ValidationError]")
     expect_error(lambda: c.transact_get_items(TransactItems=[
-        {"Get": {"TableName": "g", "Key": {"id": {"S": "i7"}}}},
-        {"Get": {"TableName": "g", "Key": {"id": {"S": "i7"}}}}]),
+        {"Get": {"TableName": "gt1", "Key": {"id": {"S": "i7"}}}},
+        {"Get": {"TableName": "gt1", "Key": {"id": {"S": "i7"}}}}]),
         "ValidationException",
         "Transaction request cannot include multiple operations on one item")
     expect_error(lambda: c.transact_get_items(TransactItems=[
@@ -429,8 +429,8 @@ def test_ddb_batch_get_unprocessed_keys_past_16_megabytes():
 
 def test_ddb_query_errors_with_dynamodb_messages():
     n, c = node_client()
-    table(c, "e", pk=("id", "S"), sk=("n", "N"))
-    put_all(c, "e", [{"id": {"S": "a"}, "n": {"N": "1"}}])
+    table(c, "err", pk=("id", "S"), sk=("n", "N"))
+    put_all(c, "err", [{"id": {"S": "a"}, "n": {"N": "1"}}])
     v = {":a": {"S": "a"}}
     V = "ValidationException"
     cases = [
@@ -477,20 +477,20 @@ def test_ddb_query_errors_with_dynamodb_messages():
          "{KeyConditionExpression}"),
     ]
     for kw, msg in cases:
-        err = expect_error(lambda: c.query(TableName="e", **kw), V, msg)
+        err = expect_error(lambda: c.query(TableName="err", **kw), V, msg)
         check(err["Message"], kw)
-    expect_error(lambda: c.query(TableName="e", Limit=0, KeyConditionExpression="id = :a",
+    expect_error(lambda: c.query(TableName="err", Limit=0, KeyConditionExpression="id = :a",
                                  ExpressionAttributeValues=v), V, contains="limit")
     expect_error(lambda: c.query(TableName="missing", KeyConditionExpression="id = :a",
                                  ExpressionAttributeValues=v),
                  "ResourceNotFoundException", "Requested resource not found")
-    expect_error(lambda: c.scan(TableName="e", Select="ALL_PROJECTED_ATTRIBUTES"), V,
+    expect_error(lambda: c.scan(TableName="err", Select="ALL_PROJECTED_ATTRIBUTES"), V,
                  "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
     # ScanFilter (legacy) and a FilterExpression on a key are fine for Scan
-    r = c.scan(TableName="e", ScanFilter={"n": {"ComparisonOperator": "EQ",
+    r = c.scan(TableName="err", ScanFilter={"n": {"ComparisonOperator": "EQ",
                                                 "AttributeValueList": [{"N": "1"}]}})
     check(r["Count"] == 1, r)
-    r = c.scan(TableName="e", FilterExpression="n = :n",
+    r = c.scan(TableName="err", FilterExpression="n = :n",
                ExpressionAttributeValues={":n": {"N": "2"}})
     check(r["Count"] == 0 and r["ScannedCount"] == 1, r)
 
