@@ -15,6 +15,20 @@
  * buffers with raft_free, so the FSM's malloc'd snapshot is handed over
  * through snapshot_finalize (FSM interface version 2) and freed here.
  *
+ * Batching. libraft's storage already writes the entries of every append
+ * queued while its previous write ran in one write and one fsync, and a
+ * leader sends every entry a follower lacks in one AppendEntries; a newly
+ * committed run of entries reaches fsm_apply one by one within one call
+ * of libraft. The FSM's commit (struct ows_raft_fsm) lets those share one
+ * SQLite transaction: the entries applied in one turn of the loop are
+ * committed together from a check handle (flush_check), and the
+ * proposals' callbacks run only then, so nothing is answered before its
+ * entry is committed by a majority and applied here on disk. libraft
+ * counts an entry applied once fsm_apply returns, so each entry of the
+ * open batch is copied (struct held_entry) until its commit: when the
+ * commit or a later apply fails, the FSM is back at its last commit and
+ * every entry since is held and applied again, as a failed apply is.
+ *
  * Every request handed to libraft is heap-allocated and freed in its
  * callback; libraft calls every such callback before raft_close completes,
  * and anything left over is failed with -ECANCELED when closing. Closing
@@ -101,6 +115,17 @@ struct ows_raft {
 	bool retry_open;
 	struct ows_link applies;
 	struct ows_link ctls;
+	/* Batches: see the file's comment and batch_commit. */
+	struct ows_link batch;  /* held_entry copies applied, not committed */
+	unsigned batch_n;       /* entries applied since the last commit */
+	struct ows_link done;   /* apply_reqs applied, answered once committed */
+	uv_check_t flush;       /* commits the loop turn's batch */
+	uv_idle_t flush_wake;   /* keeps the poll from sleeping until then */
+	uint64_t write_pending; /* entries whose log append completed this turn */
+	int (*io_append)(struct raft_io *io, struct raft_io_append *req,
+			 const struct raft_entry entries[], unsigned n,
+			 raft_io_append_cb cb); /* the storage's own */
+	struct ows_raft_batch_stats stats;
 	struct ows__raft_reads *reads; /* readindex.c */
 	uv_check_t drain; /* closes libraft from the check phase, see close_cb */
 	uv_idle_t wake;   /* keeps the loop from sleeping until that check */
@@ -221,6 +246,12 @@ struct held_entry {
 
 static void stalled_leader_steps_down(struct ows_raft *r);
 
+/* An idle handle's callback: its being active is what matters. */
+static void wake_idle_noop(uv_idle_t *h)
+{
+	(void)h;
+}
+
 /* Keep an entry the state machine could not take; false past the bound. */
 static bool hold(struct ows_raft *r, uint64_t index, const void *data,
 		 size_t len)
@@ -243,43 +274,66 @@ static bool hold(struct ows_raft *r, uint64_t index, const void *data,
 	return true;
 }
 
-/* Apply what is held, in order; when all is in, the node applies again. */
+static void stall_start(struct ows_raft *r, uint64_t index, int error);
+
+/*
+ * Apply what is held, in order; when all is in (and committed, for an FSM
+ * with batches: all of it or none), the node applies again.
+ */
 static void retry_cb(uv_timer_t *t)
 {
 	struct ows_raft *r = t->data;
+	struct ows_link *l = r->held.next;
 	uint64_t last = 0;
+	int rv = 0;
 
-	while (r->held.next != &r->held && !r->failed) {
-		struct held_entry *e =
-		    OWS_CONTAINER_OF(r->held.next, struct held_entry, link);
+	while (l != &r->held && !r->failed) {
+		struct held_entry *e = OWS_CONTAINER_OF(l, struct held_entry,
+							link);
 		void *res = NULL;
-		int rv = r->fsm.apply(r->fsm.ud, e->index, e->data, e->len,
-				      &res);
 
+		rv = r->fsm.apply(r->fsm.ud, e->index, e->data, e->len, &res);
 		free(res);
-		if (rv != 0) {
-			r->stalled = rv;
-			stalled_leader_steps_down(r);
-			return;
-		}
-		ows_list_remove(&e->link);
-		r->held_bytes -= e->len;
+		if (rv != 0)
+			break;
 		last = e->index;
-		free(e);
+		l = l->next;
+		if (r->fsm.commit == NULL) {
+			ows_list_remove(&e->link);
+			r->held_bytes -= e->len;
+			free(e);
+		}
+	}
+	if (rv == 0 && r->fsm.commit != NULL && !r->failed)
+		rv = r->fsm.commit(r->fsm.ud);
+	if (rv != 0) {
+		r->stalled = rv;
+		stalled_leader_steps_down(r);
+		return;
 	}
 	if (r->failed)
 		return;
+	while (r->held.next != &r->held) {
+		struct held_entry *e =
+		    OWS_CONTAINER_OF(r->held.next, struct held_entry, link);
+
+		ows_list_remove(&e->link);
+		free(e);
+	}
+	r->held_bytes = 0;
 	r->stalled = 0;
 	uv_timer_stop(t);
 	ows_log(OWS_LOG_INFO, "raft", "node %" PRIu64 ": applying again, "
 		"held entries applied up to %" PRIu64, r->id, last);
 }
 
-static void stall(struct ows_raft *r, uint64_t index, const void *data,
-		  size_t len, int error)
+static void stall_start(struct ows_raft *r, uint64_t index, int error)
 {
-	if (!hold(r, index, data, len))
+	if (r->closing) {
+		/* the log has them: a reopen applies them again */
+		r->stalled = error;
 		return;
+	}
 	if (r->stalled == 0)
 		ows_log(OWS_LOG_ERROR, "raft", "node %" PRIu64 ": apply of "
 			"entry %" PRIu64 " failed: %s; holding entries and "
@@ -293,6 +347,149 @@ static void stall(struct ows_raft *r, uint64_t index, const void *data,
 	if (!uv_is_active((uv_handle_t *)&r->retry))
 		uv_timer_start(&r->retry, retry_cb, RETRY_MS, RETRY_MS);
 	stalled_leader_steps_down(r);
+}
+
+static void stall(struct ows_raft *r, uint64_t index, const void *data,
+		  size_t len, int error)
+{
+	if (!hold(r, index, data, len))
+		return;
+	stall_start(r, index, error);
+}
+
+/* Run the loop's check (flush_check) in this turn, without sleeping. */
+static void flush_kick(struct ows_raft *r)
+{
+	if (!r->closing)
+		uv_idle_start(&r->flush_wake, wake_idle_noop);
+}
+
+/*
+ * The batch is lost (its commit or a later apply failed: the FSM is back
+ * at its last commit): every entry of it is held, ahead of any held
+ * later, to be applied again; the proposals answered from it get OWS_EIO
+ * (their entries are committed and will be applied: the outcome is
+ * unknown to the caller, as after a timeout).
+ */
+static void batch_lost(struct ows_raft *r, int error)
+{
+	struct ows_link *first = r->held.next;
+	uint64_t index = 0;
+
+	while (r->batch.next != &r->batch) {
+		struct held_entry *e =
+		    OWS_CONTAINER_OF(r->batch.next, struct held_entry, link);
+
+		ows_list_remove(&e->link);
+		/* before first: the held list stays in index order */
+		e->link.prev = first->prev;
+		e->link.next = first;
+		first->prev->next = &e->link;
+		first->prev = &e->link;
+		r->held_bytes += e->len;
+		if (index == 0)
+			index = e->index;
+	}
+	r->batch_n = 0;
+	while (r->done.next != &r->done) {
+		struct apply_req *req =
+		    OWS_CONTAINER_OF(r->done.next, struct apply_req, link);
+
+		ows_list_remove(&req->link);
+		free(req->result);
+		req->cb(req->ud, OWS_EIO, NULL);
+		free(req);
+	}
+	if (index != 0)
+		stall_start(r, index, error);
+}
+
+/*
+ * Commit the entries applied since the last commit: 0, or the FSM's error
+ * (the batch is then lost: batch_lost).
+ */
+static int batch_commit(struct ows_raft *r)
+{
+	int rv = 0;
+
+	if (r->batch_n == 0)
+		return 0;
+	if (r->fsm.commit != NULL)
+		rv = r->fsm.commit(r->fsm.ud);
+	if (rv != 0) {
+		ows_log(OWS_LOG_ERROR, "raft", "node %" PRIu64 ": commit of "
+			"%u applied entries failed: %s", r->id, r->batch_n,
+			ows_strerror(rv));
+		batch_lost(r, rv);
+		return rv;
+	}
+	r->stats.commits++;
+	r->stats.commit_entries += r->batch_n;
+	if (r->batch_n > r->stats.commit_max)
+		r->stats.commit_max = r->batch_n;
+	r->batch_n = 0;
+	while (r->batch.next != &r->batch) {
+		struct held_entry *e =
+		    OWS_CONTAINER_OF(r->batch.next, struct held_entry, link);
+
+		ows_list_remove(&e->link);
+		free(e);
+	}
+	return 0;
+}
+
+/* Answer the proposals whose entries are committed, in index order. */
+static void deliver(struct ows_raft *r)
+{
+	while (r->done.next != &r->done) {
+		struct apply_req *req =
+		    OWS_CONTAINER_OF(r->done.next, struct apply_req, link);
+		void *res = req->result;
+
+		ows_list_remove(&req->link);
+		req->cb(req->ud, 0, res);
+		free(req);
+	}
+}
+
+/* After every turn's poll: count the log write, commit, answer. */
+static void flush_check(uv_check_t *h)
+{
+	struct ows_raft *r = h->data;
+
+	uv_idle_stop(&r->flush_wake);
+	if (r->write_pending > 0) {
+		r->stats.writes++;
+		r->stats.write_entries += r->write_pending;
+		if (r->write_pending > r->stats.write_max)
+			r->stats.write_max = r->write_pending;
+		r->write_pending = 0;
+	}
+	if (batch_commit(r) == 0)
+		deliver(r);
+}
+
+/* An entry the FSM took into the open batch: keep a copy until commit. */
+static void batch_add(struct ows_raft *r, uint64_t index, const void *data,
+		      size_t len)
+{
+	struct held_entry *e;
+
+	r->batch_n++;
+	flush_kick(r);
+	if (r->fsm.commit == NULL)
+		return;
+	e = malloc(sizeof(*e) + len);
+	if (e == NULL) {
+		/* no copy to apply again from: commit it now */
+		if (batch_commit(r) != 0)
+			stall(r, index, data, len, -ENOMEM);
+		return;
+	}
+	e->index = index;
+	e->len = len;
+	memcpy(e->data, data, len);
+	ows_list_append(&r->batch, &e->link);
 }
 
 static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
@@ -328,6 +525,8 @@ static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 	rv = r->fsm.apply(r->fsm.ud, index, data, len, &res);
 	if (rv != 0 && !r->closing) {
 		free(res);
+		/* the FSM is back at its last commit: the batch first */
+		batch_lost(r, rv);
 		stall(r, index, data, len, rv);
 		return RAFT_IOERR;
 	}
@@ -340,6 +539,7 @@ static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 			r->id, index, ows_strerror(rv));
 		return RAFT_IOERR;
 	}
+	batch_add(r, index, data, len);
 	req = apply_find(r, index);
 	if (req == NULL)
 		free(res);
@@ -357,6 +557,14 @@ static int fsm_snapshot(struct raft_fsm *f, struct raft_buffer *bufs[],
 	size_t len = 0;
 	int rv;
 
+	/*
+	 * libraft names the snapshot after its last applied index: the
+	 * state must hold every entry up to it, committed. A stalled node's
+	 * does not (its held entries are counted applied).
+	 */
+	if (r->stalled != 0 || r->failed || r->held.next != &r->held ||
+	    batch_commit(r) != 0)
+		return RAFT_BUSY;
 	b = malloc(sizeof(*b));
 	if (b == NULL)
 		return RAFT_NOMEM;
@@ -410,6 +618,8 @@ static int fsm_restore(struct raft_fsm *f, struct raft_buffer *buf)
 	struct ows_raft *r = f->data;
 	int rv;
 
+	/* what the batch holds, the newer snapshot holds too */
+	batch_commit(r);
 	rv = r->fsm.restore(r->fsm.ud, buf->base, buf->len);
 	if (rv != 0) {
 		r->failed = true;
@@ -526,6 +736,90 @@ err_after_transport:
 	return translate(rv);
 }
 
+/*
+ * The storage's append, counted: every append request in flight, in the
+ * order given (libraft's storage completes them in that order), with
+ * libraft's callback and its member. Loop thread only, as every call.
+ */
+struct append_rec {
+	struct ows_link link;
+	struct raft_io_append *req;
+	raft_io_append_cb cb;
+	struct ows_raft *r;
+	unsigned n;
+};
+
+static struct ows_link appends_in_flight = {&appends_in_flight,
+					    &appends_in_flight};
+
+static void counted_append_cb(struct raft_io_append *req, int status)
+{
+	struct ows_link *l;
+
+	for (l = appends_in_flight.next; l != &appends_in_flight; l = l->next) {
+		struct append_rec *a = OWS_CONTAINER_OF(l, struct append_rec,
+							link);
+		raft_io_append_cb cb = a->cb;
+
+		if (a->req != req)
+			continue;
+		ows_list_remove(&a->link);
+		if (status == 0) {
+			a->r->write_pending += a->n;
+			flush_kick(a->r);
+		}
+		free(a);
+		cb(req, status);
+		return;
+	}
+	assert(!"an append completed that was never started");
+}
+
+static int counted_append(struct raft_io *io, struct raft_io_append *req,
+			  const struct raft_entry entries[], unsigned n,
+			  raft_io_append_cb cb)
+{
+	struct ows_raft *r = OWS_CONTAINER_OF(io, struct ows_raft, io);
+	struct append_rec *a = malloc(sizeof(*a));
+	int rv;
+
+	if (a == NULL)
+		return RAFT_NOMEM;
+	*a = (struct append_rec){.req = req, .cb = cb, .r = r, .n = n};
+	ows_list_append(&appends_in_flight, &a->link);
+	rv = r->io_append(io, req, entries, n, counted_append_cb);
+	if (rv != 0) {
+		ows_list_remove(&a->link);
+		free(a);
+		return rv;
+	}
+	r->stats.appends++;
+	r->stats.append_entries += n;
+	return 0;
+}
+
+/* Appends of r that libraft never completed: none may outlive r. */
+static void forget_appends(struct ows_raft *r)
+{
+	struct ows_link *l = appends_in_flight.next;
+
+	while (l != &appends_in_flight) {
+		struct append_rec *a = OWS_CONTAINER_OF(l, struct append_rec,
+							link);
+
+		l = l->next;
+		if (a->r == r) {
+			ows_list_remove(&a->link);
+			free(a);
+		}
+	}
+}
+
+void ows_raft_batch_stats(struct ows_raft *r, struct ows_raft_batch_stats *out)
+{
+	*out = r->stats;
+}
+
 int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 		 const char *address, const struct ows_raft_options *opts,
 		 const struct ows_raft_fsm *fsm, struct ows_raft **out)
@@ -560,6 +854,8 @@ int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 	ows_list_init(&r->applies);
 	ows_list_init(&r->held);
 	ows_list_init(&r->ctls);
+	ows_list_init(&r->batch);
+	ows_list_init(&r->done);
 	r->reads = ows__raft_reads_new(r, loop);
 	if (r->reads == NULL) {
 		free(r);
@@ -573,6 +869,13 @@ int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 	}
 	r->raft.data = r;
 	configure(r, &o);
+	r->io_append = r->io.append;
+	r->io.append = counted_append;
+	uv_check_init(loop, &r->flush);
+	uv_idle_init(loop, &r->flush_wake);
+	r->flush.data = r;
+	r->flush_wake.data = r;
+	uv_check_start(&r->flush, flush_check);
 	*out = r;
 	return 0;
 }
@@ -628,6 +931,16 @@ static void cancel_leftovers(struct ows_raft *r)
 
 static void drop_held(struct ows_raft *r)
 {
+	/* entries applied during the close: commit them, answer */
+	if (batch_commit(r) == 0)
+		deliver(r);
+	while (r->batch.next != &r->batch) {
+		struct held_entry *e =
+		    OWS_CONTAINER_OF(r->batch.next, struct held_entry, link);
+
+		ows_list_remove(&e->link);
+		free(e);
+	}
 	while (r->held.next != &r->held) {
 		struct held_entry *e =
 		    OWS_CONTAINER_OF(r->held.next, struct held_entry, link);
@@ -644,6 +957,7 @@ static void handle_closed(uv_handle_t *h)
 
 	if (--r->open_handles > 0)
 		return;
+	forget_appends(r);
 	drop_held(r);
 	cancel_leftovers(r);
 	if (r->close_cb != NULL)
@@ -664,6 +978,8 @@ static void raft_closed(struct raft *raft)
 	 */
 	uv_close((uv_handle_t *)&r->drain, handle_closed);
 	uv_close((uv_handle_t *)&r->wake, handle_closed);
+	uv_close((uv_handle_t *)&r->flush, handle_closed);
+	uv_close((uv_handle_t *)&r->flush_wake, handle_closed);
 	if (r->retry_open) {
 		r->open_handles++;
 		uv_close((uv_handle_t *)&r->retry, handle_closed);
@@ -714,11 +1030,6 @@ static void drain_check(uv_check_t *h)
 	raft_close(&r->raft, raft_closed);
 }
 
-static void wake_idle(uv_idle_t *h)
-{
-	(void)h;
-}
-
 void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 {
 	assert(!r->closing);
@@ -730,7 +1041,10 @@ void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 	uv_idle_init(r->loop, &r->wake);
 	r->drain.data = r;
 	r->wake.data = r;
-	r->open_handles = 2;
+	r->open_handles = 4; /* drain, wake, flush, flush_wake */
+	/* what is applied so far is committed and answered before the close */
+	if (batch_commit(r) == 0)
+		deliver(r);
 	r->drain_deadline = uv_now(r->loop) + DRAIN_TIMEOUT_MS;
 	uv_check_start(&r->drain, drain_check);
 	/*
@@ -738,7 +1052,7 @@ void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 	 * check runs in this iteration or the next. Later waits for pending
 	 * writes are woken by the writes and by libraft's timer.
 	 */
-	uv_idle_start(&r->wake, wake_idle);
+	uv_idle_start(&r->wake, wake_idle_noop);
 }
 
 /* The status an apply callback gets for a libraft status (not 0). */
@@ -764,12 +1078,14 @@ static void apply_done(struct raft_apply *rreq, int status, void *result)
 	/* Always NULL: fsm_apply kept the result in req. */
 	(void)result;
 	ows_list_remove(&req->link);
-	if (status != 0) {
-		free(res);
-		res = NULL;
-		status = apply_status(r, status);
+	if (status == 0) {
+		/* answered once its batch is committed (flush_check) */
+		ows_list_append(&r->done, &req->link);
+		flush_kick(r);
+		return;
 	}
-	req->cb(req->ud, status, res);
+	free(res);
+	req->cb(req->ud, apply_status(r, status), NULL);
 	free(req);
 }
 
