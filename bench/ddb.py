@@ -377,7 +377,12 @@ def rounds(sides):
 
 
 def ratio(a, b):
-    return "%.2f" % (a / b) if b else "n/a"
+    """a / b of two rates, or of two runs (n/a when either had no answer)."""
+    if isinstance(a, dict):
+        a = a["rate"]
+    if isinstance(b, dict):
+        b = b["rate"]
+    return "%.2f" % (a / b) if a and b else "n/a"
 
 
 def show(name, r, unit="req/s", rate="rate"):
@@ -535,14 +540,14 @@ def section_put(one, key, three, key3, mo, written):
         print("moto_server: not installed, skipped")
     if "etcd1" in res:
         print("ratio ows 1 node / etcd 1 member puts/s: %s" %
-              ratio(res["ows1"]["rate"], res["etcd1"]["rate"]))
+              ratio(res["ows1"], res["etcd1"]))
     if "ows3" in res and "etcd3" in res:
         print("ratio ows 3 nodes / etcd 3 members puts/s: %s (all nodes), %s (via the "
-              "leader)   (target >= 5)" % (ratio(res["ows3"]["rate"], res["etcd3"]["rate"]),
-                                           ratio(res["ows3l"]["rate"], res["etcd3"]["rate"])))
+              "leader)   (target >= 5)" % (ratio(res["ows3"], res["etcd3"]),
+                                           ratio(res["ows3l"], res["etcd3"])))
     if "moto" in res:
         print("ratio ows 1 node / moto_server puts/s: %s" %
-              ratio(res["ows1"]["rate"], res["moto"]["rate"]))
+              ratio(res["ows1"], res["moto"]))
     print_batches()
     return e1
 
@@ -584,13 +589,13 @@ def section_get(one, key, mo, written, e1):
     if "moto" in res:
         show("moto_server GetItem (in memory)", res["moto"], "gets/s")
     print("ratio ows GetItem / nginx req/s: %s   (target >= 0.5)" %
-          ratio(res["ows"]["rate"], res["nginx"]["rate"]))
+          ratio(res["ows"], res["nginx"]))
     if "etcd" in res:
         print("ratio ows GetItem / etcd serializable range: %s" %
-              ratio(res["ows"]["rate"], res["etcd"]["rate"]))
+              ratio(res["ows"], res["etcd"]))
     if "moto" in res:
         print("ratio ows GetItem / moto_server GetItem: %s" %
-              ratio(res["ows"]["rate"], res["moto"]["rate"]))
+              ratio(res["ows"], res["moto"]))
 
 
 def section_query(one, key):
@@ -609,6 +614,9 @@ def section_query(one, key):
 
 def main():
     os.makedirs(W)
+    # The machine may be shared: say how busy it was, next to the numbers.
+    print("ddb bench: load average %.2f %.2f %.2f on %d CPUs at the start" %
+          (os.getloadavg() + (os.cpu_count(),)), flush=True)
     build_load()
     mo = moto()
     if mo:
