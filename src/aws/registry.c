@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "ddb/ddb.h"
 #include "lambda/lambda.h"
 #include "s3/s3.h"
 #include "sts/sts.h"
@@ -14,6 +15,7 @@ const struct ows_aws_service *const ows_aws_services[] = {
 	&ows_sts_service,
 	&ows_lambda_service,
 	&ows_s3_service,
+	&ows_ddb_service,
 	NULL,
 };
 

@@ -29,8 +29,8 @@
 
 struct ows_aws_call;
 struct ows_aws_host;
-struct ows_err;
 struct ows_blob_store;
+struct ows_err;
 struct ows_http_req;
 struct ows_kind;
 struct ows_state;

@@ -142,10 +142,38 @@ int ows_state_open(struct ows_state *s, const char *path, struct ows_err *err)
 	return 0;
 }
 
+int ows_state_stmt(struct ows_state *s, const char *sql, sqlite3_stmt **stmt)
+{
+	size_t i;
+
+	for (i = 0; i < OWS_STATE_STMTS && s->stmts[i].sql != NULL; i++) {
+		if (s->stmts[i].sql == sql) {
+			*stmt = s->stmts[i].st;
+			sqlite3_reset(*stmt);
+			sqlite3_clear_bindings(*stmt);
+			return 0;
+		}
+	}
+	if (i == OWS_STATE_STMTS)
+		return -ENOMEM;
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &s->stmts[i].st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(s->stmts[i].st);
+		s->stmts[i].st = NULL;
+		return -EIO;
+	}
+	s->stmts[i].sql = sql;
+	*stmt = s->stmts[i].st;
+	return 0;
+}
+
 void ows_state_close(struct ows_state *s)
 {
 	if (s->db != NULL)
 		ows_state_commit(s);
+	for (size_t i = 0; i < OWS_STATE_STMTS && s->stmts[i].sql; i++)
+		sqlite3_finalize(s->stmts[i].st);
+	memset(s->stmts, 0, sizeof(s->stmts));
 	sqlite3_close(s->db);
 	s->db = NULL;
 }

@@ -36,8 +36,15 @@
 #include "common/err.h"
 #include "ledger/authz.h"
 
+#define OWS_STATE_STMTS 96
+
 struct ows_state {
 	sqlite3 *db;
+	/* ows_state_stmt's prepared statements, by their SQL's address */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[OWS_STATE_STMTS];
 	char cluster[65];   /* "" before genesis */
 	uint64_t applied;   /* last applied Raft index */
 	uint64_t height;    /* ledger height */
@@ -157,6 +164,16 @@ json_t *ows_state_access_keys(struct ows_state *s, const char *user);
 
 /* Module-private: shared by state.c, apply.c and kinds.c. */
 int ows__state_exec(struct ows_state *s, const char *sql);
+/*
+ * A prepared statement for sql on the state's database, kept until the
+ * state closes: sql must be a string constant (it is cached by its
+ * address, so that the hot paths of reads and applies do not parse SQL
+ * each time). 0 and *stmt, reset and with no bindings; -EIO when it does
+ * not prepare, -ENOMEM when the cache is full. The caller steps it and
+ * resets it (sqlite3_reset) when done, before any other use of the same
+ * statement: the same sql must not be in use twice at once.
+ */
+int ows_state_stmt(struct ows_state *s, const char *sql, sqlite3_stmt **stmt);
 /* Roll back an open transaction and reload the cached metadata. */
 void ows__state_rollback(struct ows_state *s);
 /* Prepare sql on the state's database (the node's reads use it too). */
