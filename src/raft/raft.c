@@ -21,7 +21,7 @@
  * committed run of entries reaches fsm_apply one by one within one call
  * of libraft. The FSM's commit (struct ows_raft_fsm) lets those share one
  * SQLite transaction: the entries applied in one turn of the loop are
- * committed together from a check handle (flush_check), and the
+ * committed together from a check handle (ows__raft_flush_check), and the
  * proposals' callbacks run only then, so nothing is answered before its
  * entry is committed by a majority and applied here on disk. libraft
  * counts an entry applied once fsm_apply returns, so each entry of the
@@ -67,15 +67,6 @@
  */
 #define CONNECT_RETRY_MS 250
 
-/* A proposal waiting for its entry to be applied. */
-struct apply_req {
-	struct raft_apply req;
-	struct ows_link link; /* in ows_raft.applies, in index order */
-	struct ows_raft *r;
-	ows_raft_apply_cb cb;
-	void *ud;
-	void *result; /* the FSM's result for this entry, once applied */
-};
 
 /* A membership change or leadership transfer. */
 struct ctl_req {
@@ -90,50 +81,6 @@ struct ctl_req {
 	void *ud;
 };
 
-struct ows_raft {
-	uv_loop_t *loop;
-	struct raft raft;
-	struct raft_io io;
-	struct raft_uv_transport transport;
-	struct raft_fsm raft_fsm;
-	struct ows_raft_fsm fsm;
-	uint64_t id;
-	char address[64];
-	bool authenticated; /* transport is ours, not raft_uv_tcp */
-	bool closing;
-	bool failed; /* malformed entry, or too much held: apply nothing more */
-	/*
-	 * Stalled: an apply failed (disk full, I/O error). libraft has moved
-	 * on (it counts an entry applied whatever the FSM says), so the entry
-	 * and every later one are kept here, in order, and applied again
-	 * from a timer until the state machine takes them.
-	 */
-	int stalled; /* the FSM's error; 0 when applying */
-	struct ows_link held;
-	size_t held_bytes;
-	uv_timer_t retry;
-	bool retry_open;
-	struct ows_link applies;
-	struct ows_link ctls;
-	/* Batches: see the file's comment and batch_commit. */
-	struct ows_link batch;  /* held_entry copies applied, not committed */
-	unsigned batch_n;       /* entries applied since the last commit */
-	struct ows_link done;   /* apply_reqs applied, answered once committed */
-	uv_check_t flush;       /* commits the loop turn's batch */
-	uv_idle_t flush_wake;   /* keeps the poll from sleeping until then */
-	uint64_t write_pending; /* entries whose log append completed this turn */
-	int (*io_append)(struct raft_io *io, struct raft_io_append *req,
-			 const struct raft_entry entries[], unsigned n,
-			 raft_io_append_cb cb); /* the storage's own */
-	struct ows_raft_batch_stats stats;
-	struct ows__raft_reads *reads; /* readindex.c */
-	uv_check_t drain; /* closes libraft from the check phase, see close_cb */
-	uv_idle_t wake;   /* keeps the loop from sleeping until that check */
-	int open_handles; /* of drain, wake and retry, once closing */
-	uint64_t drain_deadline;
-	void (*close_cb)(void *ud);
-	void *close_ud;
-};
 
 /* A libraft error code as one of ours. */
 static int translate(int rv)
@@ -234,264 +181,6 @@ static int unframe(const struct raft_buffer *buf, const void **data,
 	return 0;
 }
 
-#define HELD_MAX_BYTES (256u << 20) /* beyond it: restart to recover */
-#define RETRY_MS 500
-
-struct held_entry {
-	struct ows_link link;
-	uint64_t index;
-	size_t len;
-	char data[];
-};
-
-static void stalled_leader_steps_down(struct ows_raft *r);
-
-/* An idle handle's callback: its being active is what matters. */
-static void wake_idle_noop(uv_idle_t *h)
-{
-	(void)h;
-}
-
-/* Keep an entry the state machine could not take; false past the bound. */
-static bool hold(struct ows_raft *r, uint64_t index, const void *data,
-		 size_t len)
-{
-	struct held_entry *e;
-
-	if (r->held_bytes + len > HELD_MAX_BYTES ||
-	    (e = malloc(sizeof(*e) + len)) == NULL) {
-		r->failed = true;
-		ows_log(OWS_LOG_ERROR, "raft", "node %" PRIu64 ": %zu bytes of "
-			"entries wait to be applied; applying nothing more "
-			"until a restart", r->id, r->held_bytes);
-		return false;
-	}
-	e->index = index;
-	e->len = len;
-	memcpy(e->data, data, len);
-	ows_list_append(&r->held, &e->link);
-	r->held_bytes += len;
-	return true;
-}
-
-static void stall_start(struct ows_raft *r, uint64_t index, int error);
-
-/*
- * Apply what is held, in order; when all is in (and committed, for an FSM
- * with batches: all of it or none), the node applies again.
- */
-static void retry_cb(uv_timer_t *t)
-{
-	struct ows_raft *r = t->data;
-	struct ows_link *l = r->held.next;
-	uint64_t last = 0;
-	int rv = 0;
-
-	while (l != &r->held && !r->failed) {
-		struct held_entry *e = OWS_CONTAINER_OF(l, struct held_entry,
-							link);
-		void *res = NULL;
-
-		rv = r->fsm.apply(r->fsm.ud, e->index, e->data, e->len, &res);
-		free(res);
-		if (rv != 0)
-			break;
-		last = e->index;
-		l = l->next;
-		if (r->fsm.commit == NULL) {
-			ows_list_remove(&e->link);
-			r->held_bytes -= e->len;
-			free(e);
-		}
-	}
-	if (rv == 0 && r->fsm.commit != NULL && !r->failed)
-		rv = r->fsm.commit(r->fsm.ud);
-	if (rv != 0) {
-		r->stalled = rv;
-		stalled_leader_steps_down(r);
-		return;
-	}
-	if (r->failed)
-		return;
-	while (r->held.next != &r->held) {
-		struct held_entry *e =
-		    OWS_CONTAINER_OF(r->held.next, struct held_entry, link);
-
-		ows_list_remove(&e->link);
-		free(e);
-	}
-	r->held_bytes = 0;
-	r->stalled = 0;
-	uv_timer_stop(t);
-	ows_log(OWS_LOG_INFO, "raft", "node %" PRIu64 ": applying again, "
-		"held entries applied up to %" PRIu64, r->id, last);
-}
-
-static void stall_start(struct ows_raft *r, uint64_t index, int error)
-{
-	if (r->closing) {
-		/* the log has them: a reopen applies them again */
-		r->stalled = error;
-		return;
-	}
-	if (r->stalled == 0)
-		ows_log(OWS_LOG_ERROR, "raft", "node %" PRIu64 ": apply of "
-			"entry %" PRIu64 " failed: %s; holding entries and "
-			"retrying", r->id, index, ows_strerror(error));
-	r->stalled = error;
-	if (!r->retry_open) {
-		uv_timer_init(r->loop, &r->retry);
-		r->retry.data = r;
-		r->retry_open = true;
-	}
-	if (!uv_is_active((uv_handle_t *)&r->retry))
-		uv_timer_start(&r->retry, retry_cb, RETRY_MS, RETRY_MS);
-	stalled_leader_steps_down(r);
-}
-
-static void stall(struct ows_raft *r, uint64_t index, const void *data,
-		  size_t len, int error)
-{
-	if (!hold(r, index, data, len))
-		return;
-	stall_start(r, index, error);
-}
-
-/* Run the loop's check (flush_check) in this turn, without sleeping. */
-static void flush_kick(struct ows_raft *r)
-{
-	if (!r->closing)
-		uv_idle_start(&r->flush_wake, wake_idle_noop);
-}
-
-/*
- * The batch is lost (its commit or a later apply failed: the FSM is back
- * at its last commit): every entry of it is held, ahead of any held
- * later, to be applied again; the proposals answered from it get OWS_EIO
- * (their entries are committed and will be applied: the outcome is
- * unknown to the caller, as after a timeout).
- */
-static void batch_lost(struct ows_raft *r, int error)
-{
-	struct ows_link *first = r->held.next;
-	uint64_t index = 0;
-
-	while (r->batch.next != &r->batch) {
-		struct held_entry *e =
-		    OWS_CONTAINER_OF(r->batch.next, struct held_entry, link);
-
-		ows_list_remove(&e->link);
-		/* before first: the held list stays in index order */
-		e->link.prev = first->prev;
-		e->link.next = first;
-		first->prev->next = &e->link;
-		first->prev = &e->link;
-		r->held_bytes += e->len;
-		if (index == 0)
-			index = e->index;
-	}
-	r->batch_n = 0;
-	while (r->done.next != &r->done) {
-		struct apply_req *req =
-		    OWS_CONTAINER_OF(r->done.next, struct apply_req, link);
-
-		ows_list_remove(&req->link);
-		free(req->result);
-		req->cb(req->ud, OWS_EIO, NULL);
-		free(req);
-	}
-	if (index != 0)
-		stall_start(r, index, error);
-}
-
-/*
- * Commit the entries applied since the last commit: 0, or the FSM's error
- * (the batch is then lost: batch_lost).
- */
-static int batch_commit(struct ows_raft *r)
-{
-	int rv = 0;
-
-	if (r->batch_n == 0)
-		return 0;
-	if (r->fsm.commit != NULL)
-		rv = r->fsm.commit(r->fsm.ud);
-	if (rv != 0) {
-		ows_log(OWS_LOG_ERROR, "raft", "node %" PRIu64 ": commit of "
-			"%u applied entries failed: %s", r->id, r->batch_n,
-			ows_strerror(rv));
-		batch_lost(r, rv);
-		return rv;
-	}
-	r->stats.commits++;
-	r->stats.commit_entries += r->batch_n;
-	if (r->batch_n > r->stats.commit_max)
-		r->stats.commit_max = r->batch_n;
-	r->batch_n = 0;
-	while (r->batch.next != &r->batch) {
-		struct held_entry *e =
-		    OWS_CONTAINER_OF(r->batch.next, struct held_entry, link);
-
-		ows_list_remove(&e->link);
-		free(e);
-	}
-	return 0;
-}
-
-/* Answer the proposals whose entries are committed, in index order. */
-static void deliver(struct ows_raft *r)
-{
-	while (r->done.next != &r->done) {
-		struct apply_req *req =
-		    OWS_CONTAINER_OF(r->done.next, struct apply_req, link);
-		void *res = req->result;
-
-		ows_list_remove(&req->link);
-		req->cb(req->ud, 0, res);
-		free(req);
-	}
-}
-
-/* After every turn's poll: count the log write, commit, answer. */
-static void flush_check(uv_check_t *h)
-{
-	struct ows_raft *r = h->data;
-
-	uv_idle_stop(&r->flush_wake);
-	if (r->write_pending > 0) {
-		r->stats.writes++;
-		r->stats.write_entries += r->write_pending;
-		if (r->write_pending > r->stats.write_max)
-			r->stats.write_max = r->write_pending;
-		r->write_pending = 0;
-	}
-	if (batch_commit(r) == 0)
-		deliver(r);
-}
-
-/* An entry the FSM took into the open batch: keep a copy until commit. */
-static void batch_add(struct ows_raft *r, uint64_t index, const void *data,
-		      size_t len)
-{
-	struct held_entry *e;
-
-	r->batch_n++;
-	flush_kick(r);
-	if (r->fsm.commit == NULL)
-		return;
-	e = malloc(sizeof(*e) + len);
-	if (e == NULL) {
-		/* no copy to apply again from: commit it now */
-		if (batch_commit(r) != 0)
-			stall(r, index, data, len, -ENOMEM);
-		return;
-	}
-	e->index = index;
-	e->len = len;
-	memcpy(e->data, data, len);
-	ows_list_append(&r->batch, &e->link);
-}
-
 static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 		     void **result)
 {
@@ -519,15 +208,15 @@ static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 	}
 	if (r->stalled != 0) {
 		/* in order, after the one that failed */
-		hold(r, index, data, len);
+		ows__raft_hold(r, index, data, len);
 		return RAFT_IOERR;
 	}
 	rv = r->fsm.apply(r->fsm.ud, index, data, len, &res);
 	if (rv != 0 && !r->closing) {
 		free(res);
 		/* the FSM is back at its last commit: the batch first */
-		batch_lost(r, rv);
-		stall(r, index, data, len, rv);
+		ows__raft_batch_lost(r, rv);
+		ows__raft_stall(r, index, data, len, rv);
 		return RAFT_IOERR;
 	}
 	if (rv != 0) {
@@ -539,7 +228,7 @@ static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 			r->id, index, ows_strerror(rv));
 		return RAFT_IOERR;
 	}
-	batch_add(r, index, data, len);
+	ows__raft_batch_add(r, index, data, len);
 	req = apply_find(r, index);
 	if (req == NULL)
 		free(res);
@@ -563,7 +252,7 @@ static int fsm_snapshot(struct raft_fsm *f, struct raft_buffer *bufs[],
 	 * does not (its held entries are counted applied).
 	 */
 	if (r->stalled != 0 || r->failed || r->held.next != &r->held ||
-	    batch_commit(r) != 0)
+	    ows__raft_batch_commit(r) != 0)
 		return RAFT_BUSY;
 	b = malloc(sizeof(*b));
 	if (b == NULL)
@@ -619,7 +308,7 @@ static int fsm_restore(struct raft_fsm *f, struct raft_buffer *buf)
 	int rv;
 
 	/* what the batch holds, the newer snapshot holds too */
-	batch_commit(r);
+	ows__raft_batch_commit(r);
 	rv = r->fsm.restore(r->fsm.ud, buf->base, buf->len);
 	if (rv != 0) {
 		r->failed = true;
@@ -736,90 +425,6 @@ err_after_transport:
 	return translate(rv);
 }
 
-/*
- * The storage's append, counted: every append request in flight, in the
- * order given (libraft's storage completes them in that order), with
- * libraft's callback and its member. Loop thread only, as every call.
- */
-struct append_rec {
-	struct ows_link link;
-	struct raft_io_append *req;
-	raft_io_append_cb cb;
-	struct ows_raft *r;
-	unsigned n;
-};
-
-static struct ows_link appends_in_flight = {&appends_in_flight,
-					    &appends_in_flight};
-
-static void counted_append_cb(struct raft_io_append *req, int status)
-{
-	struct ows_link *l;
-
-	for (l = appends_in_flight.next; l != &appends_in_flight; l = l->next) {
-		struct append_rec *a = OWS_CONTAINER_OF(l, struct append_rec,
-							link);
-		raft_io_append_cb cb = a->cb;
-
-		if (a->req != req)
-			continue;
-		ows_list_remove(&a->link);
-		if (status == 0) {
-			a->r->write_pending += a->n;
-			flush_kick(a->r);
-		}
-		free(a);
-		cb(req, status);
-		return;
-	}
-	assert(!"an append completed that was never started");
-}
-
-static int counted_append(struct raft_io *io, struct raft_io_append *req,
-			  const struct raft_entry entries[], unsigned n,
-			  raft_io_append_cb cb)
-{
-	struct ows_raft *r = OWS_CONTAINER_OF(io, struct ows_raft, io);
-	struct append_rec *a = malloc(sizeof(*a));
-	int rv;
-
-	if (a == NULL)
-		return RAFT_NOMEM;
-	*a = (struct append_rec){.req = req, .cb = cb, .r = r, .n = n};
-	ows_list_append(&appends_in_flight, &a->link);
-	rv = r->io_append(io, req, entries, n, counted_append_cb);
-	if (rv != 0) {
-		ows_list_remove(&a->link);
-		free(a);
-		return rv;
-	}
-	r->stats.appends++;
-	r->stats.append_entries += n;
-	return 0;
-}
-
-/* Appends of r that libraft never completed: none may outlive r. */
-static void forget_appends(struct ows_raft *r)
-{
-	struct ows_link *l = appends_in_flight.next;
-
-	while (l != &appends_in_flight) {
-		struct append_rec *a = OWS_CONTAINER_OF(l, struct append_rec,
-							link);
-
-		l = l->next;
-		if (a->r == r) {
-			ows_list_remove(&a->link);
-			free(a);
-		}
-	}
-}
-
-void ows_raft_batch_stats(struct ows_raft *r, struct ows_raft_batch_stats *out)
-{
-	*out = r->stats;
-}
-
 int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 		 const char *address, const struct ows_raft_options *opts,
 		 const struct ows_raft_fsm *fsm, struct ows_raft **out)
@@ -870,12 +475,12 @@ int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 	r->raft.data = r;
 	configure(r, &o);
 	r->io_append = r->io.append;
-	r->io.append = counted_append;
+	r->io.append = ows__raft_counted_append;
 	uv_check_init(loop, &r->flush);
 	uv_idle_init(loop, &r->flush_wake);
 	r->flush.data = r;
 	r->flush_wake.data = r;
-	uv_check_start(&r->flush, flush_check);
+	uv_check_start(&r->flush, ows__raft_flush_check);
 	*out = r;
 	return 0;
 }
@@ -932,8 +537,8 @@ static void cancel_leftovers(struct ows_raft *r)
 static void drop_held(struct ows_raft *r)
 {
 	/* entries applied during the close: commit them, answer */
-	if (batch_commit(r) == 0)
-		deliver(r);
+	if (ows__raft_batch_commit(r) == 0)
+		ows__raft_deliver(r);
 	while (r->batch.next != &r->batch) {
 		struct held_entry *e =
 		    OWS_CONTAINER_OF(r->batch.next, struct held_entry, link);
@@ -957,7 +562,7 @@ static void handle_closed(uv_handle_t *h)
 
 	if (--r->open_handles > 0)
 		return;
-	forget_appends(r);
+	ows__raft_forget_appends(r);
 	drop_held(r);
 	cancel_leftovers(r);
 	if (r->close_cb != NULL)
@@ -1043,8 +648,8 @@ void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 	r->wake.data = r;
 	r->open_handles = 4; /* drain, wake, flush, flush_wake */
 	/* what is applied so far is committed and answered before the close */
-	if (batch_commit(r) == 0)
-		deliver(r);
+	if (ows__raft_batch_commit(r) == 0)
+		ows__raft_deliver(r);
 	r->drain_deadline = uv_now(r->loop) + DRAIN_TIMEOUT_MS;
 	uv_check_start(&r->drain, drain_check);
 	/*
@@ -1052,7 +657,7 @@ void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 	 * check runs in this iteration or the next. Later waits for pending
 	 * writes are woken by the writes and by libraft's timer.
 	 */
-	uv_idle_start(&r->wake, wake_idle_noop);
+	uv_idle_start(&r->wake, ows__raft_wake_idle);
 }
 
 /* The status an apply callback gets for a libraft status (not 0). */
@@ -1079,9 +684,9 @@ static void apply_done(struct raft_apply *rreq, int status, void *result)
 	(void)result;
 	ows_list_remove(&req->link);
 	if (status == 0) {
-		/* answered once its batch is committed (flush_check) */
+		/* answered once its batch is committed (ows__raft_flush_check) */
 		ows_list_append(&r->done, &req->link);
-		flush_kick(r);
+		ows__raft_flush_kick(r);
 		return;
 	}
 	free(res);
@@ -1321,7 +926,7 @@ int ows_raft_transfer(struct ows_raft *r, uint64_t id, ows_raft_change_cb cb,
 
 /* A leader that cannot apply hands leadership on (libraft picks the most
  * up-to-date voter), so that the cluster's writes go on elsewhere. */
-static void stalled_leader_steps_down(struct ows_raft *r)
+void ows__raft_stalled_steps_down(struct ows_raft *r)
 {
 	int rv;
 

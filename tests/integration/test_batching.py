@@ -246,3 +246,14 @@ def test_entry_door_takes_only_service_entries_from_member_nodes():
     after = n.status()
     check(after["last_index"] == before["last_index"], (before, after))
     check(after["ledger"] == before["ledger"], (before, after))
+    # A service's type (DynamoDB's "ddb") is proposed and applied; an
+    # empty body is malformed: refused, recorded, no ledger entry.
+    st, r = signed_request(n, nkey, "POST", "/_ows/v1/entry",
+                           '{"type": "ddb", "body": {}}')
+    check(st == 200 and r["ok"] is False and r["status"] == 400 and
+          r["code"] == "MalformedEntry", (st, r))
+    last = n.status()
+    check(last["last_index"] > after["last_index"], (after, last))
+    check(last["ledger"]["height"] == after["ledger"]["height"], (after, last))
+    check(last["ledger"]["rejected"] == after["ledger"]["rejected"] + 1,
+          (after, last))
