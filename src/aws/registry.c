@@ -42,3 +42,26 @@ int ows_aws_kinds_each(int (*fn)(const struct ows_kind *k, void *ud),
 				return rv;
 	return 0;
 }
+
+/* Unit tests' entry types (ows__aws_entry_types_extra); NULL in owsd. */
+static const struct ows_aws_entry_type *const *extra_entries;
+
+void ows__aws_entry_types_extra(const struct ows_aws_entry_type *const *extra)
+{
+	extra_entries = extra;
+}
+
+const struct ows_aws_entry_type *ows_aws_entry_type_find(const char *name)
+{
+	const struct ows_aws_entry_type *const *t;
+
+	for (size_t i = 0; ows_aws_services[i] != NULL; i++)
+		for (t = ows_aws_services[i]->entries; t != NULL && *t != NULL;
+		     t++)
+			if (strcmp((*t)->name, name) == 0)
+				return *t;
+	for (t = extra_entries; t != NULL && *t != NULL; t++)
+		if (strcmp((*t)->name, name) == 0)
+			return *t;
+	return NULL;
+}

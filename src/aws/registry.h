@@ -24,4 +24,19 @@ const struct ows_kind *ows_aws_kind_find(const char *name);
 int ows_aws_kinds_each(int (*fn)(const struct ows_kind *k, void *ud),
 		       void *ud);
 
+/*
+ * The Raft entry type named name that some service adds (struct
+ * ows_aws_service, entries), or NULL. The core's own types ("genesis",
+ * "changeset", "join", "attested") are never found here: a service that
+ * named one would not be reached (state/apply.c looks at its own first).
+ */
+const struct ows_aws_entry_type *ows_aws_entry_type_find(const char *name);
+
+/*
+ * Unit tests only: entry types found after the services' ones
+ * (NULL-terminated, borrowed until replaced; NULL: none), so that the
+ * state's dispatch can be tested with a type of the test's own.
+ */
+void ows__aws_entry_types_extra(const struct ows_aws_entry_type *const *extra);
+
 #endif

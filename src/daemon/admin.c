@@ -517,6 +517,30 @@ static json_t *configuration(struct ows_raft_server *srv, size_t n)
 	return list;
 }
 
+/*
+ * Batching since the member started (raft/raft.h): entries per log
+ * append request, per log write, per state machine commit.
+ */
+static json_t *batches_json(struct ows_raft *r)
+{
+	struct ows_raft_batch_stats b;
+
+	ows_raft_batch_stats(r, &b);
+	return json_pack("{s:{s:I, s:I}, s:{s:I, s:I, s:I, s:f},"
+			 " s:{s:I, s:I, s:I, s:f}}",
+			 "appends", "count", (json_int_t)b.appends,
+			 "entries", (json_int_t)b.append_entries,
+			 "writes", "count", (json_int_t)b.writes,
+			 "entries", (json_int_t)b.write_entries,
+			 "max", (json_int_t)b.write_max, "mean",
+			 b.writes ? (double)b.write_entries / b.writes : 0.0,
+			 "commits", "count", (json_int_t)b.commits,
+			 "entries", (json_int_t)b.commit_entries,
+			 "max", (json_int_t)b.commit_max, "mean",
+			 b.commits ? (double)b.commit_entries / b.commits
+				   : 0.0);
+}
+
 static void build_status(struct admin_ctx *c)
 {
 	struct ows_raft_read_stats rst;
@@ -563,6 +587,7 @@ static void build_status(struct admin_ctx *c)
 	json_object_set_new(c->reply, "reads", json_pack(
 		"{s:I, s:I, s:I}", "reads", (json_int_t)rst.reads, "rounds",
 		(json_int_t)rst.rounds, "noops", (json_int_t)rst.noops));
+	json_object_set_new(c->reply, "batches", batches_json(n->raft));
 	probe_nodes(c, json_object_get(c->reply, "nodes"));
 }
 
@@ -992,6 +1017,10 @@ void ows_admin_handle(struct ows_http_req *req, void *ud)
 	}
 	if (strcmp(req->path, "/_ows/v1/attested") == 0) {
 		ows_host_attested_handle(a->host, req);
+		return;
+	}
+	if (strcmp(req->path, "/_ows/v1/entry") == 0) {
+		ows_host_entry_handle(a->host, req);
 		return;
 	}
 	if (strcmp(req->path, "/_ows/v1/barrier") == 0 &&

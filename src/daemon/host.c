@@ -7,7 +7,10 @@
  * Authorization records every allowed (action, arns, extra) in the call;
  * propose puts them in the "attested" entry, so that every node (and
  * `ows ledger verify`) judges them again at apply with the recorded
- * context.
+ * context. A service's own entries (propose_entry) carry no attestation:
+ * the service judged the caller, and only member nodes reach the log
+ * (a follower forwards them to the leader's POST /_ows/v1/entry, signed
+ * with its node key).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +26,7 @@
 
 #include "auth/key.h"
 #include "auth/reqsig.h"
+#include "aws/registry.h"
 #include "common/enc.h"
 #include "common/fs.h"
 #include "common/json.h"
@@ -33,6 +37,10 @@
 #include "ledger/attest.h"
 
 #define ATTESTED_LIMIT (4 * 1024 * 1024)
+/* A service entry forwarded to the leader: DynamoDB's 4 MB transaction
+   with room for its encoding. */
+#define ENTRY_LIMIT (8 * 1024 * 1024)
+#define ENTRY_PATH "/_ows/v1/entry"
 
 static struct ows_node_host *host_of(const struct ows_aws_host *h)
 {
@@ -502,6 +510,143 @@ void ows_host_attested_handle(struct ows_node_host *nh,
 				      "cannot read the body");
 }
 
+/* ---- propose_entry: a service's own entry type ---- */
+
+/* A service's entry type, never one of the core's. */
+static bool service_entry_type(const char *type)
+{
+	static const char *const core[] = {"genesis", "changeset", "join",
+					   "attested"};
+
+	for (size_t i = 0; i < sizeof(core) / sizeof(core[0]); i++)
+		if (strcmp(type, core[i]) == 0)
+			return false;
+	return ows_aws_entry_type_find(type) != NULL;
+}
+
+/* Send {"type", "body"} to the leader to propose. */
+static int forward_entry(struct ows_core *n, const char *text,
+			 struct proposal *p)
+{
+	char addr[64], sig[OWS_REQSIG_HEADER_MAX];
+	struct ows_http_header hs[2] = {
+		{"Content-Type", "application/json"},
+		{"Authorization", sig},
+	};
+	uint64_t id;
+	int rv = leader_edge(n, &id, addr);
+
+	if (rv != 0)
+		return rv;
+	rv = ows_reqsig_sign(n->key, "POST", ENTRY_PATH, text, strlen(text),
+			     ows_now_ms() / 1000, sig);
+	if (rv != 0)
+		return rv;
+	return ows_core_forward(n, id, addr, "POST", ENTRY_PATH, hs, 2, text,
+				strlen(text), forwarded_cb, p);
+}
+
+static int host_propose_entry(const struct ows_aws_host *h, const char *type,
+			      const json_t *body, ows_aws_proposed_cb cb,
+			      void *ud)
+{
+	struct ows_core *n = host_of(h)->core;
+	struct proposal *p;
+	json_t *fw = NULL;
+	char *text = NULL;
+	int rv = -ENOMEM;
+
+	if (type == NULL || !service_entry_type(type) || !json_is_object(body))
+		return OWS_EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	*p = (struct proposal){n, cb, ud};
+	if (ows_raft_role(n->raft) == OWS_RAFT_LEADER) {
+		rv = ows_core_propose(n, type, body, proposed_cb, p);
+		if (rv != OWS_ENOTLEADER)
+			goto cleanup;
+	}
+	fw = json_pack("{s:s, s:O}", "type", type, "body", body);
+	text = fw ? ows_json_dump(fw) : NULL;
+	rv = text ? forward_entry(n, text, p) : -ENOMEM;
+cleanup:
+	if (rv != 0)
+		free(p);
+	free(text);
+	json_decref(fw);
+	return rv;
+}
+
+/*
+ * The leader's end: a member node's service entry, proposed as it is
+ * (the leader stamps its time). The reply is the apply's result; 503
+ * when this node cannot propose, which the follower maps to
+ * OWS_ENOTLEADER.
+ */
+static void entry_body_cb(struct ows_http_req *req, int status,
+			  const char *body, size_t len)
+{
+	struct ows_core *n = req->data;
+	const char *auth = ows_http_req_header(req, "Authorization");
+	char pub[OWS_PUBKEY_B64_LEN];
+	struct ows_err err = {{0}};
+	const char *type;
+	json_t *v;
+	int rv;
+
+	if (status != 0)
+		return;
+	if (auth == NULL ||
+	    ows_reqsig_verify(auth, "POST", req->target, body, len,
+			      ows_now_ms() / 1000, pub, &err) != 0 ||
+	    !ows_core_key_is_member(n, pub)) {
+		ows_reply_error(req, 403, "AccessDenied", "only a node of the "
+				"cluster forwards entries");
+		return;
+	}
+	v = ows_json_parse(body, len, &err);
+	type = ows_json_str(v, "type");
+	if (type == NULL || !service_entry_type(type) ||
+	    !json_is_object(json_object_get(v, "body"))) {
+		json_decref(v);
+		ows_reply_error(req, 400, "MalformedEntry", "expected {\"type\""
+				": a service's entry type, \"body\": {...}}");
+		return;
+	}
+	rv = ows_core_propose(n, type, json_object_get(v, "body"),
+			      attested_applied, req);
+	json_decref(v);
+	if (rv != 0)
+		ows_reply_error(req, 503, "NoLeader", "cannot propose here: "
+				"%s; retry", ows_strerror(rv));
+}
+
+void ows_host_entry_handle(struct ows_node_host *nh, struct ows_http_req *req)
+{
+	if (strcmp(req->method, "POST") != 0) {
+		ows_reply_error(req, 405, "MethodNotAllowed", "POST only");
+		return;
+	}
+	req->data = nh->core;
+	if (ows_http_req_read_body(req, ENTRY_LIMIT, entry_body_cb) != 0)
+		ows_reply_error(req, 500, "InternalError",
+				"cannot read the body");
+}
+
+void ows_host_leader_tick(struct ows_node_host *nh)
+{
+	const struct ows_aws_service *const *sv;
+
+	if (nh->core->stopping ||
+	    ows_raft_role(nh->core->raft) != OWS_RAFT_LEADER ||
+	    ows_raft_stalled(nh->core->raft, NULL) != 0)
+		return;
+	for (sv = ows_aws_services; *sv != NULL; sv++)
+		if ((*sv)->leader_tick != NULL)
+			(*sv)->leader_tick(&nh->host);
+}
+
 /* ---- blobs ---- */
 
 static int host_blob_path(const struct ows_aws_host *h, const char *sha256,
@@ -696,6 +841,7 @@ void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
 		.authorize = host_authorize,
 		.authorize_resource = host_authorize_resource,
 		.propose = host_propose,
+		.propose_entry = host_propose_entry,
 		.read_barrier = ows_host_read_barrier,
 		.blob_put = host_blob_put,
 		.blob_path = host_blob_path,

@@ -46,6 +46,18 @@ void ows_host_close(struct ows_node_host *nh);
 void ows_host_attested_handle(struct ows_node_host *nh,
 			      struct ows_http_req *req);
 /*
+ * The leader's end of a forwarded service entry (POST /_ows/v1/entry,
+ * body {"type", "body"}, signed by a member node; the type one that a
+ * service adds, never a core type): proposed, and the reply is the
+ * entry's result; 503 when it cannot be proposed here.
+ */
+void ows_host_entry_handle(struct ows_node_host *nh, struct ows_http_req *req);
+/*
+ * Every service's leader_tick (aws/service.h), when this node leads and
+ * applies the log; the node calls it about once a second.
+ */
+void ows_host_leader_tick(struct ows_node_host *nh);
+/*
  * Consistent reads (reads.c): Raft's ReadIndex, its questions carried
  * between nodes over signed HTTP. ows_host_reads_init fills nh->read_ops
  * (at ows_host_init); ows_host_read_barrier is the host's read_barrier.

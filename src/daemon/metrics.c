@@ -5,6 +5,51 @@
 #include "common/buf.h"
 #include "daemon/metrics.h"
 
+/* Batching (raft/raft.h, struct ows_raft_batch_stats). */
+static void metrics_batches(struct ows_core *n, struct ows_buf *b)
+{
+	struct ows_raft_batch_stats st;
+
+	ows_raft_batch_stats(n->raft, &st);
+	ows_buf_printf(b,
+		       "# HELP ows_raft_log_appends_total Append requests "
+		       "handed to the Raft log's storage.\n"
+		       "# TYPE ows_raft_log_appends_total counter\n"
+		       "ows_raft_log_appends_total %" PRIu64 "\n"
+		       "# HELP ows_raft_log_append_entries_total Entries in "
+		       "them.\n"
+		       "# TYPE ows_raft_log_append_entries_total counter\n"
+		       "ows_raft_log_append_entries_total %" PRIu64 "\n"
+		       "# HELP ows_raft_log_writes_total Raft log writes "
+		       "(each one write and fsync of the appends queued).\n"
+		       "# TYPE ows_raft_log_writes_total counter\n"
+		       "ows_raft_log_writes_total %" PRIu64 "\n"
+		       "# HELP ows_raft_log_write_entries_total Entries in "
+		       "them.\n"
+		       "# TYPE ows_raft_log_write_entries_total counter\n"
+		       "ows_raft_log_write_entries_total %" PRIu64 "\n"
+		       "# HELP ows_raft_log_write_entries_max The most entries "
+		       "in one log write.\n"
+		       "# TYPE ows_raft_log_write_entries_max gauge\n"
+		       "ows_raft_log_write_entries_max %" PRIu64 "\n"
+		       "# HELP ows_state_commits_total State machine "
+		       "transactions, each holding the entries applied in one "
+		       "turn of the loop.\n"
+		       "# TYPE ows_state_commits_total counter\n"
+		       "ows_state_commits_total %" PRIu64 "\n"
+		       "# HELP ows_state_commit_entries_total Entries in "
+		       "them.\n"
+		       "# TYPE ows_state_commit_entries_total counter\n"
+		       "ows_state_commit_entries_total %" PRIu64 "\n"
+		       "# HELP ows_state_commit_entries_max The most entries "
+		       "in one state machine transaction.\n"
+		       "# TYPE ows_state_commit_entries_max gauge\n"
+		       "ows_state_commit_entries_max %" PRIu64 "\n",
+		       st.appends, st.append_entries, st.writes,
+		       st.write_entries, st.write_max, st.commits,
+		       st.commit_entries, st.commit_max);
+}
+
 void ows_metrics_handle(struct ows_core *n, const struct ows_http_server *edge,
 			const struct ows_http_server *gateway,
 			struct ows_http_req *req)
@@ -80,6 +125,7 @@ void ows_metrics_handle(struct ows_core *n, const struct ows_http_server *edge,
 		       edge->refused_total, edge->refused_per_address,
 		       gateway->refused_total, gateway->refused_per_address,
 		       edge->n_conns, gateway->n_conns);
+	metrics_batches(n, &b);
 	ows_http_respond(req, 200, &h, 1, b.data, b.len);
 	ows_buf_free(&b);
 }

@@ -20,6 +20,8 @@
 #include "common/log.h"
 
 #define RECONCILE_MS 500
+/* The services' leader_tick (aws/service.h): about once a second. */
+#define LEADER_TICK_MS 1000
 
 static int fsm_apply(void *ud, uint64_t index, const void *data, size_t len,
 		     void **result)
@@ -50,8 +52,21 @@ static int fsm_restore(void *ud, const void *data, size_t len)
 	return ows_state_restore(ud, data, len);
 }
 
+/* The loop turn's applies share one SQLite transaction (raft/raft.h). */
+static int fsm_commit(void *ud)
+{
+	int rv = ows_state_commit(ud);
+
+	if (rv != 0)
+		ows_log(OWS_LOG_ERROR, "state", "commit of applied entries "
+			"failed: %s", ows_strerror(rv));
+	return rv;
+}
+
 void ows_node_fsm(struct ows_state *state, struct ows_raft_fsm *fsm)
 {
+	state->batch = true;
+	fsm->commit = fsm_commit;
 	fsm->ud = state;
 	fsm->apply = fsm_apply;
 	fsm->snapshot = fsm_snapshot;
@@ -234,6 +249,10 @@ static void reconcile_cb(uv_timer_t *t)
 	check_removed(n);
 	ows_blobs_gc(&n->blobs);
 	ows_blobs_repair(&n->blobs);
+	if (ows_now_ms() - n->tick_at >= LEADER_TICK_MS) {
+		n->tick_at = ows_now_ms();
+		ows_host_leader_tick(&n->host);
+	}
 	if (nodes != NULL && json_array_size(nodes) > 0 && !n->core.stopping &&
 	    !n->changing && ows_raft_role(n->core.raft) == OWS_RAFT_LEADER)
 		reconcile_step(n, nodes);

@@ -48,6 +48,7 @@ struct ows_node {
 	uint64_t leaving;    /* node whose removal waits for it to hear of it */
 	uint64_t leaving_index;
 	int64_t leaving_since;
+	int64_t tick_at;     /* the services' last leader_tick */
 	int exit_code;
 	unsigned pending_closes;
 	json_t *peers;       /* DIR/peers.json: keys known at join time */

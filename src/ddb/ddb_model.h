@@ -28,12 +28,14 @@
  *
  * What apply assigns lives in side tables, not in the spec (the spec is
  * what a stack file compares with): the table's id, its creation time,
- * each index's id and status. A table id (tid) is the ledger height of
- * the entry that created the table, so it is never reused: an item
- * write that names a tid whose table was deleted (and perhaps made
- * again) finds no table. An index id (iid) is 1.. for the indexes a
- * table was created with, and the ledger height of the entry that added
- * it for a GSI added later; iid 0 is the table itself.
+ * each index's id and status. A table id (tid) is height * 1000 + n,
+ * height the ledger height of the entry that created the table and n the
+ * tables that entry made before it (a stack file makes several in one
+ * change set), so it is never reused: an item write that names a tid
+ * whose table was deleted (and perhaps made again) finds no table. An
+ * index id (iid) is 1.. for the indexes a table was created with (in
+ * name order), and height * 1000 + n of the entry that added it for a
+ * GSI added later; iid 0 is the table itself.
  *
  * Rows (ddb_items): one per item in the table (iid 0) and one per item
  * in each index that has the index's key attributes (sparse indexes):

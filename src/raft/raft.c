@@ -15,6 +15,20 @@
  * buffers with raft_free, so the FSM's malloc'd snapshot is handed over
  * through snapshot_finalize (FSM interface version 2) and freed here.
  *
+ * Batching. libraft's storage already writes the entries of every append
+ * queued while its previous write ran in one write and one fsync, and a
+ * leader sends every entry a follower lacks in one AppendEntries; a newly
+ * committed run of entries reaches fsm_apply one by one within one call
+ * of libraft. The FSM's commit (struct ows_raft_fsm) lets those share one
+ * SQLite transaction: the entries applied in one turn of the loop are
+ * committed together from a check handle (ows__raft_flush_check), and the
+ * proposals' callbacks run only then, so nothing is answered before its
+ * entry is committed by a majority and applied here on disk. libraft
+ * counts an entry applied once fsm_apply returns, so each entry of the
+ * open batch is copied (struct held_entry) until its commit: when the
+ * commit or a later apply fails, the FSM is back at its last commit and
+ * every entry since is held and applied again, as a failed apply is.
+ *
  * Every request handed to libraft is heap-allocated and freed in its
  * callback; libraft calls every such callback before raft_close completes,
  * and anything left over is failed with -ECANCELED when closing. Closing
@@ -53,15 +67,6 @@
  */
 #define CONNECT_RETRY_MS 250
 
-/* A proposal waiting for its entry to be applied. */
-struct apply_req {
-	struct raft_apply req;
-	struct ows_link link; /* in ows_raft.applies, in index order */
-	struct ows_raft *r;
-	ows_raft_apply_cb cb;
-	void *ud;
-	void *result; /* the FSM's result for this entry, once applied */
-};
 
 /* A membership change or leadership transfer. */
 struct ctl_req {
@@ -76,39 +81,6 @@ struct ctl_req {
 	void *ud;
 };
 
-struct ows_raft {
-	uv_loop_t *loop;
-	struct raft raft;
-	struct raft_io io;
-	struct raft_uv_transport transport;
-	struct raft_fsm raft_fsm;
-	struct ows_raft_fsm fsm;
-	uint64_t id;
-	char address[64];
-	bool authenticated; /* transport is ours, not raft_uv_tcp */
-	bool closing;
-	bool failed; /* malformed entry, or too much held: apply nothing more */
-	/*
-	 * Stalled: an apply failed (disk full, I/O error). libraft has moved
-	 * on (it counts an entry applied whatever the FSM says), so the entry
-	 * and every later one are kept here, in order, and applied again
-	 * from a timer until the state machine takes them.
-	 */
-	int stalled; /* the FSM's error; 0 when applying */
-	struct ows_link held;
-	size_t held_bytes;
-	uv_timer_t retry;
-	bool retry_open;
-	struct ows_link applies;
-	struct ows_link ctls;
-	struct ows__raft_reads *reads; /* readindex.c */
-	uv_check_t drain; /* closes libraft from the check phase, see close_cb */
-	uv_idle_t wake;   /* keeps the loop from sleeping until that check */
-	int open_handles; /* of drain, wake and retry, once closing */
-	uint64_t drain_deadline;
-	void (*close_cb)(void *ud);
-	void *close_ud;
-};
 
 /* A libraft error code as one of ours. */
 static int translate(int rv)
@@ -209,92 +181,6 @@ static int unframe(const struct raft_buffer *buf, const void **data,
 	return 0;
 }
 
-#define HELD_MAX_BYTES (256u << 20) /* beyond it: restart to recover */
-#define RETRY_MS 500
-
-struct held_entry {
-	struct ows_link link;
-	uint64_t index;
-	size_t len;
-	char data[];
-};
-
-static void stalled_leader_steps_down(struct ows_raft *r);
-
-/* Keep an entry the state machine could not take; false past the bound. */
-static bool hold(struct ows_raft *r, uint64_t index, const void *data,
-		 size_t len)
-{
-	struct held_entry *e;
-
-	if (r->held_bytes + len > HELD_MAX_BYTES ||
-	    (e = malloc(sizeof(*e) + len)) == NULL) {
-		r->failed = true;
-		ows_log(OWS_LOG_ERROR, "raft", "node %" PRIu64 ": %zu bytes of "
-			"entries wait to be applied; applying nothing more "
-			"until a restart", r->id, r->held_bytes);
-		return false;
-	}
-	e->index = index;
-	e->len = len;
-	memcpy(e->data, data, len);
-	ows_list_append(&r->held, &e->link);
-	r->held_bytes += len;
-	return true;
-}
-
-/* Apply what is held, in order; when all is in, the node applies again. */
-static void retry_cb(uv_timer_t *t)
-{
-	struct ows_raft *r = t->data;
-	uint64_t last = 0;
-
-	while (r->held.next != &r->held && !r->failed) {
-		struct held_entry *e =
-		    OWS_CONTAINER_OF(r->held.next, struct held_entry, link);
-		void *res = NULL;
-		int rv = r->fsm.apply(r->fsm.ud, e->index, e->data, e->len,
-				      &res);
-
-		free(res);
-		if (rv != 0) {
-			r->stalled = rv;
-			stalled_leader_steps_down(r);
-			return;
-		}
-		ows_list_remove(&e->link);
-		r->held_bytes -= e->len;
-		last = e->index;
-		free(e);
-	}
-	if (r->failed)
-		return;
-	r->stalled = 0;
-	uv_timer_stop(t);
-	ows_log(OWS_LOG_INFO, "raft", "node %" PRIu64 ": applying again, "
-		"held entries applied up to %" PRIu64, r->id, last);
-}
-
-static void stall(struct ows_raft *r, uint64_t index, const void *data,
-		  size_t len, int error)
-{
-	if (!hold(r, index, data, len))
-		return;
-	if (r->stalled == 0)
-		ows_log(OWS_LOG_ERROR, "raft", "node %" PRIu64 ": apply of "
-			"entry %" PRIu64 " failed: %s; holding entries and "
-			"retrying", r->id, index, ows_strerror(error));
-	r->stalled = error;
-	if (!r->retry_open) {
-		uv_timer_init(r->loop, &r->retry);
-		r->retry.data = r;
-		r->retry_open = true;
-	}
-	if (!uv_is_active((uv_handle_t *)&r->retry))
-		uv_timer_start(&r->retry, retry_cb, RETRY_MS, RETRY_MS);
-	stalled_leader_steps_down(r);
-}
-
 static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 		     void **result)
 {
@@ -322,13 +208,15 @@ static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 	}
 	if (r->stalled != 0) {
 		/* in order, after the one that failed */
-		hold(r, index, data, len);
+		ows__raft_hold(r, index, data, len);
 		return RAFT_IOERR;
 	}
 	rv = r->fsm.apply(r->fsm.ud, index, data, len, &res);
 	if (rv != 0 && !r->closing) {
 		free(res);
-		stall(r, index, data, len, rv);
+		/* the FSM is back at its last commit: the batch first */
+		ows__raft_batch_lost(r, rv);
+		ows__raft_stall(r, index, data, len, rv);
 		return RAFT_IOERR;
 	}
 	if (rv != 0) {
@@ -340,6 +228,7 @@ static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 			r->id, index, ows_strerror(rv));
 		return RAFT_IOERR;
 	}
+	ows__raft_batch_add(r, index, data, len);
 	req = apply_find(r, index);
 	if (req == NULL)
 		free(res);
@@ -357,6 +246,14 @@ static int fsm_snapshot(struct raft_fsm *f, struct raft_buffer *bufs[],
 	size_t len = 0;
 	int rv;
 
+	/*
+	 * libraft names the snapshot after its last applied index: the
+	 * state must hold every entry up to it, committed. A stalled node's
+	 * does not (its held entries are counted applied).
+	 */
+	if (r->stalled != 0 || r->failed || r->held.next != &r->held ||
+	    ows__raft_batch_commit(r) != 0)
+		return RAFT_BUSY;
 	b = malloc(sizeof(*b));
 	if (b == NULL)
 		return RAFT_NOMEM;
@@ -410,6 +307,8 @@ static int fsm_restore(struct raft_fsm *f, struct raft_buffer *buf)
 	struct ows_raft *r = f->data;
 	int rv;
 
+	/* what the batch holds, the newer snapshot holds too */
+	ows__raft_batch_commit(r);
 	rv = r->fsm.restore(r->fsm.ud, buf->base, buf->len);
 	if (rv != 0) {
 		r->failed = true;
@@ -560,6 +459,8 @@ int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 	ows_list_init(&r->applies);
 	ows_list_init(&r->held);
 	ows_list_init(&r->ctls);
+	ows_list_init(&r->batch);
+	ows_list_init(&r->done);
 	r->reads = ows__raft_reads_new(r, loop);
 	if (r->reads == NULL) {
 		free(r);
@@ -573,6 +474,13 @@ int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 	}
 	r->raft.data = r;
 	configure(r, &o);
+	r->io_append = r->io.append;
+	r->io.append = ows__raft_counted_append;
+	uv_check_init(loop, &r->flush);
+	uv_idle_init(loop, &r->flush_wake);
+	r->flush.data = r;
+	r->flush_wake.data = r;
+	uv_check_start(&r->flush, ows__raft_flush_check);
 	*out = r;
 	return 0;
 }
@@ -628,6 +536,16 @@ static void cancel_leftovers(struct ows_raft *r)
 
 static void drop_held(struct ows_raft *r)
 {
+	/* entries applied during the close: commit them, answer */
+	if (ows__raft_batch_commit(r) == 0)
+		ows__raft_deliver(r);
+	while (r->batch.next != &r->batch) {
+		struct held_entry *e =
+		    OWS_CONTAINER_OF(r->batch.next, struct held_entry, link);
+
+		ows_list_remove(&e->link);
+		free(e);
+	}
 	while (r->held.next != &r->held) {
 		struct held_entry *e =
 		    OWS_CONTAINER_OF(r->held.next, struct held_entry, link);
@@ -644,6 +562,7 @@ static void handle_closed(uv_handle_t *h)
 
 	if (--r->open_handles > 0)
 		return;
+	ows__raft_forget_appends(r);
 	drop_held(r);
 	cancel_leftovers(r);
 	if (r->close_cb != NULL)
@@ -664,6 +583,8 @@ static void raft_closed(struct raft *raft)
 	 */
 	uv_close((uv_handle_t *)&r->drain, handle_closed);
 	uv_close((uv_handle_t *)&r->wake, handle_closed);
+	uv_close((uv_handle_t *)&r->flush, handle_closed);
+	uv_close((uv_handle_t *)&r->flush_wake, handle_closed);
 	if (r->retry_open) {
 		r->open_handles++;
 		uv_close((uv_handle_t *)&r->retry, handle_closed);
@@ -714,11 +635,6 @@ static void drain_check(uv_check_t *h)
 	raft_close(&r->raft, raft_closed);
 }
 
-static void wake_idle(uv_idle_t *h)
-{
-	(void)h;
-}
-
 void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 {
 	assert(!r->closing);
@@ -730,7 +646,10 @@ void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 	uv_idle_init(r->loop, &r->wake);
 	r->drain.data = r;
 	r->wake.data = r;
-	r->open_handles = 2;
+	r->open_handles = 4; /* drain, wake, flush, flush_wake */
+	/* what is applied so far is committed and answered before the close */
+	if (ows__raft_batch_commit(r) == 0)
+		ows__raft_deliver(r);
 	r->drain_deadline = uv_now(r->loop) + DRAIN_TIMEOUT_MS;
 	uv_check_start(&r->drain, drain_check);
 	/*
@@ -738,7 +657,7 @@ void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 	 * check runs in this iteration or the next. Later waits for pending
 	 * writes are woken by the writes and by libraft's timer.
 	 */
-	uv_idle_start(&r->wake, wake_idle);
+	uv_idle_start(&r->wake, ows__raft_wake_idle);
 }
 
 /* The status an apply callback gets for a libraft status (not 0). */
@@ -764,12 +683,14 @@ static void apply_done(struct raft_apply *rreq, int status, void *result)
 	/* Always NULL: fsm_apply kept the result in req. */
 	(void)result;
 	ows_list_remove(&req->link);
-	if (status != 0) {
-		free(res);
-		res = NULL;
-		status = apply_status(r, status);
+	if (status == 0) {
+		/* answered once its batch is committed (ows__raft_flush_check) */
+		ows_list_append(&r->done, &req->link);
+		ows__raft_flush_kick(r);
+		return;
 	}
-	req->cb(req->ud, status, res);
+	free(res);
+	req->cb(req->ud, apply_status(r, status), NULL);
 	free(req);
 }
 
@@ -1005,7 +926,7 @@ int ows_raft_transfer(struct ows_raft *r, uint64_t id, ows_raft_change_cb cb,
 
 /* A leader that cannot apply hands leadership on (libraft picks the most
  * up-to-date voter), so that the cluster's writes go on elsewhere. */
-static void stalled_leader_steps_down(struct ows_raft *r)
+void ows__raft_stalled_steps_down(struct ows_raft *r)
 {
 	int rv;
 

@@ -38,6 +38,18 @@ struct ows_raft_fsm {
 	/* Replace the state with a snapshot; data is borrowed. */
 	int (*restore)(void *ud, const void *data, size_t len);
 	void (*snapshot_free)(void *ud, void *data); /* may be NULL */
+	/*
+	 * Batches (NULL: every apply is durable on its own). The entries
+	 * applied in one turn of the loop share one commit: applies go into
+	 * an open batch, and commit, called once the turn's applies are done
+	 * (and before a snapshot, a restore or the close), makes them durable
+	 * together. On a failure of apply or of commit the state machine is
+	 * back as its last commit left it: every entry applied since is held
+	 * and applied again (ows_raft_stalled), none twice, none lost. A
+	 * proposal's callback gets its result only once its entry's batch is
+	 * committed. Returns 0 or < 0.
+	 */
+	int (*commit)(void *ud);
 };
 
 enum ows_raft_role {
@@ -213,6 +225,26 @@ struct ows_raft_read_stats {
 	uint64_t noops;     /* empty entries appended for a term's first read */
 };
 void ows_raft_read_stats(struct ows_raft *r, struct ows_raft_read_stats *out);
+
+/*
+ * Counters of batching since the member was created (or reopened). Log
+ * writes: libraft's storage writes the entries of every append request
+ * queued while the previous write ran in one write and one fsync; a
+ * write is counted as the appends that complete in one turn of the loop.
+ * Commits: the FSM's commits (struct ows_raft_fsm, commit), each holding
+ * the entries applied in one turn of the loop.
+ */
+struct ows_raft_batch_stats {
+	uint64_t appends;        /* append requests handed to the storage */
+	uint64_t append_entries; /* entries in them */
+	uint64_t writes;         /* log writes completed */
+	uint64_t write_entries;  /* entries in them */
+	uint64_t write_max;      /* the most entries in one */
+	uint64_t commits;        /* state machine commits (batches applied) */
+	uint64_t commit_entries; /* entries in them */
+	uint64_t commit_max;     /* the most entries in one */
+};
+void ows_raft_batch_stats(struct ows_raft *r, struct ows_raft_batch_stats *out);
 
 /* Membership changes (leader only). cb gets 0 or < 0. */
 int ows_raft_add(struct ows_raft *r, uint64_t id, const char *address,

@@ -1,6 +1,8 @@
 /*
  * What the files of src/raft/ share and nobody else sees: raft.c owns the
- * member (struct ows_raft and its libraft instance); readindex.c keeps the
+ * member (struct ows_raft and its libraft instance); batch.c applies the
+ * committed entries in batches, holds them when the FSM fails, and counts
+ * the log's writes; readindex.c keeps the
  * read barriers of one member in a struct ows__raft_reads that raft.c
  * creates with the member and closes with it.
  */
@@ -8,9 +10,14 @@
 #define OWS_RAFT_RAFT_PRIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
+#include <raft.h>
+#include <raft/uv.h>
+
+#include "common/list.h"
 #include "raft/raft.h"
 
 struct ows__raft_reads;
@@ -39,5 +46,103 @@ uint64_t ows__raft_commit_term(struct ows_raft *r);
 
 /* The member is closing: nothing new may start. */
 bool ows__raft_closing(struct ows_raft *r);
+
+/* ---- the member (raft.c) and its apply pipeline (batch.c) ---- */
+
+/* A proposal waiting for its entry to be applied. */
+struct apply_req {
+	struct raft_apply req;
+	struct ows_link link; /* in ows_raft.applies, in index order */
+	struct ows_raft *r;
+	ows_raft_apply_cb cb;
+	void *ud;
+	void *result; /* the FSM's result for this entry, once applied */
+};
+
+struct ows_raft {
+	uv_loop_t *loop;
+	struct raft raft;
+	struct raft_io io;
+	struct raft_uv_transport transport;
+	struct raft_fsm raft_fsm;
+	struct ows_raft_fsm fsm;
+	uint64_t id;
+	char address[64];
+	bool authenticated; /* transport is ours, not raft_uv_tcp */
+	bool closing;
+	bool failed; /* malformed entry, or too much held: apply nothing more */
+	/*
+	 * Stalled: an apply failed (disk full, I/O error). libraft has moved
+	 * on (it counts an entry applied whatever the FSM says), so the entry
+	 * and every later one are kept here, in order, and applied again
+	 * from a timer until the state machine takes them.
+	 */
+	int stalled; /* the FSM's error; 0 when applying */
+	struct ows_link held;
+	size_t held_bytes;
+	uv_timer_t retry;
+	bool retry_open;
+	struct ows_link applies;
+	struct ows_link ctls;
+	/* Batches: see the file's comment and batch_commit. */
+	struct ows_link batch;  /* held_entry copies applied, not committed */
+	unsigned batch_n;       /* entries applied since the last commit */
+	struct ows_link done;   /* apply_reqs applied, answered once committed */
+	uv_check_t flush;       /* commits the loop turn's batch */
+	uv_idle_t flush_wake;   /* keeps the poll from sleeping until then */
+	uint64_t write_pending; /* entries whose log append completed this turn */
+	int (*io_append)(struct raft_io *io, struct raft_io_append *req,
+			 const struct raft_entry entries[], unsigned n,
+			 raft_io_append_cb cb); /* the storage's own */
+	struct ows_raft_batch_stats stats;
+	struct ows__raft_reads *reads; /* readindex.c */
+	uv_check_t drain; /* closes libraft from the check phase, see close_cb */
+	uv_idle_t wake;   /* keeps the loop from sleeping until that check */
+	int open_handles; /* of drain, wake and retry, once closing */
+	uint64_t drain_deadline;
+	void (*close_cb)(void *ud);
+	void *close_ud;
+};
+
+#define HELD_MAX_BYTES (256u << 20) /* beyond it: restart to recover */
+#define HELD_RETRY_MS 500
+
+/* A committed entry kept: held (not applied) or in the open batch. */
+struct held_entry {
+	struct ows_link link;
+	uint64_t index;
+	size_t len;
+	char data[];
+};
+
+/* Keep an entry the state machine could not take; false past the bound. */
+bool ows__raft_hold(struct ows_raft *r, uint64_t index, const void *data,
+		    size_t len);
+/* Hold the entry and stall: applied again from a timer, in order. */
+void ows__raft_stall(struct ows_raft *r, uint64_t index, const void *data,
+		     size_t len, int error);
+/* The FSM is back at its last commit: hold the batch, fail its answers. */
+void ows__raft_batch_lost(struct ows_raft *r, int error);
+/* An entry the FSM took into the open batch: kept until its commit. */
+void ows__raft_batch_add(struct ows_raft *r, uint64_t index, const void *data,
+			 size_t len);
+/* Commit the open batch: 0, or the FSM's error (the batch is then lost). */
+int ows__raft_batch_commit(struct ows_raft *r);
+/* Answer the proposals whose entries are committed. */
+void ows__raft_deliver(struct ows_raft *r);
+/* The check handle's callback: count the log write, commit, answer. */
+void ows__raft_flush_check(uv_check_t *h);
+/* Have the check run in this turn of the loop. */
+void ows__raft_flush_kick(struct ows_raft *r);
+/* An idle handle's callback: its being active is what matters. */
+void ows__raft_wake_idle(uv_idle_t *h);
+/* The storage's append, counted (installed in r->io by raft.c). */
+int ows__raft_counted_append(struct raft_io *io, struct raft_io_append *req,
+			     const struct raft_entry entries[], unsigned n,
+			     raft_io_append_cb cb);
+/* At the close: appends of r never completed are forgotten. */
+void ows__raft_forget_appends(struct ows_raft *r);
+/* A leader that cannot apply hands leadership on (raft.c). */
+void ows__raft_stalled_steps_down(struct ows_raft *r);
 
 #endif

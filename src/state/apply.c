@@ -1,9 +1,14 @@
 /*
  * Apply of each Raft entry type (genesis, changeset, join, attested; the
- * table entry_types below); see state.h.
- * One SQLite transaction per entry holds the change, the ledger entry, any
- * rejection record and the new last-applied index, so a crash between
- * entries leaves either all of an entry or none of it.
+ * table entry_types below, then the services' own types found through
+ * aws/registry.h); see state.h.
+ * One SQLite transaction holds each entry's change, ledger entry,
+ * rejection record and new last-applied index, so a crash between entries
+ * leaves either all of an entry or none of it. In batch mode (state.h,
+ * ows_state_commit) the transaction holds several consecutive entries,
+ * each in a savepoint of its own, and a crash before the COMMIT leaves
+ * none of them: the last-applied index is in the same transaction, so the
+ * Raft log applies them again.
  */
 #include "state/state.h"
 
@@ -13,6 +18,7 @@
 #include <string.h>
 
 #include "auth/key.h"
+#include "aws/registry.h"
 #include "common/buf.h"
 #include "common/enc.h"
 #include "common/json.h"
@@ -692,15 +698,47 @@ static const struct entry_type *entry_type_find(const char *name)
 	return NULL;
 }
 
-static int dispatch(struct ows_state *s, const void *data, size_t len,
-		    int64_t *time_ms, struct outcome *o)
+/*
+ * A service's own entry (aws/service.h, struct ows_aws_entry_type): no
+ * ledger entry, no height. A refused one changes nothing: what its apply
+ * wrote before it refused is rolled back.
+ */
+static int apply_service(struct ows_state *s,
+			 const struct ows_aws_entry_type *t, uint64_t index,
+			 int64_t time_ms, const json_t *body, struct outcome *o)
+{
+	struct ows_aws_entry_ctx c = {s, index, time_ms};
+	int rv;
+
+	if (ows__state_exec(s, "SAVEPOINT service") != 0)
+		return -EIO;
+	rv = t->apply(&c, body, o->extra, &o->err);
+	if (rv == OWS_EINVAL) {
+		reject(o, 400, "MalformedEntry");
+		if (o->err.msg[0] == '\0')
+			ows_err_printf(&o->err, "malformed '%s' entry",
+				       t->name);
+		rv = ows__state_exec(s, "ROLLBACK TO service");
+	} else if (rv != 0) {
+		return -EIO; /* the entry's savepoint goes, this with it */
+	}
+	if (rv == 0)
+		rv = ows__state_exec(s, "RELEASE service");
+	return rv;
+}
+
+static int dispatch(struct ows_state *s, uint64_t index, const void *data,
+		    size_t len, int64_t *time_ms, struct outcome *o)
 {
 	json_t *entry = ows_json_parse(data, len, &o->err);
 	const char *type = ows_json_str(entry, "type");
 	const json_t *body = json_object_get(entry, "body");
 	const struct entry_type *t = type ? entry_type_find(type) : NULL;
+	const struct ows_aws_entry_type *st = NULL;
 	int rv = 0;
 
+	if (type != NULL && t == NULL)
+		st = ows_aws_entry_type_find(type);
 	*time_ms = json_integer_value(json_object_get(entry, "time"));
 	if (type == NULL || !json_is_object(body)) {
 		reject(o, 400, "MalformedEntry");
@@ -709,6 +747,8 @@ static int dispatch(struct ows_state *s, const void *data, size_t len,
 	} else if ((t == NULL || !t->first) && s->cluster[0] == '\0') {
 		reject(o, 400, "NoGenesis");
 		ows_err_printf(&o->err, "the cluster has no genesis yet");
+	} else if (st != NULL) {
+		rv = apply_service(s, st, index, *time_ms, body, o);
 	} else if (t == NULL) {
 		reject(o, 400, "MalformedEntry");
 		ows_err_printf(&o->err, "unknown entry type '%s'", type);
@@ -737,41 +777,54 @@ static char *result_text(struct outcome *o)
 	return text;
 }
 
+/* Open the batch's transaction when none is open, then the entry's. */
+static int entry_begin(struct ows_state *s)
+{
+	if (sqlite3_get_autocommit(s->db)) {
+		if (ows__state_exec(s, "BEGIN IMMEDIATE") != 0)
+			return -EIO;
+		s->uncommitted = 0;
+	}
+	return ows__state_exec(s, "SAVEPOINT entry");
+}
+
 int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
 		    size_t len, char **result)
 {
 	struct outcome o = {0};
-	uint64_t height = s->height;
-	char head[65];
 	int64_t time_ms = 0;
 	int rv;
 
 	*result = NULL;
 	if (index <= s->applied)
 		return 0;
-	memcpy(head, s->head, sizeof(head));
 	o.extra = json_object();
-	if (o.extra == NULL || ows__state_exec(s, "BEGIN IMMEDIATE") != 0) {
+	if (o.extra == NULL || entry_begin(s) != 0) {
 		json_decref(o.extra);
+		ows__state_rollback(s);
 		return -EIO;
 	}
-	rv = dispatch(s, data, len, &time_ms, &o);
+	rv = dispatch(s, index, data, len, &time_ms, &o);
 	if (rv == 0 && o.status != 0)
 		rv = record_rejection(s, index, time_ms, &o, data, len);
 	if (rv == 0)
 		rv = set_meta(s, "applied", (sqlite3_int64)index, NULL);
-	if (rv == 0 && ows__state_exec(s, "COMMIT") != 0)
-		rv = -EIO;
+	if (rv == 0)
+		rv = ows__state_exec(s, "RELEASE entry");
+	if (rv == 0) {
+		s->applied = index;
+		s->uncommitted++;
+		if (o.status != 0)
+			s->rejected++;
+		if (!s->batch)
+			rv = ows_state_commit(s);
+	}
 	if (rv != 0) {
-		ows__state_exec(s, "ROLLBACK");
-		s->height = height;
-		memcpy(s->head, head, sizeof(head));
+		/* the whole batch goes: state.h, ows_state_commit */
+		ows__state_rollback(s);
 		json_decref(o.extra);
 		return -EIO;
 	}
-	s->applied = index;
-	if (o.status != 0)
-		s->rejected++;
 	*result = result_text(&o);
 	return 0;
 }

@@ -58,6 +58,30 @@ int ows_state_prepare(struct ows_state *s, const char *sql,
 		       : -EIO;
 }
 
+static void load_meta(struct ows_state *s);
+
+void ows__state_rollback(struct ows_state *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->uncommitted = 0;
+	load_meta(s);
+}
+
+int ows_state_commit(struct ows_state *s)
+{
+	if (sqlite3_get_autocommit(s->db)) {
+		s->uncommitted = 0;
+		return 0;
+	}
+	if (ows__state_exec(s, "COMMIT") != 0) {
+		ows__state_rollback(s);
+		return -EIO;
+	}
+	s->uncommitted = 0;
+	return 0;
+}
+
 static void meta_text(struct ows_state *s, const char *k, char *out,
 		      size_t cap)
 {
@@ -145,6 +169,8 @@ int ows_state_stmt(struct ows_state *s, const char *sql, sqlite3_stmt **stmt)
 
 void ows_state_close(struct ows_state *s)
 {
+	if (s->db != NULL)
+		ows_state_commit(s);
 	for (size_t i = 0; i < OWS_STATE_STMTS && s->stmts[i].sql; i++)
 		sqlite3_finalize(s->stmts[i].st);
 	memset(s->stmts, 0, sizeof(s->stmts));
@@ -157,6 +183,9 @@ int ows_state_snapshot(struct ows_state *s, void **data, size_t *len)
 	sqlite3_int64 size = 0;
 	unsigned char *img;
 
+	/* never an uncommitted batch, nor an index it does not hold */
+	if (ows_state_commit(s) != 0)
+		return -EIO;
 	/* SQLite's buffer itself: a copy of it would double the memory a
 	 * snapshot takes, and the time, as the ledger grows. */
 	img = sqlite3_serialize(s->db, "main", &size, 0);
@@ -221,6 +250,8 @@ int ows_state_restore(struct ows_state *s, const void *data, size_t len)
 	sqlite3 *mem;
 	int rv;
 
+	/* a batch that cannot commit is in the newer snapshot anyway */
+	ows_state_commit(s);
 	rv = open_image(data, len, &mem);
 	if (rv != 0)
 		return rv;

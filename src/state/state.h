@@ -50,6 +50,13 @@ struct ows_state {
 	uint64_t height;    /* ledger height */
 	char head[65];      /* hash of the ledger's last entry */
 	uint64_t rejected;  /* number of rejected entries */
+	/*
+	 * Batch mode (set by the owner after open): ows_state_apply leaves
+	 * its transaction open, and consecutive applies share it until
+	 * ows_state_commit. false: each apply commits.
+	 */
+	bool batch;
+	unsigned uncommitted; /* entries applied since the last commit */
 };
 
 /* Open (creating if needed) the database at path. */
@@ -59,10 +66,22 @@ void ows_state_close(struct ows_state *s);
 /*
  * Apply the Raft entry at index. *result gets malloc'd JSON text (or NULL
  * when the entry was applied before). Returns 0, or -EIO when the database
- * failed (the node must stop: its state can no longer follow the log).
+ * failed (the node must stop: its state can no longer follow the log). In
+ * batch mode a failure rolls back every entry applied since the last
+ * ows_state_commit too: the state is then as that commit left it, and
+ * the caller applies those entries again.
  */
 int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
 		    size_t len, char **result);
+
+/*
+ * Batch mode: make every entry applied since the last commit durable in
+ * one COMMIT (WAL, synchronous=NORMAL: the Raft log is what makes an
+ * entry durable; the state is rebuilt from it after the last applied
+ * index it holds). 0 (also when nothing waits); -EIO when the COMMIT
+ * failed (a full disk): the state is then as the last commit left it.
+ */
+int ows_state_commit(struct ows_state *s);
 
 /*
  * Results are kept this long: a resend is accepted only within 15 minutes of
@@ -96,7 +115,8 @@ int ows_state_attested_result(struct ows_state *s, const json_t *body,
 
 /*
  * The whole database as one buffer, SQLite's own serialization (no second
- * copy is made), released with ows_state_snapshot_free.
+ * copy is made), released with ows_state_snapshot_free. An open batch is
+ * committed first (-EIO when that fails: no snapshot).
  */
 int ows_state_snapshot(struct ows_state *s, void **data, size_t *len);
 void ows_state_snapshot_free(void *data);
@@ -154,6 +174,8 @@ int ows__state_exec(struct ows_state *s, const char *sql);
  * statement: the same sql must not be in use twice at once.
  */
 int ows_state_stmt(struct ows_state *s, const char *sql, sqlite3_stmt **stmt);
+/* Roll back an open transaction and reload the cached metadata. */
+void ows__state_rollback(struct ows_state *s);
 /* Prepare sql on the state's database (the node's reads use it too). */
 int ows_state_prepare(struct ows_state *s, const char *sql,
 		      sqlite3_stmt **stmt);

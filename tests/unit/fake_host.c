@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "aws/auth.h"
+#include "aws/registry.h"
 #include "common/enc.h"
 #include "common/buf.h"
 #include "common/fs.h"
@@ -156,8 +157,58 @@ static int fh_propose(struct ows_aws_call *c, const json_t *actions,
 	l = calloc(1, sizeof(*l));
 	CHECK(l != NULL);
 	json_decref(fh->last_actions);
+	json_decref(fh->last_entry);
 	fh->last_actions = json_deep_copy(actions);
 	l->result = apply(fh, actions);
+	l->pcb = cb;
+	l->ud = ud;
+	later_start(fh, l);
+	return 0;
+}
+
+/*
+ * A service's own entry, applied at once in one transaction as the state
+ * machine applies it (state/apply.c, apply_service): {"ok": true, ...}
+ * with what the type's apply added, a refusal 400 MalformedEntry (the
+ * entry's writes rolled back), or -EIO to cb.
+ */
+static int fh_propose_entry(const struct ows_aws_host *h, const char *type,
+			    const json_t *body, ows_aws_proposed_cb cb,
+			    void *ud)
+{
+	struct fake_host *fh = h->ud;
+	const struct ows_aws_entry_type *t;
+	struct ows_aws_entry_ctx ctx;
+	struct ows_err err = {{0}};
+	struct later *l;
+	int rv;
+
+	t = type != NULL ? ows_aws_entry_type_find(type) : NULL;
+	if (t == NULL || !json_is_object(body))
+		return OWS_EINVAL;
+	l = calloc(1, sizeof(*l));
+	CHECK(l != NULL);
+	json_decref(fh->last_entry);
+	fh->last_entry = json_pack("{s:s, s:O}", "type", type, "body", body);
+	fh->now_ms += 1000;
+	fh->proposals++;
+	ctx = (struct ows_aws_entry_ctx){&fh->state, ++fh->entry_index,
+					 fh->now_ms};
+	l->result = json_pack("{s:b}", "ok", 1);
+	CHECK(ows__state_exec(&fh->state, "BEGIN IMMEDIATE") == 0);
+	rv = t->apply(&ctx, body, l->result, &err);
+	CHECK(ows__state_exec(&fh->state, rv == 0 ? "COMMIT" : "ROLLBACK")
+	      == 0);
+	if (rv == OWS_EINVAL) {
+		json_decref(l->result);
+		l->result = json_pack("{s:b, s:i, s:s, s:s}", "ok", 0,
+				      "status", 400, "code", "MalformedEntry",
+				      "message", err.msg);
+	} else if (rv != 0) {
+		json_decref(l->result);
+		l->result = NULL;
+		l->status = -EIO;
+	}
 	l->pcb = cb;
 	l->ud = ud;
 	later_start(fh, l);
@@ -285,6 +336,7 @@ void fake_host_init(struct fake_host *fh, const struct ows_aws_service *svc,
 		.session_key = key, .authorize = fh_authorize,
 		.authorize_resource = fh_authorize_resource,
 		.propose = fh_propose, .read_barrier = fh_read_barrier,
+		.propose_entry = fh_propose_entry,
 		.blob_put = fh_blob_put, .blob_path = fh_blob_path,
 		.invoke = fh_invoke,
 	};

@@ -2,7 +2,9 @@
  * A small host (aws/service.h) for services' unit tests: a real SQLite
  * state in a temporary directory, whose propose() applies the actions at
  * once through the kinds (state/kinds.h and the services' tables) in one
- * transaction, as the state machine applies an attested entry; authorize()
+ * transaction, as the state machine applies an attested entry, and whose
+ * propose_entry() applies a service's own entry the same way (its type's
+ * apply, found in aws/registry.h, in one transaction); authorize()
  * allows everything except the actions named in deny; blobs are files in
  * the directory. Every callback comes later, from the loop. A real HTTP
  * server on loopback turns each request into a call (the caller "users"
@@ -33,6 +35,8 @@ struct fake_host {
 	int64_t now_ms;         /* entries' time: +1000 per proposal */
 	unsigned proposals;     /* entries applied (accepted or not) */
 	json_t *last_actions;   /* the last proposal's actions */
+	json_t *last_entry;     /* the last propose_entry's {"type", "body"} */
+	uint64_t entry_index;   /* the last propose_entry's index (1, 2, ...) */
 	json_t *last_authorized; /* [{"action", "arns"}] of the last call */
 	const struct ows_aws_service *svc;
 	void (*handle)(struct ows_aws_call *c);

@@ -105,7 +105,7 @@ OWS_TEST(raft_restart_resumes)
 				   &(struct ows_raft_fsm){
 				       &n1->fsm, ows_test_raft_fsm_apply,
 				       ows_test_raft_fsm_snapshot,
-				       ows_test_raft_fsm_restore, NULL},
+				       ows_test_raft_fsm_restore, NULL, NULL},
 				   &n1->r),
 		      0);
 	OWS_CHECK_INT(ows_raft_bootstrap(n1->r), -EEXIST);
@@ -312,7 +312,7 @@ OWS_TEST(raft_new_rejects_bad_arguments)
 				       .heartbeat_timeout_ms = 100};
 	struct ows_raft_fsm fsm = {NULL, ows_test_raft_fsm_apply,
 				   ows_test_raft_fsm_snapshot,
-				   ows_test_raft_fsm_restore, NULL};
+				   ows_test_raft_fsm_restore, NULL, NULL};
 	struct ows_raft *r = NULL;
 	struct ows_test_raft_node *n1;
 
