@@ -605,8 +605,6 @@ void ows__ddb_capacity_add(json_t *consumed, const struct ows_ddb_table *t,
 		json_object_set_new(consumed, t->name, e);
 	}
 	units_add(e, "Table", units);
-	sub = json_object_get(e, "Table");
-	(void)sub;
 	for (i = 0; i < t->n_indexes && (old != NULL || item != NULL); i++) {
 		const char *which = t->indexes[i].local ?
 				    "LocalSecondaryIndexes" :
