@@ -426,10 +426,23 @@ int ows_sigv4_verify(const struct ows_sigv4_request *req,
 		     int64_t now, const char *body_sha256_hex,
 		     struct ows_err *err)
 {
+	uint8_t key[32];
+	int rv;
+
+	ows_sigv4_signing_key(secret, a->date, a->region, a->service, key);
+	rv = ows_sigv4_verify_key(req, a, key, now, body_sha256_hex, err);
+	OPENSSL_cleanse(key, sizeof(key));
+	return rv;
+}
+
+int ows_sigv4_verify_key(const struct ows_sigv4_request *req,
+			 const struct ows_sigv4_auth *a, const uint8_t key[32],
+			 int64_t now, const char *body_sha256_hex,
+			 struct ows_err *err)
+{
 	struct ows_buf creq = OWS_BUF_INIT;
 	const char *payload;
 	char sig[65];
-	uint8_t key[32];
 	int rv;
 
 	rv = check_time(a, now, err);
@@ -444,13 +457,9 @@ int ows_sigv4_verify(const struct ows_sigv4_request *req,
 		ows_err_printf(err, "a signed header is missing");
 		rv = OWS_ESIG_SIGNATURE;
 	}
-	if (rv == 0) {
-		ows_sigv4_signing_key(secret, a->date, a->region, a->service,
-				      key);
+	if (rv == 0)
 		rv = signature_of(key, a->amz_date, a->date, a->region,
 				  a->service, &creq, sig);
-		OPENSSL_cleanse(key, sizeof(key));
-	}
 	ows_buf_free(&creq);
 	if (rv == 0 && !ows_ct_equal(sig, a->signature, 64)) {
 		ows_err_printf(err, "the request signature we calculated does "
