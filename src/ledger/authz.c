@@ -24,6 +24,8 @@ const char *const ows_authz_condition_keys[] = {
 	   service the others (ListObjects' parameters) */
 	"aws:Referer",        "aws:UserAgent",       "s3:prefix",
 	"s3:delimiter",       "s3:max-keys",
+	/* DynamoDB calls: the partition keys and attributes they touch */
+	"dynamodb:LeadingKeys", "dynamodb:Attributes",
 };
 const size_t ows_authz_n_condition_keys =
 	sizeof(ows_authz_condition_keys) / sizeof(ows_authz_condition_keys[0]);

@@ -49,14 +49,14 @@ def all_ids(c, table):
 def test_writes_through_every_node_consistent_reads_on_every_node():
     nodes = cluster3_shared_root()
     c = clients(nodes)
-    make_table(c[1], "t")
+    make_table(c[1], "tbl")
     for round_ in range(3):
         for i, w in enumerate(c):
             key = "r%d-n%d" % (round_, i)
-            w.put_item(TableName="t", Item={"id": {"S": key}, "v": {"N": str(round_)}})
+            w.put_item(TableName="tbl", Item={"id": {"S": key}, "v": {"N": str(round_)}})
             # read-after-write on every node, at once
             for j, r in enumerate(c):
-                got = r.get_item(TableName="t", Key={"id": {"S": key}},
+                got = r.get_item(TableName="tbl", Key={"id": {"S": key}},
                                  ConsistentRead=True).get("Item")
                 check(got is not None and got["v"]["N"] == str(round_),
                       "node %d did not see %s written through node %d: %r"
@@ -66,7 +66,7 @@ def test_writes_through_every_node_consistent_reads_on_every_node():
 
     def race(w):
         try:
-            w.put_item(TableName="t", Item={"id": {"S": "race"}},
+            w.put_item(TableName="tbl", Item={"id": {"S": "race"}},
                        ConditionExpression="attribute_not_exists(id)")
             wins.append(1)
         except w.exceptions.ConditionalCheckFailedException:

@@ -164,14 +164,18 @@ def test_bad_signature_refused_before_the_body():
 def test_routing_by_target_scope_and_host():
     n = started()
     kid, secret = root_creds(n)
-    # X-Amz-Target of a service not served: JSON 1.0, not query-XML.
+    # X-Amz-Target routes to DynamoDB (JSON 1.0, not query-XML); an
+    # operation it does not have is UnknownOperationException.
     body = b"{}"
-    hs = signed("POST", "http://%s/" % n.edge, body, kid, secret, "dynamodb",
-                {"X-Amz-Target": "DynamoDB_20120810.ListTables",
-                 "Content-Type": "application/x-amz-json-1.0"})
-    st, text = http(n.edge, "POST", "/", body, hs)
-    v = json.loads(text)
-    check(st == 400 and v["__type"].endswith("#UnknownOperationException"), (st, text))
+    for op, want in (("ListTables", 200), ("NoSuchOperation", 400)):
+        hs = signed("POST", "http://%s/" % n.edge, body, kid, secret, "dynamodb",
+                    {"X-Amz-Target": "DynamoDB_20120810." + op,
+                     "Content-Type": "application/x-amz-json-1.0"})
+        st, text = http(n.edge, "POST", "/", body, hs)
+        v = json.loads(text)
+        check(st == want, (op, st, text))
+        check(want == 200 and v == {"TableNames": []} or
+              v["__type"].endswith("#UnknownOperationException"), (op, st, text))
     # A presigned URL routes by X-Amz-Credential: path "/" is Lambda's
     # here, so the unknown key is told in Lambda's JSON.
     amz = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
