@@ -328,9 +328,10 @@ static int leader_edge(struct ows_core *n, uint64_t *id, char addr[64])
 	return 0;
 }
 
-/* Send body (an attested entry's body) to the leader to propose. */
-static int forward_attested(struct ows_core *n, const char *text,
-			    struct proposal *p)
+/* Send text (an attested entry's body, or a service entry {"type",
+   "body"}) to the leader's end at path, signed by this node. */
+static int forward_to_leader(struct ows_core *n, const char *path,
+			     const char *text, struct proposal *p)
 {
 	char addr[64], sig[OWS_REQSIG_HEADER_MAX];
 	struct ows_http_header hs[2] = {
@@ -342,12 +343,12 @@ static int forward_attested(struct ows_core *n, const char *text,
 
 	if (rv != 0)
 		return rv;
-	rv = ows_reqsig_sign(n->key, "POST", "/_ows/v1/attested", text,
-			     strlen(text), ows_now_ms() / 1000, sig);
+	rv = ows_reqsig_sign(n->key, "POST", path, text, strlen(text),
+			     ows_now_ms() / 1000, sig);
 	if (rv != 0)
 		return rv;
-	return ows_core_forward(n, id, addr, "POST", "/_ows/v1/attested", hs,
-				2, text, strlen(text), forwarded_cb, p);
+	return ows_core_forward(n, id, addr, "POST", path, hs, 2, text,
+				strlen(text), forwarded_cb, p);
 }
 
 static json_t *attestation(struct ows_aws_call *c, const json_t *actions,
@@ -424,7 +425,7 @@ static int host_propose(struct ows_aws_call *c, const json_t *actions,
 			goto cleanup;
 	}
 	text = ows_json_dump(body);
-	rv = text ? forward_attested(n, text, p) : -ENOMEM;
+	rv = text ? forward_to_leader(n, "/_ows/v1/attested", text, p) : -ENOMEM;
 cleanup:
 	if (rv != 0)
 		free(p);
@@ -524,28 +525,6 @@ static bool service_entry_type(const char *type)
 	return ows_aws_entry_type_find(type) != NULL;
 }
 
-/* Send {"type", "body"} to the leader to propose. */
-static int forward_entry(struct ows_core *n, const char *text,
-			 struct proposal *p)
-{
-	char addr[64], sig[OWS_REQSIG_HEADER_MAX];
-	struct ows_http_header hs[2] = {
-		{"Content-Type", "application/json"},
-		{"Authorization", sig},
-	};
-	uint64_t id;
-	int rv = leader_edge(n, &id, addr);
-
-	if (rv != 0)
-		return rv;
-	rv = ows_reqsig_sign(n->key, "POST", ENTRY_PATH, text, strlen(text),
-			     ows_now_ms() / 1000, sig);
-	if (rv != 0)
-		return rv;
-	return ows_core_forward(n, id, addr, "POST", ENTRY_PATH, hs, 2, text,
-				strlen(text), forwarded_cb, p);
-}
-
 static int host_propose_entry(const struct ows_aws_host *h, const char *type,
 			      const json_t *body, ows_aws_proposed_cb cb,
 			      void *ud)
@@ -569,7 +548,7 @@ static int host_propose_entry(const struct ows_aws_host *h, const char *type,
 	}
 	fw = json_pack("{s:s, s:O}", "type", type, "body", body);
 	text = fw ? ows_json_dump(fw) : NULL;
-	rv = text ? forward_entry(n, text, p) : -ENOMEM;
+	rv = text ? forward_to_leader(n, ENTRY_PATH, text, p) : -ENOMEM;
 cleanup:
 	if (rv != 0)
 		free(p);

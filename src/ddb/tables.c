@@ -380,28 +380,6 @@ static int64_t query_i(struct ows_state *s, const char *sql, int64_t a,
 	return v;
 }
 
-/* The spec of a table's row, keeping its stack (API updates). */
-static int spec_write(const struct ows_apply_ctx *c, const char *name,
-		      const json_t *spec)
-{
-	char *text = ows_json_dump(spec);
-	sqlite3_stmt *st;
-	int rv = -EIO;
-
-	if (text == NULL)
-		return -ENOMEM;
-	if (ows_state_prepare(c->s, "UPDATE resources SET spec=?, height=? "
-			      "WHERE kind='tables' AND name=?", &st) == 0) {
-		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)c->height);
-		sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-		rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-		sqlite3_finalize(st);
-	}
-	free(text);
-	return rv;
-}
-
 static int64_t table_tid(struct ows_state *s, const char *name)
 {
 	sqlite3_stmt *st;
@@ -796,7 +774,7 @@ static int table_update(const struct ows_apply_ctx *c, const char *name,
 	if (rv == 0)
 		rv = refuse_keys(old, new, name, err);
 	if (rv == 0)
-		rv = spec_write(c, name, new);
+		rv = ows_kind_spec_write(c, "tables", name, new);
 	if (rv == 0)
 		rv = table_change(c, name, old, new);
 	json_decref(old);

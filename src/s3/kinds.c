@@ -102,27 +102,6 @@ static int buckets_check(const char *name, const json_t *spec,
 	return 0;
 }
 
-static int bucket_write(const struct ows_apply_ctx *c, const char *name,
-			const json_t *spec)
-{
-	char *text = ows_json_dump(spec);
-	sqlite3_stmt *st;
-	int rv = -EIO;
-
-	if (text == NULL)
-		return -ENOMEM;
-	if (ows_state_prepare(c->s, "UPDATE resources SET spec=?, height=? "
-			      "WHERE kind='buckets' AND name=?", &st) == 0) {
-		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)c->height);
-		sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-		rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-		sqlite3_finalize(st);
-	}
-	free(text);
-	return rv;
-}
-
 static int bucket_put(const struct ows_apply_ctx *c, const char *name,
 		      const json_t *spec, struct ows_err *err)
 {
@@ -218,7 +197,7 @@ static int bucket_member(const struct ows_apply_ctx *c, const char *name,
 		json_object_set(row, member, (json_t *)v);
 	rv = buckets_check(name, row, err);
 	if (rv == 0)
-		rv = bucket_write(c, name, row);
+		rv = ows_kind_spec_write(c, "buckets", name, row);
 	json_decref(row);
 	return rv;
 }

@@ -748,6 +748,28 @@ int ows_kind_put(const struct ows_apply_ctx *c, const char *kind,
 	return rv == 0 ? res_put(c, kind, name, spec) : rv;
 }
 
+int ows_kind_spec_write(const struct ows_apply_ctx *c, const char *kind,
+			const char *name, const json_t *spec)
+{
+	char *text = ows_json_dump(spec);
+	sqlite3_stmt *st;
+	int rv = -EIO;
+
+	if (text == NULL)
+		return -ENOMEM;
+	if (ows_state_prepare(c->s, "UPDATE resources SET spec=?, height=? "
+			      "WHERE kind=? AND name=?", &st) == 0) {
+		sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)c->height);
+		sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
+		rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+		sqlite3_finalize(st);
+	}
+	free(text);
+	return rv;
+}
+
 int ows_kind_delete(const struct ows_apply_ctx *c, const char *kind,
 		    const char *name, struct ows_err *err)
 {

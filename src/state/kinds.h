@@ -82,6 +82,14 @@ int ows_kind_put(const struct ows_apply_ctx *c, const char *kind,
 int ows_kind_delete(const struct ows_apply_ctx *c, const char *kind,
 		    const char *name, struct ows_err *err);
 
+/*
+ * Replace the spec of the existing row kind/name, keeping its stack (a
+ * change made through a service's API to a resource a stack may own:
+ * a bucket's policy, a table's indexes). 0, -ENOMEM or -EIO.
+ */
+int ows_kind_spec_write(const struct ows_apply_ctx *c, const char *kind,
+			const char *name, const json_t *spec);
+
 /* ---- module-private: src/state/ only (and its unit tests) ---- */
 
 /*
