@@ -246,10 +246,7 @@ void ows__ddb_batch_write(struct ows__ddb_req *r)
 	    (rv = items_shape(json_object_get(r->body, "RequestItems"),
 			      &err)) != 0 ||
 	    (rv = batch_check(r, b, lks, &err)) != 0) {
-		if (rv == OWS_ENOTFOUND)
-			goto denied_first;
-		ows__ddb_check_failed(r, rv, &err);
-		goto out;
+		goto denied_first;
 	}
 	json_object_foreach(lks, table, list)
 		if (ows__ddb_authorize(r, "dynamodb:BatchWriteItem", table,
@@ -260,13 +257,16 @@ void ows__ddb_batch_write(struct ows__ddb_req *r)
 				      b->writes), batch_applied);
 	return;
 denied_first:
-	/* a missing table: the caller's right on the batch's tables first */
+	/* a missing table or a request that does not fit its schema: the
+	 * caller's right on the batch's tables first (a caller who may not
+	 * write there learns nothing of them) */
 	json_object_foreach(json_object_get(r->body, "RequestItems"), table,
 			    list)
 		if (ows__ddb_authorize(r, "dynamodb:BatchWriteItem", table,
 				       NULL, NULL, NULL) != 0)
 			goto out;
-	if (retried || ows__ddb_catch_up(r, ows__ddb_batch_write) != 0)
+	if (rv != OWS_ENOTFOUND || retried ||
+	    ows__ddb_catch_up(r, ows__ddb_batch_write) != 0)
 		ows__ddb_check_failed(r, rv, &err);
 out:
 	json_decref(lks);

@@ -83,7 +83,10 @@ static void get_run(void *ud, int status)
 	}
 	if (ows__ddb_read_parse(r->body, OWS__DDB_READ_GET, t, &rd,
 				&err) != 0) {
-		ows__ddb_invalid(r, &err);
+		/* the table's schema is only for those who may read it */
+		if (ows__ddb_authorize(r, "dynamodb:GetItem", name, NULL, NULL,
+				       NULL) == 0)
+			ows__ddb_invalid(r, &err);
 		goto out;
 	}
 	if (ows__ddb_authorize(r, "dynamodb:GetItem", name, NULL, rd.leading,
@@ -360,7 +363,10 @@ static void batch_run(void *ud, int status)
 			rv = ows__ddb_authorize(r, "dynamodb:BatchGetItem",
 						b.tables[i].name, NULL,
 						leading, NULL);
-		else
+		/* the table's schema is only for those who may read it */
+		else if (ows__ddb_authorize(r, "dynamodb:BatchGetItem",
+					    b.tables[i].name, NULL, NULL,
+					    NULL) == 0)
 			ows__ddb_invalid(r, &err);
 		json_decref(leading);
 		if (rv != 0)
@@ -489,14 +495,19 @@ static int tget_check(struct ows__ddb_req *r, struct tget *g, size_t i,
 	ows_ddb_subst_init(&g->subst,
 			   json_object_get(get, "ExpressionAttributeNames"),
 			   NULL);
+	/* the table's schema is only for those who may read it */
 	if (ows__ddb_key_check(g->t, g->key, &err) != 0) {
-		tget_cancel(r, n, i, err.msg);
+		if (ows__ddb_authorize(r, "dynamodb:GetItem", g->name, NULL,
+				       NULL, NULL) == 0)
+			tget_cancel(r, n, i, err.msg);
 		return -1;
 	}
 	if (ows__ddb_projection_parse(get, &g->subst, &g->projection,
 				      &err) != 0 ||
 	    ows_ddb_subst_check(&g->subst, &err) != 0) {
-		ows__ddb_invalid(r, &err);
+		if (ows__ddb_authorize(r, "dynamodb:GetItem", g->name, NULL,
+				       NULL, NULL) == 0)
+			ows__ddb_invalid(r, &err);
 		return -1;
 	}
 	ows_buf_printf(&g->row, "%lld:", (long long)g->t->tid);

@@ -145,8 +145,9 @@ static void single_write(struct ows__ddb_req *r, enum ows__ddb_wkind kind,
 	}
 	rv = ows__ddb_write_check(r->c->host->state, &sg->set, kind, r->body,
 				  false, "", &sg->w, &sg->t, &err);
-	/* a caller who may not write there learns nothing of the table */
-	if (rv == OWS_ENOTFOUND &&
+	/* a caller who may not write there learns nothing of the table:
+	 * neither that it is missing nor its key schema */
+	if (rv != 0 && ows__ddb_str(r, "TableName") != NULL &&
 	    ows__ddb_authorize(r, action, ows__ddb_str(r, "TableName"), NULL,
 			       NULL, NULL) != 0)
 		goto out;

@@ -230,7 +230,11 @@ static void range_run(void *ud, int status)
 	}
 	if (ows__ddb_read_parse(r->body, scan ? OWS__DDB_READ_SCAN
 				: OWS__DDB_READ_QUERY, t, &rd, &err) != 0) {
-		ows__ddb_invalid(r, &err);
+		/* the table's schema and indexes are only for those who may
+		 * read them */
+		if (ows__ddb_authorize(r, action, name, ows__ddb_str(
+				r, "IndexName"), NULL, NULL) == 0)
+			ows__ddb_invalid(r, &err);
 		goto out;
 	}
 	if (ows__ddb_authorize(r, action, name, rd.ix ? rd.ix->name : NULL,

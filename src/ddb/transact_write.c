@@ -284,9 +284,13 @@ static json_t *entry_of(const struct ows__ddb_req *r, const json_t *writes)
 	return body;
 }
 
-/* A missing table: the caller's right on every named table first. */
-static void not_found(struct ows__ddb_req *r, const struct ows_err *err,
-		      bool retried)
+/*
+ * A missing table or an action that does not fit its table: the caller's
+ * right on every named table first (a caller who may not act there learns
+ * nothing of the tables).
+ */
+static void check_failed(struct ows__ddb_req *r, int rv,
+			 const struct ows_err *err, bool retried)
 {
 	const json_t *items = json_object_get(r->body, "TransactItems");
 	const json_t *el, *a;
@@ -303,8 +307,9 @@ static void not_found(struct ows__ddb_req *r, const struct ows_err *err,
 				return;
 		}
 	}
-	if (retried || ows__ddb_catch_up(r, ows__ddb_transact_write) != 0)
-		ows__ddb_check_failed(r, OWS_ENOTFOUND, err);
+	if (rv != OWS_ENOTFOUND || retried ||
+	    ows__ddb_catch_up(r, ows__ddb_transact_write) != 0)
+		ows__ddb_check_failed(r, rv, err);
 }
 
 void ows__ddb_transact_write(struct ows__ddb_req *r)
@@ -328,10 +333,7 @@ void ows__ddb_transact_write(struct ows__ddb_req *r)
 	if ((rv = ows__ddb_return_check(r->body, &err)) != 0 ||
 	    (rv = token_check(r->body, &err)) != 0 ||
 	    (rv = txn_check(r, x, which, &err)) != 0) {
-		if (rv == OWS_ENOTFOUND)
-			not_found(r, &err, retried);
-		else
-			ows__ddb_check_failed(r, rv, &err);
+		check_failed(r, rv, &err, retried);
 		txn_free(x);
 		return;
 	}

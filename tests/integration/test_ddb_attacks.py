@@ -1,0 +1,101 @@
+"""Hostile tenants and hostile clients against DynamoDB on a real owsd.
+
+Each test is a hole found by attacking the service (or an attack that must
+keep failing): a caller allowed on one table probing another table's key
+schema and indexes through the validation errors of every operation;
+hostile request shapes and sizes that must be refused cleanly while the
+node keeps answering others."""
+import json
+
+from owstest import boto3_client, check, deploy, started, write_json
+
+TABLES = {
+    "stack": "atk",
+    "tables": {
+        "pub": {"partition_key": "id:S"},
+        "secret": {"partition_key": "sid:S", "sort_key": "n:N",
+                   "indexes": {"hidden-ix": {"partition_key": "gx:S",
+                                             "projection": "ALL"}}},
+    },
+}
+
+
+def error(fn, **kw):
+    """The (code, message) of a call that must fail."""
+    import botocore.exceptions
+    try:
+        fn(**kw)
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"], e.response["Error"]["Message"]
+    raise AssertionError("%s(%r) did not fail" % (fn.__name__, kw))
+
+
+def user_client(n, name, statements):
+    """A boto3 client of a new user whose only policy has statements."""
+    n.ows("apply", write_json({
+        "stack": "people-" + name,
+        "policies": {name + "-p": {"Version": "2012-10-17",
+                                   "Statement": statements}},
+        "users": {name: {"policies": [name + "-p"]}}}), "--yes")
+    made = n.ows_json("key", "access", "create", name)
+    return boto3_client(n, "dynamodb", key=(made["access_key_id"],
+                                            made["secret_access_key"]))
+
+
+def test_ddb_attack_no_schema_leak_to_a_caller_denied_on_the_table():
+    """A caller with rights on table "pub" only sends requests to "secret"
+    whose keys, key conditions or index are wrong: each must be
+    AccessDeniedException, never the ValidationException that names
+    secret's key attributes or says whether an index exists."""
+    n = started()
+    deploy(n, TABLES)
+    eve = user_client(n, "eve", [{
+        "Effect": "Allow", "Action": "dynamodb:*",
+        "Resource": "arn:aws:dynamodb:*:*:table/pub"}])
+    bad_key = {"id": {"S": "a"}}
+    kv = {":v": {"S": "x"}}
+    probes = [
+        (eve.put_item, dict(TableName="secret", Item=bad_key)),
+        (eve.update_item, dict(TableName="secret", Key=bad_key,
+                               UpdateExpression="SET a = :v",
+                               ExpressionAttributeValues=kv)),
+        (eve.delete_item, dict(TableName="secret", Key=bad_key)),
+        (eve.get_item, dict(TableName="secret", Key=bad_key)),
+        (eve.query, dict(TableName="secret", KeyConditionExpression="zz = :v",
+                         ExpressionAttributeValues=kv)),
+        (eve.query, dict(TableName="secret", IndexName="no-such-ix",
+                         KeyConditionExpression="zz = :v",
+                         ExpressionAttributeValues=kv)),
+        (eve.query, dict(TableName="secret", IndexName="hidden-ix",
+                         KeyConditionExpression="zz = :v",
+                         ExpressionAttributeValues=kv)),
+        (eve.scan, dict(TableName="secret", IndexName="no-such-ix")),
+        (eve.scan, dict(TableName="secret", FilterExpression="zz = :v")),
+        (eve.batch_get_item, dict(RequestItems={"secret": {"Keys": [bad_key]}})),
+        (eve.batch_write_item, dict(RequestItems={"secret": [
+            {"PutRequest": {"Item": bad_key}}]})),
+        (eve.batch_write_item, dict(RequestItems={"secret": [
+            {"DeleteRequest": {"Key": bad_key}}]})),
+        (eve.transact_write_items, dict(TransactItems=[
+            {"Put": {"TableName": "pub", "Item": {"id": {"S": "ok"}}}},
+            {"Put": {"TableName": "secret", "Item": bad_key}}])),
+        (eve.transact_write_items, dict(TransactItems=[
+            {"ConditionCheck": {"TableName": "secret", "Key": bad_key,
+                                "ConditionExpression": "attribute_exists(q)"}}])),
+        (eve.transact_get_items, dict(TransactItems=[
+            {"Get": {"TableName": "secret", "Key": bad_key}}])),
+    ]
+    for fn, kw in probes:
+        code, msg = error(fn, **kw)
+        check(code == "AccessDeniedException" and "secret" in msg,
+              (fn.__name__, kw, code, msg))
+        said = msg.split(" on resource: ")[0]
+        for leak in ("sid", "hidden-ix", "schema", "index"):
+            check(leak not in said, (fn.__name__, code, msg))
+    # the same mistakes on a table eve may use are still the validation
+    # errors DynamoDB gives
+    code, msg = error(eve.get_item, TableName="pub", Key={"zz": {"S": "a"}})
+    check(code == "ValidationException" and "schema" in msg, (code, msg))
+    code, msg = error(eve.query, TableName="pub", KeyConditionExpression="zz = :v",
+                      ExpressionAttributeValues=kv)
+    check(code == "ValidationException" and "id" in msg, (code, msg))
