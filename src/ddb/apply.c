@@ -13,7 +13,8 @@
  * table deleted and made again is another table), reads the stored item,
  * evaluates its condition and builds the new item. An atomic entry
  * (TransactWriteItems) evaluates every write before it stores any and
- * stores nothing when one fails ("cancelled"); its ClientRequestToken is
+ * stores nothing when one fails ("cancelled"); its ClientRequestToken
+ * (prefixed by the proposer with the caller: each caller's own) is
  * kept in ddb_tokens for OWS_DDB_TOKEN_KEEP_MS of entry time with the
  * request's digest and the result, so that the same request sent again
  * gets the same result without writing twice ("replayed").

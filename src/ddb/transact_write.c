@@ -279,7 +279,11 @@ static json_t *entry_of(const struct ows__ddb_req *r, const json_t *writes)
 	}
 	ows_sha256_hex(text, strlen(text), digest);
 	free(text);
-	json_object_set_new(body, "token", json_string(token));
+	/* a token is the caller's own: another caller who sends it (guessed
+	 * or seen) neither skips its write as a replay nor is refused as a
+	 * mismatch */
+	json_object_set_new(body, "token", json_sprintf(
+		"%s/%s\n%s", r->c->caller.kind, r->c->caller.name, token));
 	json_object_set_new(body, "digest", json_string(digest));
 	return body;
 }

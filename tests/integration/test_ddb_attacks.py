@@ -135,3 +135,37 @@ def test_ddb_attack_add_and_delete_on_sets_of_tens_of_thousands():
     got = db.get_item(TableName="pub", Key=key, ConsistentRead=True)
     check(sorted(got["Item"]["s"]["NS"]).count("55000") == 1 and
           len(got["Item"]["s"]["NS"]) == len(have | {55000}), len(got["Item"]["s"]["NS"]))
+
+
+def test_ddb_attack_client_request_token_is_the_callers_own():
+    """A ClientRequestToken is idempotency for one caller. Another caller
+    who sends the same token (guessed, or seen in a log) must neither have
+    its own write silently skipped as a "replay" of someone else's, nor be
+    refused with IdempotentParameterMismatchException because of it."""
+    n = started()
+    deploy(n, TABLES)
+    db = boto3_client(n, "dynamodb")
+    allow = [{"Effect": "Allow", "Action": "dynamodb:*",
+              "Resource": "arn:aws:dynamodb:*:*:table/pub"}]
+    ann = user_client(n, "ann", allow)
+    bob = user_client(n, "bob", allow)
+    put = lambda v: [{"Put": {"TableName": "pub", "Item": {
+        "id": {"S": "t"}, "v": {"S": v}}}}]
+    ann.transact_write_items(TransactItems=put("ann"), ClientRequestToken="tok-1")
+    db.delete_item(TableName="pub", Key={"id": {"S": "t"}})
+    # bob's identical request is bob's: it writes
+    bob.transact_write_items(TransactItems=put("ann"), ClientRequestToken="tok-1")
+    got = db.get_item(TableName="pub", Key={"id": {"S": "t"}}, ConsistentRead=True)
+    check(got.get("Item", {}).get("v") == {"S": "ann"}, got)
+    # a different request of bob's with ann's token is not a mismatch
+    bob.transact_write_items(TransactItems=put("bob"), ClientRequestToken="tok-2")
+    ann.transact_write_items(TransactItems=put("ann2"), ClientRequestToken="tok-2")
+    got = db.get_item(TableName="pub", Key={"id": {"S": "t"}}, ConsistentRead=True)
+    check(got["Item"]["v"] == {"S": "ann2"}, got)
+    # each caller's own replays are still replays, and mismatches mismatches
+    ann.transact_write_items(TransactItems=put("ann"), ClientRequestToken="tok-1")
+    got = db.get_item(TableName="pub", Key={"id": {"S": "t"}}, ConsistentRead=True)
+    check(got["Item"]["v"] == {"S": "ann2"}, got)
+    code, _ = error(bob.transact_write_items, TransactItems=put("x"),
+                    ClientRequestToken="tok-2")
+    check(code == "IdempotentParameterMismatchException", code)
