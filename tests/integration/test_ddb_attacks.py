@@ -169,3 +169,41 @@ def test_ddb_attack_client_request_token_is_the_callers_own():
     code, _ = error(bob.transact_write_items, TransactItems=put("x"),
                     ClientRequestToken="tok-2")
     check(code == "IdempotentParameterMismatchException", code)
+
+
+def test_ddb_attack_leading_keys_policy_does_not_allow_scan():
+    """A user held to its own partition by ForAllValues:StringEquals on
+    dynamodb:LeadingKeys, even with dynamodb:*, must not Scan the table or
+    its index: a Scan reads every partition (docs/dynamodb-reads.md). A
+    policy allowing every leading key (StringLike "*") still allows it."""
+    n = started()
+    deploy(n, TABLES)
+    db = boto3_client(n, "dynamodb")
+    db.put_item(TableName="pub", Item={"id": {"S": "bob"}, "pw": {"S": "b0b"}})
+    db.put_item(TableName="pub", Item={"id": {"S": "ann"}})
+    own = user_client(n, "ann", [{
+        "Effect": "Allow", "Action": "dynamodb:*",
+        "Resource": ["arn:aws:dynamodb:*:*:table/pub",
+                     "arn:aws:dynamodb:*:*:table/secret",
+                     "arn:aws:dynamodb:*:*:table/secret/index/*"],
+        "Condition": {"ForAllValues:StringEquals": {
+            "dynamodb:LeadingKeys": ["ann"]}}}])
+    for kw in (dict(TableName="pub"), dict(TableName="secret"),
+               dict(TableName="secret", IndexName="hidden-ix"),
+               dict(TableName="pub", Segment=0, TotalSegments=2),
+               dict(TableName="pub", Select="COUNT")):
+        code, msg = error(own.scan, **kw)
+        check(code == "AccessDeniedException" and "dynamodb:Scan" in msg,
+              (kw, code, msg))
+    got = own.query(TableName="pub", KeyConditionExpression="id = :a",
+                    ExpressionAttributeValues={":a": {"S": "ann"}})
+    check([i["id"]["S"] for i in got["Items"]] == ["ann"], got)
+    code, _ = error(own.query, TableName="pub", KeyConditionExpression="id = :a",
+                    ExpressionAttributeValues={":a": {"S": "bob"}})
+    check(code == "AccessDeniedException", code)
+    every = user_client(n, "cid", [{
+        "Effect": "Allow", "Action": "dynamodb:Scan",
+        "Resource": "arn:aws:dynamodb:*:*:table/pub",
+        "Condition": {"ForAllValues:StringLike": {
+            "dynamodb:LeadingKeys": ["*"]}}}])
+    check(every.scan(TableName="pub")["Count"] == 2)
