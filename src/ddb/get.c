@@ -60,7 +60,7 @@ static void get_run(void *ud, int status)
 	const struct ows_ddb_table *t;
 	struct ows__ddb_read rd;
 	struct ows_err err = {{0}};
-	json_t *item = NULL, *out, *cap;
+	json_t *item = NULL, *out, *cap, *attrs;
 	size_t size = 0;
 	int rv;
 
@@ -89,8 +89,13 @@ static void get_run(void *ud, int status)
 			ows__ddb_invalid(r, &err);
 		goto out;
 	}
-	if (ows__ddb_authorize(r, "dynamodb:GetItem", name, NULL, rd.leading,
-			       NULL) != 0)
+	attrs = ows__ddb_read_attributes(rd.projection, NULL, NULL, false);
+	rv = attrs == NULL ? -ENOMEM : ows__ddb_authorize(
+		r, "dynamodb:GetItem", name, NULL, rd.leading, attrs);
+	json_decref(attrs);
+	if (rv == -ENOMEM)
+		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
+	if (rv != 0)
 		goto out;
 	rv = ows__ddb_item_get(s, t, json_object_get(r->body, "Key"),
 				(int64_t)time(NULL), &item);
@@ -359,10 +364,18 @@ static void batch_run(void *ud, int status)
 	for (size_t i = 0; i < b.n; i++) {
 		leading = NULL;
 		rv = batch_table_check(&b.tables[i], &leading, &err);
-		if (rv == 0)
-			rv = ows__ddb_authorize(r, "dynamodb:BatchGetItem",
-						b.tables[i].name, NULL,
-						leading, NULL);
+		if (rv == 0) {
+			json_t *attrs = ows__ddb_read_attributes(
+				b.tables[i].projection, NULL, NULL, false);
+
+			rv = attrs == NULL ? -ENOMEM : ows__ddb_authorize(
+				r, "dynamodb:BatchGetItem", b.tables[i].name,
+				NULL, leading, attrs);
+			json_decref(attrs);
+			if (rv == -ENOMEM)
+				ows__ddb_error(r, 500, "InternalServerError",
+					       "out of memory");
+		}
 		/* the table's schema is only for those who may read it */
 		else if (ows__ddb_authorize(r, "dynamodb:BatchGetItem",
 					    b.tables[i].name, NULL, NULL,
@@ -521,10 +534,17 @@ static int tget_authorize(struct ows__ddb_req *r, struct tget *g)
 {
 	json_t *leading = json_pack("[o]", ows__ddb_read_leading(
 			json_object_get(g->key, g->t->pk.name)));
-	int rv = ows__ddb_authorize(r, "dynamodb:GetItem", g->name, NULL,
-				    leading, NULL);
+	json_t *attrs = ows__ddb_read_attributes(g->projection, NULL, NULL,
+						 false);
+	int rv = -ENOMEM;
 
+	if (leading != NULL && attrs != NULL)
+		rv = ows__ddb_authorize(r, "dynamodb:GetItem", g->name, NULL,
+					leading, attrs);
+	else
+		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
 	json_decref(leading);
+	json_decref(attrs);
 	return rv;
 }
 

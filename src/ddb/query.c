@@ -204,7 +204,7 @@ static void range_run(void *ud, int status)
 	struct ows__ddb_read rd;
 	struct ows_err err = {{0}};
 	const char *action = scan ? "dynamodb:Scan" : "dynamodb:Query";
-	json_t *out;
+	json_t *out, *attrs;
 	int rv;
 
 	if (status != 0) {
@@ -244,8 +244,14 @@ static void range_run(void *ud, int status)
 		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
 		goto out;
 	}
-	if (ows__ddb_authorize(r, action, name, rd.ix ? rd.ix->name : NULL,
-			       rd.leading, NULL) != 0)
+	attrs = ows__ddb_read_attributes(rd.projection, rd.filter, rd.keycond,
+					 rd.select == OWS__DDB_SELECT_COUNT);
+	rv = attrs == NULL ? -ENOMEM : ows__ddb_authorize(
+		r, action, name, rd.ix ? rd.ix->name : NULL, rd.leading, attrs);
+	json_decref(attrs);
+	if (rv == -ENOMEM)
+		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
+	if (rv != 0)
 		goto out;
 	out = json_object();
 	rv = ows__ddb_range_walk(s, &rd, out, &err);

@@ -246,7 +246,7 @@ static int token_check(const json_t *body, struct ows_err *err)
 static int txn_authorize(struct ows__ddb_req *r, struct txn *x,
 			 const size_t *which)
 {
-	json_t *lk;
+	json_t *lk, *attrs;
 	size_t i;
 	int rv = 0;
 
@@ -256,9 +256,20 @@ static int txn_authorize(struct ows__ddb_req *r, struct txn *x,
 		lk = json_pack("[s]", ows__ddb_leading_key(x->t[i],
 				json_object_get(w, json_object_get(w, "item")
 						? "item" : "key")));
+		attrs = json_object();
+		if (lk == NULL || attrs == NULL ||
+		    ows__ddb_write_attributes(w, attrs) != 0 ||
+		    (attrs = ows__ddb_names_array(attrs)) == NULL) {
+			json_decref(lk);
+			json_decref(attrs);
+			ows__ddb_error(r, 500, "InternalServerError",
+				       "out of memory");
+			return -ENOMEM;
+		}
 		rv = ows__ddb_authorize(r, actions[which[i]].action,
-					x->t[i]->name, NULL, lk, NULL);
+					x->t[i]->name, NULL, lk, attrs);
 		json_decref(lk);
+		json_decref(attrs);
 	}
 	return rv;
 }

@@ -207,3 +207,110 @@ def test_ddb_attack_leading_keys_policy_does_not_allow_scan():
         "Condition": {"ForAllValues:StringLike": {
             "dynamodb:LeadingKeys": ["*"]}}}])
     check(every.scan(TableName="pub")["Count"] == 2)
+
+
+def test_ddb_attack_attributes_policy_holds_writes_and_reads():
+    """docs/dynamodb-writes.md lets a policy hold a user to some attributes
+    with ForAllValues:StringEquals on dynamodb:Attributes. The key was
+    never set, and ForAllValues of an absent key is true: the user wrote
+    and read every attribute. Now a write's attributes are its item's (or
+    key's) names and every name its condition and update expressions
+    touch; a read's are its projection's and filter's names, and a read of
+    whole items (no projection) is [""], which no policy of names allows."""
+    n = started()
+    deploy(n, TABLES)
+    db = boto3_client(n, "dynamodb")
+    db.put_item(TableName="pub", Item={"id": {"S": "bob"}, "name": {"S": "Bob"},
+                                       "salary": {"N": "100"}})
+    dan = user_client(n, "dan", [{
+        "Effect": "Allow", "Action": "dynamodb:*",
+        "Resource": "arn:aws:dynamodb:*:*:table/pub",
+        "Condition": {"ForAllValues:StringEquals": {
+            "dynamodb:Attributes": ["id", "name"]}}}])
+    bob = {"id": {"S": "bob"}}
+    denied = [
+        (dan.put_item, dict(TableName="pub", Item={"id": {"S": "d"},
+                                                   "salary": {"N": "1"}})),
+        (dan.put_item, dict(TableName="pub", Item={"id": {"S": "d"}},
+                            ConditionExpression="salary > :z",
+                            ExpressionAttributeValues={":z": {"N": "0"}})),
+        (dan.update_item, dict(TableName="pub", Key=bob,
+                               UpdateExpression="SET salary = :v",
+                               ExpressionAttributeValues={":v": {"N": "1"}})),
+        (dan.update_item, dict(TableName="pub", Key=bob,
+                               UpdateExpression="SET #n = salary",
+                               ExpressionAttributeNames={"#n": "name"})),
+        (dan.update_item, dict(TableName="pub", Key=bob,
+                               UpdateExpression="REMOVE salary")),
+        (dan.update_item, dict(TableName="pub", Key=bob,
+                               AttributeUpdates={"salary": {"Action": "DELETE"}})),
+        (dan.delete_item, dict(TableName="pub", Key=bob,
+                               ConditionExpression="attribute_exists(salary)")),
+        (dan.batch_write_item, dict(RequestItems={"pub": [
+            {"PutRequest": {"Item": {"id": {"S": "d"}, "name": {"S": "D"}}}},
+            {"PutRequest": {"Item": {"id": {"S": "e"}, "salary": {"N": "1"}}}}]})),
+        (dan.transact_write_items, dict(TransactItems=[
+            {"Update": {"TableName": "pub", "Key": bob,
+                        "UpdateExpression": "ADD salary :v",
+                        "ExpressionAttributeValues": {":v": {"N": "1"}}}}])),
+        # a whole item back is a read of every attribute
+        (dan.put_item, dict(TableName="pub", Item={"id": {"S": "d"}},
+                            ReturnValues="ALL_OLD")),
+        (dan.update_item, dict(TableName="pub", Key=bob,
+                               UpdateExpression="SET #n = :v",
+                               ExpressionAttributeNames={"#n": "name"},
+                               ExpressionAttributeValues={":v": {"S": "x"}},
+                               ReturnValues="ALL_NEW")),
+        (dan.delete_item, dict(TableName="pub", Key=bob, ReturnValues="ALL_OLD")),
+        (dan.delete_item, dict(TableName="pub", Key=bob,
+                               ConditionExpression="attribute_not_exists(id)",
+                               ReturnValuesOnConditionCheckFailure="ALL_OLD")),
+        (dan.get_item, dict(TableName="pub", Key=bob)),
+        (dan.get_item, dict(TableName="pub", Key=bob,
+                            ProjectionExpression="id, salary")),
+        (dan.get_item, dict(TableName="pub", Key=bob, AttributesToGet=["salary"])),
+        (dan.batch_get_item, dict(RequestItems={"pub": {"Keys": [bob]}})),
+        (dan.transact_get_items, dict(TransactItems=[
+            {"Get": {"TableName": "pub", "Key": bob}}])),
+        (dan.query, dict(TableName="pub", KeyConditionExpression="id = :b",
+                         ExpressionAttributeValues={":b": {"S": "bob"}})),
+        (dan.query, dict(TableName="pub", KeyConditionExpression="id = :b",
+                         ProjectionExpression="id", FilterExpression="salary > :z",
+                         ExpressionAttributeValues={":b": {"S": "bob"},
+                                                    ":z": {"N": "0"}})),
+        (dan.scan, dict(TableName="pub")),
+        (dan.scan, dict(TableName="pub", Select="COUNT",
+                        FilterExpression="salary > :z",
+                        ExpressionAttributeValues={":z": {"N": "50"}})),
+    ]
+    for fn, kw in denied:
+        code, msg = error(fn, **kw)
+        check(code == "AccessDeniedException", (fn.__name__, kw, code, msg))
+    got = db.get_item(TableName="pub", Key=bob, ConsistentRead=True)["Item"]
+    check(got == {"id": {"S": "bob"}, "name": {"S": "Bob"},
+                  "salary": {"N": "100"}}, got)
+    check(db.get_item(TableName="pub", Key={"id": {"S": "d"}}).get("Item") is None)
+    # what the policy allows still works
+    dan.put_item(TableName="pub", Item={"id": {"S": "d"}, "name": {"S": "D"}})
+    dan.update_item(TableName="pub", Key=bob, UpdateExpression="SET #n = :v",
+                    ExpressionAttributeNames={"#n": "name"},
+                    ExpressionAttributeValues={":v": {"S": "Robert"}},
+                    ConditionExpression="attribute_exists(id)")
+    got = dan.update_item(TableName="pub", Key=bob, UpdateExpression="SET #n = :v",
+                          ExpressionAttributeNames={"#n": "name"},
+                          ExpressionAttributeValues={":v": {"S": "Robert"}},
+                          ReturnValues="UPDATED_OLD")
+    check(got["Attributes"] == {"name": {"S": "Robert"}}, got)
+    dan.delete_item(TableName="pub", Key={"id": {"S": "d"}})
+    got = dan.get_item(TableName="pub", Key=bob, ProjectionExpression="id, #n",
+                       ExpressionAttributeNames={"#n": "name"})
+    check(got["Item"] == {"id": {"S": "bob"}, "name": {"S": "Robert"}}, got)
+    got = dan.query(TableName="pub", KeyConditionExpression="id = :b",
+                    ProjectionExpression="#n", ExpressionAttributeNames={"#n": "name"},
+                    ExpressionAttributeValues={":b": {"S": "bob"}})
+    check(got["Items"] == [{"name": {"S": "Robert"}}], got)
+    got = dan.batch_get_item(RequestItems={"pub": {"Keys": [bob],
+                                                   "ProjectionExpression": "id"}})
+    check(got["Responses"]["pub"] == [bob], got)
+    got = dan.scan(TableName="pub", Select="COUNT")
+    check(got["Count"] == 1, got)
