@@ -109,6 +109,24 @@ fail:
 	return NULL;
 }
 
+/*
+ * The item of a put as the handlers checked it, checked again (item, or
+ * NULL with err): an entry is applied by every node forever after, and
+ * its item must never be one no handler would have stored (an empty or
+ * missing key, a value that is no AttributeValue). The checks are pure,
+ * and an honest entry passes them unchanged.
+ */
+static json_t *put_checked(struct wstate *ws, struct ows_err *err)
+{
+	json_t *item = ws->item;
+
+	if (ows_ddb_item_check(item, err) == 0 &&
+	    ows__ddb_item_keys_check(ws->t, item, err) == 0)
+		return item;
+	json_decref(item);
+	return NULL;
+}
+
 static double units(const json_t *old, const json_t *item, bool atomic)
 {
 	size_t a = old ? ows_ddb_item_size(old) : 0;
@@ -174,11 +192,14 @@ static int evaluate(struct ows_state *s, struct wstate *ws, int64_t now_s,
 	if (strcmp(kind, "put") == 0 &&
 	    (ws->item = json_deep_copy(key)) == NULL)
 		rv = -ENOMEM;
+	else if (strcmp(kind, "put") == 0)
+		ws->item = put_checked(ws, &err);
 	else if (strcmp(kind, "update") == 0)
 		ws->item = updated(ws, upd, &err, &rv);
 	if (rv == -ENOMEM)
 		goto done;
-	if (strcmp(kind, "update") == 0 && ws->item == NULL) {
+	if ((strcmp(kind, "update") == 0 || strcmp(kind, "put") == 0) &&
+	    ws->item == NULL) {
 		ws->res = failed("ValidationError", err.msg);
 		rv = 0;
 		goto done;
