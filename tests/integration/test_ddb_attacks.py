@@ -417,3 +417,77 @@ def test_ddb_attack_kill9_of_a_follower_under_transactions_nodes_agree():
     for c in cs:
         got = _scan_all(c, "acct", "by-grp")
         check(got == want, (len(got), len(want)))
+
+
+def _signed(n, key, op, body):
+    """A DynamoDB request of body exactly as given (boto3 would encode
+    binaries itself), signed with key: (status, parsed reply)."""
+    import urllib.error
+    import urllib.request
+
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    req = botocore.awsrequest.AWSRequest(
+        method="POST", url="http://%s/" % n.edge, data=json.dumps(body).encode(),
+        headers={"X-Amz-Target": "DynamoDB_20120810." + op,
+                 "Content-Type": "application/x-amz-json-1.0"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(*key), "dynamodb",
+                            "us-east-1").add_auth(req)
+    r = urllib.request.Request(req.url, data=req.body, headers=dict(req.headers),
+                               method="POST")
+    try:
+        with urllib.request.urlopen(r, timeout=30) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def test_ddb_attack_deny_on_a_leading_key_holds_for_every_spelling_of_it():
+    """A Deny on one partition (ForAnyValue:StringEquals LeadingKeys) must
+    hold however the key is spelled: base64 with other padding bits or no
+    padding ("YR==", "YQ" are the byte "a", "YQ=="), a number with another
+    exponent ("1.0E2" is 100), through every operation."""
+    from owstest import root_creds
+    n = started()
+    deploy(n, {"stack": "bin", "tables": {
+        "bkeys": {"partition_key": "id:B"}, "nkeys": {"partition_key": "id:N"}}})
+    root = root_creds(n)
+    check(_signed(n, root, "PutItem", {"TableName": "bkeys", "Item": {
+        "id": {"B": "YR=="}, "v": {"S": "a"}}})[0] == 200)
+    check(_signed(n, root, "GetItem", {"TableName": "bkeys", "Key": {
+        "id": {"B": "YQ=="}}})[1]["Item"]["v"] == {"S": "a"})
+    user_client(n, "eve", [
+        {"Effect": "Allow", "Action": "dynamodb:*",
+         "Resource": "arn:aws:dynamodb:*:*:table/*"},
+        {"Effect": "Deny", "Action": "dynamodb:*",
+         "Resource": "arn:aws:dynamodb:*:*:table/*",
+         "Condition": {"ForAnyValue:StringEquals": {
+             "dynamodb:LeadingKeys": ["YQ==", "100"]}}}])
+    made = n.ows_json("key", "access", "create", "eve")
+    eve = (made["access_key_id"], made["secret_access_key"])
+    for table, t, spellings in (("bkeys", "B", ["YR==", "YQ", "YQ=="]),
+                                ("nkeys", "N", ["1.0E2", "100.000", "1e2"])):
+        for s in spellings:
+            k = {"id": {t: s}}
+            for op, body in (
+                    ("PutItem", {"TableName": table, "Item": k}),
+                    ("GetItem", {"TableName": table, "Key": k}),
+                    ("UpdateItem", {"TableName": table, "Key": k}),
+                    ("DeleteItem", {"TableName": table, "Key": k}),
+                    ("Query", {"TableName": table,
+                               "KeyConditionExpression": "id = :v",
+                               "ExpressionAttributeValues": {":v": {t: s}}}),
+                    ("BatchGetItem", {"RequestItems": {table: {"Keys": [k]}}}),
+                    ("BatchWriteItem", {"RequestItems": {table: [
+                        {"DeleteRequest": {"Key": k}}]}}),
+                    ("TransactGetItems", {"TransactItems": [
+                        {"Get": {"TableName": table, "Key": k}}]}),
+                    ("TransactWriteItems", {"TransactItems": [
+                        {"Delete": {"TableName": table, "Key": k}}]})):
+                status, reply = _signed(n, eve, op, body)
+                check(status == 400 and "AccessDenied" in reply.get("__type", ""),
+                      (op, s, status, reply))
+    # another partition is eve's
+    check(_signed(n, eve, "PutItem", {"TableName": "bkeys", "Item": {
+        "id": {"B": "Yg=="}}})[0] == 200)
