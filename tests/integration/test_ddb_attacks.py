@@ -1,10 +1,13 @@
 """Hostile tenants and hostile clients against DynamoDB on a real owsd.
 
-Each test is a hole found by attacking the service (or an attack that must
-keep failing): a caller allowed on one table probing another table's key
-schema and indexes through the validation errors of every operation;
-hostile request shapes and sizes that must be refused cleanly while the
-node keeps answering others."""
+Each test is a hole found by attacking the service, fixed (or an attack
+that held, kept so that it keeps holding): a caller denied on a table
+probing its key schema and indexes through validation errors; sets of
+tens of thousands of members under ADD and DELETE (n x m inside apply);
+another caller's ClientRequestToken; a LeadingKeys policy and Scan; a
+dynamodb:Attributes policy (never set before); kill -9 of a follower under
+transactions (the nodes agree); a denied partition key spelled otherwise
+(non-canonical base64 and numbers)."""
 import json
 
 from owstest import boto3_client, check, deploy, started, write_json
