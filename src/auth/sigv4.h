@@ -157,6 +157,17 @@ int ows_sigv4_verify(const struct ows_sigv4_request *req,
 		     struct ows_err *err);
 
 /*
+ * The same with the signing key of a's scope (ows_sigv4_signing_key of
+ * the secret, a->date, a->region, a->service; borrowed) instead of the
+ * secret: a server that keeps signing keys, as AWS's own services do,
+ * need not open the secret for every request.
+ */
+int ows_sigv4_verify_key(const struct ows_sigv4_request *req,
+			 const struct ows_sigv4_auth *a, const uint8_t key[32],
+			 int64_t now, const char *body_sha256_hex,
+			 struct ows_err *err);
+
+/*
  * For PAYLOAD_HASH: compare the hash of the body as received with the one
  * that was signed. 0 or OWS_ESIG_SHA256. Other modes always pass.
  */

@@ -3,15 +3,17 @@
  * any body byte, the check over a whole body, and the streamed check
  * (a running hash of the body, or aws-chunked with chunk signatures).
  *
- * A secret is held only from the head check until the signature over the
- * body is verified (or, streamed, until the chunk decoder has its signing
- * key), and is wiped then.
+ * A secret is held only while its signing key is derived (or, with the
+ * keys' cache, not at all: aws/keycache.c). The signing key is held from
+ * the head check until the signature over the body is verified (or,
+ * streamed, until the chunk decoder has its own copy), and is wiped then.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "aws/auth.h"
@@ -44,16 +46,54 @@ static bool signs_header(const char *list, const char *name)
 	return false;
 }
 
-static void wipe_secret(struct ows_aws_auth *x)
+static void wipe_key(struct ows_aws_auth *x)
 {
-	if (x->secret.data != NULL)
-		memset(x->secret.data, 0, x->secret.len);
-	ows_buf_free(&x->secret);
+	OPENSSL_cleanse(x->key, sizeof(x->key));
+	x->has_key = false;
 }
 
 void ows_aws_auth_clear(struct ows_aws_auth *x)
 {
-	wipe_secret(x);
+	wipe_key(x);
+}
+
+/* The signing key of x's scope from secret (which the caller wipes). */
+static void derive_key(struct ows_aws_auth *x, const char *secret)
+{
+	ows_sigv4_signing_key(secret, x->a.date, x->a.region, x->a.service,
+			      x->key);
+	x->has_key = true;
+}
+
+/*
+ * The signature verified (rv 0) with a key that came from the secret:
+ * keep it, unless the keys changed since it was looked up (the key may
+ * be gone now: this request passes, as it would have without the cache,
+ * but the next one looks again).
+ */
+static void remember(struct ows_aws_auth *x, int rv)
+{
+	const struct ows_aws_keys *keys = x->keys;
+
+	if (rv == 0 && x->to_cache && x->has_key &&
+	    keys->generation(keys->ud) == x->gen)
+		ows_aws_keycache_put(keys->cache, x->gen, &x->a,
+				     x->caller.user, x->key);
+	x->to_cache = false;
+}
+
+/* Verify with the key held; body_hex NULL: the headers' part only. */
+static int verify(struct ows_aws_auth *x, const char *body_hex,
+		  struct ows_err *err)
+{
+	int rv;
+
+	if (!x->has_key)
+		return -EINVAL;
+	rv = ows_sigv4_verify_key(&x->sr, &x->a, x->key, now_of(x), body_hex,
+				  err);
+	remember(x, rv);
+	return rv;
 }
 
 /*
@@ -94,9 +134,8 @@ static int session_secret(struct ows_aws_auth *x,
 			       "request is invalid.");
 		return OWS_ESIG_ACCESS_KEY;
 	}
-	if (ows_buf_puts(&x->secret, secret) != 0)
-		rv = -ENOMEM;
-	memset(secret, 0, sizeof(secret));
+	derive_key(x, secret);
+	OPENSSL_cleanse(secret, sizeof(secret));
 	who->session = true;
 	snprintf(who->kind, sizeof(who->kind), "%s", x->sess.kind);
 	snprintf(who->name, sizeof(who->name), "%s", x->sess.name);
@@ -105,7 +144,39 @@ static int session_secret(struct ows_aws_auth *x,
 	return rv;
 }
 
-/* Parse, check the scope, look the key up: on 0 the secret is held. */
+/*
+ * A long-term key's user and signing key: from the keys' cache, or from
+ * its secret (then to be cached once the signature verifies).
+ */
+static int long_term_key(struct ows_aws_auth *x,
+			 const struct ows_aws_keys *keys)
+{
+	struct ows_buf secret = OWS_BUF_INIT;
+	char *user = x->caller.user;
+	int rv;
+
+	if (keys->cache != NULL) {
+		x->gen = keys->generation(keys->ud);
+		if (ows_aws_keycache_get(keys->cache, x->gen, &x->a, user,
+					 x->key) == 0) {
+			x->has_key = true;
+			return 0;
+		}
+	}
+	rv = keys->secret(keys->ud, x->a.access_key, user, &secret);
+	if (rv == 0 && secret.data == NULL)
+		rv = -ENOENT;
+	if (rv == 0) {
+		derive_key(x, (const char *)secret.data);
+		x->to_cache = keys->cache != NULL;
+	}
+	if (secret.data != NULL)
+		OPENSSL_cleanse(secret.data, secret.len);
+	ows_buf_free(&secret);
+	return rv;
+}
+
+/* Parse, check the scope, look the key up: on 0 the signing key is held. */
 static int prepare(struct ows_aws_auth *x, const struct ows_http_req *req,
 		   const struct ows_aws_keys *keys, const char *service,
 		   bool unsigned_ok, struct ows_err *err)
@@ -114,7 +185,7 @@ static int prepare(struct ows_aws_auth *x, const struct ows_http_req *req,
 	struct ows_aws_caller *who = &x->caller;
 	int rv;
 
-	x->secret = (struct ows_buf)OWS_BUF_INIT;
+	x->keys = keys;
 	x->sr = (struct ows_sigv4_request){req->method, req->path, req->query,
 					   x->hs, n};
 	for (size_t i = 0; i < n; i++)
@@ -145,9 +216,9 @@ static int prepare(struct ows_aws_auth *x, const struct ows_http_req *req,
 			       "request is invalid.");
 		return OWS_ESIG_ACCESS_KEY;
 	}
-	rv = keys->secret(keys->ud, x->a.access_key, who->user, &x->secret);
+	rv = long_term_key(x, keys);
 	if (rv != 0) {
-		wipe_secret(x);
+		wipe_key(x);
 		ows_err_printf(err, "The AWS Access Key Id you provided does not "
 			       "exist in our records.");
 		return OWS_ESIG_ACCESS_KEY;
@@ -169,17 +240,16 @@ int ows_aws_auth_head(struct ows_aws_auth *x, const struct ows_http_req *req,
 	/* The signature covers what a header gives, or nothing of the body:
 	   check it now. Streaming modes check their seed signature here. */
 	if (rv == 0 && x->a.payload != OWS_SIGV4_PAYLOAD_BODY) {
-		rv = ows_sigv4_verify(&x->sr, &x->a, (const char *)x->secret.data,
-				      now_of(x), NULL, err);
+		rv = verify(x, NULL, err);
 		x->verified = rv == 0;
-		/* only the hash is left to compare: no secret needed, except
-		   by the chunk decoder, which derives its key from it */
+		/* only the hash is left to compare: no key needed, except
+		   by the chunk decoder */
 		if (x->a.payload == OWS_SIGV4_PAYLOAD_HASH ||
 		    x->a.payload == OWS_SIGV4_PAYLOAD_UNSIGNED)
-			wipe_secret(x);
+			wipe_key(x);
 	}
 	if (rv != 0) {
-		wipe_secret(x);
+		wipe_key(x);
 		return rv;
 	}
 	x->prepared = true;
@@ -188,11 +258,13 @@ int ows_aws_auth_head(struct ows_aws_auth *x, const struct ows_http_req *req,
 
 int ows__aws_auth_anonymous(struct ows_aws_auth *x)
 {
+	const struct ows_aws_keys *keys = x->keys;
 	int64_t now = x->now;
 
-	wipe_secret(x);
+	wipe_key(x);
 	memset(x, 0, sizeof(*x));
 	x->now = now;
+	x->keys = keys;
 	/* nothing is signed: the body passes through unchecked */
 	x->a.payload = OWS_SIGV4_PAYLOAD_UNSIGNED;
 	x->prepared = true;
@@ -213,10 +285,8 @@ int ows_aws_auth_body(struct ows_aws_auth *x, const void *body, size_t len,
 	if (x->verified)
 		rv = ows_sigv4_payload_check(&x->a, hash, err);
 	else
-		rv = ows_sigv4_verify(&x->sr, &x->a,
-				      (const char *)x->secret.data,
-				      now_of(x), hash, err);
-	wipe_secret(x);
+		rv = verify(x, hash, err);
+	wipe_key(x);
 	return rv;
 }
 
@@ -228,6 +298,24 @@ struct ows_aws_verifier {
 	bool chunked;
 	struct ows_sigv4_chunked d;
 };
+
+/* The aws-chunked decoder, from the (verified) seed and the key held. */
+static int chunked_init(struct ows_aws_verifier *v, int64_t decoded_length)
+{
+	const struct ows_sigv4_auth *a = &v->x->a;
+	char scope[3 * OWS_SIGV4_SCOPE_PART_MAX];
+
+	if (a->payload == OWS_SIGV4_PAYLOAD_STREAMING_UNSIGNED_TRAILER)
+		return ows_sigv4_chunked_init(&v->d, a->payload, NULL, NULL,
+					      NULL, NULL, decoded_length);
+	if (!v->x->has_key)
+		return -EINVAL;
+	snprintf(scope, sizeof(scope), "%s/%s/%s/aws4_request", a->date,
+		 a->region, a->service);
+	return ows_sigv4_chunked_init(&v->d, a->payload, v->x->key,
+				      a->amz_date, scope, a->signature,
+				      decoded_length);
+}
 
 int ows__aws_verifier_new(struct ows_aws_auth *x, int64_t decoded_length,
 			  struct ows_aws_verifier **out)
@@ -249,12 +337,10 @@ int ows__aws_verifier_new(struct ows_aws_auth *x, int64_t decoded_length,
 	case OWS_SIGV4_PAYLOAD_UNSIGNED:
 		break;
 	default:
-		rv = ows_sigv4_chunked_init_auth(&v->d, &x->a,
-						 (const char *)x->secret.data,
-						 decoded_length);
+		rv = chunked_init(v, decoded_length);
 		v->chunked = rv == 0;
 		/* the decoder holds the signing key now */
-		wipe_secret(x);
+		wipe_key(x);
 		break;
 	}
 	if (rv != 0) {
@@ -298,10 +384,8 @@ int ows__aws_verifier_finish(struct ows_aws_verifier *v, struct ows_err *err)
 	if (x->verified)
 		rv = ows_sigv4_payload_check(&x->a, hash, err);
 	else
-		rv = ows_sigv4_verify(&x->sr, &x->a,
-				      (const char *)x->secret.data,
-				      now_of(x), hash, err);
-	wipe_secret(x);
+		rv = verify(x, hash, err);
+	wipe_key(x);
 	return rv;
 }
 

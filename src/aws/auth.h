@@ -21,9 +21,61 @@
 #include "http/http.h"
 
 /*
+ * Signing keys of long-term access keys kept between requests
+ * (aws/keycache.c), so that a request need not open its key's sealed
+ * secret: one slot per (access key id, scope date, region, service), a
+ * fixed number of them, the least recently used replaced. Each slot holds
+ * the key's user and the SigV4 signing key of that scope, never the
+ * secret. A key is put in only once a request's signature verified with
+ * it. All slots belong to one generation of the keys (struct
+ * ows_aws_keys, generation) and are wiped when it moves; a key leaving
+ * the table is wiped. Used from one thread (the loop's).
+ */
+#define OWS_AWS_KEYCACHE_SLOTS 64
+
+struct ows_aws_keycache_slot {
+	bool used;
+	uint64_t hash;
+	uint64_t last_use;
+	char access_key[OWS_SIGV4_KEY_MAX + 1];
+	char date[9];
+	char region[OWS_SIGV4_SCOPE_PART_MAX];
+	char service[OWS_SIGV4_SCOPE_PART_MAX];
+	char user[256];
+	uint8_t key[32];
+};
+
+struct ows_aws_keycache {
+	struct ows_aws_keycache_slot slot[OWS_AWS_KEYCACHE_SLOTS];
+	uint64_t gen;  /* the generation the slots belong to */
+	uint64_t tick; /* use counter, for the least recently used */
+	uint64_t hits, misses, invalidations; /* for /metrics */
+};
+
+/*
+ * The slot of a's access key and scope at generation gen: 0 with its user
+ * and signing key copied out (key: the caller wipes it), or -ENOENT. A
+ * generation other than the table's wipes the table first.
+ */
+int ows_aws_keycache_get(struct ows_aws_keycache *c, uint64_t gen,
+			 const struct ows_sigv4_auth *a, char user[256],
+			 uint8_t key[32]);
+/* Keep key (copied) and user for a's access key and scope at gen. */
+void ows_aws_keycache_put(struct ows_aws_keycache *c, uint64_t gen,
+			  const struct ows_sigv4_auth *a, const char *user,
+			  const uint8_t key[32]);
+/* Wipe every slot (at close, or to forget everything at once). */
+void ows_aws_keycache_clear(struct ows_aws_keycache *c);
+
+/*
  * How aws/ learns the secret of a long-term access key: 0 with the key's
  * user (into user) and its secret (appended to secret, which the caller
  * wipes), or < 0 (-ENOENT: no such key).
+ *
+ * cache, when not NULL, keeps signing keys between requests; generation
+ * (required with cache) must then return a value that changes whenever
+ * what secret answers for some key may have changed (a key deleted,
+ * rotated, given to another user): the daemon's is the ledger's height.
  */
 struct ows_aws_keys {
 	int (*secret)(void *ud, const char *access_key, char user[256],
@@ -33,6 +85,8 @@ struct ows_aws_keys {
 	const char *region;         /* the node's region */
 	int64_t now;                /* Unix seconds; 0: the clock (tests
 				       set it) */
+	struct ows_aws_keycache *cache;
+	uint64_t (*generation)(void *ud);
 };
 
 /*
@@ -49,15 +103,23 @@ struct ows_aws_keys {
  * ows_aws_auth_body, once the body is read: the rest of the check.
  *
  * Both return 0 or an OWS_ESIG_* code with the reason in err. The
- * secret is kept only between the two steps, and only when the signature
- * could not be checked in the first; ows_aws_auth_clear wipes it (the
- * two steps do so themselves once it is no longer needed).
+ * signing key (derived from the secret, which is wiped at once) is kept
+ * only between the two steps, and only when the signature could not be
+ * checked in the first; ows_aws_auth_clear wipes it (the two steps do so
+ * themselves once it is no longer needed). keys must outlive x.
  */
 struct ows_aws_auth {
 	struct ows_sigv4_header hs[128];
 	struct ows_sigv4_request sr;
 	struct ows_sigv4_auth a;
-	struct ows_buf secret;
+	/* the signing key of a's scope, while has_key (never the secret) */
+	uint8_t key[32];
+	bool has_key;
+	/* put key in keys->cache once the signature verifies, if the keys'
+	   generation is still gen */
+	bool to_cache;
+	uint64_t gen;
+	const struct ows_aws_keys *keys;
 	bool prepared;       /* head check passed */
 	bool verified;       /* the signature held over the header's hash */
 	bool expired_token;  /* refused: the session has expired */

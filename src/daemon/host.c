@@ -824,6 +824,14 @@ static int access_secret(void *ud, const char *access_key, char user[256],
 	return ows_core_access_secret(ud, access_key, user, secret);
 }
 
+/* Access keys change only with the ledger (access_keys.*, users.*). */
+static uint64_t keys_generation(void *ud)
+{
+	struct ows_core *core = ud;
+
+	return core->state.height;
+}
+
 void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
 		   struct ows_functions *fns,
 		   const struct ows_blob_store *store)
@@ -850,8 +858,14 @@ void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
 		.blob_fetch = host_blob_fetch,
 		.invoke = host_invoke,
 	};
-	nh->keys = (struct ows_aws_keys){access_secret, core, core->session_key,
-					 core->cfg.region, 0};
+	nh->keys = (struct ows_aws_keys){
+		.secret = access_secret,
+		.ud = core,
+		.session_key = core->session_key,
+		.region = core->cfg.region,
+		.cache = &nh->keycache,
+		.generation = keys_generation,
+	};
 	ows_host_reads_init(nh);
 }
 
@@ -859,4 +873,5 @@ void ows_host_close(struct ows_node_host *nh)
 {
 	json_decref(nh->policies);
 	nh->policies = NULL;
+	ows_aws_keycache_clear(&nh->keycache);
 }

@@ -21,6 +21,7 @@
 struct ows_node_host {
 	struct ows_aws_host host;   /* host.ud is this */
 	struct ows_aws_keys keys;   /* SigV4's secret lookup */
+	struct ows_aws_keycache keycache; /* keys.cache: signing keys */
 	struct ows_core *core;      /* borrowed, as fns and store */
 	struct ows_functions *fns;
 	const struct ows_blob_store *store;

@@ -274,8 +274,10 @@ static int do_delete(json_t *item, const struct ows__ddb_action *a,
 	size_t i;
 	int rc;
 
+	/* nothing to delete from a missing attribute, but its parent must be
+	 * there as for SET, REMOVE and ADD (DELETE m.x with no map m) */
 	if (cur == NULL)
-		return 0;
+		return container(item, &a->path) ? 0 : fail(err, MSG_PATH);
 	if (ows_ddb_type_of(cur) != t)
 		return fail(err, MSG_TYPE);
 	l = json_object_get(cur, ows_ddb_type_name(t));

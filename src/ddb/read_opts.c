@@ -348,6 +348,16 @@ static int keycond_range(struct ows__ddb_read *rd,
 	return invalid(err, "Query key condition not supported");
 }
 
+/* An S or B value of no bytes: never a key. */
+static bool empty_key_value(const json_t *v)
+{
+	const char *s = json_string_value(json_object_get(v, "S"));
+
+	if (s == NULL)
+		s = json_string_value(json_object_get(v, "B"));
+	return s != NULL && s[0] == '\0';
+}
+
 static int keycond_parse(json_t *req, struct ows__ddb_read *rd,
 			 struct ows_err *err)
 {
@@ -387,6 +397,16 @@ static int keycond_parse(json_t *req, struct ows__ddb_read *rd,
 				     &kc, err);
 	if (rv != 0)
 		return rv;
+	/* as for GetItem's key: no partition can have an empty key (found by
+	 * differential testing against moto_server, which says the same) */
+	if (empty_key_value(kc.pk)) {
+		ows_err_printf(err, "One or more parameter values are not "
+			       "valid. The AttributeValue for a key attribute "
+			       "cannot contain an empty %s value. Key: %s",
+			       pk->type == OWS_DDB_B ? "binary" : "string",
+			       pk->name);
+		return OWS_EINVAL;
+	}
 	if ((rv = encode(kc.pk, &rd->pk, err)) != 0)
 		return rv;
 	rd->h = ows_ddb_key_hash(rd->pk.data, rd->pk.len);

@@ -56,8 +56,17 @@
 
 #define DEFAULT_ELECTION_MS 1000
 #define DEFAULT_HEARTBEAT_MS 100
-#define DEFAULT_SNAPSHOT_THRESHOLD 1024
-#define DEFAULT_SNAPSHOT_TRAILING 128
+/*
+ * A snapshot is the whole state (sqlite3_serialize on the loop, then
+ * compressed and written by libraft), so its cost grows with the tables:
+ * at 1024 entries between snapshots, writes of 1 KB items took one of a
+ * table of 20 MB every second. And a follower more than TRAILING entries
+ * behind is sent a whole snapshot instead of the entries it lacks: 128
+ * entries are a tenth of a second of such writes. The log kept is at most
+ * THRESHOLD + TRAILING entries (about 12 MB of 1 KB items).
+ */
+#define DEFAULT_SNAPSHOT_THRESHOLD 8192
+#define DEFAULT_SNAPSHOT_TRAILING 4096
 #define DRAIN_TIMEOUT_MS 10000
 /*
  * libraft waits this long after a failed connect before the next (its

@@ -87,8 +87,8 @@ struct ows_raft_auth {
 struct ows_raft_options {
 	unsigned election_timeout_ms;   /* default 1000 */
 	unsigned heartbeat_timeout_ms;  /* default 100 */
-	unsigned snapshot_threshold;    /* entries between snapshots; 1024 */
-	unsigned snapshot_trailing;     /* entries kept after one; 128 */
+	unsigned snapshot_threshold;    /* entries between snapshots; 8192 */
+	unsigned snapshot_trailing;     /* entries kept after one; 4096 */
 	/*
 	 * Borrowed for the call (its contents are copied). NULL: libraft's
 	 * plain TCP transport, which lets anyone who reaches the port speak

@@ -61,3 +61,53 @@ def test_refusals():
     n.ows("key", "access", "create", "dev")
     n.ows("apply", write_json({"stack": "s"}), "--yes")
     check([x["user"] for x in n.ows_json("key", "access", "ls")] == ["root"])
+
+
+def _error(fn):
+    """The AWS error code of fn(), or None when it succeeded."""
+    import botocore.exceptions
+    try:
+        fn()
+        return None
+    except botocore.exceptions.ClientError as e:
+        return e.response["Error"]["Code"]
+
+
+def test_deleted_or_rotated_key_refused_at_once():
+    """The node keeps signing keys between requests (aws/keycache.c): a key
+    deleted, or replaced by another, must be refused by the very next
+    request, on every service it was used with, and the new one taken."""
+    from owstest import boto3_client
+    n = started()
+    n.ows("apply", write_json({"stack": "s", "users": {"dev": {"policies": ["all"]}},
+                               "policies": {"all": {"Version": "2012-10-17", "Statement": [
+                                   {"Effect": "Allow", "Action": "*", "Resource": "*"}]}}}),
+          "--yes")
+    old = n.ows_json("key", "access", "create", "dev")
+    k1 = (old["access_key_id"], old["secret_access_key"])
+    ddb1, sts1 = boto3_client(n, "dynamodb", k1, retries=0), boto3_client(n, "sts", k1, retries=0)
+    # Used more than once on two services: its signing keys are kept.
+    for _ in range(3):
+        check(_error(ddb1.list_tables) is None)
+        check(sts1.get_caller_identity()["Arn"].endswith(":user/dev"))
+    # Rotation: a second key, both work; the first deleted is refused at
+    # once on both services, the second still works.
+    new = n.ows_json("key", "access", "create", "dev")
+    k2 = (new["access_key_id"], new["secret_access_key"])
+    ddb2 = boto3_client(n, "dynamodb", k2, retries=0)
+    check(_error(ddb2.list_tables) is None)
+    n.ows("key", "access", "rm", k1[0])
+    check(_error(ddb1.list_tables) == "UnrecognizedClientException")
+    check(_error(sts1.get_caller_identity) == "InvalidClientTokenId")
+    check(_error(ddb2.list_tables) is None)
+    # The user deleted (and so its keys): refused at once too.
+    check(_error(ddb2.list_tables) is None)
+    n.ows("apply", write_json({"stack": "s"}), "--yes")
+    check(_error(ddb2.list_tables) == "UnrecognizedClientException")
+    # A key whose secret is wrong is refused even while the right one's
+    # signing key is kept.
+    root = boto3_client(n, "dynamodb", retries=0)
+    check(_error(root.list_tables) is None)
+    from owstest import root_creds
+    bad = boto3_client(n, "dynamodb", (root_creds(n)[0], "x" * 40), retries=0)
+    check(_error(bad.list_tables) == "InvalidSignatureException")

@@ -45,8 +45,10 @@ static int secret_of(void *ud, const char *id, char user[256],
 }
 
 static const uint8_t session_key[32];
-static const struct ows_aws_keys keys = {secret_of, NULL, session_key,
-					 "us-east-1", NOW};
+static const struct ows_aws_keys keys = {.secret = secret_of,
+					 .session_key = session_key,
+					 .region = "us-east-1",
+					 .now = NOW};
 
 /* The handlers answer "KIND/NAME BYTES" (the bytes of the body seen). */
 static size_t streamed;

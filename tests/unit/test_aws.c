@@ -77,8 +77,10 @@ static void sreq_make(struct sreq *r, const char *service, const char *region,
 	r->req.n_headers = n;
 }
 
-static const struct ows_aws_keys keys = {secret_of, NULL, session_key,
-					 "us-east-1", NOW};
+static const struct ows_aws_keys keys = {.secret = secret_of,
+					 .session_key = session_key,
+					 .region = "us-east-1",
+					 .now = NOW};
 
 static int whole(const char *secret, const char *hash_header, const char *sent,
 		 const char *body, int *head_rv)
@@ -95,7 +97,7 @@ static int whole(const char *secret, const char *hash_header, const char *sent,
 	OWS_CHECK_STR(x.caller.kind, "users");
 	OWS_CHECK_STR(x.caller.name, "dev");
 	rv = ows_aws_auth_body(&x, body, strlen(body), &err);
-	OWS_CHECK(x.secret.data == NULL); /* wiped */
+	OWS_CHECK(!x.has_key); /* wiped */
 	ows_aws_auth_clear(&x);
 	return rv;
 }
@@ -179,9 +181,9 @@ static int stream(struct ows_aws_auth *x, int64_t decoded, const char *body,
 	memset(s, 0, sizeof(*s));
 	s->only_a = true;
 	OWS_CHECK_INT(ows__aws_verifier_new(x, decoded, &v), 0);
-	/* the chunk decoder has its key: the secret is no longer held */
+	/* the chunk decoder has its key: its own is no longer held */
 	if (decoded >= 0)
-		OWS_CHECK(x->secret.data == NULL);
+		OWS_CHECK(!x->has_key);
 	rv = 0;
 	for (int i = 0; rv == 0 && off < len; i++) {
 		size_t n = steps[i % 6] < len - off ? steps[i % 6] : len - off;
@@ -217,12 +219,12 @@ OWS_TEST(aws_auth_streamed_hash)
 	sreq_make(&r, "lambda", "us-east-1", SECRET, NULL, "hello world");
 	OWS_CHECK_INT(ows_aws_auth_head(&x, &r.req, &keys, "lambda", true,
 					&err), 0);
-	OWS_CHECK(x.secret.data != NULL);
+	OWS_CHECK(x.has_key);
 	OWS_CHECK_INT(stream(&x, -1, "hello world", 11, &s), 0);
 	OWS_CHECK_INT(ows_aws_auth_head(&x, &r.req, &keys, "lambda", true,
 					&err), 0);
 	OWS_CHECK_INT(stream(&x, -1, "hello", 5, &s), OWS_ESIG_SIGNATURE);
-	OWS_CHECK(x.secret.data == NULL);
+	OWS_CHECK(!x.has_key);
 	/* UNSIGNED-PAYLOAD, as SigV4 allows it for streamed services */
 	sreq_make(&r, "lambda", "us-east-1", SECRET, "UNSIGNED-PAYLOAD", "");
 	OWS_CHECK_INT(ows_aws_auth_head(&x, &r.req, &keys, "lambda", true,
@@ -295,6 +297,138 @@ OWS_TEST(aws_auth_streamed_chunks)
 	OWS_CHECK_INT(ows_aws_auth_head(&x, &req, &k, "s3", true, &err), 0);
 	OWS_CHECK_INT(stream(&x, 66560, body, len, &s), OWS_ESIG_SIGNATURE);
 	free(body);
+}
+
+/* ---- the keys' cache of signing keys ---- */
+
+static uint64_t test_gen;
+static bool key_deleted;
+static const char *cur_secret = SECRET;
+
+static int secret_cached(void *ud, const char *id, char user[256],
+			 struct ows_buf *out)
+{
+	(void)ud;
+	lookups++;
+	if (key_deleted || strcmp(id, KEY) != 0)
+		return -ENOENT;
+	snprintf(user, 256, "dev");
+	return ows_buf_puts(out, cur_secret);
+}
+
+static uint64_t gen_of(void *ud)
+{
+	(void)ud;
+	return test_gen;
+}
+
+/* A whole-body call signed with secret for service (head and body). */
+static int cached_call(const struct ows_aws_keys *k, const char *secret,
+		       const char *service)
+{
+	struct ows_aws_auth x;
+	struct ows_err err = {{0}};
+	struct sreq r;
+	int rv;
+
+	sreq_make(&r, service, "us-east-1", secret, NULL, "{}");
+	rv = ows_aws_auth_head(&x, &r.req, k, service, false, &err);
+	if (rv == 0) {
+		OWS_CHECK_STR(x.caller.user, "dev");
+		rv = ows_aws_auth_body(&x, "{}", 2, &err);
+	}
+	OWS_CHECK(!x.has_key);
+	ows_aws_auth_clear(&x);
+	return rv;
+}
+
+static size_t slots_used(const struct ows_aws_keycache *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < OWS_AWS_KEYCACHE_SLOTS; i++)
+		n += c->slot[i].used;
+	return n;
+}
+
+OWS_TEST(aws_auth_key_cache)
+{
+	struct ows_aws_keycache *cache = calloc(1, sizeof(*cache));
+	struct ows_aws_keys k = keys;
+	static const struct ows_aws_keycache_slot zero;
+	struct ows_aws_auth x;
+	struct ows_err err = {{0}};
+	struct sreq r;
+	char svc[16];
+
+	OWS_CHECK(cache != NULL);
+	k.secret = secret_cached;
+	k.cache = cache;
+	k.generation = gen_of;
+	test_gen = 7;
+	lookups = 0;
+	/* the first call opens the secret; the next ones do not */
+	OWS_CHECK_INT(cached_call(&k, SECRET, "lambda"), 0);
+	OWS_CHECK_INT(lookups, 1);
+	OWS_CHECK_INT(cached_call(&k, SECRET, "lambda"), 0);
+	OWS_CHECK_INT(cached_call(&k, SECRET, "lambda"), 0);
+	OWS_CHECK_INT(lookups, 1);
+	/* a cached key still tells a wrong signature */
+	OWS_CHECK_INT(cached_call(&k, "wrong", "lambda"), OWS_ESIG_SIGNATURE);
+	/* another scope is another signing key */
+	OWS_CHECK_INT(cached_call(&k, SECRET, "dynamodb"), 0);
+	OWS_CHECK_INT(lookups, 2);
+	/* a signature that failed keeps nothing */
+	OWS_CHECK_INT(cached_call(&k, "wrong", "sts"), OWS_ESIG_SIGNATURE);
+	OWS_CHECK_INT(cached_call(&k, SECRET, "sts"), 0);
+	OWS_CHECK_INT(lookups, 4);
+	OWS_CHECK_INT(slots_used(cache), 3);
+
+	/* the key deleted (the ledger moved): refused at once */
+	key_deleted = true;
+	test_gen++;
+	OWS_CHECK_INT(cached_call(&k, SECRET, "lambda"), OWS_ESIG_ACCESS_KEY);
+	OWS_CHECK_INT(slots_used(cache), 0);
+	/* rotated: the old secret refused, the new one taken */
+	key_deleted = false;
+	cur_secret = "a-new-secret";
+	test_gen++;
+	OWS_CHECK_INT(cached_call(&k, SECRET, "lambda"), OWS_ESIG_SIGNATURE);
+	OWS_CHECK_INT(cached_call(&k, "a-new-secret", "lambda"), 0);
+	lookups = 0;
+	OWS_CHECK_INT(cached_call(&k, "a-new-secret", "lambda"), 0);
+	OWS_CHECK_INT(lookups, 0);
+
+	/* the keys changed between head and body: this call passes (its
+	   key was good when it began) but what it learned is not kept */
+	sreq_make(&r, "sqs", "us-east-1", "a-new-secret", NULL, "{}");
+	OWS_CHECK_INT(ows_aws_auth_head(&x, &r.req, &k, "sqs", false, &err),
+		      0);
+	test_gen++;
+	OWS_CHECK_INT(ows_aws_auth_body(&x, "{}", 2, &err), 0);
+	lookups = 0;
+	OWS_CHECK_INT(cached_call(&k, "a-new-secret", "sqs"), 0);
+	OWS_CHECK_INT(lookups, 1);
+	OWS_CHECK_INT(slots_used(cache), 1);
+
+	/* bounded: more scopes than slots, every call still checked */
+	for (int i = 0; i < OWS_AWS_KEYCACHE_SLOTS + 8; i++) {
+		snprintf(svc, sizeof(svc), "svc%d", i);
+		OWS_CHECK_INT(cached_call(&k, "a-new-secret", svc), 0);
+	}
+	OWS_CHECK_INT(slots_used(cache), OWS_AWS_KEYCACHE_SLOTS);
+	/* the most recent ones are kept, the oldest gone */
+	lookups = 0;
+	OWS_CHECK_INT(cached_call(&k, "a-new-secret", svc), 0);
+	OWS_CHECK_INT(lookups, 0);
+	OWS_CHECK_INT(cached_call(&k, "a-new-secret", "svc0"), 0);
+	OWS_CHECK_INT(lookups, 1);
+	/* cleared: every byte of every slot wiped */
+	ows_aws_keycache_clear(cache);
+	for (int i = 0; i < OWS_AWS_KEYCACHE_SLOTS; i++)
+		OWS_CHECK(memcmp(&cache->slot[i], &zero, sizeof(zero)) == 0);
+	cur_secret = SECRET;
+	free(cache);
 }
 
 /* ---- one resource in both partitions ---- */

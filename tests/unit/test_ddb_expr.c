@@ -755,6 +755,19 @@ OWS_TEST(ddb_expr_update_errors)
 	OWS_CHECK_STR(update_err("REMOVE nope.x", NULL),
 		      "The document path provided in the update expression is "
 		      "invalid for update");
+	/* DELETE from a set under a missing map or list: as SET and REMOVE
+	 * (found by differential testing against moto_server) */
+	OWS_CHECK_STR(update_err("DELETE nope.x :v",
+				 V1(":v", "{\"SS\":[\"a\"]}")),
+		      "The document path provided in the update expression is "
+		      "invalid for update");
+	OWS_CHECK_STR(update_err("DELETE nope[0] :v",
+				 V1(":v", "{\"SS\":[\"a\"]}")),
+		      "The document path provided in the update expression is "
+		      "invalid for update");
+	OWS_CHECK(updated("DELETE m.zz :v", V1(":v", "{\"SS\":[\"a\"]}"),
+			  "m", "{\"M\":{\"a\":" S("1") ",\"b\":{\"M\":"
+			  "{\"c\":" N("3") "}}}}"));
 	OWS_CHECK_STR(update_err("SET q = zz", NULL),
 		      "The provided expression refers to an attribute that does "
 		      "not exist in the item");
