@@ -13,7 +13,8 @@
  * table deleted and made again is another table), reads the stored item,
  * evaluates its condition and builds the new item. An atomic entry
  * (TransactWriteItems) evaluates every write before it stores any and
- * stores nothing when one fails ("cancelled"); its ClientRequestToken is
+ * stores nothing when one fails ("cancelled"); its ClientRequestToken
+ * (prefixed by the proposer with the caller: each caller's own) is
  * kept in ddb_tokens for OWS_DDB_TOKEN_KEEP_MS of entry time with the
  * request's digest and the result, so that the same request sent again
  * gets the same result without writing twice ("replayed").
@@ -108,6 +109,24 @@ fail:
 	return NULL;
 }
 
+/*
+ * The item of a put as the handlers checked it, checked again (item, or
+ * NULL with err): an entry is applied by every node forever after, and
+ * its item must never be one no handler would have stored (an empty or
+ * missing key, a value that is no AttributeValue). The checks are pure,
+ * and an honest entry passes them unchanged.
+ */
+static json_t *put_checked(struct wstate *ws, struct ows_err *err)
+{
+	json_t *item = ws->item;
+
+	if (ows_ddb_item_check(item, err) == 0 &&
+	    ows__ddb_item_keys_check(ws->t, item, err) == 0)
+		return item;
+	json_decref(item);
+	return NULL;
+}
+
 static double units(const json_t *old, const json_t *item, bool atomic)
 {
 	size_t a = old ? ows_ddb_item_size(old) : 0;
@@ -173,11 +192,14 @@ static int evaluate(struct ows_state *s, struct wstate *ws, int64_t now_s,
 	if (strcmp(kind, "put") == 0 &&
 	    (ws->item = json_deep_copy(key)) == NULL)
 		rv = -ENOMEM;
+	else if (strcmp(kind, "put") == 0)
+		ws->item = put_checked(ws, &err);
 	else if (strcmp(kind, "update") == 0)
 		ws->item = updated(ws, upd, &err, &rv);
 	if (rv == -ENOMEM)
 		goto done;
-	if (strcmp(kind, "update") == 0 && ws->item == NULL) {
+	if ((strcmp(kind, "update") == 0 || strcmp(kind, "put") == 0) &&
+	    ws->item == NULL) {
 		ws->res = failed("ValidationError", err.msg);
 		rv = 0;
 		goto done;

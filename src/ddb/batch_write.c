@@ -180,9 +180,15 @@ static int batch_check(struct ows__ddb_req *r, struct batch *b,
 				goto done;
 			}
 			if (json_object_get(lks, table) == NULL)
-				json_object_set_new(lks, table, json_array());
-			json_array_append_new(json_object_get(lks, table),
-				json_string(ows__ddb_leading_key(b->t[n], el)));
+				json_object_set_new(lks, table, json_pack(
+					"{s:[], s:{}}", "keys", "attributes"));
+			json_array_append_new(json_object_get(json_object_get(
+				lks, table), "keys"), json_string(
+				ows__ddb_leading_key(b->t[n], el)));
+			if ((rv = ows__ddb_write_attributes(w, json_object_get(
+				json_object_get(lks, table), "attributes")))
+			    != 0)
+				goto done;
 			n++;
 		}
 	}
@@ -246,27 +252,37 @@ void ows__ddb_batch_write(struct ows__ddb_req *r)
 	    (rv = items_shape(json_object_get(r->body, "RequestItems"),
 			      &err)) != 0 ||
 	    (rv = batch_check(r, b, lks, &err)) != 0) {
-		if (rv == OWS_ENOTFOUND)
-			goto denied_first;
-		ows__ddb_check_failed(r, rv, &err);
-		goto out;
+		goto denied_first;
 	}
-	json_object_foreach(lks, table, list)
-		if (ows__ddb_authorize(r, "dynamodb:BatchWriteItem", table,
-				       NULL, list, NULL) != 0)
+	json_object_foreach(lks, table, list) {
+		json_t *attrs = ows__ddb_names_array(json_incref(
+			json_object_get(list, "attributes")));
+
+		rv = attrs == NULL ? -ENOMEM : ows__ddb_authorize(
+			r, "dynamodb:BatchWriteItem", table, NULL,
+			json_object_get(list, "keys"), attrs);
+		json_decref(attrs);
+		if (rv == -ENOMEM)
+			ows__ddb_error(r, 500, "InternalServerError",
+				       "out of memory");
+		if (rv != 0)
 			goto out;
+	}
 	json_decref(lks);
 	ows__ddb_propose(r, json_pack("{s:s, s:O}", "op", "write", "writes",
 				      b->writes), batch_applied);
 	return;
 denied_first:
-	/* a missing table: the caller's right on the batch's tables first */
+	/* a missing table or a request that does not fit its schema: the
+	 * caller's right on the batch's tables first (a caller who may not
+	 * write there learns nothing of them) */
 	json_object_foreach(json_object_get(r->body, "RequestItems"), table,
 			    list)
 		if (ows__ddb_authorize(r, "dynamodb:BatchWriteItem", table,
 				       NULL, NULL, NULL) != 0)
 			goto out;
-	if (retried || ows__ddb_catch_up(r, ows__ddb_batch_write) != 0)
+	if (rv != OWS_ENOTFOUND || retried ||
+	    ows__ddb_catch_up(r, ows__ddb_batch_write) != 0)
 		ows__ddb_check_failed(r, rv, &err);
 out:
 	json_decref(lks);

@@ -171,6 +171,41 @@ int ows__ddb_authorize(struct ows__ddb_req *r, const char *action,
 	return OWS_EDENIED;
 }
 
+json_t *ows__ddb_names_array(json_t *set)
+{
+	json_t *out = set ? json_array() : NULL, *v;
+	const char *name;
+
+	json_object_foreach(set, name, v)
+		if (out != NULL && json_array_append_new(out, json_string(
+				name)) != 0) {
+			json_decref(out);
+			out = NULL;
+		}
+	json_decref(set);
+	return out;
+}
+
+json_t *ows__ddb_read_attributes(const struct ows_ddb_expr *projection,
+				 const struct ows_ddb_expr *filter,
+				 const struct ows_ddb_expr *keycond,
+				 bool count)
+{
+	json_t *set = json_object();
+
+	if (set == NULL)
+		return NULL;
+	if ((projection == NULL && !count &&
+	     json_object_set_new(set, "", json_true()) != 0) ||
+	    ows_ddb_expr_tops(projection, set) != 0 ||
+	    ows_ddb_expr_tops(filter, set) != 0 ||
+	    ows_ddb_expr_tops(keycond, set) != 0) {
+		json_decref(set);
+		return NULL;
+	}
+	return ows__ddb_names_array(set);
+}
+
 /* ---- the call ---- */
 
 static void body_limit_for(const struct ows_http_req *req,

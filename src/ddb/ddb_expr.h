@@ -100,6 +100,13 @@ void ows_ddb_expr_free(struct ows_ddb_expr *e);
  */
 bool ows_ddb_expr_names_top(const struct ows_ddb_expr *e, const char *name);
 
+/*
+ * Add to names (an object used as a set: name -> true) the top-level
+ * attribute name of every path in e (NULL: none), the paths it only reads
+ * included: the dynamodb:Attributes a request touches. 0 or -ENOMEM.
+ */
+int ows_ddb_expr_tops(const struct ows_ddb_expr *e, json_t *names);
+
 /* ---- conditions and filters ---- */
 
 /*

@@ -68,6 +68,24 @@ int ows__ddb_authorize(struct ows__ddb_req *r, const char *action,
 		       const char *table, const char *index,
 		       const json_t *leading_keys, const json_t *attributes);
 
+/*
+ * The names of set (an object used as a set of attribute names; taken) as
+ * a new array, for dynamodb:Attributes; NULL when out of memory.
+ */
+json_t *ows__ddb_names_array(json_t *set);
+
+/*
+ * The dynamodb:Attributes of a read: the top-level names its projection,
+ * filter and key condition (each NULL: none) name; a read of whole items
+ * (no projection, and not count) is [""], a name no attribute has, so
+ * that a policy of names (ForAllValues:StringEquals) does not allow it.
+ * A new array, or NULL when out of memory.
+ */
+json_t *ows__ddb_read_attributes(const struct ows_ddb_expr *projection,
+				 const struct ows_ddb_expr *filter,
+				 const struct ows_ddb_expr *keycond,
+				 bool count);
+
 /* The request member name as a string, or NULL (absent or not a string). */
 const char *ows__ddb_str(const struct ows__ddb_req *r, const char *name);
 

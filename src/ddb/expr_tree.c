@@ -196,6 +196,44 @@ static bool node_names_top(const struct ows__ddb_node *node, const char *name)
 	return false;
 }
 
+static int path_top_add(const struct ows__ddb_path *p, json_t *names)
+{
+	if (p->n == 0 || p->el[0].name == NULL)
+		return 0;
+	return json_object_set_new(names, p->el[0].name, json_true())
+		? -ENOMEM : 0;
+}
+
+static int node_tops(const struct ows__ddb_node *node, json_t *names)
+{
+	unsigned i;
+	int rv = 0;
+
+	if (node == NULL)
+		return 0;
+	if (node->kind == OWS__EN_PATH)
+		rv = path_top_add(&node->path, names);
+	for (i = 0; rv == 0 && i < node->n; i++)
+		rv = node_tops(node->kid[i], names);
+	return rv;
+}
+
+int ows_ddb_expr_tops(const struct ows_ddb_expr *e, json_t *names)
+{
+	unsigned i;
+	int rv;
+
+	if (e == NULL)
+		return 0;
+	rv = node_tops(e->cond, names);
+	for (i = 0; rv == 0 && i < e->nact; i++)
+		if ((rv = path_top_add(&e->act[i].path, names)) == 0)
+			rv = node_tops(e->act[i].val, names);
+	for (i = 0; rv == 0 && i < e->npaths; i++)
+		rv = path_top_add(&e->paths[i], names);
+	return rv;
+}
+
 bool ows_ddb_expr_names_top(const struct ows_ddb_expr *e, const char *name)
 {
 	unsigned i;

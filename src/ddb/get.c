@@ -60,7 +60,7 @@ static void get_run(void *ud, int status)
 	const struct ows_ddb_table *t;
 	struct ows__ddb_read rd;
 	struct ows_err err = {{0}};
-	json_t *item = NULL, *out, *cap;
+	json_t *item = NULL, *out, *cap, *attrs;
 	size_t size = 0;
 	int rv;
 
@@ -83,11 +83,19 @@ static void get_run(void *ud, int status)
 	}
 	if (ows__ddb_read_parse(r->body, OWS__DDB_READ_GET, t, &rd,
 				&err) != 0) {
-		ows__ddb_invalid(r, &err);
+		/* the table's schema is only for those who may read it */
+		if (ows__ddb_authorize(r, "dynamodb:GetItem", name, NULL, NULL,
+				       NULL) == 0)
+			ows__ddb_invalid(r, &err);
 		goto out;
 	}
-	if (ows__ddb_authorize(r, "dynamodb:GetItem", name, NULL, rd.leading,
-			       NULL) != 0)
+	attrs = ows__ddb_read_attributes(rd.projection, NULL, NULL, false);
+	rv = attrs == NULL ? -ENOMEM : ows__ddb_authorize(
+		r, "dynamodb:GetItem", name, NULL, rd.leading, attrs);
+	json_decref(attrs);
+	if (rv == -ENOMEM)
+		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
+	if (rv != 0)
 		goto out;
 	rv = ows__ddb_item_get(s, t, json_object_get(r->body, "Key"),
 				(int64_t)time(NULL), &item);
@@ -356,11 +364,22 @@ static void batch_run(void *ud, int status)
 	for (size_t i = 0; i < b.n; i++) {
 		leading = NULL;
 		rv = batch_table_check(&b.tables[i], &leading, &err);
-		if (rv == 0)
-			rv = ows__ddb_authorize(r, "dynamodb:BatchGetItem",
-						b.tables[i].name, NULL,
-						leading, NULL);
-		else
+		if (rv == 0) {
+			json_t *attrs = ows__ddb_read_attributes(
+				b.tables[i].projection, NULL, NULL, false);
+
+			rv = attrs == NULL ? -ENOMEM : ows__ddb_authorize(
+				r, "dynamodb:BatchGetItem", b.tables[i].name,
+				NULL, leading, attrs);
+			json_decref(attrs);
+			if (rv == -ENOMEM)
+				ows__ddb_error(r, 500, "InternalServerError",
+					       "out of memory");
+		}
+		/* the table's schema is only for those who may read it */
+		else if (ows__ddb_authorize(r, "dynamodb:BatchGetItem",
+					    b.tables[i].name, NULL, NULL,
+					    NULL) == 0)
 			ows__ddb_invalid(r, &err);
 		json_decref(leading);
 		if (rv != 0)
@@ -489,14 +508,19 @@ static int tget_check(struct ows__ddb_req *r, struct tget *g, size_t i,
 	ows_ddb_subst_init(&g->subst,
 			   json_object_get(get, "ExpressionAttributeNames"),
 			   NULL);
+	/* the table's schema is only for those who may read it */
 	if (ows__ddb_key_check(g->t, g->key, &err) != 0) {
-		tget_cancel(r, n, i, err.msg);
+		if (ows__ddb_authorize(r, "dynamodb:GetItem", g->name, NULL,
+				       NULL, NULL) == 0)
+			tget_cancel(r, n, i, err.msg);
 		return -1;
 	}
 	if (ows__ddb_projection_parse(get, &g->subst, &g->projection,
 				      &err) != 0 ||
 	    ows_ddb_subst_check(&g->subst, &err) != 0) {
-		ows__ddb_invalid(r, &err);
+		if (ows__ddb_authorize(r, "dynamodb:GetItem", g->name, NULL,
+				       NULL, NULL) == 0)
+			ows__ddb_invalid(r, &err);
 		return -1;
 	}
 	ows_buf_printf(&g->row, "%lld:", (long long)g->t->tid);
@@ -510,10 +534,17 @@ static int tget_authorize(struct ows__ddb_req *r, struct tget *g)
 {
 	json_t *leading = json_pack("[o]", ows__ddb_read_leading(
 			json_object_get(g->key, g->t->pk.name)));
-	int rv = ows__ddb_authorize(r, "dynamodb:GetItem", g->name, NULL,
-				    leading, NULL);
+	json_t *attrs = ows__ddb_read_attributes(g->projection, NULL, NULL,
+						 false);
+	int rv = -ENOMEM;
 
+	if (leading != NULL && attrs != NULL)
+		rv = ows__ddb_authorize(r, "dynamodb:GetItem", g->name, NULL,
+					leading, attrs);
+	else
+		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
 	json_decref(leading);
+	json_decref(attrs);
 	return rv;
 }
 

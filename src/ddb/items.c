@@ -130,7 +130,7 @@ static void single_write(struct ows__ddb_req *r, enum ows__ddb_wkind kind,
 	struct single *sg = calloc(1, sizeof(*sg));
 	struct ows_err err = {{0}};
 	bool retried;
-	json_t *lk;
+	json_t *lk, *attrs;
 	int rv;
 
 	if (sg == NULL) {
@@ -145,8 +145,9 @@ static void single_write(struct ows__ddb_req *r, enum ows__ddb_wkind kind,
 	}
 	rv = ows__ddb_write_check(r->c->host->state, &sg->set, kind, r->body,
 				  false, "", &sg->w, &sg->t, &err);
-	/* a caller who may not write there learns nothing of the table */
-	if (rv == OWS_ENOTFOUND &&
+	/* a caller who may not write there learns nothing of the table:
+	 * neither that it is missing nor its key schema */
+	if (rv != 0 && ows__ddb_str(r, "TableName") != NULL &&
 	    ows__ddb_authorize(r, action, ows__ddb_str(r, "TableName"), NULL,
 			       NULL, NULL) != 0)
 		goto out;
@@ -159,8 +160,18 @@ static void single_write(struct ows__ddb_req *r, enum ows__ddb_wkind kind,
 	}
 	lk = json_pack("[s]", ows__ddb_leading_key(sg->t, json_object_get(
 			sg->w, kind == OWS__DDB_PUT ? "item" : "key")));
-	rv = ows__ddb_authorize(r, action, sg->t->name, NULL, lk, NULL);
+	attrs = json_object();
+	if (lk == NULL || attrs == NULL ||
+	    ows__ddb_write_attributes(sg->w, attrs) != 0 ||
+	    (attrs = ows__ddb_names_array(attrs)) == NULL) {
+		json_decref(lk);
+		json_decref(attrs);
+		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
+		goto out;
+	}
+	rv = ows__ddb_authorize(r, action, sg->t->name, NULL, lk, attrs);
 	json_decref(lk);
+	json_decref(attrs);
 	if (rv != 0)
 		goto out;
 	ows__ddb_propose(r, json_pack("{s:s, s:[O]}", "op", "write", "writes",

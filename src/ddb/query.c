@@ -204,7 +204,7 @@ static void range_run(void *ud, int status)
 	struct ows__ddb_read rd;
 	struct ows_err err = {{0}};
 	const char *action = scan ? "dynamodb:Scan" : "dynamodb:Query";
-	json_t *out;
+	json_t *out, *attrs;
 	int rv;
 
 	if (status != 0) {
@@ -230,11 +230,28 @@ static void range_run(void *ud, int status)
 	}
 	if (ows__ddb_read_parse(r->body, scan ? OWS__DDB_READ_SCAN
 				: OWS__DDB_READ_QUERY, t, &rd, &err) != 0) {
-		ows__ddb_invalid(r, &err);
+		/* the table's schema and indexes are only for those who may
+		 * read them */
+		if (ows__ddb_authorize(r, action, name, ows__ddb_str(
+				r, "IndexName"), NULL, NULL) == 0)
+			ows__ddb_invalid(r, &err);
 		goto out;
 	}
-	if (ows__ddb_authorize(r, action, name, rd.ix ? rd.ix->name : NULL,
-			       scan ? NULL : rd.leading, NULL) != 0)
+	/* A Scan reads every partition. No leading keys at all would pass
+	 * ForAllValues (true of an empty set): "", which no partition key
+	 * can be, so that only a policy allowing every key allows it. */
+	if (scan && (rd.leading = json_pack("[s]", "")) == NULL) {
+		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
+		goto out;
+	}
+	attrs = ows__ddb_read_attributes(rd.projection, rd.filter, rd.keycond,
+					 rd.select == OWS__DDB_SELECT_COUNT);
+	rv = attrs == NULL ? -ENOMEM : ows__ddb_authorize(
+		r, action, name, rd.ix ? rd.ix->name : NULL, rd.leading, attrs);
+	json_decref(attrs);
+	if (rv == -ENOMEM)
+		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
+	if (rv != 0)
 		goto out;
 	out = json_object();
 	rv = ows__ddb_range_walk(s, &rd, out, &err);

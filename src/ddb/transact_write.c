@@ -246,7 +246,7 @@ static int token_check(const json_t *body, struct ows_err *err)
 static int txn_authorize(struct ows__ddb_req *r, struct txn *x,
 			 const size_t *which)
 {
-	json_t *lk;
+	json_t *lk, *attrs;
 	size_t i;
 	int rv = 0;
 
@@ -256,9 +256,20 @@ static int txn_authorize(struct ows__ddb_req *r, struct txn *x,
 		lk = json_pack("[s]", ows__ddb_leading_key(x->t[i],
 				json_object_get(w, json_object_get(w, "item")
 						? "item" : "key")));
+		attrs = json_object();
+		if (lk == NULL || attrs == NULL ||
+		    ows__ddb_write_attributes(w, attrs) != 0 ||
+		    (attrs = ows__ddb_names_array(attrs)) == NULL) {
+			json_decref(lk);
+			json_decref(attrs);
+			ows__ddb_error(r, 500, "InternalServerError",
+				       "out of memory");
+			return -ENOMEM;
+		}
 		rv = ows__ddb_authorize(r, actions[which[i]].action,
-					x->t[i]->name, NULL, lk, NULL);
+					x->t[i]->name, NULL, lk, attrs);
 		json_decref(lk);
+		json_decref(attrs);
 	}
 	return rv;
 }
@@ -279,14 +290,22 @@ static json_t *entry_of(const struct ows__ddb_req *r, const json_t *writes)
 	}
 	ows_sha256_hex(text, strlen(text), digest);
 	free(text);
-	json_object_set_new(body, "token", json_string(token));
+	/* a token is the caller's own: another caller who sends it (guessed
+	 * or seen) neither skips its write as a replay nor is refused as a
+	 * mismatch */
+	json_object_set_new(body, "token", json_sprintf(
+		"%s/%s\n%s", r->c->caller.kind, r->c->caller.name, token));
 	json_object_set_new(body, "digest", json_string(digest));
 	return body;
 }
 
-/* A missing table: the caller's right on every named table first. */
-static void not_found(struct ows__ddb_req *r, const struct ows_err *err,
-		      bool retried)
+/*
+ * A missing table or an action that does not fit its table: the caller's
+ * right on every named table first (a caller who may not act there learns
+ * nothing of the tables).
+ */
+static void check_failed(struct ows__ddb_req *r, int rv,
+			 const struct ows_err *err, bool retried)
 {
 	const json_t *items = json_object_get(r->body, "TransactItems");
 	const json_t *el, *a;
@@ -303,8 +322,9 @@ static void not_found(struct ows__ddb_req *r, const struct ows_err *err,
 				return;
 		}
 	}
-	if (retried || ows__ddb_catch_up(r, ows__ddb_transact_write) != 0)
-		ows__ddb_check_failed(r, OWS_ENOTFOUND, err);
+	if (rv != OWS_ENOTFOUND || retried ||
+	    ows__ddb_catch_up(r, ows__ddb_transact_write) != 0)
+		ows__ddb_check_failed(r, rv, err);
 }
 
 void ows__ddb_transact_write(struct ows__ddb_req *r)
@@ -328,10 +348,7 @@ void ows__ddb_transact_write(struct ows__ddb_req *r)
 	if ((rv = ows__ddb_return_check(r->body, &err)) != 0 ||
 	    (rv = token_check(r->body, &err)) != 0 ||
 	    (rv = txn_check(r, x, which, &err)) != 0) {
-		if (rv == OWS_ENOTFOUND)
-			not_found(r, &err, retried);
-		else
-			ows__ddb_check_failed(r, rv, &err);
+		check_failed(r, rv, &err, retried);
 		txn_free(x);
 		return;
 	}

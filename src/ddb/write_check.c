@@ -409,6 +409,38 @@ fail:
 	return rv;
 }
 
+int ows__ddb_write_attributes(const json_t *w, json_t *set)
+{
+	const json_t *base = json_object_get(w, "item") ? json_object_get(
+		w, "item") : json_object_get(w, "key");
+	struct ows_ddb_expr *cond = NULL, *upd = NULL;
+	struct ows_err err;
+	const char *name;
+	json_t *v;
+	int rv;
+
+	const char *rv_all = ows_json_str(w, "ReturnValues");
+	const char *rv_fail = ows_json_str(w,
+		"ReturnValuesOnConditionCheckFailure");
+
+	json_object_foreach((json_t *)base, name, v)
+		if (json_object_set_new(set, name, json_true()) != 0)
+			return -ENOMEM;
+	/* a whole item back (ALL_OLD, ALL_NEW): "", as a read of whole
+	 * items, which no policy of names allows */
+	if (((rv_all != NULL && strncmp(rv_all, "ALL_", 4) == 0) ||
+	     (rv_fail != NULL && strcmp(rv_fail, "ALL_OLD") == 0)) &&
+	    json_object_set_new(set, "", json_true()) != 0)
+		return -ENOMEM;
+	if ((rv = ows__ddb_write_parse(w, &cond, &upd, &err)) != 0)
+		return rv;
+	if ((rv = ows_ddb_expr_tops(cond, set)) == 0)
+		rv = ows_ddb_expr_tops(upd, set);
+	ows_ddb_expr_free(cond);
+	ows_ddb_expr_free(upd);
+	return rv;
+}
+
 const char *ows__ddb_leading_key(const struct ows_ddb_table *t,
 				 const json_t *item)
 {

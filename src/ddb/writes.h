@@ -71,6 +71,16 @@ int ows__ddb_write_check(struct ows_state *s, struct ows__ddb_tables *set,
 			 bool in_txn, const char *where, json_t **out,
 			 struct ows_ddb_table **t, struct ows_err *err);
 
+/*
+ * Add to set (an object used as a set of names) the dynamodb:Attributes
+ * of w (a write as write_check made it): its item's top-level names (or
+ * its key's), and every name its condition and update name, read or
+ * written; "" when it returns a whole item (ReturnValues ALL_OLD or
+ * ALL_NEW, ReturnValuesOnConditionCheckFailure ALL_OLD), as a read of
+ * whole items. 0, or -ENOMEM / the parse's error.
+ */
+int ows__ddb_write_attributes(const json_t *w, json_t *set);
+
 /* The partition key value of item (or key) for t as a string (S as is,
    N its text, B its base64), for dynamodb:LeadingKeys; "" when none. */
 const char *ows__ddb_leading_key(const struct ows_ddb_table *t,

@@ -693,3 +693,72 @@ OWS_TEST(ddb_writes_answer_a_failed_proposal)
 	}
 	fake_host_close(&fh);
 }
+
+/*
+ * Hostile "ddb" entries (a node's POST /_ows/v1/entry is trusted, but an
+ * entry is applied by every node forever after: it must never crash apply
+ * or fail it with anything but a refusal, and a refused entry changes
+ * nothing): writes that no handler would propose.
+ */
+OWS_TEST(ddb_entry_hostile_bodies_are_refused_or_harmless)
+{
+	static const char *const bodies[] = {
+		"{\"op\":\"write\",\"writes\":[1]}",
+		"{\"op\":\"write\",\"writes\":{}}",
+		"{\"op\":\"write\",\"writes\":[{\"kind\":\"put\"}]}",
+		"{\"op\":\"write\",\"writes\":[{\"kind\":\"put\",\"table\":5}]}",
+		"{\"op\":\"write\",\"writes\":[{\"kind\":\"put\",\"table\":"
+		"\"tbl\",\"tid\":7,\"item\":{\"id\":{\"S\":\"a\"}}}]}",
+		"{\"op\":\"write\",\"writes\":[{\"kind\":\"put\",\"table\":"
+		"\"tbl\",\"tid\":7,\"item\":{\"id\":{\"N\":\"1\"},"
+		"\"n\":{\"N\":\"1\"}}}]}",
+		"{\"op\":\"write\",\"writes\":[{\"kind\":\"put\",\"table\":"
+		"\"tbl\",\"tid\":7,\"item\":{\"id\":{\"S\":\"a\"},"
+		"\"n\":{\"N\":\"abc\"}}}]}",
+		"{\"op\":\"write\",\"writes\":[{\"kind\":\"put\",\"table\":"
+		"\"tbl\",\"tid\":7,\"item\":{\"id\":{\"S\":\"a\"},"
+		"\"n\":{\"N\":\"1\"},\"email\":{\"N\":\"5\"}}}]}",
+		"{\"op\":\"write\",\"writes\":[{\"kind\":\"put\",\"table\":"
+		"\"tbl\",\"tid\":7,\"item\":{\"id\":{\"S\":\"a\"},"
+		"\"n\":{\"N\":\"1\"},\"x\":{\"S\":5},\"y\":[1],\"z\":{}}}]}",
+		"{\"op\":\"write\",\"writes\":[{\"kind\":\"put\",\"table\":"
+		"\"tbl\",\"tid\":7,\"item\":{\"id\":{\"S\":\"\"},"
+		"\"n\":{\"N\":\"1\"}}}]}",
+		"{\"op\":\"write\",\"writes\":[{\"kind\":\"update\",\"table\":"
+		"\"tbl\",\"tid\":7,\"key\":{\"id\":{\"S\":\"a\"},"
+		"\"n\":{\"N\":\"1\"}},\"UpdateExpression\":\"ADD v :v\","
+		"\"ExpressionAttributeValues\":{\":v\":{\"N\":\"x\"}}}]}",
+		"{\"op\":\"write\",\"writes\":[{\"kind\":\"update\",\"table\":"
+		"\"tbl\",\"tid\":7,\"key\":{\"id\":{\"S\":\"a\"},"
+		"\"n\":{\"N\":\"1\"}},\"UpdateExpression\":\"SET (((\"}]}",
+		"{\"op\":\"write\",\"writes\":[{\"kind\":\"update\",\"table\":"
+		"\"tbl\",\"tid\":7,\"key\":[]}]}",
+		"{\"op\":\"write\",\"writes\":[{\"kind\":\"delete\",\"table\":"
+		"\"tbl\",\"tid\":7,\"key\":{\"id\":{\"S\":\"a\"}},"
+		"\"ConditionExpression\":5}]}",
+		"{\"op\":\"write\",\"atomic\":true,\"token\":\"t\","
+		"\"writes\":[{\"kind\":\"check\",\"table\":\"tbl\",\"tid\":7,"
+		"\"key\":{\"id\":{\"S\":\"a\"},\"n\":{\"N\":\"1\"}}}]}",
+		"{\"op\":\"expire\",\"table\":\"tbl\",\"tid\":7,"
+		"\"keys\":[1,[],{\"id\":5}],\"now\":99999999999999}",
+		"{\"op\":\"expire\",\"table\":\"tbl\",\"tid\":7,\"keys\":{}}",
+		"{\"op\":5}",
+		"{}",
+	};
+	struct fake_host fh;
+	size_t i;
+
+	setup(&fh);
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		json_t *b = json_loads(bodies[i], 0, NULL);
+		json_t *r;
+
+		OWS_CHECK(b != NULL);
+		r = apply_new(b); /* checks: 0 or OWS_EINVAL, never a crash */
+		json_decref(r);
+		/* nothing that is not an item of the table got stored */
+		OWS_CHECK(!present("{\"id\":{\"S\":\"\"},\"n\":{\"N\":\"1\"}}"));
+	}
+	OWS_CHECK_INT(table_items(), 0);
+	fake_host_close(&fh);
+}
