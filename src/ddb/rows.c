@@ -43,6 +43,24 @@ static bool key_empty(const json_t *av)
 	return json_is_string(v) && json_string_length(v) == 0;
 }
 
+/* DynamoDB's limits on a key value's size (its messages verbatim). */
+static int key_size_check(const json_t *av, bool sort, struct ows_err *err)
+{
+	if (!sort && ows_ddb_value_size(av) > OWS_DDB_PK_MAX) {
+		ows_err_printf(err, "One or more parameter values were "
+			       "invalid: Size of hashkey has exceeded the "
+			       "maximum size limit of2048 bytes");
+		return OWS_EINVAL;
+	}
+	if (sort && ows_ddb_value_size(av) > OWS_DDB_SK_MAX) {
+		ows_err_printf(err, "One or more parameter values were "
+			       "invalid: Aggregated size of all range keys "
+			       "has exceeded the size limit of 1024 bytes");
+		return OWS_EINVAL;
+	}
+	return 0;
+}
+
 int ows__ddb_key_check(const struct ows_ddb_table *t, json_t *key,
 		       struct ows_err *err)
 {
@@ -68,6 +86,8 @@ int ows__ddb_key_check(const struct ows_ddb_table *t, json_t *key,
 				       defs[i]->name);
 			return OWS_EINVAL;
 		}
+		if (key_size_check(av, i == 1, err) != 0)
+			return OWS_EINVAL;
 	}
 	return 0;
 mismatch:
@@ -103,19 +123,7 @@ static int table_key_check(const struct ows_ddb_keydef *d, const json_t *item,
 			       ty == OWS_DDB_B ? "binary" : "string", d->name);
 		return OWS_EINVAL;
 	}
-	if (!sort && ows_ddb_value_size(av) > OWS_DDB_PK_MAX) {
-		ows_err_printf(err, "One or more parameter values were "
-			       "invalid: Size of hashkey has exceeded the "
-			       "maximum size limit of2048 bytes");
-		return OWS_EINVAL;
-	}
-	if (sort && ows_ddb_value_size(av) > OWS_DDB_SK_MAX) {
-		ows_err_printf(err, "One or more parameter values were "
-			       "invalid: Aggregated size of all range keys "
-			       "has exceeded the size limit of 1024 bytes");
-		return OWS_EINVAL;
-	}
-	return 0;
+	return key_size_check(av, sort, err);
 }
 
 static int index_key_check(const struct ows_ddb_index *ix,

@@ -548,3 +548,31 @@ def test_ddb_query_with_resource_api_cli_and_debian_clients():
                            capture_output=True, text=True, timeout=60)
         check(p.returncode == 0, p.stderr)
         check(json.loads(p.stdout) == [0, 1, 2], p.stdout)
+
+
+def test_ddb_oversized_key_values_are_refused_not_missed():
+    """A key value past DynamoDB's limits (2048 bytes for a partition
+    key, 1024 for a sort key) is a ValidationException on every
+    operation that takes a Key, as DynamoDB answers, not an item that
+    is simply absent."""
+    n = started()
+    c = boto3_client(n, "dynamodb")
+    table(c, "big-keys", sk=("s", "S"))
+    hash_msg = ("One or more parameter values were invalid: Size of hashkey "
+                "has exceeded the maximum size limit of2048 bytes")
+    range_msg = ("One or more parameter values were invalid: Aggregated size "
+                 "of all range keys has exceeded the size limit of 1024 bytes")
+    for key, msg in (({"id": {"S": "x" * 2049}, "s": {"S": "a"}}, hash_msg),
+                     ({"id": {"S": "a"}, "s": {"S": "y" * 1025}}, range_msg)):
+        expect_error(lambda: c.get_item(TableName="big-keys", Key=key),
+                     "ValidationException", msg)
+        expect_error(lambda: c.delete_item(TableName="big-keys", Key=key),
+                     "ValidationException", msg)
+        expect_error(lambda: c.update_item(TableName="big-keys", Key=key,
+                                           UpdateExpression="SET v = :v",
+                                           ExpressionAttributeValues={":v": {"N": "1"}}),
+                     "ValidationException", msg)
+    # at the limits exactly: allowed
+    key = {"id": {"S": "x" * 2048}, "s": {"S": "y" * 1024}}
+    c.put_item(TableName="big-keys", Item=dict(key, v={"N": "7"}))
+    check(c.get_item(TableName="big-keys", Key=key)["Item"]["v"] == {"N": "7"})
