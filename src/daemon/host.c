@@ -459,27 +459,38 @@ static void attested_applied(void *ud, int status, void *result)
 	free(result);
 }
 
+/*
+ * Whether req (body of len bytes) is signed by a node of the cluster, as
+ * the leader's ends of forwarded entries require; when not, it is
+ * answered 403 ("only a node of the cluster forwards WHAT").
+ */
+static bool from_member(struct ows_core *n, struct ows_http_req *req,
+			const char *body, size_t len, const char *what)
+{
+	const char *auth = ows_http_req_header(req, "Authorization");
+	char pub[OWS_PUBKEY_B64_LEN];
+	struct ows_err err = {{0}};
+
+	if (auth != NULL &&
+	    ows_reqsig_verify(auth, "POST", req->target, body, len,
+			      ows_now_ms() / 1000, pub, &err) == 0 &&
+	    ows_core_key_is_member(n, pub))
+		return true;
+	ows_reply_error(req, 403, "AccessDenied", "only a node of the cluster "
+			"forwards %s", what);
+	return false;
+}
+
 static void attested_body_cb(struct ows_http_req *req, int status,
 			     const char *body, size_t len)
 {
 	struct ows_core *n = req->data;
-	const char *auth = ows_http_req_header(req, "Authorization");
-	char pub[OWS_PUBKEY_B64_LEN];
 	struct ows_err err = {{0}};
 	json_t *v;
 	int rv;
 
-	if (status != 0)
+	if (status != 0 || !from_member(n, req, body, len, "attested entries"))
 		return;
-	if (auth == NULL ||
-	    ows_reqsig_verify(auth, "POST", req->target, body, len,
-			      ows_now_ms() / 1000, pub, &err) != 0 ||
-	    !ows_core_key_is_member(n, pub)) {
-		ows_reply_error(req, 403, "AccessDenied", "only a node "
-				      "of the cluster forwards attested "
-				      "entries");
-		return;
-	}
 	v = ows_json_parse(body, len, &err);
 	if (!json_is_object(v) ||
 	    !json_is_object(json_object_get(v, "attestation"))) {
@@ -567,23 +578,13 @@ static void entry_body_cb(struct ows_http_req *req, int status,
 			  const char *body, size_t len)
 {
 	struct ows_core *n = req->data;
-	const char *auth = ows_http_req_header(req, "Authorization");
-	char pub[OWS_PUBKEY_B64_LEN];
 	struct ows_err err = {{0}};
 	const char *type;
 	json_t *v;
 	int rv;
 
-	if (status != 0)
+	if (status != 0 || !from_member(n, req, body, len, "entries"))
 		return;
-	if (auth == NULL ||
-	    ows_reqsig_verify(auth, "POST", req->target, body, len,
-			      ows_now_ms() / 1000, pub, &err) != 0 ||
-	    !ows_core_key_is_member(n, pub)) {
-		ows_reply_error(req, 403, "AccessDenied", "only a node of the "
-				"cluster forwards entries");
-		return;
-	}
 	v = ows_json_parse(body, len, &err);
 	type = ows_json_str(v, "type");
 	if (type == NULL || !service_entry_type(type) ||
