@@ -11,6 +11,7 @@
 
 #include "aws/auth.h"
 #include "common/enc.h"
+#include "common/json.h"
 #include "common/log.h"
 
 static struct ows_aws_call_priv *priv(const struct ows_aws_call *c)
@@ -134,7 +135,7 @@ static const char *content_type(const struct ows_aws_call *c)
 void ows_aws_reply_json(struct ows_aws_call *c, int status, json_t *v)
 {
 	struct ows_http_header h = {"Content-Type", content_type(c)};
-	char *text = v != NULL ? json_dumps(v, JSON_COMPACT) : NULL;
+	char *text = v != NULL ? ows_json_dumps(v, JSON_COMPACT) : NULL;
 
 	json_decref(v);
 	if (text == NULL) {

@@ -10,6 +10,7 @@
 
 #include "aws/auth.h"
 #include "common/buf.h"
+#include "common/json.h"
 #include "common/log.h"
 
 static void xml_elem(struct ows_buf *b, const char *name, const char *text)
@@ -73,7 +74,7 @@ static void error_v(struct ows_aws_call *c, int status, const char *code,
 			      msg, "__type", code);
 		if (v != NULL && extra != NULL)
 			json_object_update(v, (json_t *)extra);
-		text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+		text = v ? ows_json_dumps(v, JSON_COMPACT) : NULL;
 		json_decref(v);
 		ows_aws_reply(c, status, h, 2, text, text ? strlen(text) : 0);
 		free(text);
@@ -94,7 +95,7 @@ static void error_v(struct ows_aws_call *c, int status, const char *code,
 		v = json_pack("{s:s, s:s}", "__type", type, "message", msg);
 		if (v != NULL && extra != NULL)
 			json_object_update(v, (json_t *)extra);
-		text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+		text = v ? ows_json_dumps(v, JSON_COMPACT) : NULL;
 		json_decref(v);
 		ows_aws_reply(c, status, &h, 1, text, text ? strlen(text) : 0);
 		free(text);

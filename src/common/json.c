@@ -14,6 +14,7 @@
 #include "common/json.h"
 
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdbool.h>
@@ -300,6 +301,46 @@ static int scan_string(struct parser *ps, const char **out, size_t *outlen)
 }
 
 /*
+ * The common reals ("1.0", "0.25": no exponent, at most 2^53 in digits, at
+ * most 22 after the point) without strtod: the digits and the power of ten
+ * are both exact doubles, so their one IEEE division is the correctly
+ * rounded value that strtod returns (Clinger's fast path). Needs doubles
+ * evaluated as doubles (SSE2, not x87).
+ */
+static bool real_exact(const unsigned char *s, const unsigned char *e,
+		       double *out)
+{
+	static const double pow10[] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21,
+		1e22,
+	};
+	const uint64_t max = (uint64_t)1 << 53;
+	bool neg = *s == '-', fraction = false;
+	uint64_t m = 0;
+	unsigned k = 0, d;
+	double v;
+
+	if (FLT_EVAL_METHOD != 0)
+		return false;
+	for (s += neg; s < e; s++) {
+		if (*s == '.') {
+			fraction = true;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			return false;
+		d = *s - '0';
+		if (m > (max - d) / 10 || (fraction && ++k > 22))
+			return false;
+		m = m * 10 + d;
+	}
+	v = (double)m / pow10[k];
+	*out = neg ? -v : v;
+	return true;
+}
+
+/*
  * A real: strtod over a NUL-terminated copy (the input is not terminated).
  * OWS never calls setlocale, so the decimal point is '.', as jansson's
  * to_locale() would arrange. Underflow is accepted (strtod's nearest
@@ -311,6 +352,10 @@ static json_t *real(struct parser *ps, const unsigned char *s)
 	char local[64], *text = local;
 	double v;
 
+	if (real_exact(s, ps->p, &v)) {
+		skip_pushed_back_nul(ps);
+		return json_real(v);
+	}
 	if (n >= sizeof(local) && (text = malloc(n + 1)) == NULL)
 		return fail(ps, "out of memory");
 	memcpy(text, s, n);
@@ -750,14 +795,30 @@ static int dump_integer(struct dump *d, json_int_t i)
 }
 
 /*
- * Reals are rare in OWS's documents (DynamoDB numbers travel as strings):
- * jansson formats them itself, so that the digits are its own whatever its
- * version ("%.17g" and the ".0" of 2.14, shortest round-trip later).
+ * Reals other than small integral ones are rare in OWS's documents
+ * (DynamoDB numbers travel as strings): jansson formats them itself, so
+ * that the digits are its own whatever its version ("%.17g" and the ".0"
+ * of 2.14, the shortest round-trip form later).
  */
 static int dump_real(struct dump *d, const json_t *v)
 {
-	char *t = json_dumps(v, JSON_ENCODE_ANY);
+	double x = json_real_value(v), a = signbit(x) ? -x : x;
+	char *t;
 	int rv;
+
+	/*
+	 * Integral values below 1e15 (a write's capacity units, 1.0) are
+	 * their digits and ".0" in every jansson: "%.17g" prints them
+	 * without an exponent, and so does the shortest form of later ones.
+	 */
+	if (a < 1e15 && a == (double)(uint64_t)a) {
+		if (signbit(x) && putc1(d, '-') != 0)
+			return DUMP_FAIL;
+		if (dump_integer(d, (json_int_t)a) != DUMP_OK)
+			return DUMP_FAIL;
+		return put(d, ".0", 2) == 0 ? DUMP_OK : DUMP_FAIL;
+	}
+	t = json_dumps(v, JSON_ENCODE_ANY);
 
 	if (t == NULL)
 		return DUMP_FAIL;

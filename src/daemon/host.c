@@ -274,7 +274,7 @@ static void proposal_done(struct proposal *p, int status, const char *text,
 	json_t *r = NULL;
 
 	if (status == 0) {
-		r = text ? json_loadb(text, len, 0, NULL) : NULL;
+		r = text ? ows_json_loadb(text, len, 0, NULL) : NULL;
 		if (!json_is_object(r))
 			status = -EIO;
 	}

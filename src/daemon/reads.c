@@ -58,7 +58,7 @@ static void leadership_answered(void *ud, int status,
 	 * count twice in the majority.
 	 */
 	if (status == 0 && resp->status == 200) {
-		v = json_loadb(resp->body, resp->body_len, 0, NULL);
+		v = ows_json_loadb(resp->body, resp->body_len, 0, NULL);
 		rv = json_is_true(json_object_get(v, "leader")) &&
 			     json_integer_value(json_object_get(v, "node")) ==
 				 (json_int_t)q->voter
@@ -140,7 +140,7 @@ static void index_answered(void *ud, int status,
 	else if (resp->status != 200)
 		rv = -EIO;
 	else {
-		v = json_loadb(resp->body, resp->body_len, 0, NULL);
+		v = ows_json_loadb(resp->body, resp->body_len, 0, NULL);
 		index = json_object_get(v, "index");
 		rv = json_is_integer(index) && json_integer_value(index) >= 0
 			 ? 0

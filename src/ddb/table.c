@@ -107,7 +107,7 @@ static int table_from_row(struct ows_state *s, sqlite3_stmt *st,
 	const char *k, *sk, *ttl;
 	int rv;
 
-	t->spec = text ? json_loads(text, 0, NULL) : NULL;
+	t->spec = text ? ows_json_loadb(text, strlen(text), 0, NULL) : NULL;
 	if (!json_is_object(t->spec))
 		return -EIO;
 	snprintf(t->name, sizeof(t->name), "%s", name);

@@ -359,3 +359,44 @@ OWS_TEST(json_dump_deep_trees_as_jansson)
 	json_decref(v);
 	free(t);
 }
+
+/*
+ * Reals: the parser's exact fast path and the dumper's integral one must
+ * give strtod's values and jansson's digits, at their edges and over many
+ * pseudo-random decimals (a fixed seed: the same cases each run).
+ */
+OWS_TEST(json_reals_as_jansson)
+{
+	static const char *const edge[] = {
+		"1.0", "-0.0", "0.0", "-5.0", "0.1", "0.25", "3.14159",
+		"9007199254740992.0", "9007199254740993.0", "9007199254740991.5",
+		"0.0000000000000000000001", "0.00000000000000000000001",
+		"1.00000000000000000000001", "123456789012345.0",
+		"999999999999999.0", "1000000000000000.0", "1e15", "1e16",
+		"123456789012345680.0", "-1.5e-7", "2.5E+3", "0.30000000000000004",
+	};
+	uint64_t x = 88172645463325252ULL;
+	char text[64];
+
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		OWS_CHECK(check_agree(edge[i], strlen(edge[i]),
+				      JSON_DECODE_ANY));
+	for (int i = 0; i < 20000; i++) {
+		int n;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		n = snprintf(text, sizeof(text), "%s%llu.%0*llu",
+			     (x & 1) ? "-" : "", (unsigned long long)(x >> 40),
+			     (int)(x >> 8 & 15) + 1,
+			     (unsigned long long)((x >> 12) % 100000000000ULL));
+		OWS_CHECK(check_agree(text, (size_t)n, JSON_DECODE_ANY));
+	}
+	for (int i = -40; i < 40; i++) {
+		json_t *r = json_real((double)i * 1234567.0);
+
+		check_same_dump(r);
+		json_decref(r);
+	}
+}
