@@ -6,10 +6,11 @@
  * reply): jansson reads its input one character at a time through a UTF-8
  * checking stream and escapes strings one character at a time, which cost
  * close to half of a PutItem's instructions. These scan runs of plain bytes
- * eight at a time and validate UTF-8 only where a byte >= 0x80 appears, but
- * they build the same jansson trees and write the same bytes: what
- * json_loadb refuses they refuse, what it accepts they accept as the same
- * tree (tests/unit/test_json.c and tests/fuzz/fuzz_json.c compare the two).
+ * sixteen (SSE2) or eight at a time and validate UTF-8 only where a byte
+ * >= 0x80 appears, but they build the same jansson trees and write the
+ * same bytes: what json_loadb refuses they refuse, what it accepts they
+ * accept as the same tree (tests/unit/test_json.c and
+ * tests/fuzz/fuzz_json.c compare the two).
  */
 #include "common/json.h"
 
@@ -34,6 +35,39 @@ static inline bool plain(unsigned char c)
 	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
+/* OWS_JSON_NO_SSE2 builds the portable scan (the fuzzer tries both). */
+#if defined(__SSE2__) && !defined(OWS_JSON_NO_SSE2)
+#include <emmintrin.h>
+
+/* The first byte at or after p that is not plain, or end. */
+static inline const unsigned char *plain_run(const unsigned char *p,
+					     const unsigned char *end)
+{
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i backslash = _mm_set1_epi8('\\');
+	const __m128i space = _mm_set1_epi8(0x20);
+
+	/*
+	 * Sixteen bytes at a time: a signed compare with 0x20 catches the
+	 * control characters and, as negative, every byte >= 0x80.
+	 */
+	while (end - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)p);
+		__m128i m = _mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, quote),
+				     _mm_cmpeq_epi8(x, backslash)),
+			_mm_cmplt_epi8(x, space));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+
+		if (mask != 0)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+	while (p < end && plain(*p))
+		p++;
+	return p;
+}
+#else
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
@@ -61,6 +95,7 @@ static inline const unsigned char *plain_run(const unsigned char *p,
 		p++;
 	return p;
 }
+#endif
 
 /*
  * Length (2 to 4) of the well-formed UTF-8 sequence at p, or 0: jansson's
