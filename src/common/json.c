@@ -705,6 +705,15 @@ json_t *ows_json_loadb(const char *text, size_t len, size_t flags,
 	return v;
 }
 
+json_t *ows_json_loads(const char *text, size_t flags, struct ows_err *err)
+{
+	if (text == NULL) {
+		ows_err_printf(err, "invalid JSON: no text");
+		return NULL;
+	}
+	return ows_json_loadb(text, strlen(text), flags, err);
+}
+
 json_t *ows_json_parse(const char *text, size_t len, struct ows_err *err)
 {
 	return ows_json_loadb(text, len,

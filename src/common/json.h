@@ -35,6 +35,12 @@ json_t *ows_json_loadb(const char *text, size_t len, size_t flags,
 		       struct ows_err *err);
 
 /*
+ * json_loads(text, flags): ows_json_loadb over the NUL-terminated text;
+ * NULL text is refused (NULL), as jansson refuses it.
+ */
+json_t *ows_json_loads(const char *text, size_t flags, struct ows_err *err);
+
+/*
  * Append the canonical encoding of v to out. Returns 0, -EINVAL when v holds
  * a real number, or -ENOMEM.
  */

@@ -373,12 +373,12 @@ static json_t *attestation(struct ows_aws_call *c, const json_t *actions,
 			json_array_append_new(arns, json_string(j->arns[i]));
 		json_array_append_new(auth, json_pack(
 			"{s:s, s:o, s:o}", "action", j->action, "arns", arns,
-			"extra", j->extra ? json_loads(j->extra, 0, NULL)
+			"extra", j->extra ? ows_json_loads(j->extra, 0, NULL)
 					  : json_null()));
 		if (j->rp != NULL)
 			json_object_set_new(json_array_get(auth,
 				json_array_size(auth) - 1), "resource_policy",
-				json_loads(j->rp, 0, NULL));
+				ows_json_loads(j->rp, 0, NULL));
 	}
 	snprintf(node, sizeof(node), "%" PRIu64, n->cfg.id);
 	ows_key_public(n->key, pub);

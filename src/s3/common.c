@@ -310,7 +310,7 @@ int ows__s3_object_get(const struct ows_aws_host *h, struct ows_arena *arena,
 		o->modified = sqlite3_column_int64(st, 2);
 		o->parts = (unsigned)sqlite3_column_int(st, 3);
 		meta = (const char *)sqlite3_column_text(st, 4);
-		o->meta = json_loads(meta ? meta : "{}", 0, NULL);
+		o->meta = ows_json_loads(meta ? meta : "{}", 0, NULL);
 		o->height = (uint64_t)sqlite3_column_int64(st, 5);
 		if (o->meta == NULL)
 			o->meta = json_object();

@@ -460,8 +460,8 @@ static int object_tags(const struct ows_apply_ctx *c, const char *bucket,
 	sqlite3_bind_text(st, 1, bucket, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		meta = json_loads((const char *)sqlite3_column_text(st, 0), 0,
-				  NULL);
+		meta = ows_json_loads(
+			(const char *)sqlite3_column_text(st, 0), 0, NULL);
 	sqlite3_finalize(st);
 	if (meta == NULL) {
 		ows_err_printf(err, "NoSuchKey: The specified key does not "

@@ -67,8 +67,8 @@ int ows__s3_upload_get(struct ows_state *s, struct ows_arena *arena,
 		u->key = ows_arena_strdup(arena, (const char *)
 					  sqlite3_column_text(st, 0));
 		u->initiated = sqlite3_column_int64(st, 1);
-		u->meta = json_loads((const char *)sqlite3_column_text(st, 2),
-				     0, NULL);
+		u->meta = ows_json_loads(
+			(const char *)sqlite3_column_text(st, 2), 0, NULL);
 		u->initiator = ows_arena_strdup(arena, (const char *)
 						sqlite3_column_text(st, 3));
 		if (u->key == NULL || u->initiator == NULL || u->meta == NULL)

@@ -204,8 +204,8 @@ static void upload_xml(struct ulist *l, sqlite3_stmt *st)
 {
 	struct ows__s3_req *r = l->r;
 	const char *key = (const char *)sqlite3_column_text(st, 0);
-	json_t *meta = json_loads((const char *)sqlite3_column_text(st, 3), 0,
-				  NULL);
+	json_t *meta = ows_json_loads(
+		(const char *)sqlite3_column_text(st, 3), 0, NULL);
 	const char *alg = ows_json_str(json_object_get(meta, "checksum"),
 				       "algorithm");
 	char date[32];

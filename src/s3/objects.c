@@ -238,7 +238,7 @@ static void put_refused(struct ows__s3_req *r, int status, const char *code,
 static void put_stored(struct ows__s3_req *r, const struct ows__s3_stored *st)
 {
 	struct put *p = r->data;
-	json_t *spec = json_loads(p->spec, 0, NULL);
+	json_t *spec = ows_json_loads(p->spec, 0, NULL);
 	json_t *meta = json_object_get(spec, "meta");
 
 	if (spec == NULL) {

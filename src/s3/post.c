@@ -449,7 +449,7 @@ static void refused(struct ows__s3_req *r, int status, const char *code,
 static void stored(struct ows__s3_req *r, const struct ows__s3_stored *st)
 {
 	struct post *p = r->data;
-	json_t *spec = json_loads(p->spec, 0, NULL);
+	json_t *spec = ows_json_loads(p->spec, 0, NULL);
 
 	if (spec == NULL) {
 		ows__s3_internal(r, -ENOMEM);

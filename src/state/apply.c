@@ -296,7 +296,7 @@ static int nonce_taken(struct ows_state *s, const char *digest,
 	json_t *r;
 
 	if (result_of(s, nonce, digest, &prior) == 1) {
-		r = json_loads(prior, 0, NULL);
+		r = ows_json_loads(prior, 0, NULL);
 		free(prior);
 		if (r == NULL)
 			return -EIO;

@@ -293,7 +293,7 @@ static json_t *rows(sqlite3_stmt *st, const char *const *cols,
 			const char *txt = (const char *)sqlite3_column_text(st, i);
 
 			if (json_col && strcmp(cols[i], json_col) == 0 && txt)
-				v = json_loads(txt, 0, NULL);
+				v = ows_json_loads(txt, 0, NULL);
 			else if (t == SQLITE_INTEGER)
 				v = json_integer(sqlite3_column_int64(st, i));
 			else if (t == SQLITE_NULL)
@@ -359,8 +359,8 @@ json_t *ows_state_resource(struct ows_state *s, const char *kind,
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		spec = json_loads((const char *)sqlite3_column_text(st, 0), 0,
-				  NULL);
+		spec = ows_json_loads(
+			(const char *)sqlite3_column_text(st, 0), 0, NULL);
 	sqlite3_finalize(st);
 	return spec;
 }
@@ -510,8 +510,8 @@ static int dir_principal_policies(void *ud, const char *kind, const char *name,
 		rv = 0;
 		if (sqlite3_column_type(st, 0) != SQLITE_TEXT)
 			continue;
-		doc = json_loads((const char *)sqlite3_column_text(st, 0), 0,
-				 NULL);
+		doc = ows_json_loads(
+			(const char *)sqlite3_column_text(st, 0), 0, NULL);
 		if (doc != NULL && json_array_append_new(out, doc) != 0)
 			rv = -ENOMEM;
 	}

@@ -183,6 +183,15 @@ OWS_TEST(json_parse_duplicates_last_wins_without_the_flag)
 	json_decref(v);
 	OWS_CHECK(ows_json_parse(t, strlen(t), &err) == NULL);
 	OWS_CHECK(strstr(err.msg, "duplicate object key") != NULL);
+	/* ows_json_loads: json_loads's reading, up to the NUL; NULL refused */
+	v = ows_json_loads("{\"a\":1,\"a\":2}", 0, &err);
+	OWS_CHECK(json_integer_value(json_object_get(v, "a")) == 2);
+	json_decref(v);
+	OWS_CHECK(ows_json_loads(NULL, 0, &err) == NULL);
+	OWS_CHECK(ows_json_loads("", 0, &err) == NULL);
+	v = ows_json_loads("1", JSON_DECODE_ANY, &err);
+	OWS_CHECK(json_integer_value(v) == 1);
+	json_decref(v);
 	/* flags 0: the top must be an object or an array */
 	OWS_CHECK(ows_json_loadb("1", 1, 0, &err) == NULL);
 	OWS_CHECK(ows_json_loadb("\"a\"", 3, JSON_REJECT_DUPLICATES, &err) ==
