@@ -12,6 +12,7 @@
 
 #include "common/enc.h"
 #include "common/err.h"
+#include "common/json.h"
 
 #define PREFIX "OWS1."
 #define MAX_PAYLOAD 600
@@ -146,7 +147,7 @@ int ows_session_open(const uint8_t key[OWS_SESSION_KEY_LEN],
 	ows_hex_encode(m, sizeof(m), hexmac);
 	if (!ows_ct_equal(hexmac, dot + 1, 64))
 		return OWS_EAUTH;
-	o = json_loadb(payload, (size_t)len, 0, NULL);
+	o = ows_json_loadb(payload, (size_t)len, 0, NULL);
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return OWS_EAUTH;

@@ -312,9 +312,10 @@ static int scan_string(struct parser *ps, const char **out, size_t *outlen)
 			return fail(ps, "control character in string"), -1;
 		if (escaped || *ps->p == '\\') {
 			n = (size_t)(ps->p - run);
-			if (scratch_room(ps, len, n) != 0)
+			if (n > 0 && scratch_room(ps, len, n) != 0)
 				return fail(ps, "out of memory"), -1;
-			memcpy(ps->scratch + len, run, n);
+			if (n > 0)
+				memcpy(ps->scratch + len, run, n);
 			len += n;
 			escaped = true;
 		}
@@ -495,12 +496,54 @@ static json_t *literal(struct parser *ps)
 
 static json_t *value(struct parser *ps, unsigned depth);
 
-static json_t *object(struct parser *ps, unsigned depth)
+/* One "key": value of object o, the key's quote at ps->p; 0 or -1. */
+static int member(struct parser *ps, json_t *o, unsigned depth)
 {
-	json_t *o = json_object(), *v;
 	const char *key;
 	char *copy = NULL;
 	size_t len, size;
+	json_t *v;
+	int rv = -1;
+
+	if (scan_string(ps, &key, &len) != 0)
+		return -1;
+	/* The value's own strings reuse the scratch. */
+	if (key == ps->scratch) {
+		if ((copy = malloc(len + 1)) == NULL)
+			return fail(ps, "out of memory"), -1;
+		key = memcpy(copy, key, len);
+	}
+	skip_space(ps);
+	if (ps->p == ps->end || *ps->p != ':') {
+		fail(ps, "':' expected");
+		goto out;
+	}
+	ps->p++;
+	skip_space(ps);
+	if ((v = value(ps, depth + 1)) == NULL)
+		goto out;
+	/*
+	 * A key already there leaves the size as it was: the one hash
+	 * lookup of the insertion tells a duplicate. Without
+	 * JSON_REJECT_DUPLICATES the last one wins, in the first one's
+	 * place, as with jansson (the same call).
+	 */
+	size = json_object_size(o);
+	if (json_object_setn_new_nocheck(o, key, len, v) != 0)
+		fail(ps, "out of memory");
+	else if ((ps->flags & JSON_REJECT_DUPLICATES) &&
+		 json_object_size(o) == size)
+		fail(ps, "duplicate object key");
+	else
+		rv = 0;
+out:
+	free(copy);
+	return rv;
+}
+
+static json_t *object(struct parser *ps, unsigned depth)
+{
+	json_t *o = json_object();
 
 	if (o == NULL)
 		return fail(ps, "out of memory");
@@ -515,43 +558,8 @@ static json_t *object(struct parser *ps, unsigned depth)
 			fail(ps, "string or '}' expected");
 			goto err;
 		}
-		if (scan_string(ps, &key, &len) != 0)
+		if (member(ps, o, depth) != 0)
 			goto err;
-		/* The value's own strings reuse the scratch. */
-		if (key == ps->scratch) {
-			if ((copy = malloc(len + 1)) == NULL) {
-				fail(ps, "out of memory");
-				goto err;
-			}
-			key = memcpy(copy, key, len);
-		}
-		skip_space(ps);
-		if (ps->p == ps->end || *ps->p != ':') {
-			fail(ps, "':' expected");
-			goto err;
-		}
-		ps->p++;
-		skip_space(ps);
-		if ((v = value(ps, depth + 1)) == NULL)
-			goto err;
-		/*
-		 * A key already there leaves the size as it was: the one
-		 * hash lookup of the insertion tells a duplicate. Without
-		 * JSON_REJECT_DUPLICATES the last one wins, in the first
-		 * one's place, as with jansson (the same call).
-		 */
-		size = json_object_size(o);
-		if (json_object_setn_new_nocheck(o, key, len, v) != 0) {
-			fail(ps, "out of memory");
-			goto err;
-		}
-		if ((ps->flags & JSON_REJECT_DUPLICATES) &&
-		    json_object_size(o) == size) {
-			fail(ps, "duplicate object key");
-			goto err;
-		}
-		free(copy);
-		copy = NULL;
 		skip_space(ps);
 		if (ps->p < ps->end && *ps->p == ',') {
 			ps->p++;
@@ -566,7 +574,6 @@ static json_t *object(struct parser *ps, unsigned depth)
 	ps->p++;
 	return o;
 err:
-	free(copy);
 	json_decref(o);
 	return NULL;
 }
@@ -753,6 +760,8 @@ static int room(struct dump *d, size_t n)
 
 static inline int put(struct dump *d, const void *s, size_t n)
 {
+	if (n == 0)
+		return 0;
 	if (room(d, n) != 0)
 		return -ENOMEM;
 	memcpy(d->data + d->len, s, n);
