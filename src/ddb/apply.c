@@ -438,7 +438,7 @@ static int expire_op(const struct ows_aws_entry_ctx *c, const json_t *body,
 	/* never past the entry's own time, whatever the proposer thought */
 	if (now > c->time_ms / 1000)
 		now = c->time_ms / 1000;
-	rv = ows__ddb_table_load(c->state, name, &t);
+	rv = ows__ddb_table_get(c->state, name, &t);
 	if (rv == -ENOENT || (rv == 0 && (t->tid != json_integer_value(
 			json_object_get(body, "tid")) || !t->ttl[0]))) {
 		rv = 0;

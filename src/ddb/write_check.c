@@ -130,7 +130,7 @@ int ows__ddb_tables_get(struct ows__ddb_tables *set, struct ows_state *s,
 	}
 	if (set->n == sizeof(set->t) / sizeof(set->t[0]))
 		return -E2BIG;
-	rv = ows__ddb_table_load(s, name, &set->t[set->n]);
+	rv = ows__ddb_table_get(s, name, &set->t[set->n]);
 	if (rv != 0)
 		return rv;
 	*out = set->t[set->n++];

@@ -37,9 +37,10 @@ struct ows__ddb_tables {
 	struct ows_ddb_table *t[100];
 };
 /*
- * Table name of set (loaded from s on first use): 0 and *out (owned by
- * set), -ENOENT (no such table), -E2BIG (more tables than the set
- * holds), -EIO.
+ * Table name of set (taken from the tables cache of s on first use,
+ * ddb_priv.h: ows__ddb_table_get): 0 and *out (held by set until
+ * ows__ddb_tables_free), -ENOENT (no such table), -E2BIG (more tables
+ * than the set holds), -EIO.
  */
 int ows__ddb_tables_get(struct ows__ddb_tables *set, struct ows_state *s,
 			const char *name, struct ows_ddb_table **out);
