@@ -209,7 +209,9 @@ static int evaluate(struct ows_state *s, struct wstate *ws, int64_t now_s,
 	/* a check changes no row: nothing for the proposer's index units */
 	if (ws->old != NULL && strcmp(kind, "check") != 0)
 		json_object_set(ws->res, "old", ws->old);
-	if (ws->item != NULL)
+	/* a put's new item is the write's own, which the proposer has
+	 * (writes.h, ows__ddb_result_new): not sent back again */
+	if (ws->item != NULL && strcmp(kind, "put") != 0)
 		json_object_set(ws->res, "new", ws->item);
 	rv = 0;
 done:

@@ -109,7 +109,8 @@ void ows__ddb_propose(struct ows__ddb_req *r, json_t *body,
 		      ows__ddb_applied_cb cb);
 
 /*
- * Add one ok write's capacity to consumed (an object of table name ->
+ * Add one ok write's capacity (w the write as proposed, res its result)
+ * to consumed (an object of table name ->
  * {"TableName", "CapacityUnits", "Table", "GlobalSecondaryIndexes",
  * "LocalSecondaryIndexes"}): the table's units from the result's "wcu",
  * each index's from the projected old and new items (an index row
@@ -117,7 +118,14 @@ void ows__ddb_propose(struct ows__ddb_req *r, json_t *body,
  * txn doubles the index units as the table's were.
  */
 void ows__ddb_capacity_add(json_t *consumed, const struct ows_ddb_table *t,
-			   const json_t *res, bool txn);
+			   const json_t *w, const json_t *res, bool txn);
+/*
+ * The item after write w (as proposed, borrowed) whose result in the
+ * entry's result is res (borrowed): res's "new", or for an ok put the
+ * write's own item (apply does not send a put's item back); NULL when
+ * there is none.
+ */
+const json_t *ows__ddb_result_new(const json_t *w, const json_t *res);
 /*
  * The ConsumedCapacity of one table as ReturnConsumedCapacity mode
  * ("TOTAL" or "INDEXES") wants it, from an entry of consumed (borrowed):
