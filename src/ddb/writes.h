@@ -123,7 +123,10 @@ void ows__ddb_capacity_add(json_t *consumed, const struct ows_ddb_table *t,
  * The item after write w (as proposed, borrowed) whose result in the
  * entry's result is res (borrowed): res's "new", or for an ok put the
  * write's own item (apply does not send a put's item back); NULL when
- * there is none.
+ * there is none. A result carries the old and new items only where the
+ * proposer needs them: for the index units of a table with indexes, and
+ * for w's ReturnValues (ALL_OLD and UPDATED_OLD the old one, ALL_NEW and
+ * UPDATED_NEW the new one).
  */
 const json_t *ows__ddb_result_new(const json_t *w, const json_t *res);
 /*
