@@ -126,8 +126,8 @@ struct ows_ddb_table {
 	char ttl[256];                   /* the TTL attribute, "" when off */
 	int64_t items, bytes;            /* ddb_tables' counters, as loaded */
 	json_t *spec;                    /* the resource's spec, owned */
-	unsigned refs;                   /* its holders: never changed after
-					    load but through these */
+	unsigned refs;                   /* the cache's and its holders'
+					    references (ows__ddb_table_get) */
 };
 
 /*

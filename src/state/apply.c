@@ -606,7 +606,8 @@ static int apply_join(struct ows_state *s, int64_t time_ms,
 	sqlite3_finalize(st);
 	rv = insert_node(s, id, node, time_ms);
 	if (rv == 0)
-		rv = ows__state_meta_set(s, "last_node", (sqlite3_int64)id, NULL);
+		rv = ows__state_meta_set(s, "last_node", (sqlite3_int64)id,
+					 NULL);
 	if (rv != 0)
 		return rv == OWS_ECONFLICT ? -EIO : rv;
 	rec = json_pack("{s:s, s:O}", "token_hash", hash, "node", node);
