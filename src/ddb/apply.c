@@ -139,6 +139,26 @@ static double units(const json_t *old, const json_t *item, bool atomic)
 }
 
 /*
+ * Whether the proposer reads the old (or new) item of ws back from its
+ * result: for the index units of ConsumedCapacity (a table with
+ * indexes), or for the ReturnValues that return it. Items are most of a
+ * result's bytes, and the proposer's node parses it again.
+ */
+static bool sent_back(const struct wstate *ws, bool old)
+{
+	const char *rv = ows_json_str(ws->w, "ReturnValues");
+
+	if (ws->t->n_indexes > 0)
+		return true;
+	if (rv == NULL)
+		return false;
+	if (old)
+		return strcmp(rv, "ALL_OLD") == 0 ||
+		       strcmp(rv, "UPDATED_OLD") == 0;
+	return strcmp(rv, "ALL_NEW") == 0 || strcmp(rv, "UPDATED_NEW") == 0;
+}
+
+/*
  * Evaluate ws against the state (nothing stored): ws->res, and ws->item
  * when it is ok. 0, or -EIO / -ENOMEM.
  */
@@ -207,9 +227,13 @@ static int evaluate(struct ows_state *s, struct wstate *ws, int64_t now_s,
 	ws->res = json_pack("{s:s, s:f}", "status", "ok", "wcu",
 			    units(ws->old, ws->item, atomic));
 	/* a check changes no row: nothing for the proposer's index units */
-	if (ws->old != NULL && strcmp(kind, "check") != 0)
+	if (ws->old != NULL && strcmp(kind, "check") != 0 &&
+	    sent_back(ws, true))
 		json_object_set(ws->res, "old", ws->old);
-	if (ws->item != NULL)
+	/* a put's new item is the write's own, which the proposer has
+	 * (writes.h, ows__ddb_result_new): not sent back again */
+	if (ws->item != NULL && strcmp(kind, "put") != 0 &&
+	    sent_back(ws, false))
 		json_object_set(ws->res, "new", ws->item);
 	rv = 0;
 done:
@@ -438,7 +462,7 @@ static int expire_op(const struct ows_aws_entry_ctx *c, const json_t *body,
 	/* never past the entry's own time, whatever the proposer thought */
 	if (now > c->time_ms / 1000)
 		now = c->time_ms / 1000;
-	rv = ows__ddb_table_load(c->state, name, &t);
+	rv = ows__ddb_table_get(c->state, name, &t);
 	if (rv == -ENOENT || (rv == 0 && (t->tid != json_integer_value(
 			json_object_get(body, "tid")) || !t->ttl[0]))) {
 		rv = 0;

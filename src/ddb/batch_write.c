@@ -93,7 +93,9 @@ static void batch_applied(struct ows__ddb_req *r, void *data,
 		}
 		if (strcmp(ows_json_str(res, "status") ?
 			   ows_json_str(res, "status") : "", "ok") == 0)
-			ows__ddb_capacity_add(consumed, b->t[i], res, false);
+			ows__ddb_capacity_add(consumed, b->t[i],
+					      json_array_get(b->writes, i),
+					      res, false);
 	}
 	out = json_pack("{s:{}}", "UnprocessedItems");
 	if ((v = ows__ddb_capacity_list(consumed, rcc)) != NULL)

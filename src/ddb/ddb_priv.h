@@ -124,16 +124,36 @@ struct ows_ddb_table {
 	size_t n_indexes;
 	struct ows_ddb_index indexes[OWS_DDB_INDEXES_MAX];
 	char ttl[256];                   /* the TTL attribute, "" when off */
-	int64_t items, bytes;            /* ddb_tables' counters */
+	int64_t items, bytes;            /* ddb_tables' counters, as loaded */
 	json_t *spec;                    /* the resource's spec, owned */
+	unsigned refs;                   /* the cache's and its holders'
+					    references (ows__ddb_table_get) */
 };
 
 /*
- * Load table name from s: 0 and *out (free with ows__ddb_table_free),
- * -ENOENT when there is no such table, -EIO, -ENOMEM.
+ * Load table name from s afresh: 0 and *out (a table of its own, with
+ * one reference: release it with ows__ddb_table_free), -ENOENT when
+ * there is no such table, -EIO, -ENOMEM.
  */
 int ows__ddb_table_load(struct ows_state *s, const char *name,
 			struct ows_ddb_table **out);
+/*
+ * Table name of s through the tables cache, shared by the reads, the
+ * checks of writes on the proposing node and apply: 0 and *out, a new
+ * reference (release it with ows__ddb_table_free; the table is never
+ * changed, and stays valid for as long as it is held, whatever the
+ * state does meanwhile); errors as ows__ddb_table_load's.
+ *
+ * A table changes only through a ledger entry (the kind "tables"),
+ * which moves the height on, so the cache keeps what it loaded while
+ * the state's (gen, height) stays (state.h: gen changes when a
+ * rollback or a restore takes the state back or replaces it). Its
+ * items and bytes counters change with every write and may be stale:
+ * what reports them (DescribeTable) loads the table afresh.
+ */
+int ows__ddb_table_get(struct ows_state *s, const char *name,
+		       struct ows_ddb_table **out);
+/* Release a reference to t (may be NULL): the last one frees it. */
 void ows__ddb_table_free(struct ows_ddb_table *t);
 /* The index named name, or NULL. */
 const struct ows_ddb_index *ows__ddb_table_index(const struct ows_ddb_table *t,

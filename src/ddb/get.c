@@ -272,7 +272,7 @@ static int batch_load(struct ows__ddb_req *r, struct batch *b,
 		bt->name = name;
 		bt->req = ka;
 		ows_ddb_subst_init(&bt->subst, NULL, NULL);
-		rv = ows__ddb_table_load(r->c->host->state, name, &bt->t);
+		rv = ows__ddb_table_get(r->c->host->state, name, &bt->t);
 		if (rv == -ENOENT) {
 			if (ows__ddb_authorize(r, "dynamodb:BatchGetItem", name,
 					       NULL, NULL, NULL) == 0)
@@ -495,7 +495,7 @@ static int tget_check(struct ows__ddb_req *r, struct tget *g, size_t i,
 				  i + 1);
 		return -1;
 	}
-	rv = ows__ddb_table_load(r->c->host->state, g->name, &g->t);
+	rv = ows__ddb_table_get(r->c->host->state, g->name, &g->t);
 	if (rv != 0) {
 		if (rv != -ENOENT)
 			ows__ddb_error(r, 500, "InternalServerError", "%s",

@@ -32,7 +32,7 @@ static json_t *attributes(const json_t *w, const json_t *res)
 {
 	const char *rv = ows_json_str(w, "ReturnValues");
 	const json_t *old = json_object_get(res, "old");
-	const json_t *item = json_object_get(res, "new");
+	const json_t *item = ows__ddb_result_new(w, res);
 	struct ows_ddb_expr *upd = NULL;
 	struct ows_err err;
 	json_t *out = NULL;
@@ -108,7 +108,7 @@ static void single_applied(struct ows__ddb_req *r, void *data,
 		json_object_set_new(out, "Attributes", v);
 	if (rcc != NULL && strcmp(rcc, "NONE") != 0) {
 		consumed = json_object();
-		ows__ddb_capacity_add(consumed, sg->t, res, false);
+		ows__ddb_capacity_add(consumed, sg->t, sg->w, res, false);
 		json_object_set_new(out, "ConsumedCapacity",
 				    ows__ddb_capacity_out(json_object_get(
 					consumed, sg->t->name), rcc));

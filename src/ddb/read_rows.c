@@ -2,7 +2,8 @@
  * What the reads keep between calls: the
  * statements they run on the state's database, prepared once per text
  * (SQLITE_PREPARE_PERSISTENT) instead of once per call, the tables they
- * read, loaded once per ledger height, and ConsumedCapacity. GetItem is
+ * read, borrowed from the tables cache (table.c: loaded once per ledger
+ * height), and ConsumedCapacity. GetItem is
  * the hot path of the service: a cached table, one cached statement, one
  * row (reads.h).
  *
@@ -15,51 +16,18 @@
 
 #include "ddb/reads.h"
 
-#define TABLES_MAX 32
-
 /* ---- tables ---- */
-
-static struct {
-	sqlite3 *db;
-	uint64_t height;
-	size_t n;
-	struct ows_ddb_table *t[TABLES_MAX];
-} tables;
-
-static void tables_clear(void)
-{
-	for (size_t i = 0; i < tables.n; i++)
-		ows__ddb_table_free(tables.t[i]);
-	tables.n = 0;
-}
 
 int ows__ddb_table_cached(struct ows_state *s, const char *name,
 			  const struct ows_ddb_table **out)
 {
-	struct ows_ddb_table *t = NULL;
-	int rv;
+	struct ows_ddb_table *t;
+	int rv = ows__ddb_table_get(s, name, &t);
 
-	*out = NULL;
-	if (tables.db != s->db || tables.height != s->height) {
-		tables_clear();
-		tables.db = s->db;
-		tables.height = s->height;
-	}
-	for (size_t i = 0; i < tables.n; i++) {
-		if (strcmp(tables.t[i]->name, name) == 0) {
-			*out = tables.t[i];
-			return 0;
-		}
-	}
-	rv = ows__ddb_table_load(s, name, &t);
-	if (rv != 0)
-		return rv;
-	/* Only one table is borrowed at a time: start again when full. */
-	if (tables.n == TABLES_MAX)
-		tables_clear();
-	tables.t[tables.n++] = t;
 	*out = t;
-	return 0;
+	/* the cache holds another reference until its next call */
+	ows__ddb_table_free(t);
+	return rv;
 }
 
 /* ---- ConsumedCapacity ---- */

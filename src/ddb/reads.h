@@ -107,10 +107,11 @@ int ows__ddb_start_row(const struct ows_ddb_table *t,
 bool ows__ddb_prefix_next(struct ows_buf *b);
 
 /*
- * Table name of s as the reads see it, loaded once per ledger height
- * (tables change only through the ledger; the item counters it holds
- * may be stale): 0 and *out (borrowed until the next call), -ENOENT,
- * -EIO or -ENOMEM.
+ * Table name of s as the reads see it, from the tables cache
+ * (ddb_priv.h, ows__ddb_table_get: loaded once per ledger height; the
+ * item counters it holds may be stale): 0 and *out (borrowed until the
+ * next call of this or of ows__ddb_table_get), -ENOENT, -EIO or
+ * -ENOMEM.
  */
 int ows__ddb_table_cached(struct ows_state *s, const char *name,
 			  const struct ows_ddb_table **out);

@@ -2,7 +2,9 @@
  * A table as the handlers and apply read it: the resource's spec (the
  * stack-file form of ddb_model.h) joined with what apply assigned in
  * ddb_tables and ddb_indexes (ids, creation time, index status,
- * counters).
+ * counters); and the cache of tables loaded at the state's current
+ * (gen, height) that the reads, the checks of writes and apply share
+ * (ddb_priv.h, ows__ddb_table_get).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -146,6 +148,7 @@ int ows__ddb_table_load(struct ows_state *s, const char *name,
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return -ENOMEM;
+	t->refs = 1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rv = sqlite3_step(st);
 	if (rv == SQLITE_ROW)
@@ -163,10 +166,59 @@ int ows__ddb_table_load(struct ows_state *s, const char *name,
 
 void ows__ddb_table_free(struct ows_ddb_table *t)
 {
-	if (t == NULL)
+	if (t == NULL || --t->refs > 0)
 		return;
 	json_decref(t->spec);
 	free(t);
+}
+
+/* ---- the cache ---- */
+
+#define CACHE_MAX 32
+
+/* One process, one loop thread: the handlers and apply share it. */
+static struct {
+	uint64_t gen, height;
+	size_t n;
+	struct ows_ddb_table *t[CACHE_MAX];  /* one reference each */
+} cache;
+
+static void cache_clear(void)
+{
+	for (size_t i = 0; i < cache.n; i++)
+		ows__ddb_table_free(cache.t[i]);
+	cache.n = 0;
+}
+
+int ows__ddb_table_get(struct ows_state *s, const char *name,
+		       struct ows_ddb_table **out)
+{
+	struct ows_ddb_table *t;
+	int rv;
+
+	*out = NULL;
+	if (cache.gen != s->gen || cache.height != s->height) {
+		cache_clear();
+		cache.gen = s->gen;
+		cache.height = s->height;
+	}
+	for (size_t i = 0; i < cache.n; i++) {
+		if (strcmp(cache.t[i]->name, name) == 0) {
+			cache.t[i]->refs++;
+			*out = cache.t[i];
+			return 0;
+		}
+	}
+	rv = ows__ddb_table_load(s, name, &t);
+	if (rv != 0)
+		return rv;
+	/* full: start again (what others hold stays theirs) */
+	if (cache.n == CACHE_MAX)
+		cache_clear();
+	t->refs++;
+	cache.t[cache.n++] = t;
+	*out = t;
+	return 0;
 }
 
 const struct ows_ddb_index *ows__ddb_table_index(const struct ows_ddb_table *t,

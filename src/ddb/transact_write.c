@@ -131,6 +131,7 @@ static void txn_applied(struct ows__ddb_req *r, void *data,
 	for (i = 0; i < json_array_size(writes) && i < TXN_MAX; i++)
 		if (x->t[i] != NULL)
 			ows__ddb_capacity_add(consumed, x->t[i],
+					      json_array_get(x->writes, i),
 					      json_array_get(writes, i), true);
 	out = json_object();
 	if ((v = ows__ddb_capacity_list(consumed, rcc)) != NULL)

@@ -130,7 +130,7 @@ int ows__ddb_tables_get(struct ows__ddb_tables *set, struct ows_state *s,
 	}
 	if (set->n == sizeof(set->t) / sizeof(set->t[0]))
 		return -E2BIG;
-	rv = ows__ddb_table_load(s, name, &set->t[set->n]);
+	rv = ows__ddb_table_get(s, name, &set->t[set->n]);
 	if (rv != 0)
 		return rv;
 	*out = set->t[set->n++];
@@ -623,11 +623,23 @@ static double index_units(const struct ows_ddb_table *t,
 	return units;
 }
 
+const json_t *ows__ddb_result_new(const json_t *w, const json_t *res)
+{
+	const json_t *item = json_object_get(res, "new");
+	const char *kind = ows_json_str(w, "kind");
+	const char *status = ows_json_str(res, "status");
+
+	if (item == NULL && kind != NULL && strcmp(kind, "put") == 0 &&
+	    status != NULL && strcmp(status, "ok") == 0)
+		item = json_object_get(w, "item");
+	return item;
+}
+
 void ows__ddb_capacity_add(json_t *consumed, const struct ows_ddb_table *t,
-			   const json_t *res, bool txn)
+			   const json_t *w, const json_t *res, bool txn)
 {
 	const json_t *old = json_object_get(res, "old");
-	const json_t *item = json_object_get(res, "new");
+	const json_t *item = ows__ddb_result_new(w, res);
 	json_t *e = json_object_get(consumed, t->name), *sub;
 	double units = json_number_value(json_object_get(res, "wcu")), u;
 	size_t i;

@@ -37,9 +37,10 @@ struct ows__ddb_tables {
 	struct ows_ddb_table *t[100];
 };
 /*
- * Table name of set (loaded from s on first use): 0 and *out (owned by
- * set), -ENOENT (no such table), -E2BIG (more tables than the set
- * holds), -EIO.
+ * Table name of set (taken from the tables cache of s on first use,
+ * ddb_priv.h: ows__ddb_table_get): 0 and *out (held by set until
+ * ows__ddb_tables_free), -ENOENT (no such table), -E2BIG (more tables
+ * than the set holds), -EIO.
  */
 int ows__ddb_tables_get(struct ows__ddb_tables *set, struct ows_state *s,
 			const char *name, struct ows_ddb_table **out);
@@ -108,7 +109,8 @@ void ows__ddb_propose(struct ows__ddb_req *r, json_t *body,
 		      ows__ddb_applied_cb cb);
 
 /*
- * Add one ok write's capacity to consumed (an object of table name ->
+ * Add one ok write's capacity (w the write as proposed, res its result)
+ * to consumed (an object of table name ->
  * {"TableName", "CapacityUnits", "Table", "GlobalSecondaryIndexes",
  * "LocalSecondaryIndexes"}): the table's units from the result's "wcu",
  * each index's from the projected old and new items (an index row
@@ -116,7 +118,17 @@ void ows__ddb_propose(struct ows__ddb_req *r, json_t *body,
  * txn doubles the index units as the table's were.
  */
 void ows__ddb_capacity_add(json_t *consumed, const struct ows_ddb_table *t,
-			   const json_t *res, bool txn);
+			   const json_t *w, const json_t *res, bool txn);
+/*
+ * The item after write w (as proposed, borrowed) whose result in the
+ * entry's result is res (borrowed): res's "new", or for an ok put the
+ * write's own item (apply does not send a put's item back); NULL when
+ * there is none. A result carries the old and new items only where the
+ * proposer needs them: for the index units of a table with indexes, and
+ * for w's ReturnValues (ALL_OLD and UPDATED_OLD the old one, ALL_NEW and
+ * UPDATED_NEW the new one).
+ */
+const json_t *ows__ddb_result_new(const json_t *w, const json_t *res);
 /*
  * The ConsumedCapacity of one table as ReturnConsumedCapacity mode
  * ("TOTAL" or "INDEXES") wants it, from an entry of consumed (borrowed):

@@ -6,9 +6,10 @@
  * rejection record and new last-applied index, so a crash between entries
  * leaves either all of an entry or none of it. In batch mode (state.h,
  * ows_state_commit) the transaction holds several consecutive entries,
- * each in a savepoint of its own, and a crash before the COMMIT leaves
- * none of them: the last-applied index is in the same transaction, so the
- * Raft log applies them again.
+ * and a crash before the COMMIT leaves none of them: the last-applied
+ * index is written just before the COMMIT, in the same transaction, so
+ * the Raft log applies them again. The statements every entry runs
+ * (BEGIN, the service savepoint, meta) are prepared once (ows_state_stmt).
  */
 #include "state/state.h"
 
@@ -45,25 +46,6 @@ static void reject(struct outcome *o, int status, const char *code)
 	o->code = code;
 }
 
-static int set_meta(struct ows_state *s, const char *k, sqlite3_int64 iv,
-		    const char *tv)
-{
-	sqlite3_stmt *st;
-	int rv;
-
-	if (ows_state_prepare(s, "INSERT OR REPLACE INTO meta(k, v) VALUES(?,?)",
-			      &st) != 0)
-		return -EIO;
-	sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
-	if (tv != NULL)
-		sqlite3_bind_text(st, 2, tv, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_int64(st, 2, iv);
-	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_finalize(st);
-	return rv;
-}
-
 /* Append an accepted entry to the chain; body is borrowed. */
 static int ledger_append(struct ows_state *s, int64_t time_ms,
 			 const char *type, const json_t *body,
@@ -88,9 +70,10 @@ static int ledger_append(struct ows_state *s, int64_t time_ms,
 	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
 	sqlite3_finalize(st);
 	if (rv == 0)
-		rv = set_meta(s, "height", (sqlite3_int64)s->height + 1, NULL);
+		rv = ows__state_meta_set(s, "height",
+					 (sqlite3_int64)s->height + 1, NULL);
 	if (rv == 0)
-		rv = set_meta(s, "head", 0, hash);
+		rv = ows__state_meta_set(s, "head", 0, hash);
 	if (rv == 0) {
 		s->height++;
 		memcpy(s->head, hash, 65);
@@ -151,7 +134,7 @@ static int apply_genesis(struct ows_state *s, int64_t time_ms,
 	}
 	snprintf(spec, sizeof(spec), "{\"policies\":[],\"public_keys\":[\"%s\"]}",
 		 root);
-	rv = set_meta(s, "cluster", 0, cluster);
+	rv = ows__state_meta_set(s, "cluster", 0, cluster);
 	if (rv == 0)
 		rv = insert_node(s, 1, node, time_ms);
 	if (rv == 0) {
@@ -623,7 +606,8 @@ static int apply_join(struct ows_state *s, int64_t time_ms,
 	sqlite3_finalize(st);
 	rv = insert_node(s, id, node, time_ms);
 	if (rv == 0)
-		rv = set_meta(s, "last_node", (sqlite3_int64)id, NULL);
+		rv = ows__state_meta_set(s, "last_node", (sqlite3_int64)id,
+					 NULL);
 	if (rv != 0)
 		return rv == OWS_ECONFLICT ? -EIO : rv;
 	rec = json_pack("{s:s, s:O}", "token_hash", hash, "node", node);
@@ -655,7 +639,8 @@ static int record_rejection(struct ows_state *s, uint64_t index,
 	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
 	sqlite3_finalize(st);
 	if (rv == 0)
-		rv = set_meta(s, "rejected", (sqlite3_int64)s->rejected + 1, NULL);
+		rv = ows__state_meta_set(s, "rejected",
+					 (sqlite3_int64)s->rejected + 1, NULL);
 	return rv;
 }
 
@@ -703,6 +688,10 @@ static const struct entry_type *entry_type_find(const char *name)
  * ledger entry, no height. A refused one changes nothing: what its apply
  * wrote before it refused is rolled back.
  */
+static const char service_begin_sql[] = "SAVEPOINT service";
+static const char service_undo_sql[] = "ROLLBACK TO service";
+static const char service_end_sql[] = "RELEASE service";
+
 static int apply_service(struct ows_state *s,
 			 const struct ows_aws_entry_type *t, uint64_t index,
 			 int64_t time_ms, const json_t *body, struct outcome *o)
@@ -710,7 +699,7 @@ static int apply_service(struct ows_state *s,
 	struct ows_aws_entry_ctx c = {s, index, time_ms};
 	int rv;
 
-	if (ows__state_exec(s, "SAVEPOINT service") != 0)
+	if (ows__state_run(s, service_begin_sql) != 0)
 		return -EIO;
 	rv = t->apply(&c, body, o->extra, &o->err);
 	if (rv == OWS_EINVAL) {
@@ -718,12 +707,12 @@ static int apply_service(struct ows_state *s,
 		if (o->err.msg[0] == '\0')
 			ows_err_printf(&o->err, "malformed '%s' entry",
 				       t->name);
-		rv = ows__state_exec(s, "ROLLBACK TO service");
+		rv = ows__state_run(s, service_undo_sql);
 	} else if (rv != 0) {
-		return -EIO; /* the entry's savepoint goes, this with it */
+		return -EIO; /* the whole transaction goes, this with it */
 	}
 	if (rv == 0)
-		rv = ows__state_exec(s, "RELEASE service");
+		rv = ows__state_run(s, service_end_sql);
 	return rv;
 }
 
@@ -777,15 +766,22 @@ static char *result_text(struct outcome *o)
 	return text;
 }
 
-/* Open the batch's transaction when none is open, then the entry's. */
+/*
+ * Open the batch's transaction when none is open. An entry needs no
+ * savepoint of its own: a failure rolls back the whole transaction
+ * (ows__state_rollback), and each refusal undoes its own part (the
+ * savepoints of run_actions, apply_genesis_whole and apply_service).
+ */
+static const char begin_sql[] = "BEGIN IMMEDIATE";
+
 static int entry_begin(struct ows_state *s)
 {
 	if (sqlite3_get_autocommit(s->db)) {
-		if (ows__state_exec(s, "BEGIN IMMEDIATE") != 0)
+		if (ows__state_run(s, begin_sql) != 0)
 			return -EIO;
 		s->uncommitted = 0;
 	}
-	return ows__state_exec(s, "SAVEPOINT entry");
+	return 0;
 }
 
 int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
@@ -807,11 +803,8 @@ int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
 	rv = dispatch(s, index, data, len, &time_ms, &o);
 	if (rv == 0 && o.status != 0)
 		rv = record_rejection(s, index, time_ms, &o, data, len);
-	if (rv == 0)
-		rv = set_meta(s, "applied", (sqlite3_int64)index, NULL);
-	if (rv == 0)
-		rv = ows__state_exec(s, "RELEASE entry");
 	if (rv == 0) {
+		/* written to meta by ows_state_commit, in this transaction */
 		s->applied = index;
 		s->uncommitted++;
 		if (o.status != 0)

@@ -69,14 +69,68 @@ int ows_state_prepare(struct ows_state *s, const char *sql,
 		       : -EIO;
 }
 
+int ows__state_run(struct ows_state *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	int rv = ows_state_stmt(s, sql, &st);
+
+	/* a full cache costs a parse, nothing else */
+	if (rv == -ENOMEM)
+		return ows__state_exec(s, sql);
+	if (rv != 0)
+		return rv;
+	rv = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rv == SQLITE_DONE ? 0 : -EIO;
+}
+
 static void load_meta(struct ows_state *s);
+
+/* ows_state's gen: unique in the process, so never one a cache saw */
+static uint64_t gen_next(void)
+{
+	static uint64_t last;
+
+	return ++last;
+}
 
 void ows__state_rollback(struct ows_state *s)
 {
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->uncommitted = 0;
+	s->gen = gen_next();
 	load_meta(s);
+}
+
+static const char meta_set_sql[] =
+	"INSERT OR REPLACE INTO meta(k, v) VALUES(?1, ?2)";
+static const char commit_sql[] = "COMMIT";
+
+int ows__state_meta_set(struct ows_state *s, const char *k,
+			sqlite3_int64 iv, const char *tv)
+{
+	sqlite3_stmt *st;
+	bool own = false;
+	int rv = ows_state_stmt(s, meta_set_sql, &st);
+
+	if (rv == -ENOMEM) {
+		own = true;
+		rv = ows_state_prepare(s, meta_set_sql, &st);
+	}
+	if (rv != 0)
+		return -EIO;
+	sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
+	if (tv != NULL)
+		sqlite3_bind_text(st, 2, tv, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 2, iv);
+	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	if (own)
+		sqlite3_finalize(st);
+	else
+		sqlite3_reset(st);
+	return rv;
 }
 
 int ows_state_commit(struct ows_state *s)
@@ -85,7 +139,10 @@ int ows_state_commit(struct ows_state *s)
 		s->uncommitted = 0;
 		return 0;
 	}
-	if (ows__state_exec(s, "COMMIT") != 0) {
+	/* the index of the transaction's last entry, in it */
+	if (ows__state_meta_set(s, "applied", (sqlite3_int64)s->applied,
+				NULL) != 0 ||
+	    ows__state_run(s, commit_sql) != 0) {
 		ows__state_rollback(s);
 		return -EIO;
 	}
@@ -149,6 +206,7 @@ int ows_state_open(struct ows_state *s, const char *path, struct ows_err *err)
 		s->db = NULL;
 		return -EIO;
 	}
+	s->gen = gen_next();
 	load_meta(s);
 	return 0;
 }
@@ -274,6 +332,7 @@ int ows_state_restore(struct ows_state *s, const void *data, size_t len)
 	rv = b != NULL && sqlite3_backup_step(b, -1) == SQLITE_DONE ? 0 : -EIO;
 	sqlite3_backup_finish(b);
 	sqlite3_close(mem);
+	s->gen = gen_next();
 	if (rv == 0)
 		load_meta(s);
 	return rv;

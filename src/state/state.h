@@ -57,6 +57,14 @@ struct ows_state {
 	 */
 	bool batch;
 	unsigned uncommitted; /* entries applied since the last commit */
+	/*
+	 * Changes (to a value no state of this process had before) whenever
+	 * what the database holds may go back or be replaced without the
+	 * height moving on: open, ows__state_rollback, ows_state_restore.
+	 * Caches of what changes only with the height (ddb's tables) are
+	 * keyed by (gen, height).
+	 */
+	uint64_t gen;
 };
 
 /* Open (creating if needed) the database at path. */
@@ -75,11 +83,15 @@ int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
 		    size_t len, char **result);
 
 /*
- * Batch mode: make every entry applied since the last commit durable in
- * one COMMIT (WAL, synchronous=NORMAL: the Raft log is what makes an
- * entry durable; the state is rebuilt from it after the last applied
- * index it holds). 0 (also when nothing waits); -EIO when the COMMIT
- * failed (a full disk): the state is then as the last commit left it.
+ * Make every entry applied since the last commit durable in one COMMIT,
+ * with the last applied index (meta's "applied", written here once per
+ * transaction and in it: a crash before the COMMIT loses the entries
+ * and their index together). In batch mode ows_state_apply leaves the
+ * transaction open for this (WAL, synchronous=NORMAL: the Raft log is
+ * what makes an entry durable; the state is rebuilt from it after the
+ * last applied index it holds). 0 (also when nothing waits); -EIO when
+ * the COMMIT failed (a full disk): the state is then as the last commit
+ * left it.
  */
 int ows_state_commit(struct ows_state *s);
 
@@ -164,6 +176,15 @@ json_t *ows_state_access_keys(struct ows_state *s, const char *user);
 
 /* Module-private: shared by state.c, apply.c and kinds.c. */
 int ows__state_exec(struct ows_state *s, const char *sql);
+/*
+ * Run sql, a string constant of one statement without parameters or
+ * rows (SAVEPOINT, BEGIN, COMMIT), through ows_state_stmt's cache: 0 or
+ * -EIO.
+ */
+int ows__state_run(struct ows_state *s, const char *sql);
+/* meta's k set to tv, or to iv when tv is NULL (borrowed): 0 or -EIO. */
+int ows__state_meta_set(struct ows_state *s, const char *k,
+			sqlite3_int64 iv, const char *tv);
 /*
  * A prepared statement for sql on the state's database, kept until the
  * state closes: sql must be a string constant (it is cached by its

@@ -300,3 +300,45 @@ def test_ddb_tables_from_a_stack_file():
     p = deploy(n, {"stack": "app"})
     check("- tables 'users'" in p.stdout, p.stdout)
     check(client_error(ddb.describe_table, TableName="users")[0] == "ResourceNotFoundException")
+
+
+def test_a_table_made_again_with_another_key_schema_is_the_new_one_at_once():
+    """Writes and reads just before and just after a table is deleted and
+    made again with another key schema (nodes keep tables loaded between
+    requests, per ledger height): through the API, then through `ows
+    apply`, each write right after the change that made the table."""
+    n = started()
+    ddb = boto3_client(n, "dynamodb")
+
+    def make(name, attr, typ):
+        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": attr, "AttributeType": typ}],
+                         KeySchema=[{"AttributeName": attr, "KeyType": "HASH"}])
+
+    make("again", "id", "S")
+    ddb.put_item(TableName="again", Item={"id": {"S": "a"}, "v": {"N": "1"}})
+    check(ddb.get_item(TableName="again", Key={"id": {"S": "a"}})["Item"]["v"] == {"N": "1"})
+    for attr, typ, value in (("k", "N", "7"), ("b", "B", b"\x01"), ("id", "N", "3")):
+        ddb.delete_table(TableName="again")
+        make("again", attr, typ)
+        ddb.put_item(TableName="again", Item={attr: {typ: value}, "v": {"S": attr}})
+        got = ddb.get_item(TableName="again", Key={attr: {typ: value}}, ConsistentRead=True)
+        check(got["Item"]["v"] == {"S": attr}, got)
+        # the old schema's item is refused with the new schema's message
+        e = client_error(ddb.put_item, TableName="again", Item={"id": {"S": "a"}})
+        check(e is not None and e[0] == "ValidationException", e)
+        check(ddb.scan(TableName="again")["Count"] == 1)
+    # through a stack file: deleted (forced: it holds items), then made
+    # again with another key, and written at once
+    stack = {"stack": "st", "tables": {"st-table": {"partition_key": "id:S",
+                                                    "force_delete": True}}}
+    deploy(n, stack)
+    ddb.put_item(TableName="st-table", Item={"id": {"S": "x"}})
+    deploy(n, {"stack": "st"})
+    stack["tables"]["st-table"] = {"partition_key": "n:N", "sort_key": "s:S"}
+    deploy(n, stack)
+    ddb.put_item(TableName="st-table", Item={"n": {"N": "1"}, "s": {"S": "one"}})
+    e = client_error(ddb.put_item, TableName="st-table", Item={"id": {"S": "x"}})
+    check(e is not None and e[0] == "ValidationException" and "Missing the key n" in e[1], e)
+    items = ddb.scan(TableName="st-table")["Items"]
+    check(items == [{"n": {"N": "1"}, "s": {"S": "one"}}], items)

@@ -55,6 +55,9 @@ static void later_failed_cb(uv_timer_t *t)
 	uv_close((uv_handle_t *)&l->t, later_closed);
 }
 
+/* The result of the last entry applied (a reference kept). */
+static json_t *g_last_result;
+
 /* Apply body now, in one transaction; the callback from the loop. */
 static json_t *apply_entry(const json_t *body)
 {
@@ -75,6 +78,8 @@ static json_t *apply_entry(const json_t *body)
 				 err.msg);
 	}
 	OWS_CHECK(ows__state_exec(&g_fh->state, "COMMIT") == 0);
+	json_decref(g_last_result);
+	g_last_result = json_incref(result);
 	return result;
 }
 
@@ -760,5 +765,100 @@ OWS_TEST(ddb_entry_hostile_bodies_are_refused_or_harmless)
 		OWS_CHECK(!present("{\"id\":{\"S\":\"\"},\"n\":{\"N\":\"1\"}}"));
 	}
 	OWS_CHECK_INT(table_items(), 0);
+	fake_host_close(&fh);
+}
+
+/* The result of the last write applied. */
+static const json_t *last_write(void)
+{
+	return json_array_get(json_object_get(g_last_result, "writes"), 0);
+}
+
+static const char *attr_s(const json_t *body, const char *name)
+{
+	return json_string_value(json_object_get(json_object_get(
+		json_object_get(body, "Attributes"), name), "S"));
+}
+
+OWS_TEST(ddb_results_carry_items_only_where_the_proposer_needs_them)
+{
+	struct fake_host fh;
+	struct fake_reply rep;
+
+	setup(&fh);
+	/* a table without indexes: no index units to count */
+	OWS_CHECK(ows__state_exec(&fh.state,
+		"INSERT INTO resources(kind, name, spec) VALUES('tables', "
+		"'plain', '{\"partition_key\": \"id:S\"}');"
+		"INSERT INTO ddb_tables(name, tid, created) "
+		"VALUES('plain', 8, 0);") == 0);
+	ok(&fh, "PutItem", "{\"TableName\": \"plain\", \"Item\": {\"id\": "
+	   "{\"S\": \"a\"}, \"v\": {\"S\": \"1\"}}}", &rep);
+	fake_reply_free(&rep);
+	/* an overwrite that asks for nothing: no item comes back */
+	ok(&fh, "PutItem", "{\"TableName\": \"plain\", \"Item\": {\"id\": "
+	   "{\"S\": \"a\"}, \"v\": {\"S\": \"2\"}}, \"ReturnConsumedCapacity\""
+	   ": \"INDEXES\"}", &rep);
+	OWS_CHECK(json_object_get(rep.body, "Attributes") == NULL);
+	OWS_CHECK(json_number_value(json_object_get(json_object_get(
+		rep.body, "ConsumedCapacity"), "CapacityUnits")) == 1.0);
+	OWS_CHECK(json_object_get(last_write(), "old") == NULL);
+	OWS_CHECK(json_object_get(last_write(), "new") == NULL);
+	fake_reply_free(&rep);
+	/* ALL_OLD: the old item, and only it */
+	ok(&fh, "PutItem", "{\"TableName\": \"plain\", \"Item\": {\"id\": "
+	   "{\"S\": \"a\"}, \"v\": {\"S\": \"3\"}}, \"ReturnValues\": "
+	   "\"ALL_OLD\"}", &rep);
+	OWS_CHECK_STR(attr_s(rep.body, "v"), "2");
+	OWS_CHECK(json_object_get(last_write(), "old") != NULL);
+	OWS_CHECK(json_object_get(last_write(), "new") == NULL);
+	fake_reply_free(&rep);
+	/* an update: each ReturnValues gets its item */
+	ok(&fh, "UpdateItem", "{\"TableName\": \"plain\", \"Key\": {\"id\": "
+	   "{\"S\": \"a\"}}, \"UpdateExpression\": \"SET v = :v\", "
+	   "\"ExpressionAttributeValues\": {\":v\": {\"S\": \"4\"}}, "
+	   "\"ReturnValues\": \"UPDATED_NEW\"}", &rep);
+	OWS_CHECK_STR(attr_s(rep.body, "v"), "4");
+	OWS_CHECK(json_object_get(last_write(), "old") == NULL);
+	fake_reply_free(&rep);
+	ok(&fh, "UpdateItem", "{\"TableName\": \"plain\", \"Key\": {\"id\": "
+	   "{\"S\": \"a\"}}, \"UpdateExpression\": \"SET v = :v\", "
+	   "\"ExpressionAttributeValues\": {\":v\": {\"S\": \"5\"}}, "
+	   "\"ReturnValues\": \"UPDATED_OLD\"}", &rep);
+	OWS_CHECK_STR(attr_s(rep.body, "v"), "4");
+	OWS_CHECK(json_object_get(last_write(), "new") == NULL);
+	fake_reply_free(&rep);
+	ok(&fh, "UpdateItem", "{\"TableName\": \"plain\", \"Key\": {\"id\": "
+	   "{\"S\": \"a\"}}, \"UpdateExpression\": \"SET w = :v\", "
+	   "\"ExpressionAttributeValues\": {\":v\": {\"S\": \"6\"}}, "
+	   "\"ReturnValues\": \"ALL_NEW\"}", &rep);
+	OWS_CHECK_STR(attr_s(rep.body, "v"), "5");
+	OWS_CHECK_STR(attr_s(rep.body, "w"), "6");
+	fake_reply_free(&rep);
+	ok(&fh, "UpdateItem", "{\"TableName\": \"plain\", \"Key\": {\"id\": "
+	   "{\"S\": \"a\"}}, \"UpdateExpression\": \"SET w = :v\", "
+	   "\"ExpressionAttributeValues\": {\":v\": {\"S\": \"7\"}}, "
+	   "\"ReturnValues\": \"ALL_OLD\"}", &rep);
+	OWS_CHECK_STR(attr_s(rep.body, "w"), "6");
+	fake_reply_free(&rep);
+	ok(&fh, "DeleteItem", "{\"TableName\": \"plain\", \"Key\": {\"id\": "
+	   "{\"S\": \"a\"}}, \"ReturnValues\": \"ALL_OLD\"}", &rep);
+	OWS_CHECK_STR(attr_s(rep.body, "w"), "7");
+	fake_reply_free(&rep);
+	/* a table with an index: both items, for the index units */
+	ok(&fh, "PutItem", "{\"TableName\": \"tbl\", \"Item\": {\"id\": "
+	   "{\"S\": \"b\"}, \"n\": {\"N\": \"1\"}}}", &rep);
+	fake_reply_free(&rep);
+	ok(&fh, "UpdateItem", "{\"TableName\": \"tbl\", \"Key\": {\"id\": "
+	   "{\"S\": \"b\"}, \"n\": {\"N\": \"1\"}}, \"UpdateExpression\": "
+	   "\"SET email = :e\", \"ExpressionAttributeValues\": {\":e\": "
+	   "{\"S\": \"b@x\"}}, \"ReturnConsumedCapacity\": \"INDEXES\"}",
+	   &rep);
+	OWS_CHECK(json_object_get(last_write(), "old") != NULL);
+	OWS_CHECK(json_object_get(last_write(), "new") != NULL);
+	OWS_CHECK(json_object_get(json_object_get(json_object_get(
+		rep.body, "ConsumedCapacity"), "GlobalSecondaryIndexes"),
+		"by-email") != NULL);
+	fake_reply_free(&rep);
 	fake_host_close(&fh);
 }

@@ -227,11 +227,14 @@ OWS_TEST(state_service_entry_dispatch)
 	json_decref(rej);
 	committed_value(path, "a", v);
 	OWS_CHECK_STR(v, "2");
+	/* each entry commits with its index (not batch mode) */
+	OWS_CHECK_INT(committed_applied(path), 4);
 	/* the database failed: nothing of the entry, not applied */
 	r = apply_rv(&s, 5, "test.put", put("a", "io", "eio"), &rv);
 	OWS_CHECK_INT(rv, -EIO);
 	OWS_CHECK(r == NULL);
 	OWS_CHECK_INT(s.applied, 4);
+	OWS_CHECK_INT(committed_applied(path), 4);
 	committed_value(path, "a", v);
 	OWS_CHECK_STR(v, "2");
 	/* a core type keeps its own apply; unknown types are refused */
@@ -295,6 +298,9 @@ OWS_TEST(state_batch_shares_one_commit)
 	OWS_CHECK(r == NULL);
 	OWS_CHECK_INT(s.applied, 7);
 	OWS_CHECK_INT(s.uncommitted, 0);
+	OWS_CHECK_INT(committed_applied(path), 7);
+	/* the rolled-back batch left no transaction open behind it */
+	OWS_CHECK(sqlite3_get_autocommit(s.db));
 	json_decref(apply(&s, 8, "test.put", put("d", "8", NULL)));
 	OWS_CHECK_INT(s.applied, 8);
 	/* a snapshot commits first: it holds every index it claims */
@@ -331,8 +337,10 @@ OWS_TEST(state_batch_crash_before_commit_replays)
 	}
 	OWS_CHECK(waitpid(pid, &status, 0) == pid);
 	OWS_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	sqlite3_close(s.db);
-	s.db = NULL;
+	/* the crash lost the entries and their index together */
+	OWS_CHECK_INT(committed_applied(path), 2);
+	/* nothing of this process's own is uncommitted: close as is */
+	ows_state_close(&s);
 	OWS_CHECK_INT(ows_state_open(&s, path, &err), 0);
 	s.batch = true;
 	OWS_CHECK_INT(s.applied, 2);
