@@ -153,6 +153,20 @@ static void propose_some(struct ows_raft *r)
 		if (rv != 0) /* the buffers stay ours */
 			rv = ows__raft_failed(r, "apply", rv);
 	}
+	/*
+	 * Proposals of an older term at the indexes this batch now takes
+	 * lost their entries (a later leader truncated them): the sweep
+	 * fails them first as a rule; this keeps .applies in index order
+	 * whatever the order of libraft's callbacks.
+	 */
+	while (rv == 0 && r->applies.prev != &r->applies) {
+		struct apply_req *last = OWS_CONTAINER_OF(
+		    r->applies.prev, struct apply_req, link);
+
+		if (last->index < b->req.index)
+			break;
+		proposal_fail(last, OWS_ENOTLEADER);
+	}
 	for (i = 0; i < n; i++) {
 		struct apply_req *req = OWS_CONTAINER_OF(r->proposed.next,
 							 struct apply_req, link);

@@ -28,6 +28,9 @@
  * open batch is copied (struct held_entry) until its commit: when the
  * commit or a later apply fails, the FSM is back at its last commit and
  * every entry since is held and applied again, as a failed apply is.
+ * On the way in, the proposals of one turn of the loop reach libraft
+ * together, in one raft_apply of n entries (propose.c), so that the
+ * leader appends them in one request and sends them in one AppendEntries.
  *
  * Every request handed to libraft is heap-allocated and freed in its
  * callback; libraft calls every such callback before raft_close completes,
