@@ -37,11 +37,13 @@
 #include "raft/raft_priv.h"
 
 /*
- * At most this many entries, and bytes, in one raft_apply: one follower's
- * AppendEntries carries them all.
+ * At most this many entries, and bytes, in one raft_apply (one entry
+ * larger than that goes alone, as before batching): the smallest log
+ * segment a node may have (segment_mb) is 1 MB, so a batch never makes
+ * an append larger than one entry already could.
  */
 #define PROPOSE_BATCH_MAX 256u
-#define PROPOSE_BATCH_BYTES (32u << 20)
+#define PROPOSE_BATCH_BYTES (1u << 20)
 
 int ows__raft_apply_status(struct ows_raft *r, int status)
 {
