@@ -170,3 +170,73 @@ def test_kill9_of_the_leader_during_forwarded_batches_loses_nothing():
                        120, "every acknowledged write on %s" % n.edge)
         wrong = [k for k, v in acked.items() if got[k] != v]
         check(not wrong, ("writes with another value", wrong[:5]))
+
+
+def test_frozen_leader_batches_answered_503_and_writes_go_on():
+    """The leader is stopped (SIGSTOP) while 16 clients write through a
+    follower: the batches in flight to it are answered 503 for each of
+    their writes as soon as the follower sees another leader (or at their
+    deadline), and writes are acknowledged again while the old leader is
+    still stopped. Every answer is 200 or 503; every acknowledged write
+    is on every node once the old leader is back."""
+    import signal
+    import time
+    nodes = cluster3_shared_root()
+    leader, followers = roles(nodes)
+    f = followers[0]
+    key = root_creds(leader)
+    make_table(boto3_client(leader, "dynamodb", key=key), "frozen")
+    answers, stop, lock = [], threading.Event(), threading.Lock()
+
+    def writer(c, tag):
+        i = 0
+        while not stop.is_set():
+            k = "%s-%d" % (tag, i)
+            i += 1
+            try:
+                c.put_item(TableName="frozen", Item={"id": {"S": k}})
+                st = 200
+            except c.exceptions.ClientError as e:
+                st = e.response["ResponseMetadata"]["HTTPStatusCode"]
+            except Exception:  # noqa: BLE001 (cut off: not acknowledged)
+                st = -1
+            with lock:
+                answers.append((time.time(), st, k))
+    threads = [threading.Thread(target=writer, args=(
+        boto3_client(f, "dynamodb", key=key, retries=1), "w%d" % i))
+        for i in range(16)]
+    [t.start() for t in threads]
+    wait_for(lambda: sum(a[1] == 200 for a in answers) >= 50, 60,
+             "50 acknowledged writes")
+    t_stop = time.time()
+    leader.proc.send_signal(signal.SIGSTOP)
+    try:
+        wait_for(lambda: any(a[1] == 200 and a[0] > t_stop + 0.5
+                             for a in list(answers)) and
+                 any(n.status()["node"]["role"] == "leader"
+                     for n in followers), 60,
+                 "a write acknowledged while the old leader is stopped")
+    finally:
+        leader.proc.send_signal(signal.SIGCONT)
+    stop.set()
+    [t.join(90) for t in threads]
+    check(not any(t.is_alive() for t in threads), "a writer hangs")
+    during = [a for a in answers if a[0] > t_stop]
+    print("after the stop: %d acknowledged, %d answered 503" % (
+        sum(a[1] == 200 for a in during), sum(a[1] == 503 for a in during)))
+    check(all(a[1] in (200, 503) for a in answers),
+          [a for a in answers if a[1] not in (200, 503)][:5])
+    acked = {a[2] for a in answers if a[1] == 200}
+    for n in nodes:
+        c = boto3_client(n, "dynamodb", key=key)
+
+        def ids():
+            got, kw = set(), {"TableName": "frozen", "ConsistentRead": True}
+            while True:
+                r = c.scan(**kw)
+                got.update(i["id"]["S"] for i in r["Items"])
+                if "LastEvaluatedKey" not in r:
+                    return got
+                kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+        wait_for(lambda: acked <= ids(), 120,
+                 "every acknowledged write on %s" % n.edge)
