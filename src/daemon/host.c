@@ -9,8 +9,8 @@
  * `ows ledger verify`) judges them again at apply with the recorded
  * context. A service's own entries (propose_entry) carry no attestation:
  * the service judged the caller, and only member nodes reach the log
- * (a follower forwards them to the leader's POST /_ows/v1/entry, signed
- * with its node key).
+ * (a follower forwards them to the leader's POST /_ows/v1/entry, in
+ * batches signed with its node key: entries.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,10 +37,6 @@
 #include "ledger/attest.h"
 
 #define ATTESTED_LIMIT (4 * 1024 * 1024)
-/* A service entry forwarded to the leader: DynamoDB's 4 MB transaction
-   with room for its encoding. */
-#define ENTRY_LIMIT (8 * 1024 * 1024)
-#define ENTRY_PATH "/_ows/v1/entry"
 
 static struct ows_node_host *host_of(const struct ows_aws_host *h)
 {
@@ -312,8 +308,7 @@ static void forwarded_cb(void *ud, int status,
 		      resp ? resp->body_len : 0);
 }
 
-/* The leader's edge address: 0, or OWS_ENOTLEADER. */
-static int leader_edge(struct ows_core *n, uint64_t *id, char addr[64])
+int ows__host_leader_edge(struct ows_core *n, uint64_t *id, char addr[64])
 {
 	json_t *node;
 
@@ -339,7 +334,7 @@ static int forward_to_leader(struct ows_core *n, const char *path,
 		{"Authorization", sig},
 	};
 	uint64_t id;
-	int rv = leader_edge(n, &id, addr);
+	int rv = ows__host_leader_edge(n, &id, addr);
 
 	if (rv != 0)
 		return rv;
@@ -459,12 +454,7 @@ static void attested_applied(void *ud, int status, void *result)
 	free(result);
 }
 
-/*
- * Whether req (body of len bytes) is signed by a node of the cluster, as
- * the leader's ends of forwarded entries require; when not, it is
- * answered 403 ("only a node of the cluster forwards WHAT").
- */
-static bool from_member(struct ows_core *n, struct ows_http_req *req,
+bool ows__host_from_member(struct ows_core *n, struct ows_http_req *req,
 			const char *body, size_t len, const char *what)
 {
 	const char *auth = ows_http_req_header(req, "Authorization");
@@ -489,7 +479,8 @@ static void attested_body_cb(struct ows_http_req *req, int status,
 	json_t *v;
 	int rv;
 
-	if (status != 0 || !from_member(n, req, body, len, "attested entries"))
+	if (status != 0 || !ows__host_from_member(n, req, body, len,
+						  "attested entries"))
 		return;
 	v = ows_json_parse(body, len, &err);
 	if (!json_is_object(v) ||
@@ -524,8 +515,7 @@ void ows_host_attested_handle(struct ows_node_host *nh,
 
 /* ---- propose_entry: a service's own entry type ---- */
 
-/* A service's entry type, never one of the core's. */
-static bool service_entry_type(const char *type)
+bool ows__host_service_entry_type(const char *type)
 {
 	static const char *const core[] = {"genesis", "changeset", "join",
 					   "attested"};
@@ -542,76 +532,26 @@ static int host_propose_entry(const struct ows_aws_host *h, const char *type,
 {
 	struct ows_core *n = host_of(h)->core;
 	struct proposal *p;
-	json_t *fw = NULL;
-	char *text = NULL;
-	int rv = -ENOMEM;
-
-	if (type == NULL || !service_entry_type(type) || !json_is_object(body))
-		return OWS_EINVAL;
-	p = calloc(1, sizeof(*p));
-	if (p == NULL)
-		return -ENOMEM;
-	*p = (struct proposal){n, cb, ud};
-	if (ows_raft_role(n->raft) == OWS_RAFT_LEADER) {
-		rv = ows_core_propose(n, type, body, proposed_cb, p);
-		if (rv != OWS_ENOTLEADER)
-			goto cleanup;
-	}
-	fw = json_pack("{s:s, s:O}", "type", type, "body", body);
-	text = fw ? ows_json_dump(fw) : NULL;
-	rv = text ? forward_to_leader(n, ENTRY_PATH, text, p) : -ENOMEM;
-cleanup:
-	if (rv != 0)
-		free(p);
-	free(text);
-	json_decref(fw);
-	return rv;
-}
-
-/*
- * The leader's end: a member node's service entry, proposed as it is
- * (the leader stamps its time). The reply is the apply's result; 503
- * when this node cannot propose, which the follower maps to
- * OWS_ENOTLEADER.
- */
-static void entry_body_cb(struct ows_http_req *req, int status,
-			  const char *body, size_t len)
-{
-	struct ows_core *n = req->data;
-	struct ows_err err = {{0}};
-	const char *type;
-	json_t *v;
 	int rv;
 
-	if (status != 0 || !from_member(n, req, body, len, "entries"))
-		return;
-	v = ows_json_parse(body, len, &err);
-	type = ows_json_str(v, "type");
-	if (type == NULL || !service_entry_type(type) ||
-	    !json_is_object(json_object_get(v, "body"))) {
-		json_decref(v);
-		ows_reply_error(req, 400, "MalformedEntry", "expected {\"type\""
-				": a service's entry type, \"body\": {...}}");
-		return;
+	if (type == NULL || !ows__host_service_entry_type(type) ||
+	    !json_is_object(body))
+		return OWS_EINVAL;
+	if (ows_raft_role(n->raft) == OWS_RAFT_LEADER) {
+		p = calloc(1, sizeof(*p));
+		if (p == NULL)
+			return -ENOMEM;
+		*p = (struct proposal){n, cb, ud};
+		rv = ows_core_propose(n, type, body, proposed_cb, p);
+		if (rv != OWS_ENOTLEADER) {
+			if (rv != 0)
+				free(p);
+			return rv;
+		}
+		free(p);
 	}
-	rv = ows_core_propose(n, type, json_object_get(v, "body"),
-			      attested_applied, req);
-	json_decref(v);
-	if (rv != 0)
-		ows_reply_error(req, 503, "NoLeader", "cannot propose here: "
-				"%s; retry", ows_strerror(rv));
-}
-
-void ows_host_entry_handle(struct ows_node_host *nh, struct ows_http_req *req)
-{
-	if (strcmp(req->method, "POST") != 0) {
-		ows_reply_error(req, 405, "MethodNotAllowed", "POST only");
-		return;
-	}
-	req->data = nh->core;
-	if (ows_http_req_read_body(req, ENTRY_LIMIT, entry_body_cb) != 0)
-		ows_reply_error(req, 500, "InternalError",
-				"cannot read the body");
+	/* joins the loop turn's batch to the leader (entries.c) */
+	return ows__host_entry_forward(host_of(h), type, body, cb, ud);
 }
 
 void ows_host_leader_tick(struct ows_node_host *nh)

@@ -31,6 +31,9 @@ struct ows_node_host {
 	struct ows_directory base;  /* the state's directory */
 	/* How ReadIndex asks other nodes (reads.c); ud is core. */
 	struct ows_raft_read_ops read_ops;
+	/* The service entries forwarded in this turn of the loop (entries.c);
+	   NULL when none. */
+	struct ows__entry_batch *entry_batch;
 };
 
 /* The host on core, invoking through fns, storing blobs in store. */
@@ -47,12 +50,38 @@ void ows_host_close(struct ows_node_host *nh);
 void ows_host_attested_handle(struct ows_node_host *nh,
 			      struct ows_http_req *req);
 /*
- * The leader's end of a forwarded service entry (POST /_ows/v1/entry,
- * body {"type", "body"}, signed by a member node; the type one that a
- * service adds, never a core type): proposed, and the reply is the
- * entry's result; 503 when it cannot be proposed here.
+ * The leader's end of forwarded service entries (entries.c; POST
+ * /_ows/v1/entry, body {"entries": [{"type", "body"}, ...]}, signed by a
+ * member node; each type one that a service adds, never a core type):
+ * proposed together, and the reply is {"results": [...]}, each entry's
+ * result in order; 400 and nothing proposed when any entry is malformed,
+ * 503 when none can be proposed here.
  */
 void ows_host_entry_handle(struct ows_node_host *nh, struct ows_http_req *req);
+
+/* ---- shared by the files of the host (host.c, entries.c) ---- */
+
+/* The leader's id and edge address: 0, or OWS_ENOTLEADER. */
+int ows__host_leader_edge(struct ows_core *n, uint64_t *id, char addr[64]);
+/*
+ * Whether req (body of len bytes) is signed by a node of the cluster, as
+ * the leader's ends of forwarded entries require; when not, it is
+ * answered 403 ("only a node of the cluster forwards WHAT").
+ */
+bool ows__host_from_member(struct ows_core *n, struct ows_http_req *req,
+			   const char *body, size_t len, const char *what);
+/* A service's entry type, never one of the core's. */
+bool ows__host_service_entry_type(const char *type);
+/*
+ * A follower's service entry (body borrowed): joins the batch of this
+ * turn of the loop to the leader; cb gets the entry's result, or < 0
+ * (OWS_ENOTLEADER when the leader changed or answered 503). Returns < 0
+ * without calling cb when no leader is known (OWS_ENOTLEADER), or the
+ * entry is over the limit (OWS_ETOOBIG), -ENOMEM.
+ */
+int ows__host_entry_forward(struct ows_node_host *nh, const char *type,
+			    const json_t *body, ows_aws_proposed_cb cb,
+			    void *ud);
 /*
  * Every service's leader_tick (aws/service.h), when this node leads and
  * applies the log; the node calls it about once a second.

@@ -209,7 +209,10 @@ int ows__raft_batch_commit(struct ows_raft *r)
 	return 0;
 }
 
-/* Answer the proposals whose entries are committed, in index order. */
+/*
+ * Answer the proposals whose entries are committed, in index order (or
+ * whose index went to another leader's entry: status says which).
+ */
 void ows__raft_deliver(struct ows_raft *r)
 {
 	while (r->done.next != &r->done) {
@@ -218,12 +221,15 @@ void ows__raft_deliver(struct ows_raft *r)
 		void *res = req->result;
 
 		ows_list_remove(&req->link);
-		req->cb(req->ud, 0, res);
+		req->cb(req->ud, req->status, res);
 		free(req);
 	}
 }
 
-/* After every turn's poll: count the log write, commit, answer. */
+/*
+ * After every turn's poll: count the log write, commit, answer, then hand
+ * the turn's proposals to libraft together (propose.c).
+ */
 void ows__raft_flush_check(uv_check_t *h)
 {
 	struct ows_raft *r = h->data;
@@ -238,6 +244,9 @@ void ows__raft_flush_check(uv_check_t *h)
 	}
 	if (ows__raft_batch_commit(r) == 0)
 		ows__raft_deliver(r);
+	/* the turn's proposals, those of the answers above included */
+	ows__raft_proposals_sweep(r);
+	ows__raft_propose_flush(r);
 }
 
 /* An entry the FSM took into the open batch: keep a copy until commit. */

@@ -28,6 +28,9 @@
  * open batch is copied (struct held_entry) until its commit: when the
  * commit or a later apply fails, the FSM is back at its last commit and
  * every entry since is held and applied again, as a failed apply is.
+ * On the way in, the proposals of one turn of the loop reach libraft
+ * together, in one raft_apply of n entries (propose.c), so that the
+ * leader appends them in one request and sends them in one AppendEntries.
  *
  * Every request handed to libraft is heap-allocated and freed in its
  * callback; libraft calls every such callback before raft_close completes,
@@ -132,21 +135,9 @@ static int failed(struct ows_raft *r, const char *what, int rv)
 	return translate(rv);
 }
 
-/* The oldest pending proposal for entry index, if any. */
-static struct apply_req *apply_find(struct ows_raft *r, uint64_t index)
+int ows__raft_failed(struct ows_raft *r, const char *what, int rv)
 {
-	struct ows_link *l;
-
-	for (l = r->applies.next; l != &r->applies; l = l->next) {
-		struct apply_req *req = OWS_CONTAINER_OF(l, struct apply_req, link);
-
-		if (req->req.index == index)
-			return req;
-		/* Proposals are queued in index order. */
-		if (req->req.index > index)
-			break;
-	}
-	return NULL;
+	return failed(r, what, rv);
 }
 
 /*
@@ -155,7 +146,7 @@ static struct apply_req *apply_find(struct ows_raft *r, uint64_t index)
  * an entry is stored as an 8-byte little-endian length, the data, and zero
  * padding up to the next multiple of 8.
  */
-static int frame(const void *data, size_t len, struct raft_buffer *buf)
+int ows__raft_frame(const void *data, size_t len, struct raft_buffer *buf)
 {
 	size_t total = 8 + ((len + 7) & ~(size_t)7);
 	uint8_t *p;
@@ -195,7 +186,6 @@ static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 {
 	struct ows_raft *r = f->data;
 	uint64_t index = raft_last_applied(&r->raft) + 1;
-	struct apply_req *req;
 	void *res = NULL;
 	const void *data;
 	size_t len;
@@ -238,11 +228,7 @@ static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 		return RAFT_IOERR;
 	}
 	ows__raft_batch_add(r, index, data, len);
-	req = apply_find(r, index);
-	if (req == NULL)
-		free(res);
-	else
-		req->result = res;
+	ows__raft_proposal_applied(r, index, res);
 	return 0;
 }
 
@@ -465,6 +451,7 @@ int ows_raft_new(uv_loop_t *loop, const char *dir, uint64_t id,
 	r->raft_fsm.snapshot = fsm_snapshot;
 	r->raft_fsm.restore = fsm_restore;
 	r->raft_fsm.snapshot_finalize = fsm_snapshot_finalize;
+	ows_list_init(&r->proposed);
 	ows_list_init(&r->applies);
 	ows_list_init(&r->held);
 	ows_list_init(&r->ctls);
@@ -520,18 +507,13 @@ int ows_raft_start(struct ows_raft *r)
 	return 0;
 }
 
-/* Requests libraft never answered: there should be none. */
+/*
+ * Requests libraft never answered (there should be none), and proposals
+ * whose entries were not applied (queued, or past their batch's answer).
+ */
 static void cancel_leftovers(struct ows_raft *r)
 {
-	while (r->applies.next != &r->applies) {
-		struct apply_req *req =
-			OWS_CONTAINER_OF(r->applies.next, struct apply_req, link);
-
-		ows_list_remove(&req->link);
-		free(req->result);
-		req->cb(req->ud, -ECANCELED, NULL);
-		free(req);
-	}
+	ows__raft_proposals_cancel(r);
 	while (r->ctls.next != &r->ctls) {
 		struct ctl_req *req =
 			OWS_CONTAINER_OF(r->ctls.next, struct ctl_req, link);
@@ -659,6 +641,7 @@ void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 	/* what is applied so far is committed and answered before the close */
 	if (ows__raft_batch_commit(r) == 0)
 		ows__raft_deliver(r);
+	ows__raft_propose_flush(r); /* closing: each gets -ECANCELED */
 	r->drain_deadline = uv_now(r->loop) + DRAIN_TIMEOUT_MS;
 	uv_check_start(&r->drain, drain_check);
 	/*
@@ -667,77 +650,6 @@ void ows_raft_close(struct ows_raft *r, void (*cb)(void *ud), void *ud)
 	 * writes are woken by the writes and by libraft's timer.
 	 */
 	uv_idle_start(&r->wake, ows__raft_wake_idle);
-}
-
-/* The status an apply callback gets for a libraft status (not 0). */
-static int apply_status(struct ows_raft *r, int status)
-{
-	if (r->closing)
-		return -ECANCELED;
-	switch (status) {
-	case RAFT_NOTLEADER:
-	case RAFT_LEADERSHIPLOST: return OWS_ENOTLEADER;
-	case RAFT_SHUTDOWN:
-	case RAFT_CANCELED: return -ECANCELED;
-	default: return OWS_EIO;
-	}
-}
-
-static void apply_done(struct raft_apply *rreq, int status, void *result)
-{
-	struct apply_req *req = rreq->data;
-	struct ows_raft *r = req->r;
-	void *res = req->result;
-
-	/* Always NULL: fsm_apply kept the result in req. */
-	(void)result;
-	ows_list_remove(&req->link);
-	if (status == 0) {
-		/* answered once its batch is committed (ows__raft_flush_check) */
-		ows_list_append(&r->done, &req->link);
-		ows__raft_flush_kick(r);
-		return;
-	}
-	free(res);
-	req->cb(req->ud, apply_status(r, status), NULL);
-	free(req);
-}
-
-int ows_raft_apply(struct ows_raft *r, const void *data, size_t len,
-		   ows_raft_apply_cb cb, void *ud)
-{
-	struct raft_buffer buf;
-	struct apply_req *req;
-	int rv;
-
-	if (r->closing)
-		return -ECANCELED;
-	if (r->failed || r->stalled != 0)
-		return OWS_EIO; /* this node cannot apply now: 503, retry */
-	if (raft_state(&r->raft) != RAFT_LEADER)
-		return OWS_ENOTLEADER;
-	req = calloc(1, sizeof(*req));
-	if (req == NULL)
-		return -ENOMEM;
-	/* libraft takes the entry's memory and frees it with raft_free. */
-	if (frame(data, len, &buf) != 0) {
-		free(req);
-		return -ENOMEM;
-	}
-	req->req.data = req;
-	req->r = r;
-	req->cb = cb;
-	req->ud = ud;
-	rv = raft_apply(&r->raft, &req->req, &buf, 1, apply_done);
-	if (rv != 0) {
-		/* On failure the buffer stays ours. */
-		raft_free(buf.base);
-		free(req);
-		return failed(r, "apply", rv);
-	}
-	/* raft_apply set req->req.index; indexes only grow. */
-	ows_list_append(&r->applies, &req->link);
-	return 0;
 }
 
 /* A read barrier (raft_barrier) in flight. */
@@ -752,7 +664,7 @@ static void barrier_done(struct raft_barrier *rreq, int status)
 {
 	struct barrier_req *req = rreq->data;
 
-	req->cb(req->ud, status != 0 ? apply_status(req->r, status) : 0);
+	req->cb(req->ud, status != 0 ? ows__raft_apply_status(req->r, status) : 0);
 	free(req);
 }
 
@@ -1032,10 +944,9 @@ bool ows__raft_closing(struct ows_raft *r)
  * log.c: the entry at index i sits at (front + i - offset - 1) % size);
  * the header shows the fields, 0.15 has no call that returns a term.
  */
-uint64_t ows__raft_commit_term(struct ows_raft *r)
+uint64_t ows__raft_entry_term(struct ows_raft *r, uint64_t i)
 {
 	const struct raft_log *l = &r->raft.log;
-	raft_index i = r->raft.commit_index;
 	size_t n;
 
 	if (i == 0)
@@ -1050,6 +961,11 @@ uint64_t ows__raft_commit_term(struct ows_raft *r)
 		return 0;
 	return l->entries[(l->front + (size_t)(i - l->offset - 1)) % l->size]
 	    .term;
+}
+
+uint64_t ows__raft_commit_term(struct ows_raft *r)
+{
+	return ows__raft_entry_term(r, r->raft.commit_index);
 }
 
 uint64_t ows_raft_id(struct ows_raft *r)

@@ -1,10 +1,11 @@
 /*
  * What the files of src/raft/ share and nobody else sees: raft.c owns the
- * member (struct ows_raft and its libraft instance); batch.c applies the
- * committed entries in batches, holds them when the FSM fails, and counts
- * the log's writes; readindex.c keeps the
- * read barriers of one member in a struct ows__raft_reads that raft.c
- * creates with the member and closes with it.
+ * member (struct ows_raft and its libraft instance); propose.c hands the
+ * proposals to libraft in batches and matches each to its entry; batch.c
+ * applies the committed entries in batches, holds them when the FSM
+ * fails, and counts the log's writes; readindex.c keeps the read barriers
+ * of one member in a struct ows__raft_reads that raft.c creates with the
+ * member and closes with it.
  */
 #ifndef OWS_RAFT_RAFT_PRIV_H
 #define OWS_RAFT_RAFT_PRIV_H
@@ -47,16 +48,40 @@ uint64_t ows__raft_commit_term(struct ows_raft *r);
 /* The member is closing: nothing new may start. */
 bool ows__raft_closing(struct ows_raft *r);
 
-/* ---- the member (raft.c) and its apply pipeline (batch.c) ---- */
+/* ---- the member (raft.c), its proposals (propose.c) and its apply
+   pipeline (batch.c) ---- */
 
-/* A proposal waiting for its entry to be applied. */
+/*
+ * Proposals (propose.c). ows_raft_apply queues a proposal; the loop
+ * turn's flush hands every queued one to libraft in one raft_apply of n
+ * entries (struct apply_batch), so that the leader appends and sends
+ * them to each follower together. libraft answers such a request once,
+ * for its first entry only, so each proposal is matched to its own entry
+ * here instead: by index, and by the term it was proposed in (an entry
+ * of that index and term can only be the one this node appended as the
+ * leader of that term).
+ */
+struct apply_batch;
+
+/* A proposal: queued, then waiting for its entry, then answered. */
 struct apply_req {
-	struct raft_apply req;
-	struct ows_link link; /* in ows_raft.applies, in index order */
+	/* in ows_raft.proposed, then .applies (index order), then .done */
+	struct ows_link link;
 	struct ows_raft *r;
+	struct apply_batch *batch; /* its libraft request, until answered */
+	struct raft_buffer buf;    /* the framed entry, until handed over */
+	uint64_t index;            /* set once handed to libraft */
+	uint64_t term;
 	ows_raft_apply_cb cb;
 	void *ud;
 	void *result; /* the FSM's result for this entry, once applied */
+	int status;   /* on .done: what cb gets (0: result) */
+};
+
+/* One raft_apply of the proposals of one flush. */
+struct apply_batch {
+	struct raft_apply req;
+	struct ows_raft *r;
 };
 
 struct ows_raft {
@@ -82,7 +107,9 @@ struct ows_raft {
 	size_t held_bytes;
 	uv_timer_t retry;
 	bool retry_open;
+	struct ows_link proposed; /* apply_reqs queued for the next flush */
 	struct ows_link applies;
+	uint64_t applies_term; /* the leader's term the applies were checked in */
 	struct ows_link ctls;
 	/* Batches: see the file's comment and batch_commit. */
 	struct ows_link batch;  /* held_entry copies applied, not committed */
@@ -142,6 +169,25 @@ int ows__raft_counted_append(struct raft_io *io, struct raft_io_append *req,
 			     raft_io_append_cb cb);
 /* At the close: appends of r never completed are forgotten. */
 void ows__raft_forget_appends(struct ows_raft *r);
+/* Hand the queued proposals to libraft (or fail them). */
+void ows__raft_propose_flush(struct ows_raft *r);
+/*
+ * Entry index was applied with the FSM's result res (taken): the proposal
+ * it answers, if any, is answered after the commit.
+ */
+void ows__raft_proposal_applied(struct ows_raft *r, uint64_t index, void *res);
+/* Fail the proposals whose entries this node no longer leads for. */
+void ows__raft_proposals_sweep(struct ows_raft *r);
+/* At the close: every proposal left gets -ECANCELED. */
+void ows__raft_proposals_cancel(struct ows_raft *r);
+/* The status a proposal gets for a libraft status (not 0). */
+int ows__raft_apply_status(struct ows_raft *r, int status);
+/* Log a failed libraft call and translate its code (raft.c). */
+int ows__raft_failed(struct ows_raft *r, const char *what, int rv);
+/* Frame an entry into a raft_malloc'd buffer: 0 or -ENOMEM (raft.c). */
+int ows__raft_frame(const void *data, size_t len, struct raft_buffer *buf);
+/* The term of the entry at index i in libraft's log; 0 if not there. */
+uint64_t ows__raft_entry_term(struct ows_raft *r, uint64_t i);
 /* A leader that cannot apply hands leadership on (raft.c). */
 void ows__raft_stalled_steps_down(struct ows_raft *r);
 

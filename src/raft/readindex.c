@@ -549,6 +549,12 @@ static void check_cb(uv_check_t *h)
 	if (pending(rs) && !uv_is_active((uv_handle_t *)&rs->tick))
 		uv_timer_start(&rs->tick, tick_cb, TICK_MS, TICK_MS);
 	if (!pending(rs)) {
+		/*
+		 * A round that ended in this check kicked the wake handle;
+		 * with the check stopped nothing would stop it, and the
+		 * loop would poll without sleeping until the next read.
+		 */
+		uv_idle_stop(&rs->wake);
 		uv_timer_stop(&rs->tick);
 		uv_check_stop(&rs->check);
 	}

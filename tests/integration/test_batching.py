@@ -7,6 +7,7 @@ middle of a write load, with applied entries not yet committed to SQLite,
 loses no acknowledged write (it applies them again from its Raft log), and
 a disk that fills during a load of concurrent writes loses nothing
 either."""
+import json
 import os
 import subprocess
 import threading
@@ -223,37 +224,52 @@ def test_full_disk_during_concurrent_writes_loses_nothing():
 
 
 def test_entry_door_takes_only_service_entries_from_member_nodes():
-    """POST /_ows/v1/entry (a follower's service entry forwarded to the
-    leader): refused without a node's signature, with a user's, and for a
-    core type or a type no service adds; nothing reaches the log."""
+    """POST /_ows/v1/entry (a follower's service entries forwarded to the
+    leader, in batches {"entries": [...]}): refused without a node's
+    signature, with a user's, and as a whole when any entry is of a core
+    type, a type no service adds, or not an entry; nothing reaches the
+    log."""
     n = started()
     nkey = os.path.join(n.dir, "node.key")
     before = n.status()
-    body = '{"type": "changeset", "body": {}}'
+
+    def batch(*entries):
+        return json.dumps({"entries": list(entries)})
+    body = batch({"type": "changeset", "body": {}})
     st, r = http(n.edge, "POST", "/_ows/v1/entry", body.encode(),
                  {"Content-Type": "application/json"})
     check(st == 403, (st, r))
     st, r = signed_request(n, n.root_key, "POST", "/_ows/v1/entry", body)
     check(st == 403 and r["code"] == "AccessDenied", (st, r))
+    good = {"type": "ddb", "body": {}}
     for t in ("changeset", "genesis", "join", "attested", "nope"):
+        # a good entry first: the batch is still refused as a whole
         st, r = signed_request(n, nkey, "POST", "/_ows/v1/entry",
-                               '{"type": "%s", "body": {}}' % t)
-        check(st == 400 and r["code"] == "MalformedEntry", (t, st, r))
-    st, r = signed_request(n, nkey, "POST", "/_ows/v1/entry", "[1]")
-    check(st == 400, (st, r))
+                               batch(good, {"type": t, "body": {}}))
+        check(st == 400 and r["code"] == "MalformedEntry" and
+              "entry 1" in r["message"], (t, st, r))
+    for bad in ("[1]", '{"type": "ddb", "body": {}}', batch(),
+                batch(good, [1]), batch({"type": "ddb", "body": 1}),
+                batch(*([good] * 1025)), "{"):
+        st, r = signed_request(n, nkey, "POST", "/_ows/v1/entry", bad)
+        check(st == 400 and r["code"] == "MalformedEntry", (bad[:40], st, r))
     st, r = signed_request(n, nkey, "GET", "/_ows/v1/entry")
     check(st == 405, (st, r))
     after = n.status()
     check(after["last_index"] == before["last_index"], (before, after))
     check(after["ledger"] == before["ledger"], (before, after))
     # A service's type (DynamoDB's "ddb") is proposed and applied; an
-    # empty body is malformed: refused, recorded, no ledger entry.
+    # empty body is malformed: refused, recorded, no ledger entry. Each
+    # entry of a batch gets its own result, in order.
     st, r = signed_request(n, nkey, "POST", "/_ows/v1/entry",
-                           '{"type": "ddb", "body": {}}')
-    check(st == 200 and r["ok"] is False and r["status"] == 400 and
-          r["code"] == "MalformedEntry", (st, r))
+                           batch(good, good))
+    check(st == 200 and len(r["results"]) == 2, (st, r))
+    for res in r["results"]:
+        check(res["status"] == 200 and res["result"]["ok"] is False and
+              res["result"]["status"] == 400 and
+              res["result"]["code"] == "MalformedEntry", (st, r))
     last = n.status()
     check(last["last_index"] > after["last_index"], (after, last))
     check(last["ledger"]["height"] == after["ledger"]["height"], (after, last))
-    check(last["ledger"]["rejected"] == after["ledger"]["rejected"] + 1,
+    check(last["ledger"]["rejected"] == after["ledger"]["rejected"] + 2,
           (after, last))

@@ -296,6 +296,34 @@ OWS_TEST(readindex_single_node_appends_nothing)
 	ows_test_raft_cluster_fini(&c);
 }
 
+static void count_active_idle(uv_handle_t *h, void *arg)
+{
+	if (h->type == UV_IDLE && uv_is_active(h) && !uv_is_closing(h))
+		(*(unsigned *)arg)++;
+}
+
+/*
+ * Once the reads are answered, nothing is left that keeps the loop from
+ * sleeping in its poll: no idle handle is active (an active one makes
+ * the loop spin, a core's worth of CPU on an idle node).
+ */
+OWS_TEST(readindex_leaves_the_loop_free_to_sleep)
+{
+	struct ows_test_raft_cluster c;
+	struct net net;
+	struct res r[8];
+	unsigned idle = 0;
+
+	start_three(&c, &net);
+	for (size_t i = 0; i < 3; i++)
+		for (size_t k = 0; k < 8; k++)
+			OWS_CHECK_INT(read_barrier_wait(&net, i, &r[k]), 0);
+	ows_test_raft_run_for(&c, 300);
+	uv_walk(&c.loop, count_active_idle, &idle);
+	OWS_CHECK_INT(idle, 0);
+	ows_test_raft_cluster_fini(&c);
+}
+
 OWS_TEST(readindex_read_after_write_on_leader_and_followers)
 {
 	struct ows_test_raft_cluster c;

@@ -1,0 +1,397 @@
+/*
+ * A service's own entries (host->propose_entry) written on a follower go
+ * to the leader's POST /_ows/v1/entry, and they go in batches: every
+ * entry forwarded during one turn of the loop joins one POST, signed once
+ * with the node's key, {"entries": [{"type", "body"}, ...]}; the leader
+ * checks the signature once, proposes the entries together (they reach
+ * libraft in one raft_apply, src/raft/propose.c) and answers once, when
+ * the last is applied, {"results": [...]} in the order of the entries:
+ * {"status": 200, "result": {...}} for an entry applied, with the apply's
+ * result, or {"status": 503, "message"} for one that was not committed.
+ * Each writer is answered with its own entry's result.
+ *
+ * A batch is refused as a whole (400 MalformedEntry, nothing proposed)
+ * when any of its entries is malformed; only the cluster's nodes may post
+ * (from_member, in host.c). The exchange is ows_core_forward's: a reply
+ * that does not come within its deadline, or a change of leader seen on
+ * the way, answers every writer of the batch 503, as for one entry.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/reqsig.h"
+#include "aws/registry.h"
+#include "common/buf.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "daemon/host.h"
+#include "daemon/reply.h"
+
+#define ENTRY_PATH "/_ows/v1/entry"
+/* One entry: DynamoDB's 4 MB transaction with room for its encoding. A
+   batch is closed before it passes this, unless its one entry does. */
+#define ENTRY_LIMIT (8 * 1024 * 1024)
+#define BATCH_LIMIT (ENTRY_LIMIT + 4096)
+#define BATCH_MAX_ENTRIES 1024
+
+/* ---- the follower's end ---- */
+
+struct fw_item {
+	ows_aws_proposed_cb cb;
+	void *ud;
+};
+
+/* The entries forwarded in one turn of the loop, then their exchange. */
+struct ows__entry_batch {
+	struct ows_node_host *nh;
+	uv_timer_t timer;    /* 0 ms: flushes at the next turn's timers */
+	bool timer_open;
+	bool in_flight;      /* ows_core_forward has not called back yet */
+	struct ows_buf body; /* {"entries":[ENTRY,ENTRY... */
+	struct fw_item *items;
+	size_t n, cap;
+};
+
+static void batch_free(struct ows__entry_batch *b)
+{
+	if (b->timer_open || b->in_flight)
+		return;
+	ows_buf_free(&b->body);
+	free(b->items);
+	free(b);
+}
+
+static void batch_timer_closed(uv_handle_t *h)
+{
+	struct ows__entry_batch *b = h->data;
+
+	b->timer_open = false;
+	batch_free(b);
+}
+
+/* Every writer of b gets status (< 0), or its own result from results. */
+static void batch_answer(struct ows__entry_batch *b, int status,
+			 const json_t *results)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const json_t *res = json_array_get(results, i);
+		json_t *r = json_object_get(res, "result");
+		json_int_t st = json_integer_value(json_object_get(res,
+								   "status"));
+		int s = status;
+
+		if (s == 0 && st == 503)
+			s = OWS_ENOTLEADER;
+		else if (s == 0 && (st != 200 || !json_is_object(r)))
+			s = -EIO;
+		b->items[i].cb(b->items[i].ud, s, s == 0 ? r : NULL);
+	}
+	b->n = 0;
+}
+
+/* The leader's answer, mapped as for one forwarded entry (host.c). */
+static void batch_forwarded_cb(void *ud, int status,
+			       const struct ows_http_response *resp)
+{
+	struct ows__entry_batch *b = ud;
+	json_t *v = NULL, *results = NULL;
+
+	b->in_flight = false;
+	if (status == -EAGAIN)
+		status = OWS_ENOTLEADER;
+	else if (status != 0)
+		status = -ETIMEDOUT;
+	else if (resp->status == 503)
+		status = OWS_ENOTLEADER;
+	else if (resp->status != 200)
+		status = -EIO;
+	if (status == 0) {
+		v = json_loadb(resp->body, resp->body_len, 0, NULL);
+		results = json_object_get(v, "results");
+		if (!json_is_array(results) || json_array_size(results) != b->n)
+			status = -EIO;
+	}
+	batch_answer(b, status, results);
+	json_decref(v);
+	batch_free(b);
+}
+
+/* Send batch b to the leader; its writers are answered from the reply. */
+static void batch_flush(struct ows__entry_batch *b)
+{
+	struct ows_core *n = b->nh->core;
+	char addr[64], sig[OWS_REQSIG_HEADER_MAX];
+	struct ows_http_header hs[2] = {
+		{"Content-Type", "application/json"},
+		{"Authorization", sig},
+	};
+	uint64_t id;
+	int rv;
+
+	if (b->nh->entry_batch == b)
+		b->nh->entry_batch = NULL;
+	if (b->n == 0)
+		return;
+	rv = n->stopping ? -ECANCELED : ows__host_leader_edge(n, &id, addr);
+	if (rv == 0)
+		rv = ows_buf_puts(&b->body, "]}");
+	if (rv == 0)
+		rv = ows_reqsig_sign(n->key, "POST", ENTRY_PATH, b->body.data,
+				     b->body.len, ows_now_ms() / 1000, sig);
+	if (rv == 0)
+		rv = ows_core_forward(n, id, addr, "POST", ENTRY_PATH, hs, 2,
+				      b->body.data, b->body.len,
+				      batch_forwarded_cb, b);
+	if (rv != 0) {
+		batch_answer(b, rv, NULL);
+		return;
+	}
+	b->in_flight = true;
+}
+
+static void batch_timer_cb(uv_timer_t *t)
+{
+	struct ows__entry_batch *b = t->data;
+
+	uv_close((uv_handle_t *)&b->timer, batch_timer_closed);
+	batch_flush(b);
+}
+
+static struct ows__entry_batch *batch_new(struct ows_node_host *nh)
+{
+	struct ows__entry_batch *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->nh = nh;
+	if (ows_buf_puts(&b->body, "{\"entries\":[") != 0) {
+		free(b);
+		return NULL;
+	}
+	uv_timer_init(nh->core->loop, &b->timer);
+	b->timer.data = b;
+	b->timer_open = true;
+	uv_timer_start(&b->timer, batch_timer_cb, 0, 0);
+	return b;
+}
+
+int ows__host_entry_forward(struct ows_node_host *nh, const char *type,
+			    const json_t *body, ows_aws_proposed_cb cb,
+			    void *ud)
+{
+	struct ows__entry_batch *b = nh->entry_batch;
+	char addr[64], *text;
+	json_t *e;
+	size_t len;
+	uint64_t id;
+	int rv = ows__host_leader_edge(nh->core, &id, addr);
+
+	if (rv != 0)
+		return rv;
+	e = json_pack("{s:s, s:O}", "type", type, "body", body);
+	text = e ? ows_json_dump(e) : NULL;
+	json_decref(e);
+	if (text == NULL)
+		return -ENOMEM;
+	len = strlen(text);
+	if (len > ENTRY_LIMIT) {
+		free(text);
+		return OWS_ETOOBIG;
+	}
+	/* a full batch leaves with its timer; this entry starts the next */
+	if (b != NULL && (b->n == BATCH_MAX_ENTRIES ||
+			  b->body.len + len + 3 > ENTRY_LIMIT))
+		nh->entry_batch = b = NULL;
+	if (b == NULL && (b = batch_new(nh)) == NULL) {
+		free(text);
+		return -ENOMEM;
+	}
+	nh->entry_batch = b;
+	rv = -ENOMEM;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 16;
+		struct fw_item *items = realloc(b->items,
+						cap * sizeof(*items));
+
+		if (items == NULL)
+			goto cleanup;
+		b->items = items;
+		b->cap = cap;
+	}
+	if ((b->n > 0 && ows_buf_puts(&b->body, ",") != 0) ||
+	    ows_buf_append(&b->body, text, len) != 0)
+		goto cleanup;
+	b->items[b->n++] = (struct fw_item){cb, ud};
+	rv = 0;
+cleanup:
+	free(text);
+	return rv;
+}
+
+/* ---- the leader's end ---- */
+
+struct entries_req;
+
+struct entry_slot {
+	struct entries_req *er;
+	int status;
+	char *result; /* the apply's result (JSON), when status is 0 */
+};
+
+/* A batch being proposed: answered once every entry is. */
+struct entries_req {
+	struct ows_http_req *req;
+	size_t n, pending;
+	struct entry_slot slots[];
+};
+
+static void entries_reply(struct entries_req *er)
+{
+	struct ows_http_header h = {"Content-Type", "application/json"};
+	struct ows_buf out = OWS_BUF_INIT;
+	int rv = ows_buf_puts(&out, "{\"results\":[");
+
+	for (size_t i = 0; i < er->n && rv == 0; i++) {
+		struct entry_slot *s = &er->slots[i];
+
+		if (i > 0)
+			rv = ows_buf_puts(&out, ",");
+		if (rv == 0 && s->status == 0 && s->result != NULL)
+			rv = ows_buf_printf(&out, "{\"status\":200,"
+					    "\"result\":%s}", s->result);
+		else if (rv == 0)
+			rv = ows_buf_printf(&out, "{\"status\":503,\"message\":"
+					    "\"the entry was not committed "
+					    "(%s); retry\"}",
+					    ows_strerror(s->status != 0
+							     ? s->status
+							     : -EIO));
+		free(s->result);
+		s->result = NULL;
+	}
+	if (rv == 0)
+		rv = ows_buf_puts(&out, "]}");
+	if (rv == 0)
+		ows_http_respond(er->req, 200, &h, 1, out.data, out.len);
+	else
+		ows_reply_error(er->req, 500, "InternalError",
+				"out of memory");
+	ows_buf_free(&out);
+	free(er);
+}
+
+static void entry_applied(void *ud, int status, void *result)
+{
+	struct entry_slot *s = ud;
+	struct entries_req *er = s->er;
+
+	s->status = status;
+	if (status == 0)
+		s->result = result;
+	else
+		free(result);
+	if (--er->pending == 0)
+		entries_reply(er);
+}
+
+/*
+ * The entries of a batch, each {"type": a service's entry type, "body":
+ * {...}}: their count, or 0 (with why in err) when any is malformed.
+ */
+static size_t entries_check(const json_t *v, struct ows_err *err)
+{
+	const json_t *entries = json_object_get(v, "entries"), *e;
+	size_t i, n = json_array_size(entries);
+
+	if (!json_is_array(entries) || n == 0 || n > BATCH_MAX_ENTRIES) {
+		ows_err_printf(err, "expected {\"entries\": [1 to %d entries]}",
+			    BATCH_MAX_ENTRIES);
+		return 0;
+	}
+	json_array_foreach(entries, i, e) {
+		const char *type = ows_json_str(e, "type");
+
+		if (type == NULL || !ows__host_service_entry_type(type) ||
+		    !json_is_object(json_object_get(e, "body"))) {
+			ows_err_printf(err, "entry %zu: expected {\"type\": a "
+				    "service's entry type, \"body\": {...}}",
+				    i);
+			return 0;
+		}
+	}
+	return n;
+}
+
+/* Propose each entry of v (checked): the reply waits for them all. */
+static void entries_propose(struct ows_core *n, struct ows_http_req *req,
+			    const json_t *v, size_t count)
+{
+	const json_t *entries = json_object_get(v, "entries"), *e;
+	struct entries_req *er;
+	size_t i, proposed = 0;
+	int rv = 0;
+
+	er = calloc(1, sizeof(*er) + count * sizeof(er->slots[0]));
+	if (er == NULL) {
+		ows_reply_error(req, 500, "InternalError", "out of memory");
+		return;
+	}
+	er->req = req;
+	er->n = count;
+	er->pending = count + 1; /* held until every entry is proposed */
+	json_array_foreach(entries, i, e) {
+		er->slots[i].er = er;
+		rv = ows_core_propose(n, ows_json_str(e, "type"),
+				      json_object_get(e, "body"),
+				      entry_applied, &er->slots[i]);
+		if (rv != 0) {
+			er->slots[i].status = rv;
+			er->pending--;
+		} else {
+			proposed++;
+		}
+	}
+	if (proposed == 0) {
+		/* nothing reached the log: the batch as a whole is refused */
+		ows_reply_error(req, 503, "NoLeader", "cannot propose here: "
+				"%s; retry", ows_strerror(rv));
+		free(er);
+		return;
+	}
+	if (--er->pending == 0)
+		entries_reply(er);
+}
+
+static void entry_body_cb(struct ows_http_req *req, int status,
+			  const char *body, size_t len)
+{
+	struct ows_core *n = req->data;
+	struct ows_err err = {{0}};
+	size_t count;
+	json_t *v;
+
+	if (status != 0 || !ows__host_from_member(n, req, body, len,
+						  "entries"))
+		return;
+	v = ows_json_parse(body, len, &err);
+	count = v != NULL ? entries_check(v, &err) : 0;
+	if (count == 0)
+		ows_reply_error(req, 400, "MalformedEntry", "%s", err.msg);
+	else
+		entries_propose(n, req, v, count);
+	json_decref(v);
+}
+
+void ows_host_entry_handle(struct ows_node_host *nh, struct ows_http_req *req)
+{
+	if (strcmp(req->method, "POST") != 0) {
+		ows_reply_error(req, 405, "MethodNotAllowed", "POST only");
+		return;
+	}
+	req->data = nh->core;
+	if (ows_http_req_read_body(req, BATCH_LIMIT, entry_body_cb) != 0)
+		ows_reply_error(req, 500, "InternalError",
+				"cannot read the body");
+}

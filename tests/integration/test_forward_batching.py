@@ -1,0 +1,242 @@
+"""Batching of the writes a follower forwards to the leader (issue 11,
+section 6): the DynamoDB writes that reach a follower in one turn of its
+loop go to the leader in one signed POST /_ows/v1/entry, which proposes
+them together (one raft_apply: one log append, one AppendEntries to each
+follower). Each client still gets its own write's answer; a batch whose
+leader is killed with kill -9 loses no acknowledged write; and the
+counters in /metrics show more than one entry per log append request."""
+import threading
+
+from owstest import (boto3_client, check, cluster3_shared_root, http,
+                     root_creds, wait_for)
+
+N = 64
+
+
+def metrics(n):
+    st, body = http(n.edge, "GET", "/metrics")
+    check(st == 200, st)
+    out = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#") and "{" not in line:
+            k, v = line.split()
+            out[k] = float(v)
+    return out
+
+
+def per_append(before, after):
+    appends = (after["ows_raft_log_appends_total"] -
+               before["ows_raft_log_appends_total"])
+    entries = (after["ows_raft_log_append_entries_total"] -
+               before["ows_raft_log_append_entries_total"])
+    return entries / max(appends, 1), entries, appends
+
+
+def roles(nodes):
+    leader = [n for n in nodes if n.proc is not None and
+              n.status()["node"]["role"] == "leader"]
+    check(len(leader) == 1, "no single leader")
+    return leader[0], [n for n in nodes if n is not leader[0]]
+
+
+def make_table(c, name):
+    c.create_table(TableName=name,
+                   KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                   AttributeDefinitions=[{"AttributeName": "id",
+                                          "AttributeType": "S"}],
+                   BillingMode="PAY_PER_REQUEST")
+
+
+def test_concurrent_writes_through_a_follower_get_their_own_results():
+    """64 clients of one follower start together; each makes three
+    conditional puts: one that races another client for the same item
+    (exactly one of each pair wins, and the item holds the winner's
+    value), one whose condition cannot hold (refused) and one whose
+    condition holds (done). Every answer is the client's own."""
+    nodes = cluster3_shared_root()
+    leader, followers = roles(nodes)
+    f = followers[0]
+    key = root_creds(leader)
+    make_table(boto3_client(leader, "dynamodb", key=key), "cond")
+    lc = boto3_client(leader, "dynamodb", key=key)
+    for j in range(N // 2):
+        lc.put_item(TableName="cond", Item={"id": {"S": "k%d" % j},
+                                            "v": {"N": "-1"}})
+    before = [metrics(n) for n in nodes]
+    clients = [boto3_client(f, "dynamodb", key=key, retries=1)
+               for _ in range(N)]
+    start = threading.Barrier(N)
+    out = [None] * N
+
+    def put(c, item, cond, values=None):
+        kw = {"TableName": "cond", "Item": item, "ConditionExpression": cond}
+        if values:
+            kw["ExpressionAttributeValues"] = values
+        try:
+            c.put_item(**kw)
+            return "ok"
+        except c.exceptions.ConditionalCheckFailedException:
+            return "failed"
+
+    def run(i):
+        c = clients[i]
+        start.wait()
+        race = put(c, {"id": {"S": "k%d" % (i // 2)}, "v": {"N": str(i)}},
+                   "v = :none", {":none": {"N": "-1"}})
+        absent = put(c, {"id": {"S": "x%d" % i}}, "attribute_exists(id)")
+        fresh = put(c, {"id": {"S": "n%d" % i}, "v": {"N": str(i)}},
+                    "attribute_not_exists(id)")
+        out[i] = (race, absent, fresh)
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(N)]
+    [t.start() for t in threads]
+    [t.join(120) for t in threads]
+    check(all(o is not None for o in out), out)
+    for j in range(N // 2):
+        pair = [out[2 * j][0], out[2 * j + 1][0]]
+        check(sorted(pair) == ["failed", "ok"], (j, pair))
+        winner = 2 * j if pair[0] == "ok" else 2 * j + 1
+        got = lc.get_item(TableName="cond", Key={"id": {"S": "k%d" % j}},
+                          ConsistentRead=True)["Item"]
+        check(got["v"]["N"] == str(winner), (j, winner, got))
+    check(all(o[1] == "failed" for o in out), [o[1] for o in out])
+    check(all(o[2] == "ok" for o in out), [o[2] for o in out])
+    for i in range(N):
+        got = lc.get_item(TableName="cond", Key={"id": {"S": "n%d" % i}},
+                          ConsistentRead=True)["Item"]
+        check(got["v"]["N"] == str(i), (i, got))
+        check("Item" not in lc.get_item(TableName="cond",
+                                        Key={"id": {"S": "x%d" % i}},
+                                        ConsistentRead=True), i)
+    # the writes were proposed and replicated together: more than one
+    # entry per log append request, on the leader and on the followers
+    for n, b in zip(nodes, before):
+        ratio, entries, appends = per_append(b, metrics(n))
+        print("%s: %d entries in %d append requests (%.1f per append "
+              "request)" % (n.edge, entries, appends, ratio))
+        check(entries >= 2 * N, (n.edge, entries))
+        check(ratio > 1, (n.edge, entries, appends))
+
+
+def test_kill9_of_the_leader_during_forwarded_batches_loses_nothing():
+    """32 clients write through the two followers only, so every write
+    travels in a forwarded batch; the leader is killed with kill -9 while
+    batches are in flight. Every acknowledged write is on every node once
+    the killed one is back, and holds the value its client wrote."""
+    nodes = cluster3_shared_root()
+    leader, followers = roles(nodes)
+    key = root_creds(leader)
+    make_table(boto3_client(leader, "dynamodb", key=key), "crash")
+    acked, stop, lock = {}, threading.Event(), threading.Lock()
+
+    def writer(c, tag):
+        i = 0
+        while not stop.is_set():
+            k = "%s-%d" % (tag, i)
+            i += 1
+            try:
+                c.put_item(TableName="crash",
+                           Item={"id": {"S": k}, "v": {"S": k + "!"},
+                                 "pad": {"S": "x" * 500}})
+            except Exception:
+                continue  # not acknowledged: may or may not be there
+            with lock:
+                acked[k] = k + "!"
+    threads = [threading.Thread(target=writer, args=(
+        boto3_client(followers[i % 2], "dynamodb", key=key, retries=1),
+        "w%d" % i)) for i in range(32)]
+    [t.start() for t in threads]
+    wait_for(lambda: len(acked) >= 300, 120, "300 acknowledged writes")
+    leader.kill9()
+    at_kill = len(acked)
+    wait_for(lambda: len(acked) >= at_kill + 300, 120,
+             "300 more acknowledged writes after the kill")
+    stop.set()
+    [t.join(60) for t in threads]
+    print("acknowledged: %d (%d before the kill)" % (len(acked), at_kill))
+    leader.start()
+    for n in nodes:
+        c = boto3_client(n, "dynamodb", key=key)
+
+        def items():
+            got, kw = {}, {"TableName": "crash", "ConsistentRead": True}
+            while True:
+                r = c.scan(**kw)
+                got.update((i["id"]["S"], i["v"]["S"]) for i in r["Items"])
+                if "LastEvaluatedKey" not in r:
+                    return got
+                kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+        got = wait_for(lambda: (lambda g: g if set(acked) <= set(g)
+                                else None)(items()),
+                       120, "every acknowledged write on %s" % n.edge)
+        wrong = [k for k, v in acked.items() if got[k] != v]
+        check(not wrong, ("writes with another value", wrong[:5]))
+
+
+def test_frozen_leader_batches_answered_503_and_writes_go_on():
+    """The leader is stopped (SIGSTOP) while 16 clients write through a
+    follower: the batches in flight to it are answered 503 for each of
+    their writes as soon as the follower sees another leader (or at their
+    deadline), and writes are acknowledged again while the old leader is
+    still stopped. Every answer is 200 or 503; every acknowledged write
+    is on every node once the old leader is back."""
+    import signal
+    import time
+    nodes = cluster3_shared_root()
+    leader, followers = roles(nodes)
+    f = followers[0]
+    key = root_creds(leader)
+    make_table(boto3_client(leader, "dynamodb", key=key), "frozen")
+    answers, stop, lock = [], threading.Event(), threading.Lock()
+
+    def writer(c, tag):
+        i = 0
+        while not stop.is_set():
+            k = "%s-%d" % (tag, i)
+            i += 1
+            try:
+                c.put_item(TableName="frozen", Item={"id": {"S": k}})
+                st = 200
+            except c.exceptions.ClientError as e:
+                st = e.response["ResponseMetadata"]["HTTPStatusCode"]
+            except Exception:  # noqa: BLE001 (cut off: not acknowledged)
+                st = -1
+            with lock:
+                answers.append((time.time(), st, k))
+    threads = [threading.Thread(target=writer, args=(
+        boto3_client(f, "dynamodb", key=key, retries=1), "w%d" % i))
+        for i in range(16)]
+    [t.start() for t in threads]
+    wait_for(lambda: sum(a[1] == 200 for a in answers) >= 50, 60,
+             "50 acknowledged writes")
+    t_stop = time.time()
+    leader.proc.send_signal(signal.SIGSTOP)
+    try:
+        wait_for(lambda: any(a[1] == 200 and a[0] > t_stop + 0.5
+                             for a in list(answers)) and
+                 any(n.status()["node"]["role"] == "leader"
+                     for n in followers), 60,
+                 "a write acknowledged while the old leader is stopped")
+    finally:
+        leader.proc.send_signal(signal.SIGCONT)
+    stop.set()
+    [t.join(90) for t in threads]
+    check(not any(t.is_alive() for t in threads), "a writer hangs")
+    during = [a for a in answers if a[0] > t_stop]
+    print("after the stop: %d acknowledged, %d answered 503" % (
+        sum(a[1] == 200 for a in during), sum(a[1] == 503 for a in during)))
+    check(all(a[1] in (200, 503) for a in answers),
+          [a for a in answers if a[1] not in (200, 503)][:5])
+    acked = {a[2] for a in answers if a[1] == 200}
+    for n in nodes:
+        c = boto3_client(n, "dynamodb", key=key)
+
+        def ids():
+            got, kw = set(), {"TableName": "frozen", "ConsistentRead": True}
+            while True:
+                r = c.scan(**kw)
+                got.update(i["id"]["S"] for i in r["Items"])
+                if "LastEvaluatedKey" not in r:
+                    return got
+                kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+        wait_for(lambda: acked <= ids(), 120,
+                 "every acknowledged write on %s" % n.edge)
