@@ -179,20 +179,25 @@ static int canonical_query(struct ows_buf *b, const char *q, bool skip_sig)
 /* A value trimmed, runs of white space collapsed to one space. */
 static int canonical_value(struct ows_buf *b, const char *v)
 {
-	bool gap = false, any = false;
+	bool any = false;
 	int rv = 0;
 
-	for (; rv == 0 && *v != '\0'; v++) {
-		if (ows_sigv4_is_space(*v)) {
-			gap = any;
-			continue;
-		}
-		if (gap)
+	/* word by word: a header value is appended in a few pieces */
+	while (rv == 0) {
+		size_t n;
+
+		while (ows_sigv4_is_space(*v))
+			v++;
+		if (*v == '\0')
+			break;
+		for (n = 0; v[n] != '\0' && !ows_sigv4_is_space(v[n]); n++)
+			;
+		if (any)
 			rv = ows_buf_append(b, " ", 1);
 		if (rv == 0)
-			rv = ows_buf_append(b, v, 1);
-		gap = false;
+			rv = ows_buf_append(b, v, n);
 		any = true;
+		v += n;
 	}
 	return rv;
 }
@@ -215,7 +220,9 @@ static int canonical_headers(struct ows_buf *b,
 
 		memcpy(name, p, n);
 		name[n] = '\0';
-		rv = ows_buf_printf(b, "%s:", name);
+		rv = ows_buf_append(b, name, n);
+		if (rv == 0)
+			rv = ows_buf_append(b, ":", 1);
 		for (size_t i = 0; rv == 0 && i < req->n_headers; i++) {
 			if (strcasecmp(req->headers[i].name, name) != 0)
 				continue;
@@ -240,7 +247,10 @@ static int canonical_request(struct ows_buf *b,
 {
 	int rv;
 
-	rv = ows_buf_printf(b, "%s\n", req->method);
+	/* appends, not printf: this runs for every request */
+	rv = ows_buf_puts(b, req->method);
+	if (rv == 0)
+		rv = ows_buf_append(b, "\n", 1);
 	if (rv == 0)
 		rv = canonical_uri(b, req->path, s3);
 	if (rv == 0)
@@ -252,8 +262,13 @@ static int canonical_request(struct ows_buf *b,
 	if (rv == 0)
 		rv = canonical_headers(b, req, signed_headers);
 	if (rv == 0)
-		rv =
-		    ows_buf_printf(b, "\n%s\n%s", signed_headers, payload_hash);
+		rv = ows_buf_append(b, "\n", 1);
+	if (rv == 0)
+		rv = ows_buf_puts(b, signed_headers);
+	if (rv == 0)
+		rv = ows_buf_append(b, "\n", 1);
+	if (rv == 0)
+		rv = ows_buf_puts(b, payload_hash);
 	return rv;
 }
 
