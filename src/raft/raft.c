@@ -220,7 +220,9 @@ static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 		ows__raft_hold(r, index, data, len);
 		return RAFT_IOERR;
 	}
-	rv = r->fsm.apply(r->fsm.ud, index, data, len, &res);
+	/* a result only for a proposal waiting here (none on followers) */
+	req = apply_find(r, index);
+	rv = r->fsm.apply(r->fsm.ud, index, data, len, req ? &res : NULL);
 	if (rv != 0 && !r->closing) {
 		free(res);
 		/* the FSM is back at its last commit: the batch first */
@@ -238,10 +240,7 @@ static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 		return RAFT_IOERR;
 	}
 	ows__raft_batch_add(r, index, data, len);
-	req = apply_find(r, index);
-	if (req == NULL)
-		free(res);
-	else
+	if (req != NULL)
 		req->result = res;
 	return 0;
 }
