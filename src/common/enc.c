@@ -137,6 +137,56 @@ void ows_sha256_hex(const void *data, size_t len, char out[65])
 	ows_hex_encode(md, 32, out);
 }
 
+/* The length of the UTF-8 sequence at s (n bytes left), or 0. */
+static size_t utf8_seq(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0];
+	size_t k;
+	uint32_t cp;
+
+	if (c < 0xc2 || c > 0xf4)
+		return 0; /* continuation bytes, overlong 2-byte leads, > U+10FFFF */
+	k = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+	if (n < k)
+		return 0;
+	cp = c & (0xff >> (k + 1));
+	for (size_t i = 1; i < k; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((k == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (k == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return k;
+}
+
+bool ows_utf8_valid(const void *p, size_t len)
+{
+	const uint8_t *s = p;
+	size_t i = 0, k;
+	uint64_t w;
+
+	while (i < len) {
+		if (len - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if ((w & 0x8080808080808080ull) == 0) {
+				i += 8;
+				continue;
+			}
+		}
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		k = utf8_seq(s + i, len - i);
+		if (k == 0)
+			return false;
+		i += k;
+	}
+	return true;
+}
+
 int ows_random(void *out, size_t len)
 {
 	return RAND_bytes(out, (int)len) == 1 ? 0 : -EIO;

@@ -33,6 +33,13 @@ void ows_sha256(const void *data, size_t len, uint8_t out[32]);
 /* SHA-256 as 64 lowercase hex digits + NUL. */
 void ows_sha256_hex(const void *data, size_t len, char out[65]);
 
+/*
+ * Whether len bytes at p are UTF-8 as jansson accepts it (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF; NUL allowed).
+ * Runs of ASCII are checked eight bytes at a time.
+ */
+bool ows_utf8_valid(const void *p, size_t len);
+
 /* Cryptographically secure random bytes; -EIO on failure. */
 int ows_random(void *out, size_t len);
 /* Random bytes as lowercase hex: out holds 2*len+1. */

@@ -27,12 +27,14 @@ static int fsm_apply(void *ud, uint64_t index, const void *data, size_t len,
 		     void **result)
 {
 	char *text = NULL;
-	int rv = ows_state_apply(ud, index, data, len, &text);
+	int rv = ows_state_apply(ud, index, data, len,
+				 result != NULL ? &text : NULL);
 
 	if (rv != 0)
 		ows_log(OWS_LOG_ERROR, "state", "apply of entry %" PRIu64
 			" failed: %s", index, ows_strerror(rv));
-	*result = text;
+	if (result != NULL)
+		*result = text;
 	return rv;
 }
 

@@ -194,12 +194,16 @@ static json_t *get_scalar(struct rd *r, enum ows_ddb_type t)
 
 	if (!get_bytes(r, &p, &len))
 		return NULL;
+	/* json_stringn's own UTF-8 check goes a byte at a time */
 	if (t == OWS_DDB_S || t == OWS_DDB_SS)
-		return json_stringn((const char *)p, len);
+		return ows_utf8_valid(p, len)
+			   ? json_stringn_nocheck((const char *)p, len)
+			   : NULL;
 	if (t == OWS_DDB_N || t == OWS_DDB_NS) {
 		if (ows_ddb_num_parse((const char *)p, len, &n, NULL) != 0)
 			return NULL;
-		return json_stringn((const char *)p, len);
+		/* a valid number is ASCII */
+		return json_stringn_nocheck((const char *)p, len);
 	}
 	text = malloc(OWS_B64_LEN(len));
 	if (text == NULL)
@@ -240,7 +244,7 @@ static json_t *get_map(struct rd *r, int depth)
 	uint64_t n, i;
 	const uint8_t *p;
 	size_t len;
-	json_t *obj, *v, *probe;
+	json_t *obj, *v;
 
 	if (depth > OWS_DDB_DEPTH_MAX + 1 || !get_varint(r, &n) ||
 	    n > r->len - r->pos)
@@ -251,21 +255,29 @@ static json_t *get_map(struct rd *r, int depth)
 		if (!get_bytes(r, &p, &len) || memchr(p, 0, len) != NULL ||
 		    (depth == 0 && len == 0))
 			goto fail;
-		probe = json_stringn((const char *)p, len);
-		if (probe == NULL)
+		if (!ows_utf8_valid(p, len))
 			goto fail;
 		v = get_value(r, depth);
-		if (v == NULL || json_object_set_new(obj, json_string_value(probe),
-						     v) != 0) {
-			json_decref(probe);
+		if (v == NULL || json_object_setn_new_nocheck(
+					 obj, (const char *)p, len, v) != 0)
 			goto fail;
-		}
-		json_decref(probe);
 	}
 	return obj;
 fail:
 	json_decref(obj);
 	return NULL;
+}
+
+/* {name: v}, v taken (json_pack parses its format at every call). */
+static json_t *wrap(const char *name, json_t *v)
+{
+	json_t *o = json_object();
+
+	if (o == NULL || json_object_set_new_nocheck(o, name, v) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 static json_t *get_value(struct rd *r, int depth)
@@ -303,7 +315,7 @@ static json_t *get_value(struct rd *r, int depth)
 	}
 	if (v == NULL)
 		return NULL;
-	return json_pack("{so}", ows_ddb_type_name(t), v);
+	return wrap(ows_ddb_type_name(t), v);
 }
 
 json_t *ows_ddb_item_decode(const void *p, size_t len)

@@ -61,10 +61,8 @@ static void retry_cb(uv_timer_t *t)
 	while (l != &r->held && !r->failed) {
 		struct held_entry *e = OWS_CONTAINER_OF(l, struct held_entry,
 							link);
-		void *res = NULL;
-
-		rv = r->fsm.apply(r->fsm.ud, e->index, e->data, e->len, &res);
-		free(res);
+		/* the proposals these were held for have been answered */
+		rv = r->fsm.apply(r->fsm.ud, e->index, e->data, e->len, NULL);
 		if (rv != 0)
 			break;
 		last = e->index;

@@ -214,6 +214,11 @@ static struct apply_req *apply_find(struct ows_raft *r, uint64_t index)
 	return NULL;
 }
 
+bool ows__raft_proposal_waits(struct ows_raft *r, uint64_t index)
+{
+	return apply_find(r, index) != NULL;
+}
+
 void ows__raft_proposal_applied(struct ows_raft *r, uint64_t index, void *res)
 {
 	struct apply_req *req = apply_find(r, index);

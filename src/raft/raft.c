@@ -210,7 +210,9 @@ static int fsm_apply(struct raft_fsm *f, const struct raft_buffer *buf,
 		ows__raft_hold(r, index, data, len);
 		return RAFT_IOERR;
 	}
-	rv = r->fsm.apply(r->fsm.ud, index, data, len, &res);
+	/* a result only for a proposal waiting here (none on followers) */
+	rv = r->fsm.apply(r->fsm.ud, index, data, len,
+			  ows__raft_proposal_waits(r, index) ? &res : NULL);
 	if (rv != 0 && !r->closing) {
 		free(res);
 		/* the FSM is back at its last commit: the batch first */

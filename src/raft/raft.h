@@ -22,7 +22,9 @@ struct ows_raft_fsm {
 	/*
 	 * Apply the committed entry at index. *result is handed to the
 	 * ows_raft_apply callback on the node that proposed the entry (and
-	 * freed with free() by this module when nobody waits for it). Must be
+	 * freed with free() by this module). result is NULL when no proposal
+	 * on this node waits for the entry (on followers, always): there is
+	 * nobody to build one for. Must be
 	 * deterministic; must ignore an index it has already applied. Returns
 	 * 0, or < 0 for a failure that must stop the node (storage broken).
 	 */

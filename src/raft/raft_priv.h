@@ -171,6 +171,9 @@ int ows__raft_counted_append(struct raft_io *io, struct raft_io_append *req,
 void ows__raft_forget_appends(struct ows_raft *r);
 /* Hand the queued proposals to libraft (or fail them). */
 void ows__raft_propose_flush(struct ows_raft *r);
+/* Whether a proposal on this node waits for entry index (else the FSM
+   builds no result for it). */
+bool ows__raft_proposal_waits(struct ows_raft *r, uint64_t index);
 /*
  * Entry index was applied with the FSM's result res (taken): the proposal
  * it answers, if any, is answered after the commit.

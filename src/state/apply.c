@@ -791,7 +791,8 @@ int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
 	int64_t time_ms = 0;
 	int rv;
 
-	*result = NULL;
+	if (result != NULL)
+		*result = NULL;
 	if (index <= s->applied)
 		return 0;
 	o.extra = json_object();
@@ -818,6 +819,9 @@ int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
 		json_decref(o.extra);
 		return -EIO;
 	}
-	*result = result_text(&o);
+	if (result != NULL)
+		*result = result_text(&o);
+	else
+		json_decref(o.extra);
 	return 0;
 }

@@ -73,7 +73,8 @@ void ows_state_close(struct ows_state *s);
 
 /*
  * Apply the Raft entry at index. *result gets malloc'd JSON text (or NULL
- * when the entry was applied before). Returns 0, or -EIO when the database
+ * when the entry was applied before); result may be NULL when nobody
+ * wants it (the text is not built then: a follower's apply). Returns 0, or -EIO when the database
  * failed (the node must stop: its state can no longer follow the log). In
  * batch mode a failure rolls back every entry applied since the last
  * ows_state_commit too: the state is then as that commit left it, and

@@ -34,6 +34,8 @@ int ows_test_raft_fsm_apply(void *ud, uint64_t index, const void *data,
 	f->indexes[f->n] = index;
 	f->n++;
 	f->max_index = index;
+	if (result == NULL)
+		return 0; /* nobody waits for this one here */
 	res = malloc(sizeof(*res));
 	OWS_CHECK(res != NULL);
 	*res = index;

@@ -76,6 +76,46 @@ OWS_TEST(json_parse_refuses_duplicates_and_garbage)
 	OWS_CHECK(ows_json_parse("", 0, &err) == NULL);
 }
 
+/* ows_utf8_valid agrees with jansson's own check (json_stringn) on
+   hand-picked edges and on many random byte strings, mostly high bytes. */
+OWS_TEST(enc_utf8_valid_agrees_with_jansson)
+{
+	static const char *const cases[] = {
+		"", "plain ascii text, longer than eight bytes", "\xc3\xa9",
+		"\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc0\xaf",
+		"\xc1\xbf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xed\x9f\xbf",
+		"\xee\x80\x80", "\xf0\x80\x80\xaf", "\xf4\x8f\xbf\xbf",
+		"\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\x80",
+		"abcdefg\xc3", "abcdefgh\xe2\x82", "\xff", "\xfe",
+	};
+	uint8_t buf[24];
+	uint32_t seed = 12345;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = json_stringn(cases[i], strlen(cases[i]));
+
+		OWS_CHECK_INT(ows_utf8_valid(cases[i], strlen(cases[i])),
+			      j != NULL);
+		json_decref(j);
+	}
+	OWS_CHECK(ows_utf8_valid("a\0b", 3)); /* NUL is text here */
+	for (int round = 0; round < 200000; round++) {
+		size_t n = (size_t)(round % 24);
+		json_t *j;
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			/* bias towards lead and continuation bytes */
+			buf[i] = (uint8_t)((seed >> 16) % 3 == 0
+					   ? (seed >> 8) & 0x7f
+					   : 0x80 | ((seed >> 8) & 0x7f));
+		}
+		j = json_stringn((const char *)buf, n);
+		OWS_CHECK_INT(ows_utf8_valid(buf, n), j != NULL);
+		json_decref(j);
+	}
+}
+
 OWS_TEST(enc_hex_b64_sha256)
 {
 	uint8_t raw[4] = {0xde, 0xad, 0xbe, 0xef}, back[4];
