@@ -99,16 +99,11 @@ static void batch_forwarded_cb(void *ud, int status,
 	json_t *v = NULL, *results = NULL;
 
 	b->in_flight = false;
-	if (status == -EAGAIN)
-		status = OWS_ENOTLEADER;
-	else if (status != 0)
-		status = -ETIMEDOUT;
-	else if (resp->status == 503)
-		status = OWS_ENOTLEADER;
-	else if (resp->status != 200)
+	status = ows__host_forward_status(status, resp);
+	if (status == 0 && resp->status != 200)
 		status = -EIO;
 	if (status == 0) {
-		v = json_loadb(resp->body, resp->body_len, 0, NULL);
+		v = ows_json_loadb(resp->body, resp->body_len, 0, NULL);
 		results = json_object_get(v, "results");
 		if (!json_is_array(results) || json_array_size(results) != b->n)
 			status = -EIO;

@@ -290,19 +290,23 @@ static void proposed_cb(void *ud, int status, void *result)
 	free(result);
 }
 
+int ows__host_forward_status(int status, const struct ows_http_response *resp)
+{
+	if (status == -EAGAIN)
+		return OWS_ENOTLEADER;
+	if (status != 0)
+		return -ETIMEDOUT;
+	return resp->status == 503 ? OWS_ENOTLEADER : 0;
+}
+
 static void forwarded_cb(void *ud, int status,
 			 const struct ows_http_response *resp)
 {
 	struct proposal *p = ud;
 
-	if (status == -EAGAIN)
-		status = OWS_ENOTLEADER;
-	else if (status != 0)
-		status = -ETIMEDOUT;
-	else if (resp->status == 503)
-		status = OWS_ENOTLEADER;
-	else if (resp->status >= 500 || resp->status == 400 ||
-		 resp->status == 403)
+	status = ows__host_forward_status(status, resp);
+	if (status == 0 && (resp->status >= 500 || resp->status == 400 ||
+		 resp->status == 403))
 		status = -EIO;
 	proposal_done(p, status, resp ? resp->body : NULL,
 		      resp ? resp->body_len : 0);

@@ -61,6 +61,12 @@ void ows_host_entry_handle(struct ows_node_host *nh, struct ows_http_req *req);
 
 /* ---- shared by the files of the host (host.c, entries.c) ---- */
 
+/*
+ * A forward's outcome as both forwarding ends read it: OWS_ENOTLEADER
+ * (no leader reached, or it answered 503), -ETIMEDOUT (no answer), or 0
+ * with the leader's answer in resp for the caller to judge.
+ */
+int ows__host_forward_status(int status, const struct ows_http_response *resp);
 /* The leader's id and edge address: 0, or OWS_ENOTLEADER. */
 int ows__host_leader_edge(struct ows_core *n, uint64_t *id, char addr[64]);
 /*
