@@ -146,6 +146,14 @@ void ows_aws_reply_json(struct ows_aws_call *c, int status, json_t *v)
 	free(text);
 }
 
+void ows_aws_reply_json_text(struct ows_aws_call *c, int status,
+			     const char *text, size_t len)
+{
+	struct ows_http_header h = {"Content-Type", content_type(c)};
+
+	ows_aws_reply(c, status, &h, 1, text, len);
+}
+
 void ows_aws_reply_xml(struct ows_aws_call *c, int status, const char *xml)
 {
 	struct ows_http_header h = {

@@ -48,6 +48,9 @@ void ows_aws_reply(struct ows_aws_call *c, int status,
 		   const void *body, size_t len);
 /* Answer with a JSON body (v taken), content type of the protocol. */
 void ows_aws_reply_json(struct ows_aws_call *c, int status, json_t *v);
+/* Answer with JSON text (len bytes, copied), content type of the protocol. */
+void ows_aws_reply_json_text(struct ows_aws_call *c, int status,
+			     const char *text, size_t len);
 /* Answer with an XML body (copied), text/xml or application/xml. */
 void ows_aws_reply_xml(struct ows_aws_call *c, int status, const char *xml);
 /*

@@ -984,6 +984,26 @@ char *ows_json_dump(const json_t *v)
 	return ows_json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
+int ows_json_put_string(struct ows_buf *out, const char *s, size_t len)
+{
+	struct dump d = {out->data, out->len, out->cap};
+	int rv = dump_string(&d, s, len);
+
+	/* room() grows by realloc, as ows_buf does: the buffer stays out's */
+	if (rv == DUMP_OK && d.len == d.cap && room(&d, 1) != 0)
+		rv = DUMP_FAIL;
+	out->data = d.data;
+	out->cap = d.cap;
+	if (rv != DUMP_OK) {
+		if (out->data != NULL)
+			out->data[out->len] = '\0';
+		return rv == DUMP_NOT_UTF8 ? -EINVAL : -ENOMEM;
+	}
+	out->len = d.len;
+	out->data[out->len] = '\0';
+	return 0;
+}
+
 /* ---- canonical form and small helpers ---- */
 
 static int has_real(const json_t *v)

@@ -60,6 +60,14 @@ char *ows_json_dump(const json_t *v);
  */
 char *ows_json_dumps(const json_t *v, size_t flags);
 
+/*
+ * Append len bytes of s to out as a JSON string, byte for byte as
+ * ows_json_dump writes a string value (quotes, escapes of '"', '\\' and
+ * control characters; UTF-8 as it is). 0; -EINVAL when s is not UTF-8 as
+ * jansson checks it, -ENOMEM; on failure out's length is as it was.
+ */
+int ows_json_put_string(struct ows_buf *out, const char *s, size_t len);
+
 /* Borrowed string member or NULL when absent or not a string. */
 const char *ows_json_str(const json_t *obj, const char *key);
 

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "common/enc.h"
+#include "common/json.h"
 #include "ddb/ddb_value.h"
 
 static int put_varint(struct ows_buf *out, uint64_t v)
@@ -328,4 +329,259 @@ json_t *ows_ddb_item_decode(const void *p, size_t len)
 		return NULL;
 	}
 	return item;
+}
+
+/* ---- straight to the wire JSON ---- */
+
+/*
+ * The writer below answers what decode and then ows_json_dump would, with
+ * no tree in between: it reads the bytes with decode's checks, in
+ * decode's order, and writes each value as the dumper writes the tree
+ * (members in stored order, strings through the dumper's own escaping).
+ * The one thing it does not reproduce is a map that names a member twice,
+ * which jansson collapses into one (the last value, in the first one's
+ * place): it reports TREE, and ows_ddb_item_json takes the tree's path.
+ * No write stores such a map (encode walks an object), so that path is
+ * for damaged rows only.
+ */
+#define TREE 1
+
+struct name {
+	const uint8_t *p;
+	size_t len;
+};
+
+static int name_cmp(const void *a, const void *b)
+{
+	const struct name *x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->p, y->p, x->len);
+}
+
+/* Whether two of the n names are the same (v may be reordered). */
+static bool names_repeat(struct name *v, size_t n)
+{
+	if (n <= 16) {
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (name_cmp(&v[i], &v[j]) == 0)
+					return true;
+		return false;
+	}
+	qsort(v, n, sizeof(*v), name_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (name_cmp(&v[i], &v[i - 1]) == 0)
+			return true;
+	return false;
+}
+
+static int put_json(struct ows_buf *out, const char *s, size_t len)
+{
+	return ows_buf_append(out, s, len) != 0 ? -ENOMEM : 0;
+}
+
+/* A JSON string of text; its failure as the writer's (bad UTF-8: EINVAL). */
+static int put_json_string(struct ows_buf *out, const uint8_t *p, size_t len)
+{
+	int rv = ows_json_put_string(out, (const char *)p, len);
+
+	return rv == -EINVAL ? OWS_EINVAL : rv;
+}
+
+/* get_scalar's checks; ows_ddb_value_size's share into *size. */
+static int json_scalar(struct rd *r, enum ows_ddb_type t, struct ows_buf *out,
+		       size_t *size)
+{
+	const uint8_t *p;
+	size_t len;
+	struct ows_ddb_num n;
+
+	if (!get_bytes(r, &p, &len))
+		return OWS_EINVAL;
+	if (t == OWS_DDB_S || t == OWS_DDB_SS) {
+		*size += len;
+		return put_json_string(out, p, len);
+	}
+	if (t == OWS_DDB_N || t == OWS_DDB_NS) {
+		if (ows_ddb_num_parse((const char *)p, len, &n, NULL) != 0)
+			return OWS_EINVAL;
+		*size += (n.n + 1) / 2 + 1;
+		/* a valid number is digits, '.', 'e', 'E', '+', '-': no escape */
+		if (ows_buf_grow(out, len + 2) != 0)
+			return -ENOMEM;
+		out->data[out->len++] = '"';
+		memcpy(out->data + out->len, p, len);
+		out->len += len;
+		out->data[out->len++] = '"';
+		out->data[out->len] = '\0';
+		return 0;
+	}
+	*size += len;
+	if (ows_buf_grow(out, OWS_B64_LEN(len) + 2) != 0)
+		return -ENOMEM;
+	out->data[out->len++] = '"';
+	/* base64 needs no escape either */
+	ows_b64_encode(len ? p : (const uint8_t *)"", len,
+		       out->data + out->len);
+	out->len += OWS_B64_LEN(len) - 1;
+	out->data[out->len++] = '"';
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+static int json_value(struct rd *r, struct ows_buf *out, int depth,
+		      size_t *size);
+
+/* get_list's checks. */
+static int json_list(struct rd *r, enum ows_ddb_type t, struct ows_buf *out,
+		     int depth, size_t *size)
+{
+	uint64_t n, i;
+	size_t sz = 0;
+	int rv = 0;
+
+	if (!get_varint(r, &n) || n > r->len - r->pos)
+		return OWS_EINVAL;
+	if (t != OWS_DDB_L && n == 0)
+		return OWS_EINVAL;
+	if (put_json(out, "[", 1) != 0)
+		return -ENOMEM;
+	for (i = 0; rv == 0 && i < n; i++) {
+		if (i > 0 && put_json(out, ",", 1) != 0)
+			return -ENOMEM;
+		if (t == OWS_DDB_L) {
+			rv = json_value(r, out, depth + 1, &sz);
+			sz++;
+		} else {
+			rv = json_scalar(r, t, out, &sz);
+		}
+	}
+	if (rv != 0)
+		return rv;
+	*size += t == OWS_DDB_L ? sz + 3 : sz;
+	return put_json(out, "]", 1);
+}
+
+/* get_map's checks; item: the top, whose size is counted without extras. */
+static int json_map(struct rd *r, struct ows_buf *out, int depth, size_t *size)
+{
+	struct name small[16], *names = small;
+	uint64_t n, i;
+	size_t sz = 0, len;
+	const uint8_t *p;
+	int rv = 0;
+
+	if (depth > OWS_DDB_DEPTH_MAX + 1 || !get_varint(r, &n) ||
+	    n > r->len - r->pos)
+		return OWS_EINVAL;
+	if (n > 16 && (names = malloc(n * sizeof(*names))) == NULL)
+		return -ENOMEM;
+	if (put_json(out, "{", 1) != 0)
+		rv = -ENOMEM;
+	for (i = 0; rv == 0 && i < n; i++) {
+		if (!get_bytes(r, &p, &len) || memchr(p, 0, len) != NULL ||
+		    (depth == 0 && len == 0)) {
+			rv = OWS_EINVAL;
+			break;
+		}
+		names[i] = (struct name){p, len};
+		if ((i > 0 && put_json(out, ",", 1) != 0) ||
+		    (rv = put_json_string(out, p, len)) != 0 ||
+		    put_json(out, ":", 1) != 0) {
+			rv = rv ? rv : -ENOMEM;
+			break;
+		}
+		sz += len + (depth > 0);
+		rv = json_value(r, out, depth, &sz);
+	}
+	if (rv == 0 && n > 1 && names_repeat(names, n))
+		rv = TREE;
+	if (names != small)
+		free(names);
+	if (rv != 0)
+		return rv;
+	*size += depth > 0 ? sz + 3 : sz;
+	return put_json(out, "}", 1);
+}
+
+/* get_value's checks: {"T":v}. */
+static int json_value(struct rd *r, struct ows_buf *out, int depth,
+		      size_t *size)
+{
+	enum ows_ddb_type t;
+	const char *name;
+	int rv;
+
+	if (r->pos >= r->len || depth > OWS_DDB_DEPTH_MAX + 1)
+		return OWS_EINVAL;
+	t = (enum ows_ddb_type)r->p[r->pos++];
+	if (t <= OWS_DDB_NONE || t > OWS_DDB_BS)
+		return OWS_EINVAL;
+	name = ows_ddb_type_name(t);
+	if (put_json(out, "{\"", 2) != 0 ||
+	    put_json(out, name, strlen(name)) != 0 ||
+	    put_json(out, "\":", 2) != 0)
+		return -ENOMEM;
+	switch (t) {
+	case OWS_DDB_S:
+	case OWS_DDB_N:
+	case OWS_DDB_B:
+		rv = json_scalar(r, t, out, size);
+		break;
+	case OWS_DDB_BOOL:
+		if (r->pos >= r->len || r->p[r->pos] > 1)
+			return OWS_EINVAL;
+		*size += 1;
+		rv = r->p[r->pos++] ? put_json(out, "true", 4)
+				    : put_json(out, "false", 5);
+		break;
+	case OWS_DDB_NULL:
+		*size += 1;
+		rv = put_json(out, "true", 4);
+		break;
+	case OWS_DDB_M:
+		rv = json_map(r, out, depth + 1, size);
+		break;
+	default:
+		rv = json_list(r, t, out, depth, size);
+		break;
+	}
+	if (rv != 0)
+		return rv;
+	return put_json(out, "}", 1);
+}
+
+int ows_ddb_item_json(const void *p, size_t len, struct ows_buf *out,
+		      size_t *size)
+{
+	struct rd r = {p, len, 0};
+	size_t mark = out->len, sz = 0;
+	json_t *item;
+	char *text;
+	int rv = json_map(&r, out, 0, &sz);
+
+	if (rv == 0 && r.pos != len)
+		rv = OWS_EINVAL;
+	if (rv == 0) {
+		*size = sz;
+		return 0;
+	}
+	out->len = mark;
+	if (out->data != NULL)
+		out->data[mark] = '\0';
+	if (rv != TREE)
+		return rv;
+	item = ows_ddb_item_decode(p, len);
+	if (item == NULL)
+		return OWS_EINVAL;
+	text = ows_json_dump(item);
+	*size = ows_ddb_item_size(item);
+	json_decref(item);
+	if (text == NULL)
+		return -ENOMEM;
+	rv = ows_buf_puts(out, text) != 0 ? -ENOMEM : 0;
+	free(text);
+	return rv;
 }

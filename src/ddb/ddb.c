@@ -76,6 +76,13 @@ void ows__ddb_reply(struct ows__ddb_req *r, json_t *v)
 	ows_aws_reply_json(r->c, 200, v);
 }
 
+void ows__ddb_reply_text(struct ows__ddb_req *r, const char *text,
+			 size_t len)
+{
+	done(r);
+	ows_aws_reply_json_text(r->c, 200, text, len);
+}
+
 static void error_v(struct ows__ddb_req *r, int status, const char *code,
 		    const char *fmt, va_list ap)
 {

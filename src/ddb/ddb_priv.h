@@ -37,6 +37,9 @@ struct ows__ddb_req {
 
 /* Answer 200 with v (taken). */
 void ows__ddb_reply(struct ows__ddb_req *r, json_t *v);
+/* Answer 200 with the JSON text of len bytes (copied). */
+void ows__ddb_reply_text(struct ows__ddb_req *r, const char *text,
+			 size_t len);
 /* Answer an error: 400 unless status says otherwise; code without prefix. */
 void ows__ddb_error(struct ows__ddb_req *r, int status, const char *code,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -206,6 +209,14 @@ json_t *ows__ddb_index_project(const struct ows_ddb_table *t,
  */
 int ows__ddb_item_get(struct ows_state *s, const struct ows_ddb_table *t,
 		      const json_t *key, int64_t now_s, json_t **out);
+/*
+ * ows__ddb_item_get with the item written as wire JSON onto out
+ * (ows_ddb_item_json): 1 and its size (ows_ddb_item_size) in *size, 0
+ * when there is none, or -EIO; out as it was unless 1.
+ */
+int ows__ddb_item_get_json(struct ows_state *s, const struct ows_ddb_table *t,
+			   const json_t *key, int64_t now_s,
+			   struct ows_buf *out, size_t *size);
 /*
  * Inside apply: make item (NULL: none) the stored item for its key,
  * where old (NULL: none) was: the table row, every index row, the

@@ -192,5 +192,13 @@ uint32_t ows_ddb_key_hash(const void *enc, size_t len);
 int ows_ddb_item_encode(const json_t *item, struct ows_buf *out);
 /* The item encoded in p (len bytes), a new object; NULL when malformed. */
 json_t *ows_ddb_item_decode(const void *p, size_t len);
+/*
+ * The item stored as (p, len) in wire JSON, appended to out: byte for
+ * byte ows_json_dump(ows_ddb_item_decode(p, len)), written without the
+ * tree; and that item's ows_ddb_item_size into *size. 0; OWS_EINVAL when
+ * decode would refuse the bytes, -ENOMEM; on failure out is as it was.
+ */
+int ows_ddb_item_json(const void *p, size_t len, struct ows_buf *out,
+		      size_t *size);
 
 #endif

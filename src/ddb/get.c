@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "common/enc.h"
+#include "common/json.h"
 #include "ddb/reads.h"
 
 #define BATCH_KEYS_MAX 100
@@ -51,6 +52,61 @@ static const char *table_name(struct ows__ddb_req *r)
 }
 
 /* ---- GetItem ---- */
+
+/*
+ * The answer without a projection, the item written from its stored
+ * bytes into the text (ows_ddb_item_json): what building {"Item": item,
+ * "ConsumedCapacity": cap} and dumping it gives, without the tree.
+ */
+static void get_reply_text(struct ows__ddb_req *r,
+			   const struct ows_ddb_table *t,
+			   const struct ows__ddb_read *rd)
+{
+	struct ows_buf text = OWS_BUF_INIT;
+	char *cap_text = NULL;
+	json_t *cap;
+	size_t size = 0;
+	int rv, found;
+
+	if (ows_buf_append(&text, "{\"Item\":", 8) != 0)
+		goto nomem;
+	found = ows__ddb_item_get_json(r->c->host->state, t,
+				       json_object_get(r->body, "Key"),
+				       (int64_t)time(NULL), &text, &size);
+	if (found < 0) {
+		ows__ddb_error(r, 500, "InternalServerError", "%s",
+			       ows_strerror(found));
+		goto out;
+	}
+	if (found == 0)
+		ows_buf_reset(&text); /* {} */
+	cap = ows__ddb_capacity_json(rd->capacity, t, NULL,
+				     ows__ddb_rcu(size, rd->consistent));
+	if (cap != NULL) {
+		cap_text = ows_json_dump(cap);
+		json_decref(cap);
+		if (cap_text == NULL)
+			goto nomem;
+	}
+	rv = ows_buf_puts(&text, found ? "" : "{");
+	if (rv == 0 && cap_text != NULL)
+		rv = ows_buf_puts(&text, found ? ",\"ConsumedCapacity\":"
+				  : "\"ConsumedCapacity\":");
+	if (rv == 0 && cap_text != NULL)
+		rv = ows_buf_puts(&text, cap_text);
+	if (rv == 0)
+		rv = ows_buf_puts(&text, "}");
+	if (rv != 0)
+		goto nomem;
+	ows__ddb_reply_text(r, text.data, text.len);
+	goto out;
+nomem:
+	/* what ows_aws_reply_json answers when its dump fails */
+	ows__ddb_error(r, 500, "ServiceException", "out of memory");
+out:
+	free(cap_text);
+	ows_buf_free(&text);
+}
 
 static void get_run(void *ud, int status)
 {
@@ -97,6 +153,10 @@ static void get_run(void *ud, int status)
 		ows__ddb_error(r, 500, "InternalServerError", "out of memory");
 	if (rv != 0)
 		goto out;
+	if (rd.projection == NULL) {
+		get_reply_text(r, t, &rd);
+		goto out;
+	}
 	rv = ows__ddb_item_get(s, t, json_object_get(r->body, "Key"),
 				(int64_t)time(NULL), &item);
 	if (rv != 0) {

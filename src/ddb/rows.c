@@ -281,45 +281,84 @@ int64_t ows__ddb_item_expires(const struct ows_ddb_table *t,
 
 /* ---- reads ---- */
 
+/*
+ * Step the get statement for key's row: 1 with *st on the live row (its
+ * item in column 0; reset it after), 0 when there is none or it expired
+ * before now_s (0: never), or -EIO. pk and sk hold the bound key until
+ * the reset.
+ */
+static int item_row(struct ows_state *s, const struct ows_ddb_table *t,
+		    const json_t *key, int64_t now_s, struct ows_buf *pk,
+		    struct ows_buf *sk, sqlite3_stmt **st)
+{
+	uint32_t h;
+	int rv;
+
+	if (ows__ddb_row_key(t, NULL, key, &h, pk, sk) != 1)
+		return 0; /* not a key of this table: no such item */
+	rv = ows_state_stmt(s, get_sql, st);
+	if (rv != 0)
+		return rv;
+	sqlite3_bind_int64(*st, 1, t->tid);
+	sqlite3_bind_int64(*st, 2, h);
+	sqlite3_bind_blob(*st, 3, pk->data, (int)pk->len, SQLITE_STATIC);
+	sqlite3_bind_blob(*st, 4, sk->data ? (void *)sk->data : "",
+			  (int)sk->len, SQLITE_STATIC);
+	rv = sqlite3_step(*st);
+	if (rv == SQLITE_ROW) {
+		int64_t exp = sqlite3_column_int64(*st, 1);
+
+		if (now_s == 0 ||
+		    sqlite3_column_type(*st, 1) == SQLITE_NULL || exp > now_s)
+			return 1;
+		rv = 0;
+	} else {
+		rv = rv == SQLITE_DONE ? 0 : -EIO;
+	}
+	sqlite3_reset(*st);
+	return rv;
+}
+
 int ows__ddb_item_get(struct ows_state *s, const struct ows_ddb_table *t,
 		      const json_t *key, int64_t now_s, json_t **out)
 {
 	struct ows_buf pk = OWS_BUF_INIT, sk = OWS_BUF_INIT;
 	sqlite3_stmt *st;
-	uint32_t h;
 	int rv;
 
 	*out = NULL;
-	if (ows__ddb_row_key(t, NULL, key, &h, &pk, &sk) != 1) {
-		rv = 0; /* not a key of this table: no such item */
-		goto cleanup;
-	}
-	rv = ows_state_stmt(s, get_sql, &st);
-	if (rv != 0)
-		goto cleanup;
-	sqlite3_bind_int64(st, 1, t->tid);
-	sqlite3_bind_int64(st, 2, h);
-	sqlite3_bind_blob(st, 3, pk.data, (int)pk.len, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 4, sk.data ? (void *)sk.data : "", (int)sk.len,
-			  SQLITE_STATIC);
-	rv = sqlite3_step(st);
-	if (rv == SQLITE_ROW) {
-		int64_t exp = sqlite3_column_int64(st, 1);
-
+	rv = item_row(s, t, key, now_s, &pk, &sk, &st);
+	if (rv == 1) {
 		rv = 0;
-		if (now_s == 0 || sqlite3_column_type(st, 1) == SQLITE_NULL ||
-		    exp > now_s) {
-			*out = ows_ddb_item_decode(sqlite3_column_blob(st, 0),
-						   (size_t)sqlite3_column_bytes(
-							   st, 0));
-			if (*out == NULL)
-				rv = -EIO;
-		}
-	} else {
-		rv = rv == SQLITE_DONE ? 0 : -EIO;
+		*out = ows_ddb_item_decode(sqlite3_column_blob(st, 0),
+					   (size_t)sqlite3_column_bytes(st, 0));
+		if (*out == NULL)
+			rv = -EIO;
+		sqlite3_reset(st);
 	}
-	sqlite3_reset(st);
-cleanup:
+	ows_buf_free(&pk);
+	ows_buf_free(&sk);
+	return rv;
+}
+
+int ows__ddb_item_get_json(struct ows_state *s, const struct ows_ddb_table *t,
+			   const json_t *key, int64_t now_s,
+			   struct ows_buf *out, size_t *size)
+{
+	struct ows_buf pk = OWS_BUF_INIT, sk = OWS_BUF_INIT;
+	sqlite3_stmt *st;
+	int rv;
+
+	*size = 0;
+	rv = item_row(s, t, key, now_s, &pk, &sk, &st);
+	if (rv == 1) {
+		rv = ows_ddb_item_json(sqlite3_column_blob(st, 0),
+				       (size_t)sqlite3_column_bytes(st, 0),
+				       out, size);
+		/* as ows__ddb_item_get, whose decode fails one way */
+		rv = rv == 0 ? 1 : -EIO;
+		sqlite3_reset(st);
+	}
 	ows_buf_free(&pk);
 	ows_buf_free(&sk);
 	return rv;
