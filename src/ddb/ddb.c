@@ -141,6 +141,24 @@ const char *ows__ddb_str(const struct ows__ddb_req *r, const char *name)
 
 /* ---- authorisation ---- */
 
+/*
+ * snprintf(out, cap, "%s%s...", parts...) without printf (every call is
+ * authorised): the NULL-terminated parts end to end, cut at cap - 1.
+ */
+static void arn_join(char *out, size_t cap, const char *const *parts)
+{
+	size_t len = 0, n;
+
+	for (; *parts != NULL; parts++) {
+		n = strlen(*parts);
+		if (n > cap - 1 - len)
+			n = cap - 1 - len;
+		memcpy(out + len, *parts, n);
+		len += n;
+	}
+	out[len] = '\0';
+}
+
 int ows__ddb_authorize(struct ows__ddb_req *r, const char *action,
 		       const char *table, const char *index,
 		       const json_t *leading_keys, const json_t *attributes)
@@ -152,12 +170,12 @@ int ows__ddb_authorize(struct ows__ddb_req *r, const char *action,
 	json_t *extra = NULL;
 	int rv;
 
-	snprintf(aws, sizeof(aws), "arn:aws:dynamodb:%s:%s:table/%s%s%s",
-		 region, c->host->account, table, index ? "/index/" : "",
-		 index ? index : "");
-	snprintf(ows, sizeof(ows), "arn:ows:dynamodb:%s:%s:table/%s%s%s",
-		 region, c->host->account, table, index ? "/index/" : "",
-		 index ? index : "");
+	arn_join(aws, sizeof(aws), (const char *const[]){
+		"arn:aws:dynamodb:", region, ":", c->host->account, ":table/",
+		table, index ? "/index/" : "", index ? index : "", NULL});
+	/* the same ARN in the other partition: "aws" and "ows" are alike long */
+	memcpy(ows, aws, strlen(aws) + 1);
+	memcpy(ows + 4, "ows", 3);
 	if (leading_keys != NULL || attributes != NULL) {
 		extra = json_object();
 		if (leading_keys != NULL)
@@ -198,8 +216,19 @@ json_t *ows__ddb_read_attributes(const struct ows_ddb_expr *projection,
 				 const struct ows_ddb_expr *keycond,
 				 bool count)
 {
-	json_t *set = json_object();
+	json_t *set;
 
+	/* a plain read: every attribute (GetItem's and Query's usual) */
+	if (projection == NULL && filter == NULL && keycond == NULL) {
+		set = json_array();
+		if (set != NULL && !count &&
+		    json_array_append_new(set, json_string("")) != 0) {
+			json_decref(set);
+			return NULL;
+		}
+		return set;
+	}
+	set = json_object();
 	if (set == NULL)
 		return NULL;
 	if ((projection == NULL && !count &&

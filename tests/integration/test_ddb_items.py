@@ -476,6 +476,63 @@ def test_leading_keys_limit_a_user_to_its_partition():
     check(get(db, "users", {"id": {"S": "ann"}}) == {"id": {"S": "ann"}})
 
 
+
+def test_leading_keys_and_attributes_judge_get_item_and_name_the_table_arn():
+    """GetItem is judged with dynamodb:LeadingKeys (the key asked for) and
+    dynamodb:Attributes ([""] for a whole item, else the projection's
+    names); a denial names the caller, the action and the table's ARN in
+    the request's region and the cluster's account, as DynamoDB's does,
+    cut at 699 bytes like the rest of the message's parts."""
+    n, db = node_with_tables()
+    db.put_item(TableName="users", Item={"id": {"S": "ann"}, "a": {"S": "1"},
+                                         "b": {"S": "2"}})
+    db.put_item(TableName="users", Item={"id": {"S": "bob"}, "a": {"S": "3"}})
+    n.ows("apply", write_json({
+        "stack": "readers",
+        "policies": {
+            "own-get": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "dynamodb:GetItem",
+                "Resource": "arn:aws:dynamodb:*:*:table/users",
+                "Condition": {"ForAllValues:StringEquals":
+                              {"dynamodb:LeadingKeys": ["ann"]}}}]},
+            "only-a": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "dynamodb:GetItem",
+                "Resource": "arn:aws:dynamodb:*:*:table/users",
+                "Condition": {"ForAllValues:StringEquals":
+                              {"dynamodb:Attributes": ["id", "a"]}}}]}},
+        "users": {"ann": {"policies": ["own-get"]},
+                  "cid": {"policies": ["only-a"]}}}), "--yes")
+
+    def client(user):
+        made = n.ows_json("key", "access", "create", user)
+        return boto3_client(n, "dynamodb", key=(made["access_key_id"],
+                                                made["secret_access_key"]))
+    ann, cid = client("ann"), client("cid")
+    arn = db.describe_table(TableName="users")["Table"]["TableArn"]
+    got = ann.get_item(TableName="users", Key={"id": {"S": "ann"}})
+    check(got["Item"] == {"id": {"S": "ann"}, "a": {"S": "1"}, "b": {"S": "2"}}, got)
+    code, msg, _ = error(ann.get_item, TableName="users", Key={"id": {"S": "bob"}})
+    check(code == "AccessDeniedException" and msg ==
+          "User: ann is not authorized to perform: dynamodb:GetItem on "
+          "resource: " + arn, (code, msg))
+    # whole items are [""]: no list of names allows them; projections may
+    code, msg, _ = error(cid.get_item, TableName="users", Key={"id": {"S": "ann"}})
+    check(code == "AccessDeniedException" and msg.endswith(arn), (code, msg))
+    got = cid.get_item(TableName="users", Key={"id": {"S": "ann"}},
+                       ProjectionExpression="a")
+    check(got["Item"] == {"a": {"S": "1"}}, got)
+    code, _, _ = error(cid.get_item, TableName="users", Key={"id": {"S": "ann"}},
+                       ProjectionExpression="a, b")
+    check(code == "AccessDeniedException", code)
+    # a table name too long for the ARN's buffer: the ARN is cut
+    long_name = "t" * 800
+    code, msg, _ = error(ann.get_item, TableName=long_name, Key={"id": {"S": "x"}})
+    want = (arn[:-len("users")] + long_name)[:699]
+    check(code == "AccessDeniedException" and msg ==
+          "User: ann is not authorized to perform: dynamodb:GetItem on "
+          "resource: " + want, (code, msg[:200]))
+
+
 # ---- TTL ----
 
 def test_ttl_expired_items_vanish_at_once_and_are_deleted_later():
