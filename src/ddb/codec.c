@@ -377,9 +377,15 @@ static bool names_repeat(struct name *v, size_t n)
 	return false;
 }
 
-static int put_json(struct ows_buf *out, const char *s, size_t len)
+/* ows_buf_append, inline: the writer's many small pieces. */
+static inline int put_json(struct ows_buf *out, const char *s, size_t len)
 {
-	return ows_buf_append(out, s, len) != 0 ? -ENOMEM : 0;
+	if (out->cap - out->len <= len && ows_buf_grow(out, len) != 0)
+		return -ENOMEM;
+	memcpy(out->data + out->len, s, len);
+	out->len += len;
+	out->data[out->len] = '\0';
+	return 0;
 }
 
 /* A JSON string of text; its failure as the writer's (bad UTF-8: EINVAL). */
@@ -510,8 +516,18 @@ static int json_map(struct rd *r, struct ows_buf *out, int depth, size_t *size)
 static int json_value(struct rd *r, struct ows_buf *out, int depth,
 		      size_t *size)
 {
+	/* {"T": for each tag, ows_ddb_type_name's names */
+	static const struct {
+		const char *text;
+		size_t len;
+	} open[] = {
+		[OWS_DDB_S] = {"{\"S\":", 5},     [OWS_DDB_N] = {"{\"N\":", 5},
+		[OWS_DDB_B] = {"{\"B\":", 5},     [OWS_DDB_BOOL] = {"{\"BOOL\":", 8},
+		[OWS_DDB_NULL] = {"{\"NULL\":", 8}, [OWS_DDB_M] = {"{\"M\":", 5},
+		[OWS_DDB_L] = {"{\"L\":", 5},     [OWS_DDB_SS] = {"{\"SS\":", 6},
+		[OWS_DDB_NS] = {"{\"NS\":", 6},   [OWS_DDB_BS] = {"{\"BS\":", 6},
+	};
 	enum ows_ddb_type t;
-	const char *name;
 	int rv;
 
 	if (r->pos >= r->len || depth > OWS_DDB_DEPTH_MAX + 1)
@@ -519,10 +535,7 @@ static int json_value(struct rd *r, struct ows_buf *out, int depth,
 	t = (enum ows_ddb_type)r->p[r->pos++];
 	if (t <= OWS_DDB_NONE || t > OWS_DDB_BS)
 		return OWS_EINVAL;
-	name = ows_ddb_type_name(t);
-	if (put_json(out, "{\"", 2) != 0 ||
-	    put_json(out, name, strlen(name)) != 0 ||
-	    put_json(out, "\":", 2) != 0)
+	if (put_json(out, open[t].text, open[t].len) != 0)
 		return -ENOMEM;
 	switch (t) {
 	case OWS_DDB_S:
@@ -560,7 +573,12 @@ int ows_ddb_item_json(const void *p, size_t len, struct ows_buf *out,
 	size_t mark = out->len, sz = 0;
 	json_t *item;
 	char *text;
-	int rv = json_map(&r, out, 0, &sz);
+	int rv;
+
+	/* the text is about as long as the bytes: grow once, mostly */
+	if (ows_buf_grow(out, len + len / 4 + 64) != 0)
+		return -ENOMEM;
+	rv = json_map(&r, out, 0, &sz);
 
 	if (rv == 0 && r.pos != len)
 		rv = OWS_EINVAL;

@@ -136,8 +136,23 @@ json_t *ows__ddb_read_leading(const json_t *av)
 		json_object_iter((json_t *)av));
 
 	(void)k;
-	return json_is_string(v) ? json_string(json_string_value(v))
+	/* a request's string: UTF-8 without NUL, as its parser checked */
+	return json_is_string(v) ? json_string_nocheck(json_string_value(v))
 				 : json_string("");
+}
+
+/* [ows__ddb_read_leading(av)], or NULL (json_pack("[o]") without a parse). */
+static json_t *leading_list(const json_t *av)
+{
+	json_t *one = ows__ddb_read_leading(av), *a;
+
+	a = one != NULL ? json_array() : NULL;
+	if (a == NULL || json_array_append_new(a, one) != 0) {
+		json_decref(one);
+		json_decref(a);
+		return NULL;
+	}
+	return a;
 }
 
 /* ---- Select ---- */
@@ -410,7 +425,7 @@ static int keycond_parse(json_t *req, struct ows__ddb_read *rd,
 	if ((rv = encode(kc.pk, &rd->pk, err)) != 0)
 		return rv;
 	rd->h = ows_ddb_key_hash(rd->pk.data, rd->pk.len);
-	rd->leading = json_pack("[o]", ows__ddb_read_leading(kc.pk));
+	rd->leading = leading_list(kc.pk);
 	return keycond_range(rd, &kc, err);
 }
 
@@ -716,8 +731,7 @@ static int get_parse(json_t *body, struct ows__ddb_read *rd,
 			       "must not be null");
 	if ((rv = ows__ddb_key_check(rd->t, key, err)) != 0)
 		return rv;
-	rd->leading = json_pack("[o]", ows__ddb_read_leading(
-					json_object_get(key, rd->t->pk.name)));
+	rd->leading = leading_list(json_object_get(key, rd->t->pk.name));
 	return 0;
 }
 
@@ -725,7 +739,7 @@ int ows__ddb_read_parse(json_t *body, enum ows__ddb_read_kind kind,
 			const struct ows_ddb_table *t,
 			struct ows__ddb_read *rd, struct ows_err *err)
 {
-	json_t *esk = json_object_get(body, "ExclusiveStartKey");
+	json_t *esk;
 	int rv;
 
 	rd->kind = kind;
@@ -758,6 +772,7 @@ int ows__ddb_read_parse(json_t *body, enum ows__ddb_read_kind kind,
 		if ((rv = segment_parse(body, rd, err)) != 0)
 			return rv;
 	}
+	esk = json_object_get(body, "ExclusiveStartKey");
 	if ((rv = filter_parse(body, rd, err)) != 0 ||
 	    (rv = ows__ddb_projection_parse(body, &rd->subst, &rd->projection,
 					    err)) != 0 ||

@@ -256,15 +256,17 @@ static bool decide_close(const struct request *r,
 	return (uint64_t)req->content_length - c->received > DISCARD_MAX;
 }
 
+/* The head into b, with room for body more bytes after it (one copy). */
 static int build_head(struct request *r, struct ows_buf *b, int status,
-		      const struct ows_http_header *h, size_t n, int64_t cl)
+		      const struct ows_http_header *h, size_t n, int64_t cl,
+		      size_t body)
 {
 	int rv;
 
 	if (r->c->srv != NULL)
 		r->c->srv->responses[status / 100 % 6]++;
 	r->close = decide_close(r, h, n);
-	rv = ows_buf_grow(b, HEAD_ROOM);
+	rv = ows_buf_grow(b, HEAD_ROOM + body);
 	if (rv == 0)
 		rv = status_lines(b, status);
 	for (size_t i = 0; i < n && rv == 0; i++)
@@ -309,7 +311,7 @@ static int send_head(struct request *r, int status,
 	r->resp = RESP_STARTED;
 	if (r->c->closing)
 		return -ECANCELED;
-	rv = build_head(r, &b, status, h, n, cl);
+	rv = build_head(r, &b, status, h, n, cl, len);
 	if (rv == 0 && len > 0 && !r->head_only)
 		rv = ows_buf_append(&b, body, len);
 	if (rv != 0) {

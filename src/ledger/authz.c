@@ -271,6 +271,18 @@ int ows_principal_authorize_resource(const struct ows_directory *dir,
 	return ows_principal_authorize(dir, p, action, arn, rc);
 }
 
+/* [one] (one taken), without json_pack's parse of a format each call. */
+static json_t *list_of(json_t *one)
+{
+	json_t *a = one != NULL ? json_array() : NULL;
+
+	if (a == NULL || json_array_append_new(a, one) != 0) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
 /* A value of an extra condition key as a list of strings (new ref). */
 static json_t *extra_values(const json_t *v)
 {
@@ -279,13 +291,13 @@ static json_t *extra_values(const json_t *v)
 	if (json_is_array(v))
 		return json_incref((json_t *)v);
 	if (json_is_string(v))
-		return json_pack("[O]", v);
+		return list_of(json_incref((json_t *)v));
 	if (json_is_boolean(v))
-		return json_pack("[s]", json_is_true(v) ? "true" : "false");
+		return list_of(json_string(json_is_true(v) ? "true" : "false"));
 	if (json_is_integer(v)) {
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
 			 json_integer_value(v));
-		return json_pack("[s]", num);
+		return list_of(json_string(num));
 	}
 	return json_array();
 }
@@ -450,8 +462,14 @@ int ows_principal_authorize_rp(const struct ows_directory *dir,
 	} else {
 		rv = OWS_EDENIED;
 	}
+	/*
+	 * Root may do all (eval_one) and no resource policy judges root:
+	 * its extras are never read, only their count is bounded.
+	 */
+	if (rv == 0 && s.root && json_object_size(extra) > MAX_EXTRA)
+		rv = OWS_EDENIED;
 	json_object_foreach((json_t *)extra, key, v) {
-		if (rv != 0)
+		if (rv != 0 || s.root)
 			break;
 		if (n_ex == MAX_EXTRA || json_array_append_new(held,
 				extra_values(v)) != 0) {
