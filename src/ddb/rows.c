@@ -37,8 +37,9 @@ static const char drop_index_sql[] =
 
 static bool key_empty(const json_t *av)
 {
-	const char *t = ows_ddb_type_name(ows_ddb_type_of(av));
-	const json_t *v = json_object_get(av, t);
+	/* an AttributeValue's one member (none when av is not one) */
+	const json_t *v = ows_ddb_type_of(av) != OWS_DDB_NONE
+		? json_object_iter_value(json_object_iter((json_t *)av)) : NULL;
 
 	return json_is_string(v) && json_string_length(v) == 0;
 }

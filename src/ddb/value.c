@@ -29,6 +29,17 @@ const char *ows_ddb_type_name(enum ows_ddb_type t)
 
 enum ows_ddb_type ows_ddb_type_parse(const char *name)
 {
+	/* one letter: most values (every key) are S, N or B */
+	if (name != NULL && name[0] != '\0' && name[1] == '\0') {
+		switch (name[0]) {
+		case 'S': return OWS_DDB_S;
+		case 'N': return OWS_DDB_N;
+		case 'B': return OWS_DDB_B;
+		case 'M': return OWS_DDB_M;
+		case 'L': return OWS_DDB_L;
+		default: return OWS_DDB_NONE;
+		}
+	}
 	for (unsigned t = 1; name && t < NTYPES; t++)
 		if (strcmp(name, type_names[t]) == 0)
 			return (enum ows_ddb_type)t;

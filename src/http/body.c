@@ -13,8 +13,17 @@
 const char *ows_http_req_header(const struct ows_http_req *req,
 				const char *name)
 {
+	/*
+	 * The first bytes compared inline: names equal without case have
+	 * equal bytes once 0x20 is set (letters are equal in lower case,
+	 * anything else is equal as it is), so this skips no match, and
+	 * most names differ there (a request is looked up a dozen times).
+	 */
+	unsigned char first = (unsigned char)name[0] | 0x20;
+
 	for (size_t i = 0; i < req->n_headers; i++)
-		if (strcasecmp(req->headers[i].name, name) == 0)
+		if (((unsigned char)req->headers[i].name[0] | 0x20) == first &&
+		    strcasecmp(req->headers[i].name, name) == 0)
 			return req->headers[i].value;
 	return NULL;
 }
