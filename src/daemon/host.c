@@ -189,9 +189,12 @@ static json_t *with_request_keys(struct ows_aws_call *c, const json_t *extra)
 {
 	const char *referer = ows_aws_header(c, "Referer");
 	const char *agent = ows_aws_header(c, "User-Agent");
-	json_t *all = extra != NULL ? json_copy((json_t *)extra)
-				    : json_object();
+	json_t *all;
 
+	/* nothing to add: extra is what a copy of it would be (read only) */
+	if (extra != NULL && referer == NULL && agent == NULL)
+		return json_incref((json_t *)extra);
+	all = extra != NULL ? json_copy((json_t *)extra) : json_object();
 	if (all == NULL)
 		return NULL;
 	if ((referer != NULL &&
