@@ -70,6 +70,63 @@ def get(db, table, key):
     return db.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
 
 
+
+def test_get_item_reply_bytes_and_consumed_capacity():
+    """GetItem's answer, byte for byte as the wire carries it: the item's
+    attributes in the order they were written, strings escaped as JSON
+    needs and no more ("/" and UTF-8 as they are), numbers canonical,
+    binaries base64; ConsumedCapacity after the item, half a unit per 4 KB
+    eventually consistent, one consistent, one for a missing item."""
+    n, db = node_with_tables()
+    raw = []
+    db.meta.events.register("after-call.dynamodb.GetItem",
+                            lambda http_response, **kw: raw.append(
+                                http_response.content))
+
+    def get_raw(**kw):
+        db.get_item(TableName="users", **kw)
+        return raw[-1].decode("utf-8")
+    db.put_item(TableName="users", Item={
+        "id": {"S": "g1"}, "z": {"N": "1.50"},
+        "a": {"S": "caf\u00e9 \"q\" back\\slash a/b\n\t\u0001 \U0001F600"},
+        "b": {"B": b"\x00\x01\xff"}, "t": {"BOOL": False}, "u": {"NULL": True},
+        "m": {"M": {"k": {"L": [{"NS": ["2", "1.0"]}, {"SS": ["x"]}]}}}})
+    item = ('{"id":{"S":"g1"},"z":{"N":"1.5"},'
+            '"a":{"S":"caf\u00e9 \\"q\\" back\\\\slash a/b\\n\\t\\u0001 '
+            '\U0001F600"},"b":{"B":"AAH/"},"t":{"BOOL":false},'
+            '"u":{"NULL":true},"m":{"M":{"k":{"L":[{"NS":["2","1"]},'
+            '{"SS":["x"]}]}}}}')
+    key = {"id": {"S": "g1"}}
+    got = get_raw(Key=key)
+    check(got == '{"Item":' + item + '}', got)
+    got = get_raw(Key=key, ReturnConsumedCapacity="TOTAL")
+    check(got == '{"Item":' + item + ',"ConsumedCapacity":{"TableName":'
+          '"users","CapacityUnits":0.5}}', got)
+    got = get_raw(Key=key, ConsistentRead=True, ReturnConsumedCapacity="INDEXES")
+    check(got == '{"Item":' + item + ',"ConsumedCapacity":{"TableName":'
+          '"users","CapacityUnits":1.0,"Table":{"CapacityUnits":1.0}}}', got)
+    missing = {"id": {"S": "none"}}
+    check(get_raw(Key=missing) == '{}', raw[-1])
+    got = get_raw(Key=missing, ReturnConsumedCapacity="TOTAL")
+    check(got == '{"ConsumedCapacity":{"TableName":"users","CapacityUnits":0.5}}',
+          got)
+    # 9 KB: three units consistent, one and a half not
+    db.put_item(TableName="users", Item={"id": {"S": "big"},
+                                         "v": {"S": "x" * 9000}})
+    got = get_raw(Key={"id": {"S": "big"}}, ReturnConsumedCapacity="TOTAL")
+    check(got.endswith('"ConsumedCapacity":{"TableName":"users",'
+                       '"CapacityUnits":1.5}}'), got[-80:])
+    got = get_raw(Key={"id": {"S": "big"}}, ConsistentRead=True,
+                  ReturnConsumedCapacity="TOTAL")
+    check(got == '{"Item":{"id":{"S":"big"},"v":{"S":"' + "x" * 9000 + '"}},'
+          '"ConsumedCapacity":{"TableName":"users","CapacityUnits":3.0}}',
+          got[-80:])
+    # a projection still answers the attributes asked for
+    got = get_raw(Key=key, ProjectionExpression="z, m.k[1]")
+    check(got == '{"Item":{"z":{"N":"1.5"},"m":{"M":{"k":{"L":[{"SS":["x"]}]}}}}}',
+          got)
+
+
 # ---- PutItem, UpdateItem, DeleteItem ----
 
 def test_put_and_delete_return_values_and_conditions():
