@@ -8,15 +8,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/params.h>
 
 #include "auth/sigv4_int.h"
 #include "common/buf.h"
@@ -266,48 +262,10 @@ static int canonical_request(struct ows_buf *b,
 
 /* ---- signing ---- */
 
-/*
- * HMAC() looks up HMAC and SHA-256 in OpenSSL 3's provider store at every
- * call; a request's check makes one or five of them. A context with the
- * digest set is made once and duplicated per call instead (dup only reads
- * it: the signer runs on several threads in bench/ddbload).
- */
-static EVP_MAC_CTX *hmac_template;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-
-static void hmac_setup(void)
-{
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end()};
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-
-	EVP_MAC_free(mac); /* the context holds its own reference */
-	if (ctx != NULL && EVP_MAC_CTX_set_params(ctx, params) != 1) {
-		EVP_MAC_CTX_free(ctx);
-		ctx = NULL;
-	}
-	hmac_template = ctx;
-}
-
 static void hmac256(const void *key, size_t klen, const void *data, size_t n,
 		    uint8_t out[32])
 {
-	unsigned int olen = 32;
-	size_t len = 0;
-	EVP_MAC_CTX *ctx;
-
-	pthread_once(&hmac_once, hmac_setup);
-	ctx = hmac_template ? EVP_MAC_CTX_dup(hmac_template) : NULL;
-	if (ctx != NULL && EVP_MAC_init(ctx, key, klen, NULL) == 1 &&
-	    EVP_MAC_update(ctx, data, n) == 1 &&
-	    EVP_MAC_final(ctx, out, &len, 32) == 1 && len == 32) {
-		EVP_MAC_CTX_free(ctx);
-		return;
-	}
-	EVP_MAC_CTX_free(ctx);
-	HMAC(EVP_sha256(), key, (int)klen, data, n, out, &olen);
+	ows_hmac_sha256(key, klen, data, n, out);
 }
 
 void ows_sigv4_signing_key(const char *secret, const char *date,
