@@ -172,6 +172,28 @@ OWS_TEST(enc_hmac_sha256_is_rfc_4231s)
 	OWS_CHECK(memcmp(mac, want, 32) == 0);
 }
 
+/* Version 4, variant 10, the 8-4-4-4-12 lowercase shape; and not twice. */
+OWS_TEST(enc_uuid4_shape)
+{
+	char a[37], b[37];
+
+	for (int i = 0; i < 1000; i++) {
+		ows_uuid4(a);
+		ows_uuid4(b);
+		OWS_CHECK_INT((int)strlen(a), 36);
+		OWS_CHECK(strcmp(a, b) != 0);
+		for (int k = 0; k < 36; k++) {
+			if (k == 8 || k == 13 || k == 18 || k == 23)
+				OWS_CHECK(a[k] == '-');
+			else
+				OWS_CHECK(ows_hex_digit(a[k]) >= 0 &&
+					  !(a[k] >= 'A' && a[k] <= 'F'));
+		}
+		OWS_CHECK(a[14] == '4');
+		OWS_CHECK(strchr("89ab", a[19]) != NULL);
+	}
+}
+
 OWS_TEST(buf_and_arena)
 {
 	struct ows_buf b = OWS_BUF_INIT;
