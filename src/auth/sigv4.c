@@ -236,14 +236,28 @@ static int canonical_headers(struct ows_buf *b,
 	return rv;
 }
 
+/* The strings of parts one after another: hot, so without printf. */
+static int append_all(struct ows_buf *b, const char *const *parts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rv = ows_buf_puts(b, parts[i]);
+
+		if (rv != 0)
+			return rv;
+	}
+	return 0;
+}
+
 static int canonical_request(struct ows_buf *b,
 			     const struct ows_sigv4_request *req, bool s3,
 			     bool presigned, const char *signed_headers,
 			     const char *payload_hash)
 {
+	const char *head[] = {req->method, "\n"};
+	const char *tail[] = {"\n", signed_headers, "\n", payload_hash};
 	int rv;
 
-	rv = ows_buf_printf(b, "%s\n", req->method);
+	rv = append_all(b, head, 2);
 	if (rv == 0)
 		rv = canonical_uri(b, req->path, s3);
 	if (rv == 0)
@@ -255,8 +269,7 @@ static int canonical_request(struct ows_buf *b,
 	if (rv == 0)
 		rv = canonical_headers(b, req, signed_headers);
 	if (rv == 0)
-		rv =
-		    ows_buf_printf(b, "\n%s\n%s", signed_headers, payload_hash);
+		rv = append_all(b, tail, 4);
 	return rv;
 }
 
@@ -301,13 +314,14 @@ static int signature_of(const uint8_t key[32], const char *amz_date,
 {
 	struct ows_buf sts = OWS_BUF_INIT;
 	char hash[65];
+	const char *parts[] = {OWS_SIGV4_ALGORITHM "\n", amz_date, "\n", date,
+			       "/", region, "/", service, "/aws4_request\n",
+			       hash};
 	uint8_t mac[32];
 	int rv;
 
 	ows_sha256_hex(creq->data, creq->len, hash);
-	rv = ows_buf_printf(
-	    &sts, OWS_SIGV4_ALGORITHM "\n%s\n%s/%s/%s/aws4_request\n%s",
-	    amz_date, date, region, service, hash);
+	rv = append_all(&sts, parts, sizeof(parts) / sizeof(parts[0]));
 	if (rv == 0) {
 		hmac256(key, 32, sts.data, sts.len, mac);
 		ows_hex_encode(mac, 32, out);
