@@ -385,6 +385,8 @@ void ows_host_entry_handle(struct ows_node_host *nh, struct ows_http_req *req)
 		ows_reply_error(req, 405, "MethodNotAllowed", "POST only");
 		return;
 	}
+	if (!ows__host_member_head(nh->core, req, "entries"))
+		return;
 	req->data = nh->core;
 	if (ows_http_req_read_body(req, BATCH_LIMIT, entry_body_cb) != 0)
 		ows_reply_error(req, 500, "InternalError",

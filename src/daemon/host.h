@@ -70,6 +70,14 @@ int ows__host_forward_status(int status, const struct ows_http_response *resp);
 /* The leader's id and edge address: 0, or OWS_ENOTLEADER. */
 int ows__host_leader_edge(struct ows_core *n, uint64_t *id, char addr[64]);
 /*
+ * Before the body is read: whether req's Authorization header is well
+ * formed, in its time window and names a node of the cluster's key (the
+ * signature, over the body, is checked by ows__host_from_member); when
+ * not, req is answered 403 at once, so that no stranger's body is held.
+ */
+bool ows__host_member_head(struct ows_core *n, struct ows_http_req *req,
+			   const char *what);
+/*
  * Whether req (body of len bytes) is signed by a node of the cluster, as
  * the leader's ends of forwarded entries require; when not, it is
  * answered 403 ("only a node of the cluster forwards WHAT").

@@ -5,10 +5,14 @@ them together (one raft_apply: one log append, one AppendEntries to each
 follower). Each client still gets its own write's answer; a batch whose
 leader is killed with kill -9 loses no acknowledged write; and the
 counters in /metrics show more than one entry per log append request."""
+import json
+import os
+import socket
 import threading
+import time
 
-from owstest import (boto3_client, check, cluster3_shared_root, http,
-                     root_creds, wait_for)
+from owstest import (auth_header, boto3_client, check, cluster3_shared_root,
+                     http, root_creds, signed_request, started, wait_for)
 
 N = 64
 
@@ -240,3 +244,42 @@ def test_frozen_leader_batches_answered_503_and_writes_go_on():
                 kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
         wait_for(lambda: acked <= ids(), 120,
                  "every acknowledged write on %s" % n.edge)
+
+
+def test_strangers_bodies_to_the_entry_doors_are_not_read():
+    """The leader's doors for forwarded entries (/_ows/v1/entry, up to
+    8 MB, and /_ows/v1/attested, up to 4 MB) refuse a request from its
+    head when it is not signed by a node of the cluster: no header, a
+    malformed one, a user's key, a node key's header out of its time
+    window. The answer comes before any body byte is sent (else anyone
+    could make a node hold 8 MB per connection, 4096 connections); a
+    member node's head is still read to its body and judged by it."""
+    n = started()
+    nkey = os.path.join(n.dir, "node.key")
+    host, port = n.edge.rsplit(":", 1)
+    old = auth_header(nkey, "POST", "/_ows/v1/entry").replace(
+        "Time=%d" % int(time.time()), "Time=%d" % (int(time.time()) - 3600))
+    for path, size in (("/_ows/v1/entry", 8 * 1024 * 1024),
+                       ("/_ows/v1/attested", 4 * 1024 * 1024 - 16)):
+        for auth in (None, "OWS-Ed25519 nonsense",
+                     auth_header(n.root_key, "POST", path, b"x" * size),
+                     old.replace("/_ows/v1/entry", path)):
+            head = "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n" % (
+                path, n.edge, size)
+            if auth is not None:
+                head += "Authorization: %s\r\n" % auth
+            with socket.create_connection((host, int(port)), timeout=10) as s:
+                s.sendall((head + "\r\n").encode())
+                try:
+                    got = s.recv(200)
+                except socket.timeout:
+                    got = b"no answer: the body is being read"
+            check(got.startswith(b"HTTP/1.1 403 "), (path, auth, got))
+    # a node's own head: its body is read, and its signature judged
+    body = json.dumps({"entries": [{"type": "ddb", "body": {}}]})
+    st, r = signed_request(n, nkey, "POST", "/_ows/v1/entry", body)
+    check(st == 200 and len(r["results"]) == 1, (st, r))
+    auth = auth_header(nkey, "POST", "/_ows/v1/entry", body + " ")
+    st, r = http(n.edge, "POST", "/_ows/v1/entry", body.encode(),
+                 {"Authorization": auth})
+    check(st == 403, (st, r))
