@@ -12,7 +12,8 @@ import threading
 import time
 
 from owstest import (auth_header, boto3_client, check, cluster3_shared_root,
-                     http, root_creds, signed_request, started, wait_for)
+                     free_port, http, root_creds, signed_request, started,
+                     wait_for)
 
 N = 64
 
@@ -283,3 +284,176 @@ def test_strangers_bodies_to_the_entry_doors_are_not_read():
     st, r = http(n.edge, "POST", "/_ows/v1/entry", body.encode(),
                  {"Authorization": auth})
     check(st == 403, (st, r))
+
+
+class EntryProxy:
+    """Stands at a node's recorded edge address (the one other nodes
+    forward to) in front of where the node now listens, passing every
+    request through, one per connection, and rewriting the node's answers
+    to POST /_ows/v1/entry as self.mode says: a hostile, or broken,
+    leader as its followers see it."""
+
+    def __init__(self, listen, backend):
+        host, port = listen.rsplit(":", 1)
+        self.backend = backend
+        self.mode = None
+        self.tampered = 0
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind((host, int(port)))
+        self.srv.listen(256)
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    @staticmethod
+    def read_message(s, data=b""):
+        while b"\r\n\r\n" not in data:
+            b = s.recv(65536)
+            if not b:
+                return None, None
+            data += b
+        head, _, body = data.partition(b"\r\n\r\n")
+        n = 0
+        for line in head.split(b"\r\n")[1:]:
+            k, _, v = line.partition(b":")
+            if k.strip().lower() == b"content-length":
+                n = int(v)
+        while len(body) < n:
+            b = s.recv(65536)
+            if not b:
+                break
+            body += b
+        return head, body
+
+    def serve(self, c):
+        try:
+            c.settimeout(60)
+            head, body = self.read_message(c)
+            if head is None:
+                return
+            lines = [l for l in head.split(b"\r\n")
+                     if not l.lower().startswith(b"connection:")]
+            host, port = self.backend.rsplit(":", 1)
+            with socket.create_connection((host, int(port)), timeout=60) as b:
+                b.sendall(b"\r\n".join(lines + [b"Connection: close"]) +
+                          b"\r\n\r\n" + body)
+                rhead, rbody = self.read_message(b)
+            mode = self.mode
+            if mode is not None and lines[0].startswith(
+                    b"POST /_ows/v1/entry "):
+                self.tampered += 1
+                self.answer(c, mode, rhead, rbody)
+            else:
+                c.sendall(rhead + b"\r\n\r\n" + rbody)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    @staticmethod
+    def answer(c, mode, rhead, rbody):
+        status, body = 200, rbody
+        try:
+            results = json.loads(rbody)["results"]
+        except (ValueError, KeyError):
+            results = []
+        if mode == "fewer":
+            body = json.dumps({"results": results[:-1]}).encode()
+        elif mode == "more":
+            body = json.dumps({"results": results + results[:1]}).encode()
+        elif mode == "scalars":
+            body = json.dumps({"results": [1] * len(results)}).encode()
+        elif mode == "no-result":
+            body = json.dumps({"results": [{"status": 200, "result": 7}] *
+                                          len(results)}).encode()
+        elif mode == "not-json":
+            body = b'{"results": [' + b"\xff" * 10
+        elif mode in (201, 204, 302, 404, 429, 500, 503):
+            status = mode
+        if mode == "trickle":
+            # a reply that never ends: one byte every half second
+            for b in b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n":
+                c.sendall(bytes([b]))
+                time.sleep(0.5)
+            return
+        c.sendall(b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: %d\r\n\r\n" % (status, len(body)) + body)
+
+
+def test_followers_survive_a_hostile_leaders_replies_to_batches():
+    """A leader whose answers to forwarded batches are wrong (fewer or more
+    results than entries, results that are not objects, no result object,
+    a body that is not JSON, other HTTP statuses, a reply trickled
+    forever): every writer of the follower gets an error of its own (500
+    or 503), none hangs past the forward's deadline, the follower serves
+    on, and once the leader answers rightly writes through it work."""
+    import botocore.config
+    import botocore.exceptions
+    nodes = cluster3_shared_root()
+    recorded = [n.edge for n in nodes]
+    for n in nodes:
+        n.stop()
+    proxies = []
+    for n, edge in zip(nodes, recorded):
+        path = os.path.join(n.dir, "node.json")
+        with open(path) as f:
+            cfg = json.load(f)
+        n.edge = "127.0.0.1:%d" % free_port()
+        cfg["edge"] = n.edge
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        proxies.append(EntryProxy(edge, n.edge))
+    for n in nodes:
+        n.start(wait=False)
+    for n in nodes:
+        wait_for(n.healthy, 60, "node %s to serve" % n.edge)
+    wait_for(lambda: len([n for n in nodes if n.status()["node"]["role"] ==
+                          "leader"]) == 1, 60, "a leader")
+    leader, followers = roles(nodes)
+    proxy = proxies[nodes.index(leader)]
+    key = root_creds(nodes[0])
+    make_table(boto3_client(leader, "dynamodb", key=key), "hostile")
+    f = followers[0]
+    cfg = botocore.config.Config(retries={"max_attempts": 0},
+                                 read_timeout=120, connect_timeout=10)
+    import boto3
+    clients = [boto3.client("dynamodb", endpoint_url="http://" + f.edge,
+                            region_name="us-east-1", aws_access_key_id=key[0],
+                            aws_secret_access_key=key[1], config=cfg)
+               for _ in range(8)]
+
+    def writes(tag):
+        out = [None] * len(clients)
+
+        def one(i):
+            try:
+                clients[i].put_item(TableName="hostile",
+                                    Item={"id": {"S": "%s-%d" % (tag, i)}})
+                out[i] = 200
+            except botocore.exceptions.ClientError as e:
+                out[i] = e.response["ResponseMetadata"]["HTTPStatusCode"]
+            except Exception as e:  # noqa: BLE001 (a hang or a reset)
+                out[i] = repr(e)
+        ts = [threading.Thread(target=one, args=(i,)) for i in range(len(clients))]
+        [t.start() for t in ts]
+        [t.join() for t in ts]
+        return out
+    check(writes("before") == [200] * len(clients), "pass-through")
+    for mode in ("fewer", "more", "scalars", "no-result", "not-json", 201,
+                 204, 302, 404, 429, 500, 503, "trickle"):
+        proxy.mode, before = mode, proxy.tampered
+        got = writes(str(mode))
+        print(mode, got)
+        check(proxy.tampered > before, (mode, "not forwarded"))
+        check(all(s in (500, 503) for s in got), (mode, got))
+        check(f.healthy(), (mode, "follower down"))
+    proxy.mode = None
+    wait_for(lambda: writes("after") == [200] * len(clients), 60,
+             "writes through the follower again")
