@@ -298,6 +298,7 @@ class EntryProxy:
         self.backend = backend
         self.mode = None
         self.tampered = 0
+        self.entries = 0
         self.srv = socket.socket()
         self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.srv.bind((host, int(port)))
@@ -346,8 +347,9 @@ class EntryProxy:
                           b"\r\n\r\n" + body)
                 rhead, rbody = self.read_message(b)
             mode = self.mode
-            if mode is not None and lines[0].startswith(
-                    b"POST /_ows/v1/entry "):
+            is_entry = lines[0].startswith(b"POST /_ows/v1/entry ")
+            self.entries += is_entry
+            if mode is not None and is_entry:
                 self.tampered += 1
                 self.answer(c, mode, rhead, rbody)
             else:
@@ -457,3 +459,11 @@ def test_followers_survive_a_hostile_leaders_replies_to_batches():
     proxy.mode = None
     wait_for(lambda: writes("after") == [200] * len(clients), 60,
              "writes through the follower again")
+    # a batch signed by one follower and posted to the other is not
+    # passed on (no loop between nodes): 503, nothing proposed there
+    body = json.dumps({"entries": [{"type": "ddb", "body": {}}]})
+    forwarded = proxy.entries
+    st, r = signed_request(followers[1], os.path.join(f.dir, "node.key"),
+                           "POST", "/_ows/v1/entry", body)
+    check(st == 503 and r["code"] == "NoLeader", (st, r))
+    check(proxy.entries == forwarded, "a follower passed a batch on")
