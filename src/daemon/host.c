@@ -812,6 +812,7 @@ void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
 
 void ows_host_close(struct ows_node_host *nh)
 {
+	ows__host_entries_close(nh);
 	json_decref(nh->policies);
 	nh->policies = NULL;
 	ows_aws_keycache_clear(&nh->keycache);

@@ -277,7 +277,10 @@ def test_strangers_bodies_to_the_entry_doors_are_not_read():
                     got = b"no answer: the body is being read"
             check(got.startswith(b"HTTP/1.1 403 "), (path, auth, got))
     # a node's own head: its body is read, and its signature judged
-    body = json.dumps({"entries": [{"type": "ddb", "body": {}}]})
+    st = n.status()
+    body = json.dumps({"entries": [{"type": "ddb", "body": {}}],
+                       "leader": st["node"]["id"], "term": st["term"],
+                       "nonce": os.urandom(16).hex()})
     st, r = signed_request(n, nkey, "POST", "/_ows/v1/entry", body)
     check(st == 200 and len(r["results"]) == 1, (st, r))
     auth = auth_header(nkey, "POST", "/_ows/v1/entry", body + " ")
@@ -461,9 +464,95 @@ def test_followers_survive_a_hostile_leaders_replies_to_batches():
              "writes through the follower again")
     # a batch signed by one follower and posted to the other is not
     # passed on (no loop between nodes): 503, nothing proposed there
-    body = json.dumps({"entries": [{"type": "ddb", "body": {}}]})
+    st = leader.status()
+    body = json.dumps({"entries": [{"type": "ddb", "body": {}}],
+                       "leader": st["node"]["id"], "term": st["term"],
+                       "nonce": os.urandom(16).hex()})
     forwarded = proxy.entries
     st, r = signed_request(followers[1], os.path.join(f.dir, "node.key"),
                            "POST", "/_ows/v1/entry", body)
     check(st == 503 and r["code"] == "NoLeader", (st, r))
     check(proxy.entries == forwarded, "a follower passed a batch on")
+
+
+def test_a_captured_batch_is_taken_once_by_its_leader_in_its_term():
+    """A batch is signed for one leader, in one term, under a nonce
+    ({"entries", "leader", "term", "nonce"}), and the leader takes a nonce
+    once: the same signed request sent again (a copy captured on the
+    network, inside the signature's five minutes) is refused 403 and
+    proposes nothing; a batch signed for another leader or another term is refused 503
+    (the follower's retry goes to the leader it now knows), one without
+    them 400."""
+    n = started()
+    nkey = os.path.join(n.dir, "node.key")
+    st = n.status()
+    me, term = st["node"]["id"], st["term"]
+
+    def batch(leader=me, term=term, nonce=None, drop=()):
+        b = {"entries": [{"type": "ddb", "body": {}}], "leader": leader,
+             "term": term, "nonce": nonce or os.urandom(16).hex()}
+        for k in drop:
+            del b[k]
+        return json.dumps(b).encode()
+
+    def post(body, auth=None):
+        auth = auth or auth_header(nkey, "POST", "/_ows/v1/entry", body)
+        st, r = http(n.edge, "POST", "/_ows/v1/entry", body,
+                     {"Authorization": auth,
+                      "Content-Type": "application/json"})
+        return st, json.loads(r), auth
+
+    def rejected():
+        return n.status()["ledger"]["rejected"]
+    captured = batch()
+    st, r, auth = post(captured)
+    check(st == 200 and len(r["results"]) == 1, (st, r))
+    taken = rejected()
+    st, r, _ = post(captured, auth)
+    check(st == 403 and r["code"] == "AccessDenied", (st, r))
+    check(rejected() == taken, (rejected(), taken))
+    # the same entries under a fresh nonce are another batch
+    st, r, _ = post(batch())
+    check(st == 200, (st, r))
+    check(rejected() == taken + 1, (rejected(), taken))
+    for other in (batch(leader=me + 1), batch(term=term + 1),
+                  batch(term=term - 1)):
+        st, r, _ = post(other)
+        check(st == 503, (other, st, r))
+    for bad in (batch(drop=("nonce",)), batch(drop=("leader",)),
+                batch(drop=("term",)), batch(nonce="x" * 32),
+                batch(nonce=1)):
+        st, r, _ = post(bad)
+        check(st == 400 and r["code"] == "MalformedEntry", (bad, st, r))
+    check(rejected() == taken + 1, (rejected(), taken))
+
+
+def test_a_captured_batch_is_refused_by_every_node_after_an_election():
+    """A follower's batch, captured, is refused by every node once its
+    leader has been restarted (the leader's memory of nonces is gone with
+    it, but the batch names a term no longer current); nothing is
+    proposed."""
+    nodes = cluster3_shared_root()
+    leader, followers = roles(nodes)
+    st = leader.status()
+    body = json.dumps({"entries": [{"type": "ddb", "body": {}}],
+                       "leader": st["node"]["id"], "term": st["term"],
+                       "nonce": os.urandom(16).hex()}).encode()
+    fkey = os.path.join(followers[0].dir, "node.key")
+    hdr = {"Authorization": auth_header(fkey, "POST", "/_ows/v1/entry", body),
+           "Content-Type": "application/json"}
+    code, r = http(leader.edge, "POST", "/_ows/v1/entry", body, hdr)
+    check(code == 200, (code, r))
+    taken = leader.status()["ledger"]["rejected"]
+    leader.stop()
+    leader.start()
+    wait_for(lambda: len([n for n in nodes if n.status()["node"]["role"] ==
+                          "leader"]) == 1, 60, "a leader")
+    for n in nodes:
+        wait_for(lambda: n.status()["ledger"]["rejected"] == taken, 30,
+                 "node %s to apply the batch" % n.edge)
+    for n in nodes:
+        code, r = http(n.edge, "POST", "/_ows/v1/entry", body, hdr)
+        check(code in (403, 503), (n.edge, code, r))
+    for n in nodes:
+        check(n.status()["ledger"]["rejected"] == taken, n.edge)
