@@ -248,6 +248,8 @@ struct entry_slot {
 	struct entries_req *er;
 	int status;
 	char *result; /* the apply's result (JSON), when status is 0 */
+	size_t len;   /* its length; still counted once left out */
+	bool left_out; /* applied, its result too large to send back */
 };
 
 /* A batch being proposed: answered once every entry is. */
@@ -257,12 +259,43 @@ struct entries_req {
 	struct entry_slot slots[];
 };
 
+/*
+ * What the results of a batch may weigh together. A write's result can
+ * hold whole items (ReturnValues; every write on a table with indexes),
+ * up to 400 KB each and six times that as JSON (control characters), and
+ * a follower reads at most 64 MB of a reply (ows_core_forward's client
+ * default): past this the largest results are left out, each answered
+ * 500 for its own writer, so that one caller's large results cannot fail
+ * the other writes of the batch (applied all the same).
+ */
+#define RESULTS_BUDGET (32u << 20)
+
+static void results_trim(struct entries_req *er)
+{
+	size_t total = 0, i, big;
+
+	for (i = 0; i < er->n; i++)
+		total += er->slots[i].result ? er->slots[i].len : 0;
+	while (total > RESULTS_BUDGET) {
+		for (big = i = 0; i < er->n; i++)
+			if (er->slots[i].result != NULL &&
+			    (er->slots[big].result == NULL ||
+			     er->slots[i].len > er->slots[big].len))
+				big = i;
+		free(er->slots[big].result);
+		er->slots[big].result = NULL;
+		er->slots[big].left_out = true;
+		total -= er->slots[big].len;
+	}
+}
+
 static void entries_reply(struct entries_req *er)
 {
 	struct ows_http_header h = {"Content-Type", "application/json"};
 	struct ows_buf out = OWS_BUF_INIT;
 	int rv = ows_buf_puts(&out, "{\"results\":[");
 
+	results_trim(er);
 	for (size_t i = 0; i < er->n && rv == 0; i++) {
 		struct entry_slot *s = &er->slots[i];
 
@@ -271,6 +304,11 @@ static void entries_reply(struct entries_req *er)
 		if (rv == 0 && s->status == 0 && s->result != NULL)
 			rv = ows_buf_printf(&out, "{\"status\":200,"
 					    "\"result\":%s}", s->result);
+		else if (rv == 0 && s->left_out)
+			rv = ows_buf_printf(&out, "{\"status\":500,\"message\":"
+					    "\"the entry was applied; its result "
+					    "(%zu bytes) is too large to send "
+					    "back\"}", s->len);
 		else if (rv == 0)
 			rv = ows_buf_printf(&out, "{\"status\":503,\"message\":"
 					    "\"the entry was not committed "
@@ -298,10 +336,12 @@ static void entry_applied(void *ud, int status, void *result)
 	struct entries_req *er = s->er;
 
 	s->status = status;
-	if (status == 0)
+	if (status == 0 && result != NULL) {
 		s->result = result;
-	else
+		s->len = strlen(result);
+	} else {
 		free(result);
+	}
 	if (--er->pending == 0)
 		entries_reply(er);
 }

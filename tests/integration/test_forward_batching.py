@@ -556,3 +556,67 @@ def test_a_captured_batch_is_refused_by_every_node_after_an_election():
         check(code in (403, 503), (n.edge, code, r))
     for n in nodes:
         check(n.status()["ledger"]["rejected"] == taken, n.edge)
+
+
+def test_large_results_of_one_writer_do_not_fail_the_others_of_a_batch():
+    """A write's result can hold whole items (ReturnValues, and every
+    write on a table with indexes), six times their size in JSON when they
+    are control characters: 30 updates returning a 390 KB item each make
+    70 MB of results, more than a follower reads of a reply (64 MB), which
+    failed every writer of the batch, other callers' included, though all
+    were applied. The leader leaves the largest results out until the
+    reply fits, each answered 500 'applied' for its own writer; the other
+    entries get their results, and every entry is applied."""
+    import sqlite3
+    n = started()
+    key = root_creds(n)
+    c = boto3_client(n, "dynamodb", key=key)
+    make_table(c, "big")
+    for a in "abc":
+        c.update_item(TableName="big", Key={"id": {"S": "big"}},
+                      UpdateExpression="SET %s = :v" % a,
+                      ExpressionAttributeValues={":v": {"S": "\x01" * 130000}})
+    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(n.dir, "state.db"),
+                         uri=True)
+    tid = db.execute("SELECT tid FROM ddb_tables WHERE name='big'").fetchone()[0]
+    db.close()
+
+    def update(i):
+        return {"type": "ddb", "body": {"op": "write", "writes": [{
+            "kind": "update", "table": "big", "tid": tid,
+            "key": {"id": {"S": "big"}}, "UpdateExpression": "ADD n :n",
+            "ExpressionAttributeValues": {":n": {"N": "1"}},
+            "ReturnValues": "ALL_OLD"}]}}
+
+    def put(i):
+        return {"type": "ddb", "body": {"op": "write", "writes": [{
+            "kind": "put", "table": "big", "tid": tid,
+            "item": {"id": {"S": "small-%d" % i}}}]}}
+    entries = [put(0)] + [update(i) for i in range(30)] + [put(1)]
+    st = n.status()
+    body = json.dumps({"entries": entries, "leader": st["node"]["id"],
+                       "term": st["term"],
+                       "nonce": os.urandom(16).hex()}).encode()
+    nkey = os.path.join(n.dir, "node.key")
+    code, r = http(n.edge, "POST", "/_ows/v1/entry", body,
+                   {"Authorization": auth_header(nkey, "POST",
+                                                 "/_ows/v1/entry", body)},
+                   timeout=120)
+    check(code == 200, (code, r[:200]))
+    check(len(r) < 64 * 1024 * 1024, len(r))
+    results = json.loads(r)["results"]
+    check(len(results) == 32, len(results))
+    for i in (0, 31):
+        check(results[i]["status"] == 200 and
+              results[i]["result"]["ok"] is True, results[i])
+    kept = [x for x in results[1:31] if x["status"] == 200]
+    left = [x for x in results[1:31] if x["status"] != 200]
+    check(kept and left, (len(kept), len(left)))
+    for x in left:
+        check(x["status"] == 500 and "applied" in x["message"], x)
+    got = c.get_item(TableName="big", Key={"id": {"S": "big"}},
+                     ConsistentRead=True)["Item"]
+    check(got["n"] == {"N": "30"}, got["n"])
+    for i in (0, 1):
+        check("Item" in c.get_item(TableName="big",
+                                   Key={"id": {"S": "small-%d" % i}}))
