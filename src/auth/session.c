@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <jansson.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +20,9 @@ static void mac(const uint8_t key[OWS_SESSION_KEY_LEN], const char *label,
 		const void *data, size_t len, uint8_t out[32])
 {
 	uint8_t sub[32];
-	unsigned n = 32;
 
-	HMAC(EVP_sha256(), key, OWS_SESSION_KEY_LEN,
-	     (const unsigned char *)label, strlen(label), sub, &n);
-	HMAC(EVP_sha256(), sub, sizeof(sub), data, len, out, &n);
+	ows_hmac_sha256(key, OWS_SESSION_KEY_LEN, label, strlen(label), sub);
+	ows_hmac_sha256(sub, sizeof(sub), data, len, out);
 	memset(sub, 0, sizeof(sub));
 }
 
@@ -47,10 +44,8 @@ void ows_session_key_derive(const uint8_t *cluster_secret, size_t len,
 			    uint8_t key[OWS_SESSION_KEY_LEN])
 {
 	static const char label[] = "ows session key v1";
-	unsigned n = OWS_SESSION_KEY_LEN;
 
-	HMAC(EVP_sha256(), cluster_secret, (int)len,
-	     (const unsigned char *)label, sizeof(label) - 1, key, &n);
+	ows_hmac_sha256(cluster_secret, len, label, sizeof(label) - 1, key);
 }
 
 static int new_key_id(char out[21])

@@ -8,15 +8,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/params.h>
 
 #include "auth/sigv4_int.h"
 #include "common/buf.h"
@@ -240,14 +236,28 @@ static int canonical_headers(struct ows_buf *b,
 	return rv;
 }
 
+/* The strings of parts one after another: hot, so without printf. */
+static int append_all(struct ows_buf *b, const char *const *parts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rv = ows_buf_puts(b, parts[i]);
+
+		if (rv != 0)
+			return rv;
+	}
+	return 0;
+}
+
 static int canonical_request(struct ows_buf *b,
 			     const struct ows_sigv4_request *req, bool s3,
 			     bool presigned, const char *signed_headers,
 			     const char *payload_hash)
 {
+	const char *head[] = {req->method, "\n"};
+	const char *tail[] = {"\n", signed_headers, "\n", payload_hash};
 	int rv;
 
-	rv = ows_buf_printf(b, "%s\n", req->method);
+	rv = append_all(b, head, 2);
 	if (rv == 0)
 		rv = canonical_uri(b, req->path, s3);
 	if (rv == 0)
@@ -259,55 +269,16 @@ static int canonical_request(struct ows_buf *b,
 	if (rv == 0)
 		rv = canonical_headers(b, req, signed_headers);
 	if (rv == 0)
-		rv =
-		    ows_buf_printf(b, "\n%s\n%s", signed_headers, payload_hash);
+		rv = append_all(b, tail, 4);
 	return rv;
 }
 
 /* ---- signing ---- */
 
-/*
- * HMAC() looks up HMAC and SHA-256 in OpenSSL 3's provider store at every
- * call; a request's check makes one or five of them. A context with the
- * digest set is made once and duplicated per call instead (dup only reads
- * it: the signer runs on several threads in bench/ddbload).
- */
-static EVP_MAC_CTX *hmac_template;
-static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
-
-static void hmac_setup(void)
-{
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
-		OSSL_PARAM_construct_end()};
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-
-	EVP_MAC_free(mac); /* the context holds its own reference */
-	if (ctx != NULL && EVP_MAC_CTX_set_params(ctx, params) != 1) {
-		EVP_MAC_CTX_free(ctx);
-		ctx = NULL;
-	}
-	hmac_template = ctx;
-}
-
 static void hmac256(const void *key, size_t klen, const void *data, size_t n,
 		    uint8_t out[32])
 {
-	unsigned int olen = 32;
-	size_t len = 0;
-	EVP_MAC_CTX *ctx;
-
-	pthread_once(&hmac_once, hmac_setup);
-	ctx = hmac_template ? EVP_MAC_CTX_dup(hmac_template) : NULL;
-	if (ctx != NULL && EVP_MAC_init(ctx, key, klen, NULL) == 1 &&
-	    EVP_MAC_update(ctx, data, n) == 1 &&
-	    EVP_MAC_final(ctx, out, &len, 32) == 1 && len == 32) {
-		EVP_MAC_CTX_free(ctx);
-		return;
-	}
-	EVP_MAC_CTX_free(ctx);
-	HMAC(EVP_sha256(), key, (int)klen, data, n, out, &olen);
+	ows_hmac_sha256(key, klen, data, n, out);
 }
 
 void ows_sigv4_signing_key(const char *secret, const char *date,
@@ -343,13 +314,14 @@ static int signature_of(const uint8_t key[32], const char *amz_date,
 {
 	struct ows_buf sts = OWS_BUF_INIT;
 	char hash[65];
+	const char *parts[] = {OWS_SIGV4_ALGORITHM "\n", amz_date, "\n", date,
+			       "/", region, "/", service, "/aws4_request\n",
+			       hash};
 	uint8_t mac[32];
 	int rv;
 
 	ows_sha256_hex(creq->data, creq->len, hash);
-	rv = ows_buf_printf(
-	    &sts, OWS_SIGV4_ALGORITHM "\n%s\n%s/%s/%s/aws4_request\n%s",
-	    amz_date, date, region, service, hash);
+	rv = append_all(&sts, parts, sizeof(parts) / sizeof(parts[0]));
 	if (rv == 0) {
 		hmac256(key, 32, sts.data, sts.len, mac);
 		ows_hex_encode(mac, 32, out);

@@ -13,6 +13,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -135,6 +136,48 @@ void ows_sha256_hex(const void *data, size_t len, char out[65])
 	    EVP_Digest(data, len, md, NULL, sha256_md, NULL) != 1)
 		SHA256(data, len, md);
 	ows_hex_encode(md, 32, out);
+}
+
+/*
+ * HMAC spelled out over the fetched digest: OpenSSL 3's HMAC() and its
+ * EVP_MAC each look up or duplicate provider objects at every call, about
+ * four times the cost of the two digests a short message needs; a request
+ * makes one (SigV4 with a cached signing key) or several (a session token).
+ */
+void ows_hmac_sha256(const void *key, size_t klen, const void *data,
+		     size_t n, uint8_t out[32])
+{
+	uint8_t k[64] = {0}, pad[64], inner[32];
+	unsigned int len = 32;
+	EVP_MD_CTX *ctx;
+	bool ok;
+
+	pthread_once(&sha256_once, sha256_fetch);
+	if (klen > sizeof(k))
+		ows_sha256(key, klen, k);
+	else
+		memcpy(k, key, klen);
+	ctx = EVP_MD_CTX_new();
+	for (size_t i = 0; i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x36;
+	ok = ctx != NULL && sha256_md != NULL &&
+	     EVP_DigestInit_ex2(ctx, sha256_md, NULL) == 1 &&
+	     EVP_DigestUpdate(ctx, pad, sizeof(pad)) == 1 &&
+	     EVP_DigestUpdate(ctx, data, n) == 1 &&
+	     EVP_DigestFinal_ex(ctx, inner, &len) == 1;
+	for (size_t i = 0; i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x5c;
+	ok = ok && EVP_DigestInit_ex2(ctx, sha256_md, NULL) == 1 &&
+	     EVP_DigestUpdate(ctx, pad, sizeof(pad)) == 1 &&
+	     EVP_DigestUpdate(ctx, inner, sizeof(inner)) == 1 &&
+	     EVP_DigestFinal_ex(ctx, out, &len) == 1;
+	EVP_MD_CTX_free(ctx);
+	if (!ok) /* out of memory: the library's own, slower path */
+		HMAC(EVP_sha256(), k, klen > sizeof(k) ? 32 : (int)klen, data,
+		     n, out, &len);
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
 }
 
 /* The length of the UTF-8 sequence at s (n bytes left), or 0. */
@@ -325,6 +368,15 @@ void ows_uuid4(char out[37])
 	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
 	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
 	ows_hex_encode(r, 16, hex);
-	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12,
-		 hex + 16, hex + 20);
+	/* 8-4-4-4-12, without printf's parsing on every request */
+	memcpy(out, hex, 8);
+	out[8] = '-';
+	memcpy(out + 9, hex + 8, 4);
+	out[13] = '-';
+	memcpy(out + 14, hex + 12, 4);
+	out[18] = '-';
+	memcpy(out + 19, hex + 16, 4);
+	out[23] = '-';
+	memcpy(out + 24, hex + 20, 12);
+	out[36] = '\0';
 }

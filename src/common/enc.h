@@ -32,6 +32,12 @@ int ows_hex_digit(char c);
 void ows_sha256(const void *data, size_t len, uint8_t out[32]);
 /* SHA-256 as 64 lowercase hex digits + NUL. */
 void ows_sha256_hex(const void *data, size_t len, char out[65]);
+/*
+ * HMAC-SHA256 (RFC 2104) of n bytes at data under a key of klen bytes.
+ * Safe from several threads; out may alias key (SigV4 chains keys).
+ */
+void ows_hmac_sha256(const void *key, size_t klen, const void *data,
+		     size_t n, uint8_t out[32]);
 
 /*
  * Whether len bytes at p are UTF-8 as jansson accepts it (RFC 3629: no

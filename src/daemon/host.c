@@ -461,6 +461,21 @@ static void attested_applied(void *ud, int status, void *result)
 	free(result);
 }
 
+bool ows__host_member_head(struct ows_core *n, struct ows_http_req *req,
+			   const char *what)
+{
+	char pub[OWS_PUBKEY_B64_LEN];
+	struct ows_err err = {{0}};
+
+	if (ows_reqsig_check_head(ows_http_req_header(req, "Authorization"),
+				  ows_now_ms() / 1000, pub, &err) == 0 &&
+	    ows_core_key_is_member(n, pub))
+		return true;
+	ows_reply_error(req, 403, "AccessDenied", "only a node of the cluster "
+			"forwards %s", what);
+	return false;
+}
+
 bool ows__host_from_member(struct ows_core *n, struct ows_http_req *req,
 			const char *body, size_t len, const char *what)
 {
@@ -514,6 +529,8 @@ void ows_host_attested_handle(struct ows_node_host *nh,
 		ows_reply_error(req, 405, "MethodNotAllowed", "POST only");
 		return;
 	}
+	if (!ows__host_member_head(n, req, "attested entries"))
+		return;
 	req->data = n;
 	if (ows_http_req_read_body(req, ATTESTED_LIMIT, attested_body_cb) != 0)
 		ows_reply_error(req, 500, "InternalError",
@@ -798,6 +815,7 @@ void ows_host_init(struct ows_node_host *nh, struct ows_core *core,
 
 void ows_host_close(struct ows_node_host *nh)
 {
+	ows__host_entries_close(nh);
 	json_decref(nh->policies);
 	nh->policies = NULL;
 	ows_aws_keycache_clear(&nh->keycache);

@@ -34,6 +34,9 @@ struct ows_node_host {
 	/* The service entries forwarded in this turn of the loop (entries.c);
 	   NULL when none. */
 	struct ows__entry_batch *entry_batch;
+	/* The nonces of the batches taken as leader (entries.c); NULL
+	   until the first. */
+	struct ows__entry_nonces *entry_nonces;
 };
 
 /* The host on core, invoking through fns, storing blobs in store. */
@@ -51,11 +54,13 @@ void ows_host_attested_handle(struct ows_node_host *nh,
 			      struct ows_http_req *req);
 /*
  * The leader's end of forwarded service entries (entries.c; POST
- * /_ows/v1/entry, body {"entries": [{"type", "body"}, ...]}, signed by a
- * member node; each type one that a service adds, never a core type):
- * proposed together, and the reply is {"results": [...]}, each entry's
- * result in order; 400 and nothing proposed when any entry is malformed,
- * 503 when none can be proposed here.
+ * /_ows/v1/entry, body {"entries": [{"type", "body"}, ...], "leader",
+ * "term", "nonce"}, signed by a member node; each type one that a service
+ * adds, never a core type): proposed together, and the reply is
+ * {"results": [...]}, each entry's result in order; 400 and nothing
+ * proposed when any entry is malformed, 503 when none can be proposed
+ * here or the batch is for another leader or term, 403 when this leader
+ * took its nonce in this term already (a copy sent again).
  */
 void ows_host_entry_handle(struct ows_node_host *nh, struct ows_http_req *req);
 
@@ -69,6 +74,14 @@ void ows_host_entry_handle(struct ows_node_host *nh, struct ows_http_req *req);
 int ows__host_forward_status(int status, const struct ows_http_response *resp);
 /* The leader's id and edge address: 0, or OWS_ENOTLEADER. */
 int ows__host_leader_edge(struct ows_core *n, uint64_t *id, char addr[64]);
+/*
+ * Before the body is read: whether req's Authorization header is well
+ * formed, in its time window and names a node of the cluster's key (the
+ * signature, over the body, is checked by ows__host_from_member); when
+ * not, req is answered 403 at once, so that no stranger's body is held.
+ */
+bool ows__host_member_head(struct ows_core *n, struct ows_http_req *req,
+			   const char *what);
 /*
  * Whether req (body of len bytes) is signed by a node of the cluster, as
  * the leader's ends of forwarded entries require; when not, it is
@@ -85,6 +98,8 @@ bool ows__host_service_entry_type(const char *type);
  * without calling cb when no leader is known (OWS_ENOTLEADER), or the
  * entry is over the limit (OWS_ETOOBIG), -ENOMEM.
  */
+/* Free what the leader's end of the batches keeps (entries.c). */
+void ows__host_entries_close(struct ows_node_host *nh);
 int ows__host_entry_forward(struct ows_node_host *nh, const char *type,
 			    const json_t *body, ows_aws_proposed_cb cb,
 			    void *ud);

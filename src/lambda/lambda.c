@@ -384,7 +384,7 @@ static const struct {
 	{"POST", "/invocations", invoke},
 };
 
-static void lambda_handle(struct ows_aws_call *c)
+static void lambda_route(struct ows_aws_call *c)
 {
 	const char *p = c->req->path;
 	char seg[OWS_NAME_MAX], name[OWS_NAME_MAX];
@@ -415,6 +415,42 @@ static void lambda_handle(struct ows_aws_call *c)
 		}
 	}
 	lambda_error(c, 404, "UnknownOperationException", "Unknown operation");
+}
+
+static bool ends_with(const char *s, const char *end);
+
+static void caught_up(void *ud, int status)
+{
+	struct ows_aws_call *c = ud;
+
+	if (status != 0) {
+		ows_aws_error(c, 503, "ServiceException", "no leader "
+			      "confirmed the state the request needs (%s); "
+			      "retry", ows_strerror(status));
+		return;
+	}
+	lambda_route(c);
+}
+
+/*
+ * The management API reads this node's state at least as new as every
+ * change acknowledged anywhere before the request came (Raft's ReadIndex,
+ * the host's read_barrier): a function created through one node is there
+ * for the next call through any other, as on Lambda. Invoke stays local,
+ * from the registry, without the leader's round trip.
+ */
+static void lambda_handle(struct ows_aws_call *c)
+{
+	int rv;
+
+	if (strcmp(c->req->method, "POST") == 0 &&
+	    ends_with(c->req->path, "/invocations")) {
+		lambda_route(c);
+		return;
+	}
+	rv = c->host->read_barrier(c, caught_up, c);
+	if (rv != 0)
+		caught_up(c, rv);
 }
 
 /*

@@ -32,6 +32,7 @@ static struct ows_ddb_table *make_table(void)
 
 	if (t == NULL)
 		abort();
+	t->refs = 1; /* the one holder: ows__ddb_tables_free */
 	strcpy(t->name, "tbl");
 	t->tid = 7;
 	ows__ddb_keydef_parse("id:S", &t->pk);

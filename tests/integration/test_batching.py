@@ -261,8 +261,12 @@ def test_entry_door_takes_only_service_entries_from_member_nodes():
     # A service's type (DynamoDB's "ddb") is proposed and applied; an
     # empty body is malformed: refused, recorded, no ledger entry. Each
     # entry of a batch gets its own result, in order.
+    # (signed for this leader in its term, under a nonce: entries.c)
+    body = json.loads(batch(good, good))
+    body.update(leader=after["node"]["id"], term=after["term"],
+                nonce=os.urandom(16).hex())
     st, r = signed_request(n, nkey, "POST", "/_ows/v1/entry",
-                           batch(good, good))
+                           json.dumps(body))
     check(st == 200 and len(r["results"]) == 2, (st, r))
     for res in r["results"]:
         check(res["status"] == 200 and res["result"]["ok"] is False and

@@ -356,6 +356,35 @@ def test_forwarded_entry_replayed_applies_once_and_not_after_the_window():
 
 # ---- the ledger of API-made changes in a cluster ----
 
+def test_a_function_made_through_one_node_is_there_through_the_others_at_once():
+    """Lambda's management API is read-after-write across nodes: a
+    function created through one follower is found at once through the
+    other follower (which may not have applied it yet: it catches up to
+    the leader's commit first), and one deleted is gone at once."""
+    nodes = cluster3_shared_root()
+    deploy(nodes[0], {"stack": "iam", "roles": {"r": {}}})
+    wait_for(lambda: len({m.status()["ledger"]["height"] for m in nodes}) == 1,
+             30, "the role on every node")
+    key = root_creds(nodes[0])
+    fol = [m for m in nodes if m.status()["node"]["role"] != "leader"]
+    check(len(fol) == 2, "no single leader")
+    a, b = boto3_client(fol[0], "lambda", key), boto3_client(fol[-1], "lambda", key)
+    for i in range(8):
+        a.create_function(FunctionName="g%d" % i, Runtime="python3.12",
+                          Handler="app.handler", Role="arn:ows:iam::role/r",
+                          Code={"ZipFile": app_zip()})
+        got = b.get_function(FunctionName="g%d" % i)
+        check(got["Configuration"]["FunctionName"] == "g%d" % i, got)
+        b.update_function_configuration(FunctionName="g%d" % i, Timeout=9)
+        check(a.get_function_configuration(FunctionName="g%d" % i)["Timeout"] == 9)
+        a.delete_function(FunctionName="g%d" % i)
+        try:
+            b.get_function(FunctionName="g%d" % i)
+            check(False, "g%d still found after its deletion was acknowledged" % i)
+        except botocore.exceptions.ClientError as e:
+            check(e.response["Error"]["Code"] == "ResourceNotFoundException", e.response)
+
+
 def test_ledger_verifies_after_many_api_writes_in_a_cluster_and_a_restart():
     """Writes through every node of three at once (followers forward
     them as attested entries): each lands once, every node holds the same

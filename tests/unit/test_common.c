@@ -14,6 +14,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -135,6 +137,61 @@ OWS_TEST(enc_hex_b64_sha256)
 	OWS_CHECK(ows_b64_decode("3q2+7w==", back, 3) < 0);
 	ows_sha256_hex("abc", 3, h);
 	OWS_CHECK_STR(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+/* RFC 4231's vectors 2 and 6 (a key longer than a block), then OpenSSL's
+   HMAC() over every key length around the block size, in place too. */
+OWS_TEST(enc_hmac_sha256_is_rfc_4231s)
+{
+	uint8_t key[200], data[300], mac[32], want[32];
+	char hex[65];
+	unsigned int n = 32;
+
+	ows_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac);
+	ows_hex_encode(mac, 32, hex);
+	OWS_CHECK_STR(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	memset(key, 0xaa, 131);
+	ows_hmac_sha256(key, 131, "Test Using Larger Than Block-Size Key - "
+			"Hash Key First", 54, mac);
+	ows_hex_encode(mac, 32, hex);
+	OWS_CHECK_STR(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 7 + 3);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13 + 1);
+	for (size_t klen = 0; klen <= 130; klen++) {
+		size_t len = (klen * 37) % sizeof(data);
+
+		HMAC(EVP_sha256(), key, (int)klen, data, len, want, &n);
+		ows_hmac_sha256(key, klen, data, len, mac);
+		OWS_CHECK(memcmp(mac, want, 32) == 0);
+	}
+	memcpy(mac, key, 32); /* out aliasing the key, as SigV4 chains */
+	HMAC(EVP_sha256(), key, 32, data, 9, want, &n);
+	ows_hmac_sha256(mac, 32, data, 9, mac);
+	OWS_CHECK(memcmp(mac, want, 32) == 0);
+}
+
+/* Version 4, variant 10, the 8-4-4-4-12 lowercase shape; and not twice. */
+OWS_TEST(enc_uuid4_shape)
+{
+	char a[37], b[37];
+
+	for (int i = 0; i < 1000; i++) {
+		ows_uuid4(a);
+		ows_uuid4(b);
+		OWS_CHECK_INT((int)strlen(a), 36);
+		OWS_CHECK(strcmp(a, b) != 0);
+		for (int k = 0; k < 36; k++) {
+			if (k == 8 || k == 13 || k == 18 || k == 23)
+				OWS_CHECK(a[k] == '-');
+			else
+				OWS_CHECK(ows_hex_digit(a[k]) >= 0 &&
+					  !(a[k] >= 'A' && a[k] <= 'F'));
+		}
+		OWS_CHECK(a[14] == '4');
+		OWS_CHECK(strchr("89ab", a[19]) != NULL);
+	}
 }
 
 OWS_TEST(buf_and_arena)

@@ -119,3 +119,39 @@ OWS_TEST(raft_close_cancels_queued_proposals)
 	}
 	ows_test_raft_cluster_fini(&c);
 }
+
+/*
+ * A close while libraft holds a batch (handed over, appended, not yet
+ * committed: the followers are gone) and while later entries of it wait
+ * for their own index: every proposer is answered once, -ECANCELED, and
+ * none with another proposal's result.
+ */
+OWS_TEST(raft_close_cancels_a_batch_libraft_holds)
+{
+	struct ows_test_raft_cluster c;
+	struct ows_test_raft_waiter w[8] = {{0}};
+	struct ows_raft_batch_stats before, after;
+
+	start_three(&c);
+	ows_test_raft_node_close(&c, 1);
+	ows_test_raft_node_close(&c, 2);
+	ows_raft_batch_stats(c.nodes[0].r, &before);
+	for (uint64_t v = 100; v < 108; v++)
+		OWS_CHECK_INT(ows_raft_apply(c.nodes[0].r, &v, sizeof(v),
+					     ows_test_raft_apply_cb,
+					     &w[v - 100]),
+			      0);
+	/* the loop's check hands them to libraft, which appends them */
+	ows_test_raft_run_for(&c, 30);
+	ows_raft_batch_stats(c.nodes[0].r, &after);
+	OWS_CHECK_INT(after.append_entries - before.append_entries, 8);
+	for (size_t k = 0; k < 8; k++)
+		OWS_CHECK(!w[k].done);
+	ows_test_raft_node_close(&c, 0);
+	for (size_t k = 0; k < 8; k++) {
+		OWS_CHECK(w[k].done);
+		OWS_CHECK_INT(w[k].status, -ECANCELED);
+	}
+	OWS_CHECK_INT(c.nodes[0].fsm.n, 10);
+	ows_test_raft_cluster_fini(&c);
+}

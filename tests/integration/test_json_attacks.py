@@ -1,0 +1,116 @@
+"""Hostile JSON through the edge (issue 11): DynamoDB request bodies go
+through OWS's own parser (src/common/json.c). Bodies that are not JSON, or
+JSON that jansson refuses, get DynamoDB's SerializationException in its
+shape ({"__type": "com.amazonaws.dynamodb.v20120810#...", "message"}) and
+change nothing; bodies built to cost the most (16 MB of nesting, a million
+keys, millions of array elements) are answered and leave the node serving."""
+import json
+import urllib.error
+import urllib.request
+
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+
+from owstest import boto3_client, check, root_creds, started
+
+PREFIX = "com.amazonaws.dynamodb.v20120810#"
+
+
+def raw(n, key, op, data):
+    """A DynamoDB request of exactly these body bytes, SigV4-signed:
+    (status, parsed reply)."""
+    req = botocore.awsrequest.AWSRequest(
+        method="POST", url="http://%s/" % n.edge, data=data,
+        headers={"X-Amz-Target": "DynamoDB_20120810." + op,
+                 "Content-Type": "application/x-amz-json-1.0"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(*key),
+                            "dynamodb", "us-east-1").add_auth(req)
+    r = urllib.request.Request(req.url, data=req.body,
+                               headers=dict(req.headers), method="POST")
+    try:
+        with urllib.request.urlopen(r, timeout=120) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def table(n, key, name="hostile"):
+    c = boto3_client(n, "dynamodb", key=key)
+    c.create_table(TableName=name,
+                   KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                   AttributeDefinitions=[{"AttributeName": "id",
+                                          "AttributeType": "S"}],
+                   BillingMode="PAY_PER_REQUEST")
+    return c
+
+
+def refused(st, r, code="SerializationException"):
+    return st == 400 and r.get("__type") == PREFIX + code and \
+        isinstance(r.get("message"), str)
+
+
+def test_hostile_json_bodies_are_serialization_exceptions_and_change_nothing():
+    """Each body below is refused with SerializationException, whatever
+    the byte that breaks it and wherever it sits (near the end of the body
+    and on both sides of a 16-byte boundary, where the parser's scan
+    changes pace); nothing is written."""
+    n = started()
+    key = root_creds(n)
+    c = table(n, key)
+    put = b'{"TableName":"hostile","Item":{"id":{"S":"%s"}}}'
+    bodies = [b"", b"{", b"[", b"nul", b'{"TableName"', b"\x00",
+              put % b"a\x00b", put % b"\\u0000", put % b"\\ud800",
+              put % b"\\udc00\\ud800", put % b"\\ud800\\u0041",
+              put % b"\xed\xa0\x80", put % b"\xc0\xaf", put % b"\xf4\x90\x80\x80",
+              put % b"\xff", put % b"\\x41", put % b"\t",
+              b'{"TableName":"hostile","TableName":"hostile","Item":{}}',
+              b'{"TableName":"hostile","Item":{"id":{"S":"a","S":"b"}}}',
+              b'{"TableName":"hostile","Item":{"id":{"N":1e400}}}',
+              b'{"TableName":"hostile","Item":{"id":{"N":-01}}}',
+              (put % b"x") + b"\x00", (put % b"x") + b" x",
+              (put % b"x") + (put % b"x"), b"[" * 3000 + b"]" * 3000]
+    # a string cut inside a multi-byte character, at every offset around
+    # the scan's 16-byte steps, and a body that ends inside one
+    for i in range(30):
+        bodies.append(put % (b"a" * i + b"\xf0\x9f\x98"))
+        bodies.append(put % (b"a" * i + b"\\ud83d"))
+        bodies.append(b'{"TableName":"' + b"h" * i + b"\xe2\x82")
+    for b in bodies:
+        st, r = raw(n, key, "PutItem", b)
+        check(refused(st, r), (b[:80], st, r))
+    # the same characters, well formed, are taken as they are
+    st, r = raw(n, key, "PutItem", put % (b"a" * 13 + b"\\ud83d\\ude00"))
+    check(st == 200, (st, r))
+    st, r = raw(n, key, "PutItem", put % (b"b" * 14 + "\U0001F600".encode()))
+    check(st == 200, (st, r))
+    got = sorted(i["id"]["S"] for i in c.scan(TableName="hostile")["Items"])
+    check(got == ["a" * 13 + "\U0001F600", "b" * 14 + "\U0001F600"], got)
+
+
+def test_costly_json_bodies_are_answered_and_the_node_serves_on():
+    """BatchWriteItem takes bodies up to 16 MB: 16 MB of '[', of '{"a":',
+    of white space, 1.5 million keys, 8 million array elements and 5
+    million strings are each answered 400 in DynamoDB's shape (the depth
+    limit stops the nesting at once), and the node answers the next
+    request; nothing is written."""
+    n = started()
+    key = root_creds(n)
+    c = table(n, key)
+    mb16 = 16 * 1024 * 1024
+    cases = [(b"[" * (mb16 - 16), "SerializationException"),
+             (b'{"a":' * (mb16 // 5 - 16), "SerializationException"),
+             (b" " * (mb16 - 16) + b"{}", "ValidationException"),
+             (b"{" + b",".join(b'"%x":1' % i for i in range(1500000)) + b"}",
+              "ValidationException"),
+             (b"[" + b"1," * (mb16 // 2 - 16) + b"1]",
+              "SerializationException"),
+             (b"[" + b'"",' * (mb16 // 3 - 16) + b'""]',
+              "SerializationException")]
+    for body, code in cases:
+        check(len(body) <= mb16, len(body))
+        st, r = raw(n, key, "BatchWriteItem", body)
+        check(refused(st, r, code), (body[:20], st, r))
+        st, r = raw(n, key, "ListTables", b"{}")
+        check(st == 200 and r["TableNames"] == ["hostile"], (st, r))
+    check(c.scan(TableName="hostile")["Count"] == 0)
