@@ -306,7 +306,7 @@ static void stop(struct ows_node *n)
 		return;
 	n->core.stopping = true;
 	ows_log(OWS_LOG_INFO, "node", "shutting down");
-	n->pending_closes = 5 + n->edge_up + n->gateway_up;
+	n->pending_closes = 6 + n->edge_up + n->gateway_up;
 	ows_functions_close(&n->fns, functions_closed_cb, n);
 	if (n->edge_up)
 		ows_http_server_close(&n->edge, edge_closed_cb);
@@ -319,6 +319,7 @@ static void stop(struct ows_node *n)
 	uv_close((uv_handle_t *)&n->reconcile, handle_closed_cb);
 	uv_close((uv_handle_t *)&n->sigterm, handle_closed_cb);
 	uv_close((uv_handle_t *)&n->sigint, handle_closed_cb);
+	uv_close((uv_handle_t *)&n->turn_end, handle_closed_cb);
 }
 
 static void signal_cb(uv_signal_t *s, int signum)
@@ -517,6 +518,14 @@ static int start(struct ows_node *n, struct ows_err *err)
 	return rv;
 }
 
+/* Before the loop waits: reads held open this turn end (state.h). */
+static void turn_end_cb(uv_prepare_t *p)
+{
+	struct ows_node *n = p->data;
+
+	ows_state_read_release(&n->core.state);
+}
+
 static void setup_handles(struct ows_node *n)
 {
 	uv_signal_init(n->core.loop, &n->sigterm);
@@ -527,6 +536,9 @@ static void setup_handles(struct ows_node *n)
 	uv_timer_init(n->core.loop, &n->reconcile);
 	n->reconcile.data = n;
 	uv_timer_start(&n->reconcile, reconcile_cb, RECONCILE_MS, RECONCILE_MS);
+	uv_prepare_init(n->core.loop, &n->turn_end);
+	n->turn_end.data = n;
+	uv_prepare_start(&n->turn_end, turn_end_cb);
 }
 
 int ows_node_run(const char *dir)
@@ -556,6 +568,7 @@ int ows_node_run(const char *dir)
 			uv_close((uv_handle_t *)&n->reconcile, NULL);
 			uv_close((uv_handle_t *)&n->sigterm, NULL);
 			uv_close((uv_handle_t *)&n->sigint, NULL);
+			uv_close((uv_handle_t *)&n->turn_end, NULL);
 			uv_run(&loop, UV_RUN_DEFAULT);
 			goto out;
 		}

@@ -42,6 +42,7 @@ struct ows_node {
 	uv_signal_t sigterm;
 	uv_signal_t sigint;
 	uv_timer_t reconcile;
+	uv_prepare_t turn_end; /* ends the state's read hold every turn */
 	bool edge_up;        /* the servers were initialized */
 	bool gateway_up;
 	bool changing;       /* a membership change is in flight */

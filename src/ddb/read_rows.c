@@ -22,8 +22,11 @@ int ows__ddb_table_cached(struct ows_state *s, const char *name,
 			  const struct ows_ddb_table **out)
 {
 	struct ows_ddb_table *t;
-	int rv = ows__ddb_table_get(s, name, &t);
+	int rv;
 
+	/* the reads of this turn of the loop share one read transaction */
+	ows_state_read_hold(s);
+	rv = ows__ddb_table_get(s, name, &t);
 	*out = t;
 	/* the cache holds another reference until its next call */
 	ows__ddb_table_free(t);

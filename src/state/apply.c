@@ -776,6 +776,7 @@ static const char begin_sql[] = "BEGIN IMMEDIATE";
 
 static int entry_begin(struct ows_state *s)
 {
+	ows_state_read_release(s);
 	if (sqlite3_get_autocommit(s->db)) {
 		if (ows__state_run(s, begin_sql) != 0)
 			return -EIO;

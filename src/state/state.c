@@ -94,8 +94,31 @@ static uint64_t gen_next(void)
 	return ++last;
 }
 
+static const char read_begin_sql[] = "BEGIN";
+static const char read_end_sql[] = "COMMIT";
+
+void ows_state_read_hold(struct ows_state *s)
+{
+	if (s->read_held || s->db == NULL || !sqlite3_get_autocommit(s->db))
+		return;
+	/* DEFERRED: the read transaction starts with the first read */
+	s->read_held = ows__state_run(s, read_begin_sql) == 0;
+}
+
+void ows_state_read_release(struct ows_state *s)
+{
+	if (!s->read_held)
+		return;
+	s->read_held = false;
+	/* a read-only transaction: COMMIT only ends it */
+	if (ows__state_run(s, read_end_sql) != 0 &&
+	    !sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 void ows__state_rollback(struct ows_state *s)
 {
+	s->read_held = false;
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->uncommitted = 0;
@@ -135,6 +158,7 @@ int ows__state_meta_set(struct ows_state *s, const char *k,
 
 int ows_state_commit(struct ows_state *s)
 {
+	ows_state_read_release(s);
 	if (sqlite3_get_autocommit(s->db)) {
 		s->uncommitted = 0;
 		return 0;

@@ -65,6 +65,7 @@ struct ows_state {
 	 * keyed by (gen, height).
 	 */
 	uint64_t gen;
+	bool read_held; /* ows_state_read_hold's transaction is open */
 };
 
 /* Open (creating if needed) the database at path. */
@@ -95,6 +96,20 @@ int ows_state_apply(struct ows_state *s, uint64_t index, const void *data,
  * left it.
  */
 int ows_state_commit(struct ows_state *s);
+
+/*
+ * Keep one read transaction open for the reads that follow, until
+ * ows_state_read_release (the node calls it once per turn of its loop,
+ * before it waits for I/O). Each statement of SQLite's autocommit mode
+ * starts and ends a read transaction of its own, a lock and an unlock of
+ * the WAL's shared memory (two fcntl(2) calls); reads under one hold
+ * share them. Every write releases the hold first (ows_state_apply, and
+ * ows_state_commit, restore, rollback and close), so that the reads of a
+ * hold see everything committed before them. Does nothing while any
+ * transaction is open.
+ */
+void ows_state_read_hold(struct ows_state *s);
+void ows_state_read_release(struct ows_state *s);
 
 /*
  * Results are kept this long: a resend is accepted only within 15 minutes of

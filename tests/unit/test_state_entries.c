@@ -311,6 +311,91 @@ OWS_TEST(state_batch_shares_one_commit)
 	state_rm(dir);
 }
 
+/* The value under k as the state's own connection reads it. */
+static void own_value(struct ows_state *s, const char *k, char *out)
+{
+	sqlite3_stmt *st;
+
+	out[0] = '\0';
+	OWS_CHECK_INT(ows_state_prepare(s, "SELECT v FROM test_kv WHERE k=?",
+					&st), 0);
+	sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		strcpy(out, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+/* A read hold never hides a write: every write path ends it first. */
+OWS_TEST(state_read_hold_sees_every_commit)
+{
+	struct ows_state s;
+	char dir[64], path[128], v[64];
+	void *img;
+	size_t len;
+	int rv;
+
+	ows__aws_entry_types_extra(test_types);
+	state_new(&s, dir, path);
+	s.batch = true;
+	genesis(&s);
+	json_decref(apply(&s, 2, "test.put", put("a", "2", NULL)));
+	OWS_CHECK_INT(ows_state_commit(&s), 0);
+	/* a hold is a read transaction, open past its statements */
+	ows_state_read_hold(&s);
+	OWS_CHECK(s.read_held);
+	own_value(&s, "a", v);
+	OWS_CHECK_STR(v, "2");
+	OWS_CHECK(!sqlite3_get_autocommit(s.db));
+	ows_state_read_hold(&s); /* twice: the same hold */
+	/* an apply ends it and writes; the next hold sees the write */
+	json_decref(apply(&s, 3, "test.put", put("a", "3", NULL)));
+	OWS_CHECK(!s.read_held);
+	OWS_CHECK_INT(s.uncommitted, 1);
+	ows_state_read_hold(&s); /* inside the batch's transaction: nothing */
+	OWS_CHECK(!s.read_held);
+	OWS_CHECK_INT(ows_state_commit(&s), 0);
+	committed_value(path, "a", v);
+	OWS_CHECK_STR(v, "3");
+	ows_state_read_hold(&s);
+	own_value(&s, "a", v);
+	OWS_CHECK_STR(v, "3");
+	ows_state_read_release(&s);
+	ows_state_read_release(&s);
+	OWS_CHECK(sqlite3_get_autocommit(s.db));
+	/* a commit with nothing applied ends a hold and writes nothing */
+	ows_state_read_hold(&s);
+	own_value(&s, "a", v);
+	OWS_CHECK_INT(ows_state_commit(&s), 0);
+	OWS_CHECK(!s.read_held && sqlite3_get_autocommit(s.db));
+	OWS_CHECK_INT(committed_applied(path), 3);
+	/* a failed apply rolls back its batch, and the hold with it */
+	ows_state_read_hold(&s);
+	own_value(&s, "a", v);
+	json_decref(apply_rv(&s, 4, "test.put", put("a", "4", "eio"), &rv));
+	OWS_CHECK_INT(rv, -EIO);
+	OWS_CHECK(!s.read_held && sqlite3_get_autocommit(s.db));
+	own_value(&s, "a", v);
+	OWS_CHECK_STR(v, "3");
+	/* a snapshot and a restore under a hold */
+	ows_state_read_hold(&s);
+	own_value(&s, "a", v);
+	OWS_CHECK_INT(ows_state_snapshot(&s, &img, &len), 0);
+	OWS_CHECK(!s.read_held);
+	json_decref(apply(&s, 4, "test.put", put("a", "4", NULL)));
+	OWS_CHECK_INT(ows_state_commit(&s), 0);
+	ows_state_read_hold(&s);
+	own_value(&s, "a", v);
+	OWS_CHECK_STR(v, "4");
+	OWS_CHECK_INT(ows_state_restore(&s, img, len), 0); /* older: kept */
+	OWS_CHECK(!s.read_held);
+	ows_state_snapshot_free(img);
+	ows_state_read_hold(&s);
+	own_value(&s, "a", v);
+	OWS_CHECK_STR(v, "4");
+	ows_state_close(&s); /* with the hold open */
+	state_rm(dir);
+}
+
 OWS_TEST(state_batch_crash_before_commit_replays)
 {
 	struct ows_state s;
