@@ -242,7 +242,7 @@ static void invoke_cb(void *ud, const struct ows_fn_result *r)
  * ?Qualifier=: the version to run is resolved here, an alias's weights
  * applied (lambda_priv.h, ows__lambda_invoke_target).
  */
-static void invoke(struct ows_aws_call *c, const char *ref)
+static void invoke_run(struct ows_aws_call *c, const char *ref)
 {
 	char name[OWS_NAME_MAX], qual[160] = "", version[24], code_msg[300];
 	const char *code;
@@ -370,6 +370,44 @@ static void invoke(struct ows_aws_call *c, const char *ref)
 		not_found(c, name);
 	else if (rv != 0)
 		lambda_error(c, 500, "ServiceException", ows_strerror(rv));
+}
+
+struct invoke_wait {
+	struct ows_aws_call *c;
+	char *ref;
+};
+
+static void invoke_caught_up(void *ud, int status)
+{
+	struct invoke_wait *w = ud;
+
+	(void)status; /* no leader: the answer from this node's state */
+	invoke_run(w->c, w->ref);
+}
+
+/*
+ * Invoke reads this node's state, without the management API's round
+ * trip to the leader; but a function this node does not know may have
+ * been created through another one a moment ago: it catches up first.
+ */
+static void invoke(struct ows_aws_call *c, const char *ref)
+{
+	struct invoke_wait *w;
+	char name[OWS_NAME_MAX];
+
+	function_name(ref, name, sizeof(name));
+	if (ows_state_resource_exists(c->host->state, "functions", name)) {
+		invoke_run(c, ref);
+		return;
+	}
+	w = ows_arena_alloc(c->arena, sizeof(*w));
+	if (w == NULL || (w->ref = ows_arena_strdup(c->arena, ref)) == NULL) {
+		lambda_error(c, 500, "ServiceException", "out of memory");
+		return;
+	}
+	w->c = c;
+	if (c->host->read_barrier(c, invoke_caught_up, w) != 0)
+		invoke_run(c, ref);
 }
 
 /*

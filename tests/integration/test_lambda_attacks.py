@@ -375,6 +375,13 @@ def test_a_function_made_through_one_node_is_there_through_the_others_at_once():
                           Code={"ZipFile": app_zip()})
         got = b.get_function(FunctionName="g%d" % i)
         check(got["Configuration"]["FunctionName"] == "g%d" % i, got)
+        if i % 2 == 1:  # Invoke, first thing through the other node
+            a.create_function(FunctionName="h%d" % i, Runtime="python3.12",
+                              Handler="app.handler", Role="arn:ows:iam::role/r",
+                              Code={"ZipFile": app_zip()})
+            out = b.invoke(FunctionName="h%d" % i, Payload=b"{}")
+            check(out["StatusCode"] == 200 and "FunctionError" not in out, out)
+            check(json.loads(out["Payload"].read()) == {"ok": True}, i)
         b.update_function_configuration(FunctionName="g%d" % i, Timeout=9)
         check(a.get_function_configuration(FunctionName="g%d" % i)["Timeout"] == 9)
         a.delete_function(FunctionName="g%d" % i)
