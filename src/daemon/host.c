@@ -461,36 +461,43 @@ static void attested_applied(void *ud, int status, void *result)
 	free(result);
 }
 
-bool ows__host_member_head(struct ows_core *n, struct ows_http_req *req,
-			   const char *what)
+/* True when a check passed for pub, a member's key; else 403 sent. */
+static bool member_or_refuse(struct ows_core *n, struct ows_http_req *req,
+			     bool checked, const char *pub, const char *what)
 {
-	char pub[OWS_PUBKEY_B64_LEN];
-	struct ows_err err = {{0}};
-
-	if (ows_reqsig_check_head(ows_http_req_header(req, "Authorization"),
-				  ows_now_ms() / 1000, pub, &err) == 0 &&
-	    ows_core_key_is_member(n, pub))
+	if (checked && ows_core_key_is_member(n, pub))
 		return true;
 	ows_reply_error(req, 403, "AccessDenied", "only a node of the cluster "
 			"forwards %s", what);
 	return false;
 }
 
+bool ows__host_member_head(struct ows_core *n, struct ows_http_req *req,
+			   const char *what)
+{
+	char pub[OWS_PUBKEY_B64_LEN] = "";
+	struct ows_err err = {{0}};
+
+	return member_or_refuse(
+	    n, req,
+	    ows_reqsig_check_head(ows_http_req_header(req, "Authorization"),
+				  ows_now_ms() / 1000, pub, &err) == 0,
+	    pub, what);
+}
+
 bool ows__host_from_member(struct ows_core *n, struct ows_http_req *req,
 			const char *body, size_t len, const char *what)
 {
 	const char *auth = ows_http_req_header(req, "Authorization");
-	char pub[OWS_PUBKEY_B64_LEN];
+	char pub[OWS_PUBKEY_B64_LEN] = "";
 	struct ows_err err = {{0}};
 
-	if (auth != NULL &&
-	    ows_reqsig_verify(auth, "POST", req->target, body, len,
-			      ows_now_ms() / 1000, pub, &err) == 0 &&
-	    ows_core_key_is_member(n, pub))
-		return true;
-	ows_reply_error(req, 403, "AccessDenied", "only a node of the cluster "
-			"forwards %s", what);
-	return false;
+	return member_or_refuse(
+	    n, req,
+	    auth != NULL &&
+		ows_reqsig_verify(auth, "POST", req->target, body, len,
+				  ows_now_ms() / 1000, pub, &err) == 0,
+	    pub, what);
 }
 
 static void attested_body_cb(struct ows_http_req *req, int status,
