@@ -9,6 +9,7 @@
 #include "../lib/unit.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -393,6 +394,43 @@ OWS_TEST(state_read_hold_sees_every_commit)
 	own_value(&s, "a", v);
 	OWS_CHECK_STR(v, "4");
 	ows_state_close(&s); /* with the hold open */
+	state_rm(dir);
+}
+
+/*
+ * A savepoint that changes many pages (an entry's "SAVEPOINT service")
+ * keeps its sub-journal in memory: no file is made in SQLite's temporary
+ * directory (which may be small, full or elsewhere), seen by the
+ * directory's modification time.
+ */
+OWS_TEST(state_savepoints_write_no_temporary_file)
+{
+	struct ows_state s;
+	char dir[64], path[128], tmpd[] = "/tmp/ows-tmpd-XXXXXX";
+	char *saved = sqlite3_temp_directory;
+	struct stat before, after;
+
+	state_new(&s, dir, path);
+	OWS_CHECK(ows__state_exec(&s, "CREATE TABLE big(k INTEGER PRIMARY "
+				  "KEY, v BLOB)") == 0);
+	OWS_CHECK(ows__state_exec(&s, "WITH RECURSIVE n(i) AS (SELECT 1 "
+				  "UNION ALL SELECT i + 1 FROM n WHERE i < 40) "
+				  "INSERT INTO big SELECT i, randomblob(6000) "
+				  "FROM n") == 0);
+	OWS_CHECK(mkdtemp(tmpd) != NULL);
+	sqlite3_temp_directory = tmpd;
+	OWS_CHECK_INT(stat(tmpd, &before), 0);
+	usleep(30000); /* past the file system's coarse clock */
+	/* 40 pages, 320 KB of sub-journal: past SQLite's 64 KB spill */
+	OWS_CHECK(ows__state_exec(&s, "BEGIN IMMEDIATE; SAVEPOINT service; "
+				  "UPDATE big SET v = zeroblob(6000); RELEASE "
+				  "service; COMMIT") == 0);
+	OWS_CHECK_INT(stat(tmpd, &after), 0);
+	OWS_CHECK(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+		  before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
+	sqlite3_temp_directory = saved;
+	OWS_CHECK_INT(rmdir(tmpd), 0);
+	ows_state_close(&s);
 	state_rm(dir);
 }
 
