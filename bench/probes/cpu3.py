@@ -24,8 +24,8 @@ try:
         t1, i1 = stat(); c1 = [cpu(n.proc.pid) for n in nodes]; r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         busy = 1 - (i1 - i0) / (t1 - t0)
         cl = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-        print("conns %d rate %.0f/s p50 %.1f ms; machine busy %.0f%% of 2 cores; node CPU-s %s; client %.2f CPU-s over %.1f s" % (
-            conns, r["rate"], r["p50_ms"], busy * 100, [round(b - a, 2) for a, b in zip(c0, c1)], cl, r["seconds"]))
+        print("conns %d rate %.0f/s p50 %.1f ms p99 %.1f ms; machine busy %.0f%% of 2 cores; node CPU-s %s; client %.2f CPU-s over %.1f s" % (
+            conns, r["rate"], r["p50_ms"], r["p99_ms"], busy * 100, [round(b - a, 2) for a, b in zip(c0, c1)], cl, r["seconds"]))
 finally:
     for p in B.PROCS:
         try: p.terminate(); p.wait(10)

@@ -715,6 +715,10 @@ static void resolved_cb(uv_getaddrinfo_t *gai, int status,
 	}
 	uv_tcp_init(s->tr->loop, s->tcp);
 	s->tcp->data = s;
+	/* No Nagle: libraft writes a message as soon as it has one, and an
+	   AppendEntries (or its answer) sent while the last was still
+	   unacknowledged waited for the peer's delayed ACK (40 ms). */
+	uv_tcp_nodelay(s->tcp, 1);
 	rv = uv_tcp_connect(&s->connect, s->tcp, res->ai_addr, connected_cb);
 	uv_freeaddrinfo(res);
 	if (rv != 0)
@@ -819,6 +823,7 @@ static void connection_cb(uv_stream_t *server, int status)
 		uv_close((uv_handle_t *)tcp, (uv_close_cb)raft_free);
 		return;
 	}
+	uv_tcp_nodelay(tcp, 1); /* as the dialing side (resolved_cb) */
 	peer_ip(tcp, ip, sizeof(ip));
 	if (tr->n_inbound >= MAX_INBOUND ||
 	    inbound_from(tr, ip) >= MAX_INBOUND_PER_ADDRESS ||

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -157,6 +158,48 @@ OWS_TEST(raft_auth_three_nodes_converge_and_fail_over)
 	ows_test_raft_node_open(&c.h, 0, false);
 	ows_test_raft_check_converged(&c.h, 40);
 	OWS_CHECK_INT(c.p[0].kr.refused, 0);
+	cluster_fini(&c);
+}
+
+/* Counts the loop's connected TCP streams and those without Nagle. */
+struct nodelay_count {
+	unsigned connected, nodelay;
+};
+
+static void count_nodelay(uv_handle_t *h, void *arg)
+{
+	struct nodelay_count *n = arg;
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+	uv_os_fd_t fd;
+	int on = 0;
+	socklen_t on_len = sizeof(on);
+
+	if (h->type != UV_TCP || uv_is_closing(h) || uv_fileno(h, &fd) != 0 ||
+	    getpeername(fd, (struct sockaddr *)&sa, &len) != 0)
+		return;
+	n->connected++;
+	if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &on_len) == 0 && on)
+		n->nodelay++;
+}
+
+/*
+ * Every Raft connection, outbound and accepted, sends at once (TCP_NODELAY).
+ * With Nagle's algorithm a second AppendEntries (or its answer) written
+ * while the first was unacknowledged waited for the peer's delayed ACK,
+ * 40 ms on Linux: two concurrent PutItems through a three-node cluster
+ * ran at a fifth of the rate of one.
+ */
+OWS_TEST(raft_auth_connections_send_without_delay)
+{
+	struct cluster c;
+	struct nodelay_count n = {0};
+
+	start_three(&c);
+	uv_walk(&c.h.loop, count_nodelay, &n);
+	/* Each node has sent to both others and accepted from both. */
+	OWS_CHECK(n.connected >= 4);
+	OWS_CHECK_INT(n.nodelay, n.connected);
 	cluster_fini(&c);
 }
 
