@@ -1,4 +1,5 @@
-"""GetItem on one node: CPU seconds of owsd and of the load client per request."""
+"""GetItem on one node: CPU seconds of owsd and of the load client per request.
+env KEYS (20000) items per prefix, PREFIXES (1) how many prefixes."""
 import os, sys, time, shutil, resource
 os.environ.setdefault("BENCH_DIR", "/tmp/cpuget")
 shutil.rmtree(os.environ["BENCH_DIR"], ignore_errors=True)
@@ -10,13 +11,16 @@ base = os.path.join(B.W, "one"); os.makedirs(base)
 node = B.first_node(base)
 key = node.creds()
 assert not B.make_tables(node.edge, key)
-B.load("ddb-put", [node.url()], key, count=20000, p="p0-")
+# env PREFIXES=3: as make bench leaves the table, three rounds of puts
+# (p0-, p1-, p2-), ~80 K items, the gets on p0- only
+for i in range(int(os.environ.get("PREFIXES", "1"))):
+    B.load("ddb-put", [node.url()], key, count=int(os.environ.get("KEYS", "20000")), p="p%d-" % i)
 def cpu(pid):
     f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) / 100.0
 for i in range(int(sys.argv[1]) if len(sys.argv) > 1 else 2):
     c0 = cpu(node.proc.pid); r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    r = B.load("ddb-get", [node.url()], key, secs="5", p="p0-", k=20000)
+    r = B.load("ddb-get", [node.url()], key, secs="5", p="p0-", k=int(os.environ.get("KEYS", "20000")))
     c1 = cpu(node.proc.pid); r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     n = r["requests"]
     cl = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)

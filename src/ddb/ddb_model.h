@@ -46,15 +46,29 @@
  *        followed by the table's pk and sk encodings, so that index rows
  *        are unique and still sort by the index's sort key (encodings
  *        are self-delimiting)
- *   item ows_ddb_item_encode of the item (index rows: projected to the
- *        index's projection, always with the table's and index's keys)
+ *   rid  the row of ddb_data that holds the item: ows_ddb_item_encode
+ *        of it (index rows: projected to the index's projection, always
+ *        with the table's and index's keys); each row of ddb_items has
+ *        its own, written and deleted with it
  *   expires  the TTL attribute's value as whole seconds when TTL is on
  *        and the item has a number there, else NULL; reads skip rows
  *        whose expires <= now (expired items disappear at once) and the
  *        leader deletes them through the log (op "expire")
- * A Query is one range scan of (tid, iid, h, pk, sk); an item's write
- * changes its table row and its index rows in the same transaction, so
- * indexes are strongly consistent.
+ * A Query is one range scan of (tid, iid, h, pk, sk), each row's item
+ * then read by its rid; an item's write changes its table row and its
+ * index rows in the same transaction, so indexes are strongly consistent.
+ *
+ * Why items live apart from their keys: a WITHOUT ROWID table keeps whole
+ * rows in its interior pages too, and SQLite advises rows under a
+ * twentieth of a page there. With 1 KB items in ddb_items itself a leaf
+ * held ~6 items, the interior pages ~3 MB of them for 20,000 items, and a
+ * point read walked ~6 levels of large records; a table larger than the
+ * page cache (64 MB) then sent most GetItems to pread(2). Keys alone make
+ * ddb_items a few levels deep and small enough to stay cached; ddb_data,
+ * a rowid table, keeps only rowids in its interior pages, and items
+ * written together sit together. Databases of the older layout (the item
+ * in ddb_items) are brought to this one when they open or are installed
+ * from a snapshot (ows__ddb_upgrade, tables.c).
  */
 #ifndef OWS_DDB_MODEL_H
 #define OWS_DDB_MODEL_H
@@ -74,8 +88,10 @@
 	"CREATE TABLE IF NOT EXISTS ddb_items(" \
 	"  tid INTEGER NOT NULL, iid INTEGER NOT NULL," \
 	"  h INTEGER NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL," \
-	"  item BLOB NOT NULL, expires INTEGER," \
+	"  rid INTEGER NOT NULL, expires INTEGER," \
 	"  PRIMARY KEY(tid, iid, h, pk, sk)) WITHOUT ROWID;" \
+	"CREATE TABLE IF NOT EXISTS ddb_data(rid INTEGER PRIMARY KEY," \
+	"  item BLOB NOT NULL);" \
 	"CREATE INDEX IF NOT EXISTS ddb_items_expires" \
 	"  ON ddb_items(tid, expires) WHERE expires IS NOT NULL AND iid = 0;" \
 	"CREATE TABLE IF NOT EXISTS ddb_tokens(" \

@@ -1,7 +1,7 @@
 /*
  * Query, and the walk of a range of rows that Query and Scan share
  * (scan.c): one range scan of ddb_items' primary key (reads.h says which
- * range), each row decoded, counted against Limit and the 1 MB page
+ * range), each row's item read by its rid and decoded, counted against Limit and the 1 MB page
  * limit before the filter (as DynamoDB counts them), filtered, projected
  * and answered with Count, ScannedCount, LastEvaluatedKey and
  * ConsumedCapacity. Expired rows (TTL) are skipped by the statement.
@@ -14,7 +14,9 @@
 
 #define PAGE_MAX (1024 * 1024)
 
-#define Q_COLS "SELECT item FROM ddb_items WHERE tid=?1 AND iid=?2 AND " \
+/* each row's item by its rid (ddb_model.h) */
+#define Q_FROM "SELECT item FROM ddb_items CROSS JOIN ddb_data USING(rid) "
+#define Q_COLS Q_FROM "WHERE tid=?1 AND iid=?2 AND " \
 	"h=?3 AND pk=?4 AND sk>=?5 "
 #define Q_LIVE "AND (expires IS NULL OR expires>?7) "
 
@@ -24,7 +26,7 @@ static const char q_desc[] = Q_COLS Q_LIVE "ORDER BY sk DESC";
 static const char q_desc_hi[] = Q_COLS "AND sk<?6 " Q_LIVE
 				"ORDER BY sk DESC";
 static const char scan_sql[] =
-	"SELECT item FROM ddb_items WHERE tid=?1 AND iid=?2 AND "
+	Q_FROM "WHERE tid=?1 AND iid=?2 AND "
 	"(h, pk, sk) >= (?3, ?4, ?5) AND h<=?6 " Q_LIVE
 	"ORDER BY h, pk, sk";
 

@@ -14,22 +14,38 @@
 #include "common/json.h"
 #include "ddb/ddb_priv.h"
 
+/* an item's row and its item: ddb_model.h, "Why items live apart" */
+#define ITEM_JOIN "ddb_items CROSS JOIN ddb_data USING(rid)"
+#define ROW_KEY "tid = ?1 AND iid = ?2 AND h = ?3 AND pk = ?4 AND sk = ?5"
+
 static const char get_sql[] =
-	"SELECT item, expires FROM ddb_items"
+	"SELECT item, expires FROM " ITEM_JOIN
 	" WHERE tid = ?1 AND iid = 0 AND h = ?2 AND pk = ?3 AND sk = ?4";
-static const char put_sql[] =
-	"INSERT OR REPLACE INTO ddb_items(tid, iid, h, pk, sk, item, expires)"
+/* a row that is there keeps its rid: its item is written over */
+static const char row_update_sql[] =
+	"UPDATE ddb_items SET expires = ?6 WHERE " ROW_KEY " RETURNING rid";
+static const char data_update_sql[] =
+	"UPDATE ddb_data SET item = ?2 WHERE rid = ?1";
+static const char data_insert_sql[] = "INSERT INTO ddb_data(item) VALUES(?1)";
+static const char row_insert_sql[] =
+	"INSERT INTO ddb_items(tid, iid, h, pk, sk, rid, expires)"
 	" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 static const char del_sql[] =
-	"DELETE FROM ddb_items"
-	" WHERE tid = ?1 AND iid = ?2 AND h = ?3 AND pk = ?4 AND sk = ?5";
+	"DELETE FROM ddb_items WHERE " ROW_KEY " RETURNING rid";
+static const char data_del_sql[] = "DELETE FROM ddb_data WHERE rid = ?1";
 static const char table_count_sql[] =
 	"UPDATE ddb_tables SET items = items + ?2, bytes = bytes + ?3"
 	" WHERE tid = ?1";
 static const char index_count_sql[] =
 	"UPDATE ddb_indexes SET items = items + ?3, bytes = bytes + ?4"
 	" WHERE tid = ?1 AND iid = ?2";
+static const char drop_data_sql[] =
+	"DELETE FROM ddb_data WHERE rid IN"
+	" (SELECT rid FROM ddb_items WHERE tid = ?1)";
 static const char drop_sql[] = "DELETE FROM ddb_items WHERE tid = ?1";
+static const char drop_index_data_sql[] =
+	"DELETE FROM ddb_data WHERE rid IN"
+	" (SELECT rid FROM ddb_items WHERE tid = ?1 AND iid = ?2)";
 static const char drop_index_sql[] =
 	"DELETE FROM ddb_items WHERE tid = ?1 AND iid = ?2";
 
@@ -393,6 +409,62 @@ static int counts(struct ows_state *s, const struct ows_ddb_table *t,
 	return exec_counts(s, index_count_sql, t->tid, ix->iid, items, bytes);
 }
 
+/* Bind a row's key as ROW_KEY's ?1..?5. */
+static void bind_row_key(sqlite3_stmt *st, const struct ows_ddb_table *t,
+			 const struct ows_ddb_index *ix, uint32_t h,
+			 const struct ows_buf *pk, const struct ows_buf *sk)
+{
+	sqlite3_bind_int64(st, 1, t->tid);
+	sqlite3_bind_int64(st, 2, ix ? ix->iid : 0);
+	sqlite3_bind_int64(st, 3, h);
+	sqlite3_bind_blob(st, 4, pk->data, (int)pk->len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, sk->data ? (void *)sk->data : "",
+			  (int)sk->len, SQLITE_STATIC);
+}
+
+/*
+ * Step st, a statement "... RETURNING rid" or a SELECT of one rid: 1 with
+ * *rid when it gave a row, 0 when none, -EIO. st is reset after.
+ */
+static int step_rid(sqlite3_stmt *st, int64_t *rid)
+{
+	int rc = sqlite3_step(st), rv;
+
+	if (rc == SQLITE_ROW) {
+		*rid = sqlite3_column_int64(st, 0);
+		/* the rest of the statement: it changed one row at most */
+		rc = sqlite3_step(st);
+		rv = rc == SQLITE_DONE ? 1 : -EIO;
+	} else {
+		rv = rc == SQLITE_DONE ? 0 : -EIO;
+	}
+	sqlite3_reset(st);
+	return rv;
+}
+
+/* Run sql (ddb_data's by rid) with rid as ?1 and blob, if any, as ?2. */
+static int data_exec(struct ows_state *s, const char *sql, int64_t rid,
+		     const struct ows_buf *blob)
+{
+	sqlite3_stmt *st;
+	int rv = ows_state_stmt(s, sql, &st);
+
+	if (rv != 0)
+		return rv;
+	if (sql == data_insert_sql) {
+		sqlite3_bind_blob(st, 1, blob->data, (int)blob->len,
+				  SQLITE_STATIC);
+	} else {
+		sqlite3_bind_int64(st, 1, rid);
+		if (blob != NULL)
+			sqlite3_bind_blob(st, 2, blob->data, (int)blob->len,
+					  SQLITE_STATIC);
+	}
+	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_reset(st);
+	return rv;
+}
+
 /* Delete item's row in the table (ix NULL) or in ix, if it has one. */
 static int row_delete(struct ows_state *s, const struct ows_ddb_table *t,
 		      const struct ows_ddb_index *ix, const json_t *item)
@@ -400,6 +472,7 @@ static int row_delete(struct ows_state *s, const struct ows_ddb_table *t,
 	struct ows_buf pk = OWS_BUF_INIT, sk = OWS_BUF_INIT;
 	sqlite3_stmt *st;
 	json_t *p = NULL;
+	int64_t rid = 0;
 	uint32_t h;
 	int rv = ows__ddb_row_key(t, ix, item, &h, &pk, &sk);
 
@@ -408,15 +481,13 @@ static int row_delete(struct ows_state *s, const struct ows_ddb_table *t,
 	rv = ows_state_stmt(s, del_sql, &st);
 	if (rv != 0)
 		goto cleanup;
-	sqlite3_bind_int64(st, 1, t->tid);
-	sqlite3_bind_int64(st, 2, ix ? ix->iid : 0);
-	sqlite3_bind_int64(st, 3, h);
-	sqlite3_bind_blob(st, 4, pk.data, (int)pk.len, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 5, sk.data ? (void *)sk.data : "", (int)sk.len,
-			  SQLITE_STATIC);
-	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_reset(st);
-	if (rv == 0 && sqlite3_changes(s->db) > 0) {
+	bind_row_key(st, t, ix, h, &pk, &sk);
+	rv = step_rid(st, &rid);
+	if (rv == 1)
+		rv = data_exec(s, data_del_sql, rid, NULL);
+	else if (rv == 0)
+		goto cleanup; /* no such row */
+	if (rv == 0) {
 		p = ix ? ows__ddb_index_project(t, ix, item) : NULL;
 		rv = counts(s, t, ix, -1,
 			    -(int64_t)ows_ddb_item_size(p ? p : item));
@@ -428,13 +499,49 @@ cleanup:
 	return rv < 0 ? rv : 0;
 }
 
+/*
+ * Write the row of key (h, pk, sk) with the encoded item enc: over the
+ * item of the row that is there (its rid kept), else as a new row and a
+ * new item. 0 or -EIO.
+ */
+static int row_write(struct ows_state *s, const struct ows_ddb_table *t,
+		     const struct ows_ddb_index *ix, uint32_t h,
+		     const struct ows_buf *pk, const struct ows_buf *sk,
+		     const struct ows_buf *enc, int64_t expires)
+{
+	sqlite3_stmt *st;
+	int64_t rid = 0;
+	int rv = ows_state_stmt(s, row_update_sql, &st);
+
+	if (rv != 0)
+		return rv;
+	bind_row_key(st, t, ix, h, pk, sk);
+	if (expires > 0)
+		sqlite3_bind_int64(st, 6, expires);
+	rv = step_rid(st, &rid);
+	if (rv == 1)
+		return data_exec(s, data_update_sql, rid, enc);
+	if (rv == 0)
+		rv = data_exec(s, data_insert_sql, 0, enc);
+	if (rv == 0)
+		rv = ows_state_stmt(s, row_insert_sql, &st);
+	if (rv != 0)
+		return rv;
+	bind_row_key(st, t, ix, h, pk, sk);
+	sqlite3_bind_int64(st, 6, sqlite3_last_insert_rowid(s->db));
+	if (expires > 0)
+		sqlite3_bind_int64(st, 7, expires);
+	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	sqlite3_reset(st);
+	return rv;
+}
+
 /* Write item's row in the table (ix NULL) or in ix, if it belongs there. */
 static int row_put(struct ows_state *s, const struct ows_ddb_table *t,
 		   const struct ows_ddb_index *ix, const json_t *item)
 {
 	struct ows_buf pk = OWS_BUF_INIT, sk = OWS_BUF_INIT, enc = OWS_BUF_INIT;
 	json_t *p = NULL;
-	sqlite3_stmt *st;
 	int64_t expires = ows__ddb_item_expires(t, item);
 	uint32_t h;
 	int rv = ows__ddb_row_key(t, ix, item, &h, &pk, &sk);
@@ -444,22 +551,7 @@ static int row_put(struct ows_state *s, const struct ows_ddb_table *t,
 	p = ix ? ows__ddb_index_project(t, ix, item) : NULL;
 	rv = ows_ddb_item_encode(p ? p : item, &enc);
 	if (rv == 0)
-		rv = ows_state_stmt(s, put_sql, &st);
-	if (rv != 0)
-		goto cleanup;
-	sqlite3_bind_int64(st, 1, t->tid);
-	sqlite3_bind_int64(st, 2, ix ? ix->iid : 0);
-	sqlite3_bind_int64(st, 3, h);
-	sqlite3_bind_blob(st, 4, pk.data, (int)pk.len, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 5, sk.data ? (void *)sk.data : "", (int)sk.len,
-			  SQLITE_STATIC);
-	sqlite3_bind_blob(st, 6, enc.data, (int)enc.len, SQLITE_STATIC);
-	if (expires > 0)
-		sqlite3_bind_int64(st, 7, expires);
-	else
-		sqlite3_bind_null(st, 7);
-	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_reset(st);
+		rv = row_write(s, t, ix, h, &pk, &sk, &enc, expires);
 	if (rv == 0)
 		rv = counts(s, t, ix, 1, (int64_t)ows_ddb_item_size(p ? p : item));
 cleanup:
@@ -493,16 +585,22 @@ int ows__ddb_index_fill(struct ows_state *s, const struct ows_ddb_table *t,
 
 int ows__ddb_rows_drop(struct ows_state *s, int64_t tid, int64_t iid)
 {
+	/* the items first: they are found through the rows */
+	const char *sqls[2] = {iid < 0 ? drop_data_sql : drop_index_data_sql,
+			       iid < 0 ? drop_sql : drop_index_sql};
 	sqlite3_stmt *st;
-	int rv = ows_state_stmt(s, iid < 0 ? drop_sql : drop_index_sql, &st);
+	int rv = 0;
 
-	if (rv != 0)
-		return rv;
-	sqlite3_bind_int64(st, 1, tid);
-	if (iid >= 0)
-		sqlite3_bind_int64(st, 2, iid);
-	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
-	sqlite3_reset(st);
+	for (size_t i = 0; rv == 0 && i < 2; i++) {
+		rv = ows_state_stmt(s, sqls[i], &st);
+		if (rv != 0)
+			break;
+		sqlite3_bind_int64(st, 1, tid);
+		if (iid >= 0)
+			sqlite3_bind_int64(st, 2, iid);
+		rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+		sqlite3_reset(st);
+	}
 	return rv;
 }
 

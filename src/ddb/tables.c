@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/log.h"
 #include "ddb/ddb_priv.h"
 #include "ddb/tables.h"
 
@@ -439,6 +440,7 @@ static int each_item(struct ows_state *s, const struct ows_ddb_table *t,
 		return -ENOMEM;
 	for (;;) {
 		if (ows_state_prepare(s, "SELECT h, pk, sk, item FROM ddb_items "
+				      "CROSS JOIN ddb_data USING(rid) "
 				      "WHERE tid=?1 AND iid=0 AND (h, pk, sk) > "
 				      "(?2, ?3, ?4) ORDER BY h, pk, sk LIMIT "
 				      "256", &st) != 0) {
@@ -864,6 +866,56 @@ static int tables_apply(const struct ows_apply_ctx *c, const char *verb,
 	return OWS_EINVAL;
 }
 
+/*
+ * A database of the older layout, the items inside ddb_items, in this
+ * one (ddb_model.h): each row's item moves to ddb_data under a rid given
+ * in key order, the same on every node. Once, when such a database opens
+ * or is installed from an older build's snapshot; the schema has just
+ * made ddb_data (empty).
+ */
+static int tables_upgrade(sqlite3 *db)
+{
+	static const char old_sql[] =
+		"SELECT 1 FROM pragma_table_info('ddb_items')"
+		" WHERE name = 'item'";
+	static const char move_sql[] =
+		"ALTER TABLE ddb_items RENAME TO ddb_items_old;"
+		"DROP INDEX IF EXISTS ddb_items_expires;"
+		OWS_DDB_SCHEMA
+		"INSERT INTO ddb_data(rid, item) SELECT row_number() OVER"
+		"  (ORDER BY tid, iid, h, pk, sk), item FROM ddb_items_old;"
+		"INSERT INTO ddb_items(tid, iid, h, pk, sk, rid, expires)"
+		"  SELECT tid, iid, h, pk, sk, row_number() OVER"
+		"  (ORDER BY tid, iid, h, pk, sk), expires FROM ddb_items_old;"
+		"DROP TABLE ddb_items_old;";
+	sqlite3_stmt *st;
+	bool old;
+	int rv;
+
+	if (sqlite3_prepare_v2(db, old_sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	old = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (!old)
+		return 0;
+	rv = sqlite3_exec(db, "SAVEPOINT ddb_layout", NULL, NULL, NULL);
+	if (rv == SQLITE_OK)
+		rv = sqlite3_exec(db, move_sql, NULL, NULL, NULL);
+	if (rv != SQLITE_OK) {
+		ows_log(OWS_LOG_ERROR, "ddb", "cannot move items to the "
+			"current layout: %s", sqlite3_errmsg(db));
+		sqlite3_exec(db, "ROLLBACK TO ddb_layout", NULL, NULL, NULL);
+		sqlite3_exec(db, "RELEASE ddb_layout", NULL, NULL, NULL);
+		return -EIO;
+	}
+	if (sqlite3_exec(db, "RELEASE ddb_layout", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return -EIO;
+	ows_log(OWS_LOG_INFO, "ddb", "items moved to the current layout "
+		"(items apart from their keys)");
+	return 0;
+}
+
 const struct ows_kind ows__ddb_tables_kind = {
 	.name = "tables",
 	.arn_service = "dynamodb",
@@ -871,6 +923,7 @@ const struct ows_kind ows__ddb_tables_kind = {
 	.rank = 75,
 	.in_stacks = true,
 	.schema = OWS_DDB_SCHEMA,
+	.upgrade = tables_upgrade,
 	.check = tables_check,
 	.apply = tables_apply,
 };

@@ -42,6 +42,13 @@ struct ows_kind {
 	bool in_stacks;          /* stack files may hold it */
 	const char *schema;      /* SQL run when the state opens, or NULL */
 	/*
+	 * After schema, when the state opens and after a snapshot is
+	 * installed (it may come from an older build): bring side tables
+	 * of an older layout to this build's, in one transaction. 0 or
+	 * -EIO. NULL: nothing to bring.
+	 */
+	int (*upgrade)(sqlite3 *db);
+	/*
 	 * Check spec for name without the state (ows apply runs it too):
 	 * 0 or OWS_EINVAL with the reason in err. NULL: any object.
 	 */

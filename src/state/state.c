@@ -64,6 +64,12 @@ static int kind_schema(const struct ows_kind *k, void *ud)
 		       ? 0 : -EIO;
 }
 
+/* An older database's side tables in this build's layout (kinds.h). */
+static int kind_upgrade(const struct ows_kind *k, void *ud)
+{
+	return k->upgrade != NULL ? k->upgrade(ud) : 0;
+}
+
 int ows__state_exec(struct ows_state *s, const char *sql)
 {
 	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0
@@ -232,7 +238,8 @@ int ows_state_open(struct ows_state *s, const char *path, struct ows_err *err)
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    ows_kind_each(kind_schema, s->db) != 0) {
+	    ows_kind_each(kind_schema, s->db) != 0 ||
+	    ows_kind_each(kind_upgrade, s->db) != 0) {
 		ows_err_printf(err, "cannot create the schema in '%s': %s",
 			       path, sqlite3_errmsg(s->db));
 		sqlite3_close(s->db);
@@ -366,6 +373,12 @@ int ows_state_restore(struct ows_state *s, const void *data, size_t len)
 	sqlite3_backup_finish(b);
 	sqlite3_close(mem);
 	s->gen = gen_next();
+	/* an older build's snapshot: the side tables it lacks, and its
+	   tables in this build's layout (cached statements prepare again
+	   by themselves when the schema changed) */
+	if (rv == 0 && (ows_kind_each(kind_schema, s->db) != 0 ||
+			ows_kind_each(kind_upgrade, s->db) != 0))
+		rv = -EIO;
 	if (rv == 0)
 		load_meta(s);
 	return rv;

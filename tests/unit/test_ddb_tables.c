@@ -159,6 +159,12 @@ static int64_t count(struct fx *f, const char *sql)
 	return v;
 }
 
+/* Rows of ddb_items whose item is missing, items of no row (ddb_model.h). */
+#define ROWS_WITHOUT_ITEM "SELECT COUNT(*) FROM ddb_items WHERE rid NOT IN " \
+	"(SELECT rid FROM ddb_data)"
+#define ITEMS_WITHOUT_ROW "SELECT COUNT(*) FROM ddb_data WHERE rid NOT IN " \
+	"(SELECT rid FROM ddb_items)"
+
 static void put_item(struct fx *f, const char *table, const char *item_json)
 {
 	struct ows_ddb_table *t = NULL;
@@ -218,6 +224,9 @@ OWS_TEST(ddb_tables_apply_ids_backfill_ttl_force_delete)
 			       "\"partition_key\": \"id:S\"}}]"), 0);
 	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_items WHERE "
 			    "iid<>0"), 0);
+	/* and their items with them: one item per row, always */
+	OWS_CHECK_INT(count(&f, ROWS_WITHOUT_ITEM), 0);
+	OWS_CHECK_INT(count(&f, ITEMS_WITHOUT_ROW), 0);
 	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_items WHERE "
 			    "expires IS NOT NULL"), 0);
 	/* API updates: TTL twice is DynamoDB's error */
@@ -247,7 +256,130 @@ OWS_TEST(ddb_tables_apply_ids_backfill_ttl_force_delete)
 	OWS_CHECK_INT(fx_apply(&f, "app", "[{\"action\": \"tables.delete\", "
 			       "\"name\": \"users\"}]"), 0);
 	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_items"), 0);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_data"), 0);
 	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_tables"), 0);
 	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_indexes"), 0);
 	ows_state_close(&f.s);
+}
+
+/* Item key's item in table as compact JSON ("" when none); free it. */
+static char *get_json(struct fx *f, const char *table, const char *key_json)
+{
+	struct ows_ddb_table *t = NULL;
+	json_t *key = json_loads(key_json, 0, NULL), *item = NULL;
+	char *out;
+
+	OWS_CHECK_INT(ows__ddb_table_load(&f->s, table, &t), 0);
+	OWS_CHECK_INT(ows__ddb_item_get(&f->s, t, key, 0, &item), 0);
+	out = item ? json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS)
+		   : strdup("");
+	json_decref(item);
+	json_decref(key);
+	ows__ddb_table_free(t);
+	return out;
+}
+
+static const char *const layout_keys[] = {
+	"{\"id\": {\"S\": \"a\"}}", "{\"id\": {\"S\": \"b\"}}",
+	"{\"id\": {\"S\": \"c\"}}",
+};
+
+/* Every item of layout_keys reads as want[i]. */
+static void same_items(struct fx *f, char *const want[3])
+{
+	for (size_t i = 0; i < 3; i++) {
+		char *got = get_json(f, "users", layout_keys[i]);
+
+		OWS_CHECK_STR(got, want[i]);
+		free(got);
+	}
+}
+
+/* The database of f in the layout before ddb_data: items in ddb_items. */
+static void to_older_layout(struct fx *f)
+{
+	OWS_CHECK_INT(ows__state_exec(&f->s,
+		"BEGIN;"
+		"CREATE TABLE ddb_items_v1(tid INTEGER NOT NULL, iid INTEGER "
+		"NOT NULL, h INTEGER NOT NULL, pk BLOB NOT NULL, sk BLOB NOT "
+		"NULL, item BLOB NOT NULL, expires INTEGER, PRIMARY KEY(tid, "
+		"iid, h, pk, sk)) WITHOUT ROWID;"
+		"INSERT INTO ddb_items_v1 SELECT tid, iid, h, pk, sk, item, "
+		"expires FROM ddb_items CROSS JOIN ddb_data USING(rid);"
+		"DROP TABLE ddb_items; DROP TABLE ddb_data;"
+		"ALTER TABLE ddb_items_v1 RENAME TO ddb_items;"
+		"CREATE INDEX ddb_items_expires ON ddb_items(tid, expires) "
+		"WHERE expires IS NOT NULL AND iid = 0;"
+		"INSERT OR REPLACE INTO meta(k, v) VALUES('applied', 1000);"
+		"COMMIT;"), 0);
+}
+
+/*
+ * A database of the older layout (each item inside its ddb_items row) is
+ * moved to the current one when it opens, and when a snapshot of it is
+ * installed: the same items, the index rows and TTL column kept, one
+ * ddb_data row per row, and writes go on.
+ */
+OWS_TEST(ddb_tables_older_layout_moves_on_open_and_on_restore)
+{
+	struct fx f, g;
+	struct ows_err err = {{0}};
+	char *want[3], path[128];
+	void *img;
+	size_t len;
+
+	fx_open(&f);
+	OWS_CHECK_INT(fx_apply(&f, "app", "[{\"action\": \"tables.put\", "
+			       "\"name\": \"users\", \"spec\": {"
+			       "\"partition_key\": \"id:S\", \"indexes\": {"
+			       "\"by-email\": {\"partition_key\": \"email:S\"}},"
+			       " \"ttl_attribute\": \"exp\"}}]"), 0);
+	put_item(&f, "users", "{\"id\": {\"S\": \"a\"}, \"email\": {\"S\": "
+		 "\"a@x\"}, \"exp\": {\"N\": \"1800000000\"}}");
+	put_item(&f, "users", "{\"id\": {\"S\": \"b\"}, \"email\": {\"S\": "
+		 "\"b@x\"}, \"l\": {\"L\": [{\"N\": \"1\"}, {\"M\": {}}]}}");
+	put_item(&f, "users", "{\"id\": {\"S\": \"c\"}}");
+	for (size_t i = 0; i < 3; i++)
+		want[i] = get_json(&f, "users", layout_keys[i]);
+	OWS_CHECK(strstr(want[1], "b@x") != NULL);
+
+	to_older_layout(&f);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM pragma_table_info("
+			    "'ddb_items') WHERE name='item'"), 1);
+	OWS_CHECK_INT(ows_state_snapshot(&f.s, &img, &len), 0);
+
+	/* opened again: moved */
+	ows_state_close(&f.s);
+	snprintf(path, sizeof(path), "%s/state.db", f.dir);
+	OWS_CHECK_INT(ows_state_open(&f.s, path, &err), 0);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM pragma_table_info("
+			    "'ddb_items') WHERE name='item'"), 0);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_items"), 5);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_data"), 5);
+	OWS_CHECK_INT(count(&f, ROWS_WITHOUT_ITEM), 0);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_items WHERE "
+			    "iid=0 AND expires=1800000000"), 1);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM sqlite_schema WHERE "
+			    "name='ddb_items_expires'"), 1);
+	same_items(&f, want);
+	/* and it is written on as any other */
+	put_item(&f, "users", "{\"id\": {\"S\": \"d\"}, \"email\": {\"S\": "
+		 "\"d@x\"}}");
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_items"), 7);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_data"), 7);
+	OWS_CHECK_INT(count(&f, ITEMS_WITHOUT_ROW), 0);
+
+	/* a new node installs the older build's snapshot: moved too */
+	fx_open(&g);
+	OWS_CHECK_INT(ows_state_restore(&g.s, img, len), 0);
+	OWS_CHECK_INT(count(&g, "SELECT COUNT(*) FROM pragma_table_info("
+			    "'ddb_items') WHERE name='rid'"), 1);
+	OWS_CHECK_INT(count(&g, "SELECT COUNT(*) FROM ddb_data"), 5);
+	same_items(&g, want);
+
+	ows_state_snapshot_free(img);
+	for (size_t i = 0; i < 3; i++)
+		free(want[i]);
+	ows_state_close(&f.s);
+	ows_state_close(&g.s);
 }
