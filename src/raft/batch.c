@@ -329,6 +329,8 @@ int ows__raft_counted_append(struct raft_io *io, struct raft_io_append *req,
 	}
 	r->stats.appends++;
 	r->stats.append_entries += n;
+	for (unsigned i = 0; i < n; i++)
+		r->append_bytes += entries[i].buf.len;
 	return 0;
 }
 

@@ -89,7 +89,9 @@ struct ows_raft_auth {
 struct ows_raft_options {
 	unsigned election_timeout_ms;   /* default 1000 */
 	unsigned heartbeat_timeout_ms;  /* default 100 */
-	unsigned snapshot_threshold;    /* entries between snapshots; 8192 */
+	unsigned snapshot_threshold;    /* entries between snapshots; 0: at
+					   least 8192, more as the state
+					   grows (raft.c) */
 	unsigned snapshot_trailing;     /* entries kept after one; 4096 */
 	/*
 	 * Borrowed for the call (its contents are copied). NULL: libraft's

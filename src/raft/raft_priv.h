@@ -122,6 +122,11 @@ struct ows_raft {
 			 const struct raft_entry entries[], unsigned n,
 			 raft_io_append_cb cb); /* the storage's own */
 	struct ows_raft_batch_stats stats;
+	uint64_t append_bytes; /* of the entries of stats.append_entries */
+	/* Snapshots scaled to the state's size (fsm_snapshot): the default
+	   threshold is then the least; a threshold given stays as it is. */
+	bool snapshot_scaled;
+	unsigned snapshot_floor;
 	struct ows__raft_reads *reads; /* readindex.c */
 	uv_check_t drain; /* closes libraft from the check phase, see close_cb */
 	uv_idle_t wake;   /* keeps the loop from sleeping until that check */
@@ -169,6 +174,8 @@ int ows__raft_counted_append(struct raft_io *io, struct raft_io_append *req,
 			     raft_io_append_cb cb);
 /* At the close: appends of r never completed are forgotten. */
 void ows__raft_forget_appends(struct ows_raft *r);
+/* The next snapshot's threshold after one of len bytes (raft.c, MAX). */
+void ows__raft_snapshot_rescale(struct ows_raft *r, size_t len);
 /* Hand the queued proposals to libraft (or fail them). */
 void ows__raft_propose_flush(struct ows_raft *r);
 /* Whether a proposal on this node waits for entry index (else the FSM

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "raft/raft_priv.h"
 #include "../lib/raft_harness.h"
 #include "../lib/unit.h"
 
@@ -154,4 +155,43 @@ OWS_TEST(raft_close_cancels_a_batch_libraft_holds)
 	}
 	OWS_CHECK_INT(c.nodes[0].fsm.n, 10);
 	ows_test_raft_cluster_fini(&c);
+}
+
+/*
+ * With the default threshold a snapshot sets the next one's in proportion
+ * to the state: its size in entries of the mean size appended, at least
+ * the default (8192) and at most 262144; a threshold given stays fixed.
+ */
+OWS_TEST(raft_snapshot_threshold_grows_with_the_state)
+{
+	struct ows_raft *r = calloc(1, sizeof(*r));
+
+	OWS_CHECK(r != NULL);
+	r->snapshot_scaled = true;
+	r->snapshot_floor = 8192;
+	raft_set_snapshot_threshold(&r->raft, 8192);
+	/* 1,000 entries of 1,200 bytes appended */
+	r->stats.append_entries = 1000;
+	r->append_bytes = 1200000;
+	ows__raft_snapshot_rescale(r, 100u << 20); /* 100 MB: 87381 */
+	OWS_CHECK_INT(r->raft.snapshot.threshold, (100u << 20) / 1200);
+	ows__raft_snapshot_rescale(r, 1u << 20); /* 1 MB: the least */
+	OWS_CHECK_INT(r->raft.snapshot.threshold, 8192);
+	ows__raft_snapshot_rescale(r, (size_t)4 << 30); /* 4 GB: the most */
+	OWS_CHECK_INT(r->raft.snapshot.threshold, 262144);
+	/* tiny entries count as 64 bytes */
+	r->append_bytes = 8000;
+	ows__raft_snapshot_rescale(r, 10u << 20);
+	OWS_CHECK_INT(r->raft.snapshot.threshold, (10u << 20) / 64);
+	/* nothing appended yet: unchanged */
+	r->stats.append_entries = 0;
+	ows__raft_snapshot_rescale(r, 100u << 20);
+	OWS_CHECK_INT(r->raft.snapshot.threshold, (10u << 20) / 64);
+	/* a threshold the options gave is kept */
+	r->stats.append_entries = 1000;
+	r->snapshot_scaled = false;
+	raft_set_snapshot_threshold(&r->raft, 16);
+	ows__raft_snapshot_rescale(r, 100u << 20);
+	OWS_CHECK_INT(r->raft.snapshot.threshold, 16);
+	free(r);
 }
