@@ -1,0 +1,404 @@
+"""DynamoDB's storage layout (ddb_model.h: ddb_items holds each row's keys
+and a rid, ddb_data the item under that rid) checked in the state
+databases of real nodes, not only through the API.
+
+After every kind of write (PutItem over live, missing and expired items,
+UpdateItem creating and changing, DeleteItem of missing items, failed
+conditions, cancelled transactions, rejected batches, 400 KB items, GSIs
+and LSIs of every projection, a GSI added to a full table and one
+removed, a table deleted with its items and indexes, TTL on, off and its
+sweep) through all three nodes, one of them stopped long enough to come
+back through a snapshot: on every node each ddb_items row has its own
+ddb_data row and no ddb_data row is without one, the counts of
+ddb_tables and ddb_indexes are the rows' and what DescribeTable says,
+every node holds the same rows and items, and the API reads back what
+DynamoDB's semantics say (a model kept by the test).
+
+A state database of the older layout (the item inside ddb_items), made
+from a real one as a node of the previous build left it, is moved to the
+current layout when the node starts, once; a move that fails leaves the
+node down with the reason in its log and the older data intact."""
+import random
+import sqlite3
+import time
+
+from owstest import Node, boto3_client, check, root_creds, started, tmpdir, wait_for
+
+# small snapshots, so that a stopped node comes back through one
+SNAP = {"OWS_RAFT_SNAPSHOT_THRESHOLD": "64", "OWS_RAFT_SNAPSHOT_TRAILING": "8"}
+FAR = 4102444800  # 2100-01-01: an expiry that never comes in a test
+
+
+# ---- the state database ----
+
+def open_ro(node):
+    return sqlite3.connect("file:%s/state.db?mode=ro" % node.dir, uri=True)
+
+
+def layout(node):
+    """The ddb rows and items of node's state database (the node stopped,
+    or committed), after checking the layout's invariants; returns
+    (rows, tables, indexes): rows as (table name, index name, h, pk, sk,
+    expires, item bytes), sorted; tables name -> (items, bytes); indexes
+    (table, index) -> (items, bytes)."""
+    db = open_ro(node)
+    try:
+        n_rows, n_rids = db.execute(
+            "SELECT count(*), count(DISTINCT rid) FROM ddb_items").fetchone()
+        n_data = db.execute("SELECT count(*) FROM ddb_data").fetchone()[0]
+        orphans = db.execute("SELECT count(*) FROM ddb_items WHERE rid NOT IN"
+                             " (SELECT rid FROM ddb_data)").fetchone()[0]
+        check(n_rids == n_rows, "%s: %d rows share rids" % (node.dir, n_rows - n_rids))
+        check(orphans == 0, "%s: %d rows without their item" % (node.dir, orphans))
+        check(n_data == n_rows, "%s: %d items without a row" % (node.dir, n_data - n_rows))
+        tname = dict(db.execute("SELECT tid, name FROM ddb_tables"))
+        iname = {(t, i): n for t, n, i in
+                 db.execute("SELECT tid, name, iid FROM ddb_indexes")}
+        iname.update({(t, 0): "" for t in tname})
+        rows = []
+        for tid, iid, h, pk, sk, exp, item in db.execute(
+                "SELECT tid, iid, h, pk, sk, expires, item FROM ddb_items"
+                " CROSS JOIN ddb_data USING(rid)"):
+            check(tid in tname and (tid, iid) in iname,
+                  "%s: a row of no table or index: %r" % (node.dir, (tid, iid)))
+            rows.append((tname[tid], iname[(tid, iid)], h, bytes(pk), bytes(sk),
+                         exp, bytes(item)))
+        rows.sort()
+        per = {}
+        for r in rows:
+            per[(r[0], r[1])] = per.get((r[0], r[1]), 0) + 1
+        tables = {n: (i, b) for n, i, b in
+                  db.execute("SELECT name, items, bytes FROM ddb_tables")}
+        indexes = {(tname[t], n): (i, b) for t, n, i, b in
+                   db.execute("SELECT tid, name, items, bytes FROM ddb_indexes")}
+        for name, (items, _) in tables.items():
+            check(per.get((name, ""), 0) == items,
+                  "%s: table %s counts %d items, has %d rows"
+                  % (node.dir, name, items, per.get((name, ""), 0)))
+        for key, (items, _) in indexes.items():
+            check(per.get(key, 0) == items, "%s: index %r counts %d items, has %d rows"
+                  % (node.dir, key, items, per.get(key, 0)))
+        for t, b in list(tables.values()) + list(indexes.values()):
+            check(b >= 0 and (t > 0 or b == 0), (node.dir, tables, indexes))
+        return rows, tables, indexes
+    finally:
+        db.close()
+
+
+def expired_rows(node):
+    db = open_ro(node)
+    try:
+        return db.execute("SELECT count(*) FROM ddb_items WHERE expires <= ?",
+                          (int(time.time()),)).fetchone()[0]
+    finally:
+        db.close()
+
+
+# ---- the model: what DynamoDB's semantics say the items are ----
+
+GSIS = {  # name: (partition key, sort key or None, projection, include)
+    "g-all": ("g", None, "ALL", None),
+    "g-keys": ("g", "v", "KEYS_ONLY", None),
+    "g-inc": ("g2", None, "INCLUDE", ["a"]),
+}
+LSIS = {"l-all": ("id", "v", "ALL", None), "l-keys": ("id", "a", "KEYS_ONLY", None)}
+TYPES = {"id": "S", "n": "N", "g": "S", "v": "N", "g2": "S", "a": "S"}
+
+
+def index_def(name, spec):
+    pk, sk, proj, inc = spec
+    d = {"IndexName": name,
+         "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"}] +
+         ([{"AttributeName": sk, "KeyType": "RANGE"}] if sk else []),
+         "Projection": {"ProjectionType": proj}}
+    if inc:
+        d["Projection"]["NonKeyAttributes"] = inc
+    return d
+
+
+def live(item, now):
+    """item, or None when it has expired (reads and conditions skip it)."""
+    if item is None:
+        return None
+    e = item.get("exp")
+    return None if e is not None and int(e["N"]) <= now else item
+
+
+def projected(item, spec):
+    pk, sk, proj, inc = spec
+    if pk not in item or (sk and sk not in item):
+        return None
+    if proj == "ALL":
+        return item
+    keep = {"id", "n", pk} | ({sk} if sk else set()) | set(inc or ())
+    return {k: v for k, v in item.items() if k in keep}
+
+
+def canon(items):
+    return sorted(repr(sorted((k, sorted(v.items())) for k, v in i.items()))
+                  for i in items)
+
+
+def scan_all(c, **kw):
+    out, kw = [], dict(kw, ConsistentRead=True)
+    while True:
+        r = c.scan(**kw)
+        out += r["Items"]
+        if "LastEvaluatedKey" not in r:
+            return out
+        kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+
+
+def check_reads(c, model, gsis, lsis, what):
+    now = int(time.time())
+    items = [i for i in (live(x, now) for x in model.values()) if i]
+    got = scan_all(c, TableName="main")
+    check(canon(got) == canon(items), "%s: Scan of main: %d items, model %d"
+          % (what, len(got), len(items)))
+    for name, spec in list(gsis.items()) + list(lsis.items()):
+        want = [p for p in (projected(i, spec) for i in items) if p]
+        if name in gsis:  # a GSI's Scan is eventually consistent only
+            got = _scan_index(c, name)
+        else:
+            got = scan_all(c, TableName="main", IndexName=name)
+        check(canon(got) == canon(want), "%s: Scan of %s: %d items, model %d"
+              % (what, name, len(got), len(want)))
+
+
+def _scan_index(c, name):
+    out, kw = [], {"TableName": "main", "IndexName": name}
+    while True:
+        r = c.scan(**kw)
+        out += r["Items"]
+        if "LastEvaluatedKey" not in r:
+            return out
+        kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+
+
+def random_item(rnd, key, now):
+    it = {"id": {"S": key[0]}, "n": {"N": str(key[1])}}
+    if rnd.random() < 0.7:
+        it["g"] = {"S": "g%d" % rnd.randrange(4)}
+    if rnd.random() < 0.6:
+        it["v"] = {"N": str(rnd.randrange(100))}
+    if rnd.random() < 0.5:
+        it["g2"] = {"S": "h%d" % rnd.randrange(3)}
+    if rnd.random() < 0.5:
+        it["a"] = {"S": "a%d" % rnd.randrange(5)}
+    r = rnd.random()
+    if r < 0.2:
+        it["exp"] = {"N": str(now - 1000)}  # expired at once
+    elif r < 0.35:
+        it["exp"] = {"N": str(FAR)}
+    it["pad"] = {"S": "p" * rnd.randrange(1, 3000)}
+    return it
+
+
+def ddb_key(key):
+    return {"id": {"S": key[0]}, "n": {"N": str(key[1])}}
+
+
+def one_write(rnd, c, model, keys):
+    """One random write through client c, the model following DynamoDB."""
+    now = int(time.time())
+    key = rnd.choice(keys)
+    cur = live(model.get(key), now)
+    op = rnd.random()
+    if op < 0.35:
+        it = random_item(rnd, key, now)
+        c.put_item(TableName="main", Item=it)
+        model[key] = it
+    elif op < 0.55:
+        # UpdateItem: creates the item when missing (an expired one too)
+        base = dict(cur) if cur else dict(ddb_key(key))
+        val = {":p": {"S": "u" * rnd.randrange(1, 500)},
+               ":g": {"S": "g%d" % rnd.randrange(4)}}
+        expr, names = "SET #p = :p, #g = :g", {"#p": "pad", "#g": "g"}
+        if rnd.random() < 0.5:
+            expr += " REMOVE #h, #e"
+            names.update({"#h": "g2", "#e": "exp"})
+            base.pop("g2", None)
+            base.pop("exp", None)
+        c.update_item(TableName="main", Key=ddb_key(key), UpdateExpression=expr,
+                      ExpressionAttributeValues=val, ExpressionAttributeNames=names)
+        base["pad"], base["g"] = val[":p"], val[":g"]
+        model[key] = base
+    elif op < 0.7:
+        c.delete_item(TableName="main", Key=ddb_key(key))
+        model.pop(key, None)
+    elif op < 0.8:
+        # a condition that fails on a live item writes nothing
+        it = random_item(rnd, key, now)
+        try:
+            c.put_item(TableName="main", Item=it,
+                       ConditionExpression="attribute_not_exists(#i)",
+                       ExpressionAttributeNames={"#i": "id"})
+            check(cur is None, "a put over a live item passed attribute_not_exists")
+            model[key] = it
+        except c.exceptions.ConditionalCheckFailedException:
+            check(cur is not None, "attribute_not_exists failed on %r" % (key,))
+    elif op < 0.9:
+        # a transaction with a member that fails: none of it is written
+        other = rnd.choice(keys)
+        fresh = ("tx%d" % rnd.randrange(10 ** 9), 0)
+        try:
+            c.transact_write_items(TransactItems=[
+                {"Put": {"TableName": "main", "Item": random_item(rnd, fresh, now)}},
+                {"Put": {"TableName": "main", "Item": random_item(rnd, key, now)}}
+                if other != key else
+                {"Delete": {"TableName": "main", "Key": ddb_key(key)}},
+                {"ConditionCheck": {"TableName": "main", "Key": ddb_key(other),
+                                    "ConditionExpression": "attribute_exists(#x)",
+                                    "ExpressionAttributeNames": {"#x": "nope"}}}])
+            check(False, "a transaction with a failing check was written")
+        except c.exceptions.TransactionCanceledException:
+            pass
+    else:
+        # BatchWriteItem: duplicates refused whole; then a good batch
+        it = random_item(rnd, key, now)
+        try:
+            c.batch_write_item(RequestItems={"main": [
+                {"PutRequest": {"Item": it}},
+                {"DeleteRequest": {"Key": ddb_key(key)}}]})
+            check(False, "a batch with a key twice was taken")
+        except c.exceptions.ClientError as e:
+            check(e.response["Error"]["Code"] == "ValidationException", e.response)
+        other = rnd.choice(keys)
+        reqs = [{"PutRequest": {"Item": it}}]
+        if other != key:
+            reqs.append({"DeleteRequest": {"Key": ddb_key(other)}})
+        r = c.batch_write_item(RequestItems={"main": reqs})
+        check(not r.get("UnprocessedItems"), r)
+        model[key] = it
+        if other != key:
+            model.pop(other, None)
+
+
+def make_main(c):
+    c.create_table(
+        TableName="main", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": t}
+                              for a, t in TYPES.items()],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"},
+                   {"AttributeName": "n", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[index_def(n, s) for n, s in GSIS.items()],
+        LocalSecondaryIndexes=[index_def(n, s) for n, s in LSIS.items()])
+    c.update_time_to_live(TableName="main", TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": "exp"})
+
+
+def cluster3(env):
+    base = tmpdir()
+    nodes = [Node(base + "/1", env=env)]
+    nodes[0].init()
+    nodes[0].start()
+    for i in (2, 3):
+        tok = nodes[0].ows("node", "token").stdout.strip()
+        n = Node(base + "/%d" % i, env=env)
+        check(n.join(nodes[0], tok).returncode == 0)
+        import shutil
+        shutil.copy(nodes[0].root_key, n.root_key)
+        n.start()
+        nodes.append(n)
+    wait_for(lambda: sorted(x["id"] for x in nodes[0].status()["nodes"]) == [1, 2, 3]
+             and all(x["member"] == "voter" for x in nodes[0].status()["nodes"]),
+             60, "three voters")
+    return nodes
+
+
+def same_head(nodes):
+    heads = [n.status()["ledger"]["head"] for n in nodes]
+    return len(set(heads)) == 1
+
+
+def check_counts_described(c, tables, indexes):
+    for name, (items, size) in tables.items():
+        d = c.describe_table(TableName=name)["Table"]
+        check((d["ItemCount"], d["TableSizeBytes"]) == (items, size),
+              (name, d["ItemCount"], d["TableSizeBytes"], items, size))
+        for g in d.get("GlobalSecondaryIndexes", []) + d.get("LocalSecondaryIndexes", []):
+            want = indexes[(name, g["IndexName"])]
+            check((g["ItemCount"], g["IndexSizeBytes"]) == want, (name, g, want))
+
+
+def test_every_write_path_through_three_nodes_keeps_one_item_per_row_everywhere():
+    nodes = cluster3(SNAP)
+    key = root_creds(nodes[0])
+    cs = [boto3_client(n, "dynamodb", key=key) for n in nodes]
+    make_main(cs[0])
+    cs[1].create_table(TableName="gone", BillingMode="PAY_PER_REQUEST",
+                       AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                                             {"AttributeName": "g", "AttributeType": "S"}],
+                       KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                       GlobalSecondaryIndexes=[{
+                           "IndexName": "by-g",
+                           "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                           "Projection": {"ProjectionType": "ALL"}}])
+    for i in range(20):
+        cs[i % 3].put_item(TableName="gone", Item={"id": {"S": "x%d" % i}, "g": {"S": "y"}})
+    rnd = random.Random(11)
+    keys = [("k%d" % (i % 13), i % 3) for i in range(39)]
+    model, gsis = {}, dict(GSIS)
+    for i in range(150):
+        one_write(rnd, cs[i % 3], model, keys)
+    # items of 400 KB, written over and over
+    big = ("big", 1)
+    for i in range(3):
+        it = {"id": {"S": "big"}, "n": {"N": "1"}, "g": {"S": "g1"}, "a": {"S": "a1"},
+              "pad": {"S": chr(ord("a") + i) * (400 * 1024 - 40)}}
+        cs[i].put_item(TableName="main", Item=it)
+        model[big] = it
+    # a GSI added to a table with items (backfill), one removed
+    cs[1].update_table(TableName="main",
+                       AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S" if a == "a" else "N"}
+                                             for a in ("a", "v")],
+                       GlobalSecondaryIndexUpdates=[{"Create": index_def("g-new", ("a", "v", "INCLUDE", ["g2"]))}])
+    gsis["g-new"] = ("a", "v", "INCLUDE", ["g2"])
+    cs[2].update_table(TableName="main", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "g-keys"}}])
+    del gsis["g-keys"]
+    cs[0].delete_table(TableName="gone")
+    # a follower away for more than a snapshot's worth of entries (not
+    # the leader: a write retried across an election could apply twice)
+    leader = wait_for(lambda: [n for n in nodes if n.status()["node"]["role"] == "leader"],
+                      30, "a leader")[0]
+    away = [n for n in nodes if n is not leader][-1]
+    here = [c for n, c in zip(nodes, cs) if n is not away]
+    check(away.stop() == 0)
+    for i in range(120):
+        one_write(rnd, here[i % 2], model, keys)
+    # TTL off and on again: the expires column follows (no writes while
+    # off: an expired item not yet swept is an item again then)
+    here[0].update_time_to_live(TableName="main", TimeToLiveSpecification={
+        "Enabled": False, "AttributeName": "exp"})
+    here[1].update_time_to_live(TableName="main", TimeToLiveSpecification={
+        "Enabled": True, "AttributeName": "exp"})
+    away.start()
+    for i in range(60):
+        one_write(rnd, cs[i % 3], model, keys)
+    wait_for(lambda: same_head(nodes), 60, "every node at the same ledger head")
+    for n, c in zip(nodes, cs):
+        check_reads(c, model, gsis, LSIS, n.dir)
+    # the sweep deletes the expired items through the log
+    wait_for(lambda: all(expired_rows(n) == 0 for n in nodes), 120,
+             "the TTL sweep on every node")
+    wait_for(lambda: same_head(nodes), 60, "every node at the same ledger head")
+    described = []
+    for n, c in zip(nodes, cs):
+        check_reads(c, model, gsis, LSIS, n.dir)
+        described.append({t: (d["Table"]["ItemCount"], d["Table"]["TableSizeBytes"])
+                          for t in ["main"] for d in [c.describe_table(TableName=t)]})
+    for n in nodes:
+        check(n.stop() == 0)
+    seen = [layout(n) for n in nodes]
+    for n, (rows, tables, indexes) in zip(nodes, seen):
+        check(set(tables) == {"main"}, tables)
+        check({i for _, i in indexes} == set(gsis) | set(LSIS), indexes)
+        check(rows == seen[0][0], "%s holds other rows or items than %s"
+              % (n.dir, nodes[0].dir))
+        check((tables, indexes) == (seen[0][1], seen[0][2]), (tables, seen[0][1]))
+    check(all(d == {"main": seen[0][1]["main"]} for d in described), (described, seen[0][1]))
+    # and DescribeTable's index counts, with the nodes back
+    for n in nodes:
+        n.start()
+    for c in cs:
+        check_counts_described(c, seen[0][1], seen[0][2])
