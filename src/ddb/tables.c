@@ -889,7 +889,7 @@ static int tables_upgrade(sqlite3 *db)
 		"  (ORDER BY tid, iid, h, pk, sk), expires FROM ddb_items_old;"
 		"DROP TABLE ddb_items_old;";
 	sqlite3_stmt *st;
-	bool old;
+	bool old, outer;
 	int rv;
 
 	if (sqlite3_prepare_v2(db, old_sql, -1, &st, NULL) != SQLITE_OK)
@@ -898,19 +898,25 @@ static int tables_upgrade(sqlite3 *db)
 	sqlite3_finalize(st);
 	if (!old)
 		return 0;
+	outer = sqlite3_get_autocommit(db);
 	rv = sqlite3_exec(db, "SAVEPOINT ddb_layout", NULL, NULL, NULL);
 	if (rv == SQLITE_OK)
 		rv = sqlite3_exec(db, move_sql, NULL, NULL, NULL);
+	/* the moved items wait in the page cache until the savepoint ends:
+	   a full disk shows here as often as in the move itself */
+	if (rv == SQLITE_OK)
+		rv = sqlite3_exec(db, "RELEASE ddb_layout", NULL, NULL, NULL);
 	if (rv != SQLITE_OK) {
 		ows_log(OWS_LOG_ERROR, "ddb", "cannot move items to the "
-			"current layout: %s", sqlite3_errmsg(db));
+			"current layout, the older one kept: %s",
+			sqlite3_errmsg(db));
 		sqlite3_exec(db, "ROLLBACK TO ddb_layout", NULL, NULL, NULL);
 		sqlite3_exec(db, "RELEASE ddb_layout", NULL, NULL, NULL);
+		/* a failed commit may leave the transaction open */
+		if (outer && !sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -EIO;
 	}
-	if (sqlite3_exec(db, "RELEASE ddb_layout", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		return -EIO;
 	ows_log(OWS_LOG_INFO, "ddb", "items moved to the current layout "
 		"(items apart from their keys)");
 	return 0;

@@ -225,6 +225,8 @@ static void load_meta(struct ows_state *s)
 
 int ows_state_open(struct ows_state *s, const char *path, struct ows_err *err)
 {
+	bool failed = false;
+
 	memset(s, 0, sizeof(*s));
 	if (sqlite3_open_v2(path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -238,10 +240,17 @@ int ows_state_open(struct ows_state *s, const char *path, struct ows_err *err)
 	}
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    ows_kind_each(kind_schema, s->db) != 0 ||
-	    ows_kind_each(kind_upgrade, s->db) != 0) {
+	    ows_kind_each(kind_schema, s->db) != 0) {
 		ows_err_printf(err, "cannot create the schema in '%s': %s",
 			       path, sqlite3_errmsg(s->db));
+		failed = true;
+	} else if (ows_kind_each(kind_upgrade, s->db) != 0) {
+		/* the hook logged why: its rollback has cleared the error */
+		ows_err_printf(err, "cannot bring '%s' to this build's "
+			       "layout (the error before says why)", path);
+		failed = true;
+	}
+	if (failed) {
 		sqlite3_close(s->db);
 		s->db = NULL;
 		return -EIO;

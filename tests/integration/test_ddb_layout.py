@@ -22,7 +22,7 @@ import random
 import sqlite3
 import time
 
-from owstest import Node, boto3_client, check, root_creds, started, tmpdir, wait_for
+from owstest import Node, boto3_client, check, root_creds, tmpdir, wait_for
 
 # small snapshots, so that a stopped node comes back through one
 SNAP = {"OWS_RAFT_SNAPSHOT_THRESHOLD": "64", "OWS_RAFT_SNAPSHOT_TRAILING": "8"}
@@ -239,13 +239,13 @@ def one_write(rnd, c, model, keys):
             check(cur is not None, "attribute_not_exists failed on %r" % (key,))
     elif op < 0.9:
         # a transaction with a member that fails: none of it is written
-        other = rnd.choice(keys)
+        other = rnd.choice([k for k in keys if k != key])
         fresh = ("tx%d" % rnd.randrange(10 ** 9), 0)
         try:
             c.transact_write_items(TransactItems=[
                 {"Put": {"TableName": "main", "Item": random_item(rnd, fresh, now)}},
                 {"Put": {"TableName": "main", "Item": random_item(rnd, key, now)}}
-                if other != key else
+                if rnd.random() < 0.5 else
                 {"Delete": {"TableName": "main", "Key": ddb_key(key)}},
                 {"ConditionCheck": {"TableName": "main", "Key": ddb_key(other),
                                     "ConditionExpression": "attribute_exists(#x)",
@@ -402,3 +402,143 @@ def test_every_write_path_through_three_nodes_keeps_one_item_per_row_everywhere(
         n.start()
     for c in cs:
         check_counts_described(c, seen[0][1], seen[0][2])
+
+
+# ---- the older layout ----
+
+OLDER = (  # the layout before ddb_data: the item inside its ddb_items row
+    "BEGIN;"
+    "CREATE TABLE ddb_items_v1(tid INTEGER NOT NULL, iid INTEGER NOT NULL,"
+    " h INTEGER NOT NULL, pk BLOB NOT NULL, sk BLOB NOT NULL,"
+    " item BLOB NOT NULL, expires INTEGER,"
+    " PRIMARY KEY(tid, iid, h, pk, sk)) WITHOUT ROWID;"
+    "INSERT INTO ddb_items_v1 SELECT tid, iid, h, pk, sk, item, expires"
+    " FROM ddb_items CROSS JOIN ddb_data USING(rid);"
+    "DROP TABLE ddb_items; DROP TABLE ddb_data;"
+    "ALTER TABLE ddb_items_v1 RENAME TO ddb_items;"
+    "CREATE INDEX ddb_items_expires ON ddb_items(tid, expires)"
+    " WHERE expires IS NOT NULL AND iid = 0;"
+    "COMMIT;")
+
+
+def to_older_layout(node):
+    """node (stopped) as the previous build leaves it; its rows returned."""
+    db = sqlite3.connect(node.dir + "/state.db")
+    try:
+        db.executescript(OLDER)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return sorted(db.execute("SELECT tid, iid, h, pk, sk, expires, item"
+                                 " FROM ddb_items"))
+    finally:
+        db.close()
+
+
+def unexpired(rows):
+    """rows (expires in column 5) but those the TTL sweep may take."""
+    return [r for r in rows if r[5] is None or r[5] > time.time()]
+
+
+def raw_rows(node):
+    db = open_ro(node)
+    try:
+        cols = [r[1] for r in db.execute("PRAGMA table_info(ddb_items)")]
+        col = "item" if "item" in cols else "(SELECT item FROM ddb_data d WHERE d.rid = ddb_items.rid)"
+        return sorted(db.execute("SELECT tid, iid, h, pk, sk, expires, %s FROM ddb_items" % col))
+    finally:
+        db.close()
+
+
+def node_with_items(n_items, pad, base=None):
+    n = Node(base)
+    n.log = tmpdir() + "/node.log"  # not on base: a full disk there
+    n.init()
+    n.start()
+    c = boto3_client(n, "dynamodb")
+    make_main(c)
+    rnd, model, now = random.Random(3), {}, int(time.time())
+    for b in range(0, n_items, 25):
+        reqs = []
+        for i in range(b, min(b + 25, n_items)):
+            it = random_item(rnd, ("u%d" % i, i), now)
+            it["pad"] = {"S": "q" * pad}
+            reqs.append({"PutRequest": {"Item": it}})
+            model[("u%d" % i, i)] = it
+        check(not c.batch_write_item(RequestItems={"main": reqs}).get("UnprocessedItems"))
+    return n, c, model
+
+
+def test_a_state_of_the_older_layout_is_moved_when_the_node_starts_once():
+    n, c, model = node_with_items(60, 100)
+    for i in range(20):  # rows with and without expiry, index rows of every kind
+        one_write(random.Random(i), c, model, list(model)[:20])
+    check(n.stop() == 0)
+    before = to_older_layout(n)
+    check(len(before) > 60, len(before))
+    n.start()
+    log = open(n.log).read()
+    check(log.count("items moved to the current layout") == 1, log[-2000:])
+    check_reads(c, model, GSIS, LSIS, "moved")
+    # writes go on; the rids the move gave are not given again
+    rnd = random.Random(99)
+    for i in range(60):
+        one_write(rnd, c, model, list(model)[:30] + [("new%d" % i, i) for i in range(10)])
+    check_reads(c, model, GSIS, LSIS, "written after the move")
+    d = c.describe_table(TableName="main")["Table"]
+    check(n.stop() == 0)
+    rows, tables, indexes = layout(n)
+    check(tables["main"] == (d["ItemCount"], d["TableSizeBytes"]), (tables, d))
+    # a second start moves nothing
+    n.start()
+    check(open(n.log).read().count("items moved to the current layout") == 1)
+    check_reads(c, model, GSIS, LSIS, "started again")
+    check(n.stop() == 0)
+    # (the sweep may have taken expired items since: the others)
+    check(unexpired(layout(n)[0]) == unexpired(rows), "the second start changed rows")
+
+
+def test_a_move_that_fails_leaves_the_node_down_and_the_older_data_intact():
+    """The move needs room for a copy of the items; on a full disk it
+    fails: the node does not start, says why, and the database is as the
+    older build left it; with room again, the move is made."""
+    import os
+    import subprocess
+    base = tmpdir()
+    mnt = os.path.join(base, "small")
+    os.makedirs(mnt)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", mnt], check=True)
+    try:
+        n, c, model = node_with_items(1500, 3000, base=mnt)
+        check(n.stop() == 0)
+        before = to_older_layout(n)
+        st = os.statvfs(mnt)
+        fill = st.f_bavail * st.f_frsize - 2 * 1024 * 1024  # 2 MB left, ~15 MB needed
+        with open(os.path.join(mnt, "fill"), "wb") as f:
+            f.write(b"\0" * fill)
+        n.start(wait=False)
+        rc = n.proc.wait(60)
+        n.proc = None
+        log = open(n.log).read()
+        check(rc != 0, "the node started without room for the move")
+        check("cannot move items to the current layout, the older one kept: "
+              "database or disk is full" in log and
+              "cannot bring" in log and "not an error" not in log, log[-2000:])
+        check(raw_rows(n) == before, "the older data changed")
+        os.unlink(os.path.join(mnt, "fill"))
+        n.start()
+        check(open(n.log).read().count("items moved to the current layout") == 1)
+        check_reads(c, model, GSIS, LSIS, "moved once there was room")
+        check(n.stop() == 0)
+        layout(n)
+        # (the sweep may have taken expired items since: the others)
+        check(unexpired(raw_rows(n)) == unexpired(before), "the move changed rows or items")
+    finally:
+        owstest_cleanup_and_umount(mnt)
+
+
+def owstest_cleanup_and_umount(mnt):
+    import subprocess
+    import owstest
+    for n in owstest._nodes:
+        if n.dir.startswith(mnt):
+            n.stop()
+    subprocess.run(["umount", "-l", mnt], capture_output=True)
