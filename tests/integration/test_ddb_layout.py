@@ -7,8 +7,8 @@ UpdateItem creating and changing, DeleteItem of missing items, failed
 conditions, cancelled transactions, rejected batches, 400 KB items, GSIs
 and LSIs of every projection, a GSI added to a full table and one
 removed, a table deleted with its items and indexes, TTL on, off and its
-sweep) through all three nodes, one of them stopped long enough to come
-back through a snapshot: on every node each ddb_items row has its own
+sweep) through all three nodes, one of them killed, one stopped long
+enough to come back through a snapshot: on every node each ddb_items row has its own
 ddb_data row and no ddb_data row is without one, the counts of
 ddb_tables and ddb_indexes are the rows' and what DescribeTable says,
 every node holds the same rows and items, and the API reads back what
@@ -357,10 +357,18 @@ def test_every_write_path_through_three_nodes_keeps_one_item_per_row_everywhere(
     cs[2].update_table(TableName="main", GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "g-keys"}}])
     del gsis["g-keys"]
     cs[0].delete_table(TableName="gone")
-    # a follower away for more than a snapshot's worth of entries (not
-    # the leader: a write retried across an election could apply twice)
+    # a follower killed (its last batch of applied entries not committed:
+    # applied again from the log when it starts), then one away for more
+    # than a snapshot's worth of entries (not the leader: a write retried
+    # across an election could apply twice, and the model would not know)
     leader = wait_for(lambda: [n for n in nodes if n.status()["node"]["role"] == "leader"],
                       30, "a leader")[0]
+    killed = [n for n in nodes if n is not leader][0]
+    killed.kill9()
+    here = [c for n, c in zip(nodes, cs) if n is not killed]
+    for i in range(30):
+        one_write(rnd, here[i % 2], model, keys)
+    killed.start()
     away = [n for n in nodes if n is not leader][-1]
     here = [c for n, c in zip(nodes, cs) if n is not away]
     check(away.stop() == 0)
