@@ -383,3 +383,69 @@ OWS_TEST(ddb_tables_older_layout_moves_on_open_and_on_restore)
 	ows_state_close(&f.s);
 	ows_state_close(&g.s);
 }
+
+/* Raw count on the database at path (the state closed). */
+static int64_t raw_count(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	OWS_CHECK_INT(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+		      SQLITE_OK);
+	OWS_CHECK_INT(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/*
+ * A move to the current layout that fails (here: a table in the way of
+ * its rename) changes nothing: the state does not open, says why, and
+ * keeps the older layout with all its rows; an installed snapshot of it
+ * fails the same way and leaves no transaction open.
+ */
+OWS_TEST(ddb_tables_older_layout_move_that_fails_changes_nothing)
+{
+	struct fx f, g;
+	struct ows_err err = {{0}};
+	char path[128];
+	void *img;
+	size_t len;
+
+	fx_open(&f);
+	OWS_CHECK_INT(fx_apply(&f, "app", "[{\"action\": \"tables.put\", "
+			       "\"name\": \"users\", \"spec\": {"
+			       "\"partition_key\": \"id:S\", \"indexes\": {"
+			       "\"by-email\": {\"partition_key\": \"email:S\"}}"
+			       "}}]"), 0);
+	put_item(&f, "users", "{\"id\": {\"S\": \"a\"}, \"email\": {\"S\": "
+		 "\"a@x\"}}");
+	put_item(&f, "users", "{\"id\": {\"S\": \"b\"}}");
+	to_older_layout(&f);
+	OWS_CHECK_INT(ows__state_exec(&f.s, "CREATE TABLE ddb_items_old(x)"),
+		      0);
+	OWS_CHECK_INT(ows_state_snapshot(&f.s, &img, &len), 0);
+	ows_state_close(&f.s);
+
+	snprintf(path, sizeof(path), "%s/state.db", f.dir);
+	OWS_CHECK_INT(ows_state_open(&f.s, path, &err), -EIO);
+	OWS_CHECK(strstr(err.msg, "cannot bring") != NULL);
+	OWS_CHECK(f.s.db == NULL);
+	OWS_CHECK_INT(raw_count(path, "SELECT COUNT(*) FROM pragma_table_info("
+				"'ddb_items') WHERE name='item'"), 1);
+	OWS_CHECK_INT(raw_count(path, "SELECT COUNT(*) FROM ddb_items"), 3);
+	OWS_CHECK_INT(raw_count(path, "SELECT COUNT(*) FROM ddb_data"), 0);
+
+	fx_open(&g);
+	OWS_CHECK_INT(ows_state_restore(&g.s, img, len), -EIO);
+	OWS_CHECK(sqlite3_get_autocommit(g.s.db));
+	OWS_CHECK_INT(count(&g, "SELECT COUNT(*) FROM pragma_table_info("
+			    "'ddb_items') WHERE name='item'"), 1);
+	OWS_CHECK_INT(count(&g, "SELECT COUNT(*) FROM ddb_items"), 3);
+
+	ows_state_snapshot_free(img);
+	ows_state_close(&g.s);
+}
