@@ -502,7 +502,7 @@ cleanup:
 /*
  * Write the row of key (h, pk, sk) with the encoded item enc: over the
  * item of the row that is there (its rid kept), else as a new row and a
- * new item. 0 or -EIO.
+ * new item. 1 when it wrote over, 0 when it made the row, or -EIO.
  */
 static int row_write(struct ows_state *s, const struct ows_ddb_table *t,
 		     const struct ows_ddb_index *ix, uint32_t h,
@@ -520,7 +520,7 @@ static int row_write(struct ows_state *s, const struct ows_ddb_table *t,
 		sqlite3_bind_int64(st, 6, expires);
 	rv = step_rid(st, &rid);
 	if (rv == 1)
-		return data_exec(s, data_update_sql, rid, enc);
+		return data_exec(s, data_update_sql, rid, enc) == 0 ? 1 : -EIO;
 	if (rv == 0)
 		rv = data_exec(s, data_insert_sql, 0, enc);
 	if (rv == 0)
@@ -536,28 +536,77 @@ static int row_write(struct ows_state *s, const struct ows_ddb_table *t,
 	return rv;
 }
 
-/* Write item's row in the table (ix NULL) or in ix, if it belongs there. */
+static bool buf_same(const struct ows_buf *a, const struct ows_buf *b)
+{
+	return a->len == b->len && (a->len == 0 ||
+				    memcmp(a->data, b->data, a->len) == 0);
+}
+
+/* The size that item's row in ix (the table: NULL) counts. */
+static int64_t row_size(const struct ows_ddb_table *t,
+			const struct ows_ddb_index *ix, const json_t *item)
+{
+	json_t *p = ix ? ows__ddb_index_project(t, ix, item) : NULL;
+	int64_t n = (int64_t)ows_ddb_item_size(p ? p : item);
+
+	json_decref(p);
+	return n;
+}
+
+/*
+ * Make item (NULL: none) the row of the table (ix NULL) or of ix, where
+ * old (NULL: none) was the item before. When both have the same row key
+ * there (a table row always, an index row whose key attributes did not
+ * change), item is written over old's in place: its rid kept, one data
+ * page changed, the counters moved by the difference. Otherwise old's
+ * row goes and item's, if it belongs there, comes.
+ */
 static int row_put(struct ows_state *s, const struct ows_ddb_table *t,
-		   const struct ows_ddb_index *ix, const json_t *item)
+		   const struct ows_ddb_index *ix, const json_t *old,
+		   const json_t *item)
 {
 	struct ows_buf pk = OWS_BUF_INIT, sk = OWS_BUF_INIT, enc = OWS_BUF_INIT;
+	struct ows_buf opk = OWS_BUF_INIT, osk = OWS_BUF_INIT;
 	json_t *p = NULL;
-	int64_t expires = ows__ddb_item_expires(t, item);
-	uint32_t h;
-	int rv = ows__ddb_row_key(t, ix, item, &h, &pk, &sk);
+	uint32_t h = 0, oh = 0;
+	int64_t size;
+	bool over = false;
+	int rv = item ? ows__ddb_row_key(t, ix, item, &h, &pk, &sk) : 0, orv;
 
-	if (rv != 1)
+	if (rv < 0)
 		goto cleanup;
+	if (old != NULL) {
+		orv = ows__ddb_row_key(t, ix, old, &oh, &opk, &osk);
+		over = rv == 1 && orv == 1 && oh == h && buf_same(&pk, &opk) &&
+		       buf_same(&sk, &osk);
+		if (orv < 0)
+			rv = orv;
+		else if (!over && orv == 1 &&
+			 (orv = row_delete(s, t, ix, old)) != 0)
+			rv = orv;
+	}
+	if (rv != 1)
+		goto cleanup; /* an error, or no row of item here */
 	p = ix ? ows__ddb_index_project(t, ix, item) : NULL;
 	rv = ows_ddb_item_encode(p ? p : item, &enc);
 	if (rv == 0)
-		rv = row_write(s, t, ix, h, &pk, &sk, &enc, expires);
-	if (rv == 0)
-		rv = counts(s, t, ix, 1, (int64_t)ows_ddb_item_size(p ? p : item));
+		rv = row_write(s, t, ix, h, &pk, &sk, &enc,
+			       ows__ddb_item_expires(t, item));
+	/* written over old's: the difference; a new row: one more. (A row
+	   written over that old did not name is counted as the INSERT OR
+	   REPLACE before the items moved to ddb_data counted it: apply
+	   always names the stored item, expired or not.) */
+	size = (int64_t)ows_ddb_item_size(p ? p : item);
+	if (rv == 1 && over)
+		rv = counts(s, t, ix, 0, size - row_size(t, ix, old));
+	else if (rv >= 0)
+		rv = counts(s, t, ix, 1, size);
 cleanup:
 	json_decref(p);
 	ows_buf_free(&pk);
 	ows_buf_free(&sk);
+	ows_buf_free(&opk);
+	ows_buf_free(&osk);
 	ows_buf_free(&enc);
 	return rv < 0 ? rv : 0;
 }
@@ -567,20 +616,17 @@ int ows__ddb_item_store(struct ows_state *s, const struct ows_ddb_table *t,
 {
 	int rv = 0;
 
-	/* old rows out, new rows in: the counters follow each row */
-	for (size_t i = 0; rv == 0 && old != NULL && i <= t->n_indexes; i++)
-		rv = row_delete(s, t, i ? &t->indexes[i - 1] : NULL, old);
-	for (size_t i = 0; rv == 0 && item != NULL && i <= t->n_indexes; i++)
-		rv = row_put(s, t, i ? &t->indexes[i - 1] : NULL, item);
+	/* row by row, the table's and each index's: the counters follow */
+	for (size_t i = 0; rv == 0 && i <= t->n_indexes; i++)
+		rv = row_put(s, t, i ? &t->indexes[i - 1] : NULL, old, item);
 	return rv;
 }
 
 int ows__ddb_index_fill(struct ows_state *s, const struct ows_ddb_table *t,
 			const struct ows_ddb_index *ix, const json_t *item)
 {
-	int rv = row_delete(s, t, ix, item);
-
-	return rv == 0 ? row_put(s, t, ix, item) : rv;
+	/* a row the item already has there is written over */
+	return row_put(s, t, ix, item, item);
 }
 
 int ows__ddb_rows_drop(struct ows_state *s, int64_t tid, int64_t iid)

@@ -449,3 +449,91 @@ OWS_TEST(ddb_tables_older_layout_move_that_fails_changes_nothing)
 	ows_state_snapshot_free(img);
 	ows_state_close(&g.s);
 }
+
+/* Store item (JSON; NULL: none) where old (JSON; NULL: none) was. */
+static void store(struct fx *f, const char *old_json, const char *item_json)
+{
+	struct ows_ddb_table *t = NULL;
+	json_t *old = old_json ? json_loads(old_json, 0, NULL) : NULL;
+	json_t *item = item_json ? json_loads(item_json, 0, NULL) : NULL;
+
+	OWS_CHECK_INT(ows__ddb_table_load(&f->s, "users", &t), 0);
+	OWS_CHECK_INT(ows__state_exec(&f->s, "BEGIN IMMEDIATE"), 0);
+	OWS_CHECK_INT(ows__ddb_item_store(&f->s, t, old, item), 0);
+	OWS_CHECK_INT(ows__state_exec(&f->s, "COMMIT"), 0);
+	ows__ddb_table_free(t);
+	json_decref(old);
+	json_decref(item);
+}
+
+#define A1 "{\"id\": {\"S\": \"a\"}, \"email\": {\"S\": \"a@x\"}}"
+#define A2 "{\"id\": {\"S\": \"a\"}, \"email\": {\"S\": \"a@x\"}, " \
+	"\"v\": {\"S\": \"0123456789\"}}"
+/* z has no email: one row, the table's; its rid, taken when stored */
+#define Z_RID "(SELECT v FROM meta WHERE k='test_z_rid')"
+#define Z "{\"id\": {\"S\": \"z\"}}"
+#define A3 "{\"id\": {\"S\": \"a\"}, \"email\": {\"S\": \"b@x\"}}"
+
+/*
+ * An item written over one with the same key keeps its rows' rids (its
+ * item written in place) where the row key stays, in the table and in an
+ * index whose key did not change; an index row whose key changed is
+ * replaced. The counters follow the sizes; no item outlives its row.
+ */
+OWS_TEST(ddb_tables_items_written_over_in_place)
+{
+	struct fx f;
+	int64_t table_rid, index_rid;
+
+	fx_open(&f);
+	OWS_CHECK_INT(fx_apply(&f, "app", "[{\"action\": \"tables.put\", "
+			       "\"name\": \"users\", \"spec\": {"
+			       "\"partition_key\": \"id:S\", \"indexes\": {"
+			       "\"by-email\": {\"partition_key\": \"email:S\"}}"
+			       "}}]"), 0);
+	store(&f, NULL, A1);
+	table_rid = count(&f, "SELECT rid FROM ddb_items WHERE iid=0");
+	index_rid = count(&f, "SELECT rid FROM ddb_items WHERE iid<>0");
+	/* a later item takes the next rids: a new row would not get these */
+	store(&f, NULL, Z);
+	store(&f, Z, NULL);
+	store(&f, NULL, Z);
+	OWS_CHECK_INT(ows__state_exec(&f.s, "INSERT INTO meta(k, v) SELECT "
+				      "'test_z_rid', MAX(rid) FROM ddb_data"),
+		      0);
+	OWS_CHECK(table_rid > 0 && index_rid > 0 && table_rid != index_rid);
+	/* same keys: both rows written over, bytes grow by the new member */
+	store(&f, A1, A2);
+	OWS_CHECK_INT(count(&f, "SELECT rid FROM ddb_items WHERE iid=0 "
+			    "AND rid <> " Z_RID), table_rid);
+	OWS_CHECK_INT(count(&f, "SELECT rid FROM ddb_items WHERE iid<>0"),
+		      index_rid);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_data"), 3);
+	OWS_CHECK_INT(count(&f, "SELECT items FROM ddb_tables"), 2);
+	/* id 2+1, email 5+3, v 1+10; z's id 2+1 */
+	OWS_CHECK_INT(count(&f, "SELECT bytes FROM ddb_tables"), 25);
+	OWS_CHECK_INT(count(&f, "SELECT bytes FROM ddb_indexes"), 22);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_data WHERE rid=(SELECT "
+			    "rid FROM ddb_items WHERE iid=0 AND rid <> " Z_RID
+			    ") AND instr(item, '0123456789') > 0"), 1);
+	/* the index key changed: the table row in place, the index row new */
+	store(&f, A2, A3);
+	OWS_CHECK_INT(count(&f, "SELECT rid FROM ddb_items WHERE iid=0 "
+			    "AND rid <> " Z_RID), table_rid);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_items WHERE iid<>0"),
+		      1);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_data"), 3);
+	OWS_CHECK_INT(count(&f, ROWS_WITHOUT_ITEM), 0);
+	OWS_CHECK_INT(count(&f, ITEMS_WITHOUT_ROW), 0);
+	OWS_CHECK_INT(count(&f, "SELECT items FROM ddb_indexes"), 1);
+	OWS_CHECK_INT(count(&f, "SELECT bytes FROM ddb_tables"), 14);
+	OWS_CHECK_INT(count(&f, "SELECT bytes FROM ddb_indexes"), 11);
+	/* and gone */
+	store(&f, A3, NULL);
+	store(&f, Z, NULL);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_items"), 0);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_data"), 0);
+	OWS_CHECK_INT(count(&f, "SELECT items FROM ddb_tables"), 0);
+	OWS_CHECK_INT(count(&f, "SELECT bytes FROM ddb_tables"), 0);
+	ows_state_close(&f.s);
+}
