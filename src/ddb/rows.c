@@ -499,15 +499,12 @@ cleanup:
 	return rv < 0 ? rv : 0;
 }
 
-/*
- * Write the row of key (h, pk, sk) with the encoded item enc: over the
- * item of the row that is there (its rid kept), else as a new row and a
- * new item. 1 when it wrote over, 0 when it made the row, or -EIO.
- */
-static int row_write(struct ows_state *s, const struct ows_ddb_table *t,
-		     const struct ows_ddb_index *ix, uint32_t h,
-		     const struct ows_buf *pk, const struct ows_buf *sk,
-		     const struct ows_buf *enc, int64_t expires)
+/* Write the item enc over that of the row of key (h, pk, sk): 1, 0 when
+   there is no such row, or -EIO. */
+static int row_over(struct ows_state *s, const struct ows_ddb_table *t,
+		    const struct ows_ddb_index *ix, uint32_t h,
+		    const struct ows_buf *pk, const struct ows_buf *sk,
+		    const struct ows_buf *enc, int64_t expires)
 {
 	sqlite3_stmt *st;
 	int64_t rid = 0;
@@ -519,21 +516,51 @@ static int row_write(struct ows_state *s, const struct ows_ddb_table *t,
 	if (expires > 0)
 		sqlite3_bind_int64(st, 6, expires);
 	rv = step_rid(st, &rid);
-	if (rv == 1)
-		return data_exec(s, data_update_sql, rid, enc) == 0 ? 1 : -EIO;
-	if (rv == 0)
-		rv = data_exec(s, data_insert_sql, 0, enc);
+	if (rv == 1 && data_exec(s, data_update_sql, rid, enc) != 0)
+		rv = -EIO;
+	return rv;
+}
+
+/*
+ * Write the row of key (h, pk, sk) with the encoded item enc: over the
+ * item of the row that is there (its rid kept), else as a new row and a
+ * new item. there: whether the caller knows of such a row; when it does
+ * not, the row is inserted at once (a new key costs no search for it)
+ * and, should one be there after all, written over instead. 1 when it
+ * wrote over, 0 when it made the row, or -EIO.
+ */
+static int row_write(struct ows_state *s, const struct ows_ddb_table *t,
+		     const struct ows_ddb_index *ix, uint32_t h,
+		     const struct ows_buf *pk, const struct ows_buf *sk,
+		     const struct ows_buf *enc, int64_t expires, bool there)
+{
+	sqlite3_stmt *st;
+	int64_t rid;
+	int rv = there ? row_over(s, t, ix, h, pk, sk, enc, expires) : 0, rc;
+
+	if (rv != 0)
+		return rv;
+	rv = data_exec(s, data_insert_sql, 0, enc);
 	if (rv == 0)
 		rv = ows_state_stmt(s, row_insert_sql, &st);
 	if (rv != 0)
 		return rv;
+	rid = sqlite3_last_insert_rowid(s->db);
 	bind_row_key(st, t, ix, h, pk, sk);
-	sqlite3_bind_int64(st, 6, sqlite3_last_insert_rowid(s->db));
+	sqlite3_bind_int64(st, 6, rid);
 	if (expires > 0)
 		sqlite3_bind_int64(st, 7, expires);
-	rv = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	return rv;
+	if (rc == SQLITE_DONE)
+		return 0;
+	if ((rc & 0xff) != SQLITE_CONSTRAINT || there)
+		return -EIO;
+	/* the row was there: its item is written over, ours goes */
+	rv = data_exec(s, data_del_sql, rid, NULL);
+	if (rv == 0)
+		rv = row_over(s, t, ix, h, pk, sk, enc, expires);
+	return rv == 1 ? 1 : -EIO;
 }
 
 static bool buf_same(const struct ows_buf *a, const struct ows_buf *b)
@@ -591,7 +618,7 @@ static int row_put(struct ows_state *s, const struct ows_ddb_table *t,
 	rv = ows_ddb_item_encode(p ? p : item, &enc);
 	if (rv == 0)
 		rv = row_write(s, t, ix, h, &pk, &sk, &enc,
-			       ows__ddb_item_expires(t, item));
+			       ows__ddb_item_expires(t, item), over);
 	/* written over old's: the difference; a new row: one more. (A row
 	   written over that old did not name is counted as the INSERT OR
 	   REPLACE before the items moved to ddb_data counted it: apply

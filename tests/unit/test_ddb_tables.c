@@ -528,6 +528,18 @@ OWS_TEST(ddb_tables_items_written_over_in_place)
 	OWS_CHECK_INT(count(&f, "SELECT items FROM ddb_indexes"), 1);
 	OWS_CHECK_INT(count(&f, "SELECT bytes FROM ddb_tables"), 14);
 	OWS_CHECK_INT(count(&f, "SELECT bytes FROM ddb_indexes"), 11);
+	/* stored again as if new (old not named): written over all the same,
+	   one row and one item each, counted as INSERT OR REPLACE did */
+	store(&f, NULL, A3);
+	OWS_CHECK_INT(count(&f, "SELECT rid FROM ddb_items WHERE iid=0 "
+			    "AND rid <> " Z_RID), table_rid);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_data"), 3);
+	OWS_CHECK_INT(count(&f, ROWS_WITHOUT_ITEM), 0);
+	OWS_CHECK_INT(count(&f, ITEMS_WITHOUT_ROW), 0);
+	OWS_CHECK_INT(count(&f, "SELECT items FROM ddb_tables"), 3);
+	OWS_CHECK_INT(ows__state_exec(&f.s, "UPDATE ddb_tables SET items=2, "
+				      "bytes=14; UPDATE ddb_indexes SET "
+				      "items=1, bytes=11"), 0);
 	/* and gone */
 	store(&f, A3, NULL);
 	store(&f, Z, NULL);
