@@ -19,8 +19,10 @@ from a real one as a node of the previous build left it, is moved to the
 current layout when the node starts, once; a move that fails leaves the
 node down with the reason in its log and the older data intact."""
 import random
+import re
 import sqlite3
 import time
+from collections import Counter
 
 from owstest import Node, boto3_client, check, http, root_creds, tmpdir, wait_for
 
@@ -609,3 +611,360 @@ def differences(a, b):
     short = lambda rows: sorted((r[0], r[1], r[3][:12], r[4][:12], r[5], len(r[6])) for r in rows)
     return {"only in the first": short(ra - rb)[:10], "only in the second": short(rb - ra)[:10],
             "counts": (a[1], b[1], a[2], b[2]) if a[1:] != b[1:] else "same"}
+
+
+# ---- the counters after each kind of write ----
+
+def num_size(s):
+    """A number's size as DynamoDB counts it: a byte per two significant
+    digits, and one."""
+    digits = s.lstrip("+-").split("e")[0].split("E")[0].replace(".", "")
+    return (len(digits.strip("0")) + 1) // 2 + 1
+
+
+def av_size(av):
+    (t, v), = av.items()
+    if t == "S":
+        return len(v.encode())
+    if t == "N":
+        return num_size(v)
+    if t == "B":
+        return len(v)
+    if t in ("BOOL", "NULL"):
+        return 1
+    if t == "M":
+        return sum(len(k.encode()) + av_size(m) + 1 for k, m in v.items()) + 3
+    if t == "L":
+        return sum(av_size(m) + 1 for m in v) + 3
+    if t == "SS":
+        return sum(len(m.encode()) for m in v)
+    if t == "NS":
+        return sum(num_size(m) for m in v)
+    return sum(len(m) for m in v)  # BS
+
+
+def item_size(item):
+    return sum(len(k.encode()) + av_size(v) for k, v in item.items())
+
+
+def rids(node):
+    """Each row's rid by its key: (tid, iid, h, pk, sk) -> (rid, expires)."""
+    db = open_ro(node)
+    try:
+        return {(t, i, h, bytes(p), bytes(s)): (r, e) for t, i, h, p, s, r, e in
+                db.execute("SELECT tid, iid, h, pk, sk, rid, expires FROM ddb_items")}
+    finally:
+        db.close()
+
+
+def iid_of(node, index):
+    db = open_ro(node)
+    try:
+        return db.execute("SELECT iid FROM ddb_indexes WHERE name = ?",
+                          (index,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def check_sizes(c, node, items, specs, what, table="main"):
+    """DescribeTable's and the state's counts of table and of each index
+    (specs: name -> GSIS' form) are those of items (the live items, none
+    expired and unswept) and of their projections, as DynamoDB sizes them."""
+    d = c.describe_table(TableName=table)["Table"]
+    want = (len(items), sum(item_size(i) for i in items))
+    check((d["ItemCount"], d["TableSizeBytes"]) == want,
+          "%s: table counts %r, items %r" % (what, (d["ItemCount"], d["TableSizeBytes"]), want))
+    got = {g["IndexName"]: (g["ItemCount"], g["IndexSizeBytes"])
+           for g in d.get("GlobalSecondaryIndexes", []) + d.get("LocalSecondaryIndexes", [])}
+    check(set(got) == set(specs), (what, got, specs))
+    for name, spec in specs.items():
+        ps = [p for p in (projected(i, spec) for i in items) if p]
+        want = (len(ps), sum(item_size(p) for p in ps))
+        check(got[name] == want, "%s: index %s counts %r, items %r" % (what, name, got[name], want))
+    _, tables, indexes = layout(node)
+    check(tables[table] == (d["ItemCount"], d["TableSizeBytes"]), (what, tables))
+
+
+def test_each_kind_of_write_moves_the_counters_by_what_it_changed():
+    """On one node, an item written over in place, its index rows kept,
+    moved, gone and back, projected and unprojected attributes, an LSI's
+    sort key, its TTL attribute changed and removed, transactions, a put
+    with ALL_OLD: after each, the rows keep their rids where their keys
+    stayed, and DescribeTable's and the state's item and byte counts are
+    those of the items (sized as DynamoDB sizes them) and of their
+    projections."""
+    n = Node()
+    n.init()
+    n.start()
+    c = boto3_client(n, "dynamodb")
+    make_main(c)
+    specs = dict(GSIS, **LSIS)
+    model = {}
+    key = lambda i: (i["id"]["S"], int(i["n"]["N"]))
+
+    def verify(what):
+        check_reads(c, model, GSIS, LSIS, what)
+        check_sizes(c, n, list(model.values()), specs, what)
+
+    def put(item, **kw):
+        r = c.put_item(TableName="main", Item=item, **kw)
+        model[key(item)] = item
+        return r
+
+    def update(k, expr, values=None, names=None, **kw):
+        kw = dict(kw, TableName="main", Key=ddb_key(k), UpdateExpression=expr,
+                  ReturnValues="ALL_NEW")
+        if values:
+            kw["ExpressionAttributeValues"] = values
+        names = dict({w: w[1:] for w in re.findall(r"#\w+", expr)}, **(names or {}))
+        if names:
+            kw["ExpressionAttributeNames"] = names
+        new = c.update_item(**kw)["Attributes"]
+        model[k] = new
+        return new
+
+    A, B = ("a", 1), ("b", 1)
+    put({"id": {"S": "a"}, "n": {"N": "1"}, "g": {"S": "g1"}, "v": {"N": "5"},
+         "g2": {"S": "h1"}, "a": {"S": "a1"}, "pad": {"S": "x" * 100}})
+    put({"id": {"S": "b"}, "n": {"N": "1"}, "pad": {"S": "q" * 10}})
+    verify("two puts")
+    nrows = len(rids(n))
+    check(nrows == 2 + 5, nrows)  # a: the table and five indexes; b: the table
+    # a non-key attribute, projected into ALL only: every row in place
+    before = rids(n)
+    update(A, "SET #pad = :p", {":p": {"S": "y" * 300}})
+    check(rids(n) == before, "an update of a non-key attribute moved rows")
+    verify("pad longer")
+    update(A, "SET #pad = :p", {":p": {"S": "z"}})
+    check(rids(n) == before, "an update of a non-key attribute moved rows")
+    verify("pad shorter")
+    # a, projected into g-inc (INCLUDE) and the sort key of l-keys: g-inc's
+    # row in place with its projection changed, l-keys' row moved
+    update(A, "SET #a = :a", {":a": {"S": "a2-longer"}})
+    after = rids(n)
+    lk = iid_of(n, "l-keys")
+    check({k: v for k, v in after.items() if k[1] != lk} ==
+          {k: v for k, v in before.items() if k[1] != lk}, "rows moved that kept their keys")
+    check(len([k for k in after if k[1] == lk]) == 1 and
+          [k for k in after if k[1] == lk] != [k for k in before if k[1] == lk])
+    verify("a, projected and a sort key")
+    # a GSI's partition key changed, removed (the rows go), added (they come)
+    update(A, "SET #g = :g", {":g": {"S": "g2-other"}})
+    verify("g changed")
+    update(A, "REMOVE #g")
+    check(len(rids(n)) == nrows - 2, "g removed: g-all's and g-keys' rows stay")
+    verify("g removed")
+    update(A, "SET #g = :g", {":g": {"S": "g3"}})
+    check(len(rids(n)) == nrows)
+    verify("g back")
+    # an LSI's (and g-keys') sort key
+    before = rids(n)
+    update(A, "SET #v = :v", {":v": {"N": "700"}})
+    moved = {k[1] for k in set(rids(n)) ^ set(before)}
+    check(moved == {iid_of(n, "l-all"), iid_of(n, "g-keys")}, moved)
+    verify("v changed")
+    # numbers of other forms, the same values: no row moves, same sizes
+    before = rids(n)
+    update(A, "SET #v = :v", {":v": {"N": "7.00E2"}})
+    check(rids(n) == before, "a number of another form moved rows")
+    model[A]["v"] = {"N": "700"}
+    verify("v in another form")
+    # a put over b with ALL_OLD: the old item back, its new index rows come
+    r = put({"id": {"S": "b"}, "n": {"N": "1"}, "g": {"S": "g1"}, "v": {"N": "1"},
+             "a": {"S": "b"}, "pad": {"S": "r" * 50}}, ReturnValues="ALL_OLD")
+    check(r["Attributes"] == {"id": {"S": "b"}, "n": {"N": "1"}, "pad": {"S": "q" * 10}}, r)
+    verify("put over with ALL_OLD")
+    # TTL: the expires column follows an item written in place, the sweep
+    # deletes it once it has passed; an item whose TTL attribute is
+    # removed is no longer swept
+    C = ("c", 1)
+    put({"id": {"S": "c"}, "n": {"N": "1"}, "g": {"S": "g1"}, "exp": {"N": str(FAR)}})
+    update(A, "SET #e = :e", {":e": {"N": str(FAR)}}, {"#e": "exp"})
+    # a: the table and five indexes; b: the table and four; c: two
+    check(Counter(e for r, e in rids(n).values()) == {FAR: 8, None: 5}, rids(n))
+    verify("exp far")
+    before = rids(n)
+    soon = int(time.time()) + 3
+    update(A, "SET #e = :e", {":e": {"N": str(soon)}}, {"#e": "exp"})
+    update(C, "REMOVE #e", names={"#e": "exp"})
+    after = rids(n)
+    check(set(after) == set(before) and
+          all(after[k][0] == before[k][0] for k in after), "TTL changes moved rows")
+    check(Counter(e for r, e in after.values()) == {soon: 6, None: 7}, after)
+    verify("exp soon")
+    wait_for(lambda: len(rids(n)) == 13 - 6, 60, "a's rows swept")
+    model.pop(A)
+    time.sleep(2)  # another sweep or two: c stays
+    check(len(rids(n)) == 13 - 6, rids(n))
+    verify("a swept, c kept")
+    # an expired item written over (swept or not), in place or not
+    D = ("d", 1)
+    put({"id": {"S": "d"}, "n": {"N": "1"}, "g": {"S": "g0"}, "exp": {"N": "1000"}})
+    model.pop(D)
+    update(D, "SET #pad = :p", {":p": {"S": "new"}})
+    check(model[D] == {"id": {"S": "d"}, "n": {"N": "1"}, "pad": {"S": "new"}}, model[D])
+    verify("an expired item updated")
+    # transactions: two items at once; one cancelled writes nothing
+    c.transact_write_items(TransactItems=[
+        {"Put": {"TableName": "main", "Item": {"id": {"S": "e"}, "n": {"N": "1"},
+                                               "g2": {"S": "h2"}, "a": {"S": "x"}}}},
+        {"Update": {"TableName": "main", "Key": ddb_key(B),
+                    "UpdateExpression": "SET #g = :g, #a = :a REMOVE #v",
+                    "ExpressionAttributeNames": {"#g": "g", "#a": "a", "#v": "v"},
+                    "ExpressionAttributeValues": {":g": {"S": "g9"}, ":a": {"S": "bb"}}}}])
+    model[("e", 1)] = {"id": {"S": "e"}, "n": {"N": "1"}, "g2": {"S": "h2"}, "a": {"S": "x"}}
+    model[B] = dict(model[B], g={"S": "g9"}, a={"S": "bb"})
+    del model[B]["v"]
+    verify("a transaction of two")
+    before = rids(n)
+    try:
+        c.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "main", "Item": {"id": {"S": "f"}, "n": {"N": "1"},
+                                                   "g": {"S": "g1"}}}},
+            {"Update": {"TableName": "main", "Key": ddb_key(B), "UpdateExpression": "SET #g = :g",
+                        "ExpressionAttributeNames": {"#g": "g"},
+                        "ExpressionAttributeValues": {":g": {"S": "g8"}}}},
+            {"Put": {"TableName": "main", "Item": {"id": {"S": "e"}, "n": {"N": "1"}},
+                     "ConditionExpression": "attribute_not_exists(id)"}}])
+        check(False, "a transaction with a failing condition was written")
+    except c.exceptions.TransactionCanceledException:
+        pass
+    check(rids(n) == before, "a cancelled transaction changed rows")
+    verify("a cancelled transaction")
+    # and all gone
+    for k in list(model):
+        c.delete_item(TableName="main", Key=ddb_key(k))
+        model.pop(k)
+    check(rids(n) == {}, rids(n))
+    verify("all deleted")
+
+
+# ---- twenty GSIs, filled while clients write through every node ----
+
+def gsi20(i, variant=0):
+    """The i-th of twenty GSIs (GSIS' form): keys among k0..k6 (S) and
+    s0..s4 (N), every projection; variant gives another one of that name."""
+    proj = ("ALL", "KEYS_ONLY", "INCLUDE")[(i + variant) % 3]
+    return ("k%d" % (i % 7), "s%d" % (i % 5) if i % 2 else None, proj,
+            ["p0", "k%d" % ((i + 1) % 7)] if proj == "INCLUDE" else None)
+
+
+def random_item20(rnd, key):
+    it = ddb_key(key)
+    for a in range(7):
+        if rnd.random() < 0.6:
+            it["k%d" % a] = {"S": "v%d" % rnd.randrange(3)}
+    for a in range(5):
+        if rnd.random() < 0.6:
+            it["s%d" % a] = {"N": str(rnd.randrange(-50, 50))}
+    if rnd.random() < 0.7:
+        it["p0"] = {"S": "p" * rnd.randrange(1, 200)}
+    it["pad"] = {"S": "q" * rnd.randrange(1, 1500)}
+    return it
+
+
+def one_write20(rnd, c, keys):
+    key = rnd.choice(keys)
+    op = rnd.random()
+    if op < 0.35:
+        c.put_item(TableName="wide", Item=random_item20(rnd, key))
+    elif op < 0.75:
+        # some key and projected attributes set, others removed, others kept
+        sets, removes, vals, names = [], [], {}, {}
+        for j, a in enumerate(rnd.sample(["k%d" % i for i in range(7)] +
+                                         ["s%d" % i for i in range(5)] + ["p0", "pad"], 5)):
+            names["#a%d" % j] = a
+            if rnd.random() < 0.3:
+                removes.append("#a%d" % j)
+                continue
+            vals[":v%d" % j] = ({"N": str(rnd.randrange(-50, 50))} if a[0] == "s" else
+                                {"S": "v%d" % rnd.randrange(3)} if a[0] == "k" else
+                                {"S": "u" * rnd.randrange(1, 300)})
+            sets.append("#a%d = :v%d" % (j, j))
+        expr = ("SET " + ", ".join(sets) if sets else "") + \
+               (" REMOVE " + ", ".join(removes) if removes else "")
+        kw = {"ExpressionAttributeValues": vals} if vals else {}
+        c.update_item(TableName="wide", Key=ddb_key(key), UpdateExpression=expr.strip(),
+                      ExpressionAttributeNames=names, **kw)
+    elif op < 0.85:
+        c.delete_item(TableName="wide", Key=ddb_key(key))
+    else:
+        other = rnd.choice([k for k in keys if k != key])
+        c.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "wide", "Item": random_item20(rnd, key)}},
+            {"Update": {"TableName": "wide", "Key": ddb_key(other),
+                        "UpdateExpression": "SET #k = :k", "ExpressionAttributeNames": {"#k": "k0"},
+                        "ExpressionAttributeValues": {":k": {"S": "v%d" % rnd.randrange(3)}}}}])
+
+
+def wide_attrs():
+    return [{"AttributeName": "k%d" % i, "AttributeType": "S"} for i in range(7)] + \
+        [{"AttributeName": "s%d" % i, "AttributeType": "N"} for i in range(5)]
+
+
+def test_twenty_gsis_filled_while_every_node_writes_count_what_they_hold():
+    """A table of twenty GSIs (nineteen made with it, one added while
+    clients write through all three nodes, one removed and made again with
+    another projection): every node holds the same rows, each index holds
+    the projection of every item that has its keys, and the counts are
+    those of the items as DynamoDB sizes them."""
+    import threading
+    nodes = cluster3(SNAP)
+    key = root_creds(nodes[0])
+    c0 = boto3_client(nodes[0], "dynamodb", key=key)
+    specs = {"x%02d" % i: gsi20(i) for i in range(19)}
+    c0.create_table(
+        TableName="wide", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                              {"AttributeName": "n", "AttributeType": "N"}] + wide_attrs(),
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"},
+                   {"AttributeName": "n", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[index_def(n, s) for n, s in specs.items()])
+    keys = [("w%d" % (i % 11), i % 3) for i in range(33)]
+    stop, done = threading.Event(), [0]
+
+    def worker(n, seed):
+        c = boto3_client(n, "dynamodb", key=key)
+        rnd = random.Random(seed)
+        while not stop.is_set():
+            one_write20(rnd, c, keys)
+            done[0] += 1
+
+    threads = [threading.Thread(target=worker, args=(nodes[i % 3], i)) for i in range(3)]
+    [t.start() for t in threads]
+    try:
+        wait_for(lambda: done[0] >= 60, 120, "60 writes")
+        c0.update_table(TableName="wide", AttributeDefinitions=wide_attrs(),
+                        GlobalSecondaryIndexUpdates=[{"Create": index_def("x19", gsi20(19))}])
+        specs["x19"] = gsi20(19)
+        wait_for(lambda: done[0] >= 120, 120, "60 writes more")
+        c1 = boto3_client(nodes[1], "dynamodb", key=key)
+        c1.update_table(TableName="wide", GlobalSecondaryIndexUpdates=[
+            {"Delete": {"IndexName": "x04"}}])
+        del specs["x04"]
+        wait_for(lambda: done[0] >= 150, 120, "30 writes more")
+        c1.update_table(TableName="wide", AttributeDefinitions=wide_attrs(),
+                        GlobalSecondaryIndexUpdates=[{"Create": index_def("x04", gsi20(4, 1))}])
+        specs["x04"] = gsi20(4, 1)
+        wait_for(lambda: done[0] >= 210, 120, "60 writes more")
+    finally:
+        stop.set()
+        [t.join(60) for t in threads]
+    check(all(not t.is_alive() for t in threads))
+    wait_for(lambda: same_applied(nodes), 60, "every node at the same applied index")
+    for n in nodes:
+        c = boto3_client(n, "dynamodb", key=key)
+        items = scan_all(c, TableName="wide")
+        check(len(items) > 0)
+        for name, spec in specs.items():
+            want = [p for p in (projected(i, spec) for i in items) if p]
+            got = scan_all(c, TableName="wide", IndexName=name)
+            check(canon(got) == canon(want), "%s: Scan of %s: %d items, the table's %d"
+                  % (n.dir, name, len(got), len(want)))
+        check_sizes(c, n, items, specs, n.dir, table="wide")
+    for n in nodes:
+        check(n.stop() == 0)
+    seen = [layout(n) for n in nodes]
+    for n, s in zip(nodes, seen):
+        check(s == seen[0], "%s holds other rows, items or counts than %s: %s"
+              % (n.dir, nodes[0].dir, differences(s, seen[0])))
