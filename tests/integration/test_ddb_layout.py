@@ -804,6 +804,24 @@ def test_each_kind_of_write_moves_the_counters_by_what_it_changed():
     update(D, "SET #pad = :p", {":p": {"S": "new"}})
     check(model[D] == {"id": {"S": "d"}, "n": {"N": "1"}, "pad": {"S": "new"}}, model[D])
     verify("an expired item updated")
+    # every type, changed in place by paths, set and list operations
+    T = ("t", 1)
+    put({"id": {"S": "t"}, "n": {"N": "1"}, "g": {"S": "g1"}, "v": {"N": "-0.00120"},
+         "m": {"M": {"x": {"N": "1e3"}, "\u00e9t\u00e9": {"L": [{"B": b"\x00\x01"}, {"NULL": True}]}}},
+         "ss": {"SS": ["a", "bb"]}, "ns": {"NS": ["1", "22.50"]}, "bs": {"BS": [b"x", b"yz"]},
+         "t": {"BOOL": False}, "b": {"B": b"\xff" * 7}})
+    # (read back: numbers in their shortest form, sets in their order)
+    got = c.get_item(TableName="main", Key=ddb_key(T), ConsistentRead=True)["Item"]
+    check(item_size(got) == item_size(model[T]), (got, model[T]))
+    model[T] = got
+    verify("every type")
+    before = rids(n)
+    update(T, "SET #m.#x = #m.#x + :one, #m.#y = :l, #b = :b ADD #ss :s, #ns :ns DELETE #bs :bs",
+           {":one": {"N": "0.5"}, ":l": {"L": [{"S": "\u20ac"}, {"M": {}}]}, ":b": {"B": b"\x00"},
+            ":s": {"SS": ["ccc"]}, ":ns": {"NS": ["0.001"]}, ":bs": {"BS": [b"x"]}},
+           {"#y": "\u00e9t\u00e9"})
+    check(rids(n) == before, "an update of non-key attributes moved rows")
+    verify("every type changed")
     # transactions: two items at once; one cancelled writes nothing
     c.transact_write_items(TransactItems=[
         {"Put": {"TableName": "main", "Item": {"id": {"S": "e"}, "n": {"N": "1"},

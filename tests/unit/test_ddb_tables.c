@@ -549,3 +549,102 @@ OWS_TEST(ddb_tables_items_written_over_in_place)
 	OWS_CHECK_INT(count(&f, "SELECT bytes FROM ddb_tables"), 0);
 	ows_state_close(&f.s);
 }
+
+/* The rows, items and counts of the state, as of SNAP_TAKE; SNAP_DIFF
+   counts what differs from them now, both ways. */
+#define SNAP_TAKE "DROP TABLE IF EXISTS temp.si; DROP TABLE IF EXISTS " \
+	"temp.sd; DROP TABLE IF EXISTS temp.sc; CREATE TEMP TABLE si AS " \
+	"SELECT * FROM ddb_items; CREATE TEMP TABLE sd AS SELECT * FROM " \
+	"ddb_data; CREATE TEMP TABLE sc AS SELECT 0 AS iid, items, bytes " \
+	"FROM ddb_tables UNION ALL SELECT iid, items, bytes FROM ddb_indexes"
+#define SNAP_NOW "(SELECT 0 AS iid, items, bytes FROM ddb_tables UNION " \
+	"ALL SELECT iid, items, bytes FROM ddb_indexes)"
+#define SNAP_DIFF "SELECT (SELECT COUNT(*) FROM (SELECT * FROM ddb_items " \
+	"EXCEPT SELECT * FROM si)) + (SELECT COUNT(*) FROM (SELECT * FROM si " \
+	"EXCEPT SELECT * FROM ddb_items)) + (SELECT COUNT(*) FROM (SELECT * " \
+	"FROM ddb_data EXCEPT SELECT * FROM sd)) + (SELECT COUNT(*) FROM " \
+	"(SELECT * FROM sd EXCEPT SELECT * FROM ddb_data)) + (SELECT " \
+	"COUNT(*) FROM (SELECT * FROM " SNAP_NOW " EXCEPT SELECT * FROM sc))" \
+	" + (SELECT COUNT(*) FROM (SELECT * FROM sc EXCEPT SELECT * FROM " \
+	SNAP_NOW "))"
+
+/* Store item where old was, in the transaction open (no BEGIN). */
+static void store_open(struct fx *f, const char *old_json,
+		       const char *item_json)
+{
+	struct ows_ddb_table *t = NULL;
+	json_t *old = old_json ? json_loads(old_json, 0, NULL) : NULL;
+	json_t *item = item_json ? json_loads(item_json, 0, NULL) : NULL;
+
+	OWS_CHECK_INT(ows__ddb_table_load(&f->s, "users", &t), 0);
+	OWS_CHECK_INT(ows__ddb_item_store(&f->s, t, old, item), 0);
+	ows__ddb_table_free(t);
+	json_decref(old);
+	json_decref(item);
+}
+
+/*
+ * Writes over in place, rows moved, the insert whose constraint fails
+ * and falls back to writing over the row that was there (old not named),
+ * new rows, inside a savepoint as apply's "SAVEPOINT service": rolled
+ * back (an entry that fails), nothing of them is left, not a row, an
+ * item nor a count; released, one item per row, the rids of the rows
+ * written over kept, the expiry the last write gave.
+ */
+OWS_TEST(ddb_tables_writes_over_rolled_back_leave_nothing)
+{
+	struct fx f;
+	int64_t rid, irid;
+	char sql[128];
+
+	fx_open(&f);
+	OWS_CHECK_INT(fx_apply(&f, "app", "[{\"action\": \"tables.put\", "
+			       "\"name\": \"users\", \"spec\": {"
+			       "\"partition_key\": \"id:S\", \"indexes\": {"
+			       "\"by-email\": {\"partition_key\": \"email:S\"}},"
+			       " \"ttl_attribute\": \"exp\"}}]"), 0);
+	store(&f, NULL, A1);
+	store(&f, NULL, Z);
+	/* a's rows came first */
+	rid = count(&f, "SELECT MIN(rid) FROM ddb_items WHERE iid=0");
+	irid = count(&f, "SELECT rid FROM ddb_items WHERE iid<>0");
+	OWS_CHECK_INT(ows__state_exec(&f.s, SNAP_TAKE), 0);
+	for (int release = 0; release < 2; release++) {
+		OWS_CHECK_INT(ows__state_exec(&f.s, "BEGIN IMMEDIATE; "
+					      "SAVEPOINT service"), 0);
+		/* in place; the fallback, in the table and the index; the
+		   index key changed with an expiry; a new item; one gone */
+		store_open(&f, A1, A2);
+		store_open(&f, NULL, A2);
+		OWS_CHECK_INT(count(&f, "SELECT rid FROM ddb_items WHERE "
+				    "iid<>0"), irid);
+		store_open(&f, A2, "{\"id\": {\"S\": \"a\"}, \"email\": "
+			   "{\"S\": \"b@x\"}, \"exp\": {\"N\": "
+			   "\"1800000000.5\"}}");
+		store_open(&f, NULL, "{\"id\": {\"S\": \"n\"}, \"email\": "
+			   "{\"S\": \"n@x\"}}");
+		store_open(&f, Z, NULL);
+		OWS_CHECK(count(&f, SNAP_DIFF) > 0);
+		OWS_CHECK_INT(count(&f, ROWS_WITHOUT_ITEM), 0);
+		OWS_CHECK_INT(count(&f, ITEMS_WITHOUT_ROW), 0);
+		if (release)
+			break;
+		OWS_CHECK_INT(ows__state_exec(&f.s, "ROLLBACK TO service; "
+					      "RELEASE service; COMMIT"), 0);
+		OWS_CHECK_INT(count(&f, SNAP_DIFF), 0);
+	}
+	OWS_CHECK_INT(ows__state_exec(&f.s, "RELEASE service; COMMIT"), 0);
+	OWS_CHECK_INT(count(&f, ROWS_WITHOUT_ITEM), 0);
+	OWS_CHECK_INT(count(&f, ITEMS_WITHOUT_ROW), 0);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_items"), 4);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_items WHERE iid=0 "
+			    "AND expires IS NULL"), 1);
+	/* a's table row written over each time; its index row, new and
+	   with the expiry */
+	snprintf(sql, sizeof(sql), "SELECT expires FROM ddb_items WHERE "
+		 "iid=0 AND rid=%lld", (long long)rid);
+	OWS_CHECK_INT(count(&f, sql), 1800000000);
+	OWS_CHECK_INT(count(&f, "SELECT COUNT(*) FROM ddb_items WHERE iid<>0 "
+			    "AND expires=1800000000"), 1);
+	ows_state_close(&f.s);
+}
