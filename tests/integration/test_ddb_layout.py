@@ -804,6 +804,12 @@ def test_each_kind_of_write_moves_the_counters_by_what_it_changed():
     update(D, "SET #pad = :p", {":p": {"S": "new"}})
     check(model[D] == {"id": {"S": "d"}, "n": {"N": "1"}, "pad": {"S": "new"}}, model[D])
     verify("an expired item updated")
+    D2 = ("d2", 1)
+    put({"id": {"S": "d2"}, "n": {"N": "1"}, "v": {"N": "3"}, "exp": {"N": "1000"}})
+    model.pop(D2)
+    r = put({"id": {"S": "d2"}, "n": {"N": "1"}, "a": {"S": "a"}}, ReturnValues="ALL_OLD")
+    check("Attributes" not in r, "a put over an expired item returned it: %r" % r)
+    verify("a put over an expired item with ALL_OLD")
     # every type, changed in place by paths, set and list operations
     T = ("t", 1)
     put({"id": {"S": "t"}, "n": {"N": "1"}, "g": {"S": "g1"}, "v": {"N": "-0.00120"},
