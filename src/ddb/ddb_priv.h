@@ -226,7 +226,9 @@ int ows__ddb_item_store(struct ows_state *s, const struct ows_ddb_table *t,
 			const json_t *old, const json_t *item);
 /*
  * Inside apply: write index ix's row for item (backfill of an index
- * added later, or of a TTL turned on). 0 or -EIO.
+ * added later), over the row the item already has there if any (a new
+ * index has none: its iid is new; the search for one is the price of
+ * counting right if it did). 0 or -EIO.
  */
 int ows__ddb_index_fill(struct ows_state *s, const struct ows_ddb_table *t,
 			const struct ows_ddb_index *ix, const json_t *item);
