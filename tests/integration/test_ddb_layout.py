@@ -24,7 +24,7 @@ import sqlite3
 import time
 from collections import Counter
 
-from owstest import Node, boto3_client, check, http, root_creds, tmpdir, wait_for
+from owstest import Node, applied, boto3_client, check, http, root_creds, tmpdir, wait_for
 
 # small snapshots, so that a stopped node comes back through one
 SNAP = {"OWS_RAFT_SNAPSHOT_THRESHOLD": "64", "OWS_RAFT_SNAPSHOT_TRAILING": "8"}
@@ -296,14 +296,6 @@ def cluster3(env):
     return nodes
 
 
-def applied(n):
-    st, body = http(n.edge, "GET", "/metrics")
-    for line in body.decode().splitlines():
-        if line.startswith("ows_raft_applied_index "):
-            return int(line.split()[1])
-    return -1
-
-
 def same_applied(nodes):
     """Every node has applied the same entries (item writes are not in
     the ledger: its head is not enough), twice in a row."""
@@ -314,6 +306,18 @@ def same_applied(nodes):
         time.sleep(0.3)
     return True
 
+
+
+def stop_and_compare(nodes):
+    """Stop every node; their state databases must hold the same rows,
+    items and counts. Each node's layout(), in order."""
+    for n in nodes:
+        check(n.stop() == 0)
+    seen = [layout(n) for n in nodes]
+    for n, s in zip(nodes, seen):
+        check(s == seen[0], "%s holds other rows, items or counts than %s: %s"
+              % (n.dir, nodes[0].dir, differences(s, seen[0])))
+    return seen
 
 def check_counts_described(c, tables, indexes):
     for name, (items, size) in tables.items():
@@ -596,12 +600,7 @@ def test_a_write_load_through_every_node_with_the_leader_killed_leaves_the_same_
     wait_for(lambda: all(expired_rows(n) == 0 for n in nodes), 120,
              "the TTL sweep on every node")
     wait_for(lambda: same_applied(nodes), 60, "every node at the same applied index")
-    for n in nodes:
-        check(n.stop() == 0)
-    seen = [layout(n) for n in nodes]
-    for n, s in zip(nodes, seen):
-        check(s == seen[0], "%s holds other rows, items or counts than %s: %s"
-              % (n.dir, nodes[0].dir, differences(s, seen[0])))
+    seen = stop_and_compare(nodes)
     check(seen[0][1]["main"][0] > 0, seen[0][1])
 
 
@@ -986,9 +985,4 @@ def test_twenty_gsis_filled_while_every_node_writes_count_what_they_hold():
             check(canon(got) == canon(want), "%s: Scan of %s: %d items, the table's %d"
                   % (n.dir, name, len(got), len(want)))
         check_sizes(c, n, items, specs, n.dir, table="wide")
-    for n in nodes:
-        check(n.stop() == 0)
-    seen = [layout(n) for n in nodes]
-    for n, s in zip(nodes, seen):
-        check(s == seen[0], "%s holds other rows, items or counts than %s: %s"
-              % (n.dir, nodes[0].dir, differences(s, seen[0])))
+    stop_and_compare(nodes)

@@ -9,7 +9,7 @@ import os
 import subprocess
 import time
 
-from owstest import Node, check, http, tmpdir, wait_for
+from owstest import Node, applied, check, http, tmpdir, wait_for
 
 
 def started_cluster(first_dir):
@@ -32,14 +32,6 @@ def write(n, key):
     """One write through n, signed with key: True when acknowledged."""
     p = n.ows("node", "token", key=key, check_rc=False)
     return p.returncode == 0
-
-
-def applied(n):
-    st, body = http(n.edge, "GET", "/metrics")
-    for line in body.decode().splitlines():
-        if line.startswith("ows_raft_applied_index "):
-            return int(line.split()[1])
-    return -1
 
 
 def test_full_disk_on_the_leader():

@@ -193,6 +193,15 @@ def http(addr, method, target, body=b"", headers=None, timeout=10):
     return raw_http(addr, raw.encode() + body, timeout)
 
 
+def applied(n):
+    """Node n's last applied Raft index (its /metrics), or -1."""
+    st, body = http(n.edge, "GET", "/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith("ows_raft_applied_index "):
+            return int(line.split()[1])
+    return -1
+
+
 def raw_http(addr, data, timeout=10):
     """Send raw bytes, read the response until close: (status, body)."""
     host, port = addr.rsplit(":", 1)

@@ -159,6 +159,22 @@ static int64_t count(struct fx *f, const char *sql)
 	return v;
 }
 
+/* A new state with the table "users" (id:S) and its GSI by-email, with
+   TTL on attribute exp when ttl. */
+static void users_by_email(struct fx *f, bool ttl)
+{
+	fx_open(f);
+	OWS_CHECK_INT(fx_apply(f, "app", ttl
+		? "[{\"action\": \"tables.put\", \"name\": \"users\", "
+		  "\"spec\": {\"partition_key\": \"id:S\", \"indexes\": {"
+		  "\"by-email\": {\"partition_key\": \"email:S\"}}, "
+		  "\"ttl_attribute\": \"exp\"}}]"
+		: "[{\"action\": \"tables.put\", \"name\": \"users\", "
+		  "\"spec\": {\"partition_key\": \"id:S\", \"indexes\": {"
+		  "\"by-email\": {\"partition_key\": \"email:S\"}}}}]"),
+		      0);
+}
+
 /* Rows of ddb_items whose item is missing, items of no row (ddb_model.h). */
 #define ROWS_WITHOUT_ITEM "SELECT COUNT(*) FROM ddb_items WHERE rid NOT IN " \
 	"(SELECT rid FROM ddb_data)"
@@ -328,12 +344,7 @@ OWS_TEST(ddb_tables_older_layout_moves_on_open_and_on_restore)
 	void *img;
 	size_t len;
 
-	fx_open(&f);
-	OWS_CHECK_INT(fx_apply(&f, "app", "[{\"action\": \"tables.put\", "
-			       "\"name\": \"users\", \"spec\": {"
-			       "\"partition_key\": \"id:S\", \"indexes\": {"
-			       "\"by-email\": {\"partition_key\": \"email:S\"}},"
-			       " \"ttl_attribute\": \"exp\"}}]"), 0);
+	users_by_email(&f, true);
 	put_item(&f, "users", "{\"id\": {\"S\": \"a\"}, \"email\": {\"S\": "
 		 "\"a@x\"}, \"exp\": {\"N\": \"1800000000\"}}");
 	put_item(&f, "users", "{\"id\": {\"S\": \"b\"}, \"email\": {\"S\": "
@@ -415,12 +426,7 @@ OWS_TEST(ddb_tables_older_layout_move_that_fails_changes_nothing)
 	void *img;
 	size_t len;
 
-	fx_open(&f);
-	OWS_CHECK_INT(fx_apply(&f, "app", "[{\"action\": \"tables.put\", "
-			       "\"name\": \"users\", \"spec\": {"
-			       "\"partition_key\": \"id:S\", \"indexes\": {"
-			       "\"by-email\": {\"partition_key\": \"email:S\"}}"
-			       "}}]"), 0);
+	users_by_email(&f, false);
 	put_item(&f, "users", "{\"id\": {\"S\": \"a\"}, \"email\": {\"S\": "
 		 "\"a@x\"}}");
 	put_item(&f, "users", "{\"id\": {\"S\": \"b\"}}");
@@ -485,12 +491,7 @@ OWS_TEST(ddb_tables_items_written_over_in_place)
 	struct fx f;
 	int64_t table_rid, index_rid;
 
-	fx_open(&f);
-	OWS_CHECK_INT(fx_apply(&f, "app", "[{\"action\": \"tables.put\", "
-			       "\"name\": \"users\", \"spec\": {"
-			       "\"partition_key\": \"id:S\", \"indexes\": {"
-			       "\"by-email\": {\"partition_key\": \"email:S\"}}"
-			       "}}]"), 0);
+	users_by_email(&f, false);
 	store(&f, NULL, A1);
 	table_rid = count(&f, "SELECT rid FROM ddb_items WHERE iid=0");
 	index_rid = count(&f, "SELECT rid FROM ddb_items WHERE iid<>0");
@@ -597,12 +598,7 @@ OWS_TEST(ddb_tables_writes_over_rolled_back_leave_nothing)
 	int64_t rid, irid;
 	char sql[128];
 
-	fx_open(&f);
-	OWS_CHECK_INT(fx_apply(&f, "app", "[{\"action\": \"tables.put\", "
-			       "\"name\": \"users\", \"spec\": {"
-			       "\"partition_key\": \"id:S\", \"indexes\": {"
-			       "\"by-email\": {\"partition_key\": \"email:S\"}},"
-			       " \"ttl_attribute\": \"exp\"}}]"), 0);
+	users_by_email(&f, true);
 	store(&f, NULL, A1);
 	store(&f, NULL, Z);
 	/* a's rows came first */
