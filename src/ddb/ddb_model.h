@@ -68,10 +68,13 @@
  * a rowid table, keeps only rowids in its interior pages, and items
  * written together sit together. Databases of the older layout (the item
  * in ddb_items) are brought to this one when they open or are installed
- * from a snapshot (ows__ddb_upgrade, tables.c).
+ * from a snapshot (tables_upgrade, tables.c).
  */
 #ifndef OWS_DDB_MODEL_H
 #define OWS_DDB_MODEL_H
+
+/* Rows with their items, for a SELECT's FROM: every read of items. */
+#define OWS_DDB_ITEMS_JOIN "ddb_items CROSS JOIN ddb_data USING(rid)"
 
 #define OWS_DDB_SCHEMA \
 	"CREATE TABLE IF NOT EXISTS ddb_tables(" \

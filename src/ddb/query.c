@@ -1,10 +1,11 @@
 /*
  * Query, and the walk of a range of rows that Query and Scan share
  * (scan.c): one range scan of ddb_items' primary key (reads.h says which
- * range), each row's item read by its rid and decoded, counted against Limit and the 1 MB page
- * limit before the filter (as DynamoDB counts them), filtered, projected
- * and answered with Count, ScannedCount, LastEvaluatedKey and
- * ConsumedCapacity. Expired rows (TTL) are skipped by the statement.
+ * range), each row's item read by its rid and decoded, counted against
+ * Limit and the 1 MB page limit before the filter (as DynamoDB counts
+ * them), filtered, projected and answered with Count, ScannedCount,
+ * LastEvaluatedKey and ConsumedCapacity. Expired rows (TTL) are skipped
+ * by the statement.
  */
 #include <errno.h>
 #include <string.h>
@@ -14,8 +15,7 @@
 
 #define PAGE_MAX (1024 * 1024)
 
-/* each row's item by its rid (ddb_model.h) */
-#define Q_FROM "SELECT item FROM ddb_items CROSS JOIN ddb_data USING(rid) "
+#define Q_FROM "SELECT item FROM " OWS_DDB_ITEMS_JOIN " "
 #define Q_COLS Q_FROM "WHERE tid=?1 AND iid=?2 AND " \
 	"h=?3 AND pk=?4 AND sk>=?5 "
 #define Q_LIVE "AND (expires IS NULL OR expires>?7) "

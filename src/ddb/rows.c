@@ -14,12 +14,10 @@
 #include "common/json.h"
 #include "ddb/ddb_priv.h"
 
-/* an item's row and its item: ddb_model.h, "Why items live apart" */
-#define ITEM_JOIN "ddb_items CROSS JOIN ddb_data USING(rid)"
 #define ROW_KEY "tid = ?1 AND iid = ?2 AND h = ?3 AND pk = ?4 AND sk = ?5"
 
 static const char get_sql[] =
-	"SELECT item, expires FROM " ITEM_JOIN
+	"SELECT item, expires FROM " OWS_DDB_ITEMS_JOIN
 	" WHERE tid = ?1 AND iid = 0 AND h = ?2 AND pk = ?3 AND sk = ?4";
 /* a row that is there keeps its rid: its item is written over */
 static const char row_update_sql[] =
@@ -465,38 +463,28 @@ static int data_exec(struct ows_state *s, const char *sql, int64_t rid,
 	return rv;
 }
 
-/* Delete item's row in the table (ix NULL) or in ix, if it has one. */
-static int row_delete(struct ows_state *s, const struct ows_ddb_table *t,
-		      const struct ows_ddb_index *ix, const json_t *item)
-{
-	struct ows_buf pk = OWS_BUF_INIT, sk = OWS_BUF_INIT;
-	sqlite3_stmt *st;
-	json_t *p = NULL;
-	int64_t rid = 0;
-	uint32_t h;
-	int rv = ows__ddb_row_key(t, ix, item, &h, &pk, &sk);
+static int64_t row_size(const struct ows_ddb_table *t,
+			const struct ows_ddb_index *ix, const json_t *item);
 
-	if (rv != 1)
-		goto cleanup;
-	rv = ows_state_stmt(s, del_sql, &st);
+/* Delete item's row of key (h, pk, sk) in the table (ix NULL) or in ix,
+   if there is one: 0 or -EIO. */
+static int row_delete(struct ows_state *s, const struct ows_ddb_table *t,
+		      const struct ows_ddb_index *ix, const json_t *item,
+		      uint32_t h, const struct ows_buf *pk,
+		      const struct ows_buf *sk)
+{
+	sqlite3_stmt *st;
+	int64_t rid = 0;
+	int rv = ows_state_stmt(s, del_sql, &st);
+
 	if (rv != 0)
-		goto cleanup;
-	bind_row_key(st, t, ix, h, &pk, &sk);
+		return rv;
+	bind_row_key(st, t, ix, h, pk, sk);
 	rv = step_rid(st, &rid);
-	if (rv == 1)
-		rv = data_exec(s, data_del_sql, rid, NULL);
-	else if (rv == 0)
-		goto cleanup; /* no such row */
-	if (rv == 0) {
-		p = ix ? ows__ddb_index_project(t, ix, item) : NULL;
-		rv = counts(s, t, ix, -1,
-			    -(int64_t)ows_ddb_item_size(p ? p : item));
-	}
-cleanup:
-	json_decref(p);
-	ows_buf_free(&pk);
-	ows_buf_free(&sk);
-	return rv < 0 ? rv : 0;
+	if (rv <= 0)
+		return rv; /* an error, or no such row */
+	rv = data_exec(s, data_del_sql, rid, NULL);
+	return rv == 0 ? counts(s, t, ix, -1, -row_size(t, ix, item)) : rv;
 }
 
 /* Write the item enc over that of the row of key (h, pk, sk): 1, 0 when
@@ -609,7 +597,7 @@ static int row_put(struct ows_state *s, const struct ows_ddb_table *t,
 		if (orv < 0)
 			rv = orv;
 		else if (!over && orv == 1 &&
-			 (orv = row_delete(s, t, ix, old)) != 0)
+			 (orv = row_delete(s, t, ix, old, oh, &opk, &osk)) != 0)
 			rv = orv;
 	}
 	if (rv != 1)

@@ -439,11 +439,11 @@ static int each_item(struct ows_state *s, const struct ows_ddb_table *t,
 	if (page == NULL)
 		return -ENOMEM;
 	for (;;) {
-		if (ows_state_prepare(s, "SELECT h, pk, sk, item FROM ddb_items "
-				      "CROSS JOIN ddb_data USING(rid) "
-				      "WHERE tid=?1 AND iid=0 AND (h, pk, sk) > "
-				      "(?2, ?3, ?4) ORDER BY h, pk, sk LIMIT "
-				      "256", &st) != 0) {
+		if (ows_state_prepare(s, "SELECT h, pk, sk, item FROM "
+				      OWS_DDB_ITEMS_JOIN " WHERE tid=?1 AND "
+				      "iid=0 AND (h, pk, sk) > (?2, ?3, ?4) "
+				      "ORDER BY h, pk, sk LIMIT 256",
+				      &st) != 0) {
 			rv = -EIO;
 			break;
 		}

@@ -68,10 +68,10 @@ static int sweep_table(const struct ows_aws_host *h,
 
 	if (keys == NULL)
 		return -ENOMEM;
-	rv = ows_state_prepare(h->state, "SELECT item FROM ddb_items CROSS "
-			       "JOIN ddb_data USING(rid) WHERE tid = ?1 AND iid = 0 AND expires IS NOT NULL "
-			       "AND expires <= ?2 ORDER BY expires LIMIT ?3",
-			       &st);
+	rv = ows_state_prepare(h->state, "SELECT item FROM "
+			       OWS_DDB_ITEMS_JOIN " WHERE tid = ?1 AND iid "
+			       "= 0 AND expires IS NOT NULL AND expires <= ?2 "
+			       "ORDER BY expires LIMIT ?3", &st);
 	if (rv != 0) {
 		json_decref(keys);
 		return -EIO;
