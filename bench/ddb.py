@@ -343,6 +343,38 @@ def load(mode, urls, key=None, secs=SECS, count=None, conns=CONNS, **opt):
     return r
 
 
+def proc_cpu(pids):
+    """CPU seconds (user + system) the processes pids have used so far, all
+    their threads included; a process that is gone counts nothing."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def with_cpu(pids, fn):
+    """fn(), a run, with the CPU microseconds per request it cost the
+    servers (pids, summed) and the load client (ddbload, a child that has
+    ended when fn returns): server_us, client_us. The machine's CPUs are
+    shared by both, so cores * 1e6 / (server_us + client_us) is the most
+    requests per second the run could reach on this machine."""
+    s0, c0 = proc_cpu(pids), os.times()
+    r = fn()
+    s1, c1 = proc_cpu(pids), os.times()
+    n = r.get("requests") or 0
+    if n:
+        r["server_us"] = (s1 - s0) * 1e6 / n
+        r["client_us"] = ((c1.children_user - c0.children_user) +
+                          (c1.children_system - c0.children_system)) * 1e6 / n
+    return r
+
+
 def failed():
     return {"requests": 0, "errors": 1, "rate": 0, "p50_ms": 0, "p99_ms": 0, "items": 0,
             "items_rate": 0, "misses": 0}
@@ -353,6 +385,9 @@ def median(rs):
     the first error kept."""
     out = {k: statistics.median(r.get(k, 0) for r in rs)
            for k in ("requests", "rate", "p50_ms", "p99_ms", "items", "items_rate")}
+    for k in ("server_us", "client_us"):
+        if any(k in r for r in rs):
+            out[k] = statistics.median(r[k] for r in rs if k in r)
     out["errors"] = sum(r.get("errors", 0) for r in rs)
     out["misses"] = sum(r.get("misses", 0) for r in rs)
     out["runs"] = [r["rate"] for r in rs]
@@ -396,6 +431,11 @@ def show(name, r, unit="req/s", rate="rate"):
     spread = "  [%s]" % " ".join("%.0f" % x for x in runs) if runs and len(runs) > 1 else ""
     print("%-40s %9.0f %-7s p50 %7.2f ms  p99 %7.2f ms%s%s" %
           (name, r[rate], unit, r["p50_ms"], r["p99_ms"], spread, extra), flush=True)
+    if "server_us" in r:
+        total = r["server_us"] + r["client_us"]
+        print("%-40s CPU per request: %.0f us servers + %.0f us client; %d CPUs allow "
+              "at most %.0f/s" % ("", r["server_us"], r["client_us"], os.cpu_count(),
+                                  os.cpu_count() * 1e6 / total if total else 0), flush=True)
 
 
 # ---- batching counters ----
@@ -493,20 +533,21 @@ def section_put(one, key, three, key3, mo, written):
           "%d clients, %s s, %d alternating rounds, medians; vs etcd put (v3 JSON "
           "gateway, 1 KB values) and moto_server" % (CONNS, SECS, ROUNDS), flush=True)
     sides = {}
-    sides["ows1"] = lambda i: with_batches(
-        "1 node", [one], lambda: load("ddb-put", [one.url()], key, T=TABLE, p="p%d-" % i))
+    sides["ows1"] = lambda i: with_batches("1 node", [one], lambda: with_cpu(
+        [one.proc.pid], lambda: load("ddb-put", [one.url()], key, T=TABLE, p="p%d-" % i)))
     if three:
         nodes, lead = three
-        sides["ows3"] = lambda i: with_batches(
-            "3 nodes, all nodes", nodes,
-            lambda: load("ddb-put", [n.url() for n in nodes], key3, T=TABLE, p="a%d-" % i))
-        sides["ows3l"] = lambda i: with_batches(
-            "3 nodes, via the leader", nodes,
-            lambda: load("ddb-put", [lead.url()], key3, T=TABLE, p="l%d-" % i))
+        pids = [n.proc.pid for n in nodes]
+        sides["ows3"] = lambda i: with_batches("3 nodes, all nodes", nodes, lambda: with_cpu(
+            pids, lambda: load("ddb-put", [n.url() for n in nodes], key3, T=TABLE,
+                               p="a%d-" % i)))
+        sides["ows3l"] = lambda i: with_batches("3 nodes, via the leader", nodes, lambda: with_cpu(
+            pids, lambda: load("ddb-put", [lead.url()], key3, T=TABLE, p="l%d-" % i)))
     e1 = None
     try:
-        e1 = etcd(1)[0]
-        sides["etcd1"] = lambda i: load("etcd-put", e1, p="p%d-" % i)
+        e1, ep1 = etcd(1)
+        sides["etcd1"] = lambda i: with_cpu([p.pid for p in ep1],
+                                            lambda: load("etcd-put", e1, p="p%d-" % i))
     except RuntimeError as e:
         print("etcd, 1 member: FAILED: %s" % e)
     res = rounds(sides)
@@ -517,7 +558,9 @@ def section_put(one, key, three, key3, mo, written):
     if CLUSTER:
         try:
             e3, procs = etcd(3)
-            res["etcd3"] = median([load("etcd-put", e3, p="p%d-" % i) for i in range(ROUNDS)])
+            res["etcd3"] = median([with_cpu([p.pid for p in procs],
+                                            lambda: load("etcd-put", e3, p="p%d-" % i))
+                                   for i in range(ROUNDS)])
             etcd_stop(procs)
         except RuntimeError as e:
             print("etcd, 3 members: FAILED: %s" % e)
