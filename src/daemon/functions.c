@@ -748,7 +748,11 @@ int ows_functions_start(struct ows_functions *f)
 
 static void closed_one(struct ows_functions *f)
 {
-	if (--f->closing == 0 && f->close_cb != NULL)
+	if (--f->closing != 0)
+		return;
+	/* Every instance is gone, and with it what the tables bounded. */
+	ows_fn_net_fini();
+	if (f->close_cb != NULL)
 		f->close_cb(f->close_ud);
 }
 
@@ -798,11 +802,8 @@ void ows_functions_close(struct ows_functions *f, void (*cb)(void *ud),
 	f->entries = NULL;
 	f->close_cb = cb;
 	f->close_ud = ud;
-	if (f->peers != NULL) {
-		ows_fn_net_unblock_peers();
-		free(f->peers);
-		f->peers = NULL;
-	}
+	free(f->peers);
+	f->peers = NULL;
 	f->closing = 2; /* the watch, the pools and then the spares */
 	f->pools = 1;
 	if (f->started)

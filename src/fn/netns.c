@@ -157,6 +157,12 @@ static int install_rules(struct ows_err *err)
  * and with it the count, while the flows still stand, so an instance got
  * far past the bound. A rule's own count has no element to lose. The
  * rule's handle goes in *handle, for flows_rule_del.
+ *
+ * The rules live in a table of this node's own, "inet owsf<pid>" (made by
+ * ows_fn_net_init), not in the shared one: every node on the host
+ * replaces the shared table when it starts, which took the rules of the
+ * nodes already running with it, and restarted the handles, so that a
+ * node retiring an instance then deleted another node's rule.
  */
 static int flows_rule_add(unsigned slot, uint64_t *handle,
 			  struct ows_err *err)
@@ -174,9 +180,9 @@ static int flows_rule_add(unsigned slot, uint64_t *handle,
 				 NFT_CTX_OUTPUT_ECHO);
 	nft_ctx_buffer_output(ctx);
 	nft_ctx_buffer_error(ctx);
-	snprintf(cmd, sizeof(cmd), "add rule inet " TABLE " forward iifname "
+	snprintf(cmd, sizeof(cmd), "add rule inet owsf%d forward iifname "
 		 "\"owsi%x\" ct state new ct count over " STR(OWS_FN_NET_FLOWS)
-		 " drop\n", slot);
+		 " drop\n", (int)getpid(), slot);
 	if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
 		ows_err_printf(err, "nftables: the flow bound was refused");
 		rv = -EPERM;
@@ -198,8 +204,8 @@ static void flows_rule_del(uint64_t handle)
 {
 	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "delete rule inet " TABLE " forward "
-		 "handle %llu\n", (unsigned long long)handle);
+	snprintf(cmd, sizeof(cmd), "delete rule inet owsf%d forward "
+		 "handle %llu\n", (int)getpid(), (unsigned long long)handle);
 	nft_run(cmd, NULL);
 }
 
@@ -240,8 +246,11 @@ int ows_fn_net_block_peers(const char *const *addrs, size_t n,
 	return rv;
 }
 
-/* Peers tables of nodes that died without removing theirs. */
-static void sweep_peer_tables(void)
+/* This node's own tables, "owsp<pid>" (peers) and "owsf<pid>" (flows). */
+static const char *const own_tables[] = {"owsp", "owsf"};
+
+/* Own tables of nodes that died without removing theirs. */
+static void sweep_own_tables(void)
 {
 	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	const char *out, *p;
@@ -253,30 +262,48 @@ static void sweep_peer_tables(void)
 	nft_ctx_buffer_error(ctx);
 	if (nft_run_cmd_from_buffer(ctx, "list tables inet\n") == 0 &&
 	    (out = nft_ctx_get_output_buffer(ctx)) != NULL) {
-		for (p = strstr(out, "table inet owsp"); p != NULL;
-		     p = strstr(p + 1, "table inet owsp")) {
-			int pid = atoi(p + strlen("table inet owsp"));
+		for (p = strstr(out, "table inet ows"); p != NULL;
+		     p = strstr(p + 1, "table inet ows")) {
+			const char *kind = p + strlen("table inet ");
+			int pid = atoi(kind + 4);
 
-			if (pid <= 0 || pid == (int)getpid() ||
+			if ((strncmp(kind, own_tables[0], 4) != 0 &&
+			     strncmp(kind, own_tables[1], 4) != 0) ||
+			    pid <= 0 || pid == (int)getpid() ||
 			    kill(pid, 0) == 0 || errno != ESRCH)
 				continue;
-			snprintf(cmd, sizeof(cmd), "delete table inet owsp%d\n",
-				 pid);
+			snprintf(cmd, sizeof(cmd), "delete table inet %.4s%d\n",
+				 kind, pid);
 			nft_run(cmd, NULL);
 		}
 	}
 	nft_ctx_free(ctx);
 }
 
-void ows_fn_net_unblock_peers(void)
+void ows_fn_net_fini(void)
 {
 	char text[96];
 
 	if (!ows_fn_net_egress())
 		return;
-	snprintf(text, sizeof(text), "table inet owsp%d\ndelete table inet "
-		 "owsp%d\n", (int)getpid(), (int)getpid());
-	nft_run(text, NULL);
+	for (size_t i = 0; i < sizeof(own_tables) / sizeof(*own_tables); i++) {
+		snprintf(text, sizeof(text), "table inet %s%d\ndelete table "
+			 "inet %s%d\n", own_tables[i], (int)getpid(),
+			 own_tables[i], (int)getpid());
+		nft_run(text, NULL);
+	}
+}
+
+/* The table holding this node's instances' flow bounds, empty. */
+static int flows_table_new(struct ows_err *err)
+{
+	char text[256];
+
+	snprintf(text, sizeof(text), "table inet owsf%d\ndelete table inet "
+		 "owsf%d\ntable inet owsf%d {\n chain forward {\n  type "
+		 "filter hook forward priority -10; policy accept;\n }\n}\n",
+		 (int)getpid(), (int)getpid(), (int)getpid());
+	return nft_run(text, err);
 }
 
 /*
@@ -320,7 +347,9 @@ int ows_fn_net_init(struct ows_err *err)
 		    OWS_FN_NET_SLOTS;
 	init_result = install_rules(&e);
 	if (init_result == 0)
-		sweep_peer_tables();
+		init_result = flows_table_new(&e);
+	if (init_result == 0)
+		sweep_own_tables();
 	if (init_result == 0)
 		guard_forwarding();
 	if (init_result == 0 &&

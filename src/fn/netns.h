@@ -53,10 +53,12 @@ struct ows_fn_netns {
 
 /*
  * Once per process, on the loop thread, as root: turn on IPv4
- * forwarding and install the "inet ows2" nftables table. Returns 0, or
- * -errno with err set when egress cannot be offered safely (no nftables):
- * instances then get namespaces with loopback only. Later calls return the
- * first result.
+ * forwarding, install the "inet ows2" nftables table (shared by the
+ * host's nodes) and this node's own for its instances' flow bounds
+ * ("inet owsf<pid>", empty), removing the own tables of nodes that died
+ * without removing theirs. Returns 0, or -errno with err set when egress
+ * cannot be offered safely (no nftables): instances then get namespaces
+ * with loopback only. Later calls return the first result.
  */
 int ows_fn_net_init(struct ows_err *err);
 
@@ -71,8 +73,13 @@ int ows_fn_net_init(struct ows_err *err);
 int ows_fn_net_block_peers(const char *const *addrs, size_t n,
 			   struct ows_err *err);
 
-/* Remove this node's peers table (at a clean stop). */
-void ows_fn_net_unblock_peers(void);
+/*
+ * Remove this node's own tables, its peers ("inet owsp<pid>") and its
+ * instances' flow bounds ("inet owsf<pid>"), once its instances are gone
+ * (at a clean stop; a node that dies leaves them to the next node's
+ * ows_fn_net_init on the host).
+ */
+void ows_fn_net_fini(void);
 
 /* Whether instances get egress (ows_fn_net_init succeeded). */
 bool ows_fn_net_egress(void);

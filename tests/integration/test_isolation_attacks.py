@@ -7,6 +7,7 @@ API, nor fill the host's connection tracking table. Every target is on this
 machine: a network namespace the test makes stands for the node's network."""
 import json
 import os
+import re
 import socket
 import subprocess
 
@@ -286,17 +287,12 @@ print(len(seen), flush=True)
 '''
 
 
-def test_an_instance_cannot_fill_connection_tracking():
-    """Each datagram from a new socket is a new flow the host's connection
-    tracking keeps for half a minute; the table is the whole host's. An
-    instance gets a bounded number of flows (4096) and the rest are
-    dropped."""
-    n = started()
-    deploy_attacks(n)
+def flows_bounded(n, port):
+    """12000 flows from an instance of n's "run" to a neighbour: at most
+    the bound (4096) get through, and some do."""
     nb = Neighbour()
     rx = None
     try:
-        port = 7001
         rx = subprocess.Popen(["ip", "netns", "exec", nb.ns, "/usr/bin/python3", "-c",
                                RECEIVER, nb.addr, str(port)],
                               stdout=subprocess.PIPE, text=True)
@@ -314,3 +310,45 @@ def test_an_instance_cannot_fill_connection_tracking():
             rx.kill()
             rx.wait()
         nb.close()
+
+
+def test_an_instance_cannot_fill_connection_tracking():
+    """Each datagram from a new socket is a new flow the host's connection
+    tracking keeps for half a minute; the table is the whole host's. An
+    instance gets a bounded number of flows (4096) and the rest are
+    dropped."""
+    n = started()
+    deploy_attacks(n)
+    flows_bounded(n, 7001)
+
+
+def test_a_node_starting_beside_another_leaves_its_instances_their_flow_bound():
+    """Every node on a host installs the shared nftables table when it
+    starts. The instances' flow bounds once lived in it: a second node's
+    start took the first one's, leaving them only the per-address count
+    that Linux 6.18 loses, and, the rule handles starting again, the
+    second node retiring its own instances deleted the first one's newer
+    bounds."""
+    a = started()
+    deploy_attacks(a)
+    check(run(a, "out = 1") == 1, "a first instance on a")
+    check(not unbounded_links(), unbounded_links())
+    b = started()
+    deploy_attacks(b)
+    check(run(b, "out = 2") == 2, "an instance on b")
+    check(not unbounded_links(), "after b started: %s" % unbounded_links())
+    b.stop()
+    check(run(a, "out = 3") == 3, "a, b stopped")
+    check(not unbounded_links(), "after b stopped: %s" % unbounded_links())
+    flows_bounded(a, 7002)
+
+
+def unbounded_links():
+    """The instances' links on the host ("owsi<slot>") without a flow
+    bound of their own in the host's nftables rules."""
+    links = set(re.findall(r"^\d+: (owsi[0-9a-f]+)[@:]",
+                           subprocess.run(["ip", "-o", "link", "show"], capture_output=True,
+                                          text=True).stdout, re.M))
+    rules = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True).stdout
+    bounded = set(re.findall(r'iifname "(owsi[0-9a-f]+)" ct state new ct count over', rules))
+    return sorted(links - bounded)
