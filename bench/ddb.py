@@ -344,24 +344,27 @@ def load(mode, urls, key=None, secs=SECS, count=None, conns=CONNS, **opt):
 
 
 def proc_cpu(pids):
-    """CPU seconds (user + system) the processes pids have used so far, all
-    their threads included; a process that is gone counts nothing."""
+    """CPU seconds (user + system, and system alone) the processes pids
+    have used so far, all their threads included; a process that is gone
+    counts nothing."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+    user = system = 0
     for pid in pids:
         try:
             with open("/proc/%d/stat" % pid) as f:
                 fields = f.read().rpartition(")")[2].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
+        user += int(fields[11])
+        system += int(fields[12])
+    return (user + system) / tick, system / tick
 
 
 def with_cpu(pids, fn):
     """fn(), a run, with the CPU microseconds per request it cost the
     servers (pids, summed) and the load client (ddbload, a child that has
-    ended when fn returns): server_us, client_us. The machine's CPUs are
+    ended when fn returns): server_us (server_sys_us of it in the kernel),
+    client_us. The machine's CPUs are
     shared by both, so cores * 1e6 / (server_us + client_us) is the most
     requests per second the run could reach on this machine."""
     s0, c0 = proc_cpu(pids), os.times()
@@ -369,7 +372,8 @@ def with_cpu(pids, fn):
     s1, c1 = proc_cpu(pids), os.times()
     n = r.get("requests") or 0
     if n:
-        r["server_us"] = (s1 - s0) * 1e6 / n
+        r["server_us"] = (s1[0] - s0[0]) * 1e6 / n
+        r["server_sys_us"] = (s1[1] - s0[1]) * 1e6 / n
         r["client_us"] = ((c1.children_user - c0.children_user) +
                           (c1.children_system - c0.children_system)) * 1e6 / n
     return r
@@ -385,7 +389,7 @@ def median(rs):
     the first error kept."""
     out = {k: statistics.median(r.get(k, 0) for r in rs)
            for k in ("requests", "rate", "p50_ms", "p99_ms", "items", "items_rate")}
-    for k in ("server_us", "client_us"):
+    for k in ("server_us", "server_sys_us", "client_us"):
         if any(k in r for r in rs):
             out[k] = statistics.median(r[k] for r in rs if k in r)
     out["errors"] = sum(r.get("errors", 0) for r in rs)
@@ -433,9 +437,10 @@ def show(name, r, unit="req/s", rate="rate"):
           (name, r[rate], unit, r["p50_ms"], r["p99_ms"], spread, extra), flush=True)
     if "server_us" in r:
         total = r["server_us"] + r["client_us"]
-        print("%-40s CPU per request: %.0f us servers + %.0f us client; %d CPUs allow "
-              "at most %.0f/s" % ("", r["server_us"], r["client_us"], os.cpu_count(),
-                                  os.cpu_count() * 1e6 / total if total else 0), flush=True)
+        print("%-40s CPU per request: %.0f us servers (%.0f in the kernel) + %.0f us "
+              "client; %d CPUs allow at most %.0f/s" %
+              ("", r["server_us"], r["server_sys_us"], r["client_us"], os.cpu_count(),
+               os.cpu_count() * 1e6 / total if total else 0), flush=True)
 
 
 # ---- batching counters ----
