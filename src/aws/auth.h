@@ -151,6 +151,7 @@ struct ows_aws_call_priv {
 	ows_aws_chunk_cb chunk_cb;
 	bool answered;
 	bool large;      /* holds one of OWS_AWS_LARGE_BODIES */
+	size_t reserved; /* of the budget (ows_aws_call_reserve) */
 	/* while the verifier hands body bytes to the service: the caller's
 	   stack frame, told when the service answers (and so frees c) */
 	struct ows__aws_feeding *feeding;

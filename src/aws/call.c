@@ -42,6 +42,8 @@ bool ows_aws_call_trailer(const struct ows_aws_call *c, const char *name,
 
 /* Requests reading a body past their service's body_limit now. */
 static unsigned large_bodies;
+/* What the calls not yet answered hold (ows_aws_call_reserve). */
+static size_t reserved;
 
 /*
  * A feed of body bytes in progress (stream_cb), on its stack: a service
@@ -64,6 +66,8 @@ static void call_end(struct ows_aws_call *c)
 		p->large = false;
 		large_bodies--;
 	}
+	reserved -= p->reserved;
+	p->reserved = 0;
 	p->answered = true;
 	ows_aws_auth_clear(&p->auth);
 	if (p->feeding != NULL) {
@@ -74,6 +78,25 @@ static void call_end(struct ows_aws_call *c)
 		ows__aws_verifier_free(p->verifier);
 	}
 	p->verifier = NULL;
+}
+
+bool ows_aws_call_reserve(struct ows_aws_call *c, size_t units,
+			  size_t budget)
+{
+	struct ows_aws_call_priv *p = priv(c);
+
+	if (p->answered || (reserved > 0 && (units > budget ||
+					     reserved > budget - units)))
+		return false;
+	reserved += units;
+	p->reserved += units;
+	return true;
+}
+
+size_t ows_aws_call_room(size_t budget)
+{
+	return reserved == 0 ? SIZE_MAX : reserved < budget ? budget - reserved
+							   : 0;
 }
 
 void ows_aws_reply(struct ows_aws_call *c, int status,

@@ -137,6 +137,20 @@ void ows_aws_reply_auth_error(struct ows_aws_call *c, int rc, const char *msg);
 bool ows_aws_call_trailer(const struct ows_aws_call *c, const char *name,
 			  char *out, size_t cap);
 
+/*
+ * Hold units of the node's memory budget until c is answered (the JSON
+ * values a service keeps parsed while c waits for the log, say): true, or
+ * false, holding nothing, when the calls answered later hold so much that
+ * units more would pass budget. A call alone may pass it, so that every
+ * request the service accepts can be served. Loop thread only.
+ */
+bool ows_aws_call_reserve(struct ows_aws_call *c, size_t units,
+			  size_t budget);
+
+/* The units a call could reserve of budget now: SIZE_MAX when no call
+   holds any. */
+size_t ows_aws_call_room(size_t budget);
+
 /* A header of the call's request, or NULL. */
 const char *ows_aws_header(const struct ows_aws_call *c, const char *name);
 

@@ -138,6 +138,8 @@ struct parser {
 	const unsigned char *where;   /* and where it was found */
 	char *scratch;                /* decoded strings that held escapes */
 	size_t scratch_cap;
+	size_t values;                /* made so far */
+	size_t max_values;            /* more fail the parse */
 };
 
 static json_t *fail(struct parser *ps, const char *why)
@@ -629,6 +631,8 @@ static json_t *value(struct parser *ps, unsigned depth)
 		return fail(ps, "maximum parsing depth reached");
 	if (ps->p == ps->end)
 		return fail(ps, "unexpected end of input");
+	if (++ps->values > ps->max_values)
+		return fail(ps, "too many values");
 	switch (*ps->p) {
 	case '{':
 		return object(ps, depth);
@@ -665,14 +669,15 @@ static void locate(const struct parser *ps, int *line, int *column)
 	(*column)++;
 }
 
-json_t *ows_json_loadb(const char *text, size_t len, size_t flags,
-		       struct ows_err *err)
+static json_t *load(const char *text, size_t len, size_t flags,
+		    size_t max_values, size_t *values, struct ows_err *err)
 {
 	struct parser ps = {
 		.start = (const unsigned char *)text,
 		.p = (const unsigned char *)text,
 		.end = (const unsigned char *)text + len,
 		.flags = flags,
+		.max_values = max_values,
 	};
 	json_error_t je;
 	json_t *v = NULL;
@@ -709,7 +714,15 @@ json_t *ows_json_loadb(const char *text, size_t len, size_t flags,
 		ows_err_printf(err, "invalid JSON at line %d column %d: %s",
 			       line, column, ps.why);
 	}
+	if (values != NULL)
+		*values = ps.values;
 	return v;
+}
+
+json_t *ows_json_loadb(const char *text, size_t len, size_t flags,
+		       struct ows_err *err)
+{
+	return load(text, len, flags, SIZE_MAX, NULL, err);
 }
 
 json_t *ows_json_loads(const char *text, size_t flags, struct ows_err *err)
@@ -723,8 +736,17 @@ json_t *ows_json_loads(const char *text, size_t flags, struct ows_err *err)
 
 json_t *ows_json_parse(const char *text, size_t len, struct ows_err *err)
 {
-	return ows_json_loadb(text, len,
-			      JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, err);
+	return load(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+		    SIZE_MAX, NULL, err);
+}
+
+json_t *ows_json_parse_counted(const char *text, size_t len,
+			       size_t max_values, size_t *values,
+			       struct ows_err *err)
+{
+	*values = 0;
+	return load(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+		    max_values, values, err);
 }
 
 /* ---- the compact dumper ---- */

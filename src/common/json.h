@@ -25,6 +25,17 @@
 json_t *ows_json_parse(const char *text, size_t len, struct ows_err *err);
 
 /*
+ * ows_json_parse, and in *values how many values the tree holds (objects,
+ * arrays and scalars: what its memory grows with, beyond the text's own
+ * bytes), or, when it fails, how many it had made. A text of more than
+ * max_values values fails ("too many values") with *values past
+ * max_values, once it has made max_values + 1.
+ */
+json_t *ows_json_parse_counted(const char *text, size_t len,
+			       size_t max_values, size_t *values,
+			       struct ows_err *err);
+
+/*
  * json_loadb(text, len, flags) with the message of ows_json_parse in err.
  * JSON_REJECT_DUPLICATES and JSON_DECODE_ANY are served by OWS's parser
  * (without the first, the last of duplicate keys wins, in the first one's

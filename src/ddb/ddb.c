@@ -23,6 +23,15 @@
 
 #define OWS_DDB_BODY_LIMIT (1024 * 1024)
 #define OWS_DDB_BATCH_BODY_LIMIT (16 * 1024 * 1024)
+/*
+ * The JSON values that the requests not yet answered may hold parsed,
+ * node-wide. A request's tree lives until its answer, through the wait
+ * for the log, and costs some 270 bytes a value: a 1 MB PutItem of
+ * {"NULL":true} elements held 33 MB, and 32 of them at once over 1 GB.
+ * Past it a request is throttled, its parse stopped there; one alone
+ * always goes.
+ */
+#define OWS_DDB_VALUES_HELD (1u << 20)
 #define TARGET_PREFIX "DynamoDB_20120810."
 
 struct op {
@@ -262,6 +271,7 @@ static void ddb_handle(struct ows_aws_call *c)
 	struct ows__ddb_req *r;
 	struct ows_err err = {{0}};
 	const struct op *op = NULL;
+	size_t room, values;
 
 	r = ows_arena_alloc(c->arena, sizeof(*r));
 	if (r == NULL) {
@@ -280,8 +290,19 @@ static void ddb_handle(struct ows_aws_call *c)
 		return;
 	}
 	r->op = op->name;
-	r->body = ows_json_parse(c->body ? c->body : "",
-				 c->body ? c->len : 0, &err);
+	room = ows_aws_call_room(OWS_DDB_VALUES_HELD);
+	r->body = ows_json_parse_counted(c->body ? c->body : "",
+					 c->body ? c->len : 0, room, &values,
+					 &err);
+	if (values > room ||
+	    !ows_aws_call_reserve(c, values, OWS_DDB_VALUES_HELD)) {
+		json_decref(r->body);
+		r->body = NULL;
+		ows_aws_error(c, 400, "ThrottlingException", "Throughput "
+			      "exceeds the current capacity of this node: "
+			      "the requests in progress hold too much; retry");
+		return;
+	}
 	if (!json_is_object(r->body)) {
 		json_decref(r->body);
 		r->body = NULL;

@@ -12,7 +12,7 @@ import botocore.auth
 import botocore.awsrequest
 import botocore.credentials
 
-from owstest import boto3_client, check, root_creds, started
+from owstest import Peak, boto3_client, check, root_creds, sanitized, started
 
 PREFIX = "com.amazonaws.dynamodb.v20120810#"
 
@@ -114,3 +114,63 @@ def test_costly_json_bodies_are_answered_and_the_node_serves_on():
         st, r = raw(n, key, "ListTables", b"{}")
         check(st == 200 and r["TableNames"] == ["hostile"], (st, r))
     check(c.scan(TableName="hostile")["Count"] == 0)
+
+
+def test_writes_waiting_for_the_log_hold_a_bounded_share_of_memory():
+    """A write's parsed request lives until its answer, through the wait
+    for the log, at some 140 bytes a JSON value: 32 PutItems at once, each
+    an 840 KB list of 60000 {"NULL": true}, made the node's peak RSS grow
+    by 1.1 GB. The requests in progress now hold at most about a million
+    values (the peak grew by 270-330 MB: those, the bodies, one request
+    being applied, and what the allocator keeps); past that a request is
+    answered ThrottlingException, in DynamoDB's shape, and writes nothing;
+    those answered 200 are whole.
+    boto3 retries the throttled ones (as it does DynamoDB's) until all
+    are in."""
+    import threading
+    n = started()
+    key = root_creds(n)
+    c = table(n, key)
+    elems = ",".join(['{"NULL":true}'] * 60000)
+    peak = Peak(n)
+    answers = {}
+
+    def put(i):
+        body = ('{"TableName":"hostile","Item":{"id":{"S":"r%d"},"l":{"L":[%s]}}}'
+                % (i, elems)).encode()
+        answers[i] = raw(n, key, "PutItem", body)
+
+    threads = [threading.Thread(target=put, args=(i,)) for i in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    peak.check(600 << 20, "32 PutItems of 60000 values each", not sanitized(n.proc.pid))
+    for i, (st, r) in answers.items():
+        got = c.get_item(TableName="hostile", Key={"id": {"S": "r%d" % i}},
+                         ConsistentRead=True).get("Item")
+        if st == 200:
+            check(r == {} and got is not None and len(got["l"]["L"]) == 60000, (i, st, r))
+        else:
+            check(refused(st, r, "ThrottlingException") and got is None, (i, st, r, got))
+    print("  %d of 32 throttled" % sum(st != 200 for st, _ in answers.values()))
+
+    item = {"id": {"S": ""}, "l": {"L": [{"NULL": True}] * 60000}}
+    failures = []
+
+    def put_boto3(i):
+        try:
+            c.put_item(TableName="hostile", Item=dict(item, id={"S": "b%d" % i}))
+        except Exception as e:  # noqa: BLE001 (collected, checked below)
+            failures.append(e)
+
+    threads = [threading.Thread(target=put_boto3, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(not failures, failures[:1])
+    for i in range(16):
+        got = c.get_item(TableName="hostile", Key={"id": {"S": "b%d" % i}},
+                         ProjectionExpression="id")
+        check(got.get("Item") == {"id": {"S": "b%d" % i}}, (i, got.get("Item")))

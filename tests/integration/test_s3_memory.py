@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import tempfile
 
-from owstest import REGION, Skip, aws_cli, check, root_creds, started, tmpdir
+from owstest import REGION, Peak, Skip, aws_cli, check, root_creds, sanitized, started, tmpdir
 
 GIB = 1 << 30
 GROWTH_MAX = 32 << 20
@@ -56,44 +56,6 @@ def sha256_of(path):
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def status_kb(pid, field):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError("no %s in /proc/%d/status" % (field, pid))
-
-
-def sanitized(pid):
-    with open("/proc/%d/maps" % pid) as f:
-        maps = f.read()
-    return "libasan" in maps or "libubsan" in maps or "libtsan" in maps
-
-
-class Peak:
-    """The node's peak RSS growth from now on, in bytes."""
-
-    def __init__(self, node):
-        self.pid = node.proc.pid
-        try:
-            # 5: reset the peak RSS to the current RSS (proc(5), clear_refs).
-            with open("/proc/%d/clear_refs" % self.pid, "w") as f:
-                f.write("5")
-            self.base = status_kb(self.pid, "VmRSS")
-        except OSError:
-            self.base = status_kb(self.pid, "VmHWM")
-
-    def growth(self):
-        return (status_kb(self.pid, "VmHWM") - self.base) * 1024
-
-    def check(self, what, enforce):
-        g = self.growth()
-        print("  %s: node peak RSS grew by %.1f MiB" % (what, g / (1 << 20)))
-        if enforce:
-            check(g < GROWTH_MAX, "%s: the node's peak RSS grew by %.1f MiB (limit %d MiB)"
-                  % (what, g / (1 << 20), GROWTH_MAX >> 20))
 
 
 def s3_client(n, key):
@@ -135,7 +97,7 @@ def test_s3_memory_put_object_1gib():
                     "--body", src, timeout=TIMEOUT)
         check(p.returncode == 0, "put-object: %s" % p.stderr)
         check(md5 in p.stdout, "put-object's ETag is not the MD5 of the data: %s" % p.stdout)
-        peak.check("PutObject of 1 GiB (aws s3api put-object)", enforce)
+        peak.check(GROWTH_MAX, "PutObject of 1 GiB (aws s3api put-object)", enforce)
 
         # The same bytes again, by curl through a presigned PUT URL.
         c = s3_client(n, key)
@@ -144,7 +106,7 @@ def test_s3_memory_put_object_1gib():
         p = subprocess.run(["curl", "-sS", "--fail-with-body", "-T", src, url],
                            capture_output=True, text=True, timeout=TIMEOUT)
         check(p.returncode == 0, "presigned PUT: %s %s" % (p.stdout[-2000:], p.stderr))
-        peak.check("PutObject of 1 GiB (curl, presigned URL)", enforce)
+        peak.check(GROWTH_MAX, "PutObject of 1 GiB (curl, presigned URL)", enforce)
         os.unlink(src)
 
         h = c.head_object(Bucket="mem", Key="big")
@@ -155,7 +117,7 @@ def test_s3_memory_put_object_1gib():
         check(os.path.getsize(back) == GIB, os.path.getsize(back))
         check(sha256_of(back) == sha, "the bytes of get-object differ from those put")
         os.unlink(back)
-        peak.check("GetObject of 1 GiB (aws s3api get-object)", enforce)
+        peak.check(GROWTH_MAX, "GetObject of 1 GiB (aws s3api get-object)", enforce)
 
         url = c.generate_presigned_url("get_object", Params={"Bucket": "mem", "Key": "big2"},
                                        ExpiresIn=600)
@@ -163,7 +125,7 @@ def test_s3_memory_put_object_1gib():
                            text=True, timeout=TIMEOUT)
         check(p.returncode == 0, "presigned GET: %s" % p.stderr)
         check(sha256_of(back) == sha, "the bytes of the presigned GET differ from those put")
-        peak.check("GetObject of 1 GiB (curl, presigned URL)", enforce)
+        peak.check(GROWTH_MAX, "GetObject of 1 GiB (curl, presigned URL)", enforce)
     finally:
         for f in (src, back):
             if os.path.exists(f):
@@ -193,14 +155,14 @@ def test_s3_memory_cp_multipart_1gib():
         peak = Peak(n)
         p = aws_cli(n, key, "s3", "cp", "--no-progress", src, "s3://mem/big-mp", timeout=TIMEOUT)
         check(p.returncode == 0, "aws s3 cp up: %s" % p.stderr)
-        peak.check("aws s3 cp of 1 GiB up (multipart)", enforce)
+        peak.check(GROWTH_MAX, "aws s3 cp of 1 GiB up (multipart)", enforce)
         os.unlink(src)
         h = s3_client(n, key).head_object(Bucket="mem", Key="big-mp")
         check(h["ContentLength"] == GIB and h["ETag"].endswith('-128"'), h)
         p = aws_cli(n, key, "s3", "cp", "--no-progress", "s3://mem/big-mp", back, timeout=TIMEOUT)
         check(p.returncode == 0, "aws s3 cp down: %s" % p.stderr)
         check(sha256_of(back) == sha, "the bytes of aws s3 cp down differ from those put")
-        peak.check("aws s3 cp of 1 GiB down (ranged GETs)", enforce)
+        peak.check(GROWTH_MAX, "aws s3 cp of 1 GiB down (ranged GETs)", enforce)
     finally:
         for f in (src, back):
             if os.path.exists(f):

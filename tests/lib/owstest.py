@@ -517,6 +517,49 @@ def other_host(ns, host_if, ns_if, net, route=False):
 
 # ---- cleanup ----
 
+# ---- memory ----
+
+def status_kb(pid, field):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError("no %s in /proc/%d/status" % (field, pid))
+
+
+def sanitized(pid):
+    """Whether the process runs under a sanitizer, whose own allocator
+    (quarantine, shadow memory) is not the node's memory."""
+    with open("/proc/%d/maps" % pid) as f:
+        maps = f.read()
+    return "libasan" in maps or "libubsan" in maps or "libtsan" in maps
+
+
+class Peak:
+    """The node's peak RSS growth from now on, in bytes."""
+
+    def __init__(self, node):
+        self.pid = node.proc.pid
+        try:
+            # 5: reset the peak RSS to the current RSS (proc(5), clear_refs).
+            with open("/proc/%d/clear_refs" % self.pid, "w") as f:
+                f.write("5")
+            self.base = status_kb(self.pid, "VmRSS")
+        except OSError:
+            self.base = status_kb(self.pid, "VmHWM")
+
+    def growth(self):
+        return (status_kb(self.pid, "VmHWM") - self.base) * 1024
+
+    def check(self, limit, what, enforce):
+        """Print the growth; with enforce, fail when it reached limit bytes."""
+        g = self.growth()
+        print("  %s: node peak RSS grew by %.1f MiB" % (what, g / (1 << 20)))
+        if enforce:
+            check(g < limit, "%s: the node's peak RSS grew by %.1f MiB (limit %d MiB)"
+                  % (what, g / (1 << 20), limit >> 20))
+
+
 def dump_logs():
     for n in _nodes:
         try:

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct json_case {
 	const char *text;
@@ -408,4 +409,43 @@ OWS_TEST(json_reals_as_jansson)
 		check_same_dump(r);
 		json_decref(r);
 	}
+}
+
+/* ows_json_parse_counted counts every value of the tree, the top, the
+   containers and the scalars, makes the same tree as ows_json_parse, and
+   stops past max_values (here exactly the count: each case passes). */
+OWS_TEST(json_parse_counted_counts_every_value)
+{
+	static const struct {
+		const char *text;
+		size_t values;
+	} c[] = {
+		{"1", 1}, {"{}", 1}, {"[]", 1}, {"\"a\"", 1},
+		{"{\"a\":[1,2,{\"b\":null}]}", 6},
+		{"[{\"NULL\":true},{\"NULL\":true}]", 5},
+		{" [ [ [ ] ] , \"x,y:[z]\" ] ", 4},
+	};
+	struct ows_err err = {{0}};
+	size_t values;
+	json_t *a, *b;
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		a = ows_json_parse_counted(c[i].text, strlen(c[i].text),
+					   c[i].values, &values, &err);
+		b = ows_json_parse(c[i].text, strlen(c[i].text), NULL);
+		OWS_CHECK(a != NULL && json_equal(a, b));
+		OWS_CHECK(values == c[i].values);
+		json_decref(a);
+		json_decref(b);
+	}
+	OWS_CHECK(ows_json_parse_counted("[1,2,", 5, SIZE_MAX, &values,
+					 &err) == NULL);
+	OWS_CHECK(values == 3 && strstr(err.msg, "invalid JSON") != NULL);
+	/* one value past max_values stops the parse there */
+	OWS_CHECK(ows_json_parse_counted("[1,2,[3]]", 9, 4, &values,
+					 &err) == NULL);
+	OWS_CHECK(values == 5 && strstr(err.msg, "too many values") != NULL);
+	a = ows_json_parse_counted("[1,2,[3]]", 9, 5, &values, &err);
+	OWS_CHECK(a != NULL && values == 5);
+	json_decref(a);
 }
