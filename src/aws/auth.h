@@ -152,6 +152,12 @@ struct ows_aws_call_priv {
 	bool answered;
 	bool large;      /* holds one of OWS_AWS_LARGE_BODIES */
 	size_t reserved; /* of the budget (ows_aws_call_reserve) */
+	/* waiting for room (ows_aws_call_wait): the next in line, the units
+	   it needs at least, and what to call with room */
+	struct ows_aws_call *wait_next;
+	size_t wait_units, wait_budget;
+	void (*wait_cb)(struct ows_aws_call *c);
+	bool waiting;
 	/* while the verifier hands body bytes to the service: the caller's
 	   stack frame, told when the service answers (and so frees c) */
 	struct ows__aws_feeding *feeding;

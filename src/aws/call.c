@@ -44,6 +44,11 @@ bool ows_aws_call_trailer(const struct ows_aws_call *c, const char *name,
 static unsigned large_bodies;
 /* What the calls not yet answered hold (ows_aws_call_reserve). */
 static size_t reserved;
+/* The calls that wait for room (ows_aws_call_wait), first to last; the
+   one being given its turn now; whether a turn is set on the loop. */
+static struct ows_aws_call *wait_first, *wait_last, *wait_turn;
+static size_t n_waiting;
+static bool turn_set;
 
 /*
  * A feed of body bytes in progress (stream_cb), on its stack: a service
@@ -57,6 +62,28 @@ struct ows__aws_feeding {
 	struct ows_aws_call *c;
 };
 
+static void wait_turn_set(uv_loop_t *loop);
+
+/* c is answered while it waits (its service gave up on it): out of line. */
+static void wait_unlink(struct ows_aws_call *c)
+{
+	struct ows_aws_call *prev = NULL, *w;
+
+	for (w = wait_first; w != NULL && w != c; w = priv(w)->wait_next)
+		prev = w;
+	if (w == NULL)
+		return;
+	if (prev != NULL)
+		priv(prev)->wait_next = priv(c)->wait_next;
+	else
+		wait_first = priv(c)->wait_next;
+	if (wait_last == c)
+		wait_last = prev;
+	priv(c)->waiting = false;
+	n_waiting--;
+	wait_turn_set(c->host->loop);
+}
+
 /* The call is over: wipe what authentication kept. */
 static void call_end(struct ows_aws_call *c)
 {
@@ -66,8 +93,13 @@ static void call_end(struct ows_aws_call *c)
 		p->large = false;
 		large_bodies--;
 	}
-	reserved -= p->reserved;
-	p->reserved = 0;
+	if (p->waiting)
+		wait_unlink(c);
+	if (p->reserved > 0) {
+		reserved -= p->reserved;
+		p->reserved = 0;
+		wait_turn_set(c->host->loop);
+	}
 	p->answered = true;
 	ows_aws_auth_clear(&p->auth);
 	if (p->feeding != NULL) {
@@ -97,6 +129,106 @@ size_t ows_aws_call_room(size_t budget)
 {
 	return reserved == 0 ? SIZE_MAX : reserved < budget ? budget - reserved
 							   : 0;
+}
+
+/* ---- waiting for room ---- */
+
+/* Whether the first call that waits fits now. */
+static bool first_fits(void)
+{
+	const struct ows_aws_call_priv *p;
+
+	if (wait_first == NULL)
+		return false;
+	p = priv(wait_first);
+	return reserved == 0 || (p->wait_units <= p->wait_budget &&
+				 reserved <= p->wait_budget - p->wait_units);
+}
+
+static void turn_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+/*
+ * Give the waiting calls their turns, first to last, while they fit. A
+ * call's cb may answer it (a later turn is set then) or make it wait again
+ * (back in front: the turns stop).
+ */
+static void wait_turns(uv_timer_t *t)
+{
+	struct ows_aws_call *c;
+	struct ows_aws_call_priv *p;
+
+	uv_close((uv_handle_t *)t, turn_closed);
+	turn_set = false;
+	while (first_fits()) {
+		c = wait_first;
+		p = priv(c);
+		wait_first = p->wait_next;
+		if (wait_first == NULL)
+			wait_last = NULL;
+		n_waiting--;
+		p->waiting = false;
+		p->wait_next = NULL;
+		wait_turn = c;
+		p->wait_cb(c);
+		wait_turn = NULL;
+	}
+}
+
+/*
+ * The turns run from the loop, not from inside the reply that made room
+ * (a service's handler inside another call's answer).
+ */
+static void wait_turn_set(uv_loop_t *loop)
+{
+	uv_timer_t *t;
+
+	if (turn_set || !first_fits())
+		return;
+	t = malloc(sizeof(*t));
+	if (t == NULL || uv_timer_init(loop, t) != 0) {
+		free(t);
+		return; /* the next answer tries again */
+	}
+	turn_set = true;
+	uv_timer_start(t, wait_turns, 0, 0);
+}
+
+int ows_aws_call_wait(struct ows_aws_call *c, size_t units, size_t budget,
+		      void (*cb)(struct ows_aws_call *c))
+{
+	struct ows_aws_call_priv *p = priv(c);
+
+	if (c != wait_turn && n_waiting >= OWS_AWS_CALLS_WAITING)
+		return -EAGAIN;
+	p->wait_units = units;
+	p->wait_budget = budget;
+	p->wait_cb = cb;
+	p->waiting = true;
+	if (c == wait_turn) {
+		/* it keeps its place in front */
+		p->wait_next = wait_first;
+		wait_first = c;
+		if (wait_last == NULL)
+			wait_last = c;
+	} else {
+		p->wait_next = NULL;
+		if (wait_last != NULL)
+			priv(wait_last)->wait_next = c;
+		else
+			wait_first = c;
+		wait_last = c;
+	}
+	n_waiting++;
+	wait_turn_set(c->host->loop);
+	return 0;
+}
+
+size_t ows_aws_calls_waiting(void)
+{
+	return n_waiting;
 }
 
 void ows_aws_reply(struct ows_aws_call *c, int status,

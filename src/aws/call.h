@@ -151,6 +151,29 @@ bool ows_aws_call_reserve(struct ows_aws_call *c, size_t units,
    holds any. */
 size_t ows_aws_call_room(size_t budget);
 
+/*
+ * The calls that wait for room, in their order of arrival, at most
+ * OWS_AWS_CALLS_WAITING: a call that does not fit the budget waits for
+ * the calls before it to be answered rather than being refused, so that
+ * a steady flow of small calls cannot keep a large one out for ever (the
+ * budget is not shared: one call fits only once none holds any).
+ */
+#define OWS_AWS_CALLS_WAITING 64
+
+/*
+ * Queue c until units of budget are free (or no call holds any) and no
+ * call that waited before it is still waiting, then cb(c) from a later
+ * turn of the loop; cb may reserve, answer, or wait again (it keeps its
+ * place in front). A service's calls that arrive while others wait wait
+ * too (ows_aws_call_queued). 0, or -EAGAIN when OWS_AWS_CALLS_WAITING
+ * wait already (answer c yourself). Loop thread only.
+ */
+int ows_aws_call_wait(struct ows_aws_call *c, size_t units, size_t budget,
+		      void (*cb)(struct ows_aws_call *c));
+
+/* How many calls wait for room now (ows_aws_call_wait). */
+size_t ows_aws_calls_waiting(void);
+
 /* A header of the call's request, or NULL. */
 const char *ows_aws_header(const struct ows_aws_call *c, const char *name);
 

@@ -28,7 +28,8 @@
  * node-wide. A request's tree lives until its answer, through the wait
  * for the log, and costs some 270 bytes a value: a 1 MB PutItem of
  * {"NULL":true} elements held 33 MB, and 32 of them at once over 1 GB.
- * Past it a request is throttled, its parse stopped there; one alone
+ * Past it a request waits for room (ows_aws_call_wait), its parse
+ * stopped there, and is throttled only when too many wait; one alone
  * always goes.
  */
 #define OWS_DDB_VALUES_HELD (1u << 20)
@@ -265,13 +266,54 @@ static void body_limit_for(const struct ows_http_req *req,
 			t + strlen(TARGET_PREFIX)};
 }
 
+static void throttled(struct ows_aws_call *c)
+{
+	ows_aws_error(c, 400, "ThrottlingException", "Throughput exceeds the "
+		      "current capacity of this node: the requests in "
+		      "progress hold too much; retry");
+}
+
+/*
+ * Parse c's body within the room the budget has, and hand it to its
+ * operation; a body that does not fit waits for room (its turn comes
+ * once enough of what the calls before it hold is answered: with none,
+ * any body fits), and only when too many wait already is it throttled.
+ */
+static void admit(struct ows_aws_call *c)
+{
+	struct ows__ddb_req *r = c->data;
+	struct ows_err err = {{0}};
+	size_t room, values;
+
+	room = ows_aws_call_room(OWS_DDB_VALUES_HELD);
+	r->body = ows_json_parse_counted(c->body ? c->body : "",
+					 c->body ? c->len : 0, room, &values,
+					 &err);
+	if (values > room ||
+	    !ows_aws_call_reserve(c, values, OWS_DDB_VALUES_HELD)) {
+		json_decref(r->body);
+		r->body = NULL;
+		if (ows_aws_call_wait(c, values, OWS_DDB_VALUES_HELD,
+				      admit) != 0)
+			throttled(c);
+		return;
+	}
+	if (!json_is_object(r->body)) {
+		json_decref(r->body);
+		r->body = NULL;
+		ows_aws_error(c, 400, "SerializationException", "%s",
+			      err.msg[0] ? err.msg : "Start of structure or "
+			      "map found where not expected");
+		return;
+	}
+	r->handle(r);
+}
+
 static void ddb_handle(struct ows_aws_call *c)
 {
 	const char *target = ows_aws_header(c, "X-Amz-Target");
 	struct ows__ddb_req *r;
-	struct ows_err err = {{0}};
 	const struct op *op = NULL;
-	size_t room, values;
 
 	r = ows_arena_alloc(c->arena, sizeof(*r));
 	if (r == NULL) {
@@ -290,28 +332,15 @@ static void ddb_handle(struct ows_aws_call *c)
 		return;
 	}
 	r->op = op->name;
-	room = ows_aws_call_room(OWS_DDB_VALUES_HELD);
-	r->body = ows_json_parse_counted(c->body ? c->body : "",
-					 c->body ? c->len : 0, room, &values,
-					 &err);
-	if (values > room ||
-	    !ows_aws_call_reserve(c, values, OWS_DDB_VALUES_HELD)) {
-		json_decref(r->body);
-		r->body = NULL;
-		ows_aws_error(c, 400, "ThrottlingException", "Throughput "
-			      "exceeds the current capacity of this node: "
-			      "the requests in progress hold too much; retry");
+	r->handle = op->handle;
+	c->data = r;
+	/* behind the calls that wait already: in their order */
+	if (ows_aws_calls_waiting() > 0) {
+		if (ows_aws_call_wait(c, 1, OWS_DDB_VALUES_HELD, admit) != 0)
+			throttled(c);
 		return;
 	}
-	if (!json_is_object(r->body)) {
-		json_decref(r->body);
-		r->body = NULL;
-		ows_aws_error(c, 400, "SerializationException", "%s",
-			      err.msg[0] ? err.msg : "Start of structure or "
-			      "map found where not expected");
-		return;
-	}
-	op->handle(r);
+	admit(c);
 }
 
 static const struct ows_kind *const ddb_kinds[] = {

@@ -33,6 +33,8 @@ struct ows__ddb_req {
 	const char *op;     /* "PutItem": the X-Amz-Target's operation */
 	json_t *body;       /* the request, a JSON object (the req's) */
 	void *data;         /* the handler's */
+	/* the operation's handler, called once the body is parsed */
+	void (*handle)(struct ows__ddb_req *r);
 };
 
 /* Answer 200 with v (taken). */

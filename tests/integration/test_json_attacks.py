@@ -122,9 +122,10 @@ def test_writes_waiting_for_the_log_hold_a_bounded_share_of_memory():
     an 840 KB list of 60000 {"NULL": true}, made the node's peak RSS grow
     by 1.1 GB. The requests in progress now hold at most about a million
     values (the peak grew by 270-330 MB: those, the bodies, one request
-    being applied, and what the allocator keeps); past that a request is
-    answered ThrottlingException, in DynamoDB's shape, and writes nothing;
-    those answered 200 are whole.
+    being applied, and what the allocator keeps); past that a request
+    waits for room holding only its body's bytes (test_ddb_memory), and
+    when 64 wait already it is answered ThrottlingException, in DynamoDB's
+    shape, and writes nothing; those answered 200 are whole.
     boto3 retries the throttled ones (as it does DynamoDB's) until all
     are in."""
     import threading

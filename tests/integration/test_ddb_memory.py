@@ -1,0 +1,190 @@
+"""What DynamoDB requests in progress hold (issue 11): the node's budget of
+parsed JSON values (src/ddb/ddb.c, OWS_DDB_VALUES_HELD, 2^20 values, and
+aws/call.c's ows_aws_call_reserve / ows_aws_call_wait) is given back by
+every request however it ends (its client gone while it waits for the log
+or for a consistent read, its body cut short, its node's leader killed
+under it), and a large legal request is not kept out for ever by a steady
+flow of small ones: it waits its turn instead of being throttled."""
+import json
+import socket
+import threading
+import urllib.error
+import urllib.request
+
+import botocore.auth
+import botocore.awsrequest
+import botocore.credentials
+
+from owstest import (Peak, boto3_client, check, cluster3_shared_root, root_creds,
+                     sanitized, started, wait_for)
+
+PREFIX = "com.amazonaws.dynamodb.v20120810#"
+
+
+def signed(n, key, op, data):
+    """(url, headers, body) of a SigV4-signed DynamoDB request."""
+    req = botocore.awsrequest.AWSRequest(
+        method="POST", url="http://%s/" % n.edge, data=data,
+        headers={"X-Amz-Target": "DynamoDB_20120810." + op,
+                 "Content-Type": "application/x-amz-json-1.0"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(*key),
+                            "dynamodb", "us-east-1").add_auth(req)
+    return req.url, dict(req.headers), req.body
+
+
+def raw(n, key, op, data, timeout=120):
+    url, headers, body = signed(n, key, op, data)
+    r = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(r, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def sent_and_gone(n, key, op, data, cut=0):
+    """Send the request (all of it but its last cut bytes) and close the
+    connection without reading the answer."""
+    url, headers, body = signed(n, key, op, data)
+    host, port = n.edge.split(":")
+    head = "POST / HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n" % (n.edge, len(body))
+    head += "".join("%s: %s\r\n" % (k, v) for k, v in headers.items()
+                    if k.lower() not in ("host", "content-length"))
+    s = socket.create_connection((host, int(port)), timeout=30)
+    s.sendall(head.encode() + b"\r\n" + body[:len(body) - cut])
+    s.close()
+
+
+def make_table(c, name="mem"):
+    c.create_table(TableName=name,
+                   KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                   AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                   BillingMode="PAY_PER_REQUEST")
+
+
+# More values than the whole budget: such a request is admitted only when
+# no request in progress holds any, so it is answered (here, refused as
+# invalid) only if everything the earlier requests reserved came back.
+WHOLE_BUDGET = b'{"RequestItems":{},"x":[' + b",".join([b"0"] * 1100000) + b"]}"
+
+
+def budget_is_whole(n, key):
+    st, r = raw(n, key, "BatchWriteItem", WHOLE_BUDGET, timeout=60)
+    check(st == 400 and r.get("__type") != PREFIX + "ThrottlingException", (st, r))
+
+
+def big_put(i, prefix="g"):
+    elems = ",".join(['{"NULL":true}'] * 60000)
+    return ('{"TableName":"mem","Item":{"id":{"S":"%s%d"},"l":{"L":[%s]}}}'
+            % (prefix, i, elems)).encode()
+
+
+def test_requests_whose_clients_leave_give_their_budget_back():
+    """Clients that send a request and leave at once: 24 PutItems of 60000
+    values each (more than the budget: some wait for room, some for the
+    log), 24 ConsistentRead GetItems, 8 PutItems whose body is cut short,
+    a PutItem of a table the node does not know (it catches up with the
+    leader first). Each is answered into the void, and the budget is whole
+    afterwards: a request of more values than the budget is served."""
+    n = started()
+    key = root_creds(n)
+    make_table(boto3_client(n, "dynamodb", key=key))
+    get = b'{"TableName":"mem","Key":{"id":{"S":"g1"}},"ConsistentRead":true}'
+    jobs = [("PutItem", big_put(i), 0) for i in range(24)]
+    jobs += [("GetItem", get, 0) for _ in range(24)]
+    jobs += [("PutItem", big_put(100 + i), 1000) for i in range(8)]
+    jobs += [("PutItem", b'{"TableName":"nope","Item":{"id":{"S":"a"}}}', 0)]
+    threads = [threading.Thread(target=sent_and_gone, args=(n, key) + j) for j in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    budget_is_whole(n, key)
+    c = boto3_client(n, "dynamodb", key=key)
+    check(c.get_item(TableName="mem", Key={"id": {"S": "g100"}},
+                     ConsistentRead=True).get("Item") is None)
+
+
+def test_a_large_write_gets_its_turn_under_a_steady_flow_of_small_ones():
+    """Four clients write small items without pause; a BatchWriteItem of
+    25 items, each a list of 40000 numbers (2 million values, legal in
+    DynamoDB, more than the budget) is admitted only when no request holds
+    any of the budget. It used to be throttled as long as the small writes
+    went on (boto3's 10 attempts over 36 s all throttled); now it waits its
+    turn and goes in at its first attempt, while the node's peak RSS stays
+    bounded."""
+    n = started()
+    key = root_creds(n)
+    c = boto3_client(n, "dynamodb", key=key)
+    make_table(c)
+    stop = threading.Event()
+    done = [0]
+    errors = []
+
+    def small(i):
+        cc = boto3_client(n, "dynamodb", key=key)
+        j = 0
+        while not stop.is_set():
+            try:
+                cc.put_item(TableName="mem", Item={"id": {"S": "s%d-%d" % (i, j % 20)},
+                                                   "v": {"N": str(j)}})
+                done[0] += 1
+            except Exception as e:  # noqa: BLE001 (collected, checked below)
+                errors.append(e)
+            j += 1
+
+    threads = [threading.Thread(target=small, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: done[0] >= 100, 60, "the small writes to flow")
+    peak = Peak(n)
+    big = boto3_client(n, "dynamodb", key=key, retries=1)
+    items = [{"PutRequest": {"Item": {"id": {"S": "big%d" % k},
+                                      "l": {"L": [{"N": "1"}] * 40000}}}}
+             for k in range(25)]
+    try:
+        r = big.batch_write_item(RequestItems={"mem": items})
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    peak.check(1500 << 20, "a 2M-value BatchWriteItem among small writes",
+               not sanitized(n.proc.pid))
+    check(r.get("UnprocessedItems") == {}, r.get("UnprocessedItems"))
+    check(not errors, errors[:1])
+    got = c.get_item(TableName="mem", Key={"id": {"S": "big24"}}, ConsistentRead=True)
+    check(len(got["Item"]["l"]["L"]) == 40000)
+    budget_is_whole(n, key)
+
+
+def test_the_budget_comes_back_when_the_leader_dies_under_writes():
+    """Three nodes; PutItems of 60000 values each in flight through the
+    leader and through both followers (forwarded to the leader) when the
+    leader is killed (-9). Every writer is answered, and on both survivors
+    the budget is whole afterwards."""
+    nodes = cluster3_shared_root()
+    key = root_creds(nodes[0])
+    make_table(boto3_client(nodes[0], "dynamodb", key=key))
+    leader = next(n for n in nodes if n.status()["node"]["role"] == "leader")
+    answers = []
+
+    def put(n, i):
+        try:
+            answers.append(raw(n, key, "PutItem", big_put(i), timeout=90)[0])
+        except Exception as e:  # noqa: BLE001 (a dead node's connection)
+            answers.append(repr(e))
+
+    threads = [threading.Thread(target=put, args=(n, 10 * k + i))
+               for k, n in enumerate(nodes) for i in range(6)]
+    for t in threads:
+        t.start()
+    wait_for(lambda: len(answers) >= 1, 60, "a first write to be answered")
+    leader.kill9()
+    for t in threads:
+        t.join()
+    check(len(answers) == 18, answers)
+    rest = [n for n in nodes if n is not leader]
+    wait_for(lambda: any(n.status()["node"]["role"] == "leader" for n in rest), 60,
+             "a new leader")
+    for n in rest:
+        budget_is_whole(n, key)
