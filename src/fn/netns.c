@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,6 +93,19 @@ static int init_result = 1; /* 1: not run yet */
 static int host_ns = -1;
 static unsigned next_slot;
 
+/*
+ * This node's own tables: "owsp<pid>n<pidns>" (peers) and
+ * "owsf<pid>n<pidns>" (flows), <pidns> the inode of its pid namespace.
+ * The pid alone is not the node's: nodes in pid namespaces of their own
+ * (containers sharing the host's network) have the same pids, and see
+ * each other's as dead (see sweep_own_tables).
+ */
+static const char *const own_kinds[] = {"owsp", "owsf"};
+static char own_tables[2][48];
+static unsigned long long own_pidns;
+#define PEERS_TABLE own_tables[0]
+#define FLOWS_TABLE own_tables[1]
+
 /* One request: the header, then attributes, addressed through raw. */
 union nlmsg {
 	struct nlmsghdr h;
@@ -158,7 +173,7 @@ static int install_rules(struct ows_err *err)
  * far past the bound. A rule's own count has no element to lose. The
  * rule's handle goes in *handle, for flows_rule_del.
  *
- * The rules live in a table of this node's own, "inet owsf<pid>" (made by
+ * The rules live in a table of this node's own, FLOWS_TABLE (made by
  * ows_fn_net_init), not in the shared one: every node on the host
  * replaces the shared table when it starts, which took the rules of the
  * nodes already running with it, and restarted the handles, so that a
@@ -180,9 +195,9 @@ static int flows_rule_add(unsigned slot, uint64_t *handle,
 				 NFT_CTX_OUTPUT_ECHO);
 	nft_ctx_buffer_output(ctx);
 	nft_ctx_buffer_error(ctx);
-	snprintf(cmd, sizeof(cmd), "add rule inet owsf%d forward iifname "
+	snprintf(cmd, sizeof(cmd), "add rule inet %s forward iifname "
 		 "\"owsi%x\" ct state new ct count over " STR(OWS_FN_NET_FLOWS)
-		 " drop\n", (int)getpid(), slot);
+		 " drop\n", FLOWS_TABLE, slot);
 	if (nft_run_cmd_from_buffer(ctx, cmd) != 0) {
 		ows_err_printf(err, "nftables: the flow bound was refused");
 		rv = -EPERM;
@@ -204,8 +219,8 @@ static void flows_rule_del(uint64_t handle)
 {
 	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "delete rule inet owsf%d forward "
-		 "handle %llu\n", (int)getpid(), (unsigned long long)handle);
+	snprintf(cmd, sizeof(cmd), "delete rule inet %s forward "
+		 "handle %llu\n", FLOWS_TABLE, (unsigned long long)handle);
 	nft_run(cmd, NULL);
 }
 
@@ -225,13 +240,12 @@ int ows_fn_net_block_peers(const char *const *addrs, size_t n,
 			   struct ows_err *err)
 {
 	struct ows_buf b = OWS_BUF_INIT;
-	char table[32];
+	const char *table = PEERS_TABLE;
 	size_t kept = 0;
 	int rv;
 
 	if (!ows_fn_net_egress())
 		return 0;
-	snprintf(table, sizeof(table), "owsp%d", (int)getpid());
 	ows_buf_printf(&b, "table inet %s\ndelete table inet %s\n", table,
 		       table);
 	ows_buf_printf(&b, "table inet %s {\n chain forward {\n  type filter "
@@ -246,8 +260,27 @@ int ows_fn_net_block_peers(const char *const *addrs, size_t n,
 	return rv;
 }
 
-/* This node's own tables, "owsp<pid>" (peers) and "owsf<pid>" (flows). */
-static const char *const own_tables[] = {"owsp", "owsf"};
+/*
+ * Whether the own table named name (after "table inet ") is of a node
+ * that died. A pid says nothing outside its own pid namespace, so the
+ * tables of other namespaces' nodes are left to the next node starting
+ * in theirs. (Names without a namespace are of older versions.)
+ */
+static bool own_table_dead(const char *name)
+{
+	char *end;
+	long pid;
+
+	if (strncmp(name, own_kinds[0], 4) != 0 &&
+	    strncmp(name, own_kinds[1], 4) != 0)
+		return false;
+	pid = strtol(name + 4, &end, 10);
+	if (pid <= 0 || pid > INT_MAX)
+		return false;
+	if (*end == 'n' && strtoull(end + 1, NULL, 10) != own_pidns)
+		return false;
+	return pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
 
 /* Own tables of nodes that died without removing theirs. */
 static void sweep_own_tables(void)
@@ -264,17 +297,14 @@ static void sweep_own_tables(void)
 	    (out = nft_ctx_get_output_buffer(ctx)) != NULL) {
 		for (p = strstr(out, "table inet ows"); p != NULL;
 		     p = strstr(p + 1, "table inet ows")) {
-			const char *kind = p + strlen("table inet ");
-			int pid = atoi(kind + 4);
+			const char *name = p + strlen("table inet ");
+			int len = (int)strcspn(name, " \n");
 
-			if ((strncmp(kind, own_tables[0], 4) != 0 &&
-			     strncmp(kind, own_tables[1], 4) != 0) ||
-			    pid <= 0 || pid == (int)getpid() ||
-			    kill(pid, 0) == 0 || errno != ESRCH)
-				continue;
-			snprintf(cmd, sizeof(cmd), "delete table inet %.4s%d\n",
-				 kind, pid);
-			nft_run(cmd, NULL);
+			if (len < 48 && own_table_dead(name)) {
+				snprintf(cmd, sizeof(cmd),
+					 "delete table inet %.*s\n", len, name);
+				nft_run(cmd, NULL);
+			}
 		}
 	}
 	nft_ctx_free(ctx);
@@ -282,14 +312,13 @@ static void sweep_own_tables(void)
 
 void ows_fn_net_fini(void)
 {
-	char text[96];
+	char text[160];
 
 	if (!ows_fn_net_egress())
 		return;
-	for (size_t i = 0; i < sizeof(own_tables) / sizeof(*own_tables); i++) {
-		snprintf(text, sizeof(text), "table inet %s%d\ndelete table "
-			 "inet %s%d\n", own_tables[i], (int)getpid(),
-			 own_tables[i], (int)getpid());
+	for (size_t i = 0; i < sizeof(own_kinds) / sizeof(*own_kinds); i++) {
+		snprintf(text, sizeof(text), "table inet %s\ndelete table "
+			 "inet %s\n", own_tables[i], own_tables[i]);
 		nft_run(text, NULL);
 	}
 }
@@ -297,13 +326,26 @@ void ows_fn_net_fini(void)
 /* The table holding this node's instances' flow bounds, empty. */
 static int flows_table_new(struct ows_err *err)
 {
-	char text[256];
+	char text[384];
 
-	snprintf(text, sizeof(text), "table inet owsf%d\ndelete table inet "
-		 "owsf%d\ntable inet owsf%d {\n chain forward {\n  type "
+	snprintf(text, sizeof(text), "table inet %s\ndelete table inet "
+		 "%s\ntable inet %s {\n chain forward {\n  type "
 		 "filter hook forward priority -10; policy accept;\n }\n}\n",
-		 (int)getpid(), (int)getpid(), (int)getpid());
+		 FLOWS_TABLE, FLOWS_TABLE, FLOWS_TABLE);
 	return nft_run(text, err);
+}
+
+/* The names of this node's own tables (own_tables). */
+static void own_names(void)
+{
+	struct stat st;
+
+	own_pidns = stat("/proc/self/ns/pid", &st) == 0
+			? (unsigned long long)st.st_ino
+			: 0;
+	for (size_t i = 0; i < sizeof(own_kinds) / sizeof(*own_kinds); i++)
+		snprintf(own_tables[i], sizeof(own_tables[i]), "%s%dn%llu",
+			 own_kinds[i], (int)getpid(), own_pidns);
 }
 
 /*
@@ -337,6 +379,7 @@ int ows_fn_net_init(struct ows_err *err)
 
 	if (init_result != 1)
 		return init_result;
+	own_names();
 	host_ns = open(SELF_NS, O_RDONLY | O_CLOEXEC);
 	if (host_ns < 0) {
 		init_result = sys_err(&e, "open " SELF_NS);

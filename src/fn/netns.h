@@ -55,8 +55,9 @@ struct ows_fn_netns {
  * Once per process, on the loop thread, as root: turn on IPv4
  * forwarding, install the "inet ows2" nftables table (shared by the
  * host's nodes) and this node's own for its instances' flow bounds
- * ("inet owsf<pid>", empty), removing the own tables of nodes that died
- * without removing theirs. Returns 0, or -errno with err set when egress
+ * ("inet owsf<pid>n<pidns>", empty, <pidns> the inode of its pid
+ * namespace), removing the own tables of nodes of its pid namespace that
+ * died without removing theirs. Returns 0, or -errno with err set when egress
  * cannot be offered safely (no nftables): instances then get namespaces
  * with loopback only. Later calls return the first result.
  */
@@ -67,16 +68,17 @@ int ows_fn_net_init(struct ows_err *err);
  * through the node's NAT like any outside address. Drop what instances
  * send to addrs (IPv4 literals: the peers' edge, gateway and Raft hosts;
  * loopback and 0.0.0.0 are skipped, being the node's own), in a table of
- * this node's own, "inet owsp<pid>", replaced at each call. Returns 0 (also
- * without egress: nothing to block), or -errno with err set (may be NULL).
+ * this node's own, "inet owsp<pid>n<pidns>", replaced at each call.
+ * Returns 0 (also without egress: nothing to block), or -errno with err
+ * set (may be NULL).
  */
 int ows_fn_net_block_peers(const char *const *addrs, size_t n,
 			   struct ows_err *err);
 
 /*
- * Remove this node's own tables, its peers ("inet owsp<pid>") and its
- * instances' flow bounds ("inet owsf<pid>"), once its instances are gone
- * (at a clean stop; a node that dies leaves them to the next node's
+ * Remove this node's own tables, its peers ("inet owsp<pid>n<pidns>")
+ * and its instances' flow bounds ("inet owsf<pid>n<pidns>"), once its
+ * instances are gone (at a clean stop; a node that dies leaves them to the next node's
  * ows_fn_net_init on the host).
  */
 void ows_fn_net_fini(void);

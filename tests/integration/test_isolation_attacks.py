@@ -11,7 +11,7 @@ import re
 import socket
 import subprocess
 
-from owstest import check, deploy, http, started, wait_for
+from owstest import OWSD, Node, check, deploy, http, started, wait_for
 
 # Runs the code it is given: the test plays the function's author.
 RUN = r'''
@@ -341,6 +341,33 @@ def test_a_node_starting_beside_another_leaves_its_instances_their_flow_bound():
     check(run(a, "out = 3") == 3, "a, b stopped")
     check(not unbounded_links(), "after b stopped: %s" % unbounded_links())
     flows_bounded(a, 7002)
+
+
+def test_a_node_in_another_pid_namespace_leaves_the_flow_bounds_alone():
+    """A node's own tables are named by its pid, and a node starting
+    removes those of nodes whose pid is dead. A node in a pid namespace of
+    its own (a container sharing the host's network) sees every other
+    node's pid as dead, and is pid 1 like the node of any other such
+    container: its start took the other nodes' flow bounds."""
+    a = started()
+    deploy_attacks(a)
+    check(run(a, "out = 1") == 1, "a first instance on a")
+    check(not unbounded_links(), unbounded_links())
+    b = Node()
+    b.init()
+    with open(b.log, "a") as log:
+        b.proc = subprocess.Popen(["unshare", "--pid", "--fork", "--kill-child=SIGTERM",
+                                   OWSD, "run", "-d", b.dir], stdout=log,
+                                  stderr=subprocess.STDOUT, env=b.env)
+    wait_for(b.healthy, 30, "b, in a pid namespace of its own")
+    deploy_attacks(b)
+    check(run(b, "out = 2") == 2, "an instance on b")
+    check(not unbounded_links(), "after b started: %s" % unbounded_links())
+    check(run(a, "out = 3") == 3, "a, beside b")
+    check(not unbounded_links(), "a beside b: %s" % unbounded_links())
+    b.stop()
+    check(not unbounded_links(), "after b stopped: %s" % unbounded_links())
+    flows_bounded(a, 7003)
 
 
 def unbounded_links():
