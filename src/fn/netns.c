@@ -323,15 +323,53 @@ void ows_fn_net_fini(void)
 	}
 }
 
-/* The table holding this node's instances' flow bounds, empty. */
+/*
+ * The flows all instances on the host hold together: OWS_FN_NET_FLOWS_TOTAL,
+ * else half of the host's connection tracking table (nf_conntrack_max),
+ * else 65536. Each instance's bound alone does not bound the host: a
+ * function has up to its concurrency of instances, an account as many
+ * functions as it likes, and 64 instances held 262144 flows, a usual
+ * host's whole table, leaving the node and everything else on the host
+ * no new connection.
+ */
+static unsigned long flows_total(void)
+{
+	const char *v = getenv("OWS_FN_NET_FLOWS_TOTAL");
+	char cur[32] = "";
+	unsigned long n = 0;
+	int fd;
+
+	if (v != NULL && (n = strtoul(v, NULL, 10)) > 0)
+		return n;
+	fd = open("/proc/sys/net/netfilter/nf_conntrack_max",
+		  O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, cur, sizeof(cur) - 1) > 0)
+			n = strtoul(cur, NULL, 10) / 2;
+		close(fd);
+	}
+	return n > 0 ? n : 65536;
+}
+
+/*
+ * The table holding this node's instances' flow bounds: empty but for
+ * the host's instances' total bound. It has a chain of its own that runs
+ * after every other (priority -5): it counts the flows the instances'
+ * own bounds and the shared table let through, not those they drop. All
+ * nodes' tables count every instance on the host ("owsi*"), so that the
+ * oldest holds the bound when a new node starts with a count of zero.
+ */
 static int flows_table_new(struct ows_err *err)
 {
-	char text[384];
+	char text[640];
 
 	snprintf(text, sizeof(text), "table inet %s\ndelete table inet "
 		 "%s\ntable inet %s {\n chain forward {\n  type "
-		 "filter hook forward priority -10; policy accept;\n }\n}\n",
-		 FLOWS_TABLE, FLOWS_TABLE, FLOWS_TABLE);
+		 "filter hook forward priority -10; policy accept;\n }\n"
+		 " chain total {\n  type filter hook forward priority -5; "
+		 "policy accept;\n  iifname \"owsi*\" ct state new ct count "
+		 "over %lu drop\n }\n}\n",
+		 FLOWS_TABLE, FLOWS_TABLE, FLOWS_TABLE, flows_total());
 	return nft_run(text, err);
 }
 

@@ -10,6 +10,8 @@ import os
 import re
 import socket
 import subprocess
+import threading
+import time
 
 from owstest import OWSD, Node, check, deploy, http, started, wait_for
 
@@ -320,6 +322,52 @@ def test_an_instance_cannot_fill_connection_tracking():
     n = started()
     deploy_attacks(n)
     flows_bounded(n, 7001)
+
+
+# FLOWS from ports of its own, once every invocation has started.
+FLOWS_AT = r'''
+time.sleep(max(0, event["at"] - time.time()))
+event["n"], base = event["count"], event["base"]
+''' + FLOWS.replace("20000 + i", "base + i")
+
+
+def test_instances_together_cannot_fill_connection_tracking():
+    """The bound of 4096 flows is each instance's, and a function has up
+    to its concurrency of instances (1000), an account as many functions
+    as it likes: 64 instances flooding held the 262144 flows of a usual
+    host's whole table. The instances on a host together hold at most
+    half of the table (OWS_FN_NET_FLOWS_TOTAL, here lower: two instances
+    of 4000 flows each would pass every instance's bound)."""
+    n = started(env={"OWS_FN_NET_FLOWS_TOTAL": "5000"})
+    deploy_attacks(n)
+    nb = Neighbour()
+    rx = None
+    try:
+        rx = subprocess.Popen(["ip", "netns", "exec", nb.ns, "/usr/bin/python3", "-c",
+                               RECEIVER, nb.addr, "7004"],
+                              stdout=subprocess.PIPE, text=True)
+        check(rx.stdout.readline().strip() == "ready", "the receiver")
+        at = time.time() + 8
+        sent = [None, None]
+
+        def flood(i):
+            sent[i] = run(n, FLOWS_AT, peer=nb.addr, port=7004, count=4000,
+                          base=20000 + 5000 * i, at=at)
+        threads = [threading.Thread(target=flood, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        check(sent == [4000, 4000], sent)
+        flows = int(rx.stdout.readline())
+        rx.wait(30)
+        check(flows <= 5000, "%d flows from two instances got through" % flows)
+        check(flows >= 1000, "egress: only %d flows" % flows)
+    finally:
+        if rx is not None and rx.poll() is None:
+            rx.kill()
+            rx.wait()
+        nb.close()
 
 
 def test_a_node_starting_beside_another_leaves_its_instances_their_flow_bound():
