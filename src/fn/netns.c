@@ -103,6 +103,7 @@ static unsigned next_slot;
 static const char *const own_kinds[] = {"owsp", "owsf"};
 static char own_tables[2][48];
 static unsigned long long own_pidns;
+#define INIT_PIDNS 0xeffffffcull /* the kernel's PROC_PID_INIT_INO */
 #define PEERS_TABLE own_tables[0]
 #define FLOWS_TABLE own_tables[1]
 
@@ -264,7 +265,8 @@ int ows_fn_net_block_peers(const char *const *addrs, size_t n,
  * Whether the own table named name (after "table inet ") is of a node
  * that died. A pid says nothing outside its own pid namespace, so the
  * tables of other namespaces' nodes are left to the next node starting
- * in theirs. (Names without a namespace are of older versions.)
+ * in theirs. Names without a namespace are of older versions, most
+ * likely in the host's (initial) namespace: only nodes there sweep them.
  */
 static bool own_table_dead(const char *name)
 {
@@ -277,7 +279,8 @@ static bool own_table_dead(const char *name)
 	pid = strtol(name + 4, &end, 10);
 	if (pid <= 0 || pid > INT_MAX)
 		return false;
-	if (*end == 'n' && strtoull(end + 1, NULL, 10) != own_pidns)
+	if (*end == 'n' ? strtoull(end + 1, NULL, 10) != own_pidns
+			: own_pidns != INIT_PIDNS)
 		return false;
 	return pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
