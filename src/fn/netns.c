@@ -282,7 +282,8 @@ static bool own_table_dead(const char *name)
 	if (*end == 'n' ? strtoull(end + 1, NULL, 10) != own_pidns
 			: own_pidns != INIT_PIDNS)
 		return false;
-	return pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+	return pid != (long)getpid() && kill((pid_t)pid, 0) != 0 &&
+	       errno == ESRCH;
 }
 
 /* Own tables of nodes that died without removing theirs. */

@@ -57,9 +57,9 @@ struct ows_fn_netns {
  * host's nodes) and this node's own for its instances' flow bounds
  * ("inet owsf<pid>n<pidns>", empty, <pidns> the inode of its pid
  * namespace), removing the own tables of nodes of its pid namespace that
- * died without removing theirs. Returns 0, or -errno with err set when egress
- * cannot be offered safely (no nftables): instances then get namespaces
- * with loopback only. Later calls return the first result.
+ * died without removing theirs. Returns 0, or -errno with err set when
+ * egress cannot be offered safely (no nftables): instances then get
+ * namespaces with loopback only. Later calls return the first result.
  */
 int ows_fn_net_init(struct ows_err *err);
 
@@ -78,8 +78,8 @@ int ows_fn_net_block_peers(const char *const *addrs, size_t n,
 /*
  * Remove this node's own tables, its peers ("inet owsp<pid>n<pidns>")
  * and its instances' flow bounds ("inet owsf<pid>n<pidns>"), once its
- * instances are gone (at a clean stop; a node that dies leaves them to the next node's
- * ows_fn_net_init on the host).
+ * instances are gone (at a clean stop; a node that dies leaves them to
+ * the next node's ows_fn_net_init on the host).
  */
 void ows_fn_net_fini(void);
 
