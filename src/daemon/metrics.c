@@ -118,12 +118,28 @@ void ows_metrics_handle(struct ows_core *n, const struct ows_http_server *edge,
 		       "reason=\"total\"} %" PRIu64 "\n"
 		       "ows_http_connections_refused_total{port=\"gateway\","
 		       "reason=\"per_address\"} %" PRIu64 "\n"
+		       "# HELP ows_http_connections_closed_unsent_total "
+		       "Connections closed for not taking their answers while "
+		       "answers past max_unsent waited.\n"
+		       "# TYPE ows_http_connections_closed_unsent_total "
+		       "counter\n"
+		       "ows_http_connections_closed_unsent_total{port=\"edge\"} "
+		       "%" PRIu64 "\n"
+		       "ows_http_connections_closed_unsent_total{port="
+		       "\"gateway\"} %" PRIu64 "\n"
+		       "# HELP ows_http_unsent_bytes Answer bytes written, not "
+		       "yet taken by their clients.\n"
+		       "# TYPE ows_http_unsent_bytes gauge\n"
+		       "ows_http_unsent_bytes{port=\"edge\"} %zu\n"
+		       "ows_http_unsent_bytes{port=\"gateway\"} %zu\n"
 		       "# HELP ows_http_connections Open connections.\n"
 		       "# TYPE ows_http_connections gauge\n"
 		       "ows_http_connections{port=\"edge\"} %u\n"
 		       "ows_http_connections{port=\"gateway\"} %u\n",
 		       edge->refused_total, edge->refused_per_address,
 		       gateway->refused_total, gateway->refused_per_address,
+		       edge->unsent_closed, gateway->unsent_closed,
+		       edge->unsent, gateway->unsent,
 		       edge->n_conns, gateway->n_conns);
 	metrics_batches(n, &b);
 	ows_http_respond(req, 200, &h, 1, b.data, b.len);

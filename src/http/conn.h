@@ -86,6 +86,8 @@ struct ows_http_conn {
 
 	/* Connection state. */
 	unsigned n_writes;        /* uv_write requests in flight */
+	size_t unsent;            /* their bytes (max_unsent) */
+	uint64_t unsent_since;    /* loop time the first of them started */
 	unsigned pending_closes;  /* handles not yet closed */
 	int close_reason;         /* body status reported when torn down */
 	enum timer_kind timer_kind;

@@ -92,9 +92,16 @@ struct ows_http_server_config {
 	uint64_t min_body_rate;
 	unsigned max_connections;  /* further accepts are closed at once */
 	unsigned max_per_address;  /* the same, per client IP address */
+	/*
+	 * Answers written but not yet taken by their clients, bytes, all
+	 * connections together: past it, the connections that have waited
+	 * longest to take theirs are closed (not the one writing). A client
+	 * that asks for big answers and never reads them holds at most this.
+	 */
+	size_t max_unsent;
 };
 
-/* Defaults: 16 KiB, 60 s, 10 s, 30 s, 16 KiB/s, 4096, 256. */
+/* Defaults: 16 KiB, 60 s, 10 s, 30 s, 16 KiB/s, 4096, 256, 128 MiB. */
 void ows_http_server_config_default(struct ows_http_server_config *cfg);
 
 struct ows_http_server {
@@ -111,6 +118,8 @@ struct ows_http_server {
 	uint64_t responses[6];       /* responses sent, by class 1xx..5xx */
 	uint64_t refused_total;      /* accepts closed: max_connections */
 	uint64_t refused_per_address; /* accepts closed: max_per_address */
+	size_t unsent;               /* bytes written, not yet taken */
+	uint64_t unsent_closed;      /* connections closed: max_unsent */
 	void *by_addr;               /* internal: connections per address */
 	bool listener_closed;        /* internal: close_cb waits for it */
 	/*

@@ -27,6 +27,7 @@ struct wreq {
 	char *mem; /* freed once written */
 	void (*cb)(void *ud, int status);
 	void *ud;
+	size_t bytes; /* counted in the connection's and server's unsent */
 };
 
 void ows__http_request_free(struct request *r)
@@ -42,6 +43,10 @@ static void write_cb(uv_write_t *w, int status)
 	struct ows_http_conn *c = wr->c;
 
 	c->n_writes--;
+	c->unsent -= wr->bytes;
+	c->srv->unsent -= wr->bytes;
+	/* the next write in the queue has been waiting since now */
+	c->unsent_since = uv_now(c->srv->loop);
 	if (wr->cb != NULL)
 		wr->cb(wr->ud, status < 0 ? status : 0);
 	free(wr->mem);
@@ -54,6 +59,38 @@ static void write_cb(uv_write_t *w, int status)
 	/* A drained queue may let the next request in, or the close out. */
 	if (!c->closing && c->n_writes == 0)
 		ows__http_conn_poke(c);
+}
+
+/*
+ * Past max_unsent, close the connections that have waited longest to take
+ * their answers, but not c (which writes now: one answer larger than the
+ * bound alone is sent). Those closing already count as gone: their
+ * writes are cancelled from the loop.
+ */
+static void shed_unsent(struct ows_http_conn *c)
+{
+	struct ows_http_server *s = c->srv;
+	struct ows_http_conn *x, *oldest;
+	size_t leaving = 0;
+
+	if (s->unsent <= s->cfg.max_unsent)
+		return;
+	for (x = s->conns; x != NULL; x = x->next)
+		if (x->closing)
+			leaving += x->unsent;
+	while (s->unsent - leaving > s->cfg.max_unsent) {
+		oldest = NULL;
+		for (x = s->conns; x != NULL; x = x->next)
+			if (x != c && !x->closing && x->unsent > 0 &&
+			    (oldest == NULL ||
+			     x->unsent_since < oldest->unsent_since))
+				oldest = x;
+		if (oldest == NULL)
+			return;
+		leaving += oldest->unsent;
+		s->unsent_closed++;
+		ows__http_conn_close(oldest, -ECANCELED);
+	}
 }
 
 /*
@@ -122,6 +159,9 @@ int ows__http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
 	wr->mem = mem;
 	wr->cb = cb;
 	wr->ud = ud;
+	wr->bytes = 0;
+	for (unsigned i = 0; i < n; i++)
+		wr->bytes += bufs[i].len;
 	rv = uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs, n, write_cb);
 	if (rv != 0) {
 		free(mem);
@@ -130,8 +170,13 @@ int ows__http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
 		return rv;
 	}
 	c->n_writes++;
-	if (c->n_writes == 1)
+	if (c->n_writes == 1) {
+		c->unsent_since = uv_now(c->srv->loop);
 		ows__http_conn_update(c); /* the write timer */
+	}
+	c->unsent += wr->bytes;
+	c->srv->unsent += wr->bytes;
+	shed_unsent(c);
 	return 0;
 }
 

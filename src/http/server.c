@@ -36,6 +36,7 @@ void ows_http_server_config_default(struct ows_http_server_config *cfg)
 	cfg->min_body_rate = 16 * 1024;
 	cfg->max_connections = 4096;
 	cfg->max_per_address = 256;
+	cfg->max_unsent = (size_t)128 << 20;
 }
 
 /*

@@ -55,6 +55,30 @@ def sent_and_gone(n, key, op, data, cut=0):
     s.close()
 
 
+def sent_unread(n, key, op, data):
+    """Send the request and keep the connection open without reading the
+    answer (a small receive buffer): the socket."""
+    url, headers, body = signed(n, key, op, data)
+    host, port = n.edge.split(":")
+    head = "POST / HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n" % (n.edge, len(body))
+    head += "".join("%s: %s\r\n" % (k, v) for k, v in headers.items()
+                    if k.lower() not in ("host", "content-length"))
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(30)
+    s.connect((host, int(port)))
+    s.sendall(head.encode() + b"\r\n" + body)
+    return s
+
+
+def metric(n, name):
+    text = urllib.request.urlopen("http://%s/metrics" % n.edge, timeout=10).read().decode()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError("no metric %s" % name)
+
+
 def make_table(c, name="mem"):
     c.create_table(TableName=name,
                    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -188,3 +212,59 @@ def test_the_budget_comes_back_when_the_leader_dies_under_writes():
              "a new leader")
     for n in rest:
         budget_is_whole(n, key)
+
+
+def test_answers_their_clients_do_not_take_hold_a_bounded_share():
+    """An answer is built whole and waits in the node until its client
+    takes it: 16 connections asking for a 10 MB BatchGetItem each and
+    reading nothing held 16 answers (40 held 420 MB). Past 128 MiB of
+    answers not taken, the node closes the connections that have waited
+    longest to take theirs; a client that reads gets its answer whole,
+    meanwhile and after."""
+    n = started()
+    key = root_creds(n)
+    c = boto3_client(n, "dynamodb", key=key)
+    make_table(c)
+    elems = ",".join(['{"N":"1"}'] * 36000)
+    for i in range(40):
+        st, r = raw(n, key, "PutItem", ('{"TableName":"mem","Item":{"id":{"S":"k%d"},'
+                                        '"l":{"L":[%s]}}}' % (i, elems)).encode())
+        check(st == 200, (st, r))
+    body = ('{"RequestItems":{"mem":{"Keys":[%s]}}}'
+            % ",".join('{"id":{"S":"k%d"}}' % i for i in range(40))).encode()
+
+    def whole():
+        st, r = raw(n, key, "BatchGetItem", body)
+        got = r.get("Responses", {}).get("mem", [])
+        return st == 200 and len(got) == 40 and all(len(x["l"]["L"]) == 36000 for x in got)
+
+    check(whole(), "one BatchGetItem read whole")
+    socks = [sent_unread(n, key, "BatchGetItem", body) for _ in range(16)]
+    try:
+        check(wait_for(lambda: metric(n, 'ows_http_connections_closed_unsent_total'
+                                         '{port="edge"}') >= 1, 60),
+              "no connection closed for its answers")
+        unsent = metric(n, 'ows_http_unsent_bytes{port="edge"}')
+        check(unsent <= (128 + 16) << 20, "%.0f MiB of answers not taken" % (unsent / (1 << 20)))
+        check(whole(), "a BatchGetItem read whole beside the unread ones")
+        closed = 0
+        for s in socks:
+            # a closed one ends (after what it was sent); a live one has
+            # its whole answer to give, then nothing more
+            s.settimeout(2)
+            try:
+                while s.recv(1 << 20):
+                    pass
+                closed += 1
+            except ConnectionResetError:
+                closed += 1
+            except socket.timeout:
+                pass
+        check(1 <= closed < len(socks), "%d of %d unread connections closed"
+              % (closed, len(socks)))
+    finally:
+        for s in socks:
+            s.close()
+    check(wait_for(lambda: metric(n, 'ows_http_unsent_bytes{port="edge"}') == 0, 30),
+          "answers still held after their clients left")
+    check(whole(), "a BatchGetItem read whole after")
