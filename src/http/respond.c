@@ -20,6 +20,7 @@
 
 #define MAX_TRY_BUFS 16
 #define HEAD_ROOM 512 /* a response head usually fits */
+#define WRITE_PIECE (256 * 1024) /* bytes per uv_write (queue_pieces) */
 
 struct wreq {
 	uv_write_t w;
@@ -94,6 +95,97 @@ static void shed_unsent(struct ows_http_conn *c)
 }
 
 /*
+ * One uv_write of bufs[0..n), counted in unsent. mem and cb go with the
+ * last piece of a write (NULL on the others).
+ */
+static int queue_one(struct ows_http_conn *c, const uv_buf_t *bufs,
+		     unsigned n, char *mem, void (*cb)(void *ud, int status),
+		     void *ud)
+{
+	struct wreq *wr = malloc(sizeof(*wr));
+	int rv;
+
+	if (wr == NULL)
+		return -ENOMEM;
+	wr->c = c;
+	wr->mem = mem;
+	wr->cb = cb;
+	wr->ud = ud;
+	wr->bytes = 0;
+	for (unsigned i = 0; i < n; i++)
+		wr->bytes += bufs[i].len;
+	rv = uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs, n, write_cb);
+	if (rv != 0) {
+		free(wr);
+		return rv;
+	}
+	c->n_writes++;
+	if (c->n_writes == 1) {
+		c->unsent_since = uv_now(c->srv->loop);
+		ows__http_conn_update(c); /* the write timer */
+	}
+	c->unsent += wr->bytes;
+	c->srv->unsent += wr->bytes;
+	return 0;
+}
+
+/*
+ * Queue bufs as uv_writes of at most WRITE_PIECE bytes each. A write is
+ * done only once all of it is handed to the kernel: one big answer as one
+ * write would look stalled (write timer, shed_unsent's clock) however
+ * steadily its client reads; in pieces, each one taken counts as progress.
+ */
+static int queue_pieces(struct ows_http_conn *c, const uv_buf_t *bufs,
+			unsigned n, char *mem,
+			void (*cb)(void *ud, int status), void *ud)
+{
+	uv_buf_t piece[MAX_TRY_BUFS], cur = { 0 };
+	unsigned i = 0, k;
+	size_t room;
+	int rv;
+
+	for (;;) {
+		k = 0;
+		room = WRITE_PIECE;
+		while (k < MAX_TRY_BUFS && room > 0) {
+			if (cur.len == 0) {
+				if (i == n)
+					break;
+				cur = bufs[i++];
+				continue;
+			}
+			piece[k] = cur;
+			if (piece[k].len > room)
+				piece[k].len = room;
+			cur.base += piece[k].len;
+			cur.len -= piece[k].len;
+			room -= piece[k].len;
+			k++;
+		}
+		while (cur.len == 0 && i < n)
+			cur = bufs[i++]; /* skip empty ones: is this the last? */
+		if (cur.len == 0) {
+			if (k == 0 && n > 0)
+				piece[k++] = bufs[n - 1]; /* empty: cb still runs */
+			rv = queue_one(c, piece, k, mem, cb, ud);
+			break;
+		}
+		rv = queue_one(c, piece, k, NULL, NULL, NULL);
+		if (rv != 0)
+			break;
+	}
+	if (rv != 0) {
+		/* pieces already queued may point into mem: cancelled by the
+		 * close, they never read it again */
+		free(mem);
+		ows__http_conn_close(c, -ECANCELED);
+		return rv;
+	}
+	shed_unsent(c);
+	return 0;
+}
+
+/*
  * Queue bufs in order. mem (may be NULL) is taken and freed once written;
  * cb, when given, runs once the bytes are written, never on failure.
  */
@@ -102,8 +194,6 @@ int ows__http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
 			 void *ud)
 {
 	uv_buf_t rest[MAX_TRY_BUFS]; /* what uv_try_write left, for uv_write */
-	struct wreq *wr;
-	int rv;
 
 	if (c->closing) {
 		free(mem);
@@ -150,34 +240,7 @@ int ows__http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
 		}
 		/* UV_EAGAIN, or an error that uv_write reports in turn */
 	}
-	wr = malloc(sizeof(*wr));
-	if (wr == NULL) {
-		free(mem);
-		return -ENOMEM;
-	}
-	wr->c = c;
-	wr->mem = mem;
-	wr->cb = cb;
-	wr->ud = ud;
-	wr->bytes = 0;
-	for (unsigned i = 0; i < n; i++)
-		wr->bytes += bufs[i].len;
-	rv = uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs, n, write_cb);
-	if (rv != 0) {
-		free(mem);
-		free(wr);
-		ows__http_conn_close(c, -ECANCELED);
-		return rv;
-	}
-	c->n_writes++;
-	if (c->n_writes == 1) {
-		c->unsent_since = uv_now(c->srv->loop);
-		ows__http_conn_update(c); /* the write timer */
-	}
-	c->unsent += wr->bytes;
-	c->srv->unsent += wr->bytes;
-	shed_unsent(c);
-	return 0;
+	return queue_pieces(c, bufs, n, mem, cb, ud);
 }
 
 /* The Date header's value, formatted once a second (per thread). */

@@ -268,3 +268,68 @@ def test_answers_their_clients_do_not_take_hold_a_bounded_share():
     check(wait_for(lambda: metric(n, 'ows_http_unsent_bytes{port="edge"}') == 0, 30),
           "answers still held after their clients left")
     check(whole(), "a BatchGetItem read whole after")
+
+
+def test_a_client_that_reads_its_big_answer_is_not_closed_for_those_that_do_not():
+    """A client takes a 13 MB answer steadily while others ask for as much
+    and read nothing. The answer went out as one write, done only once all
+    of it was handed to the kernel: its clock stood at its start however
+    much the client read, so the unread answers asked for after it looked
+    younger and the reading client was closed first. Past 128 MiB the
+    connections closed are those that took nothing since, not it."""
+    n = started()
+    key = root_creds(n)
+    c = boto3_client(n, "dynamodb", key=key)
+    make_table(c)
+    elems = ",".join(['{"N":"1"}'] * 36000)
+    for i in range(40):
+        st, r = raw(n, key, "PutItem", ('{"TableName":"mem","Item":{"id":{"S":"k%d"},'
+                                        '"l":{"L":[%s]}}}' % (i, elems)).encode())
+        check(st == 200, (st, r))
+    body = ('{"RequestItems":{"mem":{"Keys":[%s]}}}'
+            % ",".join('{"id":{"S":"k%d"}}' % i for i in range(40))).encode()
+    victim = sent_unread(n, key, "BatchGetItem", body)
+    got = bytearray()
+
+    def take(size):
+        while len(got) < size:
+            b = victim.recv(65536)
+            check(b, "the reading client's connection ended after %d bytes" % len(got))
+            got.extend(b)
+
+    def unsent():
+        return metric(n, 'ows_http_unsent_bytes{port="edge"}')
+
+    take(1)
+    socks = []
+    try:
+        for i in range(13):
+            s = sent_unread(n, key, "BatchGetItem", body)
+            socks.append(s)
+            s.recv(1, socket.MSG_PEEK)  # its answer is being written
+            if i < 5:
+                continue
+            # the reading client takes more (about 1 MB lets the node's
+            # socket take more of its answer), after the first five unread
+            # answers began: those are older than its last progress
+            before = unsent()
+            while unsent() >= before:
+                take(len(got) + (128 << 10))
+        check(metric(n, 'ows_http_connections_closed_unsent_total{port="edge"}') >= 1,
+              "no connection closed for its answers")
+        head_end = got.find(b"\r\n\r\n")
+        while head_end < 0:
+            take(len(got) + 1)
+            head_end = got.find(b"\r\n\r\n")
+        length = int([ln.split(b":")[1] for ln in got[:head_end].split(b"\r\n")
+                      if ln.lower().startswith(b"content-length:")][0])
+        take(head_end + 4 + length)
+        check(got.startswith(b"HTTP/1.1 200"), bytes(got[:100]))
+        answer = json.loads(bytes(got[head_end + 4:head_end + 4 + length]))
+        check(len(answer["Responses"]["mem"]) == 40, "the reading client's answer whole")
+    finally:
+        victim.close()
+        for s in socks:
+            s.close()
+    check(wait_for(lambda: metric(n, 'ows_http_unsent_bytes{port="edge"}') == 0, 30),
+          "answers still held after their clients left")
