@@ -490,6 +490,65 @@ OWS_TEST(http_chunked_response)
 	OWS_CHECK_INT(f.ok, 1);
 }
 
+/*
+ * Answers bigger than a write piece (256 KiB): a chunk whose size line,
+ * data and CRLF cross piece boundaries, and a whole answer of 3 MiB + 1.
+ */
+#define BIG_CHUNK ((1u << 20) + 5)
+#define BIG_WHOLE ((3u << 20) + 1)
+
+static char big_data[BIG_WHOLE];
+
+static void big_fill(void)
+{
+	for (size_t i = 0; i < sizeof(big_data); i++)
+		big_data[i] = (char)('a' + i * 7 % 26);
+}
+
+static void big_handler(struct ows_http_req *req, void *ud)
+{
+	(void)ud;
+	if (strcmp(req->path, "/whole") == 0) {
+		ows_http_respond(req, 200, NULL, 0, big_data, BIG_WHOLE);
+		return;
+	}
+	OWS_CHECK_INT(ows_http_respond_start(req, 200, NULL, 0, -1), 0);
+	OWS_CHECK_INT(ows_http_respond_write(req, big_data, BIG_CHUNK, NULL,
+					     NULL), 0);
+	OWS_CHECK_INT(ows_http_respond_write(req, "xyz", 3, NULL, NULL), 0);
+	OWS_CHECK_INT(ows_http_respond_end(req), 0);
+}
+
+static void peer_big(struct fx *f)
+{
+	struct rawc rc;
+
+	rc_open(&rc, f->port);
+	rc_puts(&rc, "GET /chunked HTTP/1.1\r\nHost: a\r\n\r\n"
+		     "GET /whole HTTP/1.1\r\nHost: a\r\n\r\n");
+	rc_wait(&rc, 2);
+	OWS_CHECK_INT(rc.n, 2);
+	OWS_CHECK_INT(rc.r[0].status, 200);
+	OWS_CHECK_INT(rc.r[0].body.len, BIG_CHUNK + 3);
+	OWS_CHECK(memcmp(rc.r[0].body.data, big_data, BIG_CHUNK) == 0);
+	OWS_CHECK(memcmp(rc.r[0].body.data + BIG_CHUNK, "xyz", 3) == 0);
+	OWS_CHECK_INT(rc.r[1].status, 200);
+	OWS_CHECK_INT(rc.r[1].body.len, BIG_WHOLE);
+	OWS_CHECK(memcmp(rc.r[1].body.data, big_data, BIG_WHOLE) == 0);
+	rc_close(&rc);
+	f->ok = 1;
+}
+
+OWS_TEST(http_big_answers_in_pieces)
+{
+	struct fx f = {0};
+
+	big_fill();
+	fx_run(&f, NULL, big_handler, peer_big);
+	OWS_CHECK_INT(f.ok, 1);
+	OWS_CHECK_INT(f.srv.unsent, 0); /* every piece given back */
+}
+
 static void expect_handler(struct ows_http_req *req, void *ud)
 {
 	struct fx *f = ud;
