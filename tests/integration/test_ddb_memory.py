@@ -312,8 +312,10 @@ def test_a_client_that_reads_its_big_answer_is_not_closed_for_those_that_do_not(
             # the reading client takes more (about 1 MB lets the node's
             # socket take more of its answer), after the first five unread
             # answers began: those are older than its last progress
-            before = unsent()
+            before, start = unsent(), len(got)
             while unsent() >= before:
+                check(len(got) - start < (4 << 20), "the reading client took %d bytes, "
+                      "none counted as taken" % (len(got) - start))
                 take(len(got) + (128 << 10))
         check(metric(n, 'ows_http_connections_closed_unsent_total{port="edge"}') >= 1,
               "no connection closed for its answers")
