@@ -8,38 +8,17 @@ flow of small ones: it waits its turn instead of being throttled."""
 import json
 import socket
 import threading
-import urllib.error
 import urllib.request
 
-import botocore.auth
-import botocore.awsrequest
-import botocore.credentials
 
-from owstest import (Peak, boto3_client, check, cluster3_shared_root, root_creds,
-                     sanitized, started, wait_for)
+from owstest import (Peak, boto3_client, check, cluster3_shared_root, ddb_raw, ddb_signed,
+                     root_creds, sanitized, started, wait_for)
 
 PREFIX = "com.amazonaws.dynamodb.v20120810#"
 
 
-def signed(n, key, op, data):
-    """(url, headers, body) of a SigV4-signed DynamoDB request."""
-    req = botocore.awsrequest.AWSRequest(
-        method="POST", url="http://%s/" % n.edge, data=data,
-        headers={"X-Amz-Target": "DynamoDB_20120810." + op,
-                 "Content-Type": "application/x-amz-json-1.0"})
-    botocore.auth.SigV4Auth(botocore.credentials.Credentials(*key),
-                            "dynamodb", "us-east-1").add_auth(req)
-    return req.url, dict(req.headers), req.body
-
-
-def raw(n, key, op, data, timeout=120):
-    url, headers, body = signed(n, key, op, data)
-    r = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(r, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+signed = ddb_signed
+raw = ddb_raw
 
 
 def sent_and_gone(n, key, op, data, cut=0):
@@ -214,6 +193,21 @@ def test_the_budget_comes_back_when_the_leader_dies_under_writes():
         budget_is_whole(n, key)
 
 
+def big_answers():
+    """A node with 40 items of 36000 numbers each: (node, key, the body of
+    a BatchGetItem of all of them, a ~10 MB answer)."""
+    n = started()
+    key = root_creds(n)
+    make_table(boto3_client(n, "dynamodb", key=key))
+    elems = ",".join(['{"N":"1"}'] * 36000)
+    for i in range(40):
+        st, r = raw(n, key, "PutItem", ('{"TableName":"mem","Item":{"id":{"S":"k%d"},'
+                                        '"l":{"L":[%s]}}}' % (i, elems)).encode())
+        check(st == 200, (st, r))
+    return n, key, ('{"RequestItems":{"mem":{"Keys":[%s]}}}'
+                    % ",".join('{"id":{"S":"k%d"}}' % i for i in range(40))).encode()
+
+
 def test_answers_their_clients_do_not_take_hold_a_bounded_share():
     """An answer is built whole and waits in the node until its client
     takes it: 16 connections asking for a 10 MB BatchGetItem each and
@@ -221,17 +215,7 @@ def test_answers_their_clients_do_not_take_hold_a_bounded_share():
     answers not taken, the node closes the connections that have waited
     longest to take theirs; a client that reads gets its answer whole,
     meanwhile and after."""
-    n = started()
-    key = root_creds(n)
-    c = boto3_client(n, "dynamodb", key=key)
-    make_table(c)
-    elems = ",".join(['{"N":"1"}'] * 36000)
-    for i in range(40):
-        st, r = raw(n, key, "PutItem", ('{"TableName":"mem","Item":{"id":{"S":"k%d"},'
-                                        '"l":{"L":[%s]}}}' % (i, elems)).encode())
-        check(st == 200, (st, r))
-    body = ('{"RequestItems":{"mem":{"Keys":[%s]}}}'
-            % ",".join('{"id":{"S":"k%d"}}' % i for i in range(40))).encode()
+    n, key, body = big_answers()
 
     def whole():
         st, r = raw(n, key, "BatchGetItem", body)
@@ -277,17 +261,7 @@ def test_a_client_that_reads_its_big_answer_is_not_closed_for_those_that_do_not(
     much the client read, so the unread answers asked for after it looked
     younger and the reading client was closed first. Past 128 MiB the
     connections closed are those that took nothing since, not it."""
-    n = started()
-    key = root_creds(n)
-    c = boto3_client(n, "dynamodb", key=key)
-    make_table(c)
-    elems = ",".join(['{"N":"1"}'] * 36000)
-    for i in range(40):
-        st, r = raw(n, key, "PutItem", ('{"TableName":"mem","Item":{"id":{"S":"k%d"},'
-                                        '"l":{"L":[%s]}}}' % (i, elems)).encode())
-        check(st == 200, (st, r))
-    body = ('{"RequestItems":{"mem":{"Keys":[%s]}}}'
-            % ",".join('{"id":{"S":"k%d"}}' % i for i in range(40))).encode()
+    n, key, body = big_answers()
     victim = sent_unread(n, key, "BatchGetItem", body)
     got = bytearray()
 

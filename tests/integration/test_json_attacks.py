@@ -4,15 +4,8 @@ JSON that jansson refuses, get DynamoDB's SerializationException in its
 shape ({"__type": "com.amazonaws.dynamodb.v20120810#...", "message"}) and
 change nothing; bodies built to cost the most (16 MB of nesting, a million
 keys, millions of array elements) are answered and leave the node serving."""
-import json
-import urllib.error
-import urllib.request
 
-import botocore.auth
-import botocore.awsrequest
-import botocore.credentials
-
-from owstest import Peak, boto3_client, check, root_creds, sanitized, started
+from owstest import Peak, boto3_client, check, ddb_raw, root_creds, sanitized, started
 
 PREFIX = "com.amazonaws.dynamodb.v20120810#"
 
@@ -20,19 +13,7 @@ PREFIX = "com.amazonaws.dynamodb.v20120810#"
 def raw(n, key, op, data):
     """A DynamoDB request of exactly these body bytes, SigV4-signed:
     (status, parsed reply)."""
-    req = botocore.awsrequest.AWSRequest(
-        method="POST", url="http://%s/" % n.edge, data=data,
-        headers={"X-Amz-Target": "DynamoDB_20120810." + op,
-                 "Content-Type": "application/x-amz-json-1.0"})
-    botocore.auth.SigV4Auth(botocore.credentials.Credentials(*key),
-                            "dynamodb", "us-east-1").add_auth(req)
-    r = urllib.request.Request(req.url, data=req.body,
-                               headers=dict(req.headers), method="POST")
-    try:
-        with urllib.request.urlopen(r, timeout=120) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
+    return ddb_raw(n, key, op, data)
 
 
 def table(n, key, name="hostile"):

@@ -452,6 +452,34 @@ def auth_header(keyfile, method, target, body=b""):
         pubkey(keyfile), t, sign(keyfile, sts.encode()))
 
 
+def ddb_signed(node, key, op, data):
+    """(url, headers, body) of a DynamoDB request of exactly these body
+    bytes, SigV4-signed with key (access key id, secret) by botocore."""
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    req = botocore.awsrequest.AWSRequest(
+        method="POST", url="http://%s/" % node.edge, data=data,
+        headers={"X-Amz-Target": "DynamoDB_20120810." + op,
+                 "Content-Type": "application/x-amz-json-1.0"})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials(*key),
+                            "dynamodb", REGION).add_auth(req)
+    return req.url, dict(req.headers), req.body
+
+
+def ddb_raw(node, key, op, data, timeout=120):
+    """ddb_signed's request sent: (status, parsed reply)."""
+    import urllib.error
+    import urllib.request
+    url, headers, body = ddb_signed(node, key, op, data)
+    r = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(r, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
 def signed_request(node, keyfile, method, target, body=b""):
     if not isinstance(body, bytes):
         body = body.encode()
