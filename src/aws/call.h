@@ -164,9 +164,10 @@ size_t ows_aws_call_room(size_t budget);
  * Queue c until units of budget are free (or no call holds any) and no
  * call that waited before it is still waiting, then cb(c) from a later
  * turn of the loop; cb may reserve, answer, or wait again (it keeps its
- * place in front). A service's calls that arrive while others wait wait
- * too (ows_aws_call_queued). 0, or -EAGAIN when OWS_AWS_CALLS_WAITING
- * wait already (answer c yourself). Loop thread only.
+ * place in front). A service's calls that arrive while others wait
+ * should wait too (ows_aws_calls_waiting). 0, or -EAGAIN when
+ * OWS_AWS_CALLS_WAITING wait already (answer c yourself). Loop thread
+ * only.
  */
 int ows_aws_call_wait(struct ows_aws_call *c, size_t units, size_t budget,
 		      void (*cb)(struct ows_aws_call *c));

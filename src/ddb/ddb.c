@@ -26,8 +26,9 @@
 /*
  * The JSON values that the requests not yet answered may hold parsed,
  * node-wide. A request's tree lives until its answer, through the wait
- * for the log, and costs some 270 bytes a value: a 1 MB PutItem of
- * {"NULL":true} elements held 33 MB, and 32 of them at once over 1 GB.
+ * for the log, and costs some 140 bytes a value: a 1 MB PutItem of
+ * {"NULL":true} elements held 33 MB with a copy of its item, and 32 of
+ * them at once over 1 GB.
  * Past it a request waits for room (ows_aws_call_wait), its parse
  * stopped there, and is throttled only when too many wait; one alone
  * always goes.
