@@ -88,6 +88,8 @@ struct ows_http_conn {
 	unsigned n_writes;        /* uv_write requests in flight */
 	size_t unsent;            /* their bytes (max_unsent) */
 	uint64_t unsent_since;    /* loop time the first of them started */
+	/* with unsent bytes: in the thread's list of such (respond.c) */
+	struct ows_http_conn *unsent_next, *unsent_prev;
 	unsigned pending_closes;  /* handles not yet closed */
 	int close_reason;         /* body status reported when torn down */
 	enum timer_kind timer_kind;
@@ -117,6 +119,8 @@ int ows__http_parse_addr(const char *host_port, struct sockaddr_storage *ss);
 int ows__http_conn_write(struct ows_http_conn *c, const uv_buf_t *bufs,
 			 unsigned n, char *mem, void (*cb)(void *ud, int status),
 			 void *ud);
+/* c is freed: out of the thread's unsent list, if still in it. */
+void ows__http_conn_unsent_forget(struct ows_http_conn *c);
 void ows__http_conn_send_error(struct ows_http_conn *c, int status,
 			       const char *code, const char *msg);
 void ows__http_request_free(struct request *r);

@@ -94,9 +94,10 @@ struct ows_http_server_config {
 	unsigned max_per_address;  /* the same, per client IP address */
 	/*
 	 * Answers written but not yet taken by their clients, bytes, all
-	 * connections together: past it, the connections that have waited
-	 * longest to take theirs are closed (not the one writing). A client
-	 * that asks for big answers and never reads them holds at most this.
+	 * connections of all servers on the thread together: past it, the
+	 * connections that have waited longest to take theirs are closed
+	 * (not the one writing). A client that asks for big answers and
+	 * never reads them holds at most this, on however many servers.
 	 */
 	size_t max_unsent;
 };

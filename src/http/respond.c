@@ -38,14 +38,67 @@ void ows__http_request_free(struct request *r)
 	free(r);
 }
 
+/*
+ * The connections with answers not yet taken, of every server on this
+ * thread (the node's loop serves its edge, its gateway, and each function
+ * instance's own edge and Runtime API), and their bytes together: the
+ * bound counts them all, or a function could hold max_unsent on each of
+ * its instances' servers.
+ */
+static _Thread_local struct ows_http_conn *unsent_conns;
+static _Thread_local size_t unsent_all;
+
+static void unsent_add(struct ows_http_conn *c, size_t n)
+{
+	if (n == 0)
+		return;
+	if (c->unsent == 0) {
+		c->unsent_prev = NULL;
+		c->unsent_next = unsent_conns;
+		if (unsent_conns != NULL)
+			unsent_conns->unsent_prev = c;
+		unsent_conns = c;
+	}
+	c->unsent += n;
+	c->srv->unsent += n;
+	unsent_all += n;
+}
+
+static void unsent_unlink(struct ows_http_conn *c)
+{
+	if (c->unsent_prev != NULL)
+		c->unsent_prev->unsent_next = c->unsent_next;
+	else if (unsent_conns == c)
+		unsent_conns = c->unsent_next;
+	if (c->unsent_next != NULL)
+		c->unsent_next->unsent_prev = c->unsent_prev;
+	c->unsent_next = c->unsent_prev = NULL;
+}
+
+static void unsent_sub(struct ows_http_conn *c, size_t n)
+{
+	if (n == 0)
+		return;
+	c->unsent -= n;
+	c->srv->unsent -= n;
+	unsent_all -= n;
+	if (c->unsent == 0)
+		unsent_unlink(c);
+}
+
+void ows__http_conn_unsent_forget(struct ows_http_conn *c)
+{
+	/* every write calls back before its connection is freed: defence */
+	unsent_sub(c, c->unsent);
+}
+
 static void write_cb(uv_write_t *w, int status)
 {
 	struct wreq *wr = (struct wreq *)w;
 	struct ows_http_conn *c = wr->c;
 
 	c->n_writes--;
-	c->unsent -= wr->bytes;
-	c->srv->unsent -= wr->bytes;
+	unsent_sub(c, wr->bytes);
 	/* the next write in the queue has been waiting since now */
 	c->unsent_since = uv_now(c->srv->loop);
 	if (wr->cb != NULL)
@@ -63,33 +116,33 @@ static void write_cb(uv_write_t *w, int status)
 }
 
 /*
- * Past max_unsent, close the connections that have waited longest to take
- * their answers, but not c (which writes now: one answer larger than the
- * bound alone is sent). Those closing already count as gone: their
- * writes are cancelled from the loop.
+ * Past max_unsent (of c's server) on this thread, close the connections
+ * that have waited longest to take their answers, of any server, but not
+ * c (which writes now: one answer larger than the bound alone is sent).
+ * Those closing already count as gone: their writes are cancelled from
+ * the loop.
  */
 static void shed_unsent(struct ows_http_conn *c)
 {
-	struct ows_http_server *s = c->srv;
+	size_t max = c->srv->cfg.max_unsent, leaving = 0;
 	struct ows_http_conn *x, *oldest;
-	size_t leaving = 0;
 
-	if (s->unsent <= s->cfg.max_unsent)
+	if (unsent_all <= max)
 		return;
-	for (x = s->conns; x != NULL; x = x->next)
+	for (x = unsent_conns; x != NULL; x = x->unsent_next)
 		if (x->closing)
 			leaving += x->unsent;
-	while (s->unsent - leaving > s->cfg.max_unsent) {
+	while (unsent_all - leaving > max) {
 		oldest = NULL;
-		for (x = s->conns; x != NULL; x = x->next)
-			if (x != c && !x->closing && x->unsent > 0 &&
+		for (x = unsent_conns; x != NULL; x = x->unsent_next)
+			if (x != c && !x->closing &&
 			    (oldest == NULL ||
 			     x->unsent_since < oldest->unsent_since))
 				oldest = x;
 		if (oldest == NULL)
 			return;
 		leaving += oldest->unsent;
-		s->unsent_closed++;
+		oldest->srv->unsent_closed++;
 		ows__http_conn_close(oldest, -ECANCELED);
 	}
 }
@@ -124,8 +177,7 @@ static int queue_one(struct ows_http_conn *c, const uv_buf_t *bufs,
 		c->unsent_since = uv_now(c->srv->loop);
 		ows__http_conn_update(c); /* the write timer */
 	}
-	c->unsent += wr->bytes;
-	c->srv->unsent += wr->bytes;
+	unsent_add(c, wr->bytes);
 	return 0;
 }
 

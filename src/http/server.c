@@ -780,6 +780,7 @@ static void conn_free(struct ows_http_conn *c)
 {
 	struct ows_http_server *s = c->srv;
 
+	ows__http_conn_unsent_forget(c);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else if (s->conns == c)

@@ -42,6 +42,10 @@ struct fx {
 	int pauses;
 	struct ows_http_req *held;
 	void *conn_seen[4];
+	/* a second server on the same loop (two), with the same handler */
+	bool two;
+	struct ows_http_server srv2;
+	int port2;
 	/* filled by the peer thread */
 	int ok;
 };
@@ -56,6 +60,8 @@ static void done_cb(uv_async_t *a)
 	struct fx *f = a->data;
 
 	ows_http_server_close(&f->srv, server_closed);
+	if (f->two)
+		ows_http_server_close(&f->srv2, server_closed);
 	uv_close((uv_handle_t *)&f->done, NULL);
 	uv_close((uv_handle_t *)&f->timer, NULL);
 	f->closed = true;
@@ -83,6 +89,13 @@ static void fx_run(struct fx *f, const struct ows_http_server_config *cfg,
 	OWS_CHECK(colon != NULL);
 	f->port = atoi(colon + 1);
 	OWS_CHECK(f->port > 0);
+	if (f->two) {
+		OWS_CHECK_INT(ows_http_server_init(&f->srv2, &f->loop, cfg,
+						   handler, f), 0);
+		OWS_CHECK_INT(ows_http_server_listen(&f->srv2, "127.0.0.1:0"),
+			      0);
+		f->port2 = atoi(strrchr(f->srv2.bound, ':') + 1);
+	}
 	OWS_CHECK_INT(uv_async_init(&f->loop, &f->done, done_cb), 0);
 	f->done.data = f;
 	uv_timer_init(&f->loop, &f->timer);
@@ -178,6 +191,10 @@ static const http_parser_settings rc_settings = {
 	.on_message_complete = rc_on_message_complete,
 };
 
+/* When set, the receive buffer of the next rc_open's socket (a client
+   slow to take what it is sent). */
+static int rc_rcvbuf;
+
 static void rc_open(struct rawc *rc, int port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET,
@@ -189,6 +206,9 @@ static void rc_open(struct rawc *rc, int port)
 	rc->fd = socket(AF_INET, SOCK_STREAM, 0);
 	OWS_CHECK(rc->fd >= 0);
 	setsockopt(rc->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (rc_rcvbuf > 0)
+		setsockopt(rc->fd, SOL_SOCKET, SO_RCVBUF, &rc_rcvbuf,
+			   sizeof(rc_rcvbuf));
 	OWS_CHECK_INT(connect(rc->fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	http_parser_init(&rc->p, HTTP_RESPONSE);
 	rc->p.data = rc;
@@ -547,6 +567,59 @@ OWS_TEST(http_big_answers_in_pieces)
 	fx_run(&f, NULL, big_handler, peer_big);
 	OWS_CHECK_INT(f.ok, 1);
 	OWS_CHECK_INT(f.srv.unsent, 0); /* every piece given back */
+}
+
+/*
+ * Answers not taken are bounded over every server of the thread, not
+ * each: a client that reads nothing on one server is closed when a
+ * client of another server passes the bound (a function could hold the
+ * bound on each of its instances' servers).
+ */
+#define HUGE_ANSWER (12u << 20)
+
+static void huge_handler(struct ows_http_req *req, void *ud)
+{
+	char *body = malloc(HUGE_ANSWER);
+
+	(void)ud;
+	OWS_CHECK(body != NULL);
+	memset(body, 'h', HUGE_ANSWER);
+	ows_http_respond(req, 200, NULL, 0, body, HUGE_ANSWER);
+	free(body);
+}
+
+static void peer_unsent_two_servers(struct fx *f)
+{
+	struct rawc a, b;
+
+	rc_rcvbuf = 4096;
+	rc_open(&a, f->port);
+	rc_puts(&a, "GET /huge HTTP/1.1\r\nHost: a\r\n\r\n");
+	usleep(300 * 1000); /* its answer waits, not taken */
+	rc_open(&b, f->port2);
+	rc_rcvbuf = 0;
+	rc_puts(&b, "GET /huge HTTP/1.1\r\nHost: a\r\n\r\n");
+	OWS_CHECK(rc_wait_eof(&a)); /* closed for b's answer */
+	rc_wait(&b, 1);
+	OWS_CHECK_INT(b.n, 1);
+	OWS_CHECK_INT(b.r[0].status, 200);
+	OWS_CHECK_INT(b.r[0].body.len, HUGE_ANSWER);
+	rc_close(&a);
+	rc_close(&b);
+	f->ok = 1;
+}
+
+OWS_TEST(http_unsent_bound_counts_every_server_of_the_thread)
+{
+	struct ows_http_server_config cfg = test_cfg();
+	struct fx f = {.two = true};
+
+	cfg.max_unsent = 64 * 1024;
+	fx_run(&f, &cfg, huge_handler, peer_unsent_two_servers);
+	OWS_CHECK_INT(f.ok, 1);
+	OWS_CHECK_INT(f.srv.unsent_closed, 1);
+	OWS_CHECK_INT(f.srv2.unsent_closed, 0);
+	OWS_CHECK_INT(f.srv.unsent + f.srv2.unsent, 0);
 }
 
 static void expect_handler(struct ows_http_req *req, void *ud)
