@@ -112,13 +112,18 @@ static void call_end(struct ows_aws_call *c)
 	p->verifier = NULL;
 }
 
+/* Whether units more fit budget now (always when no call holds any). */
+static bool fits(size_t units, size_t budget)
+{
+	return reserved == 0 || (units <= budget && reserved <= budget - units);
+}
+
 bool ows_aws_call_reserve(struct ows_aws_call *c, size_t units,
 			  size_t budget)
 {
 	struct ows_aws_call_priv *p = priv(c);
 
-	if (p->answered || (reserved > 0 && (units > budget ||
-					     reserved > budget - units)))
+	if (p->answered || !fits(units, budget))
 		return false;
 	reserved += units;
 	p->reserved += units;
@@ -136,13 +141,8 @@ size_t ows_aws_call_room(size_t budget)
 /* Whether the first call that waits fits now. */
 static bool first_fits(void)
 {
-	const struct ows_aws_call_priv *p;
-
-	if (wait_first == NULL)
-		return false;
-	p = priv(wait_first);
-	return reserved == 0 || (p->wait_units <= p->wait_budget &&
-				 reserved <= p->wait_budget - p->wait_units);
+	return wait_first != NULL && fits(priv(wait_first)->wait_units,
+					  priv(wait_first)->wait_budget);
 }
 
 static void turn_closed(uv_handle_t *h)
